@@ -1,0 +1,12 @@
+from django.db import models
+
+
+class CompetitionQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status="active")
+
+
+class RuleVersionQuerySet(models.QuerySet):
+    def in_force_on(self, day):
+        """The version in force on ``day``: the latest one that took effect on or before it."""
+        return self.filter(effective_from__lte=day).order_by("-effective_from")

@@ -1,0 +1,110 @@
+"""Strict reading of settings from the environment.
+
+Every reader fails start-up with an ``ImproperlyConfigured`` that names the variable and what was
+wrong with it, rather than guessing: a typo in ``DEBUG`` must not silently turn debugging on in
+production, and a malformed ``DATABASE_URL`` must not fall back to SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_UNSET = object()
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def env_str(name: str, default=_UNSET) -> str:
+    value = _raw(name)
+    if value is None:
+        if default is _UNSET:
+            raise ImproperlyConfigured(f"Environment variable {name} is required but not set.")
+        return default
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"Environment variable {name}={value!r} is not a boolean; use one of 1/0, true/false, yes/no, on/off."
+    )
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"Environment variable {name}={value!r} is not an integer.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"Environment variable {name}={number} must be at least {minimum}.")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = _raw(name)
+    if value is None:
+        return list(default)
+    items = [item.strip() for item in value.split(",")]
+    if any(not item for item in items):
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={value!r} has an empty item; separate values with single commas."
+        )
+    return items
+
+
+def env_database(name: str, default_sqlite_path) -> dict:
+    """``DATABASE_URL`` as Django settings; unset means the embedded SQLite file."""
+    value = _raw(name)
+    if value is None:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(default_sqlite_path),
+            # Long-running imports and the recompute share one file: wait instead of failing at once.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+        }
+    scheme = urlparse(value).scheme
+    if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} has scheme {scheme!r}; expected postgres://… or sqlite:///…"
+        )
+    try:
+        config = dj_database_url.parse(value, conn_max_age=60, conn_health_checks=True)
+    except Exception as exc:  # dj_database_url raises several kinds; all mean the same to the operator
+        raise ImproperlyConfigured(f"Environment variable {name} could not be parsed: {exc}") from None
+    if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):
+        raise ImproperlyConfigured(f"Environment variable {name} names no database (postgres://host/NAME).")
+    return config
+
+
+def env_redis_url(name: str) -> str | None:
+    value = _raw(name)
+    if value is None:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(f"Environment variable {name} must be a redis:// or rediss:// URL.")
+    try:
+        parsed.port  # noqa: B018 - property access validates the port number
+    except ValueError:
+        raise ImproperlyConfigured(f"Environment variable {name} has an invalid port.") from None
+    return value

@@ -1,0 +1,19 @@
+"""Tests run against PostgreSQL and Redis, as production does (the test command starts both)."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_str
+
+from .base import *  # noqa: F403
+from .base import DATABASES
+
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        "Tests run on PostgreSQL: set DATABASE_URL (the README's test command does this for you)."
+    )
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never used outside tests
+DEBUG = False
+
+# Several checkouts may run their suites at once against one server: each names its own test database.
+DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DB_NAME", "test_portal")}

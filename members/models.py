@@ -1,0 +1,234 @@
+"""Units (a tree), workers, accounts and roles, union membership."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext_lazy as _
+
+from members.querysets import UnitQuerySet, WorkerQuerySet
+from members.validators import (
+    mask_id_number,
+    mask_mobile,
+    normalize_id_number,
+    validate_id_number,
+    validate_mobile,
+)
+
+
+class Region(models.TextChoices):
+    BEIJING = "BJ", _("北京")
+    TIANJIN = "TJ", _("天津")
+    HEBEI = "HE", _("河北")
+
+
+class UnitLevel(models.IntegerChoices):
+    BUREAU = 1, _("路局")
+    DEPOT = 2, _("站段")
+    WORKSHOP = 3, _("车间")
+    TEAM = 4, _("班组")
+
+
+class Unit(models.Model):
+    """A node of the unit tree: bureau (路局) → depot (站段) → workshop (车间) → team (班组).
+
+    ``path`` is a materialized path of unit codes (``/BJ/BJ-CW01/``) so that "a unit and all
+    below it" is one indexed prefix match, whatever the depth. ``depot`` points at the 站段 the unit
+    belongs to; the unit-level ranking is per depot.
+    """
+
+    code = models.CharField(_("单位编码"), max_length=32, unique=True)
+    name = models.CharField(_("单位名称"), max_length=100)
+    level = models.PositiveSmallIntegerField(_("层级"), choices=UnitLevel.choices)
+    region = models.CharField(_("地区"), max_length=2, choices=Region.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    depot = models.ForeignKey(
+        "self", verbose_name=_("所属站段"), null=True, blank=True, editable=False,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    path = models.CharField(_("路径"), max_length=400, editable=False, db_index=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["path"]
+        indexes = [models.Index(fields=["path"], name="unit_path_prefix", opclasses=["varchar_pattern_ops"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(code__contains="/"), name="unit_code_no_slash"),
+            models.CheckConstraint(
+                condition=Q(level=UnitLevel.BUREAU, parent__isnull=True) | Q(level__gt=UnitLevel.BUREAU,
+                                                                               parent__isnull=False),
+                name="unit_only_bureau_is_root",
+                violation_error_message=_("只有路局没有上级单位；站段、车间、班组必须有上级单位。"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.parent_id is not None:
+            if self.parent.level >= self.level:
+                raise ValidationError({"parent": _("上级单位的层级必须高于本单位。")})
+            if self.pk and self.parent.path.startswith(self.path or "\0"):
+                raise ValidationError({"parent": _("不能把单位移到它自己的下级单位之下。")})
+
+    def compute_tree_fields(self):
+        parent = self.parent
+        self.path = (parent.path if parent else "/") + self.code + "/"
+        if self.level == UnitLevel.DEPOT:
+            self.depot_id = self.pk  # set again after the first save, when the pk exists
+        elif self.level > UnitLevel.DEPOT and parent is not None:
+            self.depot_id = parent.depot_id
+        else:
+            self.depot_id = None
+
+    @transaction.atomic
+    def save(self, *args, **kwargs):
+        old_path = None
+        if self.pk:
+            old_path = Unit.objects.filter(pk=self.pk).values_list("path", flat=True).first()
+        self.compute_tree_fields()
+        super().save(*args, **kwargs)
+        if self.level == UnitLevel.DEPOT and self.depot_id != self.pk:
+            self.depot_id = self.pk
+            Unit.objects.filter(pk=self.pk).update(depot_id=self.pk)
+        if old_path and old_path != self.path:
+            # A moved or recoded unit carries its whole subtree along, in one UPDATE.
+            Unit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                path=Concat(Value(self.path), Substr(F("path"), len(old_path) + 1))
+            )
+            if self.level >= UnitLevel.DEPOT:
+                Unit.objects.filter(path__startswith=self.path).exclude(level=UnitLevel.DEPOT).update(
+                    depot_id=self.depot_id
+                )
+
+
+class User(AbstractUser):
+    """A login. Workers log in with their employee number (工号) as username.
+
+    Roles: union staff are ``is_staff`` (the Django admin); a unit clerk has ``clerk_units``; a
+    department reviewer has ``reviewer_systems``; a worker has a linked ``Worker``. One person may
+    hold several.
+    """
+
+    must_change_password = models.BooleanField(_("首次登录须改密码"), default=False)
+    clerk_units = models.ManyToManyField(
+        Unit, verbose_name=_("录入单位"), blank=True, related_name="clerks",
+        help_text=_("单位录入员可为这些单位及其下级单位的职工录入工作量。"),
+    )
+    reviewer_systems = models.ManyToManyField(
+        "competitions.BusinessSystem", verbose_name=_("审核业务系统"), blank=True, related_name="reviewers",
+        help_text=_("业务部门审核员审核这些业务系统的录入。"),
+    )
+
+    objects = UserManager()
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("账号")
+        verbose_name_plural = _("账号")
+        permissions = [("view_full_id_number", _("可查看完整身份证号和手机号"))]
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("男")
+    FEMALE = "F", _("女")
+
+
+class SkillGrade(models.IntegerChoices):
+    """新八级工: the eight skill grades."""
+
+    APPRENTICE = 1, _("学徒工")
+    JUNIOR = 2, _("初级工")
+    INTERMEDIATE = 3, _("中级工")
+    SENIOR = 4, _("高级工")
+    TECHNICIAN = 5, _("技师")
+    SENIOR_TECHNICIAN = 6, _("高级技师")
+    MASTER_TECHNICIAN = 7, _("特级技师")
+    CHIEF_TECHNICIAN = 8, _("首席技师")
+
+
+class MembershipStatus(models.TextChoices):
+    NONE = "none", _("未入会")
+    APPLIED = "applied", _("已申请")
+    MEMBER = "member", _("会员")
+    LEFT = "left", _("已退会")
+
+
+class Worker(models.Model):
+    """A worker (职工). ID number and mobile are personal data: validated, shown masked."""
+
+    employee_no = models.CharField(_("工号"), max_length=20, unique=True,
+                                   error_messages={"unique": _("工号已存在。")})
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
+    id_number = models.CharField(_("身份证号"), max_length=18, unique=True, validators=[validate_id_number],
+                                 error_messages={"unique": _("该身份证号已登记。")})
+    mobile = models.CharField(_("手机号"), max_length=11, blank=True, validators=[validate_mobile])
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="workers")
+    job_type = models.ForeignKey("competitions.JobType", verbose_name=_("工种"), on_delete=models.PROTECT,
+                                 related_name="workers")
+    skill_grade = models.PositiveSmallIntegerField(_("技能等级"), choices=SkillGrade.choices,
+                                                   default=SkillGrade.JUNIOR)
+    membership_status = models.CharField(_("会籍状态"), max_length=10, choices=MembershipStatus.choices,
+                                         default=MembershipStatus.NONE)
+    member_card_no = models.CharField(_("互助服务卡号"), max_length=32, null=True, blank=True, unique=True,
+                                      error_messages={"unique": _("互助服务卡号已被使用。")})
+    joined_on = models.DateField(_("入会日期"), null=True, blank=True)
+    user = models.OneToOneField(User, verbose_name=_("登录账号"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="worker")
+    is_active = models.BooleanField(_("在职"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = WorkerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("职工")
+        verbose_name_plural = _("职工")
+        ordering = ["employee_no"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(membership_status=MembershipStatus.MEMBER) | Q(joined_on__isnull=False),
+                name="worker_member_has_join_date",
+                violation_error_message=_("会员必须填写入会日期。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"), name="worker_id_number_format",
+                violation_error_message=_("身份证号应为18位：17位数字加1位数字或X。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(mobile="") | Q(mobile__regex=r"^1[3-9][0-9]{9}$"), name="worker_mobile_format",
+                violation_error_message=_("手机号应为以1开头的11位数字。"),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "employee_no"], name="worker_unit_empno"),
+            models.Index(fields=["job_type", "employee_no"], name="worker_jobtype_empno"),
+            models.Index(fields=["name"], name="worker_name"),
+        ]
+
+    def __str__(self):
+        # Never the ID number or phone: __str__ ends up in logs and admin messages.
+        return f"{self.employee_no} {self.name}"
+
+    def clean(self):
+        self.id_number = normalize_id_number(self.id_number)
+        if self.membership_status == MembershipStatus.MEMBER and not self.joined_on:
+            raise ValidationError({"joined_on": _("会员必须填写入会日期。")})
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def mobile_masked(self) -> str:
+        return mask_mobile(self.mobile)

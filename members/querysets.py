@@ -1,0 +1,65 @@
+"""Who may see which units and workers. Every list of workers goes through ``visible_to``."""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+
+from django.db import models
+from django.db.models import Q
+
+from members.scope import scope_of
+
+
+def unit_subtree_q(paths, field: str = "path") -> Q:
+    """Units at or below any of ``paths`` (materialized path prefixes); matches nothing for none."""
+    if not paths:
+        return Q(pk__in=[])
+    return reduce(or_, (Q(**{f"{field}__startswith": path}) for path in paths))
+
+
+class UnitQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        scope = scope_of(user)
+        if scope.is_staff:
+            return self
+        if scope.sees_nothing:
+            return self.none()
+        q = unit_subtree_q(scope.clerk_unit_paths)
+        if scope.is_reviewer:
+            # A reviewer sees the units that have workers in their business systems.
+            q |= Q(workers__job_type__business_system_id__in=scope.reviewer_system_ids)
+        if scope.is_worker:
+            q |= Q(workers__id=scope.worker_id)
+        return self.filter(q).distinct()
+
+    def subtree_of(self, unit):
+        return self.filter(path__startswith=unit.path)
+
+
+class WorkerQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff see everyone; a clerk their units (subunits included); a reviewer the workers of
+        their business systems; a worker only themself. Roles held together add up."""
+        scope = scope_of(user)
+        if scope.is_staff:
+            return self
+        if scope.sees_nothing:
+            return self.none()
+        q = Q(pk__in=[])
+        if scope.is_clerk:
+            q |= unit_subtree_q(scope.clerk_unit_paths, "unit__path")
+        if scope.is_reviewer:
+            q |= Q(job_type__business_system_id__in=scope.reviewer_system_ids)
+        if scope.is_worker:
+            q |= Q(pk=scope.worker_id)
+        return self.filter(q)
+
+    def enterable_by(self, user):
+        """Workers a person may enter work for: a clerk's own units only (staff may correct any)."""
+        scope = scope_of(user)
+        if scope.is_staff:
+            return self
+        if not scope.is_clerk:
+            return self.none()
+        return self.filter(unit_subtree_q(scope.clerk_unit_paths, "unit__path"))

@@ -1,0 +1,253 @@
+"""Work entries, monthly review periods, disputes and the audit trail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from reviews.querysets import DisputeQuerySet, EntryEventQuerySet, ReviewPeriodQuerySet, WorkEntryQuerySet
+
+
+class EntryStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已通过")
+    REJECTED = "rejected", _("已退回")
+    LOCKED = "locked", _("已锁定")
+
+
+class EntryKind(models.TextChoices):
+    REGULAR = "regular", _("日常录入")
+    ADJUSTMENT = "adjustment", _("调整")
+
+
+class EntrySource(models.TextChoices):
+    FORM = "form", _("表单")
+    GRID = "grid", _("批量表格")
+    IMPORT = "import", _("文件导入")
+    API = "api", _("接口")
+    SEED = "seed", _("演示数据")
+
+
+class WorkEntry(models.Model):
+    """One worker's quantity of one metric on one day, and the points it earns.
+
+    ``points`` is computed from the rule version in force on ``work_date`` when the entry is
+    written (and again only if that day's rule version changes), so a later rule change never
+    rewrites earlier points. ``unit``, ``job_type`` and ``business_system`` are copied from the
+    worker and rule at entry time: the approval queue and the rankings filter on them directly,
+    and an entry stays with the unit it was made for even if the worker moves later.
+    """
+
+    competition = models.ForeignKey("competitions.Competition", verbose_name=_("劳动竞赛"),
+                                    on_delete=models.PROTECT, related_name="entries")
+    worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.PROTECT,
+                               related_name="entries")
+    rule = models.ForeignKey("competitions.ScoringRule", verbose_name=_("计分规则"), on_delete=models.PROTECT,
+                             related_name="entries")
+    work_date = models.DateField(_("工作日期"))
+    quantity = models.DecimalField(_("工作量"), max_digits=12, decimal_places=3)
+    points = models.DecimalField(_("积分"), max_digits=14, decimal_places=3)
+    status = models.CharField(_("状态"), max_length=10, choices=EntryStatus.choices, default=EntryStatus.PENDING)
+    kind = models.CharField(_("类型"), max_length=10, choices=EntryKind.choices, default=EntryKind.REGULAR)
+    adjusts = models.ForeignKey("self", verbose_name=_("调整的录入"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="adjustments")
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    reject_reason = models.CharField(_("退回原因"), max_length=200, blank=True)
+    source = models.CharField(_("来源"), max_length=10, choices=EntrySource.choices, default=EntrySource.FORM)
+    idempotency_key = models.CharField(_("幂等键"), max_length=64, null=True, blank=True)
+
+    unit = models.ForeignKey("members.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
+    job_type = models.ForeignKey("competitions.JobType", verbose_name=_("工种"), on_delete=models.PROTECT,
+                                 related_name="+")
+    business_system = models.ForeignKey("competitions.BusinessSystem", verbose_name=_("业务系统"),
+                                         on_delete=models.PROTECT, related_name="+")
+
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True,
+                                   on_delete=models.PROTECT, related_name="entries_entered")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="entries_reviewed")
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = WorkEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("工作量录入")
+        verbose_name_plural = _("工作量录入")
+        ordering = ["-work_date", "id"]
+        constraints = [
+            # One regular entry per worker, rule and day; corrections after sign-off are adjustments.
+            models.UniqueConstraint(
+                fields=["worker", "rule", "work_date"], condition=Q(kind="regular"),
+                name="entry_one_per_worker_rule_day",
+                violation_error_message=_("该职工当天此指标已有录入，请修改原录入。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0) | Q(kind="adjustment"), name="entry_quantity_not_negative",
+                violation_error_message=_("工作量不能为负数。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="regular", adjusts__isnull=True) | Q(kind="adjustment", adjusts__isnull=False),
+                name="entry_adjustment_points_at_entry",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reject_reason=""), name="entry_rejection_has_reason",
+                violation_error_message=_("退回必须填写原因。"),
+            ),
+            models.UniqueConstraint(
+                fields=["entered_by", "idempotency_key"], condition=Q(idempotency_key__isnull=False),
+                name="entry_idempotency_key_unique",
+            ),
+        ]
+        indexes = [
+            # The monthly approval queue: one business system, a month, a status.
+            models.Index(fields=["business_system", "status", "work_date"], name="entry_queue"),
+            models.Index(fields=["unit", "work_date"], name="entry_unit_day"),
+            models.Index(fields=["competition", "work_date"], name="entry_competition_day"),
+            # Incremental standings read "what changed since the last run" through this index;
+            # every write to an entry (single or bulk) must set updated_at.
+            models.Index(fields=["competition", "updated_at"], name="entry_competition_changed"),
+        ]
+
+    def __str__(self):
+        return f"{self.work_date} #{self.worker_id} {self.quantity}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status == EntryStatus.LOCKED
+
+
+class EntryAction(models.TextChoices):
+    CREATED = "created", _("录入")
+    EDITED = "edited", _("修改")
+    RESUBMITTED = "resubmitted", _("重新提交")
+    APPROVED = "approved", _("通过")
+    REJECTED = "rejected", _("退回")
+    LOCKED = "locked", _("锁定")
+    REOPENED = "reopened", _("解锁")
+
+
+class EntryEvent(models.Model):
+    """One fact in an entry's life. Written in the same transaction as the change it records;
+    bulk actions write theirs with one INSERT … SELECT."""
+
+    entry = models.ForeignKey(WorkEntry, verbose_name=_("录入"), on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("动作"), max_length=12, choices=EntryAction.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True,
+                              on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("时间"))
+    from_status = models.CharField(_("原状态"), max_length=10, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=10, blank=True)
+    old_quantity = models.DecimalField(_("原工作量"), max_digits=12, decimal_places=3, null=True, blank=True)
+    new_quantity = models.DecimalField(_("新工作量"), max_digits=12, decimal_places=3, null=True, blank=True)
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+
+    objects = EntryEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("录入审计记录")
+        verbose_name_plural = _("录入审计记录")
+        ordering = ["entry", "at", "id"]
+        indexes = [models.Index(fields=["entry", "at"], name="entryevent_entry_at")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} #{self.entry_id}"
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", _("审核中")
+    SIGNED_OFF = "signed_off", _("已签发")
+
+
+class ReviewPeriod(models.Model):
+    """One business system's month in one competition: reviewed, then signed off (locked)."""
+
+    competition = models.ForeignKey("competitions.Competition", verbose_name=_("劳动竞赛"),
+                                    on_delete=models.PROTECT, related_name="periods")
+    business_system = models.ForeignKey("competitions.BusinessSystem", verbose_name=_("业务系统"),
+                                        on_delete=models.PROTECT, related_name="periods")
+    month = models.DateField(_("月份"), help_text=_("该月第一天"))
+    status = models.CharField(_("状态"), max_length=10, choices=PeriodStatus.choices, default=PeriodStatus.OPEN)
+    signed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("签发人"), null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
+    signed_off_at = models.DateTimeField(_("签发时间"), null=True, blank=True)
+
+    objects = ReviewPeriodQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("月度审核")
+        verbose_name_plural = _("月度审核")
+        ordering = ["-month", "business_system"]
+        constraints = [
+            models.UniqueConstraint(fields=["competition", "business_system", "month"], name="period_unique"),
+            models.CheckConstraint(condition=Q(month__day=1), name="period_month_first_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.business_system} {self.month:%Y-%m}"
+
+
+class PeriodAction(models.TextChoices):
+    SIGNED_OFF = "signed_off", _("签发")
+    REOPENED = "reopened", _("解锁")
+
+
+class PeriodEvent(models.Model):
+    period = models.ForeignKey(ReviewPeriod, verbose_name=_("月度审核"), on_delete=models.CASCADE,
+                               related_name="events")
+    action = models.CharField(_("动作"), max_length=12, choices=PeriodAction.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True,
+                              on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("时间"))
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+    entries = models.PositiveIntegerField(_("涉及录入数"), default=0)
+
+    class Meta:
+        verbose_name = _("月度审核记录")
+        verbose_name_plural = _("月度审核记录")
+        ordering = ["period", "at"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.period}"
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", _("待处理")
+    ANSWERED = "answered", _("已答复")
+    CORRECTED = "corrected", _("已更正")
+
+
+class Dispute(models.Model):
+    """申诉: a worker questions an entry of theirs, or a day with no entry."""
+
+    worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.PROTECT,
+                               related_name="disputes")
+    entry = models.ForeignKey(WorkEntry, verbose_name=_("录入"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="disputes")
+    work_date = models.DateField(_("工作日期"))
+    unit = models.ForeignKey("members.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
+    comment = models.CharField(_("申诉内容"), max_length=500)
+    status = models.CharField(_("状态"), max_length=10, choices=DisputeStatus.choices, default=DisputeStatus.OPEN)
+    response = models.CharField(_("处理意见"), max_length=500, blank=True)
+    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理人"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    responded_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    objects = DisputeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("申诉")
+        verbose_name_plural = _("申诉")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status="open") | ~Q(response=""), name="dispute_closed_has_response",
+                                   violation_error_message=_("处理申诉必须填写意见。")),
+        ]
+        indexes = [models.Index(fields=["unit", "status"], name="dispute_unit_status")]
+
+    def __str__(self):
+        return f"{self.worker_id} {self.work_date}"
