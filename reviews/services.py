@@ -1,0 +1,221 @@
+"""Writes to work entries and disputes. Views, the API, imports and the admin call only these.
+
+Every path checks rows with ``reviews.validation.EntryChecker`` (one set of rules), writes the rows
+and their audit facts in one transaction, and sets ``updated_at`` so the incremental standings see
+the change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from competitions.models import Competition
+from members.models import Worker
+from members.scope import scope_of
+from reviews.models import (
+    Dispute,
+    DisputeStatus,
+    EntryAction,
+    EntryEvent,
+    EntryKind,
+    EntrySource,
+    EntryStatus,
+    WorkEntry,
+)
+from reviews.validation import CheckedEntry, EntryChecker, EntryInput, EntryRejected, RowError, local_today
+from reviews.workflow import entry_transition
+
+AUDIT_BATCH = 5000
+
+
+@dataclass
+class BatchResult:
+    created: list[WorkEntry]
+    errors: list[RowError]
+
+    @property
+    def created_count(self) -> int:
+        return len(self.created)
+
+
+def _new_entry(checked: CheckedEntry, *, competition, actor, source, kind=EntryKind.REGULAR, adjusts=None,
+               idempotency_key=None, now) -> WorkEntry:
+    worker, rule = checked.worker, checked.rule
+    return WorkEntry(
+        competition=competition, worker=worker, rule=rule, work_date=checked.work_date,
+        quantity=checked.quantity, points=checked.points, status=EntryStatus.PENDING, kind=kind,
+        adjusts=adjusts, note=checked.note, source=source, idempotency_key=idempotency_key,
+        unit_id=worker.unit_id, job_type_id=rule.job_type_id, business_system_id=rule.job_type.business_system_id,
+        entered_by=actor, created_at=now, updated_at=now,
+    )
+
+
+def _write_created(entries: list[WorkEntry], *, actor, now) -> list[WorkEntry]:
+    created = WorkEntry.objects.bulk_create(entries, batch_size=AUDIT_BATCH)
+    EntryEvent.objects.bulk_create(
+        [EntryEvent(entry_id=e.pk, action=EntryAction.CREATED, actor=actor, at=now, to_status=EntryStatus.PENDING,
+                    new_quantity=e.quantity, reason=e.note) for e in created],
+        batch_size=AUDIT_BATCH,
+    )
+    return created
+
+
+@transaction.atomic
+def entries_create(*, actor, competition: Competition, rows: list[EntryInput], source: str = EntrySource.GRID,
+                   save_valid_only: bool = False) -> BatchResult:
+    """A batch from the grid or an import: all rows or none, unless the clerk explicitly chose to
+    save only the good rows (``save_valid_only``)."""
+    result = EntryChecker(actor=actor, competition=competition).check(rows)
+    if result.errors and not save_valid_only:
+        raise EntryRejected(result.errors)
+    now = timezone.now()
+    entries = [_new_entry(c, competition=competition, actor=actor, source=source, now=now) for c in result.ok]
+    try:
+        created = _write_created(entries, actor=actor, now=now)
+    except IntegrityError:
+        # Another clerk saved one of these worker/rule/day entries between our check and our
+        # insert; the unique constraint caught it. Nothing of this batch is kept.
+        raise EntryRejected([RowError(0, "work_date", _("其中有录入刚被他人保存，请刷新后重试。"),
+                                      "duplicate_entry")]) from None
+    return BatchResult(created=created, errors=result.errors)
+
+
+def entry_create(*, actor, competition: Competition, worker_id: int, rule_id: int, work_date, quantity,
+                 note: str = "", source: str = EntrySource.FORM, idempotency_key: str | None = None) -> WorkEntry:
+    """One entry. With an ``idempotency_key`` a retried request returns the entry the first one made."""
+    if idempotency_key:
+        earlier = WorkEntry.objects.filter(entered_by=actor, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return earlier
+    row = EntryInput(worker_id=worker_id, rule_id=rule_id, work_date=work_date, quantity=quantity, note=note)
+    with transaction.atomic():
+        result = EntryChecker(actor=actor, competition=competition).check([row])
+        if result.errors:
+            raise EntryRejected(result.errors)
+        now = timezone.now()
+        entry = _new_entry(result.ok[0], competition=competition, actor=actor, source=source,
+                           idempotency_key=idempotency_key, now=now)
+        try:
+            with transaction.atomic():
+                return _write_created([entry], actor=actor, now=now)[0]
+        except IntegrityError:
+            if idempotency_key:
+                earlier = WorkEntry.objects.filter(entered_by=actor, idempotency_key=idempotency_key).first()
+                if earlier is not None:
+                    return earlier
+            raise EntryRejected([RowError(1, "work_date", _("该职工当天此指标已有录入，请修改原录入。"),
+                                          "duplicate_entry")]) from None
+
+
+@transaction.atomic
+def entry_update(*, actor, entry_id: int, quantity=None, work_date=None, note: str | None = None) -> WorkEntry:
+    """A clerk corrects a pending or rejected entry of their units. A rejected entry goes back to
+    pending (resubmitted). Approved and locked entries cannot be edited; after sign-off a correction
+    is an adjustment entry (``entry_adjust``)."""
+    entry = WorkEntry.objects.editable_by(actor).select_for_update().filter(pk=entry_id).first()
+    if entry is None:
+        raise WorkEntry.DoesNotExist
+    if entry.status not in (EntryStatus.PENDING, EntryStatus.REJECTED) or entry.kind != EntryKind.REGULAR:
+        raise EntryRejected([RowError(1, "entry", _("只有待审核或已退回的录入可以修改；已通过或已锁定的请提交调整。"),
+                                      "entry_not_editable")])
+    new_date = work_date or entry.work_date
+    new_quantity = entry.quantity if quantity is None else quantity
+    new_note = entry.note if note is None else note
+    row = EntryInput(worker_id=entry.worker_id, rule_id=entry.rule_id, work_date=new_date, quantity=new_quantity,
+                     note=new_note)
+    checker = EntryChecker(actor=actor, competition=entry.competition, exclude_entry_id=entry.pk)
+    result = checker.check([row])
+    if result.errors:
+        raise EntryRejected(result.errors)
+    checked = result.ok[0]
+    # The original month may have been signed off meanwhile: the checker refuses its date then.
+    old_quantity, old_status = entry.quantity, entry.status
+    now = timezone.now()
+    entry.work_date, entry.quantity, entry.points, entry.note = (checked.work_date, checked.quantity,
+                                                                 checked.points, checked.note)
+    entry.updated_at = now
+    entry.save(update_fields=["work_date", "quantity", "points", "note", "updated_at"])
+    EntryEvent.objects.create(entry=entry, action=EntryAction.EDITED, actor=actor, at=now, from_status=old_status,
+                              to_status=old_status, old_quantity=old_quantity, new_quantity=entry.quantity,
+                              reason=entry.note)
+    if old_status == EntryStatus.REJECTED:
+        entry = entry_transition(actor=actor, entry=entry, to_status=EntryStatus.PENDING)
+    return entry
+
+
+@transaction.atomic
+def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str) -> WorkEntry:
+    """A correction to an approved or locked entry: a new entry (kind adjustment) dated today, for the
+    same worker and rule, that adds ``quantity_delta`` (negative to take work away), reviewed like
+    any other. The locked original is never touched."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise EntryRejected([RowError(1, "note", _("调整必须填写原因。"), "reason_required")])
+    original = WorkEntry.objects.editable_by(actor).filter(pk=entry_id).select_related("competition").first()
+    if original is None:
+        raise WorkEntry.DoesNotExist
+    if original.status not in (EntryStatus.APPROVED, EntryStatus.LOCKED):
+        raise EntryRejected([RowError(1, "entry", _("待审核或已退回的录入请直接修改，无需调整。"), "use_edit")])
+    today = local_today()
+    row = EntryInput(worker_id=original.worker_id, rule_id=original.rule_id, work_date=today,
+                     quantity=quantity_delta, note=_("调整 %(day)s：%(reason)s") % {"day": original.work_date,
+                                                                                  "reason": reason})
+    result = EntryChecker(actor=actor, competition=original.competition, kind=EntryKind.ADJUSTMENT).check([row])
+    if result.errors:
+        raise EntryRejected(result.errors)
+    now = timezone.now()
+    adjustment = _new_entry(result.ok[0], competition=original.competition, actor=actor, source=EntrySource.FORM,
+                            kind=EntryKind.ADJUSTMENT, adjusts=original, now=now)
+    return _write_created([adjustment], actor=actor, now=now)[0]
+
+
+# -- disputes ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def dispute_open(*, actor, work_date, comment: str, entry_id: int | None = None) -> Dispute:
+    """A worker questions one of their entries, or a day with no entry. It reaches their unit's clerk."""
+    scope = scope_of(actor)
+    if not scope.is_worker:
+        raise PermissionDenied(_("只有职工本人可以提出申诉。"))
+    comment = (comment or "").strip()
+    if not comment:
+        raise EntryRejected([RowError(1, "note", _("请填写申诉内容。"), "comment_required")])
+    worker = Worker.objects.get(pk=scope.worker_id)
+    entry = None
+    if entry_id is not None:
+        entry = WorkEntry.objects.filter(pk=entry_id, worker=worker).first()
+        if entry is None:
+            raise WorkEntry.DoesNotExist
+        work_date = entry.work_date
+    if work_date is None or work_date > local_today():
+        raise EntryRejected([RowError(1, "work_date", _("请选择有效的工作日期。"), "date_invalid")])
+    if Dispute.objects.filter(worker=worker, entry=entry, work_date=work_date, status=DisputeStatus.OPEN).exists():
+        raise EntryRejected([RowError(1, "entry", _("该申诉已提交，正在处理中。"), "dispute_open")])
+    return Dispute.objects.create(worker=worker, entry=entry, work_date=work_date,
+                                  unit_id=entry.unit_id if entry else worker.unit_id, comment=comment[:500])
+
+
+@transaction.atomic
+def dispute_answer(*, actor, dispute_id: int, response: str, corrected: bool) -> Dispute:
+    """The clerk answers: ``corrected`` when they changed the entry (or added the missing day)."""
+    dispute = Dispute.objects.visible_to(actor).select_for_update().filter(pk=dispute_id).first()
+    scope = scope_of(actor)
+    if dispute is None or not (scope.is_staff or scope.is_clerk) or dispute.worker_id == scope.worker_id:
+        raise Dispute.DoesNotExist
+    if dispute.status != DisputeStatus.OPEN:
+        raise EntryRejected([RowError(1, "entry", _("该申诉已处理。"), "dispute_closed")])
+    response = (response or "").strip()
+    if not response:
+        raise EntryRejected([RowError(1, "note", _("请填写处理意见。"), "response_required")])
+    dispute.status = DisputeStatus.CORRECTED if corrected else DisputeStatus.ANSWERED
+    dispute.response = response[:500]
+    dispute.responded_by = actor
+    dispute.responded_at = timezone.now()
+    dispute.save(update_fields=["status", "response", "responded_by", "responded_at"])
+    return dispute
+

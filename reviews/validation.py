@@ -1,0 +1,266 @@
+"""The one place where a work entry is checked, for every path: form, batch grid, file import, API.
+
+``EntryChecker`` loads what the checks need for a whole batch in a fixed number of queries (the
+workers the clerk may enter for, the rules and their versions, signed-off months, existing entries),
+then checks each row with dictionary look-ups. A single entry is a batch of one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from competitions.models import Competition, RuleVersion, ScoringRule
+from members.models import Worker
+from reviews.models import EntryKind, PeriodStatus, ReviewPeriod, WorkEntry
+
+MAX_QUANTITY = Decimal("999999999.999")  # max_digits=12, decimal_places=3
+QUANTITY_PLACES = 3
+POINTS_QUANTUM = Decimal("0.001")
+
+
+@dataclass
+class RowError:
+    """One problem with one row: ``row`` is 1-based (the spreadsheet's data row number, or the
+    grid line); ``field`` is the model field name, ``label`` its Chinese name for people."""
+
+    row: int
+    field: str
+    message: str
+    code: str
+
+    @property
+    def label(self) -> str:
+        return FIELD_LABELS.get(self.field, self.field)
+
+    def __str__(self) -> str:
+        return _("第%(row)s行 %(label)s：%(message)s") % {"row": self.row, "label": self.label,
+                                                       "message": self.message}
+
+
+FIELD_LABELS = {
+    "worker": "工号",
+    "rule": "计分指标",
+    "work_date": "工作日期",
+    "quantity": "工作量",
+    "note": "说明",
+    "entry": "录入",
+}
+
+
+class EntryRejected(Exception):  # noqa: N818 - reads as a sentence at the call site
+    """Raised when one or more rows fail the checks; nothing has been written."""
+
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors[:5]))
+
+    @property
+    def first(self) -> RowError:
+        return self.errors[0]
+
+
+@dataclass
+class EntryInput:
+    """A row as it arrives: ids already resolved, or raw text from a file (resolved by the importer)."""
+
+    worker_id: int | None
+    rule_id: int | None
+    work_date: date | None
+    quantity: Decimal | str | None
+    note: str = ""
+    row: int = 1
+
+
+@dataclass
+class CheckedEntry:
+    row: int
+    worker: Worker
+    rule: ScoringRule
+    version: RuleVersion
+    work_date: date
+    quantity: Decimal
+    points: Decimal
+    note: str = ""
+
+
+@dataclass
+class CheckResult:
+    ok: list[CheckedEntry] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def parse_quantity(value, *, allow_negative: bool = False) -> Decimal:
+    """A number with at most three decimal places, as a Decimal; ValueError otherwise. Negative only
+    for adjustments (a correction after sign-off may take work away)."""
+    if isinstance(value, Decimal):
+        number = value
+    else:
+        text = str(value).strip().replace(",", "") if value is not None else ""
+        if not text:
+            raise ValueError(_("请填写工作量。"))
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(_("工作量必须是数字。")) from None
+    if not number.is_finite():
+        raise ValueError(_("工作量必须是数字。"))
+    if number < 0 and not allow_negative:
+        raise ValueError(_("工作量不能为负数。"))
+    if abs(number) > MAX_QUANTITY:
+        raise ValueError(_("工作量过大。"))
+    if -number.as_tuple().exponent > QUANTITY_PLACES and number != number.quantize(Decimal("0.001")):
+        raise ValueError(_("工作量最多保留3位小数。"))
+    return number.quantize(Decimal("0.001"))
+
+
+def local_today() -> date:
+    return timezone.localdate()
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+class EntryChecker:
+    """Checks rows for one competition on behalf of one person (the clerk entering them)."""
+
+    def __init__(self, *, actor, competition: Competition, kind: str = EntryKind.REGULAR,
+                 exclude_entry_id: int | None = None):
+        self.actor = actor
+        self.competition = competition
+        self.kind = kind
+        self.exclude_entry_id = exclude_entry_id
+        self.today = local_today()
+
+    def check(self, rows: list[EntryInput]) -> CheckResult:
+        workers = self._load_workers({r.worker_id for r in rows if r.worker_id})
+        rules = self._load_rules({r.rule_id for r in rows if r.rule_id})
+        versions = self._load_versions(rules.keys())
+        signed_off = self._load_signed_off_months({rule.job_type.business_system_id for rule in rules.values()})
+        existing = self._load_existing(rows) if self.kind == EntryKind.REGULAR else {}
+
+        result = CheckResult()
+        seen_in_batch: dict[tuple, int] = {}
+        for row in rows:
+            errors_before = len(result.errors)
+
+            def fail(field_name, message, code, row=row):
+                result.errors.append(RowError(row.row, field_name, message, code))
+
+            worker = workers.get(row.worker_id)
+            if worker is None:
+                # Someone else's worker and a worker that does not exist get the same answer, so
+                # a clerk cannot probe other units' employee numbers.
+                fail("worker", _("找不到该职工，或该职工不属于您负责的单位。"), "worker_not_enterable")
+            rule = rules.get(row.rule_id)
+            if rule is None:
+                fail("rule", _("找不到该计分指标，或它不属于本竞赛。"), "rule_unknown")
+            elif worker is not None and rule.job_type_id != worker.job_type_id:
+                fail("rule", _("该指标不适用于此职工的工种（%(job_type)s）。") % {"job_type": worker.job_type.name},
+                     "rule_wrong_job_type")
+
+            day = row.work_date
+            if day is None:
+                fail("work_date", _("请填写工作日期。"), "date_missing")
+            elif not self.competition.covers(day):
+                fail("work_date", _("工作日期不在竞赛期间（%(start)s 至 %(end)s）内。") % {
+                    "start": self.competition.start_date, "end": self.competition.end_date}, "date_outside")
+            elif day > self.today:
+                fail("work_date", _("不能录入未来日期的工作量。"), "date_future")
+            elif rule is not None and (rule.job_type.business_system_id, month_start(day)) in signed_off:
+                fail("work_date", _("%(month)s 已签发锁定，不能再录入或修改；如需更正请提交调整。")
+                     % {"month": day.strftime("%Y-%m")}, "month_locked")
+
+            quantity = None
+            try:
+                quantity = parse_quantity(row.quantity, allow_negative=self.kind == EntryKind.ADJUSTMENT)
+            except ValueError as exc:
+                fail("quantity", str(exc), "quantity_invalid")
+
+            version = None
+            if rule is not None and day is not None and len(result.errors) == errors_before:
+                version = _version_on(versions.get(rule.pk, []), day)
+                if version is None:
+                    fail("rule", _("该指标在 %(day)s 尚未生效。") % {"day": day}, "rule_not_in_force")
+                elif version.daily_cap is not None and quantity is not None and quantity > version.daily_cap:
+                    fail("quantity", _("超过该指标每日上限 %(cap)s%(uom)s。") % {
+                        "cap": _plain(version.daily_cap), "uom": rule.unit_of_measure}, "quantity_over_cap")
+
+            if len(result.errors) == errors_before and self.kind == EntryKind.REGULAR:
+                key = (worker.pk, rule.pk, day)
+                first_id = existing.get(key)
+                if first_id is not None:
+                    fail("work_date", _("该职工 %(day)s 的“%(metric)s”已有录入（编号 %(id)s），请修改原录入。") % {
+                        "day": day, "metric": rule.metric, "id": first_id}, "duplicate_entry")
+                elif key in seen_in_batch:
+                    fail("work_date", _("与第%(row)s行重复（同一职工、指标、日期）。") % {"row": seen_in_batch[key]},
+                         "duplicate_in_batch")
+                else:
+                    seen_in_batch[key] = row.row
+
+            if len(result.errors) == errors_before:
+                points = (quantity * version.points_per_unit * rule.direction).quantize(POINTS_QUANTUM)
+                result.ok.append(CheckedEntry(row.row, worker, rule, version, day, quantity, points,
+                                              (row.note or "")[:200]))
+        return result
+
+    # -- loading, a fixed number of queries per batch -------------------------------------------
+    def _load_workers(self, ids) -> dict[int, Worker]:
+        if not ids:
+            return {}
+        qs = Worker.objects.enterable_by(self.actor).filter(pk__in=ids, is_active=True)
+        return {w.pk: w for w in qs.select_related("job_type", "unit")}
+
+    def _load_rules(self, ids) -> dict[int, ScoringRule]:
+        if not ids:
+            return {}
+        qs = ScoringRule.objects.filter(pk__in=ids, competition=self.competition, is_active=True)
+        return {r.pk: r for r in qs.select_related("job_type")}
+
+    def _load_versions(self, rule_ids) -> dict[int, list[RuleVersion]]:
+        by_rule: dict[int, list[RuleVersion]] = defaultdict(list)
+        for version in RuleVersion.objects.filter(rule_id__in=list(rule_ids)).order_by("rule_id", "-effective_from"):
+            by_rule[version.rule_id].append(version)
+        return by_rule
+
+    def _load_signed_off_months(self, system_ids) -> set[tuple[int, date]]:
+        if not system_ids:
+            return set()
+        return set(
+            ReviewPeriod.objects.filter(competition=self.competition, business_system_id__in=system_ids,
+                                        status=PeriodStatus.SIGNED_OFF).values_list("business_system_id", "month")
+        )
+
+    def _load_existing(self, rows) -> dict[tuple, int]:
+        keys = {(r.worker_id, r.rule_id, r.work_date) for r in rows if r.worker_id and r.rule_id and r.work_date}
+        if not keys:
+            return {}
+        worker_ids = {k[0] for k in keys}
+        days = [k[2] for k in keys]
+        qs = WorkEntry.objects.filter(worker_id__in=worker_ids, kind=EntryKind.REGULAR,
+                                      work_date__gte=min(days), work_date__lte=max(days))
+        if self.exclude_entry_id:
+            qs = qs.filter(~Q(pk=self.exclude_entry_id))
+        found = {}
+        for pk, worker_id, rule_id, day in qs.values_list("pk", "worker_id", "rule_id", "work_date"):
+            if (worker_id, rule_id, day) in keys:
+                found[(worker_id, rule_id, day)] = pk
+        return found
+
+
+def _version_on(versions: list[RuleVersion], day: date) -> RuleVersion | None:
+    for version in versions:  # newest first
+        if version.effective_from <= day:
+            return version
+    return None
+
+
+def _plain(number: Decimal) -> str:
+    return format(number.normalize(), "f")

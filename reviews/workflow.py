@@ -1,0 +1,250 @@
+"""The review workflow: which status moves are allowed, and the one function that makes them.
+
+Every status change of a work entry, one entry or a million, goes through ``entries_transition``.
+On PostgreSQL it is one statement: lock the target rows in id order, move those still in an allowed
+status, and write one audit fact per moved row (``INSERT … SELECT`` from the ``UPDATE … RETURNING``).
+Locking in a stable order means two reviewers acting on overlapping entries at once queue behind
+each other instead of deadlocking, and the status re-check after the wait means the second one moves
+only what the first left, so no entry is approved twice and no update is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.scope import scope_of
+from reviews.models import (
+    EntryAction,
+    EntryEvent,
+    EntryStatus,
+    PeriodAction,
+    PeriodEvent,
+    PeriodStatus,
+    ReviewPeriod,
+    WorkEntry,
+)
+
+S = EntryStatus
+
+# (from, to) -> the audit action it records. Anything not listed is refused.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (S.PENDING, S.APPROVED): EntryAction.APPROVED,
+    (S.PENDING, S.REJECTED): EntryAction.REJECTED,
+    # A reviewer may change their mind before the month is signed off.
+    (S.APPROVED, S.REJECTED): EntryAction.REJECTED,
+    # The clerk corrects a rejected entry and sends it back for review.
+    (S.REJECTED, S.PENDING): EntryAction.RESUBMITTED,
+    # Sign-off locks the month's approved entries; only union staff reopen it.
+    (S.APPROVED, S.LOCKED): EntryAction.LOCKED,
+    (S.LOCKED, S.APPROVED): EntryAction.REOPENED,
+}
+
+
+def allowed_sources(to_status: str) -> list[str]:
+    return [src for (src, dst) in TRANSITIONS if dst == to_status]
+
+
+class TransitionRefused(Exception):  # noqa: N818
+    def __init__(self, message: str, code: str):
+        self.message = message
+        self.code = code
+        super().__init__(message)
+
+
+@dataclass
+class TransitionResult:
+    moved: int
+    skipped_own: int = 0
+
+
+def _check_reason(to_status: str, reason: str) -> str:
+    reason = (reason or "").strip()
+    if to_status == S.REJECTED and not reason:
+        raise TransitionRefused(_("退回必须填写原因。"), "reason_required")
+    if len(reason) > 200:
+        raise TransitionRefused(_("原因不能超过200字。"), "reason_too_long")
+    return reason
+
+
+@transaction.atomic
+def entries_transition(*, actor, entries, to_status: str, reason: str = "",
+                       exclude_own: bool = True) -> TransitionResult:
+    """Move every entry of the queryset ``entries`` that is in an allowed source status to ``to_status``.
+
+    Entries in other statuses are left alone (the caller decides whether that is an error). With
+    ``exclude_own``, approving or rejecting never moves entries the actor entered themself: a reviewer
+    never reviews their own work. Returns how many moved.
+    """
+    sources = allowed_sources(to_status)
+    if not sources:
+        raise TransitionRefused(_("不允许的状态变更。"), "transition_forbidden")
+    reason = _check_reason(to_status, reason)
+    now = timezone.now()
+    target = entries.filter(status__in=sources)
+    skipped_own = 0
+    reviewing = to_status in (S.APPROVED, S.REJECTED)
+    if exclude_own and reviewing and actor is not None:
+        own = target.filter(entered_by=actor)
+        skipped_own = own.count()
+        target = target.exclude(entered_by=actor)
+
+    if connection.vendor == "postgresql":
+        moved = _transition_postgresql(actor, target, to_status, reason, now, reviewing)
+    else:
+        moved = _transition_portable(actor, target, to_status, reason, now, reviewing)
+    return TransitionResult(moved=moved, skipped_own=skipped_own)
+
+
+def _transition_postgresql(actor, target, to_status, reason, now, reviewing) -> int:
+    ids_sql, ids_params = target.values("id").query.sql_with_params()
+    actor_id = actor.pk if actor is not None else None
+    # The CASE arms are constants from TRANSITIONS, never user input.
+    action_case = " ".join(
+        f"WHEN '{src}' THEN '{action}'" for (src, dst), action in TRANSITIONS.items() if dst == to_status
+    )
+    set_sql, set_params = ["status = %s", "updated_at = %s"], [to_status, now]
+    if reviewing:
+        set_sql += ["reviewed_by_id = %s", "reviewed_at = %s"]
+        set_params += [actor_id, now]
+    if to_status == S.REJECTED:
+        set_sql.append("reject_reason = %s")
+        set_params.append(reason)
+    elif to_status == S.PENDING:
+        set_sql.append("reject_reason = ''")
+    sql = f"""
+        WITH target AS (
+            SELECT e.id, e.status AS old_status
+              FROM reviews_workentry e
+             WHERE e.id IN ({ids_sql}) AND e.status = ANY(%s)
+             ORDER BY e.id
+               FOR UPDATE
+        ), moved AS (
+            UPDATE reviews_workentry e
+               SET {", ".join(set_sql)}
+              FROM target
+             WHERE e.id = target.id
+            RETURNING e.id, target.old_status
+        )
+        INSERT INTO reviews_entryevent (entry_id, action, actor_id, at, from_status, to_status, reason)
+        SELECT moved.id, CASE moved.old_status {action_case} END, %s, %s, moved.old_status, %s, %s
+          FROM moved
+    """
+    params = [*ids_params, allowed_sources(to_status), *set_params, actor_id, now, to_status, reason]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _transition_portable(actor, target, to_status, reason, now, reviewing) -> int:
+    """The embedded SQLite default: the same effect in a few statements per chunk (SQLite allows one
+    writer at a time, so there is no concurrent reviewer to race with)."""
+    rows = list(target.order_by("id").values_list("id", "status"))
+    moved = 0
+    fields = {"status": to_status, "updated_at": now}
+    if reviewing:
+        fields.update(reviewed_by=actor, reviewed_at=now)
+    if to_status == S.REJECTED:
+        fields["reject_reason"] = reason
+    elif to_status == S.PENDING:
+        fields["reject_reason"] = ""
+    for start in range(0, len(rows), 900):
+        chunk = rows[start:start + 900]
+        moved += WorkEntry.objects.filter(pk__in=[pk for pk, _ in chunk], status__in=allowed_sources(to_status)) \
+            .update(**fields)
+        EntryEvent.objects.bulk_create([
+            EntryEvent(entry_id=pk, action=TRANSITIONS[(old, to_status)], actor=actor, at=now,
+                       from_status=old, to_status=to_status, reason=reason)
+            for pk, old in chunk
+        ])
+    return moved
+
+
+def entry_transition(*, actor, entry: WorkEntry, to_status: str, reason: str = "") -> WorkEntry:
+    """One entry: refuses (with a message) a move the map forbids or a review of one's own entry."""
+    if (entry.status, to_status) not in TRANSITIONS:
+        raise TransitionRefused(
+            _("不能从“%(from)s”变为“%(to)s”。") % {"from": S(entry.status).label, "to": S(to_status).label},
+            "transition_forbidden",
+        )
+    if to_status in (S.APPROVED, S.REJECTED) and entry.entered_by_id == getattr(actor, "pk", None):
+        raise TransitionRefused(_("不能审核自己录入的工作量。"), "self_review")
+    result = entries_transition(actor=actor, entries=WorkEntry.objects.filter(pk=entry.pk), to_status=to_status,
+                                reason=reason)
+    if result.moved != 1:
+        # Someone else moved it first; report what it is now rather than pretending.
+        entry.refresh_from_db()
+        raise TransitionRefused(_("该录入状态已变为“%(now)s”，请刷新后重试。") % {"now": entry.get_status_display()},
+                                "stale_status")
+    entry.refresh_from_db()
+    return entry
+
+
+# -- review periods ----------------------------------------------------------------------------
+
+def month_bounds(month: date) -> tuple[date, date]:
+    first = month.replace(day=1)
+    next_first = (first.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+    return first, next_first - timezone.timedelta(days=1)
+
+
+def period_entries(period: ReviewPeriod):
+    first, last = month_bounds(period.month)
+    return WorkEntry.objects.filter(competition_id=period.competition_id, business_system_id=period.business_system_id,
+                                    work_date__gte=first, work_date__lte=last)
+
+
+def _lock_period(*, competition, business_system, month: date) -> ReviewPeriod:
+    period, _ = ReviewPeriod.objects.get_or_create(competition=competition, business_system=business_system,
+                                                   month=month.replace(day=1))
+    # Row lock: sign-off and reopen of one period never interleave, and an entry written meanwhile
+    # (which checks the period status) waits for the outcome.
+    return ReviewPeriod.objects.select_for_update().get(pk=period.pk)
+
+
+@transaction.atomic
+def period_sign_off(*, actor, competition, business_system, month: date) -> ReviewPeriod:
+    scope = scope_of(actor)
+    if not (scope.is_staff or business_system.pk in scope.reviewer_system_ids):
+        raise PermissionDenied(_("您不负责该业务系统的审核。"))
+    period = _lock_period(competition=competition, business_system=business_system, month=month)
+    if period.status == PeriodStatus.SIGNED_OFF:
+        raise TransitionRefused(_("该月已签发。"), "already_signed_off")
+    pending = period_entries(period).filter(status=S.PENDING).count()
+    if pending:
+        raise TransitionRefused(_("还有 %(n)s 条录入待审核，全部审核后才能签发。") % {"n": pending}, "pending_left")
+    result = entries_transition(actor=actor, entries=period_entries(period), to_status=S.LOCKED, exclude_own=False)
+    now = timezone.now()
+    period.status = PeriodStatus.SIGNED_OFF
+    period.signed_off_by = actor
+    period.signed_off_at = now
+    period.save(update_fields=["status", "signed_off_by", "signed_off_at"])
+    PeriodEvent.objects.create(period=period, action=PeriodAction.SIGNED_OFF, actor=actor, at=now,
+                               entries=result.moved)
+    return period
+
+
+@transaction.atomic
+def period_reopen(*, actor, period: ReviewPeriod, reason: str) -> ReviewPeriod:
+    """Union staff only, with a reason: unlocks the month's entries (audited per entry and per period)."""
+    if not scope_of(actor).is_staff:
+        raise PermissionDenied(_("只有工会管理人员可以解锁已签发的月份。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise TransitionRefused(_("解锁必须填写原因。"), "reason_required")
+    period = _lock_period(competition=period.competition, business_system=period.business_system, month=period.month)
+    if period.status != PeriodStatus.SIGNED_OFF:
+        raise TransitionRefused(_("该月尚未签发，无需解锁。"), "not_signed_off")
+    result = entries_transition(actor=actor, entries=period_entries(period), to_status=S.APPROVED, reason=reason,
+                                exclude_own=False)
+    now = timezone.now()
+    period.status = PeriodStatus.OPEN
+    period.save(update_fields=["status"])
+    PeriodEvent.objects.create(period=period, action=PeriodAction.REOPENED, actor=actor, at=now, reason=reason,
+                               entries=result.moved)
+    return period
