@@ -30,6 +30,13 @@ class EntrySource(models.TextChoices):
     SEED = "seed", _("演示数据")
 
 
+class EntryFlag(models.IntegerChoices):
+    """Why the approval queue shows an entry first (a bit set; 0 = nothing unusual)."""
+
+    OUTLIER = 1, _("远高于同指标中位数")
+    CAP_STREAK = 2, _("连续多日达到上限")
+
+
 class WorkEntry(models.Model):
     """One worker's quantity of one metric on one day, and the points it earns.
 
@@ -57,6 +64,7 @@ class WorkEntry(models.Model):
     reject_reason = models.CharField(_("退回原因"), max_length=200, blank=True)
     source = models.CharField(_("来源"), max_length=10, choices=EntrySource.choices, default=EntrySource.FORM)
     idempotency_key = models.CharField(_("幂等键"), max_length=64, null=True, blank=True)
+    flags = models.PositiveSmallIntegerField(_("提示"), default=0, help_text=_("审核提示：1=远高于中位数，2=连续多日达上限"))
 
     unit = models.ForeignKey("members.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
     job_type = models.ForeignKey("competitions.JobType", verbose_name=_("工种"), on_delete=models.PROTECT,
@@ -104,7 +112,8 @@ class WorkEntry(models.Model):
         ]
         indexes = [
             # The monthly approval queue: one business system, a month, a status.
-            models.Index(fields=["business_system", "status", "work_date"], name="entry_queue"),
+            # Flagged entries first, then by day: the first page is an index range scan.
+            models.Index(fields=["business_system", "status", "-flags", "work_date", "id"], name="entry_queue"),
             models.Index(fields=["unit", "work_date"], name="entry_unit_day"),
             models.Index(fields=["competition", "work_date"], name="entry_competition_day"),
             # Incremental standings read "what changed since the last run" through this index;
@@ -118,6 +127,10 @@ class WorkEntry(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.status == EntryStatus.LOCKED
+
+    @property
+    def flag_labels(self) -> list[str]:
+        return [flag.label for flag in EntryFlag if self.flags & flag.value]
 
 
 class EntryAction(models.TextChoices):

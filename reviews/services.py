@@ -55,8 +55,19 @@ def _new_entry(checked: CheckedEntry, *, competition, actor, source, kind=EntryK
     )
 
 
+def _schedule_flags(entries: list[WorkEntry]) -> None:
+    """After commit, refresh the queue flags of every (business system, month) these entries touch."""
+    from reviews.tasks import flag_entries
+
+    touched = {(e.competition_id, e.business_system_id, e.work_date.replace(day=1)) for e in entries}
+    for competition_id, system_id, month in sorted(touched):
+        transaction.on_commit(
+            lambda c=competition_id, s=system_id, m=month: flag_entries.delay(c, s, m.isoformat()))
+
+
 def _write_created(entries: list[WorkEntry], *, actor, now) -> list[WorkEntry]:
     created = WorkEntry.objects.bulk_create(entries, batch_size=AUDIT_BATCH)
+    _schedule_flags(created)
     EntryEvent.objects.bulk_create(
         [EntryEvent(entry_id=e.pk, action=EntryAction.CREATED, actor=actor, at=now, to_status=EntryStatus.PENDING,
                     new_quantity=e.quantity, reason=e.note) for e in created],

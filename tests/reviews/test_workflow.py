@@ -220,3 +220,37 @@ class TestDisputes:
         dispute = dispute_open(actor=w.alice_user, work_date=w.first_day, comment="漏记")
         with pytest.raises(Dispute.DoesNotExist):
             dispute_answer(actor=w.other_clerk, dispute_id=dispute.pk, response="x", corrected=False)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("implementation", ["postgresql", "portable"])
+def test_flags_mark_outliers_and_cap_streaks(w, f, implementation):
+    from reviews import flags
+    from reviews.workflow import month_bounds
+
+    workers = [f.worker(w.depot, w.driver) for _ in range(4)]
+    rows, n = [], 0
+    for i, x in enumerate(workers):
+        for d in range(4):
+            n += 1
+            qty = "1000" if (i == 0 and d == 0) else "100"
+            rows.append(EntryInput(x.pk, w.km.pk, w.first_day + timedelta(days=d), qty, row=n))
+    # Worker 1 is at the 6-trip cap three days running, worker 2 twice only.
+    for d in range(3):
+        n += 1
+        rows.append(EntryInput(workers[1].pk, w.trips.pk, w.first_day + timedelta(days=d), "6", row=n))
+    for d in (0, 1, 3):
+        n += 1
+        rows.append(EntryInput(workers[2].pk, w.trips.pk, w.first_day + timedelta(days=d), "6", row=n))
+    w.clerk._portal_scope = None
+    entries_create(actor=w.clerk, competition=w.comp, rows=rows)
+    if implementation == "postgresql":
+        flags.entries_flag(competition_id=w.comp.pk, business_system_id=w.system.pk, month=w.month)
+    else:  # the SQLite default's path, same answers
+        flags._flag_portable(w.comp.pk, w.system.pk, *month_bounds(w.month))
+    flagged = {(e.worker_id, e.rule_id, e.work_date.day - 1): e.flags
+               for e in WorkEntry.objects.exclude(flags=0)}
+    assert flagged == {
+        (workers[0].pk, w.km.pk, 0): 1,
+        (workers[1].pk, w.trips.pk, 0): 2, (workers[1].pk, w.trips.pk, 1): 2, (workers[1].pk, w.trips.pk, 2): 2,
+    }
