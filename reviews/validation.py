@@ -46,6 +46,7 @@ class RowError:
 
 FIELD_LABELS = {
     "worker": "工号",
+    "name": "姓名",
     "rule": "计分指标",
     "work_date": "工作日期",
     "quantity": "工作量",

@@ -134,10 +134,10 @@ def test_a_batch_checks_in_a_fixed_number_of_queries(w, f, django_assert_max_num
     few = [f.worker(w.depot, w.driver) for _ in range(3)]
     many = [f.worker(w.depot, w.driver) for _ in range(40)]
     w.clerk._portal_scope = None
-    with django_assert_max_num_queries(12) as small:
+    with django_assert_max_num_queries(16) as small:
         entries_create(actor=w.clerk, competition=w.comp, rows=rows_for(few))
     w.clerk._portal_scope = None
-    with django_assert_max_num_queries(12) as large:
+    with django_assert_max_num_queries(16) as large:
         entries_create(actor=w.clerk, competition=w.comp, rows=rows_for(many))
     assert len(small.captured_queries) == len(large.captured_queries)
 

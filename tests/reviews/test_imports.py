@@ -1,0 +1,92 @@
+import io
+from datetime import timedelta
+
+import pytest
+from openpyxl import Workbook
+
+from reviews.imports import ImportFileError, bad_rows_csv, check_file, template_csv
+from reviews.models import EntryEvent, EntrySource, WorkEntry
+from reviews.services import entries_import
+from reviews.validation import EntryRejected
+
+pytestmark = pytest.mark.django_db
+
+
+def csv_bytes(rows, header="工号,姓名,工作日期,计分指标,工作量,说明"):
+    return ("\n".join([header, *rows]) + "\n").encode("utf-8-sig")
+
+
+@pytest.fixture
+def day(today):
+    return (today - timedelta(days=1)).isoformat()
+
+
+def test_a_clean_csv_imports_every_row_with_an_audit_fact_each(w, day):
+    content = csv_bytes([f"{w.alice.employee_no},张三明,{day},安全走行公里,350,",
+                         f"{w.bob.employee_no},,{day},值乘趟数,4,夜班"])
+    result = entries_import(actor=w.clerk, competition=w.comp, name="entries.csv", content=content)
+    assert result.created_count == 2
+    assert set(WorkEntry.objects.values_list("source", flat=True)) == {EntrySource.IMPORT}
+    assert EntryEvent.objects.filter(action="created").count() == 2
+
+
+def test_one_bad_row_is_reported_by_row_and_field_in_chinese_and_nothing_is_saved(w, day):
+    content = csv_bytes([f"{w.alice.employee_no},张三明,{day},安全走行公里,350,",
+                         f"{w.bob.employee_no},李四,{day},值乘趟数,9,",
+                         f"{w.carol.employee_no},王五,{day},线路养护,100,",
+                         f"{w.bob.employee_no},李四,2026-13-01,安全走行公里,1,"])
+    with pytest.raises(EntryRejected) as error:
+        entries_import(actor=w.clerk, competition=w.comp, name="entries.csv", content=content)
+    messages = [str(e) for e in error.value.errors]
+    assert messages == [
+        "第3行 工作量：超过该指标每日上限 6趟。",
+        "第4行 工号：找不到该职工，或该职工不属于您负责的单位。",
+        "第5行 工作日期：日期格式应为 2026-11-23。",
+    ]
+    assert WorkEntry.objects.count() == 0 and EntryEvent.objects.count() == 0
+
+
+def test_the_clerk_may_explicitly_save_only_the_good_rows(w, day):
+    content = csv_bytes([f"{w.alice.employee_no},,{day},安全走行公里,350,", f"{w.bob.employee_no},,{day},值乘趟数,x,"])
+    result = entries_import(actor=w.clerk, competition=w.comp, name="e.csv", content=content, save_valid_only=True)
+    assert result.created_count == 1 and [e.row for e in result.errors] == [3]
+
+
+def test_an_xlsx_file_is_read_the_same_way_including_date_cells(w, today):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["工号", "姓名", "工作日期", "计分指标", "工作量", "说明"])
+    sheet.append([w.alice.employee_no, "张三明", today - timedelta(days=2), "安全走行公里", 120.5, None])
+    sheet.append([w.bob.employee_no, "错名", (today - timedelta(days=2)).isoformat(), "安全走行公里", 1, None])
+    out = io.BytesIO()
+    book.save(out)
+    parsed, good = check_file(actor=w.clerk, competition=w.comp, name="e.xlsx", content=out.getvalue())
+    assert [str(e) for e in parsed.errors] == ["第3行 姓名：姓名与工号不一致（系统中为 李四）。"]
+    assert len(good) == 1 and str(good[0].quantity) == "120.500"
+
+
+def test_a_gbk_csv_from_excel_is_understood(w, day):
+    content = f"工号,姓名,工作日期,计分指标,工作量,说明\n{w.alice.employee_no},张三明,{day},安全走行公里,1,\n".encode("gbk")
+    parsed, good = check_file(actor=w.clerk, competition=w.comp, name="e.csv", content=content)
+    assert parsed.errors == [] and len(good) == 1
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("e.txt", b"x", "只支持"), ("e.csv", b"a,b\n1,2\n", "缺少列"), ("e.xlsx", b"not a zip", "无法读取"),
+    ("e.csv", b"", "文件是空的"),
+])
+def test_an_unreadable_file_is_refused_as_a_whole(w, name, content, message):
+    with pytest.raises(ImportFileError, match=message):
+        check_file(actor=w.clerk, competition=w.comp, name=name, content=content)
+
+
+def test_the_bad_rows_file_lists_each_bad_row_with_its_errors(w, day):
+    content = csv_bytes([f"{w.alice.employee_no},,{day},安全走行公里,-3,", f"{w.bob.employee_no},,{day},安全走行公里,3,"])
+    parsed, _ = check_file(actor=w.clerk, competition=w.comp, name="e.csv", content=content)
+    lines = bad_rows_csv(parsed).decode("utf-8-sig").splitlines()
+    assert lines[0] == "原行号,工号,姓名,工作日期,计分指标,工作量,说明,错误"
+    assert len(lines) == 2 and lines[1].startswith("2,") and "工作量：工作量不能为负数。" in lines[1]
+
+
+def test_the_template_has_the_columns_the_importer_reads(w):
+    assert template_csv().decode("utf-8-sig").splitlines()[0] == "工号,姓名,工作日期,计分指标,工作量,说明"
