@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from reviews import urls as reviews_urls
+
 admin.site.site_header = "劳动竞赛门户 · 工会管理"
 admin.site.site_title = "劳动竞赛门户"
 admin.site.index_title = "工会管理后台"
@@ -9,6 +11,9 @@ admin.site.index_title = "工会管理后台"
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("entries/", include((reviews_urls.clerk_patterns, "entries"))),
+    path("review/", include((reviews_urls.review_patterns, "review"))),
+    path("", include("members.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,55 @@
+"""The portal's navigation: one list, shown by role. A person with several roles sees every part of
+theirs and moves between them without logging in again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from members.scope import Scope, scope_of
+
+
+@dataclass(frozen=True)
+class NavItem:
+    url_name: str
+    label: str
+    role: str  # worker / clerk / reviewer / staff
+
+
+NAV: list[NavItem] = [
+    NavItem("entries:list", _("录入"), "clerk"),
+    NavItem("entries:disputes", _("申诉处理"), "clerk"),
+    NavItem("review:queue", _("审核"), "reviewer"),
+    NavItem("admin:index", _("管理后台"), "staff"),
+]
+
+
+def holds(scope: Scope, role: str) -> bool:
+    return {
+        "worker": scope.is_worker, "clerk": scope.is_clerk, "reviewer": scope.is_reviewer, "staff": scope.is_staff,
+    }[role]
+
+
+def portal_nav(request) -> dict:
+    """Context processor: the nav items of the signed-in person, the current one marked."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"portal_nav": []}
+    scope = scope_of(user)
+    items = []
+    for item in NAV:
+        if holds(scope, item.role):
+            url = reverse(item.url_name)
+            items.append({"url": url, "label": item.label, "active": request.path.startswith(url)})
+    return {"portal_nav": items}
+
+
+def home_url_for(user) -> str:
+    """Where "/" takes a person: their first role's page."""
+    scope = scope_of(user)
+    for item in NAV:
+        if holds(scope, item.role):
+            return reverse(item.url_name)
+    return reverse("no_role")

@@ -1,0 +1,463 @@
+"""Portal pages for unit clerks (entry, grid, import, corrections, disputes) and department
+reviewers (the monthly approval queue). Every list starts from a ``visible_to``/``editable_by``/
+``reviewable_by`` queryset; every write calls a service."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from competitions.models import BusinessSystem, JobType, ScoringRule
+from competitions.querysets import current_competition
+from members.models import Unit, UnitLevel, Worker
+from members.querysets import unit_subtree_q
+from members.scope import scope_of
+from reviews import imports
+from reviews.models import Dispute, DisputeStatus, EntryStatus, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.services import dispute_answer, entries_create, entries_import, entry_adjust, entry_create, entry_update
+from reviews.validation import EntryInput, EntryRejected, local_today
+from reviews.workflow import (
+    TransitionRefused,
+    entries_transition,
+    entry_transition,
+    month_bounds,
+    period_sign_off,
+)
+
+PAGE = 50
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+IMPORT_TTL = 60 * 60
+
+
+def _role_required(role):
+    def decorator(view):
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            scope = scope_of(request.user)
+            if not (scope.is_staff or getattr(scope, f"is_{role}")):
+                raise PermissionDenied
+            competition = current_competition()
+            if competition is None:
+                return render(request, "reviews/no_competition.html")
+            request.competition = competition
+            return view(request, *args, **kwargs)
+
+        wrapped.__name__ = view.__name__
+        wrapped.__doc__ = view.__doc__
+        return wrapped
+
+    return decorator
+
+
+clerk_required = _role_required("clerk")
+reviewer_required = _role_required("reviewer")
+
+
+def _parse_date(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _keyset(request, qs, order=("-work_date", "-id")):
+    """Page by (work_date, id) after the last row shown: no OFFSET, no COUNT(*)."""
+    after = request.GET.get("after", "")
+    day_text, _, pk_text = after.partition("_")
+    after_day, after_pk = _parse_date(day_text), pk_text
+    if after_day and after_pk.isdigit():
+        if order[0].startswith("-"):
+            qs = qs.filter(Q(work_date__lt=after_day) | Q(work_date=after_day, id__lt=int(after_pk)))
+        else:
+            qs = qs.filter(Q(work_date__gt=after_day) | Q(work_date=after_day, id__gt=int(after_pk)))
+    rows = list(qs.order_by(*order)[: PAGE + 1])
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    next_after = f"{rows[-1].work_date.isoformat()}_{rows[-1].pk}" if more else None
+    return rows, next_after
+
+
+def _query_without(request, key):
+    params = request.GET.copy()
+    params.pop(key, None)
+    return params.urlencode()
+
+
+def _clerk_rules(request):
+    """Rules of the job types the clerk's workers have (a depot clerk does not wade through 94)."""
+    job_types = Worker.objects.enterable_by(request.user).values("job_type_id").distinct()
+    return (ScoringRule.objects.filter(competition=request.competition, is_active=True, job_type_id__in=job_types)
+            .select_related("job_type").order_by("job_type__name", "metric"))
+
+
+def _show_errors(request, error: EntryRejected, limit=20):
+    for e in error.errors[:limit]:
+        messages.error(request, str(e) if e.row else f"{e.label}：{e.message}")
+    if len(error.errors) > limit:
+        messages.error(request, _("……另有 %(n)s 个问题。") % {"n": len(error.errors) - limit})
+
+
+# -- clerk -------------------------------------------------------------------------------------
+
+@clerk_required
+def entry_list(request):
+    qs = (WorkEntry.objects.editable_by(request.user).filter(competition=request.competition)
+          .select_related("worker", "rule"))
+    status = request.GET.get("status")
+    if status in EntryStatus.values:
+        qs = qs.filter(status=status)
+    day = _parse_date(request.GET.get("date"))
+    if day:
+        qs = qs.filter(work_date=day)
+    emp = request.GET.get("worker", "").strip()
+    if emp:
+        qs = qs.filter(worker__employee_no=emp)
+    rows, next_after = _keyset(request, qs)
+    return render(request, "reviews/entry_list.html", {
+        "entries": rows, "next_after": next_after, "base_query": _query_without(request, "after"),
+        "statuses": EntryStatus.choices, "filters": request.GET,
+    })
+
+
+@clerk_required
+def entry_new(request):
+    rules = _clerk_rules(request)
+    form = {"work_date": (local_today() - timedelta(days=1)).isoformat()}
+    if request.method == "POST":
+        form = request.POST
+        emp = form.get("worker", "").strip()
+        worker = Worker.objects.enterable_by(request.user).filter(employee_no=emp).only("pk").first()
+        try:
+            entry = entry_create(
+                actor=request.user, competition=request.competition, worker_id=worker.pk if worker else None,
+                rule_id=int(form.get("rule") or 0) or None, work_date=_parse_date(form.get("work_date")),
+                quantity=form.get("quantity"), note=form.get("note", ""),
+            )
+        except EntryRejected as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, _("已保存：%(name)s %(day)s %(qty)s，积分 %(points)s，待审核。") % {
+                "name": entry.worker.name, "day": entry.work_date, "qty": entry.quantity, "points": entry.points})
+            return redirect("entries:new")
+    return render(request, "reviews/entry_new.html", {"rules": rules, "form": form})
+
+
+@clerk_required
+def entry_grid(request):
+    """A batch grid: one day and one rule with a row per worker, or one worker and one week with a
+    row per day and rule. Saved together, all or nothing."""
+    rules = list(_clerk_rules(request))
+    mode = request.GET.get("mode", "day")
+    day = _parse_date(request.GET.get("date")) or (local_today() - timedelta(days=1))
+    rule = next((r for r in rules if str(r.pk) == request.GET.get("rule")), None)
+    rows = []
+    worker = None
+    if mode == "day" and rule is not None:
+        workers = list(Worker.objects.enterable_by(request.user).filter(job_type_id=rule.job_type_id, is_active=True)
+                       .select_related("unit").order_by("unit__path", "employee_no")[:500])
+        existing = dict(WorkEntry.objects.filter(rule=rule, work_date=day, kind="regular",
+                                                 worker__in=[w.pk for w in workers])
+                        .values_list("worker_id", "quantity"))
+        rows = [{"key": f"{w.pk}:{rule.pk}:{day.isoformat()}", "worker": w, "rule": rule, "day": day,
+                 "existing": existing.get(w.pk)} for w in workers]
+    elif mode == "week":
+        emp = request.GET.get("worker", "").strip()
+        worker = Worker.objects.enterable_by(request.user).filter(employee_no=emp).select_related("unit").first()
+        if worker is not None:
+            start = day - timedelta(days=day.weekday())
+            days = [start + timedelta(days=i) for i in range(7)]
+            worker_rules = [r for r in rules if r.job_type_id == worker.job_type_id]
+            existing = {(r, d): q for r, d, q in WorkEntry.objects.filter(
+                worker=worker, work_date__in=days, kind="regular").values_list("rule_id", "work_date", "quantity")}
+            rows = [{"key": f"{worker.pk}:{r.pk}:{d.isoformat()}", "worker": worker, "rule": r, "day": d,
+                     "existing": existing.get((r.pk, d))} for d in days for r in worker_rules]
+        elif emp:
+            messages.error(request, _("找不到该职工，或该职工不属于您负责的单位。"))
+
+    if request.method == "POST":
+        inputs = []
+        for n, key in enumerate(request.POST.getlist("key"), start=1):
+            value = request.POST.get(f"q:{key}", "").strip()
+            if not value:
+                continue
+            worker_id, rule_id, day_text = (key.split(":") + ["", "", ""])[:3]
+            inputs.append(EntryInput(int(worker_id) if worker_id.isdigit() else None,
+                                     int(rule_id) if rule_id.isdigit() else None, _parse_date(day_text), value,
+                                     request.POST.get(f"n:{key}", ""), row=n))
+        if not inputs:
+            messages.error(request, _("没有填写任何工作量。"))
+        else:
+            try:
+                result = entries_create(actor=request.user, competition=request.competition, rows=inputs,
+                                        source="grid")
+            except EntryRejected as error:
+                _show_errors(request, error)
+            else:
+                messages.success(request, _("已保存 %(n)s 条录入，待审核。") % {"n": result.created_count})
+                return redirect(request.get_full_path())
+    return render(request, "reviews/entry_grid.html", {
+        "rules": rules, "mode": mode, "day": day, "rule": rule, "rows": rows, "worker": worker,
+        "posted": request.POST if request.method == "POST" else {},
+    })
+
+
+@clerk_required
+def entry_import(request):
+    """Upload → preview (every bad row listed, nothing saved) → confirm."""
+    preview = None
+    if request.method == "POST" and "file" in request.FILES:
+        upload = request.FILES["file"]
+        content = upload.read(imports.MAX_BYTES + 1)
+        try:
+            parsed, good = imports.check_file(actor=request.user, competition=request.competition,
+                                              name=upload.name, content=content)
+        except imports.ImportFileError as error:
+            messages.error(request, str(error))
+        else:
+            token = secrets.token_urlsafe(16)
+            cache.set(f"entry-import:{request.user.pk}:{token}", (upload.name, content), IMPORT_TTL)
+            preview = {"token": token, "name": upload.name, "total": parsed.total, "good": len(good),
+                       "errors": parsed.errors[:300], "error_count": len(parsed.errors),
+                       "bad_rows": len({e.row for e in parsed.errors})}
+    return render(request, "reviews/entry_import.html", {"preview": preview})
+
+
+def _cached_import(request, token):
+    stored = cache.get(f"entry-import:{request.user.pk}:{token}") if token else None
+    if stored is None:
+        messages.error(request, _("导入文件已过期，请重新上传。"))
+    return stored
+
+
+@clerk_required
+@require_POST
+def entry_import_confirm(request):
+    stored = _cached_import(request, request.POST.get("token"))
+    if stored is None:
+        return redirect("entries:import")
+    name, content = stored
+    save_valid_only = request.POST.get("save_valid_only") == "1"
+    try:
+        result = entries_import(actor=request.user, competition=request.competition, name=name, content=content,
+                                save_valid_only=save_valid_only)
+    except imports.ImportFileError as error:
+        messages.error(request, str(error))
+    except EntryRejected as error:
+        _show_errors(request, error)
+        messages.error(request, _("文件有错误，未保存任何录入。"))
+    else:
+        cache.delete(f"entry-import:{request.user.pk}:{request.POST.get('token')}")
+        messages.success(request, _("已导入 %(n)s 条录入，待审核。") % {"n": result.created_count})
+        if result.errors:
+            messages.error(request, _("有 %(n)s 个问题的行未导入。") % {"n": len({e.row for e in result.errors})})
+        return redirect("entries:list")
+    return redirect("entries:import")
+
+
+@clerk_required
+def entry_import_bad_rows(request, token):
+    stored = _cached_import(request, token)
+    if stored is None:
+        return redirect("entries:import")
+    parsed, _good = imports.check_file(actor=request.user, competition=request.competition, name=stored[0],
+                                       content=stored[1])
+    response = HttpResponse(imports.bad_rows_csv(parsed), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="bad-rows.csv"'
+    return response
+
+
+@clerk_required
+def entry_template(request, fmt):
+    if fmt == "xlsx":
+        content = imports.template_xlsx(request.competition, _clerk_rules(request).select_related(
+            "job_type__business_system"))
+        response = HttpResponse(content, content_type=XLSX_TYPE)
+    else:
+        response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="entry-template.{fmt}"'
+    return response
+
+
+@clerk_required
+def entry_detail(request, pk):
+    entry = (WorkEntry.objects.editable_by(request.user).select_related("worker", "rule", "entered_by", "reviewed_by")
+             .filter(pk=pk).first())
+    if entry is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "adjust":
+                adjustment = entry_adjust(actor=request.user, entry_id=entry.pk,
+                                          quantity_delta=request.POST.get("quantity"),
+                                          reason=request.POST.get("reason", ""))
+                messages.success(request, _("已提交调整，待审核。"))
+                return redirect("entries:detail", pk=adjustment.pk)
+            entry_update(actor=request.user, entry_id=entry.pk, quantity=request.POST.get("quantity"),
+                         note=request.POST.get("note", entry.note))
+            messages.success(request, _("已修改。"))
+            return redirect("entries:detail", pk=entry.pk)
+        except EntryRejected as error:
+            _show_errors(request, error)
+        except TransitionRefused as error:
+            messages.error(request, error.message)
+    events = entry.events.select_related("actor").order_by("at", "id")
+    return render(request, "reviews/entry_detail.html", {"entry": entry, "events": events})
+
+
+@clerk_required
+def dispute_list(request):
+    qs = Dispute.objects.visible_to(request.user).exclude(worker_id=scope_of(request.user).worker_id)
+    if request.method == "POST":
+        try:
+            dispute_answer(actor=request.user, dispute_id=int(request.POST.get("dispute") or 0),
+                           response=request.POST.get("response", ""), corrected=request.POST.get("corrected") == "1")
+            messages.success(request, _("已答复申诉。"))
+        except Dispute.DoesNotExist:
+            raise Http404 from None
+        except EntryRejected as error:
+            _show_errors(request, error)
+        return redirect("entries:disputes")
+    show = request.GET.get("status", DisputeStatus.OPEN)
+    disputes = list(qs.filter(status=show).select_related("worker", "entry__rule").order_by("created_at", "id")[:200])
+    return render(request, "reviews/dispute_list.html", {"disputes": disputes, "show": show,
+                                                          "statuses": DisputeStatus.choices})
+
+
+# -- reviewer ----------------------------------------------------------------------------------
+
+def _reviewer_systems(request):
+    scope = scope_of(request.user)
+    qs = BusinessSystem.objects.all()
+    if not scope.is_staff:
+        qs = qs.filter(pk__in=scope.reviewer_system_ids)
+    return list(qs)
+
+
+def _month_param(value) -> date:
+    try:
+        year, month = (int(x) for x in value.split("-"))
+        return date(year, month, 1)
+    except (ValueError, AttributeError):
+        return local_today().replace(day=1)
+
+
+def _queue_filters(request, system, month):
+    first, last = month_bounds(month)
+    qs = WorkEntry.objects.reviewable_by(request.user).filter(
+        competition=request.competition, business_system=system, work_date__gte=first, work_date__lte=last)
+    g = request.GET if request.method == "GET" else request.POST
+    status = g.get("status") or EntryStatus.PENDING
+    if status in EntryStatus.values:
+        qs = qs.filter(status=status)
+    if (unit := g.get("unit", "")).isdigit():
+        unit_obj = Unit.objects.filter(pk=int(unit)).only("path").first()
+        qs = qs.filter(unit_subtree_q([unit_obj.path] if unit_obj else [], "unit__path"))
+    if (job_type := g.get("job_type", "")).isdigit():
+        qs = qs.filter(job_type_id=int(job_type))
+    if (rule := g.get("rule", "")).isdigit():
+        qs = qs.filter(rule_id=int(rule))
+    if emp := g.get("worker", "").strip():
+        qs = qs.filter(worker__employee_no=emp)
+    if day := _parse_date(g.get("date")):
+        qs = qs.filter(work_date=day)
+    if g.get("flagged") == "1":
+        qs = qs.exclude(flags=0)
+    return qs, status
+
+
+@reviewer_required
+def review_queue(request):
+    systems = _reviewer_systems(request)
+    if not systems:
+        raise PermissionDenied
+    g = request.GET if request.method == "GET" else request.POST
+    system = next((s for s in systems if str(s.pk) == g.get("system")), systems[0])
+    month = _month_param(g.get("month"))
+    qs, status = _queue_filters(request, system, month)
+
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "sign_off":
+                period_sign_off(actor=request.user, competition=request.competition, business_system=system,
+                                month=month)
+                messages.success(request, _("%(month)s 已签发，本月录入已锁定。") % {"month": month.strftime("%Y-%m")})
+            elif action in ("approve", "reject", "approve_all"):
+                target = qs if action == "approve_all" else qs.filter(pk__in=[
+                    int(x) for x in request.POST.getlist("entry") if x.isdigit()])
+                to = EntryStatus.REJECTED if action == "reject" else EntryStatus.APPROVED
+                result = entries_transition(actor=request.user, entries=target, to_status=to,
+                                            reason=request.POST.get("reason", ""))
+                messages.success(request, _("已处理 %(n)s 条。") % {"n": result.moved})
+                if result.skipped_own:
+                    messages.error(request, _("%(n)s 条是您本人录入的，不能由您审核，已跳过。")
+                                   % {"n": result.skipped_own})
+        except TransitionRefused as error:
+            messages.error(request, error.message)
+        return redirect(f"{reverse('review:queue')}?{request.POST.get('query', '')}")
+
+    # Flagged first, then oldest first: matches the entry_queue index.
+    order = ("-flags", "work_date", "id")
+    after = request.GET.get("after", "")
+    parts = after.split("_")
+    if len(parts) == 3 and parts[0].isdigit() and parts[2].isdigit() and _parse_date(parts[1]):
+        f, d, i = int(parts[0]), _parse_date(parts[1]), int(parts[2])
+        qs = qs.filter(Q(flags__lt=f) | Q(flags=f, work_date__gt=d) | Q(flags=f, work_date=d, id__gt=i))
+    rows = list(qs.select_related("worker", "rule", "unit", "entered_by").order_by(*order)[: PAGE + 1])
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    next_after = f"{rows[-1].flags}_{rows[-1].work_date.isoformat()}_{rows[-1].pk}" if more else None
+
+    period = ReviewPeriod.objects.filter(competition=request.competition, business_system=system,
+                                         month=month).first()
+    first, last = month_bounds(month)
+    # A capped count: exact up to 10,000, "10000+" beyond, without counting 700,000 rows per view.
+    pending_capped = len(WorkEntry.objects.filter(
+        competition=request.competition, business_system=system, work_date__gte=first, work_date__lte=last,
+        status=EntryStatus.PENDING).values_list("id", flat=True)[:10001])
+    months = [(local_today().replace(day=1) - timedelta(days=31 * i)).replace(day=1) for i in range(0, 6)]
+    return render(request, "reviews/review_queue.html", {
+        "systems": systems, "system": system, "month": month, "months": months, "entries": rows,
+        "next_after": next_after, "status": status, "statuses": EntryStatus.choices,
+        "period": period, "signed_off": period is not None and period.status == PeriodStatus.SIGNED_OFF,
+        "pending_capped": pending_capped, "filters": g,
+        "query": _query_without(request, "after"),
+        "depots": _depots_for(system),
+        "job_types": JobType.objects.filter(business_system=system),
+        "rules": ScoringRule.objects.filter(competition=request.competition, job_type__business_system=system)
+        .select_related("job_type"),
+    })
+
+
+def _depots_for(system):
+    """Depots with workers in this business system, for the unit filter (a few hundred at most)."""
+    depot_ids = Worker.objects.filter(job_type__business_system=system).values("unit__depot_id")
+    return Unit.objects.filter(level=UnitLevel.DEPOT, pk__in=depot_ids).order_by("path")
+
+
+@reviewer_required
+@require_POST
+def review_entry(request, pk):
+    """Approve or reject one entry from its row."""
+    entry = WorkEntry.objects.reviewable_by(request.user).filter(pk=pk).first()
+    if entry is None:
+        raise Http404
+    to = EntryStatus.APPROVED if request.POST.get("action") == "approve" else EntryStatus.REJECTED
+    try:
+        entry_transition(actor=request.user, entry=entry, to_status=to, reason=request.POST.get("reason", ""))
+        messages.success(request, _("已处理。"))
+    except TransitionRefused as error:
+        messages.error(request, error.message)
+    return redirect(f"{reverse('review:queue')}?{request.POST.get('query', '')}")
+

@@ -1,0 +1,153 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from reviews.models import EntryStatus, WorkEntry
+from reviews.services import entry_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def day(today):
+    return today - timedelta(days=1)
+
+
+@pytest.fixture
+def entry(w, day):
+    return entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk, work_date=day,
+                        quantity="300")
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+CLERK_PAGES = ["entries:list", "entries:new", "entries:grid", "entries:import", "entries:disputes"]
+
+
+@pytest.mark.parametrize("name", CLERK_PAGES)
+def test_clerk_pages_open_for_a_clerk_and_are_forbidden_to_other_roles(client, w, name):
+    assert login(client, w.clerk).get(reverse(name)).status_code == 200
+    for other in (w.reviewer, w.alice_user):
+        assert login(client, other).get(reverse(name)).status_code == 403
+    client.logout()
+    assert client.get(reverse(name)).status_code == 302
+
+
+def test_the_review_queue_opens_for_a_reviewer_only(client, w):
+    assert login(client, w.reviewer).get(reverse("review:queue")).status_code == 200
+    for other in (w.clerk, w.alice_user):
+        assert login(client, other).get(reverse("review:queue")).status_code == 403
+
+
+def test_home_sends_each_role_to_its_page(client, w):
+    assert login(client, w.clerk).get("/").url == reverse("entries:list")
+    assert login(client, w.reviewer).get("/").url == reverse("review:queue")
+
+
+def test_a_clerk_enters_one_entry_through_the_form(client, w, day):
+    response = login(client, w.clerk).post(reverse("entries:new"), {
+        "worker": w.alice.employee_no, "rule": w.km.pk, "work_date": day.isoformat(), "quantity": "200"}, follow=True)
+    assert "已保存" in response.content.decode()
+    assert WorkEntry.objects.get().quantity == 200
+
+
+def test_the_form_refuses_another_units_worker_with_a_message_and_saves_nothing(client, w, day):
+    response = login(client, w.clerk).post(reverse("entries:new"), {
+        "worker": w.carol.employee_no, "rule": w.metres.pk, "work_date": day.isoformat(), "quantity": "200"})
+    assert "不属于您负责的单位" in response.content.decode()
+    assert not WorkEntry.objects.exists()
+
+
+def test_the_grid_saves_a_batch_and_refuses_a_hand_edited_key_for_another_units_worker(client, w, day):
+    login(client, w.clerk)
+    url = reverse("entries:grid") + f"?mode=day&rule={w.km.pk}&date={day.isoformat()}"
+    page = client.get(url).content.decode()
+    assert w.alice.name in page and w.carol.name not in page
+    key_a, key_b = f"{w.alice.pk}:{w.km.pk}:{day}", f"{w.bob.pk}:{w.km.pk}:{day}"
+    forged = f"{w.carol.pk}:{w.metres.pk}:{day}"
+    response = client.post(url, {"key": [key_a, key_b, forged], f"q:{key_a}": "10", f"q:{key_b}": "20",
+                                 f"q:{forged}": "30"})
+    assert "不属于您负责的单位" in response.content.decode()
+    assert not WorkEntry.objects.exists()
+    client.post(url, {"key": [key_a, key_b], f"q:{key_a}": "10", f"q:{key_b}": "20"})
+    assert WorkEntry.objects.count() == 2
+
+
+def test_a_clerk_cannot_open_another_units_entry_by_url(client, w, entry):
+    assert login(client, w.other_clerk).get(reverse("entries:detail", args=[entry.pk])).status_code == 404
+    assert login(client, w.clerk).get(reverse("entries:detail", args=[entry.pk])).status_code == 200
+
+
+def test_an_import_previews_saves_nothing_then_confirms(client, w, day):
+    login(client, w.clerk)
+    content = f"工号,姓名,工作日期,计分指标,工作量,说明\n{w.alice.employee_no},,{day},安全走行公里,5,\n".encode()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post(reverse("entries:import"), {"file": SimpleUploadedFile("e.csv", content)})
+    assert response.status_code == 200 and not WorkEntry.objects.exists()
+    token = response.context["preview"]["token"]
+    client.post(reverse("entries:import_confirm"), {"token": token})
+    assert WorkEntry.objects.get().source == "import"
+
+
+def test_an_import_with_a_bad_row_offers_the_bad_rows_file(client, w, day):
+    login(client, w.clerk)
+    content = f"工号,姓名,工作日期,计分指标,工作量,说明\n{w.alice.employee_no},,{day},安全走行公里,-5,\n".encode()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post(reverse("entries:import"), {"file": SimpleUploadedFile("e.csv", content)})
+    page = response.content.decode()
+    assert "第2行" in page and "工作量不能为负数" in page
+    bad = client.get(reverse("entries:import_bad_rows", args=[response.context["preview"]["token"]]))
+    assert "工作量不能为负数" in bad.content.decode("utf-8-sig")
+    client.post(reverse("entries:import_confirm"), {"token": response.context["preview"]["token"]})
+    assert not WorkEntry.objects.exists()
+
+
+def test_a_reviewer_rejects_one_and_approves_the_rest_from_the_queue(client, w, day, entry):
+    other = entry_create(actor=w.clerk, competition=w.comp, worker_id=w.bob.pk, rule_id=w.km.pk, work_date=day,
+                         quantity="100")
+    login(client, w.reviewer)
+    month = day.strftime("%Y-%m")
+    page = client.get(reverse("review:queue") + f"?month={month}")
+    assert w.alice.name in page.content.decode()
+    client.post(reverse("review:queue"), {"action": "reject", "entry": [entry.pk], "reason": "里程不符",
+                                          "month": month})
+    client.post(reverse("review:queue"), {"action": "approve_all", "month": month})
+    entry.refresh_from_db()
+    other.refresh_from_db()
+    assert (entry.status, entry.reject_reason) == (EntryStatus.REJECTED, "里程不符")
+    assert other.status == EntryStatus.APPROVED
+
+
+def test_a_reviewer_of_another_system_cannot_act_on_an_entry_by_url(client, w, f, entry):
+    outsider = f.reviewer(w.other_system)
+    response = login(client, outsider).post(reverse("review:entry", args=[entry.pk]), {"action": "approve"})
+    assert response.status_code == 404
+    entry.refresh_from_db()
+    assert entry.status == EntryStatus.PENDING
+
+
+def test_the_review_queue_makes_a_fixed_number_of_queries(client, w, f, day, django_assert_num_queries):
+    from reviews.services import entries_create
+    from reviews.validation import EntryInput
+
+    login(client, w.reviewer)
+    url = reverse("review:queue") + f"?month={day:%Y-%m}"
+    workers = [f.worker(w.depot, w.driver) for _ in range(30)]
+    w.clerk._portal_scope = None
+    entries_create(actor=w.clerk, competition=w.comp, rows=[EntryInput(workers[0].pk, w.km.pk, day, "1")])
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    entries_create(actor=w.clerk, competition=w.comp,
+                   rows=[EntryInput(x.pk, w.km.pk, day, "1", row=i) for i, x in enumerate(workers[1:], 1)])
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(few.captured_queries) == len(many.captured_queries)
