@@ -13,6 +13,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("entries/", include((reviews_urls.clerk_patterns, "entries"))),
     path("review/", include((reviews_urls.review_patterns, "review"))),
+    path("me/entries/", include(reviews_urls.worker_patterns)),
+    path("", include("competitions.urls")),
     path("", include("members.urls")),
 ]
 

@@ -18,7 +18,12 @@ class NavItem:
     role: str  # worker / clerk / reviewer / staff
 
 
+# Worker items first: home_url_for sends a person to their first role's page, and a clerk or reviewer
+# who is also a worker most often opens the portal to see their own rank.
 NAV: list[NavItem] = [
+    NavItem("me", _("我的"), "worker"),
+    NavItem("leaderboard", _("排行榜"), "worker"),
+    NavItem("my_entries", _("我的录入"), "worker"),
     NavItem("entries:list", _("录入"), "clerk"),
     NavItem("entries:disputes", _("申诉处理"), "clerk"),
     NavItem("review:queue", _("审核"), "reviewer"),
@@ -38,11 +43,13 @@ def portal_nav(request) -> dict:
     if user is None or not user.is_authenticated:
         return {"portal_nav": []}
     scope = scope_of(user)
-    items = []
-    for item in NAV:
-        if holds(scope, item.role):
-            url = reverse(item.url_name)
-            items.append({"url": url, "label": item.label, "active": request.path.startswith(url)})
+    items = [{"url": reverse(item.url_name), "label": item.label, "active": False}
+             for item in NAV if holds(scope, item.role)]
+    # The longest matching prefix is the current page: /me/entries/ is "my entries", not "my page".
+    current = max((i for i in items if request.path.startswith(i["url"])), key=lambda i: len(i["url"]),
+                  default=None)
+    if current is not None:
+        current["active"] = True
     return {"portal_nav": items}
 
 

@@ -5,7 +5,9 @@ from members import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("account/reset/", views.password_reset_by_clerk, name="password_reset_by_clerk"),
     path("no-role/", views.no_role, name="no_role"),
 ]

@@ -1,7 +1,22 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+"""Account pages: home, login, the first-login password change, and the clerk's password reset."""
 
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from members.forms import LoginForm, PasswordResetByClerkForm
+from members.models import Worker
 from members.navigation import home_url_for
+from members.scope import scope_of
+from members.services import account_reset_password
 
 
 @login_required
@@ -12,3 +27,49 @@ def home(request):
 @login_required
 def no_role(request):
     return render(request, "portal/no_role.html")
+
+
+class LoginView(auth_views.LoginView):
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Also the first-login page: saving a new password lifts ``must_change_password``."""
+
+    template_name = "members/password_change.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.user
+        if user.must_change_password:
+            user.must_change_password = False
+            user.save(update_fields=["must_change_password"])
+        messages.success(self.request, _("密码已修改。"))
+        return response
+
+
+@sensitive_post_parameters("password")
+@never_cache
+@login_required
+def password_reset_by_clerk(request):
+    """A unit clerk sets a temporary password for a worker of their units. The password travels only
+    in the POST body and is shown once on the response page (never in a URL, a message or a log)."""
+    scope = scope_of(request.user)
+    if not (scope.is_clerk or scope.is_staff):
+        raise PermissionDenied
+    done = None
+    form = PasswordResetByClerkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            worker, password = account_reset_password(actor=request.user, employee_no=form.cleaned_data["employee_no"],
+                                                      password=form.cleaned_data["password"])
+        except Worker.DoesNotExist:
+            form.add_error("employee_no", _("找不到该职工，或该职工不属于您负责的单位。"))
+        except PermissionDenied as error:
+            form.add_error(None, str(error) or _("不能重置该账号的密码。"))
+        else:
+            done = {"employee_no": worker.employee_no, "name": worker.name, "password": password}
+            form = PasswordResetByClerkForm()
+    return render(request, "members/password_reset.html", {"form": form, "done": done})

@@ -18,3 +18,7 @@ review_patterns = [
     path("", views.review_queue, name="queue"),
     path("entry/<int:pk>/", views.review_entry, name="entry"),
 ]
+
+worker_patterns = [
+    path("", views.my_entries, name="my_entries"),
+]

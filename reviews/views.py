@@ -25,7 +25,15 @@ from members.querysets import unit_subtree_q
 from members.scope import scope_of
 from reviews import imports
 from reviews.models import Dispute, DisputeStatus, EntryStatus, PeriodStatus, ReviewPeriod, WorkEntry
-from reviews.services import dispute_answer, entries_create, entries_import, entry_adjust, entry_create, entry_update
+from reviews.services import (
+    dispute_answer,
+    dispute_open,
+    entries_create,
+    entries_import,
+    entry_adjust,
+    entry_create,
+    entry_update,
+)
 from reviews.validation import EntryInput, EntryRejected, local_today
 from reviews.workflow import (
     TransitionRefused,
@@ -332,6 +340,65 @@ def dispute_list(request):
     disputes = list(qs.filter(status=show).select_related("worker", "entry__rule").order_by("created_at", "id")[:200])
     return render(request, "reviews/dispute_list.html", {"disputes": disputes, "show": show,
                                                           "statuses": DisputeStatus.choices})
+
+
+# -- worker ------------------------------------------------------------------------------------
+
+MY_DAYS = 14  # days per page of "my entries"
+
+
+@login_required
+def my_entries(request):
+    """A worker's own entries, day by day (days with no entry shown too), with status, points, the
+    reviewer's reason, and a dispute form for an entry or for a day with none. Paged by date window
+    (``?end=``), newest first. Whose entries: the signed-in worker's, never a URL parameter."""
+    scope = scope_of(request.user)
+    if not scope.is_worker:
+        raise PermissionDenied
+    competition = current_competition()
+    if competition is None:
+        return render(request, "reviews/no_competition.html")
+    latest = min(local_today(), competition.end_date)
+    end = min(_parse_date(request.GET.get("end")) or latest, latest)
+    end = max(end, competition.start_date)
+    start = max(end - timedelta(days=MY_DAYS - 1), competition.start_date)
+
+    if request.method == "POST":
+        entry_id = request.POST.get("entry", "")
+        try:
+            dispute_open(actor=request.user, work_date=_parse_date(request.POST.get("work_date")),
+                         comment=request.POST.get("comment", ""),
+                         entry_id=int(entry_id) if entry_id.isdigit() else None)
+        except WorkEntry.DoesNotExist:
+            raise Http404 from None
+        except EntryRejected as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, _("申诉已提交，本单位录入员会处理并答复。"))
+        return redirect(f"{reverse('my_entries')}?end={end.isoformat()}")
+
+    mine = WorkEntry.objects.visible_to(request.user).filter(worker_id=scope.worker_id, competition=competition)
+    entries = list(mine.filter(work_date__gte=start, work_date__lte=end).select_related("rule")
+                   .only("id", "work_date", "quantity", "points", "status", "kind", "reject_reason", "note",
+                         "rule__metric", "rule__unit_of_measure").order_by("-work_date", "id"))
+    disputes = Dispute.objects.visible_to(request.user).filter(worker_id=scope.worker_id)
+    window = list(disputes.filter(work_date__gte=start, work_date__lte=end).order_by("created_at"))
+    by_entry = {d.entry_id: d for d in window if d.entry_id}
+    by_day = {d.work_date: d for d in window if not d.entry_id}
+    days = []
+    for n in range((end - start).days + 1):
+        day = end - timedelta(days=n)
+        day_entries = [e for e in entries if e.work_date == day]
+        for e in day_entries:
+            e.dispute = by_entry.get(e.pk)
+        days.append({"day": day, "entries": day_entries, "dispute": by_day.get(day),
+                     "points": sum((e.points for e in day_entries if e.status != EntryStatus.REJECTED), 0)})
+    recent = list(disputes.select_related("entry__rule").order_by("-created_at")[:20])
+    return render(request, "reviews/my_entries.html", {
+        "competition": competition, "days": days, "disputes": recent, "start": start, "end": end,
+        "older": (start - timedelta(days=1)).isoformat() if start > competition.start_date else None,
+        "newer": min(end + timedelta(days=MY_DAYS), latest).isoformat() if end < latest else None,
+    })
 
 
 # -- reviewer ----------------------------------------------------------------------------------

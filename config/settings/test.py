@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import env_str
 
 from .base import *  # noqa: F403
-from .base import DATABASES
+from .base import CACHES, DATABASES
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(
@@ -17,3 +17,6 @@ DEBUG = False
 
 # Several checkouts may run their suites at once against one server: each names its own test database.
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DB_NAME", "test_portal")}
+
+# The Redis cache is shared by checkouts testing at once: keys (login lockout counts) get this one's prefix.
+CACHES["default"]["KEY_PREFIX"] = DATABASES["default"]["TEST"]["NAME"]
