@@ -18,10 +18,14 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 
 PREFIX = "login-fail"
+
+
+def _cache():
+    return caches[getattr(settings, "LOGIN_LOCKOUT_CACHE", "default")]
 
 
 def _limits() -> tuple[int, int, int]:
@@ -48,6 +52,7 @@ def _ip_key(ip: str) -> str:
 
 def _bump(key: str, ttl: int) -> int:
     # add() starts the window only if none is running; incr() is atomic in Redis.
+    cache = _cache()
     if cache.add(key, 1, ttl):
         return 1
     try:
@@ -59,7 +64,7 @@ def _bump(key: str, ttl: int) -> int:
 
 def locked_out(request, username: str) -> bool:
     account_limit, ip_limit, _ttl = _limits()
-    counts = cache.get_many([_account_key(username), _ip_key(client_ip(request))])
+    counts = _cache().get_many([_account_key(username), _ip_key(client_ip(request))])
     return (counts.get(_account_key(username), 0) >= account_limit
             or counts.get(_ip_key(client_ip(request)), 0) >= ip_limit)
 
@@ -73,7 +78,7 @@ def record_failure(request, username: str) -> None:
 def clear_account(username: str) -> None:
     """After a successful login or a password reset: the account's count starts again (the address's
     count does not, or one good login would reopen an address that is guessing at many accounts)."""
-    cache.delete(_account_key(username))
+    _cache().delete(_account_key(username))
 
 
 class LockoutBackend(ModelBackend):

@@ -80,6 +80,7 @@ AUTHENTICATION_BACKENDS = ["members.lockout.LockoutBackend"]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)  # per employee number
 LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 20, minimum=1)  # per address (depots share NAT)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
+LOGIN_LOCKOUT_CACHE = "default"  # Redis when REDIS_URL is set: shared by every web process
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"

@@ -18,5 +18,9 @@ DEBUG = False
 # Several checkouts may run their suites at once against one server: each names its own test database.
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DB_NAME", "test_portal")}
 
-# The Redis cache is shared by checkouts testing at once: keys (login lockout counts) get this one's prefix.
+# The Redis cache is shared by checkouts testing at once: this one's keys get its own prefix.
 CACHES["default"]["KEY_PREFIX"] = DATABASES["default"]["TEST"]["NAME"]
+# Login failure counts in a per-process cache that tests empty before each test: every test client
+# logs in from 127.0.0.1, and counts left by one test (or an earlier run) must not lock out the next.
+CACHES["lockout"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "lockout"}
+LOGIN_LOCKOUT_CACHE = "lockout"

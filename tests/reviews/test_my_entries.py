@@ -1,0 +1,82 @@
+"""A worker's own entries, day by day, and disputes from them."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from reviews.models import Dispute
+from reviews.services import dispute_answer
+from tests.competitions import portal_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def made(w):
+    return portal_data.build(w)
+
+
+@pytest.fixture
+def alice(client, w):
+    client.force_login(w.alice_user)
+    return client
+
+
+def page(client, query="") -> str:
+    response = client.get(reverse("my_entries") + query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_my_entries_show_every_day_with_status_points_and_days_without_entries(alice, w, made, today):
+    html = page(alice)
+    d3, d2, d1 = portal_data.days()
+    for day in (today, d1, d2, d3, today - timedelta(days=6)):
+        assert f'id="day-{day.isoformat()}"' in html
+    assert f'id="entry-{made["alice_d1"].pk}"' in html and "待审核" in html and "已通过" in html
+    assert "当天无录入" in html  # today, and the days before d3
+    assert f'id="entry-{made["bob_d1"].pk}"' not in html
+
+
+def test_a_rejected_entry_shows_the_reviewers_reason(client, w, made, f):
+    bob_user = f.worker_user(w.bob)
+    client.force_login(bob_user)
+    html = page(client)
+    assert "已退回" in html and "退回原因：不符合" in html
+
+
+def test_a_worker_disputes_an_entry_and_sees_the_outcome(alice, w, made):
+    entry = made["alice_d1"]
+    response = alice.post(reverse("my_entries"), {"entry": entry.pk, "comment": "实际走行600公里"}, follow=True)
+    assert "申诉已提交" in response.content.decode()
+    dispute = Dispute.objects.get()
+    assert dispute.entry == entry and dispute.worker == w.alice and dispute.unit == entry.unit
+    dispute_answer(actor=w.clerk, dispute_id=dispute.pk, response="已核实并更正", corrected=True)
+    html = page(alice)
+    assert "已更正" in html and "已核实并更正" in html
+
+
+def test_a_worker_disputes_a_day_with_no_entry(alice, w, made, today):
+    day = today - timedelta(days=5)
+    alice.post(reverse("my_entries"), {"work_date": day.isoformat(), "comment": "当天出乘但没有录入"})
+    dispute = Dispute.objects.get()
+    assert dispute.entry is None and dispute.work_date == day
+
+
+def test_disputing_another_workers_entry_by_editing_the_form_is_not_found(alice, w, made):
+    response = alice.post(reverse("my_entries"), {"entry": made["bob_d1"].pk, "comment": "试试"})
+    assert response.status_code == 404
+    assert not Dispute.objects.exists()
+
+
+def test_query_parameters_never_show_another_workers_entries(alice, w, made):
+    html = page(alice, f"?worker={w.bob.pk}&worker_id={w.bob.pk}&employee_no={w.bob.employee_no}")
+    assert f'id="entry-{made["bob_d1"].pk}"' not in html and f'id="entry-{made["alice_d1"].pk}"' in html
+
+
+def test_older_days_are_one_link_away(alice, w, made, today):
+    html = page(alice, f"?end={(today - timedelta(days=20)).isoformat()}")
+    assert f'id="day-{(today - timedelta(days=20)).isoformat()}"' in html
+    assert f'id="day-{today.isoformat()}"' not in html
+    assert "较近的日期" in html
