@@ -1,0 +1,35 @@
+"""The trend chart's numbers: a year of days stays a small picture, ranks read upside down."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+
+from competitions.charts import MAX_POINTS, trend_chart
+
+
+def history(days: int):
+    start = date(2026, 1, 1)
+    return [SimpleNamespace(day=start + timedelta(days=n), points=Decimal(n * 3), rank_job_type=max(1, 200 - n))
+            for n in range(days)]
+
+
+def test_a_year_of_days_is_sampled_to_a_small_chart_that_ends_on_the_last_day():
+    chart = trend_chart(history(365))
+    assert chart.days == 365
+    assert len(chart.points_line.split()) <= MAX_POINTS + 1
+    assert len(chart.points_line) + len(chart.rank_line) + len(chart.points_area) < 6_000
+    assert chart.x_labels[-1][1] == (date(2026, 1, 1) + timedelta(days=364)).strftime("%m-%d")
+
+
+def test_better_rank_is_drawn_higher_and_more_points_are_drawn_higher():
+    chart = trend_chart(history(30))
+    first_rank_y = float(chart.rank_line.split()[0].split(",")[1])
+    first_points_y = float(chart.points_line.split()[0].split(",")[1])
+    assert chart.last_rank[1] < first_rank_y  # rank 200 → 171: moved up
+    assert chart.last_points[1] < first_points_y
+
+
+def test_one_day_and_no_days():
+    assert trend_chart([]) is None
+    chart = trend_chart(history(1))
+    assert chart.points_line and chart.rank_line
