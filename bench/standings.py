@@ -73,18 +73,19 @@ def generate_shape(workers: int) -> int:
     sql("""INSERT INTO members_unit (code, name, level, region, path, is_active)
            SELECT r, r || '局', 1, r, '/' || r || '/', true FROM unnest(ARRAY['BJ', 'TJ', 'HE']) r""")
     sql("""INSERT INTO members_unit (code, name, level, region, parent_id, path, is_active)
-           SELECT b.code || '-D' || i, b.code || '站段' || i, 2, b.region, b.id, b.path || b.code || '-D' || i || '/', true
+           SELECT b.code || '-D' || i, b.code || '站段' || i, 2, b.region, b.id,
+                  b.path || b.code || '-D' || i || '/', true
            FROM members_unit b, generate_series(1, 100) i WHERE b.level = 1""")
     sql("UPDATE members_unit SET depot_id = id WHERE level = 2")
     sql("""INSERT INTO members_unit (code, name, level, region, parent_id, depot_id, path, is_active)
-           SELECT d.code || '-W' || i, d.name || '车间' || i, 3, d.region, d.id, d.id, d.path || d.code || '-W' || i || '/',
-                  true
+           SELECT d.code || '-W' || i, d.name || '车间' || i, 3, d.region, d.id, d.id,
+                  d.path || d.code || '-W' || i || '/', true
            FROM members_unit d, generate_series(1, 2) i WHERE d.level = 2""")
     sql("""INSERT INTO members_worker (employee_no, name, gender, id_number, mobile, unit_id, job_type_id, skill_grade,
                                        membership_status, is_active, created_at, updated_at)
            SELECT 'W' || lpad(i::text, 7, '0'), '职工' || i, 'M', lpad(i::text, 18, '0'), '',
                   u.id, jt.id, 2, 'none', true, now(), now()
-           FROM generate_series(1, %s) i
+           FROM generate_series(1::bigint, %s) i
            JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM members_unit WHERE level >= 2) u
              ON u.n = (i * 7919) %% 900
            JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM competitions_jobtype) jt
@@ -97,7 +98,8 @@ def generate_shape(workers: int) -> int:
            SELECT %s, jt.id, '指标' || k, '件', 1, true FROM competitions_jobtype jt, generate_series(1, 2) k
            WHERE k = 1 OR jt.id %% 2 = 0""", [comp.pk])
     sql("""INSERT INTO competitions_ruleversion (rule_id, effective_from, points_per_unit, created_at)
-           SELECT id, %s, 1 + id %% 3, now() FROM competitions_scoringrule WHERE competition_id = %s""", [START, comp.pk])
+           SELECT id, %s, 1 + id %% 3, now() FROM competitions_scoringrule WHERE competition_id = %s""",
+        [START, comp.pk])
     return comp.pk
 
 
@@ -184,7 +186,7 @@ def read_paths(competition_id: int, day: date) -> None:
                            .order_by("day")) for _ in range(5)],
         }
         for name, values in times.items():
-            print(f"    {label:8s} rank {getattr(row, 'rank_overall'):>7,}  {name:32s} "
+            print(f"    {label:8s} rank {row.rank_overall:>7,}  {name:32s} "
                   f"median {statistics.median(values):.3f} ms  max {max(values):.3f} ms")
 
 
