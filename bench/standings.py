@@ -258,6 +258,10 @@ def main() -> None:
     parser.add_argument("--no-celery", action="store_true")
     args = parser.parse_args()
     assert connection.vendor == "postgresql", "the benchmark runs on PostgreSQL: set DATABASE_URL"
+    # The reference gets the same sort/hash memory the recompute sets for itself (SET LOCAL in the run).
+    from competitions.services import DEFAULT_WORK_MEM
+
+    sql("SELECT set_config('work_mem', %s, false)", [DEFAULT_WORK_MEM])
 
     comp = Competition.objects.filter(entries__isnull=False).order_by("id").first()
     if comp is None:
