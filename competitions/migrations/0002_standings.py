@@ -96,6 +96,8 @@ SQLITE_REVERSE = [
 def create_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(PG_FORWARD)
+        # Every run updates most totals rows in place: leave room on each page for HOT updates.
+        schema_editor.execute("ALTER TABLE competitions_standingtotal SET (fillfactor = 70)")
     elif schema_editor.connection.vendor == "sqlite":
         for statement in SQLITE_FORWARD:
             schema_editor.execute(statement)
