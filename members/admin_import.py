@@ -7,11 +7,20 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import SelectableFieldsExportForm
 
 from members.resources import import_problems
 
 # How many problem lines a redirect message carries; the preview page lists them all.
 MESSAGE_PROBLEM_LIMIT = 20
+
+
+class ChineseExportForm(SelectableFieldsExportForm):
+    """The column checkboxes labelled with the Chinese column names only."""
+
+    def _get_field_label(self, resource, field_name):
+        field = resource.fields.get(field_name)
+        return str(field.column_name) if field else field_name
 
 
 class PortalImportExportMixin(ImportExportMixin):
@@ -20,6 +29,7 @@ class PortalImportExportMixin(ImportExportMixin):
     any row fails (PortalResource.import_data)."""
 
     import_template_name = "admin/portal_import.html"
+    export_form_class = ChineseExportForm
     formats = [XLSX, CSV]
     # Excel on Chinese Windows saves CSV as UTF-8 with a BOM; utf-8-sig reads both.
     from_encoding = "utf-8-sig"

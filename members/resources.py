@@ -21,6 +21,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader, ModelInstanceLoader
+from import_export.results import RowResult
 
 from members.models import Gender, MembershipStatus, Region, SkillGrade, Unit, UnitLevel, Worker
 from members.validators import mask_id_number, mask_mobile, normalize_id_number
@@ -266,9 +267,11 @@ class PortalResource(resources.ModelResource):
 
     def before_import(self, dataset, **kwargs):
         self.row_problems.clear()
+        self.file_error = False
         self.normalize_headers(dataset)
         missing = [col for col in self.required_columns() if col not in dataset.headers]
         if missing:
+            self.file_error = True
             raise ImportFileError(f"文件缺少必需的列：{'、'.join(missing)}。请使用导出的模板。")
         for name in self.unique_columns:
             column = self.column_of(name)
@@ -302,6 +305,15 @@ class PortalResource(resources.ModelResource):
     def add_problem(self, row_number, field_name, message):
         self.row_problems[row_number][field_name].append(message)
 
+    def import_row(self, row, instance_loader, **kwargs):
+        if getattr(self, "file_error", False):
+            # The file itself is unusable (reported once, as a file error): don't add a
+            # "required" error for every row on top.
+            row_result = self.get_row_result_class()()
+            row_result.import_type = RowResult.IMPORT_TYPE_SKIP
+            return row_result
+        return super().import_row(row, instance_loader, **kwargs)
+
     def import_instance(self, instance, row, **kwargs):
         errors = {}
         try:
@@ -315,9 +327,14 @@ class PortalResource(resources.ModelResource):
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
+        # A foreign key found by CachedLookupWidget came from the table itself: skip Django's
+        # per-row "does it exist" query for it.
+        resolved = [f.attribute for f in self.fields.values()
+                    if isinstance(f.widget, CachedLookupWidget) and f.attribute
+                    and getattr(instance, f"{f.attribute}_id", None) is not None]
         try:
             instance.full_clean(
-                exclude=list(errors.keys()),
+                exclude=[*errors.keys(), *resolved],
                 validate_unique=self.per_row_db_validation,
                 validate_constraints=self.per_row_db_validation,
             )
