@@ -327,11 +327,14 @@ class PortalResource(resources.ModelResource):
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
-        # A foreign key found by CachedLookupWidget came from the table itself: skip Django's
-        # per-row "does it exist" query for it.
-        resolved = [f.attribute for f in self.fields.values()
-                    if isinstance(f.widget, CachedLookupWidget) and f.attribute
-                    and getattr(instance, f"{f.attribute}_id", None) is not None]
+        # A foreign key found by CachedLookupWidget came from the table itself: for big imports skip
+        # Django's per-row "does it exist" query for it. (Excluding a field also skips the
+        # constraints that name it, so small tables keep the full per-row validation.)
+        resolved = []
+        if not self.per_row_db_validation:
+            resolved = [f.attribute for f in self.fields.values()
+                        if isinstance(f.widget, CachedLookupWidget) and f.attribute
+                        and getattr(instance, f"{f.attribute}_id", None) is not None]
         try:
             instance.full_clean(
                 exclude=[*errors.keys(), *resolved],
