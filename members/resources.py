@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connections
 from django.utils import timezone
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader, ModelInstanceLoader
@@ -466,6 +466,10 @@ class WorkerResource(PortalResource):
         instance_loader_class = CachedInstanceLoader
         use_bulk = True
         batch_size = 2000
+        # No per-row diff: it deep-copies every worker with its unit and job type, which is most
+        # of the cost of a 20,000-row import. The preview lists each row's 工号 and 姓名 and
+        # whether it is new or an update instead.
+        skip_diff = True
 
     def __init__(self, user=None, **kwargs):
         super().__init__(user=user, **kwargs)
@@ -519,6 +523,33 @@ class WorkerResource(PortalResource):
     def before_save_instance(self, instance, row, **kwargs):
         # bulk_update skips auto_now; the standings and audits rely on updated_at.
         instance.updated_at = timezone.now()
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        """One parameterized UPDATE by primary key, sent for all rows with executemany.
+
+        Django's bulk_update builds a CASE WHEN per column with a branch per row: minutes of
+        Python for 20,000 workers. psycopg 3 pipelines executemany, so this is one round trip
+        per batch and seconds in total.
+        """
+        if not self.update_instances or not (using_transactions or not dry_run):
+            self.update_instances.clear()
+            return
+        connection = connections[self.get_db_connection_name()]
+        quote = connection.ops.quote_name
+        model_fields = [Worker._meta.get_field(name) for name in self.get_bulk_update_fields()]
+        assignments = ", ".join(f"{quote(field.column)} = %s" for field in model_fields)
+        sql = f"UPDATE {quote(Worker._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"
+        params = [
+            [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in model_fields] + [obj.pk]
+            for obj in self.update_instances
+        ]
+        try:
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, params)
+        except Exception as e:
+            self.handle_import_error(result, e, raise_errors)
+        finally:
+            self.update_instances.clear()
 
     def get_bulk_update_fields(self):
         names = [f.attribute for key, f in self.fields.items()
