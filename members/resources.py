@@ -284,6 +284,15 @@ class PortalResource(resources.ModelResource):
                     self.add_problem(number, name, f"与文件中其他行重复（{column}）。")
         self.check_dataset(dataset)
 
+    def get_user_visible_fields(self):
+        # The import page lists the columns it reads; export-only columns (单位名称) are not read.
+        return [field for field in self.get_import_fields() if not field.readonly]
+
+    def get_diff_headers(self):
+        if self._meta.skip_diff:
+            return [str(self._meta.model._meta.verbose_name)]  # the preview names each row instead
+        return super().get_diff_headers()
+
     # Related rows the export needs, so that rendering a row never runs a query.
     export_select_related: tuple[str, ...] = ()
     export_prefetch_related: tuple[str, ...] = ()

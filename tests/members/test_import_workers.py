@@ -99,6 +99,7 @@ def test_clean_file_previews_then_saves_every_row(admin_client, setting, make_fi
 
     assert preview.status_code == 200
     assert preview.context["confirm_form"] is not None
+    assert "W00003 职工3" in preview.content.decode()  # each row named in the preview
     assert Worker.objects.count() == 0  # the preview is a dry run
 
     done = confirm(admin_client, preview)
@@ -272,3 +273,25 @@ def test_admin_export_shows_full_numbers_with_permission(client, f, setting):
 
     assert worker.id_number in content
     assert content.splitlines()[0].startswith("工号,姓名,性别,身份证号,手机号,单位编码")
+
+
+def test_conflict_arising_between_preview_and_confirm_saves_nothing(admin_client, f, setting):
+    data = rows(4)
+    preview = upload(admin_client, csv_upload(data), CSV)
+    # Meanwhile someone registers row 2's ID number for another worker.
+    f.worker(setting["unit"], setting["job"], employee_no="OTHER", id_number=data[1][3])
+
+    done = confirm(admin_client, preview)
+
+    assert done.status_code == 302
+    assert done["Location"] == IMPORT_URL
+    assert Worker.objects.count() == 1
+    messages = [str(m) for m in done.wsgi_request._messages]
+    assert any("没有保存任何数据" in m and "第2行 身份证号：该身份证号已登记在其他职工名下。" in m for m in messages)
+
+
+def test_worker_changelist_offers_import_and_export(admin_client):
+    content = admin_client.get(reverse("admin:members_worker_changelist")).content.decode()
+
+    assert IMPORT_URL in content
+    assert EXPORT_URL in content
