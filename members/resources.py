@@ -12,6 +12,7 @@ Rules every import here follows, whatever the model:
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -27,6 +28,12 @@ from members.models import Gender, MembershipStatus, Region, SkillGrade, Unit, U
 from members.validators import mask_id_number, mask_mobile, normalize_id_number
 
 FULL_ID_PERMISSION = "members.view_full_id_number"
+
+# import-export logs every failed row at DEBUG with the database error, whose detail quotes the
+# row's values (ID numbers). Keep that logger at INFO unless a deployment configured it on purpose.
+_import_export_log = logging.getLogger("import_export.resources")
+if _import_export_log.level == logging.NOTSET:
+    _import_export_log.setLevel(logging.INFO)
 
 
 def can_view_full_id(user) -> bool:

@@ -295,3 +295,13 @@ def test_worker_changelist_offers_import_and_export(admin_client):
 
     assert IMPORT_URL in content
     assert EXPORT_URL in content
+
+
+def test_staff_who_may_only_view_workers_can_export_but_not_import(client, f, setting):
+    staff = f.staff_user()
+    staff.user_permissions.add(*Permission.objects.filter(codename="view_worker"))
+    client.force_login(staff)
+
+    assert client.get(EXPORT_URL).status_code == 200
+    assert client.get(IMPORT_URL).status_code == 403
+    assert client.post(PROCESS_URL, {}).status_code == 403
