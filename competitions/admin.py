@@ -46,7 +46,9 @@ class CompetitionAdmin(admin.ModelAdmin):
 
 class RuleVersionInline(admin.TabularInline):
     model = RuleVersion
-    extra = 1
+    extra = 0
+    # A rule without a version has no points: require one.
+    min_num = 1
     fields = ("effective_from", "points_per_unit", "daily_cap", "created_at")
     readonly_fields = ("created_at",)
     # A version is the standard in force from its date; entries already scored under it keep

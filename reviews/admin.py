@@ -103,12 +103,16 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
 
 @admin.register(EntryEvent)
 class EntryEventAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("entry_id", "action", "actor", "at", "from_status", "to_status", "old_quantity",
+    list_display = ("entry_no", "action", "actor", "at", "from_status", "to_status", "old_quantity",
                     "new_quantity", "reason")
     list_filter = ("action",)
     list_select_related = ("actor",)
     search_fields = ("=entry__id",)
     search_help_text = "按录入编号搜索。"
+
+    @admin.display(description="录入编号", ordering="entry_id")
+    def entry_no(self, obj):
+        return obj.entry_id  # the id only: showing the entry itself would load it row by row
 
 
 class PeriodEventInline(ReadOnlyAdminMixin, admin.TabularInline):
