@@ -55,6 +55,10 @@ class RuleVersionInline(admin.TabularInline):
     # their points, so versions are superseded by a newer one, never deleted.
     can_delete = False
 
+    def get_formset(self, request, obj=None, **kwargs):
+        # min_num alone only pre-draws a form; validate_min makes an empty one an error.
+        return super().get_formset(request, obj, validate_min=True, **kwargs)
+
 
 @admin.register(ScoringRule)
 class ScoringRuleAdmin(PortalImportExportMixin, admin.ModelAdmin):
