@@ -140,3 +140,12 @@ def test_moving_a_unit_in_the_admin_moves_its_subtree(admin_client, f):
     team.refresh_from_db()
     assert team.path == new_depot.path + "WS/TM/"
     assert team.depot_id == new_depot.pk
+
+
+@pytest.mark.parametrize("lookup", ["id_number__startswith", "id_number", "mobile__startswith"])
+def test_personal_data_cannot_be_probed_through_url_filters(client, f, worker, lookup):
+    client.force_login(staff_with(f, "view_worker"))
+
+    response = client.get(CHANGELIST, {lookup: worker.id_number[:10] if "id" in lookup else "139"})
+
+    assert response.status_code == 400
