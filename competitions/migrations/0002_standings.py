@@ -116,8 +116,10 @@ class Migration(migrations.Migration):
     dependencies = [
         ('competitions', '0001_initial'),
         ('members', '0001_initial'),
-        # The trigger below is created on reviews_workentry.
-        ('reviews', '0001_initial'),
+        # The trigger below is created on reviews_workentry. On SQLite, a migration that alters that
+        # table rebuilds it and silently drops its triggers, so this must run after every such
+        # migration; a later one must re-create the triggers (see create_triggers).
+        ('reviews', '0002_entry_flags'),
     ]
 
     operations = [

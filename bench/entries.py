@@ -1,0 +1,210 @@
+"""Issue 3 figures at seed scale: import speed, approving and signing off one business system's month,
+and the approval queue's first page.
+
+    DATABASE_URL=postgres://portal:portal@127.0.0.1/portal_bench DEBUG=0 .venv/bin/python bench/entries.py
+
+Needs seed-scale workers (``manage.py seed_demo --workers 223000 --days 30``; pass ``--seed-first`` to build
+them). The benchmark works in a competition of its own ("基准测试"), so it never disturbs the seed data:
+it creates one rule per job type there, imports files into it, then fills one business system's month with
+about 740,000 pending entries (set-based INSERT … SELECT) to approve and sign off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from competitions.models import BusinessSystem, Competition, JobType, Organizer, RuleVersion, ScoringRule  # noqa: E402
+from members.models import User, Worker  # noqa: E402
+from reviews.models import EntryEvent, EntryStatus, WorkEntry  # noqa: E402
+from reviews.services import entries_import  # noqa: E402
+from reviews.workflow import entries_transition, month_bounds, period_sign_off  # noqa: E402
+
+BENCH_NAME = "基准测试"
+
+
+def say(label, value):
+    print(f"{label:<58} {value}", flush=True)
+
+
+def bench_competition(today: date) -> tuple[Competition, dict[int, ScoringRule]]:
+    """A competition of the benchmark's own over the last 120 days, one rule per job type."""
+    Competition.objects.filter(name=BENCH_NAME).update(status="closed")
+    comp = Competition.objects.create(name=BENCH_NAME, start_date=today - timedelta(days=120), end_date=today,
+                                      status="closed")
+    comp.organizers.add(Organizer.objects.get_or_create(name="北京市总工会")[0])
+    rules = ScoringRule.objects.bulk_create([
+        ScoringRule(competition=comp, job_type=jt, metric="基准工作量", unit_of_measure="件")
+        for jt in JobType.objects.all()
+    ])
+    RuleVersion.objects.bulk_create([
+        RuleVersion(rule=r, effective_from=comp.start_date, points_per_unit="0.5") for r in rules
+    ])
+    return comp, {r.job_type_id: r for r in rules}
+
+
+def import_rows(workers, days: list[date], limit: int):
+    rows = []
+    for day in days:
+        for emp, name in workers:
+            rows.append([emp, name, day.isoformat(), "基准工作量", str(10 + len(rows) % 90), ""])
+            if len(rows) >= limit:
+                return rows
+    return rows
+
+
+def csv_content(rows) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["工号", "姓名", "工作日期", "计分指标", "工作量", "说明"])
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def xlsx_content(rows) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("录入")
+    sheet.append(["工号", "姓名", "工作日期", "计分指标", "工作量", "说明"])
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def fill_month(comp: Competition, system: BusinessSystem, month: date, actor: User) -> int:
+    """One pending entry per worker of ``system`` per day of ``month``, set-based."""
+    first, last = month_bounds(month)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            INSERT INTO reviews_workentry (competition_id, worker_id, rule_id, work_date, quantity, points, status,
+                kind, note, reject_reason, source, unit_id, job_type_id, business_system_id, entered_by_id,
+                created_at, updated_at, flags)
+            SELECT %(comp)s, w.id, r.id, d::date, q.qty, q.qty * 0.5, 'pending', 'regular', '', '', 'import',
+                   w.unit_id, w.job_type_id, jt.business_system_id, %(actor)s, %(now)s, %(now)s, 0
+              FROM members_worker w
+              JOIN competitions_jobtype jt ON jt.id = w.job_type_id AND jt.business_system_id = %(system)s
+              JOIN competitions_scoringrule r ON r.competition_id = %(comp)s AND r.job_type_id = w.job_type_id
+             CROSS JOIN generate_series(%(first)s::date, %(last)s::date, interval '1 day') d
+             CROSS JOIN LATERAL (SELECT (10 + (hashtext(w.id::text || d::text) & 63))::numeric AS qty) q
+        """, {"comp": comp.pk, "system": system.pk, "first": first, "last": last, "actor": actor.pk, "now": now})
+        count = cursor.rowcount
+        cursor.execute("ANALYZE reviews_workentry")
+    return count
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seed-first", action="store_true", help="build seed scale with seed_demo first")
+    parser.add_argument("--csv-rows", type=int, default=100_000)
+    parser.add_argument("--xlsx-rows", type=int, default=20_000)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("Run the benchmark on PostgreSQL: set DATABASE_URL.")
+    if args.seed_first:
+        started = time.perf_counter()
+        call_command("seed_demo", workers=223_000, days=30, seed=1)
+        say("seed_demo --workers 223000 --days 30", f"{time.perf_counter() - started:.1f} s")
+
+    today = timezone.localdate()
+    staff = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("bench-admin", "", "x")
+    clerk = User.objects.get_or_create(username="bench-clerk")[0]
+    reviewer = User.objects.get_or_create(username="bench-reviewer")[0]
+    say("workers", f"{Worker.objects.count():,}")
+    say("entries already in the database", f"{WorkEntry.objects.count():,}")
+
+    comp, _rules = bench_competition(today)
+    workers = list(Worker.objects.order_by("id").values_list("employee_no", "name"))
+    days = [today - timedelta(days=i) for i in range(1, 10)]
+
+    # -- imports (a staff account may enter for every unit; the checks are the same) ------------------
+    rows = import_rows(workers, days, args.csv_rows)
+    content = csv_content(rows)
+    started = time.perf_counter()
+    result = entries_import(actor=staff, competition=comp, name="bench.csv", content=content)
+    elapsed = time.perf_counter() - started
+    say(f"CSV import, {result.created_count:,} validated entries", f"{elapsed:.2f} s = {result.created_count / elapsed:,.0f} rows/s")
+
+    rows = import_rows(workers[len(workers) // 2:], [today - timedelta(days=20)], args.xlsx_rows)
+    content = xlsx_content(rows)
+    started = time.perf_counter()
+    result = entries_import(actor=staff, competition=comp, name="bench.xlsx", content=content)
+    elapsed = time.perf_counter() - started
+    say(f"xlsx import, {result.created_count:,} validated entries", f"{elapsed:.2f} s = {result.created_count / elapsed:,.0f} rows/s")
+
+    # -- one business system's month at seed scale ---------------------------------------------------
+    system = max(BusinessSystem.objects.all(), key=lambda s: Worker.objects.filter(job_type__business_system=s).count())
+    month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    if month_bounds(month)[0] < comp.start_date:
+        month = (month + timedelta(days=32)).replace(day=1)
+    started = time.perf_counter()
+    filled = fill_month(comp, system, month, clerk)
+    say(f"generated {system.name} {month:%Y-%m} pending entries", f"{filled:,} in {time.perf_counter() - started:.1f} s")
+    reviewer.reviewer_systems.set([system])
+
+    # The queue's first page, as the reviewer's browser asks for it.
+    # The portal shows the current active competition: make the benchmark's the current one for now.
+    previously_active = list(Competition.objects.filter(status="active").values_list("pk", flat=True))
+    Competition.objects.filter(pk__in=previously_active).update(status="draft")
+    comp.status = "active"
+    comp.save(update_fields=["status"])
+    client = Client()
+    client.force_login(reviewer)
+    url = f"/review/?system={system.pk}&month={month:%Y-%m}"
+    client.get(url)  # warm caches
+    timings = []
+    for _ in range(5):
+        reset_queries()
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    say("approval queue first page (median of 5, server time)", f"{sorted(timings)[2] * 1000:.0f} ms, "
+        f"{len(queries.captured_queries)} SQL queries")
+
+    period_entries = WorkEntry.objects.filter(competition=comp, business_system=system,
+                                              work_date__gte=month, work_date__lte=month_bounds(month)[1])
+    events_before = EntryEvent.objects.count()
+    started = time.perf_counter()
+    moved = entries_transition(actor=reviewer, entries=period_entries, to_status=EntryStatus.APPROVED).moved
+    elapsed = time.perf_counter() - started
+    say(f"approve the month ({moved:,} entries, audit included)", f"{elapsed:.1f} s")
+    assert EntryEvent.objects.count() - events_before == moved
+
+    started = time.perf_counter()
+    period_sign_off(actor=reviewer, competition=comp, business_system=system, month=month)
+    elapsed = time.perf_counter() - started
+    locked = period_entries.filter(status=EntryStatus.LOCKED).count()
+    say(f"sign off the month ({locked:,} entries locked, audit included)", f"{elapsed:.1f} s")
+
+    # Leave the seed's competitions as they were.
+    comp.status = "closed"
+    comp.save(update_fields=["status"])
+    Competition.objects.filter(pk__in=previously_active).update(status="active")
+
+
+if __name__ == "__main__":
+    main()

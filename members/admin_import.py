@@ -1,0 +1,73 @@
+"""Excel/CSV import and export in the admin: preview first, all or nothing, errors in Chinese."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import SelectableFieldsExportForm
+
+from members.resources import import_problems
+
+# How many problem lines a redirect message carries; the preview page lists them all.
+MESSAGE_PROBLEM_LIMIT = 20
+
+
+class ChineseExportForm(SelectableFieldsExportForm):
+    """The column checkboxes labelled with the Chinese column names only."""
+
+    def _get_field_label(self, resource, field_name):
+        field = resource.fields.get(field_name)
+        return str(field.column_name) if field else field_name
+
+
+class PortalImportExportMixin(ImportExportMixin):
+    """The import page runs a dry run and shows a preview (import-export's confirm step); only a
+    file with no problem at all can be confirmed, and the confirmed import is itself rolled back if
+    any row fails (PortalResource.import_data)."""
+
+    import_template_name = "admin/portal_import.html"
+    export_form_class = ChineseExportForm
+    formats = [XLSX, CSV]
+    # Excel on Chinese Windows saves CSV as UTF-8 with a BOM; utf-8-sig reads both.
+    from_encoding = "utf-8-sig"
+    to_encoding = "utf-8-sig"
+
+    def get_resource_kwargs(self, request, *args, **kwargs):
+        # The user decides what the resource may reveal (masked ID numbers in exports and previews).
+        return {"user": request.user}
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None)
+        result = context.get("result") if context else None
+        if result is not None and (result.has_errors() or result.has_validation_errors()):
+            resource = self.get_import_resource_classes(request)[0](**self.get_resource_kwargs(request))
+            context["import_problems"] = import_problems(result, resource)
+        return response
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            # The data changed between preview and confirm: nothing was saved (rolled back).
+            resource = self.get_import_resource_classes(request)[0](**self.get_resource_kwargs(request))
+            problems = import_problems(result, resource)
+            messages.error(request, "导入未完成，没有保存任何数据。" + " ".join(problems[:MESSAGE_PROBLEM_LIMIT]))
+            info = self.model._meta.app_label, self.model._meta.model_name
+            return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_import"))
+        return super().process_result(result, request)
+
+    def add_success_message(self, result, request):
+        totals = result.totals
+        messages.success(
+            request,
+            f"导入完成：新增 {totals['new']} 条，更新 {totals['update']} 条，"
+            f"跳过 {totals['skip']} 条（{self.model._meta.verbose_name_plural}）。",
+        )

@@ -1,0 +1,176 @@
+"""Admin for union staff: work entries, monthly review periods, disputes and their audit trails.
+
+Entries and periods change state only through the review workflow (entry and period services),
+which writes the audit rows; here staff look things up and fix what the workflow leaves to them
+(an entry's note, a dispute's answer). Audit rows are never edited or deleted, entries never
+deleted, and a locked (signed-off) entry is read-only.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from members.admin_paging import FastChangeListMixin
+from reviews.models import (
+    Dispute,
+    DisputeStatus,
+    EntryAction,
+    EntryEvent,
+    EntryStatus,
+    PeriodEvent,
+    ReviewPeriod,
+    WorkEntry,
+)
+
+
+class ReadOnlyAdminMixin:
+    """For audit rows: viewable by whoever may view the model, never added, changed or deleted."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EntryEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = EntryEvent
+    fields = ("at", "action", "actor", "from_status", "to_status", "old_quantity", "new_quantity", "reason")
+    readonly_fields = fields
+    extra = 0
+    ordering = ("at", "id")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(WorkEntry)
+class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
+    list_display = ("id", "work_date", "worker", "rule", "quantity", "points", "status", "kind", "source",
+                    "unit", "created_at")
+    list_filter = ("status", "source", "kind", "business_system", "competition", ("work_date",
+                   admin.DateFieldListFilter))
+    list_select_related = ("worker", "rule__job_type", "unit")
+    # No date_hierarchy: its drill-down runs SELECT DISTINCT over the dates of millions of entries.
+    search_fields = ("=worker__employee_no",)
+    search_help_text = "按工号精确搜索。"
+    raw_id_fields = ("worker", "rule", "adjusts", "unit", "job_type", "business_system", "entered_by",
+                     "reviewed_by")
+    fields = ("competition", "worker", "rule", "work_date", "quantity", "points", "status", "kind", "adjusts",
+              "note", "reject_reason", "source", "unit", "job_type", "business_system", "entered_by",
+              "reviewed_by", "reviewed_at", "created_at", "updated_at")
+    # Quantities, points and statuses move through the entry services (which recompute points and
+    # write the audit row); the admin edits only the note.
+    readonly_fields = tuple(name for name in fields if name != "note")
+    inlines = [EntryEventInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(worker__employee_no__in={term, term.upper()}), False
+
+    def has_add_permission(self, request):
+        # Entries are made in the portal, where the clerk's scope and the point rules apply.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.status == EntryStatus.LOCKED:
+            return False  # signed off: the month's figures are final until the month is reopened
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # entries are never deleted; a mistake is corrected by an adjustment
+
+    def save_model(self, request, obj, form, change):
+        # Re-check under a row lock: the month may have been signed off since the form was opened.
+        if change:
+            current = WorkEntry.objects.select_for_update().only("status").get(pk=obj.pk)
+            if current.status == EntryStatus.LOCKED:
+                raise PermissionDenied
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            EntryEvent.objects.create(
+                entry=obj, action=EntryAction.EDITED, actor=request.user, at=timezone.now(),
+                from_status=obj.status, to_status=obj.status, reason="后台修改：说明",
+            )
+
+
+@admin.register(EntryEvent)
+class EntryEventAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("entry_no", "action", "actor", "at", "from_status", "to_status", "old_quantity",
+                    "new_quantity", "reason")
+    list_filter = ("action",)
+    list_select_related = ("actor",)
+    search_fields = ("=entry__id",)
+    search_help_text = "按录入编号搜索。"
+
+    @admin.display(description="录入编号", ordering="entry_id")
+    def entry_no(self, obj):
+        return obj.entry_id  # the id only: showing the entry itself would load it row by row
+
+
+class PeriodEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = PeriodEvent
+    fields = ("at", "action", "actor", "reason", "entries")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(ReviewPeriod)
+class ReviewPeriodAdmin(admin.ModelAdmin):
+    list_display = ("business_system", "month", "competition", "status", "signed_off_by", "signed_off_at")
+    list_filter = ("status", "business_system", "competition")
+    list_select_related = ("business_system", "competition", "signed_off_by")
+    date_hierarchy = "month"  # one row per system and month: cheap
+    # Signing off and reopening lock or unlock every entry of the month and are audited: they go
+    # through the period services, not a field edit here.
+    readonly_fields = ("status", "signed_off_by", "signed_off_at")
+    inlines = [PeriodEventInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return ("competition", "business_system", "month", *self.readonly_fields)
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PeriodEvent)
+class PeriodEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("period", "action", "actor", "at", "entries", "reason")
+    list_filter = ("action",)
+    list_select_related = ("period__business_system", "actor")
+
+
+@admin.register(Dispute)
+class DisputeAdmin(FastChangeListMixin, admin.ModelAdmin):
+    list_display = ("id", "worker", "work_date", "unit", "status", "created_at", "responded_by", "responded_at")
+    list_filter = ("status", "unit__region")
+    list_select_related = ("worker", "unit", "responded_by")
+    search_fields = ("=worker__employee_no",)
+    search_help_text = "按工号精确搜索。"
+    date_hierarchy = "created_at"
+    raw_id_fields = ("worker", "entry", "unit")
+    fields = ("worker", "entry", "work_date", "unit", "comment", "created_at", "status", "response",
+              "responded_by", "responded_at")
+    readonly_fields = ("worker", "entry", "work_date", "unit", "comment", "created_at", "responded_by",
+                       "responded_at")
+
+    def has_add_permission(self, request):
+        return False  # workers raise disputes from the portal
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if {"status", "response"} & set(form.changed_data) and obj.status != DisputeStatus.OPEN:
+            obj.responded_by = request.user
+            obj.responded_at = timezone.now()
+        super().save_model(request, obj, form, change)

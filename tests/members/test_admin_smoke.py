@@ -1,0 +1,59 @@
+"""Every admin page a union official opens: each change list and add page answers 200."""
+
+import pytest
+from django.contrib import admin
+from django.test import RequestFactory
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def _admin_url(model, view):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}")
+
+
+@pytest.fixture
+def populated(f):
+    """One of everything, so the lists render rows (and their related columns), not just headers."""
+    system = f.business_system()
+    job = f.job_type(system)
+    team = f.unit(parent=f.depot())
+    worker = f.worker(team, job)
+    comp = f.competition()
+    rule = f.rule(comp, job)
+    return {"worker": worker, "rule": rule, "competition": comp, "system": system, "unit": team}
+
+
+@pytest.mark.parametrize("model", list(admin.site._registry), ids=lambda m: m._meta.label)
+def test_superuser_opens_every_changelist_and_add_page(admin_client, populated, model):
+    model_admin = admin.site._registry[model]
+
+    assert admin_client.get(_admin_url(model, "changelist")).status_code == 200
+    request = RequestFactory().get("/")
+    request.user = _superuser()
+    if model_admin.has_add_permission(request):
+        assert admin_client.get(_admin_url(model, "add")).status_code == 200
+
+
+def _superuser():
+    from members.models import User
+
+    return User.objects.filter(is_superuser=True).first()
+
+
+@pytest.mark.parametrize("model_name", ["members.unit", "members.worker", "competitions.jobtype",
+                                        "competitions.scoringrule"])
+def test_import_and_export_pages_open(admin_client, populated, model_name):
+    app_label, name = model_name.split(".")
+
+    assert admin_client.get(reverse(f"admin:{app_label}_{name}_import")).status_code == 200
+    assert admin_client.get(reverse(f"admin:{app_label}_{name}_export")).status_code == 200
+
+
+def test_superuser_opens_change_pages(admin_client, populated):
+    worker, rule = populated["worker"], populated["rule"]
+
+    assert admin_client.get(reverse("admin:members_worker_change", args=[worker.pk])).status_code == 200
+    assert admin_client.get(reverse("admin:competitions_scoringrule_change", args=[rule.pk])).status_code == 200
+    assert admin_client.get(reverse("admin:members_unit_change", args=[populated["unit"].pk])).status_code == 200
+    assert admin_client.get(reverse("admin:members_user_change", args=[_superuser().pk])).status_code == 200

@@ -1,0 +1,62 @@
+"""Audit and period admins: read-only trails, constant query counts."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from reviews.models import EntryAction, EntryEvent, PeriodAction, PeriodEvent, ReviewPeriod, WorkEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_entry_event_changelist_queries_do_not_grow_with_rows(admin_client, f):
+    system = f.business_system()
+    job = f.job_type(system)
+    comp = f.competition()
+    rule = f.rule(comp, job)
+    worker = f.worker(job_type_=job)
+    staff = f.staff_user()
+
+    def add_events(n, start):
+        for day in range(start, start + n):
+            entry = WorkEntry.objects.create(
+                competition=comp, worker=worker, rule=rule, work_date=date(2026, 1, day), quantity=Decimal(1),
+                points=Decimal(1), unit=worker.unit, job_type=job, business_system=system,
+            )
+            EntryEvent.objects.create(entry=entry, action=EntryAction.CREATED, actor=staff, at=timezone.now())
+
+    url = reverse("admin:reviews_entryevent_changelist")
+    add_events(5, 1)
+    few = _queries(admin_client, url)
+    add_events(20, 6)
+
+    assert _queries(admin_client, url) == few
+
+
+def test_signed_off_period_shows_its_audit_trail_read_only(admin_client, f):
+    period = ReviewPeriod.objects.create(competition=f.competition(), business_system=f.business_system(),
+                                         month=date(2026, 3, 1), status="signed_off")
+    PeriodEvent.objects.create(period=period, action=PeriodAction.SIGNED_OFF, at=timezone.now(), entries=12,
+                               reason="月度签发")
+    url = reverse("admin:reviews_reviewperiod_change", args=[period.pk])
+
+    page = admin_client.get(url)
+    admin_client.post(url, {"status": "open", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "1"})
+
+    assert page.status_code == 200
+    assert "月度签发" in page.content.decode()
+    period.refresh_from_db()
+    assert period.status == "signed_off"  # status moves only through the period services
+    assert admin_client.post(reverse("admin:reviews_reviewperiod_delete", args=[period.pk]),
+                             {"post": "yes"}).status_code == 403
