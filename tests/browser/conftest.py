@@ -20,9 +20,19 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 PHONE = {"width": 390, "height": 844}
 
-# Playwright's sync API keeps an asyncio loop in this thread; the ORM calls the tests make between
-# browser steps are ordinary synchronous ones (the server runs in its own thread).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+@pytest.fixture(scope="module", autouse=True)
+def _orm_beside_playwright():
+    """Playwright's sync API keeps an asyncio loop in this thread; the ORM calls the tests make between
+    browser steps are ordinary synchronous ones (the server runs in its own thread). Only for these
+    tests: a process-wide setting would leak into the subprocesses other tests start."""
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if before is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 def pytest_collection_modifyitems(items):
@@ -31,8 +41,10 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: the loop Playwright runs in this thread ends with the browser tests, before any
+    # other test module runs.
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing: `bash .ci/test` installs it (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
