@@ -80,3 +80,24 @@ def test_older_days_are_one_link_away(alice, w, made, today):
     assert f'id="day-{(today - timedelta(days=20)).isoformat()}"' in html
     assert f'id="day-{today.isoformat()}"' not in html
     assert "较近的日期" in html
+
+
+def test_my_entries_take_the_same_queries_for_a_few_or_many_entries_and_disputes(alice, w, made, today):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reviews.services import dispute_open
+    from tests.competitions.standings_data import entry
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            page(alice)
+        return len(ctx.captured_queries)
+
+    few = count()
+    for n in range(4, 14):
+        day = today - timedelta(days=n)
+        entry(w.comp, w.alice, w.km, day, 100, points=1)
+        entry(w.comp, w.alice, w.trips, day, 1, points=2, status="rejected")
+        dispute_open(actor=w.alice_user, work_date=day, comment="核对")
+    assert count() == few
