@@ -98,6 +98,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--ranked-days", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--after-run", action="store_true",
+                        help="also time each page once right after the next day's run (fresh rows, stale statistics)")
     args = parser.parse_args()
     assert connection.vendor == "postgresql", "the benchmark runs on PostgreSQL: set DATABASE_URL"
 
@@ -127,6 +129,16 @@ def main() -> None:
         figures = measure(client, url, args.repeat)
         print(f"  {name:40s} {figures['median_ms']:6.1f} ms median, {figures['p95_ms']:6.1f} ms p95, "
               f"{figures['queries']:2d} queries, {figures['bytes'] / 1024:5.1f} KB HTML")
+
+
+    if args.after_run:
+        next_day = day + timedelta(days=1)
+        standings_recompute(competition=cid, day=next_day, trigger="command")
+        print(f"\nright after the run of {next_day} (before autovacuum analyzes the new rows):")
+        for name, url in pages[:5]:
+            t0 = time.perf_counter()
+            client.get(url)
+            print(f"  {name:40s} {(time.perf_counter() - t0) * 1000:6.1f} ms (first request)")
 
 
 if __name__ == "__main__":
