@@ -238,7 +238,8 @@ def incremental_night(competition_id: int, day: date, reference_s: float) -> flo
     changed = corrections(competition_id, day)
     print(f"  new day {day}: {rows:,} entries inserted in {seconds:.1f} s, {changed:,} corrections")
     seconds, run = recompute(competition_id, day, full=False)
-    print(f"  nightly incremental for {day}: {seconds:.2f} s ({run.deltas:,} changes, {run.rows:,} rows, "
+    print(f"  nightly incremental for {day}: {seconds:.2f} s (load average {os.getloadavg()[0]:.1f}) "
+          f"({run.deltas:,} changes, {run.rows:,} rows, "
           f"kind {run.kind}) = {seconds / reference_s:.2f}x reference (target <= 3 s)")
     return seconds
 
@@ -293,17 +294,26 @@ def main() -> None:
     print(f"\n== {history_days(cid)} days of history ==")
     ref = reference(cid, day)
     print(f"  reference statement (totals + four ranks from raw entries): {ref:.2f} s")
-    seconds, run = recompute(cid, day, full=True)
-    print(f"  full recompute: {seconds:.2f} s = {seconds / ref:.2f}x reference (target <= 1.3x); {run.rows:,} rows")
-    inc_short = incremental_night(cid, day + timedelta(days=1), ref)
-    read_paths(cid, day + timedelta(days=1))
+    for _ in range(2):  # a shared machine: show the spread
+        seconds, run = recompute(cid, day, full=True)
+        print(f"  full recompute: {seconds:.2f} s = {seconds / ref:.2f}x reference (target <= 1.3x); "
+              f"{run.rows:,} rows; load average {os.getloadavg()[0]:.1f}")
+    inc_short = min(incremental_night(cid, day + timedelta(days=n), ref) for n in (1, 2))
+    day += timedelta(days=2)
+    read_paths(cid, day)
     if not args.no_celery:
-        celery_peak_rss(cid, day + timedelta(days=1))
+        celery_peak_rss(cid, day)
 
     if args.long_days and args.long_days > history_days(cid):
         first = sql("SELECT MIN(work_date) FROM reviews_workentry WHERE competition_id = %s", [cid])[0][0]
         extra = args.long_days - history_days(cid)
-        seconds, rows = timed(generate_days, cid, first - timedelta(days=extra), first - timedelta(days=1))
+        # Older history is loaded with the change-log trigger off (no one would read those deltas: the
+        # full recompute right after rebuilds the totals from the entries), which halves the load time.
+        sql("ALTER TABLE reviews_workentry DISABLE TRIGGER competitions_standing_log_insert")
+        try:
+            seconds, rows = timed(generate_days, cid, first - timedelta(days=extra), first - timedelta(days=1))
+        finally:
+            sql("ALTER TABLE reviews_workentry ENABLE TRIGGER competitions_standing_log_insert")
         sql("ANALYZE")
         print(f"\n== {history_days(cid)} days of history ({rows:,} older entries added in {seconds:.0f} s) ==")
         last = sql("SELECT MAX(work_date) FROM reviews_workentry WHERE competition_id = %s", [cid])[0][0]
@@ -313,7 +323,8 @@ def main() -> None:
         print(f"  reference statement: {ref:.2f} s")
         seconds, run = recompute(cid, last, full=True)
         print(f"  full recompute: {seconds:.2f} s = {seconds / ref:.2f}x reference")
-        inc_long = incremental_night(cid, last + timedelta(days=1), ref)
+        inc_long = min(incremental_night(cid, last + timedelta(days=n), ref) for n in (1, 2))
+        last += timedelta(days=1)
         print(f"  incremental {history_days(cid)} days vs {args.days + 1} days: {inc_long / inc_short:.2f}x "
               f"(target <= 1.2x)")
         read_paths(cid, last + timedelta(days=1))
