@@ -35,12 +35,12 @@ The SQL is written in the dialect PostgreSQL and SQLite (3.28+: window GROUPS fr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, Subquery
 
-from competitions.models import Standing, StandingDelta, StandingTotal
+from competitions.models import Competition, Standing, StandingDelta, StandingTotal
 
 STANDING = Standing._meta.db_table
 TOTAL = StandingTotal._meta.db_table
@@ -231,16 +231,31 @@ def latest_day(competition_id: int) -> date | None:
 
 
 def worker_standing(*, competition_id: int, worker_id: int, day: date | None = None) -> Standing | None:
-    """A worker's standing on ``day``, or the latest one (one query on the unique (competition, worker, day))."""
+    """A worker's standing on ``day``, or on the latest standings day (None if not ranked that day).
+
+    One query: a probe of the unique (competition, day, worker), the latest day found by a backward
+    probe of standing_overall in a subquery.
+    """
     qs = Standing.objects.filter(competition_id=competition_id, worker_id=worker_id)
-    if day is not None:
-        return qs.filter(day=day).first()
-    return qs.order_by("-day").first()
+    if day is None:
+        latest = Standing.objects.filter(competition_id=competition_id).order_by("-day").values("day")[:1]
+        return qs.filter(day=Subquery(latest)).first()
+    return qs.filter(day=day).first()
 
 
 def worker_history(*, competition_id: int, worker_id: int) -> list[Standing]:
-    """One row per day, oldest first: the worker's trend over the competition (one query)."""
-    return list(Standing.objects.filter(competition_id=competition_id, worker_id=worker_id).order_by("day"))
+    """One row per day, oldest first: the worker's trend over the competition.
+
+    Two queries: the competition's dates, then one probe of (competition, day, worker) per day of the
+    competition (an index scan over an IN list; at most a year of probes, each a few pages).
+    """
+    span = Competition.objects.filter(pk=competition_id).values_list("start_date", "end_date").first()
+    if span is None:
+        return []
+    start, end = span
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    return list(Standing.objects.filter(competition_id=competition_id, day__in=days, worker_id=worker_id)
+                .order_by("day"))
 
 
 def worker_rule_totals(*, competition_id: int, worker_id: int) -> list[StandingTotal]:
