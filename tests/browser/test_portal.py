@@ -81,6 +81,11 @@ def test_a_worker_on_a_phone_sees_points_ranks_chart_finds_themself_disputes_and
     phone.goto("/me/")
     assert "Total points" in phone.content()
     shot(phone, "worker-5-english")
+    # The same page on a desktop-sized window: still one column of content, nothing overflowing.
+    phone.set_viewport_size({"width": 1280, "height": 800})
+    phone.goto("/leaderboard/?scope=overall")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 1280
+    shot(phone, "worker-6-desktop-leaderboard")
 
     with capsys.disabled():
         print(f"\nbytes transferred (test server, no compression): my page, empty cache {first_load}; "
