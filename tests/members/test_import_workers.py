@@ -305,3 +305,17 @@ def test_staff_who_may_only_view_workers_can_export_but_not_import(client, f, se
     assert client.get(EXPORT_URL).status_code == 200
     assert client.get(IMPORT_URL).status_code == 403
     assert client.post(PROCESS_URL, {}).status_code == 403
+
+
+def test_gbk_csv_as_excel_saves_it_on_chinese_windows_is_read(admin_client, setting):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADERS)
+    writer.writerows(rows(2))
+    file = io.BytesIO(buffer.getvalue().encode("gbk"))
+    file.name = "workers.csv"
+
+    preview = upload(admin_client, file, CSV)
+    confirm(admin_client, preview)
+
+    assert Worker.objects.get(employee_no="W00001").name == "职工1"
