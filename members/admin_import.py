@@ -69,6 +69,9 @@ class PortalImportExportMixin(ImportExportMixin):
     def has_export_permission(self, request):
         return self.has_view_permission(request)
 
+    def add_data_read_fail_error_to_form(self, form, e):
+        form.add_error("import_file", "无法读取该文件。请确认所选格式（xlsx 或 csv）与文件一致，且文件未损坏。")
+
     def import_action(self, request, **kwargs):
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None)

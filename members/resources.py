@@ -322,9 +322,10 @@ class PortalResource(resources.ModelResource):
         self.row_problems[row_number][field_name].append(message)
 
     def import_row(self, row, instance_loader, **kwargs):
-        if getattr(self, "file_error", False):
-            # The file itself is unusable (reported once, as a file error): don't add a
-            # "required" error for every row on top.
+        # A file-level error is reported once, not as a "required" error on every row; and blank
+        # lines (Excel keeps rows that were only formatted or cleared) are skipped in place, so
+        # the row numbers of the other rows still match the file.
+        if getattr(self, "file_error", False) or not any(_text(value) for value in row.values()):
             row_result = self.get_row_result_class()()
             row_result.import_type = RowResult.IMPORT_TYPE_SKIP
             return row_result

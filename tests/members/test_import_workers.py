@@ -319,3 +319,23 @@ def test_gbk_csv_as_excel_saves_it_on_chinese_windows_is_read(admin_client, sett
     confirm(admin_client, preview)
 
     assert Worker.objects.get(employee_no="W00001").name == "职工1"
+
+
+def test_blank_lines_are_skipped_and_row_numbers_still_match_the_file(setting):
+    data = rows(4, bad_row=4)
+    data.insert(1, [None] * len(HEADERS))  # a cleared line in the middle: the bad row is now row 5
+    data.append([""] * len(HEADERS))
+    resource = WorkerResource()
+
+    result = resource.import_data(tablib.Dataset(*data, headers=HEADERS), dry_run=True)
+
+    assert import_problems(result, resource) == ["第5行 身份证号：身份证号校验位不正确，请核对。"]
+
+
+def test_unreadable_file_is_refused_in_chinese(admin_client, setting):
+    file = io.BytesIO(b"not a workbook")
+    file.name = "workers.xlsx"
+
+    response = upload(admin_client, file, XLSX)
+
+    assert "无法读取该文件" in response.content.decode()
