@@ -83,11 +83,14 @@ class CachedLookupWidget(widgets.ForeignKeyWidget):
         for name in self.lookup_fields:
             key = _text(getattr(obj, name))
             existing = self._by_key.get(key)
-            if existing is not None and existing.pk != obj.pk:
+            if existing is None or existing.pk == obj.pk:
+                # The object just saved replaces the one read at the start: a unit moved by an
+                # earlier row must give its children its new path.
+                self._by_key[key] = obj
+            else:
                 # Names need not be unique (a job type name in two business systems): a name
                 # that matches several objects cannot be used to pick one.
                 self._ambiguous.add(key)
-            self._by_key.setdefault(key, obj)
 
     def clean(self, value, row=None, **kwargs):
         key = _text(value)
