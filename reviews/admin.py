@@ -56,6 +56,10 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
     list_filter = ("status", "source", "kind", "business_system", "competition", ("work_date",
                    admin.DateFieldListFilter))
     list_select_related = ("worker", "rule__job_type", "unit")
+    # Newest first by primary key: the model's (-work_date, id) order has no index of its own and
+    # would sort millions of rows for every page. Other columns are not sortable for the same reason.
+    ordering = ("-id",)
+    sortable_by = ("id",)
     # No date_hierarchy: its drill-down runs SELECT DISTINCT over the dates of millions of entries.
     search_fields = ("=worker__employee_no",)
     search_help_text = "按工号精确搜索。"
@@ -107,6 +111,8 @@ class EntryEventAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
                     "new_quantity", "reason")
     list_filter = ("action",)
     list_select_related = ("actor",)
+    ordering = ("-id",)  # newest first, by primary key (indexed)
+    sortable_by = ("entry_no",)
     search_fields = ("=entry__id",)
     search_help_text = "按录入编号搜索。"
 
