@@ -48,12 +48,15 @@ def load_rows(table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> in
     return count
 
 
-def copy_text_chunks(table: str, columns: tuple[str, ...], chunks: Iterable[str]) -> None:
+def copy_text_chunks(table: str, columns: tuple[str, ...], chunks: Iterable[str], *, freeze: bool = False) -> None:
     """Stream ready-made COPY text (tab-separated lines) into ``table`` on PostgreSQL.
 
     The seed-scale path: formatting lines in Python is cheaper than dumping tuples field by
     field, and a queued writer sends each chunk from a background thread (libpq releases the
     GIL) while the next one is being generated, so Python and the server work at the same time.
+    ``freeze`` (only right after ``deferred_indexes`` emptied the table in this transaction) writes
+    the rows already frozen: no hint-bit rewrite of every page on the first reads, the index
+    builds and foreign-key checks that follow.
     """
     from psycopg.copy import QueuedLibpqWriter
 
@@ -61,7 +64,8 @@ def copy_text_chunks(table: str, columns: tuple[str, ...], chunks: Iterable[str]
     cols = ", ".join(qn(c) for c in columns)
     connection.ensure_connection()
     with connection.connection.cursor() as cursor:
-        with cursor.copy(f"COPY {qn(table)} ({cols}) FROM STDIN", writer=QueuedLibpqWriter(cursor)) as copy:
+        sql = f"COPY {qn(table)} ({cols}) FROM STDIN" + (" WITH (FREEZE)" if freeze else "")
+        with cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
             for chunk in chunks:
                 copy.write(chunk)
 
@@ -96,6 +100,19 @@ def _foreign_keys(table: str) -> list[tuple[str, str]]:
         return cursor.fetchall()
 
 
+def _referencing_tables(table: str) -> list[str]:
+    """Other tables with a foreign key to ``table`` (TRUNCATE must name them too)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT DISTINCT conrelid::regclass::text FROM pg_constraint
+             WHERE confrelid = %s::regclass AND conrelid <> confrelid AND contype = 'f'
+            """,
+            [table],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
 def table_is_empty(table: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {connection.ops.quote_name(table)})")
@@ -112,6 +129,7 @@ def index_definitions(table: str) -> dict[str, str]:
 @contextmanager
 def deferred_indexes(table: str, *, log=None):
     """Drop ``table``'s secondary indexes and foreign keys for a bulk load, and restore them after.
+    The body may load with ``copy_text_chunks(..., freeze=True)``.
 
     Why: maintaining a dozen B-trees row by row and firing one foreign-key trigger per row per
     reference costs several times the load itself; one sorted index build and one set-based
@@ -123,8 +141,10 @@ def deferred_indexes(table: str, *, log=None):
     """
     if not connection.in_atomic_block:
         raise RuntimeError("deferred_indexes must run inside transaction.atomic()")
-    if not table_is_empty(table):
-        raise RuntimeError(f"deferred_indexes needs an empty table; {table} has rows")
+    referencing = _referencing_tables(table)
+    for name in (table, *referencing):
+        if not table_is_empty(name):
+            raise RuntimeError(f"deferred_indexes needs empty tables; {name} has rows")
     qn = connection.ops.quote_name
     before = index_definitions(table)
     indexes = _secondary_indexes(table)
@@ -138,10 +158,13 @@ def deferred_indexes(table: str, *, log=None):
             cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
         for name, _ in indexes:
             cursor.execute(f"DROP INDEX {qn(name)}")
+        # An (already empty) table truncated in this transaction may be loaded with COPY FREEZE.
+        # Tables referencing it must be named too; they were checked empty above, so nothing is lost.
+        cursor.execute(f"TRUNCATE {', '.join(qn(t) for t in (table, *referencing))}")
     yield
     with connection.cursor() as cursor:
         # Index builds sort in memory when they can; SET LOCAL ends with the transaction.
-        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         for name, definition in indexes:
             started = time.perf_counter()
             cursor.execute(definition)

@@ -339,7 +339,7 @@ def _load_entries(*, plan, competition, systems, job_types, rule_specs, unit_ids
     if rebuild_indexes:
         with deferred_indexes(table, log=log):
             started = clock.perf_counter()
-            copy_text_chunks(table, ENTRY_COLUMNS, chunks)
+            copy_text_chunks(table, ENTRY_COLUMNS, chunks, freeze=True)
             log(f"  COPY 写入录入：{clock.perf_counter() - started:.1f} 秒；正在重建索引和外键……")
     else:
         copy_text_chunks(table, ENTRY_COLUMNS, chunks)
