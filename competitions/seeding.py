@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.apps import apps as django_apps
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, ForeignKey, Q
 from django.utils import timezone
 
 from competitions import demo_data as catalog
@@ -49,7 +50,6 @@ from competitions.seed_entries import (
 from competitions.seed_workforce import WORKER_FIELDS, plan_workforce
 from members.models import Unit, UnitLevel, User, Worker
 from reviews.models import (
-    Dispute,
     EntryAction,
     EntryEvent,
     EntrySource,
@@ -471,14 +471,8 @@ def reset_demo_data(log=print) -> None:
     seeded_usernames = Q(username__in=[catalog.ADMIN.username, catalog.CLERK.username, catalog.REVIEWER.username])
     seeded_usernames |= Q(username__startswith="clerk-") | Q(username__startswith="reviewer-")
     seeded_usernames |= Q(worker__isnull=False)
-    tables = [m._meta.db_table for m in (
-        EntryEvent, PeriodEvent, ReviewPeriod, Dispute, WorkEntry,
-    )]
-    tables += [Worker._meta.db_table, User.clerk_units.through._meta.db_table,
-               User.reviewer_systems.through._meta.db_table]
-    tables += [m._meta.db_table for m in (RuleVersion, ScoringRule)]
-    tables += [Competition.organizers.through._meta.db_table]
-    tables += [m._meta.db_table for m in (Competition, JobType, BusinessSystem, Organizer, Unit)]
+    tables = [m._meta.db_table for m in _models_depending_on(
+        (Organizer, BusinessSystem, JobType, Competition, Unit, Worker))]
     qn = connection.ops.quote_name
     with transaction.atomic():
         user_ids = list(User.objects.filter(seeded_usernames).values_list("pk", flat=True))
@@ -494,7 +488,25 @@ def reset_demo_data(log=print) -> None:
                 for table in tables:
                     cursor.execute(f"DELETE FROM {qn(table)}")
         User.objects.filter(pk__in=user_ids).delete()
-    log("已清空演示数据。")
+    log(f"已清空演示数据（{len(tables)} 张表）。")
+
+
+def _models_depending_on(roots) -> list:
+    """``roots`` and every model that points at one of them, transitively (auto-created M2M
+    tables included): what must go with the demo catalog, units and workers. Read from the model
+    graph, so tables other apps add later (standings, imports …) are cleared too instead of
+    blocking the reset with a foreign-key error."""
+    found = list(roots)
+    changed = True
+    while changed:
+        changed = False
+        for model in django_apps.get_models(include_auto_created=True):
+            if model in found:
+                continue
+            if any(isinstance(f, ForeignKey) and f.related_model in found for f in model._meta.get_fields()):
+                found.append(model)
+                changed = True
+    return found
 
 
 def _display_width(text: str) -> int:

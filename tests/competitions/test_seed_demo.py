@@ -74,7 +74,7 @@ def test_seeded_workers_have_valid_personal_data_and_fit_their_depot(seeded):
 
 
 def test_every_entry_earns_quantity_times_the_rate_in_force_times_direction(seeded):
-    entries = WorkEntry.objects.select_related("rule", "worker")
+    entries = WorkEntry.objects.select_related("rule__job_type", "worker", "job_type")
     versions = {}
     for e in entries:
         key = (e.rule_id, e.work_date)
