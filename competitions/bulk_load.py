@@ -126,8 +126,17 @@ def index_definitions(table: str) -> dict[str, str]:
     return defs
 
 
+def model_index_names(model) -> set[str]:
+    """Names of the indexes the model's Meta declares (indexes and unique constraints)."""
+    from django.db.models import UniqueConstraint
+
+    names = {index.name for index in model._meta.indexes}
+    names |= {c.name for c in model._meta.constraints if isinstance(c, UniqueConstraint)}
+    return names
+
+
 @contextmanager
-def deferred_indexes(table: str, *, log=None):
+def deferred_indexes(model, *, log=None):
     """Drop ``table``'s secondary indexes and foreign keys for a bulk load, and restore them after.
     The body may load with ``copy_text_chunks(..., freeze=True)``.
 
@@ -137,8 +146,11 @@ def deferred_indexes(table: str, *, log=None):
     only inside a transaction (the caller's ``atomic``): DDL is transactional in PostgreSQL, so a
     failure anywhere rolls the drops back with the rows. The definitions are read back from
     PostgreSQL's own catalog (``pg_get_indexdef``/``pg_get_constraintdef``), which is what the
-    migrations created, and re-run verbatim; the result is compared with the original.
+    migrations created, and re-run verbatim; the result is compared with the original. Before
+    anything is dropped, the indexes the model's Meta declares must all be there: a database that
+    has drifted from the models (a missing migration) is refused rather than "restored".
     """
+    table = model._meta.db_table
     if not connection.in_atomic_block:
         raise RuntimeError("deferred_indexes must run inside transaction.atomic()")
     referencing = _referencing_tables(table)
@@ -147,6 +159,9 @@ def deferred_indexes(table: str, *, log=None):
             raise RuntimeError(f"deferred_indexes needs empty tables; {name} has rows")
     qn = connection.ops.quote_name
     before = index_definitions(table)
+    missing = model_index_names(model) - set(before)
+    if missing:
+        raise RuntimeError(f"{table} lacks indexes its model declares ({', '.join(sorted(missing))}): run migrate")
     indexes = _secondary_indexes(table)
     foreign_keys = _foreign_keys(table)
     with connection.cursor() as cursor:

@@ -337,7 +337,7 @@ def _load_entries(*, plan, competition, systems, job_types, rule_specs, unit_ids
         rebuild_indexes = expected >= REBUILD_INDEXES_FROM
     chunks = generate_entries(entry_plan, rng, stats, as_text=True)
     if rebuild_indexes:
-        with deferred_indexes(table, log=log):
+        with deferred_indexes(WorkEntry, log=log):
             started = clock.perf_counter()
             copy_text_chunks(table, ENTRY_COLUMNS, chunks, freeze=True)
             log(f"  COPY 写入录入：{clock.perf_counter() - started:.1f} 秒；正在重建索引和外键……")
