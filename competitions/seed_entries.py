@@ -39,7 +39,6 @@ class EntryWorker:
     unit_id: int
     job_type_id: int
     business_system_id: int
-    system_index: int
     depot_index: int
     clerk_id: int
     factor: float

@@ -128,7 +128,7 @@ def _timestamp_formatter():
 
 def _create_catalog(start: date, end: date, current_month: date):
     organizers = [Organizer.objects.create(name=name, region=region) for name, region in catalog.ORGANIZERS]
-    systems = BusinessSystem.objects.bulk_create(
+    BusinessSystem.objects.bulk_create(
         [BusinessSystem(code=s.code, name=s.name, sort_order=i + 1) for i, s in enumerate(catalog.SYSTEMS)]
     )
     systems = list(BusinessSystem.objects.order_by("sort_order"))
@@ -319,7 +319,7 @@ def _load_entries(*, plan, competition, systems, job_types, rule_specs, unit_ids
         system = systems[si]
         rules = tuple(rule_plan(*spec) for spec in rule_specs[(si, j)])
         entry_workers.append(EntryWorker(
-            worker_ids[row[0]], unit_ids[team], job_types[f"{system.code}{j + 1:02d}"].pk, system.pk, si, depot,
+            worker_ids[row[0]], unit_ids[team], job_types[f"{system.code}{j + 1:02d}"].pk, system.pk, depot,
             clerk_by_depot[depot], factor, rules,
         ))
     entry_plan = EntryPlan(competition.pk, days, today, tz, reviewer_by_system, entry_workers,
