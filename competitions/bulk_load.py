@@ -51,9 +51,9 @@ def load_rows(table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> in
 def copy_text_chunks(table: str, columns: tuple[str, ...], chunks: Iterable[str], *, freeze: bool = False) -> None:
     """Stream ready-made COPY text (tab-separated lines) into ``table`` on PostgreSQL.
 
-    The seed-scale path: formatting lines in Python is cheaper than dumping tuples field by
-    field, and a queued writer sends each chunk from a background thread (libpq releases the
-    GIL) while the next one is being generated, so Python and the server work at the same time.
+    The seed-scale path: one ``write`` per chunk of thousands of lines rather than one call per
+    row, and a queued writer sends each chunk from a background thread (libpq releases the GIL)
+    while the next one is being generated, so Python and the server work at the same time.
     ``freeze`` (only right after ``deferred_indexes`` emptied the table in this transaction) writes
     the rows already frozen: no hint-bit rewrite of every page on the first reads, the index
     builds and foreign-key checks that follow.
