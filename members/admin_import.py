@@ -15,6 +15,30 @@ from members.resources import import_problems
 MESSAGE_PROBLEM_LIMIT = 20
 
 
+class ChineseCSV(CSV):
+    """CSV as Excel writes it on Chinese Windows: "CSV UTF-8" (with a BOM) or plain "CSV", which is
+    GBK. Read as bytes and decoded here, trying UTF-8 first: GBK bytes are almost never valid UTF-8,
+    so the guess is safe, and gb18030 is a superset of GBK."""
+
+    ENCODINGS = ("utf-8-sig", "gb18030")
+
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, bytes):
+            for encoding in self.ENCODINGS:
+                try:
+                    in_stream = in_stream.decode(encoding)
+                    break
+                except UnicodeDecodeError:
+                    continue
+        return super().create_dataset(in_stream, **kwargs)
+
+
 class ChineseExportForm(SelectableFieldsExportForm):
     """The column checkboxes labelled with the Chinese column names only."""
 
@@ -30,9 +54,9 @@ class PortalImportExportMixin(ImportExportMixin):
 
     import_template_name = "admin/portal_import.html"
     export_form_class = ChineseExportForm
-    formats = [XLSX, CSV]
-    # Excel on Chinese Windows saves CSV as UTF-8 with a BOM; utf-8-sig reads both.
-    from_encoding = "utf-8-sig"
+    import_formats = [XLSX, ChineseCSV]
+    export_formats = [XLSX, CSV]
+    # Exported CSV gets a BOM, without which Excel would open UTF-8 as GBK and garble the Chinese.
     to_encoding = "utf-8-sig"
 
     def get_resource_kwargs(self, request, *args, **kwargs):
@@ -44,6 +68,9 @@ class PortalImportExportMixin(ImportExportMixin):
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        form.add_error("import_file", "无法读取该文件。请确认所选格式（xlsx 或 csv）与文件一致，且文件未损坏。")
 
     def import_action(self, request, **kwargs):
         response = super().import_action(request, **kwargs)

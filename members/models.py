@@ -214,6 +214,8 @@ class Worker(models.Model):
             models.Index(fields=["unit", "employee_no"], name="worker_unit_empno"),
             models.Index(fields=["job_type", "employee_no"], name="worker_jobtype_empno"),
             models.Index(fields=["name"], name="worker_name"),
+            # The admin searches 工号 by prefix (LIKE 'E12%'); the unique index's collation cannot serve that.
+            models.Index(fields=["employee_no"], name="worker_empno_prefix", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self):

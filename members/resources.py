@@ -83,11 +83,14 @@ class CachedLookupWidget(widgets.ForeignKeyWidget):
         for name in self.lookup_fields:
             key = _text(getattr(obj, name))
             existing = self._by_key.get(key)
-            if existing is not None and existing.pk != obj.pk:
+            if existing is None or existing.pk == obj.pk:
+                # The object just saved replaces the one read at the start: a unit moved by an
+                # earlier row must give its children its new path.
+                self._by_key[key] = obj
+            else:
                 # Names need not be unique (a job type name in two business systems): a name
                 # that matches several objects cannot be used to pick one.
                 self._ambiguous.add(key)
-            self._by_key.setdefault(key, obj)
 
     def clean(self, value, row=None, **kwargs):
         key = _text(value)
@@ -285,7 +288,8 @@ class PortalResource(resources.ModelResource):
             if column not in dataset.headers:
                 continue
             values = [self.unique_key(name, value) for value in dataset[column]]
-            repeated = {value for value, n in Counter(values).items() if value and n > 1}
+            # Masked numbers (a masked export sent back) may coincide for different workers.
+            repeated = {value for value, n in Counter(values).items() if value and "*" not in value and n > 1}
             for number, value in enumerate(values, 1):
                 if value in repeated:
                     self.add_problem(number, name, f"与文件中其他行重复（{column}）。")
@@ -322,9 +326,10 @@ class PortalResource(resources.ModelResource):
         self.row_problems[row_number][field_name].append(message)
 
     def import_row(self, row, instance_loader, **kwargs):
-        if getattr(self, "file_error", False):
-            # The file itself is unusable (reported once, as a file error): don't add a
-            # "required" error for every row on top.
+        # A file-level error is reported once, not as a "required" error on every row; and blank
+        # lines (Excel keeps rows that were only formatted or cleared) are skipped in place, so
+        # the row numbers of the other rows still match the file.
+        if getattr(self, "file_error", False) or not any(_text(value) for value in row.values()):
             row_result = self.get_row_result_class()()
             row_result.import_type = RowResult.IMPORT_TYPE_SKIP
             return row_result

@@ -8,9 +8,13 @@ deleted, and a locked (signed-off) entry is read-only.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from members.admin_paging import FastChangeListMixin
 from reviews.models import (
@@ -20,9 +24,11 @@ from reviews.models import (
     EntryEvent,
     EntryStatus,
     PeriodEvent,
+    PeriodStatus,
     ReviewPeriod,
     WorkEntry,
 )
+from reviews.workflow import TransitionRefused, period_reopen
 
 
 class ReadOnlyAdminMixin:
@@ -56,6 +62,10 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
     list_filter = ("status", "source", "kind", "business_system", "competition", ("work_date",
                    admin.DateFieldListFilter))
     list_select_related = ("worker", "rule__job_type", "unit")
+    # Newest first by primary key: the model's (-work_date, id) order has no index of its own and
+    # would sort millions of rows for every page. Other columns are not sortable for the same reason.
+    ordering = ("-id",)
+    sortable_by = ("id",)
     # No date_hierarchy: its drill-down runs SELECT DISTINCT over the dates of millions of entries.
     search_fields = ("=worker__employee_no",)
     search_help_text = "按工号精确搜索。"
@@ -107,6 +117,8 @@ class EntryEventAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
                     "new_quantity", "reason")
     list_filter = ("action",)
     list_select_related = ("actor",)
+    ordering = ("-id",)  # newest first, by primary key (indexed)
+    sortable_by = ("entry_no",)
     search_fields = ("=entry__id",)
     search_help_text = "按录入编号搜索。"
 
@@ -140,6 +152,38 @@ class ReviewPeriodAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_list_display(self, request):
+        return (*self.list_display, "reopen_link")
+
+    @admin.display(description="解锁")
+    def reopen_link(self, obj):
+        if obj.status != PeriodStatus.SIGNED_OFF:
+            return "-"
+        return format_html('<a href="{}">解锁…</a>', reverse("admin:reviews_reviewperiod_reopen", args=[obj.pk]))
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/reopen/", self.admin_site.admin_view(self.reopen_view), name="reviews_reviewperiod_reopen"),
+            *super().get_urls(),
+        ]
+
+    def reopen_view(self, request, pk):
+        """Union staff unlock a signed-off month, with a reason; period_reopen audits every entry."""
+        period = get_object_or_404(ReviewPeriod.objects.select_related("business_system", "competition"), pk=pk)
+        if not self.has_change_permission(request, period):
+            raise PermissionDenied
+        if request.method == "POST":
+            try:
+                period_reopen(actor=request.user, period=period, reason=request.POST.get("reason", ""))
+            except TransitionRefused as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, f"已解锁 {period}，原因已记录。")
+                return redirect("admin:reviews_reviewperiod_change", period.pk)
+        context = {**self.admin_site.each_context(request), "period": period, "opts": self.model._meta,
+                   "title": f"解锁 {period}"}
+        return TemplateResponse(request, "admin/reviews/reviewperiod/reopen.html", context)
 
 
 @admin.register(PeriodEvent)

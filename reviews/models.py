@@ -64,7 +64,7 @@ class WorkEntry(models.Model):
     reject_reason = models.CharField(_("退回原因"), max_length=200, blank=True)
     source = models.CharField(_("来源"), max_length=10, choices=EntrySource.choices, default=EntrySource.FORM)
     idempotency_key = models.CharField(_("幂等键"), max_length=64, null=True, blank=True)
-    flags = models.PositiveSmallIntegerField(_("提示"), default=0,
+    flags = models.PositiveSmallIntegerField(_("提示"), default=0, db_default=0,
                                              help_text=_("审核提示：1=远高于中位数，2=连续多日达上限"))
 
     unit = models.ForeignKey("members.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")

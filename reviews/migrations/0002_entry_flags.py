@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='workentry',
             name='flags',
-            field=models.PositiveSmallIntegerField(default=0, help_text='审核提示：1=远高于中位数，2=连续多日达上限', verbose_name='提示'),
+            field=models.PositiveSmallIntegerField(db_default=0, default=0, help_text='审核提示：1=远高于中位数，2=连续多日达上限', verbose_name='提示'),
         ),
         migrations.AddIndex(
             model_name='workentry',

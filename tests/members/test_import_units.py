@@ -75,3 +75,18 @@ def test_export_round_trip():
     assert not result.has_errors() and not result.has_validation_errors()
     assert result.totals["update"] == 2
     assert Unit.objects.count() == 2
+
+
+def test_moving_a_unit_and_updating_its_child_in_one_file_keeps_the_new_path(f):
+    old, new = f.depot(code="D1"), f.depot(code="D2")
+    workshop = f.unit(parent=old, code="W1")
+    team = f.unit(parent=workshop, code="T1")
+    data = [["W1", workshop.name, "车间", "北京", "D2", "是"], ["T1", "改名班组", "班组", "北京", "W1", "是"]]
+
+    result = UnitResource().import_data(tablib.Dataset(*data, headers=HEADERS), dry_run=False)
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    team.refresh_from_db()
+    assert team.name == "改名班组"
+    assert team.path == new.path + "W1/T1/"
+    assert team.depot_id == new.pk

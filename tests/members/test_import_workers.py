@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from members.models import MembershipStatus, SkillGrade, Worker
 from members.resources import WorkerResource, import_problems
+from members.validators import id_number_check_digit, mask_id_number
 from tests.factories import make_id_number
 
 pytestmark = pytest.mark.django_db
@@ -220,7 +221,11 @@ def test_export_round_trip_updates_in_place(setting):
 
 
 def test_masked_export_round_trip_keeps_the_numbers_on_file(setting):
-    WorkerResource().import_data(tablib.Dataset(*rows(2), headers=HEADERS), dry_run=False)
+    data = rows(2)
+    data[1][3] = same_mask_other_number(data[0][3])
+    WorkerResource().import_data(tablib.Dataset(*data, headers=HEADERS), dry_run=False)
+    assert Worker.objects.count() == 2
+    assert len({mask_id_number(n) for n in Worker.objects.values_list("id_number", flat=True)}) == 1
     before = dict(Worker.objects.values_list("employee_no", "id_number"))
 
     exported = WorkerResource(user=None).export()
@@ -229,6 +234,15 @@ def test_masked_export_round_trip_keeps_the_numbers_on_file(setting):
 
     assert not result.has_errors() and not result.has_validation_errors()
     assert dict(Worker.objects.values_list("employee_no", "id_number")) == before
+
+
+def same_mask_other_number(id_number):
+    """A different valid ID number with the same region and last four: the same masked form."""
+    for day in range(1, 29):
+        first17 = f"{id_number[:6]}199001{day:02d}{id_number[14:17]}"
+        if id_number_check_digit(first17) == id_number[17]:
+            return first17 + id_number[17]
+    raise AssertionError("no twin found")
 
 
 def _permitted_user():
@@ -305,3 +319,37 @@ def test_staff_who_may_only_view_workers_can_export_but_not_import(client, f, se
     assert client.get(EXPORT_URL).status_code == 200
     assert client.get(IMPORT_URL).status_code == 403
     assert client.post(PROCESS_URL, {}).status_code == 403
+
+
+def test_gbk_csv_as_excel_saves_it_on_chinese_windows_is_read(admin_client, setting):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADERS)
+    writer.writerows(rows(2))
+    file = io.BytesIO(buffer.getvalue().encode("gbk"))
+    file.name = "workers.csv"
+
+    preview = upload(admin_client, file, CSV)
+    confirm(admin_client, preview)
+
+    assert Worker.objects.get(employee_no="W00001").name == "职工1"
+
+
+def test_blank_lines_are_skipped_and_row_numbers_still_match_the_file(setting):
+    data = rows(4, bad_row=4)
+    data.insert(1, [None] * len(HEADERS))  # a cleared line in the middle: the bad row is now row 5
+    data.append([""] * len(HEADERS))
+    resource = WorkerResource()
+
+    result = resource.import_data(tablib.Dataset(*data, headers=HEADERS), dry_run=True)
+
+    assert import_problems(result, resource) == ["第5行 身份证号：身份证号校验位不正确，请核对。"]
+
+
+def test_unreadable_file_is_refused_in_chinese(admin_client, setting):
+    file = io.BytesIO(b"not a workbook")
+    file.name = "workers.xlsx"
+
+    response = upload(admin_client, file, XLSX)
+
+    assert "无法读取该文件" in response.content.decode()

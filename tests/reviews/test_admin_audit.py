@@ -60,3 +60,29 @@ def test_signed_off_period_shows_its_audit_trail_read_only(admin_client, f):
     assert period.status == "signed_off"  # status moves only through the period services
     assert admin_client.post(reverse("admin:reviews_reviewperiod_delete", args=[period.pk]),
                              {"post": "yes"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_union_staff_reopen_a_signed_off_month_from_the_admin_with_a_reason(client, w, today):
+    from datetime import timedelta
+
+    from reviews.models import PeriodStatus, ReviewPeriod
+    from reviews.services import entry_create
+    from reviews.workflow import entries_transition, period_sign_off
+
+    month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk, work_date=month,
+                 quantity="1")
+    entries_transition(actor=w.reviewer, entries=WorkEntry.objects.all(), to_status="approved")
+    period = period_sign_off(actor=w.reviewer, competition=w.comp, business_system=w.system, month=month)
+    w.staff.is_superuser = True
+    w.staff.save()
+    client.force_login(w.staff)
+    url = reverse("admin:reviews_reviewperiod_reopen", args=[period.pk])
+    assert "解锁原因" in client.get(url).content.decode()
+    client.post(url, {"reason": ""})
+    assert ReviewPeriod.objects.get().status == PeriodStatus.SIGNED_OFF
+    client.post(url, {"reason": "补录台账"})
+    assert ReviewPeriod.objects.get().status == PeriodStatus.OPEN
+    assert WorkEntry.objects.get().status == "approved"
+    assert PeriodEvent.objects.filter(action="reopened", reason="补录台账", actor=w.staff).exists()

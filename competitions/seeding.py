@@ -1,0 +1,532 @@
+"""``seed_demo``: build the demo (or seed-scale benchmark) data set in one transaction.
+
+Shape (see ``competitions.demo_data``): the three federations jointly organize one active
+"轨道上的京津冀" competition; 9 business systems, 94 job types with their scoring rules; three
+regional bureaus → depots → workshops → teams; workers; one entry per worker, main metric and day
+for the ``days`` days ending yesterday (plus occasional add-on and deduction entries); past months
+locked and signed off, the current month under review; and a demo account for every role.
+
+Catalog rows are few and go through the ORM; units, workers and entries are planned in Python and
+written in bulk (COPY on PostgreSQL), never one INSERT per row.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time as clock
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.apps import apps as django_apps
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
+from django.db.models import F, ForeignKey, Q
+from django.utils import timezone
+
+from competitions import demo_data as catalog
+from competitions.bulk_load import copy_text_chunks, deferred_indexes, is_postgresql, load_rows
+from competitions.models import (
+    BusinessSystem,
+    Competition,
+    CompetitionStatus,
+    JobType,
+    Organizer,
+    RuleVersion,
+    ScoringRule,
+)
+from competitions.seed_entries import (
+    ENTRY_COLUMNS,
+    EntryPlan,
+    EntryStats,
+    EntryWorker,
+    RulePlan,
+    generate_entries,
+    month_start,
+    sign_off_time,
+)
+from competitions.seed_workforce import WORKER_FIELDS, plan_workforce
+from members.models import Unit, UnitLevel, User, Worker
+from reviews.models import (
+    EntryAction,
+    EntryEvent,
+    EntrySource,
+    EntryStatus,
+    PeriodAction,
+    PeriodEvent,
+    PeriodStatus,
+    ReviewPeriod,
+    WorkEntry,
+)
+
+# Above this many entries, a load into an empty table drops and rebuilds the secondary indexes.
+REBUILD_INDEXES_FROM = 200_000
+
+
+class SeedError(Exception):
+    """Seeding refused (data present, bad arguments); the message is shown to the operator."""
+
+
+@dataclass
+class AccountRow:
+    role: str
+    username: str
+    password: str
+    scope: str
+
+
+@dataclass
+class SeedReport:
+    counts: dict[str, int] = field(default_factory=dict)
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    accounts: list[AccountRow] = field(default_factory=list)
+
+
+class _Stopwatch:
+    def __init__(self, report: SeedReport, log):
+        self.report, self.log = report, log
+        self.started = self.last = clock.perf_counter()
+
+    def lap(self, label: str):
+        now = clock.perf_counter()
+        self.report.timings.append((label, now - self.last))
+        self.log(f"{label}：{now - self.last:.1f} 秒")
+        self.last = now
+
+
+def demo_data_exists() -> bool:
+    return Worker.objects.exists() or Competition.objects.exists()
+
+
+def seeded_days(today: date, days: int) -> list[date]:
+    """The ``days`` days ending yesterday: today's work is entered tonight, not yet."""
+    return [today - timedelta(days=days - i) for i in range(days)]
+
+
+def nice_rate(typical: float) -> Decimal:
+    """A round points-per-unit near ``100 / typical`` (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ⁿ)."""
+    target = 100 / typical
+    exponent = math.floor(math.log10(target))
+    candidates = [Decimal(m) * Decimal(10) ** e for e in (exponent - 1, exponent, exponent + 1)
+                  for m in ("1", "1.2", "1.5", "2", "2.5", "3", "4", "5", "6", "8")]
+    best = min(candidates, key=lambda c: abs(math.log(float(c) / target)))
+    return max(best.quantize(Decimal("0.0001")), Decimal("0.0001"))
+
+
+def _timestamp_formatter():
+    """Timestamps as the target database stores them: PostgreSQL reads an offset; Django keeps
+    SQLite datetimes as naive UTC text."""
+    if is_postgresql():
+        return lambda dt: dt.isoformat(sep=" ")
+    return lambda dt: dt.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+# --- catalog ---------------------------------------------------------------------------------------
+
+
+def _create_catalog(start: date, end: date, current_month: date):
+    organizers = [Organizer.objects.create(name=name, region=region) for name, region in catalog.ORGANIZERS]
+    BusinessSystem.objects.bulk_create(
+        [BusinessSystem(code=s.code, name=s.name, sort_order=i + 1) for i, s in enumerate(catalog.SYSTEMS)]
+    )
+    systems = list(BusinessSystem.objects.order_by("sort_order"))
+    JobType.objects.bulk_create([
+        JobType(code=f"{s.code}{j + 1:02d}", name=job.name, business_system=systems[si])
+        for si, s in enumerate(catalog.SYSTEMS) for j, job in enumerate(s.job_types)
+    ])
+    job_types = {jt.code: jt for jt in JobType.objects.all()}
+    competition = Competition.objects.create(
+        name=catalog.COMPETITION_NAME, description=catalog.COMPETITION_DESCRIPTION,
+        start_date=start, end_date=end, status=CompetitionStatus.ACTIVE,
+    )
+    competition.organizers.set(organizers)
+
+    ScoringRule.objects.bulk_create([
+        ScoringRule(competition=competition, job_type=job_types[f"{s.code}{j + 1:02d}"], metric=m.metric,
+                    unit_of_measure=m.unit, direction=m.direction)
+        for s in catalog.SYSTEMS for j, job in enumerate(s.job_types) for m in job.metrics
+    ])
+    rules = {(r.job_type.code, r.metric): r for r in ScoringRule.objects.select_related("job_type")}
+    versions = []
+    rule_specs: dict[tuple[int, int], list[tuple[ScoringRule, catalog.Metric, list[tuple[date, Decimal]]]]] = {}
+    for si, s in enumerate(catalog.SYSTEMS):
+        for j, job in enumerate(s.job_types):
+            plans = []
+            for k, m in enumerate(job.metrics):
+                rule = rules[(f"{s.code}{j + 1:02d}", m.metric)]
+                rate = Decimal(m.points_per_unit) if m.points_per_unit else nice_rate(m.typical)
+                cap = Decimal(m.daily_cap) if m.daily_cap else None
+                history = [(start, rate)]
+                if k == 0 and job.name in catalog.RATE_RAISES and current_month > start:
+                    raised = (rate * Decimal(catalog.RATE_RAISES[job.name])).quantize(Decimal("0.0001"))
+                    history.append((current_month, raised))
+                versions += [RuleVersion(rule=rule, effective_from=day, points_per_unit=ppu, daily_cap=cap)
+                             for day, ppu in history]
+                plans.append((rule, m, history))
+            rule_specs[(si, j)] = plans
+    RuleVersion.objects.bulk_create(versions)
+    return competition, systems, job_types, rule_specs
+
+
+# --- units and accounts ----------------------------------------------------------------------------
+
+
+def _create_units(plan) -> dict[str, int]:
+    """Write the unit tree level by level (parents first) and return code → id.
+
+    ``bulk_create`` skips ``Unit.save``, so ``path`` and ``depot`` are filled in here the way
+    ``Unit.compute_tree_fields`` would: a depot is its own depot, everything below points at it.
+    """
+    ids: dict[str, int] = {}
+    paths: dict[str, str] = {}
+    depot_of: dict[str, str | None] = {}
+    for level in (UnitLevel.BUREAU, UnitLevel.DEPOT, UnitLevel.WORKSHOP, UnitLevel.TEAM):
+        batch = []
+        for u in plan.units:
+            if u.level != level:
+                continue
+            paths[u.code] = (paths[u.parent_code] if u.parent_code else "/") + u.code + "/"
+            depot_of[u.code] = (u.code if level == UnitLevel.DEPOT
+                                else depot_of[u.parent_code] if level > UnitLevel.DEPOT else None)
+            batch.append(Unit(
+                code=u.code, name=u.name, level=u.level, region=u.region,
+                parent_id=ids[u.parent_code] if u.parent_code else None,
+                depot_id=ids[depot_of[u.code]] if level > UnitLevel.DEPOT else None,
+                path=paths[u.code],
+            ))
+        Unit.objects.bulk_create(batch, batch_size=2000)
+        ids.update(Unit.objects.filter(level=level).values_list("code", "id"))
+        if level == UnitLevel.DEPOT:
+            Unit.objects.filter(level=UnitLevel.DEPOT).update(depot_id=F("pk"))
+    return ids
+
+
+def _create_accounts(plan, systems, unit_ids) -> tuple[dict[int, int], dict[int, int], list[AccountRow]]:
+    """Union staff, one clerk per depot, one reviewer per business system.
+
+    The demo ones (admin, the 北京机务段 clerk, the 机务 reviewer) get the printed passwords; the
+    others get unusable passwords — they exist so every entry has a real clerk and reviewer.
+    """
+    demo_depot = _demo_depot(plan)
+    unusable = make_password(None)
+    accounts: list[AccountRow] = []
+    users = []
+    admin = User(username=catalog.ADMIN.username, first_name="工会干部", is_staff=True, is_superuser=True)
+    admin.set_password(catalog.ADMIN.password)
+    users.append(admin)
+    accounts.append(AccountRow(catalog.ADMIN.role, admin.username, catalog.ADMIN.password, "全部（超级用户）"))
+    for depot in plan.depots:
+        if depot is demo_depot:
+            clerk = User(username=catalog.CLERK.username, first_name=f"{depot.name}录入员")
+            clerk.set_password(catalog.CLERK.password)
+            accounts.append(AccountRow(catalog.CLERK.role, clerk.username, catalog.CLERK.password,
+                                       f"{depot.name}（{depot.code}）"))
+        else:
+            clerk = User(username=f"clerk-{depot.code.lower()}", first_name=f"{depot.name}录入员", password=unusable)
+        users.append(clerk)
+    for system in systems:
+        if system.code == catalog.DEMO_SYSTEM_CODE:
+            reviewer = User(username=catalog.REVIEWER.username, first_name=f"{system.name}业务部门审核员")
+            reviewer.set_password(catalog.REVIEWER.password)
+            accounts.append(AccountRow(catalog.REVIEWER.role, reviewer.username, catalog.REVIEWER.password,
+                                       f"业务系统：{system.name}"))
+        else:
+            reviewer = User(username=f"reviewer-{system.code.lower()}", first_name=f"{system.name}业务部门审核员",
+                            password=unusable)
+        users.append(reviewer)
+    User.objects.bulk_create(users)
+    user_ids = dict(User.objects.filter(username__in=[u.username for u in users]).values_list("username", "id"))
+
+    clerk_by_depot = {}
+    links = []
+    for depot in plan.depots:
+        name = catalog.CLERK.username if depot is demo_depot else f"clerk-{depot.code.lower()}"
+        clerk_by_depot[depot.index] = user_ids[name]
+        links.append(User.clerk_units.through(user_id=user_ids[name], unit_id=unit_ids[depot.code]))
+    User.clerk_units.through.objects.bulk_create(links)
+    reviewer_by_system = {}
+    for system in systems:
+        name = (catalog.REVIEWER.username if system.code == catalog.DEMO_SYSTEM_CODE
+                else f"reviewer-{system.code.lower()}")
+        reviewer_by_system[system.pk] = user_ids[name]
+        User.reviewer_systems.through.objects.create(user_id=user_ids[name], businesssystem_id=system.pk)
+    return clerk_by_depot, reviewer_by_system, accounts
+
+
+def _demo_depot(plan):
+    return next(d for d in plan.depots
+                if catalog.SYSTEMS[d.system_index].code == catalog.DEMO_SYSTEM_CODE
+                and d.region.code == catalog.DEMO_REGION_CODE)
+
+
+# --- workers ---------------------------------------------------------------------------------------
+
+
+def _load_workers(plan, unit_ids, job_types, created_at: str) -> dict[str, int]:
+    columns = (*WORKER_FIELDS, "unit_id", "job_type_id", "user_id", "is_active", "created_at", "updated_at")
+    jt_ids = {}
+    for si, s in enumerate(catalog.SYSTEMS):
+        for j in range(len(s.job_types)):
+            jt_ids[(si, j)] = job_types[f"{s.code}{j + 1:02d}"].pk
+    on_sqlite = not is_postgresql()
+
+    def rows():
+        for row, team, job in zip(plan.workers, plan.worker_team, plan.worker_job, strict=True):
+            joined = row[-1]
+            yield (*row[:-1], joined.isoformat() if on_sqlite and joined else joined,
+                   unit_ids[team], jt_ids[job], None, True, created_at, created_at)
+
+    load_rows(Worker._meta.db_table, columns, rows())
+    return dict(Worker.objects.values_list("employee_no", "id"))
+
+
+def _create_worker_accounts(plan, worker_ids) -> list[AccountRow]:
+    """Two workers of the demo depot can log in (username = employee number)."""
+    demo = _demo_depot(plan)
+    picks = [row for row, depot in zip(plan.workers, plan.worker_depot, strict=True) if depot == demo.index][:2]
+    accounts = []
+    for row in picks:
+        employee_no, name = row[0], row[1]
+        user = User(username=employee_no, first_name=name)
+        user.set_password(catalog.WORKER_PASSWORD)
+        user.save()
+        Worker.objects.filter(pk=worker_ids[employee_no]).update(user=user)
+        accounts.append(AccountRow("职工", employee_no, catalog.WORKER_PASSWORD, f"{name}（{demo.name}）"))
+    return accounts
+
+
+# --- entries, review periods ---------------------------------------------------------------------
+
+
+def _load_entries(*, plan, competition, systems, job_types, rule_specs, unit_ids, worker_ids, clerk_by_depot,
+                  reviewer_by_system, days, today, seed, rebuild_indexes, log) -> tuple[int, dict]:
+    tz = timezone.get_current_timezone()
+    rates_by_rule: dict[int, RulePlan] = {}
+
+    def rule_plan(rule, spec, history) -> RulePlan:
+        if rule.pk not in rates_by_rule:
+            # The version in force on a day is the latest one that took effect on or before it.
+            rates = tuple(int([ppu for since, ppu in history if since <= d][-1] * 10_000) for d in days)
+            rates_by_rule[rule.pk] = RulePlan(rule.pk, spec, rates)
+        return rates_by_rule[rule.pk]
+
+    entry_workers = []
+    for row, team, job, depot, factor in zip(plan.workers, plan.worker_team, plan.worker_job, plan.worker_depot,
+                                             plan.worker_factor, strict=True):
+        si, j = job
+        system = systems[si]
+        rules = tuple(rule_plan(*spec) for spec in rule_specs[(si, j)])
+        entry_workers.append(EntryWorker(
+            worker_ids[row[0]], unit_ids[team], job_types[f"{system.code}{j + 1:02d}"].pk, system.pk, depot,
+            clerk_by_depot[depot], factor, rules,
+        ))
+    entry_plan = EntryPlan(competition.pk, days, today, tz, reviewer_by_system, entry_workers,
+                           _timestamp_formatter(), timezone.now())
+    # The entries get their own random stream, so changing how workers are drawn later does not
+    # reshuffle every quantity (and vice versa).
+    rng = random.Random(f"{seed}:entries")
+    stats = EntryStats()
+    table = WorkEntry._meta.db_table
+    if not is_postgresql():
+        load_rows(table, ENTRY_COLUMNS, generate_entries(entry_plan, rng, stats))
+        return stats.rows, stats.locked
+    expected = len(entry_workers) * len(days)
+    if rebuild_indexes is None:
+        rebuild_indexes = expected >= REBUILD_INDEXES_FROM
+    chunks = generate_entries(entry_plan, rng, stats, as_text=True)
+    if rebuild_indexes:
+        with deferred_indexes(WorkEntry, log=log):
+            started = clock.perf_counter()
+            copy_text_chunks(table, ENTRY_COLUMNS, chunks, freeze=True)
+            log(f"  COPY 写入录入：{clock.perf_counter() - started:.1f} 秒；正在重建索引和外键……")
+    else:
+        copy_text_chunks(table, ENTRY_COLUMNS, chunks)
+    return stats.rows, stats.locked
+
+
+def _create_periods(*, competition, systems, days, today, reviewer_by_system, locked_counts):
+    """Signed-off ReviewPeriod rows (with their audit event) for every past month, open ones for
+    the current month; and an audit event for every rejected entry."""
+    now = timezone.now()
+    tz = timezone.get_current_timezone()
+    current = month_start(today)
+    months = sorted({month_start(d) for d in days if d < current})
+    periods = []
+    for month in months:
+        for system in systems:
+            periods.append(ReviewPeriod(
+                competition=competition, business_system=system, month=month, status=PeriodStatus.SIGNED_OFF,
+                signed_off_by_id=reviewer_by_system[system.pk], signed_off_at=sign_off_time(month, tz, now),
+            ))
+    periods += [ReviewPeriod(competition=competition, business_system=s, month=current) for s in systems]
+    ReviewPeriod.objects.bulk_create(periods)
+    signed = ReviewPeriod.objects.filter(competition=competition, status=PeriodStatus.SIGNED_OFF)
+    PeriodEvent.objects.bulk_create([
+        PeriodEvent(period=p, action=PeriodAction.SIGNED_OFF, actor_id=p.signed_off_by_id, at=p.signed_off_at,
+                    entries=locked_counts.get((p.business_system_id, p.month), 0))
+        for p in signed
+    ])
+    # One INSERT … SELECT: the rejection facts of the seeded entries, as the review service writes them.
+    qn = connection.ops.quote_name
+    event_table, entry_table = EntryEvent._meta.db_table, WorkEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(event_table)} (entry_id, action, actor_id, at, from_status, to_status, reason) "
+            f"SELECT id, %s, reviewed_by_id, reviewed_at, %s, %s, reject_reason FROM {qn(entry_table)} "
+            f"WHERE competition_id = %s AND status = %s",
+            [EntryAction.REJECTED, EntryStatus.PENDING, EntryStatus.REJECTED, competition.pk, EntryStatus.REJECTED],
+        )
+    return len(periods)
+
+
+# --- entry points ----------------------------------------------------------------------------------
+
+
+def seed_demo(*, workers: int, days: int, seed: int, today: date | None = None,
+              rebuild_indexes: bool | None = None, log=print) -> SeedReport:
+    """Create the whole demo data set in one transaction (all or nothing)."""
+    if workers < 50:
+        raise SeedError("职工人数至少为 50。")
+    if not 1 <= days <= 366:
+        raise SeedError("天数应在 1 到 366 之间。")
+    if demo_data_exists():
+        raise SeedError("数据库中已有数据。请使用 --if-empty 跳过，或使用 --reset 先清空演示数据。")
+    today = today or timezone.localdate()
+    day_list = seeded_days(today, days)
+    start = day_list[0]
+    end = start + timedelta(days=364)  # a one-year competition, like the one the newspaper reports
+    current_month = month_start(today)
+    tz = timezone.get_current_timezone()
+    report = SeedReport()
+    watch = _Stopwatch(report, log)
+    rng = random.Random(f"{seed}:workforce")
+
+    with transaction.atomic():
+        competition, systems, job_types, rule_specs = _create_catalog(start, end, current_month)
+        plan = plan_workforce(rng, workers, today)
+        watch.lap("竞赛、业务系统、工种、计分规则；人员规划")
+        unit_ids = _create_units(plan)
+        clerk_by_depot, reviewer_by_system, accounts = _create_accounts(plan, systems, unit_ids)
+        watch.lap(f"单位 {len(unit_ids):,} 个，账号")
+        created_at = _timestamp_formatter()(datetime.combine(start - timedelta(days=7), time(9, 0), tz))
+        worker_ids = _load_workers(plan, unit_ids, job_types, created_at)
+        accounts += _create_worker_accounts(plan, worker_ids)
+        watch.lap(f"职工 {len(worker_ids):,} 名")
+        entries, locked_counts = _load_entries(
+            plan=plan, competition=competition, systems=systems, job_types=job_types, rule_specs=rule_specs,
+            unit_ids=unit_ids, worker_ids=worker_ids, clerk_by_depot=clerk_by_depot,
+            reviewer_by_system=reviewer_by_system, days=day_list, today=today, seed=seed,
+            rebuild_indexes=rebuild_indexes, log=log,
+        )
+        watch.lap(f"工作量录入 {entries:,} 条")
+        periods = _create_periods(competition=competition, systems=systems, days=day_list, today=today,
+                                  reviewer_by_system=reviewer_by_system, locked_counts=locked_counts)
+        watch.lap("月度审核记录")
+    if is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Worker._meta.db_table}, {Unit._meta.db_table}")
+
+    report.accounts = accounts
+    report.counts = {
+        "业务系统": len(systems), "工种": len(job_types), "计分规则": sum(len(v) for v in rule_specs.values()),
+        "单位": len(unit_ids), "职工": len(worker_ids), "工作量录入": entries, "月度审核": periods,
+    }
+    report.timings.append(("合计", clock.perf_counter() - watch.started))
+    return report
+
+
+def existing_accounts() -> list[AccountRow]:
+    """The demo accounts as they are in the database (for ``--if-empty`` on a second run)."""
+    rows = []
+    admin = User.objects.filter(username=catalog.ADMIN.username).first()
+    if admin:
+        rows.append(AccountRow(catalog.ADMIN.role, admin.username, catalog.ADMIN.password, "全部（超级用户）"))
+    clerk = User.objects.filter(username=catalog.CLERK.username).first()
+    if clerk:
+        units = "、".join(f"{u.name}（{u.code}）" for u in clerk.clerk_units.all())
+        rows.append(AccountRow(catalog.CLERK.role, clerk.username, catalog.CLERK.password, units))
+    reviewer = User.objects.filter(username=catalog.REVIEWER.username).first()
+    if reviewer:
+        systems = "、".join(s.name for s in reviewer.reviewer_systems.all())
+        rows.append(AccountRow(catalog.REVIEWER.role, reviewer.username, catalog.REVIEWER.password,
+                               f"业务系统：{systems}"))
+    if clerk:
+        paths = list(clerk.clerk_units.values_list("path", flat=True))
+        q = Q(pk__in=[])
+        for path in paths:
+            q |= Q(unit__path__startswith=path)
+        for w in Worker.objects.filter(q, user__isnull=False).select_related("user", "unit__depot")[:2]:
+            rows.append(AccountRow("职工", w.user.username, catalog.WORKER_PASSWORD,
+                                   f"{w.name}（{w.unit.depot.name if w.unit.depot else w.unit.name}）"))
+    return rows
+
+
+def reset_demo_data(log=print) -> None:
+    """Remove everything ``seed_demo`` creates. Refuses when the database holds entries that did
+    not come from the seed: those are someone's real work."""
+    if WorkEntry.objects.exclude(source=EntrySource.SEED).exists():
+        raise SeedError("数据库中有非演示来源的工作量录入，拒绝清空。")
+    seeded_usernames = Q(username__in=[catalog.ADMIN.username, catalog.CLERK.username, catalog.REVIEWER.username])
+    seeded_usernames |= Q(username__startswith="clerk-") | Q(username__startswith="reviewer-")
+    seeded_usernames |= Q(worker__isnull=False)
+    tables = [m._meta.db_table for m in _models_depending_on(
+        (Organizer, BusinessSystem, JobType, Competition, Unit, Worker))]
+    qn = connection.ops.quote_name
+    with transaction.atomic():
+        user_ids = list(User.objects.filter(seeded_usernames).values_list("pk", flat=True))
+        with connection.cursor() as cursor:
+            if is_postgresql():
+                # TRUNCATE, not DELETE: millions of entries go in a moment, and no dead tuples stay behind.
+                # It refuses while deferred foreign-key checks are queued in this transaction, so
+                # run those first (they pass: the rows are about to go anyway).
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(f"TRUNCATE {', '.join(qn(t) for t in tables)}")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            else:
+                for table in tables:
+                    cursor.execute(f"DELETE FROM {qn(table)}")
+        User.objects.filter(pk__in=user_ids).delete()
+    log(f"已清空演示数据（{len(tables)} 张表）。")
+
+
+def _models_depending_on(roots) -> list:
+    """``roots`` and every model that points at one of them, transitively (auto-created M2M
+    tables included): what must go with the demo catalog, units and workers. Read from the model
+    graph, so tables other apps add later (standings, imports …) are cleared too instead of
+    blocking the reset with a foreign-key error."""
+    found = list(roots)
+    changed = True
+    while changed:
+        changed = False
+        for model in django_apps.get_models(include_auto_created=True):
+            if model in found:
+                continue
+            if any(isinstance(f, ForeignKey) and f.related_model in found for f in model._meta.get_fields()):
+                found.append(model)
+                changed = True
+    return found
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _display_width(text))
+
+
+def format_accounts(accounts: list[AccountRow]) -> str:
+    """The demo accounts as an aligned table (CJK characters count double width)."""
+    header = AccountRow("角色", "用户名", "密码", "权限范围")
+    rows = [header, *accounts]
+    widths = [max(_display_width(getattr(r, f)) for r in rows) for f in ("role", "username", "password", "scope")]
+    lines = []
+    for i, r in enumerate(rows):
+        cells = [_pad(getattr(r, f), w) for f, w in zip(("role", "username", "password", "scope"), widths,
+                                                         strict=True)]
+        lines.append("  ".join(cells).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
