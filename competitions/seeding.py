@@ -530,3 +530,25 @@ def format_accounts(accounts: list[AccountRow]) -> str:
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def seed_standings(*, log=print) -> int:
+    """The nightly run for each day of the current competition's entries, oldest first, so a demo
+    worker's page has ranks, changes and a trend at once. Skipped when standings already exist."""
+    from django.db.models import Max, Min
+
+    from competitions.models import Standing
+    from competitions.querysets import current_competition
+    from competitions.services import standings_recompute
+
+    competition = current_competition()
+    if competition is None or Standing.objects.filter(competition=competition).exists():
+        return 0
+    span = WorkEntry.objects.filter(competition=competition).aggregate(first=Min("work_date"), last=Max("work_date"))
+    day, runs = span["first"], 0
+    while day is not None and day <= span["last"]:
+        standings_recompute(competition=competition, day=day, trigger="command")
+        day += timedelta(days=1)
+        runs += 1
+    log(f"已计算 {runs} 天的排名（截至 {span['last']}）。")
+    return runs

@@ -228,6 +228,9 @@ def test_the_demo_setup_works_on_sqlite(tmp_path):
         assert entries >= 200 * 10
         assert db.execute("SELECT count(*) FROM members_user WHERE username IN ('admin', 'clerk', 'reviewer')"
                           ).fetchone() == (3,)
+        # Every demo day has its standings (one row per worker with entries), so a worker's page has a trend.
+        assert db.execute("SELECT count(DISTINCT day), count(DISTINCT worker_id) FROM competitions_standing"
+                          ).fetchone() == (10, 200)
 
 
 def test_organizers_are_not_duplicated_by_a_reset(seeded):

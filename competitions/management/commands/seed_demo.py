@@ -11,7 +11,11 @@ from competitions.seeding import (
     format_accounts,
     reset_demo_data,
     seed_demo,
+    seed_standings,
 )
+
+# Computing every demo day's standings is instant for the demo and minutes at seed scale.
+STANDINGS_AUTO_MAX_WORKERS = 20_000
 
 
 class Command(BaseCommand):
@@ -26,6 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true",
                             help="已有数据时不做任何改动，只显示演示账号（.ci/demo 重复运行时使用）")
         parser.add_argument("--reset", action="store_true", help="先清空演示数据再生成")
+        parser.add_argument("--standings", choices=["auto", "all", "none"], default="auto",
+                            help="生成后逐日计算排名（默认 auto：职工不超过 20000 人时计算全部天数）")
         parser.add_argument("--index-mode", choices=["auto", "rebuild", "keep"], default="auto",
                             help="PostgreSQL 批量写入录入时是否先删后建索引（默认 auto：数据量大时重建）")
 
@@ -35,6 +41,8 @@ class Command(BaseCommand):
                 reset_demo_data(log=self.stdout.write)
             elif demo_data_exists() and opts["if_empty"]:
                 self.stdout.write("数据库中已有数据，未做改动。")
+                if opts["standings"] != "none":
+                    seed_standings(log=self.stdout.write)  # a no-op when standings exist
                 self._print_accounts(existing_accounts())
                 return
             rebuild = {"auto": None, "rebuild": True, "keep": False}[opts["index_mode"]]
@@ -46,6 +54,11 @@ class Command(BaseCommand):
             "演示数据已生成：" + "，".join(f"{label} {n:,}" for label, n in report.counts.items())
         ))
         self.stdout.write(f"用时 {report.timings[-1][1]:.1f} 秒。")
+        standings = opts["standings"]
+        if standings == "all" or (standings == "auto" and opts["workers"] <= STANDINGS_AUTO_MAX_WORKERS):
+            seed_standings(log=self.stdout.write)
+        else:
+            self.stdout.write("未计算排名；需要时运行 manage.py recompute_standings。")
         self._print_accounts(report.accounts)
 
     def _print_accounts(self, accounts):
