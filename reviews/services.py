@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -59,13 +60,23 @@ def _new_entry(checked: CheckedEntry, *, competition, actor, source, kind=EntryK
 
 
 def _schedule_flags(entries: list[WorkEntry]) -> None:
-    """After commit, refresh the queue flags of every (business system, month) these entries touch."""
-    from reviews.tasks import flag_entries
+    """After commit, refresh the queue flags of every (business system, month) these entries touch.
+
+    A month's flags are recomputed from the whole month (a median needs all of it), so a burst of
+    imports schedules one recompute per month, a minute later, rather than one per import: the cache
+    key is taken by the first writer and released by the task when it starts.
+    """
+    from reviews.tasks import FLAG_DELAY_SECONDS, flag_entries, flag_key
 
     touched = {(e.competition_id, e.business_system_id, e.work_date.replace(day=1)) for e in entries}
     for competition_id, system_id, month in sorted(touched):
-        transaction.on_commit(
-            lambda c=competition_id, s=system_id, m=month: flag_entries.delay(c, s, m.isoformat()))
+        args = (competition_id, system_id, month.isoformat())
+
+        def schedule(args=args):
+            if cache.add(flag_key(*args), 1, timeout=FLAG_DELAY_SECONDS * 10):
+                flag_entries.apply_async(args=args, countdown=FLAG_DELAY_SECONDS)
+
+        transaction.on_commit(schedule)
 
 
 def _hold_open_periods(entries: list[WorkEntry]) -> None:

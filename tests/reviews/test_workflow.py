@@ -254,3 +254,28 @@ def test_flags_mark_outliers_and_cap_streaks(w, f, implementation):
         (workers[0].pk, w.km.pk, 0): 1,
         (workers[1].pk, w.trips.pk, 0): 2, (workers[1].pk, w.trips.pk, 1): 2, (workers[1].pk, w.trips.pk, 2): 2,
     }
+
+
+@pytest.mark.django_db
+def test_a_burst_of_writes_schedules_one_flag_recompute_per_month_and_the_task_releases_it(
+        w, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from django.core.cache import cache
+
+    from reviews import tasks
+
+    month = w.month.isoformat()
+    key = tasks.flag_key(w.comp.pk, w.system.pk, month)
+    cache.delete(key)
+    with mock.patch.object(tasks.flag_entries, "apply_async") as queued:
+        with django_capture_on_commit_callbacks(execute=True):
+            enter(w, days=2)
+        with django_capture_on_commit_callbacks(execute=True):
+            enter(w, days=1, first_day=w.first_day + timedelta(days=5))
+    assert queued.call_count == 1
+    assert queued.call_args.kwargs == {"args": (w.comp.pk, w.system.pk, month),
+                                       "countdown": tasks.FLAG_DELAY_SECONDS}
+    # The task itself (run here in-process) frees the key so the next write schedules again.
+    tasks.flag_entries.run(w.comp.pk, w.system.pk, month)
+    assert cache.get(key) is None
