@@ -9,6 +9,7 @@ admin.site.index_title = "工会管理后台"
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("config.api_router")),
 ]
 
 if settings.DEBUG:
