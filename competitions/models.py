@@ -176,3 +176,180 @@ class RuleVersion(models.Model):
 
     def points_for(self, quantity: Decimal, direction: int) -> Decimal:
         return (quantity * self.points_per_unit * direction).quantize(Decimal("0.001"))
+
+
+# --- Daily standings (issue 4) ------------------------------------------------------------------
+# How the standings are computed is explained at the top of competitions/standings.py. In short:
+# a trigger on reviews_workentry logs every change of an entry's *contribution* into StandingDelta;
+# a run folds the logged deltas into StandingTotal (one row per competition, worker, rule), ranks all
+# workers from those totals and replaces the day's Standing rows, all in one transaction.
+
+
+class RunKind(models.TextChoices):
+    INCREMENTAL = "incremental", _("增量")
+    FULL = "full", _("全量")
+
+
+class RunOutcome(models.TextChoices):
+    RUNNING = "running", _("运行中")
+    SUCCEEDED = "succeeded", _("成功")
+    FAILED = "failed", _("失败")
+    SKIPPED = "skipped", _("跳过（另一次计算正在进行）")
+
+
+class StandingRun(models.Model):
+    """One recompute of one competition's standings for one day, as union staff see it in the admin.
+
+    ``totals_day`` is set on a succeeded run that brought StandingTotal up to that day (a run for an
+    older day is computed straight from the entries and leaves the totals alone); the latest such
+    run tells the next run whether it may go incremental.
+    """
+
+    competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
+                                    related_name="standing_runs")
+    day = models.DateField(_("排名日期"))
+    kind = models.CharField(_("方式"), max_length=12, choices=RunKind.choices)
+    requested_kind = models.CharField(_("请求方式"), max_length=12, choices=RunKind.choices)
+    trigger = models.CharField(_("触发"), max_length=20, default="manual",
+                               help_text=_("nightly / intraday / admin / command / manual"))
+    outcome = models.CharField(_("结果"), max_length=10, choices=RunOutcome.choices, default=RunOutcome.RUNNING)
+    started_at = models.DateTimeField(_("开始时间"))
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    rows = models.PositiveIntegerField(_("排名行数"), null=True, blank=True)
+    deltas = models.PositiveIntegerField(_("处理的变更数"), null=True, blank=True)
+    totals_day = models.DateField(_("累计至"), null=True, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("排名计算记录")
+        verbose_name_plural = _("排名计算记录")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["competition", "-started_at"], name="standingrun_latest")]
+
+    def __str__(self):
+        return f"{self.competition_id} {self.day} {self.kind} {self.outcome}"
+
+    @property
+    def duration(self):
+        return (self.finished_at - self.started_at) if self.finished_at else None
+
+
+class StandingDelta(models.Model):
+    """A change of what entries contribute to (competition, worker, rule, work_date), written by the
+    database trigger on reviews_workentry (migration 0002), never by Python code.
+
+    Rejected entries contribute nothing, so a rejection logs the negative of what the entry counted
+    and a reopening logs it back; edits log new minus old; rule-change recomputes of points log the
+    difference. A run consumes (applies and deletes) the rows dated up to its day; rows dated later
+    wait for the run of their day.
+    """
+
+    competition_id = models.BigIntegerField()
+    worker_id = models.BigIntegerField()
+    rule_id = models.BigIntegerField()
+    work_date = models.DateField()
+    quantity = models.DecimalField(max_digits=16, decimal_places=3)
+    points = models.DecimalField(max_digits=18, decimal_places=3)
+    approved_points = models.DecimalField(max_digits=18, decimal_places=3)
+    entries = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("排名变更日志")
+        verbose_name_plural = _("排名变更日志")
+        indexes = [models.Index(fields=["competition_id", "work_date"], name="standingdelta_comp_day")]
+
+    def __str__(self):
+        return f"{self.work_date} #{self.worker_id} {self.points:+}"
+
+
+class StandingTotal(models.Model):
+    """A worker's running totals for one rule: every counted (not rejected) entry dated up to the
+    ``totals_day`` of the competition's latest succeeded run. Cumulative quantity per rule is read here."""
+
+    competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
+                                    related_name="+", db_index=False)
+    worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(ScoringRule, verbose_name=_("计分规则"), on_delete=models.CASCADE, related_name="+",
+                             db_index=False)
+    quantity = models.DecimalField(_("累计工作量"), max_digits=16, decimal_places=3)
+    points = models.DecimalField(_("累计积分"), max_digits=18, decimal_places=3)
+    approved_points = models.DecimalField(_("已审核积分"), max_digits=18, decimal_places=3)
+    entries = models.IntegerField(_("录入数"))
+
+    class Meta:
+        verbose_name = _("累计工作量")
+        verbose_name_plural = _("累计工作量")
+        constraints = [
+            models.UniqueConstraint(fields=["competition", "worker", "rule"], name="standingtotal_unique"),
+        ]
+
+    def __str__(self):
+        return f"#{self.worker_id} {self.rule_id}: {self.quantity} / {self.points}"
+
+
+class Standing(models.Model):
+    """One worker's place in one competition on one day (history: one row per worker per day).
+
+    Ranks use the total points (approved + still pending; rejected entries count nothing), with
+    RANK() semantics: ties share a rank and the next rank skips (1, 2, 2, 4). ``change_*`` is the
+    previous standings day's rank minus today's (positive = moved up; null = not ranked then).
+    ``points_to_next`` is what it takes to reach the next distinct total above (0 for rank 1).
+    employee_no, business system, job type and depot are copied from the worker at computation time
+    so that every leaderboard page is one range scan of one index, ordered (rank, employee_no).
+    """
+
+    competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
+                                    related_name="standings", db_index=False)
+    day = models.DateField(_("排名日期"))
+    worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.CASCADE,
+                               related_name="standings")
+    employee_no = models.CharField(_("工号"), max_length=20)
+    business_system = models.ForeignKey(BusinessSystem, verbose_name=_("业务系统"), on_delete=models.DO_NOTHING,
+                                        db_constraint=False, db_index=False, related_name="+")
+    job_type = models.ForeignKey(JobType, verbose_name=_("工种"), on_delete=models.DO_NOTHING,
+                                 db_constraint=False, db_index=False, related_name="+")
+    depot = models.ForeignKey("members.Unit", verbose_name=_("站段"), on_delete=models.DO_NOTHING, null=True,
+                              db_constraint=False, db_index=False, related_name="+")
+    points = models.DecimalField(_("累计积分"), max_digits=18, decimal_places=3)
+    approved_points = models.DecimalField(_("已审核积分"), max_digits=18, decimal_places=3)
+    pending_points = models.DecimalField(_("待审核积分"), max_digits=18, decimal_places=3)
+    rank_overall = models.PositiveIntegerField(_("总排名"))
+    rank_business_system = models.PositiveIntegerField(_("业务系统排名"))
+    rank_job_type = models.PositiveIntegerField(_("工种排名"))
+    rank_unit = models.PositiveIntegerField(_("站段排名"), null=True, blank=True)
+    change_overall = models.IntegerField(_("总排名变化"), null=True, blank=True)
+    change_business_system = models.IntegerField(_("业务系统排名变化"), null=True, blank=True)
+    change_job_type = models.IntegerField(_("工种排名变化"), null=True, blank=True)
+    change_unit = models.IntegerField(_("站段排名变化"), null=True, blank=True)
+    points_to_next = models.DecimalField(_("距上一名差分"), max_digits=18, decimal_places=3)
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("每日排名")
+        verbose_name_plural = _("每日排名")
+        ordering = ["competition", "-day", "rank_overall", "employee_no"]
+        constraints = [
+            # Also the index for "my standing (latest or on a day)" and "my history".
+            models.UniqueConstraint(fields=["competition", "worker", "day"], name="standing_one_per_worker_day"),
+        ]
+        indexes = [
+            # One per leaderboard scope: a page is a range scan after (rank, employee_no).
+            models.Index(fields=["competition", "day", "rank_overall", "employee_no"], name="standing_overall"),
+            models.Index(fields=["competition", "day", "business_system", "rank_business_system", "employee_no"],
+                         name="standing_business_system"),
+            models.Index(fields=["competition", "day", "job_type", "rank_job_type", "employee_no"],
+                         name="standing_job_type"),
+            models.Index(fields=["competition", "day", "depot", "rank_unit", "employee_no"], name="standing_unit"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.employee_no} #{self.rank_overall}"
+
+
+class StandingsCompetition(Competition):
+    """The competitions as the standings admin lists them, with "recompute now" actions (a proxy: no table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("排名计算")
+        verbose_name_plural = _("排名计算")

@@ -1,0 +1,114 @@
+"""Admin for the standings: runs (what happened each night), the standings themselves, and a
+"recompute now" action union staff can start. Imported by competitions.apps.ready()."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from competitions.models import Standing, StandingRun, StandingsCompetition
+from competitions.tasks import standings_recompute_task
+
+
+def _enqueue(competition_id: int, day, *, full: bool) -> None:
+    # After commit, so a worker never looks for something this request has not committed yet.
+    transaction.on_commit(lambda: standings_recompute_task.delay(competition_id, day.isoformat(), full=full,
+                                                                 trigger="admin"))
+
+
+def _recompute(modeladmin, request, queryset, *, day_offset: int, full: bool):
+    day = timezone.localdate() - timedelta(days=day_offset)
+    for competition in queryset:
+        _enqueue(competition.pk, day, full=full)
+    modeladmin.message_user(request, _("已提交 %(n)d 个排名计算（%(day)s），结果见“排名计算记录”。")
+                            % {"n": queryset.count(), "day": day}, messages.SUCCESS)
+
+
+@admin.action(description=_("立即重算昨日排名"))
+def recompute_yesterday(modeladmin, request, queryset):
+    _recompute(modeladmin, request, queryset, day_offset=1, full=False)
+
+
+@admin.action(description=_("立即重算今日排名（实时）"))
+def recompute_today(modeladmin, request, queryset):
+    _recompute(modeladmin, request, queryset, day_offset=0, full=False)
+
+
+@admin.action(description=_("全量重算昨日排名（修复用）"))
+def recompute_yesterday_full(modeladmin, request, queryset):
+    _recompute(modeladmin, request, queryset, day_offset=1, full=True)
+
+
+@admin.register(StandingsCompetition)
+class StandingsCompetitionAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "start_date", "end_date", "last_run"]
+    list_filter = ["status"]
+    search_fields = ["name"]
+    actions = [recompute_yesterday, recompute_today, recompute_yesterday_full]
+    fields = ["name", "status", "start_date", "end_date"]
+    readonly_fields = fields
+
+    @admin.display(description=_("最近一次计算"))
+    def last_run(self, obj):
+        run = obj.standing_runs.order_by("-started_at").first()
+        return f"{run.day} {run.get_outcome_display()} {timezone.localtime(run.started_at):%m-%d %H:%M}" if run else "-"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description=_("按所选记录的竞赛和日期重新计算"))
+def rerun(modeladmin, request, queryset):
+    pairs = set(queryset.values_list("competition_id", "day"))
+    for competition_id, day in pairs:
+        _enqueue(competition_id, day, full=False)
+    modeladmin.message_user(request, _("已提交 %(n)d 个排名计算。") % {"n": len(pairs)}, messages.SUCCESS)
+
+
+@admin.register(StandingRun)
+class StandingRunAdmin(admin.ModelAdmin):
+    list_display = ["competition", "day", "kind", "trigger", "outcome", "started_at", "finished_at", "seconds",
+                    "rows", "deltas"]
+    list_filter = ["outcome", "kind", "trigger", "competition"]
+    date_hierarchy = "started_at"
+    list_select_related = ["competition"]
+    actions = [rerun]
+    readonly_fields = [f.name for f in StandingRun._meta.fields]
+
+    @admin.display(description=_("耗时（秒）"))
+    def seconds(self, obj):
+        return f"{obj.duration.total_seconds():.1f}" if obj.duration else "-"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Standing)
+class StandingAdmin(admin.ModelAdmin):
+    list_display = ["day", "competition", "employee_no", "worker", "points", "approved_points", "pending_points",
+                    "rank_overall", "change_overall", "rank_business_system", "rank_job_type", "rank_unit",
+                    "points_to_next"]
+    list_filter = ["competition", "day"]
+    search_fields = ["employee_no"]
+    list_select_related = ["competition", "worker"]
+    readonly_fields = [f.name for f in Standing._meta.fields]
+    show_full_result_count = False  # millions of rows: no COUNT(*) per page
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,38 @@
+"""PostgreSQL advisory locks, so two recomputes of one competition never overlap."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection
+
+# The first half of the two-int advisory lock key: "standings" for every lock taken here, so these
+# locks never collide with another feature's that uses the competition id as its second half.
+STANDINGS_LOCK_CLASS = 0x5354  # "ST"
+
+
+@contextmanager
+def standings_lock(competition_id: int) -> Iterator[bool]:
+    """Yields True when this process now holds the competition's standings lock, False when another
+    run holds it. It does not wait: a run that finds the lock taken is recorded as skipped, because the
+    run in progress already covers the same changes and the next scheduled run picks up anything newer;
+    queueing a second one behind it would only repeat the work.
+
+    A session lock (not a transaction lock) so that it is held *before* the run's REPEATABLE READ
+    snapshot is taken: the snapshot then includes everything the previous run committed. It is
+    released in ``finally``, and by PostgreSQL if the connection dies. SQLite has one writer at a time
+    anyway, so there the lock is a no-op.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [STANDINGS_LOCK_CLASS, competition_id])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [STANDINGS_LOCK_CLASS, competition_id])

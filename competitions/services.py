@@ -1,0 +1,96 @@
+"""Writes that span many rows: the standings recompute."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import date, timedelta
+from typing import Literal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from competitions import standings
+from competitions.locks import standings_lock
+from competitions.models import Competition, RunKind, RunOutcome, StandingRun
+
+logger = logging.getLogger(__name__)
+
+Trigger = Literal["nightly", "intraday", "admin", "command", "manual"]
+
+
+def standings_day_for(*, intraday: bool = False) -> date:
+    """The day a scheduled run computes: yesterday (Asia/Shanghai) at night, today during the day."""
+    today = timezone.localdate()
+    return today if intraday else today - timedelta(days=1)
+
+
+def standings_totals_day(*, competition_id: int) -> date | None:
+    """The day StandingTotal is complete up to, or None when it was never built."""
+    return (StandingRun.objects.filter(competition_id=competition_id, outcome=RunOutcome.SUCCEEDED,
+                                       totals_day__isnull=False)
+            .order_by("-started_at", "-id").values_list("totals_day", flat=True).first())
+
+
+def standings_recompute(*, competition: Competition | int, day: date, full: bool = False,
+                        trigger: Trigger = "manual") -> StandingRun:
+    """Recomputes the standings of ``competition`` for ``day`` and records the run.
+
+    Incremental unless ``full`` or the totals were never built; a day older than the totals is always
+    computed from the entries. Replaces the day's rows in one transaction, together with the totals and
+    the run's outcome, so a failure anywhere leaves the previous standings (and totals) as they were. If
+    another run of the competition holds the lock, returns a run recorded as skipped. Re-raises errors
+    after recording them (the Celery task retries database errors).
+    """
+    competition_id = competition if isinstance(competition, int) else competition.pk
+    requested = RunKind.FULL if full else RunKind.INCREMENTAL
+    # The run row is committed first, on its own, so staff see it running and see a failure after
+    # the work's transaction has rolled back.
+    run = StandingRun.objects.create(competition_id=competition_id, day=day, kind=requested,
+                                     requested_kind=requested, trigger=trigger, started_at=timezone.now())
+    try:
+        with standings_lock(competition_id) as acquired:
+            if not acquired:
+                _finish(run, outcome=RunOutcome.SKIPPED, error="另一次排名计算正在进行 (another run holds the lock)")
+                logger.info("standings run %s skipped: competition %s is locked", run.pk, competition_id)
+                return run
+            _compute(run, full=full)
+    except Exception:
+        _finish(run, outcome=RunOutcome.FAILED, error=traceback.format_exc(limit=20))
+        logger.exception("standings run %s failed", run.pk)
+        raise
+    logger.info("standings run %s: %s rows (%s)", run.pk, run.rows, run.kind)
+    return run
+
+
+def _compute(run: StandingRun, *, full: bool) -> None:
+    outer_atomic = connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and not outer_atomic:
+            # One snapshot for every statement of the run: the totals rebuilt from the entries and the
+            # deltas dropped as "already included" must describe the same moment (see standings.py).
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        params = {"competition_id": run.competition_id, "day": run.day}
+        totals_day = standings_totals_day(competition_id=run.competition_id)
+        if totals_day is not None and run.day < totals_day:
+            # An old day: the totals are ahead of it, so compute it from the entries dated up to it.
+            run.kind, run.totals_day, from_totals = RunKind.FULL, None, False
+        elif full or totals_day is None:
+            run.deltas = standings.rebuild_totals(**params)
+            run.kind, run.totals_day, from_totals = RunKind.FULL, run.day, True
+        else:
+            run.deltas = standings.apply_deltas(**params)
+            run.kind, run.totals_day, from_totals = RunKind.INCREMENTAL, run.day, True
+        run.rows = standings.replace_day(**params, now=run.started_at, from_totals=from_totals)
+        # Recorded in the same transaction: "succeeded with totals_day" is true exactly when the totals are.
+        _finish(run, outcome=RunOutcome.SUCCEEDED)
+
+
+def _finish(run: StandingRun, *, outcome: str, error: str = "") -> None:
+    run.outcome = outcome
+    run.error = error
+    run.finished_at = timezone.now()
+    if outcome != RunOutcome.SUCCEEDED:
+        run.totals_day = None
+    run.save(update_fields=["outcome", "error", "finished_at", "kind", "rows", "deltas", "totals_day"])

@@ -1,0 +1,302 @@
+"""Daily standings: the SQL that computes them, and the read paths the portal and the API use.
+
+How a run works (competitions.services.standings_recompute drives it, under a lock, in one transaction):
+
+* **Change log.** A trigger on reviews_workentry (migration 0002) writes into StandingDelta what every
+  insert, update or delete changes in the entries' contribution: quantity, points, approved points and
+  the number of counted entries per (competition, worker, rule, work_date). Rejected entries count
+  nothing, so a rejection logs the negative of what the entry counted, and a rule change that rewrites
+  points logs the difference on the days it touched, and only those.
+* **Totals.** StandingTotal holds, per (competition, worker, rule), the sums of all counted entries dated
+  up to the competition's ``totals_day`` (the day of the latest succeeded run that moved the totals).
+  An incremental run for day D >= totals_day folds the deltas dated <= D into the totals (one
+  INSERT … SELECT … ON CONFLICT DO UPDATE) and deletes them; deltas dated after D stay for later. Its
+  cost follows the number of changes since the last run, not the length of the competition.
+  Why not "workers whose entries have updated_at after the last run": every worker gets new entries every
+  day, so that re-reads each worker's whole history every night (cost grows with the competition), and an
+  edit or rejection cannot be subtracted without the old row, which only the trigger sees.
+* **Full.** A full run for D >= totals_day (a repair) drops the competition's totals and deltas dated <= D
+  and rebuilds the totals from the entries, on one REPEATABLE READ snapshot so a delta committed meanwhile
+  is neither lost nor counted twice. A run for a day older than totals_day is computed straight from the
+  entries (work_date <= D) and leaves the totals alone.
+* **Ranking.** One INSERT … SELECT with window functions ranks every worker with totals: overall, within
+  the business system of the worker's job type, within the job type, and within the worker's depot
+  (站段, Unit.depot; null for a worker not under a depot). Ranks are on the total points, i.e. approved
+  plus still pending (rejected entries excluded): the portal shows a provisional ranking every day, and the
+  approved part is stored next to it so people see how much of it is final. RANK(): ties share a rank
+  (1, 2, 2, 4); lists order ties by employee number.
+* **Replace.** The day's old rows are deleted and the new ones inserted in the same transaction as the
+  totals update and the run record, so readers see the previous complete set until commit, a crashed run
+  leaves nothing half-written, and running twice gives the same rows.
+
+The SQL is written in the dialect PostgreSQL and SQLite (3.28+: window GROUPS frames, upsert) share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection
+from django.db.models import Q
+
+from competitions.models import Standing, StandingDelta, StandingTotal
+
+STANDING = Standing._meta.db_table
+TOTAL = StandingTotal._meta.db_table
+DELTA = StandingDelta._meta.db_table
+ENTRY = "reviews_workentry"
+COUNTED = "e.status <> 'rejected'"
+APPROVED_POINTS = "CASE WHEN e.status IN ('approved', 'locked') THEN e.points ELSE 0 END"
+
+# Per-worker totals, straight from the entries: the full path for a day older than the totals.
+WORKER_TOTALS_FROM_ENTRIES = f"""
+    SELECT e.worker_id, SUM(e.points) AS points, SUM({APPROVED_POINTS}) AS approved_points
+    FROM {ENTRY} e
+    WHERE e.competition_id = %(competition)s AND e.work_date <= %(day)s AND {COUNTED}
+    GROUP BY e.worker_id
+"""
+
+# Per-worker totals from the running totals table (a few rows per worker).
+WORKER_TOTALS_FROM_TOTALS = f"""
+    SELECT t.worker_id, SUM(t.points) AS points, SUM(t.approved_points) AS approved_points
+    FROM {TOTAL} t
+    WHERE t.competition_id = %(competition)s
+    GROUP BY t.worker_id
+"""
+
+# Ranks all workers of one source and writes the day's rows. The four RANK()s and the FIRST_VALUE for
+# the gap share one sort per scope (same PARTITION BY / ORDER BY); GROUPS 1 PRECEDING is the next
+# distinct total above, so the gap is exact for ties too.
+INSERT_STANDINGS = f"""
+INSERT INTO {STANDING} (
+    competition_id, day, worker_id, employee_no, business_system_id, job_type_id, depot_id,
+    points, approved_points, pending_points,
+    rank_overall, rank_business_system, rank_job_type, rank_unit,
+    change_overall, change_business_system, change_job_type, change_unit,
+    points_to_next, computed_at
+)
+SELECT %(competition)s, %(day)s, r.worker_id, r.employee_no, r.business_system_id, r.job_type_id, r.depot_id,
+       r.points, r.approved_points, r.points - r.approved_points,
+       r.rank_overall, r.rank_business_system, r.rank_job_type, r.rank_unit,
+       p.rank_overall - r.rank_overall, p.rank_business_system - r.rank_business_system,
+       p.rank_job_type - r.rank_job_type, p.rank_unit - r.rank_unit,
+       COALESCE(r.next_points - r.points, 0), %(now)s
+FROM (
+    SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,
+           s.points, s.approved_points,
+           RANK() OVER (ORDER BY s.points DESC) AS rank_overall,
+           FIRST_VALUE(s.points) OVER (
+               ORDER BY s.points DESC GROUPS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS next_points,
+           RANK() OVER (PARTITION BY jt.business_system_id ORDER BY s.points DESC) AS rank_business_system,
+           RANK() OVER (PARTITION BY w.job_type_id ORDER BY s.points DESC) AS rank_job_type,
+           CASE WHEN u.depot_id IS NULL THEN NULL
+                ELSE RANK() OVER (PARTITION BY u.depot_id ORDER BY s.points DESC) END AS rank_unit
+    FROM (
+        SELECT worker_id, ROUND(points, 3) AS points, ROUND(approved_points, 3) AS approved_points
+        FROM ({{source}}) AS source
+    ) AS s
+    JOIN members_worker w ON w.id = s.worker_id
+    JOIN competitions_jobtype jt ON jt.id = w.job_type_id
+    JOIN members_unit u ON u.id = w.unit_id
+) AS r
+LEFT JOIN {STANDING} p
+       ON p.competition_id = %(competition)s AND p.day = %(previous_day)s AND p.worker_id = r.worker_id
+"""
+
+DELETE_DAY = f"DELETE FROM {STANDING} WHERE competition_id = %(competition)s AND day = %(day)s"
+
+PREVIOUS_DAY = f"SELECT MAX(day) FROM {STANDING} WHERE competition_id = %(competition)s AND day < %(day)s"
+
+# Fold the deltas dated up to the day into the totals. In the same transaction, and serialized by the
+# competition's lock, the DELETE below removes exactly the rows this statement read: on PostgreSQL the
+# run is REPEATABLE READ (one snapshot for both), on SQLite the database-wide write lock.
+APPLY_DELTAS = f"""
+INSERT INTO {TOTAL} AS t (competition_id, worker_id, rule_id, quantity, points, approved_points, entries)
+SELECT d.competition_id, d.worker_id, d.rule_id, SUM(d.quantity), SUM(d.points), SUM(d.approved_points),
+       SUM(d.entries)
+FROM {DELTA} d
+WHERE d.competition_id = %(competition)s AND d.work_date <= %(day)s
+GROUP BY d.competition_id, d.worker_id, d.rule_id
+ON CONFLICT (competition_id, worker_id, rule_id) DO UPDATE SET
+    quantity = t.quantity + excluded.quantity,
+    points = t.points + excluded.points,
+    approved_points = t.approved_points + excluded.approved_points,
+    entries = t.entries + excluded.entries
+"""
+DELETE_DELTAS = f"DELETE FROM {DELTA} WHERE competition_id = %(competition)s AND work_date <= %(day)s"
+# A worker-rule whose last counted entry was rejected drops out of the standings.
+DELETE_EMPTY_TOTALS = f"DELETE FROM {TOTAL} WHERE competition_id = %(competition)s AND entries = 0"
+
+DELETE_TOTALS = f"DELETE FROM {TOTAL} WHERE competition_id = %(competition)s"
+REBUILD_TOTALS = f"""
+INSERT INTO {TOTAL} (competition_id, worker_id, rule_id, quantity, points, approved_points, entries)
+SELECT e.competition_id, e.worker_id, e.rule_id, SUM(e.quantity), SUM(e.points), SUM({APPROVED_POINTS}), COUNT(*)
+FROM {ENTRY} e
+WHERE e.competition_id = %(competition)s AND e.work_date <= %(day)s AND {COUNTED}
+GROUP BY e.competition_id, e.worker_id, e.rule_id
+"""
+
+# The benchmark's yardstick: the same totals and four ranks straight from the raw entries, in one
+# statement, without writing anything.
+REFERENCE = f"""
+SELECT COUNT(*), SUM(rank_overall + rank_business_system + rank_job_type + COALESCE(rank_unit, 0))
+FROM (
+    SELECT s.worker_id,
+           RANK() OVER (ORDER BY s.points DESC) AS rank_overall,
+           RANK() OVER (PARTITION BY jt.business_system_id ORDER BY s.points DESC) AS rank_business_system,
+           RANK() OVER (PARTITION BY w.job_type_id ORDER BY s.points DESC) AS rank_job_type,
+           CASE WHEN u.depot_id IS NULL THEN NULL
+                ELSE RANK() OVER (PARTITION BY u.depot_id ORDER BY s.points DESC) END AS rank_unit
+    FROM ({WORKER_TOTALS_FROM_ENTRIES}) s
+    JOIN members_worker w ON w.id = s.worker_id
+    JOIN competitions_jobtype jt ON jt.id = w.job_type_id
+    JOIN members_unit u ON u.id = w.unit_id
+) ranked
+"""
+
+
+def _execute(sql: str, params: dict) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _scalar(sql: str, params: dict):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+# --- Steps of a run (called by services.standings_recompute inside its transaction) ----------------
+
+
+def apply_deltas(*, competition_id: int, day: date) -> int:
+    """Folds the logged changes dated up to ``day`` into the totals; returns how many were applied."""
+    params = {"competition": competition_id, "day": day}
+    _execute(APPLY_DELTAS, params)
+    applied = _execute(DELETE_DELTAS, params)
+    _execute(DELETE_EMPTY_TOTALS, params)
+    return applied
+
+
+def rebuild_totals(*, competition_id: int, day: date) -> int:
+    """Recomputes the totals from all entries dated up to ``day``; drops the deltas they already include."""
+    params = {"competition": competition_id, "day": day}
+    _execute(DELETE_TOTALS, params)
+    dropped = _execute(DELETE_DELTAS, params)
+    _execute(REBUILD_TOTALS, params)
+    return dropped
+
+
+def replace_day(*, competition_id: int, day: date, now, from_totals: bool) -> int:
+    """Deletes and rewrites the (competition, day) standings; returns the number of rows written."""
+    params = {"competition": competition_id, "day": day, "now": now}
+    params["previous_day"] = _scalar(PREVIOUS_DAY, params)
+    _execute(DELETE_DAY, params)
+    source = WORKER_TOTALS_FROM_TOTALS if from_totals else WORKER_TOTALS_FROM_ENTRIES
+    return _execute(INSERT_STANDINGS.replace("{source}", source), params)
+
+
+# --- Read paths ---------------------------------------------------------------------------------
+
+SCOPES = {
+    # scope name -> (column holding the scope id, rank column)
+    "overall": (None, "rank_overall"),
+    "business_system": ("business_system_id", "rank_business_system"),
+    "job_type": ("job_type_id", "rank_job_type"),
+    "unit": ("depot_id", "rank_unit"),
+}
+
+
+def latest_day(competition_id: int) -> date | None:
+    """The latest day with standings (one index probe: standing_overall, backwards)."""
+    return (Standing.objects.filter(competition_id=competition_id).order_by("-day")
+            .values_list("day", flat=True).first())
+
+
+def worker_standing(*, competition_id: int, worker_id: int, day: date | None = None) -> Standing | None:
+    """A worker's standing on ``day``, or the latest one (one query on the unique (competition, worker, day))."""
+    qs = Standing.objects.filter(competition_id=competition_id, worker_id=worker_id)
+    if day is not None:
+        return qs.filter(day=day).first()
+    return qs.order_by("-day").first()
+
+
+def worker_history(*, competition_id: int, worker_id: int) -> list[Standing]:
+    """One row per day, oldest first: the worker's trend over the competition (one query)."""
+    return list(Standing.objects.filter(competition_id=competition_id, worker_id=worker_id).order_by("day"))
+
+
+def worker_rule_totals(*, competition_id: int, worker_id: int) -> list[StandingTotal]:
+    """Cumulative quantity and points per rule, as of the latest totals day (one query)."""
+    return list(StandingTotal.objects.filter(competition_id=competition_id, worker_id=worker_id)
+                .select_related("rule").order_by("rule_id"))
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a leaderboard page ends: the next page starts after (rank, employee_no)."""
+
+    rank: int
+    employee_no: str
+
+
+def _scoped(competition_id: int, day: date, scope: str, scope_id: int | None):
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+    column, rank = SCOPES[scope]
+    qs = Standing.objects.filter(competition_id=competition_id, day=day)
+    if column is not None:
+        if scope_id is None:
+            raise ValueError(f"scope {scope!r} needs an id")
+        qs = qs.filter(**{column: scope_id})
+    return qs, rank
+
+
+def leaderboard(*, competition_id: int, day: date, scope: str = "overall", scope_id: int | None = None,
+                after: Cursor | None = None, limit: int = 50) -> list[Standing]:
+    """A page of a scope's list, ordered (rank, employee_no), keyset-paged: one index range scan.
+
+    ``rank >= after.rank`` bounds the scan from below (an index condition), the OR only trims the ties
+    already shown, so a page deep in the list costs what the first page costs.
+    """
+    qs, rank = _scoped(competition_id, day, scope, scope_id)
+    if after is not None:
+        qs = qs.filter(Q(**{f"{rank}__gte": after.rank}),
+                       Q(**{f"{rank}__gt": after.rank}) | Q(employee_no__gt=after.employee_no))
+    return list(qs.order_by(rank, "employee_no")[:limit])
+
+
+def around_worker(*, competition_id: int, worker_id: int, day: date | None = None, scope: str = "overall",
+                  size: int = 10) -> list[Standing]:
+    """"The ten places around me": up to ``size`` rows of the worker's scope list centred on them.
+
+    Three index queries whatever the depth: the worker's row, the rows just above (read backwards),
+    the rows just below.
+    """
+    me = worker_standing(competition_id=competition_id, worker_id=worker_id, day=day)
+    if me is None:
+        return []
+    column, rank = SCOPES[scope]
+    my_rank = getattr(me, rank)
+    if my_rank is None:  # not ranked in this scope (no depot)
+        return [me]
+    qs, _ = _scoped(competition_id, me.day, scope, getattr(me, column) if column else None)
+    above_n = (size - 1) // 2
+    above = list(
+        qs.filter(Q(**{f"{rank}__lte": my_rank}), Q(**{f"{rank}__lt": my_rank}) | Q(employee_no__lt=me.employee_no))
+        .order_by(f"-{rank}", "-employee_no")[:above_n]
+    )
+    below = list(
+        qs.filter(Q(**{f"{rank}__gte": my_rank}), Q(**{f"{rank}__gt": my_rank}) | Q(employee_no__gt=me.employee_no))
+        .order_by(rank, "employee_no")[: size - 1 - len(above)]
+    )
+    if len(above) + 1 + len(below) < size and len(above) == above_n:
+        # Near the bottom: show more rows above instead.
+        above = list(
+            qs.filter(Q(**{f"{rank}__lte": my_rank}),
+                      Q(**{f"{rank}__lt": my_rank}) | Q(employee_no__lt=me.employee_no))
+            .order_by(f"-{rank}", "-employee_no")[: size - 1 - len(below)]
+        )
+    return [*reversed(above), me, *below]
