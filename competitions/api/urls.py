@@ -10,3 +10,10 @@ urlpatterns = [
     path("rules/", views.RuleList.as_view(), name="rule-list"),
     path("rules/<int:pk>/", views.RuleDetail.as_view(), name="rule-detail"),
 ]
+
+urlpatterns += [
+    path("competitions/<int:pk>/standings/me/", views.MyStanding.as_view(), name="my-standing"),
+    path("competitions/<int:pk>/standings/me/history/", views.MyStandingHistory.as_view(), name="my-standing-history"),
+    path("competitions/<int:pk>/leaderboard/", views.Leaderboard.as_view(), name="leaderboard"),
+    path("competitions/<int:pk>/leaderboard/around-me/", views.AroundMe.as_view(), name="leaderboard-around-me"),
+]
