@@ -25,10 +25,12 @@ class MonthField(serializers.CharField):
         kwargs.setdefault("help_text", "月份（YYYY-MM）")
         super().__init__(max_length=7, **kwargs)
 
-    def to_internal_value(self, data):
+    def run_validation(self, data=serializers.empty):
         from django.core.exceptions import ValidationError
 
-        value = super().to_internal_value(data)
+        value = super().run_validation(data)  # the text, length-checked
+        if value in (None, ""):
+            return value
         try:
             return parse_month(value)
         except ValidationError as exc:

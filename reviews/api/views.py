@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -70,7 +71,7 @@ def _entry_response(entry_id: int, http=status.HTTP_200_OK, user=None) -> Respon
                        responses={201: s.EntryDetailOutput, **error_responses(400, 403, 409)}),
 )
 class EntryListCreate(IdempotentPostMixin, generics.ListAPIView):
-    permission_classes = [IsClerkForWrites]
+    permission_classes = [IsAuthenticated, IsClerkForWrites]
     serializer_class = s.EntryOutput
     filterset_class = filters.EntryFilter
     pagination_class = KeysetPagination
@@ -101,7 +102,7 @@ class EntryListCreate(IdempotentPostMixin, generics.ListAPIView):
                         responses={200: s.EntryDetailOutput, **error_responses(400, 403, 404, 409)}),
 )
 class EntryDetail(generics.RetrieveAPIView):
-    permission_classes = [IsClerkForWrites]
+    permission_classes = [IsAuthenticated, IsClerkForWrites]
     serializer_class = s.EntryDetailOutput
 
     def get_queryset(self):
@@ -337,7 +338,7 @@ class IsWorkerForWrites(IsWorker):
                        responses={201: s.DisputeOutput, **error_responses(400, 403, 404, 409)}),
 )
 class DisputeListOpen(IdempotentPostMixin, generics.ListAPIView):
-    permission_classes = [IsWorkerForWrites]
+    permission_classes = [IsAuthenticated, IsWorkerForWrites]
     serializer_class = s.DisputeOutput
     filterset_class = filters.DisputeFilter
     pagination_class = KeysetPagination
