@@ -59,7 +59,8 @@ def expect(**statuses) -> dict:
 
 CASES = [
     Case("me", "get", "/api/v1/me/", expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
-    Case("competitions", "get", "/api/v1/competitions/", expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("competitions", "get", "/api/v1/competitions/",
+         expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
     Case("competition", "get", "/api/v1/competitions/{comp}/",
          expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
     Case("draft competition", "get", "/api/v1/competitions/{draft}/",
