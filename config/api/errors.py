@@ -67,7 +67,11 @@ def _field_details(detail) -> dict:
     def walk(prefix, value):
         if isinstance(value, dict):
             for key, inner in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+                # A nested list's own error ("too many rows") belongs to the list's field name.
+                if key in ("non_field_errors", "__all__") and prefix:
+                    walk(prefix, inner)
+                else:
+                    walk(f"{prefix}.{key}" if prefix else str(key), inner)
         elif isinstance(value, list):
             if value and all(isinstance(v, str) for v in value):
                 out.setdefault(prefix or "non_field_errors", []).extend(
