@@ -10,9 +10,11 @@ write is never made twice.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +36,14 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
         "同一个键用于不同的请求内容，返回 400 idempotency_key_reused。"
     ),
 )
+
+
+def storable(data):
+    """The response body as PostgreSQL's jsonb accepts it. An error may echo the request's own text
+    (an unknown field's name), which can hold NUL or a lone surrogate that jsonb refuses; those are
+    replaced, so storing the answer of a garbage request never turns it into a 500."""
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).replace("\\u0000", "\\ufffd")
+    return json.loads(text.encode("utf-8", "replace").decode("utf-8"))
 
 
 class _Replay(Exception):  # noqa: N818
@@ -109,5 +119,5 @@ class IdempotentPostMixin:
                 IdempotencyKey.objects.filter(pk=record.pk).delete()
             else:
                 IdempotencyKey.objects.filter(pk=record.pk).update(status_code=response.status_code,
-                                                                   response_body=response.data)
+                                                                   response_body=storable(response.data))
         return super().finalize_response(request, response, *args, **kwargs)

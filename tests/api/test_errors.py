@@ -183,3 +183,15 @@ def test_dispute_needs_an_entry_or_a_date(api, w):
     error = error_of(api.worker.post("/api/v1/disputes/", {"comment": "?", "work_date": "2999-01-01"},
                                      format="json"), 400)
     assert error["code"] == "date_invalid"
+
+
+@pytest.mark.parametrize("raw", ['{"\\u0000x": 1, "reason": "a"}', '{"\\ud800": 1, "reason": "a"}',
+                                 '{"reason": "\\u0000"}', '{"reason": "\\udfff"}'])
+def test_nul_and_lone_surrogates_in_a_body_are_400_even_with_an_idempotency_key(api, w, entries, raw):
+    # Found by the fuzz run: the error echoes the field name, and both the response and the stored
+    # idempotent answer must survive characters UTF-8 and PostgreSQL refuse.
+    for attempt in range(2):
+        response = api.reviewer.post(f"/api/v1/entries/{entries.alice.pk}/reject/", data=raw,
+                                     content_type="application/json", HTTP_IDEMPOTENCY_KEY="odd")
+        assert response.status_code == 400, response.content
+        assert response.json()["error"]["code"] in ("unknown_field", "validation_error")
