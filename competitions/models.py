@@ -268,7 +268,9 @@ class StandingTotal(models.Model):
 
     competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
                                     related_name="+", db_index=False)
-    worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.CASCADE, related_name="+")
+    # No separate worker index: the unique (competition, worker, rule) serves every lookup.
+    worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.CASCADE, related_name="+",
+                               db_index=False)
     rule = models.ForeignKey(ScoringRule, verbose_name=_("计分规则"), on_delete=models.CASCADE, related_name="+",
                              db_index=False)
     quantity = models.DecimalField(_("累计工作量"), max_digits=16, decimal_places=3)
@@ -302,7 +304,7 @@ class Standing(models.Model):
                                     related_name="standings", db_index=False)
     day = models.DateField(_("排名日期"))
     worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.CASCADE,
-                               related_name="standings")
+                               related_name="standings", db_index=False)
     employee_no = models.CharField(_("工号"), max_length=20)
     business_system = models.ForeignKey(BusinessSystem, verbose_name=_("业务系统"), on_delete=models.DO_NOTHING,
                                         db_constraint=False, db_index=False, related_name="+")
@@ -329,8 +331,11 @@ class Standing(models.Model):
         verbose_name_plural = _("每日排名")
         ordering = ["competition", "-day", "rank_overall", "employee_no"]
         constraints = [
-            # Also the index for "my standing (latest or on a day)" and "my history".
-            models.UniqueConstraint(fields=["competition", "worker", "day"], name="standing_one_per_worker_day"),
+            # Day first, like every index on this table: a run inserts one day's ~223k rows, and with the
+            # day leading, all of them land at the right-hand edge of each index instead of on random
+            # pages of a history-sized worker-first index (which halved the insert speed at seed scale).
+            # "My standing" and "my history" probe it with (competition, day[s], worker).
+            models.UniqueConstraint(fields=["competition", "day", "worker"], name="standing_one_per_worker_day"),
         ]
         indexes = [
             # One per leaderboard scope: a page is a range scan after (rank, employee_no).

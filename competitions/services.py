@@ -7,6 +7,7 @@ import traceback
 from datetime import date, timedelta
 from typing import Literal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -17,6 +18,11 @@ from competitions.models import Competition, RunKind, RunOutcome, StandingRun
 logger = logging.getLogger(__name__)
 
 Trigger = Literal["nightly", "intraday", "admin", "command", "manual"]
+
+# Memory PostgreSQL may use per sort/hash in a run (SET LOCAL, this transaction only): the run
+# aggregates millions of entries and sorts ~223k workers four times; with the 4 MB default those spill
+# to disk. A batch job a few times a day can afford it; override with settings.STANDINGS_WORK_MEM.
+DEFAULT_WORK_MEM = "128MB"
 
 
 def standings_day_for(*, intraday: bool = False) -> date:
@@ -71,6 +77,10 @@ def _compute(run: StandingRun, *, full: bool) -> None:
             # deltas dropped as "already included" must describe the same moment (see standings.py).
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('work_mem', %s, true)",
+                               [getattr(settings, "STANDINGS_WORK_MEM", DEFAULT_WORK_MEM)])
         params = {"competition_id": run.competition_id, "day": run.day}
         totals_day = standings_totals_day(competition_id=run.competition_id)
         if totals_day is not None and run.day < totals_day:

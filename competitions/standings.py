@@ -35,12 +35,12 @@ The SQL is written in the dialect PostgreSQL and SQLite (3.28+: window GROUPS fr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, Subquery
 
-from competitions.models import Standing, StandingDelta, StandingTotal
+from competitions.models import Competition, Standing, StandingDelta, StandingTotal
 
 STANDING = Standing._meta.db_table
 TOTAL = StandingTotal._meta.db_table
@@ -129,9 +129,10 @@ DELETE_DELTAS = f"DELETE FROM {DELTA} WHERE competition_id = %(competition)s AND
 DELETE_EMPTY_TOTALS = f"DELETE FROM {TOTAL} WHERE competition_id = %(competition)s AND entries = 0"
 
 DELETE_TOTALS = f"DELETE FROM {TOTAL} WHERE competition_id = %(competition)s"
-REBUILD_TOTALS = f"""
-INSERT INTO {TOTAL} (competition_id, worker_id, rule_id, quantity, points, approved_points, entries)
-SELECT e.competition_id, e.worker_id, e.rule_id, SUM(e.quantity), SUM(e.points), SUM({APPROVED_POINTS}), COUNT(*)
+TOTAL_COLUMNS = "competition_id, worker_id, rule_id, quantity, points, approved_points, entries"
+REBUILD_TOTALS_SELECT = f"""
+SELECT e.competition_id, e.worker_id, e.rule_id, SUM(e.quantity) AS quantity, SUM(e.points) AS points,
+       SUM({APPROVED_POINTS}) AS approved_points, COUNT(*) AS entries
 FROM {ENTRY} e
 WHERE e.competition_id = %(competition)s AND e.work_date <= %(day)s AND {COUNTED}
 GROUP BY e.competition_id, e.worker_id, e.rule_id
@@ -180,12 +181,22 @@ def apply_deltas(*, competition_id: int, day: date) -> int:
     return applied
 
 
+def _materialize(name: str, select: str, params: dict) -> None:
+    """CREATE TEMP TABLE … AS SELECT: on PostgreSQL this is how a big aggregate over the entries gets a
+    parallel plan (an INSERT … SELECT never runs in parallel), and a temp table writes no WAL."""
+    _execute(f"DROP TABLE IF EXISTS {name}", {})
+    on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+    _execute(f"CREATE TEMP TABLE {name}{on_commit} AS {select}", params)
+
+
 def rebuild_totals(*, competition_id: int, day: date) -> int:
     """Recomputes the totals from all entries dated up to ``day``; drops the deltas they already include."""
     params = {"competition": competition_id, "day": day}
     _execute(DELETE_TOTALS, params)
     dropped = _execute(DELETE_DELTAS, params)
-    _execute(REBUILD_TOTALS, params)
+    _materialize("standings_rebuild", REBUILD_TOTALS_SELECT, params)
+    _execute(f"INSERT INTO {TOTAL} ({TOTAL_COLUMNS}) SELECT {TOTAL_COLUMNS} FROM standings_rebuild", params)
+    _execute("DROP TABLE standings_rebuild", {})
     return dropped
 
 
@@ -194,8 +205,12 @@ def replace_day(*, competition_id: int, day: date, now, from_totals: bool) -> in
     params = {"competition": competition_id, "day": day, "now": now}
     params["previous_day"] = _scalar(PREVIOUS_DAY, params)
     _execute(DELETE_DAY, params)
-    source = WORKER_TOTALS_FROM_TOTALS if from_totals else WORKER_TOTALS_FROM_ENTRIES
-    return _execute(INSERT_STANDINGS.replace("{source}", source), params)
+    if from_totals:
+        return _execute(INSERT_STANDINGS.replace("{source}", WORKER_TOTALS_FROM_TOTALS), params)
+    _materialize("standings_source", WORKER_TOTALS_FROM_ENTRIES, params)
+    written = _execute(INSERT_STANDINGS.replace("{source}", "SELECT * FROM standings_source"), params)
+    _execute("DROP TABLE standings_source", {})
+    return written
 
 
 # --- Read paths ---------------------------------------------------------------------------------
@@ -216,16 +231,31 @@ def latest_day(competition_id: int) -> date | None:
 
 
 def worker_standing(*, competition_id: int, worker_id: int, day: date | None = None) -> Standing | None:
-    """A worker's standing on ``day``, or the latest one (one query on the unique (competition, worker, day))."""
+    """A worker's standing on ``day``, or on the latest standings day (None if not ranked that day).
+
+    One query: a probe of the unique (competition, day, worker), the latest day found by a backward
+    probe of standing_overall in a subquery.
+    """
     qs = Standing.objects.filter(competition_id=competition_id, worker_id=worker_id)
-    if day is not None:
-        return qs.filter(day=day).first()
-    return qs.order_by("-day").first()
+    if day is None:
+        latest = Standing.objects.filter(competition_id=competition_id).order_by("-day").values("day")[:1]
+        return qs.filter(day=Subquery(latest)).first()
+    return qs.filter(day=day).first()
 
 
 def worker_history(*, competition_id: int, worker_id: int) -> list[Standing]:
-    """One row per day, oldest first: the worker's trend over the competition (one query)."""
-    return list(Standing.objects.filter(competition_id=competition_id, worker_id=worker_id).order_by("day"))
+    """One row per day, oldest first: the worker's trend over the competition.
+
+    Two queries: the competition's dates, then one probe of (competition, day, worker) per day of the
+    competition (an index scan over an IN list; at most a year of probes, each a few pages).
+    """
+    span = Competition.objects.filter(pk=competition_id).values_list("start_date", "end_date").first()
+    if span is None:
+        return []
+    start, end = span
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    return list(Standing.objects.filter(competition_id=competition_id, day__in=days, worker_id=worker_id)
+                .order_by("day"))
 
 
 def worker_rule_totals(*, competition_id: int, worker_id: int) -> list[StandingTotal]:

@@ -96,6 +96,8 @@ SQLITE_REVERSE = [
 def create_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(PG_FORWARD)
+        # Every run updates most totals rows in place: leave room on each page for HOT updates.
+        schema_editor.execute("ALTER TABLE competitions_standingtotal SET (fillfactor = 70)")
     elif schema_editor.connection.vendor == "sqlite":
         for statement in SQLITE_FORWARD:
             schema_editor.execute(statement)
@@ -161,14 +163,14 @@ class Migration(migrations.Migration):
                 ('competition', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='standings', to='competitions.competition', verbose_name='劳动竞赛')),
                 ('depot', models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='members.unit', verbose_name='站段')),
                 ('job_type', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='competitions.jobtype', verbose_name='工种')),
-                ('worker', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='standings', to='members.worker', verbose_name='职工')),
+                ('worker', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='standings', to='members.worker', verbose_name='职工')),
             ],
             options={
                 'verbose_name': '每日排名',
                 'verbose_name_plural': '每日排名',
                 'ordering': ['competition', '-day', 'rank_overall', 'employee_no'],
                 'indexes': [models.Index(fields=['competition', 'day', 'rank_overall', 'employee_no'], name='standing_overall'), models.Index(fields=['competition', 'day', 'business_system', 'rank_business_system', 'employee_no'], name='standing_business_system'), models.Index(fields=['competition', 'day', 'job_type', 'rank_job_type', 'employee_no'], name='standing_job_type'), models.Index(fields=['competition', 'day', 'depot', 'rank_unit', 'employee_no'], name='standing_unit')],
-                'constraints': [models.UniqueConstraint(fields=('competition', 'worker', 'day'), name='standing_one_per_worker_day')],
+                'constraints': [models.UniqueConstraint(fields=('competition', 'day', 'worker'), name='standing_one_per_worker_day')],
             },
         ),
         migrations.CreateModel(
@@ -205,7 +207,7 @@ class Migration(migrations.Migration):
                 ('entries', models.IntegerField(verbose_name='录入数')),
                 ('competition', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='competitions.competition', verbose_name='劳动竞赛')),
                 ('rule', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='competitions.scoringrule', verbose_name='计分规则')),
-                ('worker', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='members.worker', verbose_name='职工')),
+                ('worker', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='members.worker', verbose_name='职工')),
             ],
             options={
                 'verbose_name': '累计工作量',

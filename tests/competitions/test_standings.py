@@ -326,7 +326,7 @@ def test_worker_standing_history_and_places_around_me(league, f, django_assert_n
     with django_assert_num_queries(1):
         latest = standings.worker_standing(competition_id=comp.pk, worker_id=w[2].pk)
     assert (latest.day, latest.points) == (D2, 9)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         history = standings.worker_history(competition_id=comp.pk, worker_id=w[2].pk)
     assert [(s.day, s.points) for s in history] == [(D1, 8), (D2, 9)]
     assert standings.worker_standing(competition_id=comp.pk, worker_id=w[2].pk, day=D1).points == 8

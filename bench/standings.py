@@ -1,0 +1,334 @@
+"""Standings benchmark on seed-scale data. Prints figures; not part of the test suite.
+
+    su postgres -c "createdb -O portal portal_standings"
+    export DATABASE_URL=postgres://portal:portal@127.0.0.1:5432/portal_standings
+    .venv/bin/python manage.py migrate
+    .venv/bin/python bench/standings.py --workers 223000 --days 30 --long-days 120
+
+Data: ``manage.py seed_demo`` when the project has it (the seed branch), otherwise a set-based
+generator of the same shape below (9 business systems, 94 job types, ~300 depots, one entry per
+worker per day). Figures printed:
+  * the reference: one hand-written statement computing the totals and four ranks from the raw entries;
+  * full recompute (repair) time and its ratio to the reference (target <= 1.3x);
+  * the nightly incremental run after one new day of entries plus corrections (target <= 3 s), at 30
+    days of history and again at ``--long-days`` (target: no more than 20% slower);
+  * database time of a worker's standing and of a 50-row leaderboard page at shallow and deep ranks
+    (target <= 5 ms);
+  * the peak RSS of a Celery worker process while it runs a full recompute (target < 300 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command, get_commands  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from competitions import standings  # noqa: E402
+from competitions.models import Competition, Standing, StandingRun  # noqa: E402
+from competitions.services import standings_recompute  # noqa: E402
+
+START = date(2026, 1, 1)
+
+
+def sql(statement: str, params=None):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else cursor.rowcount
+
+
+def timed(fn, *args, **kwargs):
+    t0 = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - t0, result
+
+
+# --- Data -----------------------------------------------------------------------------------------
+
+
+def generate_shape(workers: int) -> int:
+    """Business systems, job types, units, workers and one competition with its rules (set-based)."""
+    sql("INSERT INTO competitions_organizer (name, region) VALUES ('北京市总工会', 'BJ') ON CONFLICT DO NOTHING")
+    sql("""INSERT INTO competitions_businesssystem (code, name, sort_order)
+           SELECT 'BS' || i, '业务系统' || i, i FROM generate_series(1, 9) i""")
+    sql("""INSERT INTO competitions_jobtype (code, name, business_system_id)
+           SELECT 'JT' || i, '工种' || i, (SELECT id FROM competitions_businesssystem WHERE code = 'BS' || (i % 9 + 1))
+           FROM generate_series(1, 94) i""")
+    sql("""INSERT INTO members_unit (code, name, level, region, path, is_active)
+           SELECT r, r || '局', 1, r, '/' || r || '/', true FROM unnest(ARRAY['BJ', 'TJ', 'HE']) r""")
+    sql("""INSERT INTO members_unit (code, name, level, region, parent_id, path, is_active)
+           SELECT b.code || '-D' || i, b.code || '站段' || i, 2, b.region, b.id,
+                  b.path || b.code || '-D' || i || '/', true
+           FROM members_unit b, generate_series(1, 100) i WHERE b.level = 1""")
+    sql("UPDATE members_unit SET depot_id = id WHERE level = 2")
+    sql("""INSERT INTO members_unit (code, name, level, region, parent_id, depot_id, path, is_active)
+           SELECT d.code || '-W' || i, d.name || '车间' || i, 3, d.region, d.id, d.id,
+                  d.path || d.code || '-W' || i || '/', true
+           FROM members_unit d, generate_series(1, 2) i WHERE d.level = 2""")
+    sql("""INSERT INTO members_worker (employee_no, name, gender, id_number, mobile, unit_id, job_type_id, skill_grade,
+                                       membership_status, is_active, created_at, updated_at)
+           SELECT 'W' || lpad(i::text, 7, '0'), '职工' || i, 'M', lpad(i::text, 18, '0'), '',
+                  u.id, jt.id, 2, 'none', true, now(), now()
+           FROM generate_series(1::bigint, %s) i
+           JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM members_unit WHERE level >= 2) u
+             ON u.n = (i * 7919) %% 900
+           JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM competitions_jobtype) jt
+             ON jt.n = (i * 104729) %% 94""", [workers])
+    comp = Competition.objects.create(name="轨道上的京津冀 (bench)", start_date=START, end_date=date(2026, 12, 31),
+                                      status="active")
+    # One rule per job type, a second one for every other job type (some workers earn on two metrics).
+    sql("""INSERT INTO competitions_scoringrule (competition_id, job_type_id, metric, unit_of_measure, direction,
+                                                is_active)
+           SELECT %s, jt.id, '指标' || k, '件', 1, true FROM competitions_jobtype jt, generate_series(1, 2) k
+           WHERE k = 1 OR jt.id %% 2 = 0""", [comp.pk])
+    sql("""INSERT INTO competitions_ruleversion (rule_id, effective_from, points_per_unit, created_at)
+           SELECT id, %s, 1 + id %% 3, now() FROM competitions_scoringrule WHERE competition_id = %s""",
+        [START, comp.pk])
+    return comp.pk
+
+
+def generate_days(competition_id: int, first: date, last: date) -> int:
+    """One entry per worker per day: quantity 0-20, mostly approved when older than a week."""
+    return sql("""
+        WITH rules AS (SELECT job_type_id, array_agg(id ORDER BY id) AS ids FROM competitions_scoringrule
+                       WHERE competition_id = %(c)s GROUP BY job_type_id)
+        INSERT INTO reviews_workentry (competition_id, worker_id, rule_id, work_date, quantity, points, status, kind,
+                                       note, reject_reason, source, unit_id, job_type_id, business_system_id,
+                                       created_at, updated_at)
+        SELECT %(c)s, x.worker_id, x.rule_id, x.day, x.quantity, x.quantity * (1 + x.rule_id %% 3),
+               CASE WHEN x.h < 2 THEN 'rejected' WHEN x.day < %(last)s::date - 7 AND x.h < 92 THEN 'approved'
+                    ELSE 'pending' END,
+               'regular', '', CASE WHEN x.h < 2 THEN '数量不实' ELSE '' END, 'seed', x.unit_id, x.job_type_id,
+               x.business_system_id, now(), now()
+        FROM (
+            SELECT w.id AS worker_id, d::date AS day, w.unit_id, w.job_type_id, jt.business_system_id,
+                   r.ids[1 + (w.id + (d::date - DATE '2026-01-01')) %% cardinality(r.ids)] AS rule_id,
+                   round(((w.id * 31 + (d::date - DATE '2026-01-01') * 17) %% 200) / 10.0, 3) AS quantity,
+                   (w.id * 13 + (d::date - DATE '2026-01-01') * 7) %% 100 AS h
+            FROM members_worker w
+            JOIN competitions_jobtype jt ON jt.id = w.job_type_id
+            JOIN rules r ON r.job_type_id = w.job_type_id
+            CROSS JOIN generate_series(%(first)s::date, %(last)s::date, interval '1 day') d
+        ) x
+    """, {"c": competition_id, "first": first, "last": last})
+
+
+def corrections(competition_id: int, day: date) -> int:
+    """A night's corrections: ~1% of the last week's entries edited, rejected or approved."""
+    n = sql("""UPDATE reviews_workentry SET quantity = quantity + 1, points = points + 1, updated_at = now()
+               WHERE competition_id = %s AND work_date BETWEEN %s AND %s AND id %% 300 = 1""",
+            [competition_id, day - timedelta(days=7), day - timedelta(days=1)])
+    n += sql("""UPDATE reviews_workentry SET status = 'rejected', reject_reason = '核减', updated_at = now()
+                WHERE competition_id = %s AND work_date BETWEEN %s AND %s AND id %% 300 = 2""",
+             [competition_id, day - timedelta(days=7), day - timedelta(days=1)])
+    n += sql("""UPDATE reviews_workentry SET status = 'approved', updated_at = now()
+                WHERE competition_id = %s AND work_date BETWEEN %s AND %s AND id %% 300 = 3
+                  AND status = 'pending'""", [competition_id, day - timedelta(days=7), day - timedelta(days=1)])
+    return n
+
+
+# --- Measurements ---------------------------------------------------------------------------------
+
+
+def reference(competition_id: int, day: date) -> float:
+    best = None
+    for _ in range(2):
+        seconds, _ = timed(sql, standings.REFERENCE, {"competition": competition_id, "day": day})
+        best = seconds if best is None else min(best, seconds)
+    return best
+
+
+def recompute(competition_id: int, day: date, *, full: bool) -> tuple[float, StandingRun]:
+    seconds, run = timed(standings_recompute, competition=competition_id, day=day, full=full, trigger="manual")
+    assert run.outcome == "succeeded", run.error
+    return seconds, run
+
+
+def explain_ms(queryset) -> float:
+    plan = queryset.explain(analyze=True)
+    return float(re.search(r"Execution Time: ([\d.]+) ms", plan).group(1))
+
+
+def read_paths(competition_id: int, day: date) -> None:
+    n = Standing.objects.filter(competition_id=competition_id, day=day).count()
+    print(f"  read paths over {n:,} standings rows of {day}:")
+    some = Standing.objects.filter(competition_id=competition_id, day=day)
+    for label, position in (("shallow", 0), ("middle", n // 2), ("deep", n - 60)):
+        row = some.order_by("rank_overall", "employee_no")[position]
+        times = {
+            "worker standing (latest)": [
+                explain_ms(Standing.objects.filter(competition_id=competition_id, worker_id=row.worker_id)
+                           .order_by("-day")[:1]) for _ in range(5)],
+            "leaderboard page overall (50)": [
+                explain_ms(_page(competition_id, day, "overall", None, row)) for _ in range(5)],
+            "leaderboard page job type (50)": [
+                explain_ms(_page(competition_id, day, "job_type", row.job_type_id, row)) for _ in range(5)],
+            "leaderboard page depot (50)": [
+                explain_ms(_page(competition_id, day, "unit", row.depot_id, row)) for _ in range(5)],
+            "worker history": [
+                explain_ms(Standing.objects.filter(competition_id=competition_id, worker_id=row.worker_id)
+                           .order_by("day")) for _ in range(5)],
+        }
+        for name, values in times.items():
+            print(f"    {label:8s} rank {row.rank_overall:>7,}  {name:32s} "
+                  f"median {statistics.median(values):.3f} ms  max {max(values):.3f} ms")
+
+
+def _page(competition_id, day, scope, scope_id, row):
+    qs, rank = standings._scoped(competition_id, day, scope, scope_id)
+    from django.db.models import Q
+
+    return (qs.filter(Q(**{f"{rank}__gte": getattr(row, rank)}),
+                      Q(**{f"{rank}__gt": getattr(row, rank)}) | Q(employee_no__gt=row.employee_no))
+            .order_by(rank, "employee_no")[:50])
+
+
+def celery_peak_rss(competition_id: int, day: date) -> None:
+    """Runs a full recompute in a real Celery worker (solo pool) and reads its peak RSS (VmHWM)."""
+    broker = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+    env = {**os.environ, "REDIS_URL": broker, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
+    queue = f"bench-{os.getpid()}"
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--pool=solo",
+                               "-Q", queue, "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
+                              cwd=ROOT, env=env)
+    try:
+        from celery import Celery
+
+        before = StandingRun.objects.filter(competition_id=competition_id).order_by("-id").values_list("id", flat=True)
+        last_id = before.first() or 0
+        time.sleep(3)
+        Celery(broker=broker, set_as_current=False).send_task(
+            "competitions.tasks.standings_recompute_task", args=[competition_id, day.isoformat()],
+            kwargs={"full": True, "trigger": "manual"}, queue=queue)
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            run = StandingRun.objects.filter(competition_id=competition_id, id__gt=last_id,
+                                             outcome__in=["succeeded", "failed"]).first()
+            if run:
+                break
+            time.sleep(0.5)
+        status = Path(f"/proc/{worker.pid}/status").read_text()
+        hwm = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+        print(f"  celery worker (solo pool) full recompute: run {run.outcome if run else 'timeout'} "
+              f"in {run.duration.total_seconds() if run else float('nan'):.2f} s, peak RSS {hwm:.0f} MB "
+              f"(target < 300 MB)")
+    finally:
+        worker.terminate()
+        worker.wait(30)
+
+
+def incremental_night(competition_id: int, day: date, reference_s: float) -> float:
+    seconds, rows = timed(generate_days, competition_id, day, day)
+    changed = corrections(competition_id, day)
+    print(f"  new day {day}: {rows:,} entries inserted in {seconds:.1f} s, {changed:,} corrections")
+    seconds, run = recompute(competition_id, day, full=False)
+    print(f"  nightly incremental for {day}: {seconds:.2f} s (load average {os.getloadavg()[0]:.1f}) "
+          f"({run.deltas:,} changes, {run.rows:,} rows, "
+          f"kind {run.kind}) = {seconds / reference_s:.2f}x reference (target <= 3 s)")
+    return seconds
+
+
+def history_days(competition_id: int) -> int:
+    first, last = sql("SELECT MIN(work_date), MAX(work_date) FROM reviews_workentry WHERE competition_id = %s",
+                      [competition_id])[0]
+    return (last - first).days + 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=223_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--long-days", type=int, default=120, help="0 to skip the long-history phase")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-celery", action="store_true")
+    args = parser.parse_args()
+    assert connection.vendor == "postgresql", "the benchmark runs on PostgreSQL: set DATABASE_URL"
+    # The reference gets the same sort/hash memory the recompute sets for itself (SET LOCAL in the run).
+    from competitions.services import DEFAULT_WORK_MEM
+
+    sql("SELECT set_config('work_mem', %s, false)", [DEFAULT_WORK_MEM])
+
+    comp = Competition.objects.filter(entries__isnull=False).order_by("id").first()
+    if comp is None:
+        if "seed_demo" in get_commands():
+            seconds, _ = timed(call_command, "seed_demo", workers=args.workers, days=args.days, seed=args.seed)
+            source = "seed_demo"
+        else:
+            def build():
+                cid = generate_shape(args.workers)
+                last = START + timedelta(days=120 - 1)  # leave room before it for the long history
+                generate_days(cid, last - timedelta(days=args.days - 1), last)
+                return cid
+            seconds, _ = timed(build)
+            source = "bench generator (seed_demo not available)"
+        sql("ANALYZE")
+        comp = Competition.objects.filter(entries__isnull=False).order_by("id").first()
+        print(f"data from {source}: built in {seconds:.0f} s")
+    cid = comp.pk
+    entries, workers = sql("""SELECT COUNT(*), COUNT(DISTINCT worker_id) FROM reviews_workentry
+                              WHERE competition_id = %s""", [cid])[0]
+    day = sql("SELECT MAX(work_date) FROM reviews_workentry WHERE competition_id = %s", [cid])[0][0]
+    print(f"competition {cid}: {entries:,} entries, {workers:,} workers, {history_days(cid)} days up to {day}; "
+          f"work_mem {sql('SHOW work_mem')[0][0]}")
+
+    if not StandingRun.objects.filter(competition_id=cid, outcome="succeeded").exists():
+        seconds, run = recompute(cid, day, full=True)
+        print(f"first full recompute (also drops {run.deltas:,} change-log rows from the data load): {seconds:.2f} s")
+
+    print(f"\n== {history_days(cid)} days of history ==")
+    ref = reference(cid, day)
+    print(f"  reference statement (totals + four ranks from raw entries): {ref:.2f} s")
+    for _ in range(2):  # a shared machine: show the spread
+        seconds, run = recompute(cid, day, full=True)
+        print(f"  full recompute: {seconds:.2f} s = {seconds / ref:.2f}x reference (target <= 1.3x); "
+              f"{run.rows:,} rows; load average {os.getloadavg()[0]:.1f}")
+    inc_short = min(incremental_night(cid, day + timedelta(days=n), ref) for n in (1, 2))
+    day += timedelta(days=2)
+    read_paths(cid, day)
+    if not args.no_celery:
+        celery_peak_rss(cid, day)
+
+    if args.long_days and args.long_days > history_days(cid):
+        first = sql("SELECT MIN(work_date) FROM reviews_workentry WHERE competition_id = %s", [cid])[0][0]
+        extra = args.long_days - history_days(cid)
+        # Older history is loaded with the change-log trigger off (no one would read those deltas: the
+        # full recompute right after rebuilds the totals from the entries), which halves the load time.
+        sql("ALTER TABLE reviews_workentry DISABLE TRIGGER competitions_standing_log_insert")
+        try:
+            seconds, rows = timed(generate_days, cid, first - timedelta(days=extra), first - timedelta(days=1))
+        finally:
+            sql("ALTER TABLE reviews_workentry ENABLE TRIGGER competitions_standing_log_insert")
+        sql("ANALYZE")
+        print(f"\n== {history_days(cid)} days of history ({rows:,} older entries added in {seconds:.0f} s) ==")
+        last = sql("SELECT MAX(work_date) FROM reviews_workentry WHERE competition_id = %s", [cid])[0][0]
+        seconds, run = recompute(cid, last, full=True)
+        print(f"  full recompute (drops {run.deltas:,} change-log rows of the load): {seconds:.2f} s")
+        ref = reference(cid, last)
+        print(f"  reference statement: {ref:.2f} s")
+        seconds, run = recompute(cid, last, full=True)
+        print(f"  full recompute: {seconds:.2f} s = {seconds / ref:.2f}x reference")
+        inc_long = min(incremental_night(cid, last + timedelta(days=n), ref) for n in (1, 2))
+        last += timedelta(days=1)
+        print(f"  incremental {history_days(cid)} days vs {args.days + 1} days: {inc_long / inc_short:.2f}x "
+              f"(target <= 1.2x)")
+        read_paths(cid, last + timedelta(days=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from competitions import admin_standings
+from competitions.models import RunOutcome, Standing, StandingRun
+from tests.competitions.standings_data import entry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def run_tasks_inline(monkeypatch):
+    """Send the admin's tasks through Celery's in-process execution instead of the broker."""
+    monkeypatch.setattr(admin_standings.standings_recompute_task, "delay",
+                        lambda *a, **kw: admin_standings.standings_recompute_task.apply(args=a, kwargs=kw))
+
+
+def test_union_staff_start_a_recompute_from_the_admin_and_see_the_run(client, f, run_tasks_inline,
+                                                                     django_capture_on_commit_callbacks):
+    staff = f.user(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    comp, jt = f.competition(), f.job_type()
+    rule = f.rule(comp, jt)
+    yesterday = timezone.localdate() - timedelta(days=1)
+    for q in (3, 5):
+        entry(comp, f.worker(job_type_=jt), rule, yesterday, q)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:competitions_standingscompetition_changelist"),
+                               {"action": "recompute_yesterday", "_selected_action": [comp.pk]}, follow=True)
+
+    assert response.status_code == 200
+    run = StandingRun.objects.get(competition=comp)
+    assert (run.day, run.outcome, run.rows, run.trigger) == (yesterday, RunOutcome.SUCCEEDED, 2, "admin")
+    assert Standing.objects.filter(competition=comp, day=yesterday).count() == 2
+    runs_page = client.get(reverse("admin:competitions_standingrun_changelist"))
+    assert runs_page.status_code == 200 and "成功" in runs_page.content.decode()
+    assert client.get(reverse("admin:competitions_standing_changelist")).status_code == 200
+    assert client.get(reverse("admin:competitions_standingrun_change", args=[run.pk])).status_code == 200
+
+
+def test_a_failed_run_shows_its_error_to_staff(client, f):
+    client.force_login(f.user(is_staff=True, is_superuser=True))
+    comp = f.competition()
+    StandingRun.objects.create(competition=comp, day=date(2026, 3, 1), kind="full", requested_kind="full",
+                               outcome=RunOutcome.FAILED, started_at=timezone.now(), error="boom: disk full")
+    page = client.get(reverse("admin:competitions_standingrun_change",
+                              args=[StandingRun.objects.get().pk])).content.decode()
+    assert "boom: disk full" in page
