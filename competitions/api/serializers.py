@@ -99,7 +99,6 @@ class StandingDayOutput(serializers.Serializer):
 class MyStandingOutput(StandingDayOutput):
     competition_id = serializers.IntegerField()
     computed_at = serializers.DateTimeField(help_text="计算时间")
-    rules = RuleTotalOutput(many=True, help_text="各指标累计工作量与积分（截至最近一次累计）")
 
 
 class LeaderboardRowOutput(serializers.Serializer):

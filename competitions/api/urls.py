@@ -14,6 +14,7 @@ urlpatterns = [
 urlpatterns += [
     path("competitions/<int:pk>/standings/me/", views.MyStanding.as_view(), name="my-standing"),
     path("competitions/<int:pk>/standings/me/history/", views.MyStandingHistory.as_view(), name="my-standing-history"),
+    path("competitions/<int:pk>/standings/me/workload/", views.MyWorkload.as_view(), name="my-workload"),
     path("competitions/<int:pk>/leaderboard/", views.Leaderboard.as_view(), name="leaderboard"),
     path("competitions/<int:pk>/leaderboard/around-me/", views.AroundMe.as_view(), name="leaderboard-around-me"),
 ]

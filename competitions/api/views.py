@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,7 @@ from rest_framework.views import APIView
 from competitions import standings
 from competitions.api import filters, serializers
 from competitions.models import BusinessSystem, Competition, JobType, RuleVersion, ScoringRule
+from competitions.querysets import competition_status_visible_to
 from config.api.errors import ApiError, error_responses
 from config.api.pagination import IdAscendingPagination, KeysetPagination
 from members.models import Worker
@@ -114,14 +116,48 @@ class RuleDetail(RuleQuerysetMixin, generics.RetrieveAPIView):
 STANDINGS_TAG = ["排名 standings"]
 
 
+class _TTLCache:
+    """A few facts every standings request needs and that change rarely (a competition's status, the
+    latest standings day), kept per process for a few seconds: under load each saved round trip
+    to PostgreSQL is worth more than the query itself. A change shows within ``ttl`` seconds."""
+
+    def __init__(self, ttl: float):
+        self.ttl = ttl
+        self.values: dict = {}
+
+    def get(self, key, load):
+        now = time.monotonic()
+        hit = self.values.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = load()
+        self.values[key] = (now + self.ttl, value)
+        return value
+
+
+_STATUS = _TTLCache(ttl=10)
+_LATEST_DAY = _TTLCache(ttl=10)
+
+
+def clear_caches() -> None:
+    _STATUS.values.clear()
+    _LATEST_DAY.values.clear()
+
+
 def _visible_competition_id(user, pk: int) -> int:
-    if not Competition.objects.visible_to(user).filter(pk=pk).exists():
+    status_ = _STATUS.get(pk, lambda: Competition.objects.filter(pk=pk).values_list("status", flat=True).first())
+    if not competition_status_visible_to(user, status_):
         raise Competition.DoesNotExist
     return pk
 
 
 def _own_worker(user) -> tuple[int, str] | None:
-    return Worker.objects.filter(user_id=user.pk).values_list("id", "name").first()
+    """The signed-in person's worker (id, name): already loaded by bearer authentication."""
+    try:
+        worker = user.worker
+    except Worker.DoesNotExist:
+        return None
+    return (worker.pk, worker.name) if worker is not None else None
 
 
 def _ranks(row, prefix: str) -> dict:
@@ -154,8 +190,8 @@ class _WorkerOnly:
 
 @extend_schema_view(get=extend_schema(
     tags=STANDINGS_TAG, operation_id="my_standing", summary="我的排名",
-    description="累计积分（已审核/待审核）、四个排名（总、业务系统、工种、站段）、名次变化、距上一名的差距，"
-                "以及各指标累计工作量。默认为最近一次排名；尚无排名时返回 404 no_standing。",
+    description="累计积分（已审核/待审核）、四个排名（总、业务系统、工种、站段）、名次变化、距上一名的差距。"
+                "默认为最近一次排名；尚无排名时返回 404 no_standing。各指标累计工作量见 workload。",
     parameters=[OpenApiParameter("day", OpenApiTypes.DATE, description="排名日期，默认最近一次")],
     responses={200: serializers.MyStandingOutput, **error_responses(400, 403, 404)}))
 class MyStanding(_WorkerOnly, APIView):
@@ -167,11 +203,22 @@ class MyStanding(_WorkerOnly, APIView):
         if row is None:
             raise ApiError(_("暂无排名：排名每天夜间计算，有录入后次日可查。"), "no_standing",
                            status.HTTP_404_NOT_FOUND)
-        totals = standings.worker_rule_totals(competition_id=competition_id, worker_id=worker_id)
-        body = {**_day_body(row), "competition_id": competition_id, "computed_at": row.computed_at,
-                "rules": [{"rule_id": t.rule_id, "metric": t.rule.metric, "unit_of_measure": t.rule.unit_of_measure,
-                           "quantity": t.quantity, "points": t.points} for t in totals]}
+        body = {**_day_body(row), "competition_id": competition_id, "computed_at": row.computed_at}
         return Response(serializers.MyStandingOutput(body).data)
+
+
+@extend_schema_view(get=extend_schema(
+    tags=STANDINGS_TAG, operation_id="my_workload", summary="我的累计工作量",
+    description="各指标的累计工作量与积分（截至最近一次排名计算），每个指标一条，不分页。",
+    responses={200: serializers.RuleTotalOutput(many=True), **error_responses(403, 404)}))
+class MyWorkload(_WorkerOnly, APIView):
+    def get(self, request, pk: int):
+        worker_id, _name = self.worker_or_403(request)
+        competition_id = _visible_competition_id(request.user, pk)
+        totals = standings.worker_rule_totals(competition_id=competition_id, worker_id=worker_id)
+        body = [{"rule_id": t.rule_id, "metric": t.rule.metric, "unit_of_measure": t.rule.unit_of_measure,
+                 "quantity": t.quantity, "points": t.points} for t in totals]
+        return Response(serializers.RuleTotalOutput(body, many=True).data)
 
 
 @extend_schema_view(get=extend_schema(
@@ -235,7 +282,7 @@ class Leaderboard(APIView):
         query = _query(serializers.LeaderboardQuery, request)
         scope, scope_id = query["scope"], query.get("scope_id") if query["scope"] != "overall" else None
         after = _decode_cursor(query["cursor"]) if query.get("cursor") else None
-        day = query.get("day") or standings.latest_day(competition_id)
+        day = query.get("day") or _LATEST_DAY.get(competition_id, lambda: standings.latest_day(competition_id))
         me = _own_worker(request.user)
         rows = []
         if day is not None:

@@ -20,7 +20,10 @@ def _own_cache(settings):
                                    "LOCATION": "api-tests"}}
     from django.core.cache import cache
 
+    from competitions.api.views import clear_caches
+
     cache.clear()
+    clear_caches()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from competitions.api.views import clear_caches
 from competitions.services import standings_recompute
 from reviews import services
 from reviews.models import ReviewPeriod
@@ -45,6 +46,7 @@ def many(w, f, today):
 
 
 def count(client, url, **params) -> int:
+    clear_caches()  # pins are for a cold per-process cache: the upper bound
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, params)
     assert response.status_code == 200, response.content
@@ -63,8 +65,8 @@ PAGED = [
     ("/api/v1/competitions/", "worker", 3),
     ("/api/v1/rules/", "worker", 3),
     # the first page looks up the latest standings day; its next link carries the day
-    ("/api/v1/competitions/{comp}/leaderboard/", "worker", (6, 5)),
-    ("/api/v1/competitions/{comp}/leaderboard/", "staff", (6, 5)),
+    ("/api/v1/competitions/{comp}/leaderboard/", "worker", (5, 4)),
+    ("/api/v1/competitions/{comp}/leaderboard/", "staff", (5, 4)),
 ]
 
 
@@ -77,6 +79,7 @@ def test_paged_lists_make_the_same_queries_for_5_and_50_rows(api, many, url, rol
     assert small == large == pinned
     # and the next page costs the same
     nxt = client.get(url, {"page_size": 5}).json()["next"]
+    clear_caches()
     with CaptureQueriesContext(connection) as queries:
         assert client.get(nxt).status_code == 200
     assert len(queries) == pinned_next
@@ -90,9 +93,10 @@ SINGLE = [
     ("/api/v1/competitions/{comp}/", "worker", 3),
     ("/api/v1/rules/{rule}/", "worker", 3),
     ("/api/v1/entries/{entry}/", "worker", 6),
-    ("/api/v1/competitions/{comp}/standings/me/", "worker", 5),
+    ("/api/v1/competitions/{comp}/standings/me/", "worker", 3),
+    ("/api/v1/competitions/{comp}/standings/me/workload/", "worker", 3),
     ("/api/v1/competitions/{comp}/standings/me/history/", "worker", 4),
-    ("/api/v1/competitions/{comp}/leaderboard/around-me/", "worker", 7),
+    ("/api/v1/competitions/{comp}/leaderboard/around-me/", "worker", 6),
 ]
 
 

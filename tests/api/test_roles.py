@@ -76,6 +76,8 @@ CASES = [
          expect(anon=A, worker=404)),
     Case("my history", "get", "/api/v1/competitions/{comp}/standings/me/history/",
          expect(anon=A, worker=200, clerk=403, reviewer=403, staff=403)),
+    Case("my workload", "get", "/api/v1/competitions/{comp}/standings/me/workload/",
+         expect(anon=A, worker=200, clerk=403, reviewer=403, staff=403)),
     Case("leaderboard", "get", "/api/v1/competitions/{comp}/leaderboard/",
          expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
     Case("leaderboard of a draft", "get", "/api/v1/competitions/{draft}/leaderboard/",

@@ -35,7 +35,9 @@ def test_my_standing_shows_points_ranks_changes_and_gap(api, ranked, today):
     assert body["ranks"] == {"overall": 2, "business_system": 1, "job_type": 1, "unit": 1}
     assert body["changes"]["overall"] == 1  # was third yesterday
     assert body["points_to_next"] == "22.800"  # carol's 30
-    assert {r["metric"]: r["points"] for r in body["rules"]} == {"安全走行公里": "1.200", "值乘趟数": "6.000"}
+    workload = api.worker.get(f"/api/v1/competitions/{ranked.comp.pk}/standings/me/workload/").json()
+    assert {r["metric"]: (r["quantity"], r["points"]) for r in workload} == {
+        "安全走行公里": ("120.000", "1.200"), "值乘趟数": ("3.000", "6.000")}
 
 
 def test_my_standing_on_a_given_day_and_history(api, ranked, today):
