@@ -236,6 +236,9 @@ def main() -> None:
         print(f"built in {time.monotonic() - started:.0f}s", flush=True)
     tokens = sample_accounts(comp, args.accounts)
     standing_rows = Standing.objects.filter(competition=comp).count()
+    from members.models import Worker
+
+    worker_count = Worker.objects.count()
     board = leaderboard_paths(comp)
     connections.close_all()
 
@@ -283,7 +286,7 @@ def main() -> None:
 
     bare_rps = results[0][1]
     print()
-    print(f"data: {args.workers} workers, {standing_rows} standing rows; {len(tokens)} signed-in workers; "
+    print(f"data: {worker_count} workers, {standing_rows} standing rows; {len(tokens)} signed-in workers; "
           f"{len(board)} leaderboard pages")
     print(f"server: gunicorn gthread, {args.server_workers} processes × {args.threads} threads on {cores} core(s); "
           f"wrk 1 thread, {args.connections} connections, {args.duration}s per target (same machine)")

@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.fields import DateTimeField
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -164,10 +165,18 @@ def _ranks(row, prefix: str) -> dict:
     return {scope: getattr(row, f"{prefix}_{scope}") for scope in ("overall", "business_system", "job_type", "unit")}
 
 
+# The standings endpoints are the hot path (every worker's phone, every day): their bodies are built
+# as plain JSON-ready dicts in exactly the shape of the documented serializers, which DRF would
+# otherwise walk field by field for each of 50 rows. tests/api/test_standings_api.py checks that the
+# two agree.
+def _dec(value) -> str:
+    return format(value, ".3f")
+
+
 def _day_body(row) -> dict:
-    return {"day": row.day, "points": row.points, "approved_points": row.approved_points,
-            "pending_points": row.pending_points, "ranks": _ranks(row, "rank"), "changes": _ranks(row, "change"),
-            "points_to_next": row.points_to_next}
+    return {"day": row.day.isoformat(), "points": _dec(row.points), "approved_points": _dec(row.approved_points),
+            "pending_points": _dec(row.pending_points), "ranks": _ranks(row, "rank"),
+            "changes": _ranks(row, "change"), "points_to_next": _dec(row.points_to_next)}
 
 
 def _query(serializer_class, request):
@@ -203,8 +212,9 @@ class MyStanding(_WorkerOnly, APIView):
         if row is None:
             raise ApiError(_("暂无排名：排名每天夜间计算，有录入后次日可查。"), "no_standing",
                            status.HTTP_404_NOT_FOUND)
-        body = {**_day_body(row), "competition_id": competition_id, "computed_at": row.computed_at}
-        return Response(serializers.MyStandingOutput(body).data)
+        body = {**_day_body(row), "competition_id": competition_id,
+                "computed_at": DateTimeField().to_representation(row.computed_at)}
+        return Response(body)
 
 
 @extend_schema_view(get=extend_schema(
@@ -230,7 +240,7 @@ class MyStandingHistory(_WorkerOnly, APIView):
         worker_id, _name = self.worker_or_403(request)
         competition_id = _visible_competition_id(request.user, pk)
         rows = standings.worker_history(competition_id=competition_id, worker_id=worker_id)
-        return Response(serializers.StandingDayOutput([_day_body(r) for r in rows], many=True).data)
+        return Response([_day_body(r) for r in rows])
 
 
 def _board_rows(rows, *, rank_attr: str, change_attr: str, me_id: int | None, full_names: bool) -> list[dict]:
@@ -243,7 +253,7 @@ def _board_rows(rows, *, rank_attr: str, change_attr: str, me_id: int | None, fu
         is_me = r.worker_id == me_id
         out.append({"rank": getattr(r, rank_attr), "change": getattr(r, change_attr), "worker_id": r.worker_id,
                     "name": name if (is_me or full_names) else mask_name(name), "depot": depot,
-                    "job_type": job_type, "points": r.points, "approved_points": r.approved_points,
+                    "job_type": job_type, "points": _dec(r.points), "approved_points": _dec(r.approved_points),
                     "is_me": is_me})
     return out
 
@@ -302,7 +312,7 @@ class Leaderboard(APIView):
         body = {"competition_id": competition_id, "day": day, "scope": scope, "scope_id": scope_id, "next": next_url,
                 "results": _board_rows(rows, rank_attr=rank_attr, change_attr=rank_attr.replace("rank_", "change_"),
                                        me_id=me[0] if me else None, full_names=request.user.is_staff)}
-        return Response(serializers.LeaderboardOutput(body).data)
+        return Response(body)
 
 
 @extend_schema_view(get=extend_schema(
@@ -329,4 +339,4 @@ class AroundMe(_WorkerOnly, APIView):
                 "scope_id": getattr(me, column) if (me and column) else None,
                 "results": _board_rows(rows, rank_attr=rank_attr, change_attr=rank_attr.replace("rank_", "change_"),
                                        me_id=worker_id, full_names=request.user.is_staff)}
-        return Response(serializers.AroundMeOutput(body).data)
+        return Response(body)
