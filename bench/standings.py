@@ -39,6 +39,7 @@ django.setup()
 
 from django.core.management import call_command, get_commands  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Subquery  # noqa: E402
 
 from competitions import standings  # noqa: E402
 from competitions.models import Competition, Standing, StandingRun  # noqa: E402
@@ -171,19 +172,26 @@ def read_paths(competition_id: int, day: date) -> None:
     some = Standing.objects.filter(competition_id=competition_id, day=day)
     for label, position in (("shallow", 0), ("middle", n // 2), ("deep", n - 60)):
         row = some.order_by("rank_overall", "employee_no")[position]
+        latest = (Standing.objects.filter(competition_id=competition_id).order_by("-day").values("day")[:1])
+        span = Competition.objects.filter(pk=competition_id).values_list("start_date", "end_date").get()
+        days = [span[0] + timedelta(days=i) for i in range((span[1] - span[0]).days + 1)]
+        # The same querysets as competitions.standings.worker_standing / worker_history / leaderboard.
         times = {
             "worker standing (latest)": [
-                explain_ms(Standing.objects.filter(competition_id=competition_id, worker_id=row.worker_id)
-                           .order_by("-day")[:1]) for _ in range(5)],
+                explain_ms(Standing.objects.filter(competition_id=competition_id, worker_id=row.worker_id,
+                                                   day=Subquery(latest))[:1]) for _ in range(5)],
+            "worker standing (on a day)": [
+                explain_ms(Standing.objects.filter(competition_id=competition_id, worker_id=row.worker_id,
+                                                   day=day)[:1]) for _ in range(5)],
             "leaderboard page overall (50)": [
                 explain_ms(_page(competition_id, day, "overall", None, row)) for _ in range(5)],
             "leaderboard page job type (50)": [
                 explain_ms(_page(competition_id, day, "job_type", row.job_type_id, row)) for _ in range(5)],
             "leaderboard page depot (50)": [
                 explain_ms(_page(competition_id, day, "unit", row.depot_id, row)) for _ in range(5)],
-            "worker history": [
-                explain_ms(Standing.objects.filter(competition_id=competition_id, worker_id=row.worker_id)
-                           .order_by("day")) for _ in range(5)],
+            f"worker history ({len(days)} day probes)": [
+                explain_ms(Standing.objects.filter(competition_id=competition_id, day__in=days,
+                                                   worker_id=row.worker_id).order_by("day")) for _ in range(5)],
         }
         for name, values in times.items():
             print(f"    {label:8s} rank {row.rank_overall:>7,}  {name:32s} "
@@ -257,6 +265,7 @@ def main() -> None:
     parser.add_argument("--long-days", type=int, default=120, help="0 to skip the long-history phase")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-celery", action="store_true")
+    parser.add_argument("--read-paths-only", action="store_true", help="only time the read paths on the latest day")
     args = parser.parse_args()
     assert connection.vendor == "postgresql", "the benchmark runs on PostgreSQL: set DATABASE_URL"
     # The reference gets the same sort/hash memory the recompute sets for itself (SET LOCAL in the run).
@@ -287,6 +296,9 @@ def main() -> None:
     print(f"competition {cid}: {entries:,} entries, {workers:,} workers, {history_days(cid)} days up to {day}; "
           f"work_mem {sql('SHOW work_mem')[0][0]}")
 
+    if args.read_paths_only:
+        read_paths(cid, Standing.objects.filter(competition_id=cid).latest("day").day)
+        return
     if not StandingRun.objects.filter(competition_id=cid, outcome="succeeded").exists():
         seconds, run = recompute(cid, day, full=True)
         print(f"first full recompute (also drops {run.deltas:,} change-log rows from the data load): {seconds:.2f} s")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import DatabaseError, connection
+
+logger = logging.getLogger(__name__)
 
 # The first half of the two-int advisory lock key: "standings" for every lock taken here, so these
 # locks never collide with another feature's that uses the competition id as its second half.
@@ -34,5 +37,12 @@ def standings_lock(competition_id: int) -> Iterator[bool]:
         yield acquired
     finally:
         if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [STANDINGS_LOCK_CLASS, competition_id])
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [STANDINGS_LOCK_CLASS, competition_id])
+            except DatabaseError:
+                # The connection broke (that is probably why we are here): the server released the lock
+                # with the session. Close it so the next use opens a fresh one, and keep the first error.
+                logger.warning("standings lock of competition %s: unlock failed; closing the connection",
+                               competition_id, exc_info=True)
+                connection.close()

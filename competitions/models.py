@@ -264,15 +264,21 @@ class StandingDelta(models.Model):
 
 class StandingTotal(models.Model):
     """A worker's running totals for one rule: every counted (not rejected) entry dated up to the
-    ``totals_day`` of the competition's latest succeeded run. Cumulative quantity per rule is read here."""
+    ``totals_day`` of the competition's latest succeeded run. Cumulative quantity per rule is read here.
+
+    Here and on Standing the foreign keys have no database constraint (deletes still cascade, in
+    Django): these rows are derived from entries whose own constraints already guarantee the ids, and
+    a constraint would fire one referential check per written row, locking ~223k worker rows per
+    run, which measured as the larger part of a run's write time at seed scale.
+    """
 
     competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
-                                    related_name="+", db_index=False)
+                                    related_name="+", db_index=False, db_constraint=False)
     # No separate worker index: the unique (competition, worker, rule) serves every lookup.
     worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.CASCADE, related_name="+",
-                               db_index=False)
+                               db_index=False, db_constraint=False)
     rule = models.ForeignKey(ScoringRule, verbose_name=_("计分规则"), on_delete=models.CASCADE, related_name="+",
-                             db_index=False)
+                             db_index=False, db_constraint=False)
     quantity = models.DecimalField(_("累计工作量"), max_digits=16, decimal_places=3)
     points = models.DecimalField(_("累计积分"), max_digits=18, decimal_places=3)
     approved_points = models.DecimalField(_("已审核积分"), max_digits=18, decimal_places=3)
@@ -301,10 +307,10 @@ class Standing(models.Model):
     """
 
     competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
-                                    related_name="standings", db_index=False)
+                                    related_name="standings", db_index=False, db_constraint=False)
     day = models.DateField(_("排名日期"))
     worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.CASCADE,
-                               related_name="standings", db_index=False)
+                               related_name="standings", db_index=False, db_constraint=False)
     employee_no = models.CharField(_("工号"), max_length=20)
     business_system = models.ForeignKey(BusinessSystem, verbose_name=_("业务系统"), on_delete=models.DO_NOTHING,
                                         db_constraint=False, db_index=False, related_name="+")
