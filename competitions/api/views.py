@@ -140,6 +140,10 @@ _STATUS = _TTLCache(ttl=10)
 _LATEST_DAY = _TTLCache(ttl=10)
 
 
+def _latest_day(competition_id: int):
+    return _LATEST_DAY.get(competition_id, lambda: standings.latest_day(competition_id))
+
+
 def clear_caches() -> None:
     _STATUS.values.clear()
     _LATEST_DAY.values.clear()
@@ -208,7 +212,11 @@ class MyStanding(_WorkerOnly, APIView):
         worker_id, _name = self.worker_or_403(request)
         competition_id = _visible_competition_id(request.user, pk)
         query = _query(serializers.StandingQuery, request)
-        row = standings.worker_standing(competition_id=competition_id, worker_id=worker_id, day=query.get("day"))
+        # The latest standings day comes from the per-process cache (one probe of the unique
+        # (competition, day, worker) index then), or from the read path's own subquery.
+        day = query.get("day") or _latest_day(competition_id)
+        row = standings.worker_standing(competition_id=competition_id, worker_id=worker_id, day=day) \
+            if day is not None else None
         if row is None:
             raise ApiError(_("暂无排名：排名每天夜间计算，有录入后次日可查。"), "no_standing",
                            status.HTTP_404_NOT_FOUND)
@@ -292,7 +300,7 @@ class Leaderboard(APIView):
         query = _query(serializers.LeaderboardQuery, request)
         scope, scope_id = query["scope"], query.get("scope_id") if query["scope"] != "overall" else None
         after = _decode_cursor(query["cursor"]) if query.get("cursor") else None
-        day = query.get("day") or _LATEST_DAY.get(competition_id, lambda: standings.latest_day(competition_id))
+        day = query.get("day") or _latest_day(competition_id)
         me = _own_worker(request.user)
         rows = []
         if day is not None:
