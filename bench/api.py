@@ -199,9 +199,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the data of an earlier run")
     parser.add_argument("--accounts", type=int, default=500, help="workers who log in during the run")
     parser.add_argument("--duration", type=int, default=15, help="seconds of load per target")
-    parser.add_argument("--connections", type=int, default=8, help="concurrent connections of wrk")
+    parser.add_argument("--connections", type=int, default=4, help="concurrent connections of wrk")
     parser.add_argument("--server-workers", type=int, default=os.cpu_count() or 1, help="gunicorn processes")
-    parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per process (gthread)")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per process (gthread)")
     args = parser.parse_args()
 
     env = service_env()
