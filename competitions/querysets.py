@@ -5,6 +5,25 @@ class CompetitionQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status="active")
 
+    def visible_to(self, user):
+        """Competitions in preparation (draft) are for union staff only; the rest are public to
+        every signed-in person."""
+        if getattr(user, "is_staff", False) and user.is_active:
+            return self
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.exclude(status__in=HIDDEN_FROM_NON_STAFF)
+
+
+HIDDEN_FROM_NON_STAFF = ("draft",)
+
+
+def competition_status_visible_to(user, status: str | None) -> bool:
+    """The rule of ``CompetitionQuerySet.visible_to`` for one competition whose status is known."""
+    if status is None or not getattr(user, "is_authenticated", False):
+        return False
+    return (getattr(user, "is_staff", False) and user.is_active) or status not in HIDDEN_FROM_NON_STAFF
+
 
 class RuleVersionQuerySet(models.QuerySet):
     def in_force_on(self, day):

@@ -11,6 +11,7 @@ admin.site.index_title = "工会管理后台"
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("config.api_router")),
     path("entries/", include((reviews_urls.clerk_patterns, "entries"))),
     path("review/", include((reviews_urls.review_patterns, "review"))),
     path("me/entries/", include(reviews_urls.worker_patterns)),

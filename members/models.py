@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
@@ -234,3 +235,56 @@ class Worker(models.Model):
     @property
     def mobile_masked(self) -> str:
         return mask_mobile(self.mobile)
+
+
+class ApiToken(models.Model):
+    """One signed-in phone: a short-lived access token and a long-lived refresh token.
+
+    Only SHA-256 digests are stored, so a database dump cannot be replayed as logins. Refreshing
+    rotates both tokens in place (the old refresh token stops working at once); logging out sets
+    ``revoked_at``, which ends both immediately — an expiring signed token (JWT) could not be
+    revoked before it expires, which is why the API keeps its tokens in a table.
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("账号"), on_delete=models.CASCADE, related_name="api_tokens")
+    access_digest = models.CharField(_("访问令牌摘要"), max_length=64, unique=True)
+    access_expires_at = models.DateTimeField(_("访问令牌到期"))
+    refresh_digest = models.CharField(_("刷新令牌摘要"), max_length=64, unique=True)
+    refresh_expires_at = models.DateTimeField(_("刷新令牌到期"))
+    created_at = models.DateTimeField(_("登录时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("注销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接口令牌")
+        verbose_name_plural = _("接口令牌")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "created_at"], name="apitoken_user_created")]
+
+    def __str__(self):
+        return f"{self.user_id} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class IdempotencyKey(models.Model):
+    """A POST from the mobile client with an ``Idempotency-Key`` header, and the answer it got.
+
+    The row is inserted *before* the request runs (the unique constraint makes the first request
+    the owner of the key); ``status_code`` stays empty while it runs. A retry finds the stored answer
+    and gets it back unchanged; a duplicate arriving while the first is still running finds the row
+    without an answer and is refused with 409.
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("账号"), on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("幂等键"), max_length=64)
+    fingerprint = models.CharField(_("请求摘要"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("响应状态"), null=True, blank=True)
+    response_body = models.JSONField(_("响应内容"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("幂等请求")
+        verbose_name_plural = _("幂等请求")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"

@@ -147,22 +147,61 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# --- REST framework -----------------------------------------------------------------------------
+# --- REST framework (/api/v1/) -----------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Bearer tokens for the mobile app first (so a request without credentials gets 401 with a
+    # WWW-Authenticate header), the portal's session cookie second.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "members.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.KeysetPagination",
+    "DEFAULT_RENDERER_CLASSES": ["config.api.renderers.SafeJSONRenderer",
+                                 "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/min"),
         "user": env_str("API_THROTTLE_USER", "600/min"),
+        # Failed logins only: per account (password guessing) and per address (account guessing).
+        "login_account": env_str("API_THROTTLE_LOGIN_ACCOUNT", "5/min"),
+        "login_ip": env_str("API_THROTTLE_LOGIN_IP", "20/min"),
     },
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0, minimum=0),
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+API_ACCESS_TOKEN_SECONDS = env_int("API_ACCESS_TOKEN_SECONDS", 2 * 60 * 60, minimum=60)
+API_REFRESH_TOKEN_SECONDS = env_int("API_REFRESH_TOKEN_SECONDS", 30 * 24 * 60 * 60, minimum=60)
+API_IDEMPOTENCY_STALE_SECONDS = 120
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "劳动竞赛门户 API",
-    "DESCRIPTION": "Union labor-competition portal API for the mobile client.",
+    "DESCRIPTION": (
+        "“轨道上的京津冀”劳动竞赛门户的移动端接口（/api/v1/）。\n\n"
+        "* 认证：POST /api/v1/auth/login/ 用工号和密码换取令牌，之后请求头带 `Authorization: Bearer <access>`；"
+        "access 过期后用 refresh 换新（/auth/refresh/），注销（/auth/logout/）后两者立即失效。"
+        "门户的会话（Cookie）同样有效。\n"
+        "* 错误：所有失败都返回 `{\"error\": {\"code\", \"message\", \"details\"}}`，code 稳定不变。\n"
+        "* 分页：列表用游标分页，取响应中的 next / previous 链接翻页。\n"
+        "* 幂等：POST 可带 `Idempotency-Key` 头，重试返回第一次的结果。\n"
+        "* 可见范围：职工只看到本人的数据，录入员看到所负责单位的，审核员看到所负责业务系统的；"
+        "不在范围内的对象一律返回 404。"
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema.forbid_unknown_request_fields",
+    ],
 }
 
 # --- Import / export ----------------------------------------------------------------------------

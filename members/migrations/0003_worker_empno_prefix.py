@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('competitions', '0002_standings'),
-        ('members', '0001_initial'),
+        ('members', '0002_api_tokens_idempotency'),
     ]
 
     operations = [

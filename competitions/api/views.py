@@ -1,0 +1,350 @@
+"""The competition catalog: competitions, business systems, job types, scoring rules."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.fields import DateTimeField
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from competitions import standings
+from competitions.api import filters, serializers
+from competitions.models import BusinessSystem, Competition, JobType, RuleVersion, ScoringRule
+from competitions.querysets import competition_status_visible_to
+from config.api.errors import ApiError, error_responses
+from config.api.pagination import IdAscendingPagination, KeysetPagination
+from members.models import Worker
+from members.validators import mask_name
+from reviews.validation import local_today
+
+TAG = ["竞赛 competitions"]
+
+
+@extend_schema_view(get=extend_schema(tags=TAG, operation_id="competitions_list", summary="劳动竞赛列表",
+                                      description="筹备中的竞赛只对工会干部可见。",
+                                      responses={200: serializers.CompetitionOutput(many=True),
+                                                 **error_responses(400)}))
+class CompetitionList(generics.ListAPIView):
+    serializer_class = serializers.CompetitionOutput
+    filterset_class = filters.CompetitionFilter
+    pagination_class = KeysetPagination
+
+    def get_queryset(self):
+        return Competition.objects.visible_to(self.request.user).prefetch_related("organizers")
+
+
+@extend_schema_view(get=extend_schema(tags=TAG, operation_id="competitions_retrieve", summary="劳动竞赛详情",
+                                      responses={200: serializers.CompetitionOutput, **error_responses(404)}))
+class CompetitionDetail(generics.RetrieveAPIView):
+    serializer_class = serializers.CompetitionOutput
+
+    def get_queryset(self):
+        return Competition.objects.visible_to(self.request.user).prefetch_related("organizers")
+
+
+@extend_schema_view(get=extend_schema(tags=TAG, operation_id="business_systems_list", summary="业务系统列表",
+                                      description="固定的小目录（9个），不分页。",
+                                      responses={200: serializers.BusinessSystemOutput(many=True),
+                                                 **error_responses()}))
+class BusinessSystemList(generics.ListAPIView):
+    serializer_class = serializers.BusinessSystemOutput
+    queryset = BusinessSystem.objects.all()
+    pagination_class = None
+
+
+@extend_schema_view(get=extend_schema(tags=TAG, operation_id="job_types_list", summary="工种列表",
+                                      description="固定的小目录（94个），不分页。",
+                                      responses={200: serializers.JobTypeOutput(many=True), **error_responses(400)}))
+class JobTypeList(generics.ListAPIView):
+    serializer_class = serializers.JobTypeOutput
+    filterset_class = filters.JobTypeFilter
+    queryset = JobType.objects.select_related("business_system")
+    pagination_class = None
+
+
+ON_PARAMETER = OpenApiParameter("on", OpenApiTypes.DATE, description="按哪一天生效的计分标准，默认今天（YYYY-MM-DD）")
+
+
+class RuleQuerysetMixin:
+    def get_queryset(self):
+        query = serializers.RuleQueryInput(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        day = query.validated_data.get("on") or local_today()
+        # The versions in force on or before the day, newest first: the first one is the one in force.
+        versions = RuleVersion.objects.filter(effective_from__lte=day).order_by("rule_id", "-effective_from")
+        return (ScoringRule.objects
+                .filter(competition__in=Competition.objects.visible_to(self.request.user))
+                .select_related("job_type__business_system")
+                .prefetch_related(Prefetch("versions", queryset=versions, to_attr="versions_until_day")))
+
+    def get_serializer(self, *args, **kwargs):
+        instances = args[0] if args else None
+        for rule in instances if isinstance(instances, list) else [instances] if instances is not None else []:
+            rule.version_in_force = rule.versions_until_day[0] if rule.versions_until_day else None
+        return super().get_serializer(*args, **kwargs)
+
+
+@extend_schema_view(get=extend_schema(tags=TAG, operation_id="rules_list", summary="计分规则列表",
+                                      description="每条规则附带查询日期生效的计分标准（每单位积分、每日上限）。",
+                                      parameters=[ON_PARAMETER],
+                                      responses={200: serializers.RuleOutput(many=True), **error_responses(400)}))
+class RuleList(RuleQuerysetMixin, generics.ListAPIView):
+    serializer_class = serializers.RuleOutput
+    filterset_class = filters.RuleFilter
+    pagination_class = IdAscendingPagination
+
+
+@extend_schema_view(get=extend_schema(tags=TAG, operation_id="rules_retrieve", summary="计分规则详情",
+                                      parameters=[ON_PARAMETER],
+                                      responses={200: serializers.RuleOutput, **error_responses(400, 404)}))
+class RuleDetail(RuleQuerysetMixin, generics.RetrieveAPIView):
+    serializer_class = serializers.RuleOutput
+
+
+# -- standings (read paths of competitions.standings; no ranking SQL here) ---------------------------
+
+STANDINGS_TAG = ["排名 standings"]
+
+
+class _TTLCache:
+    """A few facts every standings request needs and that change rarely (a competition's status, the
+    latest standings day), kept per process for a few seconds: under load each saved round trip
+    to PostgreSQL is worth more than the query itself. A change shows within ``ttl`` seconds."""
+
+    def __init__(self, ttl: float):
+        self.ttl = ttl
+        self.values: dict = {}
+
+    def get(self, key, load):
+        now = time.monotonic()
+        hit = self.values.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = load()
+        self.values[key] = (now + self.ttl, value)
+        return value
+
+
+_STATUS = _TTLCache(ttl=10)
+_LATEST_DAY = _TTLCache(ttl=10)
+
+
+def _latest_day(competition_id: int):
+    return _LATEST_DAY.get(competition_id, lambda: standings.latest_day(competition_id))
+
+
+def clear_caches() -> None:
+    _STATUS.values.clear()
+    _LATEST_DAY.values.clear()
+
+
+def _visible_competition_id(user, pk: int) -> int:
+    status_ = _STATUS.get(pk, lambda: Competition.objects.filter(pk=pk).values_list("status", flat=True).first())
+    if not competition_status_visible_to(user, status_):
+        raise Competition.DoesNotExist
+    return pk
+
+
+def _own_worker(user) -> tuple[int, str] | None:
+    """The signed-in person's worker (id, name): already loaded by bearer authentication."""
+    try:
+        worker = user.worker
+    except Worker.DoesNotExist:
+        return None
+    return (worker.pk, worker.name) if worker is not None else None
+
+
+def _ranks(row, prefix: str) -> dict:
+    return {scope: getattr(row, f"{prefix}_{scope}") for scope in ("overall", "business_system", "job_type", "unit")}
+
+
+# The standings endpoints are the hot path (every worker's phone, every day): their bodies are built
+# as plain JSON-ready dicts in exactly the shape of the documented serializers, which DRF would
+# otherwise walk field by field for each of 50 rows. tests/api/test_standings_api.py checks that the
+# two agree.
+def _dec(value) -> str:
+    return format(value, ".3f")
+
+
+def _day_body(row) -> dict:
+    return {"day": row.day.isoformat(), "points": _dec(row.points), "approved_points": _dec(row.approved_points),
+            "pending_points": _dec(row.pending_points), "ranks": _ranks(row, "rank"),
+            "changes": _ranks(row, "change"), "points_to_next": _dec(row.points_to_next)}
+
+
+def _query(serializer_class, request):
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+class _WorkerOnly:
+    """The standing endpoints read the worker id in one query instead of the whole role scope."""
+
+    permission_classes = [IsAuthenticated]
+
+    def worker_or_403(self, request) -> tuple[int, str]:
+        worker = _own_worker(request.user)
+        if worker is None:
+            raise PermissionDenied(_("只有职工本人可以查看自己的排名。"))
+        return worker
+
+
+@extend_schema_view(get=extend_schema(
+    tags=STANDINGS_TAG, operation_id="my_standing", summary="我的排名",
+    description="累计积分（已审核/待审核）、四个排名（总、业务系统、工种、站段）、名次变化、距上一名的差距。"
+                "默认为最近一次排名；尚无排名时返回 404 no_standing。各指标累计工作量见 workload。",
+    parameters=[OpenApiParameter("day", OpenApiTypes.DATE, description="排名日期，默认最近一次")],
+    responses={200: serializers.MyStandingOutput, **error_responses(400, 403, 404)}))
+class MyStanding(_WorkerOnly, APIView):
+    def get(self, request, pk: int):
+        worker_id, _name = self.worker_or_403(request)
+        competition_id = _visible_competition_id(request.user, pk)
+        query = _query(serializers.StandingQuery, request)
+        # The latest standings day comes from the per-process cache (one probe of the unique
+        # (competition, day, worker) index then), or from the read path's own subquery.
+        day = query.get("day") or _latest_day(competition_id)
+        row = standings.worker_standing(competition_id=competition_id, worker_id=worker_id, day=day) \
+            if day is not None else None
+        if row is None:
+            raise ApiError(_("暂无排名：排名每天夜间计算，有录入后次日可查。"), "no_standing",
+                           status.HTTP_404_NOT_FOUND)
+        body = {**_day_body(row), "competition_id": competition_id,
+                "computed_at": DateTimeField().to_representation(row.computed_at)}
+        return Response(body)
+
+
+@extend_schema_view(get=extend_schema(
+    tags=STANDINGS_TAG, operation_id="my_workload", summary="我的累计工作量",
+    description="各指标的累计工作量与积分（截至最近一次排名计算），每个指标一条，不分页。",
+    responses={200: serializers.RuleTotalOutput(many=True), **error_responses(403, 404)}))
+class MyWorkload(_WorkerOnly, APIView):
+    def get(self, request, pk: int):
+        worker_id, _name = self.worker_or_403(request)
+        competition_id = _visible_competition_id(request.user, pk)
+        totals = standings.worker_rule_totals(competition_id=competition_id, worker_id=worker_id)
+        body = [{"rule_id": t.rule_id, "metric": t.rule.metric, "unit_of_measure": t.rule.unit_of_measure,
+                 "quantity": t.quantity, "points": t.points} for t in totals]
+        return Response(serializers.RuleTotalOutput(body, many=True).data)
+
+
+@extend_schema_view(get=extend_schema(
+    tags=STANDINGS_TAG, operation_id="my_standing_history", summary="我的排名历史",
+    description="每个排名日一条，按日期先后；条数以竞赛天数为上限，不分页。",
+    responses={200: serializers.StandingDayOutput(many=True), **error_responses(403, 404)}))
+class MyStandingHistory(_WorkerOnly, APIView):
+    def get(self, request, pk: int):
+        worker_id, _name = self.worker_or_403(request)
+        competition_id = _visible_competition_id(request.user, pk)
+        rows = standings.worker_history(competition_id=competition_id, worker_id=worker_id)
+        return Response([_day_body(r) for r in rows])
+
+
+def _board_rows(rows, *, rank_attr: str, change_attr: str, me_id: int | None, full_names: bool) -> list[dict]:
+    # One query for the names on the page (the standings rows carry ids only).
+    info = {pk: (name, depot, job_type) for pk, name, depot, job_type in Worker.objects.filter(
+        pk__in=[r.worker_id for r in rows]).values_list("id", "name", "unit__depot__name", "job_type__name")}
+    out = []
+    for r in rows:
+        name, depot, job_type = info.get(r.worker_id, ("", None, ""))
+        is_me = r.worker_id == me_id
+        out.append({"rank": getattr(r, rank_attr), "change": getattr(r, change_attr), "worker_id": r.worker_id,
+                    "name": name if (is_me or full_names) else mask_name(name), "depot": depot,
+                    "job_type": job_type, "points": _dec(r.points), "approved_points": _dec(r.approved_points),
+                    "is_me": is_me})
+    return out
+
+
+def _encode_cursor(cursor: standings.Cursor) -> str:
+    raw = json.dumps([cursor.rank, cursor.employee_no], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(text: str) -> standings.Cursor:
+    try:
+        rank, employee_no = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        if not (isinstance(rank, int) and 0 <= rank < 2**31 and isinstance(employee_no, str)
+                and len(employee_no) <= 20):
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ApiError(_("分页游标无效，请从第一页重新开始。"), "invalid_cursor") from None
+    return standings.Cursor(rank=rank, employee_no=employee_no)
+
+
+@extend_schema_view(get=extend_schema(
+    tags=STANDINGS_TAG, operation_id="leaderboard", summary="排行榜",
+    description="某一范围的排名（总、业务系统、工种、站段），按名次分页（游标）。职工可见他人姓名的脱敏形式。",
+    parameters=[
+        OpenApiParameter("scope", OpenApiTypes.STR, enum=[c for c, _l in serializers.SCOPE_CHOICES],
+                         description="范围：overall（默认）/ business_system / job_type / unit（站段）"),
+        OpenApiParameter("scope_id", OpenApiTypes.INT, description="范围 id；scope 不是 overall 时必填"),
+        OpenApiParameter("day", OpenApiTypes.DATE, description="排名日期，默认最近一次"),
+        OpenApiParameter("cursor", OpenApiTypes.STR, description="分页游标：取自上一页的 next 链接"),
+        OpenApiParameter("page_size", OpenApiTypes.INT, description="每页条数（1-100，默认50）"),
+    ],
+    responses={200: serializers.LeaderboardOutput, **error_responses(400, 404)}))
+class Leaderboard(APIView):
+    def get(self, request, pk: int):
+        competition_id = _visible_competition_id(request.user, pk)
+        query = _query(serializers.LeaderboardQuery, request)
+        scope, scope_id = query["scope"], query.get("scope_id") if query["scope"] != "overall" else None
+        after = _decode_cursor(query["cursor"]) if query.get("cursor") else None
+        day = query.get("day") or _latest_day(competition_id)
+        me = _own_worker(request.user)
+        rows = []
+        if day is not None:
+            rows = standings.leaderboard(competition_id=competition_id, day=day, scope=scope, scope_id=scope_id,
+                                         after=after, limit=query["page_size"] + 1)
+        more = len(rows) > query["page_size"]
+        rows = rows[:query["page_size"]]
+        rank_attr = standings.SCOPES[scope][1]
+        next_url = None
+        if more:
+            last = rows[-1]
+            params = request.query_params.copy()
+            params["cursor"] = _encode_cursor(standings.Cursor(getattr(last, rank_attr), last.employee_no))
+            if day is not None:
+                params["day"] = day.isoformat()  # every page of one walk reads the same day
+            next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        body = {"competition_id": competition_id, "day": day, "scope": scope, "scope_id": scope_id, "next": next_url,
+                "results": _board_rows(rows, rank_attr=rank_attr, change_attr=rank_attr.replace("rank_", "change_"),
+                                       me_id=me[0] if me else None, full_names=request.user.is_staff)}
+        return Response(body)
+
+
+@extend_schema_view(get=extend_schema(
+    tags=STANDINGS_TAG, operation_id="leaderboard_around_me", summary="我前后的名次",
+    description="本人所在范围（总、业务系统、工种、站段）排名中，以本人为中心的若干名。",
+    parameters=[
+        OpenApiParameter("scope", OpenApiTypes.STR, enum=[c for c, _l in serializers.SCOPE_CHOICES],
+                         description="范围：overall（默认）/ business_system / job_type / unit（站段）"),
+        OpenApiParameter("day", OpenApiTypes.DATE, description="排名日期，默认最近一次"),
+        OpenApiParameter("size", OpenApiTypes.INT, description="返回条数（含本人，1-51，默认11）"),
+    ],
+    responses={200: serializers.AroundMeOutput, **error_responses(400, 403, 404)}))
+class AroundMe(_WorkerOnly, APIView):
+    def get(self, request, pk: int):
+        worker_id, _name = self.worker_or_403(request)
+        competition_id = _visible_competition_id(request.user, pk)
+        query = _query(serializers.AroundMeQuery, request)
+        scope = query["scope"]
+        rows = standings.around_worker(competition_id=competition_id, worker_id=worker_id, day=query.get("day"),
+                                       scope=scope, size=query["size"])
+        me = next((r for r in rows if r.worker_id == worker_id), None)
+        column, rank_attr = standings.SCOPES[scope]
+        body = {"competition_id": competition_id, "day": me.day if me else None, "scope": scope,
+                "scope_id": getattr(me, column) if (me and column) else None,
+                "results": _board_rows(rows, rank_attr=rank_attr, change_attr=rank_attr.replace("rank_", "change_"),
+                                       me_id=worker_id, full_names=request.user.is_staff)}
+        return Response(body)

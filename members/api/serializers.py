@@ -1,0 +1,68 @@
+"""Input and output shapes of the account endpoints. Input serializers only validate."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from config.api.serializers import StrictInputSerializer
+
+
+class LoginInput(StrictInputSerializer):
+    employee_no = serializers.CharField(max_length=150, help_text="工号（登录名）")
+    password = serializers.CharField(max_length=128, trim_whitespace=False, help_text="密码")
+
+
+class RefreshInput(StrictInputSerializer):
+    refresh = serializers.CharField(max_length=128, help_text="登录或上次刷新时返回的 refresh 令牌")
+
+
+class TokensOutput(serializers.Serializer):
+    token_type = serializers.CharField(default="Bearer", help_text="固定为 Bearer")
+    access = serializers.CharField(help_text="访问令牌：请求头 Authorization: Bearer <access>")
+    access_expires_at = serializers.DateTimeField(help_text="访问令牌到期时间；到期后用 refresh 换新")
+    refresh = serializers.CharField(help_text="刷新令牌：只用于 /auth/refresh/，每次刷新后旧的作废")
+    refresh_expires_at = serializers.DateTimeField(help_text="刷新令牌到期时间；到期后须重新登录")
+
+
+class CodedRefOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class UnitRefOutput(CodedRefOutput):
+    level = serializers.IntegerField(help_text="1路局 2站段 3车间 4班组")
+    depot_id = serializers.IntegerField(allow_null=True, help_text="所属站段（单位排名按站段）")
+
+
+class JobTypeRefOutput(CodedRefOutput):
+    business_system = CodedRefOutput()
+
+
+class MyWorkerOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    employee_no = serializers.CharField(help_text="工号")
+    name = serializers.CharField(help_text="姓名")
+    gender = serializers.CharField(help_text="M 男 / F 女")
+    id_number = serializers.CharField(source="id_number_masked", help_text="身份证号（脱敏：前6位与后4位）")
+    mobile = serializers.CharField(source="mobile_masked", help_text="手机号（脱敏：138****1234）")
+    unit = UnitRefOutput()
+    job_type = JobTypeRefOutput()
+    skill_grade = serializers.IntegerField(help_text="新八级工：1学徒工 … 8首席技师")
+    skill_grade_label = serializers.CharField(source="get_skill_grade_display")
+    membership_status = serializers.CharField(
+        help_text="会籍：none 未入会 / applied 已申请 / member 会员 / left 已退会")
+    membership_label = serializers.CharField(source="get_membership_status_display")
+    member_card_no = serializers.CharField(allow_null=True, help_text="会员互助服务卡号")
+    joined_on = serializers.DateField(allow_null=True, help_text="入会日期")
+
+
+class MeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField(help_text="登录名（职工为工号）")
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(["worker", "clerk", "reviewer", "staff"]),
+        help_text="角色：worker 职工、clerk 单位录入员、reviewer 业务部门审核员、staff 工会干部")
+    worker = MyWorkerOutput(allow_null=True, help_text="本人的职工档案；非职工账号为 null")
+    clerk_units = CodedRefOutput(many=True, help_text="录入员负责的单位（含下级单位）")
+    reviewer_systems = CodedRefOutput(many=True, help_text="审核员负责的业务系统")

@@ -1,0 +1,100 @@
+"""Login, token refresh, logout, and "me"."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api.errors import ApiError, error_responses
+from members.api.authentication import (
+    BearerTokenAuthentication,
+    LoginAccountThrottle,
+    LoginAddressThrottle,
+    tokens_issue,
+    tokens_refresh,
+    tokens_revoke,
+)
+from members.api.serializers import LoginInput, MeOutput, RefreshInput, TokensOutput
+from members.models import ApiToken, Worker
+
+TAG = ["账号 auth"]
+
+
+class LoginView(APIView):
+    authentication_classes = []  # a stale token in the header must not stop a fresh login
+    permission_classes = [AllowAny]
+
+    def get_throttles(self):
+        return [*super().get_throttles(), LoginAccountThrottle(), LoginAddressThrottle()]
+
+    @extend_schema(
+        tags=TAG, operation_id="auth_login", request=LoginInput,
+        responses={200: TokensOutput, **error_responses(400)},
+        summary="登录（工号 + 密码）",
+        description="返回 access / refresh 令牌。密码错误次数过多时按账号和按IP地址限流（429）。"
+                    "错误的工号与错误的密码返回同一个错误码 invalid_credentials。",
+    )
+    def post(self, request):
+        data = LoginInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, username=data.validated_data["employee_no"].strip(),
+                            password=data.validated_data["password"])
+        if user is None:
+            for throttle in self.get_throttles():
+                if hasattr(throttle, "record_failure"):
+                    throttle.record_failure(request, self)
+            raise ApiError(_("工号或密码不正确。"), "invalid_credentials", status.HTTP_400_BAD_REQUEST)
+        return Response(TokensOutput(tokens_issue(user=user)).data)
+
+
+class RefreshView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(tags=TAG, operation_id="auth_refresh", request=RefreshInput,
+                   responses={200: TokensOutput, **error_responses(400)},
+                   summary="刷新令牌", description="用 refresh 令牌换一对新令牌；旧的 access 与 refresh 立即作废。")
+    def post(self, request):
+        data = RefreshInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        issued = tokens_refresh(refresh=data.validated_data["refresh"])
+        if issued is None:
+            raise ApiError(_("刷新令牌无效或已过期，请重新登录。"), "invalid_refresh_token",
+                           status.HTTP_401_UNAUTHORIZED)
+        return Response(TokensOutput(issued).data)
+
+
+class LogoutView(APIView):
+    authentication_classes = [BearerTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=TAG, operation_id="auth_logout", request=None,
+                   responses={204: OpenApiResponse(description="已注销"), **error_responses()},
+                   summary="注销", description="使当前登录的 access 与 refresh 令牌立即失效。")
+    def post(self, request):
+        if isinstance(request.auth, ApiToken):
+            tokens_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(tags=["我的 me"], operation_id="me", responses={200: MeOutput, **error_responses()},
+                   summary="我的资料", description="账号、角色与职工档案（身份证号、手机号脱敏）。")
+    def get(self, request):
+        user = request.user
+        # Four queries in all: the token (authentication), the worker with its unit and job type,
+        # the clerk's units, the reviewer's systems.
+        worker = (Worker.objects.select_related("unit", "job_type__business_system")
+                  .filter(user_id=user.pk).first())
+        clerk_units = list(user.clerk_units.all())
+        systems = list(user.reviewer_systems.all())
+        roles = [r for r, held in (("worker", worker is not None), ("clerk", bool(clerk_units)),
+                                   ("reviewer", bool(systems)), ("staff", user.is_staff)) if held]
+        body = {"id": user.pk, "username": user.username, "roles": roles, "worker": worker,
+                "clerk_units": clerk_units, "reviewer_systems": systems}
+        return Response(MeOutput(body).data)

@@ -1,0 +1,170 @@
+"""Login with employee number and password, expiring and refreshable tokens, logout, throttled failures,
+and the portal's session still working."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from members.models import ApiToken
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "pass-1234-word"  # tests/factories.py
+
+
+def login(client, username, password=PASSWORD, **extra):
+    return client.post("/api/v1/auth/login/", {"employee_no": username, "password": password}, format="json",
+                       **extra)
+
+
+def test_worker_logs_in_with_employee_number_and_uses_the_token(w):
+    client = APIClient()
+    response = login(client, w.alice.employee_no)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "Bearer" and body["access"] and body["refresh"]
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access']}")
+    me = client.get("/api/v1/me/").json()
+    assert me["username"] == w.alice.employee_no and me["roles"] == ["worker"]
+    # the ID number and the phone are masked
+    assert me["worker"]["id_number"] == w.alice.id_number[:6] + "********" + w.alice.id_number[-4:]
+    assert me["worker"]["mobile"] == w.alice.mobile[:3] + "****" + w.alice.mobile[-4:]
+    assert w.alice.id_number not in response.content.decode() + str(me)
+    # only the digest is stored
+    assert not ApiToken.objects.filter(access_digest=body["access"]).exists()
+
+
+def test_wrong_password_and_unknown_account_get_the_same_answer(w):
+    client = APIClient()
+    wrong = login(client, w.alice.employee_no, "nope-nope-nope")
+    unknown = login(client, "E999999", "nope-nope-nope")
+    assert wrong.status_code == unknown.status_code == 400
+    assert wrong.json() == unknown.json()
+    assert wrong.json()["error"]["code"] == "invalid_credentials"
+
+
+def test_failed_logins_are_throttled_per_account_even_from_many_addresses(w, settings):
+    client = APIClient()
+    for n in range(5):
+        assert login(client, w.alice.employee_no, "wrong-password", REMOTE_ADDR=f"10.0.0.{n}").status_code == 400
+    blocked = login(client, w.alice.employee_no, PASSWORD, REMOTE_ADDR="10.0.0.99")
+    assert blocked.status_code == 429
+    assert blocked.json()["error"]["code"] == "throttled"
+    assert blocked.json()["error"]["details"]["retry_after"] > 0
+    assert int(blocked["Retry-After"]) > 0
+    # another account from the same addresses is not affected
+    assert login(client, w.clerk.username, REMOTE_ADDR="10.0.0.1").status_code == 200
+
+
+def test_failed_logins_are_throttled_per_address_across_accounts(w, f):
+    client = APIClient()
+    for n in range(20):
+        assert login(client, f"E9{n:05d}", "wrong-password", REMOTE_ADDR="10.1.1.1").status_code == 400
+    assert login(client, w.alice.employee_no, REMOTE_ADDR="10.1.1.1").status_code == 429
+    assert login(client, w.alice.employee_no, REMOTE_ADDR="10.1.1.2").status_code == 200
+
+
+def test_successful_logins_are_not_counted_as_failures(w):
+    client = APIClient()
+    for _ in range(8):
+        assert login(client, w.alice.employee_no).status_code == 200
+
+
+def test_refresh_rotates_both_tokens(w):
+    client = APIClient()
+    first = login(client, w.alice.employee_no).json()
+    refreshed = client.post("/api/v1/auth/refresh/", {"refresh": first["refresh"]}, format="json")
+    assert refreshed.status_code == 200
+    second = refreshed.json()
+    assert second["access"] != first["access"] and second["refresh"] != first["refresh"]
+    # the old refresh token is dead, and so is the old access token
+    again = client.post("/api/v1/auth/refresh/", {"refresh": first["refresh"]}, format="json")
+    assert again.status_code == 401 and again.json()["error"]["code"] == "invalid_refresh_token"
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {first['access']}")
+    assert client.get("/api/v1/me/").status_code == 401
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {second['access']}")
+    assert client.get("/api/v1/me/").status_code == 200
+
+
+def test_logout_revokes_access_and_refresh(w):
+    client = APIClient()
+    tokens = login(client, w.alice.employee_no).json()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert client.post("/api/v1/auth/logout/").status_code == 204
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+    refresh = APIClient().post("/api/v1/auth/refresh/", {"refresh": tokens["refresh"]}, format="json")
+    assert refresh.status_code == 401
+
+
+def test_expired_access_token_is_refused_and_refresh_still_works(w):
+    client = APIClient()
+    tokens = login(client, w.alice.employee_no).json()
+    ApiToken.objects.update(access_expires_at=timezone.now() - timedelta(seconds=1))
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert client.get("/api/v1/me/").status_code == 401
+    assert APIClient().post("/api/v1/auth/refresh/", {"refresh": tokens["refresh"]}, format="json").status_code == 200
+
+
+def test_expired_refresh_token_requires_a_new_login(w):
+    tokens = login(APIClient(), w.alice.employee_no).json()
+    ApiToken.objects.update(refresh_expires_at=timezone.now() - timedelta(seconds=1))
+    assert APIClient().post("/api/v1/auth/refresh/", {"refresh": tokens["refresh"]}, format="json").status_code == 401
+
+
+def test_inactive_account_token_stops_working(w):
+    client = APIClient()
+    tokens = login(client, w.alice.employee_no).json()
+    w.alice_user.is_active = False
+    w.alice_user.save()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert client.get("/api/v1/me/").status_code == 401
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer a b", "Bearer not-a-token", "Bearer \u4e2d\u6587"])
+def test_malformed_or_unknown_tokens_get_401(w, header):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header.encode("utf-8").decode("latin-1"))
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_portal_session_still_works(w):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(w.clerk)
+    assert client.get("/api/v1/me/").json()["roles"] == ["clerk"]
+    # a session write without the CSRF token is refused (the cookie alone must not be enough)
+    response = client.post("/api/v1/entries/", {}, format="json")
+    assert response.status_code == 403
+
+
+def test_login_rejects_unknown_fields_and_wrong_types(w):
+    client = APIClient()
+    response = client.post("/api/v1/auth/login/", {"employee_no": "E1", "password": "x", "remember": True},
+                           format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "unknown_field"
+    response = client.post("/api/v1/auth/login/", {"employee_no": ["E1"], "password": 5}, format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "validation_error"
+    assert set(response.json()["error"]["details"]) == {"employee_no"}
+
+
+def test_anonymous_requests_are_throttled(w, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "3/min"}}
+    from rest_framework import throttling
+
+    throttling.SimpleRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    try:
+        client = APIClient()
+        codes = [client.get("/api/v1/schema/").status_code for _ in range(2)]
+        codes += [client.post("/api/v1/auth/refresh/", {"refresh": "x"}, format="json").status_code
+                  for _ in range(3)]
+        assert codes[-1] == 429
+    finally:
+        from rest_framework.settings import api_settings
+
+        throttling.SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES

@@ -1,0 +1,281 @@
+"""Every endpoint × every role: allowed, forbidden (403: wrong role), and someone else's object
+(404, exactly like a missing one, so nobody learns it exists)."""
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from competitions.models import Competition, CompetitionStatus
+from competitions.services import standings_recompute
+from reviews import services, workflow
+from reviews.models import Dispute, EntryStatus, WorkEntry
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anon", "worker", "clerk", "reviewer", "staff"]
+
+
+@pytest.fixture
+def objs(w, entries, today):
+    """The objects the matrix refers to: alice's entry (the clerk's depot, the reviewer's system),
+    carol's (another depot and system), a dispute of each, standings for today."""
+    alice_dispute = services.dispute_open(actor=w.alice_user, work_date=w.yesterday, comment="少算了",
+                                          entry_id=entries.alice.pk)
+    carol_dispute = services.dispute_open(actor=w.carol_user, work_date=w.yesterday, comment="漏录")
+    approved = services.entry_create(actor=w.clerk, competition=w.comp, worker_id=w.bob.pk, rule_id=w.trips.pk,
+                                     work_date=w.yesterday, quantity="3")
+    workflow.entry_transition(actor=w.reviewer, entry=approved, to_status=EntryStatus.APPROVED)
+    draft = Competition.objects.create(name="筹备中", start_date=w.comp.start_date, end_date=w.comp.end_date,
+                                       status=CompetitionStatus.DRAFT)
+    standings_recompute(competition=w.comp, day=today)
+    return {
+        "comp": w.comp.pk, "draft": draft.pk, "rule": w.km.pk, "alice_entry": entries.alice.pk,
+        "carol_entry": entries.carol.pk, "approved_entry": approved.pk, "alice_dispute": alice_dispute.pk,
+        "carol_dispute": carol_dispute.pk, "system": w.system.pk, "month": w.yesterday.strftime("%Y-%m"),
+        "bob": w.bob.pk, "alice": w.alice.pk, "km": w.km.pk, "trips": w.trips.pk, "day": str(w.yesterday),
+    }
+
+
+@dataclass
+class Case:
+    name: str
+    method: str
+    url: str
+    expect: dict  # role -> status
+    body: dict | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def entry_body(o, worker="bob", rule="km"):
+    return {"competition": o["comp"], "worker": o[worker], "rule": o[rule], "work_date": o["day"], "quantity": "5"}
+
+
+A = 401
+
+
+def expect(**statuses) -> dict:
+    return statuses
+
+
+CASES = [
+    Case("me", "get", "/api/v1/me/", expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("competitions", "get", "/api/v1/competitions/",
+         expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("competition", "get", "/api/v1/competitions/{comp}/",
+         expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("draft competition", "get", "/api/v1/competitions/{draft}/",
+         expect(anon=A, worker=404, clerk=404, reviewer=404, staff=200)),
+    Case("business systems", "get", "/api/v1/business-systems/",
+         expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("job types", "get", "/api/v1/job-types/", expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("rules", "get", "/api/v1/rules/", expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("rule", "get", "/api/v1/rules/{rule}/", expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("my standing", "get", "/api/v1/competitions/{comp}/standings/me/",
+         expect(anon=A, worker=200, clerk=403, reviewer=403, staff=403)),
+    Case("my standing in a draft", "get", "/api/v1/competitions/{draft}/standings/me/",
+         expect(anon=A, worker=404)),
+    Case("my history", "get", "/api/v1/competitions/{comp}/standings/me/history/",
+         expect(anon=A, worker=200, clerk=403, reviewer=403, staff=403)),
+    Case("my workload", "get", "/api/v1/competitions/{comp}/standings/me/workload/",
+         expect(anon=A, worker=200, clerk=403, reviewer=403, staff=403)),
+    Case("leaderboard", "get", "/api/v1/competitions/{comp}/leaderboard/",
+         expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("leaderboard of a draft", "get", "/api/v1/competitions/{draft}/leaderboard/",
+         expect(worker=404, clerk=404, reviewer=404, staff=200)),
+    Case("around me", "get", "/api/v1/competitions/{comp}/leaderboard/around-me/",
+         expect(anon=A, worker=200, clerk=403, reviewer=403, staff=403)),
+    Case("entries", "get", "/api/v1/entries/", expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("own entry", "get", "/api/v1/entries/{alice_entry}/",
+         expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("someone else's entry", "get", "/api/v1/entries/{carol_entry}/",
+         expect(anon=A, worker=404, clerk=404, reviewer=404, staff=200)),
+    Case("my entries", "get", "/api/v1/me/entries/", expect(anon=A, worker=200, clerk=403, reviewer=403, staff=403)),
+    Case("create entry", "post", "/api/v1/entries/", expect(anon=A, worker=403, clerk=201, reviewer=403, staff=201),
+         body=entry_body),
+    Case("create entry for another unit's worker", "post", "/api/v1/entries/", expect(clerk=400),
+         body=lambda o: {**entry_body(o), "worker": 999999}),
+    Case("edit entry", "patch", "/api/v1/entries/{alice_entry}/",
+         expect(anon=A, worker=403, clerk=200, reviewer=403, staff=200), body=lambda o: {"quantity": "7"}),
+    Case("edit someone else's entry", "patch", "/api/v1/entries/{carol_entry}/",
+         expect(clerk=404), body=lambda o: {"quantity": "7"}),
+    Case("batch create", "post", "/api/v1/entries/batch/",
+         expect(anon=A, worker=403, clerk=201, reviewer=403, staff=201),
+         body=lambda o: {"competition": o["comp"], "rows": [
+             {k: v for k, v in entry_body(o).items() if k != "competition"},
+             {k: v for k, v in entry_body(o, "alice", "trips").items() if k != "competition"}]}),
+    Case("adjust", "post", "/api/v1/entries/{approved_entry}/adjustments/",
+         expect(anon=A, worker=403, clerk=201, reviewer=403, staff=201),
+         body=lambda o: {"quantity_delta": "-1", "reason": "多录一趟"}),
+    Case("adjust someone else's entry", "post", "/api/v1/entries/{carol_entry}/adjustments/",
+         expect(clerk=404), body=lambda o: {"quantity_delta": "-1", "reason": "x"}),
+    Case("approve one", "post", "/api/v1/entries/{alice_entry}/approve/",
+         expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200)),
+    Case("approve someone else's", "post", "/api/v1/entries/{carol_entry}/approve/", expect(reviewer=404)),
+    Case("reject one", "post", "/api/v1/entries/{alice_entry}/reject/",
+         expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200), body=lambda o: {"reason": "公里数有误"}),
+    Case("reject someone else's", "post", "/api/v1/entries/{carol_entry}/reject/", expect(reviewer=404),
+         body=lambda o: {"reason": "x"}),
+    Case("queue", "get", "/api/v1/review/queue/", expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200)),
+    Case("approve selected", "post", "/api/v1/review/approve/",
+         expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200),
+         body=lambda o: {"ids": [o["alice_entry"], o["carol_entry"]]}),
+    Case("reject selected", "post", "/api/v1/review/reject/",
+         expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200),
+         body=lambda o: {"ids": [o["alice_entry"]], "reason": "重复"}),
+    Case("approve matching", "post", "/api/v1/review/approve-matching/",
+         expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200),
+         body=lambda o: {"month": o["month"], "business_system": o["system"]}),
+    Case("sign off", "post", "/api/v1/review/sign-off/",
+         expect(anon=A, worker=403, clerk=403, reviewer=409, staff=409),  # alice's entry is still pending
+         body=lambda o: {"competition": o["comp"], "business_system": o["system"], "month": o["month"]}),
+    Case("periods", "get", "/api/v1/review/periods/", expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200)),
+    Case("disputes", "get", "/api/v1/disputes/", expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("own dispute", "get", "/api/v1/disputes/{alice_dispute}/",
+         expect(anon=A, worker=200, clerk=200, reviewer=404, staff=200)),
+    Case("someone else's dispute", "get", "/api/v1/disputes/{carol_dispute}/",
+         expect(worker=404, clerk=404, reviewer=404, staff=200)),
+    Case("open dispute", "post", "/api/v1/disputes/", expect(anon=A, worker=201, clerk=403, reviewer=403, staff=403),
+         body=lambda o: {"work_date": o["day"], "comment": "那天我值乘了"}),
+    Case("dispute someone else's entry", "post", "/api/v1/disputes/", expect(worker=404),
+         body=lambda o: {"entry": o["carol_entry"], "comment": "?"}),
+    Case("answer dispute", "post", "/api/v1/disputes/{alice_dispute}/answer/",
+         expect(anon=A, worker=403, clerk=200, reviewer=403, staff=200),
+         body=lambda o: {"response": "已核实并更正", "corrected": True}),
+    Case("answer someone else's dispute", "post", "/api/v1/disputes/{carol_dispute}/answer/", expect(clerk=404),
+         body=lambda o: {"response": "x"}),
+    Case("logout", "post", "/api/v1/auth/logout/", expect(anon=A, worker=204, clerk=204, reviewer=204, staff=204)),
+]
+
+MATRIX = [pytest.param(case, role, id=f"{case.name}-{role}") for case in CASES for role in ROLES if role in case.expect]
+
+
+@pytest.mark.parametrize(("case", "role"), MATRIX)
+def test_role_matrix(api, objs, case, role):
+    # given a client signed in as the role
+    client = getattr(api, role)
+    body = case.body(objs) if case.body else None
+    # when it calls the endpoint
+    response = getattr(client, case.method)(case.url.format(**objs), body, format="json")
+    # then the status is the one the role gets, and failures use the one error format
+    assert response.status_code == case.expect[role], response.content.decode()
+    if response.status_code >= 400:
+        error = response.json()["error"]
+        assert error["code"] and error["message"]
+        expected_code = {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}.get(
+            response.status_code)
+        if expected_code and case.name != "create entry for another unit's worker":
+            assert error["code"] == expected_code
+
+
+def test_every_endpoint_is_in_the_matrix():
+    from django.urls import get_resolver
+
+    resolver = get_resolver()
+    api = [p for p in resolver.url_patterns if str(p.pattern) == "api/v1/"][0]
+    routes = set()
+
+    def walk(patterns, prefix):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                walk(p.url_patterns, prefix + str(p.pattern))
+            else:
+                routes.add(prefix + str(p.pattern))
+
+    walk(api.url_patterns, "")
+    covered = {c.url.replace("/api/v1/", "") for c in CASES}
+    normalized = {r.replace("<int:pk>", "{x}") for r in routes} - {"schema/", "docs/", "redoc/", "^.*$",
+                                                                   "auth/login/", "auth/refresh/"}
+    covered = {__import__("re").sub(r"\{\w+\}", "{x}", c) for c in covered}
+    assert normalized - covered == set()
+
+
+def test_lists_show_only_what_the_role_may_see(api, objs, w):
+    def ids(client, url):
+        return {row["id"] for row in client.get(url).json()["results"]}
+
+    alice, carol, bob = objs["alice_entry"], objs["carol_entry"], objs["approved_entry"]
+    assert ids(api.worker, "/api/v1/entries/") == {alice}
+    assert ids(api.worker, "/api/v1/me/entries/") == {alice}
+    assert ids(api.other_worker, "/api/v1/entries/") == {carol}
+    assert ids(api.clerk, "/api/v1/entries/") == {alice, bob}
+    assert ids(api.other_clerk, "/api/v1/entries/") == {carol}
+    assert ids(api.reviewer, "/api/v1/entries/") == {alice, bob}
+    assert ids(api.other_reviewer, "/api/v1/entries/") == {carol}
+    assert ids(api.staff, "/api/v1/entries/") == {alice, bob, carol}
+    assert ids(api.reviewer, "/api/v1/review/queue/") == {alice}  # pending only by default
+    assert ids(api.reviewer, "/api/v1/review/queue/?status=approved") == {bob}
+    assert ids(api.other_reviewer, "/api/v1/review/queue/") == {carol}
+    assert ids(api.worker, "/api/v1/disputes/") == {objs["alice_dispute"]}
+    assert ids(api.clerk, "/api/v1/disputes/") == {objs["alice_dispute"]}
+    assert ids(api.other_clerk, "/api/v1/disputes/") == {objs["carol_dispute"]}
+    assert ids(api.reviewer, "/api/v1/disputes/") == set()
+    assert ids(api.worker, "/api/v1/competitions/") == {objs["comp"]}
+    assert ids(api.staff, "/api/v1/competitions/") == {objs["comp"], objs["draft"]}
+
+
+def test_approve_selected_moves_only_the_reviewers_entries(api, objs):
+    response = api.reviewer.post("/api/v1/review/approve/", {"ids": [objs["alice_entry"], objs["carol_entry"]]},
+                                 format="json")
+    assert response.json() == {"moved": 1, "skipped_own": 0}
+    assert WorkEntry.objects.get(pk=objs["alice_entry"]).status == EntryStatus.APPROVED
+    assert WorkEntry.objects.get(pk=objs["carol_entry"]).status == EntryStatus.PENDING
+
+
+def test_approve_matching_then_sign_off_locks_the_month(api, objs):
+    response = api.reviewer.post("/api/v1/review/approve-matching/",
+                                 {"month": objs["month"], "business_system": objs["system"]}, format="json")
+    assert response.status_code == 200 and response.json()["moved"] == 1
+    response = api.reviewer.post("/api/v1/review/sign-off/", {"competition": objs["comp"],
+                                                              "business_system": objs["system"],
+                                                              "month": objs["month"]}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "signed_off" and response.json()["month"] == objs["month"]
+    assert WorkEntry.objects.get(pk=objs["alice_entry"]).status == EntryStatus.LOCKED
+    again = api.reviewer.post("/api/v1/review/sign-off/", {"competition": objs["comp"],
+                                                           "business_system": objs["system"],
+                                                           "month": objs["month"]}, format="json")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_signed_off"
+
+
+def test_other_systems_reviewer_may_not_sign_off(api, objs):
+    response = api.other_reviewer.post("/api/v1/review/sign-off/", {"competition": objs["comp"],
+                                                                    "business_system": objs["system"],
+                                                                    "month": objs["month"]}, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+
+
+def test_reviewer_cannot_approve_their_own_entry(api, w, objs, f):
+    # A reviewer who is also a clerk of the depot enters work, then tries to approve it.
+    w.reviewer.clerk_units.add(w.depot)
+    entry = services.entry_create(actor=w.reviewer, competition=w.comp, worker_id=w.bob.pk, rule_id=w.km.pk,
+                                  work_date=w.yesterday, quantity="1")
+    response = api.reviewer.post(f"/api/v1/entries/{entry.pk}/approve/", format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "self_review"
+
+
+def test_worker_sees_entry_status_reason_and_audit(api, w, objs):
+    api.reviewer.post(f"/api/v1/entries/{objs['alice_entry']}/reject/", {"reason": "公里数有误"}, format="json")
+    body = api.worker.get(f"/api/v1/entries/{objs['alice_entry']}/").json()
+    assert body["status"] == "rejected" and body["reject_reason"] == "公里数有误"
+    assert [e["action"] for e in body["events"]] == ["created", "rejected"]
+    # the clerk corrects it: it goes back to review
+    edited = api.clerk.patch(f"/api/v1/entries/{objs['alice_entry']}/", {"quantity": "100"}, format="json").json()
+    assert edited["status"] == "pending" and edited["quantity"] == "100.000"
+    assert [e["action"] for e in edited["events"]] == ["created", "rejected", "edited", "resubmitted"]
+
+
+def test_approved_entry_cannot_be_edited(api, objs):
+    response = api.clerk.patch(f"/api/v1/entries/{objs['approved_entry']}/", {"quantity": "1"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "entry_not_editable"
+    assert response.json()["error"]["details"][0]["field"] == "entry"
+
+
+def test_answered_dispute_reaches_the_worker(api, objs):
+    api.clerk.post(f"/api/v1/disputes/{objs['alice_dispute']}/answer/", {"response": "已更正", "corrected": True},
+                   format="json")
+    body = api.worker.get(f"/api/v1/disputes/{objs['alice_dispute']}/").json()
+    assert body["status"] == "corrected" and body["response"] == "已更正"
+    assert Dispute.objects.get(pk=objs["alice_dispute"]).responded_by is not None

@@ -1,0 +1,105 @@
+"""My standing, my history, leaderboards by scope and around-me, read from the standings tables."""
+
+from datetime import timedelta
+
+import pytest
+
+from competitions.services import standings_recompute
+from reviews import services, workflow
+from reviews.models import EntryStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ranked(w, today):
+    """alice 1.2 points (approved), bob 4 points (pending), carol 30 points: two standings days."""
+    a = services.entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk,
+                              work_date=w.yesterday, quantity="120")
+    workflow.entry_transition(actor=w.reviewer, entry=a, to_status=EntryStatus.APPROVED)
+    services.entry_create(actor=w.clerk, competition=w.comp, worker_id=w.bob.pk, rule_id=w.trips.pk,
+                          work_date=w.yesterday, quantity="2")
+    services.entry_create(actor=w.other_clerk, competition=w.comp, worker_id=w.carol.pk, rule_id=w.metres.pk,
+                          work_date=w.yesterday, quantity="300")
+    standings_recompute(competition=w.comp, day=today - timedelta(days=1))
+    services.entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.trips.pk,
+                          work_date=today, quantity="3")
+    standings_recompute(competition=w.comp, day=today)
+    return w
+
+
+def test_my_standing_shows_points_ranks_changes_and_gap(api, ranked, today):
+    body = api.worker.get(f"/api/v1/competitions/{ranked.comp.pk}/standings/me/").json()
+    assert body["day"] == str(today)
+    assert body["points"] == "7.200" and body["approved_points"] == "1.200" and body["pending_points"] == "6.000"
+    assert body["ranks"] == {"overall": 2, "business_system": 1, "job_type": 1, "unit": 1}
+    assert body["changes"]["overall"] == 1  # was third yesterday
+    assert body["points_to_next"] == "22.800"  # carol's 30
+    workload = api.worker.get(f"/api/v1/competitions/{ranked.comp.pk}/standings/me/workload/").json()
+    assert {r["metric"]: (r["quantity"], r["points"]) for r in workload} == {
+        "安全走行公里": ("120.000", "1.200"), "值乘趟数": ("3.000", "6.000")}
+
+
+def test_my_standing_on_a_given_day_and_history(api, ranked, today):
+    url = f"/api/v1/competitions/{ranked.comp.pk}/standings/me/"
+    assert api.worker.get(url, {"day": str(today - timedelta(days=1))}).json()["ranks"]["overall"] == 3
+    missing = api.worker.get(url, {"day": str(today - timedelta(days=30))})
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "no_standing"
+    history = api.worker.get(url + "history/").json()
+    assert [(d["day"], d["ranks"]["overall"]) for d in history] == [(str(today - timedelta(days=1)), 3),
+                                                                    (str(today), 2)]
+
+
+def test_leaderboard_masks_other_names_for_workers_not_for_staff(api, ranked):
+    url = f"/api/v1/competitions/{ranked.comp.pk}/leaderboard/"
+    rows = api.worker.get(url).json()["results"]
+    assert [(r["rank"], r["name"], r["is_me"]) for r in rows] == [(1, "王*", False), (2, "张三明", True),
+                                                                 (3, "李*", False)]
+    assert [r["name"] for r in api.staff.get(url).json()["results"]] == ["王五", "张三明", "李四"]
+
+
+def test_leaderboard_by_scope(api, ranked):
+    url = f"/api/v1/competitions/{ranked.comp.pk}/leaderboard/"
+    body = api.worker.get(url, {"scope": "business_system", "scope_id": ranked.system.pk}).json()
+    assert [r["worker_id"] for r in body["results"]] == [ranked.alice.pk, ranked.bob.pk]
+    assert body["scope"] == "business_system" and body["scope_id"] == ranked.system.pk
+    body = api.worker.get(url, {"scope": "unit", "scope_id": ranked.other_depot.pk}).json()
+    assert [r["worker_id"] for r in body["results"]] == [ranked.carol.pk]
+    missing = api.worker.get(url, {"scope": "job_type"})
+    assert missing.status_code == 400 and "scope_id" in missing.json()["error"]["details"]
+    assert api.worker.get(url, {"scope": "galaxy"}).status_code == 400
+
+
+def test_around_me(api, ranked):
+    body = api.worker.get(f"/api/v1/competitions/{ranked.comp.pk}/leaderboard/around-me/", {"size": 3}).json()
+    assert [r["rank"] for r in body["results"]] == [1, 2, 3]
+    assert [r["is_me"] for r in body["results"]] == [False, True, False]
+    body = api.worker.get(f"/api/v1/competitions/{ranked.comp.pk}/leaderboard/around-me/",
+                          {"scope": "job_type"}).json()
+    assert body["scope_id"] == ranked.driver.pk and len(body["results"]) == 2
+
+
+def test_no_standings_yet(api, w):
+    url = f"/api/v1/competitions/{w.comp.pk}/"
+    assert api.worker.get(url + "standings/me/").json()["error"]["code"] == "no_standing"
+    assert api.worker.get(url + "standings/me/history/").json() == []
+    board = api.worker.get(url + "leaderboard/").json()
+    assert board["day"] is None and board["results"] == [] and board["next"] is None
+    assert api.worker.get(url + "leaderboard/around-me/").json()["results"] == []
+
+
+def test_hand_built_bodies_have_exactly_the_documented_shape(api, ranked):
+    # The standings views build their JSON by hand for speed; the documented serializers must
+    # reproduce them field for field (same keys, same number formats).
+    from competitions.api import serializers as cs
+
+    base = f"/api/v1/competitions/{ranked.comp.pk}/"
+    pairs = [
+        (cs.MyStandingOutput(), api.worker.get(base + "standings/me/").json()),
+        (cs.StandingDayOutput(many=True), api.worker.get(base + "standings/me/history/").json()),
+        (cs.LeaderboardOutput(), api.worker.get(base + "leaderboard/", {"page_size": 2}).json()),
+        (cs.AroundMeOutput(), api.worker.get(base + "leaderboard/around-me/").json()),
+    ]
+    for serializer, body in pairs:
+        assert body
+        assert serializer.to_representation(body) == body
