@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -102,7 +102,10 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "",
 
 
 def _transition_postgresql(actor, target, to_status, reason, now, reviewing) -> int:
-    ids_sql, ids_params = target.values("id").query.sql_with_params()
+    try:
+        ids_sql, ids_params = target.values("id").query.sql_with_params()
+    except EmptyResultSet:  # e.g. a filter on a unit that does not exist: nothing to move
+        return 0
     actor_id = actor.pk if actor is not None else None
     # The CASE arms are constants from TRANSITIONS, never user input.
     action_case = " ".join(

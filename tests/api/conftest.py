@@ -16,8 +16,8 @@ from reviews import services
 def _own_cache(settings):
     # Throttle counters live in the cache; each test gets an empty one of its own (and never
     # touches the shared Redis other checkouts use).
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "api-tests"}}
+    settings.CACHES = {**settings.CACHES,
+                       "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-tests"}}
     from django.core.cache import cache
 
     from competitions.api.views import clear_caches

@@ -32,10 +32,11 @@ def many(w, f, today):
         f.competition()
         f.rule(w.comp, w.driver)
     for m in range(1, 13):
-        ReviewPeriod.objects.create(competition=w.comp, business_system=w.system,
-                                    month=w.comp.start_date.replace(month=m))
-        ReviewPeriod.objects.create(competition=w.comp, business_system=w.system,
-                                    month=w.comp.end_date.replace(month=m, day=1))
+        # Entry writes create their months' periods already; the rest are added here.
+        ReviewPeriod.objects.get_or_create(competition=w.comp, business_system=w.system,
+                                           month=w.comp.start_date.replace(month=m))
+        ReviewPeriod.objects.get_or_create(competition=w.comp, business_system=w.system,
+                                           month=w.comp.end_date.replace(month=m, day=1))
     others = [f.worker(w.workshop, w.driver) for _ in range(60)]
     services.entries_create(actor=w.clerk, competition=w.comp, rows=[
         EntryInput(worker_id=o.pk, rule_id=w.km.pk, work_date=w.yesterday, quantity=str(i * 10))

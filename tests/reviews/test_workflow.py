@@ -279,3 +279,11 @@ def test_a_burst_of_writes_schedules_one_flag_recompute_per_month_and_the_task_r
     # The task itself (run here in-process) frees the key so the next write schedules again.
     tasks.flag_entries.run(w.comp.pk, w.system.pk, month)
     assert cache.get(key) is None
+
+
+@pytest.mark.django_db
+def test_a_transition_of_an_empty_queryset_moves_nothing(w):
+    enter(w, days=1)
+    result = entries_transition(actor=w.reviewer, entries=WorkEntry.objects.none(), to_status=S.APPROVED)
+    assert result.moved == 0
+    assert not WorkEntry.objects.filter(status=S.APPROVED).exists()
