@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")  # the queue page is fetched with the test client
 
 import django  # noqa: E402
 
