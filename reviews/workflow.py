@@ -23,6 +23,7 @@ from reviews.models import (
     EntryAction,
     EntryEvent,
     EntryStatus,
+    PendingEntry,
     PeriodAction,
     PeriodEvent,
     PeriodStatus,
@@ -218,7 +219,8 @@ def period_sign_off(*, actor, competition, business_system, month: date) -> Revi
     period = _lock_period(competition=competition, business_system=business_system, month=month)
     if period.status == PeriodStatus.SIGNED_OFF:
         raise TransitionRefused(_("该月已签发。"), "already_signed_off")
-    pending = period_entries(period).filter(status=S.PENDING).count()
+    pending = PendingEntry.objects.filter(competition_id=period.competition_id,
+                                          business_system_id=period.business_system_id, month=period.month).count()
     if pending:
         raise TransitionRefused(_("还有 %(n)s 条录入待审核，全部审核后才能签发。") % {"n": pending}, "pending_left")
     result = entries_transition(actor=actor, entries=period_entries(period), to_status=S.LOCKED, exclude_own=False)
