@@ -194,7 +194,7 @@ class EntryEvent(models.Model):
                               db_constraint=False, db_index=False)
     action = models.CharField(_("动作"), max_length=12, choices=EntryAction.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True,
-                              on_delete=models.PROTECT, related_name="+", db_constraint=False)
+                              on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
     at = models.DateTimeField(_("时间"))
     from_status = models.CharField(_("原状态"), max_length=10, blank=True)
     to_status = models.CharField(_("新状态"), max_length=10, blank=True)

@@ -471,7 +471,7 @@ def review_queue(request):
                     int(x) for x in request.POST.getlist("entry") if x.isdigit()])
                 to = EntryStatus.REJECTED if action == "reject" else EntryStatus.APPROVED
                 result = entries_transition(actor=request.user, entries=target, to_status=to,
-                                            reason=request.POST.get("reason", ""))
+                                            reason=request.POST.get("reason", ""), systems=[system.pk])
                 messages.success(request, _("已处理 %(n)s 条。") % {"n": result.moved})
                 if result.skipped_own:
                     messages.error(request, _("%(n)s 条是您本人录入的，不能由您审核，已跳过。")

@@ -32,18 +32,13 @@ BEGIN
     ELSIF TG_OP = 'DELETE' THEN
         DELETE FROM reviews_pendingentry p USING old_rows o WHERE p.entry_id = o.id AND o.status = 'pending';
     ELSE
-        -- Left the queue (approved, rejected): delete; no index is touched until VACUUM.
-        DELETE FROM reviews_pendingentry p USING new_rows n WHERE p.entry_id = n.id AND n.status <> 'pending';
-        -- Entered the queue (resubmitted) or changed within it (edited, flagged).
-        INSERT INTO reviews_pendingentry AS p (entry_id, competition_id, business_system_id, month, work_date, flags)
+        -- Whatever was pending goes, whatever is pending now comes (back) with its current day and
+        -- flags. An approval deletes (no index is touched until VACUUM); a sign-off, whose rows
+        -- were never pending, does nothing here.
+        DELETE FROM reviews_pendingentry p USING old_rows o WHERE o.status = 'pending' AND p.entry_id = o.id;
+        INSERT INTO reviews_pendingentry (entry_id, competition_id, business_system_id, month, work_date, flags)
         SELECT id, competition_id, business_system_id, date_trunc('month', work_date)::date, work_date, flags
-          FROM new_rows WHERE status = 'pending'
-        ON CONFLICT (entry_id) DO UPDATE
-           SET competition_id = EXCLUDED.competition_id, business_system_id = EXCLUDED.business_system_id,
-               month = EXCLUDED.month, work_date = EXCLUDED.work_date, flags = EXCLUDED.flags
-         WHERE (p.competition_id, p.business_system_id, p.work_date, p.flags)
-               IS DISTINCT FROM (EXCLUDED.competition_id, EXCLUDED.business_system_id, EXCLUDED.work_date,
-                                 EXCLUDED.flags);
+          FROM new_rows WHERE status = 'pending';
     END IF;
     RETURN NULL;
 END
@@ -51,7 +46,8 @@ $$;
 CREATE TRIGGER reviews_pending_insert AFTER INSERT ON reviews_workentry
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION reviews_pending_sync();
 CREATE TRIGGER reviews_pending_update AFTER UPDATE ON reviews_workentry
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION reviews_pending_sync();
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION reviews_pending_sync();
 CREATE TRIGGER reviews_pending_delete AFTER DELETE ON reviews_workentry
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION reviews_pending_sync();
 ALTER TABLE reviews_workentry SET (fillfactor = 50);
@@ -173,7 +169,7 @@ class Migration(migrations.Migration):
         AlterFieldExceptSQLite(
             model_name='entryevent',
             name='actor',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人'),
+            field=models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人'),
         ),
         AlterFieldExceptSQLite(
             model_name='entryevent',

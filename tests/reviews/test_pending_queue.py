@@ -140,3 +140,31 @@ def test_approving_and_locking_a_month_are_hot_updates(w, month):
     # Without the free space or with status in an index, none would be; a row or two may not fit
     # on a page filled to the brim by rows of varying width.
     assert updated == 40 and hot >= 36
+
+
+@pytest.mark.django_db
+def test_approval_logs_one_standings_change_per_entry_and_sign_off_none(w, month):
+    from competitions.models import StandingDelta
+
+    entries = enter(w, month, days=5)
+    before = StandingDelta.objects.count()
+    entries_transition(actor=w.reviewer, entries=WorkEntry.objects.all(), to_status=S.APPROVED)
+    assert StandingDelta.objects.count() - before == len(entries)
+    logged = StandingDelta.objects.order_by("-id")[: len(entries)]
+    assert {d.approved_points for d in logged} == {e.points for e in entries}
+    assert all(d.quantity == 0 and d.points == 0 and d.entries == 0 for d in logged)
+
+    before = StandingDelta.objects.count()
+    period_sign_off(actor=w.reviewer, competition=w.comp, business_system=w.system, month=month)
+    assert StandingDelta.objects.count() == before  # approved -> locked counts the same
+
+
+@pytest.mark.django_db
+def test_an_edit_that_moves_the_day_moves_the_standings_change(w, month):
+    from competitions.models import StandingDelta
+
+    entry = enter(w, month, days=1)[0]
+    before = StandingDelta.objects.count()
+    entry_update(actor=w.clerk, entry_id=entry.pk, work_date=month + timedelta(days=3), quantity="50")
+    logged = list(StandingDelta.objects.order_by("id")[before:].values_list("work_date", "quantity", "entries"))
+    assert sorted(logged) == sorted([(month, -entry.quantity, -1), (month + timedelta(days=3), 50, 1)])
