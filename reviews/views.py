@@ -483,7 +483,8 @@ def review_queue(request):
     # Flagged first, then oldest first. Pending entries are read in the order of the queue table's
     # index (its flags and dates are the entries' own, kept by the triggers).
     on = "pending__" if status == EntryStatus.PENDING else ""
-    flags, day, ident = f"{on}flags", f"{on}work_date", f"{on}entry" if on else "id"
+    # The id is the entry's own: the join makes it the queue table's entry_id for the planner.
+    flags, day, ident = f"{on}flags", f"{on}work_date", "id"
     order = (f"-{flags}", day, ident)
     after = request.GET.get("after", "")
     parts = after.split("_")
