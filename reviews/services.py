@@ -8,6 +8,8 @@ the change.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -19,6 +21,7 @@ from django.utils.translation import gettext as _
 from competitions.models import Competition
 from members.models import Worker
 from members.scope import scope_of
+from reviews import pgbulk
 from reviews.models import (
     Dispute,
     DisputeStatus,
@@ -39,28 +42,38 @@ AUDIT_BATCH = 5000
 
 @dataclass
 class BatchResult:
-    created: list[WorkEntry]
+    created_ids: list[int]
     errors: list[RowError]
 
     @property
     def created_count(self) -> int:
-        return len(self.created)
+        return len(self.created_ids)
+
+    @cached_property
+    def created(self) -> list[WorkEntry]:
+        """The new entries as objects, read when asked for (a large import never needs them)."""
+        by_id = WorkEntry.objects.in_bulk(self.created_ids)
+        return [by_id[pk] for pk in self.created_ids]
 
 
 def _new_entry(checked: CheckedEntry, *, competition, actor, source, kind=EntryKind.REGULAR, adjusts=None,
                idempotency_key=None, now) -> WorkEntry:
-    worker, rule = checked.worker, checked.rule
     return WorkEntry(
-        competition=competition, worker=worker, rule=rule, work_date=checked.work_date,
+        competition=competition, worker_id=checked.worker_id, rule_id=checked.rule_id, work_date=checked.work_date,
         quantity=checked.quantity, points=checked.points, status=EntryStatus.PENDING, kind=kind,
         adjusts=adjusts, note=checked.note, source=source, idempotency_key=idempotency_key,
-        unit_id=worker.unit_id, job_type_id=rule.job_type_id, business_system_id=rule.job_type.business_system_id,
+        unit_id=checked.unit_id, job_type_id=checked.job_type_id, business_system_id=checked.business_system_id,
         entered_by=actor, created_at=now, updated_at=now,
     )
 
 
-def _schedule_flags(entries: list[WorkEntry]) -> None:
-    """After commit, refresh the queue flags of every (business system, month) these entries touch.
+def _months(entries) -> set[tuple[int, int, date]]:
+    """The (competition, business system, month) triples entries fall in."""
+    return {(e.competition_id, e.business_system_id, e.work_date.replace(day=1)) for e in entries}
+
+
+def _schedule_flags(touched: set[tuple[int, int, date]]) -> None:
+    """After commit, refresh the queue flags of every (business system, month) the entries touch.
 
     A month's flags are recomputed from the whole month (a median needs all of it), so a burst of
     imports schedules one recompute per month, a minute later, rather than one per import: the cache
@@ -68,7 +81,6 @@ def _schedule_flags(entries: list[WorkEntry]) -> None:
     """
     from reviews.tasks import FLAG_DELAY_SECONDS, flag_entries, flag_key
 
-    touched = {(e.competition_id, e.business_system_id, e.work_date.replace(day=1)) for e in entries}
     for competition_id, system_id, month in sorted(touched):
         args = (competition_id, system_id, month.isoformat())
 
@@ -79,13 +91,11 @@ def _schedule_flags(entries: list[WorkEntry]) -> None:
         transaction.on_commit(schedule)
 
 
-def _hold_open_periods(entries: list[WorkEntry]) -> None:
-    """Make sure each (business system, month) the entries fall in has its ReviewPeriod row, and hold
-    a share lock on those rows until commit. A sign-off takes the same row FOR UPDATE, so it waits for
-    this write and then sees its pending entries (and refuses); a write that comes after a sign-off
-    sees the month locked. Without this a batch checked a moment before a sign-off could land in a
-    locked month."""
-    touched = {(e.competition_id, e.business_system_id, e.work_date.replace(day=1)) for e in entries}
+def _hold_open_periods(touched: set[tuple[int, int, date]]) -> None:
+    """Make sure each (competition, business system, month) has its ReviewPeriod row, and hold a share
+    lock on those rows until commit. A sign-off takes the same row FOR UPDATE, so it waits for this
+    write and then sees its pending entries (and refuses); a write that comes after a sign-off sees the
+    month locked. Without this a batch checked a moment before a sign-off could land in a locked month."""
     if not touched:
         return
     ReviewPeriod.objects.bulk_create(
@@ -107,15 +117,70 @@ def _hold_open_periods(entries: list[WorkEntry]) -> None:
 
 
 def _write_created(entries: list[WorkEntry], *, actor, now) -> list[WorkEntry]:
-    _hold_open_periods(entries)
+    """Entries (model objects) and their CREATED audit facts, through the ORM."""
+    touched = _months(entries)
+    _hold_open_periods(touched)
     created = WorkEntry.objects.bulk_create(entries, batch_size=AUDIT_BATCH)
-    _schedule_flags(created)
+    _schedule_flags(touched)
     EntryEvent.objects.bulk_create(
         [EntryEvent(entry_id=e.pk, action=EntryAction.CREATED, actor=actor, at=now, to_status=EntryStatus.PENDING,
                     new_quantity=e.quantity, reason=e.note) for e in created],
         batch_size=AUDIT_BATCH,
     )
     return created
+
+
+# One statement for a whole batch on PostgreSQL: the keys arrive as arrays, the entries are inserted
+# in the batch's order and their CREATED audit facts are inserted from what that INSERT returns. The
+# standings change-log trigger on reviews_workentry fires for it as for any INSERT; the unique
+# constraint (one regular entry per worker, rule and day) fails the whole statement.
+_INSERT_WITH_EVENTS = """
+WITH new AS (
+    INSERT INTO reviews_workentry (competition_id, worker_id, rule_id, work_date, quantity, points, status, kind,
+                                   note, reject_reason, source, flags, unit_id, job_type_id, business_system_id,
+                                   entered_by_id, created_at, updated_at)
+    SELECT %(competition)s, k.worker_id, k.rule_id, k.work_date, k.quantity, k.points, %(status)s, %(kind)s,
+           k.note, '', %(source)s, 0, k.unit_id, k.job_type_id, k.business_system_id, %(actor)s, %(now)s, %(now)s
+      FROM unnest(%(worker)s::bigint[], %(rule)s::bigint[], %(day)s::date[], %(quantity)s::numeric[],
+                  %(points)s::numeric[], %(note)s::text[], %(unit)s::bigint[], %(job_type)s::bigint[],
+                  %(system)s::bigint[])
+           WITH ORDINALITY AS k(worker_id, rule_id, work_date, quantity, points, note, unit_id, job_type_id,
+                                business_system_id, n)
+     ORDER BY k.n
+    RETURNING id, quantity, note
+)
+INSERT INTO reviews_entryevent (entry_id, action, actor_id, at, from_status, to_status, new_quantity, reason)
+SELECT id, %(action)s, %(actor)s, %(now)s, '', %(status)s, quantity, note FROM new
+RETURNING entry_id
+"""
+
+
+def _write_batch(checked: list[CheckedEntry], *, competition, actor, source, now) -> list[int]:
+    """Checked rows as new pending regular entries with their audit facts; their ids in the rows' order."""
+    if not pgbulk.enabled():
+        entries = [_new_entry(c, competition=competition, actor=actor, source=source, now=now) for c in checked]
+        return [e.pk for e in _write_created(entries, actor=actor, now=now)]
+    if not checked:
+        return []
+    touched = {(competition.pk, c.business_system_id, c.work_date.replace(day=1)) for c in checked}
+    _hold_open_periods(touched)
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_WITH_EVENTS, {
+            "competition": competition.pk, "status": EntryStatus.PENDING, "kind": EntryKind.REGULAR,
+            "source": source, "actor": getattr(actor, "pk", None), "now": now, "action": EntryAction.CREATED,
+            "worker": pgbulk.array([c.worker_id for c in checked], "number"),
+            "rule": pgbulk.array([c.rule_id for c in checked], "number"),
+            "day": pgbulk.array([c.work_date for c in checked], "date"),
+            "quantity": pgbulk.array([c.quantity for c in checked], "number"),
+            "points": pgbulk.array([c.points for c in checked], "number"),
+            "note": pgbulk.array([c.note for c in checked], "text"),
+            "unit": pgbulk.array([c.unit_id for c in checked], "number"),
+            "job_type": pgbulk.array([c.job_type_id for c in checked], "number"),
+            "system": pgbulk.array([c.business_system_id for c in checked], "number"),
+        })
+        ids = sorted(pk for (pk,) in cursor.fetchall())
+    _schedule_flags(touched)
+    return ids
 
 
 @transaction.atomic
@@ -126,16 +191,15 @@ def entries_create(*, actor, competition: Competition, rows: list[EntryInput], s
     result = EntryChecker(actor=actor, competition=competition).check(rows)
     if result.errors and not save_valid_only:
         raise EntryRejected(result.errors)
-    now = timezone.now()
-    entries = [_new_entry(c, competition=competition, actor=actor, source=source, now=now) for c in result.ok]
     try:
-        created = _write_created(entries, actor=actor, now=now)
+        created_ids = _write_batch(result.ok, competition=competition, actor=actor, source=source,
+                                   now=timezone.now())
     except IntegrityError:
         # Another clerk saved one of these worker/rule/day entries between our check and our
         # insert; the unique constraint caught it. Nothing of this batch is kept.
         raise EntryRejected([RowError(0, "work_date", _("其中有录入刚被他人保存，请刷新后重试。"),
                                       "duplicate_entry")]) from None
-    return BatchResult(created=created, errors=result.errors)
+    return BatchResult(created_ids=created_ids, errors=result.errors)
 
 
 def entries_import(*, actor, competition: Competition, name: str, content: bytes,
@@ -148,15 +212,13 @@ def entries_import(*, actor, competition: Competition, name: str, content: bytes
         parsed, good = check_file(actor=actor, competition=competition, name=name, content=content)
         if parsed.errors and not save_valid_only:
             raise EntryRejected(parsed.errors)
-        now = timezone.now()
-        entries = [_new_entry(c, competition=competition, actor=actor, source=EntrySource.IMPORT, now=now)
-                   for c in good]
         try:
-            created = _write_created(entries, actor=actor, now=now)
+            created_ids = _write_batch(good, competition=competition, actor=actor, source=EntrySource.IMPORT,
+                                       now=timezone.now())
         except IntegrityError:
             raise EntryRejected([RowError(0, "work_date", _("其中有录入刚被他人保存，请刷新后重试。"),
                                           "duplicate_entry")]) from None
-    return BatchResult(created=created, errors=parsed.errors)
+    return BatchResult(created_ids=created_ids, errors=parsed.errors)
 
 
 def entry_create(*, actor, competition: Competition, worker_id: int, rule_id: int, work_date, quantity,

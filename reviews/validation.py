@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions.models import Competition, RuleVersion, ScoringRule
 from members.models import Worker
+from reviews import pgbulk
 from reviews.models import EntryKind, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.pgbulk import values_in
 
 MAX_QUANTITY = Decimal("999999999.999")  # max_digits=12, decimal_places=3
 QUANTITY_PLACES = 3
@@ -79,12 +82,17 @@ class EntryInput:
     row: int = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class CheckedEntry:
+    """A row that passed every check, with what writing it needs: the ids it is filed under (unit from
+    the worker, job type and business system from the rule) and its points."""
+
     row: int
-    worker: Worker
-    rule: ScoringRule
-    version: RuleVersion
+    worker_id: int
+    rule_id: int
+    unit_id: int
+    job_type_id: int
+    business_system_id: int
     work_date: date
     quantity: Decimal
     points: Decimal
@@ -141,94 +149,119 @@ class EntryChecker:
         self.today = local_today()
 
     def check(self, rows: list[EntryInput]) -> CheckResult:
+        # Everything is loaded as tuples (no model instances): a file may have 200,000 rows.
         workers = self._load_workers({r.worker_id for r in rows if r.worker_id})
         rules = self._load_rules({r.rule_id for r in rows if r.rule_id})
         versions = self._load_versions(rules.keys())
-        signed_off = self._load_signed_off_months({rule.job_type.business_system_id for rule in rules.values()})
-        existing = self._load_existing(rows) if self.kind == EntryKind.REGULAR else {}
+        signed_off = self._load_signed_off_months({rule[1] for rule in rules.values()})
+        regular = self.kind == EntryKind.REGULAR
+        existing = self._load_existing(rows) if regular else {}
+        allow_negative = self.kind == EntryKind.ADJUSTMENT
+        start, end, today = self.competition.start_date, self.competition.end_date, self.today
+        quantities: dict[str, Decimal | str] = {}  # text -> parsed quantity, or the message why not
 
         result = CheckResult()
+        ok, errors = result.ok, result.errors
         seen_in_batch: dict[tuple, int] = {}
         for row in rows:
-            errors_before = len(result.errors)
-
-            def fail(field_name, message, code, row=row):
-                result.errors.append(RowError(row.row, field_name, message, code))
+            n = row.row
+            errors_before = len(errors)
 
             worker = workers.get(row.worker_id)
             if worker is None:
                 # Someone else's worker and a worker that does not exist get the same answer, so
                 # a clerk cannot probe other units' employee numbers.
-                fail("worker", _("找不到该职工，或该职工不属于您负责的单位。"), "worker_not_enterable")
+                errors.append(RowError(n, "worker", _("找不到该职工，或该职工不属于您负责的单位。"),
+                                       "worker_not_enterable"))
             rule = rules.get(row.rule_id)
             if rule is None:
-                fail("rule", _("找不到该计分指标，或它不属于本竞赛。"), "rule_unknown")
-            elif worker is not None and rule.job_type_id != worker.job_type_id:
-                fail("rule", _("该指标不适用于此职工的工种（%(job_type)s）。") % {"job_type": worker.job_type.name},
-                     "rule_wrong_job_type")
+                errors.append(RowError(n, "rule", _("找不到该计分指标，或它不属于本竞赛。"), "rule_unknown"))
+            elif worker is not None and rule[0] != worker[0]:
+                errors.append(RowError(n, "rule", _("该指标不适用于此职工的工种（%(job_type)s）。") % {
+                    "job_type": worker[2]}, "rule_wrong_job_type"))
 
             day = row.work_date
             if day is None:
-                fail("work_date", _("请填写工作日期。"), "date_missing")
-            elif not self.competition.covers(day):
-                fail("work_date", _("工作日期不在竞赛期间（%(start)s 至 %(end)s）内。") % {
-                    "start": self.competition.start_date, "end": self.competition.end_date}, "date_outside")
-            elif day > self.today:
-                fail("work_date", _("不能录入未来日期的工作量。"), "date_future")
-            elif rule is not None and (rule.job_type.business_system_id, month_start(day)) in signed_off:
-                fail("work_date", _("%(month)s 已签发锁定，不能再录入或修改；如需更正请提交调整。")
-                     % {"month": day.strftime("%Y-%m")}, "month_locked")
+                errors.append(RowError(n, "work_date", _("请填写工作日期。"), "date_missing"))
+            elif not start <= day <= end:
+                errors.append(RowError(n, "work_date", _("工作日期不在竞赛期间（%(start)s 至 %(end)s）内。") % {
+                    "start": start, "end": end}, "date_outside"))
+            elif day > today:
+                errors.append(RowError(n, "work_date", _("不能录入未来日期的工作量。"), "date_future"))
+            elif rule is not None and signed_off and (rule[1], month_start(day)) in signed_off:
+                errors.append(RowError(n, "work_date", _("%(month)s 已签发锁定，不能再录入或修改；如需更正请提交调整。")
+                                       % {"month": day.strftime("%Y-%m")}, "month_locked"))
 
-            quantity = None
-            try:
-                quantity = parse_quantity(row.quantity, allow_negative=self.kind == EntryKind.ADJUSTMENT)
-            except ValueError as exc:
-                fail("quantity", str(exc), "quantity_invalid")
+            value = row.quantity
+            quantity = quantities.get(value) if type(value) is str else None
+            if quantity is None:
+                try:
+                    quantity = parse_quantity(value, allow_negative=allow_negative)
+                except ValueError as exc:
+                    quantity = str(exc)
+                if type(value) is str:
+                    quantities[value] = quantity
+            if type(quantity) is str:
+                errors.append(RowError(n, "quantity", quantity, "quantity_invalid"))
+                quantity = None
 
-            version = None
-            if rule is not None and day is not None and len(result.errors) == errors_before:
-                version = _version_on(versions.get(rule.pk, []), day)
-                if version is None:
-                    fail("rule", _("该指标在 %(day)s 尚未生效。") % {"day": day}, "rule_not_in_force")
-                elif version.daily_cap is not None and quantity is not None and quantity > version.daily_cap:
-                    fail("quantity", _("超过该指标每日上限 %(cap)s%(uom)s。") % {
-                        "cap": _plain(version.daily_cap), "uom": rule.unit_of_measure}, "quantity_over_cap")
+            if len(errors) != errors_before:
+                continue
+            # From here on worker, rule, day and quantity are all good.
+            version = _version_on(versions.get(row.rule_id, ()), day)
+            if version is None:
+                errors.append(RowError(n, "rule", _("该指标在 %(day)s 尚未生效。") % {"day": day}, "rule_not_in_force"))
+                continue
+            if version[2] is not None and quantity > version[2]:
+                errors.append(RowError(n, "quantity", _("超过该指标每日上限 %(cap)s%(uom)s。") % {
+                    "cap": _plain(version[2]), "uom": rule[3]}, "quantity_over_cap"))
+                continue
 
-            if len(result.errors) == errors_before and self.kind == EntryKind.REGULAR:
-                key = (worker.pk, rule.pk, day)
+            if regular:
+                key = (row.worker_id, row.rule_id, day)
                 first_id = existing.get(key)
                 if first_id is not None:
-                    fail("work_date", _("该职工 %(day)s 的“%(metric)s”已有录入（编号 %(id)s），请修改原录入。") % {
-                        "day": day, "metric": rule.metric, "id": first_id}, "duplicate_entry")
-                elif key in seen_in_batch:
-                    fail("work_date", _("与第%(row)s行重复（同一职工、指标、日期）。") % {"row": seen_in_batch[key]},
-                         "duplicate_in_batch")
-                else:
-                    seen_in_batch[key] = row.row
+                    errors.append(RowError(n, "work_date", _(
+                        "该职工 %(day)s 的“%(metric)s”已有录入（编号 %(id)s），请修改原录入。") % {
+                        "day": day, "metric": rule[2], "id": first_id}, "duplicate_entry"))
+                    continue
+                first_row = seen_in_batch.get(key)
+                if first_row is not None:
+                    errors.append(RowError(n, "work_date", _("与第%(row)s行重复（同一职工、指标、日期）。") % {
+                        "row": first_row}, "duplicate_in_batch"))
+                    continue
+                seen_in_batch[key] = n
 
-            if len(result.errors) == errors_before:
-                points = (quantity * version.points_per_unit * rule.direction).quantize(POINTS_QUANTUM)
-                result.ok.append(CheckedEntry(row.row, worker, rule, version, day, quantity, points,
-                                              (row.note or "")[:200]))
+            points = (quantity * version[1] * rule[4]).quantize(POINTS_QUANTUM)
+            ok.append(CheckedEntry(n, row.worker_id, row.rule_id, worker[1], rule[0], rule[1], day, quantity, points,
+                                   (row.note or "")[:200]))
         return result
 
     # -- loading, a fixed number of queries per batch -------------------------------------------
-    def _load_workers(self, ids) -> dict[int, Worker]:
+    def _load_workers(self, ids) -> dict[int, tuple[int, int, str]]:
+        """worker id -> (job type id, unit id, job type name), for the workers the actor may enter for."""
         if not ids:
             return {}
-        qs = Worker.objects.enterable_by(self.actor).filter(pk__in=ids, is_active=True)
-        return {w.pk: w for w in qs.select_related("job_type", "unit")}
+        qs = (Worker.objects.enterable_by(self.actor).filter(values_in("pk", ids, "bigint"), is_active=True)
+              .order_by().values_list("pk", "job_type_id", "unit_id", "job_type__name"))
+        return {pk: rest for pk, *rest in qs}
 
-    def _load_rules(self, ids) -> dict[int, ScoringRule]:
+    def _load_rules(self, ids) -> dict[int, tuple[int, int, str, str, int]]:
+        """rule id -> (job type id, business system id, metric, unit of measure, direction)."""
         if not ids:
             return {}
-        qs = ScoringRule.objects.filter(pk__in=ids, competition=self.competition, is_active=True)
-        return {r.pk: r for r in qs.select_related("job_type")}
+        qs = (ScoringRule.objects.filter(pk__in=ids, competition=self.competition, is_active=True).order_by()
+              .values_list("pk", "job_type_id", "job_type__business_system_id", "metric", "unit_of_measure",
+                           "direction"))
+        return {pk: rest for pk, *rest in qs}
 
-    def _load_versions(self, rule_ids) -> dict[int, list[RuleVersion]]:
-        by_rule: dict[int, list[RuleVersion]] = defaultdict(list)
-        for version in RuleVersion.objects.filter(rule_id__in=list(rule_ids)).order_by("rule_id", "-effective_from"):
-            by_rule[version.rule_id].append(version)
+    def _load_versions(self, rule_ids) -> dict[int, list[tuple[date, Decimal, Decimal | None]]]:
+        """rule id -> [(effective from, points per unit, daily cap)], newest first."""
+        by_rule: dict[int, list] = defaultdict(list)
+        qs = (RuleVersion.objects.filter(rule_id__in=list(rule_ids)).order_by("rule_id", "-effective_from")
+              .values_list("rule_id", "effective_from", "points_per_unit", "daily_cap"))
+        for rule_id, *version in qs:
+            by_rule[rule_id].append(tuple(version))
         return by_rule
 
     def _load_signed_off_months(self, system_ids) -> set[tuple[int, date]]:
@@ -240,25 +273,44 @@ class EntryChecker:
         )
 
     def _load_existing(self, rows) -> dict[tuple, int]:
+        """(worker id, rule id, day) -> id of the regular entry already there, for the rows' keys."""
         keys = {(r.worker_id, r.rule_id, r.work_date) for r in rows if r.worker_id and r.rule_id and r.work_date}
         if not keys:
             return {}
+        if pgbulk.enabled():
+            return self._load_existing_by_keys(keys)
         worker_ids = {k[0] for k in keys}
         days = [k[2] for k in keys]
-        qs = WorkEntry.objects.filter(worker_id__in=worker_ids, kind=EntryKind.REGULAR,
-                                      work_date__gte=min(days), work_date__lte=max(days))
+        qs = WorkEntry.objects.filter(worker_id__in=worker_ids, rule_id__in={k[1] for k in keys},
+                                      kind=EntryKind.REGULAR, work_date__gte=min(days), work_date__lte=max(days))
         if self.exclude_entry_id:
             qs = qs.filter(~Q(pk=self.exclude_entry_id))
         found = {}
-        for pk, worker_id, rule_id, day in qs.values_list("pk", "worker_id", "rule_id", "work_date"):
+        for pk, worker_id, rule_id, day in qs.order_by().values_list("pk", "worker_id", "rule_id", "work_date"):
             if (worker_id, rule_id, day) in keys:
                 found[(worker_id, rule_id, day)] = pk
         return found
 
+    def _load_existing_by_keys(self, keys) -> dict[tuple, int]:
+        """PostgreSQL: join the keys against the one-per-worker-rule-day index, so the cost follows the
+        batch, not the workers' history."""
+        worker_ids, rule_ids, days = zip(*keys, strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT e.id, e.worker_id, e.rule_id, e.work_date"
+                "  FROM unnest(%s::bigint[], %s::bigint[], %s::date[]) AS k(worker_id, rule_id, work_date)"
+                "  JOIN reviews_workentry e ON e.worker_id = k.worker_id AND e.rule_id = k.rule_id"
+                "   AND e.work_date = k.work_date AND e.kind = %s"
+                " WHERE e.id <> %s",
+                [pgbulk.array(worker_ids, "number"), pgbulk.array(rule_ids, "number"), pgbulk.array(days, "date"),
+                 EntryKind.REGULAR, self.exclude_entry_id or 0],
+            )
+            return {(worker_id, rule_id, day): pk for pk, worker_id, rule_id, day in cursor.fetchall()}
 
-def _version_on(versions: list[RuleVersion], day: date) -> RuleVersion | None:
-    for version in versions:  # newest first
-        if version.effective_from <= day:
+
+def _version_on(versions, day: date):
+    for version in versions:  # (effective from, points per unit, daily cap), newest first
+        if version[0] <= day:
             return version
     return None
 

@@ -134,7 +134,7 @@ class EntryBatchCreate(IdempotentPostMixin, APIView):
                                                                                              v["competition"]),
                                          rows=rows, source=EntrySource.API, save_valid_only=v["save_valid_only"])
         errors = [{"row": e.row, "field": e.field, "message": str(e.message), "code": e.code} for e in result.errors]
-        body = {"created_count": result.created_count, "created_ids": [e.pk for e in result.created],
+        body = {"created_count": result.created_count, "created_ids": result.created_ids,
                 "errors": errors}
         return Response(s.BatchResultOutput(body).data, status=status.HTTP_201_CREATED)
 

@@ -1,5 +1,6 @@
 import io
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook
@@ -90,3 +91,20 @@ def test_the_bad_rows_file_lists_each_bad_row_with_its_errors(w, day):
 
 def test_the_template_has_the_columns_the_importer_reads(w):
     assert template_csv().decode("utf-8-sig").splitlines()[0] == "工号,姓名,工作日期,计分指标,工作量,说明"
+
+
+def test_an_xlsx_keeps_the_spreadsheets_row_numbers_and_reads_number_cells_as_text(w, today):
+    day = today - timedelta(days=1)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["工号", "姓名", "工作日期", "计分指标", "工作量", "说明"])
+    sheet.append([w.alice.employee_no, None, day, "安全走行公里", 12, None])
+    sheet.append([])  # a blank row is skipped, and the rows after it keep their numbers
+    sheet.append([w.bob.employee_no, None, day.isoformat(), "安全走行公里", "x", None])
+    sheet.append([w.bob.employee_no, "李四", day, "值乘趟数", 2.5, 7])
+    out = io.BytesIO()
+    book.save(out)
+    parsed, good = check_file(actor=w.clerk, competition=w.comp, name="e.xlsx", content=out.getvalue())
+    assert [str(e) for e in parsed.errors] == ["第4行 工作量：工作量必须是数字。"]
+    assert [(c.row, c.worker_id, c.work_date, c.quantity, c.note) for c in good] == [
+        (2, w.alice.pk, day, Decimal("12.000"), ""), (5, w.bob.pk, day, Decimal("2.500"), "7")]

@@ -1,0 +1,48 @@
+"""Set-based SQL for large batches on PostgreSQL: keys passed as arrays and ``unnest``-ed, so a batch of
+20,000 rows is one short statement with a handful of parameters rather than 20,000 placeholders.
+
+Every caller keeps a portable ORM path beside it for SQLite (the embedded demo); ``enabled()`` picks
+one, and tests switch it off to run the portable path on the PostgreSQL test database.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import connection
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+
+def enabled() -> bool:
+    return connection.vendor == "postgresql"
+
+
+ARRAY_TYPES = {"bigint", "text"}
+
+
+def values_in(field: str, values, sql_type: str) -> Q:
+    """``field IN values``; on PostgreSQL as ``IN (SELECT unnest(array))`` (one parameter whatever the size)."""
+    if sql_type not in ARRAY_TYPES:
+        raise ValueError(sql_type)
+    values = list(values)
+    if enabled() and len(values) > 50:
+        # The values travel as one array parameter; only the type name (checked above) is in the SQL.
+        literal = array(values, "text" if sql_type == "text" else "number")
+        return Q(**{f"{field}__in": RawSQL(f"SELECT unnest(%s::{sql_type}[])", (literal,))})  # noqa: S611
+    return Q(**{f"{field}__in": values})
+
+
+def array(values, kind: str) -> str:
+    """A PostgreSQL array literal of ``values`` (no NULLs), to pass as one parameter cast to ``type[]``.
+
+    Sent as one string, 20,000 values cost a ``join`` rather than quoting each value on its own (the
+    client-side binding Django uses would quote every element: about ten times slower).
+    ``kind`` is "number" (int or Decimal), "date" or "text"."""
+    if kind == "number":
+        return "{" + ",".join(map(str, values)) + "}"
+    if kind == "date":
+        return "{" + ",".join(map(date.isoformat, values)) + "}"
+    if kind == "text":
+        return "{" + ",".join(['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values]) + "}"
+    raise ValueError(kind)

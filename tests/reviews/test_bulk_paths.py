@@ -1,0 +1,138 @@
+"""The set-based PostgreSQL path of batch writes and the existence check (``reviews.pgbulk``) against the
+portable ORM path SQLite uses: the same rows, the same audit facts, the same refusals."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+
+from competitions.models import StandingDelta
+from reviews import pgbulk
+from reviews.imports import check_file
+from reviews.models import EntryEvent, WorkEntry
+from reviews.services import entries_create, entries_import, entry_create, entry_update
+from reviews.validation import EntryChecker, EntryInput, EntryRejected
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+PATHS = ["set_based", "portable"]
+ENTRY_FIELDS = ["competition_id", "worker_id", "rule_id", "work_date", "quantity", "points", "status", "kind",
+                "adjusts_id", "note", "reject_reason", "source", "idempotency_key", "flags", "unit_id", "job_type_id",
+                "business_system_id", "entered_by_id", "reviewed_by_id", "reviewed_at"]
+EVENT_FIELDS = ["action", "actor_id", "from_status", "to_status", "old_quantity", "new_quantity", "reason"]
+
+
+@pytest.fixture(params=PATHS)
+def path(request, monkeypatch):
+    if request.param == "portable":
+        monkeypatch.setattr(pgbulk, "enabled", lambda: False)
+    return request.param
+
+
+@pytest.fixture
+def day(today):
+    return today - timedelta(days=1)
+
+
+@pytest.fixture
+def crew(w):
+    """Sixty drivers in the clerk's depot: more than ``values_in`` sends as a plain list."""
+    return [factories.worker(w.depot, w.driver, name=f"司机{i}") for i in range(60)]
+
+
+def csv_file(lines):
+    return ("\n".join(["工号,姓名,工作日期,计分指标,工作量,说明", *lines]) + "\n").encode("utf-8-sig")
+
+
+def crew_file(crew, day):
+    notes = ['夜班, "加开" {临客} \\ 备注', "", "第二行"]
+    return csv_file([f'{c.employee_no},{c.name},{day},安全走行公里,{100 + i}.25,"{notes[i % 3].replace(chr(34), chr(34) * 2)}"'
+                     for i, c in enumerate(crew)])
+
+
+def facts():
+    entries = list(WorkEntry.objects.order_by("worker_id", "rule_id", "work_date").values(*ENTRY_FIELDS,
+                                                                                         "created_at", "updated_at"))
+    events = list(EntryEvent.objects.order_by("entry__worker_id").values(*EVENT_FIELDS, "at", "entry__created_at"))
+    deltas = list(StandingDelta.objects.order_by("worker_id").values("competition_id", "worker_id", "rule_id",
+                                                                      "work_date", "quantity", "points",
+                                                                      "approved_points", "entries"))
+    for fact in entries + events:  # one moment (the portable path's auto_now fields differ by microseconds)
+        times = [fact.pop(name) for name in ("created_at", "updated_at", "at", "entry__created_at") if name in fact]
+        assert max(times) - min(times) < timedelta(seconds=1)
+    return entries, events, deltas
+
+
+def test_the_set_based_import_writes_what_the_portable_one_writes(w, crew, day, monkeypatch):
+    content = crew_file(crew, day)
+    written = {}
+    for name in PATHS:
+        monkeypatch.setattr(pgbulk, "enabled", lambda name=name: name == "set_based")
+        savepoint = transaction.savepoint()
+        result = entries_import(actor=w.clerk, competition=w.comp, name="crew.csv", content=content)
+        assert result.created_count == len(crew)
+        assert [e.worker_id for e in result.created] == [c.pk for c in crew]  # ids in the file's order
+        written[name] = facts()
+        transaction.savepoint_rollback(savepoint)
+    entries, events, deltas = written["set_based"]
+    assert written["portable"] == written["set_based"]
+    assert len(entries) == len(events) == len(deltas) == len(crew)  # the standings trigger fired
+    assert entries[0]["note"] == '夜班, "加开" {临客} \\ 备注' and entries[0]["quantity"] == Decimal("100.250")
+    assert {e["action"] for e in events} == {"created"} and events[0]["reason"] == entries[0]["note"]
+
+
+def test_a_batch_from_the_grid_or_api_goes_the_same_way(w, crew, day, path):
+    rows = [EntryInput(c.pk, w.trips.pk, day, "2", row=n) for n, c in enumerate(crew, start=1)]
+    result = entries_create(actor=w.clerk, competition=w.comp, rows=rows)
+    assert result.created_count == len(crew) == EntryEvent.objects.filter(action="created").count()
+    assert result.created_ids == sorted(result.created_ids)
+    assert {e.points for e in result.created} == {Decimal("4.000")}
+
+
+def test_an_existing_entry_is_found_and_named_by_the_existence_check(w, crew, day, path):
+    first = entry_create(actor=w.clerk, competition=w.comp, worker_id=crew[5].pk, rule_id=w.km.pk, work_date=day,
+                         quantity="1")
+    parsed, good = check_file(actor=w.clerk, competition=w.comp, name="crew.csv", content=crew_file(crew, day))
+    assert [(e.row, e.code) for e in parsed.errors] == [(7, "duplicate_entry")]
+    assert f"编号 {first.pk}" in parsed.errors[0].message and "安全走行公里" in parsed.errors[0].message
+    assert len(good) == len(crew) - 1
+    # The same worker on another day, or another rule the same day, is no duplicate.
+    other = [EntryInput(crew[5].pk, w.km.pk, day - timedelta(days=1), "1"),
+             EntryInput(crew[5].pk, w.trips.pk, day, "1", row=2)]
+    assert EntryChecker(actor=w.clerk, competition=w.comp).check(other).errors == []
+
+
+def test_an_entry_being_edited_is_not_its_own_duplicate(w, day, path):
+    entry = entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk, work_date=day,
+                         quantity="1")
+    assert entry_update(actor=w.clerk, entry_id=entry.pk, quantity="2").quantity == Decimal("2.000")
+    other = entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk,
+                         work_date=day - timedelta(days=1), quantity="1")
+    with pytest.raises(EntryRejected) as error:
+        entry_update(actor=w.clerk, entry_id=other.pk, work_date=day)
+    assert error.value.first.code == "duplicate_entry" and f"编号 {entry.pk}" in error.value.first.message
+
+
+def test_duplicates_within_the_file_point_at_the_first_row(w, crew, day, path):
+    content = csv_file([f"{crew[0].employee_no},,{day},安全走行公里,1,", f"{crew[1].employee_no},,{day},安全走行公里,1,",
+                        f"{crew[0].employee_no},,{day},安全走行公里,2,"])
+    with pytest.raises(EntryRejected) as error:
+        entries_import(actor=w.clerk, competition=w.comp, name="e.csv", content=content)
+    assert [str(e) for e in error.value.errors] == ["第4行 工作日期：与第2行重复（同一职工、指标、日期）。"]
+    assert WorkEntry.objects.count() == 0
+
+
+def test_an_entry_saved_by_someone_else_after_the_check_fails_the_whole_file(w, crew, day, path, monkeypatch):
+    """Between the check and the insert another clerk saves one of the file's worker/rule/day entries:
+    the unique constraint stops the insert, and nothing of the file is kept."""
+    late = entry_create(actor=w.clerk, competition=w.comp, worker_id=crew[30].pk, rule_id=w.km.pk, work_date=day,
+                        quantity="1")
+    monkeypatch.setattr(EntryChecker, "_load_existing", lambda self, rows: {})  # the check ran before it
+    before = (WorkEntry.objects.count(), EntryEvent.objects.count(), StandingDelta.objects.count())
+    with pytest.raises(EntryRejected) as error:
+        entries_import(actor=w.clerk, competition=w.comp, name="crew.csv", content=crew_file(crew, day))
+    assert error.value.first.code == "duplicate_entry" and "刚被他人保存" in error.value.first.message
+    assert (WorkEntry.objects.count(), EntryEvent.objects.count(), StandingDelta.objects.count()) == before
+    assert list(WorkEntry.objects.values_list("pk", flat=True)) == [late.pk]
