@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from django.db import connection, transaction
 
 from reviews.models import EntryFlag, EntryStatus, WorkEntry
-from reviews.workflow import month_bounds
+from reviews.workflow import lock_systems, month_bounds
 
 OUTLIER_FACTOR = 3
 CAP_STREAK_DAYS = 3
@@ -70,6 +70,7 @@ def entries_flag(*, competition_id: int, business_system_id: int, month: date) -
     standings need not look at these rows again).
     """
     first, last = month_bounds(month)
+    lock_systems([business_system_id])  # the same order as reviewers' transitions: no deadlock with them
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_FLAG_SQL, {"competition": competition_id, "system": business_system_id, "first": first,

@@ -27,6 +27,11 @@ class WorkEntryQuerySet(models.QuerySet):
             q |= Q(worker_id=scope.worker_id)
         return self.filter(q)
 
+    def pending(self):
+        """Entries awaiting review, found through the queue table (``PendingEntry``, kept by triggers):
+        there is deliberately no index on ``status`` (see the model's indexes)."""
+        return self.filter(pending__isnull=False)
+
     def reviewable_by(self, user):
         """Entries a department reviewer may act on: their business systems only."""
         scope = scope_of(user)

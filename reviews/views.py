@@ -24,7 +24,7 @@ from members.models import Unit, UnitLevel, Worker
 from members.querysets import unit_subtree_q
 from members.scope import scope_of
 from reviews import imports
-from reviews.models import Dispute, DisputeStatus, EntryStatus, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.models import Dispute, DisputeStatus, EntryStatus, PendingEntry, PeriodStatus, ReviewPeriod, WorkEntry
 from reviews.services import (
     dispute_answer,
     dispute_open,
@@ -420,13 +420,19 @@ def _month_param(value) -> date:
 
 
 def _queue_filters(request, system, month):
-    first, last = month_bounds(month)
-    qs = WorkEntry.objects.reviewable_by(request.user).filter(
-        competition=request.competition, business_system=system, work_date__gte=first, work_date__lte=last)
     g = request.GET if request.method == "GET" else request.POST
     status = g.get("status") or EntryStatus.PENDING
-    if status in EntryStatus.values:
-        qs = qs.filter(status=status)
+    qs = WorkEntry.objects.reviewable_by(request.user)
+    if status == EntryStatus.PENDING:
+        # Through the queue table's index (see PendingEntry): no scan of the month's reviewed entries.
+        qs = qs.filter(pending__business_system_id=system.pk, pending__competition_id=request.competition.pk,
+                       pending__month=month)
+    else:
+        first, last = month_bounds(month)
+        qs = qs.filter(competition=request.competition, business_system=system, work_date__gte=first,
+                       work_date__lte=last)
+        if status in EntryStatus.values:
+            qs = qs.filter(status=status)
     if (unit := g.get("unit", "")).isdigit():
         unit_obj = Unit.objects.filter(pk=int(unit)).only("path").first()
         qs = qs.filter(unit_subtree_q([unit_obj.path] if unit_obj else [], "unit__path"))
@@ -465,7 +471,7 @@ def review_queue(request):
                     int(x) for x in request.POST.getlist("entry") if x.isdigit()])
                 to = EntryStatus.REJECTED if action == "reject" else EntryStatus.APPROVED
                 result = entries_transition(actor=request.user, entries=target, to_status=to,
-                                            reason=request.POST.get("reason", ""))
+                                            reason=request.POST.get("reason", ""), systems=[system.pk])
                 messages.success(request, _("已处理 %(n)s 条。") % {"n": result.moved})
                 if result.skipped_own:
                     messages.error(request, _("%(n)s 条是您本人录入的，不能由您审核，已跳过。")
@@ -474,13 +480,18 @@ def review_queue(request):
             messages.error(request, error.message)
         return redirect(f"{reverse('review:queue')}?{request.POST.get('query', '')}")
 
-    # Flagged first, then oldest first: matches the entry_queue index.
-    order = ("-flags", "work_date", "id")
+    # Flagged first, then oldest first. Pending entries are read in the order of the queue table's
+    # index (its flags and dates are the entries' own, kept by the triggers).
+    on = "pending__" if status == EntryStatus.PENDING else ""
+    # The id is the entry's own: the join makes it the queue table's entry_id for the planner.
+    flags, day, ident = f"{on}flags", f"{on}work_date", "id"
+    order = (f"-{flags}", day, ident)
     after = request.GET.get("after", "")
     parts = after.split("_")
     if len(parts) == 3 and parts[0].isdigit() and parts[2].isdigit() and _parse_date(parts[1]):
         f, d, i = int(parts[0]), _parse_date(parts[1]), int(parts[2])
-        qs = qs.filter(Q(flags__lt=f) | Q(flags=f, work_date__gt=d) | Q(flags=f, work_date=d, id__gt=i))
+        qs = qs.filter(Q(**{f"{flags}__lt": f}) | Q(**{flags: f, f"{day}__gt": d})
+                       | Q(**{flags: f, day: d, f"{ident}__gt": i}))
     rows = list(qs.select_related("worker", "rule", "unit", "entered_by").order_by(*order)[: PAGE + 1])
     more = len(rows) > PAGE
     rows = rows[:PAGE]
@@ -488,11 +499,10 @@ def review_queue(request):
 
     period = ReviewPeriod.objects.filter(competition=request.competition, business_system=system,
                                          month=month).first()
-    first, last = month_bounds(month)
     # A capped count: exact up to 10,000, "10000+" beyond, without counting 700,000 rows per view.
-    pending_capped = len(WorkEntry.objects.filter(
-        competition=request.competition, business_system=system, work_date__gte=first, work_date__lte=last,
-        status=EntryStatus.PENDING).values_list("id", flat=True)[:10001])
+    pending_capped = len(PendingEntry.objects.filter(
+        business_system_id=system.pk, competition_id=request.competition.pk, month=month,
+    ).values_list("entry_id", flat=True)[:10001])
     months = [(local_today().replace(day=1) - timedelta(days=31 * i)).replace(day=1) for i in range(0, 6)]
     return render(request, "reviews/review_queue.html", {
         "systems": systems, "system": system, "month": month, "months": months, "entries": rows,

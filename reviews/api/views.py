@@ -221,7 +221,7 @@ class ReviewQueue(generics.ListAPIView):
     def get_queryset(self):
         qs = WorkEntry.objects.reviewable_by(self.request.user)
         if "status" not in self.request.query_params:
-            qs = qs.filter(status=EntryStatus.PENDING)
+            qs = qs.pending()
         return entries_for_output(qs)
 
 

@@ -191,7 +191,7 @@ def test_demo_accounts_exist_for_every_role_with_their_printed_passwords(seeded)
 def test_a_bulk_load_that_rebuilds_the_indexes_restores_them_exactly(db):
     before = index_definitions(WorkEntry._meta.db_table)
     assert model_index_names(WorkEntry) <= set(before)
-    assert "entry_one_per_worker_rule_day" in before and "entry_queue" in before
+    assert "entry_one_per_worker_rule_day" in before and "entry_system_day" in before
     seed("--index-mode", "rebuild")
     assert index_definitions(WorkEntry._meta.db_table) == before
     assert WorkEntry.objects.count() > 150 * 40
@@ -201,8 +201,8 @@ def test_a_bulk_load_refuses_a_table_that_has_drifted_from_its_model(db):
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("DROP INDEX entry_queue")
-    with pytest.raises(RuntimeError, match="entry_queue"):
+        cursor.execute("DROP INDEX entry_system_day")
+    with pytest.raises(RuntimeError, match="entry_system_day"):
         seed("--index-mode", "rebuild")
 
 

@@ -287,3 +287,18 @@ def test_a_transition_of_an_empty_queryset_moves_nothing(w):
     result = entries_transition(actor=w.reviewer, entries=WorkEntry.objects.none(), to_status=S.APPROVED)
     assert result.moved == 0
     assert not WorkEntry.objects.filter(status=S.APPROVED).exists()
+
+
+@pytest.mark.django_db
+def test_approving_or_rejecting_never_unlocks_a_signed_off_entry(w):
+    entries = enter(w, days=2)
+    entries_transition(actor=w.reviewer, entries=WorkEntry.objects.all(), to_status=S.APPROVED)
+    sign_off(w)
+    for to, reason in ((S.APPROVED, ""), (S.REJECTED, "再看看")):
+        assert entries_transition(actor=w.other_reviewer, entries=WorkEntry.objects.all(), to_status=to,
+                                  reason=reason).moved == 0
+        with pytest.raises(TransitionRefused) as refused:
+            entry_transition(actor=w.other_reviewer, entry=WorkEntry.objects.get(pk=entries[0].pk), to_status=to,
+                             reason=reason)
+        assert refused.value.code == "transition_forbidden"
+    assert set(WorkEntry.objects.values_list("status", flat=True)) == {S.LOCKED}
