@@ -67,7 +67,9 @@ WORKER_TOTALS_FROM_TOTALS = f"""
 
 # Ranks all workers of one source and writes the day's rows. The four RANK()s and the FIRST_VALUE for
 # the gap share one sort per scope (same PARTITION BY / ORDER BY); GROUPS 1 PRECEDING is the next
-# distinct total above, so the gap is exact for ties too.
+# distinct total above, so the gap is exact for ties too. The sorts are on ``score``, the total in
+# thousandths as an integer: the same order and the same ties as the 3-decimal total (which is exact
+# to the thousandth), and four sorts of 223,000 bigints cost a third less than of numerics.
 INSERT_STANDINGS = f"""
 INSERT INTO {STANDING} (
     competition_id, day, worker_id, employee_no, business_system_id, job_type_id, depot_id,
@@ -85,15 +87,16 @@ SELECT %(competition)s, %(day)s, r.worker_id, r.employee_no, r.business_system_i
 FROM (
     SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,
            s.points, s.approved_points,
-           RANK() OVER (ORDER BY s.points DESC) AS rank_overall,
+           RANK() OVER (ORDER BY s.score DESC) AS rank_overall,
            FIRST_VALUE(s.points) OVER (
-               ORDER BY s.points DESC GROUPS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS next_points,
-           RANK() OVER (PARTITION BY jt.business_system_id ORDER BY s.points DESC) AS rank_business_system,
-           RANK() OVER (PARTITION BY w.job_type_id ORDER BY s.points DESC) AS rank_job_type,
+               ORDER BY s.score DESC GROUPS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS next_points,
+           RANK() OVER (PARTITION BY jt.business_system_id ORDER BY s.score DESC) AS rank_business_system,
+           RANK() OVER (PARTITION BY w.job_type_id ORDER BY s.score DESC) AS rank_job_type,
            CASE WHEN u.depot_id IS NULL THEN NULL
-                ELSE RANK() OVER (PARTITION BY u.depot_id ORDER BY s.points DESC) END AS rank_unit
+                ELSE RANK() OVER (PARTITION BY u.depot_id ORDER BY s.score DESC) END AS rank_unit
     FROM (
-        SELECT worker_id, ROUND(points, 3) AS points, ROUND(approved_points, 3) AS approved_points
+        SELECT worker_id, ROUND(points, 3) AS points, ROUND(approved_points, 3) AS approved_points,
+               CAST(ROUND(points * 1000) AS BIGINT) AS score
         FROM ({{source}}) AS source
     ) AS s
     JOIN members_worker w ON w.id = s.worker_id
@@ -111,13 +114,36 @@ PREVIOUS_DAY = f"SELECT MAX(day) FROM {STANDING} WHERE competition_id = %(compet
 # Fold the deltas dated up to the day into the totals. In the same transaction, and serialized by the
 # competition's lock, the DELETE below removes exactly the rows this statement read: on PostgreSQL the
 # run is REPEATABLE READ (one snapshot for both), on SQLite the database-wide write lock.
-APPLY_DELTAS = f"""
-INSERT INTO {TOTAL} AS t (competition_id, worker_id, rule_id, quantity, points, approved_points, entries)
-SELECT d.competition_id, d.worker_id, d.rule_id, SUM(d.quantity), SUM(d.points), SUM(d.approved_points),
-       SUM(d.entries)
+DELTA_SUMS = f"""
+SELECT d.worker_id, d.rule_id, SUM(d.quantity) AS quantity, SUM(d.points) AS points,
+       SUM(d.approved_points) AS approved_points, SUM(d.entries) AS entries
 FROM {DELTA} d
 WHERE d.competition_id = %(competition)s AND d.work_date <= %(day)s
-GROUP BY d.competition_id, d.worker_id, d.rule_id
+GROUP BY d.worker_id, d.rule_id
+"""
+# PostgreSQL: one MERGE updates, inserts and (when a worker-rule's last counted entry was rejected, so it
+# drops out of the standings) deletes. Not INSERT … ON CONFLICT DO UPDATE: that locks each existing row
+# before updating it, two WAL records per row instead of one, and a nightly run updates ~220,000 rows
+# (measured 2.8 s against 1.4-1.7 s at seed scale).
+MERGE_DELTAS = f"""
+MERGE INTO {TOTAL} AS t
+USING ({DELTA_SUMS}) AS d
+ON t.competition_id = %(competition)s AND t.worker_id = d.worker_id AND t.rule_id = d.rule_id
+WHEN MATCHED AND t.entries + d.entries = 0 THEN DELETE
+WHEN MATCHED THEN UPDATE SET
+    quantity = t.quantity + d.quantity,
+    points = t.points + d.points,
+    approved_points = t.approved_points + d.approved_points,
+    entries = t.entries + d.entries
+WHEN NOT MATCHED AND d.entries <> 0 THEN
+    INSERT (competition_id, worker_id, rule_id, quantity, points, approved_points, entries)
+    VALUES (%(competition)s, d.worker_id, d.rule_id, d.quantity, d.points, d.approved_points, d.entries)
+"""
+# SQLite has no MERGE: an upsert, then the emptied rows go.
+APPLY_DELTAS = f"""
+INSERT INTO {TOTAL} AS t (competition_id, worker_id, rule_id, quantity, points, approved_points, entries)
+SELECT %(competition)s, d.worker_id, d.rule_id, d.quantity, d.points, d.approved_points, d.entries
+FROM ({DELTA_SUMS}) AS d WHERE true
 ON CONFLICT (competition_id, worker_id, rule_id) DO UPDATE SET
     quantity = t.quantity + excluded.quantity,
     points = t.points + excluded.points,
@@ -136,6 +162,24 @@ SELECT e.competition_id, e.worker_id, e.rule_id, SUM(e.quantity) AS quantity, SU
 FROM {ENTRY} e
 WHERE e.competition_id = %(competition)s AND e.work_date <= %(day)s AND {COUNTED}
 GROUP BY e.competition_id, e.worker_id, e.rule_id
+"""
+# PostgreSQL: a repair writes only the totals that differ from the entries (usually none), instead of
+# deleting and re-inserting ~356,000 rows.
+MERGE_REBUILT_TOTALS = f"""
+MERGE INTO {TOTAL} AS t
+USING standings_rebuild AS r
+ON t.competition_id = %(competition)s AND t.worker_id = r.worker_id AND t.rule_id = r.rule_id
+WHEN MATCHED AND (t.quantity <> r.quantity OR t.points <> r.points OR t.approved_points <> r.approved_points
+                  OR t.entries <> r.entries) THEN UPDATE SET
+    quantity = r.quantity, points = r.points, approved_points = r.approved_points, entries = r.entries
+WHEN NOT MATCHED THEN
+    INSERT (competition_id, worker_id, rule_id, quantity, points, approved_points, entries)
+    VALUES (%(competition)s, r.worker_id, r.rule_id, r.quantity, r.points, r.approved_points, r.entries)
+"""
+DELETE_UNREBUILT_TOTALS = f"""
+DELETE FROM {TOTAL} AS t
+WHERE t.competition_id = %(competition)s
+  AND NOT EXISTS (SELECT 1 FROM standings_rebuild r WHERE r.worker_id = t.worker_id AND r.rule_id = t.rule_id)
 """
 
 # The benchmark's yardstick: the same totals and four ranks straight from the raw entries, in one
@@ -175,10 +219,12 @@ def _scalar(sql: str, params: dict):
 def apply_deltas(*, competition_id: int, day: date) -> int:
     """Folds the logged changes dated up to ``day`` into the totals; returns how many were applied."""
     params = {"competition": competition_id, "day": day}
-    _execute(APPLY_DELTAS, params)
-    applied = _execute(DELETE_DELTAS, params)
-    _execute(DELETE_EMPTY_TOTALS, params)
-    return applied
+    if connection.vendor == "postgresql":
+        _execute(MERGE_DELTAS, params)
+    else:
+        _execute(APPLY_DELTAS, params)
+        _execute(DELETE_EMPTY_TOTALS, params)
+    return _execute(DELETE_DELTAS, params)
 
 
 def _materialize(name: str, select: str, params: dict) -> None:
@@ -192,10 +238,14 @@ def _materialize(name: str, select: str, params: dict) -> None:
 def rebuild_totals(*, competition_id: int, day: date) -> int:
     """Recomputes the totals from all entries dated up to ``day``; drops the deltas they already include."""
     params = {"competition": competition_id, "day": day}
-    _execute(DELETE_TOTALS, params)
     dropped = _execute(DELETE_DELTAS, params)
     _materialize("standings_rebuild", REBUILD_TOTALS_SELECT, params)
-    _execute(f"INSERT INTO {TOTAL} ({TOTAL_COLUMNS}) SELECT {TOTAL_COLUMNS} FROM standings_rebuild", params)
+    if connection.vendor == "postgresql":
+        _execute(MERGE_REBUILT_TOTALS, params)
+        _execute(DELETE_UNREBUILT_TOTALS, params)
+    else:
+        _execute(DELETE_TOTALS, params)
+        _execute(f"INSERT INTO {TOTAL} ({TOTAL_COLUMNS}) SELECT {TOTAL_COLUMNS} FROM standings_rebuild", params)
     _execute("DROP TABLE standings_rebuild", {})
     return dropped
 
