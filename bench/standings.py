@@ -42,7 +42,7 @@ from django.db import connection  # noqa: E402
 from django.db.models import Subquery  # noqa: E402
 
 from competitions import standings  # noqa: E402
-from competitions.models import Competition, Standing, StandingRun  # noqa: E402
+from competitions.models import Competition, Standing, StandingBoard, StandingRun  # noqa: E402
 from competitions.services import standings_recompute  # noqa: E402
 
 START = date(2026, 1, 1)
@@ -169,7 +169,7 @@ def explain_ms(queryset) -> float:
 def read_paths(competition_id: int, day: date) -> None:
     n = Standing.objects.filter(competition_id=competition_id, day=day).count()
     print(f"  read paths over {n:,} standings rows of {day}:")
-    some = Standing.objects.filter(competition_id=competition_id, day=day)
+    some = StandingBoard.objects.filter(competition_id=competition_id, day=day)  # indexed by rank
     for label, position in (("shallow", 0), ("middle", n // 2), ("deep", n - 60)):
         row = some.order_by("rank_overall", "employee_no")[position]
         latest = (Standing.objects.filter(competition_id=competition_id).order_by("-day").values("day")[:1])

@@ -8,12 +8,12 @@ from datetime import date, timedelta
 from typing import Literal
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from competitions import standings
 from competitions.locks import standings_lock
-from competitions.models import Competition, RunKind, RunOutcome, Standing, StandingRun
+from competitions.models import Competition, RunKind, RunOutcome, StandingRun
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +21,11 @@ Trigger = Literal["nightly", "intraday", "admin", "command", "manual"]
 
 # Memory PostgreSQL may use per sort/hash in a run (SET LOCAL, this transaction only): the run
 # aggregates millions of entries and sorts ~223k workers four times; with the 4 MB default those spill
-# to disk. A batch job a few times a day can afford it; override with settings.STANDINGS_WORK_MEM.
-DEFAULT_WORK_MEM = "128MB"
+# to disk. A full run's per-(worker, rule) aggregate holds ~356,000 groups of numeric sums, ~280 MB per
+# parallel process at seed scale: at 128 MB (x2 hash_mem_multiplier) it spilled, 16 s against 13 s.
+# The group count follows workers x rules, not the length of the competition. A batch job a few times
+# a day can afford it; override with settings.STANDINGS_WORK_MEM.
+DEFAULT_WORK_MEM = "256MB"
 
 
 def standings_day_for(*, intraday: bool = False) -> date:
@@ -61,33 +64,12 @@ def standings_recompute(*, competition: Competition | int, day: date, full: bool
                 logger.info("standings run %s skipped: competition %s is locked", run.pk, competition_id)
                 return run
             _compute(run, full=full)
-            _analyze_standings()
     except Exception:
         _finish(run, outcome=RunOutcome.FAILED, error=traceback.format_exc(limit=20))
         logger.exception("standings run %s failed", run.pk)
         raise
     logger.info("standings run %s: %s rows (%s)", run.pk, run.rows, run.kind)
     return run
-
-
-def _analyze_standings() -> None:
-    """Fresh planner statistics for the day just written, before the portal reads it.
-
-    A run adds one new ``day`` value (223,000 rows); until the table is analyzed the planner takes that
-    value for a rare one and reads a leaderboard page by scanning and sorting the whole day (0.3-0.8 s
-    instead of 15 ms, measured with bench/portal.py --after-run). Autovacuum would analyze only after 10%
-    of the table changed, i.e. weeks into a competition. ANALYZE samples a fixed number of rows: under a
-    second whatever the table's size. After the run's transaction has committed; skipped when a caller
-    holds a transaction open around the run (the day is not committed yet). The run has succeeded by
-    then, so a failure here is logged, not recorded as the run's.
-    """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {Standing._meta.db_table}")
-    except DatabaseError:
-        logger.warning("ANALYZE of the standings failed", exc_info=True)
 
 
 def _compute(run: StandingRun, *, full: bool) -> None:

@@ -9,40 +9,45 @@ How a run works (competitions.services.standings_recompute drives it, under a lo
   points logs the difference on the days it touched, and only those.
 * **Totals.** StandingTotal holds, per (competition, worker, rule), the sums of all counted entries dated
   up to the competition's ``totals_day`` (the day of the latest succeeded run that moved the totals).
-  An incremental run for day D >= totals_day folds the deltas dated <= D into the totals (one
-  INSERT … SELECT … ON CONFLICT DO UPDATE) and deletes them; deltas dated after D stay for later. Its
-  cost follows the number of changes since the last run, not the length of the competition.
+  An incremental run for day D >= totals_day folds the deltas dated <= D into the totals (one MERGE on
+  PostgreSQL, an upsert on SQLite) and deletes them; deltas dated after D stay for later. Its cost
+  follows the number of changes since the last run, not the length of the competition.
   Why not "workers whose entries have updated_at after the last run": every worker gets new entries every
   day, so that re-reads each worker's whole history every night (cost grows with the competition), and an
   edit or rejection cannot be subtracted without the old row, which only the trigger sees.
-* **Full.** A full run for D >= totals_day (a repair) drops the competition's totals and deltas dated <= D
-  and rebuilds the totals from the entries, on one REPEATABLE READ snapshot so a delta committed meanwhile
-  is neither lost nor counted twice. A run for a day older than totals_day is computed straight from the
-  entries (work_date <= D) and leaves the totals alone.
-* **Ranking.** One INSERT … SELECT with window functions ranks every worker with totals: overall, within
-  the business system of the worker's job type, within the job type, and within the worker's depot
-  (站段, Unit.depot; null for a worker not under a depot). Ranks are on the total points, i.e. approved
-  plus still pending (rejected entries excluded): the portal shows a provisional ranking every day, and the
-  approved part is stored next to it so people see how much of it is final. RANK(): ties share a rank
-  (1, 2, 2, 4); lists order ties by employee number.
-* **Replace.** The day's old rows are deleted and the new ones inserted in the same transaction as the
-  totals update and the run record, so readers see the previous complete set until commit, a crashed run
-  leaves nothing half-written, and running twice gives the same rows.
+* **Full.** A full run for D >= totals_day (a repair) drops the competition's deltas dated <= D and
+  rebuilds the totals from the entries (writing only the rows that differ), on one REPEATABLE READ snapshot
+  so a delta committed meanwhile is neither lost nor counted twice. A run for a day older than totals_day
+  is computed straight from the entries (work_date <= D) and leaves the totals alone.
+* **Ranking.** One statement with window functions ranks every worker with totals into a temp table:
+  overall, within the business system of the worker's job type, within the job type, and within the
+  worker's depot (站段, Unit.depot; null for a worker not under a depot). Ranks are on the total points,
+  i.e. approved plus still pending (rejected entries excluded): the portal shows a provisional ranking
+  every day, and the approved part is stored next to it so people see how much of it is final. RANK():
+  ties share a rank (1, 2, 2, 4); lists order ties by employee number.
+* **Replace.** The ranked rows are written twice: as the day's history (Standing: my standing, my
+  history) and as the day's leaderboards (StandingBoard: one index per scope). On PostgreSQL the board is
+  one partition per (competition, day), built and indexed as a new table and swapped in; the history rows
+  are deleted and inserted. All of it happens in the same transaction as the totals update and the run
+  record, so readers see the previous complete set until commit, a crashed run leaves nothing
+  half-written, and running twice gives the same rows.
 
 The SQL is written in the dialect PostgreSQL and SQLite (3.28+: window GROUPS frames, upsert) share.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import connection
 from django.db.models import Q, Subquery
 
-from competitions.models import Competition, Standing, StandingDelta, StandingTotal
+from competitions.models import Competition, Standing, StandingBoard, StandingDelta, StandingTotal
 
 STANDING = Standing._meta.db_table
+BOARD = StandingBoard._meta.db_table
 TOTAL = StandingTotal._meta.db_table
 DELTA = StandingDelta._meta.db_table
 ENTRY = "reviews_workentry"
@@ -65,35 +70,33 @@ WORKER_TOTALS_FROM_TOTALS = f"""
     GROUP BY t.worker_id
 """
 
-# Ranks all workers of one source and writes the day's rows. The four RANK()s and the FIRST_VALUE for
-# the gap share one sort per scope (same PARTITION BY / ORDER BY); GROUPS 1 PRECEDING is the next
-# distinct total above, so the gap is exact for ties too.
-INSERT_STANDINGS = f"""
-INSERT INTO {STANDING} (
-    competition_id, day, worker_id, employee_no, business_system_id, job_type_id, depot_id,
-    points, approved_points, pending_points,
-    rank_overall, rank_business_system, rank_job_type, rank_unit,
-    change_overall, change_business_system, change_job_type, change_unit,
-    points_to_next, computed_at
-)
-SELECT %(competition)s, %(day)s, r.worker_id, r.employee_no, r.business_system_id, r.job_type_id, r.depot_id,
-       r.points, r.approved_points, r.points - r.approved_points,
+# Ranks all workers of one source, into the temp table standings_new. The four RANK()s and the
+# FIRST_VALUE for the gap share one sort per scope (same PARTITION BY / ORDER BY); GROUPS 1 PRECEDING is
+# the next distinct total above, so the gap is exact for ties too. The sorts are on ``score``, the total in
+# thousandths as an integer: the same order and the same ties as the 3-decimal total (which is exact to
+# the thousandth), and four sorts of 223,000 bigints cost a third less than of numerics.
+RANKED = f"""
+SELECT r.worker_id, r.employee_no, r.business_system_id, r.job_type_id, r.depot_id,
+       r.points, r.approved_points, r.points - r.approved_points AS pending_points,
        r.rank_overall, r.rank_business_system, r.rank_job_type, r.rank_unit,
-       p.rank_overall - r.rank_overall, p.rank_business_system - r.rank_business_system,
-       p.rank_job_type - r.rank_job_type, p.rank_unit - r.rank_unit,
-       COALESCE(r.next_points - r.points, 0), %(now)s
+       p.rank_overall - r.rank_overall AS change_overall,
+       p.rank_business_system - r.rank_business_system AS change_business_system,
+       p.rank_job_type - r.rank_job_type AS change_job_type,
+       p.rank_unit - r.rank_unit AS change_unit,
+       COALESCE(r.next_points - r.points, 0) AS points_to_next
 FROM (
     SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,
            s.points, s.approved_points,
-           RANK() OVER (ORDER BY s.points DESC) AS rank_overall,
+           RANK() OVER (ORDER BY s.score DESC) AS rank_overall,
            FIRST_VALUE(s.points) OVER (
-               ORDER BY s.points DESC GROUPS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS next_points,
-           RANK() OVER (PARTITION BY jt.business_system_id ORDER BY s.points DESC) AS rank_business_system,
-           RANK() OVER (PARTITION BY w.job_type_id ORDER BY s.points DESC) AS rank_job_type,
+               ORDER BY s.score DESC GROUPS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS next_points,
+           RANK() OVER (PARTITION BY jt.business_system_id ORDER BY s.score DESC) AS rank_business_system,
+           RANK() OVER (PARTITION BY w.job_type_id ORDER BY s.score DESC) AS rank_job_type,
            CASE WHEN u.depot_id IS NULL THEN NULL
-                ELSE RANK() OVER (PARTITION BY u.depot_id ORDER BY s.points DESC) END AS rank_unit
+                ELSE RANK() OVER (PARTITION BY u.depot_id ORDER BY s.score DESC) END AS rank_unit
     FROM (
-        SELECT worker_id, ROUND(points, 3) AS points, ROUND(approved_points, 3) AS approved_points
+        SELECT worker_id, ROUND(points, 3) AS points, ROUND(approved_points, 3) AS approved_points,
+               CAST(ROUND(points * 1000) AS BIGINT) AS score
         FROM ({{source}}) AS source
     ) AS s
     JOIN members_worker w ON w.id = s.worker_id
@@ -104,20 +107,80 @@ LEFT JOIN {STANDING} p
        ON p.competition_id = %(competition)s AND p.day = %(previous_day)s AND p.worker_id = r.worker_id
 """
 
+HISTORY_COLUMNS = ("worker_id, employee_no, business_system_id, job_type_id, depot_id, points, approved_points, "
+                   "pending_points, rank_overall, rank_business_system, rank_job_type, rank_unit, change_overall, "
+                   "change_business_system, change_job_type, change_unit, points_to_next")
+BOARD_COLUMNS = ("worker_id, employee_no, business_system_id, job_type_id, depot_id, points, approved_points, "
+                 "rank_overall, rank_business_system, rank_job_type, rank_unit, change_overall, "
+                 "change_business_system, change_job_type, change_unit")
+
 DELETE_DAY = f"DELETE FROM {STANDING} WHERE competition_id = %(competition)s AND day = %(day)s"
+# In worker order: every row then lands at the right-hand edge of the unique (competition, day, worker)
+# index, and the heap holds the day in the order the next run reads it back ("change since yesterday").
+INSERT_HISTORY = f"""
+INSERT INTO {STANDING} (competition_id, day, {HISTORY_COLUMNS}, computed_at)
+SELECT %(competition)s, %(day)s, {HISTORY_COLUMNS}, %(now)s FROM standings_new ORDER BY worker_id
+"""
+
+# The board on SQLite (an ordinary table): replaced like the history.
+DELETE_BOARD_DAY = f"DELETE FROM {BOARD} WHERE competition_id = %(competition)s AND day = %(day)s"
+INSERT_BOARD = f"""
+INSERT INTO {{table}} (competition_id, day, {BOARD_COLUMNS})
+SELECT %(competition)s, %(day)s, {BOARD_COLUMNS} FROM standings_new ORDER BY rank_overall, employee_no
+"""
+# The board on PostgreSQL: one partition per (competition, day), built as a plain table and then swapped
+# in (see replace_day). Its indexes are those of the partitioned parent (migration 0003), which ATTACH
+# adopts instead of building its own.
+BOARD_PARTITION_INDEXES = [
+    "rank_overall, employee_no",
+    "business_system_id, rank_business_system, employee_no",
+    "job_type_id, rank_job_type, employee_no",
+    "depot_id, rank_unit, employee_no",
+]
+BOARD_PARTITIONS = f"""
+SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = '{BOARD}'::regclass AND starts_with(c.relname, %(prefix)s)
+"""
+# How long the swap may wait for readers and other runs before the run fails (and the task retries).
+# Replacing a day that already has a partition takes an ACCESS EXCLUSIVE lock on the board for the last
+# milliseconds of the run: while it waits, new leaderboard queries queue behind it, so keep this short.
+SWAP_LOCK_TIMEOUT = "5s"
 
 PREVIOUS_DAY = f"SELECT MAX(day) FROM {STANDING} WHERE competition_id = %(competition)s AND day < %(day)s"
 
 # Fold the deltas dated up to the day into the totals. In the same transaction, and serialized by the
 # competition's lock, the DELETE below removes exactly the rows this statement read: on PostgreSQL the
 # run is REPEATABLE READ (one snapshot for both), on SQLite the database-wide write lock.
-APPLY_DELTAS = f"""
-INSERT INTO {TOTAL} AS t (competition_id, worker_id, rule_id, quantity, points, approved_points, entries)
-SELECT d.competition_id, d.worker_id, d.rule_id, SUM(d.quantity), SUM(d.points), SUM(d.approved_points),
-       SUM(d.entries)
+DELTA_SUMS = f"""
+SELECT d.worker_id, d.rule_id, SUM(d.quantity) AS quantity, SUM(d.points) AS points,
+       SUM(d.approved_points) AS approved_points, SUM(d.entries) AS entries
 FROM {DELTA} d
 WHERE d.competition_id = %(competition)s AND d.work_date <= %(day)s
-GROUP BY d.competition_id, d.worker_id, d.rule_id
+GROUP BY d.worker_id, d.rule_id
+"""
+# PostgreSQL: one MERGE updates, inserts and (when a worker-rule's last counted entry was rejected, so it
+# drops out of the standings) deletes. Not INSERT … ON CONFLICT DO UPDATE: that locks each existing row
+# before updating it, two WAL records per row instead of one, and a nightly run updates ~220,000 rows
+# (measured 2.8 s against 1.4-1.7 s at seed scale).
+MERGE_DELTAS = f"""
+MERGE INTO {TOTAL} AS t
+USING ({DELTA_SUMS}) AS d
+ON t.competition_id = %(competition)s AND t.worker_id = d.worker_id AND t.rule_id = d.rule_id
+WHEN MATCHED AND t.entries + d.entries = 0 THEN DELETE
+WHEN MATCHED THEN UPDATE SET
+    quantity = t.quantity + d.quantity,
+    points = t.points + d.points,
+    approved_points = t.approved_points + d.approved_points,
+    entries = t.entries + d.entries
+WHEN NOT MATCHED AND d.entries <> 0 THEN
+    INSERT (competition_id, worker_id, rule_id, quantity, points, approved_points, entries)
+    VALUES (%(competition)s, d.worker_id, d.rule_id, d.quantity, d.points, d.approved_points, d.entries)
+"""
+# SQLite has no MERGE: an upsert, then the emptied rows go.
+APPLY_DELTAS = f"""
+INSERT INTO {TOTAL} AS t (competition_id, worker_id, rule_id, quantity, points, approved_points, entries)
+SELECT %(competition)s, d.worker_id, d.rule_id, d.quantity, d.points, d.approved_points, d.entries
+FROM ({DELTA_SUMS}) AS d WHERE true
 ON CONFLICT (competition_id, worker_id, rule_id) DO UPDATE SET
     quantity = t.quantity + excluded.quantity,
     points = t.points + excluded.points,
@@ -130,12 +193,32 @@ DELETE_EMPTY_TOTALS = f"DELETE FROM {TOTAL} WHERE competition_id = %(competition
 
 DELETE_TOTALS = f"DELETE FROM {TOTAL} WHERE competition_id = %(competition)s"
 TOTAL_COLUMNS = "competition_id, worker_id, rule_id, quantity, points, approved_points, entries"
+# Grouped by (worker, rule) only: the competition is one value, and hashing a third key for each of
+# millions of entries is not free.
 REBUILD_TOTALS_SELECT = f"""
-SELECT e.competition_id, e.worker_id, e.rule_id, SUM(e.quantity) AS quantity, SUM(e.points) AS points,
-       SUM({APPROVED_POINTS}) AS approved_points, COUNT(*) AS entries
+SELECT CAST(%(competition)s AS BIGINT) AS competition_id, e.worker_id, e.rule_id, SUM(e.quantity) AS quantity,
+       SUM(e.points) AS points, SUM({APPROVED_POINTS}) AS approved_points, COUNT(*) AS entries
 FROM {ENTRY} e
 WHERE e.competition_id = %(competition)s AND e.work_date <= %(day)s AND {COUNTED}
-GROUP BY e.competition_id, e.worker_id, e.rule_id
+GROUP BY e.worker_id, e.rule_id
+"""
+# PostgreSQL: a repair writes only the totals that differ from the entries (usually none), instead of
+# deleting and re-inserting ~356,000 rows.
+MERGE_REBUILT_TOTALS = f"""
+MERGE INTO {TOTAL} AS t
+USING standings_rebuild AS r
+ON t.competition_id = %(competition)s AND t.worker_id = r.worker_id AND t.rule_id = r.rule_id
+WHEN MATCHED AND (t.quantity <> r.quantity OR t.points <> r.points OR t.approved_points <> r.approved_points
+                  OR t.entries <> r.entries) THEN UPDATE SET
+    quantity = r.quantity, points = r.points, approved_points = r.approved_points, entries = r.entries
+WHEN NOT MATCHED THEN
+    INSERT (competition_id, worker_id, rule_id, quantity, points, approved_points, entries)
+    VALUES (%(competition)s, r.worker_id, r.rule_id, r.quantity, r.points, r.approved_points, r.entries)
+"""
+DELETE_UNREBUILT_TOTALS = f"""
+DELETE FROM {TOTAL} AS t
+WHERE t.competition_id = %(competition)s
+  AND NOT EXISTS (SELECT 1 FROM standings_rebuild r WHERE r.worker_id = t.worker_id AND r.rule_id = t.rule_id)
 """
 
 # The benchmark's yardstick: the same totals and four ranks straight from the raw entries, in one
@@ -175,10 +258,12 @@ def _scalar(sql: str, params: dict):
 def apply_deltas(*, competition_id: int, day: date) -> int:
     """Folds the logged changes dated up to ``day`` into the totals; returns how many were applied."""
     params = {"competition": competition_id, "day": day}
-    _execute(APPLY_DELTAS, params)
-    applied = _execute(DELETE_DELTAS, params)
-    _execute(DELETE_EMPTY_TOTALS, params)
-    return applied
+    if connection.vendor == "postgresql":
+        _execute(MERGE_DELTAS, params)
+    else:
+        _execute(APPLY_DELTAS, params)
+        _execute(DELETE_EMPTY_TOTALS, params)
+    return _execute(DELETE_DELTAS, params)
 
 
 def _materialize(name: str, select: str, params: dict) -> None:
@@ -192,25 +277,72 @@ def _materialize(name: str, select: str, params: dict) -> None:
 def rebuild_totals(*, competition_id: int, day: date) -> int:
     """Recomputes the totals from all entries dated up to ``day``; drops the deltas they already include."""
     params = {"competition": competition_id, "day": day}
-    _execute(DELETE_TOTALS, params)
     dropped = _execute(DELETE_DELTAS, params)
     _materialize("standings_rebuild", REBUILD_TOTALS_SELECT, params)
-    _execute(f"INSERT INTO {TOTAL} ({TOTAL_COLUMNS}) SELECT {TOTAL_COLUMNS} FROM standings_rebuild", params)
+    if connection.vendor == "postgresql":
+        _execute(MERGE_REBUILT_TOTALS, params)
+        _execute(DELETE_UNREBUILT_TOTALS, params)
+    else:
+        _execute(DELETE_TOTALS, params)
+        _execute(f"INSERT INTO {TOTAL} ({TOTAL_COLUMNS}) SELECT {TOTAL_COLUMNS} FROM standings_rebuild", params)
     _execute("DROP TABLE standings_rebuild", {})
     return dropped
 
 
 def replace_day(*, competition_id: int, day: date, now, from_totals: bool) -> int:
-    """Deletes and rewrites the (competition, day) standings; returns the number of rows written."""
+    """Replaces the (competition, day) standings and leaderboards; returns the number of rows written."""
     params = {"competition": competition_id, "day": day, "now": now}
     params["previous_day"] = _scalar(PREVIOUS_DAY, params)
-    _execute(DELETE_DAY, params)
     if from_totals:
-        return _execute(INSERT_STANDINGS.replace("{source}", WORKER_TOTALS_FROM_TOTALS), params)
-    _materialize("standings_source", WORKER_TOTALS_FROM_ENTRIES, params)
-    written = _execute(INSERT_STANDINGS.replace("{source}", "SELECT * FROM standings_source"), params)
-    _execute("DROP TABLE standings_source", {})
+        source = WORKER_TOTALS_FROM_TOTALS
+    else:
+        _materialize("standings_source", WORKER_TOTALS_FROM_ENTRIES, params)
+        source = "SELECT * FROM standings_source"
+    _materialize("standings_new", RANKED.replace("{source}", source), params)
+    _execute(DELETE_DAY, params)
+    written = _execute(INSERT_HISTORY, params)
+    if connection.vendor == "postgresql":
+        _publish_board_partition(params)
+    else:
+        _execute(DELETE_BOARD_DAY, params)
+        _execute(INSERT_BOARD.replace("{table}", BOARD), params)
+    _execute("DROP TABLE standings_new", {})
+    if not from_totals:
+        _execute("DROP TABLE standings_source", {})
     return written
+
+
+def _publish_board_partition(params: dict) -> None:
+    """Builds the day's leaderboard partition and swaps it in for the one it replaces.
+
+    The rows go into a new plain table first and its indexes are built afterwards, in one sorted pass each
+    (~0.1 s per index for 223k rows, against ~0.5 s to maintain one while inserting); then the day's old
+    partition, if any, is detached and dropped and the new one attached. All of it is in the run's
+    transaction: readers keep the old partition until commit, and a failed run leaves it in place.
+    """
+    competition_id, day = params["competition"], params["day"]
+    prefix = f"{BOARD}_{int(competition_id)}_{day:%Y%m%d}_"
+    name = prefix + uuid.uuid4().hex[:12]  # unique, also next to the partition it replaces
+    _execute(f"CREATE TABLE {name} (LIKE {BOARD})", {})
+    _execute(INSERT_BOARD.replace("{table}", name), params)
+    _execute(f"ALTER TABLE {name} ADD PRIMARY KEY (competition_id, day, worker_id)", {})
+    for columns in BOARD_PARTITION_INDEXES:
+        _execute(f"CREATE INDEX ON {name} ({columns})", {})
+    # Statistics for the leaderboard queries, before anyone can read the partition; a coarse sample is
+    # plenty for choosing a scope's index (a tenth of the default: 20 ms instead of 200).
+    _execute("SET LOCAL default_statistics_target = 10", {})
+    _execute(f"ANALYZE {name}", {})
+    _execute("SET LOCAL default_statistics_target = DEFAULT", {})
+    with connection.cursor() as cursor:
+        cursor.execute(BOARD_PARTITIONS, {"prefix": prefix})
+        old = [row[0] for row in cursor.fetchall()]
+    _execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'", {})
+    for table in old:
+        _execute(f"ALTER TABLE {BOARD} DETACH PARTITION {table}", {})
+        _execute(f"DROP TABLE {table}", {})
+    _execute(f"ALTER TABLE {BOARD} ATTACH PARTITION {name} FOR VALUES FROM ({int(competition_id)}, "
+             f"'{day.isoformat()}') TO ({int(competition_id)}, '{(day + timedelta(days=1)).isoformat()}')", {})
+    _execute("SET LOCAL lock_timeout = DEFAULT", {})
 
 
 # --- Read paths ---------------------------------------------------------------------------------
@@ -225,7 +357,7 @@ SCOPES = {
 
 
 def latest_day(competition_id: int) -> date | None:
-    """The latest day with standings (one index probe: standing_overall, backwards)."""
+    """The latest day with standings (one index probe: the unique (competition, day, worker), backwards)."""
     return (Standing.objects.filter(competition_id=competition_id).order_by("-day")
             .values_list("day", flat=True).first())
 
@@ -234,7 +366,7 @@ def worker_standing(*, competition_id: int, worker_id: int, day: date | None = N
     """A worker's standing on ``day``, or on the latest standings day (None if not ranked that day).
 
     One query: a probe of the unique (competition, day, worker), the latest day found by a backward
-    probe of standing_overall in a subquery.
+    probe of the same index in a subquery.
     """
     qs = Standing.objects.filter(competition_id=competition_id, worker_id=worker_id)
     if day is None:
@@ -273,10 +405,12 @@ class Cursor:
 
 
 def _scoped(competition_id: int, day: date, scope: str, scope_id: int | None):
+    """The board rows of one scope's list. ``day`` is a value, never a subquery: PostgreSQL then plans the
+    query against that day's partition alone."""
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
     column, rank = SCOPES[scope]
-    qs = Standing.objects.filter(competition_id=competition_id, day=day)
+    qs = StandingBoard.objects.filter(competition_id=competition_id, day=day)
     if column is not None:
         if scope_id is None:
             raise ValueError(f"scope {scope!r} needs an id")
@@ -285,7 +419,7 @@ def _scoped(competition_id: int, day: date, scope: str, scope_id: int | None):
 
 
 def leaderboard(*, competition_id: int, day: date, scope: str = "overall", scope_id: int | None = None,
-                after: Cursor | None = None, limit: int = 50) -> list[Standing]:
+                after: Cursor | None = None, limit: int = 50) -> list[StandingBoard]:
     """A page of a scope's list, ordered (rank, employee_no), keyset-paged: one index range scan.
 
     ``rank >= after.rank`` bounds the scan from below (an index condition), the OR only trims the ties
@@ -298,16 +432,21 @@ def leaderboard(*, competition_id: int, day: date, scope: str = "overall", scope
     return list(qs.order_by(rank, "employee_no")[:limit])
 
 
+BOARD_FIELDS = [f.attname for f in StandingBoard._meta.concrete_fields]
+
+
 def around_worker(*, competition_id: int, worker_id: int, day: date | None = None, scope: str = "overall",
-                  size: int = 10) -> list[Standing]:
+                  size: int = 10) -> list[StandingBoard]:
     """"The ten places around me": up to ``size`` rows of the worker's scope list centred on them.
 
-    Three index queries whatever the depth: the worker's row, the rows just above (read backwards),
-    the rows just below.
+    Three index queries whatever the depth: the worker's row (from the history, which also finds the
+    latest day), the rows just above (read backwards), the rows just below.
     """
-    me = worker_standing(competition_id=competition_id, worker_id=worker_id, day=day)
-    if me is None:
+    standing = worker_standing(competition_id=competition_id, worker_id=worker_id, day=day)
+    if standing is None:
         return []
+    # The same ranks as the worker's board row: no query for it.
+    me = StandingBoard(**{name: getattr(standing, name) for name in BOARD_FIELDS})
     column, rank = SCOPES[scope]
     my_rank = getattr(me, rank)
     if my_rank is None:  # not ranked in this scope (no depot)

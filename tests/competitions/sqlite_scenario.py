@@ -24,12 +24,21 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from competitions import standings  # noqa: E402
 from competitions.models import RunKind, Standing  # noqa: E402
 from competitions.services import standings_recompute  # noqa: E402
 from members.models import UnitLevel  # noqa: E402
 from reviews.models import WorkEntry  # noqa: E402
 from tests import factories as f  # noqa: E402
-from tests.competitions.standings_data import entry, rows, rows_by_full_path, totals, totals_from_entries  # noqa: E402
+from tests.competitions.standings_data import (  # noqa: E402
+    board_rows,
+    entry,
+    history_as_board,
+    rows,
+    rows_by_full_path,
+    totals,
+    totals_from_entries,
+)
 
 
 def check(condition, message):
@@ -62,6 +71,9 @@ def main():
     run = standings_recompute(competition=comp, day=day)
     check(run.kind == RunKind.INCREMENTAL, run.kind)
     check(Standing.objects.filter(competition=comp, day=day).count() == 4, "rejected worker still ranked")
+    board = standings.leaderboard(competition_id=comp.pk, day=day)
+    got = [(s.employee_no, s.rank_overall) for s in board]
+    check(got == [("S001", 1), ("S002", 2), ("S003", 2), ("S004", 4)], f"leaderboard after the rejection: {got}")
 
     # Randomized history: incremental = full.
     rnd = random.Random(7)
@@ -86,6 +98,7 @@ def main():
             x.save()
         run = standings_recompute(competition=comp2, day=d)
         check(rows(comp2.pk, d) == rows_by_full_path(comp2.pk, d, run.started_at), f"incremental != full on {d}")
+        check(board_rows(comp2.pk, d) == history_as_board(comp2.pk, d), f"leaderboard != history on {d}")
         check([tuple(map(Decimal, t)) for t in totals(comp2.pk)]
               == [tuple(map(Decimal, t)) for t in totals_from_entries(comp2.pk, d)], f"totals differ on {d}")
     print("sqlite scenario ok")

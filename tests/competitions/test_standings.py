@@ -13,7 +13,16 @@ from competitions.models import RunKind, RunOutcome, Standing, StandingDelta, St
 from competitions.services import standings_recompute
 from members.models import UnitLevel
 from reviews.models import WorkEntry
-from tests.competitions.standings_data import entry, rows, rows_by_full_path, totals, totals_from_entries
+from tests.competitions.standings_data import (
+    board_partitions,
+    board_rows,
+    entry,
+    history_as_board,
+    rows,
+    rows_by_full_path,
+    totals,
+    totals_from_entries,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -229,6 +238,7 @@ def test_incremental_equals_full_on_randomized_histories(f, seed):
             assert run.kind == (RunKind.FULL if offset == 0 and run.pk == StandingRun.objects.earliest("id").pk
                                 else RunKind.INCREMENTAL)
             assert rows(comp.pk, day) == rows_by_full_path(comp.pk, day, run.started_at), (seed, day)
+            assert board_rows(comp.pk, day) == history_as_board(comp.pk, day), (seed, day)
             assert totals(comp.pk) == totals_from_entries(comp.pk, day)
 
     last = start + timedelta(days=9)
@@ -248,27 +258,37 @@ def test_running_twice_gives_the_same_rows(league):
     standings_recompute(competition=comp, day=D1, full=True)
     assert rows(comp.pk, D1) == first
     assert Standing.objects.filter(competition=comp, day=D1).count() == 6
+    assert board_rows(comp.pk, D1) == history_as_board(comp.pk, D1)
+    assert len(board_partitions(comp.pk, D1)) == 1  # each run swapped the day's partition for its own
 
 
-def test_a_run_interrupted_half_way_leaves_the_previous_standings_intact_and_whole(league, monkeypatch):
+@pytest.mark.parametrize("crash_after", ["DELETE_DAY", "ATTACH"])
+def test_a_run_interrupted_half_way_leaves_the_previous_standings_intact_and_whole(league, monkeypatch,
+                                                                                crash_after):
     comp, add = league["comp"], league["add"]
     standings_recompute(competition=comp, day=D1)
     before_rows, before_totals = rows(comp.pk, D1), totals(comp.pk)
+    before_board, before_partitions = board_rows(comp.pk, D1), board_partitions(comp.pk, D1)
     add(4, D1 - timedelta(days=3), 50)  # a change the broken run would have applied
     pending = StandingDelta.objects.filter(competition_id=comp.pk).count()
     real_execute = standings._execute
 
-    def crash_after_the_old_rows_are_deleted(sql, params):
+    def crash(sql, params):
         result = real_execute(sql, params)
-        if sql == standings.DELETE_DAY:
+        # after the old history rows are deleted, or after the new leaderboard partition replaced the old
+        deleted = sql == standings.DELETE_DAY
+        swapped = "ATTACH PARTITION" in sql or sql == standings.DELETE_BOARD_DAY  # PostgreSQL / SQLite
+        if deleted if crash_after == "DELETE_DAY" else swapped:
             raise RuntimeError("worker killed")
         return result
 
-    monkeypatch.setattr(standings, "_execute", crash_after_the_old_rows_are_deleted)
+    monkeypatch.setattr(standings, "_execute", crash)
     with pytest.raises(RuntimeError):
         standings_recompute(competition=comp, day=D1)
 
     assert rows(comp.pk, D1) == before_rows  # yesterday's complete set, not half of today's
+    assert board_rows(comp.pk, D1) == before_board
+    assert board_partitions(comp.pk, D1) == before_partitions
     assert totals(comp.pk) == before_totals
     assert StandingDelta.objects.filter(competition_id=comp.pk).count() == pending  # nothing consumed
     failed = StandingRun.objects.latest("id")
@@ -278,6 +298,7 @@ def test_a_run_interrupted_half_way_leaves_the_previous_standings_intact_and_who
     run = standings_recompute(competition=comp, day=D1)
     assert run.kind == RunKind.INCREMENTAL
     assert by_worker(comp, D1)[league["w"][4].pk].points == 55
+    assert standings.leaderboard(competition_id=comp.pk, day=D1)[0].worker_id == league["w"][4].pk
 
 
 def test_management_command_recomputes_a_day(league, capsys):

@@ -1,4 +1,4 @@
-"""After a run the planner knows the new day (see competitions.services._analyze_standings)."""
+"""A run leaves the day's leaderboard partition analyzed (see competitions.standings._publish_board_partition)."""
 
 from datetime import date
 
@@ -10,7 +10,7 @@ from tests.competitions.standings_data import entry
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_run_leaves_planner_statistics_that_know_the_day_it_wrote(f):
+def test_a_run_leaves_planner_statistics_for_the_leaderboard_partition_it_wrote(f):
     comp, job = f.competition(), f.job_type()
     rule, depot = f.rule(comp, job), f.depot()
     day = date(2026, 3, 7)
@@ -18,7 +18,11 @@ def test_a_run_leaves_planner_statistics_that_know_the_day_it_wrote(f):
         entry(comp, f.worker(depot, job), rule, day, n + 1)
     standings_recompute(competition=comp, day=day)
     with connection.cursor() as cursor:
-        cursor.execute("""SELECT most_common_vals::text, histogram_bounds::text FROM pg_stats
-                          WHERE tablename = 'competitions_standing' AND attname = 'day'""")
-        row = cursor.fetchone()
-    assert row is not None and day.isoformat() in " ".join(v or "" for v in row)
+        cursor.execute("""SELECT c.relname, c.reltuples, (SELECT count(*) FROM pg_stats s WHERE s.tablename = c.relname)
+                          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                          WHERE i.inhparent = 'competitions_standingboard'::regclass
+                            AND starts_with(c.relname, %s)""", [f"competitions_standingboard_{comp.pk}_20260307_"])
+        partitions = cursor.fetchall()
+    assert len(partitions) == 1
+    _name, tuples, columns_with_stats = partitions[0]
+    assert tuples == 3 and columns_with_stats > 0
