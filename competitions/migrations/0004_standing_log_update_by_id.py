@@ -97,7 +97,7 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competitions', '0002_standings'),
+        ('competitions', '0003_standing_board'),
     ]
 
     operations = [
