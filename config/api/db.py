@@ -1,0 +1,51 @@
+"""Hand-written SQL for the API's hot read paths, as PostgreSQL prepared statements.
+
+The ORM costs a millisecond or more per query on these paths (compiling the query, then building
+model instances with per-field converters), which is more than PostgreSQL needs to answer it, and a
+plain client-side query is parsed and planned again on every request. These helpers send the query
+with server-side parameters, so psycopg prepares it on the connection after a few executions (its
+``prepare_threshold``) and later requests only bind and execute.
+
+The cursor is Django's wrapper (queries are logged, counted by the tests' query pins, and database
+errors wrapped as usual) around a psycopg server-binding cursor; only the statement goes there, the
+rest of the project keeps Django's client-side binding. On SQLite (local development) the same SQL runs
+through Django's ordinary cursor.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+
+def _server_binding_cursor():
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    # What BaseDatabaseWrapper.cursor() and the backend's create_cursor() do, with this cursor class.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        connection.validate_thread_sharing()
+        raw = ServerBindingCursor(connection.connection)
+        if connection.timezone != connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT).timezone:
+            register_tzloader(connection.timezone, raw)
+        return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+
+
+def cursor():
+    if connection.vendor == "postgresql":
+        return _server_binding_cursor()
+    return connection.cursor()
+
+
+def fetch_one(sql: str, params) -> tuple | None:
+    with cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()
+
+
+def fetch_all(sql: str, params) -> list[tuple]:
+    with cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
