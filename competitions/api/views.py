@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from competitions import standings
-from competitions.api import filters, serializers
+from competitions.api import filters, reads, serializers
 from competitions.models import BusinessSystem, Competition, JobType, RuleVersion, ScoringRule
 from competitions.querysets import competition_status_visible_to
 from config.api.errors import ApiError, error_responses
@@ -165,8 +165,12 @@ def _own_worker(user) -> tuple[int, str] | None:
     return (worker.pk, worker.name) if worker is not None else None
 
 
-def _ranks(row, prefix: str) -> dict:
-    return {scope: getattr(row, f"{prefix}_{scope}") for scope in ("overall", "business_system", "job_type", "unit")}
+_RANK_SCOPES = ("overall", "business_system", "job_type", "unit")
+_DATETIME = DateTimeField()
+
+
+def _ranks(row: dict, prefix: str) -> dict:
+    return {scope: row[f"{prefix}_{scope}"] for scope in _RANK_SCOPES}
 
 
 # The standings endpoints are the hot path (every worker's phone, every day): their bodies are built
@@ -177,10 +181,12 @@ def _dec(value) -> str:
     return format(value, ".3f")
 
 
-def _day_body(row) -> dict:
-    return {"day": row.day.isoformat(), "points": _dec(row.points), "approved_points": _dec(row.approved_points),
-            "pending_points": _dec(row.pending_points), "ranks": _ranks(row, "rank"),
-            "changes": _ranks(row, "change"), "points_to_next": _dec(row.points_to_next)}
+def _day_body(row: dict) -> dict:
+    """A standings row ({column: value}, or a Standing's __dict__) as the API shows a day."""
+    return {"day": row["day"].isoformat(), "points": _dec(row["points"]),
+            "approved_points": _dec(row["approved_points"]), "pending_points": _dec(row["pending_points"]),
+            "ranks": _ranks(row, "rank"), "changes": _ranks(row, "change"),
+            "points_to_next": _dec(row["points_to_next"])}
 
 
 def _query(serializer_class, request):
@@ -212,16 +218,16 @@ class MyStanding(_WorkerOnly, APIView):
         worker_id, _name = self.worker_or_403(request)
         competition_id = _visible_competition_id(request.user, pk)
         query = _query(serializers.StandingQuery, request)
-        # The latest standings day comes from the per-process cache (one probe of the unique
-        # (competition, day, worker) index then), or from the read path's own subquery.
+        # The latest standings day comes from the per-process cache: then one probe of the unique
+        # (competition, day, worker) index.
         day = query.get("day") or _latest_day(competition_id)
-        row = standings.worker_standing(competition_id=competition_id, worker_id=worker_id, day=day) \
+        row = reads.my_standing(competition_id=competition_id, worker_id=worker_id, day=day) \
             if day is not None else None
         if row is None:
             raise ApiError(_("暂无排名：排名每天夜间计算，有录入后次日可查。"), "no_standing",
                            status.HTTP_404_NOT_FOUND)
         body = {**_day_body(row), "competition_id": competition_id,
-                "computed_at": DateTimeField().to_representation(row.computed_at)}
+                "computed_at": _DATETIME.to_representation(row["computed_at"])}
         return Response(body)
 
 
@@ -248,7 +254,7 @@ class MyStandingHistory(_WorkerOnly, APIView):
         worker_id, _name = self.worker_or_403(request)
         competition_id = _visible_competition_id(request.user, pk)
         rows = standings.worker_history(competition_id=competition_id, worker_id=worker_id)
-        return Response([_day_body(r) for r in rows])
+        return Response([_day_body(vars(r)) for r in rows])
 
 
 def _board_rows(rows, *, rank_attr: str, change_attr: str, me_id: int | None, full_names: bool) -> list[dict]:
@@ -304,22 +310,28 @@ class Leaderboard(APIView):
         me = _own_worker(request.user)
         rows = []
         if day is not None:
-            rows = standings.leaderboard(competition_id=competition_id, day=day, scope=scope, scope_id=scope_id,
-                                         after=after, limit=query["page_size"] + 1)
+            rows = reads.leaderboard(competition_id=competition_id, day=day, scope=scope, scope_id=scope_id,
+                                     after=after, limit=query["page_size"] + 1)
         more = len(rows) > query["page_size"]
         rows = rows[:query["page_size"]]
-        rank_attr = standings.SCOPES[scope][1]
         next_url = None
         if more:
             last = rows[-1]
             params = request.query_params.copy()
-            params["cursor"] = _encode_cursor(standings.Cursor(getattr(last, rank_attr), last.employee_no))
+            params["cursor"] = _encode_cursor(standings.Cursor(last[0], last[3]))
             if day is not None:
                 params["day"] = day.isoformat()  # every page of one walk reads the same day
             next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        me_id, full_names = (me[0] if me else None), request.user.is_staff
+        results = []
+        for rank, change, worker_id, _employee_no, name, depot, job_type, points, approved_points in rows:
+            is_me = worker_id == me_id
+            results.append({"rank": rank, "change": change, "worker_id": worker_id,
+                            "name": name if (is_me or full_names) else mask_name(name), "depot": depot,
+                            "job_type": job_type, "points": _dec(points), "approved_points": _dec(approved_points),
+                            "is_me": is_me})
         body = {"competition_id": competition_id, "day": day, "scope": scope, "scope_id": scope_id, "next": next_url,
-                "results": _board_rows(rows, rank_attr=rank_attr, change_attr=rank_attr.replace("rank_", "change_"),
-                                       me_id=me[0] if me else None, full_names=request.user.is_staff)}
+                "results": results}
         return Response(body)
 
 
