@@ -3,8 +3,8 @@
 The ORM costs a millisecond or more per query on these paths (compiling the query, then building
 model instances with per-field converters), which is more than PostgreSQL needs to answer it, and a
 plain client-side query is parsed and planned again on every request. These helpers send the query
-with server-side parameters, so psycopg prepares it on the connection after a few executions (its
-``prepare_threshold``) and later requests only bind and execute.
+with server-side parameters, and psycopg prepares it on the connection (``prepare_threshold`` is 0 in
+the settings; psycopg keeps the last 100 statements), so later requests only bind and execute.
 
 The cursor is Django's wrapper (queries are logged, counted by the tests' query pins, and database
 errors wrapped as usual) around a psycopg server-binding cursor; only the statement goes there, the
@@ -39,13 +39,20 @@ def cursor():
     return connection.cursor()
 
 
+def _execute(cur, sql: str, params) -> None:
+    cur.execute(sql, params)
+    if connection.queries_logged and connection.queries_log and connection.queries_log[-1]["sql"] is None:
+        # Django reads the text of a client-side query back from psycopg; a prepared one has none.
+        connection.queries_log[-1]["sql"] = connection.ops.compose_sql(sql, params)
+
+
 def fetch_one(sql: str, params) -> tuple | None:
     with cursor() as cur:
-        cur.execute(sql, params)
+        _execute(cur, sql, params)
         return cur.fetchone()
 
 
 def fetch_all(sql: str, params) -> list[tuple]:
     with cursor() as cur:
-        cur.execute(sql, params)
+        _execute(cur, sql, params)
         return cur.fetchall()

@@ -66,6 +66,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env_database("DATABASE_URL", VAR_DIR / "portal.sqlite3")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg prepares a server-side-bound statement the first time it runs (Django's default of None
+    # turns preparing off). Only the API's hot reads are server-side bound (config/api/db.py); Django's
+    # own client-side cursors never prepare. (Behind a transaction-pooling PgBouncer, set None.)
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "members.User"
