@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 
 from competitions import standings
-from competitions.models import JobType, Standing
+from competitions.models import JobType, RunOutcome, Standing, StandingRun
 from config.api import db
 from members.models import Unit, Worker
 
@@ -76,3 +76,18 @@ def leaderboard(*, competition_id: int, day: date, scope: str, scope_id: int | N
     if standings.SCOPES[scope][0] is None:
         del params["scope_id"]
     return db.fetch_all(LEADERBOARD_SQL[scope, after is not None], params)
+
+
+LATEST_RUN_SQL = f"""
+SELECT id FROM {StandingRun._meta.db_table}
+WHERE competition_id = %s AND outcome = '{RunOutcome.SUCCEEDED.value}'
+ORDER BY started_at DESC, id DESC
+LIMIT 1
+"""
+
+
+def latest_run_id(competition_id: int) -> int | None:
+    """The competition's latest succeeded standings run: a new one means new standings rows (the
+    version of every cached leaderboard page of the competition)."""
+    row = db.fetch_one(LATEST_RUN_SQL, [competition_id])
+    return None if row is None else row[0]

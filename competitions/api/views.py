@@ -6,8 +6,13 @@ import base64
 import binascii
 import json
 import time
+from typing import NamedTuple
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Prefetch
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -20,7 +25,15 @@ from rest_framework.views import APIView
 
 from competitions import standings
 from competitions.api import filters, reads, serializers
-from competitions.models import BusinessSystem, Competition, JobType, RuleVersion, ScoringRule
+from competitions.models import (
+    BusinessSystem,
+    Competition,
+    JobType,
+    RuleVersion,
+    RunOutcome,
+    ScoringRule,
+    StandingRun,
+)
 from competitions.querysets import competition_status_visible_to
 from config.api.errors import ApiError, error_responses
 from config.api.pagination import IdAscendingPagination, KeysetPagination
@@ -138,15 +151,62 @@ class _TTLCache:
 
 _STATUS = _TTLCache(ttl=10)
 _LATEST_DAY = _TTLCache(ttl=10)
+_LATEST_RUN = _TTLCache(ttl=10)
 
 
 def _latest_day(competition_id: int):
     return _LATEST_DAY.get(competition_id, lambda: standings.latest_day(competition_id))
 
 
+def _latest_run(competition_id: int):
+    return _LATEST_RUN.get(competition_id, lambda: reads.latest_run_id(competition_id))
+
+
+class _PageCache:
+    """Leaderboard pages, in this process (``local_ttl`` seconds, at most ``size`` pages) in front of
+    the shared cache (Redis in production; ``shared_ttl`` seconds). Keys carry the competition's latest
+    succeeded standings run, so a run that publishes new rows makes new keys (the old pages are never
+    read again and expire); what a cached page may still show stale is a worker's name, depot or job
+    type changed since, for at most the two TTLs."""
+
+    def __init__(self, *, local_ttl: float, shared_ttl: int, size: int):
+        self.local_ttl, self.shared_ttl, self.size = local_ttl, shared_ttl, size
+        self.values: dict = {}
+
+    def get(self, key: str, load):
+        now = time.monotonic()
+        hit = self.values.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = cache.get(key)
+        if value is None:
+            value = load()
+            cache.set(key, value, self.shared_ttl)
+        if len(self.values) >= self.size:
+            for old in list(self.values)[: self.size // 2]:  # the oldest half
+                self.values.pop(old, None)
+        self.values[key] = (now + self.local_ttl, value)
+        return value
+
+
+_PAGES = _PageCache(local_ttl=30, shared_ttl=120, size=2000)
+
+
 def clear_caches() -> None:
     _STATUS.values.clear()
     _LATEST_DAY.values.clear()
+    _LATEST_RUN.values.clear()
+    _PAGES.values.clear()
+
+
+@receiver(post_save, sender=StandingRun)
+def _run_published(sender, instance: StandingRun, **kwargs):
+    """A succeeded run shows at once in this process (other processes: within the TTLs above)."""
+    if instance.outcome == RunOutcome.SUCCEEDED:
+        def forget():
+            _LATEST_DAY.values.pop(instance.competition_id, None)
+            _LATEST_RUN.values.pop(instance.competition_id, None)
+        transaction.on_commit(forget)
 
 
 def _visible_competition_id(user, pk: int) -> int:
@@ -308,31 +368,55 @@ class Leaderboard(APIView):
         after = _decode_cursor(query["cursor"]) if query.get("cursor") else None
         day = query.get("day") or _latest_day(competition_id)
         me = _own_worker(request.user)
-        rows = []
-        if day is not None:
-            rows = reads.leaderboard(competition_id=competition_id, day=day, scope=scope, scope_id=scope_id,
-                                     after=after, limit=query["page_size"] + 1)
-        more = len(rows) > query["page_size"]
-        rows = rows[:query["page_size"]]
+        page = _leaderboard_page(competition_id, day, scope, scope_id, after, query["page_size"]) \
+            if day is not None else _EMPTY_PAGE
         next_url = None
-        if more:
-            last = rows[-1]
+        if page.next_cursor is not None:
             params = request.query_params.copy()
-            params["cursor"] = _encode_cursor(standings.Cursor(last[0], last[3]))
-            if day is not None:
-                params["day"] = day.isoformat()  # every page of one walk reads the same day
+            params["cursor"] = _encode_cursor(page.next_cursor)
+            params["day"] = day.isoformat()  # every page of one walk reads the same day
             next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-        me_id, full_names = (me[0] if me else None), request.user.is_staff
-        results = []
-        for rank, change, worker_id, _employee_no, name, depot, job_type, points, approved_points in rows:
-            is_me = worker_id == me_id
-            results.append({"rank": rank, "change": change, "worker_id": worker_id,
-                            "name": name if (is_me or full_names) else mask_name(name), "depot": depot,
-                            "job_type": job_type, "points": _dec(points), "approved_points": _dec(approved_points),
-                            "is_me": is_me})
+        results = page.full if request.user.is_staff else page.masked
+        mine = page.index.get(me[0]) if me else None
+        if mine is not None:
+            results = list(results)
+            results[mine] = {**page.full[mine], "is_me": True}
         body = {"competition_id": competition_id, "day": day, "scope": scope, "scope_id": scope_id, "next": next_url,
                 "results": results}
         return Response(body)
+
+
+class _Page(NamedTuple):
+    """A leaderboard page as every viewer shares it: its rows with full and with masked names (is_me
+    false throughout), where each worker's row is, and where the next page starts (None: last page)."""
+
+    full: list[dict]
+    masked: list[dict]
+    index: dict[int, int]
+    next_cursor: standings.Cursor | None
+
+
+_EMPTY_PAGE = _Page([], [], {}, None)
+
+
+def _leaderboard_page(competition_id: int, day, scope: str, scope_id: int | None, after: standings.Cursor | None,
+                      page_size: int) -> _Page:
+    def load() -> _Page:
+        rows = reads.leaderboard(competition_id=competition_id, day=day, scope=scope, scope_id=scope_id,
+                                 after=after, limit=page_size + 1)
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        full = [{"rank": rank, "change": change, "worker_id": worker_id, "name": name, "depot": depot,
+                 "job_type": job_type, "points": _dec(points), "approved_points": _dec(approved_points),
+                 "is_me": False}
+                for rank, change, worker_id, _employee_no, name, depot, job_type, points, approved_points in rows]
+        masked = [{**row, "name": mask_name(row["name"])} for row in full]
+        return _Page(full, masked, {row["worker_id"]: i for i, row in enumerate(full)},
+                     standings.Cursor(rows[-1][0], rows[-1][3]) if more else None)
+
+    key = ":".join(map(str, ("api-leaderboard", competition_id, day.isoformat(), _latest_run(competition_id), scope,
+                             scope_id or "", page_size, _encode_cursor(after) if after else "")))
+    return _PAGES.get(key, load)
 
 
 @extend_schema_view(get=extend_schema(

@@ -70,6 +70,27 @@ def test_leaderboard_by_scope(api, ranked):
     assert api.worker.get(url, {"scope": "galaxy"}).status_code == 400
 
 
+def test_leaderboard_pages_are_cached_until_a_run_publishes(api, ranked, today, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"/api/v1/competitions/{ranked.comp.pk}/leaderboard/"
+    assert [r["worker_id"] for r in api.worker.get(url).json()["results"]] == [
+        ranked.carol.pk, ranked.alice.pk, ranked.bob.pk]
+    with CaptureQueriesContext(connection) as queries:
+        staff = api.staff.get(url).json()["results"]  # the same page, with full names
+    assert len(queries) == 1  # the token
+    assert [r["name"] for r in staff] == ["王五", "张三明", "李四"] and not any(r["is_me"] for r in staff)
+    services.entry_create(actor=ranked.clerk, competition=ranked.comp, worker_id=ranked.bob.pk,
+                          rule_id=ranked.km.pk, work_date=today, quantity="9000")
+    assert api.worker.get(url).json()["results"][0]["worker_id"] == ranked.carol.pk  # not recomputed yet
+    with django_capture_on_commit_callbacks(execute=True):
+        standings_recompute(competition=ranked.comp, day=today)
+    rows = api.worker.get(url).json()["results"]
+    assert [(r["worker_id"], r["name"], r["is_me"]) for r in rows] == [
+        (ranked.bob.pk, "李*", False), (ranked.carol.pk, "王*", False), (ranked.alice.pk, "张三明", True)]
+
+
 def test_around_me(api, ranked):
     body = api.worker.get(f"/api/v1/competitions/{ranked.comp.pk}/leaderboard/around-me/", {"size": 3}).json()
     assert [r["rank"] for r in body["results"]] == [1, 2, 3]
@@ -103,3 +124,4 @@ def test_hand_built_bodies_have_exactly_the_documented_shape(api, ranked):
     for serializer, body in pairs:
         assert body
         assert serializer.to_representation(body) == body
+
