@@ -7,10 +7,11 @@ builds anew for each command): two to four round trips on the path of every API 
 This throttle counts requests in fixed windows of the rate's period (``"600/min"``: minutes) and
 estimates the last period's count as a sliding window would: this window's count plus the previous
 window's count weighted by how much of the previous window still falls within the period
-("sliding window counter"). With Redis that is one pipelined round trip (INCR this window's counter,
-EXPIRE it, GET the previous window's counter), shared by every gunicorn process; with another cache
-backend (the in-process cache of tests and of development without Redis) the same through Django's
-cache API. A refused request is taken off the count again, as DRF does not count refused requests.
+("sliding window counter"). With Redis that is one round trip, a Lua script (INCR this window's
+counter, set its expiry, GET the previous window's, decide), shared by every gunicorn process; with
+another cache backend (the in-process cache of tests and of development without Redis) the same
+through Django's cache API. A refused request is taken off the count again, as DRF does not count
+refused requests.
 
 The limits stay in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]: ``user`` per signed-in account, ``anon``
 per client address (``NUM_PROXIES`` as in DRF) for requests without credentials.
@@ -27,7 +28,8 @@ from rest_framework.throttling import SimpleRateThrottle
 
 class RateThrottle(SimpleRateThrottle):
     cache_alias = "default"
-    cache_format = "throttle:%(scope)s:%(ident)s:%(window)d"
+    # {…}: both windows' keys in one Redis Cluster slot (the script touches both).
+    cache_format = "throttle:{%(scope)s:%(ident)s}:%(window)d"
 
     def __init__(self):
         # The scope (and so the rate) depends on the request; see allow_request.
@@ -49,14 +51,12 @@ class RateThrottle(SimpleRateThrottle):
         window = int(now // period)
         key = self.cache_format % {"scope": self.scope, "ident": ident, "window": window}
         previous_key = self.cache_format % {"scope": self.scope, "ident": ident, "window": window - 1}
-        counter = _counter(caches[self.cache_alias])
-        current, previous = counter.hit(key, previous_key, period)
         elapsed = now / period - window  # fraction of this window gone by
-        if previous * (1 - elapsed) + current <= limit:
-            return True
-        counter.undo(key)
-        self.wait_seconds = _wait(limit, current - 1, previous, elapsed, period)
-        return False
+        allowed, current, previous = _counter(caches[self.cache_alias]).hit(
+            key, previous_key, period=period, limit=limit, previous_weight=1 - elapsed)
+        if not allowed:
+            self.wait_seconds = _wait(limit, current, previous, elapsed, period)
+        return allowed
 
     def wait(self):
         return self.wait_seconds
@@ -83,7 +83,9 @@ class _CacheCounter:
     def __init__(self, cache):
         self.cache = cache
 
-    def hit(self, key: str, previous_key: str, period: int) -> tuple[int, int]:
+    def hit(self, key: str, previous_key: str, *, period: int, limit: int, previous_weight: float):
+        """Counts a request; returns (allowed, this window's count, the previous window's count). A
+        refused request is taken off the count again."""
         if self.cache.add(key, 1, 2 * period):
             current = 1
         else:
@@ -92,34 +94,43 @@ class _CacheCounter:
             except ValueError:  # expired in between
                 self.cache.set(key, 1, 2 * period)
                 current = 1
-        return current, int(self.cache.get(previous_key) or 0)
-
-    def undo(self, key: str) -> None:
+        previous = int(self.cache.get(previous_key) or 0)
+        if previous * previous_weight + current <= limit:
+            return True, current, previous
         try:
             self.cache.decr(key)
         except ValueError:
             pass
+        return False, current - 1, previous
+
+
+# The same in Redis, atomically, in one round trip.
+_SCRIPT = """
+local current = redis.call('INCR', KEYS[1])
+if current == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
+if previous * tonumber(ARGV[2]) + current <= tonumber(ARGV[3]) then
+    return {1, current, previous}
+end
+redis.call('DECR', KEYS[1])
+return {0, current - 1, previous}
+"""
 
 
 class _RedisCounter:
-    """Counters in Redis: one pipelined round trip per request, on one client kept per cache backend
+    """Counters in Redis: one script call (EVALSHA) per request, on one client kept per cache backend
     (Django's RedisCache builds a new client object for every command)."""
 
     def __init__(self, cache: RedisCache):
         self.cache = cache
-        self.client = cache._cache.get_client(write=True)
+        client = cache._cache.get_client(write=True)
+        self.script = client.register_script(_SCRIPT)
 
-    def hit(self, key: str, previous_key: str, period: int) -> tuple[int, int]:
-        key, previous_key = self.cache.make_key(key), self.cache.make_key(previous_key)
-        pipe = self.client.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, 2 * period)
-        pipe.get(previous_key)
-        current, _expire, previous = pipe.execute()
-        return current, int(previous or 0)
-
-    def undo(self, key: str) -> None:
-        self.client.decr(self.cache.make_key(key))
+    def hit(self, key: str, previous_key: str, *, period: int, limit: int, previous_weight: float):
+        allowed, current, previous = self.script(
+            keys=[self.cache.make_key(key), self.cache.make_key(previous_key)],
+            args=[2 * period, repr(previous_weight), limit])
+        return bool(allowed), current, previous
 
 
 def _counter(cache):
