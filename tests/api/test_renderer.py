@@ -38,3 +38,27 @@ def test_orjson_output_is_byte_identical_to_drfs():
     assert renderer.render(None) == b""
     # pretty-printing on request still works (DRF's path)
     assert renderer.render({"a": 1}, "application/json; indent=2") == b'{\n  "a": 1\n}'
+
+
+def test_the_negotiation_shortcut_picks_what_drf_picks():
+    from rest_framework.negotiation import DefaultContentNegotiation
+    from rest_framework.renderers import BrowsableAPIRenderer
+    from rest_framework.test import APIRequestFactory
+    from rest_framework.views import APIView
+
+    from config.api.negotiation import ApiContentNegotiation
+
+    renderers = [SafeJSONRenderer(), BrowsableAPIRenderer()]
+    for accept in [None, "*/*", "application/json", "text/html", "application/json; indent=4", "text/plain", ""]:
+        for query in ["", "format=api", "format=json"]:
+            headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+            request = APIView().initialize_request(APIRequestFactory().get(f"/x/?{query}", **headers))
+            try:
+                expected = DefaultContentNegotiation().select_renderer(request, renderers)
+            except Exception as exc:  # noqa: BLE001 - the same refusal is expected
+                expected = type(exc)
+            try:
+                mine = ApiContentNegotiation().select_renderer(request, renderers)
+            except Exception as exc:  # noqa: BLE001
+                mine = type(exc)
+            assert mine == expected, (accept, query)
