@@ -14,36 +14,37 @@ through Django's ordinary cursor.
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connections
 
-
-def _server_binding_cursor():
+try:
     from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
     from django.db.backends.postgresql.psycopg_any import register_tzloader
     from psycopg.pq import Format
-
-    # What BaseDatabaseWrapper.cursor() and the backend's create_cursor() do, with this cursor class.
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        connection.validate_thread_sharing()
-        raw = ServerBindingCursor(connection.connection)
-        if connection.timezone != connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT).timezone:
-            register_tzloader(connection.timezone, raw)
-        return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+except ImportError:  # no psycopg 3: SQLite only
+    ServerBindingCursor = None
 
 
 def cursor():
-    if connection.vendor == "postgresql":
-        return _server_binding_cursor()
-    return connection.cursor()
+    conn = connections["default"]
+    if conn.vendor != "postgresql":
+        return conn.cursor()
+    # What BaseDatabaseWrapper.cursor() and the backend's create_cursor() do, with this cursor class.
+    conn.close_if_health_check_failed()
+    conn.ensure_connection()
+    with conn.wrap_database_errors:
+        conn.validate_thread_sharing()
+        raw = ServerBindingCursor(conn.connection)
+        if conn.timezone != conn.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT).timezone:
+            register_tzloader(conn.timezone, raw)
+        return conn.make_debug_cursor(raw) if conn.queries_logged else conn.make_cursor(raw)
 
 
 def _execute(cur, sql: str, params) -> None:
     cur.execute(sql, params)
-    if connection.queries_logged and connection.queries_log and connection.queries_log[-1]["sql"] is None:
+    conn = cur.db
+    if conn.queries_logged and conn.queries_log and conn.queries_log[-1]["sql"] is None:
         # Django reads the text of a client-side query back from psycopg; a prepared one has none.
-        connection.queries_log[-1]["sql"] = connection.ops.compose_sql(sql, params)
+        conn.queries_log[-1]["sql"] = conn.ops.compose_sql(sql, params)
 
 
 def fetch_one(sql: str, params) -> tuple | None:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -87,20 +87,20 @@ def token_lookup(access_digest: str) -> ApiToken | None:
     compilation costs several times the query on this path, which every API request takes). Elsewhere
     (SQLite in development, whose column values need Django's converters): the same through the ORM.
     """
-    if connection.vendor != "postgresql":
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
         return token_lookup_orm(access_digest)
     row = db.fetch_one(TOKEN_SQL, [access_digest])
     if row is None:
         return None
     n = len(_USER_FIELDS)
-    user = User.from_db(connection.alias, _USER_FIELDS, row[2:2 + n])
+    user = User.from_db(DEFAULT_DB_ALIAS, _USER_FIELDS, row[2:2 + n])
     worker_id, worker_name = row[2 + n:]
     worker = None if worker_id is None else Worker.from_db(
-        connection.alias, ["id", "name", "user_id"], (worker_id, worker_name, user.pk))
+        DEFAULT_DB_ALIAS, ["id", "name", "user_id"], (worker_id, worker_name, user.pk))
     if worker is not None:
         Worker.user.field.set_cached_value(worker, user)
     User.worker.related.set_cached_value(user, worker)  # as select_related("worker") leaves it
-    token = ApiToken.from_db(connection.alias, ["id", "user_id", "access_expires_at"], (row[0], user.pk, row[1]))
+    token = ApiToken.from_db(DEFAULT_DB_ALIAS, ["id", "user_id", "access_expires_at"], (row[0], user.pk, row[1]))
     ApiToken.user.field.set_cached_value(token, user)
     return token
 
