@@ -88,7 +88,9 @@ def env_database(name: str, default_sqlite_path) -> dict:
             f"Environment variable {name} has scheme {scheme!r}; expected postgres://… or sqlite:///…"
         )
     try:
-        config = dj_database_url.parse(value, conn_max_age=60, conn_health_checks=True)
+        # Persistent connections, checked at the start of each request by config.db_health's middleware
+        # (Django's own check would cost a SELECT 1 round trip per request).
+        config = dj_database_url.parse(value, conn_max_age=60, conn_health_checks=False)
     except Exception as exc:  # dj_database_url raises several kinds; all mean the same to the operator
         raise ImproperlyConfigured(f"Environment variable {name} could not be parsed: {exc}") from None
     if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):

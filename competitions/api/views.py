@@ -5,9 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import time
+from datetime import date
+from typing import NamedTuple
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Prefetch
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -19,8 +26,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from competitions import standings
-from competitions.api import filters, serializers
-from competitions.models import BusinessSystem, Competition, JobType, RuleVersion, ScoringRule
+from competitions.api import filters, reads, serializers
+from competitions.models import (
+    BusinessSystem,
+    Competition,
+    JobType,
+    RuleVersion,
+    RunOutcome,
+    ScoringRule,
+    StandingRun,
+)
 from competitions.querysets import competition_status_visible_to
 from config.api.errors import ApiError, error_responses
 from config.api.pagination import IdAscendingPagination, KeysetPagination
@@ -138,15 +153,62 @@ class _TTLCache:
 
 _STATUS = _TTLCache(ttl=10)
 _LATEST_DAY = _TTLCache(ttl=10)
+_LATEST_RUN = _TTLCache(ttl=10)
 
 
 def _latest_day(competition_id: int):
     return _LATEST_DAY.get(competition_id, lambda: standings.latest_day(competition_id))
 
 
+def _latest_run(competition_id: int):
+    return _LATEST_RUN.get(competition_id, lambda: reads.latest_run_id(competition_id))
+
+
+class _PageCache:
+    """Leaderboard pages, in this process (``local_ttl`` seconds, at most ``size`` pages) in front of
+    the shared cache (Redis in production; ``shared_ttl`` seconds). Keys carry the competition's latest
+    succeeded standings run, so a run that publishes new rows makes new keys (the old pages are never
+    read again and expire); what a cached page may still show stale is a worker's name, depot or job
+    type changed since, for at most the two TTLs."""
+
+    def __init__(self, *, local_ttl: float, shared_ttl: int, size: int):
+        self.local_ttl, self.shared_ttl, self.size = local_ttl, shared_ttl, size
+        self.values: dict = {}
+
+    def get(self, key: str, load):
+        now = time.monotonic()
+        hit = self.values.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = cache.get(key)
+        if value is None:
+            value = load()
+            cache.set(key, value, self.shared_ttl)
+        if len(self.values) >= self.size:
+            for old in list(self.values)[: self.size // 2]:  # the oldest half
+                self.values.pop(old, None)
+        self.values[key] = (now + self.local_ttl, value)
+        return value
+
+
+_PAGES = _PageCache(local_ttl=30, shared_ttl=120, size=2000)
+
+
 def clear_caches() -> None:
     _STATUS.values.clear()
     _LATEST_DAY.values.clear()
+    _LATEST_RUN.values.clear()
+    _PAGES.values.clear()
+
+
+@receiver(post_save, sender=StandingRun)
+def _run_published(sender, instance: StandingRun, **kwargs):
+    """A succeeded run shows at once in this process (other processes: within the TTLs above)."""
+    if instance.outcome == RunOutcome.SUCCEEDED:
+        def forget():
+            _LATEST_DAY.values.pop(instance.competition_id, None)
+            _LATEST_RUN.values.pop(instance.competition_id, None)
+        transaction.on_commit(forget)
 
 
 def _visible_competition_id(user, pk: int) -> int:
@@ -165,8 +227,12 @@ def _own_worker(user) -> tuple[int, str] | None:
     return (worker.pk, worker.name) if worker is not None else None
 
 
-def _ranks(row, prefix: str) -> dict:
-    return {scope: getattr(row, f"{prefix}_{scope}") for scope in ("overall", "business_system", "job_type", "unit")}
+_RANK_SCOPES = ("overall", "business_system", "job_type", "unit")
+_DATETIME = DateTimeField()
+
+
+def _ranks(row: dict, prefix: str) -> dict:
+    return {scope: row[f"{prefix}_{scope}"] for scope in _RANK_SCOPES}
 
 
 # The standings endpoints are the hot path (every worker's phone, every day): their bodies are built
@@ -177,16 +243,81 @@ def _dec(value) -> str:
     return format(value, ".3f")
 
 
-def _day_body(row) -> dict:
-    return {"day": row.day.isoformat(), "points": _dec(row.points), "approved_points": _dec(row.approved_points),
-            "pending_points": _dec(row.pending_points), "ranks": _ranks(row, "rank"),
-            "changes": _ranks(row, "change"), "points_to_next": _dec(row.points_to_next)}
+def _day_body(row: dict) -> dict:
+    """A standings row ({column: value}, or a Standing's __dict__) as the API shows a day."""
+    return {"day": row["day"].isoformat(), "points": _dec(row["points"]),
+            "approved_points": _dec(row["approved_points"]), "pending_points": _dec(row["pending_points"]),
+            "ranks": _ranks(row, "rank"), "changes": _ranks(row, "change"),
+            "points_to_next": _dec(row["points_to_next"])}
 
 
 def _query(serializer_class, request):
+    fast = _FAST_QUERY.get(serializer_class)
+    validated = fast(request.query_params) if fast is not None else None
+    if validated is not None:
+        return validated
     query = serializer_class(data=request.query_params)
     query.is_valid(raise_exception=True)
     return query.validated_data
+
+
+# The hot endpoints' query strings as the app sends them, parsed without the serializer (which deep-copies
+# its fields on every request, a fifth of a leaderboard request's time). Anything else (an empty, odd or
+# invalid value) returns None and goes to the serializer, which decides and words the errors; unknown
+# parameters are ignored by both. The last value of a repeated parameter counts, as in the serializer.
+# tests/api/test_standings_api.py checks the two agree.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_POSITIVE_INT = re.compile(r"[1-9][0-9]{0,17}")  # < 2**63
+_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,200}")
+
+
+def _fast_day(params, out: dict) -> bool:
+    if "day" in params:
+        value = params["day"]
+        if not _ISO_DATE.fullmatch(value):
+            return False
+        try:
+            out["day"] = date.fromisoformat(value)
+        except ValueError:
+            return False
+    return True
+
+
+def _fast_standing_query(params) -> dict | None:
+    out = {}
+    return out if _fast_day(params, out) else None
+
+
+def _fast_leaderboard_query(params) -> dict | None:
+    out = {}
+    if not _fast_day(params, out):
+        return None
+    out["scope"] = params.get("scope", "overall")
+    if out["scope"] not in _SCOPES:
+        return None
+    if "scope_id" in params:
+        if not _POSITIVE_INT.fullmatch(params["scope_id"]):
+            return None
+        out["scope_id"] = int(params["scope_id"])
+    elif out["scope"] != "overall":
+        return None
+    if "cursor" in params:
+        if not _CURSOR.fullmatch(params["cursor"]):
+            return None
+        out["cursor"] = params["cursor"]
+    out["page_size"] = _PAGE_SIZE.default
+    if "page_size" in params:
+        if not _POSITIVE_INT.fullmatch(params["page_size"]) or int(params["page_size"]) > _PAGE_SIZE.max_value:
+            return None
+        out["page_size"] = int(params["page_size"])
+    return out
+
+
+_SCOPES = dict(serializers.SCOPE_CHOICES)
+_PAGE_SIZE = serializers.LeaderboardQuery._declared_fields["page_size"]
+
+
+_FAST_QUERY = {serializers.StandingQuery: _fast_standing_query, serializers.LeaderboardQuery: _fast_leaderboard_query}
 
 
 class _WorkerOnly:
@@ -212,16 +343,16 @@ class MyStanding(_WorkerOnly, APIView):
         worker_id, _name = self.worker_or_403(request)
         competition_id = _visible_competition_id(request.user, pk)
         query = _query(serializers.StandingQuery, request)
-        # The latest standings day comes from the per-process cache (one probe of the unique
-        # (competition, day, worker) index then), or from the read path's own subquery.
+        # The latest standings day comes from the per-process cache: then one probe of the unique
+        # (competition, day, worker) index.
         day = query.get("day") or _latest_day(competition_id)
-        row = standings.worker_standing(competition_id=competition_id, worker_id=worker_id, day=day) \
+        row = reads.my_standing(competition_id=competition_id, worker_id=worker_id, day=day) \
             if day is not None else None
         if row is None:
             raise ApiError(_("暂无排名：排名每天夜间计算，有录入后次日可查。"), "no_standing",
                            status.HTTP_404_NOT_FOUND)
         body = {**_day_body(row), "competition_id": competition_id,
-                "computed_at": DateTimeField().to_representation(row.computed_at)}
+                "computed_at": _DATETIME.to_representation(row["computed_at"])}
         return Response(body)
 
 
@@ -248,7 +379,7 @@ class MyStandingHistory(_WorkerOnly, APIView):
         worker_id, _name = self.worker_or_403(request)
         competition_id = _visible_competition_id(request.user, pk)
         rows = standings.worker_history(competition_id=competition_id, worker_id=worker_id)
-        return Response([_day_body(r) for r in rows])
+        return Response([_day_body(vars(r)) for r in rows])
 
 
 def _board_rows(rows, *, rank_attr: str, change_attr: str, me_id: int | None, full_names: bool) -> list[dict]:
@@ -302,25 +433,55 @@ class Leaderboard(APIView):
         after = _decode_cursor(query["cursor"]) if query.get("cursor") else None
         day = query.get("day") or _latest_day(competition_id)
         me = _own_worker(request.user)
-        rows = []
-        if day is not None:
-            rows = standings.leaderboard(competition_id=competition_id, day=day, scope=scope, scope_id=scope_id,
-                                         after=after, limit=query["page_size"] + 1)
-        more = len(rows) > query["page_size"]
-        rows = rows[:query["page_size"]]
-        rank_attr = standings.SCOPES[scope][1]
+        page = _leaderboard_page(competition_id, day, scope, scope_id, after, query["page_size"]) \
+            if day is not None else _EMPTY_PAGE
         next_url = None
-        if more:
-            last = rows[-1]
+        if page.next_cursor is not None:
             params = request.query_params.copy()
-            params["cursor"] = _encode_cursor(standings.Cursor(getattr(last, rank_attr), last.employee_no))
-            if day is not None:
-                params["day"] = day.isoformat()  # every page of one walk reads the same day
+            params["cursor"] = _encode_cursor(page.next_cursor)
+            params["day"] = day.isoformat()  # every page of one walk reads the same day
             next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        results = page.full if request.user.is_staff else page.masked
+        mine = page.index.get(me[0]) if me else None
+        if mine is not None:
+            results = list(results)
+            results[mine] = {**page.full[mine], "is_me": True}
         body = {"competition_id": competition_id, "day": day, "scope": scope, "scope_id": scope_id, "next": next_url,
-                "results": _board_rows(rows, rank_attr=rank_attr, change_attr=rank_attr.replace("rank_", "change_"),
-                                       me_id=me[0] if me else None, full_names=request.user.is_staff)}
+                "results": results}
         return Response(body)
+
+
+class _Page(NamedTuple):
+    """A leaderboard page as every viewer shares it: its rows with full and with masked names (is_me
+    false throughout), where each worker's row is, and where the next page starts (None: last page)."""
+
+    full: list[dict]
+    masked: list[dict]
+    index: dict[int, int]
+    next_cursor: standings.Cursor | None
+
+
+_EMPTY_PAGE = _Page([], [], {}, None)
+
+
+def _leaderboard_page(competition_id: int, day, scope: str, scope_id: int | None, after: standings.Cursor | None,
+                      page_size: int) -> _Page:
+    def load() -> _Page:
+        rows = reads.leaderboard(competition_id=competition_id, day=day, scope=scope, scope_id=scope_id,
+                                 after=after, limit=page_size + 1)
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        full = [{"rank": rank, "change": change, "worker_id": worker_id, "name": name, "depot": depot,
+                 "job_type": job_type, "points": _dec(points), "approved_points": _dec(approved_points),
+                 "is_me": False}
+                for rank, change, worker_id, _employee_no, name, depot, job_type, points, approved_points in rows]
+        masked = [{**row, "name": mask_name(row["name"])} for row in full]
+        return _Page(full, masked, {row["worker_id"]: i for i, row in enumerate(full)},
+                     standings.Cursor(rows[-1][0], rows[-1][3]) if more else None)
+
+    key = ":".join(map(str, ("api-leaderboard", competition_id, day.isoformat(), _latest_run(competition_id), scope,
+                             scope_id or "", page_size, _encode_cursor(after) if after else "")))
+    return _PAGES.get(key, load)
 
 
 @extend_schema_view(get=extend_schema(

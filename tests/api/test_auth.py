@@ -4,6 +4,8 @@ and the portal's session still working."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -168,3 +170,31 @@ def test_anonymous_requests_are_throttled(w, settings):
         from rest_framework.settings import api_settings
 
         throttling.SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+
+
+def test_token_lookup_by_hand_matches_the_orm(w):
+    # Bearer authentication builds the token, account and worker from one row by hand on PostgreSQL;
+    # the ORM query it replaces (and SQLite still runs) must give the same objects.
+    from members.api.authentication import digest, token_lookup, token_lookup_orm, tokens_issue, tokens_revoke
+    from members.models import User, Worker
+
+    for user in (w.alice_user, w.clerk, w.staff):
+        access = tokens_issue(user=user).access
+        fast, orm = token_lookup(digest(access)), token_lookup_orm(digest(access))
+        assert (fast.pk, fast.user_id, fast.access_expires_at) == (orm.pk, orm.user_id, orm.access_expires_at)
+        assert [getattr(fast.user, f.attname) for f in User._meta.concrete_fields] == [
+            getattr(orm.user, f.attname) for f in User._meta.concrete_fields]
+        try:
+            orm_worker = orm.user.worker
+        except Worker.DoesNotExist:
+            orm_worker = None
+        with CaptureQueriesContext(connection) as q:
+            try:
+                fast_worker = fast.user.worker
+            except Worker.DoesNotExist:
+                fast_worker = None
+        assert len(q) == 0  # attached, as select_related leaves it
+        assert (fast_worker and (fast_worker.pk, fast_worker.name)) == (orm_worker and (orm_worker.pk, orm_worker.name))
+        tokens_revoke(token=fast)
+        assert token_lookup(digest(access)) is None and token_lookup_orm(digest(access)) is None
+    assert token_lookup(digest("no-such-token")) is None

@@ -65,7 +65,9 @@ PAGED = [
     ("/api/v1/disputes/", "clerk", 5),
     ("/api/v1/competitions/", "worker", 3),
     ("/api/v1/rules/", "worker", 3),
-    # the first page looks up the latest standings day; its next link carries the day
+    # cold: the competition's status, the latest standings day (the next link carries the day) and
+    # run (the version of cached pages), the page's rows with the workers' names (one query). Warm: the
+    # token only (test_standings_api.py).
     ("/api/v1/competitions/{comp}/leaderboard/", "worker", (5, 4)),
     ("/api/v1/competitions/{comp}/leaderboard/", "staff", (5, 4)),
 ]

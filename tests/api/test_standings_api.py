@@ -70,6 +70,27 @@ def test_leaderboard_by_scope(api, ranked):
     assert api.worker.get(url, {"scope": "galaxy"}).status_code == 400
 
 
+def test_leaderboard_pages_are_cached_until_a_run_publishes(api, ranked, today, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"/api/v1/competitions/{ranked.comp.pk}/leaderboard/"
+    assert [r["worker_id"] for r in api.worker.get(url).json()["results"]] == [
+        ranked.carol.pk, ranked.alice.pk, ranked.bob.pk]
+    with CaptureQueriesContext(connection) as queries:
+        staff = api.staff.get(url).json()["results"]  # the same page, with full names
+    assert len(queries) == 1  # the token
+    assert [r["name"] for r in staff] == ["王五", "张三明", "李四"] and not any(r["is_me"] for r in staff)
+    services.entry_create(actor=ranked.clerk, competition=ranked.comp, worker_id=ranked.bob.pk,
+                          rule_id=ranked.km.pk, work_date=today, quantity="9000")
+    assert api.worker.get(url).json()["results"][0]["worker_id"] == ranked.carol.pk  # not recomputed yet
+    with django_capture_on_commit_callbacks(execute=True):
+        standings_recompute(competition=ranked.comp, day=today)
+    rows = api.worker.get(url).json()["results"]
+    assert [(r["worker_id"], r["name"], r["is_me"]) for r in rows] == [
+        (ranked.bob.pk, "李*", False), (ranked.carol.pk, "王*", False), (ranked.alice.pk, "张三明", True)]
+
+
 def test_around_me(api, ranked):
     body = api.worker.get(f"/api/v1/competitions/{ranked.comp.pk}/leaderboard/around-me/", {"size": 3}).json()
     assert [r["rank"] for r in body["results"]] == [1, 2, 3]
@@ -103,3 +124,45 @@ def test_hand_built_bodies_have_exactly_the_documented_shape(api, ranked):
     for serializer, body in pairs:
         assert body
         assert serializer.to_representation(body) == body
+
+
+def test_fast_query_parsing_agrees_with_the_serializers():
+    # The hot endpoints parse their usual query strings by hand; whatever the hand parser accepts, the
+    # serializer must accept with the same result (everything else goes to the serializer).
+    import itertools
+    import random
+    from datetime import date
+
+    from django.http import QueryDict
+
+    from competitions.api import serializers as cs
+    from competitions.api.views import _FAST_QUERY
+
+    values = {
+        "day": [None, "2026-11-24", "2026-02-30", "", "20261124", "2026-11-24 ", "x", "２０２６-11-24"],
+        "scope": [None, "overall", "unit", "job_type", "business_system", "galaxy", "", "Unit"],
+        "scope_id": [None, "1", "0", "5.0", " 7", "9223372036854775807", "999999999999999999", "", "12a", "٣"],
+        "cursor": [None, "WzEsMl0", "", " a", "%%", "a" * 200, "a" * 201, "a\x00"],
+        "page_size": [None, "1", "100", "101", "0", "50.0", "", "x", "07"],
+        "other": [None, "1"],
+    }
+    combos = list(itertools.product(*values.values()))
+    random.Random(5).shuffle(combos)
+    accepted = 0
+    for combo in combos[:4000] + [(None,) * len(values)]:
+        params = QueryDict(mutable=True)
+        for key, value in zip(values, combo, strict=True):
+            if value is not None:
+                params.appendlist(key, "junk")  # the last value of a repeated parameter counts
+                params.appendlist(key, value)
+        for serializer_class, fast in _FAST_QUERY.items():
+            mine = fast(params)
+            if mine is None:
+                continue
+            accepted += 1
+            serializer = serializer_class(data=params)
+            assert serializer.is_valid(), (params, serializer.errors)
+            assert dict(serializer.validated_data) == mine, params
+    assert accepted > 500
+    assert _FAST_QUERY[cs.LeaderboardQuery](QueryDict("page_size=50&cursor=WzEsMl0&day=2026-11-24")) == {
+        "day": date(2026, 11, 24), "scope": "overall", "cursor": "WzEsMl0", "page_size": 50}

@@ -1,0 +1,59 @@
+"""Hand-written SQL for the API's hot read paths, as PostgreSQL prepared statements.
+
+The ORM costs a millisecond or more per query on these paths (compiling the query, then building
+model instances with per-field converters), which is more than PostgreSQL needs to answer it, and a
+plain client-side query is parsed and planned again on every request. These helpers send the query
+with server-side parameters, and psycopg prepares it on the connection (``prepare_threshold`` is 0 in
+the settings; psycopg keeps the last 100 statements), so later requests only bind and execute.
+
+The cursor is Django's wrapper (queries are logged, counted by the tests' query pins, and database
+errors wrapped as usual) around a psycopg server-binding cursor; only the statement goes there, the
+rest of the project keeps Django's client-side binding. On SQLite (local development) the same SQL runs
+through Django's ordinary cursor.
+"""
+
+from __future__ import annotations
+
+from django.db import connections
+
+try:
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+except ImportError:  # no psycopg 3: SQLite only
+    ServerBindingCursor = None
+
+
+def cursor():
+    conn = connections["default"]
+    if conn.vendor != "postgresql":
+        return conn.cursor()
+    # What BaseDatabaseWrapper.cursor() and the backend's create_cursor() do, with this cursor class.
+    conn.close_if_health_check_failed()
+    conn.ensure_connection()
+    with conn.wrap_database_errors:
+        conn.validate_thread_sharing()
+        raw = ServerBindingCursor(conn.connection)
+        if conn.timezone != conn.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT).timezone:
+            register_tzloader(conn.timezone, raw)
+        return conn.make_debug_cursor(raw) if conn.queries_logged else conn.make_cursor(raw)
+
+
+def _execute(cur, sql: str, params) -> None:
+    cur.execute(sql, params)
+    conn = cur.db
+    if conn.queries_logged and conn.queries_log and conn.queries_log[-1]["sql"] is None:
+        # Django reads the text of a client-side query back from psycopg; a prepared one has none.
+        conn.queries_log[-1]["sql"] = conn.ops.compose_sql(sql, params)
+
+
+def fetch_one(sql: str, params) -> tuple | None:
+    with cursor() as cur:
+        _execute(cur, sql, params)
+        return cur.fetchone()
+
+
+def fetch_all(sql: str, params) -> list[tuple]:
+    with cursor() as cur:
+        _execute(cur, sql, params)
+        return cur.fetchall()
