@@ -259,7 +259,13 @@ def apply_deltas(*, competition_id: int, day: date) -> int:
     """Folds the logged changes dated up to ``day`` into the totals; returns how many were applied."""
     params = {"competition": competition_id, "day": day}
     if connection.vendor == "postgresql":
+        # Sum the deltas by sorting rather than hashing: a hash table holds one set of numeric sums per
+        # (worker, rule), ~1.2 KB each (258 MB for a night's 220,000), all alive at once, while a sorted
+        # aggregate reuses one set. The planner does not see that cost: 0.27 s against 0.6-0.8 s for the
+        # sums, 1.25 s against 1.8-2.9 s for the whole MERGE at seed scale.
+        _execute("SET LOCAL enable_hashagg = off", {})
         _execute(MERGE_DELTAS, params)
+        _execute("SET LOCAL enable_hashagg = DEFAULT", {})
     else:
         _execute(APPLY_DELTAS, params)
         _execute(DELETE_EMPTY_TOTALS, params)
@@ -325,7 +331,6 @@ def _publish_board_partition(params: dict) -> None:
     name = prefix + uuid.uuid4().hex[:12]  # unique, also next to the partition it replaces
     _execute(f"CREATE TABLE {name} (LIKE {BOARD})", {})
     _execute(INSERT_BOARD.replace("{table}", name), params)
-    _execute(f"ALTER TABLE {name} ADD PRIMARY KEY (competition_id, day, worker_id)", {})
     for columns in BOARD_PARTITION_INDEXES:
         _execute(f"CREATE INDEX ON {name} ({columns})", {})
     # Statistics for the leaderboard queries, before anyone can read the partition; a coarse sample is
