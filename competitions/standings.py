@@ -286,6 +286,9 @@ def rebuild_totals(*, competition_id: int, day: date) -> int:
     dropped = _execute(DELETE_DELTAS, params)
     _materialize("standings_rebuild", REBUILD_TOTALS_SELECT, params)
     if connection.vendor == "postgresql":
+        # A temp table has no statistics until analyzed (autovacuum never sees it): without them the
+        # anti-join below sorted both sides, 0.5 s instead of 0.2 s for ~350,000 rows.
+        _execute("ANALYZE standings_rebuild", {})
         _execute(MERGE_REBUILT_TOTALS, params)
         _execute(DELETE_UNREBUILT_TOTALS, params)
     else:
