@@ -364,7 +364,8 @@ class StandingBoard(models.Model):
 
     The table is created by migration 0003 (Django cannot declare a partitioned table), hence
     ``managed = False``; on SQLite it is an ordinary table with the indexes below, replaced by
-    DELETE + INSERT. The indexes of a PostgreSQL partition leave out the constant (competition, day).
+    DELETE + INSERT. The indexes of a PostgreSQL partition leave out the constant (competition, day), and
+    there the primary key is not enforced (no index serves it; the rows are the history's, which are unique).
     """
 
     pk = models.CompositePrimaryKey("competition", "day", "worker")

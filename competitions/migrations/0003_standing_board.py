@@ -30,8 +30,7 @@ COLUMNS = """
     change_overall integer NULL,
     change_business_system integer NULL,
     change_job_type integer NULL,
-    change_unit integer NULL,
-    PRIMARY KEY (competition_id, day, worker_id)
+    change_unit integer NULL
 """
 NAMES = ("competition_id, day, worker_id, employee_no, business_system_id, job_type_id, depot_id, points, "
          "approved_points, rank_overall, rank_business_system, rank_job_type, rank_unit, change_overall, "
@@ -47,6 +46,8 @@ SCOPE_INDEXES = {
 def create_board(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
+        # No primary key: it would be one more index to build per day, and it guards nothing the history's
+        # unique (competition, day, worker) does not: both tables are written from the same ranked rows.
         schema_editor.execute(f"CREATE TABLE {BOARD} ({COLUMNS}) PARTITION BY RANGE (competition_id, day)")
         for scope, columns in SCOPE_INDEXES.items():
             schema_editor.execute(f"CREATE INDEX standingboard_{scope} ON {BOARD} ({columns})")
@@ -62,14 +63,14 @@ def create_board(apps, schema_editor):
             schema_editor.execute(
                 f"INSERT INTO {name} ({NAMES}) SELECT {NAMES} FROM competitions_standing "
                 f"WHERE competition_id = %s AND day = %s ORDER BY rank_overall, employee_no", [competition_id, day])
-            schema_editor.execute(f"ALTER TABLE {name} ADD PRIMARY KEY (competition_id, day, worker_id)")
             for columns in SCOPE_INDEXES.values():
                 schema_editor.execute(f"CREATE INDEX ON {name} ({columns})")
             schema_editor.execute(
                 f"ALTER TABLE {BOARD} ATTACH PARTITION {name} FOR VALUES FROM ({int(competition_id)}, "
                 f"'{day.isoformat()}') TO ({int(competition_id)}, '{(day + timedelta(days=1)).isoformat()}')")
     elif vendor == "sqlite":
-        schema_editor.execute(f"CREATE TABLE {BOARD} ({COLUMNS.replace('numeric(18, 3)', 'decimal')})")
+        columns = COLUMNS.replace("numeric(18, 3)", "decimal")
+        schema_editor.execute(f"CREATE TABLE {BOARD} ({columns}, PRIMARY KEY (competition_id, day, worker_id))")
         for scope, columns in SCOPE_INDEXES.items():
             schema_editor.execute(f"CREATE INDEX standingboard_{scope} ON {BOARD} (competition_id, day, {columns})")
         schema_editor.execute(f"INSERT INTO {BOARD} ({NAMES}) SELECT {NAMES} FROM competitions_standing")
