@@ -24,36 +24,47 @@ except ImportError:  # no psycopg 3: SQLite only
     ServerBindingCursor = None
 
 
-def cursor():
-    conn = connections["default"]
-    if conn.vendor != "postgresql":
-        return conn.cursor()
-    # What BaseDatabaseWrapper.cursor() and the backend's create_cursor() do, with this cursor class.
+def _cursor(conn):
+    """Django's cursor wrapper around this connection's server-binding psycopg cursor, which is kept
+    and reused: a new psycopg cursor looks up the loaders of every result column again, a third of a
+    query's client-side cost here. (What BaseDatabaseWrapper.cursor() and the backend's create_cursor()
+    do, with this cursor class.)"""
     conn.close_if_health_check_failed()
     conn.ensure_connection()
     with conn.wrap_database_errors:
         conn.validate_thread_sharing()
-        raw = ServerBindingCursor(conn.connection)
+        kept = getattr(conn, "_api_cursor", None)
+        if kept is not None and kept[0] is conn.connection and not kept[1].closed:
+            raw = kept[1]
+        else:
+            raw = ServerBindingCursor(conn.connection)
+            conn._api_cursor = (conn.connection, raw)
         if conn.timezone != conn.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT).timezone:
             register_tzloader(conn.timezone, raw)
         return conn.make_debug_cursor(raw) if conn.queries_logged else conn.make_cursor(raw)
 
 
-def _execute(cur, sql: str, params) -> None:
-    cur.execute(sql, params)
-    conn = cur.db
-    if conn.queries_logged and conn.queries_log and conn.queries_log[-1]["sql"] is None:
-        # Django reads the text of a client-side query back from psycopg; a prepared one has none.
-        conn.queries_log[-1]["sql"] = conn.ops.compose_sql(sql, params)
+def _run(sql: str, params, fetch):
+    conn = connections["default"]
+    if conn.vendor != "postgresql":
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return fetch(cur)
+    cur = _cursor(conn)
+    try:
+        cur.execute(sql, params)
+        if conn.queries_logged and conn.queries_log and conn.queries_log[-1]["sql"] is None:
+            # Django reads the text of a client-side query back from psycopg; a prepared one has none.
+            conn.queries_log[-1]["sql"] = conn.ops.compose_sql(sql, params)
+        return fetch(cur)
+    except Exception:
+        conn._api_cursor = None
+        raise
 
 
 def fetch_one(sql: str, params) -> tuple | None:
-    with cursor() as cur:
-        _execute(cur, sql, params)
-        return cur.fetchone()
+    return _run(sql, params, lambda cur: cur.fetchone())
 
 
 def fetch_all(sql: str, params) -> list[tuple]:
-    with cursor() as cur:
-        _execute(cur, sql, params)
-        return cur.fetchall()
+    return _run(sql, params, lambda cur: cur.fetchall())

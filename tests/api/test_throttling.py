@@ -1,7 +1,8 @@
 """The request-rate limit (config/api/throttling.py): per account, per address without credentials, a
-sliding estimate over fixed windows, and the same through Redis in one round trip."""
+sliding estimate over fixed windows, and the same through Redis in batches shared by processes."""
 
 import os
+import time
 import uuid
 
 import pytest
@@ -87,28 +88,70 @@ def test_sliding_window_with_the_in_process_cache(rates):
     sliding_window_checks("default", rates)
 
 
-@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL")
-def test_sliding_window_through_redis_in_one_round_trip(settings, rates, monkeypatch):
+@pytest.fixture
+def redis_cache(settings):
+    """The shared Redis under a key prefix of this test's own."""
     settings.CACHES = {**settings.CACHES, "throttle-test": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"],
         "KEY_PREFIX": f"test-throttle-{uuid.uuid4().hex}"}}
     cache = caches["throttle-test"]
     client = cache._cache.get_client(write=True)
-    connection_class = client.connection_pool.connection_class
+    yield cache
+    for key in client.scan_iter(match=f"{cache.key_prefix}*"):
+        client.delete(key)
+
+
+needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL")
+
+
+@needs_redis
+def test_sliding_window_through_redis(redis_cache, rates):
+    sliding_window_checks("throttle-test", rates)
+
+
+@needs_redis
+def test_redis_counts_are_batched_and_shared_by_processes(redis_cache, monkeypatch):
+    from config.api.throttling import _BatchedRedisCounter
+
+    a, b = _BatchedRedisCounter(redis_cache), _BatchedRedisCounter(redis_cache)  # two gunicorn processes
+    for process in (a, b):
+        process.FLUSH_SECONDS = 3600  # batches only when asked, or near a limit
+        process.client.ping()
+        process.last_flush = time.monotonic()
+    connection_class = a.client.connection_pool.connection_class
     original, sent = connection_class.send_packed_command, []
 
     def counting(self, command, *args, **kwargs):
         sent.append(command)
         return original(self, command, *args, **kwargs)
 
-    try:
-        # the connection's set-up and the script's first loading go first
-        assert make_throttle("throttle-test", Clock(1000.0)).allow_request(anon_request("10.8.0.2"), None)
-        monkeypatch.setattr(connection_class, "send_packed_command", counting)
-        assert make_throttle("throttle-test", Clock(1000.0)).allow_request(anon_request("10.8.0.1"), None)
-        assert len(sent) == 1 and b"EVALSHA" in b"".join(sent[0])  # one command: the script
-        monkeypatch.undo()
-        sliding_window_checks("throttle-test", rates)
-    finally:
-        for key in client.scan_iter(match=f"{cache.key_prefix}*"):
-            client.delete(key)
+    monkeypatch.setattr(connection_class, "send_packed_command", counting)
+
+    def hit(process, limit=100):
+        return process.hit("k", "k-previous", period=60, limit=limit, previous_weight=0.5)[0]
+
+    a.flush()
+    sent.clear()
+    assert all(hit(a) for _ in range(20))
+    assert sent == []  # far from the limit: decided in memory
+    a.flush()
+    assert len(sent) == 1  # one batch: INCRBY, EXPIRE, GETs in one write
+    assert int(redis_cache.get("k")) == 20
+    sent.clear()
+    assert hit(b) and sent == []  # the other process counts its request in memory
+    b.flush()  # and has the shared count after its next batch
+    assert b.known[redis_cache.make_key("k")] == 21
+    # Near the limit every request is decided on Redis' count: the two processes together stop at it.
+    allowed = [hit(process, limit=50) for _ in range(20) for process in (a, b)]
+    assert allowed.count(True) == 29 and int(redis_cache.get("k")) == 50
+    assert not hit(a, limit=50) and not hit(b, limit=50)
+
+
+@needs_redis
+def test_without_redis_each_process_limits_on_its_own(settings, rates):
+    settings.CACHES = {**settings.CACHES, "throttle-down": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    rates(anon="5/min")
+    clock = Clock(1000.0)
+    assert [make_throttle("throttle-down", clock).allow_request(anon_request("10.7.0.1"), None)
+            for _ in range(7)] == [True] * 5 + [False] * 2
