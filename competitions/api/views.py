@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import re
+import threading
 import time
 from datetime import date
 from typing import NamedTuple
@@ -174,6 +175,7 @@ class _PageCache:
     def __init__(self, *, local_ttl: float, shared_ttl: int, size: int):
         self.local_ttl, self.shared_ttl, self.size = local_ttl, shared_ttl, size
         self.values: dict = {}
+        self.lock = threading.Lock()
 
     def get(self, key: str, load):
         now = time.monotonic()
@@ -184,10 +186,11 @@ class _PageCache:
         if value is None:
             value = load()
             cache.set(key, value, self.shared_ttl)
-        if len(self.values) >= self.size:
-            for old in list(self.values)[: self.size // 2]:  # the oldest half
-                self.values.pop(old, None)
-        self.values[key] = (now + self.local_ttl, value)
+        with self.lock:  # gthread's threads share the dict
+            if len(self.values) >= self.size:
+                for old in list(self.values)[: self.size // 2]:  # the oldest half
+                    del self.values[old]
+            self.values[key] = (now + self.local_ttl, value)
         return value
 
 
