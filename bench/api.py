@@ -264,6 +264,9 @@ def main() -> None:
         server = subprocess.Popen(
             [str(BIN / "gunicorn"), "bench.api_wsgi:application", "--bind", f"127.0.0.1:{port}",
              "--workers", str(args.server_workers), "--worker-class", "gthread", "--threads", str(args.threads),
+             # Each process holds at most its share of wrk's keep-alive connections, so one fast process
+             # cannot accept them all and leave a core idle (the bare view did so in most runs).
+             "--worker-connections", str(-(-args.connections // args.server_workers)),
              "--access-logfile", str(access_log), "--access-logformat", "%(U)s %(s)s %(D)s %(p)s",
              "--log-level", "warning"],
             cwd=ROOT, env={**os.environ},
