@@ -236,7 +236,8 @@ class StandingRun(models.Model):
 
 class StandingDelta(models.Model):
     """A change of what entries contribute to (competition, worker, rule, work_date), written by the
-    database trigger on reviews_workentry (migration 0002), never by Python code.
+    database trigger on reviews_workentry (migration 0002; since reviews 0005 one function keeps
+    this log and the approval queue), never by Python code.
 
     Rejected entries contribute nothing, so a rejection logs the negative of what the entry counted
     and a reopening logs it back; edits log new minus old; rule-change recomputes of points log the

@@ -2,11 +2,11 @@
 
 How a run works (competitions.services.standings_recompute drives it, under a lock, in one transaction):
 
-* **Change log.** A trigger on reviews_workentry (migration 0002) writes into StandingDelta what every
-  insert, update or delete changes in the entries' contribution: quantity, points, approved points and
-  the number of counted entries per (competition, worker, rule, work_date). Rejected entries count
-  nothing, so a rejection logs the negative of what the entry counted, and a rule change that rewrites
-  points logs the difference on the days it touched, and only those.
+* **Change log.** A trigger on reviews_workentry (migration 0002, now reviews 0005) writes into
+  StandingDelta what every insert, update or delete changes in the entries' contribution: quantity,
+  points, approved points and the number of counted entries per (competition, worker, rule, work_date).
+  Rejected entries count nothing, so a rejection logs the negative of what the entry counted, and a rule
+  change that rewrites points logs the difference on the days it touched, and only those.
 * **Totals.** StandingTotal holds, per (competition, worker, rule), the sums of all counted entries dated
   up to the competition's ``totals_day`` (the day of the latest succeeded run that moved the totals).
   An incremental run for day D >= totals_day folds the deltas dated <= D into the totals (one MERGE on

@@ -143,7 +143,7 @@ class WorkEntry(models.Model):
 
 class PendingEntry(models.Model):
     """The approval queue's index: one row per entry awaiting review, kept by triggers on
-    reviews_workentry (migration 0003), so every write path, ORM or SQL, keeps it right.
+    reviews_workentry (migration 0003, now 0005), so every write path, ORM or SQL, keeps it right.
 
     Why a table of its own: an index on ``WorkEntry.status`` would make every approval a non-HOT
     update that writes a new entry into every index of a 9-million-row table (measured: 83 s to

@@ -13,6 +13,7 @@ from competitions.models import RunKind, RunOutcome, Standing, StandingDelta, St
 from competitions.services import standings_recompute
 from members.models import UnitLevel
 from reviews.models import WorkEntry
+from reviews.workflow import entries_transition
 from tests.competitions.standings_data import (
     board_partitions,
     board_rows,
@@ -181,6 +182,7 @@ def test_rule_change_from_a_date_applies_from_that_date_only(f):
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_incremental_equals_full_on_randomized_histories(f, seed):
     rnd = random.Random(seed)
+    moves = random.Random(-seed)  # a stream of its own: the histories above stay the same, plus these moves
     systems = [f.business_system() for _ in range(2)]
     job_types = [f.job_type(rnd.choice(systems)) for _ in range(4)]
     depots = [f.depot() for _ in range(3)]
@@ -224,6 +226,12 @@ def test_incremental_equals_full_on_randomized_histories(f, seed):
                 else:
                     e.note = "备注"
                 e.save()
+            if moves.random() < 0.5:  # the review workflow's set-based moves (its shortcut in the log trigger)
+                to_status, period = moves.choice([("approved", False), ("rejected", False), ("pending", False),
+                                                  ("locked", True), ("approved", True)])
+                picked = [e.pk for e in moves.sample(entries, min(len(entries), 6))]
+                entries_transition(actor=None, entries=WorkEntry.objects.filter(pk__in=picked), to_status=to_status,
+                                   reason="不符合", exclude_own=False, period=period)
             if rnd.random() < 0.2:  # a rule change from a past date: one bulk rewrite of points
                 rule = rnd.choice(rnd.choice(list(rules.values())))
                 since = start + timedelta(days=rnd.randint(0, offset))

@@ -1,0 +1,168 @@
+"""The review workflow's shortcut through the entries' log trigger (migration reviews 0005).
+
+For its own UPDATEs the workflow tells the trigger "every row goes from status X to Y, nothing else
+counted changes", and the trigger writes the approval queue and the standings change log from the new
+rows alone instead of pairing old and new rows. These tests hold the shortcut to exactly what the
+general path writes for the same change, and show that the claim can never describe another statement.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
+
+from competitions.models import StandingDelta
+from reviews import workflow
+from reviews.models import EntryStatus, PendingEntry, WorkEntry
+from reviews.workflow import PERIOD_MOVES, TRANSITIONS, entries_transition
+from tests.competitions.standings_data import entry
+
+S = EntryStatus
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the shortcut is PostgreSQL's trigger"),
+]
+
+DELTA = ("competition_id", "worker_id", "rule_id", "work_date", "quantity", "points", "approved_points", "entries")
+QUEUE = ("entry_id", "competition_id", "business_system_id", "month", "work_date", "flags")
+
+
+class Undo(Exception):  # noqa: N818
+    pass
+
+
+def deltas_since(last: int) -> list[tuple]:
+    return sorted(StandingDelta.objects.filter(pk__gt=last).values_list(*DELTA))
+
+
+def last_delta() -> int:
+    return StandingDelta.objects.aggregate(m=Max("pk"))["m"] or 0
+
+
+def queue() -> set[tuple]:
+    return set(PendingEntry.objects.values_list(*QUEUE))
+
+
+def queue_from_entries() -> set[tuple]:
+    return {(e.pk, e.competition_id, e.business_system_id, e.work_date.replace(day=1), e.work_date, e.flags)
+            for e in WorkEntry.objects.filter(status=S.PENDING)}
+
+
+def logged(change) -> tuple:
+    """What ``change`` logs and leaves in the queue and the entries' statuses; then undone."""
+    try:
+        with transaction.atomic():
+            last = last_delta()
+            change()
+            assert queue() == queue_from_entries()
+            raise Undo(deltas_since(last), queue(), sorted(WorkEntry.objects.values_list("pk", "status")))
+    except Undo as done:
+        return done.args
+
+
+def claim() -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('reviews.status_move', true)")
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def month(today):
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+@pytest.fixture
+def entries(w, month):
+    """Entries in every status, with positive, zero and fractional points, for two workers."""
+    made = []
+    for i, status in enumerate([S.PENDING, S.APPROVED, S.REJECTED, S.LOCKED] * 3):
+        worker = (w.alice, w.bob)[i % 2]
+        points = ["12.5", "0", "3"][i // 4]
+        made.append(entry(w.comp, worker, w.km, month + timedelta(days=i), "40", points=points, status=status,
+                          entered_by=w.clerk))
+    return made
+
+
+# Every move the workflow makes, by the call that makes it (rejecting moves from two sources at once).
+MOVES = sorted({(target, (source, target) in PERIOD_MOVES) for (source, target) in TRANSITIONS})
+
+
+@pytest.mark.parametrize(("target", "period"), MOVES)
+def test_a_workflow_move_logs_exactly_what_pairing_old_and_new_rows_logs(w, entries, target, period):
+    sources = workflow.allowed_sources(target, period=period)
+
+    def by_workflow():
+        moved = entries_transition(actor=w.reviewer, entries=WorkEntry.objects.all(), to_status=target,
+                                   reason="请核对", period=period).moved
+        assert moved == 3 * len(sources)
+
+    def by_plain_update():  # no claim: the trigger's general path
+        with connection.cursor() as cursor:
+            for source in sources:
+                cursor.execute("UPDATE reviews_workentry SET status = %s, reject_reason = %s WHERE status = %s",
+                               [target, "请核对" if target == S.REJECTED else "", source])
+
+    fast, general = logged(by_workflow), logged(by_plain_update)
+    assert fast == general
+    assert bool(fast[0]) == (not period)  # approved <-> locked counts the same; every other move logs
+
+
+def test_a_later_statement_in_the_same_transaction_is_paired_as_usual(w, entries):
+    pending = entries[0]
+    with transaction.atomic():
+        entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk=pending.pk), to_status=S.APPROVED)
+        assert claim() == ""
+        last = last_delta()
+        # Not a status move: a correction of the approved entry's quantity and points.
+        WorkEntry.objects.filter(pk=pending.pk).update(quantity=Decimal("50"), points=Decimal("15"))
+        assert deltas_since(last) == [(w.comp.pk, w.alice.pk, w.km.pk, pending.work_date, Decimal("10.000"),
+                                       Decimal("2.500"), Decimal("2.500"), 0)]
+        assert queue() == queue_from_entries()
+
+
+def test_a_move_whose_statement_fails_leaves_no_claim_behind(w, entries, monkeypatch):
+    pending = entries[0]
+    # A rejection without a reason gets past the workflow's check and fails in the UPDATE itself
+    # (the table's check constraint), after the claim was made.
+    monkeypatch.setattr(workflow, "_check_reason", lambda to_status, reason: "")
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk=pending.pk),
+                               to_status=S.REJECTED)
+        assert claim() in ("", None)
+        last = last_delta()
+        WorkEntry.objects.filter(pk=pending.pk).update(status=S.REJECTED, reject_reason="重复", quantity=Decimal("1"))
+        # Rejected: everything it counted goes (at the old quantity and points), as pairing says.
+        assert deltas_since(last) == [(w.comp.pk, w.alice.pk, w.km.pk, pending.work_date, Decimal("-40.000"),
+                                       Decimal("-12.500"), Decimal("0.000"), -1)]
+        assert queue() == queue_from_entries()
+
+
+def test_the_trigger_drops_the_claim_whatever_statement_reads_it_first(w, entries, month):
+    pending = entries[0]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('reviews.status_move', 'pending>approved', true)")
+        # An insert comes first (any write path): the claim was not about it, and it is gone after it.
+        entry(w.comp, w.carol, w.metres, month + timedelta(days=20), "8")
+        assert claim() == ""
+        last = last_delta()
+        WorkEntry.objects.filter(pk=pending.pk).update(quantity=Decimal("44"), points=Decimal("13.5"))
+        assert deltas_since(last) == [(w.comp.pk, w.alice.pk, w.km.pk, pending.work_date, Decimal("4.000"),
+                                       Decimal("1.000"), Decimal("0.000"), 0)]
+        assert queue() == queue_from_entries()
+
+
+def test_a_claim_in_a_form_the_trigger_does_not_know_takes_the_general_path(w, entries):
+    pending = entries[0]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('reviews.status_move', 'pending>approved;', true)")
+        last = last_delta()
+        WorkEntry.objects.filter(pk=pending.pk).update(quantity=Decimal("41"))
+        assert deltas_since(last) == [(w.comp.pk, w.alice.pk, w.km.pk, pending.work_date, Decimal("1.000"),
+                                       Decimal("0.000"), Decimal("0.000"), 0)]
+        assert claim() == ""
