@@ -10,7 +10,9 @@ inside the import; the flag recompute is timed on its own below.
 Needs seed-scale workers (``manage.py seed_demo --workers 223000 --days 30``; pass ``--seed-first`` to build
 them). The benchmark works in a competition of its own ("基准测试"), so it never disturbs the seed data:
 it creates one rule per job type there, imports files into it, then fills one business system's month with
-about 740,000 pending entries (set-based INSERT … SELECT) to approve and sign off.
+about 740,000 pending entries (set-based INSERT … SELECT) to approve and sign off. When it ends it deletes
+the data of every "基准测试" competition, its own included (``--keep`` to keep it), so runs do not pile
+up months of entries in the tables they measure.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ django.setup()
 
 from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, reset_queries  # noqa: E402
+from django.db import connection, reset_queries, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -67,6 +69,37 @@ def bench_competition(today: date) -> tuple[Competition, dict[int, ScoringRule]]
         RuleVersion(rule=r, effective_from=comp.start_date, points_per_unit="0.5") for r in rules
     ])
     return comp, {r.job_type_id: r for r in rules}
+
+
+def clear_bench_data() -> int:
+    """Deletes what earlier runs left in their "基准测试" competitions (entries with their audit facts,
+    queue rows, standings change log, standings, review periods); the competitions and rules stay.
+    Without it every run leaves another month of entries behind, and the tables a run writes to
+    grow from run to run. Competitions of other names (the seed's) are never touched."""
+    ids = list(Competition.objects.filter(name=BENCH_NAME).order_by("pk").values_list("pk", flat=True))
+    deleted = 0
+    for pk in ids:  # one competition per transaction: the delete trigger's old rows stay in memory
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("DELETE FROM reviews_entryevent e USING reviews_workentry w "
+                           "WHERE e.entry_id = w.id AND w.competition_id = %s", [pk])
+            cursor.execute("DELETE FROM reviews_dispute d USING reviews_workentry w "
+                           "WHERE d.entry_id = w.id AND w.competition_id = %s", [pk])
+            # The triggers drop the entries' queue rows and log their removal, deleted just below.
+            cursor.execute("DELETE FROM reviews_workentry WHERE competition_id = %s", [pk])
+            deleted += cursor.rowcount
+            for table in ("competitions_standingdelta", "competitions_standing", "competitions_standingboard",
+                          "competitions_standingtotal", "competitions_standingrun"):
+                cursor.execute(f"DELETE FROM {table} WHERE competition_id = %s", [pk])
+            cursor.execute("DELETE FROM reviews_periodevent e USING reviews_reviewperiod p "
+                           "WHERE e.period_id = p.id AND p.competition_id = %s", [pk])
+            cursor.execute("DELETE FROM reviews_reviewperiod WHERE competition_id = %s", [pk])
+    if deleted:
+        # Make the space reusable for the next run's month (and keep autovacuum out of its timings).
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE) reviews_workentry, reviews_entryevent, reviews_pendingentry, "
+                           "competitions_standingdelta")
+    return deleted
 
 
 def import_rows(workers, days: list[date], limit: int):
@@ -130,6 +163,9 @@ def main():
     parser.add_argument("--system", choices=["typical", "largest"], default="typical",
                         help="the business system whose month is approved: about 740,000 entries, or the largest")
     parser.add_argument("--only", choices=["import"], help="stop after the part named (import: the two file imports)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep this run's entries (by default a run deletes the data of every benchmark "
+                             "competition, its own included, when it ends)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Run the benchmark on PostgreSQL: set DATABASE_URL.")
@@ -167,6 +203,7 @@ def main():
     elapsed = time.perf_counter() - started
     say(f"xlsx import, {result.created_count:,} validated entries", f"{elapsed:.2f} s = {result.created_count / elapsed:,.0f} rows/s")
     if args.only == "import":
+        clean_up(args.keep)
         return
 
     # -- one business system's month at seed scale ---------------------------------------------------
@@ -229,6 +266,15 @@ def main():
     comp.status = "closed"
     comp.save(update_fields=["status"])
     Competition.objects.filter(pk__in=previously_active).update(status="active")
+    clean_up(args.keep)
+
+
+def clean_up(keep: bool) -> None:
+    if keep:
+        return
+    started = time.perf_counter()
+    deleted = clear_bench_data()
+    say("clean-up: benchmark entries deleted (with VACUUM)", f"{deleted:,} in {time.perf_counter() - started:.1f} s")
 
 
 if __name__ == "__main__":
