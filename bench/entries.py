@@ -133,9 +133,11 @@ def xlsx_content(rows) -> bytes:
     return out.getvalue()
 
 
-def fill_month(comp: Competition, system: BusinessSystem, month: date, actor: User) -> int:
-    """One pending entry per worker of ``system`` per day of ``month``, set-based."""
+def fill_month(comp: Competition, system: BusinessSystem, month: date, actor: User, entries: int | None) -> int:
+    """One pending entry per worker of ``system`` per day of ``month``, set-based; with ``entries``, only
+    as many of the system's workers (by id) as make about that many entries."""
     first, last = month_bounds(month)
+    workers = -(-entries // ((last - first).days + 1)) if entries else None
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute("""
@@ -144,12 +146,15 @@ def fill_month(comp: Competition, system: BusinessSystem, month: date, actor: Us
                 created_at, updated_at, flags)
             SELECT %(comp)s, w.id, r.id, d::date, q.qty, q.qty * 0.5, 'pending', 'regular', '', '', 'import',
                    w.unit_id, w.job_type_id, jt.business_system_id, %(actor)s, %(now)s, %(now)s, 0
-              FROM members_worker w
-              JOIN competitions_jobtype jt ON jt.id = w.job_type_id AND jt.business_system_id = %(system)s
+              FROM (SELECT w.* FROM members_worker w
+                      JOIN competitions_jobtype jt ON jt.id = w.job_type_id AND jt.business_system_id = %(system)s
+                     ORDER BY w.id LIMIT %(workers)s) w
+              JOIN competitions_jobtype jt ON jt.id = w.job_type_id
               JOIN competitions_scoringrule r ON r.competition_id = %(comp)s AND r.job_type_id = w.job_type_id
              CROSS JOIN generate_series(%(first)s::date, %(last)s::date, interval '1 day') d
              CROSS JOIN LATERAL (SELECT (10 + (hashtext(w.id::text || d::text) & 63))::numeric AS qty) q
-        """, {"comp": comp.pk, "system": system.pk, "first": first, "last": last, "actor": actor.pk, "now": now})
+        """, {"comp": comp.pk, "system": system.pk, "first": first, "last": last, "actor": actor.pk, "now": now,
+              "workers": workers})
         count = cursor.rowcount
         cursor.execute("ANALYZE reviews_workentry")
     return count
@@ -162,6 +167,9 @@ def main():
     parser.add_argument("--xlsx-rows", type=int, default=20_000)
     parser.add_argument("--system", choices=["typical", "largest"], default="typical",
                         help="the business system whose month is approved: about 740,000 entries, or the largest")
+    parser.add_argument("--entries", type=int, default=None,
+                        help="fill the month for only as many of the system's workers as make about this many "
+                             "entries (e.g. 740000, the issue's size; default: all of its workers)")
     parser.add_argument("--only", choices=["import"], help="stop after the part named (import: the two file imports)")
     parser.add_argument("--keep", action="store_true",
                         help="keep this run's entries (by default a run deletes the data of every benchmark "
@@ -218,7 +226,7 @@ def main():
     if month_bounds(month)[0] < comp.start_date:
         month = (month + timedelta(days=32)).replace(day=1)
     started = time.perf_counter()
-    filled = fill_month(comp, system, month, clerk)
+    filled = fill_month(comp, system, month, clerk, args.entries)
     say(f"generated {system.name} {month:%Y-%m} pending entries", f"{filled:,} in {time.perf_counter() - started:.1f} s")
     reviewer.reviewer_systems.set([system])
     started = time.perf_counter()

@@ -243,6 +243,9 @@ class StandingDelta(models.Model):
     and a reopening logs it back; edits log new minus old; rule-change recomputes of points log the
     difference. A run consumes (applies and deletes) the rows dated up to its day; rows dated later
     wait for the run of their day.
+
+    No index: the table holds only what changed since the last runs, and a run reads nearly all of it
+    (one sequential scan), while every approval of a month would write 800,000 index entries.
     """
 
     competition_id = models.BigIntegerField()
@@ -257,7 +260,6 @@ class StandingDelta(models.Model):
     class Meta:
         verbose_name = _("排名变更日志")
         verbose_name_plural = _("排名变更日志")
-        indexes = [models.Index(fields=["competition_id", "work_date"], name="standingdelta_comp_day")]
 
     def __str__(self):
         return f"{self.work_date} #{self.worker_id} {self.points:+}"
