@@ -69,12 +69,17 @@ class WorkEntry(models.Model):
     flags = models.PositiveSmallIntegerField(_("提示"), default=0, db_default=0,
                                              help_text=_("审核提示：1=远高于中位数，2=连续多日达上限"))
 
+    # Copies of the worker's unit and the rule's job type and business system, written only by the
+    # entry services from rows the checker has just loaded (so they exist and agree; a test holds every
+    # write path to that). No database foreign key: each would cost a referential check per new row at
+    # commit (migration 0004). PROTECT still keeps the unit, job type and system from being deleted.
     unit = models.ForeignKey("members.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+",
-                             db_index=False)
+                             db_index=False, db_constraint=False)
     job_type = models.ForeignKey("competitions.JobType", verbose_name=_("工种"), on_delete=models.PROTECT,
-                                 related_name="+")
+                                 related_name="+", db_constraint=False)
     business_system = models.ForeignKey("competitions.BusinessSystem", verbose_name=_("业务系统"),
-                                        on_delete=models.PROTECT, related_name="+", db_index=False)
+                                        on_delete=models.PROTECT, related_name="+", db_index=False,
+                                        db_constraint=False)
 
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True,
                                    on_delete=models.PROTECT, related_name="entries_entered")

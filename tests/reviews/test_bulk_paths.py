@@ -6,13 +6,15 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.db.models import F
 
 from competitions.models import StandingDelta
 from reviews import pgbulk
 from reviews.imports import check_file
-from reviews.models import EntryEvent, WorkEntry
-from reviews.services import entries_create, entries_import, entry_create, entry_update
+from reviews.models import EntryEvent, EntryKind, EntryStatus, WorkEntry
+from reviews.services import entries_create, entries_import, entry_adjust, entry_create, entry_update
 from reviews.validation import EntryChecker, EntryInput, EntryRejected
+from reviews.workflow import entries_transition
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +138,30 @@ def test_an_entry_saved_by_someone_else_after_the_check_fails_the_whole_file(w, 
     assert error.value.first.code == "duplicate_entry" and "刚被他人保存" in error.value.first.message
     assert (WorkEntry.objects.count(), EntryEvent.objects.count(), StandingDelta.objects.count()) == before
     assert list(WorkEntry.objects.values_list("pk", flat=True)) == [late.pk]
+
+
+def test_every_write_path_files_an_entry_under_its_workers_unit_and_its_rules_job_type_and_system(w, crew, day,
+                                                                                                   path):
+    """``unit``, ``job_type`` and ``business_system`` are copies without a database foreign key (migration
+    0004): whichever path writes an entry, they must be its worker's unit and its rule's job type and
+    business system (which therefore exist)."""
+    entries_import(actor=w.clerk, competition=w.comp, name="crew.csv", content=crew_file(crew, day))
+    entries_create(actor=w.clerk, competition=w.comp, rows=[EntryInput(w.alice.pk, w.trips.pk, day, "2"),
+                                                            EntryInput(w.bob.pk, w.trips.pk, day, "3", row=2)])
+    entry_create(actor=w.other_clerk, competition=w.comp, worker_id=w.carol.pk, rule_id=w.metres.pk, work_date=day,
+                 quantity="5")
+    original = entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk, work_date=day,
+                            quantity="7")
+    entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk=original.pk),
+                       to_status=EntryStatus.APPROVED)
+    entry_adjust(actor=w.clerk, entry_id=original.pk, quantity_delta="-1", reason="核减")
+
+    entries = WorkEntry.objects.all()
+    assert entries.count() == len(crew) + 5
+    assert set(entries.values_list("kind", flat=True)) == {EntryKind.REGULAR, EntryKind.ADJUSTMENT}
+    # Three units and two business systems, so a value taken from the wrong row would show.
+    assert set(entries.values_list("unit_id", flat=True)) == {w.depot.pk, w.workshop.pk, w.other_depot.pk}
+    assert set(entries.values_list("business_system_id", flat=True)) == {w.system.pk, w.other_system.pk}
+    disagreeing = entries.exclude(unit_id=F("worker__unit_id"), job_type_id=F("rule__job_type_id"),
+                                  business_system_id=F("rule__job_type__business_system_id"))
+    assert list(disagreeing.values("pk", "unit_id", "job_type_id", "business_system_id")) == []
