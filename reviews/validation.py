@@ -70,7 +70,7 @@ class EntryRejected(Exception):  # noqa: N818 - reads as a sentence at the call 
         return self.errors[0]
 
 
-@dataclass
+@dataclass(slots=True)
 class EntryInput:
     """A row as it arrives: ids already resolved, or raw text from a file (resolved by the importer)."""
 
@@ -147,6 +147,9 @@ class EntryChecker:
         self.kind = kind
         self.exclude_entry_id = exclude_entry_id
         self.today = local_today()
+        # worker id -> what the checks need (None: inactive), for workers already loaded by
+        # ``workers_by_employee_no``; ``check`` loads only the others.
+        self._workers: dict[int, tuple[int, int, str] | None] = {}
 
     def check(self, rows: list[EntryInput]) -> CheckResult:
         # Everything is loaded as tuples (no model instances): a file may have 200,000 rows.
@@ -237,14 +240,32 @@ class EntryChecker:
                                    (row.note or "")[:200]))
         return result
 
+    def workers_by_employee_no(self, employee_nos) -> dict[str, tuple[int, str, int]]:
+        """Employee number -> (worker id, name, job type id) for the workers the actor may enter for,
+        active or not: a file names workers by number. What ``check`` needs of these workers is kept, so
+        checking the file's rows does not load the same workers a second time."""
+        found = {}
+        known = self._workers
+        qs = (Worker.objects.enterable_by(self.actor).filter(values_in("employee_no", employee_nos, "text"))
+              .order_by().values_list("pk", "employee_no", "name", "job_type_id", "unit_id", "job_type__name",
+                                      "is_active"))
+        for pk, employee_no, name, job_type_id, unit_id, job_type_name, is_active in qs:
+            found[employee_no] = (pk, name, job_type_id)
+            known[pk] = (job_type_id, unit_id, job_type_name) if is_active else None
+        return found
+
     # -- loading, a fixed number of queries per batch -------------------------------------------
     def _load_workers(self, ids) -> dict[int, tuple[int, int, str]]:
-        """worker id -> (job type id, unit id, job type name), for the workers the actor may enter for."""
-        if not ids:
-            return {}
-        qs = (Worker.objects.enterable_by(self.actor).filter(values_in("pk", ids, "bigint"), is_active=True)
-              .order_by().values_list("pk", "job_type_id", "unit_id", "job_type__name"))
-        return {pk: rest for pk, *rest in qs}
+        """worker id -> (job type id, unit id, job type name), for the active workers the actor may enter
+        for."""
+        known = self._workers
+        workers = {pk: worker for pk in ids if (worker := known.get(pk)) is not None}
+        ids = [pk for pk in ids if pk not in known]
+        if ids:
+            qs = (Worker.objects.enterable_by(self.actor).filter(values_in("pk", ids, "bigint"), is_active=True)
+                  .order_by().values_list("pk", "job_type_id", "unit_id", "job_type__name"))
+            workers.update((pk, tuple(rest)) for pk, *rest in qs)
+        return workers
 
     def _load_rules(self, ids) -> dict[int, tuple[int, int, str, str, int]]:
         """rule id -> (job type id, business system id, metric, unit of measure, direction)."""
