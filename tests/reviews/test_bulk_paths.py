@@ -142,9 +142,9 @@ def test_an_entry_saved_by_someone_else_after_the_check_fails_the_whole_file(w, 
 
 def test_every_write_path_files_an_entry_under_its_workers_unit_and_its_rules_job_type_and_system(w, crew, day,
                                                                                                    path):
-    """``unit``, ``job_type`` and ``business_system`` are copies without a database foreign key (migration
-    0004): whichever path writes an entry, they must be its worker's unit and its rule's job type and
-    business system (which therefore exist)."""
+    """``competition``, ``unit``, ``job_type`` and ``business_system`` are copies without a database foreign
+    key (migration 0004): whichever path writes an entry, they must be its rule's competition, its worker's
+    unit and its rule's job type and business system (which therefore exist)."""
     entries_import(actor=w.clerk, competition=w.comp, name="crew.csv", content=crew_file(crew, day))
     entries_create(actor=w.clerk, competition=w.comp, rows=[EntryInput(w.alice.pk, w.trips.pk, day, "2"),
                                                             EntryInput(w.bob.pk, w.trips.pk, day, "3", row=2)])
@@ -162,6 +162,7 @@ def test_every_write_path_files_an_entry_under_its_workers_unit_and_its_rules_jo
     # Three units and two business systems, so a value taken from the wrong row would show.
     assert set(entries.values_list("unit_id", flat=True)) == {w.depot.pk, w.workshop.pk, w.other_depot.pk}
     assert set(entries.values_list("business_system_id", flat=True)) == {w.system.pk, w.other_system.pk}
-    disagreeing = entries.exclude(unit_id=F("worker__unit_id"), job_type_id=F("rule__job_type_id"),
+    disagreeing = entries.exclude(competition_id=F("rule__competition_id"), unit_id=F("worker__unit_id"),
+                                  job_type_id=F("rule__job_type_id"),
                                   business_system_id=F("rule__job_type__business_system_id"))
-    assert list(disagreeing.values("pk", "unit_id", "job_type_id", "business_system_id")) == []
+    assert list(disagreeing.values("pk", "competition_id", "unit_id", "job_type_id", "business_system_id")) == []
