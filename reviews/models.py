@@ -85,8 +85,11 @@ class WorkEntry(models.Model):
                                         on_delete=models.PROTECT, related_name="+", db_index=False,
                                         db_constraint=False)
 
+    # An import writes this on 20,000 rows at once, and a database foreign key would check each of them
+    # at commit (migration 0004). Only the entry services write it, always with the acting user, as
+    # reviewed_by below; the user stays protected by on_delete.
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True,
-                                   on_delete=models.PROTECT, related_name="entries_entered")
+                                   on_delete=models.PROTECT, related_name="entries_entered", db_constraint=False)
     # Approving a month sets this on 740,000 rows at once: a database foreign key would run one
     # referential check per row (measured: 16 µs each, more than the update itself). Only the review
     # service writes it, always with the acting user; the user stays protected by on_delete.

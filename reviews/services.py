@@ -162,7 +162,9 @@ def _write_batch(checked: list[CheckedEntry], *, competition, actor, source, now
         return [e.pk for e in _write_created(entries, actor=actor, now=now)]
     if not checked:
         return []
-    touched = {(competition.pk, c.business_system_id, c.work_date.replace(day=1)) for c in checked}
+    # The (system, day) pairs first: a batch has 20,000 rows but only a few of those.
+    touched = {(competition.pk, system_id, day.replace(day=1))
+               for system_id, day in {(c.business_system_id, c.work_date) for c in checked}}
     _hold_open_periods(touched)
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_WITH_EVENTS, {

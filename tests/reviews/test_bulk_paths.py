@@ -144,7 +144,8 @@ def test_every_write_path_files_an_entry_under_its_workers_unit_and_its_rules_jo
                                                                                                    path):
     """``competition``, ``unit``, ``job_type`` and ``business_system`` are copies without a database foreign
     key (migration 0004): whichever path writes an entry, they must be its rule's competition, its worker's
-    unit and its rule's job type and business system (which therefore exist)."""
+    unit and its rule's job type and business system (which therefore exist). ``entered_by``, also without
+    one, is the clerk who entered it."""
     entries_import(actor=w.clerk, competition=w.comp, name="crew.csv", content=crew_file(crew, day))
     entries_create(actor=w.clerk, competition=w.comp, rows=[EntryInput(w.alice.pk, w.trips.pk, day, "2"),
                                                             EntryInput(w.bob.pk, w.trips.pk, day, "3", row=2)])
@@ -166,3 +167,5 @@ def test_every_write_path_files_an_entry_under_its_workers_unit_and_its_rules_jo
                                   job_type_id=F("rule__job_type_id"),
                                   business_system_id=F("rule__job_type__business_system_id"))
     assert list(disagreeing.values("pk", "competition_id", "unit_id", "job_type_id", "business_system_id")) == []
+    assert set(entries.filter(worker=w.carol).values_list("entered_by_id", flat=True)) == {w.other_clerk.pk}
+    assert set(entries.exclude(worker=w.carol).values_list("entered_by_id", flat=True)) == {w.clerk.pk}
