@@ -111,9 +111,13 @@ def parse_entries(*, checker: EntryChecker, table: list[list]) -> ParsedFile:
     index = {name: header.index(name) for name in COLUMNS if name in header}
     width = max(index.values()) + 1
     body = []  # (row number, cells as read, their texts)
+    strip = str.strip
     for n, row in enumerate(table[1:], start=2):
-        # _cell_text inlined for text cells (every cell of a CSV): this runs once per cell of the file.
-        texts = [c.strip() if c.__class__ is str else _cell_text(c) for c in row]
+        # This runs once per cell of the file. A CSV's cells are all text: strip them in one go.
+        try:
+            texts = list(map(strip, row))
+        except TypeError:  # a spreadsheet's numbers, dates, empty cells
+            texts = [_cell_text(c) for c in row]
         if any(texts):
             if len(row) < width:
                 row = [*row, *[None] * (width - len(row))]

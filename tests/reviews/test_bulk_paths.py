@@ -126,12 +126,33 @@ def test_duplicates_within_the_file_point_at_the_first_row(w, crew, day, path):
     assert WorkEntry.objects.count() == 0
 
 
+def test_a_row_repeating_an_existing_entry_points_at_that_entry_each_time_it_repeats(w, crew, day, path):
+    """The existing entry is looked up while the rows are checked; a row that repeats it is refused with
+    a pointer to it, and so is a later row repeating the same one (not a pointer to the refused row)."""
+    first = entry_create(actor=w.clerk, competition=w.comp, worker_id=crew[0].pk, rule_id=w.km.pk, work_date=day,
+                         quantity="1")
+    content = csv_file([f"{crew[0].employee_no},,{day},安全走行公里,2,", f"{crew[1].employee_no},,{day},安全走行公里,x,",
+                        f"{crew[0].employee_no},,{day},安全走行公里,3,", f"{crew[1].employee_no},,{day},安全走行公里,4,",
+                        f"{crew[1].employee_no},,{day},安全走行公里,5,"])
+    parsed, good = check_file(actor=w.clerk, competition=w.comp, name="e.csv", content=content)
+    assert [(e.row, e.code) for e in parsed.errors] == [(2, "duplicate_entry"), (3, "quantity_invalid"),
+                                                       (4, "duplicate_entry"), (6, "duplicate_in_batch")]
+    assert all(f"编号 {first.pk}" in e.message for e in parsed.errors if e.code == "duplicate_entry")
+    assert "第5行" in parsed.errors[-1].message and [c.row for c in good] == [5]
+    # The grid and the API get the same answers, in row order.
+    rows = [EntryInput(crew[0].pk, w.km.pk, day, "2", row=1), EntryInput(crew[1].pk, w.km.pk, day, "x", row=2),
+            EntryInput(crew[0].pk, w.km.pk, day, "3", row=3)]
+    result = EntryChecker(actor=w.clerk, competition=w.comp).check(rows)
+    assert [(e.row, e.code) for e in result.errors] == [(1, "duplicate_entry"), (2, "quantity_invalid"),
+                                                       (3, "duplicate_entry")]
+
+
 def test_an_entry_saved_by_someone_else_after_the_check_fails_the_whole_file(w, crew, day, path, monkeypatch):
     """Between the check and the insert another clerk saves one of the file's worker/rule/day entries:
     the unique constraint stops the insert, and nothing of the file is kept."""
     late = entry_create(actor=w.clerk, competition=w.comp, worker_id=crew[30].pk, rule_id=w.km.pk, work_date=day,
                         quantity="1")
-    monkeypatch.setattr(EntryChecker, "_load_existing", lambda self, rows: {})  # the check ran before it
+    monkeypatch.setattr(EntryChecker, "_load_existing", lambda self, rows: dict)  # the check ran before it
     before = (WorkEntry.objects.count(), EntryEvent.objects.count(), StandingDelta.objects.count())
     with pytest.raises(EntryRejected) as error:
         entries_import(actor=w.clerk, competition=w.comp, name="crew.csv", content=crew_file(crew, day))
