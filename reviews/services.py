@@ -208,9 +208,9 @@ def entries_import(*, actor, competition: Competition, name: str, content: bytes
                    save_valid_only: bool = False) -> BatchResult:
     """A clerk's CSV/xlsx file: every row checked as in the grid; all or nothing unless the clerk
     explicitly saves only the good rows. Raises ImportFileError for an unreadable file."""
-    from reviews.imports import check_file
+    from reviews.imports import check_file, collector_paused
 
-    with transaction.atomic():
+    with collector_paused(), transaction.atomic():
         parsed, good = check_file(actor=actor, competition=competition, name=name, content=content)
         if parsed.errors and not save_valid_only:
             raise EntryRejected(parsed.errors)
