@@ -173,7 +173,6 @@ class EntryChecker:
         if not regular:
             ok.extend(passed)
             return result
-        # Errors are listed by row: the duplicates found below come after the other rows' errors.
 
         seen_in_batch: dict[tuple, int] = {}
         for entry in passed:
@@ -191,7 +190,9 @@ class EntryChecker:
                 continue
             seen_in_batch[key] = n
             ok.append(entry)
-        errors.sort(key=_by_row)  # stable: each row's errors stay in the order they were found
+        # Errors are listed by row: the duplicates found here came after the other rows' errors. The
+        # sort is stable, so each row's errors stay in the order they were found.
+        errors.sort(key=_by_row)
         return result
 
     def _check_rows(self, rows, workers, rules, versions, signed_off, passed, errors) -> None:
