@@ -49,8 +49,11 @@ class WorkEntry(models.Model):
 
     # Single-column indexes only where no composite index below starts with the column: every index
     # costs on each insert, and the entries table takes millions of rows a month.
+    # The rule's competition (the checker accepts only rules of the competition entered for): no
+    # database foreign key, like the copies below (migration 0004).
     competition = models.ForeignKey("competitions.Competition", verbose_name=_("劳动竞赛"),
-                                    on_delete=models.PROTECT, related_name="entries", db_index=False)
+                                    on_delete=models.PROTECT, related_name="entries", db_index=False,
+                                    db_constraint=False)
     worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.PROTECT,
                                related_name="entries")
     rule = models.ForeignKey("competitions.ScoringRule", verbose_name=_("计分规则"), on_delete=models.PROTECT,
@@ -60,8 +63,9 @@ class WorkEntry(models.Model):
     points = models.DecimalField(_("积分"), max_digits=14, decimal_places=3)
     status = models.CharField(_("状态"), max_length=10, choices=EntryStatus.choices, default=EntryStatus.PENDING)
     kind = models.CharField(_("类型"), max_length=10, choices=EntryKind.choices, default=EntryKind.REGULAR)
+    # Indexed only where set (index entry_adjusts): regular entries, nearly all of them, leave it empty.
     adjusts = models.ForeignKey("self", verbose_name=_("调整的录入"), null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="adjustments")
+                                on_delete=models.PROTECT, related_name="adjustments", db_index=False)
     note = models.CharField(_("说明"), max_length=200, blank=True)
     reject_reason = models.CharField(_("退回原因"), max_length=200, blank=True)
     source = models.CharField(_("来源"), max_length=10, choices=EntrySource.choices, default=EntrySource.FORM)
@@ -69,15 +73,23 @@ class WorkEntry(models.Model):
     flags = models.PositiveSmallIntegerField(_("提示"), default=0, db_default=0,
                                              help_text=_("审核提示：1=远高于中位数，2=连续多日达上限"))
 
+    # Copies of the worker's unit and the rule's job type and business system, written only by the
+    # entry services from rows the checker has just loaded (so they exist and agree; a test holds every
+    # write path to that). No database foreign key: each would cost a referential check per new row at
+    # commit (migration 0004). PROTECT still keeps them from being deleted through Django.
     unit = models.ForeignKey("members.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+",
-                             db_index=False)
+                             db_index=False, db_constraint=False)
     job_type = models.ForeignKey("competitions.JobType", verbose_name=_("工种"), on_delete=models.PROTECT,
-                                 related_name="+")
+                                 related_name="+", db_constraint=False)
     business_system = models.ForeignKey("competitions.BusinessSystem", verbose_name=_("业务系统"),
-                                        on_delete=models.PROTECT, related_name="+", db_index=False)
+                                        on_delete=models.PROTECT, related_name="+", db_index=False,
+                                        db_constraint=False)
 
+    # An import writes this on 20,000 rows at once, and a database foreign key would check each of them
+    # at commit (migration 0004). Only the entry services write it, always with the acting user, as
+    # reviewed_by below; the user stays protected by on_delete.
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True,
-                                   on_delete=models.PROTECT, related_name="entries_entered")
+                                   on_delete=models.PROTECT, related_name="entries_entered", db_constraint=False)
     # Approving a month sets this on 740,000 rows at once: a database foreign key would run one
     # referential check per row (measured: 16 µs each, more than the update itself). Only the review
     # service writes it, always with the acting user; the user stays protected by on_delete.
@@ -127,6 +139,8 @@ class WorkEntry(models.Model):
             models.Index(fields=["business_system", "work_date"], name="entry_system_day"),
             models.Index(fields=["unit", "work_date"], name="entry_unit_day"),
             models.Index(fields=["competition", "work_date"], name="entry_competition_day"),
+            # An entry's adjustments (PROTECT looks them up before a delete).
+            models.Index(fields=["adjusts"], name="entry_adjusts", condition=Q(adjusts__isnull=False)),
         ]
 
     def __str__(self):

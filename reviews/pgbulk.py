@@ -7,6 +7,7 @@ one, and tests switch it off to run the portable path on the PostgreSQL test dat
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date
 
 from django.db import connection
@@ -16,6 +17,16 @@ from django.db.models.expressions import RawSQL
 
 def enabled() -> bool:
     return connection.vendor == "postgresql"
+
+
+def pipeline():
+    """On PostgreSQL, psycopg's pipeline mode for the block: ``cursor.execute`` sends a query and returns
+    at once, and reading its rows waits for them, so Python can go on working while the server answers.
+    Elsewhere nothing. Only for a query whose answer is read inside the block."""
+    if not enabled():
+        return nullcontext()
+    connection.ensure_connection()
+    return connection.connection.pipeline()
 
 
 ARRAY_TYPES = {"bigint", "text"}

@@ -162,7 +162,9 @@ def _write_batch(checked: list[CheckedEntry], *, competition, actor, source, now
         return [e.pk for e in _write_created(entries, actor=actor, now=now)]
     if not checked:
         return []
-    touched = {(competition.pk, c.business_system_id, c.work_date.replace(day=1)) for c in checked}
+    # The (system, day) pairs first: a batch has 20,000 rows but only a few of those.
+    touched = {(competition.pk, system_id, day.replace(day=1))
+               for system_id, day in {(c.business_system_id, c.work_date) for c in checked}}
     _hold_open_periods(touched)
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_WITH_EVENTS, {
@@ -206,9 +208,9 @@ def entries_import(*, actor, competition: Competition, name: str, content: bytes
                    save_valid_only: bool = False) -> BatchResult:
     """A clerk's CSV/xlsx file: every row checked as in the grid; all or nothing unless the clerk
     explicitly saves only the good rows. Raises ImportFileError for an unreadable file."""
-    from reviews.imports import check_file
+    from reviews.imports import check_file, collector_paused
 
-    with transaction.atomic():
+    with collector_paused(), transaction.atomic():
         parsed, good = check_file(actor=actor, competition=competition, name=name, content=content)
         if parsed.errors and not save_valid_only:
             raise EntryRejected(parsed.errors)

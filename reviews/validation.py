@@ -8,6 +8,7 @@ then checks each row with dictionary look-ups. A single entry is a batch of one.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -70,7 +71,7 @@ class EntryRejected(Exception):  # noqa: N818 - reads as a sentence at the call 
         return self.errors[0]
 
 
-@dataclass
+@dataclass(slots=True)
 class EntryInput:
     """A row as it arrives: ids already resolved, or raw text from a file (resolved by the importer)."""
 
@@ -147,6 +148,9 @@ class EntryChecker:
         self.kind = kind
         self.exclude_entry_id = exclude_entry_id
         self.today = local_today()
+        # worker id -> what the checks need (None: inactive), for workers already loaded by
+        # ``workers_by_employee_no``; ``check`` loads only the others.
+        self._workers: dict[int, tuple[int, int, str] | None] = {}
 
     def check(self, rows: list[EntryInput]) -> CheckResult:
         # Everything is loaded as tuples (no model instances): a file may have 200,000 rows.
@@ -155,14 +159,48 @@ class EntryChecker:
         versions = self._load_versions(rules.keys())
         signed_off = self._load_signed_off_months({rule[1] for rule in rules.values()})
         regular = self.kind == EntryKind.REGULAR
-        existing = self._load_existing(rows) if regular else {}
-        allow_negative = self.kind == EntryKind.ADJUSTMENT
-        start, end, today = self.competition.start_date, self.competition.end_date, self.today
-        quantities: dict[str, Decimal | str] = {}  # text -> parsed quantity, or the message why not
 
         result = CheckResult()
         ok, errors = result.ok, result.errors
+        # Rows that pass every check but the one against existing entries. On PostgreSQL the existing
+        # entries are looked up while the rows are checked (psycopg's pipeline mode): the query is sent
+        # first and its answer read when these rows need it.
+        passed: list[CheckedEntry] = []
+        with pgbulk.pipeline():
+            existing = self._load_existing(rows) if regular else dict
+            self._check_rows(rows, workers, rules, versions, signed_off, passed, errors)
+            existing = existing()
+        if not regular:
+            ok.extend(passed)
+            return result
+
         seen_in_batch: dict[tuple, int] = {}
+        for entry in passed:
+            n, key = entry.row, (entry.worker_id, entry.rule_id, entry.work_date)
+            first_id = existing.get(key)
+            if first_id is not None:
+                errors.append(RowError(n, "work_date", _(
+                    "该职工 %(day)s 的“%(metric)s”已有录入（编号 %(id)s），请修改原录入。") % {
+                    "day": entry.work_date, "metric": rules[entry.rule_id][2], "id": first_id}, "duplicate_entry"))
+                continue
+            first_row = seen_in_batch.get(key)
+            if first_row is not None:
+                errors.append(RowError(n, "work_date", _("与第%(row)s行重复（同一职工、指标、日期）。") % {
+                    "row": first_row}, "duplicate_in_batch"))
+                continue
+            seen_in_batch[key] = n
+            ok.append(entry)
+        # Errors are listed by row: the duplicates found here came after the other rows' errors. The
+        # sort is stable, so each row's errors stay in the order they were found.
+        errors.sort(key=_by_row)
+        return result
+
+    def _check_rows(self, rows, workers, rules, versions, signed_off, passed, errors) -> None:
+        """Every check of each row but the duplicate checks; rows that pass go to ``passed``."""
+        allow_negative = self.kind == EntryKind.ADJUSTMENT
+        start, end, today = self.competition.start_date, self.competition.end_date, self.today
+        quantities: dict[str, Decimal | str] = {}  # text -> parsed quantity, or the message why not
+        version_on: dict[tuple, tuple | None] = {}  # (rule id, day) -> the rule version in force that day
         for row in rows:
             n = row.row
             errors_before = len(errors)
@@ -208,7 +246,10 @@ class EntryChecker:
             if len(errors) != errors_before:
                 continue
             # From here on worker, rule, day and quantity are all good.
-            version = _version_on(versions.get(row.rule_id, ()), day)
+            try:
+                version = version_on[row.rule_id, day]
+            except KeyError:
+                version = version_on[row.rule_id, day] = _version_on(versions.get(row.rule_id, ()), day)
             if version is None:
                 errors.append(RowError(n, "rule", _("该指标在 %(day)s 尚未生效。") % {"day": day}, "rule_not_in_force"))
                 continue
@@ -217,34 +258,36 @@ class EntryChecker:
                     "cap": _plain(version[2]), "uom": rule[3]}, "quantity_over_cap"))
                 continue
 
-            if regular:
-                key = (row.worker_id, row.rule_id, day)
-                first_id = existing.get(key)
-                if first_id is not None:
-                    errors.append(RowError(n, "work_date", _(
-                        "该职工 %(day)s 的“%(metric)s”已有录入（编号 %(id)s），请修改原录入。") % {
-                        "day": day, "metric": rule[2], "id": first_id}, "duplicate_entry"))
-                    continue
-                first_row = seen_in_batch.get(key)
-                if first_row is not None:
-                    errors.append(RowError(n, "work_date", _("与第%(row)s行重复（同一职工、指标、日期）。") % {
-                        "row": first_row}, "duplicate_in_batch"))
-                    continue
-                seen_in_batch[key] = n
-
             points = (quantity * version[1] * rule[4]).quantize(POINTS_QUANTUM)
-            ok.append(CheckedEntry(n, row.worker_id, row.rule_id, worker[1], rule[0], rule[1], day, quantity, points,
-                                   (row.note or "")[:200]))
-        return result
+            passed.append(CheckedEntry(n, row.worker_id, row.rule_id, worker[1], rule[0], rule[1], day, quantity,
+                                       points, (row.note or "")[:200]))
+
+    def workers_by_employee_no(self, employee_nos) -> dict[str, tuple[int, str, int]]:
+        """Employee number -> (worker id, name, job type id) for the workers the actor may enter for,
+        active or not: a file names workers by number. What ``check`` needs of these workers is kept, so
+        checking the file's rows does not load the same workers a second time."""
+        found = {}
+        known = self._workers
+        qs = (Worker.objects.enterable_by(self.actor).filter(values_in("employee_no", employee_nos, "text"))
+              .order_by().values_list("pk", "employee_no", "name", "job_type_id", "unit_id", "job_type__name",
+                                      "is_active"))
+        for pk, employee_no, name, job_type_id, unit_id, job_type_name, is_active in qs:
+            found[employee_no] = (pk, name, job_type_id)
+            known[pk] = (job_type_id, unit_id, job_type_name) if is_active else None
+        return found
 
     # -- loading, a fixed number of queries per batch -------------------------------------------
     def _load_workers(self, ids) -> dict[int, tuple[int, int, str]]:
-        """worker id -> (job type id, unit id, job type name), for the workers the actor may enter for."""
-        if not ids:
-            return {}
-        qs = (Worker.objects.enterable_by(self.actor).filter(values_in("pk", ids, "bigint"), is_active=True)
-              .order_by().values_list("pk", "job_type_id", "unit_id", "job_type__name"))
-        return {pk: rest for pk, *rest in qs}
+        """worker id -> (job type id, unit id, job type name), for the active workers the actor may enter
+        for."""
+        known = self._workers
+        workers = {pk: worker for pk in ids if (worker := known.get(pk)) is not None}
+        ids = [pk for pk in ids if pk not in known]
+        if ids:
+            qs = (Worker.objects.enterable_by(self.actor).filter(values_in("pk", ids, "bigint"), is_active=True)
+                  .order_by().values_list("pk", "job_type_id", "unit_id", "job_type__name"))
+            workers.update((pk, tuple(rest)) for pk, *rest in qs)
+        return workers
 
     def _load_rules(self, ids) -> dict[int, tuple[int, int, str, str, int]]:
         """rule id -> (job type id, business system id, metric, unit of measure, direction)."""
@@ -272,11 +315,15 @@ class EntryChecker:
                                         status=PeriodStatus.SIGNED_OFF).values_list("business_system_id", "month")
         )
 
-    def _load_existing(self, rows) -> dict[tuple, int]:
-        """(worker id, rule id, day) -> id of the regular entry already there, for the rows' keys."""
-        keys = {(r.worker_id, r.rule_id, r.work_date) for r in rows if r.worker_id and r.rule_id and r.work_date}
+    def _load_existing(self, rows) -> Callable[[], dict[tuple, int]]:
+        """(worker id, rule id, day) -> id of the regular entry already there, for the rows' keys; as a
+        function that returns it (on PostgreSQL the query is under way when this returns)."""
+        # In the rows' order (a file is usually sorted by worker or day): neighbouring probes of the index
+        # then land on the same pages.
+        keys = dict.fromkeys((r.worker_id, r.rule_id, r.work_date) for r in rows
+                             if r.worker_id and r.rule_id and r.work_date)
         if not keys:
-            return {}
+            return dict
         if pgbulk.enabled():
             return self._load_existing_by_keys(keys)
         worker_ids = {k[0] for k in keys}
@@ -289,23 +336,32 @@ class EntryChecker:
         for pk, worker_id, rule_id, day in qs.order_by().values_list("pk", "worker_id", "rule_id", "work_date"):
             if (worker_id, rule_id, day) in keys:
                 found[(worker_id, rule_id, day)] = pk
-        return found
+        return lambda: found
 
-    def _load_existing_by_keys(self, keys) -> dict[tuple, int]:
+    def _load_existing_by_keys(self, keys) -> Callable[[], dict[tuple, int]]:
         """PostgreSQL: join the keys against the one-per-worker-rule-day index, so the cost follows the
-        batch, not the workers' history."""
+        batch, not the workers' history. Sent now; the answer is read by calling the result."""
         worker_ids, rule_ids, days = zip(*keys, strict=True)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT e.id, e.worker_id, e.rule_id, e.work_date"
-                "  FROM unnest(%s::bigint[], %s::bigint[], %s::date[]) AS k(worker_id, rule_id, work_date)"
-                "  JOIN reviews_workentry e ON e.worker_id = k.worker_id AND e.rule_id = k.rule_id"
-                "   AND e.work_date = k.work_date AND e.kind = %s"
-                " WHERE e.id <> %s",
-                [pgbulk.array(worker_ids, "number"), pgbulk.array(rule_ids, "number"), pgbulk.array(days, "date"),
-                 EntryKind.REGULAR, self.exclude_entry_id or 0],
-            )
-            return {(worker_id, rule_id, day): pk for pk, worker_id, rule_id, day in cursor.fetchall()}
+        cursor = connection.cursor()
+        cursor.execute(
+            "SELECT e.id, e.worker_id, e.rule_id, e.work_date"
+            "  FROM unnest(%s::bigint[], %s::bigint[], %s::date[]) AS k(worker_id, rule_id, work_date)"
+            "  JOIN reviews_workentry e ON e.worker_id = k.worker_id AND e.rule_id = k.rule_id"
+            "   AND e.work_date = k.work_date AND e.kind = %s"
+            " WHERE e.id <> %s",
+            [pgbulk.array(worker_ids, "number"), pgbulk.array(rule_ids, "number"), pgbulk.array(days, "date"),
+             EntryKind.REGULAR, self.exclude_entry_id or 0],
+        )
+
+        def answer():
+            with cursor, connection.wrap_database_errors:
+                return {(worker_id, rule_id, day): pk for pk, worker_id, rule_id, day in cursor.fetchall()}
+
+        return answer
+
+
+def _by_row(error: RowError) -> int:
+    return error.row
 
 
 def _version_on(versions, day: date):

@@ -6,13 +6,15 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.db.models import F
 
 from competitions.models import StandingDelta
 from reviews import pgbulk
 from reviews.imports import check_file
-from reviews.models import EntryEvent, WorkEntry
-from reviews.services import entries_create, entries_import, entry_create, entry_update
+from reviews.models import EntryEvent, EntryKind, EntryStatus, WorkEntry
+from reviews.services import entries_create, entries_import, entry_adjust, entry_create, entry_update
 from reviews.validation import EntryChecker, EntryInput, EntryRejected
+from reviews.workflow import entries_transition
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -124,15 +126,67 @@ def test_duplicates_within_the_file_point_at_the_first_row(w, crew, day, path):
     assert WorkEntry.objects.count() == 0
 
 
+def test_a_row_repeating_an_existing_entry_points_at_that_entry_each_time_it_repeats(w, crew, day, path):
+    """The existing entry is looked up while the rows are checked; a row that repeats it is refused with
+    a pointer to it, and so is a later row repeating the same one (not a pointer to the refused row)."""
+    first = entry_create(actor=w.clerk, competition=w.comp, worker_id=crew[0].pk, rule_id=w.km.pk, work_date=day,
+                         quantity="1")
+    content = csv_file([f"{crew[0].employee_no},,{day},安全走行公里,2,", f"{crew[1].employee_no},,{day},安全走行公里,x,",
+                        f"{crew[0].employee_no},,{day},安全走行公里,3,", f"{crew[1].employee_no},,{day},安全走行公里,4,",
+                        f"{crew[1].employee_no},,{day},安全走行公里,5,"])
+    parsed, good = check_file(actor=w.clerk, competition=w.comp, name="e.csv", content=content)
+    assert [(e.row, e.code) for e in parsed.errors] == [(2, "duplicate_entry"), (3, "quantity_invalid"),
+                                                       (4, "duplicate_entry"), (6, "duplicate_in_batch")]
+    assert all(f"编号 {first.pk}" in e.message for e in parsed.errors if e.code == "duplicate_entry")
+    assert "第5行" in parsed.errors[-1].message and [c.row for c in good] == [5]
+    # The grid and the API get the same answers, in row order.
+    rows = [EntryInput(crew[0].pk, w.km.pk, day, "2", row=1), EntryInput(crew[1].pk, w.km.pk, day, "x", row=2),
+            EntryInput(crew[0].pk, w.km.pk, day, "3", row=3)]
+    result = EntryChecker(actor=w.clerk, competition=w.comp).check(rows)
+    assert [(e.row, e.code) for e in result.errors] == [(1, "duplicate_entry"), (2, "quantity_invalid"),
+                                                       (3, "duplicate_entry")]
+
+
 def test_an_entry_saved_by_someone_else_after_the_check_fails_the_whole_file(w, crew, day, path, monkeypatch):
     """Between the check and the insert another clerk saves one of the file's worker/rule/day entries:
     the unique constraint stops the insert, and nothing of the file is kept."""
     late = entry_create(actor=w.clerk, competition=w.comp, worker_id=crew[30].pk, rule_id=w.km.pk, work_date=day,
                         quantity="1")
-    monkeypatch.setattr(EntryChecker, "_load_existing", lambda self, rows: {})  # the check ran before it
+    monkeypatch.setattr(EntryChecker, "_load_existing", lambda self, rows: dict)  # the check ran before it
     before = (WorkEntry.objects.count(), EntryEvent.objects.count(), StandingDelta.objects.count())
     with pytest.raises(EntryRejected) as error:
         entries_import(actor=w.clerk, competition=w.comp, name="crew.csv", content=crew_file(crew, day))
     assert error.value.first.code == "duplicate_entry" and "刚被他人保存" in error.value.first.message
     assert (WorkEntry.objects.count(), EntryEvent.objects.count(), StandingDelta.objects.count()) == before
     assert list(WorkEntry.objects.values_list("pk", flat=True)) == [late.pk]
+
+
+def test_every_write_path_files_an_entry_under_its_workers_unit_and_its_rules_job_type_and_system(w, crew, day,
+                                                                                                   path):
+    """``competition``, ``unit``, ``job_type`` and ``business_system`` are copies without a database foreign
+    key (migration 0004): whichever path writes an entry, they must be its rule's competition, its worker's
+    unit and its rule's job type and business system (which therefore exist). ``entered_by``, also without
+    one, is the clerk who entered it."""
+    entries_import(actor=w.clerk, competition=w.comp, name="crew.csv", content=crew_file(crew, day))
+    entries_create(actor=w.clerk, competition=w.comp, rows=[EntryInput(w.alice.pk, w.trips.pk, day, "2"),
+                                                            EntryInput(w.bob.pk, w.trips.pk, day, "3", row=2)])
+    entry_create(actor=w.other_clerk, competition=w.comp, worker_id=w.carol.pk, rule_id=w.metres.pk, work_date=day,
+                 quantity="5")
+    original = entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk, work_date=day,
+                            quantity="7")
+    entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk=original.pk),
+                       to_status=EntryStatus.APPROVED)
+    entry_adjust(actor=w.clerk, entry_id=original.pk, quantity_delta="-1", reason="核减")
+
+    entries = WorkEntry.objects.all()
+    assert entries.count() == len(crew) + 5
+    assert set(entries.values_list("kind", flat=True)) == {EntryKind.REGULAR, EntryKind.ADJUSTMENT}
+    # Three units and two business systems, so a value taken from the wrong row would show.
+    assert set(entries.values_list("unit_id", flat=True)) == {w.depot.pk, w.workshop.pk, w.other_depot.pk}
+    assert set(entries.values_list("business_system_id", flat=True)) == {w.system.pk, w.other_system.pk}
+    disagreeing = entries.exclude(competition_id=F("rule__competition_id"), unit_id=F("worker__unit_id"),
+                                  job_type_id=F("rule__job_type_id"),
+                                  business_system_id=F("rule__job_type__business_system_id"))
+    assert list(disagreeing.values("pk", "competition_id", "unit_id", "job_type_id", "business_system_id")) == []
+    assert set(entries.filter(worker=w.carol).values_list("entered_by_id", flat=True)) == {w.other_clerk.pk}
+    assert set(entries.exclude(worker=w.carol).values_list("entered_by_id", flat=True)) == {w.clerk.pk}
