@@ -187,7 +187,7 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reviews', '0003_pending_queue_hot_reviews'),
+        ('reviews', '0004_denormalized_columns_without_fk_checks'),
         ('competitions', '0004_standing_log_update_by_id'),
     ]
 
