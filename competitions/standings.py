@@ -238,6 +238,20 @@ FROM (
     JOIN members_unit u ON u.id = w.unit_id
 ) ranked
 """
+# The same, but also with the per-rule totals the standings keep (cumulative quantity per rule): the
+# entries grouped by (worker, rule) first, then by worker. The issue's wording ("the same totals") reads
+# as this one; the benchmark prints the ratio to both.
+REFERENCE_WITH_RULE_TOTALS = REFERENCE.replace(WORKER_TOTALS_FROM_ENTRIES, f"""
+    SELECT wr.worker_id, SUM(wr.points) AS points, SUM(wr.approved_points) AS approved_points
+    FROM (
+        SELECT e.worker_id, e.rule_id, SUM(e.quantity) AS quantity, SUM(e.points) AS points,
+               SUM({APPROVED_POINTS}) AS approved_points
+        FROM {ENTRY} e
+        WHERE e.competition_id = %(competition)s AND e.work_date <= %(day)s AND {COUNTED}
+        GROUP BY e.worker_id, e.rule_id
+    ) wr
+    GROUP BY wr.worker_id
+""")
 
 
 def _execute(sql: str, params: dict) -> int:

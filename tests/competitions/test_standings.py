@@ -371,3 +371,21 @@ def test_worker_standing_history_and_places_around_me(league, f, django_assert_n
     assert [s.pk for s in top] == [s.pk for s in full_list[:10]]
     per_rule = standings.worker_rule_totals(competition_id=comp.pk, worker_id=w[2].pk)
     assert [(t.quantity, t.points) for t in per_rule] == [(9, 9)]
+
+
+@pytest.mark.parametrize("statement", ["REFERENCE", "REFERENCE_WITH_RULE_TOTALS"])
+def test_the_benchmark_reference_statements_compute_the_same_ranks(league, statement):
+    """bench/standings.py times the runs against these statements: they must compute what a run does."""
+    from django.db import connection
+
+    comp = league["comp"]
+    league["add"](1, D1 - timedelta(days=3), 3)  # a worker with two entries of one rule: grouped per rule first
+    standings_recompute(competition=comp, day=D1)
+    expected = [(s.rank_overall + s.rank_business_system + s.rank_job_type + (s.rank_unit or 0))
+                for s in Standing.objects.filter(competition=comp, day=D1)]
+
+    with connection.cursor() as cursor:
+        cursor.execute(getattr(standings, statement), {"competition": comp.pk, "day": D1})
+        count, rank_sum = cursor.fetchone()
+
+    assert (count, rank_sum) == (len(expected), sum(expected)) == (6, sum(expected))
