@@ -22,6 +22,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from reviews.migrations._operations import AlterFieldExceptSQLite
+
 PG_FORWARD = """
 CREATE FUNCTION reviews_pending_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -110,19 +112,6 @@ def drop_triggers(apps, schema_editor):
         for statement in SQLITE_REVERSE:
             schema_editor.execute(statement)
     schema_editor.execute("DELETE FROM reviews_pendingentry")
-
-
-class AlterFieldExceptSQLite(migrations.AlterField):
-    """A column change that SQLite would make by rebuilding reviews_workentry (losing its triggers);
-    there it changes the migration state only."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "sqlite":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "sqlite":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):
