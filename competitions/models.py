@@ -181,8 +181,8 @@ class RuleVersion(models.Model):
 # --- Daily standings (issue 4) ------------------------------------------------------------------
 # How the standings are computed is explained at the top of competitions/standings.py. In short:
 # a trigger on reviews_workentry logs every change of an entry's *contribution* into StandingDelta;
-# a run folds the logged deltas into StandingTotal (one row per competition, worker, rule), ranks all
-# workers from those totals and replaces the day's Standing and StandingBoard rows, all in one transaction.
+# a run adds the logged deltas to the per-worker totals of the last run's Standing rows, ranks all workers
+# and replaces the day's Standing and StandingBoard rows, all in one transaction.
 
 
 class RunKind(models.TextChoices):
@@ -200,9 +200,10 @@ class RunOutcome(models.TextChoices):
 class StandingRun(models.Model):
     """One recompute of one competition's standings for one day, as union staff see it in the admin.
 
-    ``totals_day`` is set on a succeeded run that brought StandingTotal up to that day (a run for an
-    older day is computed straight from the entries and leaves the totals alone); the latest such
-    run tells the next run whether it may go incremental.
+    ``totals_day`` is set on a succeeded run that consumed the change log up to that day, so that its
+    Standing rows hold every counted entry dated up to it (a run for an older day is computed straight
+    from the entries and leaves the change log alone); the latest such run is the next incremental run's
+    base.
     """
 
     competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
@@ -265,39 +266,6 @@ class StandingDelta(models.Model):
         return f"{self.work_date} #{self.worker_id} {self.points:+}"
 
 
-class StandingTotal(models.Model):
-    """A worker's running totals for one rule: every counted (not rejected) entry dated up to the
-    ``totals_day`` of the competition's latest succeeded run. Cumulative quantity per rule is read here.
-
-    Here and on Standing the foreign keys have no database constraint (deletes still cascade, in
-    Django): these rows are derived from entries whose own constraints already guarantee the ids, and
-    a constraint would fire one referential check per written row, locking ~223k worker rows per
-    run, which measured as the larger part of a run's write time at seed scale.
-    """
-
-    competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
-                                    related_name="+", db_index=False, db_constraint=False)
-    # No separate worker index: the unique (competition, worker, rule) serves every lookup.
-    worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.CASCADE, related_name="+",
-                               db_index=False, db_constraint=False)
-    rule = models.ForeignKey(ScoringRule, verbose_name=_("计分规则"), on_delete=models.CASCADE, related_name="+",
-                             db_index=False, db_constraint=False)
-    quantity = models.DecimalField(_("累计工作量"), max_digits=16, decimal_places=3)
-    points = models.DecimalField(_("累计积分"), max_digits=18, decimal_places=3)
-    approved_points = models.DecimalField(_("已审核积分"), max_digits=18, decimal_places=3)
-    entries = models.IntegerField(_("录入数"))
-
-    class Meta:
-        verbose_name = _("累计工作量")
-        verbose_name_plural = _("累计工作量")
-        constraints = [
-            models.UniqueConstraint(fields=["competition", "worker", "rule"], name="standingtotal_unique"),
-        ]
-
-    def __str__(self):
-        return f"#{self.worker_id} {self.rule_id}: {self.quantity} / {self.points}"
-
-
 class Standing(models.Model):
     """One worker's place in one competition on one day (history: one row per worker per day).
 
@@ -309,7 +277,13 @@ class Standing(models.Model):
 
     This table answers "my standing" and "my history" (probes of the unique (competition, day, worker)
     index); the leaderboards read the same ranks from StandingBoard, whose per-scope indexes are built in
-    bulk for each day instead of being maintained row by row here.
+    bulk for each day instead of being maintained row by row here. The rows of the competition's base day
+    (StandingRun.totals_day) are also the running totals the next incremental run starts from.
+
+    The foreign keys have no database constraint (deletes still cascade, in Django): these rows are
+    derived from entries whose own constraints already guarantee the ids, and a constraint would fire one
+    referential check per written row, locking ~223k worker rows per run, which measured as the larger
+    part of a run's write time at seed scale.
     """
 
     competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
@@ -327,6 +301,9 @@ class Standing(models.Model):
     points = models.DecimalField(_("累计积分"), max_digits=18, decimal_places=3)
     approved_points = models.DecimalField(_("已审核积分"), max_digits=18, decimal_places=3)
     pending_points = models.DecimalField(_("待审核积分"), max_digits=18, decimal_places=3)
+    # The counted (not rejected) entries behind the points: the next incremental run adds the change log
+    # to this row, and a worker whose count drops to none leaves the standings.
+    entries = models.PositiveIntegerField(_("计入录入数"), default=0)
     rank_overall = models.PositiveIntegerField(_("总排名"))
     rank_business_system = models.PositiveIntegerField(_("业务系统排名"))
     rank_job_type = models.PositiveIntegerField(_("工种排名"))

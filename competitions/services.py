@@ -35,7 +35,9 @@ def standings_day_for(*, intraday: bool = False) -> date:
 
 
 def standings_totals_day(*, competition_id: int) -> date | None:
-    """The day StandingTotal is complete up to, or None when it was never built."""
+    """The base day of the next incremental run: the day of the competition's latest succeeded run that
+    consumed the change log (its standings rows hold every counted entry dated up to it, the change log
+    everything since), or None when there is none and the next run must sum the entries."""
     return (StandingRun.objects.filter(competition_id=competition_id, outcome=RunOutcome.SUCCEEDED,
                                        totals_day__isnull=False)
             .order_by("-started_at", "-id").values_list("totals_day", flat=True).first())
@@ -87,15 +89,18 @@ def _compute(run: StandingRun, *, full: bool) -> None:
         params = {"competition_id": run.competition_id, "day": run.day}
         totals_day = standings_totals_day(competition_id=run.competition_id)
         if totals_day is not None and run.day < totals_day:
-            # An old day: the totals are ahead of it, so compute it from the entries dated up to it.
-            run.kind, run.totals_day, from_totals = RunKind.FULL, None, False
+            # An old day: the base is ahead of it, so sum the entries dated up to it; the change log stays.
+            run.kind, run.totals_day = RunKind.FULL, None
+            run.rows = standings.replace_day(**params, now=run.started_at, base_day=None)
         elif full or totals_day is None:
-            run.deltas = standings.rebuild_totals(**params)
-            run.kind, run.totals_day, from_totals = RunKind.FULL, run.day, True
+            # A repair: the entries, on the same snapshot as the change log it drops.
+            run.kind, run.totals_day = RunKind.FULL, run.day
+            run.rows = standings.replace_day(**params, now=run.started_at, base_day=None)
+            run.deltas = standings.delete_deltas(**params)
         else:
-            run.deltas = standings.apply_deltas(**params)
-            run.kind, run.totals_day, from_totals = RunKind.INCREMENTAL, run.day, True
-        run.rows = standings.replace_day(**params, now=run.started_at, from_totals=from_totals)
+            run.kind, run.totals_day = RunKind.INCREMENTAL, run.day
+            run.rows = standings.replace_day(**params, now=run.started_at, base_day=totals_day)
+            run.deltas = standings.delete_deltas(**params)
         # Recorded in the same transaction: "succeeded with totals_day" is true exactly when the totals are.
         _finish(run, outcome=RunOutcome.SUCCEEDED)
 

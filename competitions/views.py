@@ -77,7 +77,8 @@ def me(request):
     worker = _my_worker(request)
     history = standings.worker_history(competition_id=competition.pk, worker_id=worker.pk)
     standing = history[-1] if history else None
-    totals = standings.worker_rule_totals(competition_id=competition.pk, worker_id=worker.pk)
+    totals = [] if standing is None else standings.worker_rule_totals(
+        competition_id=competition.pk, worker_id=worker.pk, day=standing.day)
     run = None
     if standing is not None:
         run = (StandingRun.objects.filter(competition_id=competition.pk, day=standing.day,
@@ -89,8 +90,8 @@ def me(request):
         for key, (_scope, rank_field, change_field, label) in SCOPES.items():
             ranks.append({"key": key, "label": label, "name": names[key], "rank": getattr(standing, rank_field),
                           "change": getattr(standing, change_field)})
-    rules = [{"metric": t.rule.metric, "unit": t.rule.unit_of_measure, "quantity": t.quantity, "points": t.points,
-              "approved": t.approved_points, "pending": t.points - t.approved_points} for t in totals]
+    rules = [{"metric": t.metric, "unit": t.unit_of_measure, "quantity": t.quantity, "points": t.points,
+              "approved": t.approved_points, "pending": t.pending_points} for t in totals]
     return render(request, "competitions/me.html", {
         "competition": competition, "worker": worker, "standing": standing, "ranks": ranks, "rules": rules,
         "run": run, "chart": trend_chart(history, "rank_job_type"),

@@ -368,7 +368,7 @@ class MyWorkload(_WorkerOnly, APIView):
         worker_id, _name = self.worker_or_403(request)
         competition_id = _visible_competition_id(request.user, pk)
         totals = standings.worker_rule_totals(competition_id=competition_id, worker_id=worker_id)
-        body = [{"rule_id": t.rule_id, "metric": t.rule.metric, "unit_of_measure": t.rule.unit_of_measure,
+        body = [{"rule_id": t.rule_id, "metric": t.metric, "unit_of_measure": t.unit_of_measure,
                  "quantity": t.quantity, "points": t.points} for t in totals]
         return Response(serializers.RuleTotalOutput(body, many=True).data)
 

@@ -99,7 +99,7 @@ def main():
         run = standings_recompute(competition=comp2, day=d)
         check(rows(comp2.pk, d) == rows_by_full_path(comp2.pk, d, run.started_at), f"incremental != full on {d}")
         check(board_rows(comp2.pk, d) == history_as_board(comp2.pk, d), f"leaderboard != history on {d}")
-        check([tuple(map(Decimal, t)) for t in totals(comp2.pk)]
+        check([tuple(map(Decimal, t)) for t in totals(comp2.pk, d)]
               == [tuple(map(Decimal, t)) for t in totals_from_entries(comp2.pk, d)], f"totals differ on {d}")
     print("sqlite scenario ok")
 

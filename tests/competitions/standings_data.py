@@ -8,11 +8,11 @@ from decimal import Decimal
 from django.db import transaction
 
 from competitions import standings
-from competitions.models import Standing, StandingBoard, StandingTotal
+from competitions.models import Standing, StandingBoard
 from reviews.models import WorkEntry
 
 COMPARED = ["worker_id", "employee_no", "business_system_id", "job_type_id", "depot_id", "points",
-            "approved_points", "pending_points", "rank_overall", "rank_business_system", "rank_job_type",
+            "approved_points", "pending_points", "entries", "rank_overall", "rank_business_system", "rank_job_type",
             "rank_unit", "change_overall", "change_business_system", "change_job_type", "change_unit",
             "points_to_next"]
 
@@ -32,7 +32,7 @@ def rows(competition_id: int, day: date) -> list[tuple]:
                 .values_list(*COMPARED))
 
 
-BOARD_COMPARED = [name for name in COMPARED if name not in ("pending_points", "points_to_next")]
+BOARD_COMPARED = [name for name in COMPARED if name not in ("pending_points", "entries", "points_to_next")]
 
 
 def board_rows(competition_id: int, day: date) -> list[tuple]:
@@ -67,7 +67,7 @@ def rows_by_full_path(competition_id: int, day: date, now) -> list[tuple]:
     result: list[tuple] = []
     try:
         with transaction.atomic():
-            standings.replace_day(competition_id=competition_id, day=day, now=now, from_totals=False)
+            standings.replace_day(competition_id=competition_id, day=day, now=now, base_day=None)
             result = rows(competition_id, day)
             raise Rollback
     except Rollback:
@@ -75,18 +75,27 @@ def rows_by_full_path(competition_id: int, day: date, now) -> list[tuple]:
     return result
 
 
-def totals(competition_id: int) -> list[tuple]:
-    return list(StandingTotal.objects.filter(competition_id=competition_id).order_by("worker_id", "rule_id")
-                .values_list("worker_id", "rule_id", "quantity", "points", "approved_points", "entries"))
+def totals(competition_id: int, day: date) -> list[tuple]:
+    """Per (worker, rule) as the read path reports them for the day's ranked workers, with each worker's
+    standing points and counted entries (what the next incremental run starts from)."""
+    out = []
+    for worker_id, points, approved, entries in (
+            Standing.objects.filter(competition_id=competition_id, day=day).order_by("worker_id")
+            .values_list("worker_id", "points", "approved_points", "entries")):
+        per_rule = standings.worker_rule_totals(competition_id=competition_id, worker_id=worker_id, day=day)
+        assert sum(t.points for t in per_rule) == points and sum(t.approved_points for t in per_rule) == approved
+        out.extend((worker_id, t.rule_id, t.quantity, t.points, t.approved_points, entries) for t in per_rule)
+    return out
 
 
 def totals_from_entries(competition_id: int, day: date) -> list[tuple]:
+    """The same, summed from the entries here: per (worker, rule), with the worker's counted entries."""
     from django.db.models import Count, Q, Sum
 
-    qs = (WorkEntry.objects.filter(competition_id=competition_id, work_date__lte=day).exclude(status="rejected")
-          .values("worker_id", "rule_id")
+    counted = WorkEntry.objects.filter(competition_id=competition_id, work_date__lte=day).exclude(status="rejected")
+    per_worker = dict(counted.values("worker_id").annotate(n=Count("id")).values_list("worker_id", "n"))
+    qs = (counted.values("worker_id", "rule_id")
           .annotate(q=Sum("quantity"), p=Sum("points"),
-                    a=Sum("points", filter=Q(status__in=["approved", "locked"]), default=Decimal(0)),
-                    n=Count("id"))
+                    a=Sum("points", filter=Q(status__in=["approved", "locked"]), default=Decimal(0)))
           .order_by("worker_id", "rule_id"))
-    return [(r["worker_id"], r["rule_id"], r["q"], r["p"], r["a"], r["n"]) for r in qs]
+    return [(r["worker_id"], r["rule_id"], r["q"], r["p"], r["a"], per_worker[r["worker_id"]]) for r in qs]
