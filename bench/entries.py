@@ -90,7 +90,7 @@ def clear_bench_data() -> int:
             cursor.execute("DELETE FROM reviews_workentry WHERE competition_id = %s", [pk])
             deleted += cursor.rowcount
             for table in ("competitions_standingdelta", "competitions_standing", "competitions_standingboard",
-                          "competitions_standingtotal", "competitions_standingrun"):
+                          "competitions_standingrun"):
                 cursor.execute(f"DELETE FROM {table} WHERE competition_id = %s", [pk])
             cursor.execute("DELETE FROM reviews_periodevent e USING reviews_reviewperiod p "
                            "WHERE e.period_id = p.id AND p.competition_id = %s", [pk])

@@ -303,7 +303,8 @@ def main() -> None:
         seconds, run = recompute(cid, day, full=True)
         print(f"first full recompute (also drops {run.deltas:,} change-log rows from the data load): {seconds:.2f} s")
 
-    print(f"\n== {history_days(cid)} days of history ==")
+    short_days = history_days(cid)
+    print(f"\n== {short_days} days of history ==")
     ref = reference(cid, day)
     print(f"  reference statement (per-worker points and approved points + four ranks from raw entries): "
           f"{ref:.2f} s")
@@ -342,7 +343,7 @@ def main() -> None:
         print(f"  full recompute: {seconds:.2f} s = {seconds / ref:.2f}x reference")
         inc_long = min(incremental_night(cid, last + timedelta(days=n), ref) for n in (1, 2))
         last += timedelta(days=1)
-        print(f"  incremental {history_days(cid)} days vs {args.days + 1} days: {inc_long / inc_short:.2f}x "
+        print(f"  incremental at {history_days(cid)} days vs {short_days + 1} days: {inc_long / inc_short:.2f}x "
               f"(target <= 1.2x)")
         read_paths(cid, last + timedelta(days=1))
 

@@ -78,7 +78,7 @@ def _compute(run: StandingRun, *, full: bool) -> None:
     outer_atomic = connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql" and not outer_atomic:
-            # One snapshot for every statement of the run: the totals rebuilt from the entries and the
+            # One snapshot for every statement of the run: the totals read (entries or base + log) and the
             # deltas dropped as "already included" must describe the same moment (see standings.py).
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
