@@ -367,6 +367,9 @@ def worker_history(*, competition_id: int, worker_id: int) -> list[Standing]:
                 .order_by("day"))
 
 
+THOUSANDTH = Decimal("0.001")
+
+
 @dataclass(frozen=True)
 class RuleTotal:
     """A worker's cumulative quantity and points for one rule, as of a standings day."""
@@ -399,8 +402,11 @@ def worker_rule_totals(*, competition_id: int, worker_id: int, day: date | None 
             .annotate(total_quantity=Sum("quantity"), total_points=Sum("points"),
                       total_approved=Sum("points", filter=Q(status__in=APPROVED_STATUSES), default=Decimal(0)))
             .order_by("rule_id"))
+    # Quantized: SQLite returns sums as floats turned Decimal (13469.8000000000), PostgreSQL as numeric(…, 3).
     return [RuleTotal(rule_id=r["rule_id"], metric=r["rule__metric"], unit_of_measure=r["rule__unit_of_measure"],
-                      quantity=r["total_quantity"], points=r["total_points"], approved_points=r["total_approved"])
+                      quantity=r["total_quantity"].quantize(THOUSANDTH),
+                      points=r["total_points"].quantize(THOUSANDTH),
+                      approved_points=r["total_approved"].quantize(THOUSANDTH))
             for r in rows]
 
 
