@@ -242,8 +242,8 @@ class StandingDelta(models.Model):
 
     Rejected entries contribute nothing, so a rejection logs the negative of what the entry counted
     and a reopening logs it back; edits log new minus old; rule-change recomputes of points log the
-    difference. A run consumes (applies and deletes) the rows dated up to its day; rows dated later
-    wait for the run of their day.
+    difference. A run consumes (adds to the base day's standings, then deletes) the rows dated up to
+    its day; rows dated later wait for the run of their day.
 
     No index: the table holds only what changed since the last runs, and a run reads nearly all of it
     (one sequential scan), while every approval of a month would write 800,000 index entries.

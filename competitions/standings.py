@@ -35,11 +35,12 @@ How a run works (competitions.services.standings_recompute drives it, under a lo
 * **Replace.** The ranked rows are written twice: as the day's history (Standing: my standing, my
   history) and as the day's leaderboards (StandingBoard: one index per scope). On PostgreSQL the board is
   one partition per (competition, day), built and indexed as a new table and swapped in; the history rows
-  are deleted and inserted. All of it happens in the same transaction as the totals update and the run
-  record, so readers see the previous complete set until commit, a crashed run leaves nothing
+  are deleted and inserted. All of it happens in the same transaction as the change log's deletion and
+  the run record, so readers see the previous complete set until commit, a crashed run leaves nothing
   half-written, and running twice gives the same rows.
 
-The SQL is written in the dialect PostgreSQL and SQLite (3.28+: window GROUPS frames, upsert) share.
+The SQL is written in the dialect PostgreSQL and SQLite (3.39+: FULL JOIN, window GROUPS frames, aggregate
+FILTER, MATERIALIZED CTEs; Python 3.11 on Debian 12 has 3.40) share.
 """
 
 from __future__ import annotations
