@@ -62,7 +62,8 @@ DELTA = StandingDelta._meta.db_table
 ENTRY = "reviews_workentry"
 COUNTED = "e.status <> 'rejected'"
 APPROVED_STATUSES = [EntryStatus.APPROVED, EntryStatus.LOCKED]
-APPROVED_POINTS = "CASE WHEN e.status IN ('approved', 'locked') THEN e.points ELSE 0 END"
+APPROVED = "e.status IN ({})".format(", ".join(f"'{status}'" for status in APPROVED_STATUSES))
+APPROVED_POINTS = f"CASE WHEN {APPROVED} THEN e.points ELSE 0 END"
 
 
 def _thousandths(expression: str) -> str:
@@ -78,7 +79,7 @@ def _thousandths(expression: str) -> str:
 # Per-worker totals straight from the entries: a full run, and a run for a day older than the base.
 WORKER_TOTALS_FROM_ENTRIES = f"""
     SELECT e.worker_id, SUM({_thousandths("e.points")}) AS score,
-           COALESCE(SUM({_thousandths("e.points")}) FILTER (WHERE e.status IN ('approved', 'locked')), 0)
+           COALESCE(SUM({_thousandths("e.points")}) FILTER (WHERE {APPROVED}), 0)
                AS approved_score,
            COUNT(*) AS entries
     FROM {ENTRY} e
