@@ -310,7 +310,7 @@ def main() -> None:
         seconds, run = recompute(cid, day, full=True)
         print(f"first full recompute (also drops {run.deltas:,} change-log rows from the data load): {seconds:.2f} s")
         # Those millions of dead change-log rows would otherwise be vacuumed by autovacuum during the timed
-        # runs below (load average 2.0 on two cores: full runs of 8.9-10.1 s against 8.0-8.6 s once quiet).
+        # runs below (load average 2.0 on two cores: full runs of 8.9-10.1 s against 8.4-8.6 s once quiet).
         sql("VACUUM (ANALYZE) competitions_standingdelta")
 
     short_days = history_days(cid)
