@@ -89,7 +89,7 @@ def clear_bench_data() -> int:
             # The triggers drop the entries' queue rows and log their removal, deleted just below.
             cursor.execute("DELETE FROM reviews_workentry WHERE competition_id = %s", [pk])
             deleted += cursor.rowcount
-            for table in ("competitions_standingdelta", "competitions_standing", "competitions_standingboard",
+            for table in ("competitions_standingdelta", "competitions_standing", "competitions_standingday",
                           "competitions_standingrun"):
                 cursor.execute(f"DELETE FROM {table} WHERE competition_id = %s", [pk])
             cursor.execute("DELETE FROM reviews_periodevent e USING reviews_reviewperiod p "

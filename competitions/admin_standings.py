@@ -1,4 +1,4 @@
-"""Admin for the standings: runs (what happened each night), the standings themselves, and a
+"""Admin for the standings: runs (what happened each night), the published days, and a
 "recompute now" action union staff can start. Imported by competitions.apps.ready()."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from competitions.models import Standing, StandingRun, StandingsCompetition
+from competitions.models import StandingDay, StandingRun, StandingsCompetition
 from competitions.tasks import standings_recompute_task
 
 
@@ -93,16 +93,16 @@ class StandingRunAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Standing)
-class StandingAdmin(admin.ModelAdmin):
-    list_display = ["day", "competition", "employee_no", "worker", "points", "approved_points", "pending_points",
-                    "rank_overall", "change_overall", "rank_business_system", "rank_job_type", "rank_unit",
-                    "points_to_next"]
-    list_filter = ["competition", "day"]
-    search_fields = ["employee_no"]
-    list_select_related = ["competition", "worker"]
-    readonly_fields = [f.name for f in Standing._meta.fields]
-    show_full_result_count = False  # millions of rows: no COUNT(*) per page
+@admin.register(StandingDay)
+class StandingDayAdmin(admin.ModelAdmin):
+    """The published standings days: what the portal and the API show, per competition. (The rows
+    themselves are in the portal's leaderboards; the admin cannot list a model with a composite key.)"""
+
+    list_display = ["competition", "day", "rows", "computed_at"]
+    list_filter = ["competition"]
+    date_hierarchy = "day"
+    list_select_related = ["competition"]
+    readonly_fields = [f.name for f in StandingDay._meta.fields]
 
     def has_add_permission(self, request):
         return False

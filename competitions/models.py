@@ -182,7 +182,7 @@ class RuleVersion(models.Model):
 # How the standings are computed is explained at the top of competitions/standings.py. In short:
 # a trigger on reviews_workentry logs every change of an entry's *contribution* into StandingDelta;
 # a run adds the logged deltas to the per-worker totals of the last run's Standing rows, ranks all workers
-# and replaces the day's Standing and StandingBoard rows, all in one transaction.
+# and replaces the day's Standing rows (and its StandingDay), all in one transaction.
 
 
 class RunKind(models.TextChoices):
@@ -266,92 +266,56 @@ class StandingDelta(models.Model):
         return f"{self.work_date} #{self.worker_id} {self.points:+}"
 
 
+class StandingDay(models.Model):
+    """A (competition, day) whose standings are published: written by the run that publishes them, in its
+    transaction. The read paths find "the latest day" and "the day before" here (one index probe) instead
+    of in Standing, where no index holds the day (one partition per day, see Standing)."""
+
+    competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
+                                    related_name="standing_days")
+    day = models.DateField(_("排名日期"))
+    rows = models.PositiveIntegerField(_("排名行数"))
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("排名日")
+        verbose_name_plural = _("排名日")
+        constraints = [models.UniqueConstraint(fields=["competition", "day"], name="standingday_one_per_day")]
+
+    def __str__(self):
+        return f"{self.competition_id} {self.day}"
+
+
 class Standing(models.Model):
-    """One worker's place in one competition on one day (history: one row per worker per day).
+    """One worker's place in one competition on one day (history: one row per worker per day), which is
+    also a row of that day's leaderboards.
 
     Ranks use the total points (approved + still pending; rejected entries count nothing), with
     RANK() semantics: ties share a rank and the next rank skips (1, 2, 2, 4). ``change_*`` is the
     previous standings day's rank minus today's (positive = moved up; null = not ranked then).
     ``points_to_next`` is what it takes to reach the next distinct total above (0 for rank 1).
     employee_no, business system, job type and depot are copied from the worker at computation time.
+    The rows of the competition's base day (StandingRun.totals_day) are also the running totals the next
+    incremental run starts from.
 
-    This table answers "my standing" and "my history" (probes of the unique (competition, day, worker)
-    index); the leaderboards read the same ranks from StandingBoard, whose per-scope indexes are built in
-    bulk for each day instead of being maintained row by row here. The rows of the competition's base day
-    (StandingRun.totals_day) are also the running totals the next incremental run starts from.
+    Each day is written once. On PostgreSQL the table is partitioned by RANGE (competition_id, day), one
+    partition per (competition, day), which a run creates from its ranking statement (CREATE TABLE … AS),
+    indexes in one sorted pass per index and swaps in for the day's previous partition, all in its
+    transaction (competitions.standings.replace_day). Each partition has five indexes: the worker ("my
+    standing") and one per scope ordered (rank, employee_no) (a leaderboard page is one range scan). They
+    leave out the constant (competition, day). Maintaining them row by row while inserting a day's ~223k
+    rows cost more than the rest of a nightly run at seed scale; a second copy of the day for the history
+    cost a quarter of it. "My history" reads the worker's row in each day's partition.
+    The table is created by migration 0007 (Django cannot declare a partitioned table), hence
+    ``managed = False``; the primary key is not enforced by an index there (the run writes one row per
+    worker: its ranking groups by worker). On SQLite it is an ordinary table with the primary key and
+    (competition, day, …) scope indexes, replaced by DELETE + INSERT.
 
-    The foreign keys have no database constraint (deletes still cascade, in Django): these rows are
-    derived from entries whose own constraints already guarantee the ids, and a constraint would fire one
-    referential check per written row, locking ~223k worker rows per run, which measured as the larger
-    part of a run's write time at seed scale.
-    """
-
-    competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
-                                    related_name="standings", db_index=False, db_constraint=False)
-    day = models.DateField(_("排名日期"))
-    worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.CASCADE,
-                               related_name="standings", db_index=False, db_constraint=False)
-    employee_no = models.CharField(_("工号"), max_length=20)
-    business_system = models.ForeignKey(BusinessSystem, verbose_name=_("业务系统"), on_delete=models.DO_NOTHING,
-                                        db_constraint=False, db_index=False, related_name="+")
-    job_type = models.ForeignKey(JobType, verbose_name=_("工种"), on_delete=models.DO_NOTHING,
-                                 db_constraint=False, db_index=False, related_name="+")
-    depot = models.ForeignKey("members.Unit", verbose_name=_("站段"), on_delete=models.DO_NOTHING, null=True,
-                              db_constraint=False, db_index=False, related_name="+")
-    points = models.DecimalField(_("累计积分"), max_digits=18, decimal_places=3)
-    approved_points = models.DecimalField(_("已审核积分"), max_digits=18, decimal_places=3)
-    pending_points = models.DecimalField(_("待审核积分"), max_digits=18, decimal_places=3)
-    # The counted (not rejected) entries behind the points: the next incremental run adds the change log
-    # to this row, and a worker whose count drops to none leaves the standings.
-    entries = models.PositiveIntegerField(_("计入录入数"), default=0)
-    rank_overall = models.PositiveIntegerField(_("总排名"))
-    rank_business_system = models.PositiveIntegerField(_("业务系统排名"))
-    rank_job_type = models.PositiveIntegerField(_("工种排名"))
-    rank_unit = models.PositiveIntegerField(_("站段排名"), null=True, blank=True)
-    change_overall = models.IntegerField(_("总排名变化"), null=True, blank=True)
-    change_business_system = models.IntegerField(_("业务系统排名变化"), null=True, blank=True)
-    change_job_type = models.IntegerField(_("工种排名变化"), null=True, blank=True)
-    change_unit = models.IntegerField(_("站段排名变化"), null=True, blank=True)
-    points_to_next = models.DecimalField(_("距上一名差分"), max_digits=18, decimal_places=3)
-    computed_at = models.DateTimeField(_("计算时间"))
-
-    class Meta:
-        verbose_name = _("每日排名")
-        verbose_name_plural = _("每日排名")
-        ordering = ["competition", "-day", "rank_overall", "employee_no"]
-        constraints = [
-            # The only index besides the primary key. Day first: a run appends one day's ~223k rows, in
-            # worker order, at the right-hand edge of it. "My standing" and "my history" probe it with
-            # (competition, day[s], worker); a run reads the previous day's ranks through it.
-            models.UniqueConstraint(fields=["competition", "day", "worker"], name="standing_one_per_worker_day"),
-        ]
-
-    def __str__(self):
-        return f"{self.day} {self.employee_no} #{self.rank_overall}"
-
-
-class StandingBoard(models.Model):
-    """The leaderboards of one competition and day: the ranks of Standing again, one row per worker,
-    with one index per scope, ordered (rank, employee_no), so that a page is one range scan.
-
-    Why a second copy: maintaining four ordered indexes while inserting a day's ~223k rows one by one
-    cost about as much as the whole rest of a nightly run (2.4 s of 4.6 s for the insert at seed scale);
-    building them in bulk on a table that holds only that day costs a third of it. So on PostgreSQL this is
-    a partitioned table, one partition per (competition, day), that a run builds as a plain table, indexes
-    and then swaps in (ATTACH, and DETACH + DROP of the day's previous partition) in its transaction
-    (competitions.standings.replace_day). The per-day history a worker reads stays in Standing, so that
-    "my history" remains one index probe per day instead of a plan over hundreds of partitions.
-
-    The table is created by migration 0003 (Django cannot declare a partitioned table), hence
-    ``managed = False``; on SQLite it is an ordinary table with the indexes below, replaced by
-    DELETE + INSERT. The indexes of a PostgreSQL partition leave out the constant (competition, day), and
-    there the primary key is not enforced (no index serves it; the rows are the history's, which are unique).
+    No foreign key constraints and no cascades: these rows are derived from entries whose own constraints
+    already guarantee the ids, and entries protect their workers and competitions from deletion.
     """
 
     pk = models.CompositePrimaryKey("competition", "day", "worker")
-    # No database constraints (derived rows, as on Standing) and no cascades: deleting a row here means a
-    # scan of every partition. Entries protect their workers and competitions from deletion, so no
-    # standings exist for a worker or competition that can be deleted.
     competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.DO_NOTHING,
                                     related_name="+", db_index=False, db_constraint=False)
     day = models.DateField(_("排名日期"))
@@ -366,6 +330,10 @@ class StandingBoard(models.Model):
                               db_constraint=False, db_index=False, related_name="+")
     points = models.DecimalField(_("累计积分"), max_digits=18, decimal_places=3)
     approved_points = models.DecimalField(_("已审核积分"), max_digits=18, decimal_places=3)
+    pending_points = models.DecimalField(_("待审核积分"), max_digits=18, decimal_places=3)
+    # The counted (not rejected) entries behind the points: the next incremental run adds the change log
+    # to this row, and a worker whose count drops to none leaves the standings.
+    entries = models.IntegerField(_("计入录入数"))
     rank_overall = models.IntegerField(_("总排名"))
     rank_business_system = models.IntegerField(_("业务系统排名"))
     rank_job_type = models.IntegerField(_("工种排名"))
@@ -374,21 +342,14 @@ class StandingBoard(models.Model):
     change_business_system = models.IntegerField(_("业务系统排名变化"), null=True)
     change_job_type = models.IntegerField(_("工种排名变化"), null=True)
     change_unit = models.IntegerField(_("站段排名变化"), null=True)
+    points_to_next = models.DecimalField(_("距上一名差分"), max_digits=18, decimal_places=3)
+    computed_at = models.DateTimeField(_("计算时间"))
 
     class Meta:
         managed = False
-        db_table = "competitions_standingboard"
-        verbose_name = _("排行榜")
-        verbose_name_plural = _("排行榜")
-        indexes = [
-            models.Index(fields=["competition", "day", "rank_overall", "employee_no"], name="standingboard_overall"),
-            models.Index(fields=["competition", "day", "business_system", "rank_business_system", "employee_no"],
-                         name="standingboard_business_system"),
-            models.Index(fields=["competition", "day", "job_type", "rank_job_type", "employee_no"],
-                         name="standingboard_job_type"),
-            models.Index(fields=["competition", "day", "depot", "rank_unit", "employee_no"],
-                         name="standingboard_unit"),
-        ]
+        db_table = "competitions_standing"
+        verbose_name = _("每日排名")
+        verbose_name_plural = _("每日排名")
 
     def __str__(self):
         return f"{self.day} {self.employee_no} #{self.rank_overall}"

@@ -537,12 +537,12 @@ def seed_standings(*, log=print) -> int:
     worker's page has ranks, changes and a trend at once. Skipped when standings already exist."""
     from django.db.models import Max, Min
 
-    from competitions.models import Standing
+    from competitions.models import StandingDay
     from competitions.querysets import current_competition
     from competitions.services import standings_recompute
 
     competition = current_competition()
-    if competition is None or Standing.objects.filter(competition=competition).exists():
+    if competition is None or StandingDay.objects.filter(competition=competition).exists():
         return 0
     span = WorkEntry.objects.filter(competition=competition).aggregate(first=Min("work_date"), last=Max("work_date"))
     day, runs = span["first"], 0

@@ -33,11 +33,12 @@ How a run works (competitions.services.standings_recompute drives it, under a lo
   i.e. approved plus still pending (rejected entries excluded): the portal shows a provisional ranking
   every day, and the approved part is stored next to it so people see how much of it is final. RANK():
   ties share a rank (1, 2, 2, 4); lists order ties by employee number.
-* **Replace.** The ranked rows are written twice: as the day's history (Standing: my standing, my
-  history) and as the day's leaderboards (StandingBoard: one index per scope). On PostgreSQL the board is
-  one partition per (competition, day), built and indexed as a new table and swapped in; the history rows
-  are deleted and inserted. All of it happens in the same transaction as the change log's deletion and
-  the run record, so readers see the previous complete set until commit, a crashed run leaves nothing
+* **Replace.** The ranked rows are written once: they are the day's history (my standing, my history)
+  and its leaderboards (one index per scope). On PostgreSQL the ranking statement creates the day's
+  partition of Standing itself (CREATE TABLE … AS), which is then indexed and swapped in for the day's
+  previous partition; on SQLite the day's rows are deleted and inserted. The day is recorded in
+  StandingDay. All of it happens in the same transaction as the change log's deletion and the run
+  record, so readers see the previous complete set until commit, a crashed run leaves nothing
   half-written, and running twice gives the same rows.
 
 The SQL is written in the dialect PostgreSQL and SQLite (3.30+: named windows, window GROUPS frames,
@@ -54,11 +55,10 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Q, Subquery, Sum
 
-from competitions.models import Competition, Standing, StandingBoard, StandingDelta
+from competitions.models import Standing, StandingDay, StandingDelta
 from reviews.models import EntryStatus, WorkEntry
 
 STANDING = Standing._meta.db_table
-BOARD = StandingBoard._meta.db_table
 DELTA = StandingDelta._meta.db_table
 ENTRY = "reviews_workentry"
 COUNTED = "e.status <> 'rejected'"
@@ -124,76 +124,94 @@ WITH_PREVIOUS_RANKS = f"""
            ON p.competition_id = %(competition)s AND p.day = %(previous_day)s AND p.worker_id = t.worker_id
 """
 
-# Ranks all workers of one source, into the temp table standings_new. The four RANK()s (and the
-# FIRST_VALUE for the gap) over a named window share one sort per scope; GROUPS 1 PRECEDING is the next
-# distinct total above, so the gap is exact for ties too. Everything up to the output is in integer
-# thousandths (``score``): the same order and ties as the 3-decimal totals, and sorts and window passes
-# over bigints are cheaper than over numerics. The window passes carry the whole row: ranking narrow rows
-# and joining the wide columns back afterwards cost ~0.2 s more at seed scale.
+# Ranks all workers of one source. The RANK()s over a named window share one sort per scope. The gap to
+# the next place up is the last row of the overall window's frame, which holds the totals at least one
+# thousandth above the worker's (RANGE … 1 PRECEDING over integer thousandths): the next distinct total
+# above, exact for ties too, computed in the same window pass as the overall rank (FIRST_VALUE over a
+# GROUPS frame took a pass of its own, ~0.15 s at seed scale). The business-system rank is counted in
+# that pass too when there are few business systems (see _business_system_rank). Everything up to the
+# output is in integer thousandths (``score``): the same order and ties as the 3-decimal totals, and
+# sorts and window passes over bigints are cheaper than over numerics. The window passes carry the whole
+# row: ranking narrow rows and joining the wide columns back afterwards cost ~0.2 s more at seed scale.
 RANKED = """
 SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,
        ROUND(s.score / 1000.0, 3) AS points, ROUND(s.approved_score / 1000.0, 3) AS approved_points,
        ROUND((s.score - s.approved_score) / 1000.0, 3) AS pending_points, s.entries,
        RANK() OVER overall AS rank_overall,
-       RANK() OVER business_system AS rank_business_system,
+       {business_system_rank} AS rank_business_system,
        RANK() OVER job_type AS rank_job_type,
        CASE WHEN u.depot_id IS NULL THEN NULL ELSE RANK() OVER unit END AS rank_unit,
        s.prev_overall - RANK() OVER overall AS change_overall,
-       s.prev_business_system - RANK() OVER business_system AS change_business_system,
+       s.prev_business_system - {business_system_rank} AS change_business_system,
        s.prev_job_type - RANK() OVER job_type AS change_job_type,
        s.prev_unit - RANK() OVER unit AS change_unit,
-       ROUND(COALESCE(FIRST_VALUE(s.score) OVER (overall GROUPS BETWEEN 1 PRECEDING AND 1 PRECEDING) - s.score, 0)
-             / 1000.0, 3) AS points_to_next
+       ROUND(COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0) / 1000.0, 3) AS points_to_next
 FROM ({source}) AS s
 JOIN members_worker w ON w.id = s.worker_id
 JOIN competitions_jobtype jt ON jt.id = w.job_type_id
 JOIN members_unit u ON u.id = w.unit_id
-WINDOW overall AS (ORDER BY s.score DESC),
+WINDOW overall AS (ORDER BY s.score DESC RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
        business_system AS (PARTITION BY jt.business_system_id ORDER BY s.score DESC),
        job_type AS (PARTITION BY w.job_type_id ORDER BY s.score DESC),
        unit AS (PARTITION BY u.depot_id ORDER BY s.score DESC)
 """
 
-HISTORY_COLUMNS = ("worker_id, employee_no, business_system_id, job_type_id, depot_id, points, approved_points, "
-                   "pending_points, entries, rank_overall, rank_business_system, rank_job_type, rank_unit, "
-                   "change_overall, change_business_system, change_job_type, change_unit, points_to_next")
-BOARD_COLUMNS = ("worker_id, employee_no, business_system_id, job_type_id, depot_id, points, approved_points, "
-                 "rank_overall, rank_business_system, rank_job_type, rank_unit, change_overall, "
-                 "change_business_system, change_job_type, change_unit")
+# The columns of a day's rows, with their PostgreSQL types: a partition must have exactly the parent's
+# columns and types (migration 0007), and NOT NULL where the parent has it.
+COLUMNS = {
+    "competition_id": "bigint", "day": "date", "worker_id": "bigint", "employee_no": "varchar(20)",
+    "business_system_id": "bigint", "job_type_id": "bigint", "depot_id": "bigint",
+    "points": "numeric(18, 3)", "approved_points": "numeric(18, 3)", "pending_points": "numeric(18, 3)",
+    "entries": "integer", "rank_overall": "integer", "rank_business_system": "integer", "rank_job_type": "integer",
+    "rank_unit": "integer", "change_overall": "integer", "change_business_system": "integer",
+    "change_job_type": "integer", "change_unit": "integer", "points_to_next": "numeric(18, 3)",
+    "computed_at": "timestamptz",
+}
+NULLABLE = {"depot_id", "rank_unit", "change_overall", "change_business_system", "change_job_type", "change_unit"}
+# The run's constants, then the ranked rows.
+VALUES = {"competition_id": "%(competition)s", "day": "%(day)s", "computed_at": "%(now)s"}
 
+
+def _day_rows(typed: bool) -> str:
+    """The day's rows, every column of Standing, from the ranking statement. ``typed``: cast to the
+    partition's types (CREATE TABLE … AS takes the types of its SELECT)."""
+    columns = []
+    for name, type_ in COLUMNS.items():
+        value = VALUES.get(name, f"r.{name}")
+        columns.append(f"CAST({value} AS {type_}) AS {name}" if typed else value)
+    return f"SELECT {', '.join(columns)} FROM ({{ranked}}) AS r"
+
+
+# SQLite: the day's rows are deleted and inserted (PostgreSQL: INSERT_DAY fills a new partition).
 DELETE_DAY = f"DELETE FROM {STANDING} WHERE competition_id = %(competition)s AND day = %(day)s"
-# In worker order: every row then lands at the right-hand edge of the unique (competition, day, worker)
-# index, and the heap holds the day in the order the next run reads it back ("change since yesterday").
-INSERT_HISTORY = f"""
-INSERT INTO {STANDING} (competition_id, day, {HISTORY_COLUMNS}, computed_at)
-SELECT %(competition)s, %(day)s, {HISTORY_COLUMNS}, %(now)s FROM standings_new ORDER BY worker_id
-"""
-
-# The board on SQLite (an ordinary table): replaced like the history.
-DELETE_BOARD_DAY = f"DELETE FROM {BOARD} WHERE competition_id = %(competition)s AND day = %(day)s"
-INSERT_BOARD = f"""
-INSERT INTO {{table}} (competition_id, day, {BOARD_COLUMNS})
-SELECT %(competition)s, %(day)s, {BOARD_COLUMNS} FROM standings_new ORDER BY rank_overall, employee_no
-"""
-# The board on PostgreSQL: one partition per (competition, day), built as a plain table and then swapped
-# in (see replace_day). Its indexes are those of the partitioned parent (migration 0003), which ATTACH
-# adopts instead of building its own.
-BOARD_PARTITION_INDEXES = [
+INSERT_DAY = f"INSERT INTO {STANDING} ({', '.join(COLUMNS)}) {_day_rows(typed=False)}"
+# PostgreSQL: one partition per (competition, day), written by the ranking statement, then indexed and
+# swapped in (see _publish_partition). Its indexes are those of the partitioned parent (migration 0007),
+# which ATTACH adopts instead of building its own. A full run creates it from the statement, so that the
+# entries are summed in parallel; an incremental run (nothing to parallelize) inserts into a copy of the
+# parent's columns, which carries their NOT NULLs (no ALTER … SET NOT NULL and its scan).
+CREATE_PARTITION = f"CREATE TABLE {{name}} AS {_day_rows(typed=True)}"
+CREATE_EMPTY_PARTITION = f"CREATE TABLE {{name}} (LIKE {STANDING})"
+SET_NOT_NULL = "ALTER TABLE {name} " + ", ".join(
+    f"ALTER COLUMN {name} SET NOT NULL" for name in COLUMNS if name not in NULLABLE)
+PARTITION_INDEXES = [
+    "worker_id",
     "rank_overall, employee_no",
     "business_system_id, rank_business_system, employee_no",
     "job_type_id, rank_job_type, employee_no",
     "depot_id, rank_unit, employee_no",
 ]
-BOARD_PARTITIONS = f"""
+PARTITIONS = f"""
 SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-WHERE i.inhparent = '{BOARD}'::regclass AND starts_with(c.relname, %(prefix)s)
+WHERE i.inhparent = '{STANDING}'::regclass AND starts_with(c.relname, %(prefix)s)
 """
 # How long the swap may wait for readers and other runs before the run fails (and the task retries).
-# Replacing a day that already has a partition takes an ACCESS EXCLUSIVE lock on the board for the last
-# milliseconds of the run: while it waits, new leaderboard queries queue behind it, so keep this short.
+# Replacing a day that already has a partition takes an ACCESS EXCLUSIVE lock on the table for the last
+# milliseconds of the run: while it waits, new standings queries queue behind it, so keep this short.
 SWAP_LOCK_TIMEOUT = "2s"
 
-PREVIOUS_DAY = f"SELECT MAX(day) FROM {STANDING} WHERE competition_id = %(competition)s AND day < %(day)s"
+PREVIOUS_DAY = (f"SELECT MAX(day) FROM {StandingDay._meta.db_table} "
+                "WHERE competition_id = %(competition)s AND day < %(day)s")
 
 # The change log dated up to the day, once a run has read it. In the same transaction, and serialized by
 # the competition's lock, this removes exactly the rows the run read: on PostgreSQL the run is REPEATABLE
@@ -230,6 +248,31 @@ REFERENCE_POINTS_ONLY = REFERENCE.replace("s.worker_id, s.approved_points,", "s.
     ",\n       SUM(approved_points)\n", "\n")
 
 
+# A scope with this many groups or fewer is ranked by counting in the overall window pass instead of a
+# pass of its own: one running count per group (9 business systems: ~0.2 s less at seed scale; 94 job
+# types: ~0.3 s more).
+COUNTED_SCOPE_MAX = 16
+BUSINESS_SYSTEM_IDS = "SELECT DISTINCT business_system_id FROM competitions_jobtype ORDER BY 1"
+
+
+def _business_system_rank() -> str:
+    """The SQL of a worker's rank within their business system, for RANKED.
+
+    Few business systems (the usual case: a railway has about ten): one plus the number of workers of the
+    same business system with a higher total, i.e. RANK(), counted as they go by in the overall window
+    pass, whose frame is exactly the workers with a higher total; one running count per business system,
+    the worker's own picked by CASE. Otherwise a RANK() over a window partitioned by business system (one
+    more sort of every worker). Read in the run's transaction, so the list is that of the ranking's snapshot.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(BUSINESS_SYSTEM_IDS)
+        ids = [int(row[0]) for row in cursor.fetchall()]
+    if not ids or len(ids) > COUNTED_SCOPE_MAX:
+        return "RANK() OVER business_system"
+    counts = " ".join(f"WHEN {i} THEN COUNT(*) FILTER (WHERE jt.business_system_id = {i}) OVER overall" for i in ids)
+    return f"(1 + CASE jt.business_system_id {counts} END)"
+
+
 def _execute(sql: str, params: dict) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -250,17 +293,8 @@ def delete_deltas(*, competition_id: int, day: date) -> int:
     return _execute(DELETE_DELTAS, {"competition": competition_id, "day": day})
 
 
-def _materialize(name: str, select: str, params: dict) -> None:
-    """CREATE TEMP TABLE … AS SELECT: on PostgreSQL this is how a full run's aggregate over the entries gets
-    a parallel plan under the ranking (an INSERT … SELECT never runs in parallel), and a temp table writes
-    no WAL."""
-    _execute(f"DROP TABLE IF EXISTS {name}", {})
-    on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
-    _execute(f"CREATE TEMP TABLE {name}{on_commit} AS {select}", params)
-
-
 def replace_day(*, competition_id: int, day: date, now, base_day: date | None) -> int:
-    """Replaces the (competition, day) standings and leaderboards; returns the number of rows written.
+    """Replaces the (competition, day) standings; returns the number of rows written.
 
     With ``base_day`` (an incremental run) the totals are that day's standings plus the change log dated
     up to ``day``; without it they are summed from the entries dated up to ``day``. Deleting the change log
@@ -274,56 +308,68 @@ def replace_day(*, competition_id: int, day: date, now, base_day: date | None) -
         source = WORKER_TOTALS_FROM_BASE.replace("{previous_ranks}", BASE_RANKS)
     else:  # a re-run of the base day itself, or a day after a gap
         source = WITH_PREVIOUS_RANKS.replace("{totals}", WORKER_TOTALS_FROM_BASE.replace("{previous_ranks}", ""))
-    postgresql = connection.vendor == "postgresql"
-    if postgresql:
-        # The planner cannot know how many workers the per-worker totals hold (an aggregate over stacked
-        # rows): it guesses ~200 and looks every worker, unit and job type up one index probe at a time.
-        # Every run joins every worker, so hash joins are always right here: 0.1-0.3 s less at seed scale.
-        _execute("SET LOCAL enable_nestloop = off", {})
-    _materialize("standings_new", RANKED.replace("{source}", source), params)
-    if postgresql:
-        _execute("SET LOCAL enable_nestloop = DEFAULT", {})
-    _execute(DELETE_DAY, params)
-    written = _execute(INSERT_HISTORY, params)
-    if postgresql:
-        _publish_board_partition(params)
+    ranked = RANKED.replace("{source}", source).replace("{business_system_rank}", _business_system_rank())
+    if connection.vendor == "postgresql":
+        written = _publish_partition(params, ranked, parallel=base_day is None)
     else:
-        _execute(DELETE_BOARD_DAY, params)
-        _execute(INSERT_BOARD.replace("{table}", BOARD), params)
-    _execute("DROP TABLE standings_new", {})
+        # Ranked into a temp table first: a re-run of the base day reads the rows it replaces.
+        _execute("DROP TABLE IF EXISTS standings_new", {})
+        _execute(f"CREATE TEMP TABLE standings_new AS {ranked}", params)
+        _execute(DELETE_DAY, params)
+        written = _execute(INSERT_DAY.replace("{ranked}", "SELECT * FROM standings_new"), params)
+        _execute("DROP TABLE standings_new", {})
+    StandingDay.objects.update_or_create(competition_id=competition_id, day=day,
+                                         defaults={"rows": written, "computed_at": now})
     return written
 
 
-def _publish_board_partition(params: dict) -> None:
-    """Builds the day's leaderboard partition and swaps it in for the one it replaces.
+def _publish_partition(params: dict, ranked: str, *, parallel: bool) -> int:
+    """Writes the day's partition from the ranking statement and swaps it in for the one it replaces.
 
-    The rows go into a new plain table first and its indexes are built afterwards, in one sorted pass each
-    (~0.1 s per index for 223k rows, against ~0.5 s to maintain one while inserting); then the day's old
-    partition, if any, is detached and dropped and the new one attached. All of it is in the run's
-    transaction: readers keep the old partition until commit, and a failed run leaves it in place.
+    With ``parallel`` (a full run), CREATE TABLE … AS: PostgreSQL sums the entries in parallel under the
+    ranking (an INSERT … SELECT never runs in parallel). Otherwise the rows are inserted into a new table
+    with the parent's columns, and parallel plans are off: an incremental run's aggregate is under a hash
+    join, which each parallel process would build in full. The indexes are built
+    afterwards, in one sorted pass each (~0.1 s per index for 223k rows, against ~0.5 s to maintain one
+    while inserting); then the day's old partition, if any, is detached and dropped and the new one
+    attached. All of it is in the run's transaction: readers keep the old partition until commit, and a
+    failed run leaves it in place.
     """
     competition_id, day = params["competition"], params["day"]
-    prefix = f"{BOARD}_{int(competition_id)}_{day:%Y%m%d}_"
+    prefix = f"{STANDING}_{int(competition_id)}_{day:%Y%m%d}_"
     name = prefix + uuid.uuid4().hex[:12]  # unique, also next to the partition it replaces
-    _execute(f"CREATE TABLE {name} (LIKE {BOARD})", {})
-    _execute(INSERT_BOARD.replace("{table}", name), params)
-    for columns in BOARD_PARTITION_INDEXES:
+    # The planner cannot know how many workers the per-worker totals hold (an aggregate over stacked
+    # rows): it guesses ~200 and looks every worker, unit and job type up one index probe at a time.
+    # Every run joins every worker, so hash joins are always right here: 0.1-0.3 s less at seed scale.
+    _execute("SET LOCAL enable_nestloop = off", {})
+    if parallel:
+        written = _execute(CREATE_PARTITION.replace("{name}", name).replace("{ranked}", ranked), params)
+        _execute(SET_NOT_NULL.replace("{name}", name), {})
+    else:
+        _execute("SET LOCAL max_parallel_workers_per_gather = 0", {})
+        _execute(CREATE_EMPTY_PARTITION.replace("{name}", name), {})
+        written = _execute(INSERT_DAY.replace(f"INSERT INTO {STANDING} ", f"INSERT INTO {name} ", 1)
+                           .replace("{ranked}", ranked), params)
+        _execute("SET LOCAL max_parallel_workers_per_gather = DEFAULT", {})
+    _execute("SET LOCAL enable_nestloop = DEFAULT", {})
+    for columns in PARTITION_INDEXES:
         _execute(f"CREATE INDEX ON {name} ({columns})", {})
-    # Statistics for the leaderboard queries, before anyone can read the partition; a coarse sample is
-    # plenty for choosing a scope's index (a tenth of the default: 20 ms instead of 200).
+    # Statistics for the read paths, before anyone can read the partition; a coarse sample is plenty for
+    # choosing a scope's index (a tenth of the default: 20 ms instead of 200).
     _execute("SET LOCAL default_statistics_target = 10", {})
     _execute(f"ANALYZE {name}", {})
     _execute("SET LOCAL default_statistics_target = DEFAULT", {})
     with connection.cursor() as cursor:
-        cursor.execute(BOARD_PARTITIONS, {"prefix": prefix})
+        cursor.execute(PARTITIONS, {"prefix": prefix})
         old = [row[0] for row in cursor.fetchall()]
     _execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'", {})
     for table in old:
-        _execute(f"ALTER TABLE {BOARD} DETACH PARTITION {table}", {})
+        _execute(f"ALTER TABLE {STANDING} DETACH PARTITION {table}", {})
         _execute(f"DROP TABLE {table}", {})
-    _execute(f"ALTER TABLE {BOARD} ATTACH PARTITION {name} FOR VALUES FROM ({int(competition_id)}, "
+    _execute(f"ALTER TABLE {STANDING} ATTACH PARTITION {name} FOR VALUES FROM ({int(competition_id)}, "
              f"'{day.isoformat()}') TO ({int(competition_id)}, '{(day + timedelta(days=1)).isoformat()}')", {})
     _execute("SET LOCAL lock_timeout = DEFAULT", {})
+    return written
 
 
 # --- Read paths ---------------------------------------------------------------------------------
@@ -338,37 +384,32 @@ SCOPES = {
 
 
 def latest_day(competition_id: int) -> date | None:
-    """The latest day with standings (one index probe: the unique (competition, day, worker), backwards)."""
-    return (Standing.objects.filter(competition_id=competition_id).order_by("-day")
+    """The latest day with standings (one probe of StandingDay's unique (competition, day), backwards)."""
+    return (StandingDay.objects.filter(competition_id=competition_id).order_by("-day")
             .values_list("day", flat=True).first())
 
 
 def worker_standing(*, competition_id: int, worker_id: int, day: date | None = None) -> Standing | None:
     """A worker's standing on ``day``, or on the latest standings day (None if not ranked that day).
 
-    One query: a probe of the unique (competition, day, worker), the latest day found by a backward
-    probe of the same index in a subquery.
+    One query for a given day: the day's partition, one probe of its worker index. Without a day, the
+    latest day is looked up first (one more query): with the day as a value, PostgreSQL plans the probe
+    against that one partition, where a subquery would have it plan one per day of the competition.
     """
-    qs = Standing.objects.filter(competition_id=competition_id, worker_id=worker_id)
     if day is None:
-        latest = Standing.objects.filter(competition_id=competition_id).order_by("-day").values("day")[:1]
-        return qs.filter(day=Subquery(latest)).first()
-    return qs.filter(day=day).first()
+        day = latest_day(competition_id)
+        if day is None:
+            return None
+    return Standing.objects.filter(competition_id=competition_id, day=day, worker_id=worker_id).first()
 
 
 def worker_history(*, competition_id: int, worker_id: int) -> list[Standing]:
     """One row per day, oldest first: the worker's trend over the competition.
 
-    Two queries: the competition's dates, then one probe of (competition, day, worker) per day of the
-    competition (an index scan over an IN list; at most a year of probes, each a few pages).
+    One query: a probe of the worker index of each of the competition's days (one partition per day on
+    PostgreSQL, a few pages each).
     """
-    span = Competition.objects.filter(pk=competition_id).values_list("start_date", "end_date").first()
-    if span is None:
-        return []
-    start, end = span
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    return list(Standing.objects.filter(competition_id=competition_id, day__in=days, worker_id=worker_id)
-                .order_by("day"))
+    return list(Standing.objects.filter(competition_id=competition_id, worker_id=worker_id).order_by("day"))
 
 
 THOUSANDTH = Decimal("0.001")
@@ -396,10 +437,10 @@ def worker_rule_totals(*, competition_id: int, worker_id: int, day: date | None 
 
     One query: the worker's entries through the entries' worker index (a few hundred rows for a
     year-long competition), summed per rule; without ``day``, the latest day is a subquery (one backward
-    probe of the standings' unique index). No standings yet, no totals.
+    probe of StandingDay's unique index). No standings yet, no totals.
     """
     if day is None:
-        day = Subquery(Standing.objects.filter(competition_id=competition_id).order_by("-day").values("day")[:1])
+        day = Subquery(StandingDay.objects.filter(competition_id=competition_id).order_by("-day").values("day")[:1])
     rows = (WorkEntry.objects.filter(competition_id=competition_id, worker_id=worker_id, work_date__lte=day)
             .exclude(status=EntryStatus.REJECTED)
             .values("rule_id", "rule__metric", "rule__unit_of_measure")
@@ -423,12 +464,12 @@ class Cursor:
 
 
 def _scoped(competition_id: int, day: date, scope: str, scope_id: int | None):
-    """The board rows of one scope's list. ``day`` is a value, never a subquery: PostgreSQL then plans the
+    """The rows of one scope's list. ``day`` is a value, never a subquery: PostgreSQL then plans the
     query against that day's partition alone."""
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
     column, rank = SCOPES[scope]
-    qs = StandingBoard.objects.filter(competition_id=competition_id, day=day)
+    qs = Standing.objects.filter(competition_id=competition_id, day=day)
     if column is not None:
         if scope_id is None:
             raise ValueError(f"scope {scope!r} needs an id")
@@ -437,7 +478,7 @@ def _scoped(competition_id: int, day: date, scope: str, scope_id: int | None):
 
 
 def leaderboard(*, competition_id: int, day: date, scope: str = "overall", scope_id: int | None = None,
-                after: Cursor | None = None, limit: int = 50) -> list[StandingBoard]:
+                after: Cursor | None = None, limit: int = 50) -> list[Standing]:
     """A page of a scope's list, ordered (rank, employee_no), keyset-paged: one index range scan.
 
     ``rank >= after.rank`` bounds the scan from below (an index condition), the OR only trims the ties
@@ -450,21 +491,16 @@ def leaderboard(*, competition_id: int, day: date, scope: str = "overall", scope
     return list(qs.order_by(rank, "employee_no")[:limit])
 
 
-BOARD_FIELDS = [f.attname for f in StandingBoard._meta.concrete_fields]
-
-
 def around_worker(*, competition_id: int, worker_id: int, day: date | None = None, scope: str = "overall",
-                  size: int = 10) -> list[StandingBoard]:
+                  size: int = 10) -> list[Standing]:
     """"The ten places around me": up to ``size`` rows of the worker's scope list centred on them.
 
-    Three index queries whatever the depth: the worker's row (from the history, which also finds the
-    latest day), the rows just above (read backwards), the rows just below.
+    Three index queries whatever the depth (four without ``day``: the latest day first): the worker's
+    row, the rows just above (read backwards), the rows just below.
     """
-    standing = worker_standing(competition_id=competition_id, worker_id=worker_id, day=day)
-    if standing is None:
+    me = worker_standing(competition_id=competition_id, worker_id=worker_id, day=day)
+    if me is None:
         return []
-    # The same ranks as the worker's board row: no query for it.
-    me = StandingBoard(**{name: getattr(standing, name) for name in BOARD_FIELDS})
     column, rank = SCOPES[scope]
     my_rank = getattr(me, rank)
     if my_rank is None:  # not ranked in this scope (no depot)

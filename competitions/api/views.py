@@ -503,8 +503,9 @@ class AroundMe(_WorkerOnly, APIView):
         competition_id = _visible_competition_id(request.user, pk)
         query = _query(serializers.AroundMeQuery, request)
         scope = query["scope"]
-        rows = standings.around_worker(competition_id=competition_id, worker_id=worker_id, day=query.get("day"),
-                                       scope=scope, size=query["size"])
+        day = query.get("day") or _latest_day(competition_id)
+        rows = [] if day is None else standings.around_worker(competition_id=competition_id, worker_id=worker_id,
+                                                              day=day, scope=scope, size=query["size"])
         me = next((r for r in rows if r.worker_id == worker_id), None)
         column, rank_attr = standings.SCOPES[scope]
         body = {"competition_id": competition_id, "day": me.day if me else None, "scope": scope,

@@ -98,8 +98,8 @@ SINGLE = [
     ("/api/v1/entries/{entry}/", "worker", 6),
     ("/api/v1/competitions/{comp}/standings/me/", "worker", 4),  # 2 with a warm cache
     ("/api/v1/competitions/{comp}/standings/me/workload/", "worker", 3),
-    ("/api/v1/competitions/{comp}/standings/me/history/", "worker", 4),
-    ("/api/v1/competitions/{comp}/leaderboard/around-me/", "worker", 6),
+    ("/api/v1/competitions/{comp}/standings/me/history/", "worker", 3),
+    ("/api/v1/competitions/{comp}/leaderboard/around-me/", "worker", 7),  # 6 with a warm cache
 ]
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from competitions import standings
-from competitions.models import Standing, StandingBoard
+from competitions.models import Standing
 from reviews.models import WorkEntry
 
 COMPARED = ["worker_id", "employee_no", "business_system_id", "job_type_id", "depot_id", "points",
@@ -32,29 +32,15 @@ def rows(competition_id: int, day: date) -> list[tuple]:
                 .values_list(*COMPARED))
 
 
-BOARD_COMPARED = [name for name in COMPARED if name not in ("pending_points", "entries", "points_to_next")]
-
-
-def board_rows(competition_id: int, day: date) -> list[tuple]:
-    """The day's leaderboard rows, in the shape of the history's (they must agree)."""
-    return list(StandingBoard.objects.filter(competition_id=competition_id, day=day).order_by("worker_id")
-                .values_list(*BOARD_COMPARED))
-
-
-def history_as_board(competition_id: int, day: date) -> list[tuple]:
-    return list(Standing.objects.filter(competition_id=competition_id, day=day).order_by("worker_id")
-                .values_list(*BOARD_COMPARED))
-
-
-def board_partitions(competition_id: int, day: date) -> list[str]:
-    """PostgreSQL: the board partitions holding the (competition, day); one after every run."""
+def partitions(competition_id: int, day: date) -> list[str]:
+    """PostgreSQL: the partitions of Standing holding the (competition, day); one after every run."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("""SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                          WHERE i.inhparent = 'competitions_standingboard'::regclass
+                          WHERE i.inhparent = 'competitions_standing'::regclass
                             AND starts_with(c.relname, %s)""",
-                       [f"competitions_standingboard_{competition_id}_{day:%Y%m%d}_"])
+                       [f"competitions_standing_{competition_id}_{day:%Y%m%d}_"])
         return [row[0] for row in cursor.fetchall()]
 
 

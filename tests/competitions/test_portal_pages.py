@@ -113,9 +113,9 @@ def _queries(client, url) -> int:
     return len(ctx.captured_queries)
 
 
-# session, user, the scope (clerk units, reviewer systems, worker), competition, worker, history (the
-# competition's dates, then the day probes), rule totals, the run's finish time.
-ME_QUERIES = 11
+# session, user, the scope (clerk units, reviewer systems, worker), competition, worker, history (one
+# query: the worker's row of each day), rule totals, the run's finish time.
+ME_QUERIES = 10
 # session, user, scope (3), competition, worker, latest day, my row, the top, around me (3), names.
 BOARD_QUERIES = 15
 

@@ -38,7 +38,8 @@ def test_union_staff_start_a_recompute_from_the_admin_and_see_the_run(client, f,
     assert Standing.objects.filter(competition=comp, day=yesterday).count() == 2
     runs_page = client.get(reverse("admin:competitions_standingrun_changelist"))
     assert runs_page.status_code == 200 and "成功" in runs_page.content.decode()
-    assert client.get(reverse("admin:competitions_standing_changelist")).status_code == 200
+    days = client.get(reverse("admin:competitions_standingday_changelist"))
+    assert days.status_code == 200 and str(yesterday.year) in days.content.decode()
     assert client.get(reverse("admin:competitions_standingrun_change", args=[run.pk])).status_code == 200
 
 
