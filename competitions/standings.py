@@ -329,11 +329,11 @@ def _publish_partition(params: dict, ranked: str, *, parallel: bool) -> int:
     With ``parallel`` (a full run), CREATE TABLE … AS: PostgreSQL sums the entries in parallel under the
     ranking (an INSERT … SELECT never runs in parallel). Otherwise the rows are inserted into a new table
     with the parent's columns, and parallel plans are off: an incremental run's aggregate is under a hash
-    join, which each parallel process would build in full. The indexes are built
-    afterwards, in one sorted pass each (~0.1 s per index for 223k rows, against ~0.5 s to maintain one
-    while inserting); then the day's old partition, if any, is detached and dropped and the new one
-    attached. All of it is in the run's transaction: readers keep the old partition until commit, and a
-    failed run leaves it in place.
+    join, which each parallel process would build in full. The indexes are built afterwards, in one
+    sorted pass each (~0.1 s per index for 223k rows, against ~0.5 s to maintain one while inserting);
+    then the day's old partition, if any, is detached and dropped and the new one attached. All of it is
+    in the run's transaction: readers keep the old partition until commit, and a failed run leaves it in
+    place.
     """
     competition_id, day = params["competition"], params["day"]
     prefix = f"{STANDING}_{int(competition_id)}_{day:%Y%m%d}_"
