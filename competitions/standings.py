@@ -156,18 +156,10 @@ WINDOW overall AS (ORDER BY s.score DESC RANGE BETWEEN UNBOUNDED PRECEDING AND 1
        unit AS (PARTITION BY u.depot_id ORDER BY s.score DESC)
 """
 
-# The columns of a day's rows, with their PostgreSQL types: a partition must have exactly the parent's
-# columns and types (migration 0007), and NOT NULL where the parent has it.
-COLUMNS = {
-    "competition_id": "bigint", "day": "date", "worker_id": "bigint", "employee_no": "varchar(20)",
-    "business_system_id": "bigint", "job_type_id": "bigint", "depot_id": "bigint",
-    "points": "numeric(18, 3)", "approved_points": "numeric(18, 3)", "pending_points": "numeric(18, 3)",
-    "entries": "integer", "rank_overall": "integer", "rank_business_system": "integer", "rank_job_type": "integer",
-    "rank_unit": "integer", "change_overall": "integer", "change_business_system": "integer",
-    "change_job_type": "integer", "change_unit": "integer", "points_to_next": "numeric(18, 3)",
-    "computed_at": "timestamptz",
-}
-NULLABLE = {"depot_id", "rank_unit", "change_overall", "change_business_system", "change_job_type", "change_unit"}
+# The columns of a day's rows, from the model, with their PostgreSQL types: a partition must have exactly
+# the parent's columns and types (migration 0007), and NOT NULL where the parent has it.
+COLUMNS = {f.column: f.db_type(connection) for f in Standing._meta.concrete_fields}
+NULLABLE = {f.column for f in Standing._meta.concrete_fields if f.null}
 # The run's constants, then the ranked rows.
 VALUES = {"competition_id": "%(competition)s", "day": "%(day)s", "computed_at": "%(now)s"}
 
@@ -184,7 +176,7 @@ def _day_rows(typed: bool) -> str:
 
 # SQLite: the day's rows are deleted and inserted (PostgreSQL: INSERT_DAY fills a new partition).
 DELETE_DAY = f"DELETE FROM {STANDING} WHERE competition_id = %(competition)s AND day = %(day)s"
-INSERT_DAY = f"INSERT INTO {STANDING} ({', '.join(COLUMNS)}) {_day_rows(typed=False)}"
+INSERT_DAY = f"INSERT INTO {{table}} ({', '.join(COLUMNS)}) {_day_rows(typed=False)}"
 # PostgreSQL: one partition per (competition, day), written by the ranking statement, then indexed and
 # swapped in (see _publish_partition). Its indexes are those of the partitioned parent (migration 0007),
 # which ATTACH adopts instead of building its own. A full run creates it from the statement, so that the
@@ -316,7 +308,8 @@ def replace_day(*, competition_id: int, day: date, now, base_day: date | None) -
         _execute("DROP TABLE IF EXISTS standings_new", {})
         _execute(f"CREATE TEMP TABLE standings_new AS {ranked}", params)
         _execute(DELETE_DAY, params)
-        written = _execute(INSERT_DAY.replace("{ranked}", "SELECT * FROM standings_new"), params)
+        written = _execute(INSERT_DAY.replace("{table}", STANDING).replace("{ranked}", "SELECT * FROM standings_new"),
+                           params)
         _execute("DROP TABLE standings_new", {})
     StandingDay.objects.update_or_create(competition_id=competition_id, day=day,
                                          defaults={"rows": written, "computed_at": now})
@@ -348,8 +341,7 @@ def _publish_partition(params: dict, ranked: str, *, parallel: bool) -> int:
     else:
         _execute("SET LOCAL max_parallel_workers_per_gather = 0", {})
         _execute(CREATE_EMPTY_PARTITION.replace("{name}", name), {})
-        written = _execute(INSERT_DAY.replace(f"INSERT INTO {STANDING} ", f"INSERT INTO {name} ", 1)
-                           .replace("{ranked}", ranked), params)
+        written = _execute(INSERT_DAY.replace("{table}", name).replace("{ranked}", ranked), params)
         _execute("SET LOCAL max_parallel_workers_per_gather = DEFAULT", {})
     _execute("SET LOCAL enable_nestloop = DEFAULT", {})
     for columns in PARTITION_INDEXES:

@@ -283,7 +283,7 @@ def test_a_run_interrupted_half_way_leaves_the_previous_standings_intact_and_who
         # after the new rows are written (PostgreSQL: the new partition; SQLite: the old rows deleted), or
         # after the new partition replaced the old (SQLite: the new rows inserted)
         written = ("RANK() OVER" in sql and "CREATE TEMP" not in sql) or sql == standings.DELETE_DAY
-        swapped = "ATTACH PARTITION" in sql or sql.startswith(f"INSERT INTO {standings.STANDING} ")
+        swapped = "ATTACH PARTITION" in sql or sql.startswith(f"INSERT INTO {standings.STANDING} (")
         if written if crash_after == "WRITE" else swapped:
             raise RuntimeError("worker killed")
         return result
