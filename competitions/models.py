@@ -312,7 +312,8 @@ class Standing(models.Model):
     (competition, day, …) scope indexes, replaced by DELETE + INSERT.
 
     No foreign key constraints and no cascades: these rows are derived from entries whose own constraints
-    already guarantee the ids, and entries protect their workers and competitions from deletion.
+    already guarantee the ids, and entries protect their workers and competitions from deletion. Deleting
+    a competition (once its entries and rules are gone) drops its partitions (standings.forget_competition).
     """
 
     pk = models.CompositePrimaryKey("competition", "day", "worker")

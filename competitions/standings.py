@@ -372,6 +372,23 @@ def _publish_partition(params: dict, ranked: str, *, parallel: bool) -> int:
     return written
 
 
+def forget_competition(*, competition_id: int) -> None:
+    """Removes a deleted competition's standings (connected to Competition's post_delete, in the deletion's
+    transaction). Standing has no foreign keys, so no cascade reaches it: on PostgreSQL the competition's
+    day partitions are dropped, on SQLite its rows deleted. Entries and rules protect a competition, so
+    this runs only once they are gone."""
+    if connection.vendor != "postgresql":
+        _execute(f"DELETE FROM {STANDING} WHERE competition_id = %(competition)s", {"competition": competition_id})
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(PARTITIONS, {"prefix": f"{STANDING}_{int(competition_id)}_"})
+        tables = [row[0] for row in cursor.fetchall()]
+    _execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'", {})
+    for table in tables:
+        _execute(f"DROP TABLE {table}", {})
+    _execute("SET LOCAL lock_timeout = DEFAULT", {})
+
+
 # --- Read paths ---------------------------------------------------------------------------------
 
 SCOPES = {

@@ -4,8 +4,8 @@
         python -m tests.competitions.sqlite_scenario
 
 Migrates a fresh SQLite file (the trigger migration has a SQLite branch), then checks hand-computed
-ranks and ties, a rejection dropping out, and incremental = full on a randomized history. Exits non-zero
-on the first mismatch.
+ranks and ties, a rejection dropping out, incremental = full on a randomized history, and a deleted
+competition's standings going with it. Exits non-zero on the first mismatch.
 """
 
 from __future__ import annotations
@@ -98,6 +98,13 @@ def main():
         check(rows(comp2.pk, d) == rows_by_full_path(comp2.pk, d, run.started_at), f"incremental != full on {d}")
         check([tuple(map(Decimal, t)) for t in totals(comp2.pk, d)]
               == [tuple(map(Decimal, t)) for t in totals_from_entries(comp2.pk, d)], f"totals differ on {d}")
+    # Deleting a competition (its entries and rules first: they protect it) removes its standings only.
+    WorkEntry.objects.filter(competition=comp).delete()
+    comp.rules.all().delete()
+    comp_id = comp.pk
+    comp.delete()
+    check(not Standing.objects.filter(competition_id=comp_id).exists(), "a deleted competition's standings remain")
+    check(Standing.objects.filter(competition=comp2).exists(), "another competition's standings went too")
     print("sqlite scenario ok")
 
 

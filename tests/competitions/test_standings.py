@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from competitions import standings
-from competitions.models import RunKind, RunOutcome, Standing, StandingDelta, StandingRun
+from competitions.models import RunKind, RunOutcome, Standing, StandingDay, StandingDelta, StandingRun
 from competitions.services import standings_recompute, standings_totals_day
 from members.models import UnitLevel
 from reviews.models import WorkEntry
@@ -411,3 +411,25 @@ def test_business_system_ranks_are_the_same_counted_in_the_overall_pass_or_by_a_
     assert standings._business_system_rank() == "RANK() OVER business_system"
     standings_recompute(competition=comp, day=D1, full=True)
     assert rows(comp.pk, D1) == counted
+
+
+def test_deleting_a_competition_removes_its_standings_and_no_one_elses(league, f):
+    comp, w = league["comp"], league["w"]
+    other = f.competition()
+    entry(other, w[1], f.rule(other, w[1].job_type), D1, 3)
+    for competition in (comp, other):
+        standings_recompute(competition=competition, day=D1)
+        standings_recompute(competition=competition, day=D2)
+    assert Standing.objects.filter(competition=comp).count() == 12
+
+    WorkEntry.objects.filter(competition=comp).delete()  # entries and rules protect a competition
+    comp.rules.all().delete()
+    comp_id = comp.pk
+    comp.delete()
+
+    assert not Standing.objects.filter(competition_id=comp_id).exists()
+    assert not StandingDay.objects.filter(competition_id=comp_id).exists()
+    if connection.vendor == "postgresql":
+        assert partitions(comp_id, D1) == partitions(comp_id, D2) == []
+    assert Standing.objects.filter(competition=other).count() == 2
+    assert standings.worker_standing(competition_id=other.pk, worker_id=w[1].pk).rank_overall == 1
