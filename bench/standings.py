@@ -14,7 +14,9 @@ worker per day). Figures printed:
     days of history and again at ``--long-days`` (target: no more than 20% slower);
   * database time of a worker's standing and of a 50-row leaderboard page at shallow and deep ranks
     (target <= 5 ms);
-  * the peak RSS of a Celery worker process while it runs a full recompute (target < 300 MB).
+  * the peak RSS of a Celery worker process while it runs a full recompute (target < 300 MB);
+  * the monthly compaction (finished months' daily partitions merged into one each): its time, "my
+    history" before and after, and the read paths on a day of a merged month.
 """
 
 from __future__ import annotations
@@ -166,7 +168,7 @@ def explain_ms(queryset) -> float:
     return sum(float(re.search(rf"{phase} Time: ([\d.]+) ms", plan).group(1)) for phase in ("Planning", "Execution"))
 
 
-def read_paths(competition_id: int, day: date) -> None:
+def read_paths(competition_id: int, day: date, history: bool = True) -> None:
     n = Standing.objects.filter(competition_id=competition_id, day=day).count()
     print(f"  read paths over {n:,} standings rows of {day}:")
     some = Standing.objects.filter(competition_id=competition_id, day=day)  # the day's partition
@@ -188,13 +190,55 @@ def read_paths(competition_id: int, day: date) -> None:
                 explain_ms(_page(competition_id, day, "job_type", row.job_type_id, row)) for _ in range(5)],
             "leaderboard page depot (50)": [
                 explain_ms(_page(competition_id, day, "unit", row.depot_id, row)) for _ in range(5)],
-            f"worker history ({days} days)": [
-                explain_ms(Standing.objects.filter(competition_id=competition_id, worker_id=row.worker_id)
-                           .order_by("day")) for _ in range(5)],
         }
+        if history:
+            times[f"worker history ({days} days)"] = [
+                explain_ms(Standing.objects.filter(competition_id=competition_id, worker_id=row.worker_id)
+                           .order_by("day")) for _ in range(5)]
         for name, values in times.items():
             print(f"    {label:8s} rank {row.rank_overall:>7,}  {name:32s} "
                   f"median {statistics.median(values):.3f} ms  max {max(values):.3f} ms")
+
+
+def history_figures(competition_id: int, label: str) -> None:
+    """"My history" for three workers: database time (median of 5) and the locks one read holds."""
+    from django.db import transaction
+
+    partitions = sql("SELECT count(*) FROM pg_inherits WHERE inhparent = %s::regclass", [Standing._meta.db_table])[0][0]
+    workers = [w for (w,) in sql(f"SELECT worker_id FROM {Standing._meta.db_table} WHERE competition_id = %s "
+                                 "AND day = %s ORDER BY rank_overall, employee_no",
+                                 [competition_id, standings.latest_day(competition_id)])]
+    for worker_id in (workers[0], workers[len(workers) // 2], workers[-1]):
+        query = Standing.objects.filter(competition_id=competition_id, worker_id=worker_id).order_by("day")
+        values = [explain_ms(query) for _ in range(5)]
+        with transaction.atomic():
+            rows = len(standings.worker_history(competition_id=competition_id, worker_id=worker_id))
+            locks = sql("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid()")[0][0]
+        print(f"    {label}: worker history ({rows} days, {partitions} partitions): median "
+              f"{statistics.median(values):.3f} ms, max {max(values):.3f} ms, {locks} locks")
+
+
+def compaction(competition_id: int) -> None:
+    """The monthly merge of finished months' daily partitions: its time, and the reads before and after."""
+    from competitions.services import standings_compact, standings_totals_day
+
+    months = standings.compactable_months(competition_id=competition_id,
+                                          base_day=standings_totals_day(competition_id=competition_id))
+    if not months:
+        print("  monthly compaction: no finished month to merge")
+        return
+    month_days = list(StandingDay.objects.filter(competition_id=competition_id, day__gte=months[-1],
+                                                 day__lt=standings._month_bounds(months[-1])[1])
+                      .order_by("day").values_list("day", flat=True))
+    old_day = month_days[len(month_days) // 2]
+    print(f"  monthly compaction of {', '.join(f'{m:%Y-%m}' for m in months)}:")
+    history_figures(competition_id, "before")
+    seconds, merged = timed(standings_compact, competition=competition_id)
+    print(f"    merged {len(merged or [])} months in {seconds:.1f} s ({seconds / max(len(merged or []), 1):.1f} s "
+          "per month)")
+    history_figures(competition_id, "after ")
+    print(f"    a day of a merged month ({old_day}):")
+    read_paths(competition_id, old_day, history=False)
 
 
 def _page(competition_id, day, scope, scope_id, row):
@@ -285,6 +329,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-celery", action="store_true")
     parser.add_argument("--read-paths-only", action="store_true", help="only time the read paths on the latest day")
+    parser.add_argument("--no-compact", action="store_true",
+                        help="leave finished months in daily partitions (the monthly compaction is timed otherwise)")
     args = parser.parse_args()
     assert connection.vendor == "postgresql", "the benchmark runs on PostgreSQL: set DATABASE_URL"
     # The reference gets the same sort/hash memory the recompute sets for itself (SET LOCAL in the run).
@@ -345,6 +391,8 @@ def main() -> None:
     read_paths(cid, day)
     if not args.no_celery:
         celery_peak_rss(cid, day)
+    if not args.no_compact:
+        compaction(cid)
 
     if args.long_days and args.long_days > history_days(cid):
         first = sql("SELECT MIN(work_date) FROM reviews_workentry WHERE competition_id = %s", [cid])[0][0]

@@ -305,7 +305,8 @@ class Standing(models.Model):
     standing") and one per scope ordered (rank, employee_no) (a leaderboard page is one range scan). They
     leave out the constant (competition, day). Maintaining them row by row while inserting a day's ~223k
     rows cost more than the rest of a nightly run at seed scale; a second copy of the day for the history
-    cost a quarter of it. "My history" reads the worker's row in each day's partition.
+    cost a quarter of it. "My history" reads the worker's row in each day's partition; a finished month's
+    days are merged into one partition by a monthly job (standings.compact_month).
     The table is created by migration 0007 (Django cannot declare a partitioned table), hence
     ``managed = False``; the primary key is not enforced by an index there (the run writes one row per
     worker: its ranking groups by worker). On SQLite it is an ordinary table with the primary key and

@@ -74,6 +74,28 @@ def standings_recompute(*, competition: Competition | int, day: date, full: bool
     return run
 
 
+def standings_compact(*, competition: Competition | int) -> list[date] | None:
+    """Merges each finished month of the competition's standings into one partition (standings.compact_month),
+    one month per transaction; returns the months merged, or None when a run holds the competition's lock
+    (the next scheduled compaction merges them). Nothing to do on SQLite."""
+    competition_id = competition if isinstance(competition, int) else competition.pk
+    merged = []
+    with standings_lock(competition_id) as acquired:
+        if not acquired:
+            logger.info("standings compaction of competition %s skipped: a run holds the lock", competition_id)
+            return None
+        base_day = standings_totals_day(competition_id=competition_id)
+        for month in standings.compactable_months(competition_id=competition_id, base_day=base_day):
+            started = timezone.now()
+            with transaction.atomic():
+                days = standings.compact_month(competition_id=competition_id, month=month)
+            if days:
+                merged.append(month)
+                logger.info("standings of competition %s: %s days of %s merged into one partition in %.1f s",
+                            competition_id, days, f"{month:%Y-%m}", (timezone.now() - started).total_seconds())
+    return merged
+
+
 def _compute(run: StandingRun, *, full: bool) -> None:
     outer_atomic = connection.in_atomic_block
     with transaction.atomic():

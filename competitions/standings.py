@@ -40,6 +40,9 @@ How a run works (competitions.services.standings_recompute drives it, under a lo
   StandingDay. All of it happens in the same transaction as the change log's deletion and the run
   record, so readers see the previous complete set until commit, a crashed run leaves nothing
   half-written, and running twice gives the same rows.
+* **Months.** Once a month is over (and two days more), a monthly job merges its daily partitions into
+  one (compact_month), so that "my history" over a year-long competition plans and locks ~12 + 31
+  partitions instead of 365. A repair of a day of a merged month deletes and inserts the day's rows there.
 
 The SQL is written in the dialect PostgreSQL and SQLite (3.30+: named windows, window GROUPS frames,
 aggregate FILTER; Python 3.11 on Debian 12 has 3.40) share.
@@ -47,6 +50,7 @@ aggregate FILTER; Python 3.11 on Debian 12 has 3.40) share.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -309,9 +313,11 @@ def replace_day(*, competition_id: int, day: date, now, base_day: date | None) -
     else:  # a re-run of the base day itself, or a day after a gap
         source = WITH_PREVIOUS_RANKS.replace("{totals}", WORKER_TOTALS_FROM_BASE.replace("{previous_ranks}", ""))
     ranked = RANKED.replace("{source}", source).replace("{business_system_rank}", _business_system_rank())
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and _month_partition(competition_id, day) is None:
         written = _publish_partition(params, ranked, parallel=base_day is None)
     else:
+        # SQLite, or a day of a month already merged into one partition (compact_month; a repair of an
+        # old day): the day's rows are deleted and inserted, which maintains the month's indexes row by row.
         # Ranked into a temp table first: a re-run of the base day reads the rows it replaces.
         _execute("DROP TABLE IF EXISTS standings_new", {})
         _execute(f"CREATE TEMP TABLE standings_new AS {ranked}", params)
@@ -359,9 +365,7 @@ def _publish_partition(params: dict, ranked: str, *, parallel: bool) -> int:
     _execute("SET LOCAL default_statistics_target = 10", {})
     _execute(f"ANALYZE {name}", {})
     _execute("SET LOCAL default_statistics_target = DEFAULT", {})
-    with connection.cursor() as cursor:
-        cursor.execute(PARTITIONS, {"prefix": prefix})
-        old = [row[0] for row in cursor.fetchall()]
+    old = _partitions(prefix)
     _execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'", {})
     for table in old:
         _execute(f"ALTER TABLE {STANDING} DETACH PARTITION {table}", {})
@@ -372,6 +376,96 @@ def _publish_partition(params: dict, ranked: str, *, parallel: bool) -> int:
     return written
 
 
+# A finished month's days are merged into one partition (compact_month): "my history" then plans and locks
+# one partition per month instead of one per day (a year: ~12 + 31 partitions instead of 365, each locked with
+# its five indexes). Daily partitions are named <table>_<competition>_<yyyymmdd>_<suffix>, monthly ones
+# <table>_<competition>_<yyyymm>m_<suffix>.
+DAY_PARTITION = re.compile(rf"^{STANDING}_\d+_\d{{8}}_[0-9a-z]+$")
+MONTH_PARTITION = re.compile(rf"^{STANDING}_\d+_\d{{6}}m_[0-9a-z]+$")
+# How far past a month's last day both the latest standings day and the base day of the next incremental run
+# must be before the month is merged: a run reads its base day and the day before it through the day's
+# indexes, which a month's partition has only with the other thirty days (see compactable_months).
+COMPACT_AFTER = timedelta(days=2)
+
+
+def _partitions(prefix: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(PARTITIONS, {"prefix": prefix})
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _month_partition(competition_id: int, day: date) -> str | None:
+    """PostgreSQL: the partition the day's month was merged into, if it was."""
+    tables = _partitions(f"{STANDING}_{int(competition_id)}_{day:%Y%m}m_")
+    return tables[0] if tables else None
+
+
+def _month_bounds(month: date) -> tuple[date, date]:
+    first = month.replace(day=1)
+    return first, (first + timedelta(days=31)).replace(day=1)
+
+
+def compactable_months(*, competition_id: int, base_day: date | None) -> list[date]:
+    """The first days of the competition's months whose days can be merged into one partition: still in
+    daily partitions, and ended at least COMPACT_AFTER before both the latest standings day and the base day
+    of the next incremental run (``base_day``; None: the next run sums the entries). So no run that can
+    still come reads a merged day as its base or previous day, except a repair of an old day. Empty on
+    SQLite (no partitions)."""
+    if connection.vendor != "postgresql":
+        return []
+    latest = (StandingDay.objects.filter(competition_id=competition_id).order_by("-day")
+              .values_list("day", flat=True).first())
+    if latest is None:
+        return []
+    horizon = min(latest, base_day) if base_day is not None else latest
+    months = set()
+    for table in _partitions(f"{STANDING}_{int(competition_id)}_"):
+        if DAY_PARTITION.match(table):
+            day = date.fromisoformat(table.split("_")[-2])
+            first, following = _month_bounds(day)
+            if following - timedelta(days=1) + COMPACT_AFTER <= horizon:
+                months.add(first)
+    return sorted(months)
+
+
+def compact_month(*, competition_id: int, month: date) -> int:
+    """Merges the daily partitions of the competition's ``month`` into one partition; returns how many days
+    it merged (0 if none were left). The caller holds the competition's standings lock (no run writes a day
+    meanwhile) and the transaction.
+
+    The month's rows are copied into a new table (one day's partition after the other: an INSERT … SELECT
+    is never parallel, and its Append scans them in order), which then gets the five indexes of every
+    partition (ATTACH adopts them) and a CHECK constraint matching the month's bounds, so that ATTACH does
+    not scan the table again under its lock. Then the daily partitions are detached and dropped and the month
+    attached, in the caller's transaction: readers see the daily partitions until commit, and a failure
+    leaves them in place. The rows are the same ones: the read paths filter on the day, through the same
+    indexes, and "my history" probes the worker index once per month instead of once per day.
+    """
+    first, following = _month_bounds(month)
+    days = [t for t in _partitions(f"{STANDING}_{int(competition_id)}_{first:%Y%m}") if DAY_PARTITION.match(t)]
+    if not days:
+        return 0
+    params = {"competition": competition_id, "first": first, "following": following}
+    name = f"{STANDING}_{int(competition_id)}_{first:%Y%m}m_{uuid.uuid4().hex[:12]}"
+    _execute(CREATE_EMPTY_PARTITION.replace("{name}", name), {})
+    _execute(f"INSERT INTO {name} SELECT * FROM {STANDING} WHERE competition_id = %(competition)s "
+             "AND day >= %(first)s AND day < %(following)s", params)
+    for columns in PARTITION_INDEXES:
+        _execute(f"CREATE INDEX ON {name} ({columns})", {})
+    bounds = (f"competition_id = {int(competition_id)} AND day >= '{first.isoformat()}' "
+              f"AND day < '{following.isoformat()}'")
+    _execute(f"ALTER TABLE {name} ADD CONSTRAINT {name}_bounds CHECK ({bounds})", {})
+    _execute(f"ANALYZE {name}", {})
+    _execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'", {})
+    for table in days:
+        _execute(f"ALTER TABLE {STANDING} DETACH PARTITION {table}", {})
+        _execute(f"DROP TABLE {table}", {})
+    _execute(f"ALTER TABLE {STANDING} ATTACH PARTITION {name} FOR VALUES FROM ({int(competition_id)}, "
+             f"'{first.isoformat()}') TO ({int(competition_id)}, '{following.isoformat()}')", {})
+    _execute("SET LOCAL lock_timeout = DEFAULT", {})
+    return len(days)
+
+
 def forget_competition(*, competition_id: int) -> None:
     """Removes a deleted competition's standings (connected to Competition's post_delete, in the deletion's
     transaction). Standing has no foreign keys, so no cascade reaches it: on PostgreSQL the competition's
@@ -380,11 +474,8 @@ def forget_competition(*, competition_id: int) -> None:
     if connection.vendor != "postgresql":
         _execute(f"DELETE FROM {STANDING} WHERE competition_id = %(competition)s", {"competition": competition_id})
         return
-    with connection.cursor() as cursor:
-        cursor.execute(PARTITIONS, {"prefix": f"{STANDING}_{int(competition_id)}_"})
-        tables = [row[0] for row in cursor.fetchall()]
     _execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'", {})
-    for table in tables:
+    for table in _partitions(f"{STANDING}_{int(competition_id)}_"):
         _execute(f"DROP TABLE {table}", {})
     _execute("SET LOCAL lock_timeout = DEFAULT", {})
 

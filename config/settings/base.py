@@ -137,6 +137,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=0),
         "options": {"expires": 60 * 60 * 20},
     },
+    # Monthly: a finished month's daily standings partitions merged into one (competitions.standings).
+    # The 3rd, so that the month's last day is neither the base nor the previous day of any run to come.
+    "standings-compact-monthly": {
+        "task": "competitions.tasks.compact_standings",
+        "schedule": crontab(day_of_month=3, hour=3, minute=30),
+        "options": {"expires": 60 * 60 * 20},
+    },
 }
 if STANDINGS_INTRADAY_MINUTES:
     # Optional daytime refresh of today's provisional standings.

@@ -1,0 +1,32 @@
+"""manage.py compact_standings [--competition ID]"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from competitions.models import Competition, StandingDay
+from competitions.services import standings_compact
+
+
+class Command(BaseCommand):
+    help = ("Merge each finished month of daily standings into one partition (PostgreSQL; what the monthly "
+            "Celery beat job does), in-process.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--competition", type=int, default=None, help="default: every competition")
+
+    def handle(self, *args, competition, **options):
+        if competition is not None and not Competition.objects.filter(pk=competition).exists():
+            raise CommandError(f"competition {competition} does not exist")
+        ids = ([competition] if competition is not None else
+               StandingDay.objects.order_by("competition_id").values_list("competition_id", flat=True).distinct())
+        skipped = []
+        for competition_id in ids:
+            months = standings_compact(competition=competition_id)
+            if months is None:
+                skipped.append(competition_id)
+                continue
+            merged = ", ".join(f"{m:%Y-%m}" for m in months) or "nothing to merge"
+            self.stdout.write(f"competition {competition_id}: {merged}")
+        if skipped:
+            raise CommandError(f"skipped (a standings run holds the lock): competitions {skipped}")
