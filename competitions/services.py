@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from competitions import standings
 from competitions.locks import standings_lock
-from competitions.models import Competition, RunKind, RunOutcome, StandingRun
+from competitions.models import Competition, RunKind, RunOutcome, StandingDay, StandingRun
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +94,15 @@ def standings_compact(*, competition: Competition | int) -> list[date] | None:
                 logger.info("standings of competition %s: %s days of %s merged into one partition in %.1f s",
                             competition_id, days, f"{month:%Y-%m}", (timezone.now() - started).total_seconds())
     return merged
+
+
+def standings_compact_all(*, competition_ids: list[int] | None = None) -> dict[int, list[date] | None]:
+    """standings_compact for each competition with standings (or for ``competition_ids``), one after the
+    other: {competition id: months merged, or None if a run held its lock}."""
+    if competition_ids is None:
+        competition_ids = list(StandingDay.objects.order_by("competition_id")
+                               .values_list("competition_id", flat=True).distinct())
+    return {competition_id: standings_compact(competition=competition_id) for competition_id in competition_ids}
 
 
 def _compute(run: StandingRun, *, full: bool) -> None:

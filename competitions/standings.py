@@ -404,9 +404,8 @@ def _swap(competition_id: int, *, old: list[str], new: str, first: date, followi
 # A finished month's days are merged into one partition (compact_month): "my history" then plans and locks
 # one partition per month instead of one per day (a year: ~12 + 31 partitions instead of 365, each locked with
 # its five indexes). Daily partitions are named <table>_<competition>_<yyyymmdd>_<suffix>, monthly ones
-# <table>_<competition>_<yyyymm>m_<suffix>.
+# <table>_<competition>_<yyyymm>m_<suffix> (see _month_partition).
 DAY_PARTITION = re.compile(rf"^{STANDING}_\d+_\d{{8}}_[0-9a-z]+$")
-MONTH_PARTITION = re.compile(rf"^{STANDING}_\d+_\d{{6}}m_[0-9a-z]+$")
 # How far past a month's last day both the latest standings day and the base day of the next incremental run
 # must be before the month is merged: a run reads its base day and the day before it through the day's
 # indexes, which a month's partition has only with the other thirty days (see compactable_months).

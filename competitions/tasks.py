@@ -9,8 +9,8 @@ from celery import shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
-from competitions.models import Competition, CompetitionStatus, StandingDay
-from competitions.services import standings_compact, standings_day_for, standings_recompute
+from competitions.models import Competition, CompetitionStatus
+from competitions.services import standings_compact_all, standings_day_for, standings_recompute
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +57,6 @@ def standings_recompute_task(competition_id: int, day: str, full: bool = False, 
     return run.pk
 
 
-
-
 @shared_task(
     name="competitions.tasks.compact_standings",
     ignore_result=True,
@@ -75,9 +73,5 @@ def compact_standings() -> dict[int, list[str] | None]:
     """Beat entry point, monthly: merges every competition's finished months of daily standings into one
     partition each (services.standings_compact). Competitions are done one after the other; one whose lock
     a run holds is left for the next month's compaction (None in the result)."""
-    done = {}
-    for competition_id in (StandingDay.objects.order_by("competition_id").values_list("competition_id", flat=True)
-                           .distinct()):
-        months = standings_compact(competition=competition_id)
-        done[competition_id] = None if months is None else [f"{m:%Y-%m}" for m in months]
-    return done
+    return {competition_id: None if months is None else [f"{m:%Y-%m}" for m in months]
+            for competition_id, months in standings_compact_all().items()}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from competitions.models import Competition, StandingDay
-from competitions.services import standings_compact
+from competitions.models import Competition
+from competitions.services import standings_compact_all
 
 
 class Command(BaseCommand):
@@ -18,15 +18,13 @@ class Command(BaseCommand):
     def handle(self, *args, competition, **options):
         if competition is not None and not Competition.objects.filter(pk=competition).exists():
             raise CommandError(f"competition {competition} does not exist")
-        ids = ([competition] if competition is not None else
-               StandingDay.objects.order_by("competition_id").values_list("competition_id", flat=True).distinct())
         skipped = []
-        for competition_id in ids:
-            months = standings_compact(competition=competition_id)
+        merged = standings_compact_all(competition_ids=None if competition is None else [competition])
+        for competition_id, months in merged.items():
             if months is None:
                 skipped.append(competition_id)
                 continue
-            merged = ", ".join(f"{m:%Y-%m}" for m in months) or "nothing to merge"
-            self.stdout.write(f"competition {competition_id}: {merged}")
+            listed = ", ".join(f"{m:%Y-%m}" for m in months) or "nothing to merge"
+            self.stdout.write(f"competition {competition_id}: {listed}")
         if skipped:
             raise CommandError(f"skipped (a standings run holds the lock): competitions {skipped}")
