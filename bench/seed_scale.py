@@ -38,7 +38,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from competitions.seeding import demo_data_exists
+    from competitions.demo import demo_data_exists
 
     call_command("migrate", verbosity=0)
     options = ["--workers", str(args.workers), "--days", str(args.days), "--seed", str(args.seed)]

@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions.models import Competition
+from config import pgbulk
 from members.models import Worker
 from members.scope import scope_of
-from reviews import pgbulk
 from reviews.models import (
     Dispute,
     DisputeStatus,

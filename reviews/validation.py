@@ -19,10 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions.models import Competition, RuleVersion, ScoringRule
+from config import pgbulk
+from config.pgbulk import values_in
 from members.models import Worker
-from reviews import pgbulk
 from reviews.models import EntryKind, PeriodStatus, ReviewPeriod, WorkEntry
-from reviews.pgbulk import values_in
 
 MAX_QUANTITY = Decimal("999999999.999")  # max_digits=12, decimal_places=3
 QUANTITY_PLACES = 3

@@ -5,9 +5,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from competitions.demo_data import Metric
-from competitions.seed_entries import ENTRY_COLUMNS, EntryPlan, EntryStats, EntryWorker, RulePlan, generate_entries
-from competitions.seeding import nice_rate
+from competitions.demo.catalog import Metric
+from competitions.demo.entries import ENTRY_COLUMNS, EntryPlan, EntryStats, EntryWorker, RulePlan, generate_entries
+from competitions.demo.seed import nice_rate
 
 TODAY = date(2026, 11, 24)
 DAYS = [date(2026, 10, 20 + i) for i in range(12)] + [date(2026, 11, i) for i in range(1, 24)]
@@ -17,7 +17,7 @@ def plan(rate: str, metric: Metric, workers: int = 40) -> EntryPlan:
     rule = RulePlan(1, metric, tuple(int(Decimal(rate) * 10_000) for _ in DAYS))
     people = [EntryWorker(n, 10, 20, 3, n % 4, 99, 0.6 + n / 50, (rule,)) for n in range(1, workers + 1)]
     return EntryPlan(1, DAYS, TODAY, ZoneInfo("Asia/Shanghai"), {3: 77}, people,
-                     lambda dt: dt.isoformat(sep=" "), datetime(2026, 11, 24, 3, 0, tzinfo=UTC))
+                     datetime(2026, 11, 24, 3, 0, tzinfo=UTC))
 
 
 def rows(p: EntryPlan, **kw):

@@ -1,4 +1,4 @@
-"""The set-based PostgreSQL path of batch writes and the existence check (``reviews.pgbulk``) against the
+"""The set-based PostgreSQL path of batch writes and the existence check (``config.pgbulk``) against the
 portable ORM path SQLite uses: the same rows, the same audit facts, the same refusals."""
 
 from datetime import timedelta
@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import F
 
 from competitions.models import StandingDelta
-from reviews import pgbulk
+from config import pgbulk
 from reviews.imports import check_file
 from reviews.models import EntryEvent, EntryKind, EntryStatus, WorkEntry
 from reviews.services import entries_create, entries_import, entry_adjust, entry_create, entry_update

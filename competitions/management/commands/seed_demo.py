@@ -1,10 +1,10 @@
-"""manage.py seed_demo: demo data and demo accounts for every role (see competitions.seeding)."""
+"""manage.py seed_demo: demo data and demo accounts for every role (see competitions.demo)."""
 
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from competitions.seeding import (
+from competitions.demo import (
     SeedError,
     demo_data_exists,
     existing_accounts,

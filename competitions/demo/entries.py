@@ -9,11 +9,11 @@ everything that is constant per worker, per rule or per (day, status, depot) is 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from competitions import demo_data as catalog
+from competitions.demo import catalog
 from reviews.models import EntryKind, EntrySource, EntryStatus
 
 ENTRY_COLUMNS = (
@@ -60,7 +60,6 @@ class EntryPlan:
     tz: object  # tzinfo of the portal (Asia/Shanghai): clerks and reviewers work on local time
     reviewer_by_system: dict[int, int]  # business system id → reviewer user id
     workers: list[EntryWorker]
-    format_ts: Callable[[datetime], str]  # how the target database wants a timestamp written
     now: datetime
 
 
@@ -75,6 +74,11 @@ def next_month(day: date) -> date:
 def sign_off_time(month: date, tz, now: datetime) -> datetime:
     """Reviewers sign a month off on the 3rd of the next month, in the afternoon."""
     return min(datetime.combine(next_month(month) + timedelta(days=2), time(16, 0), tz), now - timedelta(hours=1))
+
+
+def timestamp_text(moment: datetime) -> str:
+    """An aware timestamp as PostgreSQL reads it (the offset included, so the zone is not guessed)."""
+    return moment.isoformat(sep=" ")
 
 
 def thousandths(value: int) -> str:
@@ -93,7 +97,7 @@ class _DayTails:
     outcome and the depot: built once per combination and reused for every row that shares it."""
 
     def __init__(self, plan: EntryPlan, day: date, locked: bool, as_text: bool):
-        fmt = self.fmt = plan.format_ts
+        fmt = self.fmt = timestamp_text
         self.as_text = as_text
         self.reviewer_by_system = plan.reviewer_by_system
         self.created = datetime.combine(day, time(18, 0), plan.tz)

@@ -1,6 +1,6 @@
 """The demo catalog: what the "轨道上的京津冀" railway competition looks like.
 
-Plain data only (no database access), read by ``competitions.seeding``. Names are real railway
+Plain data only (no database access), read by the rest of ``competitions.demo``. Names are real railway
 business systems, job types (工种), metrics and units of the Beijing–Tianjin–Hebei network, so that
 the demo and the seed-scale benchmarks look like the system the newspaper page describes:
 9 business systems, 94 job types, three regions, a few hundred depots (站段).
@@ -328,7 +328,7 @@ MOBILE_PREFIXES = (
 @dataclass(frozen=True)
 class DemoAccount:
     role: str  # shown in the printed table
-    username: str  # for worker accounts: filled in with the employee number at seeding time
+    username: str
     password: str
     scope: str = ""
 

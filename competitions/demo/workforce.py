@@ -1,6 +1,6 @@
 """The demo workforce: the unit tree and the workers, generated deterministically in memory.
 
-Nothing here touches the database; ``competitions.seeding`` writes what this plans. Every random
+Nothing here touches the database; ``seed`` writes what this plans. Every random
 choice comes from the ``random.Random`` passed in, so one seed always gives the same people.
 """
 
@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from competitions import demo_data as catalog
+from competitions.demo import catalog
 from members.models import Gender, MembershipStatus
 from members.validators import id_number_check_digit
 

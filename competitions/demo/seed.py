@@ -1,13 +1,13 @@
 """``seed_demo``: build the demo (or seed-scale benchmark) data set in one transaction.
 
-Shape (see ``competitions.demo_data``): the three federations jointly organize one active
+Shape (see ``catalog``): the three federations jointly organize one active
 "轨道上的京津冀" competition; 9 business systems, 94 job types with their scoring rules; three
 regional bureaus → depots → workshops → teams; workers; one entry per worker, main metric and day
 for the ``days`` days ending yesterday (plus occasional add-on and deduction entries); past months
 locked and signed off, the current month under review; and a demo account for every role.
 
 Catalog rows are few and go through the ORM; units, workers and entries are planned in Python and
-written in bulk (COPY on PostgreSQL), never one INSERT per row.
+written in bulk with COPY, never one INSERT per row.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import random
 import time as clock
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.apps import apps as django_apps
@@ -26,18 +26,8 @@ from django.db import connection, transaction
 from django.db.models import F, ForeignKey, Q
 from django.utils import timezone
 
-from competitions import demo_data as catalog
-from competitions.bulk_load import copy_text_chunks, deferred_indexes, is_postgresql, load_rows
-from competitions.models import (
-    BusinessSystem,
-    Competition,
-    CompetitionStatus,
-    JobType,
-    Organizer,
-    RuleVersion,
-    ScoringRule,
-)
-from competitions.seed_entries import (
+from competitions.demo import catalog
+from competitions.demo.entries import (
     ENTRY_COLUMNS,
     EntryPlan,
     EntryStats,
@@ -47,7 +37,17 @@ from competitions.seed_entries import (
     month_start,
     sign_off_time,
 )
-from competitions.seed_workforce import WORKER_FIELDS, plan_workforce
+from competitions.demo.workforce import WORKER_FIELDS, plan_workforce
+from competitions.models import (
+    BusinessSystem,
+    Competition,
+    CompetitionStatus,
+    JobType,
+    Organizer,
+    RuleVersion,
+    ScoringRule,
+)
+from config.bulk_load import copy_text_chunks, deferred_indexes, load_rows
 from members.models import Unit, UnitLevel, User, Worker
 from reviews.models import (
     EntryAction,
@@ -113,14 +113,6 @@ def nice_rate(typical: float) -> Decimal:
                   for m in ("1", "1.2", "1.5", "2", "2.5", "3", "4", "5", "6", "8")]
     best = min(candidates, key=lambda c: abs(math.log(float(c) / target)))
     return max(best.quantize(Decimal("0.0001")), Decimal("0.0001"))
-
-
-def _timestamp_formatter():
-    """Timestamps as the target database stores them: PostgreSQL reads an offset; Django keeps
-    SQLite datetimes as naive UTC text."""
-    if is_postgresql():
-        return lambda dt: dt.isoformat(sep=" ")
-    return lambda dt: dt.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
 
 
 # --- catalog ---------------------------------------------------------------------------------------
@@ -270,13 +262,10 @@ def _load_workers(plan, unit_ids, job_types, created_at: str) -> dict[str, int]:
     for si, s in enumerate(catalog.SYSTEMS):
         for j in range(len(s.job_types)):
             jt_ids[(si, j)] = job_types[f"{s.code}{j + 1:02d}"].pk
-    on_sqlite = not is_postgresql()
 
     def rows():
         for row, team, job in zip(plan.workers, plan.worker_team, plan.worker_job, strict=True):
-            joined = row[-1]
-            yield (*row[:-1], joined.isoformat() if on_sqlite and joined else joined,
-                   unit_ids[team], jt_ids[job], None, True, created_at, created_at)
+            yield (*row, unit_ids[team], jt_ids[job], None, True, created_at, created_at)
 
     load_rows(Worker._meta.db_table, columns, rows())
     return dict(Worker.objects.values_list("employee_no", "id"))
@@ -322,16 +311,12 @@ def _load_entries(*, plan, competition, systems, job_types, rule_specs, unit_ids
             worker_ids[row[0]], unit_ids[team], job_types[f"{system.code}{j + 1:02d}"].pk, system.pk, depot,
             clerk_by_depot[depot], factor, rules,
         ))
-    entry_plan = EntryPlan(competition.pk, days, today, tz, reviewer_by_system, entry_workers,
-                           _timestamp_formatter(), timezone.now())
+    entry_plan = EntryPlan(competition.pk, days, today, tz, reviewer_by_system, entry_workers, timezone.now())
     # The entries get their own random stream, so changing how workers are drawn later does not
     # reshuffle every quantity (and vice versa).
     rng = random.Random(f"{seed}:entries")
     stats = EntryStats()
     table = WorkEntry._meta.db_table
-    if not is_postgresql():
-        load_rows(table, ENTRY_COLUMNS, generate_entries(entry_plan, rng, stats))
-        return stats.rows, stats.locked
     expected = len(entry_workers) * len(days)
     if rebuild_indexes is None:
         rebuild_indexes = expected >= REBUILD_INDEXES_FROM
@@ -410,7 +395,7 @@ def seed_demo(*, workers: int, days: int, seed: int, today: date | None = None,
         unit_ids = _create_units(plan)
         clerk_by_depot, reviewer_by_system, accounts = _create_accounts(plan, systems, unit_ids)
         watch.lap(f"单位 {len(unit_ids):,} 个，账号")
-        created_at = _timestamp_formatter()(datetime.combine(start - timedelta(days=7), time(9, 0), tz))
+        created_at = datetime.combine(start - timedelta(days=7), time(9, 0), tz)
         worker_ids = _load_workers(plan, unit_ids, job_types, created_at)
         accounts += _create_worker_accounts(plan, worker_ids)
         watch.lap(f"职工 {len(worker_ids):,} 名")
@@ -424,9 +409,8 @@ def seed_demo(*, workers: int, days: int, seed: int, today: date | None = None,
         periods = _create_periods(competition=competition, systems=systems, days=day_list, today=today,
                                   reviewer_by_system=reviewer_by_system, locked_counts=locked_counts)
         watch.lap("月度审核记录")
-    if is_postgresql():
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {Worker._meta.db_table}, {Unit._meta.db_table}")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Worker._meta.db_table}, {Unit._meta.db_table}")
 
     report.accounts = accounts
     report.counts = {
@@ -477,16 +461,12 @@ def reset_demo_data(log=print) -> None:
     with transaction.atomic():
         user_ids = list(User.objects.filter(seeded_usernames).values_list("pk", flat=True))
         with connection.cursor() as cursor:
-            if is_postgresql():
-                # TRUNCATE, not DELETE: millions of entries go in a moment, and no dead tuples stay behind.
-                # It refuses while deferred foreign-key checks are queued in this transaction, so
-                # run those first (they pass: the rows are about to go anyway).
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute(f"TRUNCATE {', '.join(qn(t) for t in tables)}")
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            else:
-                for table in tables:
-                    cursor.execute(f"DELETE FROM {qn(table)}")
+            # TRUNCATE, not DELETE: millions of entries go in a moment, and no dead tuples stay behind.
+            # It refuses while deferred foreign-key checks are queued in this transaction, so
+            # run those first (they pass: the rows are about to go anyway).
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"TRUNCATE {', '.join(qn(t) for t in tables)}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         User.objects.filter(pk__in=user_ids).delete()
     log(f"已清空演示数据（{len(tables)} 张表）。")
 
