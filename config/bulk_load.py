@@ -11,6 +11,20 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 
 from django.db import connection
+from psycopg import sql
+
+
+def _copy_statement(table: str, columns: tuple[str, ...], *, freeze: bool = False) -> sql.Composed:
+    return sql.SQL("COPY {table} ({columns}) FROM STDIN{freeze}").format(
+        table=sql.Identifier(table),
+        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        freeze=sql.SQL(" WITH (FREEZE)" if freeze else ""),
+    )
+
+
+def table_list(names) -> sql.Composed:
+    """``a, b, c`` as quoted identifiers (TRUNCATE and ANALYZE take several tables)."""
+    return sql.SQL(", ").join(map(sql.Identifier, names))
 
 
 def load_rows(table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
@@ -20,12 +34,10 @@ def load_rows(table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> in
     (``copy_text_chunks``); unlike ``bulk_create`` no model instances are built, and ``auto_now``
     does not overwrite timestamps the caller chose.
     """
-    qn = connection.ops.quote_name
-    cols = ", ".join(qn(c) for c in columns)
     count = 0
     connection.ensure_connection()
     with connection.connection.cursor() as cursor:
-        with cursor.copy(f"COPY {qn(table)} ({cols}) FROM STDIN") as copy:
+        with cursor.copy(_copy_statement(table, columns)) as copy:
             write = copy.write_row
             for row in rows:
                 write(row)
@@ -45,12 +57,9 @@ def copy_text_chunks(table: str, columns: tuple[str, ...], chunks: Iterable[str]
     """
     from psycopg.copy import QueuedLibpqWriter
 
-    qn = connection.ops.quote_name
-    cols = ", ".join(qn(c) for c in columns)
     connection.ensure_connection()
     with connection.connection.cursor() as cursor:
-        sql = f"COPY {qn(table)} ({cols}) FROM STDIN" + (" WITH (FREEZE)" if freeze else "")
-        with cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
+        with cursor.copy(_copy_statement(table, columns, freeze=freeze), writer=QueuedLibpqWriter(cursor)) as copy:
             for chunk in chunks:
                 copy.write(chunk)
 
@@ -100,7 +109,7 @@ def _referencing_tables(table: str) -> list[str]:
 
 def table_is_empty(table: str) -> bool:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {connection.ops.quote_name(table)})")
+        cursor.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table)))
         return cursor.fetchone()[0]
 
 
@@ -122,7 +131,7 @@ def model_index_names(model) -> set[str]:
 
 @contextmanager
 def deferred_indexes(model, *, log=None):
-    """Drop ``table``'s secondary indexes and foreign keys for a bulk load, and restore them after.
+    """Drop the secondary indexes and foreign keys of ``model``'s table for a bulk load, and restore them after.
     The body may load with ``copy_text_chunks(..., freeze=True)``.
 
     Why: maintaining a dozen B-trees row by row and firing one foreign-key trigger per row per
@@ -142,7 +151,6 @@ def deferred_indexes(model, *, log=None):
     for name in (table, *referencing):
         if not table_is_empty(name):
             raise RuntimeError(f"deferred_indexes needs empty tables; {name} has rows")
-    qn = connection.ops.quote_name
     before = index_definitions(table)
     missing = model_index_names(model) - set(before)
     if missing:
@@ -155,28 +163,30 @@ def deferred_indexes(model, *, log=None):
         # check_constraints does), and go back to deferred afterwards.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for name, _ in foreign_keys:
-            cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
+            cursor.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table),
+                                                                                 sql.Identifier(name)))
         for name, _ in indexes:
-            cursor.execute(f"DROP INDEX {qn(name)}")
+            cursor.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
         # An (already empty) table truncated in this transaction may be loaded with COPY FREEZE.
         # Tables referencing it must be named too; they were checked empty above, so nothing is lost.
-        cursor.execute(f"TRUNCATE {', '.join(qn(t) for t in (table, *referencing))}")
+        cursor.execute(sql.SQL("TRUNCATE {}").format(table_list((table, *referencing))))
     yield
     with connection.cursor() as cursor:
         # Index builds sort in memory when they can; SET LOCAL ends with the transaction.
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         for name, definition in indexes:
             started = time.perf_counter()
-            cursor.execute(definition)
+            cursor.execute(definition)  # as pg_get_indexdef wrote it: names already quoted
             if log:
                 log(f"  重建索引 {name}：{time.perf_counter() - started:.1f} 秒")
         for name, definition in foreign_keys:
             started = time.perf_counter()
-            cursor.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+            cursor.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                sql.Identifier(table), sql.Identifier(name), sql.SQL(definition)))
             if log:
                 log(f"  校验外键 {name}：{time.perf_counter() - started:.1f} 秒")
         after = index_definitions(table)
         if after != before:
             raise RuntimeError(f"index definitions of {table} changed during the bulk load")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        cursor.execute(f"ANALYZE {qn(table)}")
+        cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))

@@ -25,6 +25,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import F, ForeignKey, Q
 from django.utils import timezone
+from psycopg import sql
 
 from competitions.demo import catalog
 from competitions.demo.entries import (
@@ -47,7 +48,7 @@ from competitions.models import (
     RuleVersion,
     ScoringRule,
 )
-from config.bulk_load import copy_text_chunks, deferred_indexes, load_rows
+from config.bulk_load import copy_text_chunks, deferred_indexes, load_rows, table_list
 from members.models import Unit, UnitLevel, User, Worker
 from reviews.models import (
     EntryAction,
@@ -354,13 +355,16 @@ def _create_periods(*, competition, systems, days, today, reviewer_by_system, lo
         for p in signed
     ])
     # One INSERT … SELECT: the rejection facts of the seeded entries, as the review service writes them.
-    qn = connection.ops.quote_name
-    event_table, entry_table = EntryEvent._meta.db_table, WorkEntry._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {qn(event_table)} (entry_id, action, actor_id, at, from_status, to_status, reason) "
-            f"SELECT id, %s, reviewed_by_id, reviewed_at, %s, %s, reject_reason FROM {qn(entry_table)} "
-            f"WHERE competition_id = %s AND status = %s",
+            sql.SQL(
+                "INSERT INTO {events} (entry_id, action, actor_id, at, from_status, to_status, reason) "
+                "SELECT id, %s, reviewed_by_id, reviewed_at, %s, %s, reject_reason FROM {entries} "
+                "WHERE competition_id = %s AND status = %s"
+            ).format(
+                events=sql.Identifier(EntryEvent._meta.db_table),
+                entries=sql.Identifier(WorkEntry._meta.db_table),
+            ),
             [EntryAction.REJECTED, EntryStatus.PENDING, EntryStatus.REJECTED, competition.pk, EntryStatus.REJECTED],
         )
     return len(periods)
@@ -410,7 +414,7 @@ def seed_demo(*, workers: int, days: int, seed: int, today: date | None = None,
                                   reviewer_by_system=reviewer_by_system, locked_counts=locked_counts)
         watch.lap("月度审核记录")
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {Worker._meta.db_table}, {Unit._meta.db_table}")
+        cursor.execute(sql.SQL("ANALYZE {}").format(table_list((Worker._meta.db_table, Unit._meta.db_table))))
 
     report.accounts = accounts
     report.counts = {
@@ -457,7 +461,6 @@ def reset_demo_data(log=print) -> None:
     seeded_usernames |= Q(worker__isnull=False)
     tables = [m._meta.db_table for m in _models_depending_on(
         (Organizer, BusinessSystem, JobType, Competition, Unit, Worker))]
-    qn = connection.ops.quote_name
     with transaction.atomic():
         user_ids = list(User.objects.filter(seeded_usernames).values_list("pk", flat=True))
         with connection.cursor() as cursor:
@@ -465,7 +468,7 @@ def reset_demo_data(log=print) -> None:
             # It refuses while deferred foreign-key checks are queued in this transaction, so
             # run those first (they pass: the rows are about to go anyway).
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"TRUNCATE {', '.join(qn(t) for t in tables)}")
+            cursor.execute(sql.SQL("TRUNCATE {}").format(table_list(tables)))
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         User.objects.filter(pk__in=user_ids).delete()
     log(f"已清空演示数据（{len(tables)} 张表）。")

@@ -33,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--standings", choices=["auto", "all", "none"], default="auto",
                             help="生成后逐日计算排名（默认 auto：职工不超过 20000 人时计算全部天数）")
         parser.add_argument("--index-mode", choices=["auto", "rebuild", "keep"], default="auto",
-                            help="PostgreSQL 批量写入录入时是否先删后建索引（默认 auto：数据量大时重建）")
+                            help="批量写入录入时是否先删后建索引（默认 auto：数据量大时重建）")
 
     def handle(self, *args, **opts):
         try:
