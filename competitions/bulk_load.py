@@ -1,55 +1,38 @@
-"""Loading many rows fast: PostgreSQL COPY, SQLite batched executemany, and index rebuilds.
+"""Loading many rows fast: COPY, and index rebuilds.
 
 Used by ``seed_demo`` and the seed-scale benchmark; nothing here knows about the demo catalog.
 """
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Iterable
 from contextlib import contextmanager
 
 from django.db import connection
 
-SQLITE_BATCH = 5_000
-
-
-def is_postgresql() -> bool:
-    return connection.vendor == "postgresql"
-
 
 def load_rows(table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
     """Append ``rows`` to ``table`` and return how many were written.
 
-    PostgreSQL: one COPY stream (psycopg 3), the fastest way in; rows are dumped by psycopg's C
-    code. SQLite (the small demo): one prepared INSERT run over batches with ``executemany``,
-    which is what ``bulk_create`` amounts to there, without building model instances — and
-    without ``auto_now`` overwriting the seeded timestamps.
+    One COPY stream (psycopg 3), the fastest way in; rows are dumped by psycopg's C code, without
+    building model instances and without ``auto_now`` overwriting the seeded timestamps.
     """
     qn = connection.ops.quote_name
     cols = ", ".join(qn(c) for c in columns)
     count = 0
-    if is_postgresql():
-        connection.ensure_connection()
-        with connection.connection.cursor() as cursor:
-            with cursor.copy(f"COPY {qn(table)} ({cols}) FROM STDIN") as copy:
-                write = copy.write_row
-                for row in rows:
-                    write(row)
-                    count += 1
-        return count
-    sql = f"INSERT INTO {qn(table)} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
-    iterator = iter(rows)
-    with connection.cursor() as cursor:
-        while batch := list(itertools.islice(iterator, SQLITE_BATCH)):
-            cursor.executemany(sql, batch)
-            count += len(batch)
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        with cursor.copy(f"COPY {qn(table)} ({cols}) FROM STDIN") as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row)
+                count += 1
     return count
 
 
 def copy_text_chunks(table: str, columns: tuple[str, ...], chunks: Iterable[str], *, freeze: bool = False) -> None:
-    """Stream ready-made COPY text (tab-separated lines) into ``table`` on PostgreSQL.
+    """Stream ready-made COPY text (tab-separated lines) into ``table``.
 
     The seed-scale path: one ``write`` per chunk of thousands of lines rather than one call per
     row, and a queued writer sends each chunk from a background thread (libpq releases the GIL)

@@ -309,8 +309,7 @@ class Standing(models.Model):
     days are merged into one partition by a monthly job (standings.compact_month).
     The table is created by migration 0007 (Django cannot declare a partitioned table), hence
     ``managed = False``; the primary key is not enforced by an index there (the run writes one row per
-    worker: its ranking groups by worker). On SQLite it is an ordinary table with the primary key and
-    (competition, day, …) scope indexes, replaced by DELETE + INSERT.
+    worker: its ranking groups by worker).
 
     No foreign key constraints and no cascades: these rows are derived from entries whose own constraints
     already guarantee the ids, and entries protect their workers and competitions from deletion. Deleting

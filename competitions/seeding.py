@@ -17,7 +17,7 @@ import random
 import time as clock
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.apps import apps as django_apps
@@ -27,7 +27,7 @@ from django.db.models import F, ForeignKey, Q
 from django.utils import timezone
 
 from competitions import demo_data as catalog
-from competitions.bulk_load import copy_text_chunks, deferred_indexes, is_postgresql, load_rows
+from competitions.bulk_load import copy_text_chunks, deferred_indexes, load_rows
 from competitions.models import (
     BusinessSystem,
     Competition,
@@ -116,11 +116,8 @@ def nice_rate(typical: float) -> Decimal:
 
 
 def _timestamp_formatter():
-    """Timestamps as the target database stores them: PostgreSQL reads an offset; Django keeps
-    SQLite datetimes as naive UTC text."""
-    if is_postgresql():
-        return lambda dt: dt.isoformat(sep=" ")
-    return lambda dt: dt.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    """Timestamps as COPY text: with their offset, which PostgreSQL reads."""
+    return lambda dt: dt.isoformat(sep=" ")
 
 
 # --- catalog ---------------------------------------------------------------------------------------
@@ -270,12 +267,11 @@ def _load_workers(plan, unit_ids, job_types, created_at: str) -> dict[str, int]:
     for si, s in enumerate(catalog.SYSTEMS):
         for j in range(len(s.job_types)):
             jt_ids[(si, j)] = job_types[f"{s.code}{j + 1:02d}"].pk
-    on_sqlite = not is_postgresql()
 
     def rows():
         for row, team, job in zip(plan.workers, plan.worker_team, plan.worker_job, strict=True):
             joined = row[-1]
-            yield (*row[:-1], joined.isoformat() if on_sqlite and joined else joined,
+            yield (*row[:-1], joined,
                    unit_ids[team], jt_ids[job], None, True, created_at, created_at)
 
     load_rows(Worker._meta.db_table, columns, rows())
@@ -329,9 +325,6 @@ def _load_entries(*, plan, competition, systems, job_types, rule_specs, unit_ids
     rng = random.Random(f"{seed}:entries")
     stats = EntryStats()
     table = WorkEntry._meta.db_table
-    if not is_postgresql():
-        load_rows(table, ENTRY_COLUMNS, generate_entries(entry_plan, rng, stats))
-        return stats.rows, stats.locked
     expected = len(entry_workers) * len(days)
     if rebuild_indexes is None:
         rebuild_indexes = expected >= REBUILD_INDEXES_FROM
@@ -424,9 +417,8 @@ def seed_demo(*, workers: int, days: int, seed: int, today: date | None = None,
         periods = _create_periods(competition=competition, systems=systems, days=day_list, today=today,
                                   reviewer_by_system=reviewer_by_system, locked_counts=locked_counts)
         watch.lap("月度审核记录")
-    if is_postgresql():
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {Worker._meta.db_table}, {Unit._meta.db_table}")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Worker._meta.db_table}, {Unit._meta.db_table}")
 
     report.accounts = accounts
     report.counts = {
@@ -477,16 +469,12 @@ def reset_demo_data(log=print) -> None:
     with transaction.atomic():
         user_ids = list(User.objects.filter(seeded_usernames).values_list("pk", flat=True))
         with connection.cursor() as cursor:
-            if is_postgresql():
-                # TRUNCATE, not DELETE: millions of entries go in a moment, and no dead tuples stay behind.
-                # It refuses while deferred foreign-key checks are queued in this transaction, so
-                # run those first (they pass: the rows are about to go anyway).
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute(f"TRUNCATE {', '.join(qn(t) for t in tables)}")
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            else:
-                for table in tables:
-                    cursor.execute(f"DELETE FROM {qn(table)}")
+            # TRUNCATE, not DELETE: millions of entries go in a moment, and no dead tuples stay behind.
+            # It refuses while deferred foreign-key checks are queued in this transaction, so
+            # run those first (they pass: the rows are about to go anyway).
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"TRUNCATE {', '.join(qn(t) for t in tables)}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         User.objects.filter(pk__in=user_ids).delete()
     log(f"已清空演示数据（{len(tables)} 张表）。")
 

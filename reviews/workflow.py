@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from members.scope import scope_of
 from reviews.models import (
     EntryAction,
-    EntryEvent,
     EntryStatus,
     PendingEntry,
     PeriodAction,
@@ -65,8 +64,8 @@ ADVISORY_CLASS = 0x5245  # "RE"
 
 def lock_systems(system_ids) -> None:
     ids = sorted({int(i) for i in system_ids})
-    if not ids or connection.vendor != "postgresql":
-        return  # SQLite has one writer at a time
+    if not ids:
+        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, s.id) FROM (SELECT unnest(%s::int[]) AS id ORDER BY 1) s",
                        [ADVISORY_CLASS, ids])
@@ -121,14 +120,11 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     if systems is None:
         systems = entries.order_by().values_list("business_system_id", flat=True).distinct()
     lock_systems(systems)
-    if connection.vendor == "postgresql":
-        moved = _transition_postgresql(actor, target, to_status, reason, now, reviewing, sources)
-    else:
-        moved = _transition_portable(actor, target, to_status, reason, now, reviewing, sources)
+    moved = _transition_rows(actor, target, to_status, reason, now, reviewing, sources)
     return TransitionResult(moved=moved, skipped_own=skipped_own)
 
 
-def _transition_postgresql(actor, target, to_status, reason, now, reviewing, sources) -> int:
+def _transition_rows(actor, target, to_status, reason, now, reviewing, sources) -> int:
     """One statement per source status: ``UPDATE … WHERE <the queryset's conditions> AND status = s
     RETURNING id`` feeding ``INSERT … SELECT`` of the audit facts. No read-then-lock pass: the
     advisory lock orders concurrent transitions, and the UPDATE re-checks ``status`` on any row it
@@ -167,29 +163,6 @@ def _transition_postgresql(actor, target, to_status, reason, now, reviewing, sou
             """, [*params, TRANSITIONS[(source, to_status)], actor_id, now, source, to_status, reason])
             moved += cursor.rowcount
             cursor.execute("SELECT set_config('reviews.status_move', '', true)")
-    return moved
-
-
-def _transition_portable(actor, target, to_status, reason, now, reviewing, sources) -> int:
-    """The embedded SQLite default: the same effect in a few statements per chunk (SQLite allows one
-    writer at a time, so there is no concurrent reviewer to race with)."""
-    rows = list(target.order_by("id").values_list("id", "status"))
-    moved = 0
-    fields = {"status": to_status, "updated_at": now}
-    if reviewing:
-        fields.update(reviewed_by=actor, reviewed_at=now)
-    if to_status == S.REJECTED:
-        fields["reject_reason"] = reason
-    elif to_status == S.PENDING:
-        fields["reject_reason"] = ""
-    for start in range(0, len(rows), 900):
-        chunk = rows[start:start + 900]
-        moved += WorkEntry.objects.filter(pk__in=[pk for pk, _ in chunk], status__in=sources).update(**fields)
-        EntryEvent.objects.bulk_create([
-            EntryEvent(entry_id=pk, action=TRANSITIONS[(old, to_status)], actor=actor, at=now,
-                       from_status=old, to_status=to_status, reason=reason)
-            for pk, old in chunk
-        ])
     return moved
 
 

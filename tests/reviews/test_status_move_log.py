@@ -21,10 +21,7 @@ from tests.competitions.standings_data import entry
 
 S = EntryStatus
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="the shortcut is PostgreSQL's trigger"),
-]
+pytestmark = pytest.mark.django_db
 
 DELTA = ("competition_id", "worker_id", "rule_id", "work_date", "quantity", "points", "approved_points", "entries")
 QUEUE = ("entry_id", "competition_id", "business_system_id", "month", "work_date", "flags")
