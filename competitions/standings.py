@@ -2,7 +2,7 @@
 
 How a run works (competitions.services.standings_recompute drives it, under a lock, in one transaction):
 
-* **Change log.** A trigger on reviews_workentry (migration 0002, now reviews 0005) writes into
+* **Change log.** A trigger on reviews_workentry (reviews/sql/entry_log.sql) writes into
   StandingDelta what every insert, update or delete changes in the entries' contribution: quantity,
   points, approved points and the number of counted entries per (competition, worker, rule, work_date).
   Rejected entries count nothing, so a rejection logs the negative of what the entry counted, and a rule
@@ -163,7 +163,7 @@ WINDOW overall AS (ORDER BY s.score DESC RANGE BETWEEN UNBOUNDED PRECEDING AND 1
 """
 
 # The columns of a day's rows, from the model, with their PostgreSQL types: a partition must have exactly
-# the parent's columns and types (migration 0007), and NOT NULL where the parent has it.
+# the parent's columns and types (competitions/sql/standings_partitioned.sql), and NOT NULL where the parent has it.
 COLUMNS = {f.column: f.db_type(connection) for f in Standing._meta.concrete_fields}
 NULLABLE = {f.column for f in Standing._meta.concrete_fields if f.null}
 # The run's constants, then the ranked rows.
@@ -184,7 +184,7 @@ def _day_rows(typed: bool) -> str:
 DELETE_DAY = f"DELETE FROM {STANDING} WHERE competition_id = %(competition)s AND day = %(day)s"
 INSERT_DAY = f"INSERT INTO {{table}} ({', '.join(COLUMNS)}) {_day_rows(typed=False)}"
 # One partition per (competition, day), written by the ranking statement, then indexed and
-# swapped in (see _publish_partition). Its indexes are those of the partitioned parent (migration 0007),
+# swapped in (see _publish_partition). Its indexes are those of the partitioned parent (standings_partitioned.sql),
 # which ATTACH adopts instead of building its own. A full run creates it from the statement, so that the
 # entries are summed in parallel; an incremental run (nothing to parallelize) inserts into a copy of the
 # parent's columns, which carries their NOT NULLs (no ALTER … SET NOT NULL and its scan).

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.scope import scope_of
+from reviews.entry_log import STATUS_MOVE
 from reviews.models import (
     EntryAction,
     EntryStatus,
@@ -152,17 +153,17 @@ def _transition_rows(actor, target, to_status, reason, now, reviewing, sources) 
                 continue
             # Tell the entries' log trigger that this statement moves rows from ``source`` to
             # ``to_status`` and changes nothing else it logs, so it writes the queue and standings
-            # changes from the new rows instead of pairing 800,000 old and new ones (migration
-            # reviews 0005). The trigger clears the setting as it reads it; a failed statement's
+            # changes from the new rows instead of pairing 800,000 old and new ones
+            # (reviews/sql/entry_log.sql). The trigger clears the setting as it reads it; a failed statement's
             # rollback clears it too. The reset below only keeps the session tidy.
-            cursor.execute("SELECT set_config('reviews.status_move', %s, true)", [f"{source}>{to_status}"])
+            cursor.execute("SELECT set_config(%s, %s, true)", [STATUS_MOVE, f"{source}>{to_status}"])
             cursor.execute(f"""
                 WITH moved AS ({sql} RETURNING {WorkEntry._meta.db_table}.id)
                 INSERT INTO reviews_entryevent (entry_id, action, actor_id, at, from_status, to_status, reason)
                 SELECT id, %s, %s, %s, %s, %s, %s FROM moved
             """, [*params, TRANSITIONS[(source, to_status)], actor_id, now, source, to_status, reason])
             moved += cursor.rowcount
-            cursor.execute("SELECT set_config('reviews.status_move', '', true)")
+            cursor.execute("SELECT set_config(%s, '', true)", [STATUS_MOVE])
     return moved
 
 

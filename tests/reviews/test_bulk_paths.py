@@ -148,7 +148,7 @@ def test_an_entry_saved_by_someone_else_after_the_check_fails_the_whole_file(w, 
 
 def test_every_write_path_files_an_entry_under_its_workers_unit_and_its_rules_job_type_and_system(w, crew, day):
     """``competition``, ``unit``, ``job_type`` and ``business_system`` are copies without a database foreign
-    key (migration 0004): whichever path writes an entry, they must be its rule's competition, its worker's
+    key: whichever path writes an entry, they must be its rule's competition, its worker's
     unit and its rule's job type and business system (which therefore exist). ``entered_by``, also without
     one, is the clerk who entered it."""
     entries_import(actor=w.clerk, competition=w.comp, name="crew.csv", content=crew_file(crew, day))

@@ -1,4 +1,4 @@
-"""The review workflow's shortcut through the entries' log trigger (migration reviews 0005).
+"""The review workflow's shortcut through the entries' log trigger (reviews/sql/entry_log.sql).
 
 For its own UPDATEs the workflow tells the trigger "every row goes from status X to Y, nothing else
 counted changes", and the trigger writes the approval queue and the standings change log from the new
