@@ -176,8 +176,6 @@ def main():
                         help="keep this run's entries (by default a run deletes the data of every benchmark "
                              "competition, its own included, when it ends)")
     args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("Run the benchmark on PostgreSQL: set DATABASE_URL.")
     if args.seed_first:
         started = time.perf_counter()
         call_command("seed_demo", workers=223_000, days=30, seed=1)

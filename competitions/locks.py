@@ -24,12 +24,8 @@ def standings_lock(competition_id: int) -> Iterator[bool]:
 
     A session lock (not a transaction lock) so that it is held *before* the run's REPEATABLE READ
     snapshot is taken: the snapshot then includes everything the previous run committed. It is
-    released in ``finally``, and by PostgreSQL if the connection dies. SQLite has one writer at a time
-    anyway, so there the lock is a no-op.
+    released in ``finally``, and by PostgreSQL if the connection dies.
     """
-    if connection.vendor != "postgresql":
-        yield True
-        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [STANDINGS_LOCK_CLASS, competition_id])
         acquired = cursor.fetchone()[0]

@@ -237,8 +237,8 @@ class StandingRun(models.Model):
 
 class StandingDelta(models.Model):
     """A change of what entries contribute to (competition, worker, rule, work_date), written by the
-    database trigger on reviews_workentry (migration 0002; since reviews 0005 one function keeps
-    this log and the approval queue), never by Python code.
+    database trigger on reviews_workentry (reviews/sql/entry_log.sql, which keeps this log and the
+    approval queue; see WorkEntry), never by Python code.
 
     Rejected entries contribute nothing, so a rejection logs the negative of what the entry counted
     and a reopening logs it back; edits log new minus old; rule-change recomputes of points log the
@@ -307,10 +307,10 @@ class Standing(models.Model):
     rows cost more than the rest of a nightly run at seed scale; a second copy of the day for the history
     cost a quarter of it. "My history" reads the worker's row in each day's partition; a finished month's
     days are merged into one partition by a monthly job (standings.compact_month).
-    The table is created by migration 0007 (Django cannot declare a partitioned table), hence
+    The table is created from competitions/sql/standings_partitioned.sql by the migration (Django cannot
+    declare a partitioned table), hence
     ``managed = False``; the primary key is not enforced by an index there (the run writes one row per
-    worker: its ranking groups by worker). On SQLite it is an ordinary table with the primary key and
-    (competition, day, …) scope indexes, replaced by DELETE + INSERT.
+    worker: its ranking groups by worker).
 
     No foreign key constraints and no cascades: these rows are derived from entries whose own constraints
     already guarantee the ids, and entries protect their workers and competitions from deletion. Deleting

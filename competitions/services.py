@@ -77,7 +77,7 @@ def standings_recompute(*, competition: Competition | int, day: date, full: bool
 def standings_compact(*, competition: Competition | int) -> list[date] | None:
     """Merges each finished month of the competition's standings into one partition (standings.compact_month),
     one month per transaction; returns the months merged, or None when a run holds the competition's lock
-    (the next scheduled compaction merges them). Nothing to do on SQLite."""
+    (the next scheduled compaction merges them)."""
     competition_id = competition if isinstance(competition, int) else competition.pk
     merged = []
     with standings_lock(competition_id) as acquired:
@@ -108,15 +108,14 @@ def standings_compact_all(*, competition_ids: list[int] | None = None) -> dict[i
 def _compute(run: StandingRun, *, full: bool) -> None:
     outer_atomic = connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql" and not outer_atomic:
+        if not outer_atomic:
             # One snapshot for every statement of the run: the totals read (entries or base + log) and the
             # deltas dropped as "already included" must describe the same moment (see standings.py).
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('work_mem', %s, true)",
-                               [getattr(settings, "STANDINGS_WORK_MEM", DEFAULT_WORK_MEM)])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, true)",
+                           [getattr(settings, "STANDINGS_WORK_MEM", DEFAULT_WORK_MEM)])
         params = {"competition_id": run.competition_id, "day": run.day}
         totals_day = standings_totals_day(competition_id=run.competition_id)
         if totals_day is not None and run.day < totals_day:

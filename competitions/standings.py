@@ -2,7 +2,7 @@
 
 How a run works (competitions.services.standings_recompute drives it, under a lock, in one transaction):
 
-* **Change log.** A trigger on reviews_workentry (migration 0002, now reviews 0005) writes into
+* **Change log.** A trigger on reviews_workentry (reviews/sql/entry_log.sql) writes into
   StandingDelta what every insert, update or delete changes in the entries' contribution: quantity,
   points, approved points and the number of counted entries per (competition, worker, rule, work_date).
   Rejected entries count nothing, so a rejection logs the negative of what the entry counted, and a rule
@@ -34,18 +34,15 @@ How a run works (competitions.services.standings_recompute drives it, under a lo
   every day, and the approved part is stored next to it so people see how much of it is final. RANK():
   ties share a rank (1, 2, 2, 4); lists order ties by employee number.
 * **Replace.** The ranked rows are written once: they are the day's history (my standing, my history)
-  and its leaderboards (one index per scope). On PostgreSQL the ranking statement creates the day's
-  partition of Standing itself (CREATE TABLE … AS), which is then indexed and swapped in for the day's
-  previous partition; on SQLite the day's rows are deleted and inserted. The day is recorded in
+  and its leaderboards (one index per scope). The ranking statement creates the day's partition of
+  Standing itself (CREATE TABLE … AS), which is then indexed and swapped in for the day's previous
+  partition. The day is recorded in
   StandingDay. All of it happens in the same transaction as the change log's deletion and the run
   record, so readers see the previous complete set until commit, a crashed run leaves nothing
   half-written, and running twice gives the same rows.
 * **Months.** Once a month is over (and two days more), a monthly job merges its daily partitions into
   one (compact_month), so that "my history" over a year-long competition plans and locks ~12 + 31
   partitions instead of 365. A repair of a day of a merged month deletes and inserts the day's rows there.
-
-The SQL is written in the dialect PostgreSQL and SQLite (3.30+: named windows, window GROUPS frames,
-aggregate FILTER; Python 3.11 on Debian 12 has 3.40) share.
 """
 
 from __future__ import annotations
@@ -74,12 +71,8 @@ APPROVED_POINTS = f"CASE WHEN {APPROVED} THEN e.points ELSE 0 END"
 
 def _thousandths(expression: str) -> str:
     """A points value as an integer count of thousandths. Points have three decimals, so this is exact,
-    and summing bigints costs a fraction of summing numerics: ~1 s less for a full run's ~9M entries.
-    PostgreSQL's numeric-to-bigint cast rounds; SQLite keeps decimals as floats (1.005 * 1000 =
-    1004.999…), so there it rounds first."""
-    if connection.vendor == "postgresql":
-        return f"CAST({expression} * 1000 AS BIGINT)"
-    return f"CAST(ROUND({expression} * 1000) AS BIGINT)"
+    and summing bigints costs a fraction of summing numerics: ~1 s less for a full run's ~9M entries."""
+    return f"CAST({expression} * 1000 AS BIGINT)"
 
 
 def _total(expression: str) -> str:
@@ -170,7 +163,7 @@ WINDOW overall AS (ORDER BY s.score DESC RANGE BETWEEN UNBOUNDED PRECEDING AND 1
 """
 
 # The columns of a day's rows, from the model, with their PostgreSQL types: a partition must have exactly
-# the parent's columns and types (migration 0007), and NOT NULL where the parent has it.
+# the parent's columns and types (competitions/sql/standings_partitioned.sql), and NOT NULL where the parent has it.
 COLUMNS = {f.column: f.db_type(connection) for f in Standing._meta.concrete_fields}
 NULLABLE = {f.column for f in Standing._meta.concrete_fields if f.null}
 # The run's constants, then the ranked rows.
@@ -187,11 +180,11 @@ def _day_rows(typed: bool) -> str:
     return f"SELECT {', '.join(columns)} FROM ({{ranked}}) AS r"
 
 
-# SQLite: the day's rows are deleted and inserted (PostgreSQL: INSERT_DAY fills a new partition).
+# A day of a merged month: the day's rows are deleted and inserted (otherwise INSERT_DAY fills a new partition).
 DELETE_DAY = f"DELETE FROM {STANDING} WHERE competition_id = %(competition)s AND day = %(day)s"
 INSERT_DAY = f"INSERT INTO {{table}} ({', '.join(COLUMNS)}) {_day_rows(typed=False)}"
-# PostgreSQL: one partition per (competition, day), written by the ranking statement, then indexed and
-# swapped in (see _publish_partition). Its indexes are those of the partitioned parent (migration 0007),
+# One partition per (competition, day), written by the ranking statement, then indexed and
+# swapped in (see _publish_partition). Its indexes are those of the partitioned parent (standings_partitioned.sql),
 # which ATTACH adopts instead of building its own. A full run creates it from the statement, so that the
 # entries are summed in parallel; an incremental run (nothing to parallelize) inserts into a copy of the
 # parent's columns, which carries their NOT NULLs (no ALTER … SET NOT NULL and its scan).
@@ -219,8 +212,8 @@ PREVIOUS_DAY = (f"SELECT MAX(day) FROM {StandingDay._meta.db_table} "
                 "WHERE competition_id = %(competition)s AND day < %(day)s")
 
 # The change log dated up to the day, once a run has read it. In the same transaction, and serialized by
-# the competition's lock, this removes exactly the rows the run read: on PostgreSQL the run is REPEATABLE
-# READ (one snapshot for both), on SQLite the database-wide write lock.
+# the competition's lock, this removes exactly the rows the run read: the run is REPEATABLE READ (one
+# snapshot for both).
 DELETE_DELTAS = f"DELETE FROM {DELTA} WHERE competition_id = %(competition)s AND work_date <= %(day)s"
 
 # The benchmark's yardstick: the same per-worker totals (points, and the approved part of them) and four
@@ -314,10 +307,10 @@ def replace_day(*, competition_id: int, day: date, now, base_day: date | None) -
     else:  # a re-run of the base day itself, or a day after a gap
         source = WITH_PREVIOUS_RANKS.replace("{totals}", WORKER_TOTALS_FROM_BASE.replace("{previous_ranks}", ""))
     ranked = RANKED.replace("{source}", source).replace("{business_system_rank}", _business_system_rank())
-    if connection.vendor == "postgresql" and _month_partition(competition_id, day) is None:
+    if _month_partition(competition_id, day) is None:
         written = _publish_partition(params, ranked, parallel=base_day is None)
     else:
-        # SQLite, or a day of a month already merged into one partition (compact_month; a repair of an
+        # A day of a month already merged into one partition (compact_month; a repair of an
         # old day): the day's rows are deleted and inserted, which maintains the month's indexes row by row.
         # Ranked into a temp table first: a re-run of the base day reads the rows it replaces.
         _execute("DROP TABLE IF EXISTS standings_new", {})
@@ -334,15 +327,12 @@ def replace_day(*, competition_id: int, day: date, now, base_day: date | None) -
 
 @contextmanager
 def _hash_joins():
-    """PostgreSQL: the ranking statement joins with hash joins only. The planner cannot know how many workers
+    """The ranking statement joins with hash joins only. The planner cannot know how many workers
     the per-worker totals hold (an aggregate over stacked rows, or over entries): it guesses ~200 and looks
     every worker, unit and job type, and the previous day's row, up one index probe at a time. Every run
     joins every worker, so hash joins are always right here: 0.1-0.3 s less a night at seed scale, and for a
     repair of a day of a merged month (previous ranks probed in the month's worker index, ~30 rows per
     worker) 13.6 s against 27 s. No reset on error: SET LOCAL ends with the failed transaction."""
-    if connection.vendor != "postgresql":
-        yield
-        return
     _execute("SET LOCAL enable_nestloop = off", {})
     yield
     _execute("SET LOCAL enable_nestloop = DEFAULT", {})
@@ -433,10 +423,7 @@ def compactable_months(*, competition_id: int, base_day: date | None) -> list[da
     """The first days of the competition's months whose days can be merged into one partition: still in
     daily partitions, and ended at least COMPACT_AFTER before both the latest standings day and the base day
     of the next incremental run (``base_day``; None: the next run sums the entries). So no run that can
-    still come reads a merged day as its base or previous day, except a repair of an old day. Empty on
-    SQLite (no partitions)."""
-    if connection.vendor != "postgresql":
-        return []
+    still come reads a merged day as its base or previous day, except a repair of an old day."""
     latest = (StandingDay.objects.filter(competition_id=competition_id).order_by("-day")
               .values_list("day", flat=True).first())
     if latest is None:
@@ -485,12 +472,8 @@ def compact_month(*, competition_id: int, month: date) -> int:
 
 def forget_competition(*, competition_id: int) -> None:
     """Removes a deleted competition's standings (connected to Competition's post_delete, in the deletion's
-    transaction). Standing has no foreign keys, so no cascade reaches it: on PostgreSQL the competition's
-    day partitions are dropped, on SQLite its rows deleted. Entries and rules protect a competition, so
-    this runs only once they are gone."""
-    if connection.vendor != "postgresql":
-        _execute(f"DELETE FROM {STANDING} WHERE competition_id = %(competition)s", {"competition": competition_id})
-        return
+    transaction). Standing has no foreign keys, so no cascade reaches it: the competition's partitions are
+    dropped. Entries and rules protect a competition, so this runs only once they are gone."""
     _execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'", {})
     for table in _partitions(f"{STANDING}_{int(competition_id)}_"):
         _execute(f"DROP TABLE {table}", {})
@@ -572,7 +555,7 @@ def worker_rule_totals(*, competition_id: int, worker_id: int, day: date | None 
             .annotate(total_quantity=Sum("quantity"), total_points=Sum("points"),
                       total_approved=Sum("points", filter=Q(status__in=APPROVED_STATUSES), default=Decimal(0)))
             .order_by("rule_id"))
-    # Quantized: SQLite returns sums as floats turned Decimal (13469.8000000000), PostgreSQL as numeric(…, 3).
+    # Quantized: three decimals as shown, whatever scale the sums carry.
     return [RuleTotal(rule_id=r["rule_id"], metric=r["rule__metric"], unit_of_measure=r["rule__unit_of_measure"],
                       quantity=r["total_quantity"].quantize(THOUSANDTH),
                       points=r["total_points"].quantize(THOUSANDTH),

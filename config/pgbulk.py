@@ -1,13 +1,9 @@
 """Set-based SQL for large batches on PostgreSQL: keys passed as arrays and ``unnest``-ed, so a batch of
 20,000 rows is one short statement with a handful of parameters rather than 20,000 placeholders.
-
-Every caller keeps a portable ORM path beside it for SQLite (the embedded demo); ``enabled()`` picks
-one, and tests switch it off to run the portable path on the PostgreSQL test database.
 """
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from datetime import date
 
 from django.db import connection
@@ -15,16 +11,10 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 
-def enabled() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def pipeline():
-    """On PostgreSQL, psycopg's pipeline mode for the block: ``cursor.execute`` sends a query and returns
-    at once, and reading its rows waits for them, so Python can go on working while the server answers.
-    Elsewhere nothing. Only for a query whose answer is read inside the block."""
-    if not enabled():
-        return nullcontext()
+    """psycopg's pipeline mode for the block: ``cursor.execute`` sends a query and returns at once, and
+    reading its rows waits for them, so Python can go on working while the server answers. Only for a
+    query whose answer is read inside the block."""
     connection.ensure_connection()
     return connection.connection.pipeline()
 
@@ -33,11 +23,11 @@ ARRAY_TYPES = {"bigint", "text"}
 
 
 def values_in(field: str, values, sql_type: str) -> Q:
-    """``field IN values``; on PostgreSQL as ``IN (SELECT unnest(array))`` (one parameter whatever the size)."""
+    """``field IN values``; a long list as ``IN (SELECT unnest(array))`` (one parameter whatever the size)."""
     if sql_type not in ARRAY_TYPES:
         raise ValueError(sql_type)
     values = list(values)
-    if enabled() and len(values) > 50:
+    if len(values) > 50:
         # The values travel as one array parameter; only the type name (checked above) is in the SQL.
         literal = array(values, "text" if sql_type == "text" else "number")
         return Q(**{f"{field}__in": RawSQL(f"SELECT unnest(%s::{sql_type}[])", (literal,))})  # noqa: S611

@@ -29,8 +29,6 @@ class EstimatedCountPaginator(Paginator):
         if not hasattr(queryset, "query"):
             return super().count
         connection = connections[queryset.db]
-        if connection.vendor != "postgresql":
-            return super().count
         capped = self._capped_count(queryset, connection)
         if capped <= self.cap:
             return capped

@@ -10,13 +10,10 @@ is an index range scan instead of a median over 700,000 rows per page view.
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 
 from django.db import connection, transaction
 
-from reviews.models import EntryFlag, EntryStatus, WorkEntry
 from reviews.workflow import lock_systems, month_bounds
 
 OUTLIER_FACTOR = 3
@@ -71,68 +68,7 @@ def entries_flag(*, competition_id: int, business_system_id: int, month: date) -
     """
     first, last = month_bounds(month)
     lock_systems([business_system_id])  # the same order as reviewers' transitions: no deadlock with them
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_FLAG_SQL, {"competition": competition_id, "system": business_system_id, "first": first,
-                                       "last": last, "factor": OUTLIER_FACTOR, "streak": CAP_STREAK_DAYS})
-            return cursor.rowcount
-    return _flag_portable(competition_id, business_system_id, first, last)
-
-
-def _flag_portable(competition_id, business_system_id, first, last) -> int:
-    """The embedded SQLite default (small data): the same rules computed in Python."""
-    from competitions.models import RuleVersion
-
-    rows = list(WorkEntry.objects.filter(
-        competition_id=competition_id, business_system_id=business_system_id, work_date__gte=first,
-        work_date__lte=last, kind="regular").values_list("id", "worker_id", "rule_id", "work_date", "quantity",
-                                                          "status", "flags"))
-    by_rule = defaultdict(list)
-    for _, _, rule_id, _, quantity, status, _ in rows:
-        if status != EntryStatus.REJECTED:
-            by_rule[rule_id].append(quantity)
-    medians = {rule_id: statistics.median(values) for rule_id, values in by_rule.items()}
-    versions = defaultdict(list)
-    for v in RuleVersion.objects.filter(rule_id__in=list(by_rule)).order_by("-effective_from"):
-        versions[v.rule_id].append(v)
-
-    def cap_on(rule_id, day):
-        for v in versions[rule_id]:
-            if v.effective_from <= day:
-                return v.daily_cap
-        return None
-
-    at_cap = defaultdict(list)
-    for pk, worker_id, rule_id, day, quantity, _, _ in rows:
-        cap = cap_on(rule_id, day)
-        if cap is not None and quantity >= cap:
-            at_cap[(worker_id, rule_id)].append((day, pk))
-    streak_ids = set()
-    for days in at_cap.values():
-        days.sort()
-        run = [days[0]]
-        for item in days[1:]:
-            if item[0] - run[-1][0] == timedelta(days=1):
-                run.append(item)
-            else:
-                if len(run) >= CAP_STREAK_DAYS:
-                    streak_ids.update(pk for _, pk in run)
-                run = [item]
-        if len(run) >= CAP_STREAK_DAYS:
-            streak_ids.update(pk for _, pk in run)
-
-    changed = 0
-    by_flags = defaultdict(list)
-    for pk, _, rule_id, _, quantity, _, old in rows:
-        median = medians.get(rule_id)
-        new = 0
-        if median and quantity > OUTLIER_FACTOR * median:
-            new |= EntryFlag.OUTLIER
-        if pk in streak_ids:
-            new |= EntryFlag.CAP_STREAK
-        if new != old:
-            by_flags[new].append(pk)
-    for flags, ids in by_flags.items():
-        for start in range(0, len(ids), 900):
-            changed += WorkEntry.objects.filter(pk__in=ids[start:start + 900]).update(flags=flags)
-    return changed
+    with connection.cursor() as cursor:
+        cursor.execute(_FLAG_SQL, {"competition": competition_id, "system": business_system_id, "first": first,
+                                   "last": last, "factor": OUTLIER_FACTOR, "streak": CAP_STREAK_DAYS})
+        return cursor.rowcount

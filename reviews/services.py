@@ -106,10 +106,9 @@ def _hold_open_periods(touched: set[tuple[int, int, date]]) -> None:
     for c, s, m in touched:
         q |= Q(competition_id=c, business_system_id=s, month=m)
     periods = ReviewPeriod.objects.filter(q)
-    if connection.vendor == "postgresql":
-        sql, params = periods.values("id").query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM reviews_reviewperiod WHERE id IN ({sql}) FOR SHARE", params)
+    sql, params = periods.values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM reviews_reviewperiod WHERE id IN ({sql}) FOR SHARE", params)
     locked = list(periods.filter(status=PeriodStatus.SIGNED_OFF).select_related("business_system"))
     if locked:
         raise EntryRejected([RowError(0, "work_date", _("%(system)s %(month)s 已签发锁定，不能再录入。") % {
@@ -130,7 +129,7 @@ def _write_created(entries: list[WorkEntry], *, actor, now) -> list[WorkEntry]:
     return created
 
 
-# One statement for a whole batch on PostgreSQL: the keys arrive as arrays, the entries are inserted
+# One statement for a whole batch: the keys arrive as arrays, the entries are inserted
 # in the batch's order and their CREATED audit facts are inserted from what that INSERT returns. The
 # standings change-log trigger on reviews_workentry fires for it as for any INSERT; the unique
 # constraint (one regular entry per worker, rule and day) fails the whole statement.
@@ -157,9 +156,6 @@ RETURNING entry_id
 
 def _write_batch(checked: list[CheckedEntry], *, competition, actor, source, now) -> list[int]:
     """Checked rows as new pending regular entries with their audit facts; their ids in the rows' order."""
-    if not pgbulk.enabled():
-        entries = [_new_entry(c, competition=competition, actor=actor, source=source, now=now) for c in checked]
-        return [e.pk for e in _write_created(entries, actor=actor, now=now)]
     if not checked:
         return []
     # The (system, day) pairs first: a batch has 20,000 rows but only a few of those.

@@ -14,7 +14,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +21,7 @@ from competitions.models import Competition, RuleVersion, ScoringRule
 from config import pgbulk
 from config.pgbulk import values_in
 from members.models import Worker
-from reviews.models import EntryKind, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.models import EntryKind, PeriodStatus, ReviewPeriod
 
 MAX_QUANTITY = Decimal("999999999.999")  # max_digits=12, decimal_places=3
 QUANTITY_PLACES = 3
@@ -162,8 +161,8 @@ class EntryChecker:
 
         result = CheckResult()
         ok, errors = result.ok, result.errors
-        # Rows that pass every check but the one against existing entries. On PostgreSQL the existing
-        # entries are looked up while the rows are checked (psycopg's pipeline mode): the query is sent
+        # Rows that pass every check but the one against existing entries. The existing entries are
+        # looked up while the rows are checked (psycopg's pipeline mode): the query is sent
         # first and its answer read when these rows need it.
         passed: list[CheckedEntry] = []
         with pgbulk.pipeline():
@@ -317,30 +316,15 @@ class EntryChecker:
 
     def _load_existing(self, rows) -> Callable[[], dict[tuple, int]]:
         """(worker id, rule id, day) -> id of the regular entry already there, for the rows' keys; as a
-        function that returns it (on PostgreSQL the query is under way when this returns)."""
+        function that returns it (the query is under way when this returns)."""
         # In the rows' order (a file is usually sorted by worker or day): neighbouring probes of the index
         # then land on the same pages.
         keys = dict.fromkeys((r.worker_id, r.rule_id, r.work_date) for r in rows
                              if r.worker_id and r.rule_id and r.work_date)
         if not keys:
             return dict
-        if pgbulk.enabled():
-            return self._load_existing_by_keys(keys)
-        worker_ids = {k[0] for k in keys}
-        days = [k[2] for k in keys]
-        qs = WorkEntry.objects.filter(worker_id__in=worker_ids, rule_id__in={k[1] for k in keys},
-                                      kind=EntryKind.REGULAR, work_date__gte=min(days), work_date__lte=max(days))
-        if self.exclude_entry_id:
-            qs = qs.filter(~Q(pk=self.exclude_entry_id))
-        found = {}
-        for pk, worker_id, rule_id, day in qs.order_by().values_list("pk", "worker_id", "rule_id", "work_date"):
-            if (worker_id, rule_id, day) in keys:
-                found[(worker_id, rule_id, day)] = pk
-        return lambda: found
-
-    def _load_existing_by_keys(self, keys) -> Callable[[], dict[tuple, int]]:
-        """PostgreSQL: join the keys against the one-per-worker-rule-day index, so the cost follows the
-        batch, not the workers' history. Sent now; the answer is read by calling the result."""
+        # Joined against the one-per-worker-rule-day index, so the cost follows the batch, not the
+        # workers' history.
         worker_ids, rule_ids, days = zip(*keys, strict=True)
         cursor = connection.cursor()
         cursor.execute(

@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.scope import scope_of
+from reviews.entry_log import STATUS_MOVE
 from reviews.models import (
     EntryAction,
-    EntryEvent,
     EntryStatus,
     PendingEntry,
     PeriodAction,
@@ -65,8 +65,8 @@ ADVISORY_CLASS = 0x5245  # "RE"
 
 def lock_systems(system_ids) -> None:
     ids = sorted({int(i) for i in system_ids})
-    if not ids or connection.vendor != "postgresql":
-        return  # SQLite has one writer at a time
+    if not ids:
+        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, s.id) FROM (SELECT unnest(%s::int[]) AS id ORDER BY 1) s",
                        [ADVISORY_CLASS, ids])
@@ -121,14 +121,11 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     if systems is None:
         systems = entries.order_by().values_list("business_system_id", flat=True).distinct()
     lock_systems(systems)
-    if connection.vendor == "postgresql":
-        moved = _transition_postgresql(actor, target, to_status, reason, now, reviewing, sources)
-    else:
-        moved = _transition_portable(actor, target, to_status, reason, now, reviewing, sources)
+    moved = _transition_rows(actor, target, to_status, reason, now, reviewing, sources)
     return TransitionResult(moved=moved, skipped_own=skipped_own)
 
 
-def _transition_postgresql(actor, target, to_status, reason, now, reviewing, sources) -> int:
+def _transition_rows(actor, target, to_status, reason, now, reviewing, sources) -> int:
     """One statement per source status: ``UPDATE … WHERE <the queryset's conditions> AND status = s
     RETURNING id`` feeding ``INSERT … SELECT`` of the audit facts. No read-then-lock pass: the
     advisory lock orders concurrent transitions, and the UPDATE re-checks ``status`` on any row it
@@ -156,40 +153,17 @@ def _transition_postgresql(actor, target, to_status, reason, now, reviewing, sou
                 continue
             # Tell the entries' log trigger that this statement moves rows from ``source`` to
             # ``to_status`` and changes nothing else it logs, so it writes the queue and standings
-            # changes from the new rows instead of pairing 800,000 old and new ones (migration
-            # reviews 0005). The trigger clears the setting as it reads it; a failed statement's
+            # changes from the new rows instead of pairing 800,000 old and new ones
+            # (reviews/sql/entry_log.sql). The trigger clears the setting as it reads it; a failed statement's
             # rollback clears it too. The reset below only keeps the session tidy.
-            cursor.execute("SELECT set_config('reviews.status_move', %s, true)", [f"{source}>{to_status}"])
+            cursor.execute("SELECT set_config(%s, %s, true)", [STATUS_MOVE, f"{source}>{to_status}"])
             cursor.execute(f"""
                 WITH moved AS ({sql} RETURNING {WorkEntry._meta.db_table}.id)
                 INSERT INTO reviews_entryevent (entry_id, action, actor_id, at, from_status, to_status, reason)
                 SELECT id, %s, %s, %s, %s, %s, %s FROM moved
             """, [*params, TRANSITIONS[(source, to_status)], actor_id, now, source, to_status, reason])
             moved += cursor.rowcount
-            cursor.execute("SELECT set_config('reviews.status_move', '', true)")
-    return moved
-
-
-def _transition_portable(actor, target, to_status, reason, now, reviewing, sources) -> int:
-    """The embedded SQLite default: the same effect in a few statements per chunk (SQLite allows one
-    writer at a time, so there is no concurrent reviewer to race with)."""
-    rows = list(target.order_by("id").values_list("id", "status"))
-    moved = 0
-    fields = {"status": to_status, "updated_at": now}
-    if reviewing:
-        fields.update(reviewed_by=actor, reviewed_at=now)
-    if to_status == S.REJECTED:
-        fields["reject_reason"] = reason
-    elif to_status == S.PENDING:
-        fields["reject_reason"] = ""
-    for start in range(0, len(rows), 900):
-        chunk = rows[start:start + 900]
-        moved += WorkEntry.objects.filter(pk__in=[pk for pk, _ in chunk], status__in=sources).update(**fields)
-        EntryEvent.objects.bulk_create([
-            EntryEvent(entry_id=pk, action=TRANSITIONS[(old, to_status)], actor=actor, at=now,
-                       from_status=old, to_status=to_status, reason=reason)
-            for pk, old in chunk
-        ])
+            cursor.execute("SELECT set_config(%s, '', true)", [STATUS_MOVE])
     return moved
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -83,12 +83,9 @@ def token_lookup(access_digest: str) -> ApiToken | None:
     """The live (not revoked) token with this digest, its ``user`` and the user's ``worker`` (None if
     the account has none) already attached; expiry and the account's state are the caller's to check.
 
-    On PostgreSQL: one prepared statement, rows turned into model instances by hand (the ORM's query
-    compilation costs several times the query on this path, which every API request takes). Elsewhere
-    (SQLite in development, whose column values need Django's converters): the same through the ORM.
+    One prepared statement, rows turned into model instances by hand (the ORM's query compilation costs
+    several times the query on this path, which every API request takes).
     """
-    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
-        return token_lookup_orm(access_digest)
     row = db.fetch_one(TOKEN_SQL, [access_digest])
     if row is None:
         return None
@@ -103,11 +100,6 @@ def token_lookup(access_digest: str) -> ApiToken | None:
     token = ApiToken.from_db(DEFAULT_DB_ALIAS, ["id", "user_id", "access_expires_at"], (row[0], user.pk, row[1]))
     ApiToken.user.field.set_cached_value(token, user)
     return token
-
-
-def token_lookup_orm(access_digest: str) -> ApiToken | None:
-    return (ApiToken.objects.select_related("user__worker")
-            .filter(access_digest=access_digest, revoked_at__isnull=True).first())
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):

@@ -173,10 +173,14 @@ def test_anonymous_requests_are_throttled(w, settings):
 
 
 def test_token_lookup_by_hand_matches_the_orm(w):
-    # Bearer authentication builds the token, account and worker from one row by hand on PostgreSQL;
-    # the ORM query it replaces (and SQLite still runs) must give the same objects.
-    from members.api.authentication import digest, token_lookup, token_lookup_orm, tokens_issue, tokens_revoke
-    from members.models import User, Worker
+    # Bearer authentication builds the token, account and worker from one row by hand; the ORM query
+    # it replaces must give the same objects.
+    from members.api.authentication import digest, token_lookup, tokens_issue, tokens_revoke
+    from members.models import ApiToken, User, Worker
+
+    def token_lookup_orm(access_digest):
+        return (ApiToken.objects.select_related("user__worker")
+                .filter(access_digest=access_digest, revoked_at__isnull=True).first())
 
     for user in (w.alice_user, w.clerk, w.staff):
         access = tokens_issue(user=user).access

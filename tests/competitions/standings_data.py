@@ -70,7 +70,7 @@ def totals(competition_id: int, day: date) -> list[tuple]:
             .values_list("worker_id", "points", "approved_points", "entries")):
         per_rule = standings.worker_rule_totals(competition_id=competition_id, worker_id=worker_id, day=day)
         assert sum(t.points for t in per_rule) == points and sum(t.approved_points for t in per_rule) == approved
-        # Three decimals as shown, on SQLite too (its sums come back as floats).
+        # Three decimals as shown.
         assert {v.as_tuple().exponent for t in per_rule for v in (t.quantity, t.points, t.approved_points)} <= {-3}
         out.extend((worker_id, t.rule_id, t.quantity, t.points, t.approved_points, entries) for t in per_rule)
     return out

@@ -1,15 +1,13 @@
-"""The set-based PostgreSQL path of batch writes and the existence check (``config.pgbulk``) against the
-portable ORM path SQLite uses: the same rows, the same audit facts, the same refusals."""
+"""Batch writes and the existence check (set-based, keys passed as arrays: ``config.pgbulk``): the rows,
+their audit facts and standings changes, the refusals."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 from django.db.models import F
 
 from competitions.models import StandingDelta
-from config import pgbulk
 from reviews.imports import check_file
 from reviews.models import EntryEvent, EntryKind, EntryStatus, WorkEntry
 from reviews.services import entries_create, entries_import, entry_adjust, entry_create, entry_update
@@ -19,18 +17,10 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-PATHS = ["set_based", "portable"]
 ENTRY_FIELDS = ["competition_id", "worker_id", "rule_id", "work_date", "quantity", "points", "status", "kind",
                 "adjusts_id", "note", "reject_reason", "source", "idempotency_key", "flags", "unit_id", "job_type_id",
                 "business_system_id", "entered_by_id", "reviewed_by_id", "reviewed_at"]
 EVENT_FIELDS = ["action", "actor_id", "from_status", "to_status", "old_quantity", "new_quantity", "reason"]
-
-
-@pytest.fixture(params=PATHS)
-def path(request, monkeypatch):
-    if request.param == "portable":
-        monkeypatch.setattr(pgbulk, "enabled", lambda: False)
-    return request.param
 
 
 @pytest.fixture
@@ -61,31 +51,26 @@ def facts():
     deltas = list(StandingDelta.objects.order_by("worker_id").values("competition_id", "worker_id", "rule_id",
                                                                       "work_date", "quantity", "points",
                                                                       "approved_points", "entries"))
-    for fact in entries + events:  # one moment (the portable path's auto_now fields differ by microseconds)
+    for fact in entries + events:  # one moment
         times = [fact.pop(name) for name in ("created_at", "updated_at", "at", "entry__created_at") if name in fact]
         assert max(times) - min(times) < timedelta(seconds=1)
     return entries, events, deltas
 
 
-def test_the_set_based_import_writes_what_the_portable_one_writes(w, crew, day, monkeypatch):
-    content = crew_file(crew, day)
-    written = {}
-    for name in PATHS:
-        monkeypatch.setattr(pgbulk, "enabled", lambda name=name: name == "set_based")
-        savepoint = transaction.savepoint()
-        result = entries_import(actor=w.clerk, competition=w.comp, name="crew.csv", content=content)
-        assert result.created_count == len(crew)
-        assert [e.worker_id for e in result.created] == [c.pk for c in crew]  # ids in the file's order
-        written[name] = facts()
-        transaction.savepoint_rollback(savepoint)
-    entries, events, deltas = written["set_based"]
-    assert written["portable"] == written["set_based"]
+def test_an_import_writes_its_entries_their_audit_facts_and_their_standings_changes(w, crew, day):
+    result = entries_import(actor=w.clerk, competition=w.comp, name="crew.csv", content=crew_file(crew, day))
+    assert result.created_count == len(crew)
+    assert [e.worker_id for e in result.created] == [c.pk for c in crew]  # ids in the file's order
+    entries, events, deltas = facts()
+    assert {e["status"] for e in entries} == {EntryStatus.PENDING} and {e["kind"] for e in entries} == {"regular"}
+    assert [d["worker_id"] for d in deltas] == [e["worker_id"] for e in entries]
+    assert [d["points"] for d in deltas] == [e["points"] for e in entries]
     assert len(entries) == len(events) == len(deltas) == len(crew)  # the standings trigger fired
     assert entries[0]["note"] == '夜班, "加开" {临客} \\ 备注' and entries[0]["quantity"] == Decimal("100.250")
     assert {e["action"] for e in events} == {"created"} and events[0]["reason"] == entries[0]["note"]
 
 
-def test_a_batch_from_the_grid_or_api_goes_the_same_way(w, crew, day, path):
+def test_a_batch_from_the_grid_or_api_goes_the_same_way(w, crew, day):
     rows = [EntryInput(c.pk, w.trips.pk, day, "2", row=n) for n, c in enumerate(crew, start=1)]
     result = entries_create(actor=w.clerk, competition=w.comp, rows=rows)
     assert result.created_count == len(crew) == EntryEvent.objects.filter(action="created").count()
@@ -93,7 +78,7 @@ def test_a_batch_from_the_grid_or_api_goes_the_same_way(w, crew, day, path):
     assert {e.points for e in result.created} == {Decimal("4.000")}
 
 
-def test_an_existing_entry_is_found_and_named_by_the_existence_check(w, crew, day, path):
+def test_an_existing_entry_is_found_and_named_by_the_existence_check(w, crew, day):
     first = entry_create(actor=w.clerk, competition=w.comp, worker_id=crew[5].pk, rule_id=w.km.pk, work_date=day,
                          quantity="1")
     parsed, good = check_file(actor=w.clerk, competition=w.comp, name="crew.csv", content=crew_file(crew, day))
@@ -106,7 +91,7 @@ def test_an_existing_entry_is_found_and_named_by_the_existence_check(w, crew, da
     assert EntryChecker(actor=w.clerk, competition=w.comp).check(other).errors == []
 
 
-def test_an_entry_being_edited_is_not_its_own_duplicate(w, day, path):
+def test_an_entry_being_edited_is_not_its_own_duplicate(w, day):
     entry = entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk, work_date=day,
                          quantity="1")
     assert entry_update(actor=w.clerk, entry_id=entry.pk, quantity="2").quantity == Decimal("2.000")
@@ -117,7 +102,7 @@ def test_an_entry_being_edited_is_not_its_own_duplicate(w, day, path):
     assert error.value.first.code == "duplicate_entry" and f"编号 {entry.pk}" in error.value.first.message
 
 
-def test_duplicates_within_the_file_point_at_the_first_row(w, crew, day, path):
+def test_duplicates_within_the_file_point_at_the_first_row(w, crew, day):
     content = csv_file([f"{crew[0].employee_no},,{day},安全走行公里,1,", f"{crew[1].employee_no},,{day},安全走行公里,1,",
                         f"{crew[0].employee_no},,{day},安全走行公里,2,"])
     with pytest.raises(EntryRejected) as error:
@@ -126,7 +111,7 @@ def test_duplicates_within_the_file_point_at_the_first_row(w, crew, day, path):
     assert WorkEntry.objects.count() == 0
 
 
-def test_a_row_repeating_an_existing_entry_points_at_that_entry_each_time_it_repeats(w, crew, day, path):
+def test_a_row_repeating_an_existing_entry_points_at_that_entry_each_time_it_repeats(w, crew, day):
     """The existing entry is looked up while the rows are checked; a row that repeats it is refused with
     a pointer to it, and so is a later row repeating the same one (not a pointer to the refused row)."""
     first = entry_create(actor=w.clerk, competition=w.comp, worker_id=crew[0].pk, rule_id=w.km.pk, work_date=day,
@@ -147,7 +132,7 @@ def test_a_row_repeating_an_existing_entry_points_at_that_entry_each_time_it_rep
                                                        (3, "duplicate_entry")]
 
 
-def test_an_entry_saved_by_someone_else_after_the_check_fails_the_whole_file(w, crew, day, path, monkeypatch):
+def test_an_entry_saved_by_someone_else_after_the_check_fails_the_whole_file(w, crew, day, monkeypatch):
     """Between the check and the insert another clerk saves one of the file's worker/rule/day entries:
     the unique constraint stops the insert, and nothing of the file is kept."""
     late = entry_create(actor=w.clerk, competition=w.comp, worker_id=crew[30].pk, rule_id=w.km.pk, work_date=day,
@@ -161,10 +146,9 @@ def test_an_entry_saved_by_someone_else_after_the_check_fails_the_whole_file(w, 
     assert list(WorkEntry.objects.values_list("pk", flat=True)) == [late.pk]
 
 
-def test_every_write_path_files_an_entry_under_its_workers_unit_and_its_rules_job_type_and_system(w, crew, day,
-                                                                                                   path):
+def test_every_write_path_files_an_entry_under_its_workers_unit_and_its_rules_job_type_and_system(w, crew, day):
     """``competition``, ``unit``, ``job_type`` and ``business_system`` are copies without a database foreign
-    key (migration 0004): whichever path writes an entry, they must be its rule's competition, its worker's
+    key: whichever path writes an entry, they must be its rule's competition, its worker's
     unit and its rule's job type and business system (which therefore exist). ``entered_by``, also without
     one, is the clerk who entered it."""
     entries_import(actor=w.clerk, competition=w.comp, name="crew.csv", content=crew_file(crew, day))

@@ -1,4 +1,4 @@
-"""The review workflow's shortcut through the entries' log trigger (migration reviews 0005).
+"""The review workflow's shortcut through the entries' log trigger (reviews/sql/entry_log.sql).
 
 For its own UPDATEs the workflow tells the trigger "every row goes from status X to Y, nothing else
 counted changes", and the trigger writes the approval queue and the standings change log from the new
@@ -21,10 +21,7 @@ from tests.competitions.standings_data import entry
 
 S = EntryStatus
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="the shortcut is PostgreSQL's trigger"),
-]
+pytestmark = pytest.mark.django_db
 
 DELTA = ("competition_id", "worker_id", "rule_id", "work_date", "quantity", "points", "approved_points", "entries")
 QUEUE = ("entry_id", "competition_id", "business_system_id", "month", "work_date", "flags")

@@ -223,10 +223,8 @@ class TestDisputes:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("implementation", ["postgresql", "portable"])
-def test_flags_mark_outliers_and_cap_streaks(w, f, implementation):
+def test_flags_mark_outliers_and_cap_streaks(w, f):
     from reviews import flags
-    from reviews.workflow import month_bounds
 
     workers = [f.worker(w.depot, w.driver) for _ in range(4)]
     rows, n = [], 0
@@ -244,10 +242,7 @@ def test_flags_mark_outliers_and_cap_streaks(w, f, implementation):
         rows.append(EntryInput(workers[2].pk, w.trips.pk, w.first_day + timedelta(days=d), "6", row=n))
     w.clerk._portal_scope = None
     entries_create(actor=w.clerk, competition=w.comp, rows=rows)
-    if implementation == "postgresql":
-        flags.entries_flag(competition_id=w.comp.pk, business_system_id=w.system.pk, month=w.month)
-    else:  # the SQLite default's path, same answers
-        flags._flag_portable(w.comp.pk, w.system.pk, *month_bounds(w.month))
+    flags.entries_flag(competition_id=w.comp.pk, business_system_id=w.system.pk, month=w.month)
     flagged = {(e.worker_id, e.rule_id, e.work_date.day - 1): e.flags
                for e in WorkEntry.objects.exclude(flags=0)}
     assert flagged == {

@@ -1,0 +1,109 @@
+"""Code that runs inside PostgreSQL (trigger functions, partitioned tables) kept in ``.sql`` files beside
+the Python that owns it.
+
+A file is a ``psycopg.sql`` template: its ``{name}`` placeholders are filled from that Python's constants
+(statuses as ``sql.Literal``, tables as ``sql.Identifier``), so a renamed status or table changes the
+installed code with it instead of leaving a string behind. Migrations install a file with ``install`` and
+remove it with ``uninstall``; for a file that defines a function, ``drift`` compares the installed body
+with the rendered one (a system check runs it for every registered file), so a function edited by hand,
+or a file changed without a migration, shows up in ``manage.py check``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core import checks
+from django.db import DatabaseError, connections
+from django.db.migrations.recorder import MigrationRecorder
+from psycopg import sql
+
+# Every SqlFile, registered as it is defined: what the drift check looks at.
+REGISTRY: list[SqlFile] = []
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    path: Path
+    # The placeholders' values (``sql.Composable``); a function, so models load before it is called.
+    values: Callable[[], dict[str, sql.Composable]]
+    # A template (same placeholders) that undoes the file: the migration's reverse.
+    drop: str
+    # The migration that installs the file, as (app label, name).
+    installed_by: tuple[str, str]
+    # The name of the function the file defines, if any: checked against the installed one.
+    function: str | None = None
+
+    def __post_init__(self):
+        REGISTRY.append(self)
+
+    def render(self, connection, template: str | None = None) -> str:
+        """The file (or ``template``) with its placeholders filled, as text for ``connection``."""
+        text = self.path.read_text(encoding="utf-8") if template is None else template
+        connection.ensure_connection()
+        return sql.SQL(text).format(**self.values()).as_string(connection.connection)
+
+    def install(self, connection) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(self.render(connection))
+
+    def uninstall(self, connection) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(self.render(connection, self.drop))
+
+    def migration_operation(self):
+        """A RunPython that installs the file, and drops what it made when reversed."""
+        from django.db import migrations
+
+        return migrations.RunPython(lambda apps, editor: self.install(editor.connection),
+                                    lambda apps, editor: self.uninstall(editor.connection))
+
+    def drift(self, connection) -> str | None:
+        """None when the installed function's body is the rendered file's; otherwise what differs."""
+        if self.function is None:
+            return None
+        expected = function_body(self.render(connection))
+        installed = installed_function_body(connection, self.function)
+        if installed is None:
+            # Missing before its migration has run (``migrate`` runs the checks first) is no drift.
+            applied = MigrationRecorder(connection).applied_migrations()
+            return f"{self.function}() is not installed" if self.installed_by in applied else None
+        if installed != expected:
+            return f"{self.function}() differs from {self.path.name}"
+        return None
+
+
+def function_body(rendered: str) -> str:
+    """The body of the one function a rendered file defines: what lies between its ``$$`` quotes (a file
+    quotes its function with a bare ``$$`` and anything inside it with a tag, ``$sql$``)."""
+    parts = rendered.split("$$")
+    if len(parts) != 3:
+        raise ValueError("a function file quotes exactly one body with $$")
+    return parts[1]
+
+
+def installed_function_body(connection, name: str) -> str | None:
+    """The body of the installed function ``name()`` (no arguments), as PostgreSQL keeps it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure(%s)", [f"{name}()"])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+@checks.register()
+def check_installed_functions(app_configs=None, databases=None, **kwargs) -> list[checks.CheckMessage]:
+    """An error for every registered function whose installed body is not its rendered file."""
+    connection = connections["default"]
+    errors = []
+    for file in REGISTRY:
+        try:
+            problem = file.drift(connection)
+        except DatabaseError:  # no database to look at (yet): nothing to compare
+            return []
+        if problem:
+            errors.append(checks.Error(
+                problem, hint=f"Install {file.path.name} again (a migration that runs its install) or restore it.",
+                obj=str(file.path), id="sqlfiles.E001"))
+    return errors

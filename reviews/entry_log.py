@@ -1,0 +1,46 @@
+"""The log trigger of reviews_workentry (``reviews/sql/entry_log.sql``): what each statement on the entries
+changes in the approval queue (PendingEntry) and in the standings change log (StandingDelta).
+
+``STATUS_MOVE`` names the transaction-local setting through which ``reviews.workflow`` tells the trigger
+that its next UPDATE only moves rows from one status to another (see the file's header).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from psycopg import sql
+
+from config.sqlfiles import SqlFile
+
+STATUS_MOVE = "reviews.status_move"
+FUNCTION = "reviews_workentry_log"
+
+
+def _values() -> dict[str, sql.Composable]:
+    from competitions.models import StandingDelta
+    from competitions.standings import APPROVED_STATUSES
+    from reviews.models import EntryStatus, PendingEntry, WorkEntry
+
+    statuses = "|".join(EntryStatus.values)
+    return {
+        "function": sql.Identifier(FUNCTION),
+        "entry_table": sql.Identifier(WorkEntry._meta.db_table),
+        "pending_table": sql.Identifier(PendingEntry._meta.db_table),
+        "delta_table": sql.Identifier(StandingDelta._meta.db_table),
+        "insert_trigger": sql.Identifier(f"{FUNCTION}_insert"),
+        "update_trigger": sql.Identifier(f"{FUNCTION}_update"),
+        "delete_trigger": sql.Identifier(f"{FUNCTION}_delete"),
+        "setting": sql.Literal(STATUS_MOVE),
+        "status_move_pattern": sql.Literal(f"^({statuses})>({statuses})$"),
+        "pending": sql.Literal(EntryStatus.PENDING.value),
+        "rejected": sql.Literal(EntryStatus.REJECTED.value),
+        # The statuses whose points the standings count as approved.
+        "approved": sql.SQL(", ").join(sql.Literal(status.value) for status in APPROVED_STATUSES),
+    }
+
+
+# Dropping the function drops its three triggers with it.
+ENTRY_LOG = SqlFile(path=Path(__file__).parent / "sql" / "entry_log.sql", values=_values,
+                    drop="DROP FUNCTION {function}() CASCADE", installed_by=("reviews", "0001_initial"),
+                    function=FUNCTION)
