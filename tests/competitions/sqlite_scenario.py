@@ -70,8 +70,8 @@ def main():
     check(run.kind == RunKind.INCREMENTAL, run.kind)
     check(Standing.objects.filter(competition=comp, day=day).count() == 4, "rejected worker still ranked")
     board = standings.leaderboard(competition_id=comp.pk, day=day)
-    got = [(s.employee_no, s.rank_overall) for s in board]
-    check(got == [("S001", 1), ("S002", 2), ("S003", 2), ("S004", 4)], f"leaderboard after the rejection: {got}")
+    got = [(s.worker_id, s.rank) for s in board]
+    check(got == [(ws[1].pk, 1), (ws[2].pk, 2), (ws[3].pk, 2), (ws[4].pk, 4)], f"leaderboard after the rejection: {got}")
 
     # Randomized history: incremental = full.
     rnd = random.Random(7)
