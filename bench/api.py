@@ -144,7 +144,6 @@ def sample_accounts(comp, n: int) -> list[str]:
 def leaderboard_paths(comp) -> list[str]:
     """First pages of every scope kind, and pages deep in the overall list (by rank cursor)."""
     from competitions import standings
-    from competitions.api.views import _encode_cursor
     from competitions.models import Standing
 
     day = standings.latest_day(comp.pk)
@@ -157,8 +156,9 @@ def leaderboard_paths(comp) -> list[str]:
         paths += [f"{base}&scope={scope}&scope_id={i}" for i in random.sample(ids, min(len(ids), 20))]
     total = rows.count()
     for fraction in (0.01, 0.1, 0.3, 0.5, 0.7, 0.9):
-        row = rows.order_by("rank_overall", "employee_no")[int(total * fraction)]
-        cursor = _encode_cursor(standings.Cursor(row.rank_overall, row.employee_no))
+        row = rows.order_by("rank_overall", "worker_id")[int(total * fraction)]
+        cursor = standings.Cursor(row.rank_overall, row.worker_id).encode(competition_id=comp.pk, scope="overall",
+                                                                          scope_id=None)
         paths.append(f"{base}&day={day}&cursor={cursor}")
     return paths
 

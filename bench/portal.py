@@ -109,7 +109,7 @@ def main() -> None:
     day = standings.latest_day(cid)
     total = Standing.objects.filter(competition_id=cid, day=day).count()
     middle = (Standing.objects.filter(competition_id=cid, day=day, rank_overall__gte=total // 2)
-              .order_by("rank_overall", "employee_no").first())
+              .order_by("rank_overall", "worker_id").first())
     worker = Worker.objects.get(pk=middle.worker_id)
     user = worker.user or User.objects.create_user(username=worker.employee_no, password="bench-pass-2026")
     if worker.user_id is None:
@@ -117,11 +117,12 @@ def main() -> None:
         worker.save(update_fields=["user"])
     client = Client(SERVER_NAME="localhost")
     client.force_login(user)
-    deep = f"{middle.rank_overall}_{middle.employee_no}"
+    deep = standings.Cursor(middle.rank_overall, middle.worker_id).encode(competition_id=cid, scope="overall",
+                                                                         scope_id=None)
     print(f"\n{total:,} workers ranked on {day}; signed in as a worker ranked {middle.rank_overall:,} overall, "
           f"{len(standings.worker_history(competition_id=cid, worker_id=worker.pk))} days of history")
     pages = [("my page", "/me/")] + [
-        (f"leaderboard {scope}", f"/leaderboard/?scope={scope}") for scope in ("overall", "system", "job_type", "unit")
+        (f"leaderboard {scope}", f"/leaderboard/?scope={scope}") for scope in ("overall", "business_system", "job_type", "unit")
     ] + [("leaderboard overall, page at my rank", f"/leaderboard/?scope=overall&after={deep}"),
          ("my entries", "/me/entries/")]
     for name, url in pages:

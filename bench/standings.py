@@ -242,12 +242,14 @@ def compaction(competition_id: int) -> None:
 
 
 def _page(competition_id, day, scope, scope_id, row):
-    qs, rank = standings._scoped(competition_id, day, scope, scope_id)
+    """The rows, bounds and order of standings.leaderboard's statement, as a queryset explain_ms can time."""
     from django.db.models import Q
 
+    column, rank = standings.SCOPES[scope]
+    qs = Standing.objects.filter(competition_id=competition_id, day=day, **({column: scope_id} if column else {}))
     return (qs.filter(Q(**{f"{rank}__gte": getattr(row, rank)}),
-                      Q(**{f"{rank}__gt": getattr(row, rank)}) | Q(employee_no__gt=row.employee_no))
-            .order_by(rank, "employee_no")[:50])
+                      Q(**{f"{rank}__gt": getattr(row, rank)}) | Q(worker_id__gt=row.worker_id))
+            .order_by(rank, "worker_id")[:50])
 
 
 def celery_peak_rss(competition_id: int, day: date) -> None:

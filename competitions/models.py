@@ -302,7 +302,7 @@ class Standing(models.Model):
     partition per (competition, day), which a run creates from its ranking statement (CREATE TABLE … AS),
     indexes in one sorted pass per index and swaps in for the day's previous partition, all in its
     transaction (competitions.standings.replace_day). Each partition has five indexes: the worker ("my
-    standing") and one per scope ordered (rank, employee_no) (a leaderboard page is one range scan). They
+    standing") and one per scope ordered (rank, worker_id) (a leaderboard page is one range scan). They
     leave out the constant (competition, day). Maintaining them row by row while inserting a day's ~223k
     rows cost more than the rest of a nightly run at seed scale; a second copy of the day for the history
     cost a quarter of it. "My history" reads the worker's row in each day's partition; a finished month's

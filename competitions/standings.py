@@ -32,7 +32,7 @@ How a run works (competitions.services.standings_recompute drives it, under a lo
   worker's depot (站段, Unit.depot; null for a worker not under a depot). Ranks are on the total points,
   i.e. approved plus still pending (rejected entries excluded): the portal shows a provisional ranking
   every day, and the approved part is stored next to it so people see how much of it is final. RANK():
-  ties share a rank (1, 2, 2, 4); lists order ties by employee number.
+  ties share a rank (1, 2, 2, 4); lists order ties by worker id.
 * **Replace.** The ranked rows are written once: they are the day's history (my standing, my history)
   and its leaderboards (one index per scope). The ranking statement creates the day's partition of
   Standing itself (CREATE TABLE … AS), which is then indexed and swapped in for the day's previous
@@ -53,11 +53,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Q, Subquery, Sum
 
-from competitions.models import Standing, StandingDay, StandingDelta
+from competitions.models import JobType, Standing, StandingDay, StandingDelta
+from competitions.scopes import Scope
+from config import cursors
+from config.api import db
+from members.models import Unit, Worker
 from reviews.models import EntryStatus, WorkEntry
 
 STANDING = Standing._meta.db_table
@@ -192,12 +197,14 @@ CREATE_PARTITION = f"CREATE TABLE {{name}} AS {_day_rows(typed=True)}"
 CREATE_EMPTY_PARTITION = f"CREATE TABLE {{name}} (LIKE {STANDING})"
 SET_NOT_NULL = "ALTER TABLE {name} " + ", ".join(
     f"ALTER COLUMN {name} SET NOT NULL" for name in COLUMNS if name not in NULLABLE)
+# A leaderboard page is one range scan of its scope's index, in the lists' order (rank, worker_id): the
+# page's cursor is made of those two keys (config.cursors), never of an employee number.
 PARTITION_INDEXES = [
     "worker_id",
-    "rank_overall, employee_no",
-    "business_system_id, rank_business_system, employee_no",
-    "job_type_id, rank_job_type, employee_no",
-    "depot_id, rank_unit, employee_no",
+    "rank_overall, worker_id",
+    "business_system_id, rank_business_system, worker_id",
+    "job_type_id, rank_job_type, worker_id",
+    "depot_id, rank_unit, worker_id",
 ]
 PARTITIONS = f"""
 SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -482,13 +489,8 @@ def forget_competition(*, competition_id: int) -> None:
 
 # --- Read paths ---------------------------------------------------------------------------------
 
-SCOPES = {
-    # scope name -> (column holding the scope id, rank column)
-    "overall": (None, "rank_overall"),
-    "business_system": ("business_system_id", "rank_business_system"),
-    "job_type": ("job_type_id", "rank_job_type"),
-    "unit": ("depot_id", "rank_unit"),
-}
+# scope name -> (column holding the scope id, rank column)
+SCOPES = {scope.value: (scope.column, scope.rank) for scope in Scope}
 
 
 def latest_day(competition_id: int) -> date | None:
@@ -563,71 +565,129 @@ def worker_rule_totals(*, competition_id: int, worker_id: int, day: date | None 
             for r in rows]
 
 
-@dataclass(frozen=True)
-class Cursor:
-    """Where a leaderboard page ends: the next page starts after (rank, employee_no)."""
+class Cursor(NamedTuple):
+    """Where a leaderboard page ends: the next page starts after (rank, worker_id), the lists' order."""
 
     rank: int
-    employee_no: str
+    worker_id: int
+
+    def encode(self, *, competition_id: int, scope: str, scope_id: int | None) -> str:
+        """The cursor as it travels in a "next" link (config.cursors), valid only for this list."""
+        return cursors.encode(_list_salt(competition_id, scope, scope_id), self.rank, self.worker_id)
+
+    @classmethod
+    def decode(cls, text: str, *, competition_id: int, scope: str, scope_id: int | None) -> Cursor:
+        """A cursor of this list; config.cursors.InvalidCursor for anything else."""
+        return cls(*cursors.decode(_list_salt(competition_id, scope, scope_id), text, int, int))
 
 
-def _scoped(competition_id: int, day: date, scope: str, scope_id: int | None):
-    """The rows of one scope's list. ``day`` is a value, never a subquery: PostgreSQL then plans the
-    query against that day's partition alone."""
-    if scope not in SCOPES:
-        raise ValueError(f"unknown scope {scope!r}")
-    column, rank = SCOPES[scope]
-    qs = Standing.objects.filter(competition_id=competition_id, day=day)
-    if column is not None:
+def _list_salt(competition_id: int, scope: str, scope_id: int | None) -> str:
+    # The portal and the API page the same lists, so they share their cursors.
+    return f"leaderboard:{competition_id}:{Scope(scope).value}:{scope_id or ''}"
+
+
+class BoardRow(NamedTuple):
+    """A row of a leaderboard or of "the places around me", as the portal and the API show it: the rank
+    and its change in the list's scope, the worker's current name, depot (站段; None when not under one),
+    team (their own unit) and job type. The name is the full one: who may see it is the caller's rule."""
+
+    rank: int
+    change: int | None
+    worker_id: int
+    name: str
+    depot: str | None
+    team: str
+    job_type: str
+    points: Decimal
+    approved_points: Decimal
+
+
+# The one leaderboard statement, per scope and bound (a plain page, the rows after a cursor, the rows
+# before or from a worker's row): one range scan of the scope's index (PARTITION_INDEXES, in its order),
+# joined to the page's workers. Rank bounds are index conditions; the OR only trims the ties on the
+# bound's rank, so a page deep in the list costs what the first page costs. Sent as prepared statements
+# (config.api.db): the ORM cost several times the query itself on this hot path. Name, depot, team and job
+# type are the worker's current ones; a worker deleted since the run shows with an empty name.
+_BOUNDS = {
+    "first": ("", ""),
+    "after": ("s.{rank} >= %(rank)s AND (s.{rank} > %(rank)s OR s.worker_id > %(worker)s)", ""),
+    "from": ("s.{rank} >= %(rank)s AND (s.{rank} > %(rank)s OR s.worker_id >= %(worker)s)", ""),
+    "before": ("s.{rank} <= %(rank)s AND (s.{rank} < %(rank)s OR s.worker_id < %(worker)s)", " DESC"),
+    "worker": ("s.worker_id = %(worker)s", ""),
+}
+
+
+def _board_sql(scope: Scope, bound: str) -> str:
+    where = ["s.competition_id = %(competition)s", "s.day = %(day)s"]
+    if scope.column is not None and bound != "worker":
+        where.append(f"s.{scope.column} = %(scope_id)s")
+    condition, direction = _BOUNDS[bound]
+    if condition:
+        where.append(condition.format(rank=scope.rank))
+    return f"""
+SELECT s.{scope.rank}, s.{scope.change}, s.worker_id, COALESCE(w.name, ''), depot.name, COALESCE(unit.name, ''),
+       COALESCE(jt.name, ''), s.points, s.approved_points
+FROM {STANDING} s
+LEFT JOIN {Worker._meta.db_table} w ON w.id = s.worker_id
+LEFT JOIN {Unit._meta.db_table} unit ON unit.id = w.unit_id
+LEFT JOIN {Unit._meta.db_table} depot ON depot.id = unit.depot_id
+LEFT JOIN {JobType._meta.db_table} jt ON jt.id = w.job_type_id
+WHERE {" AND ".join(where)}
+ORDER BY s.{scope.rank}{direction}, s.worker_id{direction}
+LIMIT %(limit)s
+"""
+
+
+BOARD_SQL = {(scope, bound): _board_sql(scope, bound) for scope in Scope for bound in _BOUNDS}
+
+
+def _board(scope: Scope, bound: str, *, competition_id: int, day: date, scope_id: int | None, limit: int,
+           rank: int | None = None, worker_id: int | None = None) -> list[BoardRow]:
+    params = {"competition": competition_id, "day": day, "limit": limit}
+    if scope.column is not None and bound != "worker":
         if scope_id is None:
-            raise ValueError(f"scope {scope!r} needs an id")
-        qs = qs.filter(**{column: scope_id})
-    return qs, rank
+            raise ValueError(f"scope {scope.value!r} needs an id")
+        params["scope_id"] = scope_id
+    if bound in ("after", "from", "before"):
+        params["rank"] = rank
+    if bound != "first":
+        params["worker"] = worker_id
+    return [BoardRow._make(row) for row in db.fetch_all(BOARD_SQL[scope, bound], params)]
 
 
-def leaderboard(*, competition_id: int, day: date, scope: str = "overall", scope_id: int | None = None,
-                after: Cursor | None = None, limit: int = 50) -> list[Standing]:
-    """A page of a scope's list, ordered (rank, employee_no), keyset-paged: one index range scan.
-
-    ``rank >= after.rank`` bounds the scan from below (an index condition), the OR only trims the ties
-    already shown, so a page deep in the list costs what the first page costs.
-    """
-    qs, rank = _scoped(competition_id, day, scope, scope_id)
-    if after is not None:
-        qs = qs.filter(Q(**{f"{rank}__gte": after.rank}),
-                       Q(**{f"{rank}__gt": after.rank}) | Q(employee_no__gt=after.employee_no))
-    return list(qs.order_by(rank, "employee_no")[:limit])
+def leaderboard(*, competition_id: int, day: date, scope: str = Scope.OVERALL, scope_id: int | None = None,
+                after: Cursor | None = None, limit: int = 50) -> list[BoardRow]:
+    """A page of a scope's list, ordered (rank, worker_id), keyset-paged: one query. ``day`` is a value,
+    never a subquery: PostgreSQL then plans the query against that day's partition alone."""
+    scope = Scope(scope)
+    if after is None:
+        return _board(scope, "first", competition_id=competition_id, day=day, scope_id=scope_id, limit=limit)
+    return _board(scope, "after", competition_id=competition_id, day=day, scope_id=scope_id, limit=limit,
+                  rank=after.rank, worker_id=after.worker_id)
 
 
-def around_worker(*, competition_id: int, worker_id: int, day: date | None = None, scope: str = "overall",
-                  size: int = 10) -> list[Standing]:
-    """"The ten places around me": up to ``size`` rows of the worker's scope list centred on them.
-
-    Three index queries whatever the depth (four without ``day``: the latest day first): the worker's
-    row, the rows just above (read backwards), the rows just below.
-    """
-    me = worker_standing(competition_id=competition_id, worker_id=worker_id, day=day)
-    if me is None:
-        return []
-    column, rank = SCOPES[scope]
-    my_rank = getattr(me, rank)
+def around_standing(me: Standing, *, scope: str = Scope.OVERALL, size: int = 10) -> list[BoardRow]:
+    """"The ten places around me": up to ``size`` rows of the scope list of ``me`` (a worker's standing)
+    centred on them. Two index queries whatever the depth: the rows just above (read backwards), then
+    the worker's row and those below; a third near the bottom of the list."""
+    scope = Scope(scope)
+    my_rank = getattr(me, scope.rank)
+    at = {"competition_id": me.competition_id, "day": me.day,
+          "scope_id": getattr(me, scope.column) if scope.column else None}
     if my_rank is None:  # not ranked in this scope (no depot)
-        return [me]
-    qs, _ = _scoped(competition_id, me.day, scope, getattr(me, column) if column else None)
+        return _board(scope, "worker", **at, limit=1, worker_id=me.worker_id)
     above_n = (size - 1) // 2
-    above = list(
-        qs.filter(Q(**{f"{rank}__lte": my_rank}), Q(**{f"{rank}__lt": my_rank}) | Q(employee_no__lt=me.employee_no))
-        .order_by(f"-{rank}", "-employee_no")[:above_n]
-    )
-    below = list(
-        qs.filter(Q(**{f"{rank}__gte": my_rank}), Q(**{f"{rank}__gt": my_rank}) | Q(employee_no__gt=me.employee_no))
-        .order_by(rank, "employee_no")[: size - 1 - len(above)]
-    )
-    if len(above) + 1 + len(below) < size and len(above) == above_n:
+    above = _board(scope, "before", **at, limit=above_n, rank=my_rank, worker_id=me.worker_id)
+    mine_and_below = _board(scope, "from", **at, limit=size - len(above), rank=my_rank, worker_id=me.worker_id)
+    if len(above) + len(mine_and_below) < size and len(above) == above_n:
         # Near the bottom: show more rows above instead.
-        above = list(
-            qs.filter(Q(**{f"{rank}__lte": my_rank}),
-                      Q(**{f"{rank}__lt": my_rank}) | Q(employee_no__lt=me.employee_no))
-            .order_by(f"-{rank}", "-employee_no")[: size - 1 - len(below)]
-        )
-    return [*reversed(above), me, *below]
+        above = _board(scope, "before", **at, limit=size - len(mine_and_below), rank=my_rank,
+                       worker_id=me.worker_id)
+    return [*reversed(above), *mine_and_below]
+
+
+def around_worker(*, competition_id: int, worker_id: int, day: date | None = None, scope: str = Scope.OVERALL,
+                  size: int = 10) -> list[BoardRow]:
+    """around_standing for a worker: their standing first (and the latest day first without ``day``)."""
+    me = worker_standing(competition_id=competition_id, worker_id=worker_id, day=day)
+    return [] if me is None else around_standing(me, scope=scope, size=size)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from competitions.models import BusinessSystem, JobType, ScoringRule
 from competitions.querysets import current_competition
+from config import cursors
 from members.models import Unit, UnitLevel, Worker
 from members.querysets import unit_subtree_q
 from members.scope import scope_of
@@ -79,20 +80,27 @@ def _parse_date(value) -> date | None:
         return None
 
 
-def _keyset(request, qs, order=("-work_date", "-id")):
+def _after(request, salt: str, *kinds: type) -> tuple | None:
+    """The keys of the page's ``after`` cursor (config.cursors); an old or mangled one: the first page."""
+    try:
+        return cursors.decode(salt, request.GET["after"], *kinds) if request.GET.get("after") else None
+    except cursors.InvalidCursor:
+        return None
+
+
+def _keyset(request, qs, order=("-work_date", "-id"), salt="entries"):
     """Page by (work_date, id) after the last row shown: no OFFSET, no COUNT(*)."""
-    after = request.GET.get("after", "")
-    day_text, _, pk_text = after.partition("_")
-    after_day, after_pk = _parse_date(day_text), pk_text
-    if after_day and after_pk.isdigit():
+    after = _after(request, salt, date, int)
+    if after is not None:
+        after_day, after_pk = after
         if order[0].startswith("-"):
-            qs = qs.filter(Q(work_date__lt=after_day) | Q(work_date=after_day, id__lt=int(after_pk)))
+            qs = qs.filter(Q(work_date__lt=after_day) | Q(work_date=after_day, id__lt=after_pk))
         else:
-            qs = qs.filter(Q(work_date__gt=after_day) | Q(work_date=after_day, id__gt=int(after_pk)))
+            qs = qs.filter(Q(work_date__gt=after_day) | Q(work_date=after_day, id__gt=after_pk))
     rows = list(qs.order_by(*order)[: PAGE + 1])
     more = len(rows) > PAGE
     rows = rows[:PAGE]
-    next_after = f"{rows[-1].work_date.isoformat()}_{rows[-1].pk}" if more else None
+    next_after = cursors.encode(salt, rows[-1].work_date, rows[-1].pk) if more else None
     return rows, next_after
 
 
@@ -486,16 +494,15 @@ def review_queue(request):
     # The id is the entry's own: the join makes it the queue table's entry_id for the planner.
     flags, day, ident = f"{on}flags", f"{on}work_date", "id"
     order = (f"-{flags}", day, ident)
-    after = request.GET.get("after", "")
-    parts = after.split("_")
-    if len(parts) == 3 and parts[0].isdigit() and parts[2].isdigit() and _parse_date(parts[1]):
-        f, d, i = int(parts[0]), _parse_date(parts[1]), int(parts[2])
+    after = _after(request, "review-queue", int, date, int)
+    if after is not None:
+        f, d, i = after
         qs = qs.filter(Q(**{f"{flags}__lt": f}) | Q(**{flags: f, f"{day}__gt": d})
                        | Q(**{flags: f, day: d, f"{ident}__gt": i}))
     rows = list(qs.select_related("worker", "rule", "unit", "entered_by").order_by(*order)[: PAGE + 1])
     more = len(rows) > PAGE
     rows = rows[:PAGE]
-    next_after = f"{rows[-1].flags}_{rows[-1].work_date.isoformat()}_{rows[-1].pk}" if more else None
+    next_after = cursors.encode("review-queue", rows[-1].flags, rows[-1].work_date, rows[-1].pk) if more else None
 
     period = ReviewPeriod.objects.filter(competition=request.competition, business_system=system,
                                          month=month).first()

@@ -1,21 +1,15 @@
-"""The two hottest reads of the API ("my standing", a leaderboard page) as single prepared SQL
-statements returning plain rows (config.api.db).
-
-They read what competitions.standings' read paths read (worker_standing, leaderboard), with the
-same filters and order, and leave that module to the ranking code: the ORM costs several times the
-query itself here (compiling the query, then one model instance per row with a converter per decimal
-column), and a leaderboard page took a second query for the names. tests/api/test_standings_api.py
-checks the two agree.
+"""The API's hottest single-row reads ("my standing", the latest run) as prepared SQL statements
+returning plain rows (config.api.db): the ORM costs several times the query itself here (compiling the
+query, then a model instance with a converter per decimal column). "My standing" reads what
+competitions.standings.worker_standing reads; leaderboard pages come from competitions.standings.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from competitions import standings
-from competitions.models import JobType, RunOutcome, Standing, StandingRun
+from competitions.models import RunOutcome, Standing, StandingRun
 from config.api import db
-from members.models import Unit, Worker
 
 STANDING = Standing._meta.db_table
 
@@ -34,48 +28,6 @@ def my_standing(*, competition_id: int, worker_id: int, day: date) -> dict | Non
     """The worker's row on ``day`` as {column: value}, or None (one probe of the unique index)."""
     row = db.fetch_one(MY_STANDING_SQL, [competition_id, day, worker_id])
     return None if row is None else dict(zip(MY_STANDING_COLUMNS, row, strict=True))
-
-
-def _leaderboard_sql(scope: str, after: bool) -> str:
-    column, rank = standings.SCOPES[scope]
-    change = rank.replace("rank_", "change_")
-    where = ["s.competition_id = %(competition)s", "s.day = %(day)s"]
-    if column is not None:
-        where.append(f"s.{column} = %(scope_id)s")
-    if after:
-        # As standings.leaderboard: the rank bound is an index condition, the OR trims the ties shown.
-        where.append(f"s.{rank} >= %(rank)s AND (s.{rank} > %(rank)s OR s.employee_no > %(employee_no)s)")
-    # Name, depot and job type are the worker's current ones (as the page has always shown them); a
-    # worker deleted since the run shows with an empty name.
-    return f"""
-SELECT s.{rank}, s.{change}, s.worker_id, s.employee_no, COALESCE(w.name, ''), depot.name,
-       COALESCE(jt.name, ''), s.points, s.approved_points
-FROM {STANDING} s
-LEFT JOIN {Worker._meta.db_table} w ON w.id = s.worker_id
-LEFT JOIN {Unit._meta.db_table} unit ON unit.id = w.unit_id
-LEFT JOIN {Unit._meta.db_table} depot ON depot.id = unit.depot_id
-LEFT JOIN {JobType._meta.db_table} jt ON jt.id = w.job_type_id
-WHERE {" AND ".join(where)}
-ORDER BY s.{rank}, s.employee_no
-LIMIT %(limit)s
-"""
-
-
-LEADERBOARD_SQL = {(scope, after): _leaderboard_sql(scope, after) for scope in standings.SCOPES
-                   for after in (False, True)}
-
-
-def leaderboard(*, competition_id: int, day: date, scope: str, scope_id: int | None,
-                after: standings.Cursor | None, limit: int) -> list[tuple]:
-    """A page of a scope's list, ordered (rank, employee_no): rows of (rank, change, worker_id,
-    employee_no, name, depot name, job type name, points, approved points). One index range scan
-    joined to the page's workers."""
-    params = {"competition": competition_id, "day": day, "scope_id": scope_id, "limit": limit}
-    if after is not None:
-        params.update(rank=after.rank, employee_no=after.employee_no)
-    if standings.SCOPES[scope][0] is None:
-        del params["scope_id"]
-    return db.fetch_all(LEADERBOARD_SQL[scope, after is not None], params)
 
 
 LATEST_RUN_SQL = f"""

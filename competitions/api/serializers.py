@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from competitions.scopes import Scope
+from config import cursors
+
 
 class BusinessSystemOutput(serializers.Serializer):
     id = serializers.IntegerField()
@@ -59,7 +62,9 @@ class RuleQueryInput(serializers.Serializer):
 
 # -- standings ---------------------------------------------------------------------------------------
 
-SCOPE_CHOICES = [("overall", "总排名"), ("business_system", "业务系统内"), ("job_type", "工种内"), ("unit", "站段内")]
+# The scopes of competitions.scopes, worded as the API documents them.
+SCOPE_CHOICES = [(Scope.OVERALL.value, "总排名"), (Scope.BUSINESS_SYSTEM.value, "业务系统内"),
+                 (Scope.JOB_TYPE.value, "工种内"), (Scope.UNIT.value, "站段内")]
 
 
 class RanksOutput(serializers.Serializer):
@@ -107,6 +112,7 @@ class LeaderboardRowOutput(serializers.Serializer):
     worker_id = serializers.IntegerField()
     name = serializers.CharField(help_text="姓名（非本人、非工会干部时脱敏：张*明）")
     depot = serializers.CharField(allow_null=True, help_text="所属站段")
+    team = serializers.CharField(help_text="所在班组（职工所属单位）")
     job_type = serializers.CharField(help_text="工种")
     points = serializers.DecimalField(max_digits=18, decimal_places=3, help_text="累计积分")
     approved_points = serializers.DecimalField(max_digits=18, decimal_places=3, help_text="其中已审核")
@@ -139,7 +145,8 @@ class LeaderboardQuery(StandingQuery):
                                     help_text="范围：overall 总排名 / business_system / job_type / unit（站段）")
     scope_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
                                         help_text="范围 id（业务系统、工种或站段）；scope 不是 overall 时必填")
-    cursor = serializers.CharField(required=False, max_length=200, help_text="分页游标：取自上一页的 next 链接")
+    cursor = serializers.CharField(required=False, max_length=cursors.MAX_LENGTH,
+                                   help_text="分页游标：取自上一页的 next 链接，不要自行构造")
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=100, default=50,
                                          help_text="每页条数（1-100，默认50）")
 

@@ -7,7 +7,7 @@
 -- they leave out the constant (competition, day): the worker, and one per scope ordered by rank.
 CREATE TABLE {standing} ({columns}) PARTITION BY RANGE (competition_id, day);
 CREATE INDEX standing_worker ON {standing} (worker_id);
-CREATE INDEX standing_overall ON {standing} (rank_overall, employee_no);
-CREATE INDEX standing_business_system ON {standing} (business_system_id, rank_business_system, employee_no);
-CREATE INDEX standing_job_type ON {standing} (job_type_id, rank_job_type, employee_no);
-CREATE INDEX standing_unit ON {standing} (depot_id, rank_unit, employee_no);
+CREATE INDEX standing_overall ON {standing} (rank_overall, worker_id);
+CREATE INDEX standing_business_system ON {standing} (business_system_id, rank_business_system, worker_id);
+CREATE INDEX standing_job_type ON {standing} (job_type_id, rank_job_type, worker_id);
+CREATE INDEX standing_unit ON {standing} (depot_id, rank_unit, worker_id);

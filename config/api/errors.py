@@ -20,6 +20,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from config.cursors import InvalidCursor
 from reviews.validation import EntryRejected
 from reviews.workflow import TransitionRefused
 
@@ -114,6 +115,8 @@ def _handle(exc):
     if isinstance(exc, TransitionRefused):
         http = status.HTTP_400_BAD_REQUEST if exc.code in TRANSITION_BAD_REQUEST else status.HTTP_409_CONFLICT
         return Response(error_body(exc.code, exc.message), status=http)
+    if isinstance(exc, InvalidCursor):
+        exc = ApiError(gettext_lazy("分页游标无效，请从第一页重新开始。"), "invalid_cursor")
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
-from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.utils.urls import replace_query_param
 
+from config import cursors
 from config.api.errors import ApiError
 
 
@@ -21,12 +22,25 @@ class KeysetPagination(CursorPagination):
     cursor_query_description = "分页游标：取自上一页响应的 next / previous 链接，不要自行构造"
     max_page_size = 100
 
+    def paginate_queryset(self, queryset, request, view=None):
+        # Each list signs its cursors with its own salt: a cursor of one list is refused by another.
+        self.cursor_salt = f"api.{type(view).__name__}"
+        return super().paginate_queryset(queryset, request, view)
+
     def decode_cursor(self, request):
-        try:
-            return super().decode_cursor(request)
-        except NotFound:
-            raise ApiError(_("分页游标无效，请从第一页重新开始。"), "invalid_cursor",
-                           status.HTTP_400_BAD_REQUEST) from None
+        """DRF's (offset, reverse, position) in the project's one cursor format (config.cursors); the
+        position is the id of the row a page ends at."""
+        text = request.query_params.get(self.cursor_query_param)
+        if text is None:
+            return None
+        offset, reverse, position = cursors.decode(self.cursor_salt, text, int, int, str)  # InvalidCursor: 400
+        if not 0 <= offset <= self.offset_cutoff:
+            raise cursors.InvalidCursor(text)
+        return Cursor(offset=offset, reverse=bool(reverse), position=position or None)
+
+    def encode_cursor(self, cursor):
+        text = cursors.encode(self.cursor_salt, cursor.offset, int(cursor.reverse), cursor.position or "")
+        return replace_query_param(self.base_url, self.cursor_query_param, text)
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)

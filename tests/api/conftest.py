@@ -20,7 +20,7 @@ def _own_cache(settings):
                        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-tests"}}
     from django.core.cache import cache
 
-    from competitions.api.views import clear_caches
+    from competitions.api.cache import clear_caches
 
     cache.clear()
     clear_caches()

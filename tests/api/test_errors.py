@@ -195,3 +195,13 @@ def test_nul_and_lone_surrogates_in_a_body_are_400_even_with_an_idempotency_key(
                                      content_type="application/json", HTTP_IDEMPOTENCY_KEY="odd")
         assert response.status_code == 400, response.content
         assert response.json()["error"]["code"] in ("unknown_field", "validation_error")
+
+
+def test_a_cursor_of_one_list_is_refused_by_another(api, w, entries):
+    from urllib.parse import parse_qs, urlsplit
+
+    nxt = api.staff.get("/api/v1/entries/", {"page_size": 1}).json()["next"]
+    cursor = parse_qs(urlsplit(nxt).query)["cursor"][0]
+    assert api.staff.get(nxt).status_code == 200
+    assert error_of(api.staff.get("/api/v1/disputes/", {"cursor": cursor}), 400)["code"] == "invalid_cursor"
+    assert error_of(api.staff.get("/api/v1/entries/", {"cursor": cursor[:-3] + "abc"}), 400)["code"] == "invalid_cursor"

@@ -70,9 +70,13 @@ def test_leaderboard_by_scope(api, ranked):
     assert api.worker.get(url, {"scope": "galaxy"}).status_code == 400
 
 
-def test_leaderboard_pages_are_cached_until_a_run_publishes(api, ranked, today, django_capture_on_commit_callbacks):
+def test_leaderboard_pages_are_cached_until_a_new_run_shows_within_ten_seconds(api, ranked, today, monkeypatch):
+    import time
+
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    from competitions.api import cache
 
     url = f"/api/v1/competitions/{ranked.comp.pk}/leaderboard/"
     assert [r["worker_id"] for r in api.worker.get(url).json()["results"]] == [
@@ -83,12 +87,34 @@ def test_leaderboard_pages_are_cached_until_a_run_publishes(api, ranked, today, 
     assert [r["name"] for r in staff] == ["王五", "张三明", "李四"] and not any(r["is_me"] for r in staff)
     services.entry_create(actor=ranked.clerk, competition=ranked.comp, worker_id=ranked.bob.pk,
                           rule_id=ranked.km.pk, work_date=today, quantity="9000")
-    assert api.worker.get(url).json()["results"][0]["worker_id"] == ranked.carol.pk  # not recomputed yet
-    with django_capture_on_commit_callbacks(execute=True):
-        standings_recompute(competition=ranked.comp, day=today)
+    standings_recompute(competition=ranked.comp, day=today)  # as the Celery worker would, in another process
+    assert api.worker.get(url).json()["results"][0]["worker_id"] == ranked.carol.pk  # not yet
+    now = time.monotonic()
+    monkeypatch.setattr(time, "monotonic", lambda: now + cache.LATEST_TTL)
     rows = api.worker.get(url).json()["results"]
     assert [(r["worker_id"], r["name"], r["is_me"]) for r in rows] == [
         (ranked.bob.pk, "李*", False), (ranked.carol.pk, "王*", False), (ranked.alice.pk, "张三明", True)]
+
+
+def test_leaderboard_rows_show_depot_and_team(api, ranked):
+    rows = api.worker.get(f"/api/v1/competitions/{ranked.comp.pk}/leaderboard/").json()["results"]
+    assert [(r["depot"], r["team"]) for r in rows] == [("北京工务段", "北京工务段"), ("北京机务段", "运用车间"),
+                                                      ("北京机务段", "北京机务段")]
+
+
+def test_leaderboard_cursors_carry_no_employee_number_and_fit_only_their_list(api, ranked):
+    from urllib.parse import parse_qs, urlsplit
+
+    url = f"/api/v1/competitions/{ranked.comp.pk}/leaderboard/"
+    first = api.worker.get(url, {"page_size": 1}).json()
+    cursor = parse_qs(urlsplit(first["next"]).query)["cursor"][0]
+    assert not any(w.employee_no in first["next"] for w in (ranked.alice, ranked.bob, ranked.carol))
+    second = api.worker.get(first["next"]).json()
+    assert [r["worker_id"] for r in second["results"]] == [ranked.alice.pk]
+    other_list = api.worker.get(url, {"scope": "business_system", "scope_id": ranked.system.pk, "cursor": cursor})
+    assert other_list.status_code == 400 and other_list.json()["error"]["code"] == "invalid_cursor"
+    tampered = api.worker.get(url, {"cursor": cursor[:-2] + ("AA" if cursor[-2:] != "AA" else "BB")})
+    assert tampered.status_code == 400 and tampered.json()["error"]["code"] == "invalid_cursor"
 
 
 def test_around_me(api, ranked):
@@ -136,14 +162,15 @@ def test_fast_query_parsing_agrees_with_the_serializers():
     from django.http import QueryDict
 
     from competitions.api import serializers as cs
-    from competitions.api.views import _FAST_QUERY
+    from config.api.query import _fast
 
     values = {
         "day": [None, "2026-11-24", "2026-02-30", "", "20261124", "2026-11-24 ", "x", "２０２６-11-24"],
         "scope": [None, "overall", "unit", "job_type", "business_system", "galaxy", "", "Unit"],
         "scope_id": [None, "1", "0", "5.0", " 7", "9223372036854775807", "999999999999999999", "", "12a", "٣"],
-        "cursor": [None, "WzEsMl0", "", " a", "%%", "a" * 200, "a" * 201, "a\x00"],
+        "cursor": [None, "WzEsMl0", "WzEsMl0.abc-_", "", " a", "%%", "a" * 200, "a" * 201, "a\x00"],
         "page_size": [None, "1", "100", "101", "0", "50.0", "", "x", "07"],
+        "size": [None, "1", "11", "51", "52", "0"],
         "other": [None, "1"],
     }
     combos = list(itertools.product(*values.values()))
@@ -155,8 +182,8 @@ def test_fast_query_parsing_agrees_with_the_serializers():
             if value is not None:
                 params.appendlist(key, "junk")  # the last value of a repeated parameter counts
                 params.appendlist(key, value)
-        for serializer_class, fast in _FAST_QUERY.items():
-            mine = fast(params)
+        for serializer_class in (cs.StandingQuery, cs.LeaderboardQuery, cs.AroundMeQuery):
+            mine = _fast(serializer_class, params)
             if mine is None:
                 continue
             accepted += 1
@@ -164,5 +191,5 @@ def test_fast_query_parsing_agrees_with_the_serializers():
             assert serializer.is_valid(), (params, serializer.errors)
             assert dict(serializer.validated_data) == mine, params
     assert accepted > 500
-    assert _FAST_QUERY[cs.LeaderboardQuery](QueryDict("page_size=50&cursor=WzEsMl0&day=2026-11-24")) == {
+    assert _fast(cs.LeaderboardQuery, QueryDict("page_size=50&cursor=WzEsMl0&day=2026-11-24")) == {
         "day": date(2026, 11, 24), "scope": "overall", "cursor": "WzEsMl0", "page_size": 50}

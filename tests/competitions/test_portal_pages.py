@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from competitions import views
+from members.models import Worker
 from tests.competitions import portal_data
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,7 @@ def test_my_page_shows_points_approved_and_pending_four_ranks_with_change_gap_an
     # alice: 3 + 6 + 9 approved, 5 pending; third overall behind two drivers with 20.x points a day.
     assert re.search(r'id="my-points".*?<b>23</b>', page, re.S)
     assert "已审核 18" in page and "待审核 5" in page
-    for scope in ("overall", "system", "job_type", "unit"):
+    for scope in ("overall", "business_system", "job_type", "unit"):
         assert f'id="rank-{scope}"' in page
     assert "第 3 名" in page
     assert "距总排名上一名还差" in page
@@ -70,10 +71,17 @@ def test_the_job_type_leaderboard_lists_only_my_job_type_and_masks_other_names(a
     assert "王" not in page.split('id="board"')[1]  # carol drives no locomotive
 
 
-@pytest.mark.parametrize("scope", ["overall", "system", "job_type", "unit"])
+@pytest.mark.parametrize("scope", ["overall", "business_system", "job_type", "unit"])
 def test_every_scope_finds_me(alice, w, ranked, scope):
     page = text(alice.get(reverse("leaderboard") + f"?scope={scope}"))
     assert 'id="me-row"' in page
+
+
+def test_an_old_system_bookmark_still_opens_the_business_system_leaderboard(alice, w, ranked):
+    old = text(alice.get(reverse("leaderboard") + "?scope=system"))
+    new = text(alice.get(reverse("leaderboard") + "?scope=business_system"))
+    assert 'id="me-row"' in old and old.split('id="board"')[1] == new.split('id="board"')[1]
+    assert 'class="button primary" href="?scope=business_system"' in old
 
 
 def test_a_query_parameter_cannot_point_a_leaderboard_at_another_scope_or_worker(alice, w, ranked):
@@ -93,9 +101,16 @@ def test_leaderboard_pages_by_rank_after_the_top_with_the_places_around_me(alice
     ranks_first = re.findall(r'<tr[^>]*><td class="num">(\d+)</td>', first.split("我附近的名次")[0])
     assert ranks_first == ["1", "2", "3", "4", "5"]
     after = re.search(r'after=([^"&]+)', first).group(1)
+    assert not any(d.employee_no in after for d in Worker.objects.all())  # nobody's login name in the link
     second = text(alice.get(reverse("leaderboard") + f"?scope=job_type&after={after}"))
     assert re.findall(r'<tr[^>]*><td class="num">(\d+)</td>', second) == ["6", "7", "8", "9", "10"]
     assert "我附近的名次" not in second
+    # a tampered cursor, or one of another list, opens the top of the list
+    for bad in (after[:-2] + "xx", "1_D00003", after.replace(".", "", 1)):
+        top = text(alice.get(reverse("leaderboard") + f"?scope=job_type&after={bad}"))
+        assert re.findall(r'<tr[^>]*><td class="num">(\d+)</td>', top.split("我附近的名次")[0]) == ["1", "2", "3", "4", "5"]
+    overall = text(alice.get(reverse("leaderboard") + f"?scope=overall&after={after}"))
+    assert re.findall(r'<tr[^>]*><td class="num">(\d+)</td>', overall)[0] == "1"
 
 
 @pytest.mark.parametrize("name", ["me", "leaderboard", "my_entries"])
@@ -116,8 +131,8 @@ def _queries(client, url) -> int:
 # session, user, the scope (clerk units, reviewer systems, worker), competition, worker, history (one
 # query: the worker's row of each day), rule totals, the run's finish time.
 ME_QUERIES = 10
-# session, user, scope (3), competition, worker, latest day, my row, the top, around me (3), names.
-BOARD_QUERIES = 15
+# session, user, scope (3), competition, worker, latest day, my row, the top (with names), around me (2).
+BOARD_QUERIES = 13
 
 
 def test_my_page_and_a_leaderboard_take_a_fixed_number_of_queries_for_5_or_50_rows(alice, w, monkeypatch):

@@ -321,7 +321,7 @@ def test_management_command_recomputes_a_day(league, capsys):
 # --- Read paths ---------------------------------------------------------------------------------
 
 
-def test_leaderboard_pages_by_rank_then_employee_number(league, django_assert_num_queries):
+def test_leaderboard_pages_by_rank_then_worker_id(league, django_assert_num_queries):
     comp, w = league["comp"], league["w"]
     standings_recompute(competition=comp, day=D1)
 
@@ -330,17 +330,27 @@ def test_leaderboard_pages_by_rank_then_employee_number(league, django_assert_nu
     last = page1[-1]
     with django_assert_num_queries(1):
         page2 = standings.leaderboard(competition_id=comp.pk, day=D1, limit=3,
-                                      after=standings.Cursor(last.rank_overall, last.employee_no))
+                                      after=standings.Cursor(last.rank, last.worker_id))
 
     assert [s.worker_id for s in page1] == [w[5].pk, w[1].pk, w[2].pk]
     assert [s.worker_id for s in page2] == [w[3].pk, w[6].pk, w[4].pk]  # the tie at 3 continues in order
     depot2 = standings.leaderboard(competition_id=comp.pk, day=D1, scope="unit", scope_id=league["depots"][1].pk)
-    assert [(s.employee_no, s.rank_unit) for s in depot2] == [("T003", 1), ("T006", 1), ("T004", 3)]
+    assert [(s.worker_id, s.rank) for s in depot2] == [(w[3].pk, 1), (w[6].pk, 1), (w[4].pk, 3)]
     j1 = standings.leaderboard(competition_id=comp.pk, day=D1, scope="job_type", scope_id=league["jt"][0].pk)
-    assert [s.employee_no for s in j1] == ["T001", "T002", "T006"]
+    assert [s.worker_id for s in j1] == [w[1].pk, w[2].pk, w[6].pk]
     bs_b = standings.leaderboard(competition_id=comp.pk, day=D1, scope="business_system",
                                  scope_id=league["bs"][1].pk)
-    assert [s.employee_no for s in bs_b] == ["T005", "T004"]
+    assert [s.worker_id for s in bs_b] == [w[5].pk, w[4].pk]
+
+
+def test_leaderboard_rows_carry_the_workers_depot_team_and_job_type(league):
+    comp, w = league["comp"], league["w"]
+    standings_recompute(competition=comp, day=D1)
+    rows = {r.worker_id: r for r in standings.leaderboard(competition_id=comp.pk, day=D1)}
+    one = w[1]  # in a workshop of depot 1
+    assert (rows[one.pk].name, rows[one.pk].depot, rows[one.pk].team, rows[one.pk].job_type) == (
+        one.name, league["depots"][0].name, one.unit.name, one.job_type.name)
+    assert rows[w[2].pk].team == rows[w[2].pk].depot == league["depots"][0].name  # right under the depot
 
 
 def test_worker_standing_history_and_places_around_me(league, f, django_assert_num_queries):
@@ -361,15 +371,15 @@ def test_worker_standing_history_and_places_around_me(league, f, django_assert_n
     assert [(s.day, s.points) for s in history] == [(D1, 8), (D2, 9)]
     assert standings.worker_standing(competition_id=comp.pk, worker_id=w[2].pk, day=D1).points == 8
 
-    with django_assert_num_queries(4):  # the latest day, my row, the rows above, the rows below
+    with django_assert_num_queries(4):  # the latest day, my row, the rows above, my row and those below
         around = standings.around_worker(competition_id=comp.pk, worker_id=w[4].pk)
     full_list = standings.leaderboard(competition_id=comp.pk, day=D2, limit=100)
     i = [s.worker_id for s in full_list].index(w[4].pk)
-    assert [s.pk for s in around] == [s.pk for s in full_list[i - 4:i + 6]]
+    assert around == full_list[i - 4:i + 6]
     bottom = standings.around_worker(competition_id=comp.pk, worker_id=full_list[-1].worker_id)
-    assert [s.pk for s in bottom] == [s.pk for s in full_list[-10:]]
+    assert bottom == full_list[-10:]
     top = standings.around_worker(competition_id=comp.pk, worker_id=full_list[0].worker_id)
-    assert [s.pk for s in top] == [s.pk for s in full_list[:10]]
+    assert top == full_list[:10]
     per_rule = standings.worker_rule_totals(competition_id=comp.pk, worker_id=w[2].pk)
     assert [(t.quantity, t.points) for t in per_rule] == [(9, 9)]
 

@@ -89,7 +89,7 @@ def everything_a_reader_sees(comp, workers) -> dict:
                     continue
                 scope_id = getattr(me, column) if column else None
                 page = standings.leaderboard(competition_id=comp.pk, day=day, scope=scope, scope_id=scope_id, limit=3)
-                after = standings.Cursor(getattr(page[-1], standings.SCOPES[scope][1]), page[-1].employee_no)
+                after = standings.Cursor(page[-1].rank, page[-1].worker_id)
                 rest = standings.leaderboard(competition_id=comp.pk, day=day, scope=scope, scope_id=scope_id,
                                              after=after, limit=50)
                 seen["page", day, w.pk, scope] = [s.worker_id for s in page + rest]

@@ -151,3 +151,24 @@ def test_the_review_queue_makes_a_fixed_number_of_queries(client, w, f, day, dja
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(few.captured_queries) == len(many.captured_queries)
+
+
+def test_the_entry_list_pages_by_an_opaque_cursor_and_a_mangled_one_opens_the_first_page(client, w, day):
+    import re
+
+    from reviews.services import entries_create
+    from reviews.validation import EntryInput
+
+    entries_create(actor=w.clerk, competition=w.comp, rows=[
+        EntryInput(worker_id=w.alice.pk, rule_id=w.km.pk, work_date=day - timedelta(days=d), quantity="1")
+        for d in range(55)])
+    login(client, w.clerk)
+    url = reverse("entries:list")
+    first = client.get(url).content.decode()
+    after = re.search(r'after=([^"&]+)', first).group(1)
+    second = client.get(url, {"after": after}).content.decode()
+    shown = [set(re.findall(r"(\d{4}-\d{2}-\d{2})", page)) for page in (first, second)]
+    assert len(shown[0] | shown[1]) == 55 and str(day - timedelta(days=54)) in shown[1]
+    assert str(day) not in shown[1]
+    for bad in (f"{day.isoformat()}_1", after[:-2] + "zz"):  # the old format, a forged signature
+        assert str(day) in client.get(url, {"after": bad}).content.decode()
