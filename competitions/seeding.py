@@ -44,10 +44,10 @@ from competitions.seed_entries import (
     EntryWorker,
     RulePlan,
     generate_entries,
-    month_start,
     sign_off_time,
 )
 from competitions.seed_workforce import WORKER_FIELDS, plan_workforce
+from config.months import month_of
 from members.models import Unit, UnitLevel, User, Worker
 from reviews.models import (
     EntryAction,
@@ -351,8 +351,8 @@ def _create_periods(*, competition, systems, days, today, reviewer_by_system, lo
     the current month; and an audit event for every rejected entry."""
     now = timezone.now()
     tz = timezone.get_current_timezone()
-    current = month_start(today)
-    months = sorted({month_start(d) for d in days if d < current})
+    current = month_of(today)
+    months = sorted({month_of(d) for d in days if d < current})
     periods = []
     for month in months:
         for system in systems:
@@ -397,7 +397,7 @@ def seed_demo(*, workers: int, days: int, seed: int, today: date | None = None,
     day_list = seeded_days(today, days)
     start = day_list[0]
     end = start + timedelta(days=364)  # a one-year competition, like the one the newspaper reports
-    current_month = month_start(today)
+    current_month = month_of(today)
     tz = timezone.get_current_timezone()
     report = SeedReport()
     watch = _Stopwatch(report, log)

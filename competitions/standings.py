@@ -61,6 +61,7 @@ from django.db import connection
 from django.db.models import Q, Subquery, Sum
 
 from competitions.models import Standing, StandingDay, StandingDelta
+from config.months import month_bounds
 from reviews.models import EntryStatus, WorkEntry
 
 STANDING = Standing._meta.db_table
@@ -424,11 +425,6 @@ def _month_partition(competition_id: int, day: date) -> str | None:
     return tables[0] if tables else None
 
 
-def _month_bounds(month: date) -> tuple[date, date]:
-    first = month.replace(day=1)
-    return first, (first + timedelta(days=31)).replace(day=1)
-
-
 def compactable_months(*, competition_id: int, base_day: date | None) -> list[date]:
     """The first days of the competition's months whose days can be merged into one partition: still in
     daily partitions, and ended at least COMPACT_AFTER before both the latest standings day and the base day
@@ -446,7 +442,7 @@ def compactable_months(*, competition_id: int, base_day: date | None) -> list[da
     for table in _partitions(f"{STANDING}_{int(competition_id)}_"):
         if DAY_PARTITION.match(table):
             day = date.fromisoformat(table.split("_")[-2])
-            first, following = _month_bounds(day)
+            first, following = month_bounds(day)
             if following - timedelta(days=1) + COMPACT_AFTER <= horizon:
                 months.add(first)
     return sorted(months)
@@ -465,7 +461,7 @@ def compact_month(*, competition_id: int, month: date) -> int:
     leaves them in place. The rows are the same ones: the read paths filter on the day, through the same
     indexes, and "my history" probes the worker index once per month instead of once per day.
     """
-    first, following = _month_bounds(month)
+    first, following = month_bounds(month)
     days = [t for t in _partitions(f"{STANDING}_{int(competition_id)}_{first:%Y%m}") if DAY_PARTITION.match(t)]
     if not days:
         return 0

@@ -16,8 +16,9 @@ from datetime import date, timedelta
 
 from django.db import connection, transaction
 
+from config.months import month_last_day, month_of
 from reviews.models import EntryFlag, EntryStatus, WorkEntry
-from reviews.workflow import lock_systems, month_bounds
+from reviews.workflow import lock_systems
 
 OUTLIER_FACTOR = 3
 CAP_STREAK_DAYS = 3
@@ -69,7 +70,7 @@ def entries_flag(*, competition_id: int, business_system_id: int, month: date) -
     Flags are advisory and do not change points or status, so ``updated_at`` is left alone (the
     standings need not look at these rows again).
     """
-    first, last = month_bounds(month)
+    first, last = month_of(month), month_last_day(month)
     lock_systems([business_system_id])  # the same order as reviewers' transitions: no deadlock with them
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

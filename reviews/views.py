@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from competitions.models import BusinessSystem, JobType, ScoringRule
 from competitions.querysets import current_competition
+from config.months import format_month, month_bounds, month_of, months_between, parse_month
 from members.models import Unit, UnitLevel, Worker
 from members.querysets import unit_subtree_q
 from members.scope import scope_of
@@ -39,7 +40,6 @@ from reviews.workflow import (
     TransitionRefused,
     entries_transition,
     entry_transition,
-    month_bounds,
     period_sign_off,
 )
 
@@ -412,11 +412,11 @@ def _reviewer_systems(request):
 
 
 def _month_param(value) -> date:
+    """The month asked for; the current month when none (or no valid one) is."""
     try:
-        year, month = (int(x) for x in value.split("-"))
-        return date(year, month, 1)
-    except (ValueError, AttributeError):
-        return local_today().replace(day=1)
+        return parse_month(value)
+    except ValidationError:
+        return month_of(local_today())
 
 
 def _queue_filters(request, system, month):
@@ -428,9 +428,9 @@ def _queue_filters(request, system, month):
         qs = qs.filter(pending__business_system_id=system.pk, pending__competition_id=request.competition.pk,
                        pending__month=month)
     else:
-        first, last = month_bounds(month)
+        first, following = month_bounds(month)
         qs = qs.filter(competition=request.competition, business_system=system, work_date__gte=first,
-                       work_date__lte=last)
+                       work_date__lt=following)
         if status in EntryStatus.values:
             qs = qs.filter(status=status)
     if (unit := g.get("unit", "")).isdigit():
@@ -465,7 +465,7 @@ def review_queue(request):
             if action == "sign_off":
                 period_sign_off(actor=request.user, competition=request.competition, business_system=system,
                                 month=month)
-                messages.success(request, _("%(month)s 已签发，本月录入已锁定。") % {"month": month.strftime("%Y-%m")})
+                messages.success(request, _("%(month)s 已签发，本月录入已锁定。") % {"month": format_month(month)})
             elif action in ("approve", "reject", "approve_all"):
                 target = qs if action == "approve_all" else qs.filter(pk__in=[
                     int(x) for x in request.POST.getlist("entry") if x.isdigit()])
@@ -503,7 +503,11 @@ def review_queue(request):
     pending_capped = len(PendingEntry.objects.filter(
         business_system_id=system.pk, competition_id=request.competition.pk, month=month,
     ).values_list("entry_id", flat=True)[:10001])
-    months = [(local_today().replace(day=1) - timedelta(days=31 * i)).replace(day=1) for i in range(0, 6)]
+    # Every month of the competition up to the current one, so the month due for sign-off is always on
+    # the menu; and the month on the page even outside them (a link with ?month=), so the menu shows it.
+    months = months_between(request.competition.start_date, local_today())
+    if month not in months:
+        months = sorted([*months, month], reverse=True)
     return render(request, "reviews/review_queue.html", {
         "systems": systems, "system": system, "month": month, "months": months, "entries": rows,
         "next_after": next_after, "status": status, "statuses": EntryStatus.choices,

@@ -225,8 +225,8 @@ class TestDisputes:
 @pytest.mark.django_db
 @pytest.mark.parametrize("implementation", ["postgresql", "portable"])
 def test_flags_mark_outliers_and_cap_streaks(w, f, implementation):
+    from config.months import month_last_day
     from reviews import flags
-    from reviews.workflow import month_bounds
 
     workers = [f.worker(w.depot, w.driver) for _ in range(4)]
     rows, n = [], 0
@@ -247,7 +247,7 @@ def test_flags_mark_outliers_and_cap_streaks(w, f, implementation):
     if implementation == "postgresql":
         flags.entries_flag(competition_id=w.comp.pk, business_system_id=w.system.pk, month=w.month)
     else:  # the SQLite default's path, same answers
-        flags._flag_portable(w.comp.pk, w.system.pk, *month_bounds(w.month))
+        flags._flag_portable(w.comp.pk, w.system.pk, w.month, month_last_day(w.month))
     flagged = {(e.worker_id, e.rule_id, e.work_date.day - 1): e.flags
                for e in WorkEntry.objects.exclude(flags=0)}
     assert flagged == {
