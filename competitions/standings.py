@@ -480,7 +480,7 @@ def compact_month(*, competition_id: int, month: date) -> int:
 
 
 def forget_competition(*, competition_id: int) -> None:
-    """Removes a deleted competition's standings (connected to Competition's post_delete, in the deletion's
+    """Removes a deleted competition's standings (called by services.competition_delete, in the deletion's
     transaction). Standing has no foreign keys, so no cascade reaches it: on PostgreSQL the competition's
     day partitions are dropped, on SQLite its rows deleted. Entries and rules protect a competition, so
     this runs only once they are gone."""

@@ -26,7 +26,7 @@ from django.db import connection  # noqa: E402
 
 from competitions import standings  # noqa: E402
 from competitions.models import RunKind, Standing  # noqa: E402
-from competitions.services import standings_compact, standings_recompute  # noqa: E402
+from competitions.services import competition_delete, standings_compact, standings_recompute  # noqa: E402
 from members.models import UnitLevel  # noqa: E402
 from reviews.models import WorkEntry  # noqa: E402
 from tests import factories as f  # noqa: E402
@@ -107,7 +107,7 @@ def main():
     WorkEntry.objects.filter(competition=comp).delete()
     comp.rules.all().delete()
     comp_id = comp.pk
-    comp.delete()
+    competition_delete(actor=None, competition=comp)
     check(not Standing.objects.filter(competition_id=comp_id).exists(), "a deleted competition's standings remain")
     check(Standing.objects.filter(competition=comp2).exists(), "another competition's standings went too")
     print("sqlite scenario ok")
