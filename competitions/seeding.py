@@ -177,7 +177,7 @@ def _create_units(plan) -> dict[str, int]:
     """Write the unit tree level by level (parents first) and return code → id.
 
     ``bulk_create`` skips ``Unit.save``, so ``path`` and ``depot`` are filled in here the way
-    ``Unit.compute_tree_fields`` would: a depot is its own depot, everything below points at it.
+    ``Unit.save`` would: a depot is its own depot, everything below points at it.
     """
     ids: dict[str, int] = {}
     paths: dict[str, str] = {}
