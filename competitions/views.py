@@ -9,19 +9,14 @@ number cannot be printed there by mistake.
 
 from __future__ import annotations
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from competitions import standings
 from competitions.charts import trend_chart
 from competitions.models import RunOutcome, StandingRun
-from competitions.querysets import current_competition
+from config.gate import worker_page
 from members.models import Worker
-from members.scope import scope_of
 from members.validators import mask_name
 
 FIRST_PAGE = 20  # the top of the list on the first page
@@ -35,23 +30,6 @@ SCOPES = {
     "job_type": ("job_type", "rank_job_type", "change_job_type", _("工种")),
     "unit": ("unit", "rank_unit", "change_unit", _("站段")),
 }
-
-
-def worker_required(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        scope = scope_of(request.user)
-        if not scope.is_worker:
-            raise PermissionDenied
-        competition = current_competition()
-        if competition is None:
-            return render(request, "reviews/no_competition.html")
-        request.competition = competition
-        request.worker_id = scope.worker_id
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _my_worker(request) -> Worker:
@@ -71,7 +49,7 @@ def _scope_names(worker: Worker) -> dict[str, str]:
     }
 
 
-@worker_required
+@worker_page
 def me(request):
     competition = request.competition
     worker = _my_worker(request)
@@ -120,7 +98,7 @@ def _rows(rows, rank_field, change_field, me_id, people) -> list[dict]:
     return out
 
 
-@worker_required
+@worker_page
 def leaderboard(request):
     competition = request.competition
     key = request.GET.get("scope", "overall")
