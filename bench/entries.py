@@ -43,11 +43,12 @@ from django.utils import timezone  # noqa: E402
 
 from competitions.models import BusinessSystem, Competition, JobType, Organizer, RuleVersion, ScoringRule  # noqa: E402
 from config.celery_app import app as celery_app  # noqa: E402
+from config.months import month_bounds, month_last_day, next_month, previous_month  # noqa: E402
 from members.models import User, Worker  # noqa: E402
 from reviews.flags import entries_flag  # noqa: E402
 from reviews.models import EntryEvent, EntryStatus, WorkEntry  # noqa: E402
 from reviews.services import entries_import  # noqa: E402
-from reviews.workflow import entries_transition, month_bounds, period_sign_off  # noqa: E402
+from reviews.workflow import entries_transition, period_sign_off  # noqa: E402
 
 BENCH_NAME = "基准测试"
 
@@ -137,7 +138,7 @@ def xlsx_content(rows) -> bytes:
 def fill_month(comp: Competition, system: BusinessSystem, month: date, actor: User, entries: int | None) -> int:
     """One pending entry per worker of ``system`` per day of ``month``, set-based; with ``entries``, only
     as many of the system's workers (by id) as make about that many entries."""
-    first, last = month_bounds(month)
+    first, last = month, month_last_day(month)
     workers = -(-entries // ((last - first).days + 1)) if entries else None
     now = timezone.now()
     with connection.cursor() as cursor:
@@ -227,9 +228,9 @@ def main():
         system = max(sizes, key=sizes.get)
     else:
         system = min(sizes, key=lambda s: abs(sizes[s] - 740_000))
-    month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-    if month_bounds(month)[0] < comp.start_date:
-        month = (month + timedelta(days=32)).replace(day=1)
+    month = previous_month(today)
+    if month < comp.start_date:
+        month = next_month(month)
     started = time.perf_counter()
     filled = fill_month(comp, system, month, clerk, args.entries)
     say(f"generated {system.name} {month:%Y-%m} pending entries", f"{filled:,} in {time.perf_counter() - started:.1f} s")
@@ -261,7 +262,7 @@ def main():
         f"{len(queries.captured_queries)} SQL queries")
 
     period_entries = WorkEntry.objects.filter(competition=comp, business_system=system,
-                                              work_date__gte=month, work_date__lte=month_bounds(month)[1])
+                                              work_date__gte=month, work_date__lt=month_bounds(month)[1])
     events_before = EntryEvent.objects.count()
     started = time.perf_counter()
     moved = entries_transition(actor=reviewer, entries=period_entries, to_status=EntryStatus.APPROVED).moved

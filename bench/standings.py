@@ -45,6 +45,7 @@ from django.db import connection  # noqa: E402
 from competitions import standings  # noqa: E402
 from competitions.models import Competition, Standing, StandingDay, StandingRun  # noqa: E402
 from competitions.services import standings_recompute  # noqa: E402
+from config.months import month_bounds  # noqa: E402
 
 START = date(2026, 1, 1)
 
@@ -228,7 +229,7 @@ def compaction(competition_id: int) -> None:
         print("  monthly compaction: no finished month to merge")
         return
     month_days = list(StandingDay.objects.filter(competition_id=competition_id, day__gte=months[-1],
-                                                 day__lt=standings._month_bounds(months[-1])[1])
+                                                 day__lt=month_bounds(months[-1])[1])
                       .order_by("day").values_list("day", flat=True))
     old_day = month_days[len(month_days) // 2]
     print(f"  monthly compaction of {', '.join(f'{m:%Y-%m}' for m in months)}:")

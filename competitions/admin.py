@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.shortcuts import redirect
 
-from competitions.models import BusinessSystem, Competition, JobType, Organizer, RuleVersion, ScoringRule
+from competitions.models import (
+    BusinessSystem,
+    Competition,
+    JobType,
+    Organizer,
+    RuleVersion,
+    ScoringRule,
+    StandingDay,
+)
 from competitions.resources import JobTypeResource, ScoringRuleResource
+from competitions.services import CompetitionInUse, competition_delete
 from members.admin_import import PortalImportExportMixin
 
 
@@ -42,6 +53,37 @@ class CompetitionAdmin(admin.ModelAdmin):
     filter_horizontal = ("organizers",)
     date_hierarchy = "start_date"  # a handful of competitions: the date drill-down is cheap
     readonly_fields = ("created_at",)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Staff may not delete one day of standings on its own (the standings admin), but a competition's
+        # days go with it: competition_delete drops them.
+        days = str(StandingDay._meta.verbose_name)
+        return deleted, counts, {p for p in perms_needed if str(p) != days}, protected
+
+    # Deleting goes through the service, which drops the competition's standings with it.
+    def delete_model(self, request, obj):
+        competition_delete(actor=request.user, competition=obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for competition in queryset:
+            competition_delete(actor=request.user, competition=competition)
+
+    # A refusal (a standings run in progress) rolls the deletion back and comes back as a message.
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except CompetitionInUse as refused:
+            self.message_user(request, refused.message, messages.ERROR)
+            return redirect(request.path)
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except CompetitionInUse as refused:
+            self.message_user(request, refused.message, messages.ERROR)
+            return redirect(request.get_full_path())
 
 
 class RuleVersionInline(admin.TabularInline):

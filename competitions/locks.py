@@ -42,3 +42,12 @@ def standings_lock(competition_id: int) -> Iterator[bool]:
                 logger.warning("standings lock of competition %s: unlock failed; closing the connection",
                                competition_id, exc_info=True)
                 connection.close()
+
+
+def standings_lock_until_commit(competition_id: int) -> bool:
+    """Takes the competition's standings lock for the rest of the current transaction, without waiting;
+    False when a run holds it. For a write that must exclude runs until it commits (deleting the
+    competition drops the partitions a run writes into)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [STANDINGS_LOCK_CLASS, competition_id])
+        return cursor.fetchone()[0]

@@ -314,7 +314,7 @@ class Standing(models.Model):
 
     No foreign key constraints and no cascades: these rows are derived from entries whose own constraints
     already guarantee the ids, and entries protect their workers and competitions from deletion. Deleting
-    a competition (once its entries and rules are gone) drops its partitions (standings.forget_competition).
+    a competition (once its entries and rules are gone, services.competition_delete) drops its partitions.
     """
 
     pk = models.CompositePrimaryKey("competition", "day", "worker")

@@ -1,4 +1,4 @@
-"""Writes that span many rows: the standings recompute."""
+"""Writes that span many rows: the standings recompute, and deleting a competition with its standings."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from datetime import date, timedelta
 from typing import Literal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from competitions import standings
-from competitions.locks import standings_lock
+from competitions.locks import standings_lock, standings_lock_until_commit
 from competitions.models import Competition, RunKind, RunOutcome, StandingDay, StandingRun
+from reviews.models import ReviewPeriod, WorkEntry
 
 logger = logging.getLogger(__name__)
 
@@ -142,3 +145,32 @@ def _finish(run: StandingRun, *, outcome: str, error: str = "") -> None:
     if outcome != RunOutcome.SUCCEEDED:
         run.totals_day = None
     run.save(update_fields=["outcome", "error", "finished_at", "kind", "rows", "deltas", "totals_day"])
+
+
+class CompetitionInUse(ValidationError):
+    """The competition cannot be deleted now; ``code`` says why."""
+
+
+@transaction.atomic
+def competition_delete(*, actor, competition: Competition) -> None:
+    """Deletes a competition that has nothing left but its definition and its standings, and drops those
+    standings with it (they have no foreign keys, so no cascade reaches them).
+
+    Refused while entries, scoring rules or review periods still refer to it (they protect it: entries
+    are the record of people's work), and while a standings run of it is in progress.
+    """
+    competition_id = competition.pk
+    remaining = [label for label, exists in (
+        (_("录入"), WorkEntry.objects.filter(competition_id=competition_id).exists()),
+        (_("计分规则"), competition.rules.exists()),
+        (_("审核月份"), ReviewPeriod.objects.filter(competition_id=competition_id).exists()),
+    ) if exists]
+    if remaining:
+        raise CompetitionInUse(_("该劳动竞赛还有%(what)s，不能删除。") % {"what": "、".join(remaining)},
+                               code="competition_in_use")
+    # Held until commit: a run that started now would write into partitions this transaction drops.
+    if not standings_lock_until_commit(competition_id):
+        raise CompetitionInUse(_("该劳动竞赛正在计算排名，请稍后再删除。"), code="standings_running")
+    standings.forget_competition(competition_id=competition_id)
+    competition.delete()
+    logger.info("competition %s deleted by user %s", competition_id, getattr(actor, "pk", None))

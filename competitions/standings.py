@@ -62,6 +62,7 @@ from competitions.models import JobType, Standing, StandingDay, StandingDelta
 from competitions.scopes import Scope
 from config import cursors
 from config.api import db
+from config.months import month_bounds
 from members.models import Unit, Worker
 from reviews.models import EntryStatus, WorkEntry
 
@@ -421,11 +422,6 @@ def _month_partition(competition_id: int, day: date) -> str | None:
     return tables[0] if tables else None
 
 
-def _month_bounds(month: date) -> tuple[date, date]:
-    first = month.replace(day=1)
-    return first, (first + timedelta(days=31)).replace(day=1)
-
-
 def compactable_months(*, competition_id: int, base_day: date | None) -> list[date]:
     """The first days of the competition's months whose days can be merged into one partition: still in
     daily partitions, and ended at least COMPACT_AFTER before both the latest standings day and the base day
@@ -440,7 +436,7 @@ def compactable_months(*, competition_id: int, base_day: date | None) -> list[da
     for table in _partitions(f"{STANDING}_{int(competition_id)}_"):
         if DAY_PARTITION.match(table):
             day = date.fromisoformat(table.split("_")[-2])
-            first, following = _month_bounds(day)
+            first, following = month_bounds(day)
             if following - timedelta(days=1) + COMPACT_AFTER <= horizon:
                 months.add(first)
     return sorted(months)
@@ -459,7 +455,7 @@ def compact_month(*, competition_id: int, month: date) -> int:
     leaves them in place. The rows are the same ones: the read paths filter on the day, through the same
     indexes, and "my history" probes the worker index once per month instead of once per day.
     """
-    first, following = _month_bounds(month)
+    first, following = month_bounds(month)
     days = [t for t in _partitions(f"{STANDING}_{int(competition_id)}_{first:%Y%m}") if DAY_PARTITION.match(t)]
     if not days:
         return 0
@@ -478,7 +474,7 @@ def compact_month(*, competition_id: int, month: date) -> int:
 
 
 def forget_competition(*, competition_id: int) -> None:
-    """Removes a deleted competition's standings (connected to Competition's post_delete, in the deletion's
+    """Removes a deleted competition's standings (called by services.competition_delete, in the deletion's
     transaction). Standing has no foreign keys, so no cascade reaches it: the competition's partitions are
     dropped. Entries and rules protect a competition, so this runs only once they are gone."""
     _execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'", {})

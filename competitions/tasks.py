@@ -6,11 +6,12 @@ import logging
 from datetime import date, time
 
 from celery import shared_task
-from django.db import DatabaseError
 from django.utils import timezone
 
 from competitions.models import Competition, CompetitionStatus
 from competitions.services import standings_compact_all, standings_day_for, standings_recompute
+from config.months import format_month
+from config.tasks import db_task
 
 logger = logging.getLogger(__name__)
 
@@ -34,20 +35,8 @@ def recompute_active_competitions(intraday: bool = False) -> list[int]:
     return ids
 
 
-@shared_task(
-    name="competitions.tasks.standings_recompute_task",
-    ignore_result=True,
-    # The recompute replaces its (competition, day) rows in one transaction and is idempotent, so a
-    # message redelivered after a worker died mid-run is safe to run again: acknowledge late.
-    acks_late=True,
-    reject_on_worker_lost=True,
-    # Deadlocks, serialization failures, a restarted server: try again later, backing off.
-    autoretry_for=(DatabaseError,),
-    retry_backoff=10,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
-)
+# The recompute replaces its (competition, day) rows in one transaction: a redelivered message is safe.
+@db_task(name="competitions.tasks.standings_recompute_task")
 def standings_recompute_task(competition_id: int, day: str, full: bool = False, trigger: str = "manual") -> int | None:
     competition = Competition.objects.filter(pk=competition_id).first()
     if competition is None:
@@ -57,21 +46,13 @@ def standings_recompute_task(competition_id: int, day: str, full: bool = False, 
     return run.pk
 
 
-@shared_task(
-    name="competitions.tasks.compact_standings",
-    ignore_result=True,
-    # Each month is merged in its own transaction and a merged month is not merged again: safe to redeliver.
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=60,
-    retry_backoff_max=1800,
-    retry_jitter=True,
-    max_retries=5,
-)
+# Each month is merged in its own transaction and a merged month is not merged again: safe to redeliver.
+# It runs once a month and rewrites whole partitions under the standings lock, so it backs off for longer
+# than a recompute: a nightly run holding the lock is given time to finish.
+@db_task(name="competitions.tasks.compact_standings", retry_backoff=60, retry_backoff_max=1800)
 def compact_standings() -> dict[int, list[str] | None]:
     """Beat entry point, monthly: merges every competition's finished months of daily standings into one
     partition each (services.standings_compact). Competitions are done one after the other; one whose lock
     a run holds is left for the next month's compaction (None in the result)."""
-    return {competition_id: None if months is None else [f"{m:%Y-%m}" for m in months]
+    return {competition_id: None if months is None else [format_month(m) for m in months]
             for competition_id, months in standings_compact_all().items()}

@@ -9,21 +9,16 @@ number cannot be printed there by mistake.
 
 from __future__ import annotations
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from competitions import standings
 from competitions.charts import trend_chart
 from competitions.models import RunOutcome, StandingRun
-from competitions.querysets import current_competition
 from competitions.scopes import Scope
 from config.cursors import InvalidCursor
+from config.gate import worker_page
 from members.models import Worker
-from members.scope import scope_of
 from members.validators import mask_name
 
 FIRST_PAGE = 20  # the top of the list on the first page
@@ -32,23 +27,6 @@ AROUND = 10  # "the places around me"
 
 # Scope -> (rank column, change column, label); URLs carry Scope values (the alias "system" still works).
 SCOPES = {scope: (scope.rank, scope.change, scope.label) for scope in Scope}
-
-
-def worker_required(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        scope = scope_of(request.user)
-        if not scope.is_worker:
-            raise PermissionDenied
-        competition = current_competition()
-        if competition is None:
-            return render(request, "reviews/no_competition.html")
-        request.competition = competition
-        request.worker_id = scope.worker_id
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _my_worker(request) -> Worker:
@@ -68,7 +46,7 @@ def _scope_names(worker: Worker) -> dict[str, str]:
     }
 
 
-@worker_required
+@worker_page
 def me(request):
     competition = request.competition
     worker = _my_worker(request)
@@ -101,7 +79,7 @@ def _rows(rows: list[standings.BoardRow], me_id: int) -> list[dict]:
              "is_me": r.worker_id == me_id} for r in rows]
 
 
-@worker_required
+@worker_page
 def leaderboard(request):
     competition = request.competition
     scope = Scope.parse(request.GET.get("scope")) or Scope.OVERALL

@@ -15,6 +15,7 @@ from members.admin_import import PortalImportExportMixin
 from members.admin_paging import FastChangeListMixin
 from members.models import Unit, UnitLevel, User, Worker
 from members.resources import UnitResource, WorkerResource, can_view_full_id
+from members.services import unit_move
 
 
 class DepotFilter(admin.SimpleListFilter):
@@ -58,10 +59,17 @@ class UnitAdmin(PortalImportExportMixin, admin.ModelAdmin):
     list_select_related = ("parent", "depot")
     search_fields = ("^code", "name")
     autocomplete_fields = ("parent",)
-    # path and depot are derived in Unit.save (moving a unit moves its subtree); shown, not edited.
+    # path and depot are derived (Unit.save, and unit_move for a moved subtree); shown, not edited.
     readonly_fields = ("path", "depot")
     fields = ("code", "name", "level", "region", "parent", "is_active", "depot", "path")
     list_per_page = 100
+
+    def save_model(self, request, obj, form, change):
+        if change and {"parent", "code"} & set(form.changed_data):
+            # A new place in the tree moves the unit's whole subtree: the service does that, then the
+            # other fields of the form are saved as usual.
+            unit_move(actor=request.user, unit=obj, parent=obj.parent, code=obj.code)
+        obj.save()
 
     @admin.display(description="单位（按层级缩进）", ordering="path")
     def tree_name(self, obj):

@@ -6,8 +6,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Concat, Substr
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from members.querysets import UnitQuerySet, WorkerQuerySet
@@ -76,41 +75,46 @@ class Unit(models.Model):
         return self.name
 
     def clean(self):
-        if self.parent_id is not None:
-            if self.parent.level >= self.level:
-                raise ValidationError({"parent": _("上级单位的层级必须高于本单位。")})
-            if self.pk and self.parent.path.startswith(self.path or "\0"):
-                raise ValidationError({"parent": _("不能把单位移到它自己的下级单位之下。")})
+        self.check_parent(self.parent)
 
-    def compute_tree_fields(self):
-        parent = self.parent
-        self.path = (parent.path if parent else "/") + self.code + "/"
+    def check_parent(self, parent: Unit | None) -> None:
+        """The rules of the tree for ``parent`` as this unit's parent (the database adds: only a bureau is
+        a root). Raises ValidationError on the ``parent`` field."""
+        if parent is None:
+            return
+        if parent.level >= self.level:
+            raise ValidationError({"parent": _("上级单位的层级必须高于本单位。")})
+        # A saved unit's stored path: under its own subtree, the tree would become a cycle.
+        if self.pk and parent.path.startswith(self.path or "\0"):
+            raise ValidationError({"parent": _("不能把单位移到它自己的下级单位之下。")})
+
+    def path_under(self, parent: Unit | None, code: str) -> str:
+        return (parent.path if parent else "/") + code + "/"
+
+    def depot_under(self, parent: Unit | None) -> int | None:
         if self.level == UnitLevel.DEPOT:
-            self.depot_id = self.pk  # set again after the first save, when the pk exists
-        elif self.level > UnitLevel.DEPOT and parent is not None:
-            self.depot_id = parent.depot_id
-        else:
-            self.depot_id = None
+            return self.pk  # set again after the first save, when the pk exists
+        if self.level > UnitLevel.DEPOT and parent is not None:
+            return parent.depot_id
+        return None
 
     @transaction.atomic
     def save(self, *args, **kwargs):
-        old_path = None
+        """Computes the unit's own path and depot. A saved unit keeps its place in the tree here: moving it
+        or changing its code rewrites its whole subtree, which is members.services.unit_move's work."""
+        new_path = self.path_under(self.parent, self.code)
         if self.pk:
-            old_path = Unit.objects.filter(pk=self.pk).values_list("path", flat=True).first()
-        self.compute_tree_fields()
+            stored = Unit.objects.filter(pk=self.pk).values_list("path", flat=True).first()
+            if stored is not None and stored != new_path:
+                raise ValueError(
+                    f"Unit.save cannot move unit {self.pk} ({stored} -> {new_path}): its subtree's paths would "
+                    "go stale. Move it with members.services.unit_move.")
+        self.path = new_path
+        self.depot_id = self.depot_under(self.parent)
         super().save(*args, **kwargs)
         if self.level == UnitLevel.DEPOT and self.depot_id != self.pk:
             self.depot_id = self.pk
             Unit.objects.filter(pk=self.pk).update(depot_id=self.pk)
-        if old_path and old_path != self.path:
-            # A moved or recoded unit carries its whole subtree along, in one UPDATE.
-            Unit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
-                path=Concat(Value(self.path), Substr(F("path"), len(old_path) + 1))
-            )
-            if self.level >= UnitLevel.DEPOT:
-                Unit.objects.filter(path__startswith=self.path).exclude(level=UnitLevel.DEPOT).update(
-                    depot_id=self.depot_id
-                )
 
 
 class User(AbstractUser):

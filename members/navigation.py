@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from members.scope import Scope, scope_of
 
+ROLES = ("worker", "clerk", "reviewer", "staff")
+
 
 @dataclass(frozen=True)
 class NavItem:

@@ -25,6 +25,7 @@ from import_export.instance_loaders import CachedInstanceLoader, ModelInstanceLo
 from import_export.results import RowResult
 
 from members.models import Gender, MembershipStatus, Region, SkillGrade, Unit, UnitLevel, Worker
+from members.services import unit_move
 from members.validators import mask_id_number, mask_mobile, normalize_id_number
 
 FULL_ID_PERMISSION = "members.view_full_id_number"
@@ -424,7 +425,7 @@ class UnitResource(PortalResource):
         fields = ("code", "name", "level", "region", "parent", "is_active", "path")
         import_id_fields = ("code",)
         instance_loader_class = CachedInstanceLoader
-        # Unit.save computes the tree path and carries a moved subtree along: no bulk_create here
+        # Unit.save computes the tree path, and a moved unit goes through unit_move: no bulk_create here
         # (a few hundred units, so one INSERT each is fine).
         use_bulk = False
 
@@ -438,6 +439,14 @@ class UnitResource(PortalResource):
         if "/" in code:
             self.add_problem(kwargs.get("row_number"), "code", "单位编码不能包含“/”。")
         super().import_instance(instance, row, **kwargs)
+
+    def do_instance_save(self, instance, is_create):
+        if not is_create:
+            stored_parent = Unit.objects.filter(pk=instance.pk).values_list("parent_id", flat=True).first()
+            if stored_parent != instance.parent_id:
+                # A row with a new parent moves the unit with its subtree (the code is the row's key).
+                unit_move(actor=self.user, unit=instance, parent=instance.parent)
+        super().do_instance_save(instance, is_create)
 
     def after_save_instance(self, instance, row, **kwargs):
         # A later row may name this unit as its parent.

@@ -1,16 +1,19 @@
-"""Writes to accounts: the password reset a unit clerk (or union staff) does for a worker."""
+"""Writes to accounts and the unit tree: the password reset a unit clerk (or union staff) does for a worker,
+and moving a unit with its subtree."""
 
 from __future__ import annotations
 
 import logging
 import secrets
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F, Max, Value
+from django.db.models.functions import Concat, Length, Substr
 from django.utils.translation import gettext as _
 
 from members import lockout
-from members.models import User, Worker
+from members.models import Unit, UnitLevel, User, Worker
 from members.scope import scope_of
 
 logger = logging.getLogger(__name__)
@@ -62,3 +65,42 @@ def account_reset_password(*, actor, employee_no: str, password: str = "") -> tu
     lockout.clear_account(account.username)
     logger.info("password reset: account %s by user %s", account.pk, actor.pk)
     return worker, password
+
+
+@transaction.atomic
+def unit_move(*, actor, unit: Unit, parent: Unit | None, code: str | None = None) -> Unit:
+    """Moves ``unit`` under ``parent`` and/or gives it a new ``code``, carrying its whole subtree along:
+    every path below it is rewritten by one UPDATE, and the units below a depot or lower follow it to its
+    new depot. Validates before writing, with the model's own rules (Unit.clean: a parent of a higher
+    level, not in the unit's subtree; the code's uniqueness and constraints; only a bureau is a root) and
+    the paths' column length. Updates ``unit`` in place (parent, code, path, depot) and returns it.
+    """
+    code = unit.code if code is None else code
+    # The moved unit and its new parent, locked in id order: two moves that would each put one under the
+    # other wait for each other, and the second sees the first's paths and refuses the cycle.
+    locked = {u.pk: u for u in Unit.objects.select_for_update().filter(
+        pk__in=[unit.pk] + ([parent.pk] if parent is not None else [])).order_by("pk")}
+    stored = locked[unit.pk]
+    parent = locked.get(parent.pk) if parent is not None else None
+    # ``stored`` keeps its stored path: Unit.clean refuses a parent inside it.
+    stored.parent, stored.code, stored.level = parent, code, unit.level
+    stored.full_clean()
+    old_path, new_path = stored.path, stored.path_under(parent, code)
+    if new_path != old_path:
+        longest = Unit.objects.filter(path__startswith=old_path).aggregate(n=Max(Length("path")))["n"]
+        if longest - len(old_path) + len(new_path) > Unit._meta.get_field("path").max_length:
+            raise ValidationError({"parent": _("移动后单位层级路径过长。")})
+    depot_id = stored.depot_under(parent)
+    # The unit itself is in its subtree (path__startswith its own path): one UPDATE for every path.
+    moved = Unit.objects.filter(path__startswith=old_path).update(
+        path=Concat(Value(new_path), Substr(F("path"), len(old_path) + 1)))
+    Unit.objects.filter(pk=unit.pk).update(parent=parent, code=code, level=unit.level, depot_id=depot_id)
+    if unit.level > UnitLevel.DEPOT:
+        # Below a depot everything belongs to the moved unit's (new) depot; a bureau's or a depot's own
+        # subtree keeps its depots.
+        Unit.objects.filter(path__startswith=new_path).exclude(level=UnitLevel.DEPOT).update(depot_id=depot_id)
+    unit.parent, unit.code, unit.path, unit.depot_id = parent, code, new_path, depot_id
+    if new_path != old_path:
+        logger.info("unit %s moved: %s -> %s (%s units) by user %s", unit.pk, old_path, new_path, moved,
+                    getattr(actor, "pk", None))
+    return unit

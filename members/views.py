@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -12,19 +11,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from config.gate import portal_view, signed_in_page
 from members.forms import LoginForm, PasswordResetByClerkForm
 from members.models import Worker
 from members.navigation import home_url_for
-from members.scope import scope_of
 from members.services import account_reset_password
 
 
-@login_required
+@signed_in_page
 def home(request):
     return redirect(home_url_for(request.user))
 
 
-@login_required
+@signed_in_page
 def no_role(request):
     return render(request, "portal/no_role.html")
 
@@ -52,13 +51,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @sensitive_post_parameters("password")
 @never_cache
-@login_required
+@portal_view(roles=("clerk", "staff"))
 def password_reset_by_clerk(request):
     """A unit clerk sets a temporary password for a worker of their units. The password travels only
     in the POST body and is shown once on the response page (never in a URL, a message or a log)."""
-    scope = scope_of(request.user)
-    if not (scope.is_clerk or scope.is_staff):
-        raise PermissionDenied
     done = None
     form = PasswordResetByClerkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

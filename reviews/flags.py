@@ -14,7 +14,8 @@ from datetime import date
 
 from django.db import connection, transaction
 
-from reviews.workflow import lock_systems, month_bounds
+from config.months import month_last_day, month_of
+from reviews.workflow import lock_systems
 
 OUTLIER_FACTOR = 3
 CAP_STREAK_DAYS = 3
@@ -66,7 +67,7 @@ def entries_flag(*, competition_id: int, business_system_id: int, month: date) -
     Flags are advisory and do not change points or status, so ``updated_at`` is left alone (the
     standings need not look at these rows again).
     """
-    first, last = month_bounds(month)
+    first, last = month_of(month), month_last_day(month)
     lock_systems([business_system_id])  # the same order as reviewers' transitions: no deadlock with them
     with connection.cursor() as cursor:
         cursor.execute(_FLAG_SQL, {"competition": competition_id, "system": business_system_id, "first": first,

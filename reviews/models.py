@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from config.months import format_month
 from reviews.querysets import DisputeQuerySet, EntryEventQuerySet, ReviewPeriodQuerySet, WorkEntryQuerySet
 
 
@@ -277,7 +278,7 @@ class ReviewPeriod(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.business_system} {self.month:%Y-%m}"
+        return f"{self.business_system} {format_month(self.month)}"
 
 
 class PeriodAction(models.TextChoices):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from competitions.models import Competition
 from config import pgbulk
+from config.months import format_month, month_of
 from members.models import Worker
 from members.scope import scope_of
 from reviews.models import (
@@ -69,7 +70,7 @@ def _new_entry(checked: CheckedEntry, *, competition, actor, source, kind=EntryK
 
 def _months(entries) -> set[tuple[int, int, date]]:
     """The (competition, business system, month) triples entries fall in."""
-    return {(e.competition_id, e.business_system_id, e.work_date.replace(day=1)) for e in entries}
+    return {(e.competition_id, e.business_system_id, month_of(e.work_date)) for e in entries}
 
 
 def _schedule_flags(touched: set[tuple[int, int, date]]) -> None:
@@ -112,7 +113,7 @@ def _hold_open_periods(touched: set[tuple[int, int, date]]) -> None:
     locked = list(periods.filter(status=PeriodStatus.SIGNED_OFF).select_related("business_system"))
     if locked:
         raise EntryRejected([RowError(0, "work_date", _("%(system)s %(month)s 已签发锁定，不能再录入。") % {
-            "system": locked[0].business_system.name, "month": locked[0].month.strftime("%Y-%m")}, "month_locked")])
+            "system": locked[0].business_system.name, "month": format_month(locked[0].month)}, "month_locked")])
 
 
 def _write_created(entries: list[WorkEntry], *, actor, now) -> list[WorkEntry]:
@@ -159,7 +160,7 @@ def _write_batch(checked: list[CheckedEntry], *, competition, actor, source, now
     if not checked:
         return []
     # The (system, day) pairs first: a batch has 20,000 rows but only a few of those.
-    touched = {(competition.pk, system_id, day.replace(day=1))
+    touched = {(competition.pk, system_id, month_of(day))
                for system_id, day in {(c.business_system_id, c.work_date) for c in checked}}
     _hold_open_periods(touched)
     with connection.cursor() as cursor:

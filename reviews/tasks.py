@@ -2,9 +2,9 @@
 
 from datetime import date
 
-from celery import shared_task
 from django.core.cache import cache
 
+from config.tasks import db_task
 from reviews.flags import entries_flag
 
 FLAG_DELAY_SECONDS = 60
@@ -14,10 +14,10 @@ def flag_key(competition_id: int, business_system_id: int, month: str) -> str:
     return f"reviews:flag-scheduled:{competition_id}:{business_system_id}:{month}"
 
 
-@shared_task(name="reviews.tasks.flag_entries", ignore_result=True, acks_late=True)
+# Idempotent (recomputes the month's flags from scratch), so a redelivery or a retry is harmless.
+@db_task(name="reviews.tasks.flag_entries")
 def flag_entries(competition_id: int, business_system_id: int, month: str) -> int:
     # Release the debounce key first: entries written while this runs schedule the next recompute.
     cache.delete(flag_key(competition_id, business_system_id, month))
-    # Idempotent (recomputes the month's flags from scratch), so a redelivery after a crash is harmless.
     return entries_flag(competition_id=competition_id, business_system_id=business_system_id,
                         month=date.fromisoformat(month))

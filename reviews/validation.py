@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from competitions.models import Competition, RuleVersion, ScoringRule
 from config import pgbulk
+from config.months import format_month, month_of
 from config.pgbulk import values_in
 from members.models import Worker
 from reviews.models import EntryKind, PeriodStatus, ReviewPeriod
@@ -133,10 +134,6 @@ def local_today() -> date:
     return timezone.localdate()
 
 
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
 class EntryChecker:
     """Checks rows for one competition on behalf of one person (the clerk entering them)."""
 
@@ -225,9 +222,9 @@ class EntryChecker:
                     "start": start, "end": end}, "date_outside"))
             elif day > today:
                 errors.append(RowError(n, "work_date", _("不能录入未来日期的工作量。"), "date_future"))
-            elif rule is not None and signed_off and (rule[1], month_start(day)) in signed_off:
+            elif rule is not None and signed_off and (rule[1], month_of(day)) in signed_off:
                 errors.append(RowError(n, "work_date", _("%(month)s 已签发锁定，不能再录入或修改；如需更正请提交调整。")
-                                       % {"month": day.strftime("%Y-%m")}, "month_locked"))
+                                       % {"month": format_month(day)}, "month_locked"))
 
             value = row.quantity
             quantity = quantities.get(value) if type(value) is str else None

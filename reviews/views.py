@@ -8,9 +8,8 @@ import secrets
 from datetime import date, timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,8 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from competitions.models import BusinessSystem, JobType, ScoringRule
-from competitions.querysets import current_competition
 from config import cursors
+from config.gate import clerk_page, reviewer_page, worker_page
+from config.months import format_month, month_bounds, month_of, months_between, parse_month
 from members.models import Unit, UnitLevel, Worker
 from members.querysets import unit_subtree_q
 from members.scope import scope_of
@@ -40,37 +40,12 @@ from reviews.workflow import (
     TransitionRefused,
     entries_transition,
     entry_transition,
-    month_bounds,
     period_sign_off,
 )
 
 PAGE = 50
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_TTL = 60 * 60
-
-
-def _role_required(role):
-    def decorator(view):
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            scope = scope_of(request.user)
-            if not (scope.is_staff or getattr(scope, f"is_{role}")):
-                raise PermissionDenied
-            competition = current_competition()
-            if competition is None:
-                return render(request, "reviews/no_competition.html")
-            request.competition = competition
-            return view(request, *args, **kwargs)
-
-        wrapped.__name__ = view.__name__
-        wrapped.__doc__ = view.__doc__
-        return wrapped
-
-    return decorator
-
-
-clerk_required = _role_required("clerk")
-reviewer_required = _role_required("reviewer")
 
 
 def _parse_date(value) -> date | None:
@@ -126,7 +101,7 @@ def _show_errors(request, error: EntryRejected, limit=20):
 
 # -- clerk -------------------------------------------------------------------------------------
 
-@clerk_required
+@clerk_page
 def entry_list(request):
     qs = (WorkEntry.objects.editable_by(request.user).filter(competition=request.competition)
           .select_related("worker", "rule"))
@@ -146,7 +121,7 @@ def entry_list(request):
     })
 
 
-@clerk_required
+@clerk_page
 def entry_new(request):
     rules = _clerk_rules(request)
     form = {"work_date": (local_today() - timedelta(days=1)).isoformat()}
@@ -169,7 +144,7 @@ def entry_new(request):
     return render(request, "reviews/entry_new.html", {"rules": rules, "form": form})
 
 
-@clerk_required
+@clerk_page
 def entry_grid(request):
     """A batch grid: one day and one rule with a row per worker, or one worker and one week with a
     row per day and rule. Saved together, all or nothing."""
@@ -228,7 +203,7 @@ def entry_grid(request):
     })
 
 
-@clerk_required
+@clerk_page
 def entry_import(request):
     """Upload → preview (every bad row listed, nothing saved) → confirm."""
     preview = None
@@ -256,7 +231,7 @@ def _cached_import(request, token):
     return stored
 
 
-@clerk_required
+@clerk_page
 @require_POST
 def entry_import_confirm(request):
     stored = _cached_import(request, request.POST.get("token"))
@@ -281,7 +256,7 @@ def entry_import_confirm(request):
     return redirect("entries:import")
 
 
-@clerk_required
+@clerk_page
 def entry_import_bad_rows(request, token):
     stored = _cached_import(request, token)
     if stored is None:
@@ -293,7 +268,7 @@ def entry_import_bad_rows(request, token):
     return response
 
 
-@clerk_required
+@clerk_page
 def entry_template(request, fmt):
     if fmt == "xlsx":
         content = imports.template_xlsx(request.competition, _clerk_rules(request).select_related(
@@ -305,7 +280,7 @@ def entry_template(request, fmt):
     return response
 
 
-@clerk_required
+@clerk_page
 def entry_detail(request, pk):
     entry = (WorkEntry.objects.editable_by(request.user).select_related("worker", "rule", "entered_by", "reviewed_by")
              .filter(pk=pk).first())
@@ -331,7 +306,7 @@ def entry_detail(request, pk):
     return render(request, "reviews/entry_detail.html", {"entry": entry, "events": events})
 
 
-@clerk_required
+@clerk_page
 def dispute_list(request):
     qs = Dispute.objects.visible_to(request.user).exclude(worker_id=scope_of(request.user).worker_id)
     if request.method == "POST":
@@ -355,17 +330,12 @@ def dispute_list(request):
 MY_DAYS = 14  # days per page of "my entries"
 
 
-@login_required
+@worker_page
 def my_entries(request):
     """A worker's own entries, day by day (days with no entry shown too), with status, points, the
     reviewer's reason, and a dispute form for an entry or for a day with none. Paged by date window
     (``?end=``), newest first. Whose entries: the signed-in worker's, never a URL parameter."""
-    scope = scope_of(request.user)
-    if not scope.is_worker:
-        raise PermissionDenied
-    competition = current_competition()
-    if competition is None:
-        return render(request, "reviews/no_competition.html")
+    competition = request.competition
     latest = min(local_today(), competition.end_date)
     end = min(_parse_date(request.GET.get("end")) or latest, latest)
     end = max(end, competition.start_date)
@@ -385,11 +355,11 @@ def my_entries(request):
             messages.success(request, _("申诉已提交，本单位录入员会处理并答复。"))
         return redirect(f"{reverse('my_entries')}?end={end.isoformat()}")
 
-    mine = WorkEntry.objects.visible_to(request.user).filter(worker_id=scope.worker_id, competition=competition)
+    mine = WorkEntry.objects.visible_to(request.user).filter(worker_id=request.worker_id, competition=competition)
     entries = list(mine.filter(work_date__gte=start, work_date__lte=end).select_related("rule")
                    .only("id", "work_date", "quantity", "points", "status", "kind", "reject_reason", "note",
                          "rule__metric", "rule__unit_of_measure").order_by("-work_date", "id"))
-    disputes = Dispute.objects.visible_to(request.user).filter(worker_id=scope.worker_id)
+    disputes = Dispute.objects.visible_to(request.user).filter(worker_id=request.worker_id)
     window = list(disputes.filter(work_date__gte=start, work_date__lte=end).order_by("created_at"))
     by_entry = {d.entry_id: d for d in window if d.entry_id}
     by_day = {d.work_date: d for d in window if not d.entry_id}
@@ -420,11 +390,11 @@ def _reviewer_systems(request):
 
 
 def _month_param(value) -> date:
+    """The month asked for; the current month when none (or no valid one) is."""
     try:
-        year, month = (int(x) for x in value.split("-"))
-        return date(year, month, 1)
-    except (ValueError, AttributeError):
-        return local_today().replace(day=1)
+        return parse_month(value)
+    except ValidationError:
+        return month_of(local_today())
 
 
 def _queue_filters(request, system, month):
@@ -436,9 +406,9 @@ def _queue_filters(request, system, month):
         qs = qs.filter(pending__business_system_id=system.pk, pending__competition_id=request.competition.pk,
                        pending__month=month)
     else:
-        first, last = month_bounds(month)
+        first, following = month_bounds(month)
         qs = qs.filter(competition=request.competition, business_system=system, work_date__gte=first,
-                       work_date__lte=last)
+                       work_date__lt=following)
         if status in EntryStatus.values:
             qs = qs.filter(status=status)
     if (unit := g.get("unit", "")).isdigit():
@@ -457,7 +427,7 @@ def _queue_filters(request, system, month):
     return qs, status
 
 
-@reviewer_required
+@reviewer_page
 def review_queue(request):
     systems = _reviewer_systems(request)
     if not systems:
@@ -473,7 +443,7 @@ def review_queue(request):
             if action == "sign_off":
                 period_sign_off(actor=request.user, competition=request.competition, business_system=system,
                                 month=month)
-                messages.success(request, _("%(month)s 已签发，本月录入已锁定。") % {"month": month.strftime("%Y-%m")})
+                messages.success(request, _("%(month)s 已签发，本月录入已锁定。") % {"month": format_month(month)})
             elif action in ("approve", "reject", "approve_all"):
                 target = qs if action == "approve_all" else qs.filter(pk__in=[
                     int(x) for x in request.POST.getlist("entry") if x.isdigit()])
@@ -510,7 +480,11 @@ def review_queue(request):
     pending_capped = len(PendingEntry.objects.filter(
         business_system_id=system.pk, competition_id=request.competition.pk, month=month,
     ).values_list("entry_id", flat=True)[:10001])
-    months = [(local_today().replace(day=1) - timedelta(days=31 * i)).replace(day=1) for i in range(0, 6)]
+    # Every month of the competition up to the current one, so the month due for sign-off is always on
+    # the menu; and the month on the page even outside them (a link with ?month=), so the menu shows it.
+    months = months_between(request.competition.start_date, local_today())
+    if month not in months:
+        months = sorted([*months, month], reverse=True)
     return render(request, "reviews/review_queue.html", {
         "systems": systems, "system": system, "month": month, "months": months, "entries": rows,
         "next_after": next_after, "status": status, "statuses": EntryStatus.choices,
@@ -530,7 +504,7 @@ def _depots_for(system):
     return Unit.objects.filter(level=UnitLevel.DEPOT, pk__in=depot_ids).order_by("path")
 
 
-@reviewer_required
+@reviewer_page
 @require_POST
 def review_entry(request, pk):
     """Approve or reject one entry from its row."""

@@ -19,6 +19,7 @@ from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.months import month_bounds, month_of
 from members.scope import scope_of
 from reviews.entry_log import STATUS_MOVE
 from reviews.models import (
@@ -189,21 +190,15 @@ def entry_transition(*, actor, entry: WorkEntry, to_status: str, reason: str = "
 
 # -- review periods ----------------------------------------------------------------------------
 
-def month_bounds(month: date) -> tuple[date, date]:
-    first = month.replace(day=1)
-    next_first = (first.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
-    return first, next_first - timezone.timedelta(days=1)
-
-
 def period_entries(period: ReviewPeriod):
-    first, last = month_bounds(period.month)
+    first, following = month_bounds(period.month)
     return WorkEntry.objects.filter(competition_id=period.competition_id, business_system_id=period.business_system_id,
-                                    work_date__gte=first, work_date__lte=last)
+                                    work_date__gte=first, work_date__lt=following)
 
 
 def _lock_period(*, competition, business_system, month: date) -> ReviewPeriod:
     period, _ = ReviewPeriod.objects.get_or_create(competition=competition, business_system=business_system,
-                                                   month=month.replace(day=1))
+                                                   month=month_of(month))
     # Row lock: sign-off and reopen of one period never interleave, and an entry written meanwhile
     # (which checks the period status) waits for the outcome.
     return ReviewPeriod.objects.select_for_update().get(pk=period.pk)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from competitions.demo import catalog
+from config.months import month_of, next_month
 from reviews.models import EntryKind, EntrySource, EntryStatus
 
 ENTRY_COLUMNS = (
@@ -63,14 +64,6 @@ class EntryPlan:
     now: datetime
 
 
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 def sign_off_time(month: date, tz, now: datetime) -> datetime:
     """Reviewers sign a month off on the 3rd of the next month, in the afternoon."""
     return min(datetime.combine(next_month(month) + timedelta(days=2), time(16, 0), tz), now - timedelta(hours=1))
@@ -103,7 +96,7 @@ class _DayTails:
         self.created = datetime.combine(day, time(18, 0), plan.tz)
         self.approved_at = fmt(datetime.combine(day + timedelta(days=2), time(10, 0), plan.tz))
         self.rejected_at = fmt(datetime.combine(day + timedelta(days=1), time(15, 30), plan.tz))
-        self.signed_at = fmt(sign_off_time(month_start(day), plan.tz, plan.now)) if locked else None
+        self.signed_at = fmt(sign_off_time(month_of(day), plan.tz, plan.now)) if locked else None
         self.cache: dict[int, tuple | str] = {}
 
     def build(self, key: int, kind: int, depot: int, system_id: int, reason: int) -> tuple | str:
@@ -138,7 +131,7 @@ def generate_entries(plan: EntryPlan, rng: random.Random, stats: EntryStats, *, 
     rejected with a reason. ``stats`` counts the rows, and the locked ones per system and month.
     """
     rnd = rng.random
-    current_month = month_start(plan.today)
+    current_month = month_of(plan.today)
     regular, seed = EntryKind.REGULAR.value, EntrySource.SEED.value
     n_reasons = len(catalog.REJECT_REASONS)
     system_ids = sorted(set(plan.reviewer_by_system))
@@ -227,7 +220,7 @@ def generate_entries(plan: EntryPlan, rng: random.Random, stats: EntryStats, *, 
                 yield "".join(buffer)
                 buffer.clear()
         if locked:
-            month = month_start(day)
+            month = month_of(day)
             for system_id, n in day_locked.items():
                 stats.locked[(system_id, month)] = stats.locked.get((system_id, month), 0) + n
         stats.rows = rows

@@ -35,7 +35,6 @@ from competitions.demo.entries import (
     EntryWorker,
     RulePlan,
     generate_entries,
-    month_start,
     sign_off_time,
 )
 from competitions.demo.workforce import WORKER_FIELDS, plan_workforce
@@ -49,6 +48,7 @@ from competitions.models import (
     ScoringRule,
 )
 from config.bulk_load import copy_text_chunks, deferred_indexes, load_rows, table_list
+from config.months import month_of
 from members.models import Unit, UnitLevel, User, Worker
 from reviews.models import (
     EntryAction,
@@ -170,7 +170,7 @@ def _create_units(plan) -> dict[str, int]:
     """Write the unit tree level by level (parents first) and return code → id.
 
     ``bulk_create`` skips ``Unit.save``, so ``path`` and ``depot`` are filled in here the way
-    ``Unit.compute_tree_fields`` would: a depot is its own depot, everything below points at it.
+    ``Unit.save`` would: a depot is its own depot, everything below points at it.
     """
     ids: dict[str, int] = {}
     paths: dict[str, str] = {}
@@ -337,8 +337,8 @@ def _create_periods(*, competition, systems, days, today, reviewer_by_system, lo
     the current month; and an audit event for every rejected entry."""
     now = timezone.now()
     tz = timezone.get_current_timezone()
-    current = month_start(today)
-    months = sorted({month_start(d) for d in days if d < current})
+    current = month_of(today)
+    months = sorted({month_of(d) for d in days if d < current})
     periods = []
     for month in months:
         for system in systems:
@@ -386,7 +386,7 @@ def seed_demo(*, workers: int, days: int, seed: int, today: date | None = None,
     day_list = seeded_days(today, days)
     start = day_list[0]
     end = start + timedelta(days=364)  # a one-year competition, like the one the newspaper reports
-    current_month = month_start(today)
+    current_month = month_of(today)
     tz = timezone.get_current_timezone()
     report = SeedReport()
     watch = _Stopwatch(report, log)

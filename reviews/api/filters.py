@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
-
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
 
+from config.months import month_bounds, parse_month
 from members.models import Unit
 from reviews.models import Dispute, DisputeStatus, EntryKind, EntryStatus, PeriodStatus, ReviewPeriod, WorkEntry
-from reviews.workflow import month_bounds
-
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def parse_month(value: str) -> date:
-    match = MONTH_RE.match(value or "")
-    if not match:
-        raise ValidationError(_("月份格式应为 YYYY-MM。"), code="invalid_month")
-    return date(int(match.group(1)), int(match.group(2)), 1)
 
 
 class MonthFormField(forms.CharField):
@@ -36,8 +22,8 @@ class MonthFilter(django_filters.Filter):
     def filter(self, qs, value):
         if not value:
             return qs
-        first, last = month_bounds(value)
-        return qs.filter(**{f"{self.field_name}__gte": first, f"{self.field_name}__lte": last})
+        first, following = month_bounds(value)
+        return qs.filter(**{f"{self.field_name}__gte": first, f"{self.field_name}__lt": following})
 
 
 class IdFilter(django_filters.NumberFilter):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from config.api.serializers import StrictInputSerializer, id_field
-from reviews.api.filters import parse_month
+from config.months import format_month, parse_month
 from reviews.validation import MAX_QUANTITY
 
 MAX_BATCH_ROWS = 500
@@ -37,7 +37,7 @@ class MonthField(serializers.CharField):
             raise serializers.ValidationError(exc.messages, code="invalid_month") from None
 
     def to_representation(self, value):
-        return value.strftime("%Y-%m")
+        return format_month(value)
 
 
 def quantity_field(**kwargs):

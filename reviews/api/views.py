@@ -22,6 +22,7 @@ from config.api.errors import error_responses
 from config.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from config.api.idempotency import IDEMPOTENCY_PARAMETER, IdempotentPostMixin
 from config.api.pagination import IdAscendingPagination, KeysetPagination
+from config.months import format_month
 from members.api.permissions import IsClerk, IsClerkForWrites, IsReviewer, IsWorker
 from members.scope import scope_of
 from reviews import services, workflow
@@ -272,7 +273,7 @@ class ReviewApproveMatching(IdempotentPostMixin, APIView):
     def post(self, request):
         data = s.ApproveMatchingInput(data=request.data)
         data.is_valid(raise_exception=True)
-        criteria = {key: value.strftime("%Y-%m") if key == "month" else value
+        criteria = {key: format_month(value) if key == "month" else value
                     for key, value in data.validated_data.items()}
         qs = WorkEntry.objects.reviewable_by(request.user).filter(status=EntryStatus.PENDING)
         matching = filters.EntryFilter(data=criteria, queryset=qs)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from competitions import standings
 from competitions.models import RunKind, RunOutcome, Standing, StandingDay, StandingDelta, StandingRun
-from competitions.services import standings_recompute, standings_totals_day
+from competitions.services import competition_delete, standings_recompute, standings_totals_day
 from members.models import UnitLevel
 from reviews.models import WorkEntry
 from reviews.workflow import entries_transition
@@ -435,7 +435,7 @@ def test_deleting_a_competition_removes_its_standings_and_no_one_elses(league, f
     WorkEntry.objects.filter(competition=comp).delete()  # entries and rules protect a competition
     comp.rules.all().delete()
     comp_id = comp.pk
-    comp.delete()
+    competition_delete(actor=None, competition=comp)
 
     assert not Standing.objects.filter(competition_id=comp_id).exists()
     assert not StandingDay.objects.filter(competition_id=comp_id).exists()

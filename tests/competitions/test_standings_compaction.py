@@ -14,7 +14,7 @@ from django.db import DatabaseError, connection, connections
 from competitions import standings, tasks
 from competitions.locks import STANDINGS_LOCK_CLASS
 from competitions.models import RunKind, Standing, StandingDay
-from competitions.services import standings_compact, standings_recompute, standings_totals_day
+from competitions.services import competition_delete, standings_compact, standings_recompute, standings_totals_day
 from members.models import UnitLevel
 from reviews.models import WorkEntry
 from tests.competitions.standings_data import entry, rows, rows_by_full_path
@@ -208,7 +208,7 @@ def test_deleting_a_competition_drops_its_merged_months_too(season):
     WorkEntry.objects.filter(competition=comp).delete()
     comp.rules.all().delete()
     comp_id = comp.pk
-    comp.delete()
+    competition_delete(actor=None, competition=comp)
     assert partitions(comp_id) == []
 
 

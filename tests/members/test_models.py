@@ -2,7 +2,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from members.models import MembershipStatus, UnitLevel, Worker
+from members.models import MembershipStatus, Unit, UnitLevel, Worker
+from members.services import unit_move
 
 pytestmark = pytest.mark.django_db
 
@@ -61,8 +62,7 @@ def test_moving_a_unit_carries_its_subtree_along(f):
     depot_b = f.unit(parent=bureau, code="DB")
     workshop = f.unit(parent=depot_a, code="W1")
     team = f.unit(parent=workshop, code="T1")
-    workshop.parent = depot_b
-    workshop.save()
+    unit_move(actor=None, unit=workshop, parent=depot_b)
     team.refresh_from_db()
     assert team.path == "/BJ/DB/W1/T1/"
     assert team.depot_id == depot_b.pk
@@ -71,3 +71,82 @@ def test_moving_a_unit_carries_its_subtree_along(f):
 def test_only_a_bureau_may_be_a_root_unit(f):
     with pytest.raises(IntegrityError):
         f.unit(parent=None, level=UnitLevel.DEPOT)
+
+
+def test_moving_a_unit_rewrites_every_path_below_it_in_one_update(f):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    bureau = f.unit(code="BJ")
+    depot_a, depot_b = f.unit(parent=bureau, code="DA"), f.unit(parent=bureau, code="DB")
+    workshop = f.unit(parent=depot_a, code="W1")
+    teams = [f.unit(parent=workshop, code=f"T{i}") for i in range(5)]
+    with CaptureQueriesContext(connection) as queries:
+        unit_move(actor=None, unit=workshop, parent=depot_b, code="W9")
+    path_updates = [q["sql"] for q in queries.captured_queries
+                    if q["sql"].startswith("UPDATE") and '"path" =' in q["sql"]]
+    assert len(path_updates) == 1, path_updates
+    assert workshop.path == "/BJ/DB/W9/" and workshop.code == "W9" and workshop.depot_id == depot_b.pk
+    assert sorted(Unit.objects.filter(pk__in=[t.pk for t in teams]).values_list("path", "depot_id")) == [
+        (f"/BJ/DB/W9/T{i}/", depot_b.pk) for i in range(5)]
+    assert Unit.objects.get(pk=depot_a.pk).path == "/BJ/DA/"  # the old parent stays
+
+
+def test_moving_a_depot_keeps_it_the_depot_of_its_subtree(f):
+    bj, tj = f.unit(code="BJ"), f.unit(code="TJ")
+    depot = f.unit(parent=bj, code="D1")
+    team = f.unit(parent=f.unit(parent=depot, code="W1"), code="T1")
+    unit_move(actor=None, unit=depot, parent=tj)
+    team.refresh_from_db()
+    assert (team.path, team.depot_id) == ("/TJ/D1/W1/T1/", depot.pk)
+
+
+@pytest.mark.parametrize("where", ["itself", "its_child", "its_grandchild"])
+def test_a_unit_cannot_move_under_itself_or_its_subtree(f, where):
+    bureau = f.unit(code="BJ")
+    workshop = f.unit(parent=f.unit(parent=bureau, code="D1"), code="W1", level=UnitLevel.WORKSHOP)
+    team = f.unit(parent=workshop, code="T1", level=UnitLevel.TEAM)
+    depot = workshop.parent
+    target = {"itself": depot, "its_child": workshop, "its_grandchild": team}[where]
+    with pytest.raises(ValidationError) as refused:
+        unit_move(actor=None, unit=depot, parent=target)
+    assert "parent" in refused.value.message_dict
+    assert Unit.objects.get(pk=team.pk).path == "/BJ/D1/W1/T1/"
+
+
+def test_a_unit_cannot_move_under_a_unit_of_its_own_level_or_lower(f):
+    bureau = f.unit(code="BJ")
+    depot_a, depot_b = f.unit(parent=bureau, code="DA"), f.unit(parent=bureau, code="DB")
+    with pytest.raises(ValidationError, match="层级必须高于本单位"):
+        unit_move(actor=None, unit=depot_a, parent=depot_b)
+
+
+def test_only_a_bureau_may_be_moved_to_the_root(f):
+    depot = f.unit(parent=f.unit(code="BJ"), code="D1")
+    with pytest.raises(ValidationError, match="只有路局没有上级单位"):
+        unit_move(actor=None, unit=depot, parent=None)
+
+
+def test_a_new_code_must_be_free_and_without_a_slash(f):
+    bureau = f.unit(code="BJ")
+    depot = f.unit(parent=bureau, code="D1")
+    f.unit(parent=bureau, code="D2")
+    with pytest.raises(ValidationError) as taken:
+        unit_move(actor=None, unit=depot, parent=bureau, code="D2")
+    assert "code" in taken.value.message_dict
+    with pytest.raises(ValidationError, match="unit_code_no_slash"):
+        unit_move(actor=None, unit=depot, parent=bureau, code="D/3")
+    assert Unit.objects.get(pk=depot.pk).path == "/BJ/D1/"
+
+
+def test_unit_save_refuses_a_move_that_bypasses_the_service(f):
+    bureau = f.unit(code="BJ")
+    depot_a, depot_b = f.unit(parent=bureau, code="DA"), f.unit(parent=bureau, code="DB")
+    workshop = f.unit(parent=depot_a, code="W1")
+    workshop.parent = depot_b
+    with pytest.raises(ValueError, match="unit_move"):
+        workshop.save()
+    workshop.refresh_from_db()
+    workshop.name = "改名车间"
+    workshop.save()  # anything else is saved as before
+    assert Unit.objects.get(pk=workshop.pk).name == "改名车间"

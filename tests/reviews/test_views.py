@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -41,6 +41,46 @@ def test_the_review_queue_opens_for_a_reviewer_only(client, w):
     assert login(client, w.reviewer).get(reverse("review:queue")).status_code == 200
     for other in (w.clerk, w.alice_user):
         assert login(client, other).get(reverse("review:queue")).status_code == 403
+
+
+def test_the_month_menu_on_the_fifth_of_december_offers_november_and_every_month_of_the_competition(
+        client, w, monkeypatch):
+    from django.utils import timezone
+
+    # given: today is 5 December 2026 and the competition began in January 2025
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **kw: date(2026, 12, 5))
+    w.comp.start_date = date(2025, 1, 1)
+    w.comp.save(update_fields=["start_date"])
+    # when: the reviewer opens the queue without choosing a month
+    page = login(client, w.reviewer).get(reverse("review:queue"))
+    # then: the month due for sign-off (November) is there, and no month of the competition is missing
+    months = page.context["months"]
+    assert page.context["month"] == date(2026, 12, 1)
+    assert months[:3] == [date(2026, 12, 1), date(2026, 11, 1), date(2026, 10, 1)]
+    assert months == [date(y, m, 1) for y in (2026, 2025) for m in range(12, 0, -1)]
+    assert '<option value="2026-11">2026-11</option>' in page.content.decode()
+
+
+def test_the_month_menu_also_offers_a_month_asked_for_outside_the_competition(client, w, monkeypatch):
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **kw: date(2026, 3, 5))
+    w.comp.start_date = date(2026, 2, 1)
+    w.comp.save(update_fields=["start_date"])
+    page = login(client, w.reviewer).get(reverse("review:queue") + "?month=2025-06")
+    assert page.context["month"] == date(2025, 6, 1)
+    assert page.context["months"] == [date(2026, 3, 1), date(2026, 2, 1), date(2025, 6, 1)]
+    assert '<option value="2025-06" selected>' in page.content.decode()
+
+
+@pytest.mark.parametrize("asked", ["2026-13", "0000-01", "２０２６-０１", "2026-1", "junk"])
+def test_the_review_queue_reads_a_bad_month_as_the_current_one(client, w, monkeypatch, asked):
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **kw: date(2026, 12, 5))
+    page = login(client, w.reviewer).get(reverse("review:queue"), {"month": asked})
+    assert page.status_code == 200
+    assert page.context["month"] == date(2026, 12, 1)
 
 
 def test_home_sends_each_role_to_its_page(client, w):

@@ -1,0 +1,75 @@
+"""The one gate in front of every portal page: who may open it, and the competition it is about.
+
+Every portal view is wrapped in ``portal_view``; tests/test_view_gate.py walks the URL patterns and fails
+for a page that is not (the admin and the JSON API have their own gates, and the login, logout and
+language pages are listed there as open). So a page cannot forget to check the role: it does not exist
+until it says which roles may open it.
+
+It lives here rather than in members (where the roles are read, members/scope.py) because every app's
+views use it, as they use the querysets' ``visible_to``: the gate decides who may open a page, ``visible_to``
+what the page may show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from competitions.querysets import current_competition
+from members.navigation import ROLES, holds
+from members.scope import scope_of
+
+
+@dataclass(frozen=True)
+class Gate:
+    roles: tuple[str, ...] | None  # None: any signed-in person
+    competition: bool
+
+
+def portal_view(*, roles: tuple[str, ...] | None, competition: bool = False) -> Callable:
+    """Wraps a portal view function (or a class-based view's ``as_view()``).
+
+    ``roles``: the person must hold one of them (worker, clerk, reviewer, staff), or None for any signed-in
+    person. Someone not signed in is sent to the login page; a signed-in person without the role gets 403.
+    ``competition``: the page is about the current competition, set as ``request.competition``; without
+    one the page says so instead. ``request.scope`` is the person's scope (members.scope.scope_of) and
+    ``request.worker_id`` their worker's id (None when they are not a worker).
+    """
+    if roles is not None:
+        unknown = set(roles) - set(ROLES)
+        if not roles or unknown:
+            raise ValueError(f"portal_view: unknown roles {sorted(unknown)}; roles are {ROLES}")
+    gate = Gate(roles=roles, competition=competition)
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def gated(request, *args, **kwargs):
+            scope = scope_of(request.user)
+            if roles is not None and not any(holds(scope, role) for role in roles):
+                raise PermissionDenied
+            request.scope = scope
+            request.worker_id = scope.worker_id
+            if competition:
+                request.competition = current_competition()
+                if request.competition is None:
+                    return render(request, "reviews/no_competition.html")
+            return view(request, *args, **kwargs)
+
+        gated.portal_gate = gate
+        return gated
+
+    return decorator
+
+
+# The portal's pages by role. Union staff may open the clerks' and the reviewers' pages too (what they see
+# there is still decided by visible_to); a worker's own pages need a worker, which staff need not be.
+worker_page = portal_view(roles=("worker",), competition=True)
+clerk_page = portal_view(roles=("clerk", "staff"), competition=True)
+reviewer_page = portal_view(roles=("reviewer", "staff"), competition=True)
+signed_in_page = portal_view(roles=None)

@@ -1,0 +1,35 @@
+"""Celery task options, written once for every task that writes to the database.
+
+Such a task rewrites its rows idempotently (a standings run replaces its day, the monthly merge skips a
+merged month, the flags are recomputed from scratch), so the message can be acknowledged after the work
+rather than before it: a worker killed mid-run leaves the message to be redelivered instead of lost. A
+deadlock, a serialization failure or a restarting server is retried later, backing off with jitter so
+that the tasks it failed together do not collide again.
+
+A task states what it does differently from these as keyword arguments of ``db_task``, beside it.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import DatabaseError
+
+DB_TASK_OPTIONS: dict[str, object] = {
+    "ignore_result": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": 10,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+def db_task(*, name: str, **differences):
+    """``shared_task`` with DB_TASK_OPTIONS; ``differences`` override them for this one task."""
+    unknown = differences.keys() - DB_TASK_OPTIONS.keys()
+    if unknown:
+        # A misspelt option would be passed to Celery silently and change nothing.
+        raise TypeError(f"db_task: not a shared option: {', '.join(sorted(unknown))}")
+    return shared_task(name=name, **{**DB_TASK_OPTIONS, **differences})
