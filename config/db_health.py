@@ -20,7 +20,7 @@ from django.db import connections
 def check_connection(conn) -> None:
     """Closes ``conn`` (a DatabaseWrapper) if its PostgreSQL connection is known or found to be dead."""
     raw = conn.connection
-    if raw is None or conn.vendor != "postgresql" or conn.in_atomic_block:
+    if raw is None or conn.in_atomic_block:
         return
     if raw.closed or raw.broken:
         conn.close()

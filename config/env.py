@@ -2,7 +2,7 @@
 
 Every reader fails start-up with an ``ImproperlyConfigured`` that names the variable and what was
 wrong with it, rather than guessing: a typo in ``DEBUG`` must not silently turn debugging on in
-production, and a malformed ``DATABASE_URL`` must not fall back to SQLite.
+production, and a malformed ``DATABASE_URL`` must not fall back to some default database.
 """
 
 from __future__ import annotations
@@ -72,20 +72,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return items
 
 
-def env_database(name: str, default_sqlite_path) -> dict:
-    """``DATABASE_URL`` as Django settings; unset means the embedded SQLite file."""
+def env_database(name: str) -> dict:
+    """``DATABASE_URL`` as Django settings. PostgreSQL is the only database the portal runs on."""
     value = _raw(name)
     if value is None:
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(default_sqlite_path),
-            # Long-running imports and the recompute share one file: wait instead of failing at once.
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
-        }
-    scheme = urlparse(value).scheme
-    if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
         raise ImproperlyConfigured(
-            f"Environment variable {name} has scheme {scheme!r}; expected postgres://… or sqlite:///…"
+            f"Environment variable {name} is required: postgres://user:password@host:5432/portal. "
+            "(`bash .ci/test` starts a server for the tests and sets it; `bash .ci/demo` needs none.)"
+        )
+    scheme = urlparse(value).scheme
+    if scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} has scheme {scheme!r}; the portal runs on PostgreSQL only: postgres://…"
         )
     try:
         # Persistent connections, checked at the start of each request by config.db_health's middleware
@@ -93,7 +91,7 @@ def env_database(name: str, default_sqlite_path) -> dict:
         config = dj_database_url.parse(value, conn_max_age=60, conn_health_checks=False)
     except Exception as exc:  # dj_database_url raises several kinds; all mean the same to the operator
         raise ImproperlyConfigured(f"Environment variable {name} could not be parsed: {exc}") from None
-    if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):
+    if not config.get("NAME"):
         raise ImproperlyConfigured(f"Environment variable {name} names no database (postgres://host/NAME).")
     return config
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config import env
+from config import embedded_db, env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,8 +31,9 @@ def test_booleans_are_read_strictly(environ, raw, expected):
     (lambda: env.env_int("X", 1), "ten"),
     (lambda: env.env_int("X", 1, minimum=0), "-3"),
     (lambda: env.env_list("X", []), "a,,b"),
-    (lambda: env.env_database("X", "/tmp/x"), "mysql://u@h/db"),
-    (lambda: env.env_database("X", "/tmp/x"), "postgres://u@h:5432/"),
+    (lambda: env.env_database("X"), "mysql://u@h/db"),
+    (lambda: env.env_database("X"), "sqlite:///tmp/portal.sqlite3"),
+    (lambda: env.env_database("X"), "postgres://u@h:5432/"),
     (lambda: env.env_redis_url("X"), "http://localhost:6379"),
     (lambda: env.env_redis_url("X"), "redis://localhost:notaport/0"),
 ])
@@ -42,9 +43,17 @@ def test_a_bad_value_stops_start_up_naming_the_variable(environ, reader, raw):
         reader()
 
 
-def test_no_database_url_means_the_embedded_sqlite_file(monkeypatch):
+def test_no_database_url_stops_start_up_naming_the_variable(monkeypatch):
     monkeypatch.delenv("X", raising=False)
-    assert env.env_database("X", "/tmp/portal.sqlite3")["ENGINE"] == "django.db.backends.sqlite3"
+    with pytest.raises(ImproperlyConfigured, match="X is required: postgres://"):
+        env.env_database("X")
+
+
+def test_a_postgres_url_becomes_django_settings_with_persistent_connections(environ):
+    environ(X="postgres://portal:secret@db.example.org:5433/portal")
+    config = env.env_database("X")
+    assert (config["ENGINE"], config["HOST"], config["PORT"], config["NAME"], config["CONN_MAX_AGE"]) == (
+        "django.db.backends.postgresql", "db.example.org", 5433, "portal", 60)
 
 
 def _run(settings, extra_env, *args):
@@ -69,9 +78,23 @@ def test_production_refuses_to_start_without_a_real_secret_key():
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
 
-def test_the_embedded_default_runs_tasks_in_process_and_uses_sqlite():
-    result = _run("config.settings.local", {}, "shell", "-c",
-                  "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER,"
-                  " s.LANGUAGE_CODE, s.TIME_ZONE)")
+def test_the_demo_settings_run_tasks_in_process_on_the_embedded_postgresql_under_var():
+    was_running = embedded_db.is_running()
+    try:
+        result = _run("config.settings.local", {}, "shell", "-c",
+                      "from django.conf import settings as s; from django.db import connection as c;"
+                      " print(c.vendor, c.settings_dict['HOST'], s.CELERY_TASK_ALWAYS_EAGER, s.LANGUAGE_CODE, s.TIME_ZONE);"
+                      " print(c.cursor().execute('SELECT current_database()').fetchone()[0])")
+    finally:
+        if not was_running:
+            embedded_db.stop()
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1].split() == ["django.db.backends.sqlite3", "True", "zh-hans", "Asia/Shanghai"]
+    settings_line, database = result.stdout.strip().splitlines()[-2:]
+    socket_dir = str(embedded_db.socket_dir(ROOT / "var" / "postgres"))
+    assert settings_line.split() == ["postgresql", socket_dir, "True", "zh-hans", "Asia/Shanghai"]
+    assert database == "portal"
+
+
+def test_the_test_settings_refuse_to_start_without_a_database_url():
+    result = _run("config.settings.test", {}, "check")
+    assert result.returncode != 0 and "DATABASE_URL is required: postgres://" in result.stderr

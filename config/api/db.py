@@ -8,20 +8,15 @@ the settings; psycopg keeps the last 100 statements), so later requests only bin
 
 The cursor is Django's wrapper (queries are logged, counted by the tests' query pins, and database
 errors wrapped as usual) around a psycopg server-binding cursor; only the statement goes there, the
-rest of the project keeps Django's client-side binding. On SQLite (local development) the same SQL runs
-through Django's ordinary cursor.
+rest of the project keeps Django's client-side binding.
 """
 
 from __future__ import annotations
 
 from django.db import connections
-
-try:
-    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
-    from django.db.backends.postgresql.psycopg_any import register_tzloader
-    from psycopg.pq import Format
-except ImportError:  # no psycopg 3: SQLite only
-    ServerBindingCursor = None
+from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
+from django.db.backends.postgresql.psycopg_any import register_tzloader
+from psycopg.pq import Format
 
 
 def _cursor(conn):
@@ -46,10 +41,6 @@ def _cursor(conn):
 
 def _run(sql: str, params, fetch):
     conn = connections["default"]
-    if conn.vendor != "postgresql":
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return fetch(cur)
     cur = _cursor(conn)
     try:
         cur.execute(sql, params)

@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from config.env import env_bool, env_database, env_int, env_list, env_redis_url, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 SECRET_KEY = env_str("SECRET_KEY", "insecure-embedded-default-key-change-me-in-production-0123456789")
 DEBUG = env_bool("DEBUG", False)
@@ -66,12 +65,11 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env_database("DATABASE_URL", VAR_DIR / "portal.sqlite3")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # psycopg prepares a server-side-bound statement the first time it runs (Django's default of None
-    # turns preparing off). Only the API's hot reads are server-side bound (config/api/db.py); Django's
-    # own client-side cursors never prepare. (Behind a transaction-pooling PgBouncer, set None.)
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
+DATABASES = {"default": env_database("DATABASE_URL")}
+# psycopg prepares a server-side-bound statement the first time it runs (Django's default of None
+# turns preparing off). Only the API's hot reads are server-side bound (config/api/db.py); Django's
+# own client-side cursors never prepare. (Behind a transaction-pooling PgBouncer, set None.)
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "members.User"

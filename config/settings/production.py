@@ -5,14 +5,12 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import env_bool, env_int, env_str
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REDIS_URL
+from .base import REDIS_URL
 
 SECRET_KEY = env_str("SECRET_KEY")
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("insecure"):
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters in production.")
 DEBUG = False
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-    raise ImproperlyConfigured("Production runs on PostgreSQL: set DATABASE_URL=postgres://…")
 if not REDIS_URL:
     raise ImproperlyConfigured("Production needs Redis for Celery: set REDIS_URL=redis://…")
 

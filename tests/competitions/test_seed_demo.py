@@ -1,7 +1,14 @@
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
+from pathlib import Path
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
@@ -17,6 +24,7 @@ from competitions.models import (
     StandingDay,
     StandingRun,
 )
+from config import embedded_db
 from config.bulk_load import index_definitions, model_index_names
 from members.models import Unit, UnitLevel, User, Worker
 from members.validators import validate_id_number, validate_mobile
@@ -25,6 +33,8 @@ from reviews.models import EntryEvent, EntryStatus, PeriodEvent, PeriodStatus, R
 TODAY = date(2026, 11, 24)
 # 40 days ending yesterday: 2026-10-15 … 2026-11-23, so one whole past month (locked) and the current one.
 SMALL = ["--workers", "150", "--days", "40", "--seed", "7", "--today", TODAY.isoformat()]
+
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def seed(*args):
@@ -220,6 +230,40 @@ def test_every_demo_day_gets_its_standings_and_a_second_if_empty_run_leaves_them
     call_command("seed_demo", "--if-empty", stdout=out)
     assert "未做改动" in out.getvalue() and catalog.ADMIN.password in out.getvalue()
     assert StandingRun.objects.count() == runs
+
+
+def test_the_demo_setup_works_on_a_throwaway_embedded_postgresql():
+    """What `.ci/demo` does, on a throwaway embedded server: migrate, seed, seed again with --if-empty."""
+    # Not pytest's tmp_path: run as root, the server runs as another user, who cannot enter a 0700 parent.
+    parent = Path(tempfile.mkdtemp(prefix="portal-demo-"))
+    parent.chmod(0o755)
+    try:
+        url = embedded_db.ensure_running(parent / "postgres")
+        env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
+        env.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="config.settings.local")
+
+        def manage(*args):
+            return subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT, env=env, capture_output=True,
+                                  text=True, timeout=180, check=True).stdout
+
+        manage("migrate", "--noinput", "-v", "0")
+        first = manage("seed_demo", "--workers", "200", "--days", "10")
+        assert "演示数据已生成" in first and catalog.CLERK.password in first
+        again = manage("seed_demo", "--if-empty")
+        assert "未做改动" in again and catalog.ADMIN.password in again
+        with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as db:
+            assert db.execute("SELECT count(*) FROM members_worker").fetchone() == (200,)
+            assert db.execute("SELECT count(*) FROM competitions_jobtype").fetchone() == (94,)
+            entries = db.execute("SELECT count(*) FROM reviews_workentry").fetchone()[0]
+            assert entries >= 200 * 10
+            assert db.execute("SELECT count(*) FROM members_user WHERE username IN ('admin', 'clerk', 'reviewer')"
+                              ).fetchone() == (3,)
+            # Every demo day has its standings (one row per worker with entries), so a worker's page has a trend.
+            assert db.execute("SELECT count(DISTINCT day), count(DISTINCT worker_id) FROM competitions_standing"
+                              ).fetchone() == (10, 200)
+    finally:
+        embedded_db.stop(parent / "postgres")
+        shutil.rmtree(parent)
 
 
 def test_organizers_are_not_duplicated_by_a_reset(seeded):
