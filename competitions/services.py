@@ -113,7 +113,7 @@ def _compute(run: StandingRun, *, full: bool) -> None:
     with transaction.atomic():
         if not outer_atomic:
             # One snapshot for every statement of the run: the totals read (entries or base + log) and the
-            # deltas dropped as "already included" must describe the same moment (see standings.py).
+            # deltas dropped as "already included" must describe the same moment (see competitions.standings).
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         with connection.cursor() as cursor:
