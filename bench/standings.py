@@ -42,6 +42,7 @@ django.setup()
 from django.core.management import call_command, get_commands  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench.reference import reference as reference_sql  # noqa: E402
 from competitions import standings  # noqa: E402
 from competitions.models import Competition, Standing, StandingDay, StandingRun  # noqa: E402
 from competitions.services import standings_recompute  # noqa: E402
@@ -149,8 +150,8 @@ def corrections(competition_id: int, day: date) -> int:
 # --- Measurements ---------------------------------------------------------------------------------
 
 
-def reference(competition_id: int, day: date, statement: str = standings.REFERENCE) -> float:
-    best = None
+def reference(competition_id: int, day: date, *, approved: bool = True) -> float:
+    statement, best = reference_sql(approved=approved), None
     for _ in range(2):
         seconds, _ = timed(sql, statement, {"competition": competition_id, "day": day})
         best = seconds if best is None else min(best, seconds)
@@ -381,7 +382,7 @@ def main() -> None:
     ref = reference(cid, day)
     print(f"  reference statement (per-worker points and approved points + four ranks from raw entries): "
           f"{ref:.2f} s")
-    ref_points = reference(cid, day, standings.REFERENCE_POINTS_ONLY)
+    ref_points = reference(cid, day, approved=False)
     print(f"  the same with the points alone (the statement as earlier benchmarks ran it): {ref_points:.2f} s")
     for _ in range(2):  # a shared machine: show the spread
         seconds, run = recompute(cid, day, full=True)

@@ -179,7 +179,7 @@ class RuleVersion(models.Model):
 
 
 # --- Daily standings (issue 4) ------------------------------------------------------------------
-# How the standings are computed is explained at the top of competitions/standings.py. In short:
+# How the standings are computed is explained at the top of competitions/standings/__init__.py. In short:
 # a trigger on reviews_workentry logs every change of an entry's *contribution* into StandingDelta;
 # a run adds the logged deltas to the per-worker totals of the last run's Standing rows, ranks all workers
 # and replaces the day's Standing rows (and its StandingDay), all in one transaction.
@@ -307,7 +307,7 @@ class Standing(models.Model):
     rows cost more than the rest of a nightly run at seed scale; a second copy of the day for the history
     cost a quarter of it. "My history" reads the worker's row in each day's partition; a finished month's
     days are merged into one partition by a monthly job (standings.compact_month).
-    The table is created from competitions/sql/standings_partitioned.sql by the migration (Django cannot
+    The table is created from competitions/standings/standings_partitioned.sql by the migration (Django cannot
     declare a partitioned table), hence
     ``managed = False``; the primary key is not enforced by an index there (the run writes one row per
     worker: its ranking groups by worker).

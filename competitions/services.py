@@ -23,11 +23,11 @@ logger = logging.getLogger(__name__)
 Trigger = Literal["nightly", "intraday", "admin", "command", "manual"]
 
 # Memory PostgreSQL may use per sort/hash in a run (SET LOCAL, this transaction only): the run
-# aggregates millions of entries and sorts ~223k workers four times; with the 4 MB default those spill
-# to disk. A full run's per-(worker, rule) aggregate holds ~356,000 groups of numeric sums, ~280 MB per
-# parallel process at seed scale: at 128 MB (x2 hash_mem_multiplier) it spilled, 16 s against 13 s.
-# The group count follows workers x rules, not the length of the competition. A batch job a few times
-# a day can afford it; override with settings.STANDINGS_WORK_MEM.
+# aggregates millions of entries and sorts every worker four times; with the 4 MB default those spill
+# to disk. A full run's per-worker aggregate over the entries is hashed in each parallel process; half
+# this spilled at seed scale (the figures are in bench/standings.py's output and the git log). The
+# group count follows the workers, not the length of the competition. A batch job a few times a day
+# can afford it; override with settings.STANDINGS_WORK_MEM.
 DEFAULT_WORK_MEM = "256MB"
 
 
@@ -113,7 +113,7 @@ def _compute(run: StandingRun, *, full: bool) -> None:
     with transaction.atomic():
         if not outer_atomic:
             # One snapshot for every statement of the run: the totals read (entries or base + log) and the
-            # deltas dropped as "already included" must describe the same moment (see standings.py).
+            # deltas dropped as "already included" must describe the same moment (see competitions.standings).
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         with connection.cursor() as cursor:

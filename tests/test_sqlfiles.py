@@ -9,7 +9,7 @@ from django.db import connection
 
 from competitions import standings
 from competitions.models import Standing
-from competitions.standings_table import STANDINGS_PARTITIONED
+from competitions.standings.table import STANDINGS_PARTITIONED
 from config.sqlfiles import check_installed_functions, function_body, installed_function_body
 from reviews.entry_log import ENTRY_LOG, FUNCTION
 from reviews.models import EntryStatus
@@ -68,5 +68,5 @@ def test_the_standings_parent_has_the_indexes_every_day_partition_is_built_with(
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [Standing._meta.db_table])
         columns = sorted(indexdef.split("(", 1)[1].rstrip(")") for (indexdef,) in cursor.fetchall())
-    assert columns == sorted(standings.PARTITION_INDEXES)
+    assert columns == sorted(", ".join(index) for index in standings.PARTITION_INDEXES.values())
     assert "CREATE TABLE" in STANDINGS_PARTITIONED.render(connection)

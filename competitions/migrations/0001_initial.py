@@ -5,7 +5,7 @@ import django.db.models.deletion
 from decimal import Decimal
 from django.db import migrations, models
 
-from competitions.standings_table import STANDINGS_PARTITIONED
+from competitions.standings.table import STANDINGS_PARTITIONED
 
 
 class Migration(migrations.Migration):

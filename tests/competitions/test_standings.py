@@ -9,9 +9,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from bench.reference import reference
 from competitions import standings
 from competitions.models import RunKind, RunOutcome, Standing, StandingDay, StandingDelta, StandingRun
 from competitions.services import competition_delete, standings_recompute, standings_totals_day
+from competitions.standings import database, ranking
 from members.models import UnitLevel
 from reviews.models import WorkEntry
 from reviews.workflow import entries_transition
@@ -276,19 +278,20 @@ def test_a_run_interrupted_half_way_leaves_the_previous_standings_intact_and_who
     before_partitions = partitions(comp.pk, D1)
     add(4, D1 - timedelta(days=3), 50)  # a change the broken run would have applied
     pending = StandingDelta.objects.filter(competition_id=comp.pk).count()
-    real_execute = standings._execute
+    real_send = database.send
+    delete_day = database.render(ranking.DELETE_DAY)
 
     def crash(sql, params):
-        result = real_execute(sql, params)
+        result = real_send(sql, params)
         # after the new rows are written (the new partition; in a merged month: the old rows deleted), or
         # after the new partition replaced the old (in a merged month: the new rows inserted)
-        written = ("RANK() OVER" in sql and "CREATE TEMP" not in sql) or sql == standings.DELETE_DAY
-        swapped = "ATTACH PARTITION" in sql or sql.startswith(f"INSERT INTO {standings.STANDING} (")
+        written = ("RANK() OVER" in sql and "CREATE TEMP" not in sql) or sql == delete_day
+        swapped = "ATTACH PARTITION" in sql or sql.startswith(f'INSERT INTO "{standings.STANDING}" (')
         if written if crash_after == "WRITE" else swapped:
             raise RuntimeError("worker killed")
         return result
 
-    monkeypatch.setattr(standings, "_execute", crash)
+    monkeypatch.setattr(database, "send", crash)
     with pytest.raises(RuntimeError):
         standings_recompute(competition=comp, day=D1)
 
@@ -303,7 +306,7 @@ def test_a_run_interrupted_half_way_leaves_the_previous_standings_intact_and_who
     failed = StandingRun.objects.latest("id")
     assert failed.outcome == RunOutcome.FAILED and "worker killed" in failed.error and failed.totals_day is None
 
-    monkeypatch.setattr(standings, "_execute", real_execute)
+    monkeypatch.setattr(database, "send", real_send)
     run = standings_recompute(competition=comp, day=D1)
     assert run.kind == RunKind.INCREMENTAL
     assert by_worker(comp, D1)[league["w"][4].pk].points == 55
@@ -384,9 +387,10 @@ def test_worker_standing_history_and_places_around_me(league, f, django_assert_n
     assert [(t.quantity, t.points) for t in per_rule] == [(9, 9)]
 
 
-@pytest.mark.parametrize("statement", ["REFERENCE", "REFERENCE_POINTS_ONLY"])
-def test_the_benchmark_reference_statements_compute_the_same_ranks(league, statement):
-    """bench/standings.py times the runs against these statements: they must compute what a run does."""
+@pytest.mark.parametrize("approved", [True, False])
+def test_the_benchmark_reference_statements_compute_the_same_ranks(league, approved):
+    """bench/standings.py times the runs against these statements (bench/reference.py): they must compute
+    what a run does."""
     from django.db import connection
 
     comp = league["comp"]
@@ -398,11 +402,11 @@ def test_the_benchmark_reference_statements_compute_the_same_ranks(league, state
     expected = [(s.rank_overall + s.rank_business_system + s.rank_job_type + (s.rank_unit or 0)) for s in day_rows]
 
     with connection.cursor() as cursor:
-        cursor.execute(getattr(standings, statement), {"competition": comp.pk, "day": D1})
+        cursor.execute(reference(approved=approved), {"competition": comp.pk, "day": D1})
         count, rank_sum, *approved = cursor.fetchone()
 
     assert len(expected) == 6
-    if statement == "REFERENCE":  # the approved part is computed too, as the standings keep it
+    if approved:  # the approved part is computed too, as the standings keep it
         assert approved == [sum(s.approved_points for s in day_rows)]
         assert 0 < approved[0] < sum(s.points for s in day_rows)
     else:
@@ -417,8 +421,9 @@ def test_business_system_ranks_are_the_same_counted_in_the_overall_pass_or_by_a_
     standings_recompute(competition=comp, day=D1)
     counted = rows(comp.pk, D1)
     assert len({row[2] for row in counted}) == 2 and len({row[10] for row in counted}) < len(counted)
-    monkeypatch.setattr(standings, "COUNTED_SCOPE_MAX", 1)  # two business systems: more than that
-    assert standings._business_system_rank() == "RANK() OVER business_system"
+    monkeypatch.setattr(ranking, "COUNTED_SCOPE_MAX", 1)  # two business systems: more than that
+    rank = ranking.business_system_rank(ranking.business_system_ids())
+    assert database.render(rank) == "RANK() OVER business_system"
     standings_recompute(competition=comp, day=D1, full=True)
     assert rows(comp.pk, D1) == counted
 

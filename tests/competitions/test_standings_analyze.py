@@ -1,4 +1,4 @@
-"""A run leaves the day's standings partition analyzed (see competitions.standings._publish_partition)."""
+"""A run leaves the day's standings partition analyzed (see competitions.standings.partitions.publish_partition)."""
 
 from datetime import date
 

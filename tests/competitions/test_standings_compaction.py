@@ -15,6 +15,8 @@ from competitions import standings, tasks
 from competitions.locks import STANDINGS_LOCK_CLASS
 from competitions.models import RunKind, Standing, StandingDay
 from competitions.services import competition_delete, standings_compact, standings_recompute, standings_totals_day
+from competitions.standings import database
+from competitions.standings.partitions import month_partition
 from members.models import UnitLevel
 from reviews.models import WorkEntry
 from tests.competitions.standings_data import entry, rows, rows_by_full_path
@@ -155,14 +157,14 @@ def test_a_repaired_day_of_a_merged_month_and_the_nights_after_it_are_right(seas
 def test_an_interrupted_compaction_leaves_the_daily_partitions_as_they_were(season, monkeypatch):
     comp, workers = season["comp"], season["workers"]
     before, tables = everything_a_reader_sees(comp, workers), partitions(comp.pk)
-    real_execute = standings._execute
+    real_send = database.send
 
     def crash_at_attach(sql, params):
         if "ATTACH PARTITION" in sql:
             raise DatabaseError("injected: the server went away")
-        return real_execute(sql, params)
+        return real_send(sql, params)
 
-    monkeypatch.setattr(standings, "_execute", crash_at_attach)
+    monkeypatch.setattr(database, "send", crash_at_attach)
     with pytest.raises(DatabaseError):
         standings_compact(competition=comp)
 
@@ -225,4 +227,4 @@ def test_the_base_day_stays_daily_after_compaction(season):
     comp = season["comp"]
     standings_compact(competition=comp)
     base = standings_totals_day(competition_id=comp.pk)
-    assert base == LAST and standings._month_partition(comp.pk, base) is None
+    assert base == LAST and month_partition(comp.pk, base) is None

@@ -1,0 +1,239 @@
+"""The ranking statement: per-worker totals (from the entries, or from a base day plus the change log),
+ranked in every scope, and the statements that write the ranked rows as a day of Standing.
+
+Composed with ``psycopg.sql``: tables and columns come from the models, statuses from EntryStatus, the run's
+values are placeholders bound at execution. Each variant is rendered to a golden file under
+``tests/competitions/golden/``, so a change to a statement shows as a diff there.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.db import connection
+from psycopg import sql
+
+from competitions.models import JobType, Standing, StandingDay, StandingDelta
+from competitions.standings import database
+from members.models import Unit, Worker
+from reviews.models import EntryStatus, WorkEntry
+
+STANDING = Standing._meta.db_table
+APPROVED_STATUSES = [EntryStatus.APPROVED, EntryStatus.LOCKED]
+
+# The run's values, bound at execution (names of the ``params`` of replace_day).
+PARAMS = {name: sql.Placeholder(name) for name in ("competition", "day", "base_day", "previous_day", "now")}
+TABLES = {
+    "standing": sql.Identifier(STANDING),
+    "delta": sql.Identifier(StandingDelta._meta.db_table),
+    "entry": sql.Identifier(WorkEntry._meta.db_table),
+    "worker": sql.Identifier(Worker._meta.db_table),
+    "unit": sql.Identifier(Unit._meta.db_table),
+    "job_type": sql.Identifier(JobType._meta.db_table),
+    "standing_day": sql.Identifier(StandingDay._meta.db_table),
+}
+COUNTED = sql.SQL("e.status <> {}").format(sql.Literal(EntryStatus.REJECTED.value))
+APPROVED = sql.SQL("e.status IN ({})").format(
+    sql.SQL(", ").join(sql.Literal(status.value) for status in APPROVED_STATUSES))
+
+
+def _thousandths(expression: sql.Composable) -> sql.Composable:
+    """A points value as an integer count of thousandths. Points have three decimals, so this is exact,
+    and summing bigints is much cheaper than summing numerics."""
+    return sql.SQL("CAST({} * 1000 AS BIGINT)").format(expression)
+
+
+def _total(expression: sql.Composable) -> sql.Composable:
+    """The SUM of bigint thousandths, as a bigint again. PostgreSQL's SUM(bigint) returns numeric (it adds
+    in 128 bits and cannot know the total fits in 64), and every sort and window pass over the totals then
+    compares numerics. A competition's total fits in a bigint with room to spare (9.2e15 points)."""
+    return sql.SQL("CAST(SUM({}) AS BIGINT)").format(expression)
+
+
+def _format(template: str, **values: sql.Composable) -> sql.Composed:
+    return sql.SQL(template).format(**PARAMS, **TABLES, **values)
+
+
+# Per-worker totals straight from the entries: a full run, and a run for a day older than the base.
+WORKER_TOTALS_FROM_ENTRIES = _format("""
+    SELECT e.worker_id, {score} AS score,
+           COALESCE(CAST(SUM({points}) FILTER (WHERE {approved}) AS BIGINT), 0)
+               AS approved_score,
+           COUNT(*) AS entries
+    FROM {entry} e
+    WHERE e.competition_id = {competition} AND e.work_date <= {day} AND {counted}
+    GROUP BY e.worker_id
+""", score=_total(_thousandths(sql.SQL("e.points"))), points=_thousandths(sql.SQL("e.points")), approved=APPROVED,
+    counted=COUNTED)
+
+# An incremental run: the base day's rows plus the change log dated up to the day, per worker. A worker whose
+# counted entries drop to none (all rejected or deleted) leaves the standings. When the base day is also the
+# previous standings day (every night but a re-run), its ranks are the previous ranks.
+# One aggregate over both, in worker order: the base rows and the log's rows are stacked and summed per
+# worker in one sorted pass (GroupAggregate). Hashing the groups' int128 sums, or summing the log first and
+# FULL JOINing it to the base, was slower; the ORDER BY is what gets PostgreSQL to sort instead of hash.
+_TOTALS_FROM_BASE = """
+    SELECT worker_id, {score} AS score, {approved_score} AS approved_score,
+           SUM(entries) AS entries{previous_ranks}
+    FROM (
+        SELECT worker_id, {points} AS score, {approved_points} AS approved_score,
+               entries, rank_overall, rank_business_system, rank_job_type, rank_unit
+        FROM {standing} WHERE competition_id = {competition} AND day = {base_day}
+        UNION ALL
+        SELECT worker_id, {points}, {approved_points}, entries,
+               NULL, NULL, NULL, NULL
+        FROM {delta} WHERE competition_id = {competition} AND work_date <= {day}
+        ORDER BY worker_id
+    ) AS u
+    GROUP BY worker_id
+    HAVING SUM(entries) <> 0
+"""
+BASE_RANKS = sql.SQL(""",
+           MAX(rank_overall) AS prev_overall, MAX(rank_business_system) AS prev_business_system,
+           MAX(rank_job_type) AS prev_job_type, MAX(rank_unit) AS prev_unit""")
+
+
+def worker_totals_from_base(*, with_ranks: bool) -> sql.Composed:
+    """The base day plus the change log; ``with_ranks``: the base day's ranks as the previous ranks."""
+    return _format(_TOTALS_FROM_BASE, score=_total(sql.SQL("score")), approved_score=_total(sql.SQL("approved_score")),
+                   points=_thousandths(sql.SQL("points")), approved_points=_thousandths(sql.SQL("approved_points")),
+                   previous_ranks=BASE_RANKS if with_ranks else sql.SQL(""))
+
+
+def with_previous_ranks(totals: sql.Composable) -> sql.Composed:
+    """Otherwise the previous day's ranks come from its rows."""
+    return _format("""
+    SELECT t.worker_id, t.score, t.approved_score, t.entries,
+           p.rank_overall AS prev_overall, p.rank_business_system AS prev_business_system,
+           p.rank_job_type AS prev_job_type, p.rank_unit AS prev_unit
+    FROM ({totals}) AS t
+    LEFT JOIN {standing} p
+           ON p.competition_id = {competition} AND p.day = {previous_day} AND p.worker_id = t.worker_id
+""", totals=totals)
+
+
+def totals(*, from_entries: bool, base_is_previous_day: bool) -> sql.Composed:
+    """The per-worker totals a run ranks, with the previous day's ranks: from the entries (a full run);
+    from the base day when it is the previous standings day (its ranks are the previous ranks); or from the
+    base day joined to the previous day's rows (a re-run of the base day itself, or a day after a gap)."""
+    if from_entries:
+        return with_previous_ranks(WORKER_TOTALS_FROM_ENTRIES)
+    if base_is_previous_day:
+        return worker_totals_from_base(with_ranks=True)
+    return with_previous_ranks(worker_totals_from_base(with_ranks=False))
+
+
+# Ranks all workers of one source. The RANK()s over a named window share one sort per scope. The gap to
+# the next place up is the last row of the overall window's frame, which holds the totals at least one
+# thousandth above the worker's (RANGE … 1 PRECEDING over integer thousandths): the next distinct total
+# above, exact for ties too, computed in the same window pass as the overall rank (FIRST_VALUE over a
+# GROUPS frame took a pass of its own). The business-system rank is counted in that pass too when there
+# are few business systems (see business_system_rank). Everything up to the output is in integer
+# thousandths (``score``): the same order and ties as the 3-decimal totals, and sorts and window passes
+# over bigints are cheaper than over numerics. The window passes carry the whole row: ranking narrow rows
+# and joining the wide columns back afterwards was slower.
+_RANKED = """
+SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,
+       ROUND(s.score / 1000.0, 3) AS points, ROUND(s.approved_score / 1000.0, 3) AS approved_points,
+       ROUND((s.score - s.approved_score) / 1000.0, 3) AS pending_points, s.entries,
+       RANK() OVER overall AS rank_overall,
+       {business_system_rank} AS rank_business_system,
+       RANK() OVER job_type AS rank_job_type,
+       CASE WHEN u.depot_id IS NULL THEN NULL ELSE RANK() OVER unit END AS rank_unit,
+       s.prev_overall - RANK() OVER overall AS change_overall,
+       s.prev_business_system - {business_system_rank} AS change_business_system,
+       s.prev_job_type - RANK() OVER job_type AS change_job_type,
+       s.prev_unit - RANK() OVER unit AS change_unit,
+       ROUND(COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0) / 1000.0, 3) AS points_to_next
+FROM ({source}) AS s
+JOIN {worker} w ON w.id = s.worker_id
+JOIN {job_type} jt ON jt.id = w.job_type_id
+JOIN {unit} u ON u.id = w.unit_id
+WINDOW overall AS (ORDER BY s.score DESC RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+       business_system AS (PARTITION BY jt.business_system_id ORDER BY s.score DESC),
+       job_type AS (PARTITION BY w.job_type_id ORDER BY s.score DESC),
+       unit AS (PARTITION BY u.depot_id ORDER BY s.score DESC)
+"""
+
+
+def ranked(source: sql.Composable, business_system_rank: sql.Composable) -> sql.Composed:
+    """Every worker of ``source`` (totals) with their ranks, their changes and the gap to the next place."""
+    return _format(_RANKED, source=source, business_system_rank=business_system_rank)
+
+
+# A scope with this many groups or fewer is ranked by counting in the overall window pass instead of a
+# pass of its own: one running count per group. Cheaper for a railway's ten or so business systems, dearer
+# for its ninety-odd job types.
+COUNTED_SCOPE_MAX = 16
+BUSINESS_SYSTEM_IDS = _format("SELECT DISTINCT business_system_id FROM {job_type} ORDER BY 1")
+
+
+def business_system_rank(ids: list[int]) -> sql.Composable:
+    """A worker's rank within their business system, for the ranking statement, given the business systems.
+
+    Few business systems (the usual case): one plus the number of workers of the same business system with
+    a higher total, i.e. RANK(), counted as they go by in the overall window pass, whose frame is exactly
+    the workers with a higher total; one running count per business system, the worker's own picked by
+    CASE. Otherwise a RANK() over a window partitioned by business system (one more sort of every worker).
+    """
+    if not ids or len(ids) > COUNTED_SCOPE_MAX:
+        return sql.SQL("RANK() OVER business_system")
+    counts = sql.SQL(" ").join(
+        sql.SQL("WHEN {id} THEN COUNT(*) FILTER (WHERE jt.business_system_id = {id}) OVER overall").format(
+            id=sql.Literal(int(i))) for i in ids)
+    return sql.SQL("(1 + CASE jt.business_system_id {} END)").format(counts)
+
+
+def business_system_ids() -> list[int]:
+    """The business systems the ranking counts in. Read in the run's transaction, so the list is that of
+    the ranking's snapshot."""
+    return [int(i) for i in database.column(BUSINESS_SYSTEM_IDS)]
+
+
+@contextmanager
+def hash_joins():
+    """The ranking statement joins with hash joins only. The planner cannot know how many workers the
+    per-worker totals hold (an aggregate over stacked rows, or over entries): it guesses ~200 and looks
+    every worker, unit and job type, and the previous day's row, up one index probe at a time. Every run
+    joins every worker, so hash joins are always right here, most of all for a repair of a day of a merged
+    month (previous ranks probed in the month's worker index, ~30 rows per worker). No reset on error:
+    SET LOCAL ends with the failed transaction."""
+    database.execute(sql.SQL("SET LOCAL enable_nestloop = off"))
+    yield
+    database.execute(sql.SQL("SET LOCAL enable_nestloop = DEFAULT"))
+
+
+# --- The ranked rows as a day of Standing ---------------------------------------------------------
+
+# The columns of a day's rows, from the model, with their PostgreSQL types: a partition must have exactly
+# the parent's columns and types (standings_partitioned.sql), and NOT NULL where the parent has it.
+COLUMNS = {f.column: f.db_type(connection) for f in Standing._meta.concrete_fields}
+NULLABLE = {f.column for f in Standing._meta.concrete_fields if f.null}
+# The run's constants, then the ranked rows.
+VALUES = {"competition_id": PARAMS["competition"], "day": PARAMS["day"], "computed_at": PARAMS["now"]}
+
+
+def day_rows(rows: sql.Composable, *, typed: bool) -> sql.Composed:
+    """The day's rows, every column of Standing, from ``rows`` (the ranking statement). ``typed``: cast to
+    the partition's types (CREATE TABLE … AS takes the types of its SELECT)."""
+    columns = []
+    for name, type_ in COLUMNS.items():
+        value = VALUES.get(name, sql.Identifier("r", name))
+        columns.append(sql.SQL("CAST({} AS {}) AS {}").format(value, sql.SQL(type_), sql.Identifier(name))
+                       if typed else value)
+    return sql.SQL("SELECT {} FROM ({}) AS r").format(sql.SQL(", ").join(columns), rows)
+
+
+def insert_day(table: str, rows: sql.Composable) -> sql.Composed:
+    """Inserts the day's rows into ``table`` (a new partition, or the parent for a day of a merged month)."""
+    return sql.SQL("INSERT INTO {} ({}) {}").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), day_rows(rows, typed=False))
+
+
+# A day of a merged month: the day's rows are deleted and inserted (otherwise a new partition is filled).
+DELETE_DAY = _format("DELETE FROM {standing} WHERE competition_id = {competition} AND day = {day}")
+PREVIOUS_DAY = _format("SELECT MAX(day) FROM {standing_day} WHERE competition_id = {competition} AND day < {day}")
+# The change log dated up to the day, once a run has read it. In the same transaction, and serialized by
+# the competition's lock, this removes exactly the rows the run read: the run is REPEATABLE READ (one
+# snapshot for both).
+DELETE_DELTAS = _format("DELETE FROM {delta} WHERE competition_id = {competition} AND work_date <= {day}")

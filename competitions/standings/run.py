@@ -1,0 +1,44 @@
+"""The steps of a run (services.standings_recompute calls them inside its transaction, under the lock)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from psycopg import sql
+
+from competitions.models import StandingDay
+from competitions.standings import database, partitions, ranking
+
+
+def delete_deltas(*, competition_id: int, day: date) -> int:
+    """Drops the change log dated up to ``day`` (a run's standings include it); returns how many rows."""
+    return database.execute(ranking.DELETE_DELTAS, {"competition": competition_id, "day": day})
+
+
+def replace_day(*, competition_id: int, day: date, now, base_day: date | None) -> int:
+    """Replaces the (competition, day) standings; returns the number of rows written.
+
+    With ``base_day`` (an incremental run) the totals are that day's standings plus the change log dated
+    up to ``day``; without it they are summed from the entries dated up to ``day``. Deleting the change log
+    the run consumed is the caller's (delete_deltas), after this.
+    """
+    params = {"competition": competition_id, "day": day, "now": now, "base_day": base_day}
+    params["previous_day"] = database.scalar(ranking.PREVIOUS_DAY, params)
+    source = ranking.totals(from_entries=base_day is None, base_is_previous_day=base_day == params["previous_day"])
+    ranked = ranking.ranked(source, ranking.business_system_rank(ranking.business_system_ids()))
+    if partitions.month_partition(competition_id, day) is None:
+        written = partitions.publish_partition(params, ranked, parallel=base_day is None)
+    else:
+        # A day of a month already merged into one partition (compact_month; a repair of an old day): the
+        # day's rows are deleted and inserted, which maintains the month's indexes row by row. Ranked into
+        # a temp table first: a re-run of the base day reads the rows it replaces.
+        database.execute(sql.SQL("DROP TABLE IF EXISTS standings_new"))
+        with ranking.hash_joins():
+            database.execute(sql.SQL("CREATE TEMP TABLE standings_new AS {}").format(ranked), params)
+        database.execute(ranking.DELETE_DAY, params)
+        written = database.execute(ranking.insert_day(ranking.STANDING, sql.SQL("SELECT * FROM standings_new")),
+                                   params)
+        database.execute(sql.SQL("DROP TABLE standings_new"))
+    StandingDay.objects.update_or_create(competition_id=competition_id, day=day,
+                                         defaults={"rows": written, "computed_at": now})
+    return written

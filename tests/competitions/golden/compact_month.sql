@@ -1,0 +1,16 @@
+CREATE TABLE "competitions_standing_7_202602m_0123456789ab" (LIKE "competitions_standing");
+INSERT INTO "competitions_standing_7_202602m_0123456789ab" SELECT * FROM "competitions_standing" WHERE competition_id = %(competition)s AND day >= %(first)s AND day < %(following)s;
+CREATE INDEX ON "competitions_standing_7_202602m_0123456789ab" ("worker_id");
+CREATE INDEX ON "competitions_standing_7_202602m_0123456789ab" ("rank_overall", "worker_id");
+CREATE INDEX ON "competitions_standing_7_202602m_0123456789ab" ("business_system_id", "rank_business_system", "worker_id");
+CREATE INDEX ON "competitions_standing_7_202602m_0123456789ab" ("job_type_id", "rank_job_type", "worker_id");
+CREATE INDEX ON "competitions_standing_7_202602m_0123456789ab" ("depot_id", "rank_unit", "worker_id");
+ALTER TABLE "competitions_standing_7_202602m_0123456789ab" ADD CONSTRAINT "competitions_standing_7_202602m_0123456789ab_bounds" CHECK (competition_id = 7 AND day >= '2026-02-01' AND day < '2026-03-01');
+ANALYZE "competitions_standing_7_202602m_0123456789ab";
+SET LOCAL lock_timeout = '2s';
+ALTER TABLE "competitions_standing" DETACH PARTITION "competitions_standing_7_20260201_cccccccccccc";
+DROP TABLE "competitions_standing_7_20260201_cccccccccccc";
+ALTER TABLE "competitions_standing" DETACH PARTITION "competitions_standing_7_20260202_cccccccccccc";
+DROP TABLE "competitions_standing_7_20260202_cccccccccccc";
+ALTER TABLE "competitions_standing" ATTACH PARTITION "competitions_standing_7_202602m_0123456789ab" FOR VALUES FROM (7, '2026-02-01') TO (7, '2026-03-01');
+SET LOCAL lock_timeout = DEFAULT;

@@ -1,0 +1,45 @@
+SELECT MAX(day) FROM "competitions_standingday" WHERE competition_id = %(competition)s AND day < %(day)s;
+DROP TABLE IF EXISTS standings_new;
+SET LOCAL enable_nestloop = off;
+CREATE TEMP TABLE standings_new AS 
+SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,
+       ROUND(s.score / 1000.0, 3) AS points, ROUND(s.approved_score / 1000.0, 3) AS approved_points,
+       ROUND((s.score - s.approved_score) / 1000.0, 3) AS pending_points, s.entries,
+       RANK() OVER overall AS rank_overall,
+       (1 + CASE jt.business_system_id WHEN 1 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 1) OVER overall WHEN 2 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 2) OVER overall WHEN 3 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 3) OVER overall END) AS rank_business_system,
+       RANK() OVER job_type AS rank_job_type,
+       CASE WHEN u.depot_id IS NULL THEN NULL ELSE RANK() OVER unit END AS rank_unit,
+       s.prev_overall - RANK() OVER overall AS change_overall,
+       s.prev_business_system - (1 + CASE jt.business_system_id WHEN 1 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 1) OVER overall WHEN 2 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 2) OVER overall WHEN 3 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 3) OVER overall END) AS change_business_system,
+       s.prev_job_type - RANK() OVER job_type AS change_job_type,
+       s.prev_unit - RANK() OVER unit AS change_unit,
+       ROUND(COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0) / 1000.0, 3) AS points_to_next
+FROM (
+    SELECT worker_id, CAST(SUM(score) AS BIGINT) AS score, CAST(SUM(approved_score) AS BIGINT) AS approved_score,
+           SUM(entries) AS entries,
+           MAX(rank_overall) AS prev_overall, MAX(rank_business_system) AS prev_business_system,
+           MAX(rank_job_type) AS prev_job_type, MAX(rank_unit) AS prev_unit
+    FROM (
+        SELECT worker_id, CAST(points * 1000 AS BIGINT) AS score, CAST(approved_points * 1000 AS BIGINT) AS approved_score,
+               entries, rank_overall, rank_business_system, rank_job_type, rank_unit
+        FROM "competitions_standing" WHERE competition_id = %(competition)s AND day = %(base_day)s
+        UNION ALL
+        SELECT worker_id, CAST(points * 1000 AS BIGINT), CAST(approved_points * 1000 AS BIGINT), entries,
+               NULL, NULL, NULL, NULL
+        FROM "competitions_standingdelta" WHERE competition_id = %(competition)s AND work_date <= %(day)s
+        ORDER BY worker_id
+    ) AS u
+    GROUP BY worker_id
+    HAVING SUM(entries) <> 0
+) AS s
+JOIN "members_worker" w ON w.id = s.worker_id
+JOIN "competitions_jobtype" jt ON jt.id = w.job_type_id
+JOIN "members_unit" u ON u.id = w.unit_id
+WINDOW overall AS (ORDER BY s.score DESC RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+       business_system AS (PARTITION BY jt.business_system_id ORDER BY s.score DESC),
+       job_type AS (PARTITION BY w.job_type_id ORDER BY s.score DESC),
+       unit AS (PARTITION BY u.depot_id ORDER BY s.score DESC);
+SET LOCAL enable_nestloop = DEFAULT;
+DELETE FROM "competitions_standing" WHERE competition_id = %(competition)s AND day = %(day)s;
+INSERT INTO "competitions_standing" ("competition_id", "day", "worker_id", "employee_no", "business_system_id", "job_type_id", "depot_id", "points", "approved_points", "pending_points", "entries", "rank_overall", "rank_business_system", "rank_job_type", "rank_unit", "change_overall", "change_business_system", "change_job_type", "change_unit", "points_to_next", "computed_at") SELECT %(competition)s, %(day)s, "r"."worker_id", "r"."employee_no", "r"."business_system_id", "r"."job_type_id", "r"."depot_id", "r"."points", "r"."approved_points", "r"."pending_points", "r"."entries", "r"."rank_overall", "r"."rank_business_system", "r"."rank_job_type", "r"."rank_unit", "r"."change_overall", "r"."change_business_system", "r"."change_job_type", "r"."change_unit", "r"."points_to_next", %(now)s FROM (SELECT * FROM standings_new) AS r;
+DROP TABLE standings_new;

@@ -1,0 +1,84 @@
+"""Every statement competitions.standings sends, rendered with fixed constants: what the golden files under
+tests/competitions/golden/ hold (test_standings_sql.py compares them).
+
+Each scenario runs the real code path (replace_day, compact_month, …) with the database seam
+(standings.database) recording the statements instead of running them, and with fixed answers for what
+the path reads: the previous standings day, the business systems, the existing partitions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from unittest import mock
+
+from django.db import connection
+
+from competitions.scopes import Scope
+from competitions.standings import database, partitions, ranking, reads, run
+from competitions.standings.table import STANDINGS_PARTITIONED
+
+COMPETITION, DAY, PREVIOUS = 7, date(2026, 3, 15), date(2026, 3, 14)
+NOW = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)
+SUFFIX = uuid.UUID("0123456789abcdef0123456789abcdef")  # a new partition's name ends in its first 12 digits
+TABLE = ranking.STANDING
+DAY_PARTITION = f"{TABLE}_{COMPETITION}_{DAY:%Y%m%d}_aaaaaaaaaaaa"  # the day's partition a run replaces
+MERGED_MARCH = f"{TABLE}_{COMPETITION}_202603m_bbbbbbbbbbbb"
+FEBRUARY = [f"{TABLE}_{COMPETITION}_202602{d:02d}_cccccccccccc" for d in (1, 2)]
+
+
+def _capture(action, *, business_systems=(1, 2, 3), existing=()) -> str:
+    """The statements ``action()`` sends, in order, each ending with a semicolon."""
+    sent = []
+
+    def send(text, params):
+        sent.append(text)
+        return 0
+
+    def scalar(statement, params=None):
+        sent.append(database.render(statement))
+        return PREVIOUS
+
+    def column(statement, params=None):
+        if statement is ranking.BUSINESS_SYSTEM_IDS:
+            return list(business_systems)
+        assert statement is partitions.PARTITIONS, database.render(statement)
+        return [table for table in existing if table.startswith(params["prefix"])]
+
+    with mock.patch.object(database, "send", send), mock.patch.object(database, "scalar", scalar), \
+            mock.patch.object(database, "column", column), mock.patch.object(partitions.uuid, "uuid4", lambda: SUFFIX), \
+            mock.patch.object(run.StandingDay.objects, "update_or_create", lambda **kw: None):
+        action()
+    return "".join(f"{text.strip()};\n" for text in sent)
+
+
+def _replace_day(base_day, **kw):
+    return _capture(lambda: run.replace_day(competition_id=COMPETITION, day=DAY, now=NOW, base_day=base_day), **kw)
+
+
+def statements() -> dict[str, str]:
+    """{golden file name: its text}."""
+    found = {
+        # A full run replacing the day's partition; business-system ranks counted in the overall pass.
+        "replace_day_full": _replace_day(None, existing=[DAY_PARTITION]),
+        # The nightly run: base day = previous standings day, whose ranks are the previous ranks.
+        "replace_day_incremental": _replace_day(PREVIOUS),
+        # A re-run of the base day itself (or a day after a gap): previous ranks joined from their day.
+        "replace_day_rerun": _replace_day(DAY),
+        # More business systems than COUNTED_SCOPE_MAX: a window of their own.
+        "replace_day_many_business_systems": _replace_day(PREVIOUS, business_systems=range(1, 18)),
+        # A repair of a day of a month already merged into one partition.
+        "replace_day_merged_month": _replace_day(PREVIOUS, existing=[MERGED_MARCH]),
+        "delete_deltas": _capture(lambda: run.delete_deltas(competition_id=COMPETITION, day=DAY)),
+        "compact_month": _capture(lambda: partitions.compact_month(competition_id=COMPETITION, month=date(2026, 2, 1)),
+                                  existing=FEBRUARY),
+        "forget_competition": _capture(lambda: partitions.forget_competition(competition_id=COMPETITION),
+                                       existing=FEBRUARY),
+        "partitions": database.render(partitions.PARTITIONS).strip() + ";\n",
+        "business_system_ids": database.render(ranking.BUSINESS_SYSTEM_IDS).strip() + ";\n",
+        "standings_partitioned": STANDINGS_PARTITIONED.render(connection),
+    }
+    for scope in Scope:
+        for bound in reads._BOUNDS:
+            found[f"board_{scope.value}_{bound}"] = database.render(reads.board_statement(scope, bound)).strip() + ";\n"
+    return found
