@@ -178,7 +178,7 @@ class RuleVersion(models.Model):
         return (quantity * self.points_per_unit * direction).quantize(Decimal("0.001"))
 
 
-# --- Daily standings (issue 4) ------------------------------------------------------------------
+# --- Daily standings ------------------------------------------------------------------
 # How the standings are computed is explained at the top of competitions/standings/__init__.py. In short:
 # a trigger on reviews_workentry logs every change of an entry's *contribution* into StandingDelta;
 # a run adds the logged deltas to the per-worker totals of the last run's Standing rows, ranks all workers
@@ -303,9 +303,9 @@ class Standing(models.Model):
     indexes in one sorted pass per index and swaps in for the day's previous partition, all in its
     transaction (competitions.standings.replace_day). Each partition has five indexes: the worker ("my
     standing") and one per scope ordered (rank, worker_id) (a leaderboard page is one range scan). They
-    leave out the constant (competition, day). Maintaining them row by row while inserting a day's ~223k
-    rows cost more than the rest of a nightly run at seed scale; a second copy of the day for the history
-    cost a quarter of it. "My history" reads the worker's row in each day's partition; a finished month's
+    leave out the constant (competition, day). They are built after the rows are written, one sorted pass
+    each, because maintaining them row by row while inserting a whole day costs far more; and the history
+    is the same rows, not a second copy of the day. "My history" reads the worker's row in each day's partition; a finished month's
     days are merged into one partition by a monthly job (standings.compact_month).
     The table is created from competitions/standings/standings_partitioned.sql by the migration (Django cannot
     declare a partitioned table), hence

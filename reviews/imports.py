@@ -181,7 +181,7 @@ def collector_paused():
 
     Reading and checking a file makes a few objects per row (its cells, the row to check, the checked
     row) that live until the import ends: the collector runs again and again while they pile up and
-    walks them all each time (measured: half of the Python time of a 20,000-row file). They form no
+    walks them all each time (a large share of the Python time of a big file). They form no
     reference cycles. If two requests overlap, the first to finish switches the collector back on."""
     was_enabled = gc.isenabled()
     gc.disable()

@@ -95,7 +95,7 @@ class WorkEntry(models.Model):
     # Copies of the worker's unit and the rule's job type and business system, written only by the
     # entry services from rows the checker has just loaded (so they exist and agree; a test holds every
     # write path to that). No database foreign key: each would cost a referential check per new row at
-    # commit (for a 20,000-row import, about 75 ms per constraint). PROTECT still keeps them from being
+    # commit, a noticeable share of a large import. PROTECT still keeps them from being
     # deleted through Django; the worker and rule they are copied from keep their foreign keys.
     unit = models.ForeignKey("members.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+",
                              db_index=False, db_constraint=False)
@@ -111,7 +111,7 @@ class WorkEntry(models.Model):
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True,
                                    on_delete=models.PROTECT, related_name="entries_entered", db_constraint=False)
     # Approving a month sets this on 740,000 rows at once: a database foreign key would run one
-    # referential check per row (measured: 16 µs each, more than the update itself). Only the review
+    # referential check per row, which costs more than the update itself. Only the review
     # service writes it, always with the acting user; the user stays protected by on_delete.
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="entries_reviewed",
@@ -180,8 +180,8 @@ class PendingEntry(models.Model):
     reviews_workentry (see WorkEntry), so every write path, ORM or SQL, keeps it right.
 
     Why a table of its own: an index on ``WorkEntry.status`` would make every approval a non-HOT
-    update that writes a new entry into every index of a 9-million-row table (measured: 83 s to
-    approve a 1.3-million-entry month, 3 s without). Approving deletes the row here instead, which
+    update that writes a new entry into every index of a 9-million-row table (an order of
+    magnitude slower to approve a month). Approving deletes the row here instead, which
     touches no index at all. The queue reads this table's ``pending_queue`` index in the order it
     shows: flagged first, then by day.
     """
@@ -222,8 +222,8 @@ class EntryEvent(models.Model):
 
     # Facts are written set-based from the UPDATE … RETURNING that made the change (so the entry
     # exists by construction) and never updated; entries are never deleted (PROTECT elsewhere). A
-    # database foreign key would check each of a bulk approval's 740,000 facts one by one at commit
-    # (measured: 21 s for 1.3 million), so the references are kept by the ORM only.
+    # database foreign key would check each of a bulk approval's facts one by one at commit, longer
+    # than the approval itself, so the references are kept by the ORM only.
     entry = models.ForeignKey(WorkEntry, verbose_name=_("录入"), on_delete=models.CASCADE, related_name="events",
                               db_constraint=False, db_index=False)
     action = models.CharField(_("动作"), max_length=12, choices=EntryAction.choices)
