@@ -305,8 +305,9 @@ class Standing(models.Model):
     standing") and one per scope ordered (rank, worker_id) (a leaderboard page is one range scan). They
     leave out the constant (competition, day). They are built after the rows are written, one sorted pass
     each, because maintaining them row by row while inserting a whole day costs far more; and the history
-    is the same rows, not a second copy of the day. "My history" reads the worker's row in each day's partition; a finished month's
-    days are merged into one partition by a monthly job (standings.compact_month).
+    is the same rows, not a second copy of the day. "My history" reads the worker's row in each day's
+    partition; a finished month's days are merged into one partition by a monthly job
+    (standings.compact_month).
     The table is created from competitions/standings/standings_partitioned.sql by the migration (Django cannot
     declare a partitioned table), hence
     ``managed = False``; the primary key is not enforced by an index there (the run writes one row per
