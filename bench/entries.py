@@ -155,6 +155,9 @@ def fill_month(comp: Competition, system: BusinessSystem, month: date, actor: Us
               JOIN competitions_scoringrule r ON r.competition_id = %(comp)s AND r.job_type_id = w.job_type_id
              CROSS JOIN generate_series(%(first)s::date, %(last)s::date, interval '1 day') d
              CROSS JOIN LATERAL (SELECT (10 + (hashtext(w.id::text || d::text) & 63))::numeric AS qty) q
+            -- The imports above may have entered some of these days already (their days are counted back
+            -- from today, so whether they fall in this month depends on the date): those stay as they are.
+                ON CONFLICT (worker_id, rule_id, work_date) DO NOTHING
         """, {"comp": comp.pk, "system": system.pk, "first": first, "last": last, "actor": actor.pk, "now": now,
               "workers": workers})
         count = cursor.rowcount
