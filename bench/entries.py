@@ -157,7 +157,7 @@ def fill_month(comp: Competition, system: BusinessSystem, month: date, actor: Us
              CROSS JOIN LATERAL (SELECT (10 + (hashtext(w.id::text || d::text) & 63))::numeric AS qty) q
             -- The imports above may have entered some of these days already (their days are counted back
             -- from today, so whether they fall in this month depends on the date): those stay as they are.
-                ON CONFLICT (worker_id, rule_id, work_date) DO NOTHING
+                ON CONFLICT (worker_id, rule_id, work_date) WHERE kind = 'regular' DO NOTHING
         """, {"comp": comp.pk, "system": system.pk, "first": first, "last": last, "actor": actor.pk, "now": now,
               "workers": workers})
         count = cursor.rowcount
