@@ -164,7 +164,7 @@ REST_FRAMEWORK = {
     # WWW-Authenticate header), the portal's session cookie second.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "members.api.authentication.BearerTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "members.api.authentication.PortalSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -197,6 +197,8 @@ SPECTACULAR_SETTINGS = {
         "“轨道上的京津冀”劳动竞赛门户的移动端接口（/api/v1/）。\n\n"
         "* 认证：POST /api/v1/auth/login/ 用工号和密码换取令牌，之后请求头带 `Authorization: Bearer <access>`；"
         "access 过期后用 refresh 换新（/auth/refresh/），注销（/auth/logout/）后两者立即失效。"
+        "修改密码（/auth/password/，或在门户、由录入员重置）后该账号的所有令牌失效；密码由他人设置的账号"
+        "须先修改密码，其他接口返回 403 password_change_required。"
         "门户的会话（Cookie）同样有效。\n"
         "* 错误：所有失败都返回 `{\"error\": {\"code\", \"message\", \"details\"}}`，code 稳定不变。\n"
         "* 分页：列表用游标分页，取响应中的 next / previous 链接翻页。\n"
