@@ -246,8 +246,9 @@ class ApiToken(models.Model):
 
     Only SHA-256 digests are stored, so a database dump cannot be replayed as logins. Refreshing
     rotates both tokens in place (the old refresh token stops working at once); logging out sets
-    ``revoked_at``, which ends both immediately — an expiring signed token (JWT) could not be
-    revoked before it expires, which is why the API keeps its tokens in a table.
+    ``revoked_at``, which ends both immediately; a new password ends every token of the account
+    (``password_stamp``). An expiring signed token (JWT) could not be revoked before it expires, which
+    is why the API keeps its tokens in a table.
     """
 
     user = models.ForeignKey(User, verbose_name=_("账号"), on_delete=models.CASCADE, related_name="api_tokens")
@@ -255,6 +256,14 @@ class ApiToken(models.Model):
     access_expires_at = models.DateTimeField(_("访问令牌到期"))
     refresh_digest = models.CharField(_("刷新令牌摘要"), max_length=64, unique=True)
     refresh_expires_at = models.DateTimeField(_("刷新令牌到期"))
+    # The account's password as it was when the token was issued (a digest of its stored hash). Changing
+    # the password by any path (the portal, a clerk's reset, the admin, ``changepassword``, a future bulk
+    # UPDATE) writes a new hash, and a token whose stamp no longer matches is dead: the check sits where
+    # every request is authenticated, so no password-changing path can forget to revoke. (A hook on
+    # ``set_password`` would miss a path that writes the column another way.) A hash that Django upgrades
+    # at a portal login (a newer release's iteration count) ends the tokens too: one more login on the
+    # phone, on the safe side.
+    password_stamp = models.CharField(_("密码版本"), max_length=64, default="", editable=False)
     created_at = models.DateTimeField(_("登录时间"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("注销时间"), null=True, blank=True)
 

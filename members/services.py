@@ -1,11 +1,12 @@
-"""Writes to accounts and the unit tree: the password reset a unit clerk (or union staff) does for a worker,
-and moving a unit with its subtree."""
+"""Writes to accounts and the unit tree: a person choosing their own password, the password reset a unit
+clerk (or union staff) does for a worker, and moving a unit with its subtree."""
 
 from __future__ import annotations
 
 import logging
 import secrets
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Max, Value
@@ -27,14 +28,28 @@ def temporary_password(length: int = 10) -> str:
 
 
 @transaction.atomic
+def account_password_change(*, user: User, password: str) -> None:
+    """The account holder sets their own new password (the portal's page or the API): validated by the
+    password rules, it lifts ``must_change_password``. Every API token of the account ends with the old
+    password (ApiToken.password_stamp); the caller keeps the current session or issues new tokens."""
+    validate_password(password, user)
+    user.set_password(password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+
+
+@transaction.atomic
 def account_reset_password(*, actor, employee_no: str, password: str = "") -> tuple[Worker, str]:
     """Sets a temporary password on a worker's account (creating the account, username = employee
     number, when the worker has none) and makes them change it at their next login.
 
     A clerk may do this only for workers of their own units, and never for an account that holds
     any role beyond "worker": a clerk who could reset a reviewer's, another clerk's or staff's
-    password could take over that account. Returns the worker and the password set (generated when
-    ``password`` is empty) for the page to show once; the password is never logged.
+    password could take over that account. An account staff disabled stays disabled: a reset is
+    refused rather than letting a clerk undo the decision (staff re-enable it in the admin).
+
+    Returns the worker and the password set (generated when ``password`` is empty) for the page to
+    show once; the password is never logged. The account's API tokens end with its old password.
     """
     scope = scope_of(actor)
     if not (scope.is_staff or scope.is_clerk):
@@ -47,6 +62,8 @@ def account_reset_password(*, actor, employee_no: str, password: str = "") -> tu
     if account is not None:
         if account.pk == actor.pk:
             raise PermissionDenied(_("不能在这里重置自己的密码，请使用“修改密码”。"))
+        if not account.is_active:
+            raise PermissionDenied(_("该账号已被工会干部停用，不能重置密码。如需恢复，请联系工会干部。"))
         if account.is_staff or account.is_superuser or account.clerk_units.exists() or \
                 account.reviewer_systems.exists():
             raise PermissionDenied(_("该账号还有录入、审核或管理权限，请联系工会干部重置。"))
@@ -60,8 +77,7 @@ def account_reset_password(*, actor, employee_no: str, password: str = "") -> tu
     else:
         account.set_password(password)
         account.must_change_password = True
-        account.is_active = True
-        account.save(update_fields=["password", "must_change_password", "is_active"])
+        account.save(update_fields=["password", "must_change_password"])
     lockout.clear_account(account.username)
     logger.info("password reset: account %s by user %s", account.pk, actor.pk)
     return worker, password

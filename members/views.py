@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
@@ -15,7 +16,7 @@ from config.gate import portal_view, signed_in_page
 from members.forms import LoginForm, PasswordResetByClerkForm
 from members.models import Worker
 from members.navigation import home_url_for
-from members.services import account_reset_password
+from members.services import account_password_change, account_reset_password
 
 
 @signed_in_page
@@ -34,19 +35,17 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Also the first-login page: saving a new password lifts ``must_change_password``."""
+    """Also the first-login page: saving a new password lifts ``must_change_password`` and ends the
+    account's API tokens (members.services.account_password_change)."""
 
     template_name = "members/password_change.html"
     success_url = reverse_lazy("home")
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        user = form.user
-        if user.must_change_password:
-            user.must_change_password = False
-            user.save(update_fields=["must_change_password"])
+        account_password_change(user=form.user, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(self.request, form.user)  # this browser stays signed in; others do not
         messages.success(self.request, _("密码已修改。"))
-        return response
+        return redirect(self.get_success_url())
 
 
 @sensitive_post_parameters("password")

@@ -177,7 +177,7 @@ class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField(help_text=(
         "稳定的机器可读错误码。常见：validation_error、unknown_field、invalid_cursor、malformed_json、"
         "not_authenticated、authentication_failed、permission_denied、not_found、throttled、"
-        "idempotency_conflict、idempotency_key_reused、invalid_credentials；录入被拒时为该行的错误码"
+        "idempotency_conflict、idempotency_key_reused、invalid_credentials、password_change_required；录入被拒时为该行的错误码"
         "（多行时为 entry_rejected）；审核流程拒绝时为其错误码（如 stale_status、self_review、pending_left）。"))
     message = serializers.CharField(help_text="给用户看的中文说明")
     details = serializers.JSONField(required=False, help_text=(
@@ -192,7 +192,8 @@ class ErrorSerializer(serializers.Serializer):
 _ERROR_TEXT = {
     400: "请求有误（校验错误、未知字段、JSON 格式错误、无效游标、录入未通过检查）",
     401: "未登录或令牌已失效",
-    403: "已登录但无此权限（角色不符）",
+    403: "已登录但无此权限（角色不符）；密码由他人设置、须先修改时为 password_change_required"
+         "（只能调用 /auth/password/、/auth/logout/ 与 /auth/refresh/）",
     404: "对象不存在或不在您的可见范围内（不区分二者，避免泄露）",
     409: "与当前状态冲突：同一幂等键的请求正在处理（idempotency_conflict）、状态已被他人改变等",
     429: "请求过于频繁",
@@ -200,6 +201,7 @@ _ERROR_TEXT = {
 
 
 def error_responses(*codes: int) -> dict:
-    """The error responses an endpoint documents; 401 and 429 apply to every endpoint."""
-    wanted = sorted({*codes, 401, 429})
+    """The error responses an endpoint documents; 401, 403 (password_change_required) and 429 apply to
+    every endpoint."""
+    wanted = sorted({*codes, 401, 403, 429})
     return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_TEXT[code]) for code in wanted}

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_database, env_int, env_list, env_redis_url, env_str
@@ -25,6 +26,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our own static files (see CSP below)
     "import_export",
     "members",
     "competitions",
@@ -34,6 +36,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.db_health.ConnectionCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -41,6 +44,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "members.middleware.PasswordChangeRequiredMiddleware",
+    "members.middleware.NoStoreMiddleware",
     "config.middleware.MessageMiddleware",  # not for /api/
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -164,7 +168,7 @@ REST_FRAMEWORK = {
     # WWW-Authenticate header), the portal's session cookie second.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "members.api.authentication.BearerTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "members.api.authentication.PortalSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -197,6 +201,8 @@ SPECTACULAR_SETTINGS = {
         "“轨道上的京津冀”劳动竞赛门户的移动端接口（/api/v1/）。\n\n"
         "* 认证：POST /api/v1/auth/login/ 用工号和密码换取令牌，之后请求头带 `Authorization: Bearer <access>`；"
         "access 过期后用 refresh 换新（/auth/refresh/），注销（/auth/logout/）后两者立即失效。"
+        "修改密码（/auth/password/，或在门户、由录入员重置）后该账号的所有令牌失效；密码由他人设置的账号"
+        "须先修改密码，其他接口返回 403 password_change_required。"
         "门户的会话（Cookie）同样有效。\n"
         "* 错误：所有失败都返回 `{\"error\": {\"code\", \"message\", \"details\"}}`，code 稳定不变。\n"
         "* 分页：列表用游标分页，取响应中的 next / previous 链接翻页。\n"
@@ -205,6 +211,9 @@ SPECTACULAR_SETTINGS = {
         "不在范围内的对象一律返回 404。"
     ),
     "VERSION": "1.0.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
@@ -212,6 +221,26 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.schema.forbid_unknown_request_fields",
     ],
+}
+
+# --- Content-Security-Policy (django-csp) --------------------------------------------------------
+# The portal's own scripts and styles only: no inline <script>, <style>, style="" or on*="" handlers in
+# any template (behaviour lives in static/portal/*.js), nothing from another origin. A page that injected
+# markup could then neither run script nor send data anywhere. The API docs pages relax only what their
+# vendored viewers need (config/api_router.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # the admin's and Swagger UI's icons are data: URIs in their CSS
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
 }
 
 # --- Import / export ----------------------------------------------------------------------------

@@ -16,6 +16,12 @@ class RefreshInput(StrictInputSerializer):
     refresh = serializers.CharField(max_length=128, help_text="登录或上次刷新时返回的 refresh 令牌")
 
 
+class PasswordChangeInput(StrictInputSerializer):
+    old_password = serializers.CharField(max_length=128, trim_whitespace=False, help_text="当前密码（临时密码）")
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False,
+                                         help_text="新密码：至少8位，不能全是数字，不能过于常见或与工号相近")
+
+
 class TokensOutput(serializers.Serializer):
     token_type = serializers.CharField(default="Bearer", help_text="固定为 Bearer")
     access = serializers.CharField(help_text="访问令牌：请求头 Authorization: Bearer <access>")

@@ -1,11 +1,12 @@
-"""Login, token refresh, logout, and "me"."""
+"""Login, token refresh, logout, the password change, and "me"."""
 
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,8 +20,9 @@ from members.api.authentication import (
     tokens_refresh,
     tokens_revoke,
 )
-from members.api.serializers import LoginInput, MeOutput, RefreshInput, TokensOutput
+from members.api.serializers import LoginInput, MeOutput, PasswordChangeInput, RefreshInput, TokensOutput
 from members.models import ApiToken, Worker
+from members.services import account_password_change
 
 TAG = ["账号 auth"]
 
@@ -72,6 +74,7 @@ class RefreshView(APIView):
 class LogoutView(APIView):
     authentication_classes = [BearerTokenAuthentication]
     permission_classes = [IsAuthenticated]
+    password_change_allowed = True  # a temporary password must not trap a phone in its login
 
     @extend_schema(tags=TAG, operation_id="auth_logout", request=None,
                    responses={204: OpenApiResponse(description="已注销"), **error_responses()},
@@ -80,6 +83,38 @@ class LogoutView(APIView):
         if isinstance(request.auth, ApiToken):
             tokens_revoke(token=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    """No Idempotency-Key, like login and refresh: the stored answer would keep live tokens in the
+    database. A phone that lost the answer logs in with the new password."""
+
+    permission_classes = [IsAuthenticated]
+    password_change_allowed = True  # the way out of "must change password"
+
+    @extend_schema(
+        tags=TAG, operation_id="auth_password_change", request=PasswordChangeInput,
+        responses={200: TokensOutput, **error_responses(400)},
+        summary="修改密码",
+        description="用当前密码（含录入员重置的临时密码）设置新密码；须先改密码的账号（错误码 "
+                    "password_change_required）只能调用本接口、注销和刷新。修改后该账号所有的 access / refresh "
+                    "令牌（各设备上的登录）立即失效，响应返回本设备的一对新令牌。当前密码错误返回 "
+                    "invalid_credentials，并与登录失败一样计入锁定次数。",
+    )
+    def post(self, request):
+        data = PasswordChangeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = request.user
+        # Through authenticate(), so wrong guesses count toward the same lockout as failed logins: a
+        # stolen phone's token must not become a way to guess the password.
+        if authenticate(request, username=user.get_username(),
+                        password=data.validated_data["old_password"]) is None:
+            raise ApiError(_("当前密码不正确。"), "invalid_credentials", status.HTTP_400_BAD_REQUEST)
+        try:
+            account_password_change(user=user, password=data.validated_data["new_password"])
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"new_password": error.messages}) from None
+        return Response(TokensOutput(tokens_issue(user=user)).data)
 
 
 class MeView(APIView):

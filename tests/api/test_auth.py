@@ -159,6 +159,8 @@ def test_anonymous_requests_are_throttled(w, settings):
         **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "3/min"}}
     from rest_framework import throttling
 
+    # Put back afterwards the rates from before: api_settings still holds the lowered ones here.
+    before = throttling.SimpleRateThrottle.THROTTLE_RATES
     throttling.SimpleRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     try:
         client = APIClient()
@@ -167,9 +169,7 @@ def test_anonymous_requests_are_throttled(w, settings):
                   for _ in range(3)]
         assert codes[-1] == 429
     finally:
-        from rest_framework.settings import api_settings
-
-        throttling.SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        throttling.SimpleRateThrottle.THROTTLE_RATES = before
 
 
 def test_token_lookup_by_hand_matches_the_orm(w):

@@ -144,6 +144,9 @@ CASES = [
     Case("answer someone else's dispute", "post", "/api/v1/disputes/{carol_dispute}/answer/", expect(clerk=404),
          body=lambda o: {"response": "x"}),
     Case("logout", "post", "/api/v1/auth/logout/", expect(anon=A, worker=204, clerk=204, reviewer=204, staff=204)),
+    Case("change password (wrong current one)", "post", "/api/v1/auth/password/",
+         expect(anon=A, worker=400, clerk=400, reviewer=400, staff=400),
+         body=lambda o: {"old_password": "not-the-password", "new_password": "Rail-way-2026"}),
 ]
 
 MATRIX = [pytest.param(case, role, id=f"{case.name}-{role}") for case in CASES for role in ROLES if role in case.expect]

@@ -62,8 +62,21 @@ def phone(browser, live_server):
                                   locale="zh-CN", base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    violations = watch_csp(page)
     yield page
     context.close()
+    assert violations == [], "the Content-Security-Policy refused something a page needs"
+
+
+def watch_csp(page) -> list[str]:
+    """Every Content-Security-Policy violation on ``page`` from now on: Chromium reports each one on the
+    console ("Refused to execute inline script because it violates ..."), and as an event to the page."""
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.add_init_script("document.addEventListener('securitypolicyviolation', "
+                         "e => console.error('Content Security Policy: ' + e.violatedDirective + ' ' + e.blockedURI))")
+    return violations
 
 
 @pytest.fixture

@@ -45,7 +45,10 @@ def test_my_page_shows_points_approved_and_pending_four_ranks_with_change_gap_an
     assert "1700 公里" in page and "3 趟" in page
     # The chart is inline SVG with both lines, no script and no external file.
     assert "<svg" in page and 'class="points"' in page and 'class="rank"' in page
-    assert "<script" not in page and "http" not in page.split("<main>")[1]
+    main = page.split("<main>")[1]
+    assert "<script" not in main and "http" not in main
+    # The page's only script is the portal's own file (the language switch), loaded in the head.
+    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/portal/portal.js" defer>']
 
 
 def test_my_page_shows_the_rank_change_since_yesterday(alice, w, f):

@@ -1,0 +1,24 @@
+// The portal's few behaviours, bound from data- attributes: the Content-Security-Policy allows no inline
+// script or on*="" handler in any page.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  // <select data-autosubmit>: choosing an option submits its form (the language switch).
+  for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+    select.addEventListener("change", () => select.form.submit());
+  }
+  // <input type="checkbox" data-check-all="NAME">: ticks or clears every checkbox named NAME.
+  for (const box of document.querySelectorAll("input[data-check-all]")) {
+    box.addEventListener("change", () => {
+      for (const other of document.querySelectorAll(`input[type=checkbox][name="${box.dataset.checkAll}"]`)) {
+        other.checked = box.checked;
+      }
+    });
+  }
+  // <button data-confirm="question">: the form is sent only after the person confirms.
+  for (const button of document.querySelectorAll("[data-confirm]")) {
+    button.addEventListener("click", (event) => {
+      if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+    });
+  }
+});
