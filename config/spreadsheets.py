@@ -191,6 +191,12 @@ def csv_row(values) -> list:
     return [csv_cell(v) for v in values]
 
 
+def csv_rows_read(rows: list[list[str]]) -> list[list[str]]:
+    """Rows read from a CSV with csv_cell's quote taken off again, so that a file this portal wrote
+    (an export, the bad-rows file) imports as the values it was written from."""
+    return [[v[1:] if v[:1] == "'" and v[1:].startswith(FORMULA_START) else v for v in row] for row in rows]
+
+
 def xlsx_append(sheet, values) -> None:
     """Append a row to an openpyxl worksheet with every text cell stored as text: openpyxl makes text
     beginning with "=" a formula; here it stays a string cell showing exactly that text. Control

@@ -10,7 +10,7 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import SelectableFieldsExportForm
 
-from config.spreadsheets import SpreadsheetRefused, check_xlsx, csv_row, xlsx_file
+from config.spreadsheets import SpreadsheetRefused, check_xlsx, csv_row, csv_rows_read, xlsx_file
 from members.resources import import_problems
 
 # How many problem lines a redirect message carries; the preview page lists them all.
@@ -38,7 +38,10 @@ class ChineseCSV(CSV):
                     break
                 except UnicodeDecodeError:
                     continue
-        return super().create_dataset(in_stream, **kwargs)
+        dataset = super().create_dataset(in_stream, **kwargs)
+        if "'" in in_stream:  # an export of ours sent back: its quoted formula-like cells as they were
+            dataset = tablib.Dataset(*csv_rows_read(list(dataset)), headers=dataset.headers)
+        return dataset
 
 
 class MeasuredXLSX(XLSX):

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions.models import Competition, ScoringRule
-from config.spreadsheets import SpreadsheetRefused, check_xlsx, csv_row, xlsx_append
+from config.spreadsheets import SpreadsheetRefused, check_xlsx, csv_row, csv_rows_read, xlsx_append
 from reviews.validation import EntryChecker, EntryInput, RowError
 
 COLUMNS = ["工号", "姓名", "工作日期", "计分指标", "工作量", "说明"]
@@ -62,7 +62,9 @@ def read_table(name: str, content: bytes) -> list[list]:
                 continue
         else:
             raise ImportFileError(_("无法识别文件编码，请另存为UTF-8编码的CSV。"))
-        return list(csv.reader(io.StringIO(text)))
+        rows = list(csv.reader(io.StringIO(text)))
+        # Only a file with a quote anywhere can hold a quoted formula-like cell (the common case skips the pass).
+        return csv_rows_read(rows) if "'" in text else rows
     if lower.endswith(".xlsx"):
         # calamine (Rust) reads a sheet about eight times faster than openpyxl. Empty cells come back
         # as "", whole numbers as floats (1.0) and date cells as date/datetime; _cell_text and

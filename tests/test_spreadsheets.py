@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from config import spreadsheets
-from config.spreadsheets import SpreadsheetRefused, check_xlsx, csv_cell, xlsx_append
+from config.spreadsheets import SpreadsheetRefused, check_xlsx, csv_cell, csv_row, csv_rows_read, xlsx_append
 from reviews.imports import template_csv
 from tests.hostile_files import corner_bomb, text_cell, xlsx
 
@@ -65,6 +65,11 @@ def test_document_types_and_sheets_under_other_names_are_refused():
 ])
 def test_csv_cells_that_would_be_formulas_get_a_quote_and_numbers_stay_numbers(value, written):
     assert csv_cell(value) == written
+
+
+def test_a_csv_written_here_reads_back_as_the_values_it_was_written_from():
+    values = [LEAK, "-夜班", "-3.5", "'quoted", "''=x", "张三", "@", "'"]
+    assert csv_rows_read([csv_row(values)]) == [values]
 
 
 def test_xlsx_text_that_looks_like_a_formula_is_stored_as_text_exactly():

@@ -18,6 +18,7 @@ from django.db import connection
 from django.urls import reverse
 
 from members.models import Worker
+from reviews.imports import check_file
 from tests.hostile_files import corner_bomb
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +104,9 @@ def test_the_clerks_bad_rows_file_keeps_formulas_as_text(client, w, today):
     assert rows[1][2] == "'" + LEAK  # 姓名
     assert rows[1][5] == "-5"  # a negative number stays a number
     assert rows[1][6] == "'@SUM(1+1)"
+    # fixed and imported again, the file gives back the cells as the clerk wrote them
+    parsed, _good = check_file(actor=w.clerk, competition=w.comp, name="bad-rows.csv", content=bad_rows.content)
+    assert parsed.cells(2)[1] == LEAK and parsed.cells(2)[5] == "@SUM(1+1)"
 
 
 def _export(client, fmt: str) -> bytes:
@@ -136,3 +140,19 @@ def test_the_entry_template_lists_a_formula_like_metric_as_text(client, f, w):
     metrics = openpyxl.load_workbook(io.BytesIO(content))["计分指标"]
     cell = next(row[2] for row in metrics.iter_rows(min_row=2) if row[2].value == "=1+1")
     assert cell.data_type == "s"
+
+
+def test_an_admin_csv_export_sent_back_imports_the_names_as_they_were(admin_client, f, w):
+    Worker.objects.filter(pk=w.alice.pk).update(name=LEAK)
+    exported = _export(admin_client, "1")
+    upload = io.BytesIO(exported)
+    upload.name = "workers.csv"
+    preview = admin_client.post(reverse("admin:members_worker_import"),
+                                {"import_file": upload, "format": "1", "resource": "0"})
+    assert preview.status_code == 200 and preview.context["confirm_form"] is not None, preview.context.get(
+        "import_problems")
+    form = preview.context["confirm_form"]
+    done = admin_client.post(reverse("admin:members_worker_process_import"),
+                             {name: form.initial[name] for name in form.fields if name in form.initial})
+    assert done.status_code == 302
+    assert Worker.objects.get(pk=w.alice.pk).name == LEAK
