@@ -74,10 +74,11 @@ def months_between(first: date, last: date) -> list[date]:
 
 
 def parse_month(text: str) -> date:
-    """``YYYY-MM`` (ASCII digits, year 0001-9999, month 01-12) as a month; anything else is refused with
-    a ValidationError whose code is ``invalid_month``."""
+    """``YYYY-MM`` (ASCII digits, 0001-01 to 9999-11, month 01-12) as a month; anything else is refused
+    with a ValidationError whose code is ``invalid_month``. 9999-12 is refused because it has no
+    ``month_bounds``: the month after it is beyond the calendar."""
     match = _MONTH_TEXT.fullmatch(text) if isinstance(text, str) else None
-    if match is None or int(match.group(1)) < 1:
+    if match is None or int(match.group(1)) < 1 or match.group(1, 2) == ("9999", "12"):
         raise ValidationError(_("月份格式应为 YYYY-MM。"), code="invalid_month")
     return date(int(match.group(1)), int(match.group(2)), 1)
 

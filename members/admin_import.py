@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tablib
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -9,6 +10,7 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import SelectableFieldsExportForm
 
+from config.spreadsheets import SpreadsheetRefused, check_xlsx, csv_row, csv_rows_read, xlsx_file
 from members.resources import import_problems
 
 # How many problem lines a redirect message carries; the preview page lists them all.
@@ -36,7 +38,34 @@ class ChineseCSV(CSV):
                     break
                 except UnicodeDecodeError:
                     continue
-        return super().create_dataset(in_stream, **kwargs)
+        dataset = super().create_dataset(in_stream, **kwargs)
+        if "'" in in_stream:  # an export of ours sent back: its quoted formula-like cells as they were
+            dataset = tablib.Dataset(*csv_rows_read(list(dataset)), headers=dataset.headers)
+        return dataset
+
+
+class MeasuredXLSX(XLSX):
+    """.xlsx in and out of the admin: measured before openpyxl opens it (config.spreadsheets), and
+    written with every text cell as text, never a formula."""
+
+    def create_dataset(self, in_stream):
+        check_xlsx(in_stream)
+        return super().create_dataset(in_stream)
+
+    def export_data(self, dataset, **kwargs):
+        from tablib.formats._xlsx import safe_xlsx_sheet_title
+
+        return xlsx_file(dataset.headers, dataset,
+                         title=safe_xlsx_sheet_title(dataset.title) if dataset.title else "Tablib Dataset")
+
+
+class FormulaSafeCSV(CSV):
+    """Exported CSV whose text cells a spreadsheet shows as text, never runs as a formula."""
+
+    def export_data(self, dataset, **kwargs):
+        safe = tablib.Dataset(*(csv_row(row) for row in dataset),
+                              headers=csv_row(dataset.headers) if dataset.headers else None)
+        return super().export_data(safe, **kwargs)
 
 
 class ChineseExportForm(SelectableFieldsExportForm):
@@ -54,8 +83,8 @@ class PortalImportExportMixin(ImportExportMixin):
 
     import_template_name = "admin/portal_import.html"
     export_form_class = ChineseExportForm
-    import_formats = [XLSX, ChineseCSV]
-    export_formats = [XLSX, CSV]
+    import_formats = [MeasuredXLSX, ChineseCSV]
+    export_formats = [MeasuredXLSX, FormulaSafeCSV]
     # Exported CSV gets a BOM, without which Excel would open UTF-8 as GBK and garble the Chinese.
     to_encoding = "utf-8-sig"
 
@@ -70,6 +99,9 @@ class PortalImportExportMixin(ImportExportMixin):
         return self.has_view_permission(request)
 
     def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, SpreadsheetRefused):
+            form.add_error("import_file", str(e))
+            return
         form.add_error("import_file", "无法读取该文件。请确认所选格式（xlsx 或 csv）与文件一致，且文件未损坏。")
 
     def import_action(self, request, **kwargs):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions.models import Competition, ScoringRule
+from config.spreadsheets import SpreadsheetRefused, check_xlsx, csv_row, csv_rows_read, xlsx_append
 from reviews.validation import EntryChecker, EntryInput, RowError
 
 COLUMNS = ["工号", "姓名", "工作日期", "计分指标", "工作量", "说明"]
@@ -61,13 +62,19 @@ def read_table(name: str, content: bytes) -> list[list]:
                 continue
         else:
             raise ImportFileError(_("无法识别文件编码，请另存为UTF-8编码的CSV。"))
-        return list(csv.reader(io.StringIO(text)))
+        rows = list(csv.reader(io.StringIO(text)))
+        # Only a file with a quote anywhere can hold a quoted formula-like cell (the common case skips the pass).
+        return csv_rows_read(rows) if "'" in text else rows
     if lower.endswith(".xlsx"):
         # calamine (Rust) reads a sheet about eight times faster than openpyxl. Empty cells come back
         # as "", whole numbers as floats (1.0) and date cells as date/datetime; _cell_text and
         # _parse_date read all of these. skip_empty_area=False keeps row numbers the spreadsheet's own.
         from python_calamine import CalamineWorkbook
 
+        try:
+            check_xlsx(content)
+        except SpreadsheetRefused as refused:
+            raise ImportFileError(str(refused)) from None
         try:
             return CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python(
                 skip_empty_area=False)
@@ -222,8 +229,8 @@ def template_xlsx(competition: Competition, rules) -> bytes:
     metrics = book.create_sheet("计分指标")
     metrics.append(["业务系统", "工种", "计分指标", "计量单位", "加/扣分"])
     for rule in rules:
-        metrics.append([rule.job_type.business_system.name, rule.job_type.name, rule.metric, rule.unit_of_measure,
-                        rule.get_direction_display()])
+        xlsx_append(metrics, [rule.job_type.business_system.name, rule.job_type.name, rule.metric,
+                              rule.unit_of_measure, rule.get_direction_display()])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -246,5 +253,6 @@ def bad_rows_csv(parsed: ParsedFile) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["原行号", *COLUMNS, "错误"])
     for row in sorted(messages):
-        writer.writerow([row, *parsed.cells(row), "；".join(messages[row])])
+        # The cells are the clerk's own file as read: "=..." in one must not become a live formula here.
+        writer.writerow(csv_row([row, *parsed.cells(row), "；".join(messages[row])]))
     return out.getvalue().encode("utf-8-sig")

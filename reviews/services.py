@@ -329,6 +329,9 @@ def dispute_open(*, actor, work_date, comment: str, entry_id: int | None = None)
         work_date = entry.work_date
     if work_date is None or work_date > local_today():
         raise EntryRejected([RowError(1, "work_date", _("请选择有效的工作日期。"), "date_invalid")])
+    # A day no competition covers had no work to count: nothing a clerk could correct.
+    if entry is None and not Competition.objects.filter(start_date__lte=work_date, end_date__gte=work_date).exists():
+        raise EntryRejected([RowError(1, "work_date", _("该日期不在劳动竞赛期间内。"), "date_outside_competition")])
     if Dispute.objects.filter(worker=worker, entry=entry, work_date=work_date, status=DisputeStatus.OPEN).exists():
         raise EntryRejected([RowError(1, "entry", _("该申诉已提交，正在处理中。"), "dispute_open")])
     return Dispute.objects.create(worker=worker, entry=entry, work_date=work_date,

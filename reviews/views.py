@@ -49,10 +49,22 @@ IMPORT_TTL = 60 * 60
 
 
 def _parse_date(value) -> date | None:
+    """A day from a form or query string; None when there is none or it is not one. Years 1 and 9999
+    are refused too: pages step a week or a month from the day asked for, and must not step off
+    the calendar (an OverflowError)."""
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day if day is None or 1 < day.year < 9999 else None
+
+
+def _id_param(value) -> int | None:
+    """A row id from a form or query string: ASCII digits in bigint range, else None. (str.isdigit()
+    also accepts "²" and other digits int() refuses, and a longer number overflows the database.)"""
+    if value and len(value) <= 18 and value.isascii() and value.isdigit():
+        return int(value)
+    return None
 
 
 def _after(request, salt: str, *kinds: type) -> tuple | None:
@@ -132,7 +144,7 @@ def entry_new(request):
         try:
             entry = entry_create(
                 actor=request.user, competition=request.competition, worker_id=worker.pk if worker else None,
-                rule_id=int(form.get("rule") or 0) or None, work_date=_parse_date(form.get("work_date")),
+                rule_id=_id_param(form.get("rule")), work_date=_parse_date(form.get("work_date")),
                 quantity=form.get("quantity"), note=form.get("note", ""),
             )
         except EntryRejected as error:
@@ -183,8 +195,7 @@ def entry_grid(request):
             if not value:
                 continue
             worker_id, rule_id, day_text = (key.split(":") + ["", "", ""])[:3]
-            inputs.append(EntryInput(int(worker_id) if worker_id.isdigit() else None,
-                                     int(rule_id) if rule_id.isdigit() else None, _parse_date(day_text), value,
+            inputs.append(EntryInput(_id_param(worker_id), _id_param(rule_id), _parse_date(day_text), value,
                                      request.POST.get(f"n:{key}", ""), row=n))
         if not inputs:
             messages.error(request, _("没有填写任何工作量。"))
@@ -311,7 +322,7 @@ def dispute_list(request):
     qs = Dispute.objects.visible_to(request.user).exclude(worker_id=scope_of(request.user).worker_id)
     if request.method == "POST":
         try:
-            dispute_answer(actor=request.user, dispute_id=int(request.POST.get("dispute") or 0),
+            dispute_answer(actor=request.user, dispute_id=_id_param(request.POST.get("dispute")) or 0,
                            response=request.POST.get("response", ""), corrected=request.POST.get("corrected") == "1")
             messages.success(request, _("已答复申诉。"))
         except Dispute.DoesNotExist:
@@ -346,7 +357,7 @@ def my_entries(request):
         try:
             dispute_open(actor=request.user, work_date=_parse_date(request.POST.get("work_date")),
                          comment=request.POST.get("comment", ""),
-                         entry_id=int(entry_id) if entry_id.isdigit() else None)
+                         entry_id=_id_param(entry_id))
         except WorkEntry.DoesNotExist:
             raise Http404 from None
         except EntryRejected as error:
@@ -411,13 +422,13 @@ def _queue_filters(request, system, month):
                        work_date__lt=following)
         if status in EntryStatus.values:
             qs = qs.filter(status=status)
-    if (unit := g.get("unit", "")).isdigit():
-        unit_obj = Unit.objects.filter(pk=int(unit)).only("path").first()
+    if (unit := _id_param(g.get("unit"))) is not None:
+        unit_obj = Unit.objects.filter(pk=unit).only("path").first()
         qs = qs.filter(unit_subtree_q([unit_obj.path] if unit_obj else [], "unit__path"))
-    if (job_type := g.get("job_type", "")).isdigit():
-        qs = qs.filter(job_type_id=int(job_type))
-    if (rule := g.get("rule", "")).isdigit():
-        qs = qs.filter(rule_id=int(rule))
+    if (job_type := _id_param(g.get("job_type"))) is not None:
+        qs = qs.filter(job_type_id=job_type)
+    if (rule := _id_param(g.get("rule"))) is not None:
+        qs = qs.filter(rule_id=rule)
     if emp := g.get("worker", "").strip():
         qs = qs.filter(worker__employee_no=emp)
     if day := _parse_date(g.get("date")):
@@ -446,7 +457,7 @@ def review_queue(request):
                 messages.success(request, _("%(month)s 已签发，本月录入已锁定。") % {"month": format_month(month)})
             elif action in ("approve", "reject", "approve_all"):
                 target = qs if action == "approve_all" else qs.filter(pk__in=[
-                    int(x) for x in request.POST.getlist("entry") if x.isdigit()])
+                    pk for x in request.POST.getlist("entry") if (pk := _id_param(x)) is not None])
                 to = EntryStatus.REJECTED if action == "reject" else EntryStatus.APPROVED
                 result = entries_transition(actor=request.user, entries=target, to_status=to,
                                             reason=request.POST.get("reason", ""), systems=[system.pk])

