@@ -214,6 +214,11 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# --- Review ---------------------------------------------------------------------------------------
+# A month is signed off (locked) once it has ended; True lets departments that close the month on its
+# last afternoon sign it off that day (reviews.workflow.first_sign_off_day).
+SIGN_OFF_GRACE = env_bool("SIGN_OFF_GRACE", False)
+
 # --- Import / export ----------------------------------------------------------------------------
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
