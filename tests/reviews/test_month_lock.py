@@ -5,7 +5,7 @@ is signed off only once it has ended and inside the competition, and the admin c
 signed-off month."""
 
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -153,7 +153,7 @@ def test_an_edit_cannot_move_an_entry_into_a_signed_off_month(w, last_month):
     ("next month", "month_not_ended"),
 ])
 def test_a_month_that_has_not_ended_or_is_outside_the_competition_is_not_signed_off(w, today, which, code):
-    w.comp.end_date = today.replace(year=today.year + 2)  # so that next month is inside the competition
+    w.comp.end_date = date(today.year + 2, 12, 31)  # so that next month is inside the competition
     w.comp.save()
     month = {"this month": today.replace(day=1), "next month": next_month(today)}.get(which)
     if month is None:
