@@ -20,7 +20,6 @@ from members.admin_paging import FastChangeListMixin
 from reviews.models import (
     Dispute,
     DisputeStatus,
-    EntryAction,
     EntryEvent,
     EntryStatus,
     PeriodEvent,
@@ -28,7 +27,9 @@ from reviews.models import (
     ReviewPeriod,
     WorkEntry,
 )
-from reviews.workflow import TransitionRefused, period_reopen
+from reviews.services import entry_note_set
+from reviews.validation import EntryRejected
+from reviews.workflow import TransitionRefused, entry_month_signed_off, period_reopen
 
 
 class ReadOnlyAdminMixin:
@@ -90,25 +91,23 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.status == EntryStatus.LOCKED:
-            return False  # signed off: the month's figures are final until the month is reopened
+        # Signed off: nothing of the month changes (a rejected entry's note included) until union
+        # staff reopen it, audited, from the review period's page.
+        if obj is not None and (obj.status == EntryStatus.LOCKED or entry_month_signed_off(obj)):
+            return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False  # entries are never deleted; a mistake is corrected by an adjustment
 
     def save_model(self, request, obj, form, change):
-        # Re-check under a row lock: the month may have been signed off since the form was opened.
-        if change:
-            current = WorkEntry.objects.select_for_update().only("status").get(pk=obj.pk)
-            if current.status == EntryStatus.LOCKED:
-                raise PermissionDenied
-        super().save_model(request, obj, form, change)
-        if change and form.changed_data:
-            EntryEvent.objects.create(
-                entry=obj, action=EntryAction.EDITED, actor=request.user, at=timezone.now(),
-                from_status=obj.status, to_status=obj.status, reason="后台修改：说明",
-            )
+        # Through the service: it holds the month open while it writes (the month may have been
+        # signed off since the form was opened, or be signed off right now) and writes the audit row.
+        if change and "note" in form.changed_data:
+            try:
+                entry_note_set(actor=request.user, entry_id=obj.pk, note=obj.note)
+            except EntryRejected as error:
+                raise PermissionDenied(error.errors[0].message) from None
 
 
 @admin.register(EntryEvent)

@@ -7,6 +7,7 @@ the change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -36,7 +37,7 @@ from reviews.models import (
     WorkEntry,
 )
 from reviews.validation import CheckedEntry, EntryChecker, EntryInput, EntryRejected, RowError, local_today
-from reviews.workflow import entry_transition
+from reviews.workflow import entry_transition, lock_systems
 
 AUDIT_BATCH = 5000
 
@@ -94,9 +95,13 @@ def _schedule_flags(touched: set[tuple[int, int, date]]) -> None:
 
 def _hold_open_periods(touched: set[tuple[int, int, date]]) -> None:
     """Make sure each (competition, business system, month) has its ReviewPeriod row, and hold a share
-    lock on those rows until commit. A sign-off takes the same row FOR UPDATE, so it waits for this
-    write and then sees its pending entries (and refuses); a write that comes after a sign-off sees the
-    month locked. Without this a batch checked a moment before a sign-off could land in a locked month."""
+    lock on those rows until commit; refuse (``month_locked``) if any of them is signed off. A sign-off
+    takes the same row FOR UPDATE, so it waits for this write and then sees its pending entries (and
+    refuses); a write that comes after a sign-off sees the month locked. Without this a batch checked a
+    moment before a sign-off could land in a locked month. Every write that creates, edits or moves an
+    entry calls this first, for every month the entry leaves or lands in, before it locks any entry
+    row (the lock order in reviews.workflow); the rows are locked in id order, so two writes sharing
+    months never deadlock with a sign-off."""
     if not touched:
         return
     ReviewPeriod.objects.bulk_create(
@@ -109,7 +114,7 @@ def _hold_open_periods(touched: set[tuple[int, int, date]]) -> None:
     periods = ReviewPeriod.objects.filter(q)
     sql, params = periods.values("id").query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM reviews_reviewperiod WHERE id IN ({sql}) FOR SHARE", params)
+        cursor.execute(f"SELECT id FROM reviews_reviewperiod WHERE id IN ({sql}) ORDER BY id FOR SHARE", params)
     locked = list(periods.filter(status=PeriodStatus.SIGNED_OFF).select_related("business_system"))
     if locked:
         raise EntryRejected([RowError(0, "work_date", _("%(system)s %(month)s 已签发锁定，不能再录入。") % {
@@ -247,17 +252,48 @@ def entry_create(*, actor, competition: Competition, worker_id: int, rule_id: in
                                           "duplicate_entry")]) from None
 
 
+def _lock_entry_and_months(queryset, entry_id: int, *, moving_to: date | None = None,
+                           check: Callable[[WorkEntry], None] | None = None) -> WorkEntry:
+    """The entry of ``queryset`` with ``entry_id``, row-locked, after the month it is in (and the month
+    it is ``moving_to``) are held open: the lock order of reviews.workflow (periods, then the business
+    system, then the entry), so no sign-off of either month can pass this write. ``check`` refuses an
+    entry that may not be changed, before the locks (a clear reason rather than "month locked") and
+    again under them. The entry is read once unlocked to learn its month; if a concurrent edit moved
+    it to another month meanwhile, the months are taken again."""
+    while True:
+        seen = (queryset.filter(pk=entry_id)
+                .only("competition_id", "business_system_id", "work_date", "status", "kind").first())
+        if seen is None:
+            raise WorkEntry.DoesNotExist
+        if check is not None:
+            check(seen)
+        months = {month_of(seen.work_date), *([month_of(moving_to)] if moving_to else [])}
+        _hold_open_periods({(seen.competition_id, seen.business_system_id, m) for m in months})
+        lock_systems([seen.business_system_id])
+        entry = queryset.select_for_update().filter(pk=entry_id).first()
+        if entry is None:
+            raise WorkEntry.DoesNotExist
+        if (entry.business_system_id, month_of(entry.work_date)) == (seen.business_system_id,
+                                                                    month_of(seen.work_date)):
+            if check is not None:
+                check(entry)
+            return entry
+
+
+def _editable(entry: WorkEntry) -> None:
+    if entry.status not in (EntryStatus.PENDING, EntryStatus.REJECTED) or entry.kind != EntryKind.REGULAR:
+        raise EntryRejected([RowError(1, "entry", _("只有待审核或已退回的录入可以修改；已通过或已锁定的请提交调整。"),
+                                      "entry_not_editable")])
+
+
 @transaction.atomic
 def entry_update(*, actor, entry_id: int, quantity=None, work_date=None, note: str | None = None) -> WorkEntry:
     """A clerk corrects a pending or rejected entry of their units. A rejected entry goes back to
     pending (resubmitted). Approved and locked entries cannot be edited; after sign-off a correction
-    is an adjustment entry (``entry_adjust``)."""
-    entry = WorkEntry.objects.editable_by(actor).select_for_update().filter(pk=entry_id).first()
-    if entry is None:
-        raise WorkEntry.DoesNotExist
-    if entry.status not in (EntryStatus.PENDING, EntryStatus.REJECTED) or entry.kind != EntryKind.REGULAR:
-        raise EntryRejected([RowError(1, "entry", _("只有待审核或已退回的录入可以修改；已通过或已锁定的请提交调整。"),
-                                      "entry_not_editable")])
+    is an adjustment entry (``entry_adjust``). Neither the month the entry is in nor the one it moves to
+    may be signed off, and neither can be signed off until this edit commits."""
+    entry = _lock_entry_and_months(WorkEntry.objects.editable_by(actor), entry_id, moving_to=work_date,
+                                   check=_editable)
     new_date = work_date or entry.work_date
     new_quantity = entry.quantity if quantity is None else quantity
     new_note = entry.note if note is None else note
@@ -268,7 +304,6 @@ def entry_update(*, actor, entry_id: int, quantity=None, work_date=None, note: s
     if result.errors:
         raise EntryRejected(result.errors)
     checked = result.ok[0]
-    # The original month may have been signed off meanwhile: the checker refuses its date then.
     old_quantity, old_status = entry.quantity, entry.status
     now = timezone.now()
     entry.work_date, entry.quantity, entry.points, entry.note = (checked.work_date, checked.quantity,
@@ -280,6 +315,25 @@ def entry_update(*, actor, entry_id: int, quantity=None, work_date=None, note: s
                               reason=entry.note)
     if old_status == EntryStatus.REJECTED:
         entry = entry_transition(actor=actor, entry=entry, to_status=EntryStatus.PENDING)
+    return entry
+
+
+@transaction.atomic
+def entry_note_set(*, actor, entry_id: int, note: str) -> WorkEntry:
+    """Union staff correct an entry's note in the admin (nothing that counts: quantity, points and
+    status move only through the services above). Audited; refused for an entry of a signed-off
+    month, which changes only after the audited reopen."""
+    if not scope_of(actor).is_staff:
+        raise PermissionDenied(_("只有工会管理人员可以在后台修改录入说明。"))
+    entry = _lock_entry_and_months(WorkEntry.objects.all(), entry_id)  # refuses a signed-off month
+    note = (note or "").strip()
+    if note == entry.note:
+        return entry
+    now = timezone.now()
+    entry.note, entry.updated_at = note, now
+    entry.save(update_fields=["note", "updated_at"])
+    EntryEvent.objects.create(entry=entry, action=EntryAction.EDITED, actor=actor, at=now, from_status=entry.status,
+                              to_status=entry.status, reason="后台修改：说明")
     return entry
 
 

@@ -17,6 +17,7 @@ clerk_patterns = [
 review_patterns = [
     path("", views.review_queue, name="queue"),
     path("entry/<int:pk>/", views.review_entry, name="entry"),
+    path("sign-off/", views.review_sign_off, name="sign_off"),
 ]
 
 worker_patterns = [

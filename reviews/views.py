@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -41,6 +41,7 @@ from reviews.workflow import (
     entries_transition,
     entry_transition,
     period_sign_off,
+    sign_off_refusal,
 )
 
 PAGE = 50
@@ -438,24 +439,39 @@ def _queue_filters(request, system, month):
     return qs, status
 
 
+def _reviewer_system(request, systems, *, strict: bool = False):
+    """The business system the page or form names (the reviewer's first when it names none). A form
+    (POST) that names a system not among the reviewer's own is refused (and with ``strict`` a page
+    too): a stale or tampered form is never applied to another system than the one it names."""
+    g = request.GET if request.method == "GET" else request.POST
+    named = g.get("system")
+    system = next((s for s in systems if str(s.pk) == named), None)
+    if system is None and named and (strict or request.method == "POST"):
+        raise Http404
+    return system or systems[0]
+
+
+def _sign_off_url(system, month) -> str:
+    return f"{reverse('review:sign_off')}?system={system.pk}&month={format_month(month)}"
+
+
 @reviewer_page
 def review_queue(request):
     systems = _reviewer_systems(request)
     if not systems:
         raise PermissionDenied
     g = request.GET if request.method == "GET" else request.POST
-    system = next((s for s in systems if str(s.pk) == g.get("system")), systems[0])
+    system = _reviewer_system(request, systems)
     month = _month_param(g.get("month"))
     qs, status = _queue_filters(request, system, month)
 
     if request.method == "POST":
         action = request.POST.get("action")
+        if action == "sign_off":
+            # Signing off locks the month for good: only from the page that shows what it locks.
+            return redirect(_sign_off_url(system, month))
         try:
-            if action == "sign_off":
-                period_sign_off(actor=request.user, competition=request.competition, business_system=system,
-                                month=month)
-                messages.success(request, _("%(month)s 已签发，本月录入已锁定。") % {"month": format_month(month)})
-            elif action in ("approve", "reject", "approve_all"):
+            if action in ("approve", "reject", "approve_all"):
                 target = qs if action == "approve_all" else qs.filter(pk__in=[
                     pk for x in request.POST.getlist("entry") if (pk := _id_param(x)) is not None])
                 to = EntryStatus.REJECTED if action == "reject" else EntryStatus.APPROVED
@@ -500,12 +516,68 @@ def review_queue(request):
         "systems": systems, "system": system, "month": month, "months": months, "entries": rows,
         "next_after": next_after, "status": status, "statuses": EntryStatus.choices,
         "period": period, "signed_off": period is not None and period.status == PeriodStatus.SIGNED_OFF,
+        "sign_off_refusal": sign_off_refusal(competition=request.competition, month=month),
+        "sign_off_url": _sign_off_url(system, month),
         "pending_capped": pending_capped, "filters": g,
         "query": _query_without(request, "after"),
         "depots": _depots_for(system),
         "job_types": JobType.objects.filter(business_system=system),
         "rules": ScoringRule.objects.filter(competition=request.competition, job_type__business_system=system)
         .select_related("job_type"),
+    })
+
+
+def _month_by_depot(competition, system, month) -> list[dict]:
+    """What a sign-off locks, per depot (站段): the month's entries by status, and how many carry a
+    review hint. One aggregate over the month's entries (index entry_system_day)."""
+    first, following = month_bounds(month)
+    by_status = {f"n_{value}": Count("id", filter=Q(status=value)) for value in EntryStatus.values}
+    return list(WorkEntry.objects.filter(competition=competition, business_system=system, work_date__gte=first,
+                                         work_date__lt=following)
+                .values("unit__depot__path", "unit__depot__name")
+                .annotate(total=Count("id"), flagged=Count("id", filter=~Q(flags=0)), **by_status)
+                .order_by("unit__depot__path"))
+
+
+@reviewer_page
+def review_sign_off(request):
+    """Sign-off, in two steps: this page shows what the sign-off will lock (entries per depot, what is
+    still pending, what is flagged) and why it cannot happen yet; its POST signs off exactly the
+    system and month it showed, if the month's entries did not change meanwhile."""
+    systems = _reviewer_systems(request)
+    if not systems:
+        raise PermissionDenied
+    system = _reviewer_system(request, systems, strict=True)
+    g = request.GET if request.method == "GET" else request.POST
+    try:
+        month = parse_month(g.get("month"))
+    except ValidationError:
+        raise Http404 from None
+    competition = request.competition
+    depots = _month_by_depot(competition, system, month)
+    totals = {key: sum(row[key] for row in depots) for key in ("total", "flagged", *(
+        f"n_{value}" for value in EntryStatus.values))}
+    # What the page showed: a sign-off confirmed from a page whose figures have changed since is shown again.
+    shown = f"{totals['total']}:{totals['n_pending']}:{totals['n_approved']}:{totals['n_rejected']}"
+
+    if request.method == "POST":
+        if request.POST.get("shown") != shown:
+            messages.error(request, _("本月录入在您确认期间有变化，请核对后重新确认。"))
+        else:
+            try:
+                period_sign_off(actor=request.user, competition=competition, business_system=system, month=month)
+            except TransitionRefused as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("%(month)s 已签发，本月录入已锁定。") % {"month": format_month(month)})
+                return redirect(f"{reverse('review:queue')}?system={system.pk}&month={format_month(month)}")
+        return redirect(_sign_off_url(system, month))
+
+    period = ReviewPeriod.objects.filter(competition=competition, business_system=system, month=month).first()
+    return render(request, "reviews/review_sign_off.html", {
+        "system": system, "month": month, "depots": depots, "totals": totals, "shown": shown,
+        "signed_off": period is not None and period.status == PeriodStatus.SIGNED_OFF, "period": period,
+        "refusal": sign_off_refusal(competition=competition, month=month),
     })
 
 

@@ -11,15 +11,16 @@ only what the first left, so no entry is approved twice and no update is lost.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db import connection, transaction
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.months import month_bounds, month_of
+from config.months import format_month, month_bounds, month_last_day, month_of
 from members.scope import scope_of
 from reviews.entry_log import STATUS_MOVE
 from reviews.models import (
@@ -32,6 +33,7 @@ from reviews.models import (
     ReviewPeriod,
     WorkEntry,
 )
+from reviews.validation import local_today
 
 S = EntryStatus
 
@@ -58,9 +60,19 @@ def allowed_sources(to_status: str, *, period: bool = False) -> list[str]:
     return [src for (src, dst) in TRANSITIONS if dst == to_status and ((src, dst) in PERIOD_MOVES) == period]
 
 
-# Transitions take this advisory lock for each business system they touch, in id order, before any
-# row lock: two reviewers (or a reviewer and the flag task) acting on overlapping entries queue
-# behind each other instead of deadlocking, without locking 740,000 rows one by one first.
+# The lock order of every write to entries, so that no two of them wait for each other in a circle:
+#
+#   1. review period rows (reviews_reviewperiod), in id order: FOR SHARE by every write that creates,
+#      edits or moves an entry (for the month it leaves and the month it lands in,
+#      ``reviews.services._hold_open_periods``), FOR UPDATE by sign-off and reopen (``_lock_period``);
+#   2. the advisory lock of each business system touched, in id order (``lock_systems``);
+#   3. entry rows.
+#
+# Period first: a sign-off that holds its period waits for no entry write that holds an entry row, and
+# an entry write that holds a period share lock keeps the month from being signed off under it (the
+# sign-off waits, then counts the edit's pending entry and refuses). Transitions take the advisory lock
+# before any row lock: two reviewers (or a reviewer and the flag task) acting on overlapping entries
+# queue behind each other instead of deadlocking, without locking 740,000 rows one by one first.
 ADVISORY_CLASS = 0x5245  # "RE"
 
 
@@ -196,6 +208,13 @@ def period_entries(period: ReviewPeriod):
                                     work_date__gte=first, work_date__lt=following)
 
 
+def entry_month_signed_off(entry: WorkEntry) -> bool:
+    """Whether the month of ``entry`` is signed off for its business system (its rejected entries stay
+    rejected and, like the locked ones, unchanged until the month is reopened)."""
+    return ReviewPeriod.objects.filter(competition_id=entry.competition_id, business_system_id=entry.business_system_id,
+                                       month=month_of(entry.work_date), status=PeriodStatus.SIGNED_OFF).exists()
+
+
 def _lock_period(*, competition, business_system, month: date) -> ReviewPeriod:
     period, _ = ReviewPeriod.objects.get_or_create(competition=competition, business_system=business_system,
                                                    month=month_of(month))
@@ -204,11 +223,39 @@ def _lock_period(*, competition, business_system, month: date) -> ReviewPeriod:
     return ReviewPeriod.objects.select_for_update().get(pk=period.pk)
 
 
+def first_sign_off_day(month: date) -> date:
+    """The first day a month may be signed off: the day after it ends, or with ``SIGN_OFF_GRACE`` its own
+    last day (for departments that close the month on its last afternoon)."""
+    last = month_last_day(month)
+    return last if settings.SIGN_OFF_GRACE else last + timedelta(days=1)
+
+
+def sign_off_refusal(*, competition, month: date, today: date | None = None) -> TransitionRefused | None:
+    """Why ``month`` cannot be signed off (yet), or None when it can. A sign-off locks the month for
+    good, so a month that has not ended (its later days would have no way in) or that lies outside the
+    competition (nothing to lock, and a period row the standings never read) is refused."""
+    month = month_of(month)
+    if month_last_day(month) < competition.start_date or month > competition.end_date:
+        return TransitionRefused(_("%(month)s 不在竞赛期间（%(start)s 至 %(end)s）内，不能签发。") % {
+            "month": format_month(month), "start": competition.start_date, "end": competition.end_date},
+            "month_outside_competition")
+    first_day = first_sign_off_day(month)
+    if (today or local_today()) < first_day:
+        return TransitionRefused(_("%(month)s 尚未结束，%(day)s 起才能签发。") % {
+            "month": format_month(month), "day": first_day}, "month_not_ended")
+    return None
+
+
 @transaction.atomic
 def period_sign_off(*, actor, competition, business_system, month: date) -> ReviewPeriod:
+    """Locks a business system's month once every entry of it is reviewed: its approved entries become
+    locked, and no entry of it changes again until union staff reopen it (``period_reopen``)."""
     scope = scope_of(actor)
     if not (scope.is_staff or business_system.pk in scope.reviewer_system_ids):
         raise PermissionDenied(_("您不负责该业务系统的审核。"))
+    refusal = sign_off_refusal(competition=competition, month=month)
+    if refusal is not None:
+        raise refusal
     period = _lock_period(competition=competition, business_system=business_system, month=month)
     if period.status == PeriodStatus.SIGNED_OFF:
         raise TransitionRefused(_("该月已签发。"), "already_signed_off")

@@ -242,6 +242,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+# --- Review ---------------------------------------------------------------------------------------
+# A month is signed off (locked) once it has ended; True lets departments that close the month on its
+# last afternoon sign it off that day (reviews.workflow.first_sign_off_day).
+SIGN_OFF_GRACE = env_bool("SIGN_OFF_GRACE", False)
 
 # --- Import / export ----------------------------------------------------------------------------
 IMPORT_EXPORT_USE_TRANSACTIONS = True

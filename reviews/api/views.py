@@ -288,6 +288,8 @@ class ReviewApproveMatching(IdempotentPostMixin, APIView):
     tags=REVIEW, operation_id="review_sign_off", summary="签发月份（审核员）", request=s.SignOffInput,
                parameters=[IDEMPOTENCY_PARAMETER],
                description="该业务系统该月的录入全部审核完毕后签发，签发后锁定、不能再修改（更正须提交调整）。"
+                           "该月结束后才能签发（返回 409 month_not_ended），且须在竞赛期间内"
+                           "（返回 400 month_outside_competition）。"
                            "还有待审核的返回 409 pending_left；已签发返回 409 already_signed_off。",
                responses={200: s.PeriodOutput, **error_responses(400, 403, 409)}))
 class ReviewSignOff(IdempotentPostMixin, APIView):

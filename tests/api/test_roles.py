@@ -2,6 +2,7 @@
 (404, exactly like a missing one, so nobody learns it exists)."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 
@@ -126,7 +127,8 @@ CASES = [
          expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200),
          body=lambda o: {"month": o["month"], "business_system": o["system"]}),
     Case("sign off", "post", "/api/v1/review/sign-off/",
-         expect(anon=A, worker=403, clerk=403, reviewer=409, staff=409),  # alice's entry is still pending
+         # alice's entry is still pending (and the month may not have ended)
+         expect(anon=A, worker=403, clerk=403, reviewer=409, staff=409),
          body=lambda o: {"competition": o["comp"], "business_system": o["system"], "month": o["month"]}),
     Case("periods", "get", "/api/v1/review/periods/", expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200)),
     Case("disputes", "get", "/api/v1/disputes/", expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
@@ -224,7 +226,12 @@ def test_approve_selected_moves_only_the_reviewers_entries(api, objs):
     assert WorkEntry.objects.get(pk=objs["carol_entry"]).status == EntryStatus.PENDING
 
 
-def test_approve_matching_then_sign_off_locks_the_month(api, objs):
+def test_approve_matching_then_sign_off_locks_the_month(api, objs, monkeypatch):
+    # The entries are in the current month, which can be signed off once it has ended: the day after.
+    from config.months import month_last_day, parse_month
+
+    month_end = month_last_day(parse_month(objs["month"]))
+    monkeypatch.setattr(workflow, "local_today", lambda: month_end + timedelta(days=1))
     response = api.reviewer.post("/api/v1/review/approve-matching/",
                                  {"month": objs["month"], "business_system": objs["system"]}, format="json")
     assert response.status_code == 200 and response.json()["moved"] == 1
