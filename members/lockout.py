@@ -122,6 +122,7 @@ def _tagged_agent(agent: str, device: str) -> str:
 @dataclass(frozen=True)
 class Lock:
     until: datetime
+    known_device: bool = False  # the device's own guesses locked it
 
     @property
     def minutes(self) -> int:
@@ -155,7 +156,7 @@ def lock_for(request, username: str | None) -> Lock | None:
         if failures >= name_limit:
             until = last + timedelta(seconds=lock_seconds(failures, name_limit))
             if until > now:
-                locks.append(Lock(until))
+                locks.append(Lock(until, known_device=bool(device)))
     return max(locks, key=lambda lock: lock.until) if locks else None
 
 
@@ -201,6 +202,9 @@ class LoginLockHandler(AxesDatabaseHandler):
 def locked_message(request) -> str:
     lock = getattr(request, "login_lock", None)
     minutes = lock.minutes if lock else settings.LOGIN_LOCKOUT_SECONDS // 60
+    if lock is not None and lock.known_device:
+        return _("登录失败次数过多，已暂时锁定，请%(minutes)s分钟后再试，或联系本单位录入员重置密码。") % {
+            "minutes": minutes}
     return _("登录失败次数过多，已暂时锁定，请%(minutes)s分钟后再试。在以前登录过的手机或电脑上输入正确密码仍可登录，"
              "也可联系本单位录入员重置密码。") % {"minutes": minutes}
 

@@ -82,6 +82,8 @@ def test_a_known_device_is_still_locked_by_its_own_guesses(victim, settings):
         login(phone, victim, "wrong-password", DEPOT_NAT)
     response = login(phone, victim, PASSWORD, DEPOT_NAT)
     assert not logged_in(response) and LOCKED in response.content.decode()
+    # and is not told that a known device would get through
+    assert "仍可登录" not in response.content.decode()
 
 
 def test_a_forged_device_cookie_is_no_known_device(victim, settings):
