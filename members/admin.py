@@ -7,15 +7,23 @@ never searchable: a search term travels in the URL (``?q=``) and lands in access
 
 from __future__ import annotations
 
+from axes.models import AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Q
 
 from members.admin_import import PortalImportExportMixin
 from members.admin_paging import FastChangeListMixin
+from members.forms import AdminLoginForm
 from members.models import Unit, UnitLevel, User, Worker
 from members.resources import UnitResource, WorkerResource, can_view_full_id
 from members.services import unit_move
+
+# The admin's login says when the lockout (members/lockout.py) refused it, as the portal's does.
+admin.site.login_form = AdminLoginForm
+# The lockout's staff page is axes' list of failed logins (登录失败记录); its logs of successful logins and of
+# every failure are switched off (AXES_DISABLE_ACCESS_LOG), so their empty pages would only confuse.
+admin.site.unregister([AccessLog, AccessFailureLog])
 
 
 class DepotFilter(admin.SimpleListFilter):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -11,26 +12,30 @@ from django.utils.translation import gettext_lazy as _
 from members import lockout
 
 
-class LoginForm(AuthenticationForm):
+class LockedOutMessageMixin:
+    """A login form whose attempt the lockout refused (members/lockout.py) says so, with how long,
+    instead of "wrong password"; the failure that reaches a limit already says so."""
+
+    def clean(self):
+        try:
+            return super().clean()
+        except ValidationError:
+            if getattr(self.request, "axes_locked_out", False):
+                raise ValidationError(lockout.locked_message(self.request), code="locked_out") from None
+            raise
+
+
+class LoginForm(LockedOutMessageMixin, AuthenticationForm):
     """Employee number and password; a locked account or address gets its own message."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("工号或密码不正确。"),
-        "locked_out": _("登录失败次数过多，请15分钟后再试，或联系本单位录入员重置密码。"),
     }
 
-    def clean(self):
-        username = self.cleaned_data.get("username")
-        if username and lockout.locked_out(self.request, username):
-            raise ValidationError(self.error_messages["locked_out"], code="locked_out")
-        try:
-            return super().clean()
-        except ValidationError:
-            # The failure that reached the limit: say so now rather than on the next try.
-            if username and lockout.locked_out(self.request, username):
-                raise ValidationError(self.error_messages["locked_out"], code="locked_out") from None
-            raise
+
+class AdminLoginForm(LockedOutMessageMixin, AdminAuthenticationForm):
+    """The admin's login, with the same lockout message."""
 
 
 class PasswordResetByClerkForm(forms.Form):

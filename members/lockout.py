@@ -1,106 +1,215 @@
-"""Login lockout: after repeated failed logins an account, or an address, is refused for a while.
+"""Login lockout on django-axes: guessing is slowed and stopped, and nobody can lock anyone else out.
 
-Counts live in the cache (Redis in production), in fixed windows that start at the first failure:
-``LOGIN_FAILURE_LIMIT`` failures for one employee number within ``LOGIN_LOCKOUT_SECONDS`` lock that
-account; ``LOGIN_IP_FAILURE_LIMIT`` failures from one address lock the address. The address limit is
-higher than the account limit on purpose: a whole depot's phones often reach us through one NAT
-address, and one careless worker must not lock out the depot. While locked, the password is not even
-checked, so guessing cannot go on behind the refusal.
+Every failed login (the portal's, the admin's and the API's: all go through ``authenticate`` with the
+request, and axes' backend stands in front of the password check) is a row of axes' ``AccessAttempt``
+table in PostgreSQL, one per (employee number, address, browser) with its count and its last failure.
+So the lockout keeps working without Redis, and union staff see and lift locks in the admin (登录保护 ›
+登录失败记录: deleting the rows lifts the lock).
 
-Enforced in ``LockoutBackend`` (so every path that calls ``authenticate`` is covered: the portal's
-login, the admin's login, the API); the login form asks ``locked_out`` first only to show people a
-precise message instead of "wrong password".
+A request is refused, before its password is checked, while one of these counts is at its limit:
+
+- this employee number from this address: ``LOGIN_FAILURE_LIMIT`` (someone guessing one password);
+- this address, whatever the account: ``LOGIN_IP_FAILURE_LIMIT``, over failures of the last
+  ``LOGIN_LOCKOUT_SECONDS`` only (someone trying many accounts; higher, and short-lived, because a
+  depot's phones share one NAT address);
+- this employee number from every address: ``LOGIN_ACCOUNT_FAILURE_LIMIT`` (guessing spread over
+  many addresses).
+
+None of those applies to a **known device**: a browser or app that has logged in to this account
+before carries a signed cookie saying so, with a random id of the device (``remember_device``). Only
+its own failures count against it (this employee number on this device, ``LOGIN_FAILURE_LIMIT``).
+So an attacker who types a victim's employee number with wrong passwords, from anywhere, locks out
+only the attacker: the victim logs in from their phone as always. Employee numbers are easy to
+learn; the cookie is not. (A known device's rows carry its id in axes' user_agent column.)
+
+Delays grow: a lock lasts ``LOGIN_LOCKOUT_SECONDS`` from the last failure and doubles with every
+further limit's worth of failures (``LOGIN_LOCKOUT_MAX_SECONDS`` at most), so a guesser gets a handful
+of tries a day. Failures go on counting while locked. A successful login, or a clerk's password reset,
+clears the account's rows (never the address's: one good login must not reopen an address that is
+guessing at many accounts).
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt
 from django.conf import settings
-from django.contrib.auth.backends import ModelBackend
-from django.core.cache import caches
-from django.core.exceptions import PermissionDenied
+from django.core import signing
+from django.db.models import Max, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-PREFIX = "login-fail"
-
-
-def _cache():
-    return caches[getattr(settings, "LOGIN_LOCKOUT_CACHE", "default")]
-
-
-def _limits() -> tuple[int, int, int]:
-    return (getattr(settings, "LOGIN_FAILURE_LIMIT", 5), getattr(settings, "LOGIN_IP_FAILURE_LIMIT", 20),
-            getattr(settings, "LOGIN_LOCKOUT_SECONDS", 15 * 60))
+DEVICE_COOKIE = "portal_device"
+_DEVICE_SALT = "members.lockout.device"
+_DEVICE_ACCOUNTS = 5  # a shared depot computer remembers this many accounts
 
 
-def client_ip(request) -> str:
+def client_ip(request) -> str | None:
     # REMOTE_ADDR only: X-Forwarded-For is set by whoever sends the request, so trusting it would let
     # an attacker pick a fresh "address" for every guess. Behind a reverse proxy, the proxy must set
     # REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips with a proxy that overwrites the header).
-    return (request.META.get("REMOTE_ADDR") or "unknown") if request is not None else "unknown"
+    return request.META.get("REMOTE_ADDR") or None
 
 
-def _account_key(username: str) -> str:
-    # Hashed: the cache is no place for a list of employee numbers people typed.
-    digest = hashlib.sha256((username or "").strip().lower().encode()).hexdigest()[:32]
-    return f"{PREFIX}:user:{digest}"
+def lock_seconds(failures: int, limit: int) -> int:
+    """How long a count of ``failures`` (at or over ``limit``) locks, from the last failure: the base
+    period, doubled for every further ``limit`` failures, capped."""
+    doublings = min((failures - limit) // limit, 30)
+    return min(settings.LOGIN_LOCKOUT_SECONDS * 2 ** doublings, settings.LOGIN_LOCKOUT_MAX_SECONDS)
 
 
-def _ip_key(ip: str) -> str:
-    return f"{PREFIX}:ip:{ip}"
+def cool_off(request=None) -> timedelta:
+    """axes' AXES_COOLOFF_TIME: its rows are kept (and counted) this long after their last failure,
+    which is the longest lock."""
+    return timedelta(seconds=settings.LOGIN_LOCKOUT_MAX_SECONDS)
 
 
-def _bump(key: str, ttl: int) -> int:
-    # add() starts the window only if none is running; incr() is atomic in Redis.
-    cache = _cache()
-    if cache.add(key, 1, ttl):
-        return 1
+# --- Known devices --------------------------------------------------------------------------------
+
+def _account_digest(username: str) -> str:
+    # Hashed: the cookie is no place for a list of employee numbers.
+    return hashlib.sha256(f"{_DEVICE_SALT}:{(username or '').strip().lower()}".encode()).hexdigest()[:24]
+
+
+def _device(request) -> tuple[str | None, list[str]]:
+    """The device's id and the accounts that have logged in on it, from its signed cookie."""
+    value = getattr(request, "COOKIES", {}).get(DEVICE_COOKIE)
+    if not value:
+        return None, []
     try:
-        return cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.add(key, 1, ttl)
-        return 1
+        data = signing.loads(value, salt=_DEVICE_SALT, max_age=timedelta(days=settings.LOGIN_DEVICE_DAYS))
+        return str(data["d"]), [str(a) for a in data["a"]]
+    except (signing.BadSignature, KeyError, TypeError):
+        return None, []
 
 
-def locked_out(request, username: str) -> bool:
-    account_limit, ip_limit, _ttl = _limits()
-    counts = _cache().get_many([_account_key(username), _ip_key(client_ip(request))])
-    return (counts.get(_account_key(username), 0) >= account_limit
-            or counts.get(_ip_key(client_ip(request)), 0) >= ip_limit)
+def known_device(request, username: str | None) -> str | None:
+    """The id of this device if ``username`` has logged in on it before, else None."""
+    device, accounts = _device(request)
+    return device if username and _account_digest(username) in accounts else None
 
 
-def record_failure(request, username: str) -> None:
-    _account_limit, _ip_limit, ttl = _limits()
-    _bump(_account_key(username), ttl)
-    _bump(_ip_key(client_ip(request)), ttl)
+def remember_device(request, response, username: str) -> None:
+    """After a successful login: this browser (or app) is a known device of ``username`` from now on."""
+    device, accounts = _device(request)
+    digest = _account_digest(username)
+    accounts = [digest, *(a for a in accounts if a != digest)][:_DEVICE_ACCOUNTS]
+    value = signing.dumps({"d": device or secrets.token_urlsafe(12), "a": accounts}, salt=_DEVICE_SALT)
+    response.set_cookie(DEVICE_COOKIE, value, max_age=settings.LOGIN_DEVICE_DAYS * 24 * 60 * 60, httponly=True,
+                        samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
+
+
+def _device_tag(device: str) -> str:
+    return f" [device {device}]"
+
+
+def _tagged_agent(agent: str, device: str) -> str:
+    """A known device's failures are rows of their own: its id follows the browser's name in axes'
+    user_agent column (which staff see), because the name alone is shared by every phone of a model
+    and is whatever an attacker sends."""
+    tag = _device_tag(device)
+    return agent if agent.endswith(tag) else agent[:255 - len(tag)] + tag
+
+
+# --- The rule -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Lock:
+    until: datetime
+    known_device: bool = False  # the device's own guesses locked it
+
+    @property
+    def minutes(self) -> int:
+        return max(1, -(-int((self.until - timezone.now()).total_seconds()) // 60))
+
+
+def lock_for(request, username: str | None) -> Lock | None:
+    """The lock that refuses this login attempt now, if any (the rule of the module's docstring)."""
+    ip = request.axes_ip_address
+    now = request.axes_attempt_time or timezone.now()
+    recent = now - timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
+    limit = settings.LOGIN_FAILURE_LIMIT
+    mine = Q(username=username)
+    device = known_device(request, username)
+    if device:
+        counts = {"device": (mine & Q(user_agent__endswith=_device_tag(device)), limit)}
+    else:
+        counts = {"pair": (mine & Q(ip_address=ip), limit),
+                  "account": (mine, settings.LOGIN_ACCOUNT_FAILURE_LIMIT),
+                  "address": (Q(ip_address=ip, attempt_time__gte=recent), settings.LOGIN_IP_FAILURE_LIMIT)}
+    aggregates = {}
+    for name, (match, _limit) in counts.items():
+        aggregates[f"{name}_n"] = Sum("failures_since_start", filter=match)
+        aggregates[f"{name}_last"] = Max("attempt_time", filter=match)
+    # One query over the rows of this account or this address that are still kept.
+    row = (AccessAttempt.objects.filter(attempt_time__gte=now - cool_off())
+           .filter(mine | Q(ip_address=ip)).aggregate(**aggregates))
+    locks = []
+    for name, (_match, name_limit) in counts.items():
+        failures, last = row[f"{name}_n"] or 0, row[f"{name}_last"]
+        if failures >= name_limit:
+            until = last + timedelta(seconds=lock_seconds(failures, name_limit))
+            if until > now:
+                locks.append(Lock(until, known_device=bool(device)))
+    return max(locks, key=lambda lock: lock.until) if locks else None
 
 
 def clear_account(username: str) -> None:
-    """After a successful login or a password reset: the account's count starts again (the address's
-    count does not, or one good login would reopen an address that is guessing at many accounts)."""
-    _cache().delete(_account_key(username))
+    """After a password reset or a successful login: the account's failures are forgotten (the
+    address's are not)."""
+    AccessAttempt.objects.filter(username=username).delete()
 
 
-class LockoutBackend(ModelBackend):
-    """ModelBackend with the lockout in front of it."""
+def logged_in(request, response, username: str) -> None:
+    """A login by password succeeded (the portal's, the API's): the account's count starts again and
+    the device is known from now on. (The admin's login clears the count through axes' signal.)"""
+    clear_account(username)
+    remember_device(request, response, username)
 
-    def authenticate(self, request, username=None, password=None, **kwargs):
-        if username is None:
-            username = kwargs.get(self._username_field())
-        if username is None or password is None:
-            return None
-        if locked_out(request, username):
-            # PermissionDenied stops authenticate() from trying further backends.
-            raise PermissionDenied
-        user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is None:
-            record_failure(request, username)
-        else:
-            clear_account(username)
-        return user
 
-    @staticmethod
-    def _username_field() -> str:
-        from django.contrib.auth import get_user_model
+class LoginLockHandler(AxesDatabaseHandler):
+    """axes' database handler with the rule above in place of its single count and limit."""
 
-        return get_user_model().USERNAME_FIELD
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        if request is not None:
+            device = known_device(request, get_client_username(request, credentials))
+            if device:
+                request.axes_user_agent = _tagged_agent(request.axes_user_agent, device)
+        return super().user_login_failed(sender, credentials, request, **kwargs)
+
+    def is_locked(self, request, credentials: dict | None = None) -> bool:
+        lock = lock_for(request, get_client_username(request, credentials))
+        request.login_lock = lock
+        return lock is not None
+
+    def get_failures(self, request, credentials: dict | None = None) -> int:
+        # axes compares this with AXES_FAILURE_LIMIT after recording a failure, to mark the request
+        # locked out: the rule is is_locked's.
+        return settings.AXES_FAILURE_LIMIT if self.is_locked(request, credentials) else 0
+
+    def reset_user_attempts(self, request, credentials: dict | None = None) -> int:
+        # On a successful login (AXES_RESET_ON_SUCCESS): the account's rows only, not the address's.
+        username = get_client_username(request, credentials)
+        return AccessAttempt.objects.filter(username=username).delete()[0] if username else 0
+
+
+def locked_message(request) -> str:
+    lock = getattr(request, "login_lock", None)
+    minutes = lock.minutes if lock else settings.LOGIN_LOCKOUT_SECONDS // 60
+    if lock is not None and lock.known_device:
+        return _("登录失败次数过多，已暂时锁定，请%(minutes)s分钟后再试，或联系本单位录入员重置密码。") % {
+            "minutes": minutes}
+    return _("登录失败次数过多，已暂时锁定，请%(minutes)s分钟后再试。在以前登录过的手机或电脑上输入正确密码仍可登录，"
+             "也可联系本单位录入员重置密码。") % {"minutes": minutes}
+
+
+def lockout_response(request, original_response, credentials=None):
+    """AXES_LOCKOUT_CALLABLE: the page (or API answer) the view built already says the login is locked
+    (the login forms and the API login ask ``request.axes_locked_out``), so it stands."""
+    return original_response

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from config.gate import portal_view, signed_in_page
+from members import lockout
 from members.forms import LoginForm, PasswordResetByClerkForm
 from members.models import Worker
 from members.navigation import home_url_for
@@ -32,6 +33,11 @@ def no_role(request):
 class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        lockout.logged_in(self.request, response, form.get_user().get_username())
+        return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our own static files (see CSP below)
     "import_export",
+    "members.apps.LoginLockConfig",  # django-axes: the login lockout (members/lockout.py)
     "members",
     "competitions",
     "reviews",
@@ -47,6 +48,7 @@ MIDDLEWARE = [
     "members.middleware.NoStoreMiddleware",
     "config.middleware.MessageMiddleware",  # not for /api/
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -83,12 +85,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# The lockout sits in front of every password check (portal, admin, API): see members/lockout.py.
-AUTHENTICATION_BACKENDS = ["members.lockout.LockoutBackend"]
-LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)  # per employee number
+# django-axes' backend sits in front of every password check (portal, admin, API) and refuses a locked
+# login before the password is tried; the rule (per account and address, known devices, growing
+# delays) is members/lockout.py's. Failures are rows in PostgreSQL: the lockout needs no Redis.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)  # one employee number from one address
 LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 20, minimum=1)  # per address (depots share NAT)
-LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
-LOGIN_LOCKOUT_CACHE = "default"  # Redis when REDIS_URL is set: shared by every web process
+LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("LOGIN_ACCOUNT_FAILURE_LIMIT", 50, minimum=1)  # one number, every address
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)  # the first lock; then doubling
+LOGIN_LOCKOUT_MAX_SECONDS = env_int("LOGIN_LOCKOUT_MAX_SECONDS", 24 * 60 * 60, minimum=LOGIN_LOCKOUT_SECONDS)
+LOGIN_DEVICE_DAYS = env_int("LOGIN_DEVICE_DAYS", 180, minimum=1)  # how long a device stays "known"
+AXES_HANDLER = "members.lockout.LoginLockHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT  # what the admin's per-row status compares with
+AXES_COOLOFF_TIME = "members.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # for axes' own log lines; LoginLockHandler counts
+AXES_RESET_ON_SUCCESS = True  # the account's rows only: LoginLockHandler.reset_user_attempts
+AXES_CLIENT_IP_CALLABLE = "members.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "members.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login; failures are what staff need to see
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"

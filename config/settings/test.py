@@ -13,7 +13,3 @@ DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DB_NAME", "test_portal")}
 
 # The Redis cache is shared by checkouts testing at once: this one's keys get its own prefix.
 CACHES["default"]["KEY_PREFIX"] = DATABASES["default"]["TEST"]["NAME"]
-# Login failure counts in a per-process cache that tests empty before each test: every test client
-# logs in from 127.0.0.1, and counts left by one test (or an earlier run) must not lock out the next.
-CACHES["lockout"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "lockout"}
-LOGIN_LOCKOUT_CACHE = "lockout"

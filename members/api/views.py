@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.errors import ApiError, error_responses
+from members import lockout
 from members.api.authentication import (
     BearerTokenAuthentication,
     LoginAccountThrottle,
@@ -32,14 +33,22 @@ class LoginView(APIView):
     permission_classes = [AllowAny]
 
     def get_throttles(self):
-        return [*super().get_throttles(), LoginAccountThrottle(), LoginAddressThrottle()]
+        throttles = super().get_throttles()
+        employee_no = self.request.data.get("employee_no") if isinstance(self.request.data, dict) else None
+        # A device the account has logged in on before is slowed neither by others' guesses at the
+        # account nor by those from its address (members/lockout.py counts the device's own guesses).
+        if isinstance(employee_no, str) and lockout.known_device(self.request, employee_no.strip()):
+            return throttles
+        return [*throttles, LoginAccountThrottle(), LoginAddressThrottle()]
 
     @extend_schema(
         tags=TAG, operation_id="auth_login", request=LoginInput,
         responses={200: TokensOutput, **error_responses(400)},
         summary="登录（工号 + 密码）",
         description="返回 access / refresh 令牌。密码错误次数过多时按账号和按IP地址限流（429）。"
-                    "错误的工号与错误的密码返回同一个错误码 invalid_credentials。",
+                    "错误的工号与错误的密码返回同一个错误码 invalid_credentials。"
+                    "同一工号或同一地址失败过多时暂时锁定，返回 429、错误码 login_locked（密码不再核对）；"
+                    "在以前登录成功过的设备上（响应设置的 portal_device Cookie）不受他人造成的锁定影响。",
     )
     def post(self, request):
         data = LoginInput(data=request.data)
@@ -50,8 +59,12 @@ class LoginView(APIView):
             for throttle in self.get_throttles():
                 if hasattr(throttle, "record_failure"):
                     throttle.record_failure(request, self)
+            if getattr(request, "axes_locked_out", False):
+                raise ApiError(lockout.locked_message(request), "login_locked", status.HTTP_429_TOO_MANY_REQUESTS)
             raise ApiError(_("工号或密码不正确。"), "invalid_credentials", status.HTTP_400_BAD_REQUEST)
-        return Response(TokensOutput(tokens_issue(user=user)).data)
+        response = Response(TokensOutput(tokens_issue(user=user)).data)
+        lockout.logged_in(request, response, user.get_username())
+        return response
 
 
 class RefreshView(APIView):
