@@ -122,6 +122,15 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses Redis reconnects for as long as it takes (Celery's default gives up after 100
+# tries and the worker exits); the supervisor (config/deploy/systemd/) restarts it if it exits anyway.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A web request that sends a task after its commit waits at most about a second for a Redis that is
+# down; the work is not lost (what it was for is re-done by a sweep, e.g. reviews.tasks.sweep_flags).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
+                                    "interval_max": 0.5}
 
 # How often the standings are recomputed during the day, on top of the nightly run (0 = nightly only).
 STANDINGS_INTRADAY_MINUTES = env_int("STANDINGS_INTRADAY_MINUTES", 0, minimum=0)
@@ -137,6 +146,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Monthly: a finished month's daily standings partitions merged into one (competitions.standings).
     # The 3rd, so that the month's last day is neither the base nor the previous day of any run to come.
+    # Every few minutes: queue flags of months whose scheduled recompute could not be sent or was lost
+    # (reviews.flags.flags_sweep); a no-op query when nothing is overdue.
+    "flags-sweep": {
+        "task": "reviews.tasks.sweep_flags",
+        "schedule": 5 * 60,
+        "options": {"expires": 4 * 60},
+    },
     "standings-compact-monthly": {
         "task": "competitions.tasks.compact_standings",
         "schedule": crontab(day_of_month=3, hour=3, minute=30),
@@ -154,7 +170,8 @@ if STANDINGS_INTRADAY_MINUTES:
 
 # --- Caches -------------------------------------------------------------------------------------
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Tolerant: a Redis outage makes cache reads misses and writes no-ops, never errors (config/cache.py).
+    CACHES = {"default": {"BACKEND": "config.cache.TolerantRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
