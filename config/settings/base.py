@@ -232,6 +232,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Import / export ----------------------------------------------------------------------------
+# Uploads parked between an import's preview and its confirmation (config/parked_uploads.py): a
+# directory every web process can read (shared storage when there are several web hosts).
+PARKED_UPLOADS_DIR = env_str("PARKED_UPLOADS_DIR", str(BASE_DIR / "var" / "parked-uploads"))
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 
