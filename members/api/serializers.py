@@ -39,7 +39,9 @@ class JobTypeRefOutput(CodedRefOutput):
     business_system = CodedRefOutput()
 
 
-class MyWorkerOutput(serializers.Serializer):
+class WorkerOutput(serializers.Serializer):
+    """A worker as a clerk's app looks one up: enough to pick the right person and enter their work."""
+
     id = serializers.IntegerField()
     employee_no = serializers.CharField(help_text="工号")
     name = serializers.CharField(help_text="姓名")
@@ -49,6 +51,10 @@ class MyWorkerOutput(serializers.Serializer):
     unit = UnitRefOutput()
     job_type = JobTypeRefOutput()
     skill_grade = serializers.IntegerField(help_text="新八级工：1学徒工 … 8首席技师")
+    is_active = serializers.BooleanField(help_text="是否在职")
+
+
+class MyWorkerOutput(WorkerOutput):
     skill_grade_label = serializers.CharField(source="get_skill_grade_display")
     membership_status = serializers.CharField(
         help_text="会籍：none 未入会 / applied 已申请 / member 会员 / left 已退会")
@@ -66,21 +72,6 @@ class MeOutput(serializers.Serializer):
     worker = MyWorkerOutput(allow_null=True, help_text="本人的职工档案；非职工账号为 null")
     clerk_units = CodedRefOutput(many=True, help_text="录入员负责的单位（含下级单位）")
     reviewer_systems = CodedRefOutput(many=True, help_text="审核员负责的业务系统")
-
-
-class WorkerOutput(serializers.Serializer):
-    """A worker as a clerk's app looks one up: enough to pick the right person and enter their work."""
-
-    id = serializers.IntegerField()
-    employee_no = serializers.CharField(help_text="工号")
-    name = serializers.CharField(help_text="姓名")
-    gender = serializers.CharField(help_text="M 男 / F 女")
-    id_number = serializers.CharField(source="id_number_masked", help_text="身份证号（脱敏：前6位与后4位）")
-    mobile = serializers.CharField(source="mobile_masked", help_text="手机号（脱敏：138****1234）")
-    unit = UnitRefOutput()
-    job_type = JobTypeRefOutput()
-    skill_grade = serializers.IntegerField(help_text="新八级工：1学徒工 … 8首席技师")
-    is_active = serializers.BooleanField(help_text="是否在职")
 
 
 class UnitOutput(UnitRefOutput):
