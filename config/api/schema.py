@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -18,6 +20,19 @@ class AutoSchema(SpectacularAutoSchema):
             if field is not None:
                 _describe_filter(parameter, field)
         return parameters
+
+
+    def _process_override_parameters(self, direction="request"):
+        # Query parameters a view parses with a serializer (config.api.query): DRF reads an empty value
+        # of an optional field as an omitted one (``?day=`` is the latest day), so the schema says so.
+        result = super()._process_override_parameters(direction)
+        for parameter in self.get_override_parameters():
+            if isinstance(parameter, type) and issubclass(parameter, serializers.Serializer):
+                for name, field in parameter().fields.items():
+                    described = result.get((name, OpenApiParameter.QUERY))
+                    if described is not None and not field.required:
+                        described["allowEmptyValue"] = True
+        return result
 
 
 def _describe_filter(parameter: dict, field) -> None:

@@ -61,19 +61,19 @@ def test_units_are_listed_in_tree_order_and_found_by_code(api, w):
     assert [row["id"] for row in results(api.staff.get("/api/v1/units/", {"code": "D1-"}))] == [w.workshop.pk]
 
 
-@pytest.mark.parametrize("params", [{"employee_no": "x" * 21}, {"unit": "abc"}, {"enterable": "maybe"},
+@pytest.mark.parametrize("params", [{"employee_no": "x" * 21}, {"unit": "abc"}, {"unit": "0"},
                                     {"name": "a\x00b"}, {"page_size": "0"}])
 def test_bad_lookup_parameters_are_a_400_in_the_error_format(api, params):
     response = api.clerk.get("/api/v1/workers/", params)
     assert response.status_code == 400 and response.json()["error"]["code"]
 
 
-def test_an_empty_filter_lists_everything_as_documented_and_an_empty_page_size_or_day_is_refused(api, w):
+def test_empty_values_are_read_as_documented(api, w):
+    # an empty filter is no filter, an empty optional query value is the default (allowEmptyValue)
     assert {row["id"] for row in results(api.clerk.get("/api/v1/workers/", {"unit": "", "name": ""}))} == {
         w.alice.pk, w.bob.pk}
-    for url, params in (("/api/v1/workers/", {"page_size": ""}),
-                        (f"/api/v1/competitions/{w.comp.pk}/leaderboard/", {"day": ""}),
-                        (f"/api/v1/competitions/{w.comp.pk}/standings/me/", {"day": ""})):
-        client = api.worker if "standings/me" in url else api.clerk
-        response = client.get(url, params)
-        assert response.status_code == 400 and response.json()["error"]["code"], (url, response.content)
+    assert api.clerk.get(f"/api/v1/competitions/{w.comp.pk}/leaderboard/", {"day": ""}).status_code == 200
+    # an empty page size or cursor of a keyset list is refused (the schema does not allow one)
+    for params in ({"page_size": ""}, {"cursor": ""}):
+        response = api.clerk.get("/api/v1/workers/", params)
+        assert response.status_code == 400 and response.json()["error"]["code"], params

@@ -73,3 +73,6 @@ def test_filters_document_that_an_empty_value_means_no_filter(schema_text):
     assert params[("/api/v1/workers/", "employee_no")]["allowEmptyValue"] is True
     assert "allowEmptyValue" not in params[("/api/v1/entries/", "page_size")]
     assert params[("/api/v1/entries/", "month")]["schema"]["pattern"]
+    leaderboard = "/api/v1/competitions/{id}/leaderboard/"
+    assert params[(leaderboard, "day")]["allowEmptyValue"] is True  # ?day= is the latest day
+    assert params[(leaderboard, "page_size")]["schema"]["maximum"] == 100
