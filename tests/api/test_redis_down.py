@@ -154,7 +154,7 @@ def test_a_celery_worker_reconnects_after_redis_restarts_and_runs_a_task_sent_th
         redis_server.start()
         from celery import Celery
 
-        sender = Celery(broker=redis_server.url)
+        sender = Celery(broker=redis_server.url, set_as_current=False)  # the project's app stays current
         sender.send_task("reviews.tasks.flag_entries", args=[w.comp.pk, w.system.pk, month.isoformat()])
 
         # then: the worker is still there and runs it (the recompute takes the month's FlagsDue row)
