@@ -6,10 +6,12 @@ import tablib
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import SelectableFieldsExportForm
 
+from config.parked_uploads import ParkedUploadStorage, admin_import_user
 from config.spreadsheets import SpreadsheetRefused, check_xlsx, csv_row, csv_rows_read, xlsx_file
 from members.resources import import_problems
 
@@ -87,6 +89,9 @@ class PortalImportExportMixin(ImportExportMixin):
     export_formats = [MeasuredXLSX, FormulaSafeCSV]
     # Exported CSV gets a BOM, without which Excel would open UTF-8 as GBK and garble the Chinese.
     to_encoding = "utf-8-sig"
+    # The previewed file waits in the bounded, expiring parked uploads of the staff member's account
+    # (config/parked_uploads.py), not in the system's temporary directory without limit.
+    tmp_storage_class = ParkedUploadStorage
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         # The user decides what the resource may reveal (masked ID numbers in exports and previews).
@@ -105,13 +110,29 @@ class PortalImportExportMixin(ImportExportMixin):
         form.add_error("import_file", "无法读取该文件。请确认所选格式（xlsx 或 csv）与文件一致，且文件未损坏。")
 
     def import_action(self, request, **kwargs):
-        response = super().import_action(request, **kwargs)
+        parking = admin_import_user.set(request.user.pk)
+        try:
+            response = super().import_action(request, **kwargs)
+        finally:
+            admin_import_user.reset(parking)
         context = getattr(response, "context_data", None)
         result = context.get("result") if context else None
         if result is not None and (result.has_errors() or result.has_validation_errors()):
             resource = self.get_import_resource_classes(request)[0](**self.get_resource_kwargs(request))
             context["import_problems"] = import_problems(result, resource)
         return response
+
+    def process_import(self, request, **kwargs):
+        parking = admin_import_user.set(request.user.pk)
+        try:
+            return super().process_import(request, **kwargs)
+        except FileNotFoundError:
+            # Parked longer than its expiry, or pushed out by two newer previews of this account.
+            messages.error(request, _("导入文件已过期，请重新上传。"))
+            info = self.model._meta.app_label, self.model._meta.model_name
+            return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_import"))
+        finally:
+            admin_import_user.reset(parking)
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():

@@ -10,11 +10,13 @@ is an index range scan instead of a median over 700,000 rows per page view.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from config.months import month_last_day, month_of
+from reviews.models import FlagsDue
 from reviews.workflow import lock_systems
 
 OUTLIER_FACTOR = 3
@@ -73,3 +75,40 @@ def entries_flag(*, competition_id: int, business_system_id: int, month: date) -
         cursor.execute(_FLAG_SQL, {"competition": competition_id, "system": business_system_id, "first": first,
                                    "last": last, "factor": OUTLIER_FACTOR, "streak": CAP_STREAK_DAYS})
         return cursor.rowcount
+
+
+# How long a month may wait for its scheduled recompute before the sweep does it: the scheduled task
+# runs a minute after the write (reviews.tasks.FLAG_DELAY_SECONDS), so a row older than this was
+# never sent or never ran.
+SWEEP_AFTER = timedelta(minutes=5)
+
+
+def flags_due(touched) -> None:
+    """Inside the writing transaction: mark the (competition, business system, month) triples it touches
+    as needing a recompute (see FlagsDue)."""
+    FlagsDue.objects.bulk_create([FlagsDue(competition_id=c, business_system_id=s, month=m)
+                                  for c, s, m in sorted(touched)])
+
+
+@transaction.atomic
+def flags_refresh(*, competition_id: int, business_system_id: int, month: date) -> int:
+    """Recompute one month's flags and take its FlagsDue rows, in one transaction.
+
+    The rows are deleted first: a DELETE takes only rows committed before it, so the recompute's
+    statement, which starts after it, sees every entry those writes committed; a write still open
+    keeps its row for the next recompute. If the recompute fails, the deletion rolls back with it.
+    """
+    FlagsDue.objects.filter(competition_id=competition_id, business_system_id=business_system_id,
+                            month=month_of(month)).delete()
+    return entries_flag(competition_id=competition_id, business_system_id=business_system_id, month=month)
+
+
+def flags_sweep() -> int:
+    """Recompute every month whose FlagsDue rows have waited longer than SWEEP_AFTER; returns how many
+    months. Each month in a transaction of its own, so one failure does not undo the others' work."""
+    overdue = (FlagsDue.objects.filter(created_at__lt=timezone.now() - SWEEP_AFTER)
+               .values_list("competition_id", "business_system_id", "month").distinct())
+    months = sorted(overdue)
+    for competition_id, business_system_id, month in months:
+        flags_refresh(competition_id=competition_id, business_system_id=business_system_id, month=month)
+    return len(months)

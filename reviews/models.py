@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from config.months import format_month
@@ -204,6 +205,30 @@ class PendingEntry(models.Model):
 
     def __str__(self):
         return f"#{self.entry_id}"
+
+
+class FlagsDue(models.Model):
+    """A business system's month whose queue flags (``WorkEntry.flags``) must be recomputed.
+
+    Inserted by every write transaction that adds or changes entries, one row per month it touched,
+    so the row exists exactly when the write committed; deleted by the recompute that covers it
+    (reviews.flags.flags_refresh). Plain inserts: concurrent writers never wait on each other here.
+    The recompute is sent to Celery after commit; if that message could not be sent (Redis down) or
+    was lost, the periodic sweep finds the row and recomputes the month, so no write's flags are lost.
+    """
+
+    competition_id = models.BigIntegerField()
+    business_system_id = models.BigIntegerField()
+    month = models.DateField()
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("待重算提示的月份")
+        verbose_name_plural = _("待重算提示的月份")
+        indexes = [models.Index(fields=["competition_id", "business_system_id", "month"], name="flagsdue_month")]
+
+    def __str__(self):
+        return f"{self.competition_id}/{self.business_system_id}/{format_month(self.month)}"
 
 
 class EntryAction(models.TextChoices):

@@ -24,6 +24,7 @@ from config import pgbulk
 from config.months import format_month, month_of
 from members.models import Worker
 from members.scope import scope_of
+from reviews.flags import flags_due
 from reviews.models import (
     Dispute,
     DisputeStatus,
@@ -80,9 +81,14 @@ def _schedule_flags(touched: set[tuple[int, int, date]]) -> None:
     A month's flags are recomputed from the whole month (a median needs all of it), so a burst of
     imports schedules one recompute per month, a minute later, rather than one per import: the cache
     key is taken by the first writer and released by the task when it starts.
+
+    The months are also marked due in this transaction (flags_due): the write has committed by the
+    time the task is sent, so a failure to send it (Redis down) is logged, not raised at the person
+    whose entries were saved, and the periodic sweep recomputes the month instead.
     """
     from reviews.tasks import FLAG_DELAY_SECONDS, flag_entries, flag_key
 
+    flags_due(touched)
     for competition_id, system_id, month in sorted(touched):
         args = (competition_id, system_id, month.isoformat())
 
@@ -90,7 +96,7 @@ def _schedule_flags(touched: set[tuple[int, int, date]]) -> None:
             if cache.add(flag_key(*args), 1, timeout=FLAG_DELAY_SECONDS * 10):
                 flag_entries.apply_async(args=args, countdown=FLAG_DELAY_SECONDS)
 
-        transaction.on_commit(schedule)
+        transaction.on_commit(schedule, robust=True)
 
 
 def _hold_open_periods(touched: set[tuple[int, int, date]]) -> None:

@@ -5,7 +5,7 @@ from datetime import date
 from django.core.cache import cache
 
 from config.tasks import db_task
-from reviews.flags import entries_flag
+from reviews.flags import flags_refresh, flags_sweep
 
 FLAG_DELAY_SECONDS = 60
 
@@ -19,5 +19,12 @@ def flag_key(competition_id: int, business_system_id: int, month: str) -> str:
 def flag_entries(competition_id: int, business_system_id: int, month: str) -> int:
     # Release the debounce key first: entries written while this runs schedule the next recompute.
     cache.delete(flag_key(competition_id, business_system_id, month))
-    return entries_flag(competition_id=competition_id, business_system_id=business_system_id,
-                        month=date.fromisoformat(month))
+    return flags_refresh(competition_id=competition_id, business_system_id=business_system_id,
+                         month=date.fromisoformat(month))
+
+
+# The months whose scheduled recompute was never sent (Redis was down when the entries were saved)
+# or never ran: recomputed here, from the FlagsDue rows the writes committed.
+@db_task(name="reviews.tasks.sweep_flags")
+def sweep_flags() -> int:
+    return flags_sweep()

@@ -4,11 +4,9 @@ reviewers (the monthly approval queue). Every list starts from a ``visible_to``/
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, timedelta
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
@@ -18,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from competitions.models import BusinessSystem, JobType, ScoringRule
-from config import cursors
+from config import cursors, parked_uploads
 from config.gate import clerk_page, reviewer_page, worker_page
 from config.months import format_month, month_bounds, month_of, months_between, parse_month
 from members.models import Unit, UnitLevel, Worker
@@ -46,7 +44,6 @@ from reviews.workflow import (
 
 PAGE = 50
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-IMPORT_TTL = 60 * 60
 
 
 def _parse_date(value) -> date | None:
@@ -228,8 +225,7 @@ def entry_import(request):
         except imports.ImportFileError as error:
             messages.error(request, str(error))
         else:
-            token = secrets.token_urlsafe(16)
-            cache.set(f"entry-import:{request.user.pk}:{token}", (upload.name, content), IMPORT_TTL)
+            token = parked_uploads.park(user_id=request.user.pk, name=upload.name, content=content)
             preview = {"token": token, "name": upload.name, "total": parsed.total, "good": len(good),
                        "errors": parsed.errors[:300], "error_count": len(parsed.errors),
                        "bad_rows": len({e.row for e in parsed.errors})}
@@ -237,7 +233,7 @@ def entry_import(request):
 
 
 def _cached_import(request, token):
-    stored = cache.get(f"entry-import:{request.user.pk}:{token}") if token else None
+    stored = parked_uploads.parked(user_id=request.user.pk, token=token) if token else None
     if stored is None:
         messages.error(request, _("导入文件已过期，请重新上传。"))
     return stored
@@ -260,7 +256,7 @@ def entry_import_confirm(request):
         _show_errors(request, error)
         messages.error(request, _("文件有错误，未保存任何录入。"))
     else:
-        cache.delete(f"entry-import:{request.user.pk}:{request.POST.get('token')}")
+        parked_uploads.unpark(user_id=request.user.pk, token=request.POST.get("token"))
         messages.success(request, _("已导入 %(n)s 条录入，待审核。") % {"n": result.created_count})
         if result.errors:
             messages.error(request, _("有 %(n)s 个问题的行未导入。") % {"n": len({e.row for e in result.errors})})

@@ -11,6 +11,7 @@ DB_TASKS = {
     competition_tasks.standings_recompute_task: {},
     competition_tasks.compact_standings: {"retry_backoff": 60, "retry_backoff_max": 1800},
     review_tasks.flag_entries: {},
+    review_tasks.sweep_flags: {},
 }
 
 

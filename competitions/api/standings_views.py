@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.fields import DateTimeField
@@ -29,7 +28,6 @@ from members.models import Worker
 from members.validators import mask_name
 
 STANDINGS_TAG = ["排名 standings"]
-SCOPE_PARAMETER_TEXT = "范围：overall（默认）/ business_system / job_type / unit（站段）"
 
 
 def _visible_competition_id(user, pk: int) -> int:
@@ -95,7 +93,7 @@ class _WorkerOnly:
     tags=STANDINGS_TAG, operation_id="my_standing", summary="我的排名",
     description="累计积分（已审核/待审核）、四个排名（总、业务系统、工种、站段）、名次变化、距上一名的差距。"
                 "默认为最近一次排名；尚无排名时返回 404 no_standing。各指标累计工作量见 workload。",
-    parameters=[OpenApiParameter("day", OpenApiTypes.DATE, description="排名日期，默认最近一次")],
+    parameters=[serializers.StandingQuery],
     responses={200: serializers.MyStandingOutput, **error_responses(400, 403, 404)}))
 class MyStanding(_WorkerOnly, APIView):
     def get(self, request, pk: int):
@@ -144,14 +142,7 @@ class MyStandingHistory(_WorkerOnly, APIView):
 @extend_schema_view(get=extend_schema(
     tags=STANDINGS_TAG, operation_id="leaderboard", summary="排行榜",
     description="某一范围的排名（总、业务系统、工种、站段），按名次分页（游标）。职工可见他人姓名的脱敏形式。",
-    parameters=[
-        OpenApiParameter("scope", OpenApiTypes.STR, enum=[c for c, _l in serializers.SCOPE_CHOICES],
-                         description=SCOPE_PARAMETER_TEXT),
-        OpenApiParameter("scope_id", OpenApiTypes.INT, description="范围 id；scope 不是 overall 时必填"),
-        OpenApiParameter("day", OpenApiTypes.DATE, description="排名日期，默认最近一次"),
-        OpenApiParameter("cursor", OpenApiTypes.STR, description="分页游标：取自上一页的 next 链接，不要自行构造"),
-        OpenApiParameter("page_size", OpenApiTypes.INT, description="每页条数（1-100，默认50）"),
-    ],
+    parameters=[serializers.LeaderboardQuery],  # the declaration the view parses: its bounds, its defaults
     responses={200: serializers.LeaderboardOutput, **error_responses(400, 404)}))
 class Leaderboard(APIView):
     def get(self, request, pk: int):
@@ -213,12 +204,7 @@ def _leaderboard_page(competition_id: int, day, scope: str, scope_id: int | None
 @extend_schema_view(get=extend_schema(
     tags=STANDINGS_TAG, operation_id="leaderboard_around_me", summary="我前后的名次",
     description="本人所在范围（总、业务系统、工种、站段）排名中，以本人为中心的若干名。",
-    parameters=[
-        OpenApiParameter("scope", OpenApiTypes.STR, enum=[c for c, _l in serializers.SCOPE_CHOICES],
-                         description=SCOPE_PARAMETER_TEXT),
-        OpenApiParameter("day", OpenApiTypes.DATE, description="排名日期，默认最近一次"),
-        OpenApiParameter("size", OpenApiTypes.INT, description="返回条数（含本人，1-51，默认11）"),
-    ],
+    parameters=[serializers.AroundMeQuery],
     responses={200: serializers.AroundMeOutput, **error_responses(400, 403, 404)}))
 class AroundMe(_WorkerOnly, APIView):
     def get(self, request, pk: int):

@@ -42,6 +42,17 @@ class KeysetPagination(CursorPagination):
         text = cursors.encode(self.cursor_salt, cursor.offset, int(cursor.reverse), cursor.position or "")
         return replace_query_param(self.base_url, self.cursor_query_param, text)
 
+    def get_schema_operation_parameters(self, view):
+        # The bounds get_page_size and decode_cursor enforce, stated in the schema (an empty value of
+        # either is refused with a 400, so neither allows one).
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=self.page_size)
+            elif parameter["name"] == self.cursor_query_param:
+                parameter["schema"].update(minLength=1, maxLength=cursors.MAX_LENGTH)
+        return parameters
+
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:

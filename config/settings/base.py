@@ -141,6 +141,15 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses Redis reconnects for as long as it takes (Celery's default gives up after 100
+# tries and the worker exits); the supervisor (config/deploy/systemd/) restarts it if it exits anyway.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A web request that sends a task after its commit waits at most about a second for a Redis that is
+# down; the work is not lost (what it was for is re-done by a sweep, e.g. reviews.tasks.sweep_flags).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
+                                    "interval_max": 0.5}
 
 # How often the standings are recomputed during the day, on top of the nightly run (0 = nightly only).
 STANDINGS_INTRADAY_MINUTES = env_int("STANDINGS_INTRADAY_MINUTES", 0, minimum=0)
@@ -156,6 +165,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Monthly: a finished month's daily standings partitions merged into one (competitions.standings).
     # The 3rd, so that the month's last day is neither the base nor the previous day of any run to come.
+    # Every few minutes: queue flags of months whose scheduled recompute could not be sent or was lost
+    # (reviews.flags.flags_sweep); a no-op query when nothing is overdue.
+    "flags-sweep": {
+        "task": "reviews.tasks.sweep_flags",
+        "schedule": 5 * 60,
+        "options": {"expires": 4 * 60},
+    },
     "standings-compact-monthly": {
         "task": "competitions.tasks.compact_standings",
         "schedule": crontab(day_of_month=3, hour=3, minute=30),
@@ -173,7 +189,8 @@ if STANDINGS_INTRADAY_MINUTES:
 
 # --- Caches -------------------------------------------------------------------------------------
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Tolerant: a Redis outage makes cache reads misses and writes no-ops, never errors (config/cache.py).
+    CACHES = {"default": {"BACKEND": "config.cache.TolerantRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -192,7 +209,7 @@ REST_FRAMEWORK = {
                                  "rest_framework.renderers.BrowsableAPIRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.api.parsers.BoundedJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api.negotiation.ApiContentNegotiation",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
     # One counter per request: "user" per signed-in account, "anon" per address (config/api/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.RateThrottle"],
@@ -263,6 +280,9 @@ CONTENT_SECURITY_POLICY = {
 SIGN_OFF_GRACE = env_bool("SIGN_OFF_GRACE", False)
 
 # --- Import / export ----------------------------------------------------------------------------
+# Uploads parked between an import's preview and its confirmation (config/parked_uploads.py): a
+# directory every web process can read (shared storage when there are several web hosts).
+PARKED_UPLOADS_DIR = env_str("PARKED_UPLOADS_DIR", str(BASE_DIR / "var" / "parked-uploads"))
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 

@@ -45,7 +45,9 @@ class JobTypeRefOutput(CodedRefOutput):
     business_system = CodedRefOutput()
 
 
-class MyWorkerOutput(serializers.Serializer):
+class WorkerOutput(serializers.Serializer):
+    """A worker as a clerk's app looks one up: enough to pick the right person and enter their work."""
+
     id = serializers.IntegerField()
     employee_no = serializers.CharField(help_text="工号")
     name = serializers.CharField(help_text="姓名")
@@ -55,6 +57,10 @@ class MyWorkerOutput(serializers.Serializer):
     unit = UnitRefOutput()
     job_type = JobTypeRefOutput()
     skill_grade = serializers.IntegerField(help_text="新八级工：1学徒工 … 8首席技师")
+    is_active = serializers.BooleanField(help_text="是否在职")
+
+
+class MyWorkerOutput(WorkerOutput):
     skill_grade_label = serializers.CharField(source="get_skill_grade_display")
     membership_status = serializers.CharField(
         help_text="会籍：none 未入会 / applied 已申请 / member 会员 / left 已退会")
@@ -72,3 +78,10 @@ class MeOutput(serializers.Serializer):
     worker = MyWorkerOutput(allow_null=True, help_text="本人的职工档案；非职工账号为 null")
     clerk_units = CodedRefOutput(many=True, help_text="录入员负责的单位（含下级单位）")
     reviewer_systems = CodedRefOutput(many=True, help_text="审核员负责的业务系统")
+
+
+class UnitOutput(UnitRefOutput):
+    parent_id = serializers.IntegerField(allow_null=True, help_text="上级单位；路局为 null")
+    region = serializers.CharField(help_text="地区：BJ 北京 / TJ 天津 / HE 河北")
+    path = serializers.CharField(help_text="从路局到本单位的单位编码路径，如 /BJ/D1/")
+    is_active = serializers.BooleanField(help_text="是否启用")

@@ -8,4 +8,8 @@ urlpatterns = [
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/password/", views.PasswordChangeView.as_view(), name="auth-password"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("workers/", views.WorkerList.as_view(), name="workers"),
+    path("workers/<int:pk>/", views.WorkerDetail.as_view(), name="worker"),
+    path("units/", views.UnitList.as_view(), name="units"),
+    path("units/<int:pk>/", views.UnitDetail.as_view(), name="unit"),
 ]

@@ -5,14 +5,16 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.errors import ApiError, error_responses
+from config.api.pagination import KeysetPagination
 from members import lockout
+from members.api import filters
 from members.api.authentication import (
     BearerTokenAuthentication,
     LoginAccountThrottle,
@@ -21,8 +23,16 @@ from members.api.authentication import (
     tokens_refresh,
     tokens_revoke,
 )
-from members.api.serializers import LoginInput, MeOutput, PasswordChangeInput, RefreshInput, TokensOutput
-from members.models import ApiToken, Worker
+from members.api.serializers import (
+    LoginInput,
+    MeOutput,
+    PasswordChangeInput,
+    RefreshInput,
+    TokensOutput,
+    UnitOutput,
+    WorkerOutput,
+)
+from members.models import ApiToken, Unit, Worker
 from members.services import account_password_change
 
 TAG = ["账号 auth"]
@@ -146,3 +156,67 @@ class MeView(APIView):
         body = {"id": user.pk, "username": user.username, "roles": roles, "worker": worker,
                 "clerk_units": clerk_units, "reviewer_systems": systems}
         return Response(MeOutput(body).data)
+
+
+# -- workers and units in the caller's scope -------------------------------------------------------
+# A clerk's app looks up a worker it has never seen (by the start of the 工号 or the name) before
+# entering their work. Every list and lookup starts from ``visible_to``: a worker sees only themself,
+# a clerk the workers of their units (subunits included), a reviewer those of their business systems,
+# staff everyone; anyone else's worker or unit is a 404, as a missing one is.
+
+PEOPLE = ["单位与职工 units & workers"]
+
+
+class WorkerPagination(KeysetPagination):
+    ordering = "employee_no"  # unique: a pure cursor position, and the order a clerk's list reads in
+
+
+class UnitPagination(KeysetPagination):
+    ordering = "path"  # unique (unit codes are): the tree in reading order, each unit under its parent
+
+
+class WorkerQuerysetMixin:
+    def get_queryset(self):
+        return Worker.objects.visible_to(self.request.user).select_related("unit", "job_type__business_system")
+
+
+@extend_schema_view(get=extend_schema(
+    tags=PEOPLE, operation_id="workers_list", summary="职工查找",
+    description="您可见的职工：职工只有本人，录入员为所负责单位（含下级单位）的职工，审核员为所负责业务系统的职工，"
+                "工会干部为全部。按工号排序，游标分页；可按工号开头、姓名开头、单位、工种查找。"
+                "enterable=true 只列出可以为其录入的职工。身份证号与手机号脱敏。",
+    responses={200: WorkerOutput(many=True), **error_responses(400)}))
+class WorkerList(WorkerQuerysetMixin, generics.ListAPIView):
+    serializer_class = WorkerOutput
+    filterset_class = filters.WorkerFilter
+    pagination_class = WorkerPagination
+
+
+@extend_schema_view(get=extend_schema(tags=PEOPLE, operation_id="workers_retrieve", summary="职工详情",
+                                      description="不在您可见范围内的职工返回 404。身份证号与手机号脱敏。",
+                                      responses={200: WorkerOutput, **error_responses(404)}))
+class WorkerDetail(WorkerQuerysetMixin, generics.RetrieveAPIView):
+    serializer_class = WorkerOutput
+
+
+class UnitQuerysetMixin:
+    def get_queryset(self):
+        return Unit.objects.visible_to(self.request.user)
+
+
+@extend_schema_view(get=extend_schema(
+    tags=PEOPLE, operation_id="units_list", summary="单位查找",
+    description="您可见的单位：录入员为所负责单位及其下级单位，审核员为有其业务系统职工的单位，职工为本人所在单位，"
+                "工会干部为全部。按单位路径排序（上级在前），游标分页；可按编码开头、名称开头、上级单位、层级查找。",
+    responses={200: UnitOutput(many=True), **error_responses(400)}))
+class UnitList(UnitQuerysetMixin, generics.ListAPIView):
+    serializer_class = UnitOutput
+    filterset_class = filters.UnitFilter
+    pagination_class = UnitPagination
+
+
+@extend_schema_view(get=extend_schema(tags=PEOPLE, operation_id="units_retrieve", summary="单位详情",
+                                      description="不在您可见范围内的单位返回 404。",
+                                      responses={200: UnitOutput, **error_responses(404)}))
+class UnitDetail(UnitQuerysetMixin, generics.RetrieveAPIView):
+    serializer_class = UnitOutput

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from drf_spectacular.utils import extend_schema_field
 
+from config.months import _MONTH_TEXT as MONTH_TEXT
 from config.months import month_bounds, parse_month
 from members.models import Unit
 from reviews.models import Dispute, DisputeStatus, EntryKind, EntryStatus, PeriodStatus, ReviewPeriod, WorkEntry
@@ -16,6 +18,7 @@ class MonthFormField(forms.CharField):
         return parse_month(value) if value else None
 
 
+@extend_schema_field({"type": "string", "pattern": f"^{MONTH_TEXT.pattern}$", "example": "2026-03"})
 class MonthFilter(django_filters.Filter):
     field_class = MonthFormField
 

@@ -38,6 +38,8 @@ def many(w, f, today):
         ReviewPeriod.objects.get_or_create(competition=w.comp, business_system=w.system,
                                            month=w.comp.end_date.replace(month=m, day=1))
     others = [f.worker(w.workshop, w.driver) for _ in range(60)]
+    for _ in range(8):  # units enough for two pages of the unit lookup
+        f.unit(parent=w.workshop)
     services.entries_create(actor=w.clerk, competition=w.comp, rows=[
         EntryInput(worker_id=o.pk, rule_id=w.km.pk, work_date=w.yesterday, quantity=str(i * 10))
         for i, o in enumerate(others)])
@@ -64,6 +66,11 @@ PAGED = [
     ("/api/v1/disputes/", "worker", 5),
     ("/api/v1/disputes/", "clerk", 5),
     ("/api/v1/competitions/", "worker", 3),
+    # the token, the scope (three), the page with each worker's unit, job type and business system
+    ("/api/v1/workers/", "clerk", 5),
+    ("/api/v1/workers/", "staff", 5),
+    ("/api/v1/units/", "clerk", 5),
+    ("/api/v1/units/", "staff", 5),
     ("/api/v1/rules/", "worker", 3),
     # cold: the competition's status, the latest standings day (the next link carries the day) and
     # run (the version of cached pages), the page's rows with the workers' names (one query). Warm: the
@@ -96,6 +103,7 @@ SINGLE = [
     ("/api/v1/competitions/{comp}/", "worker", 3),
     ("/api/v1/rules/{rule}/", "worker", 3),
     ("/api/v1/entries/{entry}/", "worker", 6),
+    ("/api/v1/workers/{worker}/", "clerk", 5),
     ("/api/v1/competitions/{comp}/standings/me/", "worker", 4),  # 2 with a warm cache
     ("/api/v1/competitions/{comp}/standings/me/workload/", "worker", 3),
     ("/api/v1/competitions/{comp}/standings/me/history/", "worker", 3),
@@ -106,7 +114,7 @@ SINGLE = [
 @pytest.mark.parametrize(("url", "role", "pinned"), SINGLE, ids=[f"{u}-{r}" for u, r, _ in SINGLE])
 def test_single_views_make_a_pinned_number_of_queries(api, many, url, role, pinned):
     entry = many.alice.entries.order_by("id").first()
-    url = url.format(comp=many.comp.pk, rule=many.km.pk, entry=entry.pk)
+    url = url.format(comp=many.comp.pk, rule=many.km.pk, entry=entry.pk, worker=many.bob.pk)
     assert count(getattr(api, role), url) == pinned
 
 

@@ -34,6 +34,7 @@ def objs(w, entries, today):
         "carol_entry": entries.carol.pk, "approved_entry": approved.pk, "alice_dispute": alice_dispute.pk,
         "carol_dispute": carol_dispute.pk, "system": w.system.pk, "month": w.yesterday.strftime("%Y-%m"),
         "bob": w.bob.pk, "alice": w.alice.pk, "km": w.km.pk, "trips": w.trips.pk, "day": str(w.yesterday),
+        "carol": w.carol.pk, "depot": w.depot.pk, "workshop": w.workshop.pk, "other_depot": w.other_depot.pk,
     }
 
 
@@ -145,6 +146,21 @@ CASES = [
          body=lambda o: {"response": "已核实并更正", "corrected": True}),
     Case("answer someone else's dispute", "post", "/api/v1/disputes/{carol_dispute}/answer/", expect(clerk=404),
          body=lambda o: {"response": "x"}),
+    Case("workers", "get", "/api/v1/workers/", expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("own worker record", "get", "/api/v1/workers/{alice}/",
+         expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    # bob: the clerk's depot, the reviewer's business system; not alice herself
+    Case("a worker in the clerk's units", "get", "/api/v1/workers/{bob}/",
+         expect(anon=A, worker=404, clerk=200, reviewer=200, staff=200)),
+    Case("someone else's unit's worker", "get", "/api/v1/workers/{carol}/",
+         expect(anon=A, worker=404, clerk=404, reviewer=404, staff=200)),
+    Case("units", "get", "/api/v1/units/", expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("own unit", "get", "/api/v1/units/{workshop}/",
+         expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("the clerk's depot", "get", "/api/v1/units/{depot}/",
+         expect(anon=A, worker=404, clerk=200, reviewer=200, staff=200)),
+    Case("someone else's unit", "get", "/api/v1/units/{other_depot}/",
+         expect(anon=A, worker=404, clerk=404, reviewer=404, staff=200)),
     Case("logout", "post", "/api/v1/auth/logout/", expect(anon=A, worker=204, clerk=204, reviewer=204, staff=204)),
     Case("change password (wrong current one)", "post", "/api/v1/auth/password/",
          expect(anon=A, worker=400, clerk=400, reviewer=400, staff=400),
@@ -216,6 +232,16 @@ def test_lists_show_only_what_the_role_may_see(api, objs, w):
     assert ids(api.reviewer, "/api/v1/disputes/") == set()
     assert ids(api.worker, "/api/v1/competitions/") == {objs["comp"]}
     assert ids(api.staff, "/api/v1/competitions/") == {objs["comp"], objs["draft"]}
+    alice, bob, carol = objs["alice"], objs["bob"], objs["carol"]
+    assert ids(api.worker, "/api/v1/workers/") == {alice}
+    assert ids(api.clerk, "/api/v1/workers/") == {alice, bob}
+    assert ids(api.other_clerk, "/api/v1/workers/") == {carol}
+    assert ids(api.reviewer, "/api/v1/workers/") == {alice, bob}
+    assert ids(api.staff, "/api/v1/workers/") == {alice, bob, carol}
+    assert ids(api.worker, "/api/v1/units/") == {objs["workshop"]}
+    assert ids(api.clerk, "/api/v1/units/") == {objs["depot"], objs["workshop"]}
+    assert ids(api.other_clerk, "/api/v1/units/") == {objs["other_depot"]}
+    assert ids(api.reviewer, "/api/v1/units/") == {objs["depot"], objs["workshop"]}
 
 
 def test_approve_selected_moves_only_the_reviewers_entries(api, objs):
