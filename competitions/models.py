@@ -204,6 +204,9 @@ class StandingRun(models.Model):
     Standing rows hold every counted entry dated up to it (a run for an older day is computed straight
     from the entries and leaves the change log alone); the latest such run is the next incremental run's
     base.
+
+    A run killed outright (``kill -9``, a lost machine) cannot record its end; the next run of the
+    competition and a periodic check mark such a row failed (services.standings_runs_mark_dead).
     """
 
     competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
@@ -220,6 +223,9 @@ class StandingRun(models.Model):
     deltas = models.PositiveIntegerField(_("处理的变更数"), null=True, blank=True)
     totals_day = models.DateField(_("累计至"), null=True, blank=True)
     error = models.TextField(_("错误"), blank=True)
+    # The PostgreSQL backend of the process that runs it: a "running" row whose backend is gone (or that
+    # no longer holds the competition's lock) died without recording it (services.standings_runs_mark_dead).
+    backend_pid = models.IntegerField(_("数据库进程号"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("排名计算记录")

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions import standings
-from competitions.locks import standings_lock, standings_lock_until_commit
+from competitions.locks import live_backends, standings_lock, standings_lock_holders, standings_lock_until_commit
 from competitions.models import Competition, RunKind, RunOutcome, StandingDay, StandingRun
 from reviews.models import ReviewPeriod, WorkEntry
 
@@ -58,10 +58,15 @@ def standings_recompute(*, competition: Competition | int, day: date, full: bool
     """
     competition_id = competition if isinstance(competition, int) else competition.pk
     requested = RunKind.FULL if full else RunKind.INCREMENTAL
+    # Earlier runs of the competition whose process died are marked first, so staff never see them
+    # "running" beside this one.
+    standings_runs_mark_dead(competition_id=competition_id)
     # The run row is committed first, on its own, so staff see it running and see a failure after
-    # the work's transaction has rolled back.
+    # the work's transaction has rolled back. It records its backend: see standings_runs_mark_dead.
+    connection.ensure_connection()
     run = StandingRun.objects.create(competition_id=competition_id, day=day, kind=requested,
-                                     requested_kind=requested, trigger=trigger, started_at=timezone.now())
+                                     requested_kind=requested, trigger=trigger, started_at=timezone.now(),
+                                     backend_pid=connection.connection.info.backend_pid)
     try:
         with standings_lock(competition_id) as acquired:
             if not acquired:
@@ -75,6 +80,45 @@ def standings_recompute(*, competition: Competition | int, day: date, full: bool
         raise
     logger.info("standings run %s: %s rows (%s)", run.pk, run.rows, run.kind)
     return run
+
+
+# What a dead run's row says. Not translated: like a run's other errors it is stored text.
+DEAD_RUN_ERROR = "进程中断 (the run's process died)"
+# A live run creates its row before it tries the lock (so the row records a skip too); for this long
+# a row whose backend is connected counts as live without holding the lock.
+DEAD_RUN_GRACE = timedelta(minutes=1)
+
+
+def standings_runs_mark_dead(*, competition_id: int | None = None) -> list[int]:
+    """Marks failed, with DEAD_RUN_ERROR, the "running" runs (of ``competition_id``, or of every
+    competition) whose process died: a run in progress holds its competition's standings lock on its own
+    backend, so a running row is dead when its backend does not hold that lock, unless it is a moment old
+    and its backend is still connected (it is about to try the lock). Rows without a recorded backend
+    count as dead when nobody holds the lock. Returns the ids marked. Called at the start of every run
+    and by a periodic task; taking no lock, it never makes a run skip.
+    """
+    running = StandingRun.objects.filter(outcome=RunOutcome.RUNNING)
+    if competition_id is not None:
+        running = running.filter(competition_id=competition_id)
+    rows = list(running.values_list("pk", "competition_id", "backend_pid", "started_at"))
+    if not rows:
+        return []
+    holders = standings_lock_holders({c for _, c, _, _ in rows})
+    connected = live_backends({pid for _, _, pid, _ in rows if pid is not None})
+    young = timezone.now() - DEAD_RUN_GRACE
+
+    def alive(competition, pid, started_at) -> bool:
+        if pid is None:
+            return competition in holders
+        return holders.get(competition) == pid or (pid in connected and started_at > young)
+
+    dead = [pk for pk, competition, pid, started_at in rows if not alive(competition, pid, started_at)]
+    if dead:
+        # Still "running" in the condition: a run that finished since the read keeps its own outcome.
+        StandingRun.objects.filter(pk__in=dead, outcome=RunOutcome.RUNNING).update(
+            outcome=RunOutcome.FAILED, error=DEAD_RUN_ERROR, finished_at=timezone.now(), totals_day=None)
+        logger.warning("standings runs %s marked failed: their process died", dead)
+    return dead
 
 
 def standings_compact(*, competition: Competition | int) -> list[date] | None:
@@ -174,3 +218,4 @@ def competition_delete(*, actor, competition: Competition) -> None:
     standings.forget_competition(competition_id=competition_id)
     competition.delete()
     logger.info("competition %s deleted by user %s", competition_id, getattr(actor, "pk", None))
+
