@@ -139,6 +139,17 @@ class ScoringRule(models.Model):
 
 
 class RuleVersion(models.Model):
+    """What one unit of a rule's metric is worth from ``effective_from`` until the next version's date.
+
+    A version covers its rule's entries dated in that span, and their ``points`` are what it priced. So a
+    version that covers entries is immutable: its points per unit and date cannot change and it cannot be
+    deleted, and neither can a rule with entries change its direction; a new rate is a new version from a
+    date, added by services.rule_version_add, which reprices the entries the new version covers (one
+    UPDATE with an audit row per entry; the entries' log trigger passes the difference to the standings).
+    A database trigger (competitions/sql/rule_version_guard.sql) refuses any other write that would make
+    a version's points and its entries' points differ; it writes no rows.
+    """
+
     rule = models.ForeignKey(ScoringRule, verbose_name=_("计分规则"), on_delete=models.CASCADE,
                              related_name="versions")
     effective_from = models.DateField(_("生效日期"))
@@ -173,6 +184,20 @@ class RuleVersion(models.Model):
             competition = self.rule.competition
             if not competition.covers(self.effective_from):
                 raise ValidationError({"effective_from": _("生效日期必须在竞赛期间内。")})
+
+    def covered_span(self) -> tuple[date, date]:
+        """The work dates this version prices, as stored: [its effective_from, the next version's) (the
+        end is date.max for the latest version)."""
+        later = (RuleVersion.objects.filter(rule_id=self.rule_id, effective_from__gt=self.effective_from)
+                 .exclude(pk=self.pk).order_by("effective_from").values_list("effective_from", flat=True).first())
+        return self.effective_from, later or date.max
+
+    def covered_entries(self):
+        """The entries this version prices: its rule's, dated in covered_span()."""
+        from reviews.models import WorkEntry
+
+        start, until = self.covered_span()
+        return WorkEntry.objects.filter(rule_id=self.rule_id, work_date__gte=start, work_date__lt=until)
 
     def points_for(self, quantity: Decimal, direction: int) -> Decimal:
         return (quantity * self.points_per_unit * direction).quantize(Decimal("0.001"))
