@@ -3,13 +3,14 @@ which reprices exactly the entries it covers, with an audit fact each, and the s
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 import tablib
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -251,3 +252,58 @@ def test_the_import_refuses_a_used_versions_new_rate_and_a_new_direction_and_add
     assert run(["2026京津冀劳动竞赛", "JT-DRV", "安全走行公里", "件", "加分", "0.5", "", "2026-03-15"]) == []
     assert stored_points(s) == {JAN1: 1, MAR15: Decimal("0.5"), MAY1: 2}
     assert points(s.covered) == [Decimal("0.002"), Decimal("3.500"), Decimal("2.000"), Decimal("6.500")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_checked_at_the_old_rate_while_a_new_version_is_added_ends_at_the_new_rate(f, monkeypatch):
+    # given an entry being written: checked (rule and versions read) but not yet committed
+    from datetime import timedelta
+
+    from reviews.services import entry_create
+    from reviews.validation import EntryChecker
+
+    today = timezone.localdate()
+    comp = f.competition(start=date(today.year - 1, 1, 1), end=date(today.year, 12, 31))
+    jt = f.job_type()
+    rule = f.rule(comp, jt, points_per_unit="1", effective_from=comp.start_date)
+    worker = f.worker(job_type_=jt)
+    clerk = f.clerk(worker.unit)
+    day = today - timedelta(days=3)
+    inside, release = threading.Event(), threading.Event()
+    real_load_versions = EntryChecker._load_versions
+
+    def paused_load_versions(self, rule_ids):
+        versions = real_load_versions(self, rule_ids)
+        inside.set()
+        assert release.wait(20)
+        return versions
+
+    monkeypatch.setattr(EntryChecker, "_load_versions", paused_load_versions)
+    results = {}
+
+    def in_thread(name, work):
+        def run():
+            try:
+                results[name] = work()
+            finally:
+                connections.close_all()
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    writer = in_thread("entry", lambda: entry_create(actor=clerk, competition=comp, worker_id=worker.pk,
+                                                     rule_id=rule.pk, work_date=day, quantity="10"))
+    assert inside.wait(20)
+
+    # when staff add a new rate covering its day meanwhile
+    adder = in_thread("version", lambda: rule_version_add(actor=None, rule=rule, effective_from=day - timedelta(days=1),
+                                                          points_per_unit=Decimal(2)))
+    adder.join(1.5)  # the new version waits for the write that read the old one
+    release.set()
+    writer.join(20)
+    adder.join(20)
+
+    # then the entry carries the new rate, whichever committed first
+    assert not writer.is_alive() and not adder.is_alive()
+    entry = WorkEntry.objects.get(pk=results["entry"].pk)
+    assert entry.points == Decimal("20.000")
