@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from competitions.models import (
     BusinessSystem,
@@ -17,7 +20,16 @@ from competitions.models import (
     StandingDay,
 )
 from competitions.resources import JobTypeResource, ScoringRuleResource
-from competitions.services import CompetitionInUse, competition_delete
+from competitions.services import (
+    CompetitionInUse,
+    competition_delete,
+    rule_direction_check,
+    rule_direction_in_use_message,
+    rule_version_add,
+    rule_version_change,
+    rule_version_check,
+    rule_version_in_use_message,
+)
 from members.admin_import import PortalImportExportMixin
 
 
@@ -86,20 +98,89 @@ class CompetitionAdmin(admin.ModelAdmin):
             return redirect(request.get_full_path())
 
 
+class RuleVersionForm(forms.ModelForm):
+    """A version as staff edit it: one that has priced entries shows its date and points per unit
+    read-only, with the reason (services.rule_version_check is the rule; a POST of other values is
+    ignored for disabled fields and refused by the check for the rest)."""
+
+    class Meta:
+        model = RuleVersion
+        fields = ("rule", "effective_from", "points_per_unit", "daily_cap")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            return
+        # One count per stored version on the page: a rule has a handful of versions.
+        entries = self.instance.covered_entries().count()
+        if entries:
+            for name in ("rule", "effective_from", "points_per_unit"):
+                if name in self.fields:
+                    self.fields[name].disabled = True
+            self.fields["points_per_unit"].help_text = rule_version_in_use_message(entries)
+
+    def clean(self):
+        cleaned = super().clean()
+        version = self.instance
+        for name in ("effective_from", "points_per_unit"):
+            if name in cleaned:
+                setattr(version, name, cleaned[name])
+        if "rule" in cleaned:
+            version.rule = cleaned["rule"]
+        if version.rule_id and version.effective_from and version.points_per_unit and not self.errors:
+            try:
+                rule_version_check(version=version)
+            except ValidationError as refused:
+                self.add_error(None, refused)
+        return cleaned
+
+
 class RuleVersionInline(admin.TabularInline):
     model = RuleVersion
+    form = RuleVersionForm
     extra = 0
     # A rule without a version has no points: require one.
     min_num = 1
     fields = ("effective_from", "points_per_unit", "daily_cap", "created_at")
     readonly_fields = ("created_at",)
-    # A version is the standard in force from its date; entries already scored under it keep
-    # their points, so versions are superseded by a newer one, never deleted.
+    # A version that priced entries is immutable; a new rate is a new version from a date, which
+    # reprices the entries from then on. Versions are superseded, never deleted.
     can_delete = False
 
     def get_formset(self, request, obj=None, **kwargs):
         # min_num alone only pre-draws a form; validate_min makes an empty one an error.
         return super().get_formset(request, obj, validate_min=True, **kwargs)
+
+
+def save_rule_version(request, version: RuleVersion) -> None:
+    """A version from an admin form, through the services: a new one reprices the entries it covers. The
+    form's object gets the saved row's id (the admin's history and redirect use it)."""
+    if version.pk is not None:
+        rule_version_change(actor=request.user, version=version, effective_from=version.effective_from,
+                            points_per_unit=version.points_per_unit, daily_cap=version.daily_cap)
+        return
+    saved, rescored = rule_version_add(actor=request.user, rule=version.rule, effective_from=version.effective_from,
+                                       points_per_unit=version.points_per_unit, daily_cap=version.daily_cap)
+    version.pk, version.created_at = saved.pk, saved.created_at
+    version._state.adding = False
+    if rescored:
+        messages.info(request, _("已按新标准（自%(day)s起）重新计分 %(n)d 条录入。")
+                      % {"day": version.effective_from, "n": rescored})
+
+
+class ScoringRuleForm(forms.ModelForm):
+    class Meta:
+        model = ScoringRule
+        fields = ("competition", "job_type", "metric", "unit_of_measure", "direction", "is_active")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and "direction" in cleaned:
+            try:
+                rule_direction_check(rule=ScoringRule(pk=self.instance.pk, direction=cleaned["direction"]))
+            except ValidationError as refused:
+                self.add_error(None, refused)
+        return cleaned
 
 
 @admin.register(ScoringRule)
@@ -112,6 +193,22 @@ class ScoringRuleAdmin(PortalImportExportMixin, admin.ModelAdmin):
     search_fields = ("metric", "^job_type__code", "job_type__name")
     autocomplete_fields = ("job_type",)
     inlines = [RuleVersionInline]
+    form = ScoringRuleForm
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and obj.entries.exists() and "direction" in form.base_fields:
+            # Its entries were priced with this sign (see RuleVersion).
+            form.base_fields["direction"].disabled = True
+            form.base_fields["direction"].help_text = rule_direction_in_use_message()
+        return form
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not RuleVersion:
+            return super().save_formset(request, form, formset, change)
+        for version in formset.save(commit=False):
+            save_rule_version(request, version)
+        return None
 
     def get_queryset(self, request):
         # The latest version's points in the same query as the rule, not one query per row.
@@ -127,6 +224,7 @@ class ScoringRuleAdmin(PortalImportExportMixin, admin.ModelAdmin):
 
 @admin.register(RuleVersion)
 class RuleVersionAdmin(admin.ModelAdmin):
+    form = RuleVersionForm
     list_display = ("rule", "effective_from", "points_per_unit", "daily_cap", "created_at")
     list_filter = ("rule__competition", "rule__job_type__business_system")
     list_select_related = ("rule__job_type",)
@@ -136,3 +234,6 @@ class RuleVersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        save_rule_version(request, obj)

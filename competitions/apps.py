@@ -7,5 +7,6 @@ class CompetitionsConfig(AppConfig):
     verbose_name = _("劳动竞赛")
 
     def ready(self):
-        # The standings admin lives in its own module (competitions/admin.py has another owner).
-        from competitions import admin_standings  # noqa: F401
+        # The standings admin lives in its own module (competitions/admin.py has another owner); the
+        # rule-version guard file registers with the check that compares it with the installed function.
+        from competitions import admin_standings, rule_versions  # noqa: F401

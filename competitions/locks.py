@@ -51,3 +51,22 @@ def standings_lock_until_commit(competition_id: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [STANDINGS_LOCK_CLASS, competition_id])
         return cursor.fetchone()[0]
+
+
+def standings_lock_holders(competition_ids) -> dict[int, int]:
+    """{competition id: backend pid of the session holding its standings lock}, for those of
+    ``competition_ids`` whose lock is held right now. Reads pg_locks, so unlike trying the lock it never
+    makes a run that starts at the same moment find the lock taken and skip."""
+    with connection.cursor() as cursor:
+        # A two-int advisory key shows as classid (first half), objid (second half), objsubid 2.
+        cursor.execute("SELECT objid::bigint, pid FROM pg_locks"
+                       " WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid::bigint = %s"
+                       "   AND objid::bigint = ANY(%s)", [STANDINGS_LOCK_CLASS, list(competition_ids)])
+        return dict(cursor.fetchall())
+
+
+def live_backends(pids) -> set[int]:
+    """Those of ``pids`` that are PostgreSQL backends still connected now."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", [list(pids)])
+        return {pid for (pid,) in cursor.fetchall()}

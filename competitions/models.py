@@ -139,6 +139,17 @@ class ScoringRule(models.Model):
 
 
 class RuleVersion(models.Model):
+    """What one unit of a rule's metric is worth from ``effective_from`` until the next version's date.
+
+    A version covers its rule's entries dated in that span, and their ``points`` are what it priced. So a
+    version that covers entries is immutable: its points per unit and date cannot change and it cannot be
+    deleted, and neither can a rule with entries change its direction; a new rate is a new version from a
+    date, added by services.rule_version_add, which reprices the entries the new version covers (one
+    UPDATE with an audit row per entry; the entries' log trigger passes the difference to the standings).
+    A database trigger (competitions/sql/rule_version_guard.sql) refuses any other write that would make
+    a version's points and its entries' points differ; it writes no rows.
+    """
+
     rule = models.ForeignKey(ScoringRule, verbose_name=_("计分规则"), on_delete=models.CASCADE,
                              related_name="versions")
     effective_from = models.DateField(_("生效日期"))
@@ -174,6 +185,20 @@ class RuleVersion(models.Model):
             if not competition.covers(self.effective_from):
                 raise ValidationError({"effective_from": _("生效日期必须在竞赛期间内。")})
 
+    def covered_span(self) -> tuple[date, date]:
+        """The work dates this version prices, as stored: [its effective_from, the next version's) (the
+        end is date.max for the latest version)."""
+        later = (RuleVersion.objects.filter(rule_id=self.rule_id, effective_from__gt=self.effective_from)
+                 .exclude(pk=self.pk).order_by("effective_from").values_list("effective_from", flat=True).first())
+        return self.effective_from, later or date.max
+
+    def covered_entries(self):
+        """The entries this version prices: its rule's, dated in covered_span()."""
+        from reviews.models import WorkEntry
+
+        start, until = self.covered_span()
+        return WorkEntry.objects.filter(rule_id=self.rule_id, work_date__gte=start, work_date__lt=until)
+
     def points_for(self, quantity: Decimal, direction: int) -> Decimal:
         return (quantity * self.points_per_unit * direction).quantize(Decimal("0.001"))
 
@@ -204,6 +229,9 @@ class StandingRun(models.Model):
     Standing rows hold every counted entry dated up to it (a run for an older day is computed straight
     from the entries and leaves the change log alone); the latest such run is the next incremental run's
     base.
+
+    A run killed outright (``kill -9``, a lost machine) cannot record its end; the next run of the
+    competition and a periodic check mark such a row failed (services.standings_runs_mark_dead).
     """
 
     competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
@@ -220,6 +248,9 @@ class StandingRun(models.Model):
     deltas = models.PositiveIntegerField(_("处理的变更数"), null=True, blank=True)
     totals_day = models.DateField(_("累计至"), null=True, blank=True)
     error = models.TextField(_("错误"), blank=True)
+    # The PostgreSQL backend of the process that runs it: a "running" row whose backend is gone (or that
+    # no longer holds the competition's lock) died without recording it (services.standings_runs_mark_dead).
+    backend_pid = models.IntegerField(_("数据库进程号"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("排名计算记录")

@@ -8,6 +8,7 @@ from import_export import fields
 from import_export.instance_loaders import CachedInstanceLoader
 
 from competitions.models import BusinessSystem, Competition, Direction, JobType, RuleVersion, ScoringRule
+from competitions.services import rule_direction_check, rule_version_add, rule_version_change, rule_version_check
 from members.resources import (
     CachedLookupWidget,
     ChineseDateWidget,
@@ -44,9 +45,11 @@ class JobTypeResource(PortalResource):
 
 
 class ScoringRuleResource(PortalResource):
-    """One row per (竞赛, 工种, 指标). The version columns (每单位积分, 每日上限, 生效日期) create the
-    rule's version in force from that date, or update the version that already starts that day;
-    earlier versions, and the points earned under them, are left alone."""
+    """One row per (竞赛, 工种, 指标). The version columns (每单位积分, 每日上限, 生效日期) add the
+    rule's version in force from that date, which reprices the entries from then on
+    (services.rule_version_add), or change the version that already starts that day, as far as
+    services.rule_version_check allows (not the points of a version that priced entries). Earlier
+    versions, and the points earned under them, are left alone; a rule with entries keeps its direction."""
 
     competition = fields.Field(
         "competition", "劳动竞赛",
@@ -125,13 +128,38 @@ class ScoringRuleResource(PortalResource):
                     errors.setdefault("effective_from", []).append(
                         ValidationError("生效日期必须在竞赛期间内。"))
                 instance._import_version = values
+        if instance.pk is not None and "direction" not in errors:
+            try:
+                rule_direction_check(rule=instance)
+            except ValidationError as e:
+                errors = e.update_error_dict(errors)
+        if instance.pk is not None and instance._import_version and not errors:
+            try:
+                rule_version_check(version=self._version_to_save(instance, instance._import_version))
+            except ValidationError as e:
+                # A version's refusal is about its points and date: shown under 每单位积分 unless it names a field.
+                errors = (e.update_error_dict(errors) if hasattr(e, "error_dict")
+                          else {**errors, "points_per_unit": e.messages})
         if errors:
             raise ValidationError(errors)
 
+    @staticmethod
+    def _version_to_save(rule, values) -> RuleVersion:
+        """The version the row writes: the rule's version starting that day with the row's values, or a new one."""
+        version = (RuleVersion.objects.filter(rule=rule, effective_from=values["effective_from"]).first()
+                   or RuleVersion(rule=rule, effective_from=values["effective_from"]))
+        version.rule = rule
+        version.points_per_unit, version.daily_cap = values["points_per_unit"], values["daily_cap"]
+        return version
+
     def after_save_instance(self, instance, row, **kwargs):
         values = getattr(instance, "_import_version", None)
-        if values:
-            RuleVersion.objects.update_or_create(
-                rule=instance, effective_from=values["effective_from"],
-                defaults={"points_per_unit": values["points_per_unit"], "daily_cap": values["daily_cap"]},
-            )
+        if not values:
+            return
+        version = self._version_to_save(instance, values)
+        if version.pk is None:
+            rule_version_add(actor=self.user, rule=instance, effective_from=values["effective_from"],
+                             points_per_unit=values["points_per_unit"], daily_cap=values["daily_cap"])
+        else:
+            rule_version_change(actor=self.user, version=version, effective_from=values["effective_from"],
+                                points_per_unit=values["points_per_unit"], daily_cap=values["daily_cap"])

@@ -1,10 +1,12 @@
-"""Writes that span many rows: the standings recompute, and deleting a competition with its standings."""
+"""Writes that span many rows: the standings recompute, deleting a competition with its standings, and
+scoring-rule versions (a new rate reprices the entries it covers)."""
 
 from __future__ import annotations
 
 import logging
 import traceback
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Literal
 
 from django.conf import settings
@@ -14,9 +16,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions import standings
-from competitions.locks import standings_lock, standings_lock_until_commit
-from competitions.models import Competition, RunKind, RunOutcome, StandingDay, StandingRun
-from reviews.models import ReviewPeriod, WorkEntry
+from competitions.locks import live_backends, standings_lock, standings_lock_holders, standings_lock_until_commit
+from competitions.models import (
+    Competition,
+    RuleVersion,
+    RunKind,
+    RunOutcome,
+    ScoringRule,
+    StandingDay,
+    StandingRun,
+)
+from competitions.rule_versions import RESCORE_CLAIM
+from config.months import format_month, month_of
+from reviews.models import PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.services import entries_rescore
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +71,15 @@ def standings_recompute(*, competition: Competition | int, day: date, full: bool
     """
     competition_id = competition if isinstance(competition, int) else competition.pk
     requested = RunKind.FULL if full else RunKind.INCREMENTAL
+    # Earlier runs of the competition whose process died are marked first, so staff never see them
+    # "running" beside this one.
+    standings_runs_mark_dead(competition_id=competition_id)
     # The run row is committed first, on its own, so staff see it running and see a failure after
-    # the work's transaction has rolled back.
+    # the work's transaction has rolled back. It records its backend: see standings_runs_mark_dead.
+    connection.ensure_connection()
     run = StandingRun.objects.create(competition_id=competition_id, day=day, kind=requested,
-                                     requested_kind=requested, trigger=trigger, started_at=timezone.now())
+                                     requested_kind=requested, trigger=trigger, started_at=timezone.now(),
+                                     backend_pid=connection.connection.info.backend_pid)
     try:
         with standings_lock(competition_id) as acquired:
             if not acquired:
@@ -75,6 +93,45 @@ def standings_recompute(*, competition: Competition | int, day: date, full: bool
         raise
     logger.info("standings run %s: %s rows (%s)", run.pk, run.rows, run.kind)
     return run
+
+
+# What a dead run's row says. Not translated: like a run's other errors it is stored text.
+DEAD_RUN_ERROR = "进程中断 (the run's process died)"
+# A live run creates its row before it tries the lock (so the row records a skip too); for this long
+# a row whose backend is connected counts as live without holding the lock.
+DEAD_RUN_GRACE = timedelta(minutes=1)
+
+
+def standings_runs_mark_dead(*, competition_id: int | None = None) -> list[int]:
+    """Marks failed, with DEAD_RUN_ERROR, the "running" runs (of ``competition_id``, or of every
+    competition) whose process died: a run in progress holds its competition's standings lock on its own
+    backend, so a running row is dead when its backend does not hold that lock, unless it is a moment old
+    and its backend is still connected (it is about to try the lock). Rows without a recorded backend
+    count as dead when nobody holds the lock. Returns the ids marked. Called at the start of every run
+    and by a periodic task; taking no lock, it never makes a run skip.
+    """
+    running = StandingRun.objects.filter(outcome=RunOutcome.RUNNING)
+    if competition_id is not None:
+        running = running.filter(competition_id=competition_id)
+    rows = list(running.values_list("pk", "competition_id", "backend_pid", "started_at"))
+    if not rows:
+        return []
+    holders = standings_lock_holders({c for _, c, _, _ in rows})
+    connected = live_backends({pid for _, _, pid, _ in rows if pid is not None})
+    young = timezone.now() - DEAD_RUN_GRACE
+
+    def alive(competition, pid, started_at) -> bool:
+        if pid is None:
+            return competition in holders
+        return holders.get(competition) == pid or (pid in connected and started_at > young)
+
+    dead = [pk for pk, competition, pid, started_at in rows if not alive(competition, pid, started_at)]
+    if dead:
+        # Still "running" in the condition: a run that finished since the read keeps its own outcome.
+        StandingRun.objects.filter(pk__in=dead, outcome=RunOutcome.RUNNING).update(
+            outcome=RunOutcome.FAILED, error=DEAD_RUN_ERROR, finished_at=timezone.now(), totals_day=None)
+        logger.warning("standings runs %s marked failed: their process died", dead)
+    return dead
 
 
 def standings_compact(*, competition: Competition | int) -> list[date] | None:
@@ -174,3 +231,114 @@ def competition_delete(*, actor, competition: Competition) -> None:
     standings.forget_competition(competition_id=competition_id)
     competition.delete()
     logger.info("competition %s deleted by user %s", competition_id, getattr(actor, "pk", None))
+
+
+# --- Scoring-rule versions ------------------------------------------------------------------------
+# The rule staff work by (see RuleVersion): a version that priced entries is immutable, and a new rate is
+# a new version from a date, which reprices the entries dated from then on. The database guard
+# (competitions/sql/rule_version_guard.sql) refuses whatever bypasses these functions.
+
+
+class RuleVersionInUse(ValidationError):
+    """The version (or rule) cannot change as asked; ``code`` says why, the message says what to do."""
+
+    def __init__(self, message, code: str):
+        super().__init__(message, code=code)
+        self.code = code  # a ValidationError built from a dict of fields keeps no code of its own
+
+
+def rule_version_in_use_message(entries: int) -> str:
+    return _("该计分标准版本已有 %(n)d 条录入按其计分，每单位积分和生效日期不能再修改，也不能删除；"
+             "要调整，请新增一个从某日起生效的版本（该日起的录入将按新标准重新计分）。") % {"n": entries}
+
+
+def rule_direction_in_use_message() -> str:
+    return _("该计分规则已有录入，不能改变加/扣分；请新建一条规则。")
+
+
+def rule_version_check(*, version: RuleVersion) -> None:
+    """Raises RuleVersionInUse when saving ``version`` (a new one, or a stored one with changed values)
+    breaks the rule: a stored version that covers entries keeps its date and points per unit, a changed
+    date must not take over entries either, and a new version must not reprice a signed-off month. For
+    the services below and for the admin's forms (so staff get the message on the form)."""
+    if version.pk is None:
+        _refuse_signed_off(version)
+        return
+    stored = RuleVersion.objects.get(pk=version.pk)
+    if (version.effective_from, version.points_per_unit) == (stored.effective_from, stored.points_per_unit):
+        return
+    entries = stored.covered_entries().count()
+    if not entries and version.effective_from != stored.effective_from:
+        entries = version.covered_entries().count()
+    if entries:
+        raise RuleVersionInUse(rule_version_in_use_message(entries), code="version_in_use")
+
+
+def _refuse_signed_off(version: RuleVersion) -> None:
+    """A new version reprices its span: refused when a month of that span is signed off for the rule's
+    business system (a signed-off month changes only through the audited reopen)."""
+    start, until = version.covered_span()
+    rule = version.rule
+    signed = (ReviewPeriod.objects.filter(competition_id=rule.competition_id,
+                                          business_system_id=rule.job_type.business_system_id,
+                                          status=PeriodStatus.SIGNED_OFF, month__gte=month_of(start), month__lt=until)
+              .order_by("month").select_related("business_system").first())
+    if signed is not None:
+        raise RuleVersionInUse(
+            {"effective_from": _("%(system)s %(month)s 已签发锁定，新标准不能从该月或更早生效；请选择签发月份之后的"
+                                 "日期，或先解锁该月。") % {"system": signed.business_system.name,
+                                                          "month": format_month(signed.month)}},
+            code="month_locked")
+
+
+@transaction.atomic
+def rule_version_add(*, actor, rule: ScoringRule, effective_from: date, points_per_unit: Decimal,
+                     daily_cap: Decimal | None = None) -> tuple[RuleVersion, int]:
+    """A new rate for ``rule`` from ``effective_from``: saves the version and reprices the entries it covers
+    (those dated from then on, up to the next version) with an audit fact each, in one transaction.
+    Returns the version and how many entries changed points. Refused (RuleVersionInUse) when that span
+    includes a signed-off month; ValidationError for an invalid version (a date outside the competition,
+    a second version on one day)."""
+    # One change of a rule's versions at a time: two at once could each reprice by a span the other moves.
+    rule = ScoringRule.objects.select_for_update().select_related("job_type", "competition").get(pk=rule.pk)
+    version = RuleVersion(rule=rule, effective_from=effective_from, points_per_unit=points_per_unit,
+                          daily_cap=daily_cap)
+    version.full_clean()
+    rule_version_check(version=version)
+    with connection.cursor() as cursor:
+        # The claim the database guard asks for before a version may cover entries: they are repriced below.
+        cursor.execute("SELECT set_config(%s, %s, true)", [RESCORE_CLAIM, str(rule.pk)])
+        version.save()
+        cursor.execute("SELECT set_config(%s, '', true)", [RESCORE_CLAIM])
+    reason = _("计分标准调整：自%(day)s起每单位积分为%(points)s") % {"day": effective_from,
+                                                                "points": format(points_per_unit.normalize(), "f")}
+    rescored = entries_rescore(actor=actor, version=version, reason=reason)
+    logger.info("rule %s: version from %s by user %s repriced %s entries", rule.pk, effective_from,
+                getattr(actor, "pk", None), rescored)
+    return version, rescored
+
+
+@transaction.atomic
+def rule_version_change(*, actor, version: RuleVersion, effective_from: date, points_per_unit: Decimal,
+                        daily_cap: Decimal | None) -> RuleVersion:
+    """Saves changes to an existing version. Its daily cap may always change (it bounds the entries still
+    to come); its date and points per unit only while it covers no entries, and a date only to one whose
+    span covers none either (otherwise: RuleVersionInUse; a new rate is rule_version_add)."""
+    ScoringRule.objects.select_for_update().filter(pk=version.rule_id).first()
+    stored = RuleVersion.objects.select_related("rule__competition").get(pk=version.pk)
+    stored.effective_from, stored.points_per_unit, stored.daily_cap = effective_from, points_per_unit, daily_cap
+    stored.full_clean()
+    rule_version_check(version=stored)
+    stored.save()
+    logger.info("rule version %s changed by user %s", stored.pk, getattr(actor, "pk", None))
+    return stored
+
+
+def rule_direction_check(*, rule: ScoringRule) -> None:
+    """Refuses (RuleVersionInUse) a changed direction of a rule with entries: they were priced with the old
+    sign. For the admin and the import, before they save the rule."""
+    if rule.pk is None:
+        return
+    stored = ScoringRule.objects.filter(pk=rule.pk).values_list("direction", flat=True).first()
+    if stored is not None and stored != rule.direction and WorkEntry.objects.filter(rule_id=rule.pk).exists():
+        raise RuleVersionInUse({"direction": rule_direction_in_use_message()}, code="direction_in_use")

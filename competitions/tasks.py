@@ -9,7 +9,12 @@ from celery import shared_task
 from django.utils import timezone
 
 from competitions.models import Competition, CompetitionStatus
-from competitions.services import standings_compact_all, standings_day_for, standings_recompute
+from competitions.services import (
+    standings_compact_all,
+    standings_day_for,
+    standings_recompute,
+    standings_runs_mark_dead,
+)
 from config.months import format_month
 from config.tasks import db_task
 
@@ -56,3 +61,11 @@ def compact_standings() -> dict[int, list[str] | None]:
     a run holds is left for the next month's compaction (None in the result)."""
     return {competition_id: None if months is None else [format_month(m) for m in months]
             for competition_id, months in standings_compact_all().items()}
+
+
+# Marking is idempotent (only rows still "running" whose process is gone): safe to redeliver.
+@db_task(name="competitions.tasks.mark_dead_standings_runs")
+def mark_dead_standings_runs() -> list[int]:
+    """Beat entry point: runs left "running" by a process that died are marked failed
+    (services.standings_runs_mark_dead), also for competitions that no run has started since."""
+    return standings_runs_mark_dead()

@@ -43,8 +43,10 @@ class WorkEntry(models.Model):
     """One worker's quantity of one metric on one day, and the points it earns.
 
     ``points`` is computed from the rule version in force on ``work_date`` when the entry is
-    written (and again only if that day's rule version changes), so a later rule change never
-    rewrites earlier points. ``unit``, ``job_type`` and ``business_system`` are copied from the
+    written. A version that priced entries never changes (the guard in competitions.RuleVersion); a new
+    version from a date reprices the entries dated from then on, until the next version, with an audit
+    fact each (reviews.services.entries_rescore, called by competitions.services.rule_version_add),
+    so points before that date are never rewritten. ``unit``, ``job_type`` and ``business_system`` are copied from the
     worker and rule at entry time: the approval queue and the rankings filter on them directly,
     and an entry stays with the unit it was made for even if the worker moves later.
 
@@ -239,6 +241,7 @@ class EntryAction(models.TextChoices):
     REJECTED = "rejected", _("退回")
     LOCKED = "locked", _("锁定")
     REOPENED = "reopened", _("解锁")
+    RESCORED = "rescored", _("重新计分")
 
 
 class EntryEvent(models.Model):

@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg import sql
 
 from competitions.models import Competition
 from config import pgbulk
@@ -367,6 +368,46 @@ def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str) -> WorkEn
     adjustment = _new_entry(result.ok[0], competition=original.competition, actor=actor, source=EntrySource.FORM,
                             kind=EntryKind.ADJUSTMENT, adjusts=original, now=now)
     return _write_created([adjustment], actor=actor, now=now)[0]
+
+
+# -- rescoring ---------------------------------------------------------------------------------
+
+# An entry's new points, set-based: ``quantity × rate`` (rate = points per unit × the rule's direction)
+# rounded to 0.001 half to even, as RuleVersion.points_for rounds (PostgreSQL's round() goes half away
+# from zero, so a tie is taken to the even neighbour by hand). The product is exact: numeric keeps all
+# of quantity's 3 and the rate's 4 decimals.
+_RESCORED_POINTS = sql.SQL("""CASE
+    WHEN abs(e.quantity * {rate} * 1000 - trunc(e.quantity * {rate} * 1000)) = 0.5
+     AND mod(trunc(e.quantity * {rate} * 1000), 2) = 0
+    THEN trunc(e.quantity * {rate} * 1000) / 1000
+    ELSE round(e.quantity * {rate}, 3) END""")
+
+
+def entries_rescore(*, actor, version, reason: str) -> int:
+    """Reprices the entries ``version`` (a RuleVersion) covers at its points per unit, in one UPDATE whose
+    RETURNING writes a RESCORED audit fact per changed entry (same statement), and returns how many
+    changed. The entries' log trigger logs each difference for the standings (a general UPDATE, not a
+    status move), so the next incremental run includes it. The caller holds the transaction and has made
+    sure no entry it covers is in a signed-off month (competitions.services.rule_version_add)."""
+    start, until = version.covered_span()
+    points = _RESCORED_POINTS.format(rate=sql.Placeholder("rate"))
+    statement = sql.SQL("""
+        WITH changed AS (
+            UPDATE {entries} e SET points = {points}, updated_at = %(now)s
+             WHERE e.rule_id = %(rule)s AND e.work_date >= %(start)s AND e.work_date < %(until)s
+               AND e.points <> {points}
+            RETURNING e.id, e.status, e.quantity)
+        INSERT INTO {events} (entry_id, action, actor_id, at, from_status, to_status, old_quantity, new_quantity,
+                              reason)
+        SELECT id, %(action)s, %(actor)s, %(now)s, status, status, quantity, quantity, %(reason)s FROM changed
+    """).format(entries=sql.Identifier(WorkEntry._meta.db_table), events=sql.Identifier(EntryEvent._meta.db_table),
+                points=points)
+    params = {"rate": version.points_per_unit * version.rule.direction, "now": timezone.now(), "rule": version.rule_id,
+              "start": start, "until": until, "action": EntryAction.RESCORED.value,
+              "actor": getattr(actor, "pk", None), "reason": reason[:200]}
+    with connection.cursor() as cursor:
+        cursor.execute(statement.as_string(connection.connection), params)
+        return cursor.rowcount
 
 
 # -- disputes ----------------------------------------------------------------------------------

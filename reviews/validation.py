@@ -292,7 +292,15 @@ class EntryChecker:
         qs = (ScoringRule.objects.filter(pk__in=ids, competition=self.competition, is_active=True).order_by()
               .values_list("pk", "job_type_id", "job_type__business_system_id", "metric", "unit_of_measure",
                            "direction"))
-        return {pk: rest for pk, *rest in qs}
+        # FOR KEY SHARE until the write commits: a new rule version (competitions.services.rule_version_add)
+        # locks its rule FOR UPDATE, so it waits for this write and then reprices its entries, and a write
+        # that starts meanwhile waits and then reads the new version below. Entry writes do not block
+        # each other on it.
+        query, params = qs.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"{query} FOR KEY SHARE OF {connection.ops.quote_name(ScoringRule._meta.db_table)}",
+                           params)
+            return {pk: rest for pk, *rest in cursor.fetchall()}
 
     def _load_versions(self, rule_ids) -> dict[int, list[tuple[date, Decimal, Decimal | None]]]:
         """rule id -> [(effective from, points per unit, daily cap)], newest first."""

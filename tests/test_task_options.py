@@ -10,6 +10,7 @@ from reviews import tasks as review_tasks
 DB_TASKS = {
     competition_tasks.standings_recompute_task: {},
     competition_tasks.compact_standings: {"retry_backoff": 60, "retry_backoff_max": 1800},
+    competition_tasks.mark_dead_standings_runs: {},
     review_tasks.flag_entries: {},
     review_tasks.sweep_flags: {},
 }

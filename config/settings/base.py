@@ -177,6 +177,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_month=3, hour=3, minute=30),
         "options": {"expires": 60 * 60 * 20},
     },
+    # A run killed outright cannot record its end: its row is marked failed here, so staff never see a
+    # dead run "running" for long (the next run of the same competition does it too).
+    "standings-dead-runs": {
+        "task": "competitions.tasks.mark_dead_standings_runs",
+        "schedule": 10 * 60,
+        "options": {"expires": 5 * 60},
+    },
 }
 if STANDINGS_INTRADAY_MINUTES:
     # Optional daytime refresh of today's provisional standings.

@@ -12,7 +12,7 @@ from django.utils import timezone
 from bench.reference import reference
 from competitions import standings
 from competitions.models import RunKind, RunOutcome, Standing, StandingDay, StandingDelta, StandingRun
-from competitions.services import competition_delete, standings_recompute, standings_totals_day
+from competitions.services import competition_delete, rule_version_add, standings_recompute, standings_totals_day
 from competitions.standings import database, ranking
 from members.models import UnitLevel
 from reviews.models import WorkEntry
@@ -157,13 +157,9 @@ def test_rule_change_from_a_date_applies_from_that_date_only(f):
         standings_recompute(competition=comp, day=day)
     before = {day: by_worker(comp, day)[worker.pk].points for day in (D1, D2)}
 
-    # when the rule goes to 2 points per unit from D3: the entry service rewrites the points of the
-    # entries dated D3 and later (that rewrite is the contract; simulated here with one bulk UPDATE)
-    rule.versions.create(effective_from=D3, points_per_unit=Decimal(2))
-    WorkEntry.objects.filter(rule=rule, work_date__gte=D3).update(points=Decimal(2) * 10 * 1,
-                                                                  updated_at=timezone.now())
-    WorkEntry.objects.filter(rule=rule, work_date__gte=D3, worker=other).update(points=16,
-                                                                                updated_at=timezone.now())
+    # when the rule goes to 2 points per unit from D3: the new version reprices the entries dated D3 on
+    _, rescored = rule_version_add(actor=None, rule=rule, effective_from=D3, points_per_unit=Decimal(2))
+    assert rescored == 4
     standings_recompute(competition=comp, day=D4)
     for day in (D1, D2, D3):  # old days (behind the totals) are recomputed from the entries
         assert standings_recompute(competition=comp, day=day).kind == RunKind.FULL
