@@ -3,29 +3,46 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from competitions.models import StandingDay, StandingRun, StandingsCompetition
 from competitions.tasks import standings_recompute_task
 
+logger = logging.getLogger(__name__)
 
-def _enqueue(competition_id: int, day, *, full: bool) -> None:
-    # After commit, so a worker never looks for something this request has not committed yet.
-    transaction.on_commit(lambda: standings_recompute_task.delay(competition_id, day.isoformat(), full=full,
-                                                                 trigger="admin"))
+QUEUE_DOWN = _("任务队列暂时不可用，%(n)d 个排名计算未能提交；夜间计算照常进行，也可稍后再试。")
+
+
+def _enqueue(competition_id: int, day, *, full: bool) -> bool:
+    """Sends the recompute; False when the broker (Redis) cannot take it. Nothing is written before, so
+    there is nothing to wait for: sending now lets the action say whether it was sent."""
+    try:
+        standings_recompute_task.delay(competition_id, day.isoformat(), full=full, trigger="admin")
+    except Exception:  # kombu's OperationalError, or the Redis client's own errors: the broker is away
+        logger.warning("standings recompute of competition %s for %s not sent: broker unavailable",
+                       competition_id, day, exc_info=True)
+        return False
+    return True
+
+
+def _report(modeladmin, request, sent: int, failed: int, day=None) -> None:
+    if sent:
+        text = (_("已提交 %(n)d 个排名计算（%(day)s），结果见“排名计算记录”。") if day is not None
+                else _("已提交 %(n)d 个排名计算。")) % {"n": sent, "day": day}
+        modeladmin.message_user(request, text, messages.SUCCESS)
+    if failed:
+        modeladmin.message_user(request, QUEUE_DOWN % {"n": failed}, messages.ERROR)
 
 
 def _recompute(modeladmin, request, queryset, *, day_offset: int, full: bool):
     day = timezone.localdate() - timedelta(days=day_offset)
-    for competition in queryset:
-        _enqueue(competition.pk, day, full=full)
-    modeladmin.message_user(request, _("已提交 %(n)d 个排名计算（%(day)s），结果见“排名计算记录”。")
-                            % {"n": queryset.count(), "day": day}, messages.SUCCESS)
+    results = [_enqueue(competition.pk, day, full=full) for competition in queryset]
+    _report(modeladmin, request, results.count(True), results.count(False), day)
 
 
 @admin.action(description=_("立即重算昨日排名"))
@@ -67,9 +84,8 @@ class StandingsCompetitionAdmin(admin.ModelAdmin):
 @admin.action(description=_("按所选记录的竞赛和日期重新计算"))
 def rerun(modeladmin, request, queryset):
     pairs = set(queryset.values_list("competition_id", "day"))
-    for competition_id, day in pairs:
-        _enqueue(competition_id, day, full=False)
-    modeladmin.message_user(request, _("已提交 %(n)d 个排名计算。") % {"n": len(pairs)}, messages.SUCCESS)
+    results = [_enqueue(competition_id, day, full=False) for competition_id, day in pairs]
+    _report(modeladmin, request, results.count(True), results.count(False))
 
 
 @admin.register(StandingRun)
