@@ -159,7 +159,7 @@ class Leaderboard(APIView):
         next_url = None
         if page.next_cursor is not None:
             params = request.query_params.copy()
-            params["cursor"] = page.next_cursor.encode(**list_of)
+            params["cursor"] = page.next_cursor
             params["day"] = day.isoformat()  # every page of one walk reads the same day
             next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
         results = page.full if request.user.is_staff else page.masked
@@ -174,12 +174,14 @@ class Leaderboard(APIView):
 
 class _Page(NamedTuple):
     """A leaderboard page as every viewer shares it: its rows with full and with masked names (is_me
-    false throughout), where each worker's row is, and where the next page starts (None: last page)."""
+    false throughout), where each worker's row is, and where the next page starts (None: last page), as
+    the signed cursor of its "next" link: the same for every viewer of the list, so signed once per page
+    rather than on every request."""
 
     full: list[dict]
     masked: list[dict]
     index: dict[int, int]
-    next_cursor: standings.Cursor | None
+    next_cursor: str | None
 
 
 _EMPTY_PAGE = _Page([], [], {}, None)
@@ -194,9 +196,11 @@ def _leaderboard_page(competition_id: int, day, scope: str, scope_id: int | None
         rows = rows[:page_size]
         return _Page([_row_body(r, masked=False) for r in rows], [_row_body(r, masked=True) for r in rows],
                      {r.worker_id: i for i, r in enumerate(rows)},
-                     standings.Cursor(rows[-1].rank, rows[-1].worker_id) if more else None)
+                     standings.Cursor(rows[-1].rank, rows[-1].worker_id).encode(
+                         competition_id=competition_id, scope=scope, scope_id=scope_id) if more else None)
 
-    key = ":".join(map(str, ("api-leaderboard", competition_id, day.isoformat(), cache.latest_run(competition_id),
+    # "v2": a page's next cursor is kept signed (an older process's pages, in the shared cache, kept it raw).
+    key = ":".join(map(str, ("api-leaderboard-v2", competition_id, day.isoformat(), cache.latest_run(competition_id),
                              scope, scope_id or "", page_size, *(after or ("", "")))))
     return cache.PAGES.get(key, load)
 
