@@ -17,12 +17,17 @@ class LockedOutMessageMixin:
     instead of "wrong password"; the failure that reaches a limit already says so."""
 
     def clean(self):
-        try:
-            return super().clean()
-        except ValidationError:
-            if getattr(self.request, "axes_locked_out", False):
-                raise ValidationError(lockout.locked_message(self.request), code="locked_out") from None
-            raise
+        # AuthenticationForm.clean, with the password checked through lockout.authenticate (one guess
+        # at a time per account).
+        username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if username is not None and password:
+            self.user_cache = lockout.authenticate(self.request, username=username, password=password)
+            if self.user_cache is None:
+                if getattr(self.request, "axes_locked_out", False):
+                    raise ValidationError(lockout.locked_message(self.request), code="locked_out")
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
 
 
 class LoginForm(LockedOutMessageMixin, AuthenticationForm):

@@ -27,6 +27,10 @@ further limit's worth of failures (``LOGIN_LOCKOUT_MAX_SECONDS`` at most), so a 
 of tries a day. Failures go on counting while locked. A successful login, or a clerk's password reset,
 clears the account's rows (never the address's: one good login must not reopen an address that is
 guessing at many accounts).
+
+Guesses sent at the same instant are taken one at a time per account (``authenticate``): otherwise
+each would pass the check before any of them was counted, and twenty parallel requests would get
+twenty guesses where the limit allows five.
 """
 
 from __future__ import annotations
@@ -40,7 +44,9 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib import auth
 from django.core import signing
+from django.db import connection, transaction
 from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,6 +74,23 @@ def cool_off(request=None) -> timedelta:
     """axes' AXES_COOLOFF_TIME: its rows are kept (and counted) this long after their last failure,
     which is the longest lock."""
     return timedelta(seconds=settings.LOGIN_LOCKOUT_MAX_SECONDS)
+
+
+# The first half of the two-int advisory lock key: "login" for every lock taken here, so these never
+# collide with another feature's locks (the second half is a hash of the employee number).
+LOGIN_LOCK_CLASS = 0x4C47  # "LG"
+
+
+def authenticate(request, *, username: str, password: str):
+    """``django.contrib.auth.authenticate`` as one step per account: the lock check, the password check
+    and the count of a failure happen under the account's advisory lock, in one transaction, so a
+    guess sent at the same time as another waits until that one is counted and then sees it. Every
+    password login goes through here (the portal's and the admin's forms, the API)."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # hashtext: two employee numbers sharing a hash only wait for each other, never unlock.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOGIN_LOCK_CLASS, username or ""])
+        return auth.authenticate(request, username=username, password=password)
 
 
 # --- Known devices --------------------------------------------------------------------------------

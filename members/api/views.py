@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -63,8 +62,8 @@ class LoginView(APIView):
     def post(self, request):
         data = LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, username=data.validated_data["employee_no"].strip(),
-                            password=data.validated_data["password"])
+        user = lockout.authenticate(request, username=data.validated_data["employee_no"].strip(),
+                                    password=data.validated_data["password"])
         if user is None:
             for throttle in self.get_throttles():
                 if hasattr(throttle, "record_failure"):
@@ -128,10 +127,10 @@ class PasswordChangeView(APIView):
         data = PasswordChangeInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = request.user
-        # Through authenticate(), so wrong guesses count toward the same lockout as failed logins: a
+        # Through lockout.authenticate(), so wrong guesses count toward the same lockout as failed logins: a
         # stolen phone's token must not become a way to guess the password.
-        if authenticate(request, username=user.get_username(),
-                        password=data.validated_data["old_password"]) is None:
+        if lockout.authenticate(request, username=user.get_username(),
+                                password=data.validated_data["old_password"]) is None:
             raise ApiError(_("当前密码不正确。"), "invalid_credentials", status.HTTP_400_BAD_REQUEST)
         try:
             account_password_change(user=user, password=data.validated_data["new_password"])

@@ -1,15 +1,21 @@
 """The login lockout (members/lockout.py on django-axes): guessing is stopped, and nobody can lock
 anyone else out of their own device."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from members import lockout
+from tests.reviews.test_month_lock import race
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +193,51 @@ def test_the_lockout_keeps_working_without_redis(victim, settings):
         login(attacker, victim, "wrong-password", ATTACKER)
     assert LOCKED in login(attacker, victim, PASSWORD, ATTACKER).content.decode()
     assert logged_in(login(Client(), victim, PASSWORD, "10.30.0.7"))
+
+
+# -- guesses sent at the same instant ----------------------------------------------------------------
+
+GUESSERS = 20
+
+
+@pytest.fixture
+def password_checks(monkeypatch):
+    """How many login attempts reached the real password check. Each check takes a while, as a real
+    password hash does (the tests' MD5 hasher is instant), so parallel guesses overlap."""
+    checks, counting = [], threading.Lock()
+    check = ModelBackend.authenticate
+
+    def slow_counted_check(self, request, username=None, password=None, **kwargs):
+        with counting:
+            checks.append(username)
+        time.sleep(0.1)
+        return check(self, request, username=username, password=password, **kwargs)
+
+    monkeypatch.setattr(ModelBackend, "authenticate", slow_counted_check)
+    return checks
+
+
+def failures_counted(username) -> int:
+    return AccessAttempt.objects.filter(username=username).aggregate(n=Sum("failures_since_start"))["n"] or 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("door", [login, api_login], ids=["portal", "api"])
+def test_guesses_sent_at_the_same_instant_get_no_more_password_checks_than_the_limit(
+        victim, password_checks, settings, door):
+    # given a known phone of the victim's (the storm must not lock it out)
+    phone = known_phone(victim)
+    password_checks.clear()
+    # when twenty guesses at the victim's password arrive together, from one address
+    client_class = APIClient if door is api_login else Client
+    outcomes = race(*[lambda: door(client_class(), victim, "wrong-password", ATTACKER)] * GUESSERS)
+    # then every one was refused, at most the limit's worth had their password checked, and every one
+    # that reached the lockout was counted (the API's throttles may turn some away before it)
+    refusals = (200,) if door is login else (400, 429)  # the portal's form page, the API's errors
+    assert all(not isinstance(o, Exception) and o.status_code in refusals for o in outcomes), outcomes
+    assert len(password_checks) <= settings.LOGIN_FAILURE_LIMIT
+    throttled = [o for o in outcomes if door is api_login and o.json()["error"]["code"] == "throttled"]
+    assert failures_counted(victim) == GUESSERS - len(throttled)
+    # and the victim's known phone still logs in with the right password
+    assert logged_in(login(phone, victim, PASSWORD, DEPOT_NAT))
+    cache.clear()  # the API's throttles count these guesses for a minute, in Redis: not into the next test
