@@ -6,8 +6,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-# Every id is a bigint primary key from a sequence: 1 to 2**63-1.
-ID_MIN, ID_MAX = 1, 2**63 - 1
+from config.api.serializers import MAX_ID
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -16,8 +15,8 @@ class IdFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", ID_MIN)
-        kwargs.setdefault("max_value", ID_MAX)
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
 
 

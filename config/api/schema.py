@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from config.api.errors import body_error_responses
-from config.api.filters import ID_MAX, ID_MIN
+from config.api.serializers import MAX_ID
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -30,7 +30,7 @@ class AutoSchema(SpectacularAutoSchema):
         parameters = super()._resolve_path_parameters(variables)
         for parameter in parameters:
             if parameter["name"] in ("id", "pk") and parameter["schema"].get("type") == "integer":
-                parameter["schema"].update(minimum=ID_MIN, maximum=ID_MAX)
+                parameter["schema"].update(minimum=1, maximum=MAX_ID)
         return parameters
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
