@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 
 from competitions.api import filters, serializers
@@ -59,9 +58,6 @@ class JobTypeList(generics.ListAPIView):
     pagination_class = None
 
 
-ON_PARAMETER = OpenApiParameter("on", OpenApiTypes.DATE, description="按哪一天生效的计分标准，默认今天（YYYY-MM-DD）")
-
-
 class RuleQuerysetMixin:
     def get_queryset(self):
         day = parse_query(serializers.RuleQueryInput, self.request.query_params).get("on") or local_today()
@@ -81,7 +77,7 @@ class RuleQuerysetMixin:
 
 @extend_schema_view(get=extend_schema(tags=TAG, operation_id="rules_list", summary="计分规则列表",
                                       description="每条规则附带查询日期生效的计分标准（每单位积分、每日上限）。",
-                                      parameters=[ON_PARAMETER],
+                                      parameters=[serializers.RuleQueryInput],
                                       responses={200: serializers.RuleOutput(many=True), **error_responses(400)}))
 class RuleList(RuleQuerysetMixin, generics.ListAPIView):
     serializer_class = serializers.RuleOutput
@@ -90,7 +86,7 @@ class RuleList(RuleQuerysetMixin, generics.ListAPIView):
 
 
 @extend_schema_view(get=extend_schema(tags=TAG, operation_id="rules_retrieve", summary="计分规则详情",
-                                      parameters=[ON_PARAMETER],
+                                      parameters=[serializers.RuleQueryInput],
                                       responses={200: serializers.RuleOutput, **error_responses(400, 404)}))
 class RuleDetail(RuleQuerysetMixin, generics.RetrieveAPIView):
     serializer_class = serializers.RuleOutput

@@ -1,6 +1,9 @@
+"""Filters of the catalog lists: job types and scoring rules by the id of what they belong to."""
+
 import django_filters
 
 from competitions.models import Competition, CompetitionStatus, JobType, ScoringRule
+from config.api.filters import BooleanFilter, IdFilter
 
 
 class CompetitionFilter(django_filters.FilterSet):
@@ -12,7 +15,7 @@ class CompetitionFilter(django_filters.FilterSet):
 
 
 class JobTypeFilter(django_filters.FilterSet):
-    business_system = django_filters.NumberFilter(field_name="business_system_id", help_text="业务系统 id")
+    business_system = IdFilter(field_name="business_system_id", help_text="业务系统 id")
 
     class Meta:
         model = JobType
@@ -20,10 +23,10 @@ class JobTypeFilter(django_filters.FilterSet):
 
 
 class RuleFilter(django_filters.FilterSet):
-    competition = django_filters.NumberFilter(field_name="competition_id", help_text="劳动竞赛 id")
-    job_type = django_filters.NumberFilter(field_name="job_type_id", help_text="工种 id")
-    business_system = django_filters.NumberFilter(field_name="job_type__business_system_id", help_text="业务系统 id")
-    is_active = django_filters.BooleanFilter(help_text="是否启用")
+    competition = IdFilter(field_name="competition_id", help_text="劳动竞赛 id")
+    job_type = IdFilter(field_name="job_type_id", help_text="工种 id")
+    business_system = IdFilter(field_name="job_type__business_system_id", help_text="业务系统 id")
+    is_active = BooleanFilter(help_text="是否启用")
 
     class Meta:
         model = ScoringRule

@@ -244,6 +244,7 @@ _ERROR_TEXT = {
          "（只能调用 /auth/password/、/auth/logout/ 与 /auth/refresh/）",
     404: "对象不存在或不在您的可见范围内（不区分二者，避免泄露）",
     409: "与当前状态冲突：同一幂等键的请求正在处理（idempotency_conflict）、状态已被他人改变等",
+    413: "请求内容过大（request_too_large），未作处理",
     429: "请求过于频繁",
 }
 
@@ -253,3 +254,10 @@ def error_responses(*codes: int) -> dict:
     every endpoint."""
     wanted = sorted({*codes, 401, 403, 429})
     return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_TEXT[code]) for code in wanted}
+
+
+def body_error_responses() -> dict:
+    """The error responses of every endpoint that takes a request body, added by the schema generator
+    (config.api.schema.AutoSchema) so that no view has to remember them: a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE is refused before anything is done (413 request_too_large)."""
+    return {413: OpenApiResponse(ErrorSerializer, description=_ERROR_TEXT[413])}

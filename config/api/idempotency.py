@@ -18,7 +18,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.response import Response
@@ -28,8 +27,13 @@ from members.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 
+KEY_MAX_LENGTH = 64
+
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    name=HEADER, type=OpenApiTypes.STR, location=OpenApiParameter.HEADER, required=False,
+    # What initial() accepts: visible ASCII, spaces only inside (a header's outer spaces are not its value).
+    name=HEADER, location=OpenApiParameter.HEADER, required=False,
+    type={"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH,
+          "pattern": f"^[!-~](?:[ -~]{{0,{KEY_MAX_LENGTH - 2}}}[!-~])?$"},
     description=(
         "幂等键（1-64个可见ASCII字符，建议用UUID）。网络不稳定时用同一个键重试：返回第一次请求的结果，"
         "不会重复创建。同一个键的第一次请求尚未完成时再次提交，返回 409 idempotency_conflict；"
@@ -69,7 +73,7 @@ class IdempotentPostMixin:
         if key is None:
             return
         key = key.strip()
-        if not (1 <= len(key) <= 64 and key.isascii() and key.isprintable()):
+        if not (1 <= len(key) <= KEY_MAX_LENGTH and key.isascii() and key.isprintable()):
             raise ApiError(_("Idempotency-Key 应为1-64个可见ASCII字符。"), "invalid_idempotency_key")
         fingerprint = hashlib.sha256(f"{request.method} {request.path}\n".encode() + request.body).hexdigest()
         try:

@@ -7,9 +7,39 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from config.api.errors import body_error_responses
+from config.api.serializers import MAX_ID
+
 
 class AutoSchema(SpectacularAutoSchema):
-    """drf-spectacular's AutoSchema, with list filters described as the API applies them."""
+    """drf-spectacular's AutoSchema, with list filters described as the API applies them and the errors
+    of a request body documented wherever there is one."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None and "requestBody" in operation:
+            responses = operation["responses"]
+            for code, response in body_error_responses().items():
+                responses.setdefault(str(code), self._get_response_for_code(response, str(code)))
+            operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+    def _resolve_path_parameters(self, variables):
+        # An id in the path (<int:id>) is one of ours or a 404: the schema gives its range, so a client
+        # or fuzzer knows 0 and 2**63 are never an object (the API answers them 404 like a missing one).
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            if parameter["name"] in ("id", "pk") and parameter["schema"].get("type") == "integer":
+                parameter["schema"].update(minimum=1, maximum=MAX_ID)
+        return parameters
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        # drf-spectacular's pattern for a decimal sent as text (``^-?\d{0,9}(?:\.\d{0,3})?$``) also
+        # matches "" and "-", which DecimalField refuses: a number needs a digit.
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if schema.get("format") == "decimal" and schema.get("pattern", "").startswith("^-?"):
+            schema["pattern"] = "^(?=.*\\d)" + schema["pattern"][1:]
+        return schema
 
     def _get_filter_parameters(self):
         parameters = super()._get_filter_parameters()
@@ -20,7 +50,6 @@ class AutoSchema(SpectacularAutoSchema):
             if field is not None:
                 _describe_filter(parameter, field)
         return parameters
-
 
     def _process_override_parameters(self, direction="request"):
         # Query parameters a view parses with a serializer (config.api.query): DRF reads an empty value
@@ -44,7 +73,9 @@ def _describe_filter(parameter: dict, field) -> None:
     for option, keyword in (("min_value", "minimum"), ("max_value", "maximum"), ("max_length", "maxLength")):
         if field.extra.get(option) is not None:
             schema[keyword] = field.extra[option]
-    parameter["allowEmptyValue"] = True
+    # A list of choices reads ``?status=`` as the choice "", which it refuses (400).
+    if not issubclass(field.field_class, forms.MultipleChoiceField):
+        parameter["allowEmptyValue"] = True
 
 
 def forbid_unknown_request_fields(result, generator, request, public):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import django_filters
 
+from config.api.filters import BooleanFilter, IdFilter
 from members.models import Unit, UnitLevel, Worker
-from reviews.api.filters import IdFilter, filter_unit_subtree
+from reviews.api.filters import filter_unit_subtree
 
 
 class WorkerFilter(django_filters.FilterSet):
@@ -15,8 +16,8 @@ class WorkerFilter(django_filters.FilterSet):
                                      help_text="姓名开头（前缀匹配，如姓氏）")
     unit = IdFilter(method=filter_unit_subtree, help_text="单位 id（含其下级单位）")
     job_type = IdFilter(field_name="job_type_id", help_text="工种 id")
-    is_active = django_filters.BooleanFilter(help_text="是否在职")
-    enterable = django_filters.BooleanFilter(method="filter_enterable",
+    is_active = BooleanFilter(help_text="是否在职")
+    enterable = BooleanFilter(method="filter_enterable",
                                              help_text="true：只列出本人可以为其录入的职工（录入员所负责单位，含下级）")
 
     class Meta:

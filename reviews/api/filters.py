@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
 
+from config.api.filters import IdFilter
 from config.months import _MONTH_TEXT as MONTH_TEXT
 from config.months import month_bounds, parse_month
 from members.models import Unit
@@ -27,17 +28,6 @@ class MonthFilter(django_filters.Filter):
             return qs
         first, following = month_bounds(value)
         return qs.filter(**{f"{self.field_name}__gte": first, f"{self.field_name}__lt": following})
-
-
-class IdFilter(django_filters.NumberFilter):
-    """An id: a whole number in bigint range (anything else is a 400, not a database error)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
 
 
 def filter_unit_subtree(qs, name, value):

@@ -87,3 +87,50 @@ def test_a_dispute_for_a_day_before_the_competition_is_refused(api, w):
     response = api.worker.post("/api/v1/disputes/", {"comment": "那天我上班了", "work_date": str(w.comp.start_date)},
                                format="json")
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize("value", ["{pk}.9", "{pk}e0", "0", "-1", str(2**63)])
+@pytest.mark.parametrize("url, name, of", [("/api/v1/job-types/", "business_system", "system"),
+                                           ("/api/v1/rules/", "competition", "comp"),
+                                           ("/api/v1/rules/", "job_type", "driver"),
+                                           ("/api/v1/rules/", "business_system", "system")])
+def test_the_catalogs_id_filters_refuse_what_is_not_an_id(api, w, url, name, of, value):
+    # "1.9" once read as id 1: a filter the schema calls an integer must not round a number to one.
+    response = api.worker.get(url, {name: value.format(pk=getattr(w, of).pk)})
+    error = error_of(response, 400)
+    assert error["code"] == "validation_error" and name in error["details"]
+
+
+def test_the_catalogs_id_filters_still_filter(api, w):
+    rules = api.worker.get("/api/v1/rules/", {"job_type": w.track.pk}).json()["results"]
+    assert [rule["id"] for rule in rules] == [w.metres.pk]
+    job_types = api.worker.get("/api/v1/job-types/", {"business_system": w.other_system.pk})
+    assert [job["id"] for job in job_types.json()] == [w.track.pk]
+
+
+@pytest.mark.parametrize("value", ["2", "yes", "maybe", "1"])
+@pytest.mark.parametrize("url, name", [("/api/v1/workers/", "is_active"), ("/api/v1/workers/", "enterable"),
+                                       ("/api/v1/rules/", "is_active")])
+def test_yes_no_filters_refuse_what_is_not_true_or_false(api, w, url, name, value):
+    # Read as "no filter" (or "2" as true) they once listed everything for a typo.
+    error = error_of(api.clerk.get(url, {name: value}), 400)
+    assert error["code"] == "validation_error" and name in error["details"]
+
+
+def test_yes_no_filters_take_true_false_in_any_case_and_empty_as_no_filter(api, w):
+    w.metres.is_active = False
+    w.metres.save(update_fields=["is_active"])
+
+    def rule_ids(**query):
+        response = api.worker.get("/api/v1/rules/", query)
+        assert response.status_code == 200, response.content
+        return {rule["id"] for rule in response.json()["results"]}
+
+    assert rule_ids(is_active="true") == rule_ids(is_active="True") == {w.km.pk, w.trips.pk}
+    assert rule_ids(is_active="false") == {w.metres.pk}
+    assert rule_ids(is_active="") == rule_ids() == {w.km.pk, w.trips.pk, w.metres.pk}
+
+
+def test_an_empty_status_list_is_refused_as_the_schema_says(api, w):
+    error = error_of(api.clerk.get("/api/v1/entries/", {"status": ""}), 400)
+    assert error["code"] == "validation_error" and "status" in error["details"]

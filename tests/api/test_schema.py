@@ -54,18 +54,41 @@ def test_every_page_size_states_its_bounds_and_default(schema_text):
         assert schema["maximum"] in (51, 100) and "default" in schema, path
 
 
-# Ids filtered by the catalog's own NumberFilters (competitions/api/filters.py) are not bounded there yet.
-UNBOUNDED_IDS = {("/api/v1/job-types/", "business_system"), ("/api/v1/rules/", "competition"),
-                 ("/api/v1/rules/", "job_type"), ("/api/v1/rules/", "business_system")}
-
-
 def test_every_id_and_text_parameter_states_its_bounds(schema_text):
     for path, p in query_parameters(schema_text):
         schema = p["schema"]
-        if schema.get("type") == "integer" and "enum" not in schema and (path, p["name"]) not in UNBOUNDED_IDS:
+        if schema.get("type") == "integer" and "enum" not in schema:
             assert schema.get("minimum") == 1 and schema.get("maximum"), (path, p["name"])
         if schema.get("type") == "string" and "enum" not in schema and "format" not in schema:
             assert schema.get("maxLength") or schema.get("pattern"), (path, p["name"])
+
+
+def test_every_id_in_a_path_states_its_bounds(schema_text):
+    schema = yaml.safe_load(schema_text)
+    ids = [(path, p["schema"]) for path, item in schema["paths"].items() for op in item.values()
+           for p in op.get("parameters", []) if p["in"] == "path"]
+    assert len(ids) >= 15
+    for path, id_schema in ids:
+        assert (id_schema["type"], id_schema["minimum"], id_schema["maximum"]) == ("integer", 1, 2**63 - 1), path
+
+
+def test_the_catalogs_id_filters_are_bounded_integers(schema_text):
+    params = {(path, p["name"]): p["schema"] for path, p in query_parameters(schema_text)}
+    for key in [("/api/v1/job-types/", "business_system"), ("/api/v1/rules/", "competition"),
+                ("/api/v1/rules/", "job_type"), ("/api/v1/rules/", "business_system")]:
+        assert (params[key]["type"], params[key]["minimum"], params[key]["maximum"]) == ("integer", 1, 2**63 - 1), key
+
+
+def test_every_operation_that_takes_a_body_documents_413_and_no_other_does(schema_text):
+    schema = yaml.safe_load(schema_text)
+    operations = [(path, method, op) for path, item in schema["paths"].items() for method, op in item.items()]
+    with_body = [(path, op) for path, method, op in operations if "requestBody" in op]
+    assert len(with_body) >= 10
+    for path, op in with_body:
+        assert op["responses"]["413"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error"), path
+    for path, method, op in operations:
+        if "requestBody" not in op:
+            assert "413" not in op["responses"], (method, path)
 
 
 def test_filters_document_that_an_empty_value_means_no_filter(schema_text):
@@ -73,7 +96,9 @@ def test_filters_document_that_an_empty_value_means_no_filter(schema_text):
     assert params[("/api/v1/entries/", "unit")]["allowEmptyValue"] is True
     assert params[("/api/v1/workers/", "employee_no")]["allowEmptyValue"] is True
     assert "allowEmptyValue" not in params[("/api/v1/entries/", "page_size")]
+    assert "allowEmptyValue" not in params[("/api/v1/entries/", "status")]  # ?status= is refused
     assert params[("/api/v1/entries/", "month")]["schema"]["pattern"]
     leaderboard = "/api/v1/competitions/{id}/leaderboard/"
     assert params[(leaderboard, "day")]["allowEmptyValue"] is True  # ?day= is the latest day
+    assert params[("/api/v1/rules/", "on")]["allowEmptyValue"] is True  # ?on= is today
     assert params[(leaderboard, "page_size")]["schema"]["maximum"] == 100
