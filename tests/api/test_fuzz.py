@@ -113,7 +113,9 @@ def test_fuzzing_every_operation_finds_no_server_error_and_no_schema_violation(l
             [str(Path(sys.executable).parent / "st"), "--config-file", str(CONFIG),
              "run", f"{live_server_url}/api/v1/schema/",
              "--phases", PHASES,
-             "--max-examples", str(MAX_EXAMPLES), "--seed", "20261124", "--workers", "2",
+             # One worker: with two, Python 3.11 once raised "SystemError: AST constructor recursion depth
+             # mismatch" inside Schemathesis' coverage phase (threads compiling at once), failing a green run.
+             "--max-examples", str(MAX_EXAMPLES), "--seed", "20261124", "--workers", "1",
              "--header", f"Authorization: Bearer {everyone}",
              # logging out would revoke the token the rest of the run uses
              "--exclude-operation-id", "auth_logout",
