@@ -15,7 +15,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from members import lockout
-from tests.reviews.test_month_lock import race
+from tests.concurrency import race
 
 pytestmark = pytest.mark.django_db
 

@@ -4,11 +4,9 @@ Every write to an entry holds its months open until it commits (so a sign-off ca
 is signed off only once it has ended and inside the competition, and the admin changes nothing of a
 signed-off month."""
 
-import threading
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from config.months import format_month, month_last_day, next_month, previous_month
@@ -22,6 +20,7 @@ from reviews.workflow import (
     period_sign_off,
     sign_off_refusal,
 )
+from tests.concurrency import race
 
 S = EntryStatus
 
@@ -50,29 +49,6 @@ def pending_in_signed_off_months():
     signed = ReviewPeriod.objects.filter(status=PeriodStatus.SIGNED_OFF)
     return [(p.month, n) for p in signed if (n := PendingEntry.objects.filter(
         competition_id=p.competition_id, business_system_id=p.business_system_id, month=p.month).count())]
-
-
-def race(*jobs):
-    """Run each job in its own thread and database session, released together; their outcomes
-    (the value returned or the exception raised), in order."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes = [None] * len(jobs)
-
-    def run(n, job):
-        try:
-            barrier.wait()
-            outcomes[n] = job()
-        except Exception as exc:  # noqa: BLE001 - the caller inspects it
-            outcomes[n] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n, job)) for n, job in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return outcomes
 
 
 # -- 1. every write path holds the months it touches -------------------------------------------------
