@@ -18,6 +18,14 @@ class StrictInputSerializer(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError(
                     {name: [serializers.ErrorDetail(_("未知字段。"), code="unknown_field")] for name in unknown})
+            # DRF's CharField takes a number and stores its text; the schema says "string", and a client
+            # sending 3 where a reason belongs has a bug it should hear about.
+            not_text = sorted(name for name, field in self.fields.items()
+                              if isinstance(field, serializers.CharField) and not field.read_only
+                              and data.get(name) is not None and not isinstance(data[name], str))
+            if not_text:
+                raise serializers.ValidationError(
+                    {name: [serializers.ErrorDetail(_("请输入文字。"), code="invalid")] for name in not_text})
         return super().to_internal_value(data)
 
 

@@ -82,6 +82,15 @@ def test_unknown_fields_are_refused(api, w):
     assert error["code"] == "unknown_field" and "rows.0.points" in error["details"]
 
 
+def test_numbers_where_text_belongs_are_refused(api, w):
+    """The schema says string; DRF alone would save the number's text (a reason of 3)."""
+    error = error_of(api.reviewer.post("/api/v1/review/reject/", {"ids": [1], "reason": 3}, format="json"), 400)
+    assert error["code"] == "validation_error" and set(error["details"]) == {"reason"}
+    assert error["details"]["reason"][0]["code"] == "invalid"
+    error = error_of(api.clerk.post("/api/v1/entries/", entry_body(w, note=12.5), format="json"), 400)
+    assert "note" in error["details"]
+
+
 @pytest.mark.parametrize("day", ["2026-02-30", "yesterday", "", "2026-13-01", 20260101, "2026-01-01T00:00:00Z"])
 def test_bad_dates_are_field_errors(api, w, day):
     error = error_of(api.clerk.post("/api/v1/entries/", entry_body(w, work_date=day), format="json"), 400)
