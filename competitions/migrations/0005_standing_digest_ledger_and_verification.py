@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competitions', '0003_rule_version_guard'),
+        ('competitions', '0004_standing_corrections_period_snapshots'),
     ]
 
     operations = [
