@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -166,17 +167,26 @@ def standings_compact_all(*, competition_ids: list[int] | None = None) -> dict[i
     return {competition_id: standings_compact(competition=competition_id) for competition_id in competition_ids}
 
 
-def _compute(run: StandingRun, *, full: bool) -> None:
+@contextmanager
+def standings_snapshot():
+    """A transaction (transaction.atomic) whose statements all read one REPEATABLE READ snapshot, with the
+    standings' memory per sort and hash (DEFAULT_WORK_MEM). Nested in an outer transaction (the tests'),
+    it keeps that one's isolation: PostgreSQL sets it only as a transaction's first statement."""
     outer_atomic = connection.in_atomic_block
     with transaction.atomic():
         if not outer_atomic:
-            # One snapshot for every statement of the run: the totals read (entries or base + log) and the
-            # deltas dropped as "already included" must describe the same moment (see competitions.standings).
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('work_mem', %s, true)",
                            [getattr(settings, "STANDINGS_WORK_MEM", DEFAULT_WORK_MEM)])
+        yield
+
+
+def _compute(run: StandingRun, *, full: bool) -> None:
+    # One snapshot for every statement of the run: the totals read (entries or base + log) and the deltas
+    # dropped as "already included" must describe the same moment (see competitions.standings).
+    with standings_snapshot():
         params = {"competition_id": run.competition_id, "day": run.day}
         totals_day = standings_totals_day(competition_id=run.competition_id)
         if totals_day is not None and run.day < totals_day:

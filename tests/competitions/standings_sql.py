@@ -15,8 +15,9 @@ from unittest import mock
 from django.db import connection
 from psycopg import sql
 
+from competitions import verify
 from competitions.scopes import Scope
-from competitions.standings import database, partitions, periods, ranking, reads, run
+from competitions.standings import database, digest, partitions, periods, ranking, reads, run
 from competitions.standings.table import STANDINGS_PARTITIONED
 
 COMPETITION, DAY, PREVIOUS = 7, date(2026, 3, 15), date(2026, 3, 14)
@@ -109,8 +110,19 @@ def statements() -> dict[str, str]:
         "business_system_ids": database.render(ranking.BUSINESS_SYSTEM_IDS).strip() + ";\n",
         "standings_partitioned": STANDINGS_PARTITIONED.render(connection),
         **_period_statements(),
+        **_verify_statements(),
     }
     for scope in Scope:
         for bound in reads._BOUNDS:
             found[f"board_{scope.value}_{bound}"] = database.render(reads.board_statement(scope, bound)).strip() + ";\n"
     return found
+
+
+def _verify_statements() -> dict[str, str]:
+    """A published day's digest, and verifying a day: recomputed as published, then compared both ways."""
+    corrections = periods.corrections_statement(COMPETITION, periods.Bound(DAY, stored=DAY, run=40))
+    return {
+        "digest_stored_day": _render(digest.canonical_digest(digest.STORED_DAY)),
+        "verify_recompute": _render(verify.recompute_statement(corrections, [1, 2, 3])),
+        "verify_differences": _render(verify.DIFFERENCES),
+    }
