@@ -541,8 +541,9 @@ class StandingDigest(models.Model):
     """One publication of a standings day, in the competition's append-only ledger: the day's canonical
     rows digest (standings.digest) and a chain digest over the competition's previous entry.
 
-    Written by the run that publishes the day, in its transaction (so the digest is of exactly the rows
-    committed). A day published again (a re-run, a repair) gets a new entry; the day's current digest is
+    Written by the run that publishes the day, right after its commit and under the competition's
+    standings lock (so the digest is of exactly the rows committed, and the run's transaction is not
+    lengthened by it). A day published again (a re-run, a repair) gets a new entry; the day's current digest is
     its latest entry (standings.digest.day_digest). Each entry cites the competition's previous entry,
     whatever its day: the chain orders publications, not days, and no two entries cite the same one.
     Entries are never changed or deleted here (save and delete refuse; the admin shows them read-only);

@@ -89,12 +89,25 @@ def standings_recompute(*, competition: Competition | int, day: date, full: bool
                 logger.info("standings run %s skipped: competition %s is locked", run.pk, competition_id)
                 return run
             _compute(run, full=full)
+            # The day's ledger entry right after the commit, still under the lock: of exactly the rows
+            # committed, without lengthening the run's transaction by the digest (every row as text, sorted).
+            _record_digest(run)
     except Exception:
         _finish(run, outcome=RunOutcome.FAILED, error=traceback.format_exc(limit=20))
         logger.exception("standings run %s failed", run.pk)
         raise
     logger.info("standings run %s: %s rows (%s)", run.pk, run.rows, run.kind)
     return run
+
+
+def _record_digest(run: StandingRun) -> None:
+    """Appends the ledger entry of the day ``run`` published (standings.digest.record_day). The run has
+    succeeded whatever happens here: a day left without its entry is reported as such when verified."""
+    try:
+        with transaction.atomic():
+            record_day(run=run)
+    except Exception:
+        logger.exception("standings run %s: the day's digest was not recorded", run.pk)
 
 
 # What a dead run's row says. Not translated: like a run's other errors it is stored text.
@@ -203,8 +216,6 @@ def _compute(run: StandingRun, *, full: bool) -> None:
             run.kind, run.totals_day = RunKind.INCREMENTAL, run.day
             run.rows = standings.replace_day(**params, now=run.started_at, base_day=totals_day, run_id=run.pk)
             run.deltas = standings.delete_deltas(**params, run_id=run.pk)
-        # The day's ledger entry, of exactly the rows this transaction commits (standings.digest).
-        record_day(run=run)
         # Recorded in the same transaction: "succeeded with totals_day" is true exactly when the totals are.
         _finish(run, outcome=RunOutcome.SUCCEEDED)
 

@@ -88,8 +88,9 @@ def stored_day_digest(*, competition_id: int, day: date) -> str:
 
 
 def record_day(*, run: StandingRun) -> StandingDigest:
-    """Appends the ledger entry of the day ``run`` has just published: called by the run, in its transaction
-    and under the competition's standings lock, after the day's rows are in place. The lock makes "the
+    """Appends the ledger entry of the day ``run`` has just published: called by the run right after its
+    transaction commits, still holding the competition's standings lock, so no other run can have replaced
+    the day's rows meanwhile (the digest is of exactly the rows the run committed). The lock also makes "the
     competition's latest entry" this entry's previous one; the one-to-one ``previous`` refuses a fork if
     anything else ever wrote the ledger meanwhile."""
     rows_digest = stored_day_digest(competition_id=run.competition_id, day=run.day)

@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from psycopg import sql
 
-from competitions.models import AppendOnly, Standing, StandingDigest
-from competitions.services import competition_delete, standings_recompute
+from competitions import services
+from competitions.models import AppendOnly, RunOutcome, Standing, StandingDigest
+from competitions.services import competition_delete, standings_recompute, standings_totals_day
 from competitions.standings import database
 from competitions.standings.digest import (
     DIGEST_COLUMNS,
@@ -141,3 +142,17 @@ def test_the_admin_lists_published_days_with_their_digest_and_the_ledger_read_on
     assert client.post(reverse("admin:competitions_standingdigest_delete", args=[entry_id]),
                        {"post": "yes"}).status_code == 403
     assert StandingDigest.objects.filter(pk=entry_id, rows=6).exists()
+
+
+def test_a_digest_that_cannot_be_recorded_leaves_the_committed_run_succeeded(league, monkeypatch, caplog):
+    def broken(**kwargs):
+        raise RuntimeError("digest unavailable")
+
+    monkeypatch.setattr(services, "record_day", broken)
+
+    run = standings_recompute(competition=league["comp"], day=D1)
+
+    assert (run.outcome, run.rows) == (RunOutcome.SUCCEEDED, 6)
+    assert standings_totals_day(competition_id=league["comp"].pk) == D1  # still the next run's base
+    assert day_digest(league["comp"].pk, D1) is None
+    assert "the day's digest was not recorded" in caplog.text
