@@ -407,28 +407,28 @@ class StandingsCompetition(Competition):
 class StandingCorrection(models.Model):
     """The change log a run consumed for days before its own, kept: corrections of past days (an entry of
     March approved, edited or rejected in April). Written by the consuming run in its transaction
-    (competitions.standings.run.delete_deltas copies the rows dated before the run's day, then drops the
+    (competitions.standings.run.delete_deltas copies the rows that correct stored days, then drops the
     log), never by Python objects; read by competitions.standings.periods to bring a stored day up to "as
     the entries stand now". One row per (worker, work date) the run consumed corrections of. A night's new
     entries are dated the run's day and are not copied: no stored day before it needs them.
     """
 
+    # The key is also the index "corrections of the runs after this one" reads (competition, run_id > n);
+    # a run archives one row per (worker, work date).
+    pk = models.CompositePrimaryKey("competition_id", "run_id", "worker_id", "work_date")
     competition_id = models.BigIntegerField()
+    # The StandingRun that consumed it (no constraint, like the day's run: a run's record may be deleted).
+    run_id = models.BigIntegerField()
     worker_id = models.BigIntegerField()
     work_date = models.DateField()
     points = models.DecimalField(max_digits=18, decimal_places=3)
     approved_points = models.DecimalField(max_digits=18, decimal_places=3)
     entries = models.IntegerField()
-    # The StandingRun that consumed it (no constraint, like the day's run: a run's record may be deleted).
-    run_id = models.BigIntegerField()
 
     class Meta:
         verbose_name = _("排名更正记录")
         verbose_name_plural = _("排名更正记录")
-        indexes = [
-            models.Index(fields=["competition_id", "work_date"], name="standingcorrection_date"),
-            models.Index(fields=["competition_id", "run_id"], name="standingcorrection_run"),
-        ]
+        indexes = [models.Index(fields=["competition_id", "work_date"], name="standingcorrection_date")]
 
     def __str__(self):
         return f"{self.work_date} #{self.worker_id} {self.points:+} (run {self.run_id})"

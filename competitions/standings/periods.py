@@ -287,11 +287,26 @@ def _validate(*, start: date, end: date) -> None:
         raise ValidationError({"start": _("开始日期无效。")}, code="invalid_period")
 
 
+# A snapshot takes seconds; one still "running" after this long lost its process (or its task), and is
+# marked failed by the next request of its competition rather than shown as running for ever. Should its
+# task run after all, it computes it (a failed snapshot is computed again; a ready one is left alone).
+STALE_AFTER = timedelta(minutes=30)
+STALE_ERROR = "计算中断 (the computation's process or task was lost)"
+
+
+def period_snapshots_mark_stale(*, competition_id: int) -> int:
+    """Marks failed the competition's snapshots "running" for longer than STALE_AFTER; returns how many."""
+    return PeriodSnapshot.objects.filter(competition_id=competition_id, status=SnapshotStatus.RUNNING,
+                                         created_at__lt=timezone.now() - STALE_AFTER).update(
+        status=SnapshotStatus.FAILED, error=STALE_ERROR)
+
+
 def period_snapshot_create(*, competition_id: int, start: date, end: date, signed_off_only: bool = False,
                            user=None) -> PeriodSnapshot:
     """A new snapshot of the range, "running" (nothing computed yet). ValidationError for a range that ends
     before it starts."""
     _validate(start=start, end=end)
+    period_snapshots_mark_stale(competition_id=competition_id)
     return PeriodSnapshot.objects.create(competition_id=competition_id, start=start, end=end,
                                          signed_off_only=signed_off_only,
                                          requested_by=user if getattr(user, "pk", None) else None)
@@ -350,7 +365,10 @@ def period_snapshot_fill(*, snapshot: PeriodSnapshot) -> PeriodSnapshot:
             snapshot.save(update_fields=["digest", "rows", "status", "error", "computed_at"])
     except Exception:
         snapshot.status, snapshot.error = SnapshotStatus.FAILED, traceback.format_exc(limit=20)
-        snapshot.save(update_fields=["status", "error"])
+        # Unless ready: a redelivered task computing the same snapshot at the same moment fails on its rows'
+        # unique key once the other commits, and must not mark the other's result failed.
+        PeriodSnapshot.objects.filter(pk=snapshot.pk).exclude(status=SnapshotStatus.READY).update(
+            status=snapshot.status, error=snapshot.error)
         logger.exception("period snapshot %s failed", snapshot.pk)
         raise
     logger.info("period snapshot %s: %s rows", snapshot.pk, rows)
