@@ -17,8 +17,9 @@ Then:
   may have republished since (that day is verified on its own). A few differing workers are recorded
   (ids and employee numbers only).
 * **Digest.** The recomputed rows' canonical digest (standings.digest) must equal the day's current ledger
-  entry. When the rows differ, the stored rows' digest is computed too, so staff can tell a changed row
-  (stored digest no longer the ledger's) from a changed entry of work.
+  entry, and so must the stored rows' (computed only when the rows differ: equal rows digest alike). The
+  recomputed digest is recorded: equal to the ledger's while the rows differ, the stored rows were changed
+  after publication; different, the day was published from other entries than those on record.
 * **Chain.** Every chain digest of the competition's ledger is recomputed from its previous entry.
 
 The worker's attributes are read from their record now, as a run reads them: a worker moved to another
@@ -231,7 +232,7 @@ def _finish(check: StandingVerification, outcome: str) -> StandingVerification:
 
 
 def summary(check: StandingVerification) -> str:
-    """One line for people: the command's output, the mail's subject."""
+    """One line for people: the command's output, the mail's first line."""
     values = {"competition": check.competition_id, "day": check.day, "outcome": check.get_outcome_display(),
               "rows": check.rows_stored or 0, "differing": check.rows_differing or 0,
               "digest": {True: _("一致"), False: _("不一致"), None: _("无账本记录")}[check.digest_ok],
