@@ -480,6 +480,13 @@ class PeriodSnapshot(models.Model):
     def __str__(self):
         return f"{self.competition_id} {self.start}~{self.end}{' *' if self.signed_off_only else ''}"
 
+    def delete(self, *args, **kwargs):
+        # The rows are a partition of their own, which no cascade reaches (see PeriodStanding).
+        from competitions.standings.periods import drop_snapshot_rows
+
+        drop_snapshot_rows(self)
+        return super().delete(*args, **kwargs)
+
 
 class PeriodStanding(models.Model):
     """One worker's place in a PeriodSnapshot: the points of their counted entries dated in its range
@@ -487,10 +494,17 @@ class PeriodStanding(models.Model):
     lists order ties by worker id), as the daily standings. The worker's attributes are their current
     record when the snapshot was computed: an honour goes to the unit a person belongs to now. ``team`` is
     the worker's own unit, ``depot`` its depot (站段; null when not under one, and then no rank_unit).
-    Written only by competitions.standings.periods (one INSERT … SELECT)."""
 
-    snapshot = models.ForeignKey(PeriodSnapshot, verbose_name=_("区间排名"), on_delete=models.CASCADE,
-                                 related_name="standings", db_index=False)
+    Partitioned by LIST (snapshot_id), one partition per snapshot, which competitions.standings.periods
+    fills (one INSERT … SELECT into a bare table), indexes in one sorted pass per index and attaches: a
+    snapshot of 223,000 rows written into one indexed table cost several times that. Deleting a snapshot
+    drops its partition (PeriodSnapshot.delete; a deleted competition's are dropped with its standings).
+    Django cannot declare a partitioned table: the table is period_standings_partitioned.sql, hence
+    ``managed = False`` and no foreign key constraints (the ids come from the ranking of real rows)."""
+
+    pk = models.CompositePrimaryKey("snapshot", "worker")
+    snapshot = models.ForeignKey(PeriodSnapshot, verbose_name=_("区间排名"), on_delete=models.DO_NOTHING,
+                                 related_name="standings", db_index=False, db_constraint=False)
     worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.DO_NOTHING,
                                related_name="+", db_index=False, db_constraint=False)
     employee_no = models.CharField(_("工号"), max_length=20)
@@ -512,17 +526,10 @@ class PeriodStanding(models.Model):
     rank_unit = models.IntegerField(_("站段排名"), null=True)
 
     class Meta:
+        managed = False
+        db_table = "competitions_periodstanding"
         verbose_name = _("区间排名行")
         verbose_name_plural = _("区间排名行")
-        # One index per list, in the lists' order (rank, worker_id): a page is one range scan.
-        constraints = [models.UniqueConstraint(fields=["snapshot", "worker"], name="periodstanding_one_per_worker")]
-        indexes = [
-            models.Index(fields=["snapshot", "rank_overall", "worker"], name="periodstanding_overall"),
-            models.Index(fields=["snapshot", "business_system", "rank_business_system", "worker"],
-                         name="periodstanding_system"),
-            models.Index(fields=["snapshot", "job_type", "rank_job_type", "worker"], name="periodstanding_job_type"),
-            models.Index(fields=["snapshot", "depot", "rank_unit", "worker"], name="periodstanding_unit"),
-        ]
 
     def __str__(self):
         return f"{self.snapshot_id} {self.employee_no} #{self.rank_overall}"

@@ -455,3 +455,25 @@ def test_a_correction_undone_before_the_run_archives_nothing(f):
     standings_recompute(competition=comp, day=date(2026, 3, 2))
 
     assert not StandingCorrection.objects.filter(competition_id=comp.pk).exists()
+
+
+def test_each_snapshot_is_a_partition_with_the_parents_indexes_dropped_with_it(league):
+    comp, add = league["comp"], league["add"]
+    add(1, date(2026, 2, 2), 4)
+    standings_recompute(competition=comp, day=date(2026, 2, 2))
+    snapshot = periods.compute_period_snapshot(competition_id=comp.pk, start=date(2026, 2, 1),
+                                               end=date(2026, 2, 2))
+    name = periods.partition_name(snapshot)
+
+    def indexes(table):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
+            return sorted(indexdef.split("(", 1)[1].rstrip(")") for (indexdef,) in cursor.fetchall())
+
+    expected = sorted(", ".join(columns) for columns in periods.PERIOD_INDEXES.values())
+    assert indexes(PeriodStanding._meta.db_table) == expected == indexes(name)
+    snapshot.delete()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [name])
+        assert cursor.fetchone()[0] is None
+    assert not PeriodStanding.objects.exists()
