@@ -18,6 +18,8 @@ from competitions.models import (
     RuleVersion,
     ScoringRule,
     StandingDay,
+    StandingDigest,
+    StandingVerification,
 )
 from competitions.resources import JobTypeResource, ScoringRuleResource
 from competitions.services import (
@@ -68,10 +70,10 @@ class CompetitionAdmin(admin.ModelAdmin):
 
     def get_deleted_objects(self, objs, request):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        # Staff may not delete one day of standings on its own (the standings admin), but a competition's
-        # days go with it: competition_delete drops them.
-        days = str(StandingDay._meta.verbose_name)
-        return deleted, counts, {p for p in perms_needed if str(p) != days}, protected
+        # Staff may not delete one day of standings on its own (the standings admin), nor a digest or a
+        # verification of one, but a competition's go with it: competition_delete drops them.
+        derived = {str(model._meta.verbose_name) for model in (StandingDay, StandingDigest, StandingVerification)}
+        return deleted, counts, {p for p in perms_needed if str(p) not in derived}, protected
 
     # Deleting goes through the service, which drops the competition's standings with it.
     def delete_model(self, request, obj):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -307,6 +308,11 @@ class StandingDay(models.Model):
     day = models.DateField(_("排名日期"))
     rows = models.PositiveIntegerField(_("排名行数"))
     computed_at = models.DateTimeField(_("计算时间"))
+    # The consuming run whose log position the rows reflect: they hold the entries dated up to the day as
+    # they stood when that run read the change log (competitions.standings.periods). Null for days stored
+    # before positions were recorded. No constraint: deleting a run's record must not move a day's position.
+    run = models.ForeignKey(StandingRun, verbose_name=_("日志位置（计算记录）"), null=True, blank=True,
+                            on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
 
     class Meta:
         verbose_name = _("排名日")
@@ -396,3 +402,242 @@ class StandingsCompetition(Competition):
         proxy = True
         verbose_name = _("排名计算")
         verbose_name_plural = _("排名计算")
+
+
+class StandingCorrection(models.Model):
+    """The change log a run consumed for days before its own, kept: corrections of past days (an entry of
+    March approved, edited or rejected in April). Written by the consuming run in its transaction
+    (competitions.standings.run.delete_deltas copies the rows that correct stored days, then drops the
+    log), never by Python objects; read by competitions.standings.periods to bring a stored day up to "as
+    the entries stand now". One row per (worker, work date) the run consumed corrections of. A night's new
+    entries are dated the run's day and are not copied: no stored day before it needs them.
+    """
+
+    # The key is also the index "corrections of the runs after this one" reads (competition, run_id > n);
+    # a run archives one row per (worker, work date).
+    pk = models.CompositePrimaryKey("competition_id", "run_id", "worker_id", "work_date")
+    competition_id = models.BigIntegerField()
+    # The StandingRun that consumed it (no constraint, like the day's run: a run's record may be deleted).
+    run_id = models.BigIntegerField()
+    worker_id = models.BigIntegerField()
+    work_date = models.DateField()
+    points = models.DecimalField(max_digits=18, decimal_places=3)
+    approved_points = models.DecimalField(max_digits=18, decimal_places=3)
+    entries = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("排名更正记录")
+        verbose_name_plural = _("排名更正记录")
+        indexes = [models.Index(fields=["competition_id", "work_date"], name="standingcorrection_date")]
+
+    def __str__(self):
+        return f"{self.work_date} #{self.worker_id} {self.points:+} (run {self.run_id})"
+
+
+# --- Period standings -----------------------------------------------------------------------------
+# The points of the work dated in a range, as the entries stand now, ranked like a day
+# (competitions.standings.periods). A snapshot is computed once, in the background, and never changes;
+# an award round cites the one it was shortlisted from.
+
+
+class SnapshotStatus(models.TextChoices):
+    RUNNING = "running", _("计算中")
+    READY = "ready", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class PeriodSnapshot(models.Model):
+    """The ranking of one competition's work dated in [start, end], computed at ``computed_at``.
+    ``signed_off_only``: only the entries of (business system, month) pairs whose review period is signed
+    off count (the basis of an award). Its rows are PeriodStanding; ``digest`` is the SHA-256 of their
+    canonical rows (competitions.standings.digest), so a shortlist can cite exactly what it came from."""
+
+    competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
+                                    related_name="period_snapshots")
+    start = models.DateField(_("开始日期"))
+    end = models.DateField(_("结束日期"))
+    signed_off_only = models.BooleanField(_("仅计已签发月份"), default=False)
+    status = models.CharField(_("状态"), max_length=10, choices=SnapshotStatus.choices,
+                              default=SnapshotStatus.RUNNING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申请人"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    computed_at = models.DateTimeField(_("计算时间"), null=True, blank=True)
+    rows = models.PositiveIntegerField(_("排名行数"), null=True, blank=True)
+    digest = models.CharField(_("摘要（SHA-256）"), max_length=64, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("区间排名")
+        verbose_name_plural = _("区间排名")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["competition", "-created_at"], name="periodsnapshot_latest")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="periodsnapshot_dates_ordered",
+                                   violation_error_message=_("结束日期不能早于开始日期。")),
+        ]
+
+    def __str__(self):
+        return f"{self.competition_id} {self.start}~{self.end}{' *' if self.signed_off_only else ''}"
+
+    def delete(self, *args, **kwargs):
+        # The rows are a partition of their own, which no cascade reaches (see PeriodStanding).
+        from competitions.standings.periods import drop_snapshot_rows
+
+        drop_snapshot_rows(self)
+        return super().delete(*args, **kwargs)
+
+
+class PeriodStanding(models.Model):
+    """One worker's place in a PeriodSnapshot: the points of their counted entries dated in its range
+    (approved and pending apart) and their ranks, with RANK() semantics on the points (ties share a rank;
+    lists order ties by worker id), as the daily standings. The worker's attributes are their current
+    record when the snapshot was computed: an honour goes to the unit a person belongs to now. ``team`` is
+    the worker's own unit, ``depot`` its depot (站段; null when not under one, and then no rank_unit).
+
+    Partitioned by LIST (snapshot_id), one partition per snapshot, which competitions.standings.periods
+    fills (one INSERT … SELECT into a bare table), indexes in one sorted pass per index and attaches: a
+    snapshot of 223,000 rows written into one indexed table cost several times that. Deleting a snapshot
+    drops its partition (PeriodSnapshot.delete; a deleted competition's are dropped with its standings).
+    Django cannot declare a partitioned table: the table is period_standings_partitioned.sql, hence
+    ``managed = False`` and no foreign key constraints (the ids come from the ranking of real rows)."""
+
+    pk = models.CompositePrimaryKey("snapshot", "worker")
+    snapshot = models.ForeignKey(PeriodSnapshot, verbose_name=_("区间排名"), on_delete=models.DO_NOTHING,
+                                 related_name="standings", db_index=False, db_constraint=False)
+    worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.DO_NOTHING,
+                               related_name="+", db_index=False, db_constraint=False)
+    employee_no = models.CharField(_("工号"), max_length=20)
+    business_system = models.ForeignKey(BusinessSystem, verbose_name=_("业务系统"), on_delete=models.DO_NOTHING,
+                                        db_constraint=False, db_index=False, related_name="+")
+    job_type = models.ForeignKey(JobType, verbose_name=_("工种"), on_delete=models.DO_NOTHING,
+                                 db_constraint=False, db_index=False, related_name="+")
+    depot = models.ForeignKey("members.Unit", verbose_name=_("站段"), on_delete=models.DO_NOTHING, null=True,
+                              db_constraint=False, db_index=False, related_name="+")
+    team = models.ForeignKey("members.Unit", verbose_name=_("班组"), on_delete=models.DO_NOTHING,
+                             db_constraint=False, db_index=False, related_name="+")
+    points = models.DecimalField(_("积分"), max_digits=18, decimal_places=3)
+    approved_points = models.DecimalField(_("已审核积分"), max_digits=18, decimal_places=3)
+    pending_points = models.DecimalField(_("待审核积分"), max_digits=18, decimal_places=3)
+    entries = models.IntegerField(_("计入录入数"))
+    rank_overall = models.IntegerField(_("总排名"))
+    rank_business_system = models.IntegerField(_("业务系统排名"))
+    rank_job_type = models.IntegerField(_("工种排名"))
+    rank_unit = models.IntegerField(_("站段排名"), null=True)
+
+    class Meta:
+        managed = False
+        db_table = "competitions_periodstanding"
+        verbose_name = _("区间排名行")
+        verbose_name_plural = _("区间排名行")
+
+    def __str__(self):
+        return f"{self.snapshot_id} {self.employee_no} #{self.rank_overall}"
+
+
+# --- Published standings you can verify -------------------------------------------------------------
+# What a digest is, and how to recompute one with psql, is written at the top of
+# competitions/standings/digest.py; how a day is verified, in competitions/verify.py.
+
+
+class AppendOnly(Exception):
+    """A ledger entry was asked to change or go: the ledger only grows."""
+
+
+class StandingDigest(models.Model):
+    """One publication of a standings day, in the competition's append-only ledger: the day's canonical
+    rows digest (standings.digest) and a chain digest over the competition's previous entry.
+
+    Written by the run that publishes the day, right after its commit and under the competition's
+    standings lock (so the digest is of exactly the rows committed, and the run's transaction is not
+    lengthened by it). A day published again (a re-run, a repair) gets a new entry; the day's current digest is
+    its latest entry (standings.digest.day_digest). Each entry cites the competition's previous entry,
+    whatever its day: the chain orders publications, not days, and no two entries cite the same one.
+    Entries are never changed or deleted here (save and delete refuse; the admin shows them read-only);
+    they go only with their competition.
+    """
+
+    competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
+                                    related_name="standing_digests")
+    day = models.DateField(_("排名日期"))
+    rows = models.PositiveIntegerField(_("排名行数"))
+    rows_digest = models.CharField(_("排名摘要"), max_length=64)
+    # RESTRICT: an entry cannot go while a later one cites it, except with the whole competition.
+    previous = models.OneToOneField("self", verbose_name=_("上一条"), on_delete=models.RESTRICT, null=True,
+                                    blank=True, related_name="following")
+    chain_digest = models.CharField(_("链摘要"), max_length=64)
+    # The run that published it. No constraint: a run's record may be deleted, the ledger entry stays as it was.
+    run = models.ForeignKey(StandingRun, verbose_name=_("排名计算"), on_delete=models.DO_NOTHING, null=True,
+                            blank=True, db_constraint=False, related_name="+")
+    published_at = models.DateTimeField(_("发布时间"))
+
+    class Meta:
+        verbose_name = _("排名摘要")
+        verbose_name_plural = _("排名摘要账本")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["competition", "day", "-id"], name="standingdigest_day")]
+        constraints = [
+            # The first entry of a competition is the only one without a previous entry.
+            models.UniqueConstraint(fields=["competition"], condition=Q(previous__isnull=True),
+                                    name="standingdigest_one_first"),
+            models.CheckConstraint(condition=Q(rows_digest__regex=r"^[0-9a-f]{64}$")
+                                   & Q(chain_digest__regex=r"^[0-9a-f]{64}$"), name="standingdigest_hex"),
+        ]
+
+    def __str__(self):
+        return f"{self.competition_id} {self.day} {self.rows_digest[:12]}"
+
+    @property
+    def short_digest(self) -> str:
+        return self.rows_digest[:12]
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnly("a standings digest is never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("a standings digest is never deleted")
+
+
+class VerificationOutcome(models.TextChoices):
+    RUNNING = "running", _("进行中")
+    OK = "ok", _("一致")
+    MISMATCH = "mismatch", _("不一致")
+    ERROR = "error", _("出错")
+
+
+class StandingVerification(models.Model):
+    """One check of a published standings day against the raw entries (competitions.verify): the day
+    recomputed as of the change-log position it was published at, compared column by column with the stored
+    rows, its digest against the ledger, and the ledger's chain. ``differences`` lists a few differing
+    workers (ids and employee numbers, never personal data) and what differs."""
+
+    competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
+                                    related_name="standing_verifications")
+    day = models.DateField(_("排名日期"))
+    trigger = models.CharField(_("触发"), max_length=20, default="manual",
+                               help_text=_("weekly / admin / command / manual"))
+    started_at = models.DateTimeField(_("开始时间"))
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    outcome = models.CharField(_("结果"), max_length=10, choices=VerificationOutcome.choices,
+                               default=VerificationOutcome.RUNNING)
+    rows_stored = models.PositiveIntegerField(_("存储行数"), null=True, blank=True)
+    rows_recomputed = models.PositiveIntegerField(_("重算行数"), null=True, blank=True)
+    rows_differing = models.PositiveIntegerField(_("不一致行数"), null=True, blank=True)
+    differences = models.JSONField(_("差异示例"), default=list, blank=True)
+    digest = models.ForeignKey(StandingDigest, verbose_name=_("核对的摘要"), on_delete=models.RESTRICT, null=True,
+                               blank=True, related_name="verifications")
+    recomputed_digest = models.CharField(_("重算摘要"), max_length=64, blank=True)
+    digest_ok = models.BooleanField(_("摘要一致"), null=True)
+    chain_ok = models.BooleanField(_("摘要链完整"), null=True)
+    error = models.TextField(_("错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("排名核验")
+        verbose_name_plural = _("排名核验")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["competition", "day", "-started_at"], name="standingverify_day")]
+
+    def __str__(self):
+        return f"{self.competition_id} {self.day} {self.outcome}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -27,6 +28,7 @@ from competitions.models import (
     StandingRun,
 )
 from competitions.rule_versions import RESCORE_CLAIM
+from competitions.standings.digest import record_day
 from config.months import format_month, month_of
 from reviews.models import PeriodStatus, ReviewPeriod, WorkEntry
 from reviews.services import entries_rescore
@@ -87,12 +89,25 @@ def standings_recompute(*, competition: Competition | int, day: date, full: bool
                 logger.info("standings run %s skipped: competition %s is locked", run.pk, competition_id)
                 return run
             _compute(run, full=full)
+            # The day's ledger entry right after the commit, still under the lock: of exactly the rows
+            # committed, without lengthening the run's transaction by the digest (every row as text, sorted).
+            _record_digest(run)
     except Exception:
         _finish(run, outcome=RunOutcome.FAILED, error=traceback.format_exc(limit=20))
         logger.exception("standings run %s failed", run.pk)
         raise
     logger.info("standings run %s: %s rows (%s)", run.pk, run.rows, run.kind)
     return run
+
+
+def _record_digest(run: StandingRun) -> None:
+    """Appends the ledger entry of the day ``run`` published (standings.digest.record_day). The run has
+    succeeded whatever happens here: a day left without its entry is reported as such when verified."""
+    try:
+        with transaction.atomic():
+            record_day(run=run)
+    except Exception:
+        logger.exception("standings run %s: the day's digest was not recorded", run.pk)
 
 
 # What a dead run's row says. Not translated: like a run's other errors it is stored text.
@@ -165,32 +180,42 @@ def standings_compact_all(*, competition_ids: list[int] | None = None) -> dict[i
     return {competition_id: standings_compact(competition=competition_id) for competition_id in competition_ids}
 
 
-def _compute(run: StandingRun, *, full: bool) -> None:
+@contextmanager
+def standings_snapshot():
+    """A transaction (transaction.atomic) whose statements all read one REPEATABLE READ snapshot, with the
+    standings' memory per sort and hash (DEFAULT_WORK_MEM). Nested in an outer transaction (the tests'),
+    it keeps that one's isolation: PostgreSQL sets it only as a transaction's first statement."""
     outer_atomic = connection.in_atomic_block
     with transaction.atomic():
         if not outer_atomic:
-            # One snapshot for every statement of the run: the totals read (entries or base + log) and the
-            # deltas dropped as "already included" must describe the same moment (see competitions.standings).
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('work_mem', %s, true)",
                            [getattr(settings, "STANDINGS_WORK_MEM", DEFAULT_WORK_MEM)])
+        yield
+
+
+def _compute(run: StandingRun, *, full: bool) -> None:
+    # One snapshot for every statement of the run: the totals read (entries or base + log) and the deltas
+    # dropped as "already included" must describe the same moment (see competitions.standings).
+    with standings_snapshot():
         params = {"competition_id": run.competition_id, "day": run.day}
         totals_day = standings_totals_day(competition_id=run.competition_id)
         if totals_day is not None and run.day < totals_day:
-            # An old day: the base is ahead of it, so sum the entries dated up to it; the change log stays.
+            # An old day: the base is ahead of it, so sum the entries dated up to it (as of the base's log
+            # position: minus the live change log); the change log stays.
             run.kind, run.totals_day = RunKind.FULL, None
-            run.rows = standings.replace_day(**params, now=run.started_at, base_day=None)
+            run.rows = standings.replace_day(**params, now=run.started_at, base_day=None, behind=totals_day)
         elif full or totals_day is None:
             # A repair: the entries, on the same snapshot as the change log it drops.
             run.kind, run.totals_day = RunKind.FULL, run.day
-            run.rows = standings.replace_day(**params, now=run.started_at, base_day=None)
-            run.deltas = standings.delete_deltas(**params)
+            run.rows = standings.replace_day(**params, now=run.started_at, base_day=None, run_id=run.pk)
+            run.deltas = standings.delete_deltas(**params, run_id=run.pk)
         else:
             run.kind, run.totals_day = RunKind.INCREMENTAL, run.day
-            run.rows = standings.replace_day(**params, now=run.started_at, base_day=totals_day)
-            run.deltas = standings.delete_deltas(**params)
+            run.rows = standings.replace_day(**params, now=run.started_at, base_day=totals_day, run_id=run.pk)
+            run.deltas = standings.delete_deltas(**params, run_id=run.pk)
         # Recorded in the same transaction: "succeeded with totals_day" is true exactly when the totals are.
         _finish(run, outcome=RunOutcome.SUCCEEDED)
 

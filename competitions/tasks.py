@@ -8,13 +8,14 @@ from datetime import date, time
 from celery import shared_task
 from django.utils import timezone
 
-from competitions.models import Competition, CompetitionStatus
+from competitions.models import Competition, CompetitionStatus, StandingDay
 from competitions.services import (
     standings_compact_all,
     standings_day_for,
     standings_recompute,
     standings_runs_mark_dead,
 )
+from competitions.verify import verify_day
 from config.months import format_month
 from config.tasks import db_task
 
@@ -69,3 +70,40 @@ def mark_dead_standings_runs() -> list[int]:
     """Beat entry point: runs left "running" by a process that died are marked failed
     (services.standings_runs_mark_dead), also for competitions that no run has started since."""
     return standings_runs_mark_dead()
+
+
+# A snapshot is computed in one transaction and a ready one is left alone: safe to redeliver, and a retry
+# after a database error computes a failed one again.
+@db_task(name="competitions.tasks.period_snapshot_task")
+def period_snapshot_task(snapshot_id: int) -> int | None:
+    """Computes a period snapshot requested from a page (standings.periods.request_period_snapshot)."""
+    from competitions.models import PeriodSnapshot
+    from competitions.standings.periods import period_snapshot_fill
+
+    snapshot = PeriodSnapshot.objects.filter(pk=snapshot_id).first()
+    if snapshot is None:
+        logger.info("period snapshot %s is gone; nothing to do", snapshot_id)
+        return None
+    return period_snapshot_fill(snapshot=snapshot).rows
+
+
+@shared_task(name="competitions.tasks.verify_latest_standings", ignore_result=True)
+def verify_latest_standings() -> list[int]:
+    """Beat entry point, weekly: one verification (verify_standings_task) of the latest published day of
+    every active competition."""
+    ids = list(Competition.objects.filter(status=CompetitionStatus.ACTIVE).values_list("pk", flat=True))
+    latest = dict(StandingDay.objects.filter(competition_id__in=ids).order_by("competition_id", "-day")
+                  .distinct("competition_id").values_list("competition_id", "day"))
+    for competition_id, day in latest.items():
+        verify_standings_task.delay(competition_id, day.isoformat(), trigger="weekly")
+    return list(latest)
+
+
+# A verification only reads the standings and records its own outcome: a redelivered message records a
+# second verification of the same day, nothing else.
+@db_task(name="competitions.tasks.verify_standings_task")
+def verify_standings_task(competition_id: int, day: str, trigger: str = "manual") -> int | None:
+    if not Competition.objects.filter(pk=competition_id).exists():
+        logger.info("standings verification: competition %s is gone; nothing to do", competition_id)
+        return None
+    return verify_day(competition_id=competition_id, day=date.fromisoformat(day), trigger=trigger).pk

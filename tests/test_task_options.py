@@ -11,6 +11,7 @@ DB_TASKS = {
     competition_tasks.standings_recompute_task: {},
     competition_tasks.compact_standings: {"retry_backoff": 60, "retry_backoff_max": 1800},
     competition_tasks.mark_dead_standings_runs: {},
+    competition_tasks.verify_standings_task: {},
     review_tasks.flag_entries: {},
     review_tasks.sweep_flags: {},
 }

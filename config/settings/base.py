@@ -303,3 +303,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Weekly: the latest published standings day of every active competition recomputed from the raw entries
+# and checked against its stored rows and the digest ledger (competitions.verify); Monday morning, after
+# the nightly run and clear of the monthly compaction.
+CELERY_BEAT_SCHEDULE["standings-verify-weekly"] = {
+    "task": "competitions.tasks.verify_latest_standings",
+    "schedule": crontab(day_of_week=1, hour=4, minute=0),
+    "options": {"expires": 60 * 60 * 20},
+}
+
+# Who is mailed when a verification finds published standings that differ (competitions.verify), as
+# Django mails a server error: comma-separated addresses.
+ADMINS = [("", address) for address in env_list("ADMINS", [])]

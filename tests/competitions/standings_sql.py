@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from unittest import mock
 
 from django.db import connection
+from psycopg import sql
 
+from competitions import verify
 from competitions.scopes import Scope
-from competitions.standings import database, partitions, ranking, reads, run
-from competitions.standings.table import STANDINGS_PARTITIONED
+from competitions.standings import database, digest, partitions, periods, ranking, reads, run
+from competitions.standings.table import PERIOD_STANDINGS_PARTITIONED, STANDINGS_PARTITIONED
 
 COMPETITION, DAY, PREVIOUS = 7, date(2026, 3, 15), date(2026, 3, 14)
 NOW = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)
@@ -42,6 +45,8 @@ def _capture(action, *, business_systems=(1, 2, 3), existing=()) -> str:
     def column(statement, params=None):
         if statement is ranking.BUSINESS_SYSTEM_IDS:
             return list(business_systems)
+        if statement is periods.PARTITIONS:  # a period snapshot's partition
+            return [f"{periods.PERIOD_STANDING}_{COMPETITION}_5"]
         assert statement is partitions.PARTITIONS, database.render(statement)
         return [table for table in existing if table.startswith(params["prefix"])]
 
@@ -52,8 +57,36 @@ def _capture(action, *, business_systems=(1, 2, 3), existing=()) -> str:
     return "".join(f"{text.strip()};\n" for text in sent)
 
 
-def _replace_day(base_day, **kw):
-    return _capture(lambda: run.replace_day(competition_id=COMPETITION, day=DAY, now=NOW, base_day=base_day), **kw)
+def _replace_day(base_day, behind=None, **kw):
+    return _capture(lambda: run.replace_day(competition_id=COMPETITION, day=DAY, now=NOW, base_day=base_day, run_id=40,
+                                            behind=behind), **kw)
+
+
+def _render(statement) -> str:
+    return database.render(statement).strip() + ";\n"
+
+
+def _period_statements() -> dict[str, str]:
+    """The period engine's statements, for fixed bounds (what periods reads from StandingDay, given)."""
+    end = periods.Bound(DAY, stored=DAY, run=40, log_covers=True)  # the latest stored day
+    after_latest = periods.Bound(date(2026, 3, 20), stored=DAY, run=40, log_covers=True)
+    gap = periods.Bound(date(2026, 1, 31), stored=date(2026, 1, 30), run=12)  # an earlier day, none stored on it
+    before_standings = periods.Bound(date(2025, 12, 31))  # no stored day at or before it
+    march, february = (1, date(2026, 2, 1), DAY), (2, date(2026, 2, 1), date(2026, 2, 28))
+    bounds = [periods.Bound(date(2026, 1, 31), stored=date(2026, 1, 31), run=12),
+              periods.Bound(date(2026, 2, 28), stored=date(2026, 2, 28), run=30), end]
+    return {
+        "period_totals": _render(periods.range_totals(COMPETITION, end=end, before=gap)),
+        "period_totals_after_latest_day": _render(periods.range_totals(COMPETITION, end=after_latest,
+                                                                       before=before_standings)),
+        "period_totals_signed_off": _render(periods.runs_totals(COMPETITION, [march, february], bounds)),
+        "period_corrections_since": _render(periods.corrections_statement(COMPETITION, gap)),
+        "period_write_partition": _capture(lambda: periods.write_partition(SimpleNamespace(pk=5, competition_id=COMPETITION),
+                                                                           sql.SQL("SELECT * FROM totals"))),
+        "period_digest": _render(periods.snapshot_digest(5)),
+        "period_units_depot": _render(periods.unit_rankings_statement("depot")),
+        "period_units_team": _render(periods.unit_rankings_statement("team")),
+    }
 
 
 def statements() -> dict[str, str]:
@@ -69,7 +102,10 @@ def statements() -> dict[str, str]:
         "replace_day_many_business_systems": _replace_day(PREVIOUS, business_systems=range(1, 18)),
         # A repair of a day of a month already merged into one partition.
         "replace_day_merged_month": _replace_day(PREVIOUS, existing=[MERGED_MARCH]),
-        "delete_deltas": _capture(lambda: run.delete_deltas(competition_id=COMPETITION, day=DAY)),
+        # A repair of a day older than the base day: the entries minus the live change log.
+        "replace_day_behind_base": _replace_day(None, behind=date(2026, 3, 20), existing=[DAY_PARTITION]),
+        # The change log archived (dated before the day) and dropped.
+        "delete_deltas": _capture(lambda: run.delete_deltas(competition_id=COMPETITION, day=DAY, run_id=40)),
         "compact_month": _capture(lambda: partitions.compact_month(competition_id=COMPETITION, month=date(2026, 2, 1)),
                                   existing=FEBRUARY),
         "forget_competition": _capture(lambda: partitions.forget_competition(competition_id=COMPETITION),
@@ -77,8 +113,21 @@ def statements() -> dict[str, str]:
         "partitions": database.render(partitions.PARTITIONS).strip() + ";\n",
         "business_system_ids": database.render(ranking.BUSINESS_SYSTEM_IDS).strip() + ";\n",
         "standings_partitioned": STANDINGS_PARTITIONED.render(connection),
+        "period_standings_partitioned": PERIOD_STANDINGS_PARTITIONED.render(connection),
+        **_period_statements(),
+        **_verify_statements(),
     }
     for scope in Scope:
         for bound in reads._BOUNDS:
             found[f"board_{scope.value}_{bound}"] = database.render(reads.board_statement(scope, bound)).strip() + ";\n"
     return found
+
+
+def _verify_statements() -> dict[str, str]:
+    """A published day's digest, and verifying a day: recomputed as published, then compared both ways."""
+    corrections = periods.corrections_statement(COMPETITION, periods.Bound(DAY, stored=DAY, run=40))
+    return {
+        "digest_stored_day": _render(digest.canonical_digest(digest.STORED_DAY)),
+        "verify_recompute": _render(verify.recompute_statement(corrections, [1, 2, 3])),
+        "verify_differences": _render(verify.DIFFERENCES),
+    }
