@@ -526,3 +526,14 @@ class PeriodStanding(models.Model):
 
     def __str__(self):
         return f"{self.snapshot_id} {self.employee_no} #{self.rank_overall}"
+
+
+# Award rounds (评选): their models live in competitions/honours/models.py, in this app.
+from competitions.honours.models import (  # noqa: E402, F401, I001
+    AwardQuota,
+    AwardRound,
+    Exclusion,
+    Nominee,
+    Objection,
+    RoundEvent,
+)
