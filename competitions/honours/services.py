@@ -130,6 +130,14 @@ def _quota_group_model(quota_by: str):
             QuotaBy.DEPOT: ("depot", Unit.objects.filter(level=UnitLevel.DEPOT))}[QuotaBy(quota_by)]
 
 
+def _whole_numbers(quotas: dict | None) -> dict[int, int]:
+    """Group id -> quota as integers (a form or a client may send text); ValidationError otherwise."""
+    try:
+        return {int(group): int(quota) for group, quota in (quotas or {}).items()}
+    except (TypeError, ValueError):
+        raise ValidationError({"quota_mode": _("分组名额须为整数。")}) from None
+
+
 def _validate(round_: AwardRound, quotas: dict[int, int] | None, excluded_rounds) -> None:
     """Every field and cross-field rule, as a ValidationError keyed by field (a form shows it as is)."""
     round_.full_clean(exclude=["excluded_rounds", "snapshot", "competition", "created_by"])
@@ -154,15 +162,15 @@ def _validate(round_: AwardRound, quotas: dict[int, int] | None, excluded_rounds
             errors["quota_mode"] = _("只有按分组设固定名额时才填写各组名额。")
     else:
         _field, groups = _quota_group_model(round_.quota_by)
-        quotas = quotas or {}
+        quotas = _whole_numbers(quotas)
         known = set(groups.filter(pk__in=list(quotas)).values_list("pk", flat=True))
         if set(quotas) - known:
             errors["quota_mode"] = _("名额分组不存在。")
-        elif any(int(q) < 0 for q in quotas.values()):
+        elif any(q < 0 for q in quotas.values()):
             errors["quota_mode"] = _("分组名额不能为负数。")
-        elif sum(int(q) for q in quotas.values()) != round_.quota_total:
+        elif sum(quotas.values()) != round_.quota_total:
             errors["quota_mode"] = _("各组名额之和（%(sum)s）须等于总名额（%(total)s）。") % {
-                "sum": sum(int(q) for q in quotas.values()), "total": round_.quota_total}
+                "sum": sum(quotas.values()), "total": round_.quota_total}
     if any(other.pk == round_.pk and round_.pk for other in excluded_rounds):
         errors["excluded_rounds"] = _("不能排除本评选自身。")
     if errors:
@@ -174,8 +182,8 @@ def _write_quotas(round_: AwardRound, quotas: dict[int, int] | None) -> None:
     if round_.quota_by == QuotaBy.NONE or round_.quota_mode != QuotaMode.FIXED:
         return
     field, _groups = _quota_group_model(round_.quota_by)
-    AwardQuota.objects.bulk_create(AwardQuota(round=round_, quota=int(quota), **{f"{field}_id": int(group_id)})
-                                   for group_id, quota in sorted((quotas or {}).items()))
+    AwardQuota.objects.bulk_create(AwardQuota(round=round_, quota=quota, **{f"{field}_id": group_id})
+                                   for group_id, quota in sorted(_whole_numbers(quotas).items()))
 
 
 @transaction.atomic

@@ -33,10 +33,10 @@ margin grows fourfold and the statement runs again; the number of statements doe
 workers. The candidates' facts (active days, deductions, disputes, earlier honours) are one aggregate over their
 own entries, found through the entries' worker index.
 
-**Collective rounds** rank depots or teams by the average approved points per participating worker (the total
-is shown too), with RANK(); quota in one group, or for teams per parent depot; the only eligibility rule is the
-minimum number of participants; the stated tie rule orders the tied by the larger total, then more
-participants, then the unit code.
+**Collective rounds** rank depots or teams as the period engine's unit_rankings does: by the average approved
+points per participating worker (the total is shown too), with RANK(); the quota is in one group, or for teams
+per parent depot; the only eligibility rule is the minimum number of participants; the stated tie rule orders
+the tied by the larger total, then more participants, then the unit code.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ from competitions.honours.models import (
 )
 from competitions.honours.services import RoundRefused, check_move, lock_round, record, require_staff
 from competitions.models import BusinessSystem, JobType, PeriodSnapshot, PeriodStanding, ScoringRule, SnapshotStatus
+from competitions.standings.periods import compute_period_snapshot, unit_rankings_statement
 from members.models import Unit, UnitLevel, Worker
 from reviews.models import Dispute, DisputeStatus, EntryStatus, WorkEntry
 
@@ -376,19 +377,16 @@ def _individual(round_: AwardRound, snapshot: PeriodSnapshot) -> tuple[int, int]
 
 # --- Collective rounds ----------------------------------------------------------------------------------
 
-# Every unit of the round's level with its participating workers (workers with counted entries), their
-# points, approved points and average approved points (the ranking's basis), and its quota group.
+# Every unit of the round's level as the period engine ranks units (competitions.standings.periods
+# .unit_rankings: participants are the workers with counted entries, the average approved points per
+# participant is the ranking's basis, the total is shown too), with its code and quota group. A team round
+# takes units that are teams (班组), not a workshop a worker may be attached to directly.
 UNITS = """
-SELECT x.unit_id, x.participants, x.points, x.approved_points, x.average_points, u.code, u.name, u.depot_id,
-       {group} AS group_id
-FROM (SELECT {unit_column} AS unit_id, COUNT(*) AS participants, SUM(ps.points) AS points,
-             SUM(ps.approved_points) AS approved_points,
-             ROUND(SUM(ps.approved_points) / COUNT(*), 3) AS average_points
-      FROM {period_standing} ps
-      {level_join}
-      WHERE ps.snapshot_id = {snapshot} AND {unit_column} IS NOT NULL
-      GROUP BY 1) AS x
-JOIN {unit} u ON u.id = x.unit_id
+SELECT r.unit_id, r.participants, CAST(NULL AS numeric) AS points, r.total AS approved_points,
+       r.average AS average_points, u.code, u.name, u.depot_id, {group} AS group_id
+FROM ({unit_rankings}) AS r(rank, unit_id, unit_name, depot_name, participants, total, average)
+JOIN {unit} u ON u.id = r.unit_id
+WHERE {level_filter}
 """
 UNIT_GROUP_SIZES = "SELECT group_id, SUM(participants), COUNT(*) FROM ({units}) AS s GROUP BY 1"
 JUDGE_UNITS = """
@@ -442,14 +440,14 @@ def collective_statements(round_: AwardRound) -> dict[str, sql.Composed]:
     """The statements of a collective round's shortlist, for its level, grouping and tie rule."""
     t = _tables()
     group = _group(round_)
-    if round_.unit_level == UnitLevelChoice.TEAM:
-        unit_column = sql.SQL("ps.team_id")
-        level_join = sql.SQL("JOIN {} lu ON lu.id = ps.team_id AND lu.level = {}").format(
-            t["unit"], sql.Literal(UnitLevel.TEAM.value))
+    level = UnitLevelChoice(round_.unit_level)
+    if level == UnitLevelChoice.TEAM:
+        level_filter = sql.SQL("u.level = {}").format(sql.Literal(UnitLevel.TEAM.value))
         team = sql.SQL("c.unit_id")
     else:
-        unit_column, level_join, team = sql.SQL("ps.depot_id"), sql.SQL(""), sql.SQL("NULL")
-    units = _sql(UNITS, group=group.key, unit_column=unit_column, level_join=level_join, **t, **PH)
+        level_filter, team = sql.SQL("true"), sql.SQL("NULL")
+    units = _sql(UNITS, group=group.key, unit_rankings=unit_rankings_statement(level.value),
+                 level_filter=level_filter, **t)
     common = {"temp": TEMP, "line": _sql(LINE, temp=TEMP, score=sql.Identifier("average_points")),
               "group_id": _group_id_column(round_), "group_name": group.name, "name_join": group.name_join, **t, **PH}
     return {
@@ -496,8 +494,6 @@ def generate_shortlist(*, round_: AwardRound, actor, snapshot: PeriodSnapshot | 
     require_staff(actor)
     check_move(AwardRound.objects.get(pk=round_.pk), RoundStatus.SHORTLISTED)  # before the snapshot's work
     if snapshot is None:
-        from competitions.standings.periods import compute_period_snapshot
-
         snapshot = compute_period_snapshot(competition_id=round_.competition_id, start=round_.basis_start,
                                            end=round_.basis_end, signed_off_only=round_.signed_off_only, user=actor)
     _check_snapshot(round_, snapshot)

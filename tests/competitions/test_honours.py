@@ -83,7 +83,7 @@ class World:
                                                  signed_off_only=False, status=SnapshotStatus.READY,
                                                  computed_at=timezone.now(), digest="ab" * 32)
         totals = (WorkEntry.objects.filter(competition=competition, work_date__range=(START, END))
-                  .exclude(status="rejected").values("worker_id")
+                  .exclude(status="rejected").order_by().values("worker_id")
                   .annotate(points=Sum("points"), entries=Count("id"),
                             approved=Sum("points", filter=Q(status__in=["approved", "locked"]))))
         from members.models import Worker
@@ -543,3 +543,43 @@ def test_the_candidates_facts_agree_with_the_entries(world):
     nominee = round_.nominees.get()
     facts = WorkEntry.objects.filter(worker=w).aggregate(days=Count("work_date", distinct=True), first=Min("work_date"))
     assert (nominee.active_days, nominee.deductions) == (facts["days"], 2)
+
+
+def test_the_shortlist_computes_its_snapshot_from_the_entries_when_given_none(world, f):
+    a, b = world.worker(100, days=2), world.worker(90, days=2)
+    world.worker(95, system=1)
+    WorkEntry.objects.create(competition=world.competition, worker=b, rule=world.add[0], work_date=END,
+                             quantity=Decimal("20"), points=Decimal("20"), status="pending", unit=b.unit,
+                             job_type=b.job_type, business_system=b.job_type.business_system)
+    round_ = world.round(quota_total=2, quota_by=QuotaBy.BUSINESS_SYSTEM, quota_mode=QuotaMode.FIXED,
+                         quotas={world.systems[0].pk: 2, world.systems[1].pk: 0})
+    round_ = generate_shortlist(round_=round_, actor=world.staff)
+
+    assert listed(round_) == [a.employee_no, b.employee_no]
+    # Only approved points count: b's pending 20 points are in the points, not in the approved points.
+    assert round_.nominees.get(worker=b).approved_points == Decimal("90.000")
+    assert round_.nominees.get(worker=b).points == Decimal("110.000")
+    assert round_.snapshot.status == SnapshotStatus.READY and len(round_.snapshot_digest) == 64
+    assert round_.snapshot_digest == round_.snapshot.digest
+
+
+def test_the_shortlist_task_generates_and_answers_a_refusal_without_retrying(world):
+    from competitions.tasks import generate_shortlist_task
+
+    world.worker(100)
+    round_ = world.round(quota_total=1)
+    assert generate_shortlist_task(round_.pk, world.staff.pk) == 1
+    services.propose(actor=world.staff, round_=round_)
+    assert generate_shortlist_task(round_.pk, world.staff.pk) is None  # a proposed list is the committee's
+    assert generate_shortlist_task(0, world.staff.pk) is None
+
+
+def test_a_competition_with_award_rounds_cannot_be_deleted(world, f):
+    from competitions.services import CompetitionInUse, competition_delete
+
+    bare = f.competition()
+    services.round_create(actor=world.staff, competition=bare, name="评选", basis_start=START, basis_end=END,
+                          quota_total=1)
+    with pytest.raises(CompetitionInUse, match="评选"):
+        competition_delete(actor=world.staff, competition=bare)
+    assert Competition.objects.filter(pk=bare.pk).exists()
