@@ -11,26 +11,14 @@ WITH quota AS (
     SELECT r.*, q.quota
     FROM ranked r JOIN quota q ON q.group_id = r.group_id
     WHERE q.quota > 0 AND r.group_rank <= q.quota + %(margin)s
-), activity AS (
-    -- LATERAL: one probe of the entries' worker index per candidate. The planner cannot tell how few the
-    -- candidates are, and would otherwise hash-join them to every entry of the period.
-    SELECT c.worker_id, a.active_days, a.deductions
-    FROM candidate c
-    CROSS JOIN LATERAL (
-        SELECT COUNT(DISTINCT e.work_date) AS active_days,
-               COUNT(*) FILTER (WHERE sr.direction = -1) AS deductions
-        FROM "reviews_workentry" e JOIN "competitions_scoringrule" sr ON sr.id = e.rule_id
-        WHERE e.worker_id = c.worker_id AND e.competition_id = %(competition)s
-          AND e.work_date BETWEEN %(start)s AND %(end)s AND e.status <> 'rejected'
-    ) AS a
-), open_dispute AS (
+), open_dispute AS MATERIALIZED (
     SELECT d.worker_id, COUNT(*) AS disputes
     FROM "reviews_dispute" d LEFT JOIN "reviews_workentry" de ON de.id = d.entry_id
     WHERE d.worker_id IN (SELECT worker_id FROM candidate) AND d.status = 'open'
       AND (de.competition_id = %(competition)s
            OR (d.entry_id IS NULL AND d.work_date BETWEEN %(competition_start)s AND %(competition_end)s))
     GROUP BY d.worker_id
-), honoured AS (
+), honoured AS MATERIALIZED (
     SELECT n.worker_id, MIN(n.round_id) AS round_id
     FROM "competitions_nominee" n
     WHERE n.round_id = ANY(CAST(%(excluded_rounds)s AS bigint[])) AND n.status = 'final'
@@ -45,7 +33,16 @@ WITH quota AS (
            COALESCE(COALESCE(a.active_days, 0) < CAST(%(min_active_days)s AS int), false) AS fails_min_active_days,
            (h.worker_id IS NOT NULL) AS fails_already_honoured
     FROM candidate c
-    LEFT JOIN activity a ON a.worker_id = c.worker_id
+    -- LATERAL: one probe of the entries' worker index per candidate, once. The planner cannot tell how few
+    -- the candidates are: it would otherwise hash-join them to every entry of the period, or (with the facts
+    -- as a CTE of their own) aggregate every candidate's entries again for each candidate.
+    CROSS JOIN LATERAL (
+        SELECT COUNT(DISTINCT e.work_date) AS active_days,
+               COUNT(*) FILTER (WHERE sr.direction = -1) AS deductions
+        FROM "reviews_workentry" e JOIN "competitions_scoringrule" sr ON sr.id = e.rule_id
+        WHERE e.worker_id = c.worker_id AND e.competition_id = %(competition)s
+          AND e.work_date BETWEEN %(start)s AND %(end)s AND e.status <> 'rejected'
+    ) AS a
     LEFT JOIN open_dispute od ON od.worker_id = c.worker_id
     LEFT JOIN honoured h ON h.worker_id = c.worker_id
 ), eligible AS (
