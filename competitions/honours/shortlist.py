@@ -325,13 +325,20 @@ def _group_id_column(round_: AwardRound) -> sql.Composable:
     return sql.SQL("NULL") if round_.quota_by == QuotaBy.NONE else sql.SQL("NULLIF(c.group_id, 0)")
 
 
+def _common(round_: AwardRound, group: Group, score: str) -> dict[str, sql.Composable]:
+    """What the statements that write nominees and exclusions share: the judged table, each group's line on
+    ``score``, the group's id and name."""
+    return {"temp": TEMP, "line": _sql(LINE, temp=TEMP, score=sql.Identifier(score)),
+            "group_id": _group_id_column(round_), "group_name": group.name, "name_join": group.name_join,
+            **_tables(), **PH}
+
+
 def individual_statements(round_: AwardRound) -> dict[str, sql.Composed]:
     """The statements of an individual round's shortlist, for its grouping and tie rule (the golden files
     under tests/competitions/golden_honours/ hold them rendered)."""
     t = _tables()
     group = _group(round_)
-    common = {"temp": TEMP, "line": _sql(LINE, temp=TEMP, score=sql.Identifier("approved_points")),
-              "group_id": _group_id_column(round_), "group_name": group.name, "name_join": group.name_join, **t, **PH}
+    common = _common(round_, group, "approved_points")
     return {
         "group_sizes": _sql(GROUP_SIZES, group=group.key, **t, **PH),
         "judge": _sql(JUDGE, temp=TEMP, group=group.key, pick=sql.SQL(PICK[TieRule(round_.tie_rule)]),
@@ -445,8 +452,7 @@ def collective_statements(round_: AwardRound) -> dict[str, sql.Composed]:
         level_filter, team = sql.SQL("true"), sql.SQL("NULL")
     units = _sql(UNITS, group=group.key, unit_rankings=unit_rankings_statement(level.value),
                  level_filter=level_filter, **t)
-    common = {"temp": TEMP, "line": _sql(LINE, temp=TEMP, score=sql.Identifier("average_points")),
-              "group_id": _group_id_column(round_), "group_name": group.name, "name_join": group.name_join, **t, **PH}
+    common = _common(round_, group, "average_points")
     return {
         "group_sizes": _sql(UNIT_GROUP_SIZES, units=units),
         "judge": _sql(JUDGE_UNITS, temp=TEMP, units=units, pick=sql.SQL(PICK_UNITS[TieRule(round_.tie_rule)]), **PH),
