@@ -641,3 +641,14 @@ class StandingVerification(models.Model):
 
     def __str__(self):
         return f"{self.competition_id} {self.day} {self.outcome}"
+
+
+# Award rounds (评选): their models live in competitions/honours/models.py, in this app.
+from competitions.honours.models import (  # noqa: E402, F401, I001
+    AwardQuota,
+    AwardRound,
+    Exclusion,
+    Nominee,
+    Objection,
+    RoundEvent,
+)
