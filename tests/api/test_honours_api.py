@@ -1,11 +1,11 @@
 """The 公示 endpoints: the public lists, one list with its nominees, an objection, my objections, my honours."""
 
 import pytest
-from competitions.honours.models import Objection, ObjectionStatus
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from competitions.honours import services
+from competitions.honours.models import Objection, ObjectionStatus
 from tests.api.conftest import bearer_client
 from tests.competitions import honours_public_data
 
@@ -198,8 +198,9 @@ def test_objections_refused_by_the_workflow_answer_409_with_their_code(api, h):
 
 
 def test_an_objection_after_the_window_closed_is_refused(api, h):
-    from competitions.honours.models import AwardRound
     from django.utils import timezone
+
+    from competitions.honours.models import AwardRound
 
     AwardRound.objects.filter(pk=h.publicized.pk).update(publicity_end=timezone.now())
     response = api.clerk.post(objections_url(h.publicized), {"nominee": h.bob_on.pk, "reason": "晚了"}, format="json")

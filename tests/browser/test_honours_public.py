@@ -4,10 +4,10 @@ it pending; staff answer it; the worker reads the answer."""
 from __future__ import annotations
 
 import pytest
-from competitions.honours.models import Objection
 
 from competitions.honours import services
-from tests.browser.conftest import log_in, watch_csp
+from competitions.honours.models import Objection
+from tests.browser.conftest import log_in
 from tests.competitions import honours_public_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,15 +16,10 @@ SMALL_PHONE = {"width": 375, "height": 740}
 
 
 @pytest.fixture
-def small_phone(browser, live_server):
-    context = browser.new_context(viewport=SMALL_PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  locale="zh-CN", base_url=live_server.url)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    violations = watch_csp(page)
-    yield page
-    context.close()
-    assert violations == [], "the Content-Security-Policy refused something a page needs"
+def small_phone(phone):
+    """The portal's phone page (Chinese, touch, the CSP watched), on a smaller phone."""
+    phone.set_viewport_size(SMALL_PHONE)
+    return phone
 
 
 def fits(page) -> None:

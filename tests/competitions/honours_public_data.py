@@ -12,10 +12,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
-from competitions.honours.models import AwardRound, Nominee, NomineeStatus, RoundStatus
 from django.utils import timezone
 
 from competitions.honours import services
+from competitions.honours.models import AwardRound, Nominee, NomineeStatus, RoundStatus
 from competitions.models import PeriodSnapshot, SnapshotStatus
 
 DIGEST = "3b9f" * 16
