@@ -33,7 +33,7 @@ NAV: list[NavItem] = [
 ]
 
 # 公示 is for everyone taking part, whatever their role (one item per role; portal_nav shows it once).
-NAV += [NavItem("honours_public:list", _("公示"), role) for role in ROLES]
+NAV += [NavItem("honours_public:public_lists", _("公示"), role) for role in ROLES]
 
 
 def holds(scope: Scope, role: str) -> bool:

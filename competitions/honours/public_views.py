@@ -74,7 +74,7 @@ def _raise_objection(request, award_round):
         messages.error(request, refusal.message)
     else:
         messages.success(request, _("异议已提交，工会核实后答复；答复可在“我的异议”中查看。"))
-    return redirect("honours_public:round", pk=award_round.pk)
+    return redirect("honours_public:public_round", pk=award_round.pk)
 
 
 @public_page

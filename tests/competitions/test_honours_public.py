@@ -32,14 +32,14 @@ def page(client, url, user=None, status=200) -> str:
 
 
 def round_url(round_) -> str:
-    return reverse("honours_public:round", args=[round_.pk])
+    return reverse("honours_public:public_round", args=[round_.pk])
 
 
 # -- who may open what -----------------------------------------------------------------------------
 
 def test_anonymous_is_sent_to_login_from_every_page(client, h):
-    for url in (reverse("honours_public:list"), round_url(h.publicized), reverse("honours_public:objections"),
-                reverse("honours_public:mine")):
+    for url in (reverse("honours_public:public_lists"), round_url(h.publicized), reverse("honours_public:my_objections"),
+                reverse("honours_public:my_honours")):
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith(reverse("login")), url
     response = client.post(round_url(h.publicized), {"nominee": h.bob_on.pk, "reason": "x"})
@@ -49,7 +49,7 @@ def test_anonymous_is_sent_to_login_from_every_page(client, h):
 
 @pytest.mark.parametrize("role", ["worker", "clerk", "reviewer", "staff"])
 def test_everyone_taking_part_sees_the_lists_in_publicity_and_the_final_ones(client, accounts, h, role):
-    html = page(client, reverse("honours_public:list"), accounts[role])
+    html = page(client, reverse("honours_public:public_lists"), accounts[role])
     assert f'id="round-{h.publicized.pk}"' in html and f'id="round-{h.finalized.pk}"' in html
     # A draft and a shortlist are the committee's, on the public page for staff too; another competition's
     # list is not this competition's.
@@ -87,12 +87,12 @@ def test_a_worker_of_another_competition_sees_only_their_own_competitions_list(c
 def test_my_honours_is_a_workers_page(client, accounts):
     for role in ("clerk", "reviewer", "staff"):
         client.force_login(accounts[role])
-        assert client.get(reverse("honours_public:mine")).status_code == 403, role
+        assert client.get(reverse("honours_public:my_honours")).status_code == 403, role
 
 
 @pytest.mark.parametrize("role", ["worker", "clerk", "reviewer", "staff"])
 def test_the_nav_shows_public_notice_once_for_every_role(client, accounts, role, w):
-    html = page(client, reverse("honours_public:list"), accounts[role])
+    html = page(client, reverse("honours_public:public_lists"), accounts[role])
     nav = html.split("<nav")[1].split("</nav>")[0]
     assert nav.count(">公示<") == 1
     assert re.search(r'href="/honours/" class="on">公示<', nav)
@@ -101,7 +101,7 @@ def test_the_nav_shows_public_notice_once_for_every_role(client, accounts, role,
 def test_a_person_with_several_roles_sees_public_notice_once(client, w, h):
     w.alice_user.clerk_units.add(w.depot)
     w.alice_user.reviewer_systems.add(w.system)
-    html = page(client, reverse("honours_public:list"), w.alice_user)
+    html = page(client, reverse("honours_public:public_lists"), w.alice_user)
     assert html.split("<nav")[1].split("</nav>")[0].count(">公示<") == 1
 
 
@@ -174,11 +174,11 @@ def test_a_worker_raises_an_objection_sees_it_pending_and_then_the_answer(client
     objection = Objection.objects.get()
     assert (objection.nominee_id, objection.raised_by_id, objection.reason) == (h.bob_on.pk, w.alice_user.pk,
                                                                                "李四三月有扣分记录。")
-    mine = page(client, reverse("honours_public:objections"))
+    mine = page(client, reverse("honours_public:my_objections"))
     assert "李四三月有扣分记录。" in mine and "待答复" in mine
 
     services.answer_objection(actor=w.staff, objection=objection, upheld=False, answer="经核实，扣分已撤销。")
-    mine = page(client, reverse("honours_public:objections"))
+    mine = page(client, reverse("honours_public:my_objections"))
     card = mine.split(f'id="objection-{objection.pk}"')[1]
     assert "异议不成立" in card and "经核实，扣分已撤销。" in card
 
@@ -189,7 +189,7 @@ def test_an_upheld_objection_takes_the_nominee_off_the_public_list(client, w, h)
     services.answer_objection(actor=w.staff, objection=Objection.objects.get(), upheld=True, answer="情况属实，取消提名。")
     html = page(client, round_url(h.publicized))
     assert f'id="nominee-{h.bob_on.pk}"' not in html and "张三明" in html
-    assert "异议成立" in page(client, reverse("honours_public:objections"))
+    assert "异议成立" in page(client, reverse("honours_public:my_objections"))
 
 
 @pytest.mark.parametrize(("nominee", "reason", "message"), [
@@ -249,9 +249,9 @@ def test_a_worker_of_another_competition_cannot_object_to_its_list(client, h):
 def test_my_objections_shows_only_ones_own(client, w, h):
     services.raise_objection(user=w.clerk, nominee=h.bob_on, reason="录入员的异议")
     services.raise_objection(user=w.alice_user, nominee=h.bob_on, reason="张三明的异议")
-    html = page(client, reverse("honours_public:objections"), w.alice_user)
+    html = page(client, reverse("honours_public:my_objections"), w.alice_user)
     assert "张三明的异议" in html and "录入员的异议" not in html
-    assert "没有提出过异议" in page(client, reverse("honours_public:objections"), w.reviewer)
+    assert "没有提出过异议" in page(client, reverse("honours_public:my_objections"), w.reviewer)
 
 
 def test_my_objections_pages_by_id(client, w, h, monkeypatch):
@@ -261,16 +261,16 @@ def test_my_objections_pages_by_id(client, w, h, monkeypatch):
     first_objection = services.raise_objection(user=w.alice_user, nominee=h.bob_on, reason="第一条")
     services.answer_objection(actor=w.staff, objection=first_objection, upheld=False, answer="不成立")
     services.raise_objection(user=w.alice_user, nominee=h.bob_on, reason="第二条")
-    first = page(client, reverse("honours_public:objections"), w.alice_user)
+    first = page(client, reverse("honours_public:my_objections"), w.alice_user)
     assert "第二条" in first and "第一条" not in first
     after = re.search(r'href="\?after=([^"]+)"', first).group(1)
-    assert "第一条" in page(client, f"{reverse('honours_public:objections')}?after={after}")
+    assert "第一条" in page(client, f"{reverse('honours_public:my_objections')}?after={after}")
 
 
 # -- my honours ------------------------------------------------------------------------------------
 
 def test_my_honours_lists_the_workers_places_on_public_lists_and_final_honours(client, w, h):
-    html = page(client, reverse("honours_public:mine"), w.alice_user)
+    html = page(client, reverse("honours_public:my_honours"), w.alice_user)
     assert f'id="honour-{h.alice_on.pk}"' in html and f'id="honour-{h.alice_final.pk}"' in html
     final = html.split(f'id="honour-{h.alice_final.pk}"')[1].split("</div>")[0]
     assert "已获表彰" in final and "上年度先进个人" in final and w.comp.name in final
@@ -283,16 +283,28 @@ def test_my_honours_lists_the_workers_places_on_public_lists_and_final_honours(c
 def test_a_worker_removed_by_an_upheld_objection_no_longer_lists_that_nomination(client, w, h):
     objection = services.raise_objection(user=w.clerk, nominee=h.alice_on, reason="不符合条件")
     services.answer_objection(actor=w.staff, objection=objection, upheld=True, answer="属实")
-    html = page(client, reverse("honours_public:mine"), w.alice_user)
+    html = page(client, reverse("honours_public:my_honours"), w.alice_user)
     assert f'id="honour-{h.alice_on.pk}"' not in html and f'id="honour-{h.alice_final.pk}"' in html
 
 
 def test_a_worker_with_no_honours_is_told_so(client, h):
-    assert "还没有进入公示名单" in page(client, reverse("honours_public:mine"), h.dave_user)
+    assert "还没有进入公示名单" in page(client, reverse("honours_public:my_honours"), h.dave_user)
 
 
-@pytest.mark.parametrize("url_name", ["honours_public:list", "honours_public:objections", "honours_public:mine"])
+@pytest.mark.parametrize("url_name", ["honours_public:public_lists", "honours_public:my_objections", "honours_public:my_honours"])
 def test_pages_survive_garbage_cursors(client, w, h, url_name):
     client.force_login(w.alice_user)
     for after in ("x", "'; drop table", "a" * 500, "%00", "\u202e"):
         assert client.get(reverse(url_name), {"after": after}).status_code == 200
+
+
+def test_the_pages_are_behind_the_portal_gate_with_their_roles():
+    from django.urls import resolve
+
+    from config.gate import Gate
+
+    gates = {name: resolve(reverse(f"honours_public:{name}", args=args)).func.portal_gate
+             for name, args in (("public_lists", []), ("public_round", [1]), ("my_objections", []),
+                                ("my_honours", []))}
+    assert gates == {"public_lists": Gate(None, True), "public_round": Gate(None, False),
+                     "my_objections": Gate(None, False), "my_honours": Gate(("worker",), False)}
