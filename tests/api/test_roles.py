@@ -168,15 +168,16 @@ CASES = [
 ]
 
 # The 公示 endpoints against every role, with real rounds (in 公示, final, draft, another competition's):
-# tests/api/test_honours_api.py. Here: every role reaches them, and a round that is not there is a 404.
+# tests/api/test_honours_api.py. Here: every role reaches them, and a round that is not there is a 404 (no
+# round exists in this world: the draft competition's id is no round's).
 CASES += [
     Case("award rounds", "get", "/api/v1/competitions/{comp}/award-rounds/",
          expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
     Case("award rounds of a draft competition", "get", "/api/v1/competitions/{draft}/award-rounds/",
          expect(worker=404, clerk=404, reviewer=404, staff=200)),
-    Case("award round", "get", "/api/v1/competitions/{comp}/award-rounds/999999999/",
+    Case("award round", "get", "/api/v1/competitions/{comp}/award-rounds/{draft}/",
          expect(anon=A, worker=404, clerk=404, reviewer=404, staff=404)),
-    Case("raise objection", "post", "/api/v1/competitions/{comp}/award-rounds/999999999/objections/",
+    Case("raise objection", "post", "/api/v1/competitions/{comp}/award-rounds/{draft}/objections/",
          expect(anon=A, worker=404, clerk=404, reviewer=404, staff=404), body=lambda o: {"nominee": 1, "reason": "x"}),
     Case("my objections", "get", "/api/v1/me/objections/", expect(anon=A, worker=200, clerk=200, reviewer=200,
                                                                   staff=200)),
