@@ -317,3 +317,12 @@ def test_the_pages_are_behind_the_portal_gate_with_their_roles():
                                 ("my_honours", []))}
     assert gates == {"public_lists": Gate(None, True), "public_round": Gate(None, False),
                      "my_objections": Gate(None, False), "my_honours": Gate(("worker",), False)}
+
+
+def test_the_pages_read_in_english_through_the_language_switch(client, w, h):
+    client.force_login(w.alice_user)
+    client.post(reverse("set_language"), {"language": "en", "next": "/honours/"})
+    html = page(client, reverse("honours_public:public_lists"))
+    assert "My objections" in html and "My honours" in html and "Days left: 7" in html and ">Public notice<" in html
+    html = page(client, round_url(h.publicized))
+    assert "I object" in html and "Based on approved points from" in html and "张三明" in html
