@@ -3,7 +3,9 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from competitions.honours import services
 from competitions.honours.models import Objection
@@ -319,7 +321,15 @@ def test_the_pages_are_behind_the_portal_gate_with_their_roles():
                      "my_objections": Gate(None, False), "my_honours": Gate(("worker",), False)}
 
 
-def test_the_pages_read_in_english_through_the_language_switch(client, w, h):
+@pytest.fixture
+def back_to_chinese():
+    # The locale middleware leaves the language it activated for a request active in the test's thread:
+    # the tests after this one must not run in English.
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+def test_the_pages_read_in_english_through_the_language_switch(client, w, h, back_to_chinese):
     client.force_login(w.alice_user)
     client.post(reverse("set_language"), {"language": "en", "next": "/honours/"})
     html = page(client, reverse("honours_public:public_lists"))
