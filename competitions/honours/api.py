@@ -63,6 +63,21 @@ NOMINEE_EXAMPLE = {
 }
 
 
+OBJECTION_EXAMPLE = {
+    "id": 55, "round_id": 12, "round_name": "2026年一季度先进个人", "competition_id": 1, "nominee_id": 301,
+    "nominee_name": "张三明", "nominee_employee_no": "BJ004411", "reason": "该职工三月有安全扣分记录，请核实。",
+    "status": "rejected", "status_label": "异议不成立", "answer": "经核实，该扣分已撤销，异议不成立。",
+    "answered_at": "2026-04-12T15:30:00+08:00", "raised_at": "2026-04-11T08:20:00+08:00",
+}
+HONOUR_EXAMPLE = {
+    "id": 301, "round_id": 12, "round_name": "2026年一季度先进个人", "round_status": "finalized",
+    "round_status_label": "已定稿", "kind": "individual", "competition_id": 1, "competition_name": "2026京津冀劳动竞赛",
+    "basis_start": "2026-01-01", "basis_end": "2026-03-31", "rank": 1, "points": "1523.500",
+    "approved_points": "1498.000", "status": "final", "status_label": "正式表彰", "is_final": True,
+    "finalized_at": "2026-04-18T10:00:00+08:00",
+}
+
+
 @extend_schema_view(get=extend_schema(
     tags=TAG, operation_id="award_rounds_list", summary="公示名单列表",
     description="该竞赛正在公示和已确定的表彰名单（先进个人、先进集体），按 id 倒序，游标分页。"
@@ -120,7 +135,10 @@ class AwardRoundDetail(APIView):
     parameters=[COMPETITION_ID, IDEMPOTENCY_PARAMETER], request=s.ObjectionInput,
     responses={201: s.ObjectionOutput, **error_responses(400, 404, 409)},
     examples=[OpenApiExample("异议", request_only=True,
-                             value={"nominee": 301, "reason": "该职工三月有安全扣分记录，请核实。"})]))
+                             value={"nominee": 301, "reason": "该职工三月有安全扣分记录，请核实。"}),
+              OpenApiExample("已提交的异议", response_only=True, status_codes=["201"],
+                             value={**OBJECTION_EXAMPLE, "status": "open", "status_label": "待答复", "answer": "",
+                                    "answered_at": None})]))
 class ObjectionRaise(IdempotentPostMixin, APIView):
     permission_classes = [IsAuthenticated]
 
@@ -141,7 +159,8 @@ class ObjectionRaise(IdempotentPostMixin, APIView):
 @extend_schema_view(get=extend_schema(
     tags=TAG, operation_id="my_objections_list", summary="我的异议",
     description="本人提出的异议及工会的答复，按 id 倒序，游标分页。",
-    responses={200: s.ObjectionOutput(many=True), **error_responses(400)}))
+    responses={200: s.ObjectionOutput(many=True), **error_responses(400)},
+    examples=[OpenApiExample("已答复的异议", value=OBJECTION_EXAMPLE, response_only=True)]))
 class MyObjectionList(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = s.ObjectionOutput
@@ -155,7 +174,8 @@ class MyObjectionList(generics.ListAPIView):
     tags=TAG, operation_id="my_honours_list", summary="我的荣誉（职工本人）",
     description="本人进入的公示名单和获得的表彰（各竞赛），含评选名称、依据期间、名次、积分与状态，"
                 "按 id 倒序，游标分页。",
-    responses={200: s.MyHonourOutput(many=True), **error_responses(400, 403)}))
+    responses={200: s.MyHonourOutput(many=True), **error_responses(400, 403)},
+    examples=[OpenApiExample("正式表彰", value=HONOUR_EXAMPLE, response_only=True)]))
 class MyHonourList(generics.ListAPIView):
     permission_classes = [IsWorker]
     serializer_class = s.MyHonourOutput
