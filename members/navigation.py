@@ -32,6 +32,9 @@ NAV: list[NavItem] = [
     NavItem("admin:index", _("管理后台"), "staff"),
 ]
 
+# 公示 is for everyone taking part, whatever their role (one item per role; portal_nav shows it once).
+NAV += [NavItem("honours_public:public_lists", _("公示"), role) for role in ROLES]
+
 
 def holds(scope: Scope, role: str) -> bool:
     return {
@@ -47,6 +50,7 @@ def portal_nav(request) -> dict:
     scope = scope_of(user)
     items = [{"url": reverse(item.url_name), "label": item.label, "active": False}
              for item in NAV if holds(scope, item.role)]
+    items = list({item["url"]: item for item in items}.values())  # an item of several roles, once
     # The longest matching prefix is the current page: /me/entries/ is "my entries", not "my page".
     current = max((i for i in items if request.path.startswith(i["url"])), key=lambda i: len(i["url"]),
                   default=None)

@@ -20,3 +20,15 @@ urlpatterns += [
     path("competitions/<int:pk>/leaderboard/around-me/", standings_views.AroundMe.as_view(),
          name="leaderboard-around-me"),
 ]
+
+from competitions.honours import api as honours_api  # noqa: E402 - the 公示 endpoints, kept beside the others
+
+urlpatterns += [
+    path("competitions/<int:pk>/award-rounds/", honours_api.AwardRoundList.as_view(), name="award-round-list"),
+    path("competitions/<int:competition_id>/award-rounds/<int:pk>/", honours_api.AwardRoundDetail.as_view(),
+         name="award-round-detail"),
+    path("competitions/<int:competition_id>/award-rounds/<int:pk>/objections/", honours_api.ObjectionRaise.as_view(),
+         name="award-round-objections"),
+    path("me/objections/", honours_api.MyObjectionList.as_view(), name="my-objections"),
+    path("me/honours/", honours_api.MyHonourList.as_view(), name="my-honours"),
+]

@@ -167,6 +167,23 @@ CASES = [
          body=lambda o: {"old_password": "not-the-password", "new_password": "Rail-way-2026"}),
 ]
 
+# The 公示 endpoints against every role, with real rounds (in 公示, final, draft, another competition's):
+# tests/api/test_honours_api.py. Here: every role reaches them, and a round that is not there is a 404 (no
+# round exists in this world: the draft competition's id is no round's).
+CASES += [
+    Case("award rounds", "get", "/api/v1/competitions/{comp}/award-rounds/",
+         expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("award rounds of a draft competition", "get", "/api/v1/competitions/{draft}/award-rounds/",
+         expect(worker=404, clerk=404, reviewer=404, staff=200)),
+    Case("award round", "get", "/api/v1/competitions/{comp}/award-rounds/{draft}/",
+         expect(anon=A, worker=404, clerk=404, reviewer=404, staff=404)),
+    Case("raise objection", "post", "/api/v1/competitions/{comp}/award-rounds/{draft}/objections/",
+         expect(anon=A, worker=404, clerk=404, reviewer=404, staff=404), body=lambda o: {"nominee": 1, "reason": "x"}),
+    Case("my objections", "get", "/api/v1/me/objections/", expect(anon=A, worker=200, clerk=200, reviewer=200,
+                                                                  staff=200)),
+    Case("my honours", "get", "/api/v1/me/honours/", expect(anon=A, worker=200, clerk=403, reviewer=403, staff=403)),
+]
+
 MATRIX = [pytest.param(case, role, id=f"{case.name}-{role}") for case in CASES for role in ROLES if role in case.expect]
 
 
@@ -204,7 +221,7 @@ def test_every_endpoint_is_in_the_matrix():
 
     walk(api.url_patterns, "")
     covered = {c.url.replace("/api/v1/", "") for c in CASES}
-    normalized = {r.replace("<int:pk>", "{x}") for r in routes} - {"schema/", "docs/", "redoc/", "^.*$",
+    normalized = {__import__("re").sub(r"<int:\w+>", "{x}", r) for r in routes} - {"schema/", "docs/", "redoc/", "^.*$",
                                                                    "auth/login/", "auth/refresh/"}
     covered = {__import__("re").sub(r"\{\w+\}", "{x}", c) for c in covered}
     assert normalized - covered == set()
