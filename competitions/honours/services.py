@@ -66,9 +66,8 @@ COMMITTEE_STATUSES = (R.SHORTLISTED, R.PROPOSED)
 EDITABLE_STATUSES = (R.DRAFT, R.SHORTLISTED)
 PUBLICITY_DAYS_MAX = 60
 
-# Codes that the input must fix (the API answers 400); every other refusal is a state conflict (409).
-BAD_REQUEST_CODES = {"reason_required", "reason_too_long", "not_taking_part", "wrong_kind", "invalid_days",
-                     "invalid_quotas"}
+# Which refusal codes the input must fix (the API answers 400) and which are state conflicts (409) is
+# written once, in config.api.errors.TRANSITION_BAD_REQUEST.
 
 
 class RoundRefused(TransitionRefused):

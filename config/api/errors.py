@@ -41,7 +41,9 @@ class ApiError(exceptions.APIException):
 
 # Refusals of the review workflow that are the request's fault (fix the input) rather than a
 # conflict with the current state of the data (refresh and retry).
-TRANSITION_BAD_REQUEST = {"reason_required", "reason_too_long", "month_outside_competition"}
+TRANSITION_BAD_REQUEST = {"reason_required", "reason_too_long", "month_outside_competition",
+                          # award rounds (competitions.honours.services)
+                          "not_taking_part", "wrong_kind", "invalid_days", "invalid_quotas"}
 
 _STATUS_CODES = {
     exceptions.ParseError: ("malformed_json", gettext_lazy("请求内容不是有效的 JSON。")),
