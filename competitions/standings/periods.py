@@ -270,14 +270,13 @@ def insert_rows(snapshot_id: int, totals: sql.Composable, table: str = PERIOD_ST
     ``table`` (the snapshot's new partition); the team is the worker's own (current) unit."""
     source = sql.SQL("SELECT t.*, NULL::integer AS prev_overall, NULL::integer AS prev_business_system,"
                      " NULL::integer AS prev_job_type, NULL::integer AS prev_unit FROM ({}) AS t").format(totals)
-    ranked = ranking.ranked(source, ranking.business_system_rank(ranking.business_system_ids()))
+    ranked = ranking.ranked(source, ranking.business_system_rank(ranking.business_system_ids()), team=True)
     return _format("""
 INSERT INTO {table} ({columns})
-SELECT {snapshot}, r.worker_id, r.employee_no, r.business_system_id, r.job_type_id, r.depot_id, w.unit_id,
+SELECT {snapshot}, r.worker_id, r.employee_no, r.business_system_id, r.job_type_id, r.depot_id, r.team_id,
        r.points, r.approved_points, r.pending_points, r.entries, r.rank_overall, r.rank_business_system,
        r.rank_job_type, r.rank_unit
-FROM ({ranked}) AS r
-JOIN {worker} w ON w.id = r.worker_id""", columns=sql.SQL(", ").join(map(sql.Identifier, ROW_COLUMNS)),
+FROM ({ranked}) AS r""", columns=sql.SQL(", ").join(map(sql.Identifier, ROW_COLUMNS)),
                    snapshot=sql.Literal(int(snapshot_id)), ranked=ranked, table=sql.Identifier(table))
 
 

@@ -155,7 +155,7 @@ def totals(*, from_entries: bool, base_is_previous_day: bool, behind_log: bool =
 # over bigints are cheaper than over numerics. The window passes carry the whole row: ranking narrow rows
 # and joining the wide columns back afterwards was slower.
 _RANKED = """
-SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,
+SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,{extra}
        ROUND(s.score / 1000.0, 3) AS points, ROUND(s.approved_score / 1000.0, 3) AS approved_points,
        ROUND((s.score - s.approved_score) / 1000.0, 3) AS pending_points, s.entries,
        RANK() OVER overall AS rank_overall,
@@ -178,9 +178,12 @@ WINDOW overall AS (ORDER BY s.score DESC RANGE BETWEEN UNBOUNDED PRECEDING AND 1
 """
 
 
-def ranked(source: sql.Composable, business_system_rank: sql.Composable) -> sql.Composed:
-    """Every worker of ``source`` (totals) with their ranks, their changes and the gap to the next place."""
-    return _format(_RANKED, source=source, business_system_rank=business_system_rank)
+def ranked(source: sql.Composable, business_system_rank: sql.Composable, *, team: bool = False) -> sql.Composed:
+    """Every worker of ``source`` (totals) with their ranks, their changes and the gap to the next place;
+    with ``team``, also the worker's own unit (``team_id``), read from the worker row the statement joins
+    anyway (period snapshots keep it; a day's standings do not)."""
+    extra = sql.SQL(" w.unit_id AS team_id,") if team else sql.SQL("")
+    return _format(_RANKED, source=source, business_system_rank=business_system_rank, extra=extra)
 
 
 # A scope with this many groups or fewer is ranked by counting in the overall window pass instead of a

@@ -2,11 +2,11 @@ DROP TABLE IF EXISTS "competitions_periodstanding_7_5";
 CREATE TABLE "competitions_periodstanding_7_5" (LIKE "competitions_periodstanding");
 SET LOCAL enable_nestloop = off;
 INSERT INTO "competitions_periodstanding_7_5" ("snapshot_id", "worker_id", "employee_no", "business_system_id", "job_type_id", "depot_id", "team_id", "points", "approved_points", "pending_points", "entries", "rank_overall", "rank_business_system", "rank_job_type", "rank_unit")
-SELECT 5, r.worker_id, r.employee_no, r.business_system_id, r.job_type_id, r.depot_id, w.unit_id,
+SELECT 5, r.worker_id, r.employee_no, r.business_system_id, r.job_type_id, r.depot_id, r.team_id,
        r.points, r.approved_points, r.pending_points, r.entries, r.rank_overall, r.rank_business_system,
        r.rank_job_type, r.rank_unit
 FROM (
-SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,
+SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id, w.unit_id AS team_id,
        ROUND(s.score / 1000.0, 3) AS points, ROUND(s.approved_score / 1000.0, 3) AS approved_points,
        ROUND((s.score - s.approved_score) / 1000.0, 3) AS pending_points, s.entries,
        RANK() OVER overall AS rank_overall,
@@ -26,8 +26,7 @@ WINDOW overall AS (ORDER BY s.score DESC RANGE BETWEEN UNBOUNDED PRECEDING AND 1
        business_system AS (PARTITION BY jt.business_system_id ORDER BY s.score DESC),
        job_type AS (PARTITION BY w.job_type_id ORDER BY s.score DESC),
        unit AS (PARTITION BY u.depot_id ORDER BY s.score DESC)
-) AS r
-JOIN "members_worker" w ON w.id = r.worker_id;
+) AS r;
 SET LOCAL enable_nestloop = DEFAULT;
 CREATE INDEX ON "competitions_periodstanding_7_5" ("worker_id");
 CREATE INDEX ON "competitions_periodstanding_7_5" ("rank_overall", "worker_id");
