@@ -69,3 +69,13 @@ def mark_dead_standings_runs() -> list[int]:
     """Beat entry point: runs left "running" by a process that died are marked failed
     (services.standings_runs_mark_dead), also for competitions that no run has started since."""
     return standings_runs_mark_dead()
+
+
+# A redelivered message finds its job running and runs it again from the start (the file is written anew);
+# a finished job is left alone (competitions.jobs.job_run).
+@db_task(name="competitions.tasks.run_job")
+def run_job(job_id: int) -> None:
+    """A background job (competitions.jobs): an export, with its progress on the job's page."""
+    from competitions.jobs import job_run
+
+    job_run(job_id=job_id)

@@ -303,3 +303,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Files the portal writes --------------------------------------------------------------------
+# Background jobs' results (competitions.Job: exports). Private: no URL serves MEDIA_ROOT; a file is
+# downloaded through its job's page, by the person who started the job.
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
