@@ -71,6 +71,21 @@ def mark_dead_standings_runs() -> list[int]:
     return standings_runs_mark_dead()
 
 
+# A snapshot is computed in one transaction and a ready one is left alone: safe to redeliver, and a retry
+# after a database error computes a failed one again.
+@db_task(name="competitions.tasks.period_snapshot_task")
+def period_snapshot_task(snapshot_id: int) -> int | None:
+    """Computes a period snapshot requested from a page (standings.periods.request_period_snapshot)."""
+    from competitions.models import PeriodSnapshot
+    from competitions.standings.periods import period_snapshot_fill
+
+    snapshot = PeriodSnapshot.objects.filter(pk=snapshot_id).first()
+    if snapshot is None:
+        logger.info("period snapshot %s is gone; nothing to do", snapshot_id)
+        return None
+    return period_snapshot_fill(snapshot=snapshot).rows
+
+
 # A redelivered message finds its job running and runs it again from the start (the file is written anew);
 # a finished job is left alone (competitions.jobs.job_run).
 @db_task(name="competitions.tasks.run_job")

@@ -13,9 +13,10 @@ from datetime import UTC, date, datetime
 from unittest import mock
 
 from django.db import connection
+from psycopg import sql
 
 from competitions.scopes import Scope
-from competitions.standings import database, partitions, ranking, reads, run
+from competitions.standings import database, partitions, periods, ranking, reads, run
 from competitions.standings.table import STANDINGS_PARTITIONED
 
 COMPETITION, DAY, PREVIOUS = 7, date(2026, 3, 15), date(2026, 3, 14)
@@ -52,8 +53,35 @@ def _capture(action, *, business_systems=(1, 2, 3), existing=()) -> str:
     return "".join(f"{text.strip()};\n" for text in sent)
 
 
-def _replace_day(base_day, **kw):
-    return _capture(lambda: run.replace_day(competition_id=COMPETITION, day=DAY, now=NOW, base_day=base_day), **kw)
+def _replace_day(base_day, behind=None, **kw):
+    return _capture(lambda: run.replace_day(competition_id=COMPETITION, day=DAY, now=NOW, base_day=base_day, run_id=40,
+                                            behind=behind), **kw)
+
+
+def _render(statement) -> str:
+    return database.render(statement).strip() + ";\n"
+
+
+def _period_statements() -> dict[str, str]:
+    """The period engine's statements, for fixed bounds (what periods reads from StandingDay, given)."""
+    end = periods.Bound(DAY, stored=DAY, run=40, log_covers=True)  # the latest stored day
+    after_latest = periods.Bound(date(2026, 3, 20), stored=DAY, run=40, log_covers=True)
+    gap = periods.Bound(date(2026, 1, 31), stored=date(2026, 1, 30), run=12)  # an earlier day, none stored on it
+    before_standings = periods.Bound(date(2025, 12, 31))  # no stored day at or before it
+    march, february = (1, date(2026, 2, 1), DAY), (2, date(2026, 2, 1), date(2026, 2, 28))
+    bounds = [periods.Bound(date(2026, 1, 31), stored=date(2026, 1, 31), run=12),
+              periods.Bound(date(2026, 2, 28), stored=date(2026, 2, 28), run=30), end]
+    return {
+        "period_totals": _render(periods.range_totals(COMPETITION, end=end, before=gap)),
+        "period_totals_after_latest_day": _render(periods.range_totals(COMPETITION, end=after_latest,
+                                                                       before=before_standings)),
+        "period_totals_signed_off": _render(periods.runs_totals(COMPETITION, [march, february], bounds)),
+        "period_corrections_since": _render(periods.corrections_statement(COMPETITION, gap)),
+        "period_insert": _capture(lambda: database.execute(periods.insert_rows(5, sql.SQL("SELECT * FROM totals")))),
+        "period_digest": _render(periods.snapshot_digest(5)),
+        "period_units_depot": _render(periods.unit_rankings_statement("depot")),
+        "period_units_team": _render(periods.unit_rankings_statement("team")),
+    }
 
 
 def statements() -> dict[str, str]:
@@ -69,7 +97,10 @@ def statements() -> dict[str, str]:
         "replace_day_many_business_systems": _replace_day(PREVIOUS, business_systems=range(1, 18)),
         # A repair of a day of a month already merged into one partition.
         "replace_day_merged_month": _replace_day(PREVIOUS, existing=[MERGED_MARCH]),
-        "delete_deltas": _capture(lambda: run.delete_deltas(competition_id=COMPETITION, day=DAY)),
+        # A repair of a day older than the base day: the entries minus the live change log.
+        "replace_day_behind_base": _replace_day(None, behind=date(2026, 3, 20), existing=[DAY_PARTITION]),
+        # The change log archived (dated before the day) and dropped.
+        "delete_deltas": _capture(lambda: run.delete_deltas(competition_id=COMPETITION, day=DAY, run_id=40)),
         "compact_month": _capture(lambda: partitions.compact_month(competition_id=COMPETITION, month=date(2026, 2, 1)),
                                   existing=FEBRUARY),
         "forget_competition": _capture(lambda: partitions.forget_competition(competition_id=COMPETITION),
@@ -77,6 +108,7 @@ def statements() -> dict[str, str]:
         "partitions": database.render(partitions.PARTITIONS).strip() + ";\n",
         "business_system_ids": database.render(ranking.BUSINESS_SYSTEM_IDS).strip() + ";\n",
         "standings_partitioned": STANDINGS_PARTITIONED.render(connection),
+        **_period_statements(),
     }
     for scope in Scope:
         for bound in reads._BOUNDS:
