@@ -1,5 +1,6 @@
-"""Admin for the standings: runs (what happened each night), the published days, and a
-"recompute now" action union staff can start. Imported by competitions.apps.ready()."""
+"""Admin for the standings: runs (what happened each night), the published days with their digests, the
+digest ledger and the verifications of published days, and the "recompute now" and "verify" actions union
+staff can start. Imported by competitions.apps.ready()."""
 
 from __future__ import annotations
 
@@ -7,10 +8,17 @@ import logging
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from competitions.models import StandingDay, StandingRun, StandingsCompetition
+from competitions.models import (
+    StandingDay,
+    StandingDigest,
+    StandingRun,
+    StandingsCompetition,
+)
 from competitions.tasks import standings_recompute_task
 
 logger = logging.getLogger(__name__)
@@ -109,16 +117,63 @@ class StandingRunAdmin(admin.ModelAdmin):
         return False
 
 
+def digest_html(value: str | None):
+    """A digest as staff see it: its first twelve hex digits, the whole one on hover, and a read-only field
+    holding the whole one, to select and copy (it has no name: the list's form never sends it)."""
+    if not value:
+        return "-"
+    return format_html('<input type="text" readonly value="{}" title="{}" size="13" class="standing-digest" '
+                       'style="font-family: monospace" aria-label="SHA-256">', value, value)
+
+
 @admin.register(StandingDay)
 class StandingDayAdmin(admin.ModelAdmin):
     """The published standings days: what the portal and the API show, per competition. (The rows
     themselves are in the portal's leaderboards; the admin cannot list a model with a composite key.)"""
 
-    list_display = ["competition", "day", "rows", "computed_at"]
+    list_display = ["competition", "day", "rows", "computed_at", "digest"]
     list_filter = ["competition"]
     date_hierarchy = "day"
     list_select_related = ["competition"]
     readonly_fields = [f.name for f in StandingDay._meta.fields]
+
+    def get_queryset(self, request):
+        # The day's current digest (its latest ledger entry) in the list's one query.
+        latest = StandingDigest.objects.filter(competition_id=OuterRef("competition_id"), day=OuterRef("day"))
+        return super().get_queryset(request).annotate(
+            current_digest=Subquery(latest.order_by("-id").values("rows_digest")[:1]))
+
+    @admin.display(description=_("排名摘要 (SHA-256)"))
+    def digest(self, obj):
+        return digest_html(obj.current_digest)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StandingDigest)
+class StandingDigestAdmin(admin.ModelAdmin):
+    """The digest ledger: append-only, written by the runs. Read-only here, and nothing can be deleted."""
+
+    list_display = ["id", "competition", "day", "rows", "digest", "chain", "previous_id", "run_id", "published_at"]
+    list_filter = ["competition"]
+    date_hierarchy = "day"
+    list_select_related = ["competition"]
+    readonly_fields = [f.name for f in StandingDigest._meta.fields]
+
+    @admin.display(description=_("排名摘要"))
+    def digest(self, obj):
+        return digest_html(obj.rows_digest)
+
+    @admin.display(description=_("链摘要"))
+    def chain(self, obj):
+        return digest_html(obj.chain_digest)
 
     def has_add_permission(self, request):
         return False

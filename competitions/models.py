@@ -528,6 +528,113 @@ class PeriodStanding(models.Model):
         return f"{self.snapshot_id} {self.employee_no} #{self.rank_overall}"
 
 
+# --- Published standings you can verify -------------------------------------------------------------
+# What a digest is, and how to recompute one with psql, is written at the top of
+# competitions/standings/digest.py; how a day is verified, in competitions/verify.py.
+
+
+class AppendOnly(Exception):
+    """A ledger entry was asked to change or go: the ledger only grows."""
+
+
+class StandingDigest(models.Model):
+    """One publication of a standings day, in the competition's append-only ledger: the day's canonical
+    rows digest (standings.digest) and a chain digest over the competition's previous entry.
+
+    Written by the run that publishes the day, in its transaction (so the digest is of exactly the rows
+    committed). A day published again (a re-run, a repair) gets a new entry; the day's current digest is
+    its latest entry (standings.digest.day_digest). Each entry cites the competition's previous entry,
+    whatever its day: the chain orders publications, not days, and no two entries cite the same one.
+    Entries are never changed or deleted here (save and delete refuse; the admin shows them read-only);
+    they go only with their competition.
+    """
+
+    competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
+                                    related_name="standing_digests")
+    day = models.DateField(_("排名日期"))
+    rows = models.PositiveIntegerField(_("排名行数"))
+    rows_digest = models.CharField(_("排名摘要"), max_length=64)
+    # RESTRICT: an entry cannot go while a later one cites it, except with the whole competition.
+    previous = models.OneToOneField("self", verbose_name=_("上一条"), on_delete=models.RESTRICT, null=True,
+                                    blank=True, related_name="following")
+    chain_digest = models.CharField(_("链摘要"), max_length=64)
+    # The run that published it. No constraint: a run's record may be deleted, the ledger entry stays as it was.
+    run = models.ForeignKey(StandingRun, verbose_name=_("排名计算"), on_delete=models.DO_NOTHING, null=True,
+                            blank=True, db_constraint=False, related_name="+")
+    published_at = models.DateTimeField(_("发布时间"))
+
+    class Meta:
+        verbose_name = _("排名摘要")
+        verbose_name_plural = _("排名摘要账本")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["competition", "day", "-id"], name="standingdigest_day")]
+        constraints = [
+            # The first entry of a competition is the only one without a previous entry.
+            models.UniqueConstraint(fields=["competition"], condition=Q(previous__isnull=True),
+                                    name="standingdigest_one_first"),
+            models.CheckConstraint(condition=Q(rows_digest__regex=r"^[0-9a-f]{64}$")
+                                   & Q(chain_digest__regex=r"^[0-9a-f]{64}$"), name="standingdigest_hex"),
+        ]
+
+    def __str__(self):
+        return f"{self.competition_id} {self.day} {self.rows_digest[:12]}"
+
+    @property
+    def short_digest(self) -> str:
+        return self.rows_digest[:12]
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnly("a standings digest is never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("a standings digest is never deleted")
+
+
+class VerificationOutcome(models.TextChoices):
+    RUNNING = "running", _("进行中")
+    OK = "ok", _("一致")
+    MISMATCH = "mismatch", _("不一致")
+    ERROR = "error", _("出错")
+
+
+class StandingVerification(models.Model):
+    """One check of a published standings day against the raw entries (competitions.verify): the day
+    recomputed as of the change-log position it was published at, compared column by column with the stored
+    rows, its digest against the ledger, and the ledger's chain. ``differences`` lists a few differing
+    workers (ids and employee numbers, never personal data) and what differs."""
+
+    competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
+                                    related_name="standing_verifications")
+    day = models.DateField(_("排名日期"))
+    trigger = models.CharField(_("触发"), max_length=20, default="manual",
+                               help_text=_("weekly / admin / command / manual"))
+    started_at = models.DateTimeField(_("开始时间"))
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    outcome = models.CharField(_("结果"), max_length=10, choices=VerificationOutcome.choices,
+                               default=VerificationOutcome.RUNNING)
+    rows_stored = models.PositiveIntegerField(_("存储行数"), null=True, blank=True)
+    rows_recomputed = models.PositiveIntegerField(_("重算行数"), null=True, blank=True)
+    rows_differing = models.PositiveIntegerField(_("不一致行数"), null=True, blank=True)
+    differences = models.JSONField(_("差异示例"), default=list, blank=True)
+    digest = models.ForeignKey(StandingDigest, verbose_name=_("核对的摘要"), on_delete=models.RESTRICT, null=True,
+                               blank=True, related_name="verifications")
+    recomputed_digest = models.CharField(_("重算摘要"), max_length=64, blank=True)
+    digest_ok = models.BooleanField(_("摘要一致"), null=True)
+    chain_ok = models.BooleanField(_("摘要链完整"), null=True)
+    error = models.TextField(_("错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("排名核验")
+        verbose_name_plural = _("排名核验")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["competition", "day", "-started_at"], name="standingverify_day")]
+
+    def __str__(self):
+        return f"{self.competition_id} {self.day} {self.outcome}"
+
+
 # --- Background jobs ----------------------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from competitions.models import (
     StandingRun,
 )
 from competitions.rule_versions import RESCORE_CLAIM
+from competitions.standings.digest import record_day
 from config.months import format_month, month_of
 from reviews.models import PeriodStatus, ReviewPeriod, WorkEntry
 from reviews.services import entries_rescore
@@ -192,6 +193,8 @@ def _compute(run: StandingRun, *, full: bool) -> None:
             run.kind, run.totals_day = RunKind.INCREMENTAL, run.day
             run.rows = standings.replace_day(**params, now=run.started_at, base_day=totals_day, run_id=run.pk)
             run.deltas = standings.delete_deltas(**params, run_id=run.pk)
+        # The day's ledger entry, of exactly the rows this transaction commits (standings.digest).
+        record_day(run=run)
         # Recorded in the same transaction: "succeeded with totals_day" is true exactly when the totals are.
         _finish(run, outcome=RunOutcome.SUCCEEDED)
 

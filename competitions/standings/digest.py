@@ -26,7 +26,11 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
+from django.utils import timezone
 from psycopg import sql
+
+from competitions.models import Standing, StandingDigest, StandingRun
+from competitions.standings import database
 
 # The digested columns, in line order (see the module's docstring).
 DIGEST_COLUMNS = ("worker_id", "points", "approved_points", "rank_overall", "rank_business_system",
@@ -70,3 +74,32 @@ def canonical_text(rows) -> str:
 def chain_digest(previous: str, day: date, rows_digest: str) -> str:
     """The chain digest of a ledger entry (see the module's docstring); ``previous`` is "" for the first."""
     return hashlib.sha256(f"{previous}|{day.isoformat()}|{rows_digest}".encode()).hexdigest()
+
+
+# A stored day's rows, the digested columns only.
+STORED_DAY = sql.SQL("SELECT {columns} FROM {standing} WHERE competition_id = {competition} AND day = {day}").format(
+    columns=sql.SQL(", ").join(map(sql.Identifier, DIGEST_COLUMNS)), standing=sql.Identifier(Standing._meta.db_table),
+    competition=sql.Placeholder("competition"), day=sql.Placeholder("day"))
+
+
+def stored_day_digest(*, competition_id: int, day: date) -> str:
+    """The digest of the (competition, day) rows as stored now."""
+    return database.scalar(canonical_digest(STORED_DAY), {"competition": competition_id, "day": day})
+
+
+def record_day(*, run: StandingRun) -> StandingDigest:
+    """Appends the ledger entry of the day ``run`` has just published: called by the run, in its transaction
+    and under the competition's standings lock, after the day's rows are in place. The lock makes "the
+    competition's latest entry" this entry's previous one; the one-to-one ``previous`` refuses a fork if
+    anything else ever wrote the ledger meanwhile."""
+    rows_digest = stored_day_digest(competition_id=run.competition_id, day=run.day)
+    previous = StandingDigest.objects.filter(competition_id=run.competition_id).order_by("-id").first()
+    return StandingDigest.objects.create(
+        competition_id=run.competition_id, day=run.day, rows=run.rows or 0, rows_digest=rows_digest,
+        previous=previous, chain_digest=chain_digest(previous.chain_digest if previous else "", run.day, rows_digest),
+        run=run, published_at=timezone.now())
+
+
+def day_digest(competition_id: int, day: date) -> StandingDigest | None:
+    """The current ledger entry of a published day (its latest publication), or None."""
+    return StandingDigest.objects.filter(competition_id=competition_id, day=day).order_by("-id").first()

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competitions', '0003_rule_version_guard'),
+        ('competitions', '0005_standing_digest_ledger_and_verification'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
