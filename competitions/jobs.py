@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import PurePath
 
 from django.core.files import File
 from django.db import transaction
@@ -109,7 +110,8 @@ def job_run(*, job_id: int) -> Job | None:
         with tempfile.TemporaryFile() as out:
             filename = import_string(kind.run)(job.params, out, progress)
             out.seek(0)
-            job.file.save(f"{job.pk}-{job.kind}.xlsx", File(out), save=False)
+            # Stored under the job's id (ASCII); the person's file name is what the download says.
+            job.file.save(f"{job.pk}-{job.kind}{PurePath(filename).suffix}", File(out, name=filename), save=False)
     except JobRefused as refused:
         return _job_finish(job, status=JobStatus.FAILED, error=str(refused))
     except Exception:
@@ -122,7 +124,7 @@ def job_run(*, job_id: int) -> Job | None:
 def _job_finish(job: Job, *, status: str, error: str = "") -> Job:
     job.status, job.error, job.finished_at = status, error, timezone.now()
     job.done, job.total = Job.objects.filter(pk=job.pk).values_list("done", "total").get()
-    if status == JobStatus.SUCCEEDED:
-        job.total = job.done = max(job.done, job.total or 0)
+    if status == JobStatus.SUCCEEDED and job.total is None:
+        job.total = job.done
     job.save(update_fields=["status", "error", "finished_at", "done", "total", "file", "filename"])
     return job

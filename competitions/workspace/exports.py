@@ -18,6 +18,7 @@ from competitions.jobs import PROGRESS_EVERY, JobRefused, Progress
 from competitions.models import Competition, PeriodSnapshot, PeriodStanding, SnapshotStatus, StandingDay
 from competitions.scopes import Scope
 from competitions.standings import periods, reads
+from competitions.standings.digest import day_digest
 from competitions.workspace import lists
 from config.spreadsheets import XlsxStream
 
@@ -72,7 +73,9 @@ def _write(out, *, chunks, total: int, change: bool, notes: list[tuple[str, str]
             for row in chunk:
                 sheet.append(row_values(row, change=change))
             done += len(chunk)
-            progress(done, total)
+            progress(done, max(total, done))
+        # What was written is the total, whatever the count said before (a day re-published meanwhile).
+        progress(done, done)
         if more_sheets is not None:
             more_sheets(book)
         about = book.sheet(_("说明"))
@@ -91,7 +94,9 @@ def day_xlsx(params: dict, out, progress: Progress) -> str:
     choices, of = _selection(params)
     at = {"competition_id": competition.pk, "day": day}
     total = standing_day.rows if of == reads.StaffList(Scope.OVERALL) else reads.staff_board_count(**at, of=of)
-    notes = [(_("劳动竞赛"), competition.name), (_("排名日期"), day.isoformat()), *_list_notes(choices, of),
+    published = day_digest(competition.pk, day)
+    notes = [(_("劳动竞赛"), competition.name), (_("排名日期"), day.isoformat()),
+             (_("排名摘要（SHA-256）"), published.rows_digest if published else ""), *_list_notes(choices, of),
              (_("说明"), _("名次为所选范围内的排名（并列同名次）；积分 = 已审核 + 待审核（已退回的不计）。"
                          "工号、站段、工种、业务系统为排名当日的记录，姓名和班组为职工当前的记录。"))]
     _write(out, chunks=reads.staff_board_chunks(**at, of=of, chunk=PROGRESS_EVERY), total=total, change=True,

@@ -22,6 +22,7 @@ from competitions.jobs import JOB_KEEP_DAYS, JOB_KINDS, job_start
 from competitions.models import Job, JobStatus, PeriodSnapshot, SnapshotStatus
 from competitions.standings import periods as periods_engine
 from competitions.standings import reads
+from competitions.standings.digest import day_digest
 from competitions.workspace import lists
 from config.cursors import InvalidCursor
 from config.gate import portal_view
@@ -118,7 +119,11 @@ def _print_context(context: dict, rows: list) -> dict:
 
 
 def _day_digest(competition, day) -> str | None:
-    return None
+    """The digest of the day's current publication (the ledger's latest entry for it), if it has one."""
+    if competition is None or day is None:
+        return None
+    entry = day_digest(competition.pk, day)
+    return entry.rows_digest if entry is not None else None
 
 
 # -- period standings ----------------------------------------------------------------------------------
