@@ -550,3 +550,27 @@ def test_the_period_printable_page(staff, w, ranked):
     assert table_workers(page) == period_order(snapshot)
     page = text(staff.get(reverse("workspace:period_print", args=[snapshot.pk]), {"tab": "teams"}))
     assert "先进集体：班组" in page and 'id="units"' in page
+
+
+def test_another_competitions_list_shows_only_its_workers_and_refuses_this_ones_cursor(staff, w, ranked, f):
+    # given a second competition with standings of its own
+    d3, _d2, d1 = portal_data.days()
+    other = f.competition(start=w.comp.start_date, end=w.comp.end_date, status="draft")
+    rule = f.rule(other, w.track)
+    newcomer = f.worker(w.other_depot, w.track, name="赵六")
+    entry(other, newcomer, rule, d1, 7, status="approved")
+    from competitions.services import standings_recompute
+
+    standings_recompute(competition=other, day=d1)
+    of = reads.StaffList(Scope.OVERALL)
+    mine = of.encode(reads.staff_board(competition_id=w.comp.pk, day=d1, of=of, limit=1)[0],
+                     competition_id=w.comp.pk, day=d1)
+
+    # when staff choose it (a draft: staff see every competition)
+    page = text(staff.get(reverse("workspace:day"), {"competition": other.pk}))
+
+    # then only its workers are listed, and a cursor of the first competition's list is refused there
+    assert table_workers(page) == [newcomer.pk] and "赵六" in page
+    page = text(staff.get(reverse("workspace:day"), {"competition": other.pk, "day": d1.isoformat(), "after": mine}))
+    assert "翻页链接无效或已过期" in page and table_workers(page) == [newcomer.pk]
+    assert "赵六" not in text(staff.get(reverse("workspace:day"), {"competition": w.comp.pk}))
