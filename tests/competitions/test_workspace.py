@@ -574,3 +574,13 @@ def test_another_competitions_list_shows_only_its_workers_and_refuses_this_ones_
     page = text(staff.get(reverse("workspace:day"), {"competition": other.pk, "day": d1.isoformat(), "after": mine}))
     assert "翻页链接无效或已过期" in page and table_workers(page) == [newcomer.pk]
     assert "赵六" not in text(staff.get(reverse("workspace:day"), {"competition": w.comp.pk}))
+
+
+def test_the_admin_lists_who_ran_which_job_read_only(admin_client, w, staff_job):
+    page = admin_client.get(reverse("admin:competitions_job_changelist")).content.decode()
+    assert "standings_day_xlsx" in page and "staff" in page
+    detail = admin_client.get(reverse("admin:competitions_job_change", args=[staff_job.pk]))
+    assert detail.status_code == 200 and 'name="kind"' not in detail.content.decode()
+    assert admin_client.post(reverse("admin:competitions_job_delete", args=[staff_job.pk]),
+                             {"post": "yes"}).status_code == 403
+    assert Job.objects.filter(pk=staff_job.pk).exists()
