@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from competitions.models import (
     BusinessSystem,
     Competition,
+    Job,
     JobType,
     Organizer,
     RuleVersion,
@@ -239,3 +240,28 @@ class RuleVersionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         save_rule_version(request, obj)
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Who ran which background job (exports) and how it went: a read-only history for union staff. The
+    files themselves are downloaded only by their creators, on the job's page in the portal."""
+
+    list_display = ("created_at", "kind", "created_by", "status", "done", "total", "finished_at")
+    list_filter = ("status", "kind")
+    list_select_related = ("created_by",)
+    readonly_fields = ("kind", "params", "status", "done", "total", "filename", "created_by", "created_at",
+                       "started_at", "finished_at", "error")
+    exclude = ("file",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Jobs and their files go together after competitions.jobs.JOB_KEEP_DAYS (job_purge), never one alone.
+        return False
+

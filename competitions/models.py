@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from competitions.querysets import CompetitionQuerySet, RuleVersionQuerySet
+from competitions.querysets import CompetitionQuerySet, JobQuerySet, RuleVersionQuerySet
 
 
 class Organizer(models.Model):
@@ -652,3 +652,65 @@ from competitions.honours.models import (  # noqa: E402, F401, I001
     Objection,
     RoundEvent,
 )
+
+# --- Background jobs ----------------------------------------------------------------------------------
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("进行中")
+    SUCCEEDED = "succeeded", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class Job(models.Model):
+    """Long work a person starts from a page and watches there: an export, and any other kind listed in
+    competitions/jobs.py (JOB_KINDS), which says what each kind does and runs it (a Celery task).
+
+    ``params`` say what the job is about (ids, dates, filters; never personal data: they are shown on the
+    job's page and kept with it). ``done``/``total`` are updated as the work goes, so the page shows
+    progress. A result file is kept in private storage (under MEDIA_ROOT, which no URL serves) and
+    downloaded through the job's page by its creator only (JobQuerySet.visible_to); ``filename`` is the
+    name the download gets. Jobs are kept JOB_KEEP_DAYS (competitions/jobs.py), then deleted with their files.
+    """
+
+    kind = models.CharField(_("类型"), max_length=40)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    done = models.PositiveIntegerField(_("已完成"), default=0)
+    total = models.PositiveIntegerField(_("总数"), null=True, blank=True)
+    file = models.FileField(_("文件"), upload_to="jobs/%Y/%m/", max_length=200, blank=True)
+    filename = models.CharField(_("文件名"), max_length=200, blank=True)
+    created_by = models.ForeignKey("members.User", verbose_name=_("发起人"), on_delete=models.SET_NULL, null=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="job_by_creator"),
+                   models.Index(fields=["created_at"], name="job_created")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=JobStatus.values), name="job_status_known"),
+            models.CheckConstraint(condition=Q(total__isnull=True) | Q(done__lte=F("total")),
+                                   name="job_done_within_total"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} #{self.pk} {self.status}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return 100 if self.status == JobStatus.SUCCEEDED else None
+        return min(100, self.done * 100 // self.total)

@@ -62,3 +62,13 @@ def current_competition():
     from competitions.models import Competition
 
     return Competition.objects.active().order_by("-start_date", "-id").first()
+
+
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A background job and its file are its creator's: union staff who started an export see and
+        download it; nobody else does, not even other staff (the file holds the full names of a whole
+        competition, and who fetched it is part of its history)."""
+        if not (getattr(user, "is_authenticated", False) and user.is_active and user.is_staff):
+            return self.none()
+        return self.filter(created_by=user)

@@ -132,3 +132,12 @@ def generate_shortlist_task(round_id: int, actor_id: int) -> int | None:
         logger.info("honours: shortlist of round %s refused: %s", round_id, refused.code)
         return None
     return round_.nominees.count()
+
+# A redelivered message finds its job running and runs it again from the start (the file is written anew);
+# a finished job is left alone (competitions.jobs.job_run).
+@db_task(name="competitions.tasks.run_job")
+def run_job(job_id: int) -> None:
+    """A background job (competitions.jobs): an export, with its progress on the job's page."""
+    from competitions.jobs import job_run
+
+    job_run(job_id=job_id)

@@ -21,6 +21,7 @@ import io
 import re
 import zipfile
 import zlib
+from decimal import Decimal
 from xml.parsers import expat
 
 from django.utils.translation import gettext as _
@@ -229,3 +230,69 @@ def xlsx_file(headers, rows, *, title: str) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def xlsx_text(value: str) -> str:
+    """Text as an .xlsx cell can hold it: control characters (which the format cannot store) become U+FFFD."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value)
+
+
+class XlsxStream:
+    """An .xlsx written row by row in constant memory, for exports of a whole competition (xlsxwriter's
+    constant_memory mode: each row goes to a temporary file as it is written, so 223,000 rows cost what one
+    does). Text is always a string cell, never a formula, a number or a link, whatever it begins with: a
+    name beginning with "=" shows as that text, as in xlsx_append. Numbers (int, Decimal, float) are number
+    cells; None is an empty cell.
+
+    Rows must be appended in order within each sheet; sheets may be filled one after the other. ``close()``
+    (or leaving the ``with`` block) writes the file to ``out``.
+    """
+
+    def __init__(self, out):
+        import xlsxwriter
+
+        self.book = xlsxwriter.Workbook(out, {
+            "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+            "strings_to_urls": False,
+        })
+        self.bold = self.book.add_format({"bold": True})
+
+    def sheet(self, title: str, headers=()) -> _StreamSheet:
+        """A new sheet; ``headers``: a bold, frozen first row."""
+        sheet = _StreamSheet(self.book.add_worksheet(title[:31]))
+        if headers:
+            sheet.append(headers, style=self.bold)
+            sheet.worksheet.freeze_panes(1, 0)
+        return sheet
+
+    def close(self) -> None:
+        self.book.close()
+
+    def __enter__(self) -> XlsxStream:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if kind is None:
+            self.close()
+
+
+class _StreamSheet:
+    def __init__(self, worksheet):
+        self.worksheet = worksheet
+        self.row = 0
+
+    def append(self, values, style=None) -> None:
+        write_string, write_number = self.worksheet.write_string, self.worksheet.write_number
+        row = self.row
+        for col, value in enumerate(values):
+            if value is None:
+                continue
+            if value.__class__ is str:
+                write_string(row, col, xlsx_text(value) if not value.isprintable() else value, style)
+            elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+                write_number(row, col, value, style)
+            else:
+                write_string(row, col, xlsx_text(str(value)), style)
+        self.row = row + 1

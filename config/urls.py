@@ -16,6 +16,7 @@ urlpatterns = [
     path("review/", include((reviews_urls.review_patterns, "review"))),
     path("me/entries/", include(reviews_urls.worker_patterns)),
     path("honours/", include("competitions.honours.public_urls")),
+    path("staff/standings/", include("competitions.workspace.urls")),
     path("", include("competitions.urls")),
     path("", include("members.urls")),
 ]

@@ -82,3 +82,20 @@ def test_xlsx_text_that_looks_like_a_formula_is_stored_as_text_exactly():
     row = next(openpyxl.load_workbook(io.BytesIO(out.getvalue())).active.iter_rows())
     assert [c.value for c in row] == ["E1", LEAK, -3, "=1+1"]
     assert [c.data_type for c in row] == ["s", "s", "n", "s"]
+
+
+def test_a_streamed_xlsx_keeps_formulas_as_text_numbers_as_numbers_and_replaces_control_characters():
+    from decimal import Decimal
+
+    out = io.BytesIO()
+    with spreadsheets.XlsxStream(out) as book:
+        sheet = book.sheet("排名", ["姓名", "积分", "空"])
+        sheet.append([LEAK, Decimal("12.125"), None])
+        sheet.append(["+1 张\x07三", 3, "-"])
+    rows = openpyxl.load_workbook(io.BytesIO(out.getvalue()))["排名"]
+    cells = list(rows.iter_rows(min_row=2))
+    assert cells[0][0].value == LEAK and cells[0][0].data_type == "s"
+    assert cells[0][1].value == 12.125 and cells[0][2].value is None
+    assert cells[1][0].value == "+1 张\N{REPLACEMENT CHARACTER}三" and cells[1][0].data_type == "s"
+    assert cells[1][1].value == 3 and cells[1][2].value == "-"
+    assert rows.freeze_panes == "A2" and rows["A1"].font.b

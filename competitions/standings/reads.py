@@ -3,16 +3,18 @@ leaderboards and "the places around me"."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import Q, Subquery, Sum
 from psycopg import sql
 
-from competitions.models import Standing, StandingDay
+from competitions.models import BusinessSystem, Standing, StandingDay
 from competitions.scopes import Scope
 from competitions.standings import database
 from competitions.standings.ranking import APPROVED_STATUSES, PARAMS, TABLES
@@ -231,3 +233,153 @@ def around_worker(*, competition_id: int, worker_id: int, day: date | None = Non
     """around_standing for a worker: their standing first (and the latest day first without ``day``)."""
     me = worker_standing(competition_id=competition_id, worker_id=worker_id, day=day)
     return [] if me is None else around_standing(me, scope=scope, size=size)
+
+
+# --- The staff's full ranking ------------------------------------------------------------------------
+# Union staff page through (and export) whole lists of a day with full names and every figure; workers see
+# only leaderboard(), with other workers' names masked by their pages.
+
+
+class StaffRow(NamedTuple):
+    """A row of a ranking as union staff see it: the rank and change in the list's scope, then who the
+    worker is and all their figures. 工号, depot, job type and business system are the day's (as ranked);
+    the name and the team (their own unit) are current. Full names: staff pages and exports only."""
+
+    rank: int | None
+    change: int | None
+    worker_id: int
+    employee_no: str
+    name: str
+    depot: str | None
+    team: str
+    job_type: str
+    business_system: str
+    points: Decimal
+    approved_points: Decimal
+    pending_points: Decimal
+    rank_overall: int
+    rank_business_system: int
+    rank_job_type: int
+    rank_unit: int | None
+
+
+class StaffList(NamedTuple):
+    """Which rows of a day a staff list holds: a scope's list (with the scope's id unless overall), further
+    narrowed to a depot and/or a job type, in the scope's order (rank, worker_id)."""
+
+    scope: Scope
+    scope_id: int | None = None
+    depot_id: int | None = None
+    job_type_id: int | None = None
+
+    def filters(self) -> dict:
+        """The list's rows as ORM filters on a table with the standings' columns (Standing, PeriodStanding)."""
+        found = {} if self.scope.column is None else {self.scope.column: self.scope_id}
+        if self.depot_id is not None:
+            found["depot_id"] = self.depot_id
+        if self.job_type_id is not None:
+            found["job_type_id"] = self.job_type_id
+        return found
+
+    def salt(self, competition_id: int, day: date) -> str:
+        # A cursor is valid only for the list, filters and day it was made for.
+        return (f"staff:{competition_id}:{day.isoformat()}:{self.scope.value}:{self.scope_id or ''}:"
+                f"{self.depot_id or ''}:{self.job_type_id or ''}")
+
+    def encode(self, row: StaffRow, *, competition_id: int, day: date) -> str:
+        return cursors.encode(self.salt(competition_id, day), row.rank, row.worker_id)
+
+    def decode(self, text: str, *, competition_id: int, day: date) -> Cursor:
+        """The (rank, worker_id) a "next" link of this list carries; config.cursors.InvalidCursor otherwise."""
+        return Cursor(*cursors.decode(self.salt(competition_id, day), text, int, int))
+
+
+_STAFF_BOUNDS = {
+    "first": "",
+    "after": "{rank} >= {rank_value} AND ({rank} > {rank_value} OR s.worker_id > {worker})",
+    "all": "",
+}
+_STAFF_TABLES = {"business_system": sql.Identifier(BusinessSystem._meta.db_table)}
+
+
+def staff_board_statement(scope: Scope, *, depot: bool, job_type: bool, bound: str) -> sql.Composed:
+    """The staff list of ``scope``, filtered by depot and/or job type (as ranked that day), for ``bound``:
+    a first page, the page after a cursor, or every row (an export, no LIMIT). A page is a range scan of the
+    scope's index (partitions.PARTITION_INDEXES) with the filters applied to the rows it passes."""
+    rank = sql.Identifier("s", scope.rank)
+    where = [sql.SQL("s.competition_id = {}").format(PARAMS["competition"]),
+             sql.SQL("s.day = {}").format(PARAMS["day"])]
+    if scope.column is not None:
+        where.append(sql.SQL("{} = {}").format(sql.Identifier("s", scope.column), sql.Placeholder("scope_id")))
+    if depot:
+        where.append(sql.SQL("s.depot_id = {}").format(sql.Placeholder("depot")))
+    if job_type:
+        where.append(sql.SQL("s.job_type_id = {}").format(sql.Placeholder("job_type")))
+    if _STAFF_BOUNDS[bound]:
+        where.append(sql.SQL(_STAFF_BOUNDS[bound]).format(rank=rank, rank_value=sql.Placeholder("rank"),
+                                                          worker=sql.Placeholder("worker")))
+    return sql.SQL("""
+SELECT {rank}, {change}, s.worker_id, s.employee_no, COALESCE(w.name, ''), depot.name, COALESCE(team.name, ''),
+       COALESCE(jt.name, ''), COALESCE(bs.name, ''), s.points, s.approved_points, s.pending_points,
+       s.rank_overall, s.rank_business_system, s.rank_job_type, s.rank_unit
+FROM {standing} s
+LEFT JOIN {worker_table} w ON w.id = s.worker_id
+LEFT JOIN {unit_table} team ON team.id = w.unit_id
+LEFT JOIN {unit_table} depot ON depot.id = s.depot_id
+LEFT JOIN {job_type_table} jt ON jt.id = s.job_type_id
+LEFT JOIN {business_system_table} bs ON bs.id = s.business_system_id
+WHERE {where}
+ORDER BY {rank}, s.worker_id{limit}
+""").format(rank=rank, change=sql.Identifier("s", scope.change), standing=TABLES["standing"],
+            worker_table=TABLES["worker"], unit_table=TABLES["unit"], job_type_table=TABLES["job_type"],
+            business_system_table=_STAFF_TABLES["business_system"], where=sql.SQL(" AND ").join(where),
+            limit=sql.SQL("") if bound == "all" else sql.SQL("\nLIMIT {}").format(sql.Placeholder("limit")))
+
+
+@cache
+def _staff_text(scope: Scope, depot: bool, job_type: bool, bound: str) -> str:
+    return database.render(staff_board_statement(scope, depot=depot, job_type=job_type, bound=bound))
+
+
+def _staff_params(of: StaffList, *, competition_id: int, day: date) -> dict:
+    if of.scope.column is not None and of.scope_id is None:
+        raise ValueError(f"scope {of.scope.value!r} needs an id")
+    params = {"competition": competition_id, "day": day}
+    if of.scope.column is not None:
+        params["scope_id"] = of.scope_id
+    if of.depot_id is not None:
+        params["depot"] = of.depot_id
+    if of.job_type_id is not None:
+        params["job_type"] = of.job_type_id
+    return params
+
+
+def staff_board(*, competition_id: int, day: date, of: StaffList, after: Cursor | None = None,
+                limit: int = 100) -> list[StaffRow]:
+    """A page of a staff list of ``day``, keyset-paged in the list's order: one query, as deep as it goes."""
+    params = {**_staff_params(of, competition_id=competition_id, day=day), "limit": limit}
+    bound = "first"
+    if after is not None:
+        bound = "after"
+        params.update(rank=after.rank, worker=after.worker_id)
+    text = _staff_text(of.scope, of.depot_id is not None, of.job_type_id is not None, bound)
+    return [StaffRow._make(row) for row in db.fetch_all(text, params)]
+
+
+def staff_board_count(*, competition_id: int, day: date, of: StaffList) -> int:
+    """How many rows a staff list has (an export's total: one count, in the background)."""
+    statement = sql.SQL("SELECT COUNT(*) FROM ({}) AS rows").format(
+        staff_board_statement(of.scope, depot=of.depot_id is not None, job_type=of.job_type_id is not None,
+                              bound="all"))
+    return database.scalar(statement, _staff_params(of, competition_id=competition_id, day=day))
+
+
+def staff_board_chunks(*, competition_id: int, day: date, of: StaffList, chunk: int = 5000) -> Iterator[list[StaffRow]]:
+    """Every row of a staff list, in order, ``chunk`` rows at a time from a server-side cursor: an export
+    of the whole day holds one chunk in memory, never the day. Outside a transaction the cursor is WITH
+    HOLD (Django's chunked cursor), so the caller may commit progress between chunks."""
+    text = _staff_text(of.scope, of.depot_id is not None, of.job_type_id is not None, "all")
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(text, _staff_params(of, competition_id=competition_id, day=day))
+        while rows := cursor.fetchmany(chunk):
+            yield [StaffRow._make(row) for row in rows]

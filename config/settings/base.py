@@ -316,3 +316,8 @@ CELERY_BEAT_SCHEDULE["standings-verify-weekly"] = {
 # Who is mailed when a verification finds published standings that differ (competitions.verify), as
 # Django mails a server error: comma-separated addresses.
 ADMINS = [("", address) for address in env_list("ADMINS", [])]
+
+# --- Files the portal writes --------------------------------------------------------------------
+# Background jobs' results (competitions.Job: exports). Private: no URL serves MEDIA_ROOT; a file is
+# downloaded through its job's page, by the person who started the job.
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
