@@ -26,8 +26,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from competitions.models import Job, JobStatus
+from config.tasks import send_on_commit
 
 logger = logging.getLogger(__name__)
+
+QUEUE_DOWN = gettext_lazy("任务队列暂时不可用，未能开始；请稍后再试。")
 
 Progress = Callable[[int, "int | None"], None]
 
@@ -60,15 +63,12 @@ def job_start(*, kind: str, params: dict, user) -> Job:
     if kind not in JOB_KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
     job_purge()
+    from competitions.tasks import run_job
+
     with transaction.atomic():
         job = Job.objects.create(kind=kind, params=params, created_by=user)
-
-        def send():
-            from competitions.tasks import run_job
-
-            run_job.delay(job.pk)
-
-        transaction.on_commit(send, robust=True)
+        send_on_commit(run_job, job.pk, unsent=lambda: Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED)
+                       .update(status=JobStatus.FAILED, error=str(QUEUE_DOWN), finished_at=timezone.now()))
     return job
 
 

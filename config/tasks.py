@@ -11,8 +11,12 @@ A task states what it does differently from these as keyword arguments of ``db_t
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.db import DatabaseError
+
+logger = logging.getLogger(__name__)
 
 DB_TASK_OPTIONS: dict[str, object] = {
     "ignore_result": True,
@@ -33,3 +37,20 @@ def db_task(*, name: str, **differences):
         # A misspelt option would be passed to Celery silently and change nothing.
         raise TypeError(f"db_task: not a shared option: {', '.join(sorted(unknown))}")
     return shared_task(name=name, **{**DB_TASK_OPTIONS, **differences})
+
+
+def send_on_commit(task, *args, unsent=None) -> None:
+    """Sends ``task`` with ``args`` once the current transaction commits (at once outside one). A broker
+    that cannot be reached (Redis away) is logged and ``unsent()`` is called, so that the record the
+    page watches can say so instead of waiting for ever; the request that started it still succeeds."""
+    from django.db import transaction
+
+    def send():
+        try:
+            task.delay(*args)
+        except Exception:  # kombu's OperationalError, or the Redis client's own errors: the broker is away
+            logger.warning("task %s%r not sent: broker unavailable", task.name, args, exc_info=True)
+            if unsent is not None:
+                unsent()
+
+    transaction.on_commit(send)

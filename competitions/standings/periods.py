@@ -49,6 +49,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from psycopg import sql
 
 from competitions.models import PeriodSnapshot, PeriodStanding, SnapshotStatus, StandingDay
@@ -57,6 +58,7 @@ from competitions.standings import database, ranking
 from competitions.standings.digest import DIGEST_COLUMNS, canonical_digest
 from config import cursors
 from config.months import month_last_day, next_month
+from config.tasks import send_on_commit
 from reviews.models import PeriodStatus, ReviewPeriod
 
 logger = logging.getLogger(__name__)
@@ -344,6 +346,7 @@ def _validate(*, start: date, end: date) -> None:
 # marked failed by the next request of its competition rather than shown as running for ever. Should its
 # task run after all, it computes it (a failed snapshot is computed again; a ready one is left alone).
 STALE_AFTER = timedelta(minutes=30)
+QUEUE_DOWN = gettext_lazy("任务队列暂时不可用，未能开始计算；请稍后再试。")
 STALE_ERROR = "计算中断 (the computation's process or task was lost)"
 
 
@@ -373,7 +376,8 @@ def request_period_snapshot(*, competition_id: int, start: date, end: date, sign
 
     snapshot = period_snapshot_create(competition_id=competition_id, start=start, end=end,
                                       signed_off_only=signed_off_only, user=user)
-    transaction.on_commit(lambda: period_snapshot_task.delay(snapshot.pk))
+    send_on_commit(period_snapshot_task, snapshot.pk, unsent=lambda: PeriodSnapshot.objects.filter(
+        pk=snapshot.pk, status=SnapshotStatus.RUNNING).update(status=SnapshotStatus.FAILED, error=str(QUEUE_DOWN)))
     return snapshot
 
 

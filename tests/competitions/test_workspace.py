@@ -584,3 +584,37 @@ def test_the_admin_lists_who_ran_which_job_read_only(admin_client, w, staff_job)
     assert admin_client.post(reverse("admin:competitions_job_delete", args=[staff_job.pk]),
                              {"post": "yes"}).status_code == 403
     assert Job.objects.filter(pk=staff_job.pk).exists()
+
+
+@pytest.fixture
+def broker_away(settings):
+    """The Celery app sends to a Redis port nothing listens on (the broker is away), for this test only."""
+    from config.celery_app import app
+    from tests.redis_server import free_port
+
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "broker_transport_options")}
+    app.conf.update(broker_url=f"redis://127.0.0.1:{free_port()}/0", task_always_eager=False,
+                    broker_transport_options={"max_retries": 0})
+    app.pool.force_close_all()
+    yield
+    app.conf.update(saved)
+    app.pool.force_close_all()
+
+
+def test_with_the_broker_away_an_export_and_a_period_fail_at_once_with_a_message(
+        staff, w, ranked, broker_away, django_capture_on_commit_callbacks):
+    # the pages answer, and what they started says it could not start, instead of "queued" for ever
+    day = Standing.objects.filter(competition=w.comp).latest("day").day
+    with django_capture_on_commit_callbacks(execute=True):
+        job = jobs.job_start(kind="standings_day_xlsx", params={"competition": w.comp.pk, "day": day.isoformat()},
+                             user=w.staff)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "任务队列暂时不可用" in job.error
+    from competitions.models import PeriodSnapshot, SnapshotStatus
+    from competitions.standings import periods
+
+    with django_capture_on_commit_callbacks(execute=True):
+        snapshot = periods.request_period_snapshot(competition_id=w.comp.pk, start=day - timedelta(days=6), end=day,
+                                                   user=w.staff)
+    snapshot = PeriodSnapshot.objects.get(pk=snapshot.pk)
+    assert snapshot.status == SnapshotStatus.FAILED and "任务队列暂时不可用" in snapshot.error
