@@ -69,3 +69,22 @@ def mark_dead_standings_runs() -> list[int]:
     """Beat entry point: runs left "running" by a process that died are marked failed
     (services.standings_runs_mark_dead), also for competitions that no run has started since."""
     return standings_runs_mark_dead()
+
+
+# A run that already ended is left as it is (jobs.shortlist_run), and generating replaces the round's
+# shortlist in one transaction: safe to redeliver.
+@db_task(name="competitions.tasks.honours_shortlist_task")
+def honours_shortlist_task(run_id: int) -> str | None:
+    from competitions.honours.jobs import shortlist_run
+
+    run = shortlist_run(run_id=run_id)
+    return None if run is None else run.status
+
+
+# A stored file is never rebuilt (documents.documents_build): safe to redeliver.
+@db_task(name="competitions.tasks.honours_documents_task")
+def honours_documents_task(documents_id: int) -> str | None:
+    from competitions.honours.documents import documents_build
+
+    documents = documents_build(documents_id=documents_id)
+    return None if documents is None else documents.status

@@ -15,6 +15,7 @@ urlpatterns = [
     path("entries/", include((reviews_urls.clerk_patterns, "entries"))),
     path("review/", include((reviews_urls.review_patterns, "review"))),
     path("me/entries/", include(reviews_urls.worker_patterns)),
+    path("staff/honours/", include("competitions.honours.urls")),
     path("", include("competitions.urls")),
     path("", include("members.urls")),
 ]

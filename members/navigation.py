@@ -30,6 +30,7 @@ NAV: list[NavItem] = [
     NavItem("entries:disputes", _("申诉处理"), "clerk"),
     NavItem("review:queue", _("审核"), "reviewer"),
     NavItem("admin:index", _("管理后台"), "staff"),
+    NavItem("honours:rounds", _("评选表彰"), "staff"),
 ]
 
 

@@ -303,3 +303,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Award documents ------------------------------------------------------------------------------
+# Files the portal makes for staff (the 表彰名单 and certificates of a finalized round) are kept under
+# MEDIA_ROOT/private, which no URL serves: staff download them through gated pages.
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
+# A TrueType font with Chinese glyphs for the certificates; empty: the bundled WenQuanYi Micro Hei
+# (competitions.honours.documents.certificate_font).
+CERTIFICATE_FONT = env_str("CERTIFICATE_FONT", "")

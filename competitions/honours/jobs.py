@@ -1,0 +1,112 @@
+"""Generating a round's shortlist in the background, and the record of each time it was generated.
+
+The shortlist needs the period standings of the basis period (competitions.standings.periods: a few seconds
+for 223,000 workers) and then the quotas and eligibility rules over them, longer than a web request should
+take. So the round's page asks for it (``shortlist_start``: a ShortlistRun row, committed, then the Celery
+task ``honours_shortlist_task``), the task calls the one service that makes the shortlist
+(competitions.honours.shortlist.generate_shortlist) and records how it ended, and the page shows the run
+(running, with the page refreshing itself; succeeded; or failed with the service's message).
+
+A run killed outright cannot record its end; a run still "running" after STALE is taken for dead and marked
+failed by the next request or page view, so staff never wait on a run that is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from competitions.honours.models import AwardRound, RoundStatus
+from competitions.honours.services import RoundRefused, check_move
+from competitions.honours.shortlist import generate_shortlist
+
+logger = logging.getLogger(__name__)
+
+# Far beyond a shortlist's seconds, within a coffee break.
+STALE = timedelta(minutes=10)
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("生成中")
+    SUCCEEDED = "succeeded", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class ShortlistRun(models.Model):
+    """One request to generate a round's shortlist, as staff see it on the round's page."""
+
+    round = models.ForeignKey(AwardRound, verbose_name=_("评选"), on_delete=models.CASCADE,
+                              related_name="shortlist_runs")
+    status = models.CharField(_("状态"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("发起时间"))
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("初选名单生成记录")
+        verbose_name_plural = _("初选名单生成记录")
+        ordering = ["-requested_at", "-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(status__in=RunStatus.values),
+                                              name="shortlistrun_status_valid")]
+        indexes = [models.Index(fields=["round", "-requested_at"], name="shortlistrun_latest")]
+
+    def __str__(self):
+        return f"{self.round_id} {self.status}"
+
+
+def _mark_stale(round_id: int) -> None:
+    ShortlistRun.objects.filter(round_id=round_id, status=RunStatus.RUNNING,
+                                requested_at__lt=timezone.now() - STALE).update(
+        status=RunStatus.FAILED, finished_at=timezone.now(), error=gettext("生成任务未能完成（进程中断），请重新生成。"))
+
+
+def latest_run(award_round: AwardRound) -> ShortlistRun | None:
+    _mark_stale(award_round.pk)
+    return (ShortlistRun.objects.filter(round=award_round).select_related("requested_by")
+            .order_by("-requested_at", "-id").first())
+
+
+def shortlist_start(*, award_round: AwardRound, user) -> ShortlistRun:
+    """Ask for the shortlist (after this transaction commits). Refused (RoundRefused, nothing written) when
+    the round's state does not allow generating it, and while a run of it is still going."""
+    from competitions.tasks import honours_shortlist_task
+
+    with transaction.atomic():
+        locked = AwardRound.objects.select_for_update().get(pk=award_round.pk)
+        check_move(locked, RoundStatus.SHORTLISTED)
+        _mark_stale(locked.pk)
+        if ShortlistRun.objects.filter(round=locked, status=RunStatus.RUNNING).exists():
+            raise RoundRefused(gettext("初选名单正在生成，请稍候。"), "shortlist_running")
+        run = ShortlistRun.objects.create(round=locked, requested_by=user, requested_at=timezone.now())
+        run_id = run.pk
+        transaction.on_commit(lambda: honours_shortlist_task.delay(run_id))
+    return run
+
+
+def shortlist_run(*, run_id: int) -> ShortlistRun | None:
+    """Generate the shortlist of a requested run and record how it ended; None when the run is gone, nothing
+    done when it already ended."""
+    run = ShortlistRun.objects.select_related("round", "requested_by").filter(pk=run_id).first()
+    if run is None or run.status != RunStatus.RUNNING:
+        return run
+    try:
+        generate_shortlist(actor=run.requested_by, round_=run.round)
+        run.status, run.error = RunStatus.SUCCEEDED, ""
+    except DatabaseError:
+        raise  # retried by the task (config.tasks); the run stays "running" until then
+    except RoundRefused as error:
+        run.status, run.error = RunStatus.FAILED, error.message
+    except Exception as error:
+        logger.exception("honours: shortlist of round %s failed", run.round_id)
+        run.status, run.error = RunStatus.FAILED, f"{type(error).__name__}: {error}"
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "error", "finished_at"])
+    return run
