@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -307,6 +308,11 @@ class StandingDay(models.Model):
     day = models.DateField(_("排名日期"))
     rows = models.PositiveIntegerField(_("排名行数"))
     computed_at = models.DateTimeField(_("计算时间"))
+    # The consuming run whose log position the rows reflect: they hold the entries dated up to the day as
+    # they stood when that run read the change log (competitions.standings.periods). Null for days stored
+    # before positions were recorded. No constraint: deleting a run's record must not move a day's position.
+    run = models.ForeignKey(StandingRun, verbose_name=_("日志位置（计算记录）"), null=True, blank=True,
+                            on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
 
     class Meta:
         verbose_name = _("排名日")
@@ -396,3 +402,138 @@ class StandingsCompetition(Competition):
         proxy = True
         verbose_name = _("排名计算")
         verbose_name_plural = _("排名计算")
+
+
+class StandingCorrection(models.Model):
+    """The change log a run consumed for days before its own, kept: corrections of past days (an entry of
+    March approved, edited or rejected in April). Written by the consuming run in its transaction
+    (competitions.standings.run.delete_deltas copies the rows dated before the run's day, then drops the
+    log), never by Python objects; read by competitions.standings.periods to bring a stored day up to "as
+    the entries stand now". One row per (worker, work date) the run consumed corrections of. A night's new
+    entries are dated the run's day and are not copied: no stored day before it needs them.
+    """
+
+    competition_id = models.BigIntegerField()
+    worker_id = models.BigIntegerField()
+    work_date = models.DateField()
+    points = models.DecimalField(max_digits=18, decimal_places=3)
+    approved_points = models.DecimalField(max_digits=18, decimal_places=3)
+    entries = models.IntegerField()
+    # The StandingRun that consumed it (no constraint, like the day's run: a run's record may be deleted).
+    run_id = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("排名更正记录")
+        verbose_name_plural = _("排名更正记录")
+        indexes = [
+            models.Index(fields=["competition_id", "work_date"], name="standingcorrection_date"),
+            models.Index(fields=["competition_id", "run_id"], name="standingcorrection_run"),
+        ]
+
+    def __str__(self):
+        return f"{self.work_date} #{self.worker_id} {self.points:+} (run {self.run_id})"
+
+
+# --- Period standings -----------------------------------------------------------------------------
+# The points of the work dated in a range, as the entries stand now, ranked like a day
+# (competitions.standings.periods). A snapshot is computed once, in the background, and never changes;
+# an award round cites the one it was shortlisted from.
+
+
+class SnapshotStatus(models.TextChoices):
+    RUNNING = "running", _("计算中")
+    READY = "ready", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class PeriodSnapshot(models.Model):
+    """The ranking of one competition's work dated in [start, end], computed at ``computed_at``.
+    ``signed_off_only``: only the entries of (business system, month) pairs whose review period is signed
+    off count (the basis of an award). Its rows are PeriodStanding; ``digest`` is the SHA-256 of their
+    canonical rows (competitions.standings.digest), so a shortlist can cite exactly what it came from."""
+
+    competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
+                                    related_name="period_snapshots")
+    start = models.DateField(_("开始日期"))
+    end = models.DateField(_("结束日期"))
+    signed_off_only = models.BooleanField(_("仅计已签发月份"), default=False)
+    status = models.CharField(_("状态"), max_length=10, choices=SnapshotStatus.choices,
+                              default=SnapshotStatus.RUNNING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申请人"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    computed_at = models.DateTimeField(_("计算时间"), null=True, blank=True)
+    rows = models.PositiveIntegerField(_("排名行数"), null=True, blank=True)
+    digest = models.CharField(_("摘要（SHA-256）"), max_length=64, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("区间排名")
+        verbose_name_plural = _("区间排名")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["competition", "-created_at"], name="periodsnapshot_latest")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="periodsnapshot_dates_ordered",
+                                   violation_error_message=_("结束日期不能早于开始日期。")),
+        ]
+
+    def __str__(self):
+        return f"{self.competition_id} {self.start}~{self.end}{' *' if self.signed_off_only else ''}"
+
+
+class PeriodStanding(models.Model):
+    """One worker's place in a PeriodSnapshot: the points of their counted entries dated in its range
+    (approved and pending apart) and their ranks, with RANK() semantics on the points (ties share a rank;
+    lists order ties by worker id), as the daily standings. The worker's attributes are their current
+    record when the snapshot was computed: an honour goes to the unit a person belongs to now. ``team`` is
+    the worker's own unit, ``depot`` its depot (站段; null when not under one, and then no rank_unit).
+    Written only by competitions.standings.periods (one INSERT … SELECT)."""
+
+    snapshot = models.ForeignKey(PeriodSnapshot, verbose_name=_("区间排名"), on_delete=models.CASCADE,
+                                 related_name="standings", db_index=False)
+    worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.DO_NOTHING,
+                               related_name="+", db_index=False, db_constraint=False)
+    employee_no = models.CharField(_("工号"), max_length=20)
+    business_system = models.ForeignKey(BusinessSystem, verbose_name=_("业务系统"), on_delete=models.DO_NOTHING,
+                                        db_constraint=False, db_index=False, related_name="+")
+    job_type = models.ForeignKey(JobType, verbose_name=_("工种"), on_delete=models.DO_NOTHING,
+                                 db_constraint=False, db_index=False, related_name="+")
+    depot = models.ForeignKey("members.Unit", verbose_name=_("站段"), on_delete=models.DO_NOTHING, null=True,
+                              db_constraint=False, db_index=False, related_name="+")
+    team = models.ForeignKey("members.Unit", verbose_name=_("班组"), on_delete=models.DO_NOTHING,
+                             db_constraint=False, db_index=False, related_name="+")
+    points = models.DecimalField(_("积分"), max_digits=18, decimal_places=3)
+    approved_points = models.DecimalField(_("已审核积分"), max_digits=18, decimal_places=3)
+    pending_points = models.DecimalField(_("待审核积分"), max_digits=18, decimal_places=3)
+    entries = models.IntegerField(_("计入录入数"))
+    rank_overall = models.IntegerField(_("总排名"))
+    rank_business_system = models.IntegerField(_("业务系统排名"))
+    rank_job_type = models.IntegerField(_("工种排名"))
+    rank_unit = models.IntegerField(_("站段排名"), null=True)
+
+    class Meta:
+        verbose_name = _("区间排名行")
+        verbose_name_plural = _("区间排名行")
+        # One index per list, in the lists' order (rank, worker_id): a page is one range scan.
+        constraints = [models.UniqueConstraint(fields=["snapshot", "worker"], name="periodstanding_one_per_worker")]
+        indexes = [
+            models.Index(fields=["snapshot", "rank_overall", "worker"], name="periodstanding_overall"),
+            models.Index(fields=["snapshot", "business_system", "rank_business_system", "worker"],
+                         name="periodstanding_system"),
+            models.Index(fields=["snapshot", "job_type", "rank_job_type", "worker"], name="periodstanding_job_type"),
+            models.Index(fields=["snapshot", "depot", "rank_unit", "worker"], name="periodstanding_unit"),
+        ]
+
+    def __str__(self):
+        return f"{self.snapshot_id} {self.employee_no} #{self.rank_overall}"
+
+
+# Award rounds (评选): their models live in competitions/honours/models.py, in this app.
+from competitions.honours.models import (  # noqa: E402, F401, I001
+    AwardQuota,
+    AwardRound,
+    Exclusion,
+    Nominee,
+    Objection,
+    RoundEvent,
+)

@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 
 
 class CompetitionQuerySet(models.QuerySet):
@@ -13,6 +14,31 @@ class CompetitionQuerySet(models.QuerySet):
         if not getattr(user, "is_authenticated", False):
             return self.none()
         return self.exclude(status__in=HIDDEN_FROM_NON_STAFF)
+
+    def taking_part(self, user):
+        """The competitions a person takes part in: staff, all; a worker, those with a scoring rule for their
+        job type; a clerk, those with a rule for the job type of a worker of their units; a reviewer, those
+        with a rule in their business systems. Roles held together add up. Competitions in preparation stay
+        hidden from everyone but staff (visible_to)."""
+        from competitions.models import ScoringRule
+        from members.models import Worker
+        from members.querysets import unit_subtree_q
+        from members.scope import scope_of
+
+        scope = scope_of(user)
+        visible = self.visible_to(user)
+        if scope.is_staff:
+            return visible
+        rules = ScoringRule.objects.filter(competition_id=OuterRef("pk"))
+        q = Q(pk__in=[])
+        if scope.is_worker:
+            q |= Exists(rules.filter(job_type__in=Worker.objects.filter(pk=scope.worker_id).values("job_type_id")))
+        if scope.is_clerk:
+            units_workers = Worker.objects.filter(unit_subtree_q(scope.clerk_unit_paths, "unit__path"))
+            q |= Exists(rules.filter(job_type__in=units_workers.values("job_type_id")))
+        if scope.is_reviewer:
+            q |= Exists(rules.filter(job_type__business_system_id__in=scope.reviewer_system_ids))
+        return visible.filter(q)
 
 
 HIDDEN_FROM_NON_STAFF = ("draft",)

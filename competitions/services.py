@@ -179,18 +179,19 @@ def _compute(run: StandingRun, *, full: bool) -> None:
         params = {"competition_id": run.competition_id, "day": run.day}
         totals_day = standings_totals_day(competition_id=run.competition_id)
         if totals_day is not None and run.day < totals_day:
-            # An old day: the base is ahead of it, so sum the entries dated up to it; the change log stays.
+            # An old day: the base is ahead of it, so sum the entries dated up to it (as of the base's log
+            # position: minus the live change log); the change log stays.
             run.kind, run.totals_day = RunKind.FULL, None
-            run.rows = standings.replace_day(**params, now=run.started_at, base_day=None)
+            run.rows = standings.replace_day(**params, now=run.started_at, base_day=None, behind=totals_day)
         elif full or totals_day is None:
             # A repair: the entries, on the same snapshot as the change log it drops.
             run.kind, run.totals_day = RunKind.FULL, run.day
-            run.rows = standings.replace_day(**params, now=run.started_at, base_day=None)
-            run.deltas = standings.delete_deltas(**params)
+            run.rows = standings.replace_day(**params, now=run.started_at, base_day=None, run_id=run.pk)
+            run.deltas = standings.delete_deltas(**params, run_id=run.pk)
         else:
             run.kind, run.totals_day = RunKind.INCREMENTAL, run.day
-            run.rows = standings.replace_day(**params, now=run.started_at, base_day=totals_day)
-            run.deltas = standings.delete_deltas(**params)
+            run.rows = standings.replace_day(**params, now=run.started_at, base_day=totals_day, run_id=run.pk)
+            run.deltas = standings.delete_deltas(**params, run_id=run.pk)
         # Recorded in the same transaction: "succeeded with totals_day" is true exactly when the totals are.
         _finish(run, outcome=RunOutcome.SUCCEEDED)
 

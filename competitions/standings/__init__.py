@@ -1,7 +1,8 @@
 """Daily standings: the SQL that computes them, the partitions that hold them, and the read paths the portal
 and the API use. ``ranking`` composes the ranking statement, ``run`` writes a day with it, ``partitions``
 publishes, merges and drops Standing's partitions, ``reads`` serves the pages; ``table`` renders the
-partitioned parent (standings_partitioned.sql) the migration installs.
+partitioned parent (standings_partitioned.sql) the migration installs; ``periods`` computes and reads the
+period standings (the points of a range of days, as the entries stand now).
 
 How a run works (competitions.services.standings_recompute drives it, under a lock, in one transaction):
 
@@ -41,6 +42,25 @@ How a run works (competitions.services.standings_recompute drives it, under a lo
   partition. The day is recorded in StandingDay. All of it happens in the same transaction as the change
   log's deletion and the run record, so readers see the previous complete set until commit, a crashed run
   leaves nothing half-written, and running twice gives the same rows.
+* **Corrections and log positions.** Period standings need any stored day "as the entries stand now"
+  (competitions.standings.periods). Each stored day records its log position (StandingDay.run): the
+  consuming run whose change log its rows include. Invariant: a stored day X holds the counted entries
+  dated <= X as of that run's snapshot; everything since is in the change log the later consuming runs
+  consumed, or in the live log. So a consuming run, before it deletes the deltas dated <= D, copies those
+  dated < D (corrections of days already stored; the night's new work is dated D and no stored day before
+  D needs it) into StandingCorrection with its run id, in the same snapshot; corrections_since(X) sums the
+  archive of the runs after X's and the live log dated <= X. Why it holds for each kind of run:
+  an incremental run for D adds to the base day (entries <= base day as of the previous consuming run)
+  the log dated <= D, which holds every change since for dates <= base day and every change ever for the
+  dates after it (they were never consumed): entries <= D as of this run, position = this run. A full
+  run for D >= totals_day sums the entries on the snapshot whose log it then drops: position = this run.
+  A repair of an old day X < totals_day sums the entries dated <= X minus the live log dated <= X (the
+  changes since the latest consuming run, which consumed everything dated <= totals_day before them) on
+  one snapshot: X as of that run, whose position it records (the base day's). Consuming runs go in
+  order of their run ids (runs are serialized by the lock in the order their rows were created, which
+  standings_totals_day relies on too), and their days never decrease, so "the archive of runs after X's
+  run, dated <= X" is exactly what X's rows lack. Days stored before positions were recorded have none
+  (null) and are not used as a period bound.
 * **Months.** Once a month is over (and two days more), a monthly job merges its daily partitions into
   one (compact_month), so that "my history" over a year-long competition plans and locks ~12 + 31
   partitions instead of 365. A repair of a day of a merged month deletes and inserts the day's rows there.

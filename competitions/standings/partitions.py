@@ -187,7 +187,8 @@ def compact_month(*, competition_id: int, month: date) -> int:
     A finished month's days are merged so that "my history" plans and locks one partition per month instead
     of one per day (a year: ~12 + 31 partitions instead of 365, each locked with its five indexes). The
     month's rows are copied into a new table (an INSERT … SELECT is never parallel), which then gets the
-    five indexes of every partition (ATTACH adopts them) and a CHECK constraint matching the month's bounds.
+    five indexes of every partition (ATTACH adopts them), a BRIN index on the day, and a CHECK constraint
+    matching the month's bounds.
     Then the daily partitions are detached and dropped and the month attached, in the caller's transaction:
     readers see the daily partitions until commit, and a failure leaves them in place. The rows are the same
     ones: the read paths filter on the day, through the same indexes, and "my history" probes the worker
@@ -202,6 +203,10 @@ def compact_month(*, competition_id: int, month: date) -> int:
     database.execute(create_empty_partition(name))
     database.execute(copy_month(name), params)
     create_indexes(name)
+    # The days' rows lie one day after the other in the month's table (copy_month): a BRIN index on the day
+    # (a few pages) lets a reader of one day, such as a period snapshot's bound, read that day's pages only
+    # instead of the whole month. The partitioned parent has no such index: a daily partition is one day.
+    database.execute(sql.SQL("CREATE INDEX ON {} USING brin (day)").format(sql.Identifier(name)))
     database.execute(month_bounds_check(name, competition_id=competition_id, first=first, following=following))
     _analyze(name)
     swap(competition_id, old=days, new=name, first=first, following=following)
@@ -211,8 +216,12 @@ def compact_month(*, competition_id: int, month: date) -> int:
 def forget_competition(*, competition_id: int) -> None:
     """Removes a deleted competition's standings (called by services.competition_delete, in the deletion's
     transaction). Standing has no foreign keys, so no cascade reaches it: the competition's partitions are
-    dropped. Entries and rules protect a competition, so this runs only once they are gone."""
+    dropped, and its archived corrections deleted. Entries and rules protect a competition, so this runs
+    only once they are gone."""
     _lock_timeout(SWAP_LOCK_TIMEOUT)
     for table in partitions(f"{STANDING}_{int(competition_id)}_"):
         database.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
     _lock_timeout(None)
+    # The archived corrections have no foreign key either.
+    database.execute(sql.SQL("DELETE FROM {} WHERE competition_id = {}").format(
+        TABLES["correction"], PARAMS["competition"]), {"competition": competition_id})

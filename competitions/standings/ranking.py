@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from django.db import connection
 from psycopg import sql
 
-from competitions.models import JobType, Standing, StandingDay, StandingDelta
+from competitions.models import JobType, Standing, StandingCorrection, StandingDay, StandingDelta
 from competitions.standings import database
 from members.models import Unit, Worker
 from reviews.models import EntryStatus, WorkEntry
@@ -22,10 +22,11 @@ STANDING = Standing._meta.db_table
 APPROVED_STATUSES = [EntryStatus.APPROVED, EntryStatus.LOCKED]
 
 # The run's values, bound at execution (names of the ``params`` of replace_day).
-PARAMS = {name: sql.Placeholder(name) for name in ("competition", "day", "base_day", "previous_day", "now")}
+PARAMS = {name: sql.Placeholder(name) for name in ("competition", "day", "base_day", "previous_day", "now", "run")}
 TABLES = {
     "standing": sql.Identifier(STANDING),
     "delta": sql.Identifier(StandingDelta._meta.db_table),
+    "correction": sql.Identifier(StandingCorrection._meta.db_table),
     "entry": sql.Identifier(WorkEntry._meta.db_table),
     "worker": sql.Identifier(Worker._meta.db_table),
     "unit": sql.Identifier(Unit._meta.db_table),
@@ -100,6 +101,26 @@ def worker_totals_from_base(*, with_ranks: bool) -> sql.Composed:
                    previous_ranks=BASE_RANKS if with_ranks else sql.SQL(""))
 
 
+# A day older than the base day, as of the log position of the run that consumed the change log last: the
+# entries dated up to the day, minus what the live change log (everything committed since that run) added
+# to them. Both on the run's one snapshot. The change log stays (see competitions.standings).
+_TOTALS_BEHIND_LOG = """
+    SELECT worker_id, {score} AS score, {approved_score} AS approved_score, CAST(SUM(entries) AS BIGINT) AS entries
+    FROM (
+        {from_entries}
+        UNION ALL
+        SELECT worker_id, -{points}, -{approved_points}, -entries
+        FROM {delta} WHERE competition_id = {competition} AND work_date <= {day}
+    ) AS u
+    GROUP BY worker_id
+    HAVING SUM(entries) <> 0
+"""
+WORKER_TOTALS_BEHIND_LOG = _format(
+    _TOTALS_BEHIND_LOG, score=_total(sql.SQL("score")), approved_score=_total(sql.SQL("approved_score")),
+    from_entries=WORKER_TOTALS_FROM_ENTRIES, points=_thousandths(sql.SQL("points")),
+    approved_points=_thousandths(sql.SQL("approved_points")))
+
+
 def with_previous_ranks(totals: sql.Composable) -> sql.Composed:
     """Otherwise the previous day's ranks come from its rows."""
     return _format("""
@@ -112,12 +133,13 @@ def with_previous_ranks(totals: sql.Composable) -> sql.Composed:
 """, totals=totals)
 
 
-def totals(*, from_entries: bool, base_is_previous_day: bool) -> sql.Composed:
-    """The per-worker totals a run ranks, with the previous day's ranks: from the entries (a full run);
-    from the base day when it is the previous standings day (its ranks are the previous ranks); or from the
-    base day joined to the previous day's rows (a re-run of the base day itself, or a day after a gap)."""
+def totals(*, from_entries: bool, base_is_previous_day: bool, behind_log: bool = False) -> sql.Composed:
+    """The per-worker totals a run ranks, with the previous day's ranks: from the entries (a full run; with
+    ``behind_log``, minus the live change log: a day older than the base day); from the base day when it is
+    the previous standings day (its ranks are the previous ranks); or from the base day joined to the
+    previous day's rows (a re-run of the base day itself, or a day after a gap)."""
     if from_entries:
-        return with_previous_ranks(WORKER_TOTALS_FROM_ENTRIES)
+        return with_previous_ranks(WORKER_TOTALS_BEHIND_LOG if behind_log else WORKER_TOTALS_FROM_ENTRIES)
     if base_is_previous_day:
         return worker_totals_from_base(with_ranks=True)
     return with_previous_ranks(worker_totals_from_base(with_ranks=False))
@@ -233,6 +255,20 @@ def insert_day(table: str, rows: sql.Composable) -> sql.Composed:
 # A day of a merged month: the day's rows are deleted and inserted (otherwise a new partition is filled).
 DELETE_DAY = _format("DELETE FROM {standing} WHERE competition_id = {competition} AND day = {day}")
 PREVIOUS_DAY = _format("SELECT MAX(day) FROM {standing_day} WHERE competition_id = {competition} AND day < {day}")
+# The run that stored a day (StandingDay.run): an old day's repair takes the base day's.
+DAY_RUN = _format("SELECT MAX(run_id) FROM {standing_day} WHERE competition_id = {competition} AND day = {base_day}")
+# Before the change log dated up to the day is dropped, its rows dated before the day (corrections of days
+# already stored) are archived, per (worker, work date), with the consuming run: a day stored earlier is
+# brought up to date with them (competitions.standings.periods). The rows dated the day itself are the
+# night's new work, which no stored day before it needs: the archive takes only the few corrections. One
+# statement, on the same snapshot as the DELETE below.
+ARCHIVE_DELTAS = _format("""
+INSERT INTO {correction} (competition_id, worker_id, work_date, points, approved_points, entries, run_id)
+SELECT competition_id, worker_id, work_date, SUM(points), SUM(approved_points), SUM(entries), {run}
+FROM {delta} WHERE competition_id = {competition} AND work_date < {day}
+GROUP BY competition_id, worker_id, work_date
+HAVING SUM(points) <> 0 OR SUM(approved_points) <> 0 OR SUM(entries) <> 0
+""")
 # The change log dated up to the day, once a run has read it. In the same transaction, and serialized by
 # the competition's lock, this removes exactly the rows the run read: the run is REPEATABLE READ (one
 # snapshot for both).

@@ -10,21 +10,32 @@ from competitions.models import StandingDay
 from competitions.standings import database, partitions, ranking
 
 
-def delete_deltas(*, competition_id: int, day: date) -> int:
-    """Drops the change log dated up to ``day`` (a run's standings include it); returns how many rows."""
-    return database.execute(ranking.DELETE_DELTAS, {"competition": competition_id, "day": day})
+def delete_deltas(*, competition_id: int, day: date, run_id: int) -> int:
+    """Drops the change log dated up to ``day`` (a run's standings include it); returns how many rows.
+    Its rows dated before ``day`` are archived first (StandingCorrection), as consumed by run ``run_id``."""
+    params = {"competition": competition_id, "day": day, "run": run_id}
+    database.execute(ranking.ARCHIVE_DELTAS, params)
+    return database.execute(ranking.DELETE_DELTAS, params)
 
 
-def replace_day(*, competition_id: int, day: date, now, base_day: date | None) -> int:
+def replace_day(*, competition_id: int, day: date, now, base_day: date | None, run_id: int | None = None,
+                behind: date | None = None) -> int:
     """Replaces the (competition, day) standings; returns the number of rows written.
 
     With ``base_day`` (an incremental run) the totals are that day's standings plus the change log dated
     up to ``day``; without it they are summed from the entries dated up to ``day``. Deleting the change log
-    the run consumed is the caller's (delete_deltas), after this.
+    the run consumed is the caller's (delete_deltas), after this. ``run_id``: the run consuming the change
+    log (incremental, or full for a day at or after the base day), recorded as the day's log position.
+    ``behind``: the base day, when ``day`` is older (a repair that leaves the change log alone): the totals
+    are the entries minus the live change log, i.e. as of the run that stored the base day, whose position
+    the day then records (see competitions.standings).
     """
     params = {"competition": competition_id, "day": day, "now": now, "base_day": base_day}
     params["previous_day"] = database.scalar(ranking.PREVIOUS_DAY, params)
-    source = ranking.totals(from_entries=base_day is None, base_is_previous_day=base_day == params["previous_day"])
+    if behind is not None:
+        run_id = database.scalar(ranking.DAY_RUN, {**params, "base_day": behind})
+    source = ranking.totals(from_entries=base_day is None, base_is_previous_day=base_day == params["previous_day"],
+                            behind_log=behind is not None)
     ranked = ranking.ranked(source, ranking.business_system_rank(ranking.business_system_ids()))
     if partitions.month_partition(competition_id, day) is None:
         written = partitions.publish_partition(params, ranked, parallel=base_day is None)
@@ -40,5 +51,5 @@ def replace_day(*, competition_id: int, day: date, now, base_day: date | None) -
                                    params)
         database.execute(sql.SQL("DROP TABLE standings_new"))
     StandingDay.objects.update_or_create(competition_id=competition_id, day=day,
-                                         defaults={"rows": written, "computed_at": now})
+                                         defaults={"rows": written, "computed_at": now, "run_id": run_id})
     return written

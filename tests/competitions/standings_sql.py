@@ -52,8 +52,9 @@ def _capture(action, *, business_systems=(1, 2, 3), existing=()) -> str:
     return "".join(f"{text.strip()};\n" for text in sent)
 
 
-def _replace_day(base_day, **kw):
-    return _capture(lambda: run.replace_day(competition_id=COMPETITION, day=DAY, now=NOW, base_day=base_day), **kw)
+def _replace_day(base_day, behind=None, **kw):
+    return _capture(lambda: run.replace_day(competition_id=COMPETITION, day=DAY, now=NOW, base_day=base_day, run_id=40,
+                                            behind=behind), **kw)
 
 
 def statements() -> dict[str, str]:
@@ -69,7 +70,10 @@ def statements() -> dict[str, str]:
         "replace_day_many_business_systems": _replace_day(PREVIOUS, business_systems=range(1, 18)),
         # A repair of a day of a month already merged into one partition.
         "replace_day_merged_month": _replace_day(PREVIOUS, existing=[MERGED_MARCH]),
-        "delete_deltas": _capture(lambda: run.delete_deltas(competition_id=COMPETITION, day=DAY)),
+        # A repair of a day older than the base day: the entries minus the live change log.
+        "replace_day_behind_base": _replace_day(None, behind=date(2026, 3, 20), existing=[DAY_PARTITION]),
+        # The change log archived (dated before the day) and dropped.
+        "delete_deltas": _capture(lambda: run.delete_deltas(competition_id=COMPETITION, day=DAY, run_id=40)),
         "compact_month": _capture(lambda: partitions.compact_month(competition_id=COMPETITION, month=date(2026, 2, 1)),
                                   existing=FEBRUARY),
         "forget_competition": _capture(lambda: partitions.forget_competition(competition_id=COMPETITION),

@@ -5,6 +5,7 @@ CREATE INDEX ON "competitions_standing_7_202602m_0123456789ab" ("rank_overall", 
 CREATE INDEX ON "competitions_standing_7_202602m_0123456789ab" ("business_system_id", "rank_business_system", "worker_id");
 CREATE INDEX ON "competitions_standing_7_202602m_0123456789ab" ("job_type_id", "rank_job_type", "worker_id");
 CREATE INDEX ON "competitions_standing_7_202602m_0123456789ab" ("depot_id", "rank_unit", "worker_id");
+CREATE INDEX ON "competitions_standing_7_202602m_0123456789ab" USING brin (day);
 ALTER TABLE "competitions_standing_7_202602m_0123456789ab" ADD CONSTRAINT "competitions_standing_7_202602m_0123456789ab_bounds" CHECK (competition_id = 7 AND day >= '2026-02-01' AND day < '2026-03-01');
 ANALYZE "competitions_standing_7_202602m_0123456789ab";
 SET LOCAL lock_timeout = '2s';
