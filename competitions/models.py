@@ -537,3 +537,6 @@ from competitions.honours.models import (  # noqa: E402, F401, I001
     Objection,
     RoundEvent,
 )
+# The award rounds' background work and documents (competitions/honours/jobs.py and documents.py).
+from competitions.honours.documents import AwardDocuments  # noqa: E402, F401, I001
+from competitions.honours.jobs import ShortlistRun  # noqa: E402, F401, I001

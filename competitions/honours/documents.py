@@ -73,7 +73,8 @@ class DocumentsStatus(models.TextChoices):
     FAILED = "failed", _("生成失败")
 
 
-def _document_path(instance: AwardDocuments, filename: str) -> str:
+def document_path(instance: AwardDocuments, filename: str) -> str:
+    """Where a round's file is stored, under the private storage: one folder per round."""
     return f"honours/round-{instance.round_id}/{filename}"
 
 
@@ -86,9 +87,9 @@ class AwardDocuments(models.Model):
                                  related_name="documents")
     status = models.CharField(_("状态"), max_length=10, choices=DocumentsStatus.choices,
                               default=DocumentsStatus.RUNNING)
-    roster = models.FileField(_("表彰名单"), upload_to=_document_path, storage=private_storage, blank=True)
+    roster = models.FileField(_("表彰名单"), upload_to=document_path, storage=private_storage, blank=True)
     roster_sha256 = models.CharField(_("表彰名单SHA-256"), max_length=64, blank=True)
-    certificates = models.FileField(_("荣誉证书"), upload_to=_document_path, storage=private_storage, blank=True)
+    certificates = models.FileField(_("荣誉证书"), upload_to=document_path, storage=private_storage, blank=True)
     certificates_sha256 = models.CharField(_("荣誉证书SHA-256"), max_length=64, blank=True)
     pages = models.PositiveIntegerField(_("证书张数"), null=True, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True,

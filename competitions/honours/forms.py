@@ -15,7 +15,6 @@ from members.models import Unit, UnitLevel
 QUOTA_FIELD = "quota_%d"
 
 
-
 class DateInput(forms.DateInput):
     input_type = "date"
 

@@ -63,9 +63,9 @@ class ShortlistRun(models.Model):
 
 
 def _mark_stale(round_id: int) -> None:
-    ShortlistRun.objects.filter(round_id=round_id, status=RunStatus.RUNNING,
-                                requested_at__lt=timezone.now() - STALE).update(
-        status=RunStatus.FAILED, finished_at=timezone.now(), error=gettext("生成任务未能完成（进程中断），请重新生成。"))
+    now = timezone.now()
+    ShortlistRun.objects.filter(round_id=round_id, status=RunStatus.RUNNING, requested_at__lt=now - STALE).update(
+        status=RunStatus.FAILED, finished_at=now, error=gettext("生成任务未能完成（进程中断），请重新生成。"))
 
 
 def latest_run(award_round: AwardRound) -> ShortlistRun | None:
