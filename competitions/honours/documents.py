@@ -34,7 +34,9 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from competitions.honours.jobs import JobStatus, RoundJob, mark_stale
 from competitions.honours.models import AwardRound, Nominee, NomineeStatus, RoundStatus
+from competitions.honours.services import RoundRefused
 from config.spreadsheets import xlsx_file
 
 logger = logging.getLogger(__name__)
@@ -67,54 +69,37 @@ def private_storage() -> PrivateStorage:
     return _private
 
 
-class DocumentsStatus(models.TextChoices):
-    RUNNING = "running", _("生成中")
-    READY = "ready", _("已生成")
-    FAILED = "failed", _("生成失败")
-
-
 def document_path(instance: AwardDocuments, filename: str) -> str:
     """Where a round's file is stored, under the private storage: one folder per round."""
     return f"honours/round-{instance.round_id}/{filename}"
 
 
-class AwardDocuments(models.Model):
+class AwardDocuments(RoundJob):
     """The 表彰名单 and certificates of one finalized round, as built by documents_build (see the module's
-    docstring). ``status`` is the last build's: running, ready (both files stored) or failed (``error`` says
-    why; a file already stored stays, and a new request builds only what is missing)."""
+    docstring). ``status`` is the last build's: running, succeeded (both files stored) or failed (``error``
+    says why; a file already stored stays, and a new request builds only what is missing)."""
 
     round = models.OneToOneField(AwardRound, verbose_name=_("评选"), on_delete=models.CASCADE,
                                  related_name="documents")
-    status = models.CharField(_("状态"), max_length=10, choices=DocumentsStatus.choices,
-                              default=DocumentsStatus.RUNNING)
     roster = models.FileField(_("表彰名单"), upload_to=document_path, storage=private_storage, blank=True)
     roster_sha256 = models.CharField(_("表彰名单SHA-256"), max_length=64, blank=True)
     certificates = models.FileField(_("荣誉证书"), upload_to=document_path, storage=private_storage, blank=True)
     certificates_sha256 = models.CharField(_("荣誉证书SHA-256"), max_length=64, blank=True)
     pages = models.PositiveIntegerField(_("证书张数"), null=True, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True,
-                                     on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(_("发起时间"))
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
-    error = models.TextField(_("错误"), blank=True)
 
     class Meta:
         verbose_name = _("表彰名单和证书")
         verbose_name_plural = _("表彰名单和证书")
         constraints = [
-            models.CheckConstraint(condition=models.Q(status__in=DocumentsStatus.values),
+            models.CheckConstraint(condition=models.Q(status__in=JobStatus.values),
                                    name="awarddocuments_status_valid"),
-            models.CheckConstraint(condition=~models.Q(status=DocumentsStatus.READY)
+            models.CheckConstraint(condition=~models.Q(status=JobStatus.SUCCEEDED)
                                    | (~models.Q(roster="") & ~models.Q(certificates="")),
-                                   name="awarddocuments_ready_has_files"),
+                                   name="awarddocuments_done_has_files"),
         ]
 
     def __str__(self):
         return f"{self.round_id} {self.status}"
-
-
-class DocumentsRefused(Exception):  # noqa: N818 - reads as a sentence at the call site
-    """The request is refused; the message is for the person."""
 
 
 class NoChineseFont(Exception):  # noqa: N818
@@ -191,18 +176,37 @@ def _long_date(moment: datetime) -> str:
     return gettext("%(y)d年%(m)d月%(d)d日") % {"y": day.year, "m": day.month, "d": day.day}
 
 
-def certificates_pdf(award_round: AwardRound, people: list[Honoree], font: Path) -> bytes:
-    """One A4 landscape page per honouree, the font embedded as a subset. The same list, round and font give
+@dataclass(frozen=True)
+class CertificateTerms:
+    """What every certificate of a round says besides the person: the award, the competition, who issues it
+    and when, and the number prefix."""
+
+    award: str
+    competition: str
+    issuers: list[str]
+    issued: datetime
+    collective: bool
+    number_prefix: str
+
+
+def certificate_terms(award_round: AwardRound) -> CertificateTerms:
+    competition = award_round.competition
+    return CertificateTerms(
+        award=award_round.name, competition=competition.name,
+        issuers=[organizer.name for organizer in competition.organizers.order_by("id")],
+        issued=award_round.finalized_at or timezone.now(), collective=award_round.is_collective,
+        number_prefix=str(award_round.pk))
+
+
+def certificates_pdf(terms: CertificateTerms, people: list[Honoree], font: Path) -> bytes:
+    """One A4 landscape page per honouree, the font embedded as a subset. The same terms, list and font give
     the same bytes: the document's date is the round's finalize time, and fpdf2 adds nothing random."""
     from fpdf import FPDF
 
-    competition = award_round.competition
-    issuers = [organizer.name for organizer in competition.organizers.order_by("id")]
-    issued = award_round.finalized_at or timezone.now()
     pdf = FPDF(orientation="L", unit="mm", format="A4")
-    pdf.set_creation_date(issued)
-    pdf.set_title(f"{award_round.name} · {gettext('荣誉证书')}")
-    pdf.set_author("、".join(issuers))
+    pdf.set_creation_date(terms.issued)
+    pdf.set_title(f"{terms.award} · {gettext('荣誉证书')}")
+    pdf.set_author("、".join(terms.issuers))
     pdf.set_auto_page_break(False)
     pdf.set_margins(30, 20, 30)
     pdf.add_font("cjk", "", str(font), collection_font_number=0)
@@ -220,7 +224,7 @@ def certificates_pdf(award_round: AwardRound, people: list[Honoree], font: Path)
         pdf.set_text_color(31, 35, 40)
         pdf.set_font("cjk", size=20)
         pdf.set_y(66)
-        if award_round.is_collective:
+        if terms.collective:
             addressee = f"{person.name}："
             unit = person.depot if person.depot and person.depot != person.name else ""
         else:
@@ -234,21 +238,22 @@ def certificates_pdf(award_round: AwardRound, people: list[Honoree], font: Path)
                            new_x="LMARGIN", new_y="NEXT")
         pdf.ln(4)
         pdf.multi_cell(0, 11, gettext("在%(competition)s中成绩突出，经评选、公示，被评为") % {
-            "competition": competition.name}, align="L", new_x="LMARGIN", new_y="NEXT")
+            "competition": terms.competition}, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("cjk", size=26)
         pdf.ln(2)
-        pdf.multi_cell(0, 15, f"“{award_round.name}”", align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 15, f"“{terms.award}”", align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("cjk", size=16)
         pdf.ln(2)
         pdf.cell(0, 10, gettext("特发此证，以资鼓励。"), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_y(150)
-        for issuer in issuers:
+        for issuer in terms.issuers:
             pdf.cell(0, 9, issuer, align="R", new_x="LMARGIN", new_y="NEXT")
-        pdf.cell(0, 9, _long_date(issued), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 9, _long_date(terms.issued), align="R", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("cjk", size=9)
         pdf.set_text_color(101, 109, 118)
         pdf.set_xy(30, 184)
-        number = gettext("证书编号 %(round)s-%(position)03d") % {"round": award_round.pk, "position": person.position}
+        number = gettext("证书编号 %(prefix)s-%(position)03d") % {"prefix": terms.number_prefix,
+                                                                 "position": person.position}
         if person.employee_no:
             number += f" · {gettext('工号')} {person.employee_no}"
         pdf.cell(0, 6, number, align="L")
@@ -258,24 +263,25 @@ def certificates_pdf(award_round: AwardRound, people: list[Honoree], font: Path)
 # -- building them in the background -------------------------------------------------------------------
 
 def documents_request(*, award_round: AwardRound, user) -> AwardDocuments:
-    """Start building the round's documents (after this transaction commits). Refused (DocumentsRefused)
-    before the round is finalized, while a build runs, and once both files exist: they are frozen."""
+    """Start building the round's documents (after this transaction commits). Refused (RoundRefused, nothing
+    written) before the round is finalized, while a build runs, and once both files exist: they are frozen."""
     from competitions.tasks import honours_documents_task
 
     with transaction.atomic():
         locked = AwardRound.objects.select_for_update().get(pk=award_round.pk)
         if locked.status != RoundStatus.FINALIZED:
-            raise DocumentsRefused(gettext("评选定稿后才能生成表彰名单和证书。"))
+            raise RoundRefused(gettext("评选定稿后才能生成表彰名单和证书。"), "wrong_status")
+        mark_stale(AwardDocuments, round=locked)
         documents = AwardDocuments.objects.select_for_update().filter(round=locked).first()
-        if documents is not None and documents.status == DocumentsStatus.READY:
-            raise DocumentsRefused(gettext("表彰名单和证书已生成并已冻结，不能重新生成。"))
-        if documents is not None and documents.status == DocumentsStatus.RUNNING:
-            raise DocumentsRefused(gettext("表彰名单和证书正在生成，请稍后刷新页面。"))
+        if documents is not None and documents.status == JobStatus.SUCCEEDED:
+            raise RoundRefused(gettext("表彰名单和证书已生成并已冻结，不能重新生成。"), "documents_frozen")
+        if documents is not None and documents.status == JobStatus.RUNNING:
+            raise RoundRefused(gettext("表彰名单和证书正在生成，请稍后刷新页面。"), "documents_running")
         now = timezone.now()
         if documents is None:
             documents = AwardDocuments.objects.create(round=locked, requested_by=user, requested_at=now)
         else:
-            documents.status, documents.requested_by, documents.requested_at = DocumentsStatus.RUNNING, user, now
+            documents.status, documents.requested_by, documents.requested_at = JobStatus.RUNNING, user, now
             documents.error, documents.finished_at = "", None
             documents.save(update_fields=["status", "requested_by", "requested_at", "error", "finished_at"])
         documents_id = documents.pk
@@ -294,26 +300,26 @@ def documents_build(*, documents_id: int) -> AwardDocuments | None:
     documents = AwardDocuments.objects.select_related("round__competition").filter(pk=documents_id).first()
     if documents is None:
         return None
-    if documents.status == DocumentsStatus.READY:
+    if documents.status != JobStatus.RUNNING:
         return documents
     award_round = documents.round
     try:
         people = honourees(award_round)
         if not documents.roster:
-            documents.roster_sha256 = _store(documents.roster, gettext("表彰名单.xlsx"),
+            documents.roster_sha256 = _store(documents.roster, "roster.xlsx",
                                              roster_xlsx(award_round, people))
         if not documents.certificates:
-            documents.certificates_sha256 = _store(documents.certificates, gettext("荣誉证书.pdf"),
-                                                   certificates_pdf(award_round, people, certificate_font()))
+            documents.certificates_sha256 = _store(documents.certificates, "certificates.pdf",
+                                                   certificates_pdf(certificate_terms(award_round), people,
+                                                                    certificate_font()))
         documents.pages = len(people)
-        documents.status, documents.error = DocumentsStatus.READY, ""
+        documents.finish(JobStatus.SUCCEEDED)
     except DatabaseError:
         raise  # the task retries (config.tasks)
     except NoChineseFont as error:
-        documents.status, documents.error = DocumentsStatus.FAILED, str(error)
+        documents.finish(JobStatus.FAILED, str(error))
     except Exception as error:
         logger.exception("honours: documents of round %s failed", award_round.pk)
-        documents.status, documents.error = DocumentsStatus.FAILED, f"{type(error).__name__}: {error}"
-    documents.finished_at = timezone.now()
+        documents.finish(JobStatus.FAILED, f"{type(error).__name__}: {error}")
     documents.save()
     return documents

@@ -70,6 +70,18 @@ def _round_or_404(request, pk: int) -> AwardRound:
     return award_round
 
 
+def _in_round(queryset, award_round: AwardRound, pk: int):
+    """A nominee or objection of this round that the person may see, else 404 (one of another round too)."""
+    found = queryset.filter(round=award_round, pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def _errors(form, *fields: str) -> str:
+    return " ".join(str(e) for field in fields for e in form.errors.get(field, []))
+
+
 def _id_param(value) -> int | None:
     if value and len(value) <= 18 and value.isascii() and value.isdigit():
         return int(value)
@@ -205,6 +217,7 @@ def _round_context(request, award_round: AwardRound) -> dict:
                       .select_related("nominee", "raised_by", "answered_by").order_by("raised_at", "id"))
     events = list(RoundEvent.objects.filter(round=award_round).select_related("actor", "nominee")
                   .order_by("at", "id"))
+    jobs.mark_stale(docs.AwardDocuments, round=award_round)
     documents = docs.AwardDocuments.objects.filter(round=award_round).first()
     steps = NEXT_STEPS[RoundStatus(award_round.status)]
     open_objections = sum(1 for o in objections if o.status == ObjectionStatus.OPEN)
@@ -253,13 +266,10 @@ def round_shortlist(request, pk):
 @require_POST
 def nominee_remove(request, pk, nominee_pk):
     award_round = _round_or_404(request, pk)
-    nominee = Nominee.objects.visible_to(request.user).filter(round=award_round, pk=nominee_pk).first()
-    if nominee is None:
-        raise Http404
+    nominee = _in_round(Nominee.objects.visible_to(request.user), award_round, nominee_pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("删除%(name)s：%(error)s") % {"name": nominee.name,
-                                                             "error": " ".join(form.errors["reason"])})
+        messages.error(request, _("删除%(name)s：%(error)s") % {"name": nominee.name, "error": _errors(form, "reason")})
         return _back(award_round, "list")
     try:
         services.committee_remove(actor=request.user, nominee=nominee, reason=form.cleaned_data["reason"])
@@ -343,7 +353,7 @@ def round_publish(request, pk):
     award_round = _round_or_404(request, pk)
     form = PublishForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["days"]))
+        messages.error(request, _errors(form, "days"))
         return _back(award_round)
     return _simple_step(request, pk, lambda r: services.publish(actor=request.user, round_=r,
                                                                 days=form.cleaned_data["days"]),
@@ -368,7 +378,7 @@ def round_cancel(request, pk):
     award_round = _round_or_404(request, pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("取消评选：%(error)s") % {"error": " ".join(form.errors["reason"])})
+        messages.error(request, _("取消评选：%(error)s") % {"error": _errors(form, "reason")})
         return _back(award_round)
     return _simple_step(request, pk, lambda r: services.cancel(actor=request.user, round_=r,
                                                                reason=form.cleaned_data["reason"]),
@@ -379,13 +389,10 @@ def round_cancel(request, pk):
 @require_POST
 def objection_answer(request, pk, objection_pk):
     award_round = _round_or_404(request, pk)
-    objection = Objection.objects.visible_to(request.user).filter(round=award_round, pk=objection_pk).first()
-    if objection is None:
-        raise Http404
+    objection = _in_round(Objection.objects.visible_to(request.user), award_round, objection_pk)
     form = AnswerForm(request.POST)
     if not form.is_valid():
-        errors = [e for field in ("upheld", "answer") for e in form.errors.get(field, [])]
-        messages.error(request, _("答复异议：%(error)s") % {"error": " ".join(errors)})
+        messages.error(request, _("答复异议：%(error)s") % {"error": _errors(form, "upheld", "answer")})
         return _back(award_round, f"objection-{objection.pk}")
     try:
         services.answer_objection(actor=request.user, objection=objection, upheld=form.cleaned_data["upheld"],
@@ -406,8 +413,8 @@ def documents_build(request, pk):
     award_round = _round_or_404(request, pk)
     try:
         docs.documents_request(award_round=award_round, user=request.user)
-    except docs.DocumentsRefused as error:
-        messages.error(request, str(error))
+    except services.RoundRefused as error:
+        _refused(request, error)
     else:
         messages.success(request, _("正在生成表彰名单和证书。"))
     return _back(award_round, "documents")
@@ -433,10 +440,9 @@ def document_download(request, pk, kind):
 @staff_page
 def nominee_trace(request, pk, nominee_pk):
     award_round = _round_or_404(request, pk)
-    nominee = (Nominee.objects.visible_to(request.user).filter(round=award_round, pk=nominee_pk)
-               .select_related("depot", "team", "job_type", "business_system", "worker", "unit").first())
-    if nominee is None:
-        raise Http404
+    nominee = _in_round(Nominee.objects.visible_to(request.user)
+                        .select_related("depot", "team", "job_type", "business_system", "unit"),
+                        award_round, nominee_pk)
     context = {"round": award_round, "competition": award_round.competition, "nominee": nominee, "members": None}
     if nominee.worker_id is None:
         # A unit: its points are its members'; each member's page is reached from the period standings.
