@@ -40,6 +40,9 @@ from competitions.honours.services import RoundRefused
 from config.spreadsheets import xlsx_file
 
 logger = logging.getLogger(__name__)
+# fpdf2 subsets the font with fontTools, which logs every step of it at INFO, the glyph lists included:
+# hundreds of lines per PDF in the worker's log, none of them news.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_TYPE = "application/pdf"

@@ -122,10 +122,7 @@ def month_entries(*, user, competition_id: int, worker_id: int, month: date, sta
     qs = (WorkEntry.objects.visible_to(user)
           .filter(competition_id=competition_id, worker_id=worker_id, work_date__gte=max(first, start),
                   work_date__lt=following, work_date__lte=end)
-          .select_related("rule", "reviewed_by")
-          .only("id", "work_date", "quantity", "points", "status", "kind", "note", "reject_reason", "reviewed_at",
-                "rule__id", "rule__metric", "rule__unit_of_measure", "rule__direction", "reviewed_by__id",
-                "reviewed_by__username", "business_system_id"))
+          .select_related("rule", "reviewed_by"))
     salt = _cursor_salt(list_key, month)
     if after:
         try:
@@ -142,8 +139,7 @@ def month_entries(*, user, competition_id: int, worker_id: int, month: date, sta
     starts = {rule_id: [v.effective_from for v in of_rule] for rule_id, of_rule in versions.items()}
     events: dict[int, list[EntryEvent]] = {}
     for event in (EntryEvent.objects.filter(entry_id__in=[e.pk for e in entries]).select_related("actor")
-                  .only("id", "entry_id", "action", "at", "from_status", "to_status", "reason", "old_quantity",
-                        "new_quantity", "actor__id", "actor__username").order_by("entry_id", "at", "id")):
+                  .order_by("entry_id", "at", "id")):
         events.setdefault(event.entry_id, []).append(event)
     traced = []
     for entry in entries:
@@ -171,7 +167,5 @@ def unit_members(award_round, nominee) -> tuple[list, bool]:
                    else {"team_id": nominee.unit_id})
     rows = list(PeriodStanding.objects.filter(snapshot_id=award_round.snapshot_id, entries__gt=0, **unit_filter)
                 .select_related("worker", "job_type")
-                .only("worker_id", "worker__name", "employee_no", "job_type__name", "points", "approved_points",
-                      "entries", "rank_overall")
                 .order_by("-approved_points", "worker_id")[: MEMBERS_SHOWN + 1])
     return rows[:MEMBERS_SHOWN], len(rows) > MEMBERS_SHOWN

@@ -438,3 +438,28 @@ def test_a_long_month_of_entries_is_paged_with_a_bounded_number_of_queries(
         url = (reverse("honours:nominee", args=[award_round.pk, nominee.pk]) + link.group(1).replace("&amp;", "&")
                if link else None)
     assert len(seen) == len(set(seen)) == 1 + 31 + 20
+
+
+def test_the_round_page_costs_the_same_queries_for_3_nominees_as_for_40(client, w, f, rounds):
+    mine, _nominee, _theirs = rounds
+    client.force_login(w.staff)
+    url = reverse("honours:round", args=[mine.pk])
+    text(client.get(url))  # warm: the session, the content types
+
+    def queries() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            text(client.get(url))
+        return len(captured.captured_queries)
+
+    few = queries()
+    for n in range(40):
+        worker = f.worker(w.workshop, w.driver, name=f"候选{n}")
+        Nominee.objects.create(round=mine, worker=worker, name=worker.name, employee_no=worker.employee_no,
+                               position=n + 2, rank=n + 2, points=Decimal(n), approved_points=Decimal(n),
+                               depot=w.depot, team=w.workshop, job_type=w.driver, business_system=w.system)
+    many = queries()
+    assert many == few and many <= 20
+    assert text(client.get(url)).count('class="nominees"') == 1
