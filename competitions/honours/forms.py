@@ -10,9 +10,23 @@ from django.utils.translation import gettext_lazy as _
 from competitions.honours.models import REASON_MAX, AwardRound, QuotaBy, RoundKind, RoundStatus
 from competitions.honours.services import PUBLICITY_DAYS_MAX, ROUND_FIELDS
 from competitions.models import BusinessSystem, JobType
+from config.api.serializers import MAX_ID
 from members.models import Unit, UnitLevel
 
 QUOTA_FIELD = "quota_%d"
+
+
+class RoundFilter(forms.Form):
+    """The rounds list's filters (and the competition a new round is for), from the query string; a value
+    that is not one is ignored."""
+
+    competition = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    status = forms.ChoiceField(required=False, choices=[("", ""), *RoundStatus.choices])
+
+    def chosen(self) -> dict:
+        """The filters given and valid (an invalid one is left out of cleaned_data)."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
 
 
 class DateInput(forms.DateInput):
@@ -124,7 +138,7 @@ class ReasonForm(forms.Form):
 class AddForm(ReasonForm):
     """Committee addition: the worker (individual rounds) or unit (collective rounds) chosen from a search."""
 
-    candidate = forms.IntegerField(min_value=1, max_value=2**63 - 1,
+    candidate = forms.IntegerField(min_value=1, max_value=MAX_ID,
                                    error_messages={"required": _("请先搜索并选择要增补的对象。"),
                                                    "invalid": _("请先搜索并选择要增补的对象。"),
                                                    "min_value": _("请先搜索并选择要增补的对象。"),

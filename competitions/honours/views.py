@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from competitions.honours import documents as docs
 from competitions.honours import jobs, services, trace
-from competitions.honours.forms import AddForm, AnswerForm, PublishForm, ReasonForm, RoundForm
+from competitions.honours.forms import AddForm, AnswerForm, PublishForm, ReasonForm, RoundFilter, RoundForm
 from competitions.honours.models import (
     LISTED_STATUSES,
     AwardQuota,
@@ -82,12 +82,6 @@ def _errors(form, *fields: str) -> str:
     return " ".join(str(e) for field in fields for e in form.errors.get(field, []))
 
 
-def _id_param(value) -> int | None:
-    if value and len(value) <= 18 and value.isascii() and value.isdigit():
-        return int(value)
-    return None
-
-
 # -- the rounds ------------------------------------------------------------------------------------------
 
 @staff_page
@@ -95,11 +89,11 @@ def round_list(request):
     competitions = list(Competition.objects.visible_to(request.user).order_by("-start_date", "-id")
                         .only("id", "name", "status"))
     rounds = AwardRound.objects.visible_to(request.user).select_related("competition")
-    competition_id = _id_param(request.GET.get("competition"))
+    chosen = RoundFilter(request.GET).chosen()
+    competition_id, status = chosen.get("competition"), chosen.get("status", "")
     if competition_id:
         rounds = rounds.filter(competition_id=competition_id)
-    status = request.GET.get("status")
-    if status in RoundStatus.values:
+    if status:
         rounds = rounds.filter(status=status)
     salt = f"honours-rounds:{competition_id or ''}:{status or ''}"
     try:
@@ -115,7 +109,7 @@ def round_list(request):
     default = current_competition()
     return render(request, "competitions/honours/round_list.html", {
         "rounds": rows, "competitions": competitions, "statuses": RoundStatus.choices,
-        "competition_id": competition_id, "status": status if status in RoundStatus.values else "",
+        "competition_id": competition_id, "status": status,
         "next_after": cursors.encode(salt, rows[-1].pk) if more else None, "base_query": params.urlencode(),
         "new_for": competition_id or (default.pk if default else None),
     })
@@ -150,7 +144,7 @@ def _round_form_page(request, form: RoundForm, award_round: AwardRound | None):
 
 @staff_page
 def round_new(request):
-    competition_id = _id_param(request.GET.get("competition"))
+    competition_id = RoundFilter(request.GET).chosen().get("competition")
     competition = (Competition.objects.visible_to(request.user).filter(pk=competition_id).first()
                    if competition_id else current_competition())
     if competition is None:
