@@ -2,6 +2,7 @@
 round to the final list, the 表彰名单 and certificates read back, and each nominee's points traced to the
 entries."""
 
+import hashlib
 import io
 import re
 from datetime import date, timedelta
@@ -463,3 +464,100 @@ def test_the_round_page_costs_the_same_queries_for_3_nominees_as_for_40(client, 
     many = queries()
     assert many == few and many <= 20
     assert text(client.get(url)).count('class="nominees"') == 1
+
+
+# -- the documents, whatever made the list ------------------------------------------------------------------
+
+def finalized(w, names, *, kind="individual", user=None):
+    """A round taken to its final list through the services, its list put in place as a shortlist would
+    (rows written directly, so this does not depend on the shortlist's own computation)."""
+    from competitions.models import PeriodSnapshot
+
+    start, end = basis(w)
+    extra = {"unit_level": "depot"} if kind == "collective" else {}
+    award_round = services.round_create(actor=w.staff, competition=w.comp, name="2025年度先进", kind=kind,
+                                        basis_start=start, basis_end=end, quota_total=len(names), **extra)
+    snapshot = PeriodSnapshot.objects.create(competition=w.comp, start=start, end=end, status="ready",
+                                             computed_at=timezone.now(), digest="ab" * 32, rows=len(names))
+    AwardRound.objects.filter(pk=award_round.pk).update(status=RoundStatus.SHORTLISTED, snapshot=snapshot,
+                                                        snapshot_digest=snapshot.digest)
+    for n, name in enumerate(names, start=1):
+        if kind == "collective":
+            target = {"unit": w.depot if n == 1 else w.other_depot, "depot": w.depot if n == 1 else w.other_depot,
+                      "participants": 10 * n, "average_points": Decimal(100 - n)}
+        else:
+            target = {"worker": f_worker(w, name), "employee_no": f"E9{n:05d}", "depot": w.depot,
+                      "team": w.workshop, "job_type": w.driver, "business_system": w.system}
+        Nominee.objects.create(round=award_round, name=name, position=n, rank=n, points=Decimal(200 - n),
+                               approved_points=Decimal(100 - n), **target)
+    services.propose(actor=w.staff, round_=award_round)
+    services.publish(actor=w.staff, round_=award_round, days=1)
+    past = timezone.now() - timedelta(days=1)
+    AwardRound.objects.filter(pk=award_round.pk).update(publicity_start=past - timedelta(days=1), publicity_end=past)
+    return services.finalize(actor=user or w.staff, round_=award_round)
+
+
+def f_worker(w, name):
+    from tests import factories
+
+    return factories.worker(w.workshop, w.driver, name=name)
+
+
+def build_now(award_round, user):
+    stored = documents.documents_request(award_round=award_round, user=user)
+    return documents.documents_build(documents_id=stored.pk)
+
+
+def test_the_roster_escapes_formulas_and_the_certificates_carry_each_name_once(w):
+    award_round = finalized(w, ["=HYPERLINK(\"http://x\",\"点此\")", "赵六", "钱七"])
+    built = build_now(award_round, w.staff)
+    assert built.status == JobStatus.SUCCEEDED and built.pages == 3
+    sheet = load_workbook(built.roster.path).active
+    cells = [list(row) for row in sheet.iter_rows()]
+    assert cells[1][2].value == "=HYPERLINK(\"http://x\",\"点此\")" and cells[1][2].data_type == "s"
+    assert [c.value for c in cells[0]] == ["序号", "工号", "姓名", "站段", "班组", "工种", "业务系统", "积分", "名次"]
+    assert [(r[3].value, r[4].value, r[7].value, r[8].value) for r in cells[1:]] == [
+        ("北京机务段", "运用车间", 99, 1), ("北京机务段", "运用车间", 98, 2), ("北京机务段", "运用车间", 97, 3)]
+    reader = PdfReader(built.certificates.path)
+    assert len(reader.pages) == 3
+    texts = [page.extract_text() for page in reader.pages]
+    assert ["赵六" in t for t in texts] == [False, True, False] and "钱七" in texts[2]
+    assert all("北京机务段 运用车间" in t and "2025年度先进" in t for t in texts)
+    assert hashlib.sha256(open(built.certificates.path, "rb").read()).hexdigest() == built.certificates_sha256
+    # Built again from the same list, the certificates are the same bytes.
+    again = documents.certificates_pdf(documents.certificate_terms(award_round), documents.honourees(award_round),
+                                       documents.certificate_font())
+    assert hashlib.sha256(again).hexdigest() == built.certificates_sha256
+
+
+def test_a_collective_rounds_documents_name_the_units(w):
+    award_round = finalized(w, ["北京机务段", "北京工务段"], kind="collective")
+    built = build_now(award_round, w.staff)
+    sheet = load_workbook(built.roster.path).active
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0] == ["序号", "单位", "站段", "参赛人数", "人均已审核积分", "已审核积分合计", "名次"]
+    assert rows[1][:4] == [1, "北京机务段", "北京机务段", 10]
+    texts = [page.extract_text() for page in PdfReader(built.certificates.path).pages]
+    assert "北京机务段：" in texts[0] and "同志" not in texts[0] and "北京工务段：" in texts[1]
+
+
+def test_without_a_chinese_font_the_roster_is_made_and_the_certificates_fail_with_what_to_install(
+        w, monkeypatch, settings):
+    award_round = finalized(w, ["赵六"])
+    settings.CERTIFICATE_FONT = ""
+    monkeypatch.setattr(documents, "_FONT_PACKAGE", "no_such_font_package")
+    monkeypatch.setattr(documents, "_DEBIAN_FONTS", ())
+    built = build_now(award_round, w.staff)
+    assert built.status == JobStatus.FAILED and "fonts-wqy-microhei" in built.error and built.roster
+    roster = built.roster.name
+    # The font installed, a new request builds only the certificates: the roster stays the same file.
+    monkeypatch.setattr(documents, "_FONT_PACKAGE", "paperang_p2_fonts_cjk")
+    rebuilt = build_now(award_round, w.staff)
+    assert rebuilt.status == JobStatus.SUCCEEDED and rebuilt.roster.name == roster and rebuilt.certificates
+    with pytest.raises(services.RoundRefused, match="已冻结"):
+        documents.documents_request(award_round=award_round, user=w.staff)
+
+
+def test_a_configured_font_that_is_missing_falls_back_to_the_bundled_one(settings):
+    settings.CERTIFICATE_FONT = "/nowhere/font.ttf"
+    assert documents.certificate_font().name == "wqy-microhei.ttc"
