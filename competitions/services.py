@@ -222,6 +222,7 @@ def competition_delete(*, actor, competition: Competition) -> None:
         (_("录入"), WorkEntry.objects.filter(competition_id=competition_id).exists()),
         (_("计分规则"), competition.rules.exists()),
         (_("审核月份"), ReviewPeriod.objects.filter(competition_id=competition_id).exists()),
+        (_("评选"), competition.award_rounds.exists()),  # the record of honours protects it too
     ) if exists]
     if remaining:
         raise CompetitionInUse(_("该劳动竞赛还有%(what)s，不能删除。") % {"what": "、".join(remaining)},

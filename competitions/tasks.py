@@ -71,6 +71,47 @@ def mark_dead_standings_runs() -> list[int]:
     return standings_runs_mark_dead()
 
 
+# A snapshot is computed in one transaction and a ready one is left alone: safe to redeliver, and a retry
+# after a database error computes a failed one again.
+@db_task(name="competitions.tasks.period_snapshot_task")
+def period_snapshot_task(snapshot_id: int) -> int | None:
+    """Computes a period snapshot requested from a page (standings.periods.request_period_snapshot)."""
+    from competitions.models import PeriodSnapshot
+    from competitions.standings.periods import period_snapshot_fill
+
+    snapshot = PeriodSnapshot.objects.filter(pk=snapshot_id).first()
+    if snapshot is None:
+        logger.info("period snapshot %s is gone; nothing to do", snapshot_id)
+        return None
+    return period_snapshot_fill(snapshot=snapshot).rows
+
+
+# A shortlist replaces the round's nominees and exclusions in one transaction: safe to redeliver. A refusal
+# (the round moved on, or was cancelled, meanwhile) is the answer, not an error to retry.
+@db_task(name="competitions.tasks.generate_shortlist_task")
+def generate_shortlist_task(round_id: int, actor_id: int) -> int | None:
+    """Generates an award round's shortlist (competitions.honours.shortlist.generate_shortlist) for staff who
+    asked from a page; returns the number of nominees, or None when the round or the person is gone or the
+    round refused."""
+    from django.contrib.auth import get_user_model
+
+    from competitions.honours.models import AwardRound
+    from competitions.honours.services import RoundRefused
+    from competitions.honours.shortlist import generate_shortlist
+
+    round_ = AwardRound.objects.filter(pk=round_id).first()
+    actor = get_user_model().objects.filter(pk=actor_id, is_active=True).first()
+    if round_ is None or actor is None:
+        logger.info("honours: round %s or user %s is gone; nothing to do", round_id, actor_id)
+        return None
+    try:
+        round_ = generate_shortlist(round_=round_, actor=actor)
+    except RoundRefused as refused:
+        logger.info("honours: shortlist of round %s refused: %s", round_id, refused.code)
+        return None
+    return round_.nominees.count()
+
+
 # A run that already ended is left as it is (jobs.shortlist_run), and generating replaces the round's
 # shortlist in one transaction: safe to redeliver.
 @db_task(name="competitions.tasks.honours_shortlist_task")

@@ -75,7 +75,7 @@ class RoundRefused(TransitionRefused):
     """A workflow step refused, with a Chinese message and a stable code; nothing was written."""
 
 
-def _require_staff(actor) -> None:
+def require_staff(actor) -> None:
     if not scope_of(actor).is_staff:
         raise PermissionDenied(_("只有工会工作人员可以管理评选。"))
 
@@ -130,6 +130,14 @@ def _quota_group_model(quota_by: str):
             QuotaBy.DEPOT: ("depot", Unit.objects.filter(level=UnitLevel.DEPOT))}[QuotaBy(quota_by)]
 
 
+def _whole_numbers(quotas: dict | None) -> dict[int, int]:
+    """Group id -> quota as integers (a form or a client may send text); ValidationError otherwise."""
+    try:
+        return {int(group): int(quota) for group, quota in (quotas or {}).items()}
+    except (TypeError, ValueError):
+        raise ValidationError({"quota_mode": _("分组名额须为整数。")}) from None
+
+
 def _validate(round_: AwardRound, quotas: dict[int, int] | None, excluded_rounds) -> None:
     """Every field and cross-field rule, as a ValidationError keyed by field (a form shows it as is)."""
     round_.full_clean(exclude=["excluded_rounds", "snapshot", "competition", "created_by"])
@@ -154,15 +162,15 @@ def _validate(round_: AwardRound, quotas: dict[int, int] | None, excluded_rounds
             errors["quota_mode"] = _("只有按分组设固定名额时才填写各组名额。")
     else:
         _field, groups = _quota_group_model(round_.quota_by)
-        quotas = quotas or {}
+        quotas = _whole_numbers(quotas)
         known = set(groups.filter(pk__in=list(quotas)).values_list("pk", flat=True))
         if set(quotas) - known:
             errors["quota_mode"] = _("名额分组不存在。")
-        elif any(int(q) < 0 for q in quotas.values()):
+        elif any(q < 0 for q in quotas.values()):
             errors["quota_mode"] = _("分组名额不能为负数。")
-        elif sum(int(q) for q in quotas.values()) != round_.quota_total:
+        elif sum(quotas.values()) != round_.quota_total:
             errors["quota_mode"] = _("各组名额之和（%(sum)s）须等于总名额（%(total)s）。") % {
-                "sum": sum(int(q) for q in quotas.values()), "total": round_.quota_total}
+                "sum": sum(quotas.values()), "total": round_.quota_total}
     if any(other.pk == round_.pk and round_.pk for other in excluded_rounds):
         errors["excluded_rounds"] = _("不能排除本评选自身。")
     if errors:
@@ -174,8 +182,8 @@ def _write_quotas(round_: AwardRound, quotas: dict[int, int] | None) -> None:
     if round_.quota_by == QuotaBy.NONE or round_.quota_mode != QuotaMode.FIXED:
         return
     field, _groups = _quota_group_model(round_.quota_by)
-    AwardQuota.objects.bulk_create(AwardQuota(round=round_, quota=int(quota), **{f"{field}_id": int(group_id)})
-                                   for group_id, quota in sorted((quotas or {}).items()))
+    AwardQuota.objects.bulk_create(AwardQuota(round=round_, quota=quota, **{f"{field}_id": group_id})
+                                   for group_id, quota in sorted(_whole_numbers(quotas).items()))
 
 
 @transaction.atomic
@@ -185,7 +193,7 @@ def round_create(*, actor, competition: Competition, quotas: dict[int, int] | No
     (business system, job type or depot, as ``quota_by`` says) to its fixed quota. Refuses (ValidationError by
     field) a basis period outside the competition, fixed quotas that do not add up to the total, rules that do
     not fit the kind of round; only union staff define rounds (PermissionDenied)."""
-    _require_staff(actor)
+    require_staff(actor)
     unknown = set(fields) - set(ROUND_FIELDS)
     if unknown:
         raise TypeError(f"round_create: unknown fields {sorted(unknown)}")
@@ -205,7 +213,7 @@ def round_edit(*, actor, round_: AwardRound, quotas: dict[int, int] | None = Non
     """Changes a round's conditions while it is a draft or shortlisted; a shortlisted round goes back to draft
     and its shortlist is discarded (it was generated under the old conditions). Refuses a round whose list was
     proposed, published, finalized or cancelled, and everything round_create refuses."""
-    _require_staff(actor)
+    require_staff(actor)
     unknown = set(fields) - set(ROUND_FIELDS)
     if unknown:
         raise TypeError(f"round_edit: unknown fields {sorted(unknown)}")
@@ -250,7 +258,7 @@ def committee_remove(*, actor, nominee: Nominee, reason: str) -> Nominee:
     """The committee takes a nominee off the list, with a reason. Refuses without a reason, a nominee already
     off the list, and a round that is not shortlisted or proposed (the published list changes only by an
     upheld objection)."""
-    _require_staff(actor)
+    require_staff(actor)
     reason = _reason(reason, what=_("删除候选人"))
     round_ = _committee_round(nominee.round_id)
     locked = Nominee.objects.select_for_update().get(pk=nominee.pk)
@@ -282,7 +290,7 @@ def committee_add(*, actor, round_: AwardRound, reason: str, worker: Worker | No
     reason, a worker not taking part in the competition, a unit not of the round's level, someone already on
     the list, and a round that is not shortlisted or proposed. Someone the committee removed earlier is put
     back on the list (the same row, now "added", with the new reason)."""
-    _require_staff(actor)
+    require_staff(actor)
     reason = _reason(reason, what=_("增补候选人"))
     locked = _committee_round(round_.pk)
     if (worker is None) == (unit is None):
@@ -328,7 +336,7 @@ def _move(round_id: int, to_status: str) -> tuple[AwardRound, str]:
 def propose(*, actor, round_: AwardRound) -> AwardRound:
     """The shortlist, with the committee's changes, becomes the 拟表彰名单. Refuses a round that is not
     shortlisted and an empty list."""
-    _require_staff(actor)
+    require_staff(actor)
     locked, action = _move(round_.pk, R.PROPOSED)
     if not locked.nominees.filter(status__in=LISTED_STATUSES).exists():
         raise RoundRefused(_("名单为空，不能确定拟表彰名单。"), "empty_list")
@@ -343,7 +351,7 @@ def publish(*, actor, round_: AwardRound, days: int) -> AwardRound:
     """Starts the 公示: from now for ``days`` days the list is public to everyone taking part in the
     competition, who may raise objections. Refuses a round whose list is not proposed, and a number of days
     outside 1…PUBLICITY_DAYS_MAX."""
-    _require_staff(actor)
+    require_staff(actor)
     try:
         days = int(days)
     except (TypeError, ValueError):
@@ -390,7 +398,7 @@ def answer_objection(*, actor, objection: Objection, upheld: bool, answer: str) 
     """Staff answer an objection: upheld, the nominee is taken off the list with the answer as the reason;
     rejected, they stay. The person who raised it sees the answer. Refuses without an answer, an objection
     already answered, and a round not in 公示 (objections are answered before the list is finalized)."""
-    _require_staff(actor)
+    require_staff(actor)
     answer = _reason(answer, what=_("答复异议"))
     round_ = lock_round(objection.round_id)
     if round_.status != R.PUBLICIZED:
@@ -420,7 +428,7 @@ def finalize(*, actor, round_: AwardRound) -> AwardRound:
     """Freezes the final list once the 公示 is over and every objection answered: the nominees on the list
     become final. Refuses before the 公示 ends, with an objection still open, and a round not in 公示. Nothing
     of the round changes afterwards (the services refuse; the database trigger refuses every other path)."""
-    _require_staff(actor)
+    require_staff(actor)
     locked, action = _move(round_.pk, R.FINALIZED)
     now = timezone.now()
     if now < locked.publicity_end:
@@ -441,7 +449,7 @@ def finalize(*, actor, round_: AwardRound) -> AwardRound:
 @transaction.atomic
 def cancel(*, actor, round_: AwardRound, reason: str) -> AwardRound:
     """Cancels a round that is not finalized, with a reason; its list stays as a record, frozen."""
-    _require_staff(actor)
+    require_staff(actor)
     reason = _reason(reason, what=_("取消评选"))
     locked, action = _move(round_.pk, R.CANCELLED)
     record(locked, action, actor=actor, reason=reason)

@@ -33,10 +33,10 @@ margin grows fourfold and the statement runs again; the number of statements doe
 workers. The candidates' facts (active days, deductions, disputes, earlier honours) are one aggregate over their
 own entries, found through the entries' worker index.
 
-**Collective rounds** rank depots or teams by the average approved points per participating worker (the total
-is shown too), with RANK(); quota in one group, or for teams per parent depot; the only eligibility rule is the
-minimum number of participants; the stated tie rule orders the tied by the larger total, then more
-participants, then the unit code.
+**Collective rounds** rank depots or teams as the period engine's unit_rankings does: by the average approved
+points per participating worker (the total is shown too), with RANK(); the quota is in one group, or for teams
+per parent depot; the only eligibility rule is the minimum number of participants; the stated tie rule orders
+the tied by the larger total, then more participants, then the unit code.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ from competitions.honours.models import (
     TieRule,
     UnitLevelChoice,
 )
-from competitions.honours.services import RoundRefused, _require_staff, check_move, lock_round, record
-from competitions.models import BusinessSystem, JobType, ScoringRule
+from competitions.honours.services import RoundRefused, check_move, lock_round, record, require_staff
+from competitions.models import BusinessSystem, JobType, PeriodSnapshot, PeriodStanding, ScoringRule, SnapshotStatus
+from competitions.standings.periods import compute_period_snapshot, unit_rankings_statement
 from members.models import Unit, UnitLevel, Worker
 from reviews.models import Dispute, DisputeStatus, EntryStatus, WorkEntry
 
@@ -74,20 +75,12 @@ MARGIN_GROWTH = 4
 TEMP = sql.Identifier("honours_judged")
 
 
-def _period_models():
-    # The period engine's models, looked up when used: they are defined beside the standings.
-    from competitions.models import PeriodSnapshot, PeriodStanding
-
-    return PeriodSnapshot, PeriodStanding
-
-
 def _table(model) -> sql.Identifier:
     return sql.Identifier(model._meta.db_table)
 
 
 def _tables() -> dict[str, sql.Composable]:
-    _snapshot, standing = _period_models()
-    return {"period_standing": _table(standing), "entry": _table(WorkEntry), "rule": _table(ScoringRule),
+    return {"period_standing": _table(PeriodStanding), "entry": _table(WorkEntry), "rule": _table(ScoringRule),
             "dispute": _table(Dispute), "nominee": _table(Nominee), "worker": _table(Worker), "unit": _table(Unit),
             "business_system": _table(BusinessSystem), "job_type": _table(JobType),
             "exclusion": _table(Exclusion)}
@@ -141,7 +134,8 @@ def _group(round_: AwardRound) -> Group:
     if round_.is_collective:
         if round_.quota_by == QuotaBy.DEPOT:
             return Group(sql.SQL("COALESCE(u.depot_id, 0)"),
-                         sql.SQL("LEFT JOIN {} gn ON gn.id = c.group_id").format(t["unit"]), sql.SQL("gn.name"))
+                         sql.SQL("LEFT JOIN {} gn ON gn.id = c.group_id").format(t["unit"]),
+                         sql.SQL("COALESCE(gn.name, '')"))
         return Group(sql.SQL("0"), sql.SQL(""), sql.SQL("''"))
     column, table = {
         QuotaBy.BUSINESS_SYSTEM: ("business_system_id", t["business_system"]),
@@ -189,12 +183,17 @@ WITH quota AS (
     FROM ranked r JOIN quota q ON q.group_id = r.group_id
     WHERE q.quota > 0 AND r.group_rank <= q.quota + {margin}
 ), activity AS (
-    SELECT e.worker_id, COUNT(DISTINCT e.work_date) AS active_days,
-           COUNT(*) FILTER (WHERE sr.direction = -1) AS deductions
-    FROM {entry} e JOIN {rule} sr ON sr.id = e.rule_id
-    WHERE e.worker_id IN (SELECT worker_id FROM candidate) AND e.competition_id = {competition}
-      AND e.work_date BETWEEN {start} AND {end} AND e.status <> {rejected}
-    GROUP BY e.worker_id
+    -- LATERAL: one probe of the entries' worker index per candidate. The planner cannot tell how few the
+    -- candidates are, and would otherwise hash-join them to every entry of the period.
+    SELECT c.worker_id, a.active_days, a.deductions
+    FROM candidate c
+    CROSS JOIN LATERAL (
+        SELECT COUNT(DISTINCT e.work_date) AS active_days,
+               COUNT(*) FILTER (WHERE sr.direction = -1) AS deductions
+        FROM {entry} e JOIN {rule} sr ON sr.id = e.rule_id
+        WHERE e.worker_id = c.worker_id AND e.competition_id = {competition}
+          AND e.work_date BETWEEN {start} AND {end} AND e.status <> {rejected}
+    ) AS a
 ), open_dispute AS (
     SELECT d.worker_id, COUNT(*) AS disputes
     FROM {dispute} d LEFT JOIN {entry} de ON de.id = d.entry_id
@@ -313,7 +312,7 @@ def _sql(template: str, **values: sql.Composable) -> sql.Composed:
     return sql.SQL(template).format(**values)
 
 
-def _params(round_: AwardRound, snapshot) -> dict:
+def _params(round_: AwardRound, snapshot: PeriodSnapshot) -> dict:
     competition = round_.competition
     return {
         "snapshot": snapshot.pk, "competition": competition.pk, "start": round_.basis_start, "end": round_.basis_end,
@@ -329,54 +328,65 @@ def _group_id_column(round_: AwardRound) -> sql.Composable:
     return sql.SQL("NULL") if round_.quota_by == QuotaBy.NONE else sql.SQL("NULLIF(c.group_id, 0)")
 
 
-def _individual(round_: AwardRound, snapshot) -> tuple[int, int]:
-    """Writes the nominees and exclusions of an individual round; returns how many of each."""
+def individual_statements(round_: AwardRound) -> dict[str, sql.Composed]:
+    """The statements of an individual round's shortlist, for its grouping and tie rule (the golden files
+    under tests/competitions/golden_honours/ hold them rendered)."""
     t = _tables()
     group = _group(round_)
+    common = {"temp": TEMP, "line": _sql(LINE, temp=TEMP, score=sql.Identifier("approved_points")),
+              "group_id": _group_id_column(round_), "group_name": group.name, "name_join": group.name_join, **t, **PH}
+    return {
+        "group_sizes": _sql(GROUP_SIZES, group=group.key, **t, **PH),
+        "judge": _sql(JUDGE, temp=TEMP, group=group.key, pick=sql.SQL(PICK[TieRule(round_.tie_rule)]),
+                      rejected=sql.Literal(EntryStatus.REJECTED.value),
+                      dispute_open=sql.Literal(DisputeStatus.OPEN.value), final=sql.Literal(NomineeStatus.FINAL.value),
+                      **t, **PH),
+        "settled": _sql(SETTLED, temp=TEMP),
+        "insert_nominees": _sql(INSERT_NOMINEES, team_level=sql.Literal(UnitLevel.TEAM.value),
+                                shortlisted=sql.Literal(NomineeStatus.SHORTLISTED.value), **common),
+        "insert_exclusions": _sql(INSERT_EXCLUSIONS, round_table=_table(AwardRound), **RULES, **common),
+        "drop": sql.SQL("DROP TABLE {}").format(TEMP),
+    }
+
+
+def _individual(round_: AwardRound, snapshot: PeriodSnapshot) -> tuple[int, int]:
+    """Writes the nominees and exclusions of an individual round; returns how many of each."""
+    statements = individual_statements(round_)
     params = _params(round_, snapshot)
-    sizes = {g: (n, ranked) for g, n, ranked in _fetch(_sql(GROUP_SIZES, group=group.key, **t, **PH), params)}
+    sizes = {g: (n, ranked) for g, n, ranked in _fetch(statements["group_sizes"], params)}
     quotas = _quotas(round_, {g: n for g, (n, _ranked) in sizes.items()})
     params["group_ids"], params["quotas"] = list(quotas), list(quotas.values())
-    judge = _sql(JUDGE, temp=TEMP, group=group.key, pick=sql.SQL(PICK[TieRule(round_.tie_rule)]),
-                 rejected=sql.Literal(EntryStatus.REJECTED.value), dispute_open=sql.Literal(DisputeStatus.OPEN.value),
-                 final=sql.Literal(NomineeStatus.FINAL.value), **t, **PH)
     params["margin"] = FIRST_MARGIN
     while True:
-        _execute(judge, params)
+        _execute(statements["judge"], params)
         # A group is settled when its quota is filled, when every candidate of it has been judged, or when the
         # judged reach below the minimum points (nobody further down can be eligible).
         unsettled = [
-            g for g, eligible, judged, lowest in _fetch(_sql(SETTLED, temp=TEMP), {})
+            g for g, eligible, judged, lowest in _fetch(statements["settled"], {})
             if eligible < quotas.get(g, 0) and judged < sizes.get(g, (0, 0))[1]
             and not (round_.min_points is not None and lowest < round_.min_points)]
         if not unsettled:
             break
-        _execute(sql.SQL("DROP TABLE {}").format(TEMP), {})
+        _execute(statements["drop"], {})
         params["margin"] *= MARGIN_GROWTH
-    common = {"temp": TEMP, "line": _sql(LINE, temp=TEMP, score=sql.Identifier("approved_points")),
-              "group_id": _group_id_column(round_), "group_name": group.name, "name_join": group.name_join, **t, **PH}
-    nominees = _execute(_sql(INSERT_NOMINEES, team_level=sql.Literal(UnitLevel.TEAM.value),
-                             shortlisted=sql.Literal(NomineeStatus.SHORTLISTED.value), **common), params)
-    exclusions = _execute(_sql(INSERT_EXCLUSIONS, round_table=_table(AwardRound), **RULES, **common), params)
-    _execute(sql.SQL("DROP TABLE {}").format(TEMP), {})
+    nominees = _execute(statements["insert_nominees"], params)
+    exclusions = _execute(statements["insert_exclusions"], params)
+    _execute(statements["drop"], {})
     return nominees, exclusions
 
 
 # --- Collective rounds ----------------------------------------------------------------------------------
 
-# Every unit of the round's level with its participating workers (workers with counted entries), their
-# points, approved points and average approved points (the ranking's basis), and its quota group.
+# Every unit of the round's level as the period engine ranks units (competitions.standings.periods
+# .unit_rankings: participants are the workers with counted entries, the average approved points per
+# participant is the ranking's basis, the total is shown too), with its code and quota group. A team round
+# takes units that are teams (班组), not a workshop a worker may be attached to directly.
 UNITS = """
-SELECT x.unit_id, x.participants, x.points, x.approved_points, x.average_points, u.code, u.name, u.depot_id,
-       {group} AS group_id
-FROM (SELECT {unit_column} AS unit_id, COUNT(*) AS participants, SUM(ps.points) AS points,
-             SUM(ps.approved_points) AS approved_points,
-             ROUND(SUM(ps.approved_points) / COUNT(*), 3) AS average_points
-      FROM {period_standing} ps
-      {level_join}
-      WHERE ps.snapshot_id = {snapshot} AND {unit_column} IS NOT NULL
-      GROUP BY 1) AS x
-JOIN {unit} u ON u.id = x.unit_id
+SELECT r.unit_id, r.participants, CAST(NULL AS numeric) AS points, r.total AS approved_points,
+       r.average AS average_points, u.code, u.name, u.depot_id, {group} AS group_id
+FROM ({unit_rankings}) AS r(rank, unit_id, unit_name, depot_name, participants, total, average)
+JOIN {unit} u ON u.id = r.unit_id
+WHERE {level_filter}
 """
 UNIT_GROUP_SIZES = "SELECT group_id, SUM(participants), COUNT(*) FROM ({units}) AS s GROUP BY 1"
 JUDGE_UNITS = """
@@ -426,64 +436,71 @@ WHERE NOT c.eligible AND c.average_points >= l.line
 """
 
 
-def _collective(round_: AwardRound, snapshot) -> tuple[int, int]:
-    """Writes the nominees and exclusions of a collective round; returns how many of each. Units are few (a
-    few hundred depots, a few thousand teams): every unit is judged in one statement."""
+def collective_statements(round_: AwardRound) -> dict[str, sql.Composed]:
+    """The statements of a collective round's shortlist, for its level, grouping and tie rule."""
     t = _tables()
     group = _group(round_)
-    params = _params(round_, snapshot)
-    if round_.unit_level == UnitLevelChoice.TEAM:
-        unit_column = sql.SQL("ps.team_id")
-        level_join = sql.SQL("JOIN {} lu ON lu.id = ps.team_id AND lu.level = {}").format(
-            t["unit"], sql.Literal(UnitLevel.TEAM.value))
+    level = UnitLevelChoice(round_.unit_level)
+    if level == UnitLevelChoice.TEAM:
+        level_filter = sql.SQL("u.level = {}").format(sql.Literal(UnitLevel.TEAM.value))
         team = sql.SQL("c.unit_id")
     else:
-        unit_column, level_join, team = sql.SQL("ps.depot_id"), sql.SQL(""), sql.SQL("NULL")
-    units = _sql(UNITS, group=group.key, unit_column=unit_column, level_join=level_join, **t, **PH)
-    sizes = {g: n for g, n, _units in _fetch(_sql(UNIT_GROUP_SIZES, units=units), params)}
-    quotas = _quotas(round_, sizes)
-    params["group_ids"], params["quotas"] = list(quotas), list(quotas.values())
-    _execute(_sql(JUDGE_UNITS, temp=TEMP, units=units, pick=sql.SQL(PICK_UNITS[TieRule(round_.tie_rule)]), **PH),
-             params)
+        level_filter, team = sql.SQL("true"), sql.SQL("NULL")
+    units = _sql(UNITS, group=group.key, unit_rankings=unit_rankings_statement(level.value),
+                 level_filter=level_filter, **t)
     common = {"temp": TEMP, "line": _sql(LINE, temp=TEMP, score=sql.Identifier("average_points")),
               "group_id": _group_id_column(round_), "group_name": group.name, "name_join": group.name_join, **t, **PH}
-    nominees = _execute(_sql(INSERT_UNIT_NOMINEES, team=team, shortlisted=sql.Literal(NomineeStatus.SHORTLISTED.value),
-                             **common), params)
-    exclusions = _execute(_sql(INSERT_UNIT_EXCLUSIONS, **RULES, **common), params)
-    _execute(sql.SQL("DROP TABLE {}").format(TEMP), {})
+    return {
+        "group_sizes": _sql(UNIT_GROUP_SIZES, units=units),
+        "judge": _sql(JUDGE_UNITS, temp=TEMP, units=units, pick=sql.SQL(PICK_UNITS[TieRule(round_.tie_rule)]), **PH),
+        "insert_nominees": _sql(INSERT_UNIT_NOMINEES, team=team,
+                                shortlisted=sql.Literal(NomineeStatus.SHORTLISTED.value), **common),
+        "insert_exclusions": _sql(INSERT_UNIT_EXCLUSIONS, **RULES, **common),
+        "drop": sql.SQL("DROP TABLE {}").format(TEMP),
+    }
+
+
+def _collective(round_: AwardRound, snapshot: PeriodSnapshot) -> tuple[int, int]:
+    """Writes the nominees and exclusions of a collective round; returns how many of each. Units are few (a
+    few hundred depots, a few thousand teams): every unit is judged in one statement."""
+    statements = collective_statements(round_)
+    params = _params(round_, snapshot)
+    sizes = {g: n for g, n, _units in _fetch(statements["group_sizes"], params)}
+    quotas = _quotas(round_, sizes)
+    params["group_ids"], params["quotas"] = list(quotas), list(quotas.values())
+    _execute(statements["judge"], params)
+    nominees = _execute(statements["insert_nominees"], params)
+    exclusions = _execute(statements["insert_exclusions"], params)
+    _execute(statements["drop"], {})
     return nominees, exclusions
 
 
 # --- The service ----------------------------------------------------------------------------------------
 
-SNAPSHOT_READY = "ready"
-
-
-def _check_snapshot(round_: AwardRound, snapshot) -> None:
+def _check_snapshot(round_: AwardRound, snapshot: PeriodSnapshot) -> None:
     if (snapshot.competition_id, snapshot.start, snapshot.end, snapshot.signed_off_only) != (
             round_.competition_id, round_.basis_start, round_.basis_end, round_.signed_off_only):
         raise RoundRefused(_("排名快照的竞赛、期间或口径与评选不一致。"), "snapshot_mismatch")
-    if snapshot.status != SNAPSHOT_READY:
+    if snapshot.status != SnapshotStatus.READY:
         raise RoundRefused(_("排名快照未能完成计算，请重新生成。"), "snapshot_not_ready")
 
 
-def generate_shortlist(*, round_: AwardRound, actor, snapshot=None) -> AwardRound:
+def generate_shortlist(*, round_: AwardRound, actor, snapshot: PeriodSnapshot | None = None) -> AwardRound:
     """Generates (or generates again) the round's shortlist from a period snapshot of its basis period, as the
     module's docstring says: computes the snapshot unless one is given (it must be of the round's competition,
     period and basis, and ready), then replaces the round's nominees and exclusions in one transaction that
     locks the round, and records the snapshot, its digest and the event. Refuses a round that is not a draft
     or shortlisted (a proposed list is the committee's), a snapshot that does not fit; only union staff."""
-    _require_staff(actor)
+    require_staff(actor)
     check_move(AwardRound.objects.get(pk=round_.pk), RoundStatus.SHORTLISTED)  # before the snapshot's work
     if snapshot is None:
-        from competitions.standings.periods import compute_period_snapshot
-
         snapshot = compute_period_snapshot(competition_id=round_.competition_id, start=round_.basis_start,
                                            end=round_.basis_end, signed_off_only=round_.signed_off_only, user=actor)
     _check_snapshot(round_, snapshot)
     with transaction.atomic():
         locked = lock_round(round_.pk)
         action = check_move(locked, RoundStatus.SHORTLISTED)
+        _check_snapshot(locked, snapshot)  # the conditions may have been edited while the snapshot was computed
         # Raw deletes: the ORM's would load the rows first to cascade, and nothing else refers to them but the
         # events of an earlier shortlist's committee changes, which keep their text (nominee set to NULL).
         t = _tables()

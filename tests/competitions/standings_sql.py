@@ -13,9 +13,10 @@ from datetime import UTC, date, datetime
 from unittest import mock
 
 from django.db import connection
+from psycopg import sql
 
 from competitions.scopes import Scope
-from competitions.standings import database, partitions, ranking, reads, run
+from competitions.standings import database, partitions, periods, ranking, reads, run
 from competitions.standings.table import STANDINGS_PARTITIONED
 
 COMPETITION, DAY, PREVIOUS = 7, date(2026, 3, 15), date(2026, 3, 14)
@@ -57,6 +58,32 @@ def _replace_day(base_day, behind=None, **kw):
                                             behind=behind), **kw)
 
 
+def _render(statement) -> str:
+    return database.render(statement).strip() + ";\n"
+
+
+def _period_statements() -> dict[str, str]:
+    """The period engine's statements, for fixed bounds (what periods reads from StandingDay, given)."""
+    end = periods.Bound(DAY, stored=DAY, run=40, log_covers=True)  # the latest stored day
+    after_latest = periods.Bound(date(2026, 3, 20), stored=DAY, run=40, log_covers=True)
+    gap = periods.Bound(date(2026, 1, 31), stored=date(2026, 1, 30), run=12)  # an earlier day, none stored on it
+    before_standings = periods.Bound(date(2025, 12, 31))  # no stored day at or before it
+    march, february = (1, date(2026, 2, 1), DAY), (2, date(2026, 2, 1), date(2026, 2, 28))
+    bounds = [periods.Bound(date(2026, 1, 31), stored=date(2026, 1, 31), run=12),
+              periods.Bound(date(2026, 2, 28), stored=date(2026, 2, 28), run=30), end]
+    return {
+        "period_totals": _render(periods.range_totals(COMPETITION, end=end, before=gap)),
+        "period_totals_after_latest_day": _render(periods.range_totals(COMPETITION, end=after_latest,
+                                                                       before=before_standings)),
+        "period_totals_signed_off": _render(periods.runs_totals(COMPETITION, [march, february], bounds)),
+        "period_corrections_since": _render(periods.corrections_statement(COMPETITION, gap)),
+        "period_insert": _capture(lambda: database.execute(periods.insert_rows(5, sql.SQL("SELECT * FROM totals")))),
+        "period_digest": _render(periods.snapshot_digest(5)),
+        "period_units_depot": _render(periods.unit_rankings_statement("depot")),
+        "period_units_team": _render(periods.unit_rankings_statement("team")),
+    }
+
+
 def statements() -> dict[str, str]:
     """{golden file name: its text}."""
     found = {
@@ -81,6 +108,7 @@ def statements() -> dict[str, str]:
         "partitions": database.render(partitions.PARTITIONS).strip() + ";\n",
         "business_system_ids": database.render(ranking.BUSINESS_SYSTEM_IDS).strip() + ";\n",
         "standings_partitioned": STANDINGS_PARTITIONED.render(connection),
+        **_period_statements(),
     }
     for scope in Scope:
         for bound in reads._BOUNDS:
