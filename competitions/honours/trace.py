@@ -2,10 +2,10 @@
 
 A nominee's figures come from the period snapshot (competitions.standings.periods): the points of the
 entries dated in the round's basis period, as they stood when the shortlist was made, and, for a round on
-signed-off months only, just the entries of (business system, month) pairs signed off. This module reads
+signed-off months only, just the entries of the months signed off for the worker's business system. This module reads
 the same entries straight from reviews_workentry, so staff can check them line by line:
 
-* ``points_by_month_and_rule``: one row per (month, rule, business system) with the counted entries, their
+* ``points_by_month_and_rule``: one row per (month, rule) with the counted entries, their
   quantity, points and approved points, and whether they count for the round (the month signed off);
   the totals of the rows that count are the nominee's figures (unless an entry changed since the snapshot:
   the page shows both, and the difference is itself the news);
@@ -63,31 +63,34 @@ class PointsTrace:
         return sorted({row.month for row in self.rows})
 
 
-def _signed_off(competition_id: int, start: date, end: date) -> set[tuple[int, date]]:
-    return set(ReviewPeriod.objects.filter(competition_id=competition_id, status=PeriodStatus.SIGNED_OFF,
-                                           month__gte=month_of(start), month__lte=month_of(end))
-               .values_list("business_system_id", "month"))
+def _signed_off(competition_id: int, business_system_id: int, start: date, end: date) -> set[date]:
+    return set(ReviewPeriod.objects.filter(competition_id=competition_id, business_system_id=business_system_id,
+                                           status=PeriodStatus.SIGNED_OFF, month__gte=month_of(start),
+                                           month__lte=month_of(end))
+               .values_list("month", flat=True))
 
 
-def points_by_month_and_rule(*, user, competition_id: int, worker_id: int, start: date, end: date,
-                             signed_off_only: bool) -> PointsTrace:
-    """The worker's entries dated in [start, end], summed per (month, rule, business system); see the
-    module's docstring. Rejected entries count nothing (their number is shown)."""
+def points_by_month_and_rule(*, user, competition_id: int, worker_id: int, business_system_id: int | None,
+                             start: date, end: date, signed_off_only: bool) -> PointsTrace:
+    """The worker's entries dated in [start, end], summed per (month, rule); see the module's docstring.
+    Rejected entries count nothing (their number is shown). For a round on signed-off months only, a month
+    counts when it is signed off for ``business_system_id``, the worker's current business system, as the
+    period standings count it (competitions.standings.periods)."""
     counted = ~Q(status=EntryStatus.REJECTED)
     groups = (WorkEntry.objects.visible_to(user)
               .filter(competition_id=competition_id, worker_id=worker_id, work_date__gte=start, work_date__lte=end)
               .annotate(month=TruncMonth("work_date"))
-              .values("month", "rule_id", "rule__metric", "rule__unit_of_measure", "business_system_id")
+              .values("month", "rule_id", "rule__metric", "rule__unit_of_measure")
               .annotate(counted=Count("id", filter=counted), rejected=Count("id", filter=~counted),
                         quantity=Sum("quantity", filter=counted, default=ZERO),
                         points=Sum("points", filter=counted, default=ZERO),
                         approved=Sum("points", filter=Q(status__in=APPROVED_STATUSES), default=ZERO))
-              .order_by("month", "rule__metric", "rule_id", "business_system_id"))
-    signed = _signed_off(competition_id, start, end) if signed_off_only else set()
+              .order_by("month", "rule__metric", "rule_id"))
+    signed = _signed_off(competition_id, business_system_id, start, end) if signed_off_only else set()
     rows = []
     for g in groups:
         month = g["month"] if isinstance(g["month"], date) else g["month"].date()
-        is_signed = (g["business_system_id"], month) in signed
+        is_signed = month in signed
         rows.append(MonthRule(
             month=month, rule_id=g["rule_id"], metric=g["rule__metric"], unit_of_measure=g["rule__unit_of_measure"],
             entries=g["counted"], rejected=g["rejected"], quantity=g["quantity"], points=g["points"],

@@ -444,7 +444,10 @@ def nominee_trace(request, pk, nominee_pk):
         return render(request, "competitions/honours/nominee_trace.html", context)
     common = {"user": request.user, "competition_id": award_round.competition_id, "worker_id": nominee.worker_id,
               "start": award_round.basis_start, "end": award_round.basis_end}
-    points = trace.points_by_month_and_rule(signed_off_only=award_round.signed_off_only, **common)
+    business_system_id = (Worker.objects.filter(pk=nominee.worker_id)
+                          .values_list("job_type__business_system_id", flat=True).first())
+    points = trace.points_by_month_and_rule(signed_off_only=award_round.signed_off_only,
+                                            business_system_id=business_system_id, **common)
     month = None
     try:
         month = parse_month(request.GET.get("month", "")) if request.GET.get("month") else None
