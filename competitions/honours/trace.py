@@ -2,8 +2,8 @@
 
 A nominee's figures come from the period snapshot (competitions.standings.periods): the points of the
 entries dated in the round's basis period, as they stood when the shortlist was made, and, for a round on
-signed-off months only, just the entries of the months signed off for the worker's business system. This module reads
-the same entries straight from reviews_workentry, so staff can check them line by line:
+signed-off months only, just the entries of the months signed off for the worker's business system. This
+module reads the same entries straight from reviews_workentry, so staff can check them line by line:
 
 * ``points_by_month_and_rule``: one row per (month, rule) with the counted entries, their
   quantity, points and approved points, and whether they count for the round (the month signed off);
