@@ -82,9 +82,9 @@ def points_by_month_and_rule(*, user, competition_id: int, worker_id: int, busin
               .annotate(month=TruncMonth("work_date"))
               .values("month", "rule_id", "rule__metric", "rule__unit_of_measure")
               .annotate(counted=Count("id", filter=counted), rejected=Count("id", filter=~counted),
-                        quantity=Sum("quantity", filter=counted, default=ZERO),
-                        points=Sum("points", filter=counted, default=ZERO),
-                        approved=Sum("points", filter=Q(status__in=APPROVED_STATUSES), default=ZERO))
+                        total_quantity=Sum("quantity", filter=counted, default=ZERO),
+                        total_points=Sum("points", filter=counted, default=ZERO),
+                        total_approved=Sum("points", filter=Q(status__in=APPROVED_STATUSES), default=ZERO))
               .order_by("month", "rule__metric", "rule_id"))
     signed = _signed_off(competition_id, business_system_id, start, end) if signed_off_only else set()
     rows = []
@@ -93,8 +93,8 @@ def points_by_month_and_rule(*, user, competition_id: int, worker_id: int, busin
         is_signed = month in signed
         rows.append(MonthRule(
             month=month, rule_id=g["rule_id"], metric=g["rule__metric"], unit_of_measure=g["rule__unit_of_measure"],
-            entries=g["counted"], rejected=g["rejected"], quantity=g["quantity"], points=g["points"],
-            approved_points=g["approved"], signed_off=is_signed, counts=is_signed or not signed_off_only))
+            entries=g["counted"], rejected=g["rejected"], quantity=g["total_quantity"], points=g["total_points"],
+            approved_points=g["total_approved"], signed_off=is_signed, counts=is_signed or not signed_off_only))
     counting = [row for row in rows if row.counts]
     return PointsTrace(rows=rows, points=sum((r.points for r in counting), ZERO),
                        approved_points=sum((r.approved_points for r in counting), ZERO),
@@ -110,6 +110,19 @@ class TracedEntry:
     @property
     def counted(self) -> bool:
         return self.entry.status != EntryStatus.REJECTED
+
+    @property
+    def rate(self) -> str:
+        """Points per unit as written where the rule is defined: 0.01, not 0.0100."""
+        return _plain(self.version.points_per_unit) if self.version else ""
+
+    @property
+    def cap(self) -> str:
+        return _plain(self.version.daily_cap) if self.version and self.version.daily_cap is not None else ""
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 def _cursor_salt(list_key: str, month: date) -> str:

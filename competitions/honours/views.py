@@ -196,7 +196,9 @@ def _shortlist_groups(award_round: AwardRound, nominees: list[Nominee], exclusio
         group["exclusions"].append(exclusion)
     out = []
     for group in groups.values():
-        within = [n for n in group["rows"] if n.status in LISTED_STATUSES and n.rank is not None and not n.over_quota]
+        # The shortlist's own places within the quota (taken off the list since or not): the line stays where
+        # the ranking drew it; committee additions (no rank) and ties let in beyond it come after.
+        within = [n for n in group["rows"] if n.rank is not None and not n.over_quota]
         group["line_after"] = within[-1].pk if within else None
         group["quota"] = quotas.get(group["id"]) if group["id"] is not None else None
         out.append(group)

@@ -43,6 +43,7 @@ def test_staff_define_shortlist_adjust_publish_answer_and_finalize_a_round(desk,
     desk.fill("#id_basis_start", start.isoformat())
     desk.fill("#id_basis_end", end.isoformat())
     desk.fill("#id_quota_total", "2")
+    desk.uncheck("#id_signed_off_only")  # none of the data's months is signed off
     shot(desk, "honours-1-new-round")
     desk.click("#save-round")
     desk.wait_for_load_state()
@@ -50,6 +51,7 @@ def test_staff_define_shortlist_adjust_publish_answer_and_finalize_a_round(desk,
 
     desk.click("#generate-shortlist")
     desk.wait_for_load_state()
+    shot(desk, "honours-2-shortlist-requested")
     desk.wait_for_selector("tr.quota-line")
     shot(desk, "honours-2-shortlist")
     assert "周4平" in desk.inner_text("table.nominees") and "周3平" in desk.inner_text("table.nominees")
