@@ -248,14 +248,8 @@ def _refused(request, error) -> None:
 @staff_page
 @require_POST
 def round_shortlist(request, pk):
-    award_round = _round_or_404(request, pk)
-    try:
-        jobs.shortlist_start(award_round=award_round, user=request.user)
-    except services.RoundRefused as error:
-        _refused(request, error)
-    else:
-        messages.success(request, _("已开始生成初选名单，完成后本页自动刷新。"))
-    return _back(award_round)
+    return _simple_step(request, pk, lambda r: jobs.shortlist_start(award_round=r, user=request.user),
+                        _("已开始生成初选名单，完成后本页自动刷新。"))
 
 
 @staff_page
@@ -325,7 +319,8 @@ def nominee_add(request, pk):
     })
 
 
-def _simple_step(request, pk, step, success: str):
+def _simple_step(request, pk, step, success: str, anchor: str = ""):
+    """One service call on the round; its refusal shown as its message, nothing written."""
     award_round = _round_or_404(request, pk)
     try:
         step(award_round)
@@ -333,7 +328,7 @@ def _simple_step(request, pk, step, success: str):
         _refused(request, error)
     else:
         messages.success(request, success)
-    return _back(award_round)
+    return _back(award_round, anchor)
 
 
 @staff_page
@@ -406,14 +401,8 @@ def objection_answer(request, pk, objection_pk):
 @require_POST
 def documents_build(request, pk):
     """Build what is missing (after a failed build); refused once both exist."""
-    award_round = _round_or_404(request, pk)
-    try:
-        docs.documents_request(award_round=award_round, user=request.user)
-    except services.RoundRefused as error:
-        _refused(request, error)
-    else:
-        messages.success(request, _("正在生成表彰名单和证书。"))
-    return _back(award_round, "documents")
+    return _simple_step(request, pk, lambda r: docs.documents_request(award_round=r, user=request.user),
+                        _("正在生成表彰名单和证书。"), anchor="documents")
 
 
 @staff_page
