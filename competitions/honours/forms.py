@@ -11,6 +11,7 @@ from competitions.honours.models import REASON_MAX, AwardRound, QuotaBy, RoundKi
 from competitions.honours.services import PUBLICITY_DAYS_MAX, ROUND_FIELDS
 from competitions.models import BusinessSystem, JobType
 from config.api.serializers import MAX_ID
+from config.months import parse_month
 from members.models import Unit, UnitLevel
 
 QUOTA_FIELD = "quota_%d"
@@ -27,6 +28,24 @@ class RoundFilter(forms.Form):
         """The filters given and valid (an invalid one is left out of cleaned_data)."""
         self.is_valid()
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+class TraceQuery(forms.Form):
+    """A trace page's query string: the month shown, and for a unit the member whose entries are shown. A
+    value that is not one is ignored (the page's default instead)."""
+
+    worker = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    month = forms.CharField(required=False, max_length=7)
+
+    def clean_month(self):
+        try:
+            return parse_month(self.cleaned_data["month"]) if self.cleaned_data["month"] else None
+        except ValidationError:
+            return None
+
+    def chosen(self) -> dict:
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value is not None}
 
 
 class DateInput(forms.DateInput):

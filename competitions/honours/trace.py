@@ -170,18 +170,27 @@ def month_entries(*, user, competition_id: int, worker_id: int, month: date, sta
 MEMBERS_SHOWN = 200
 
 
-def unit_members(award_round, nominee) -> tuple[list, bool]:
-    """A collective nominee's members as the round's snapshot counted them (its rows of workers whose
-    current unit is the nominee's depot or team), by approved points: the people behind the unit's
-    figures, at most MEMBERS_SHOWN, and whether there are more."""
+def _unit_rows(award_round, nominee):
+    """The round's snapshot rows of a collective nominee's members: workers whose current unit is the
+    nominee's depot or team, with counted entries."""
     from competitions.honours.models import UnitLevelChoice
     from competitions.models import PeriodStanding
 
     if award_round.snapshot_id is None or nominee.unit_id is None:
-        return [], False
+        return PeriodStanding.objects.none()
     unit_filter = ({"depot_id": nominee.unit_id} if award_round.unit_level == UnitLevelChoice.DEPOT
                    else {"team_id": nominee.unit_id})
-    rows = list(PeriodStanding.objects.filter(snapshot_id=award_round.snapshot_id, entries__gt=0, **unit_filter)
-                .select_related("worker", "job_type")
+    return PeriodStanding.objects.filter(snapshot_id=award_round.snapshot_id, entries__gt=0, **unit_filter)
+
+
+def unit_members(award_round, nominee) -> tuple[list, bool]:
+    """A collective nominee's members as the round's snapshot counted them, by approved points: the people
+    behind the unit's figures, at most MEMBERS_SHOWN, and whether there are more."""
+    rows = list(_unit_rows(award_round, nominee).select_related("worker", "job_type")
                 .order_by("-approved_points", "worker_id")[: MEMBERS_SHOWN + 1])
     return rows[:MEMBERS_SHOWN], len(rows) > MEMBERS_SHOWN
+
+
+def unit_member(award_round, nominee, worker_id: int):
+    """One member's snapshot row (None when the worker is not one of the unit's counted members)."""
+    return _unit_rows(award_round, nominee).select_related("worker").filter(worker_id=worker_id).first()

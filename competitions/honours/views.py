@@ -22,7 +22,15 @@ from django.views.decorators.http import require_POST
 
 from competitions.honours import documents as docs
 from competitions.honours import jobs, services, trace
-from competitions.honours.forms import AddForm, AnswerForm, PublishForm, ReasonForm, RoundFilter, RoundForm
+from competitions.honours.forms import (
+    AddForm,
+    AnswerForm,
+    PublishForm,
+    ReasonForm,
+    RoundFilter,
+    RoundForm,
+    TraceQuery,
+)
 from competitions.honours.models import (
     LISTED_STATUSES,
     AwardQuota,
@@ -40,7 +48,7 @@ from competitions.models import Competition
 from competitions.querysets import current_competition
 from config import cursors
 from config.gate import portal_view
-from config.months import format_month, parse_month
+from config.months import format_month
 from members.models import Unit, UnitLevel, Worker
 
 staff_page = portal_view(roles=("staff",))
@@ -428,27 +436,28 @@ def nominee_trace(request, pk, nominee_pk):
     nominee = _in_round(Nominee.objects.visible_to(request.user)
                         .select_related("depot", "team", "job_type", "business_system", "unit"),
                         award_round, nominee_pk)
-    context = {"round": award_round, "competition": award_round.competition, "nominee": nominee, "members": None}
-    if nominee.worker_id is None:
-        # A unit: its points are its members'; each member's page is reached from the period standings.
+    query = TraceQuery(request.GET).chosen()
+    context = {"round": award_round, "competition": award_round.competition, "nominee": nominee, "members": None,
+               "member": None, "trace_query": ""}
+    worker_id = nominee.worker_id
+    if worker_id is None:
+        # A unit: its figures are its members'. The page lists them; one chosen, their entries are traced.
         context["members"] = trace.unit_members(award_round, nominee)
-        return render(request, "competitions/honours/nominee_trace.html", context)
-    common = {"user": request.user, "competition_id": award_round.competition_id, "worker_id": nominee.worker_id,
+        member = trace.unit_member(award_round, nominee, query["worker"]) if "worker" in query else None
+        if member is None:
+            return render(request, "competitions/honours/nominee_trace.html", context)
+        worker_id = member.worker_id
+        context.update({"member": member, "trace_query": f"worker={worker_id}&"})
+    common = {"user": request.user, "competition_id": award_round.competition_id, "worker_id": worker_id,
               "start": award_round.basis_start, "end": award_round.basis_end}
-    business_system_id = (Worker.objects.filter(pk=nominee.worker_id)
+    business_system_id = (Worker.objects.filter(pk=worker_id)
                           .values_list("job_type__business_system_id", flat=True).first())
     points = trace.points_by_month_and_rule(signed_off_only=award_round.signed_off_only,
                                             business_system_id=business_system_id, **common)
-    month = None
-    try:
-        month = parse_month(request.GET.get("month", "")) if request.GET.get("month") else None
-    except ValidationError:
-        month = None
-    if month is None and points.rows:
-        month = points.months[0]
+    month = query.get("month") or (points.months[0] if points.rows else None)
     entries, next_after = [], None
     if month is not None:
-        entries, next_after = trace.month_entries(month=month, list_key=f"{award_round.pk}:{nominee.pk}",
+        entries, next_after = trace.month_entries(month=month, list_key=f"{award_round.pk}:{nominee.pk}:{worker_id}",
                                                   after=request.GET.get("after"), limit=TRACE_PAGE, **common)
     context.update({"points": points, "month": month, "month_text": format_month(month) if month else "",
                     "entries": entries, "next_after": next_after,

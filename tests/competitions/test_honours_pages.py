@@ -476,7 +476,8 @@ def finalized(w, names, *, kind="individual", user=None):
     start, end = basis(w)
     extra = {"unit_level": "depot"} if kind == "collective" else {}
     award_round = services.round_create(actor=w.staff, competition=w.comp, name="2025年度先进", kind=kind,
-                                        basis_start=start, basis_end=end, quota_total=len(names), **extra)
+                                        basis_start=start, basis_end=end, quota_total=len(names),
+                                        signed_off_only=False, **extra)
     snapshot = PeriodSnapshot.objects.create(competition=w.comp, start=start, end=end, status="ready",
                                              computed_at=timezone.now(), digest="ab" * 32, rows=len(names))
     AwardRound.objects.filter(pk=award_round.pk).update(status=RoundStatus.SHORTLISTED, snapshot=snapshot,
@@ -561,3 +562,29 @@ def test_without_a_chinese_font_the_roster_is_made_and_the_certificates_fail_wit
 def test_a_configured_font_that_is_missing_falls_back_to_the_bundled_one(settings):
     settings.CERTIFICATE_FONT = "/nowhere/font.ttf"
     assert documents.certificate_font().name == "wqy-microhei.ttc"
+
+
+def test_a_units_page_lists_its_members_from_the_snapshot_and_traces_the_one_chosen(client, w):
+    from competitions.models import PeriodStanding
+
+    start, _end = basis(w)
+    approve(w, entry(w.comp, w.alice, w.km, start + timedelta(days=9), 700, points=7))
+    award_round = finalized(w, ["北京机务段", "北京工务段"], kind="collective")
+    for worker, depot, points in ((w.alice, w.depot, 7), (w.carol, w.other_depot, 5)):
+        PeriodStanding.objects.create(
+            snapshot=award_round.snapshot, worker=worker, employee_no=worker.employee_no,
+            business_system=worker.job_type.business_system, job_type=worker.job_type, depot=depot, team=worker.unit,
+            points=points, approved_points=points, pending_points=0, entries=1, rank_overall=1,
+            rank_business_system=1, rank_job_type=1, rank_unit=1)
+    depot_nominee = Nominee.objects.get(round=award_round, unit=w.depot)
+    client.force_login(w.staff)
+    url = reverse("honours:nominee", args=[award_round.pk, depot_nominee.pk])
+    page = text(client.get(url))
+    members = page.split('id="members"')[1].split("</table>")[0]
+    assert w.alice.name in members and w.carol.name not in members and 'id="by-month"' not in page
+    traced = text(client.get(url + f"?worker={w.alice.pk}"))
+    assert 'id="by-month"' in traced and re.search(r'id="total-approved">7<', traced)
+    assert f"worker={w.alice.pk}&amp;month=" in traced
+    # Someone outside the unit, or no one at all: the list only.
+    for other in (w.carol.pk, 0, "x", 2**70):
+        assert 'id="by-month"' not in text(client.get(url + f"?worker={other}"))
