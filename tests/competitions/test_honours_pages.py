@@ -199,6 +199,7 @@ def test_fixed_quotas_per_group_are_typed_per_group_after_refreshing_the_groupin
     refreshed = new_round(client, w, quota_by="business_system", quota_mode="fixed", refresh="1")
     page = text(refreshed)
     assert f'name="quota_{w.system.pk}"' in page and f'name="quota_{w.other_system.pk}"' in page
+    assert 'id="no-other-rounds"' in page  # nothing to exclude yet
     assert not AwardRound.objects.exists()
     response = new_round(client, w, quota_by="business_system", quota_mode="fixed", quota_total="3",
                          **{f"quota_{w.system.pk}": "2", f"quota_{w.other_system.pk}": "1"})
@@ -206,6 +207,7 @@ def test_fixed_quotas_per_group_are_typed_per_group_after_refreshing_the_groupin
     assert response.status_code == 302 and response.url == reverse("honours:round", args=[award_round.pk])
     assert {q.group_id: q.quota for q in award_round.quotas.all()} == {w.system.pk: 2, w.other_system.pk: 1}
     edit = text(client.get(reverse("honours:round_edit", args=[award_round.pk])))
+    assert 'id="no-other-rounds"' in edit  # a round cannot exclude itself
     assert re.search(rf'name="quota_{w.system.pk}"[^>]*value="2"|value="2"[^>]*name="quota_{w.system.pk}"', edit)
 
 
