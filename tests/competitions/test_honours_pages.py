@@ -533,9 +533,12 @@ def test_the_roster_escapes_formulas_and_the_certificates_carry_each_name_once(w
     assert hashlib.sha256(again).hexdigest() == built.certificates_sha256
 
 
-def test_a_collective_rounds_documents_name_the_units(w):
+def test_a_collective_rounds_documents_name_the_units(client, w):
     award_round = finalized(w, ["北京机务段", "北京工务段"], kind="collective")
     built = build_now(award_round, w.staff)
+    client.force_login(w.staff)
+    page = text(client.get(reverse("honours:round", args=[award_round.pk])))
+    assert "参赛人数" in page and "人均已审核积分" in page and "北京工务段" in page and 'id="download-roster"' in page
     sheet = load_workbook(built.roster.path).active
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert rows[0] == ["序号", "单位", "站段", "参赛人数", "人均已审核积分", "已审核积分合计", "名次"]
@@ -590,3 +593,12 @@ def test_a_units_page_lists_its_members_from_the_snapshot_and_traces_the_one_cho
     # Someone outside the unit, or no one at all: the list only.
     for other in (w.carol.pk, 0, "x", 2**70):
         assert 'id="by-month"' not in text(client.get(url + f"?worker={other}"))
+
+
+def test_the_committee_searches_units_for_a_collective_round(client, w):
+    start, end = basis(w)
+    award_round = services.round_create(actor=w.staff, competition=w.comp, name="先进集体", kind="collective",
+                                        unit_level="depot", basis_start=start, basis_end=end, quota_total=1)
+    client.force_login(w.staff)
+    page = text(client.get(reverse("honours:nominee_add", args=[award_round.pk]) + "?q=工务"))
+    assert "北京工务段" in page and "北京机务段" not in page and "运用车间" not in page
