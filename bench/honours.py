@@ -38,6 +38,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quota", type=int, default=70)
     parser.add_argument("--signed-off-only", action="store_true")
+    parser.add_argument("--verbose", action="store_true", help="the slowest statements of each shortlist run")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         print("请设置 DATABASE_URL=postgres://…（使用自己的数据库）。", file=sys.stderr)
@@ -59,9 +60,9 @@ def main() -> int:
     from members.models import User
     from reviews.models import Dispute, WorkEntry
 
+    call_command("migrate", verbosity=0)
     comp = Competition.objects.filter(entries__isnull=False).order_by("id").first()
     if comp is None:
-        call_command("migrate", verbosity=0)
         started = time.perf_counter()
         call_command("seed_demo", workers=args.workers, days=args.days, seed=args.seed)
         with connection.cursor() as cursor:
@@ -112,6 +113,9 @@ def main() -> int:
             print(f"shortlist from the snapshot, run {run}: {seconds:.2f} s (target <= 3 s), {len(queries)} queries, "
                   f"{round_.nominees.count()} nominees, {round_.exclusions.count()} exclusion rows, "
                   f"load average {os.getloadavg()[0]:.1f}")
+            if args.verbose:
+                for query in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:5]:
+                    print(f"    {query['time']} s  {' '.join(query['sql'].split())[:150]}")
         t0 = time.perf_counter()
         round_ = generate_shortlist(round_=round_, actor=staff)
         print(f"shortlist end to end (snapshot computed inside): {time.perf_counter() - t0:.2f} s")

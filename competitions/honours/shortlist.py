@@ -182,26 +182,14 @@ WITH quota AS (
     SELECT r.*, q.quota
     FROM ranked r JOIN quota q ON q.group_id = r.group_id
     WHERE q.quota > 0 AND r.group_rank <= q.quota + {margin}
-), activity AS (
-    -- LATERAL: one probe of the entries' worker index per candidate. The planner cannot tell how few the
-    -- candidates are, and would otherwise hash-join them to every entry of the period.
-    SELECT c.worker_id, a.active_days, a.deductions
-    FROM candidate c
-    CROSS JOIN LATERAL (
-        SELECT COUNT(DISTINCT e.work_date) AS active_days,
-               COUNT(*) FILTER (WHERE sr.direction = -1) AS deductions
-        FROM {entry} e JOIN {rule} sr ON sr.id = e.rule_id
-        WHERE e.worker_id = c.worker_id AND e.competition_id = {competition}
-          AND e.work_date BETWEEN {start} AND {end} AND e.status <> {rejected}
-    ) AS a
-), open_dispute AS (
+), open_dispute AS MATERIALIZED (
     SELECT d.worker_id, COUNT(*) AS disputes
     FROM {dispute} d LEFT JOIN {entry} de ON de.id = d.entry_id
     WHERE d.worker_id IN (SELECT worker_id FROM candidate) AND d.status = {dispute_open}
       AND (de.competition_id = {competition}
            OR (d.entry_id IS NULL AND d.work_date BETWEEN {competition_start} AND {competition_end}))
     GROUP BY d.worker_id
-), honoured AS (
+), honoured AS MATERIALIZED (
     SELECT n.worker_id, MIN(n.round_id) AS round_id
     FROM {nominee} n
     WHERE n.round_id = ANY(CAST({excluded_rounds} AS bigint[])) AND n.status = {final}
@@ -216,7 +204,16 @@ WITH quota AS (
            COALESCE(COALESCE(a.active_days, 0) < CAST({min_active_days} AS int), false) AS fails_min_active_days,
            (h.worker_id IS NOT NULL) AS fails_already_honoured
     FROM candidate c
-    LEFT JOIN activity a ON a.worker_id = c.worker_id
+    -- LATERAL: one probe of the entries' worker index per candidate, once. The planner cannot tell how few
+    -- the candidates are: it would otherwise hash-join them to every entry of the period, or (with the facts
+    -- as a CTE of their own) aggregate every candidate's entries again for each candidate.
+    CROSS JOIN LATERAL (
+        SELECT COUNT(DISTINCT e.work_date) AS active_days,
+               COUNT(*) FILTER (WHERE sr.direction = -1) AS deductions
+        FROM {entry} e JOIN {rule} sr ON sr.id = e.rule_id
+        WHERE e.worker_id = c.worker_id AND e.competition_id = {competition}
+          AND e.work_date BETWEEN {start} AND {end} AND e.status <> {rejected}
+    ) AS a
     LEFT JOIN open_dispute od ON od.worker_id = c.worker_id
     LEFT JOIN honoured h ON h.worker_id = c.worker_id
 ), eligible AS (
@@ -328,13 +325,20 @@ def _group_id_column(round_: AwardRound) -> sql.Composable:
     return sql.SQL("NULL") if round_.quota_by == QuotaBy.NONE else sql.SQL("NULLIF(c.group_id, 0)")
 
 
+def _common(round_: AwardRound, group: Group, score: str) -> dict[str, sql.Composable]:
+    """What the statements that write nominees and exclusions share: the judged table, each group's line on
+    ``score``, the group's id and name."""
+    return {"temp": TEMP, "line": _sql(LINE, temp=TEMP, score=sql.Identifier(score)),
+            "group_id": _group_id_column(round_), "group_name": group.name, "name_join": group.name_join,
+            **_tables(), **PH}
+
+
 def individual_statements(round_: AwardRound) -> dict[str, sql.Composed]:
     """The statements of an individual round's shortlist, for its grouping and tie rule (the golden files
     under tests/competitions/golden_honours/ hold them rendered)."""
     t = _tables()
     group = _group(round_)
-    common = {"temp": TEMP, "line": _sql(LINE, temp=TEMP, score=sql.Identifier("approved_points")),
-              "group_id": _group_id_column(round_), "group_name": group.name, "name_join": group.name_join, **t, **PH}
+    common = _common(round_, group, "approved_points")
     return {
         "group_sizes": _sql(GROUP_SIZES, group=group.key, **t, **PH),
         "judge": _sql(JUDGE, temp=TEMP, group=group.key, pick=sql.SQL(PICK[TieRule(round_.tie_rule)]),
@@ -448,8 +452,7 @@ def collective_statements(round_: AwardRound) -> dict[str, sql.Composed]:
         level_filter, team = sql.SQL("true"), sql.SQL("NULL")
     units = _sql(UNITS, group=group.key, unit_rankings=unit_rankings_statement(level.value),
                  level_filter=level_filter, **t)
-    common = {"temp": TEMP, "line": _sql(LINE, temp=TEMP, score=sql.Identifier("average_points")),
-              "group_id": _group_id_column(round_), "group_name": group.name, "name_join": group.name_join, **t, **PH}
+    common = _common(round_, group, "average_points")
     return {
         "group_sizes": _sql(UNIT_GROUP_SIZES, units=units),
         "judge": _sql(JUDGE_UNITS, temp=TEMP, units=units, pick=sql.SQL(PICK_UNITS[TieRule(round_.tie_rule)]), **PH),

@@ -84,7 +84,7 @@ class World:
                                                  computed_at=timezone.now(), digest="ab" * 32)
         totals = (WorkEntry.objects.filter(competition=competition, work_date__range=(START, END))
                   .exclude(status="rejected").order_by().values("worker_id")
-                  .annotate(points=Sum("points"), entries=Count("id"),
+                  .annotate(total=Sum("points"), counted=Count("id"),
                             approved=Sum("points", filter=Q(status__in=["approved", "locked"]))))
         from members.models import Worker
 
@@ -94,8 +94,8 @@ class World:
                            business_system_id=workers[t["worker_id"]].job_type.business_system_id,
                            job_type_id=workers[t["worker_id"]].job_type_id,
                            depot_id=workers[t["worker_id"]].unit.depot_id, team_id=workers[t["worker_id"]].unit_id,
-                           points=t["points"], approved_points=t["approved"] or 0,
-                           pending_points=t["points"] - (t["approved"] or 0), entries=t["entries"],
+                           points=t["total"], approved_points=t["approved"] or 0,
+                           pending_points=t["total"] - (t["approved"] or 0), entries=t["counted"],
                            rank_overall=1, rank_business_system=1, rank_job_type=1, rank_unit=1)
             for t in totals)
         return snapshot

@@ -1,0 +1,1 @@
+DROP TABLE "honours_judged";

@@ -1,0 +1,25 @@
+WITH line AS (
+SELECT group_id, quota,
+       LEAST(MIN("approved_points") FILTER (WHERE eligible AND pick <= quota),
+             CASE WHEN COUNT(*) FILTER (WHERE eligible AND pick <= quota) < quota
+                  THEN MIN("approved_points") FILTER (WHERE group_rank <= quota) END) AS line,
+       COUNT(*) FILTER (WHERE eligible AND pick <= quota) AS chosen
+FROM "honours_judged" GROUP BY group_id, quota
+)
+INSERT INTO "competitions_exclusion" (round_id, worker_id, name, employee_no, group_id, group_name, rank, approved_points, rule,
+                         detail)
+SELECT %(round)s, c.worker_id, w.name, c.employee_no, NULLIF(c.group_id, 0), COALESCE(gn.name, ''), c.group_rank, c.approved_points,
+       f.rule, f.detail
+FROM "honours_judged" c
+JOIN line l ON l.group_id = c.group_id
+JOIN "members_worker" w ON w.id = c.worker_id
+LEFT JOIN "competitions_awardround" hr ON hr.id = c.honoured_in
+LEFT JOIN "members_unit" gn ON gn.id = c.group_id
+CROSS JOIN LATERAL (VALUES
+    ('min_points', c.fails_min_points, format(%(t_min_points)s, c.approved_points, %(min_points)s)),
+    ('max_deductions', c.fails_max_deductions, format(%(t_max_deductions)s, c.deductions, %(max_deductions)s)),
+    ('open_dispute', c.fails_open_dispute, format(%(t_open_dispute)s, c.disputes)),
+    ('min_active_days', c.fails_min_active_days, format(%(t_min_active_days)s, c.active_days, %(min_active_days)s)),
+    ('already_honoured', c.fails_already_honoured, format(%(t_already_honoured)s, hr.name))
+) AS f(rule, failed, detail)
+WHERE f.failed AND NOT c.eligible AND c.approved_points >= l.line;
