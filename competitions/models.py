@@ -407,28 +407,28 @@ class StandingsCompetition(Competition):
 class StandingCorrection(models.Model):
     """The change log a run consumed for days before its own, kept: corrections of past days (an entry of
     March approved, edited or rejected in April). Written by the consuming run in its transaction
-    (competitions.standings.run.delete_deltas copies the rows dated before the run's day, then drops the
+    (competitions.standings.run.delete_deltas copies the rows that correct stored days, then drops the
     log), never by Python objects; read by competitions.standings.periods to bring a stored day up to "as
     the entries stand now". One row per (worker, work date) the run consumed corrections of. A night's new
     entries are dated the run's day and are not copied: no stored day before it needs them.
     """
 
+    # The key is also the index "corrections of the runs after this one" reads (competition, run_id > n);
+    # a run archives one row per (worker, work date).
+    pk = models.CompositePrimaryKey("competition_id", "run_id", "worker_id", "work_date")
     competition_id = models.BigIntegerField()
+    # The StandingRun that consumed it (no constraint, like the day's run: a run's record may be deleted).
+    run_id = models.BigIntegerField()
     worker_id = models.BigIntegerField()
     work_date = models.DateField()
     points = models.DecimalField(max_digits=18, decimal_places=3)
     approved_points = models.DecimalField(max_digits=18, decimal_places=3)
     entries = models.IntegerField()
-    # The StandingRun that consumed it (no constraint, like the day's run: a run's record may be deleted).
-    run_id = models.BigIntegerField()
 
     class Meta:
         verbose_name = _("排名更正记录")
         verbose_name_plural = _("排名更正记录")
-        indexes = [
-            models.Index(fields=["competition_id", "work_date"], name="standingcorrection_date"),
-            models.Index(fields=["competition_id", "run_id"], name="standingcorrection_run"),
-        ]
+        indexes = [models.Index(fields=["competition_id", "work_date"], name="standingcorrection_date")]
 
     def __str__(self):
         return f"{self.work_date} #{self.worker_id} {self.points:+} (run {self.run_id})"
@@ -480,6 +480,13 @@ class PeriodSnapshot(models.Model):
     def __str__(self):
         return f"{self.competition_id} {self.start}~{self.end}{' *' if self.signed_off_only else ''}"
 
+    def delete(self, *args, **kwargs):
+        # The rows are a partition of their own, which no cascade reaches (see PeriodStanding).
+        from competitions.standings.periods import drop_snapshot_rows
+
+        drop_snapshot_rows(self)
+        return super().delete(*args, **kwargs)
+
 
 class PeriodStanding(models.Model):
     """One worker's place in a PeriodSnapshot: the points of their counted entries dated in its range
@@ -487,10 +494,17 @@ class PeriodStanding(models.Model):
     lists order ties by worker id), as the daily standings. The worker's attributes are their current
     record when the snapshot was computed: an honour goes to the unit a person belongs to now. ``team`` is
     the worker's own unit, ``depot`` its depot (站段; null when not under one, and then no rank_unit).
-    Written only by competitions.standings.periods (one INSERT … SELECT)."""
 
-    snapshot = models.ForeignKey(PeriodSnapshot, verbose_name=_("区间排名"), on_delete=models.CASCADE,
-                                 related_name="standings", db_index=False)
+    Partitioned by LIST (snapshot_id), one partition per snapshot, which competitions.standings.periods
+    fills (one INSERT … SELECT into a bare table), indexes in one sorted pass per index and attaches: a
+    snapshot of 223,000 rows written into one indexed table cost several times that. Deleting a snapshot
+    drops its partition (PeriodSnapshot.delete; a deleted competition's are dropped with its standings).
+    Django cannot declare a partitioned table: the table is period_standings_partitioned.sql, hence
+    ``managed = False`` and no foreign key constraints (the ids come from the ranking of real rows)."""
+
+    pk = models.CompositePrimaryKey("snapshot", "worker")
+    snapshot = models.ForeignKey(PeriodSnapshot, verbose_name=_("区间排名"), on_delete=models.DO_NOTHING,
+                                 related_name="standings", db_index=False, db_constraint=False)
     worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.DO_NOTHING,
                                related_name="+", db_index=False, db_constraint=False)
     employee_no = models.CharField(_("工号"), max_length=20)
@@ -512,17 +526,10 @@ class PeriodStanding(models.Model):
     rank_unit = models.IntegerField(_("站段排名"), null=True)
 
     class Meta:
+        managed = False
+        db_table = "competitions_periodstanding"
         verbose_name = _("区间排名行")
         verbose_name_plural = _("区间排名行")
-        # One index per list, in the lists' order (rank, worker_id): a page is one range scan.
-        constraints = [models.UniqueConstraint(fields=["snapshot", "worker"], name="periodstanding_one_per_worker")]
-        indexes = [
-            models.Index(fields=["snapshot", "rank_overall", "worker"], name="periodstanding_overall"),
-            models.Index(fields=["snapshot", "business_system", "rank_business_system", "worker"],
-                         name="periodstanding_system"),
-            models.Index(fields=["snapshot", "job_type", "rank_job_type", "worker"], name="periodstanding_job_type"),
-            models.Index(fields=["snapshot", "depot", "rank_unit", "worker"], name="periodstanding_unit"),
-        ]
 
     def __str__(self):
         return f"{self.snapshot_id} {self.employee_no} #{self.rank_overall}"

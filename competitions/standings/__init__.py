@@ -47,16 +47,19 @@ How a run works (competitions.services.standings_recompute drives it, under a lo
   consuming run whose change log its rows include. Invariant: a stored day X holds the counted entries
   dated <= X as of that run's snapshot; everything since is in the change log the later consuming runs
   consumed, or in the live log. So a consuming run, before it deletes the deltas dated <= D, copies those
-  dated < D (corrections of days already stored; the night's new work is dated D and no stored day before
-  D needs it) into StandingCorrection with its run id, in the same snapshot; corrections_since(X) sums the
-  archive of the runs after X's and the live log dated <= X. Why it holds for each kind of run:
-  an incremental run for D adds to the base day (entries <= base day as of the previous consuming run)
-  the log dated <= D, which holds every change since for dates <= base day and every change ever for the
-  dates after it (they were never consumed): entries <= D as of this run, position = this run. A full
+  dated up to the latest day stored before D (corrections of stored days; the night's new work is dated D
+  and no stored day before D needs it) into StandingCorrection with its run id, in the same snapshot;
+  corrections_since(X) sums the archive of the runs after X's and the live log dated <= X. Why it holds
+  for each kind of run: an incremental run for D adds to the base day (entries <= base day as of the
+  previous consuming run) the log dated <= D, which holds every change since for dates <= base day and
+  every change ever for the dates after it (they were never consumed): entries <= D as of this run,
+  position = this run. A full
   run for D >= totals_day sums the entries on the snapshot whose log it then drops: position = this run.
   A repair of an old day X < totals_day sums the entries dated <= X minus the live log dated <= X (the
   changes since the latest consuming run, which consumed everything dated <= totals_day before them) on
-  one snapshot: X as of that run, whose position it records (the base day's). Consuming runs go in
+  one snapshot: X as of that run, whose position it records (the base day's; so a repaired old day shows
+  the entries as of the last consuming run, and later corrections reach it through corrections_since,
+  as for any stored day). Consuming runs go in
   order of their run ids (runs are serialized by the lock in the order their rows were created, which
   standings_totals_day relies on too), and their days never decrease, so "the archive of runs after X's
   run, dated <= X" is exactly what X's rows lack. Days stored before positions were recorded have none

@@ -61,8 +61,19 @@ from reviews.models import PeriodStatus, ReviewPeriod
 
 logger = logging.getLogger(__name__)
 
-TABLES = {**ranking.TABLES, "period_standing": sql.Identifier(PeriodStanding._meta.db_table)}
+PERIOD_STANDING = PeriodStanding._meta.db_table
+TABLES = {**ranking.TABLES, "period_standing": sql.Identifier(PERIOD_STANDING)}
 ONE_DAY = timedelta(days=1)
+# The indexes of every snapshot's partition (and of the partitioned parent, which ATTACH adopts), without
+# the constant snapshot_id: "a worker's row", the overall list, and the depots' lists. A business system's
+# or a job type's list is the overall index read with the scope as a filter: a scope's ranks order its
+# workers exactly as the overall ranks do, and its workers are a ninth or a ninetieth of everyone, so a
+# page reads a few thousand index entries at most, while each index more costs a sorted pass per snapshot.
+PERIOD_INDEXES = {
+    "periodstanding_worker": ("worker_id",),
+    "periodstanding_overall": ("rank_overall", "worker_id"),
+    "periodstanding_depot": ("depot_id", "rank_overall", "worker_id"),
+}
 
 
 def _format(template: str, **values: sql.Composable) -> sql.Composed:
@@ -250,20 +261,63 @@ ROW_COLUMNS = ("snapshot_id", "worker_id", "employee_no", "business_system_id", 
                "rank_business_system", "rank_job_type", "rank_unit")
 
 
-def insert_rows(snapshot_id: int, totals: sql.Composable) -> sql.Composed:
-    """Ranks ``totals`` with the daily ranking statement and writes them as the snapshot's rows; the team is
-    the worker's own (current) unit."""
+def partition_name(snapshot: PeriodSnapshot) -> str:
+    return f"{PERIOD_STANDING}_{int(snapshot.competition_id)}_{int(snapshot.pk)}"
+
+
+def insert_rows(snapshot_id: int, totals: sql.Composable, table: str = PERIOD_STANDING) -> sql.Composed:
+    """Ranks ``totals`` with the daily ranking statement and writes them as the snapshot's rows into
+    ``table`` (the snapshot's new partition); the team is the worker's own (current) unit."""
     source = sql.SQL("SELECT t.*, NULL::integer AS prev_overall, NULL::integer AS prev_business_system,"
                      " NULL::integer AS prev_job_type, NULL::integer AS prev_unit FROM ({}) AS t").format(totals)
     ranked = ranking.ranked(source, ranking.business_system_rank(ranking.business_system_ids()))
     return _format("""
-INSERT INTO {period_standing} ({columns})
+INSERT INTO {table} ({columns})
 SELECT {snapshot}, r.worker_id, r.employee_no, r.business_system_id, r.job_type_id, r.depot_id, w.unit_id,
        r.points, r.approved_points, r.pending_points, r.entries, r.rank_overall, r.rank_business_system,
        r.rank_job_type, r.rank_unit
 FROM ({ranked}) AS r
 JOIN {worker} w ON w.id = r.worker_id""", columns=sql.SQL(", ").join(map(sql.Identifier, ROW_COLUMNS)),
-                   snapshot=sql.Literal(int(snapshot_id)), ranked=ranked)
+                   snapshot=sql.Literal(int(snapshot_id)), ranked=ranked, table=sql.Identifier(table))
+
+
+def write_partition(snapshot: PeriodSnapshot, totals: sql.Composable) -> int:
+    """The snapshot's rows as a partition of its own: a bare copy of the parent's columns filled by one
+    INSERT … SELECT, indexed in one sorted pass per index, analyzed, attached. Returns the rows written.
+    In the caller's transaction: nobody sees the partition before it commits."""
+    name = partition_name(snapshot)
+    table = sql.Identifier(name)
+    database.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
+    database.execute(_format("CREATE TABLE {table} (LIKE {period_standing})", table=table))
+    with ranking.hash_joins():
+        rows = database.execute(insert_rows(snapshot.pk, totals, name))
+    for columns in PERIOD_INDEXES.values():
+        database.execute(sql.SQL("CREATE INDEX ON {} ({})").format(
+            table, sql.SQL(", ").join(map(sql.Identifier, columns))))
+    database.execute(sql.SQL("SET LOCAL default_statistics_target = 10"))
+    database.execute(sql.SQL("ANALYZE {}").format(table))
+    database.execute(sql.SQL("SET LOCAL default_statistics_target = DEFAULT"))
+    database.execute(_format("ALTER TABLE {period_standing} ATTACH PARTITION {table} FOR VALUES IN ({id})",
+                             table=table, id=sql.Literal(int(snapshot.pk))))
+    return rows
+
+
+# A partition of PeriodStanding, by name.
+PARTITIONS = sql.SQL("""
+SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = {parent}::regclass AND starts_with(c.relname, {prefix})
+""").format(parent=sql.Literal(PERIOD_STANDING), prefix=sql.Placeholder("prefix"))
+
+
+def drop_snapshot_rows(snapshot: PeriodSnapshot) -> None:
+    """Drops the snapshot's partition, if it has one (PeriodSnapshot.delete)."""
+    database.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(partition_name(snapshot))))
+
+
+def forget_competition_snapshots(*, competition_id: int) -> None:
+    """Drops the partitions of a deleted competition's snapshots (partitions.forget_competition)."""
+    for table in database.column(PARTITIONS, {"prefix": f"{PERIOD_STANDING}_{int(competition_id)}_"}):
+        database.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
 
 
 def snapshot_digest(snapshot_id: int) -> sql.Composed:
@@ -287,11 +341,26 @@ def _validate(*, start: date, end: date) -> None:
         raise ValidationError({"start": _("开始日期无效。")}, code="invalid_period")
 
 
+# A snapshot takes seconds; one still "running" after this long lost its process (or its task), and is
+# marked failed by the next request of its competition rather than shown as running for ever. Should its
+# task run after all, it computes it (a failed snapshot is computed again; a ready one is left alone).
+STALE_AFTER = timedelta(minutes=30)
+STALE_ERROR = "计算中断 (the computation's process or task was lost)"
+
+
+def period_snapshots_mark_stale(*, competition_id: int) -> int:
+    """Marks failed the competition's snapshots "running" for longer than STALE_AFTER; returns how many."""
+    return PeriodSnapshot.objects.filter(competition_id=competition_id, status=SnapshotStatus.RUNNING,
+                                         created_at__lt=timezone.now() - STALE_AFTER).update(
+        status=SnapshotStatus.FAILED, error=STALE_ERROR)
+
+
 def period_snapshot_create(*, competition_id: int, start: date, end: date, signed_off_only: bool = False,
                            user=None) -> PeriodSnapshot:
     """A new snapshot of the range, "running" (nothing computed yet). ValidationError for a range that ends
     before it starts."""
     _validate(start=start, end=end)
+    period_snapshots_mark_stale(competition_id=competition_id)
     return PeriodSnapshot.objects.create(competition_id=competition_id, start=start, end=end,
                                          signed_off_only=signed_off_only,
                                          requested_by=user if getattr(user, "pk", None) else None)
@@ -338,19 +407,19 @@ def period_snapshot_fill(*, snapshot: PeriodSnapshot) -> PeriodSnapshot:
             database.execute(_format("LOCK TABLE ONLY {standing} IN ACCESS SHARE MODE"))
             database.execute(sql.SQL("SELECT set_config('work_mem', {}, true)").format(
                 sql.Literal(getattr(settings, "STANDINGS_WORK_MEM", SNAPSHOT_WORK_MEM))))
-            database.execute(_format("DELETE FROM {period_standing} WHERE snapshot_id = {id}",
-                                     id=sql.Literal(snapshot.pk)))
             totals = (signed_off_totals if snapshot.signed_off_only else period_totals)(
                 snapshot.competition_id, snapshot.start, snapshot.end)
-            with ranking.hash_joins():
-                rows = database.execute(insert_rows(snapshot.pk, totals))
+            rows = write_partition(snapshot, totals)
             snapshot.digest = database.scalar(snapshot_digest(snapshot.pk))
             snapshot.rows, snapshot.status, snapshot.error = rows, SnapshotStatus.READY, ""
             snapshot.computed_at = timezone.now()
             snapshot.save(update_fields=["digest", "rows", "status", "error", "computed_at"])
     except Exception:
         snapshot.status, snapshot.error = SnapshotStatus.FAILED, traceback.format_exc(limit=20)
-        snapshot.save(update_fields=["status", "error"])
+        # Unless ready: a redelivered task computing the same snapshot at the same moment fails on its
+        # partition's name once the other commits, and must not mark the other's result failed.
+        PeriodSnapshot.objects.filter(pk=snapshot.pk).exclude(status=SnapshotStatus.READY).update(
+            status=snapshot.status, error=snapshot.error)
         logger.exception("period snapshot %s failed", snapshot.pk)
         raise
     logger.info("period snapshot %s: %s rows", snapshot.pk, rows)
@@ -402,7 +471,8 @@ def period_board(snapshot: PeriodSnapshot, *, scope: str = Scope.OVERALL, scope_
     """A page of the snapshot's list in ``scope`` (for ``scope_id``: a business system, job type or depot),
     optionally narrowed to a depot and a job type, in the list's order (rank, worker_id), keyset-paged:
     ``after`` is the previous page's next_cursor (config.cursors.InvalidCursor for any other text). One
-    query: a range scan of the scope's index (PeriodStanding's indexes)."""
+    query, one range scan of the partition's overall or depot index (PERIOD_INDEXES): every list is in the
+    overall order, so the cursor is the row's (rank_overall, worker_id)."""
     scope = Scope(scope)
     if scope.column is not None and scope_id is None:
         raise ValueError(f"scope {scope.value!r} needs an id")
@@ -417,13 +487,15 @@ def period_board(snapshot: PeriodSnapshot, *, scope: str = Scope.OVERALL, scope_
         rows = rows.filter(job_type_id=job_type_id)
     if after is not None:
         rank, worker_id = cursors.decode(salt, after, int, int)
-        rows = rows.filter(Q(**{f"{scope.rank}__gt": rank}) | Q(**{scope.rank: rank, "worker_id__gt": worker_id}))
-    found = list(rows.order_by(scope.rank, "worker_id").values_list(scope.rank, *_ROW_FIELDS)[:limit + 1])
+        # The bound on the rank alone is the index condition; the OR only trims the ties on it.
+        rows = rows.filter(Q(rank_overall__gt=rank) | Q(rank_overall=rank, worker_id__gt=worker_id),
+                           rank_overall__gte=rank)
+    found = list(rows.order_by("rank_overall", "worker_id").values_list(scope.rank, *_ROW_FIELDS)[:limit + 1])
     page = [PeriodRow(rank, worker_id, employee_no, name or "", depot, team or "", job_type or "", system or "",
                       *rest)
             for rank, worker_id, employee_no, name, depot, team, job_type, system, *rest in found[:limit]]
     more = len(found) > limit
-    return PeriodPage(page, cursors.encode(salt, page[-1].rank, page[-1].worker_id) if more else None)
+    return PeriodPage(page, cursors.encode(salt, page[-1].rank_overall, page[-1].worker_id) if more else None)
 
 
 class UnitRow(NamedTuple):

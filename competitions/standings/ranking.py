@@ -257,15 +257,17 @@ DELETE_DAY = _format("DELETE FROM {standing} WHERE competition_id = {competition
 PREVIOUS_DAY = _format("SELECT MAX(day) FROM {standing_day} WHERE competition_id = {competition} AND day < {day}")
 # The run that stored a day (StandingDay.run): an old day's repair takes the base day's.
 DAY_RUN = _format("SELECT MAX(run_id) FROM {standing_day} WHERE competition_id = {competition} AND day = {base_day}")
-# Before the change log dated up to the day is dropped, its rows dated before the day (corrections of days
-# already stored) are archived, per (worker, work date), with the consuming run: a day stored earlier is
-# brought up to date with them (competitions.standings.periods). The rows dated the day itself are the
-# night's new work, which no stored day before it needs: the archive takes only the few corrections. One
-# statement, on the same snapshot as the DELETE below.
+# Before the change log dated up to the day is dropped, its rows that correct days already stored are
+# archived, per (worker, work date), with the consuming run: a day stored earlier is brought up to date with
+# them (competitions.standings.periods). Those are the rows dated up to the latest day stored before this
+# run's (every stored day is at most that, or this day): the night's new work, dated the day itself, is
+# not archived, nor is the log of a first run. One statement, on the same snapshot as the DELETE below.
 ARCHIVE_DELTAS = _format("""
 INSERT INTO {correction} (competition_id, worker_id, work_date, points, approved_points, entries, run_id)
 SELECT competition_id, worker_id, work_date, SUM(points), SUM(approved_points), SUM(entries), {run}
-FROM {delta} WHERE competition_id = {competition} AND work_date < {day}
+FROM {delta}
+WHERE competition_id = {competition}
+  AND work_date <= (SELECT MAX(day) FROM {standing_day} WHERE competition_id = {competition} AND day < {day})
 GROUP BY competition_id, worker_id, work_date
 HAVING SUM(points) <> 0 OR SUM(approved_points) <> 0 OR SUM(entries) <> 0
 """)

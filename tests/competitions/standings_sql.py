@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from unittest import mock
 
 from django.db import connection
@@ -17,7 +18,7 @@ from psycopg import sql
 
 from competitions.scopes import Scope
 from competitions.standings import database, partitions, periods, ranking, reads, run
-from competitions.standings.table import STANDINGS_PARTITIONED
+from competitions.standings.table import PERIOD_STANDINGS_PARTITIONED, STANDINGS_PARTITIONED
 
 COMPETITION, DAY, PREVIOUS = 7, date(2026, 3, 15), date(2026, 3, 14)
 NOW = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)
@@ -43,6 +44,8 @@ def _capture(action, *, business_systems=(1, 2, 3), existing=()) -> str:
     def column(statement, params=None):
         if statement is ranking.BUSINESS_SYSTEM_IDS:
             return list(business_systems)
+        if statement is periods.PARTITIONS:  # a period snapshot's partition
+            return [f"{periods.PERIOD_STANDING}_{COMPETITION}_5"]
         assert statement is partitions.PARTITIONS, database.render(statement)
         return [table for table in existing if table.startswith(params["prefix"])]
 
@@ -77,7 +80,8 @@ def _period_statements() -> dict[str, str]:
                                                                        before=before_standings)),
         "period_totals_signed_off": _render(periods.runs_totals(COMPETITION, [march, february], bounds)),
         "period_corrections_since": _render(periods.corrections_statement(COMPETITION, gap)),
-        "period_insert": _capture(lambda: database.execute(periods.insert_rows(5, sql.SQL("SELECT * FROM totals")))),
+        "period_write_partition": _capture(lambda: periods.write_partition(SimpleNamespace(pk=5, competition_id=COMPETITION),
+                                                                           sql.SQL("SELECT * FROM totals"))),
         "period_digest": _render(periods.snapshot_digest(5)),
         "period_units_depot": _render(periods.unit_rankings_statement("depot")),
         "period_units_team": _render(periods.unit_rankings_statement("team")),
@@ -108,6 +112,7 @@ def statements() -> dict[str, str]:
         "partitions": database.render(partitions.PARTITIONS).strip() + ";\n",
         "business_system_ids": database.render(ranking.BUSINESS_SYSTEM_IDS).strip() + ";\n",
         "standings_partitioned": STANDINGS_PARTITIONED.render(connection),
+        "period_standings_partitioned": PERIOD_STANDINGS_PARTITIONED.render(connection),
         **_period_statements(),
     }
     for scope in Scope:

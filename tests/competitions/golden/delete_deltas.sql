@@ -1,6 +1,8 @@
 INSERT INTO "competitions_standingcorrection" (competition_id, worker_id, work_date, points, approved_points, entries, run_id)
 SELECT competition_id, worker_id, work_date, SUM(points), SUM(approved_points), SUM(entries), %(run)s
-FROM "competitions_standingdelta" WHERE competition_id = %(competition)s AND work_date < %(day)s
+FROM "competitions_standingdelta"
+WHERE competition_id = %(competition)s
+  AND work_date <= (SELECT MAX(day) FROM "competitions_standingday" WHERE competition_id = %(competition)s AND day < %(day)s)
 GROUP BY competition_id, worker_id, work_date
 HAVING SUM(points) <> 0 OR SUM(approved_points) <> 0 OR SUM(entries) <> 0;
 DELETE FROM "competitions_standingdelta" WHERE competition_id = %(competition)s AND work_date <= %(day)s;
