@@ -470,7 +470,7 @@ def test_the_round_page_costs_the_same_queries_for_3_nominees_as_for_40(client, 
 
 # -- the documents, whatever made the list ------------------------------------------------------------------
 
-def finalized(w, names, *, kind="individual", user=None):
+def finalized(w, names, *, kind="individual", user=None, snapshot=None):
     """A round taken to its final list through the services, its list put in place as a shortlist would
     (rows written directly, so this does not depend on the shortlist's own computation)."""
     from competitions.models import PeriodSnapshot
@@ -480,8 +480,9 @@ def finalized(w, names, *, kind="individual", user=None):
     award_round = services.round_create(actor=w.staff, competition=w.comp, name="2025年度先进", kind=kind,
                                         basis_start=start, basis_end=end, quota_total=len(names),
                                         signed_off_only=False, **extra)
-    snapshot = PeriodSnapshot.objects.create(competition=w.comp, start=start, end=end, status="ready",
-                                             computed_at=timezone.now(), digest="ab" * 32, rows=len(names))
+    snapshot = snapshot or PeriodSnapshot.objects.create(
+        competition=w.comp, start=start, end=end, status="ready", computed_at=timezone.now(), digest="ab" * 32,
+        rows=len(names))
     AwardRound.objects.filter(pk=award_round.pk).update(status=RoundStatus.SHORTLISTED, snapshot=snapshot,
                                                         snapshot_digest=snapshot.digest)
     for n, name in enumerate(names, start=1):
@@ -570,17 +571,13 @@ def test_a_configured_font_that_is_missing_falls_back_to_the_bundled_one(setting
 
 
 def test_a_units_page_lists_its_members_from_the_snapshot_and_traces_the_one_chosen(client, w):
-    from competitions.models import PeriodStanding
+    from competitions.standings.periods import compute_period_snapshot
 
-    start, _end = basis(w)
-    approve(w, entry(w.comp, w.alice, w.km, start + timedelta(days=9), 700, points=7))
-    award_round = finalized(w, ["北京机务段", "北京工务段"], kind="collective")
-    for worker, depot, points in ((w.alice, w.depot, 7), (w.carol, w.other_depot, 5)):
-        PeriodStanding.objects.create(
-            snapshot=award_round.snapshot, worker=worker, employee_no=worker.employee_no,
-            business_system=worker.job_type.business_system, job_type=worker.job_type, depot=depot, team=worker.unit,
-            points=points, approved_points=points, pending_points=0, entries=1, rank_overall=1,
-            rank_business_system=1, rank_job_type=1, rank_unit=1)
+    start, end = basis(w)
+    approve(w, entry(w.comp, w.alice, w.km, start + timedelta(days=9), 700, points=7),
+            entry(w.comp, w.carol, w.metres, start + timedelta(days=9), 50, points=5))
+    snapshot = compute_period_snapshot(competition_id=w.comp.pk, start=start, end=end, user=w.staff)
+    award_round = finalized(w, ["北京机务段", "北京工务段"], kind="collective", snapshot=snapshot)
     depot_nominee = Nominee.objects.get(round=award_round, unit=w.depot)
     client.force_login(w.staff)
     url = reverse("honours:nominee", args=[award_round.pk, depot_nominee.pk])
