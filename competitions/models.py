@@ -714,3 +714,8 @@ class Job(models.Model):
         if not self.total:
             return 100 if self.status == JobStatus.SUCCEEDED else None
         return min(100, self.done * 100 // self.total)
+
+
+# The award rounds' background work and documents (competitions/honours/jobs.py and documents.py).
+from competitions.honours.documents import AwardDocuments  # noqa: E402, F401, I001
+from competitions.honours.jobs import ShortlistRun  # noqa: E402, F401, I001

@@ -141,3 +141,22 @@ def run_job(job_id: int) -> None:
     from competitions.jobs import job_run
 
     job_run(job_id=job_id)
+
+
+# A run that already ended is left as it is (jobs.shortlist_run), and generating replaces the round's
+# shortlist in one transaction: safe to redeliver.
+@db_task(name="competitions.tasks.honours_shortlist_task")
+def honours_shortlist_task(run_id: int) -> str | None:
+    from competitions.honours.jobs import shortlist_run
+
+    run = shortlist_run(run_id=run_id)
+    return None if run is None else run.status
+
+
+# A stored file is never rebuilt (documents.documents_build): safe to redeliver.
+@db_task(name="competitions.tasks.honours_documents_task")
+def honours_documents_task(documents_id: int) -> str | None:
+    from competitions.honours.documents import documents_build
+
+    documents = documents_build(documents_id=documents_id)
+    return None if documents is None else documents.status

@@ -17,6 +17,7 @@ urlpatterns = [
     path("me/entries/", include(reviews_urls.worker_patterns)),
     path("honours/", include("competitions.honours.public_urls")),
     path("staff/standings/", include("competitions.workspace.urls")),
+    path("staff/honours/", include("competitions.honours.urls")),
     path("", include("competitions.urls")),
     path("", include("members.urls")),
 ]

@@ -321,3 +321,10 @@ ADMINS = [("", address) for address in env_list("ADMINS", [])]
 # Background jobs' results (competitions.Job: exports). Private: no URL serves MEDIA_ROOT; a file is
 # downloaded through its job's page, by the person who started the job.
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
+
+# --- Award documents ------------------------------------------------------------------------------
+# Files the portal makes for staff (the 表彰名单 and certificates of a finalized round) are kept under
+# MEDIA_ROOT/private (MEDIA_ROOT above), which no URL serves: staff download them through gated pages.
+# A TrueType font with Chinese glyphs for the certificates; empty: the bundled WenQuanYi Micro Hei
+# (competitions.honours.documents.certificate_font).
+CERTIFICATE_FONT = env_str("CERTIFICATE_FONT", "")

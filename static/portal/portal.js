@@ -22,3 +22,13 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// <div data-refresh-seconds="N">: a background job is running; the page reloads after N seconds to show how far
+// it got (the job's state is on the page itself, so a reload is all it takes).
+document.addEventListener("DOMContentLoaded", () => {
+  const waiting = document.querySelector("[data-refresh-seconds]");
+  if (waiting) {
+    const seconds = Math.max(1, Number(waiting.dataset.refreshSeconds) || 3);
+    window.setTimeout(() => window.location.reload(), seconds * 1000);
+  }
+});
