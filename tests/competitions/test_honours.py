@@ -32,6 +32,7 @@ from competitions.honours.models import (
 )
 from competitions.honours.shortlist import generate_shortlist, proportional_quotas
 from competitions.models import Competition, Direction, PeriodSnapshot, PeriodStanding, SnapshotStatus
+from competitions.standings.periods import partition_name
 from members.models import UnitLevel
 from reviews.models import Dispute, WorkEntry
 from tests.competitions.standings_data import entry
@@ -89,6 +90,10 @@ class World:
         from members.models import Worker
 
         workers = Worker.objects.select_related("unit", "job_type").in_bulk([t["worker_id"] for t in totals])
+        # Each snapshot's rows live in a partition of their own (the engine creates it as it writes them).
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE TABLE "{partition_name(snapshot)}" PARTITION OF "{PeriodStanding._meta.db_table}" '
+                           f"FOR VALUES IN ({int(snapshot.pk)})")
         PeriodStanding.objects.bulk_create(
             PeriodStanding(snapshot=snapshot, worker_id=t["worker_id"], employee_no=workers[t["worker_id"]].employee_no,
                            business_system_id=workers[t["worker_id"]].job_type.business_system_id,
