@@ -108,31 +108,6 @@ def verify_standings_task(competition_id: int, day: str, trigger: str = "manual"
         return None
     return verify_day(competition_id=competition_id, day=date.fromisoformat(day), trigger=trigger).pk
 
-# A shortlist replaces the round's nominees and exclusions in one transaction: safe to redeliver. A refusal
-# (the round moved on, or was cancelled, meanwhile) is the answer, not an error to retry.
-@db_task(name="competitions.tasks.generate_shortlist_task")
-def generate_shortlist_task(round_id: int, actor_id: int) -> int | None:
-    """Generates an award round's shortlist (competitions.honours.shortlist.generate_shortlist) for staff who
-    asked from a page; returns the number of nominees, or None when the round or the person is gone or the
-    round refused."""
-    from django.contrib.auth import get_user_model
-
-    from competitions.honours.models import AwardRound
-    from competitions.honours.services import RoundRefused
-    from competitions.honours.shortlist import generate_shortlist
-
-    round_ = AwardRound.objects.filter(pk=round_id).first()
-    actor = get_user_model().objects.filter(pk=actor_id, is_active=True).first()
-    if round_ is None or actor is None:
-        logger.info("honours: round %s or user %s is gone; nothing to do", round_id, actor_id)
-        return None
-    try:
-        round_ = generate_shortlist(round_=round_, actor=actor)
-    except RoundRefused as refused:
-        logger.info("honours: shortlist of round %s refused: %s", round_id, refused.code)
-        return None
-    return round_.nominees.count()
-
 # A redelivered message finds its job running and runs it again from the start (the file is written anew);
 # a finished job is left alone (competitions.jobs.job_run).
 @db_task(name="competitions.tasks.run_job")

@@ -34,10 +34,11 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from competitions.honours.jobs import JobStatus, RoundJob, mark_stale
+from competitions.honours.jobs import JobStatus, RoundJob, mark_stale, mark_unsent
 from competitions.honours.models import AwardRound, Nominee, NomineeStatus, RoundStatus
 from competitions.honours.services import RoundRefused
 from config.spreadsheets import xlsx_file
+from config.tasks import send_on_commit
 
 logger = logging.getLogger(__name__)
 # fpdf2 subsets the font with fontTools, which logs every step of it at INFO, the glyph lists included:
@@ -288,7 +289,7 @@ def documents_request(*, award_round: AwardRound, user) -> AwardDocuments:
             documents.error, documents.finished_at = "", None
             documents.save(update_fields=["status", "requested_by", "requested_at", "error", "finished_at"])
         documents_id = documents.pk
-        transaction.on_commit(lambda: honours_documents_task.delay(documents_id))
+        send_on_commit(honours_documents_task, documents_id, unsent=lambda: mark_unsent(AwardDocuments, documents_id))
     return documents
 
 

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from competitions.honours.models import AwardRound, RoundStatus
 from competitions.honours.services import RoundRefused, check_move
 from competitions.honours.shortlist import generate_shortlist
+from config.tasks import send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,14 @@ class RoundJob(models.Model):
 
     def finish(self, status: str, error: str = "") -> None:
         self.status, self.error, self.finished_at = status, error, timezone.now()
+
+
+def mark_unsent(model: type[RoundJob], pk: int) -> None:
+    """The task queue could not take the job (config.tasks.send_on_commit): failed at once, saying so."""
+    from competitions.jobs import QUEUE_DOWN
+
+    model.objects.filter(pk=pk, status=JobStatus.RUNNING).update(
+        status=JobStatus.FAILED, finished_at=timezone.now(), error=str(QUEUE_DOWN))
 
 
 def mark_stale(model: type[RoundJob], **of_round) -> None:
@@ -102,7 +111,7 @@ def shortlist_start(*, award_round: AwardRound, user) -> ShortlistRun:
             raise RoundRefused(gettext("初选名单正在生成，请稍候。"), "shortlist_running")
         run = ShortlistRun.objects.create(round=locked, requested_by=user, requested_at=timezone.now())
         run_id = run.pk
-        transaction.on_commit(lambda: honours_shortlist_task.delay(run_id))
+        send_on_commit(honours_shortlist_task, run_id, unsent=lambda: mark_unsent(ShortlistRun, run_id))
     return run
 
 

@@ -569,14 +569,20 @@ def test_the_shortlist_computes_its_snapshot_from_the_entries_when_given_none(wo
 
 
 def test_the_shortlist_task_generates_and_answers_a_refusal_without_retrying(world):
-    from competitions.tasks import generate_shortlist_task
+    from competitions.honours.jobs import shortlist_run, shortlist_start
+    from competitions.models import JobStatus
+    from competitions.tasks import honours_shortlist_task
 
     world.worker(100)
     round_ = world.round(quota_total=1)
-    assert generate_shortlist_task(round_.pk, world.staff.pk) == 1
+    run = shortlist_start(award_round=round_, user=world.staff)
+    assert honours_shortlist_task(run.pk) == JobStatus.SUCCEEDED and round_.nominees.count() == 1
+    # the round moves on before a second request is run: the run ends failed with the reason, no retry
+    run = shortlist_start(award_round=round_, user=world.staff)
     services.propose(actor=world.staff, round_=round_)
-    assert generate_shortlist_task(round_.pk, world.staff.pk) is None  # a proposed list is the committee's
-    assert generate_shortlist_task(0, world.staff.pk) is None
+    run = shortlist_run(run_id=run.pk)
+    assert run.status == JobStatus.FAILED and run.error
+    assert honours_shortlist_task(0) is None
 
 
 def test_a_competition_with_award_rounds_cannot_be_deleted(world, f):
