@@ -534,4 +534,26 @@ def seed_standings(*, log=print) -> int:
         day += timedelta(days=1)
         runs += 1
     log(f"已计算 {runs} 天的排名（截至 {span['last']}）。")
+    if runs:
+        seed_award_round(competition=competition, first=span["first"], last=span["last"], log=log)
     return runs
+
+
+def seed_award_round(*, competition, first: date, last: date, log=print) -> None:
+    """A 先进个人 round over the demo days, shortlisted, proposed and in 公示 for a week, so every demo account
+    sees a 公示 list, and staff a round to finish (answer objections, finalize, print certificates). It goes
+    through the same services as staff do on their pages."""
+    from competitions.honours import services
+    from competitions.honours.models import QuotaBy, QuotaMode, RoundKind, TieRule
+    from competitions.honours.shortlist import generate_shortlist
+
+    admin = User.objects.get(username=catalog.ADMIN.username)
+    award_round = services.round_create(
+        actor=admin, competition=competition, name=f"{first:%Y年%m月%d日}至{last:%m月%d日}先进个人（演示）",
+        kind=RoundKind.INDIVIDUAL, basis_start=first, basis_end=last, quota_total=20,
+        quota_by=QuotaBy.BUSINESS_SYSTEM, quota_mode=QuotaMode.PROPORTIONAL, tie_rule=TieRule.INCLUDE_ALL,
+        signed_off_only=False, max_deductions=0, no_open_dispute=True, min_active_days=max(1, (last - first).days // 2))
+    award_round = generate_shortlist(round_=award_round, actor=admin)
+    services.propose(actor=admin, round_=award_round)
+    services.publish(actor=admin, round_=award_round, days=7)
+    log(f"已生成评选“{award_round.name}”：{award_round.nominees.count()} 人，公示 7 天。")

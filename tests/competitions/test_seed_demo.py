@@ -270,3 +270,17 @@ def test_organizers_are_not_duplicated_by_a_reset(seeded):
     seed("--reset")
     assert Organizer.objects.count() == 3
     assert Decimal(WorkEntry.objects.first().quantity) >= 0
+
+
+def test_the_demo_has_a_round_in_publicity_that_every_demo_account_sees(seeded):
+    """A newcomer signing in as any role finds a 公示 list (made through the staff's services)."""
+    from competitions.honours.models import AwardRound, RoundStatus
+
+    award_round = AwardRound.objects.get()
+    assert award_round.status == RoundStatus.PUBLICIZED and len(award_round.snapshot_digest) == 64
+    listed = award_round.nominees.count()
+    assert 0 < listed <= 40  # 20 places, everyone tied at the line included
+    for username in (catalog.CLERK.username, catalog.REVIEWER.username, catalog.ADMIN.username):
+        assert AwardRound.objects.visible_to(User.objects.get(username=username)).filter(pk=award_round.pk).exists()
+    worker = User.objects.filter(worker__isnull=False).first()
+    assert AwardRound.objects.visible_to(worker).filter(pk=award_round.pk).exists()
