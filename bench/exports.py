@@ -11,7 +11,7 @@ Data: the first competition with entries, else the standings benchmark's generat
 day is ranked if it is not. Then the export job of that day's whole overall list runs as the Celery
 worker runs it (competitions.jobs.job_run: rows streamed from a server-side cursor into a constant-memory
 workbook, progress written every chunk, the file kept in storage), and prints the rows, the seconds, the
-file's size and the process's peak RSS. Target (issue 15): 223,000 rows <= 60 s.
+file's size and the process's peak RSS. Target: 223,000 rows <= 60 s.
 
 ``--compare N`` also writes the first N rows of the list with both writers considered (xlsxwriter's
 constant_memory, which the export uses, and openpyxl's write_only), same rows, same escaping.
