@@ -337,7 +337,7 @@ def main() -> None:
                         help="leave finished months in daily partitions (the monthly compaction is timed otherwise)")
     args = parser.parse_args()
     # The reference gets the same sort/hash memory the recompute sets for itself (SET LOCAL in the run).
-    from competitions.services import DEFAULT_WORK_MEM
+    from competitions.standings.database import DEFAULT_WORK_MEM
 
     sql("SELECT set_config('work_mem', %s, false)", [DEFAULT_WORK_MEM])
 

@@ -31,7 +31,7 @@ from django.db import transaction  # noqa: E402
 
 from bench import standings as bench  # noqa: E402 (sets Django up, before the project's imports below)
 from competitions.models import Competition, VerificationOutcome  # noqa: E402
-from competitions.services import DEFAULT_WORK_MEM  # noqa: E402
+from competitions.standings.database import DEFAULT_WORK_MEM  # noqa: E402
 from competitions.standings.digest import stored_day_digest  # noqa: E402
 from competitions.verify import verify_day  # noqa: E402
 

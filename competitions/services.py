@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import logging
 import traceback
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -28,6 +26,7 @@ from competitions.models import (
     StandingRun,
 )
 from competitions.rule_versions import RESCORE_CLAIM
+from competitions.standings.database import standings_snapshot
 from competitions.standings.digest import record_day
 from config.months import format_month, month_of
 from reviews.models import PeriodStatus, ReviewPeriod, WorkEntry
@@ -43,7 +42,6 @@ Trigger = Literal["nightly", "intraday", "admin", "command", "manual"]
 # this spilled at seed scale (the figures are in bench/standings.py's output and the git log). The
 # group count follows the workers, not the length of the competition. A batch job a few times a day
 # can afford it; override with settings.STANDINGS_WORK_MEM.
-DEFAULT_WORK_MEM = "256MB"
 
 
 def standings_day_for(*, intraday: bool = False) -> date:
@@ -178,22 +176,6 @@ def standings_compact_all(*, competition_ids: list[int] | None = None) -> dict[i
         competition_ids = list(StandingDay.objects.order_by("competition_id")
                                .values_list("competition_id", flat=True).distinct())
     return {competition_id: standings_compact(competition=competition_id) for competition_id in competition_ids}
-
-
-@contextmanager
-def standings_snapshot():
-    """A transaction (transaction.atomic) whose statements all read one REPEATABLE READ snapshot, with the
-    standings' memory per sort and hash (DEFAULT_WORK_MEM). Nested in an outer transaction (the tests'),
-    it keeps that one's isolation: PostgreSQL sets it only as a transaction's first statement."""
-    outer_atomic = connection.in_atomic_block
-    with transaction.atomic():
-        if not outer_atomic:
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('work_mem', %s, true)",
-                           [getattr(settings, "STANDINGS_WORK_MEM", DEFAULT_WORK_MEM)])
-        yield
 
 
 def _compute(run: StandingRun, *, full: bool) -> None:

@@ -50,8 +50,8 @@ from competitions.models import (
     StandingVerification,
     VerificationOutcome,
 )
-from competitions.services import standings_snapshot
 from competitions.standings import database, ranking
+from competitions.standings.database import standings_snapshot
 from competitions.standings.digest import canonical_digest, chain_digest, day_digest, stored_day_digest
 from competitions.standings.periods import corrections_since
 

@@ -3,8 +3,15 @@ connection, sent through Django's cursor (so queries are logged and counted like
 
 from __future__ import annotations
 
-from django.db import connection
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import connection, transaction
 from psycopg import sql
+
+# Memory per sort and hash of the standings' statements (SET LOCAL: their transaction only); the
+# STANDINGS_WORK_MEM setting overrides it.
+DEFAULT_WORK_MEM = "256MB"
 
 
 def render(statement: sql.Composable) -> str:
@@ -34,3 +41,22 @@ def column(statement: sql.Composable, params: dict | None = None) -> list:
     with connection.cursor() as cursor:
         cursor.execute(render(statement), params or {})
         return [row[0] for row in cursor.fetchall()]
+
+
+@contextmanager
+def standings_snapshot(*, lock: sql.Composable | None = None):
+    """A transaction (transaction.atomic) whose statements all read one REPEATABLE READ snapshot, with the
+    standings' memory per sort and hash (DEFAULT_WORK_MEM). ``lock``, a LOCK TABLE statement, is taken before
+    the snapshot is (its first query). Nested in an outer transaction (the tests'), it keeps that one's
+    isolation: PostgreSQL sets it only as a transaction's first statement."""
+    outer_atomic = connection.in_atomic_block
+    with transaction.atomic():
+        if not outer_atomic:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        if lock is not None:
+            execute(lock)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, true)",
+                           [getattr(settings, "STANDINGS_WORK_MEM", DEFAULT_WORK_MEM)])
+        yield

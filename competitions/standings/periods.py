@@ -43,9 +43,8 @@ from decimal import Decimal
 from itertools import groupby
 from typing import NamedTuple
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -391,25 +390,14 @@ def compute_period_snapshot(*, competition_id: int, start: date, end: date, sign
     return period_snapshot_fill(snapshot=snapshot)
 
 
-# Memory for the aggregate and the four window sorts over every worker (SET LOCAL, this transaction only).
-SNAPSHOT_WORK_MEM = "256MB"
-
-
 def period_snapshot_fill(*, snapshot: PeriodSnapshot) -> PeriodSnapshot:
     """Computes ``snapshot``'s rows and digest and marks it ready, in one transaction (see the module's
     docstring); on failure marks it failed with the error and re-raises. A ready snapshot is left as it is."""
     if snapshot.status == SnapshotStatus.READY:
         return snapshot
-    outer_atomic = connection.in_atomic_block
     try:
-        with transaction.atomic():
-            if not outer_atomic:
-                with connection.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            # Before the first read takes the snapshot: no day's partition is swapped under it (see above).
-            database.execute(_format("LOCK TABLE ONLY {standing} IN ACCESS SHARE MODE"))
-            database.execute(sql.SQL("SELECT set_config('work_mem', {}, true)").format(
-                sql.Literal(getattr(settings, "STANDINGS_WORK_MEM", SNAPSHOT_WORK_MEM))))
+        # The lock before the first read takes the snapshot: no day's partition is swapped under it (see above).
+        with database.standings_snapshot(lock=_format("LOCK TABLE ONLY {standing} IN ACCESS SHARE MODE")):
             totals = (signed_off_totals if snapshot.signed_off_only else period_totals)(
                 snapshot.competition_id, snapshot.start, snapshot.end)
             rows = write_partition(snapshot, totals)
