@@ -55,6 +55,14 @@ class WorkerQuerySet(models.QuerySet):
             q |= Q(pk=scope.worker_id)
         return self.filter(q)
 
+    def taking_part_in(self, competition_id: int):
+        """The workers taking part in a competition: it has a scoring rule for their job type (the rule
+        Competition.objects.taking_part reads from the competition's side)."""
+        from competitions.models import ScoringRule
+
+        return self.filter(models.Exists(ScoringRule.objects.filter(competition_id=competition_id,
+                                                                    job_type_id=models.OuterRef("job_type_id"))))
+
     def enterable_by(self, user):
         """Workers a person may enter work for: a clerk's own units only (staff may correct any)."""
         scope = scope_of(user)

@@ -112,8 +112,7 @@ def record(round_: AwardRound, action: str, *, actor, at=None, reason: str = "",
 
 
 def taking_part(competition_id: int, worker: Worker) -> bool:
-    """A worker takes part in a competition when it has a scoring rule for their job type."""
-    return Competition.objects.filter(pk=competition_id, rules__job_type_id=worker.job_type_id).exists()
+    return Worker.objects.taking_part_in(competition_id).filter(pk=worker.pk).exists()
 
 
 # --- Defining a round -------------------------------------------------------------------------------

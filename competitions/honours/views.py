@@ -286,9 +286,9 @@ def _candidates(award_round: AwardRound, query: str) -> list:
     if not query:
         return []
     if award_round.kind == RoundKind.INDIVIDUAL:
-        return list(Worker.objects.filter(is_active=True, job_type__rules__competition_id=award_round.competition_id)
+        return list(Worker.objects.taking_part_in(award_round.competition_id).filter(is_active=True)
                     .filter(Q(employee_no__startswith=query) | Q(name__contains=query))
-                    .select_related("unit__depot", "job_type").distinct()
+                    .select_related("unit__depot", "job_type")
                     .only("id", "employee_no", "name", "unit__name", "unit__depot__name", "job_type__name")
                     .order_by("employee_no")[:SEARCH_LIMIT])
     level = UnitLevel.DEPOT if award_round.unit_level == UnitLevelChoice.DEPOT else UnitLevel.TEAM
