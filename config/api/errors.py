@@ -225,7 +225,7 @@ class RowErrorSerializer(serializers.Serializer):
 class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField(help_text=(
         "稳定的机器可读错误码。常见：validation_error、unknown_field、invalid_cursor、malformed_json、"
-        "not_authenticated、authentication_failed、permission_denied、not_found、throttled、"
+        "request_timeout（503，请稍后再试）、not_authenticated、authentication_failed、permission_denied、not_found、throttled、"
         "idempotency_conflict、idempotency_key_reused、invalid_credentials、password_change_required、"
         "request_too_large、bad_request、server_error；录入被拒时为该行的错误码"
         "（多行时为 entry_rejected）；审核流程拒绝时为其错误码（如 stale_status、self_review、pending_left）。"))

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Values that differ come from the environment (config.env)."""
 
+import os
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.db_health.ConnectionCheckMiddleware",
+    "config.db_health.StatementTimeoutMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -76,6 +78,15 @@ DATABASES = {"default": env_database("DATABASE_URL")}
 # turns preparing off). Only the API's hot reads are server-side bound (config/api/db.py); Django's
 # own client-side cursors never prepare. (Behind a transaction-pooling PgBouncer, set None.)
 DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
+# No page may run into gunicorn's worker timeout (30 s, README): in the web processes (config/wsgi.py sets
+# PORTAL_PROCESS=web) PostgreSQL cancels a statement after this many milliseconds and the person gets a
+# "try again" page (config.db_health.StatementTimeoutMiddleware) instead of a killed worker. Long work
+# belongs in Celery, whose workers have no such limit. 0 turns it off.
+WEB_STATEMENT_TIMEOUT_MS = env_int("WEB_STATEMENT_TIMEOUT_MS", 20_000, minimum=0)
+if os.environ.get("PORTAL_PROCESS") == "web" and WEB_STATEMENT_TIMEOUT_MS:
+    DATABASES["default"]["OPTIONS"]["options"] = (
+        f"{DATABASES['default']['OPTIONS'].get('options', '')} -c statement_timeout={WEB_STATEMENT_TIMEOUT_MS}"
+    ).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "members.User"
