@@ -15,7 +15,7 @@ from django.db.models import Q
 from members.admin_import import PortalImportExportMixin
 from members.admin_paging import FastChangeListMixin
 from members.forms import AdminLoginForm
-from members.models import Unit, UnitLevel, User, Worker
+from members.models import MemberCard, MembershipApplication, MembershipEvent, Unit, UnitLevel, User, Worker
 from members.resources import UnitResource, WorkerResource, can_view_full_id
 from members.services import unit_move
 
@@ -180,3 +180,63 @@ class WorkerAdmin(FastChangeListMixin, PortalImportExportMixin, admin.ModelAdmin
         if term.upper() != term:
             q |= Q(employee_no__startswith=term.upper())
         return queryset.filter(q), False
+
+
+# -- union membership: read-only here; every change goes through members.membership (the portal's /union/
+# pages and the API), which writes the history rows with it.
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MembershipApplication)
+class MembershipApplicationAdmin(FastChangeListMixin, ReadOnlyAdmin):
+    list_display = ("id", "name", "masked_id_number", "unit", "applied_on", "status", "membership_no", "joined_on")
+    list_filter = ("status", "education", "political_status")
+    list_select_related = ("unit",)
+    sortable_by = ("id", "applied_on")
+    search_fields = ("^membership_no", "^name")
+    # The ID number and phone are never shown whole nor searchable here (see the module's docstring).
+    fields = ("worker", "unit", "name", "gender", "masked_id_number", "birth_date", "masked_mobile", "education",
+              "political_status", "job_title", "applied_on", "status", "reason", "membership_no", "joined_on",
+              "submitted_by", "decided_by", "decided_at", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description="身份证号")
+    def masked_id_number(self, obj):
+        return obj.id_number_masked
+
+    @admin.display(description="手机号")
+    def masked_mobile(self, obj):
+        return obj.mobile_masked
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if lookup.split("__")[0] in ("id_number", "mobile"):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+
+@admin.register(MembershipEvent)
+class MembershipEventAdmin(FastChangeListMixin, ReadOnlyAdmin):
+    list_display = ("worker", "kind", "on", "reason", "from_unit", "to_unit", "actor", "created_at")
+    list_filter = ("kind",)
+    list_select_related = ("worker", "from_unit", "to_unit", "actor")
+    sortable_by = ("on",)
+    raw_id_fields = ("worker", "application")
+
+
+@admin.register(MemberCard)
+class MemberCardAdmin(FastChangeListMixin, ReadOnlyAdmin):
+    # Staff see a card number whole (members.membership.card_number_for); the admin is staff's.
+    list_display = ("number", "worker", "status", "issued_on", "replaces")
+    list_filter = ("status",)
+    list_select_related = ("worker", "replaces")
+    search_fields = ("^number",)
+    sortable_by = ("issued_on",)

@@ -48,21 +48,25 @@ applications_page = portal_view(roles=("clerk", "union", "staff"))
 staff_page = portal_view(roles=("staff",))
 
 
+BLANK = [("", "---------")]
+
+
 class ApplicationForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("姓名"), max_length=50)
     gender = forms.ChoiceField(label=gettext_lazy("性别"), choices=Gender.choices)
     id_number = forms.CharField(label=gettext_lazy("身份证号"), max_length=18,
                                 widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}))
     birth_date = forms.DateField(label=gettext_lazy("出生日期"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}),
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                  help_text=gettext_lazy("可不填，按身份证号核对。"))
     mobile = forms.CharField(label=gettext_lazy("手机号"), max_length=11,
                              widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
-    education = forms.ChoiceField(label=gettext_lazy("文化程度"), choices=Education.choices)
-    political_status = forms.ChoiceField(label=gettext_lazy("政治面貌"), choices=PoliticalStatus.choices)
+    # An empty first option: a worker must choose, not submit whatever the list began with.
+    education = forms.ChoiceField(label=gettext_lazy("文化程度"), choices=BLANK + Education.choices)
+    political_status = forms.ChoiceField(label=gettext_lazy("政治面貌"), choices=BLANK + PoliticalStatus.choices)
     job_title = forms.CharField(label=gettext_lazy("职务"), max_length=50, required=False)
     applied_on = forms.DateField(label=gettext_lazy("申请日期"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def submit(self, *, actor, worker_id: int):
         """The service with this form's values; its row errors land on the fields. None when refused."""
@@ -224,7 +228,7 @@ def application_detail(request, pk):
 class EventForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("变动"), choices=[
         (k, label) for k, label in MembershipEventKind.choices if k != MembershipEventKind.JOINED])
-    on = forms.DateField(label=gettext_lazy("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(label=gettext_lazy("日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     reason = forms.CharField(label=gettext_lazy("原因"), max_length=200)
     to_unit = forms.CharField(label=gettext_lazy("转入单位编码"), max_length=32, required=False,
                               help_text=gettext_lazy("仅转会时填写。"))
@@ -232,7 +236,8 @@ class EventForm(forms.Form):
 
 class CardForm(forms.Form):
     number = forms.CharField(label=gettext_lazy("卡号"), max_length=30, required=False)
-    on = forms.DateField(label=gettext_lazy("日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(label=gettext_lazy("日期"), required=False,
+                         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     reason = forms.CharField(label=gettext_lazy("说明"), max_length=200, required=False)
 
 

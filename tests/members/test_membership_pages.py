@@ -191,3 +191,16 @@ def test_the_applications_page_has_a_fixed_number_of_queries_and_pages_by_key(cl
     after = html.split("after=")[1].split('"')[0]
     second = client.get(reverse("union:applications") + f"?status=submitted&after={after}").content.decode()
     assert second.count('name="ids"') == 10
+
+
+def test_the_admin_lists_forms_read_only_with_the_id_number_masked(admin_client, m, alices):
+    changelist = admin_client.get(reverse("admin:members_membershipapplication_changelist")).content.decode()
+    change = admin_client.get(reverse("admin:members_membershipapplication_change", args=[alices.pk]))
+    assert change.status_code == 200
+    for html in (changelist, change.content.decode()):
+        assert m.alice.id_number not in html and "13800138000" not in html
+        assert m.alice.id_number[-4:] in html
+    assert admin_client.get(reverse("admin:members_membershipapplication_add")).status_code == 403
+    filtered = admin_client.get(reverse("admin:members_membershipapplication_changelist")
+                                + f"?id_number__startswith={m.alice.id_number[:8]}")
+    assert filtered.status_code == 400  # personal data is never a URL filter (no probing digit by digit)
