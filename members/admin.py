@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Q
 
+from competitions.admin_standings import ReadOnlyAdmin
 from members.admin_import import PortalImportExportMixin
 from members.admin_paging import FastChangeListMixin
 from members.forms import AdminLoginForm
@@ -104,8 +105,30 @@ class PortalUserAdmin(FastChangeListMixin, UserAdmin):
     search_fields = ("^username", "first_name", "last_name")
 
 
+class MaskedPersonalDataMixin:
+    """The ID number and phone of a record shown masked, and never a URL filter."""
+
+    masked_swap = {"id_number": "masked_id_number", "mobile": "masked_mobile"}
+
+    @admin.display(description="身份证号")
+    def masked_id_number(self, obj):
+        return obj.id_number_masked
+
+    @admin.display(description="手机号")
+    def masked_mobile(self, obj):
+        return obj.mobile_masked
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Django allows any lookup on a local field from the URL (?id_number__startswith=1101…):
+        # with the result count that would recover a masked number digit by digit, and it would
+        # put ID numbers in URLs. Personal data is never a URL filter, for anyone.
+        if lookup.split("__")[0] in self.masked_swap:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+
 @admin.register(Worker)
-class WorkerAdmin(FastChangeListMixin, PortalImportExportMixin, admin.ModelAdmin):
+class WorkerAdmin(MaskedPersonalDataMixin, FastChangeListMixin, PortalImportExportMixin, admin.ModelAdmin):
     resource_classes = [WorkerResource]
     list_display_full = ("employee_no", "name", "gender", "id_number", "mobile", "unit", "job_type",
                          "skill_grade", "membership_status", "is_active")
@@ -131,7 +154,6 @@ class WorkerAdmin(FastChangeListMixin, PortalImportExportMixin, admin.ModelAdmin
     fields_full = ("employee_no", "name", "gender", "id_number", "mobile", "unit", "job_type", "skill_grade",
                    "membership_status", "member_card_no", "joined_on", "user", "is_active", "created_at",
                    "updated_at")
-    masked_swap = {"id_number": "masked_id_number", "mobile": "masked_mobile"}
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
@@ -154,22 +176,6 @@ class WorkerAdmin(FastChangeListMixin, PortalImportExportMixin, admin.ModelAdmin
             readonly += list(self.masked_swap.values())
         return readonly
 
-    @admin.display(description="身份证号")
-    def masked_id_number(self, obj):
-        return obj.id_number_masked
-
-    @admin.display(description="手机号")
-    def masked_mobile(self, obj):
-        return obj.mobile_masked
-
-    def lookup_allowed(self, lookup, value, request=None):
-        # Django allows any lookup on a local field from the URL (?id_number__startswith=1101…):
-        # with the result count that would recover a masked number digit by digit, and it would
-        # put ID numbers in URLs. Personal data is never a URL filter, for anyone.
-        if lookup.split("__")[0] in self.masked_swap:
-            return False
-        return super().lookup_allowed(lookup, value, request)
-
     def get_search_results(self, request, queryset, search_term):
         """Employee number by prefix (exact included) or name by prefix: both served by indexes,
         unlike the default icontains, which scans all 223,000 rows."""
@@ -185,19 +191,8 @@ class WorkerAdmin(FastChangeListMixin, PortalImportExportMixin, admin.ModelAdmin
 # -- union membership: read-only here; every change goes through members.membership (the portal's /union/
 # pages and the API), which writes the history rows with it.
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(MembershipApplication)
-class MembershipApplicationAdmin(FastChangeListMixin, ReadOnlyAdmin):
+class MembershipApplicationAdmin(MaskedPersonalDataMixin, FastChangeListMixin, ReadOnlyAdmin):
     list_display = ("id", "name", "masked_id_number", "unit", "applied_on", "status", "membership_no", "joined_on")
     list_filter = ("status", "education", "political_status")
     list_select_related = ("unit",)
@@ -208,19 +203,6 @@ class MembershipApplicationAdmin(FastChangeListMixin, ReadOnlyAdmin):
               "political_status", "job_title", "applied_on", "status", "reason", "membership_no", "joined_on",
               "submitted_by", "decided_by", "decided_at", "created_at")
     readonly_fields = fields
-
-    @admin.display(description="身份证号")
-    def masked_id_number(self, obj):
-        return obj.id_number_masked
-
-    @admin.display(description="手机号")
-    def masked_mobile(self, obj):
-        return obj.mobile_masked
-
-    def lookup_allowed(self, lookup, value, request=None):
-        if lookup.split("__")[0] in ("id_number", "mobile"):
-            return False
-        return super().lookup_allowed(lookup, value, request)
 
 
 @admin.register(MembershipEvent)

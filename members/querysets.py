@@ -122,23 +122,11 @@ class MembershipApplicationQuerySet(models.QuerySet):
         return self.filter(_union_subtree_q(scope, "unit__path"))
 
 
-class MembershipEventQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """A member's history: staff all; a union officer their units' members; the member their own."""
-        scope = scope_of(user)
-        if scope.is_staff:
-            return self
-        q = Q(pk__in=[])
-        if scope.is_union_officer:
-            q |= _union_subtree_q(scope, "worker__unit__path")
-        if scope.is_worker:
-            q |= Q(worker_id=scope.worker_id)
-        return self.filter(q)
+class MemberRecordQuerySet(models.QuerySet):
+    """A member's own records (history, cards): staff see all; a union officer their units' members'
+    (a card number still shown masked to them); the member their own."""
 
-
-class MemberCardQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Staff all; a union officer their units' members' cards (shown masked); the member their own."""
         scope = scope_of(user)
         if scope.is_staff:
             return self
