@@ -166,3 +166,13 @@ def test_membership_endpoints_have_a_fixed_number_of_queries(w, u, f, django_ass
         assert len(u.clients["officer"].get("/api/v1/membership/applications/?page_size=100").json()["results"]) > 30
     with django_assert_max_num_queries(10):
         assert u.clients["staff"].get(f"/api/v1/membership/members/{w.bob.pk}/").status_code == 200
+
+
+def test_me_says_a_union_officer_is_one_in_the_same_four_queries(w, u, django_assert_max_num_queries):
+    u.officer.clerk_units.add(w.other_depot)
+    client = u.clients["officer"]
+    with django_assert_max_num_queries(4):
+        body = client.get("/api/v1/me/").json()
+    assert body["roles"] == ["clerk", "union"]
+    assert [x["id"] for x in body["union_units"]] == [w.depot.pk]
+    assert [x["id"] for x in body["clerk_units"]] == [w.other_depot.pk]
