@@ -254,3 +254,20 @@ def test_a_union_officer_holds_the_role_without_adding_a_query_to_the_scope(m, d
         scope = scope_of(officer)
     assert scope.is_union_officer and scope.is_clerk and not scope.sees_nothing
     assert scope.union_unit_ids == (m.depot.pk,) and scope.clerk_unit_ids == (m.other_depot.pk,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_approving_the_same_forms_at_once_approve_each_once(m, f):
+    from tests.concurrency import race
+
+    workers = [f.worker(m.depot, m.driver) for _ in range(30)]
+    ids = [services.application_submit(actor=m.staff, form=form_for(w)).pk for w in workers]
+    second = f.user(username="officer-b")
+    second.union_units.set([m.depot])
+    outcomes = race(lambda: services.applications_approve(actor=m.officer, application_ids=ids),
+                    lambda: services.applications_approve(actor=second, application_ids=list(reversed(ids))))
+    # both statements lock in id order (no deadlock); the one that waits finds the forms decided
+    assert all(isinstance(n, int) for n in outcomes) and sum(outcomes) == 30, outcomes
+    assert MembershipEvent.objects.filter(kind="joined").count() == 30
+    numbers = list(MembershipApplication.objects.values_list("membership_no", flat=True))
+    assert len(set(numbers)) == 30 and None not in numbers
