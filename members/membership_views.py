@@ -142,6 +142,9 @@ def application_list(request):
         qs = qs.filter(status=status)
     else:
         status = ""
+    employee_no = request.GET.get("worker", "").strip()[:20]
+    if employee_no:
+        qs = qs.filter(worker__employee_no__startswith=employee_no)
     after = _after_id(request, "membership.applications")
     if after is not None:
         qs = qs.filter(id__lt=after)
@@ -152,6 +155,7 @@ def application_list(request):
     query.pop("after", None)
     return render(request, "members/union/applications.html", {
         "applications": rows, "status": status, "statuses": ApplicationStatus.choices, "decider": decider,
+        "worker": employee_no,
         "next_after": cursors.encode("membership.applications", rows[-1].pk) if more else None,
         "base_query": query.urlencode(),
     })

@@ -204,3 +204,10 @@ def test_the_admin_lists_forms_read_only_with_the_id_number_masked(admin_client,
     filtered = admin_client.get(reverse("admin:members_membershipapplication_changelist")
                                 + f"?id_number__startswith={m.alice.id_number[:8]}")
     assert filtered.status_code == 400  # personal data is never a URL filter (no probing digit by digit)
+
+
+def test_the_applications_page_finds_a_worker_by_employee_number(client, m, alices):
+    services.application_submit(actor=m.clerk, form=form_for(m.bob))
+    client.force_login(m.officer)
+    html = client.get(reverse("union:applications") + f"?worker={m.bob.employee_no}").content.decode()
+    assert m.bob.name in html and m.alice.name not in html
