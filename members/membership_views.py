@@ -43,7 +43,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 worker_page = portal_view(roles=("worker",))
 office_page = portal_view(roles=("union", "staff"))
-# Clerks submit forms for their units' workers and follow them; union officers and staff decide.
+# Clerks and union officers submit forms for their units' workers and follow them; union officers and staff decide.
 applications_page = portal_view(roles=("clerk", "union", "staff"))
 staff_page = portal_view(roles=("staff",))
 
@@ -106,8 +106,10 @@ def my_membership(request):
     if may_apply:
         initial = _prefill(worker)
         if application is not None and application.status == ApplicationStatus.RETURNED:
-            initial.update(mobile=application.mobile, education=application.education,
-                           political_status=application.political_status, job_title=application.job_title)
+            # A returned form comes back as it was sent (never its ID number: typed again), to be corrected.
+            initial.update(name=application.name, gender=application.gender, mobile=application.mobile,
+                           education=application.education, political_status=application.political_status,
+                           job_title=application.job_title)
         form = ApplicationForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid() and form.submit(actor=request.user, worker_id=worker.pk):
             messages.success(request, _("入会申请已提交，请等待本单位工会审批。"))

@@ -72,12 +72,12 @@ class WorkerQuerySet(models.QuerySet):
         return self.filter(unit_subtree_q(scope.union_unit_paths, "unit__path"))
 
     def may_apply_for(self, user):
-        """Workers a person may submit an enrollment form for: themself, a clerk their units' workers
-        (on the worker's behalf), staff anyone."""
+        """Workers a person may submit an enrollment form for: themself, a clerk or a union officer their
+        units' workers (on the worker's behalf; the union office also imports forms), staff anyone."""
         scope = scope_of(user)
         if scope.is_staff:
             return self
-        q = unit_subtree_q(scope.clerk_unit_paths, "unit__path")
+        q = unit_subtree_q(scope.clerk_unit_paths + scope.union_unit_paths, "unit__path")
         if scope.is_worker:
             q |= Q(pk=scope.worker_id)
         return self.filter(q)

@@ -46,7 +46,8 @@ class IsUnionOffice(BasePermission):
 
 
 class MayApply(BasePermission):
-    """Reading: whoever the queryset lets see a form; submitting for someone else: a clerk or staff."""
+    """Reading: whoever the queryset lets see a form; submitting for someone else: a clerk, a union officer
+    or staff (for the workers Worker.may_apply_for gives them)."""
 
     message = "只有单位录入员或工会干部可以代职工提交入会申请。"
 
@@ -54,7 +55,7 @@ class MayApply(BasePermission):
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return True
         scope = scope_of(request.user)
-        return scope.is_clerk or scope.is_staff
+        return scope.is_clerk or scope.is_union_officer or scope.is_staff
 
 
 class IsStaff(BasePermission):
@@ -86,7 +87,7 @@ class ApplicationInput(StrictInputSerializer):
 
 
 class ApplicationForWorkerInput(ApplicationInput):
-    worker = id_field(help_text="职工 id（录入员：本人负责单位的职工）")
+    worker = id_field(help_text="职工 id（录入员、工会干部：本人负责单位的职工）")
 
 
 class ApplicationOutput(serializers.Serializer):
@@ -244,7 +245,8 @@ class ApplicationFilter(serializers.Serializer):
                                   "工会管理员为全部。按 id 倒序，游标分页；可按状态筛选。",
                       parameters=[ApplicationFilter],
                       responses={200: ApplicationOutput(many=True), **error_responses(400)}),
-    post=extend_schema(tags=TAG, operation_id="membership_applications_create", summary="代职工提交入会申请（录入员）",
+    post=extend_schema(tags=TAG, operation_id="membership_applications_create",
+                       summary="代职工提交入会申请（录入员、工会干部）",
                        request=ApplicationForWorkerInput, parameters=[IDEMPOTENCY_PARAMETER],
                        responses={201: ApplicationOutput, **error_responses(400, 403, 409)}),
 )

@@ -55,7 +55,7 @@ def _cases(w, u):
         ("card_status", "post", f"/api/v1/membership/cards/{u.card.pk}/status/", {"status": "active"},
          {"staff": 200}),
         ("on_behalf", "post", "/api/v1/membership/applications/", {**post_data(w.carol), "worker": w.carol.pk},
-         {"clerk": 400, "other_clerk": 201, "staff": 201}),
+         {"clerk": 400, "other_clerk": 201, "officer": 400, "other_officer": 201, "staff": 201}),
     ]
 
 

@@ -85,7 +85,7 @@ def test_suspension_and_restoration_move_the_status_and_refuse_moves_from_the_wr
         assert refused.value.code == code
 
 
-def test_a_clerk_submits_for_their_units_workers_only_and_a_worker_only_for_themself(m):
+def test_a_clerk_or_union_officer_submits_for_their_units_workers_only_and_a_worker_only_for_themself(m):
     with pytest.raises(EntryRejected) as rejected:
         services.application_submit(actor=m.clerk, form=form_for(m.carol))  # carol is of the other depot
     assert rejected.value.first.code == "worker_unknown"
@@ -93,10 +93,11 @@ def test_a_clerk_submits_for_their_units_workers_only_and_a_worker_only_for_them
         services.application_submit(actor=m.alice_user, form=form_for(m.bob))
     with pytest.raises(EntryRejected):
         services.application_submit(actor=m.reviewer, form=form_for(m.bob))
-    with pytest.raises(EntryRejected):  # a union officer decides; the clerk or the worker submits
-        services.application_submit(actor=m.officer, form=form_for(m.bob))
+    with pytest.raises(EntryRejected):  # a union officer submits for their own units' workers only
+        services.application_submit(actor=m.other_officer, form=form_for(m.bob))
     assert services.application_submit(actor=m.other_clerk, form=form_for(m.carol)).status == "submitted"
     assert not MembershipApplication.objects.filter(worker__in=[m.bob]).exists()
+    assert services.application_submit(actor=m.officer, form=form_for(m.bob)).submitted_by == m.officer
 
 
 def test_only_the_union_officer_of_the_unit_or_staff_decides(m):
