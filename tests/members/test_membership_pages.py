@@ -211,3 +211,22 @@ def test_the_applications_page_finds_a_worker_by_employee_number(client, m, alic
     client.force_login(m.officer)
     html = client.get(reverse("union:applications") + f"?worker={m.bob.employee_no}").content.decode()
     assert m.bob.name in html and m.alice.name not in html
+
+
+def test_each_membership_page_has_a_fixed_number_of_queries(client, m, alices, f, django_assert_max_num_queries):
+    services.application_approve(actor=m.officer, application_id=alices.pk)
+    card = services.card_issue(actor=m.staff, worker_id=m.alice.pk, number=card_number(21))
+    services.card_set_status(actor=m.staff, card_id=card.pk, status="lost")
+    services.card_replace(actor=m.staff, card_id=card.pk, number=card_number(22))
+    today = alices.applied_on
+    for kind in ("suspended", "restored", "suspended", "restored"):
+        services.membership_record(actor=m.officer, worker_id=m.alice.pk, kind=kind, on=today, reason="x")
+    # session, user, scope (3), the page's own reads; however long the history and the list of cards
+    pages = [(m.alice_user, reverse("my_membership"), 9),
+             (m.officer, reverse("union:application", args=[alices.pk]), 6),
+             (m.officer, reverse("union:member", args=[m.alice.pk]), 9),
+             (m.staff, reverse("union:member", args=[m.alice.pk]), 9)]
+    for user, url, most in pages:
+        client.force_login(user)
+        with django_assert_max_num_queries(most):
+            assert client.get(url).status_code == 200
