@@ -301,3 +301,7 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
+
+
+# Skill certificates live with their services in members/skills.py; imported here so the app registers them.
+from members.skills import SkillCertificate  # noqa: E402, F401
