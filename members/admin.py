@@ -90,7 +90,7 @@ class PortalUserAdmin(FastChangeListMixin, UserAdmin):
 
     fieldsets = (
         *UserAdmin.fieldsets,
-        ("门户角色", {"fields": ("must_change_password", "clerk_units", "reviewer_systems")}),
+        ("门户角色", {"fields": ("must_change_password", "clerk_units", "reviewer_systems", "union_units")}),
     )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
@@ -99,7 +99,7 @@ class PortalUserAdmin(FastChangeListMixin, UserAdmin):
     list_display = ("username", "first_name", "last_name", "is_staff", "is_active", "must_change_password",
                     "last_login")
     list_filter = ("is_staff", "is_superuser", "is_active", "must_change_password", "groups")
-    autocomplete_fields = ("clerk_units",)
+    autocomplete_fields = ("clerk_units", "union_units")
     filter_horizontal = ("groups", "user_permissions", "reviewer_systems")
     search_fields = ("^username", "first_name", "last_name")
 

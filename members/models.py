@@ -121,8 +121,8 @@ class User(AbstractUser):
     """A login. Workers log in with their employee number (工号) as username.
 
     Roles: union staff are ``is_staff`` (the Django admin); a unit clerk has ``clerk_units``; a
-    department reviewer has ``reviewer_systems``; a worker has a linked ``Worker``. One person may
-    hold several.
+    department reviewer has ``reviewer_systems``; a unit's union officer has ``union_units``; a worker
+    has a linked ``Worker``. One person may hold several.
     """
 
     must_change_password = models.BooleanField(_("首次登录须改密码"), default=False)
@@ -133,6 +133,10 @@ class User(AbstractUser):
     reviewer_systems = models.ManyToManyField(
         "competitions.BusinessSystem", verbose_name=_("审核业务系统"), blank=True, related_name="reviewers",
         help_text=_("业务部门审核员审核这些业务系统的录入。"),
+    )
+    union_units = models.ManyToManyField(
+        Unit, verbose_name=_("基层工会单位"), blank=True, related_name="union_officers",
+        help_text=_("基层工会干部审批这些单位及其下级单位职工的入会申请，办理会籍变动。"),
     )
 
     objects = UserManager()

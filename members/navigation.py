@@ -10,14 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from members.scope import Scope, scope_of
 
-ROLES = ("worker", "clerk", "reviewer", "staff")
+ROLES = ("worker", "clerk", "reviewer", "staff", "union")
 
 
 @dataclass(frozen=True)
 class NavItem:
     url_name: str
     label: str
-    role: str  # worker / clerk / reviewer / staff
+    role: str  # worker / clerk / reviewer / staff / union
 
 
 # Worker items first: home_url_for sends a person to their first role's page, and a clerk or reviewer
@@ -41,6 +41,7 @@ NAV += [NavItem("honours_public:public_lists", _("公示"), role) for role in RO
 def holds(scope: Scope, role: str) -> bool:
     return {
         "worker": scope.is_worker, "clerk": scope.is_clerk, "reviewer": scope.is_reviewer, "staff": scope.is_staff,
+        "union": scope.is_union_officer,
     }[role]
 
 

@@ -16,6 +16,10 @@ class Scope:
     clerk_unit_ids: tuple[int, ...]
     reviewer_system_ids: tuple[int, ...]
     worker_id: int | None
+    # A unit's union officer (基层工会干部): approves enrollment and keeps the membership of their units'
+    # workers, subunits included. The federation's union staff are ``is_staff``.
+    union_unit_paths: tuple[str, ...] = ()
+    union_unit_ids: tuple[int, ...] = ()
 
     @property
     def is_clerk(self) -> bool:
@@ -30,8 +34,12 @@ class Scope:
         return self.worker_id is not None
 
     @property
+    def is_union_officer(self) -> bool:
+        return bool(self.union_unit_paths)
+
+    @property
     def sees_nothing(self) -> bool:
-        return not (self.is_staff or self.is_clerk or self.is_reviewer or self.is_worker)
+        return not (self.is_staff or self.is_clerk or self.is_reviewer or self.is_worker or self.is_union_officer)
 
 
 EMPTY = Scope(False, (), (), (), None)
@@ -43,17 +51,28 @@ def scope_of(user) -> Scope:
     cached = getattr(user, "_portal_scope", None)
     if cached is not None:
         return cached
-    from members.models import Worker
+    from django.db.models import CharField, Value
 
-    units = list(user.clerk_units.values_list("id", "path"))
+    from members.models import Unit, Worker
+
+    # Clerk and union units in one query: pages pin their query counts, and a second role must not add one.
+    units = list(
+        Unit.objects.filter(clerks=user).annotate(role=Value("clerk", CharField())).values_list("id", "path", "role")
+        .union(Unit.objects.filter(union_officers=user).annotate(role=Value("union", CharField()))
+               .values_list("id", "path", "role"), all=True)
+    )
+    clerk = [(pk, path) for pk, path, role in units if role == "clerk"]
+    union = [(pk, path) for pk, path, role in units if role == "union"]
     systems = tuple(user.reviewer_systems.values_list("id", flat=True))
     worker_id = Worker.objects.filter(user_id=user.pk).values_list("id", flat=True).first()
     scope = Scope(
         is_staff=bool(user.is_staff),
-        clerk_unit_paths=tuple(path for _, path in units),
-        clerk_unit_ids=tuple(pk for pk, _ in units),
+        clerk_unit_paths=tuple(path for _, path in clerk),
+        clerk_unit_ids=tuple(pk for pk, _ in clerk),
         reviewer_system_ids=systems,
         worker_id=worker_id,
+        union_unit_paths=tuple(path for _, path in union),
+        union_unit_ids=tuple(pk for pk, _ in union),
     )
     user._portal_scope = scope
     return scope
