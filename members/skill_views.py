@@ -31,7 +31,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE = 50
 
 # Who enters grades: the unit's clerks and union officers, and union staff (what each sees is visible_to's).
-grades_page = portal_view(roles=("clerk", "staff"))
+grades_page = portal_view(roles=("clerk", "union", "staff"))
 my_page = portal_view(roles=("worker",))
 
 

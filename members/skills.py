@@ -35,7 +35,7 @@ ISSUING_BODY_MAX = 100
 
 def _unit_paths(scope) -> tuple[str, ...]:
     """The unit subtrees a person enters grades for: a clerk's units and a union officer's units."""
-    return (*scope.clerk_unit_paths, *getattr(scope, "union_unit_paths", ()))
+    return (*scope.clerk_unit_paths, *scope.union_unit_paths)
 
 
 def workers_gradable_by(user):

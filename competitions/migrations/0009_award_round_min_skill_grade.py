@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('competitions', '0008_award_documents_shortlist_runs'),
-        ('members', '0003_skill_certificates'),
+        ('members', '0004_skill_certificates'),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('competitions', '0008_award_documents_shortlist_runs'),
-        ('members', '0002_apitoken_password_stamp'),
+        ('members', '0003_membership'),
     ]
 
     operations = [
