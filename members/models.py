@@ -7,13 +7,22 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from members.querysets import UnitQuerySet, WorkerQuerySet
+from members.querysets import (
+    MemberCardQuerySet,
+    MembershipApplicationQuerySet,
+    MembershipEventQuerySet,
+    UnitQuerySet,
+    WorkerQuerySet,
+)
 from members.validators import (
+    mask_card_number,
     mask_id_number,
     mask_mobile,
     normalize_id_number,
+    validate_card_number,
     validate_id_number,
     validate_mobile,
 )
@@ -170,6 +179,7 @@ class MembershipStatus(models.TextChoices):
     APPLIED = "applied", _("已申请")
     MEMBER = "member", _("会员")
     LEFT = "left", _("已退会")
+    SUSPENDED = "suspended", _("会籍暂停")
 
 
 class Worker(models.Model):
@@ -305,6 +315,233 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
+
+
+# -- union membership: enrollment, its history, the mutual-aid card ------------------------------------
+# Worker.membership_status, joined_on and member_card_no are the current state; members.membership's
+# services write them together with the rows below, in one transaction, and nothing else does.
+
+
+class Education(models.TextChoices):
+    JUNIOR_HIGH = "junior_high", _("初中及以下")
+    HIGH_SCHOOL = "high_school", _("高中、中专、技校")
+    COLLEGE = "college", _("大专")
+    BACHELOR = "bachelor", _("本科")
+    MASTER = "master", _("硕士研究生")
+    DOCTOR = "doctor", _("博士研究生")
+
+
+class PoliticalStatus(models.TextChoices):
+    CPC_MEMBER = "cpc", _("中共党员")
+    CPC_PROBATIONARY = "cpc_prob", _("中共预备党员")
+    LEAGUE_MEMBER = "league", _("共青团员")
+    DEMOCRATIC_PARTY = "democratic", _("民主党派")
+    MASSES = "masses", _("群众")
+
+
+class ApplicationStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("待审批")
+    RETURNED = "returned", _("已退回")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("不予批准")
+
+
+OPEN_APPLICATION = (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED)
+
+
+class MembershipApplication(models.Model):
+    """An enrollment form (入会申请书), as the applicant or their unit's clerk filled it in.
+
+    The ID number must be the worker's own on file (checked by the service) and is shown masked
+    everywhere. ``membership_no`` is assigned on approval from the region's sequence
+    (members.membership.MEMBERSHIP_NO_FORMAT); a returned form is corrected and submitted again as the
+    same row, so a worker has at most one open form and at most one approved one.
+    """
+
+    worker = models.ForeignKey(Worker, verbose_name=_("职工"), on_delete=models.PROTECT,
+                               related_name="membership_applications")
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
+    id_number = models.CharField(_("身份证号"), max_length=18, validators=[validate_id_number])
+    birth_date = models.DateField(_("出生日期"))
+    mobile = models.CharField(_("手机号"), max_length=11, validators=[validate_mobile])
+    education = models.CharField(_("文化程度"), max_length=12, choices=Education.choices)
+    political_status = models.CharField(_("政治面貌"), max_length=12, choices=PoliticalStatus.choices)
+    job_title = models.CharField(_("职务"), max_length=50, blank=True)
+    applied_on = models.DateField(_("申请日期"))
+    status = models.CharField(_("状态"), max_length=10, choices=ApplicationStatus.choices,
+                              default=ApplicationStatus.SUBMITTED)
+    reason = models.CharField(_("退回或不予批准的原因"), max_length=200, blank=True)
+    membership_no = models.CharField(_("会员编号"), max_length=12, null=True, blank=True, unique=True)
+    joined_on = models.DateField(_("入会日期"), null=True, blank=True)
+    submitted_by = models.ForeignKey(User, verbose_name=_("提交人"), null=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    decided_by = models.ForeignKey(User, verbose_name=_("审批人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = MembershipApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("入会申请")
+        verbose_name_plural = _("入会申请")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["worker"], condition=Q(status__in=OPEN_APPLICATION),
+                                    name="membership_application_one_open",
+                                    violation_error_message=_("该职工已有待处理的入会申请。")),
+            models.UniqueConstraint(fields=["worker"], condition=Q(status=ApplicationStatus.APPROVED),
+                                    name="membership_application_one_approved",
+                                    violation_error_message=_("该职工已入会。")),
+            models.CheckConstraint(
+                condition=~Q(status=ApplicationStatus.APPROVED) | Q(membership_no__isnull=False,
+                                                                   joined_on__isnull=False),
+                name="membership_application_approved_numbered",
+                violation_error_message=_("批准的申请必须有会员编号和入会日期。")),
+            models.CheckConstraint(
+                condition=~Q(status__in=[ApplicationStatus.RETURNED, ApplicationStatus.REJECTED]) | ~Q(reason=""),
+                name="membership_application_reason_given",
+                violation_error_message=_("退回或不予批准须填写原因。")),
+            models.CheckConstraint(condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"),
+                                   name="membership_application_id_format",
+                                   violation_error_message=_("身份证号应为18位：17位数字加1位数字或X。")),
+            models.CheckConstraint(condition=Q(mobile__regex=r"^1[3-9][0-9]{9}$"),
+                                   name="membership_application_mobile_format",
+                                   violation_error_message=_("手机号应为以1开头的11位数字。")),
+        ]
+        indexes = [
+            models.Index(fields=["status", "id"], name="membership_app_status_id"),
+            models.Index(fields=["unit", "id"], name="membership_app_unit_id"),
+            models.Index(fields=["worker", "id"], name="membership_app_worker_id"),
+        ]
+
+    def __str__(self):
+        # Never the ID number or phone: __str__ ends up in logs and admin messages.
+        return f"{self.worker_id} {self.get_status_display()}"
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def mobile_masked(self) -> str:
+        return mask_mobile(self.mobile)
+
+
+class MembershipEventKind(models.TextChoices):
+    JOINED = "joined", _("入会")
+    TRANSFERRED = "transferred", _("转会")
+    SUSPENDED = "suspended", _("暂停会籍")
+    TERMINATED = "terminated", _("终止会籍")
+    RESTORED = "restored", _("恢复会籍")
+
+
+class MembershipEvent(models.Model):
+    """One step of a member's history, with its date, reason and who recorded it. The worker's
+    ``membership_status`` is the state the latest step left (members.membership.EVENT_MOVES)."""
+
+    worker = models.ForeignKey(Worker, verbose_name=_("职工"), on_delete=models.PROTECT,
+                               related_name="membership_events")
+    kind = models.CharField(_("变动"), max_length=12, choices=MembershipEventKind.choices)
+    on = models.DateField(_("日期"))
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+    from_unit = models.ForeignKey(Unit, verbose_name=_("转出单位"), null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    to_unit = models.ForeignKey(Unit, verbose_name=_("转入单位"), null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    application = models.ForeignKey(MembershipApplication, verbose_name=_("入会申请"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(User, verbose_name=_("经办人"), null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+
+    objects = MembershipEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("会籍变动")
+        verbose_name_plural = _("会籍变动")
+        ordering = ["worker", "id"]
+        indexes = [models.Index(fields=["worker", "id"], name="membership_event_worker_id"),
+                   models.Index(fields=["on", "kind"], name="membership_event_on_kind")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind=MembershipEventKind.TRANSFERRED) | Q(from_unit__isnull=False, to_unit__isnull=False),
+                name="membership_event_transfer_units",
+                violation_error_message=_("转会须有转出单位和转入单位。")),
+        ]
+
+    def __str__(self):
+        return f"{self.worker_id} {self.get_kind_display()} {self.on}"
+
+
+class CardStatus(models.TextChoices):
+    ISSUED = "issued", _("已发卡")
+    ACTIVE = "active", _("已激活")
+    LOST = "lost", _("已挂失")
+    REPLACED = "replaced", _("已补换")
+
+
+LIVE_CARD = (CardStatus.ISSUED, CardStatus.ACTIVE)
+
+
+class MemberCard(models.Model):
+    """A mutual-aid service card (会员互助服务卡). The number comes from the issuer and is checked by
+    members.validators.validate_card_number; a lost card is replaced by a new card (``replaces``),
+    never renumbered. A member holds at most one live (issued or active) card, whose number is also
+    ``Worker.member_card_no``. Shown masked to everyone but the member and staff."""
+
+    worker = models.ForeignKey(Worker, verbose_name=_("会员"), on_delete=models.PROTECT, related_name="member_cards")
+    number = models.CharField(_("卡号"), max_length=19, unique=True, validators=[validate_card_number],
+                              error_messages={"unique": _("互助服务卡号已被使用。")})
+    status = models.CharField(_("状态"), max_length=10, choices=CardStatus.choices, default=CardStatus.ISSUED)
+    issued_on = models.DateField(_("发卡日期"))
+    replaces = models.OneToOneField("self", verbose_name=_("补换的原卡"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="replaced_by")
+    created_by = models.ForeignKey(User, verbose_name=_("录入人"), null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    objects = MemberCardQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("互助服务卡")
+        verbose_name_plural = _("互助服务卡")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["worker"], condition=Q(status__in=LIVE_CARD), name="member_card_one_live",
+                                    violation_error_message=_("该会员已有在用的互助服务卡。")),
+            models.CheckConstraint(condition=Q(number__regex=r"^[0-9]{16,19}$"), name="member_card_number_format",
+                                   violation_error_message=_("卡号应为16到19位数字。")),
+        ]
+        indexes = [models.Index(fields=["worker", "id"], name="member_card_worker_id")]
+
+    def __str__(self):
+        return f"{self.worker_id} {mask_card_number(self.number)}"
+
+    @property
+    def number_masked(self) -> str:
+        return mask_card_number(self.number)
+
+
+class MemberCardEvent(models.Model):
+    """A card's history: each status it entered, when, why and by whom."""
+
+    card = models.ForeignKey(MemberCard, verbose_name=_("互助服务卡"), on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(_("状态"), max_length=10, choices=CardStatus.choices)
+    on = models.DateField(_("日期"))
+    reason = models.CharField(_("说明"), max_length=200, blank=True)
+    actor = models.ForeignKey(User, verbose_name=_("经办人"), null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("互助服务卡记录")
+        verbose_name_plural = _("互助服务卡记录")
+        ordering = ["card", "id"]
+
+    def __str__(self):
+        return f"{self.card_id} {self.get_status_display()} {self.on}"
 
 
 # Skill certificates live with their services in members/skills.py; imported here so the app registers them.

@@ -63,6 +63,25 @@ class WorkerQuerySet(models.QuerySet):
         return self.filter(models.Exists(ScoringRule.objects.filter(competition_id=competition_id,
                                                                     job_type_id=models.OuterRef("job_type_id"))))
 
+    def membership_kept_by(self, user):
+        """Workers whose union membership a person keeps (decides enrollment, records a transfer,
+        suspension, termination or restoration): staff everyone, a union officer their units' workers."""
+        scope = scope_of(user)
+        if scope.is_staff:
+            return self
+        return self.filter(unit_subtree_q(scope.union_unit_paths, "unit__path"))
+
+    def may_apply_for(self, user):
+        """Workers a person may submit an enrollment form for: themself, a clerk their units' workers
+        (on the worker's behalf), staff anyone."""
+        scope = scope_of(user)
+        if scope.is_staff:
+            return self
+        q = unit_subtree_q(scope.clerk_unit_paths, "unit__path")
+        if scope.is_worker:
+            q |= Q(pk=scope.worker_id)
+        return self.filter(q)
+
     def enterable_by(self, user):
         """Workers a person may enter work for: a clerk's own units only (staff may correct any)."""
         scope = scope_of(user)
@@ -71,3 +90,62 @@ class WorkerQuerySet(models.QuerySet):
         if not scope.is_clerk:
             return self.none()
         return self.filter(unit_subtree_q(scope.clerk_unit_paths, "unit__path"))
+
+
+def _union_subtree_q(scope, field: str) -> Q:
+    return unit_subtree_q(scope.union_unit_paths, field)
+
+
+class MembershipApplicationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff see every application; a union officer and a clerk those of their units (subunits
+        included: a clerk submits for their workers, an officer decides); a worker only their own."""
+        scope = scope_of(user)
+        if scope.is_staff:
+            return self
+        q = Q(pk__in=[])
+        if scope.is_union_officer:
+            q |= _union_subtree_q(scope, "unit__path")
+        if scope.is_clerk:
+            q |= unit_subtree_q(scope.clerk_unit_paths, "unit__path")
+        if scope.is_worker:
+            q |= Q(worker_id=scope.worker_id)
+        return self.filter(q)
+
+    def decidable_by(self, user):
+        """The applications a person may approve, return or reject: staff all, a union officer their units'."""
+        scope = scope_of(user)
+        if scope.is_staff:
+            return self
+        if not scope.is_union_officer:
+            return self.none()
+        return self.filter(_union_subtree_q(scope, "unit__path"))
+
+
+class MembershipEventQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A member's history: staff all; a union officer their units' members; the member their own."""
+        scope = scope_of(user)
+        if scope.is_staff:
+            return self
+        q = Q(pk__in=[])
+        if scope.is_union_officer:
+            q |= _union_subtree_q(scope, "worker__unit__path")
+        if scope.is_worker:
+            q |= Q(worker_id=scope.worker_id)
+        return self.filter(q)
+
+
+class MemberCardQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff all; a union officer their units' members' cards (shown masked); the member their own."""
+        scope = scope_of(user)
+        if scope.is_staff:
+            return self
+        q = Q(pk__in=[])
+        if scope.is_union_officer:
+            q |= _union_subtree_q(scope, "worker__unit__path")
+        if scope.is_worker:
+            q |= Q(worker_id=scope.worker_id)
+        return self.filter(q)
+
