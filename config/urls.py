@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("members.urls")),
     path("union/skills/", include("members.skill_urls")),
     path("me/skills/", skill_views.my_skills, name="my_skills"),
+    path("union/statistics/", include("members.statistics_urls")),
 ]
 
 handler400 = "config.api.errors.bad_request"

@@ -1,0 +1,299 @@
+"""Figures for union staff: membership and applications by depot and month, mutual-aid card status by depot,
+and the skill grade distribution (新八级工) by job type and by depot; each also as an .xlsx file.
+
+Every figure is one GROUP BY inside PostgreSQL over the rows it counts (never a row per worker through
+Python); the pages and the files read the same functions. Workers are counted in the depot of their current
+unit (a worker who transferred counts where they are now), and only workers in service (``is_active``).
+The grade is each worker's current grade (``Worker.skill_grade``, their latest certificate's).
+
+A unit above depot level (a worker attached directly to a bureau) has no depot: its workers are counted
+under "未归属站段" (depot id 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import connection
+from django.utils.translation import gettext as _
+from psycopg import sql
+
+from competitions.models import JobType
+from config.spreadsheets import xlsx_append
+from members.models import (
+    ApplicationStatus,
+    CardStatus,
+    MemberCard,
+    MembershipApplication,
+    MembershipStatus,
+    SkillGrade,
+    Unit,
+    UnitLevel,
+    Worker,
+)
+
+NO_DEPOT = 0
+
+
+def _tables() -> dict[str, sql.Identifier]:
+    return {"worker": sql.Identifier(Worker._meta.db_table), "unit": sql.Identifier(Unit._meta.db_table),
+            "application": sql.Identifier(MembershipApplication._meta.db_table),
+            "card": sql.Identifier(MemberCard._meta.db_table), "job_type": sql.Identifier(JobType._meta.db_table)}
+
+
+def _fetch(template: str, params: dict) -> list[tuple]:
+    statement = sql.SQL(template).format(**_tables())
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(statement.as_string(connection.connection), params)
+        return cursor.fetchall()
+
+
+def depot_names() -> dict[int, str]:
+    """Depot id -> name, in the tree's order, "未归属站段" last (one query: a few hundred depots)."""
+    names = dict(Unit.objects.filter(level=UnitLevel.DEPOT).order_by("path").values_list("pk", "name"))
+    names[NO_DEPOT] = _("未归属站段")
+    return names
+
+
+# --- Membership and applications by depot and month ------------------------------------------------------
+
+# Per depot and month of the year: applications by the month they were made, in each status they are in now,
+# and members by the month they joined. Both sides use their own date's range, so each is one index-free scan
+# of its table restricted to the year.
+MEMBERSHIP_BY_MONTH = """
+WITH applications AS (
+    SELECT COALESCE(u.depot_id, 0) AS depot_id, CAST(date_trunc('month', a.applied_on) AS date) AS month,
+           COUNT(*) AS applied,
+           COUNT(*) FILTER (WHERE a.status = %(submitted)s) AS submitted,
+           COUNT(*) FILTER (WHERE a.status = %(returned)s) AS returned,
+           COUNT(*) FILTER (WHERE a.status = %(approved)s) AS approved,
+           COUNT(*) FILTER (WHERE a.status = %(rejected)s) AS rejected
+    FROM {application} a JOIN {unit} u ON u.id = a.unit_id
+    WHERE a.applied_on >= %(start)s AND a.applied_on < %(end)s
+    GROUP BY 1, 2
+), joined AS (
+    SELECT COALESCE(u.depot_id, 0) AS depot_id, CAST(date_trunc('month', w.joined_on) AS date) AS month,
+           COUNT(*) AS joined
+    FROM {worker} w JOIN {unit} u ON u.id = w.unit_id
+    WHERE w.joined_on >= %(start)s AND w.joined_on < %(end)s AND w.is_active
+    GROUP BY 1, 2
+)
+SELECT depot_id, month, COALESCE(a.applied, 0), COALESCE(a.submitted, 0), COALESCE(a.returned, 0),
+       COALESCE(a.approved, 0), COALESCE(a.rejected, 0), COALESCE(j.joined, 0)
+FROM applications a FULL JOIN joined j USING (depot_id, month)
+"""
+
+# Per depot: workers in service, and among them members now.
+DEPOT_MEMBERS = """
+SELECT COALESCE(u.depot_id, 0), COUNT(*), COUNT(*) FILTER (WHERE w.membership_status = %(member)s)
+FROM {worker} w JOIN {unit} u ON u.id = w.unit_id
+WHERE w.is_active
+GROUP BY 1
+"""
+
+# Per depot: cards in each status (of workers in service).
+CARD_STATUS = """
+SELECT COALESCE(u.depot_id, 0), c.status, COUNT(*)
+FROM {card} c JOIN {worker} w ON w.id = c.worker_id JOIN {unit} u ON u.id = w.unit_id
+WHERE w.is_active
+GROUP BY 1, 2
+"""
+
+# Workers in service by current grade, per job type and per depot: one scan, two groupings.
+GRADES = """
+SELECT CASE WHEN GROUPING(w.job_type_id) = 0 THEN 'job_type' ELSE 'depot' END,
+       COALESCE(w.job_type_id, u.depot_id, 0), w.skill_grade, COUNT(*)
+FROM {worker} w JOIN {unit} u ON u.id = w.unit_id
+WHERE w.is_active
+GROUP BY GROUPING SETS ((w.job_type_id, w.skill_grade), (u.depot_id, w.skill_grade))
+"""
+
+# The full cross of job type and depot (the export's third sheet).
+GRADES_CROSS = """
+SELECT w.job_type_id, COALESCE(u.depot_id, 0), w.skill_grade, COUNT(*)
+FROM {worker} w JOIN {unit} u ON u.id = w.unit_id
+WHERE w.is_active
+GROUP BY 1, 2, 3
+"""
+
+
+@dataclass
+class MonthRow:
+    depot_id: int
+    depot: str
+    month: date
+    applied: int
+    submitted: int
+    returned: int
+    approved: int
+    rejected: int
+    joined: int
+
+
+@dataclass
+class DepotMembers:
+    depot_id: int
+    depot: str
+    workers: int
+    members: int
+    cards: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        """Members per worker in service, as a percentage with one decimal."""
+        return round(100 * self.members / self.workers, 1) if self.workers else 0.0
+
+    @property
+    def live_cards(self) -> int:
+        return self.cards.get(CardStatus.ISSUED, 0) + self.cards.get(CardStatus.ACTIVE, 0)
+
+    @property
+    def members_without_card(self) -> int:
+        return max(0, self.members - self.live_cards)
+
+
+def membership_by_month(year: int) -> list[MonthRow]:
+    """Applications and new members per depot and month of ``year``, by depot (the tree's order), then month."""
+    names = depot_names()
+    order = {pk: i for i, pk in enumerate(names)}
+    rows = _fetch(MEMBERSHIP_BY_MONTH, {
+        "start": date(year, 1, 1), "end": date(year + 1, 1, 1), "submitted": ApplicationStatus.SUBMITTED.value,
+        "returned": ApplicationStatus.RETURNED.value, "approved": ApplicationStatus.APPROVED.value,
+        "rejected": ApplicationStatus.REJECTED.value})
+    found = [MonthRow(depot_id, names.get(depot_id, ""), month, *counts) for depot_id, month, *counts in rows]
+    return sorted(found, key=lambda r: (order.get(r.depot_id, len(order)), r.month))
+
+
+def depot_members(*, with_cards: bool = False) -> list[DepotMembers]:
+    """Workers in service and members per depot (with their cards by status when asked), in the tree's order;
+    depots without workers are left out."""
+    names = depot_names()
+    found = {depot_id: DepotMembers(depot_id, names.get(depot_id, ""), workers, members)
+             for depot_id, workers, members in _fetch(DEPOT_MEMBERS, {"member": MembershipStatus.MEMBER.value})}
+    if with_cards:
+        for depot_id, status, count in _fetch(CARD_STATUS, {}):
+            if depot_id in found:
+                found[depot_id].cards[status] = count
+    return [found[pk] for pk in names if pk in found]
+
+
+@dataclass
+class GradeRow:
+    """Workers in service by grade for one job type or depot (``counts[g]`` for grade g, 1-8)."""
+
+    key: int
+    name: str
+    counts: dict[int, int] = field(default_factory=dict)
+    extra: str = ""  # a job type's business system
+
+    @property
+    def by_grade(self) -> list[int]:
+        return [self.counts.get(g, 0) for g in SkillGrade.values]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _job_type_names() -> dict[int, tuple[str, str]]:
+    return {pk: (name, system) for pk, name, system in JobType.objects.order_by(
+        "business_system__sort_order", "business_system__code", "code").values_list("pk", "name",
+                                                                                    "business_system__name")}
+
+
+def grade_distribution() -> tuple[list[GradeRow], list[GradeRow]]:
+    """(by job type, by depot): workers in service per current grade, in the catalogue's and the tree's order;
+    job types and depots without workers are left out."""
+    job_types, depots = _job_type_names(), depot_names()
+    by = {"job_type": {}, "depot": {}}
+    for kind, key, grade, count in _fetch(GRADES, {}):
+        by[kind].setdefault(key, {})[grade] = count
+    return ([GradeRow(pk, name, by["job_type"][pk], system) for pk, (name, system) in job_types.items()
+             if pk in by["job_type"]],
+            [GradeRow(pk, name, by["depot"][pk]) for pk, name in depots.items() if pk in by["depot"]])
+
+
+def grade_cross() -> list[tuple[str, str, list[int], int]]:
+    """(job type, depot, count per grade, total) for every combination with workers."""
+    job_types, depots = _job_type_names(), depot_names()
+    cells: dict[tuple[int, int], dict[int, int]] = {}
+    for job_type, depot, grade, count in _fetch(GRADES_CROSS, {}):
+        cells.setdefault((job_type, depot), {})[grade] = count
+    jt_order = {pk: i for i, pk in enumerate(job_types)}
+    depot_order = {pk: i for i, pk in enumerate(depots)}
+    rows = []
+    for (job_type, depot), counts in sorted(cells.items(), key=lambda kv: (jt_order.get(kv[0][0], 0),
+                                                                          depot_order.get(kv[0][1], 0))):
+        by_grade = [counts.get(g, 0) for g in SkillGrade.values]
+        rows.append((job_types.get(job_type, ("", ""))[0], depots.get(depot, ""), by_grade, sum(by_grade)))
+    return rows
+
+
+# --- The files ------------------------------------------------------------------------------------------
+
+def _book():
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    return book
+
+
+def _sheet(book, title: str, headers: list[str]):
+    from openpyxl.styles import Font
+
+    sheet = book.create_sheet(title)
+    xlsx_append(sheet, headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    return sheet
+
+
+def _save(book) -> bytes:
+    import io
+
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def membership_xlsx(year: int) -> bytes:
+    book = _book()
+    sheet = _sheet(book, _("按月"), [_("站段"), _("月份"), _("入会申请"), _("待审批"), _("已退回"), _("已批准"),
+                                     _("不予批准"), _("新入会会员")])
+    for r in membership_by_month(year):
+        xlsx_append(sheet, [r.depot, f"{r.month:%Y-%m}", r.applied, r.submitted, r.returned, r.approved, r.rejected,
+                            r.joined])
+    sheet = _sheet(book, _("按站段"), [_("站段"), _("在职职工"), _("会员"), _("入会率（%）")])
+    for d in depot_members():
+        xlsx_append(sheet, [d.depot, d.workers, d.members, d.rate])
+    return _save(book)
+
+
+def cards_xlsx() -> bytes:
+    book = _book()
+    sheet = _sheet(book, _("互助服务卡"), [_("站段"), _("会员"), *[str(label) for label in CardStatus.labels],
+                                           _("无在用卡的会员")])
+    for d in depot_members(with_cards=True):
+        xlsx_append(sheet, [d.depot, d.members, *[d.cards.get(s, 0) for s in CardStatus.values],
+                            d.members_without_card])
+    return _save(book)
+
+
+def grades_xlsx() -> bytes:
+    grades = [str(label) for label in SkillGrade.labels]
+    by_job_type, by_depot = grade_distribution()
+    book = _book()
+    sheet = _sheet(book, _("按工种"), [_("工种"), _("业务系统"), *grades, _("合计")])
+    for r in by_job_type:
+        xlsx_append(sheet, [r.name, r.extra, *r.by_grade, r.total])
+    sheet = _sheet(book, _("按站段"), [_("站段"), *grades, _("合计")])
+    for r in by_depot:
+        xlsx_append(sheet, [r.name, *r.by_grade, r.total])
+    sheet = _sheet(book, _("工种×站段"), [_("工种"), _("站段"), *grades, _("合计")])
+    for job_type, depot, by_grade, total in grade_cross():
+        xlsx_append(sheet, [job_type, depot, *by_grade, total])
+    return _save(book)
