@@ -201,9 +201,9 @@ def check_table(*, checker: SkillChecker, table: list[list]) -> ParsedFile:
 def certificates_import(*, actor, name: str, content: bytes) -> int:
     """A file of certificates, all or nothing: raises CertificateRejected (nothing written) when any row has
     a problem, ImportFileError when the file cannot be read; returns how many were written."""
-    from django.db import IntegrityError, transaction
+    from django.db import transaction
 
-    from members.skills import CertificateRejected, certificates_add
+    from members.skills import WRITE_RACES, CertificateRejected, certificates_add
 
     parsed = check_file(actor=actor, name=name, content=content)
     if parsed.errors:
@@ -211,7 +211,7 @@ def certificates_import(*, actor, name: str, content: bytes) -> int:
     try:
         with transaction.atomic():
             return certificates_add(actor=actor, rows=parsed.rows)
-    except IntegrityError:
+    except WRITE_RACES:
         # A number registered by someone else between the check and the write.
         raise CertificateRejected([RowError(0, "证书编号", _("其中有证书编号刚被他人登记，请重新上传预览。"),
                                             "certificate_taken")]) from None

@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import psycopg
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -200,6 +201,10 @@ def refresh_grades(worker_ids) -> None:
     _run(REFRESH_GRADES, {"workers": sorted(set(worker_ids))})
 
 
+# A number registered by someone else between the check and the write: COPY runs on psycopg's own cursor,
+# so its error is psycopg's (Django's wrapper only converts errors of Django's cursors).
+WRITE_RACES = (IntegrityError, psycopg.IntegrityError)
+
 COLUMNS = ("worker_id", "grade", "job_type_id", "certificate_no", "assessed_on", "issuing_body", "entered_by_id",
            "entered_at")
 
@@ -226,8 +231,6 @@ def certificates_add(*, actor, rows: list[CertificateInput]) -> int:
 def certificate_create(*, actor, worker_id: int, grade: int, certificate_no: str, assessed_on: date,
                        issuing_body: str, job_type_id: int | None = None) -> SkillCertificate:
     """One certificate entered by hand, checked as an imported row is; raises CertificateRejected."""
-    from django.db import IntegrityError
-
     from members.skill_imports import SkillChecker
 
     checker = SkillChecker(actor=actor)
@@ -240,6 +243,6 @@ def certificate_create(*, actor, worker_id: int, grade: int, certificate_no: str
         try:
             with transaction.atomic():
                 certificates_add(actor=actor, rows=[checked])
-        except IntegrityError:
+        except WRITE_RACES:
             raise CertificateRejected(checker.taken_error(1)) from None
     return SkillCertificate.objects.get(issuing_body=checked.issuing_body, certificate_no=checked.certificate_no)
