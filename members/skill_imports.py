@@ -9,7 +9,6 @@ is row 1).
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,7 +18,6 @@ from django.utils.translation import gettext as _
 
 from competitions.models import JobType
 from config.pgbulk import values_in
-from config.spreadsheets import csv_row
 from members.models import SkillGrade
 from members.skills import (
     CERTIFICATE_NO_MAX,
@@ -31,6 +29,7 @@ from members.skills import (
     workers_gradable_by,
 )
 from reviews.imports import ImportFileError, _cell_text, _parse_date, read_table
+from reviews.imports import bad_rows_csv as entries_bad_rows_csv
 from reviews.validation import RowError
 
 COLUMNS = ["工号", "姓名", "技能等级", "工种", "证书编号", "评定日期", "发证机构"]
@@ -110,7 +109,10 @@ class ParsedFile:
     rows: list[CertificateInput] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     total: int = 0
-    cells: dict[int, list[str]] = field(default_factory=dict, repr=False)  # row -> texts, for the bad-rows file
+    texts: dict[int, list[str]] = field(default_factory=dict, repr=False)  # row -> texts, for the bad-rows file
+
+    def cells(self, row: int) -> list[str]:
+        return self.texts.get(row, [""] * len(COLUMNS))
 
 
 def check_file(*, actor, name: str, content: bytes) -> ParsedFile:
@@ -190,7 +192,7 @@ def check_table(*, checker: SkillChecker, table: list[list]) -> ParsedFile:
             else:
                 seen[key] = n
         if len(errors) > before:
-            parsed.cells[n] = texts
+            parsed.texts[n] = texts
         else:
             good.append(CertificateInput(worker[0], grade, job_type_id, number, day, body_name, n))
     order = {c: i for i, c in enumerate(COLUMNS)}
@@ -246,12 +248,4 @@ def template_xlsx() -> bytes:
 
 def bad_rows_csv(parsed: ParsedFile) -> bytes:
     """The rows with problems as they were read, with an error column: fix them and import again."""
-    messages: dict[int, list[str]] = {}
-    for error in parsed.errors:
-        messages.setdefault(error.row, []).append(f"{error.label}：{error.message}")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["原行号", *COLUMNS, "错误"])
-    for row in sorted(messages):
-        writer.writerow(csv_row([row, *parsed.cells.get(row, [""] * len(COLUMNS)), "；".join(messages[row])]))
-    return out.getvalue().encode("utf-8-sig")
+    return entries_bad_rows_csv(parsed, COLUMNS)

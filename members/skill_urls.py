@@ -5,7 +5,7 @@ from members import skill_views
 app_name = "skills"
 
 urlpatterns = [
-    path("", skill_views.certificate_list, name="list"),
+    path("", skill_views.certificate_list, name="certificates"),
     path("new/", skill_views.certificate_new, name="new"),
     path("import/", skill_views.certificate_import, name="import"),
     path("import/confirm/", skill_views.certificate_import_confirm, name="import_confirm"),

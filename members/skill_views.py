@@ -113,7 +113,7 @@ def certificate_new(request):
             else:
                 messages.success(request, _("已登记 %(name)s 的%(grade)s证书。") % {
                     "name": certificate.worker.name, "grade": certificate.get_grade_display()})
-                return redirect("skills:list")
+                return redirect("skills:certificates")
     return render(request, "members/skills/new.html", {"form": form})
 
 
@@ -161,7 +161,7 @@ def certificate_import_confirm(request):
     else:
         parked_uploads.unpark(user_id=request.user.pk, token=token)
         messages.success(request, _("已导入 %(n)s 条技能等级证书。") % {"n": count})
-        return redirect("skills:list")
+        return redirect("skills:certificates")
     return redirect("skills:import")
 
 
