@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from config.api.serializers import StrictInputSerializer
+from reviews.api.serializers import WorkerRefOutput
 
 
 class LoginInput(StrictInputSerializer):
@@ -87,17 +88,11 @@ class UnitOutput(UnitRefOutput):
     is_active = serializers.BooleanField(help_text="是否启用")
 
 
-class WorkerRefOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    employee_no = serializers.CharField(help_text="工号")
-    name = serializers.CharField(help_text="姓名")
-
-
 class SkillCertificateOutput(serializers.Serializer):
     """One skill-grade certificate (新八级工); the worker's current grade is their latest certificate's."""
 
     id = serializers.IntegerField()
-    worker = WorkerRefOutput()
+    worker = WorkerRefOutput()  # the entries' reference to a worker: 工号 and name, nothing personal
     grade = serializers.IntegerField(help_text="新八级工：1学徒工 … 8首席技师")
     grade_label = serializers.CharField(source="get_grade_display", help_text="等级名称")
     job_type = CodedRefOutput(help_text="评定工种")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -227,20 +227,14 @@ class UnitDetail(UnitQuerysetMixin, generics.RetrieveAPIView):
 
 @extend_schema_view(get=extend_schema(
     tags=PEOPLE, operation_id="skill_certificates_list", summary="技能等级证书（新八级工）",
-    description="您可见的技能等级证书：职工为本人的，录入员为所负责单位职工的，工会干部为全部；最新录入在前，游标分页。"
-                "可按职工（worker，职工 id）筛选。职工的当前技能等级（/me/ 的 worker.skill_grade）"
-                "为评定日期最近的证书的等级。",
-    parameters=[OpenApiParameter("worker", int, description="职工 id")],
+    description="您可见的技能等级证书：职工为本人的，录入员和基层工会干部为所负责单位职工的，工会干部为全部；"
+                "最新录入在前，游标分页。可按职工（worker，职工 id）筛选。职工的当前技能等级（/me/ 的 "
+                "worker.skill_grade）为评定日期最近的证书的等级。",
     responses={200: SkillCertificateOutput(many=True), **error_responses(400)}))
 class SkillCertificateList(generics.ListAPIView):
     serializer_class = SkillCertificateOutput
+    filterset_class = filters.SkillCertificateFilter
     pagination_class = KeysetPagination
 
     def get_queryset(self):
-        queryset = SkillCertificate.objects.visible_to(self.request.user).select_related("worker", "job_type")
-        worker = self.request.query_params.get("worker")
-        if worker is not None:
-            if not (worker.isascii() and worker.isdigit() and len(worker) <= 18):
-                raise ApiError(_("职工 id 应为整数。"), "invalid_worker", status.HTTP_400_BAD_REQUEST)
-            queryset = queryset.filter(worker_id=int(worker))
-        return queryset
+        return SkillCertificate.objects.visible_to(self.request.user).select_related("worker", "job_type")
