@@ -238,7 +238,7 @@ class Worker(models.Model):
             # The staff's statistics (members.statistics) count workers in service by unit, job type, grade and
             # membership: read from this index alone, in its order, instead of every row of the table.
             models.Index(fields=["unit", "job_type", "skill_grade", "membership_status"], name="worker_tally",
-                         condition=Q(is_active=True)),
+                         include=["member_card_no"], condition=Q(is_active=True)),
             # ... and those who joined in a year, by unit.
             models.Index(fields=["joined_on"], include=["unit"], name="worker_joined",
                          condition=Q(is_active=True, joined_on__isnull=False)),

@@ -14,6 +14,7 @@ under "未归属站段" (depot id 0).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 from psycopg import sql
 
 from competitions.models import JobType
-from config.spreadsheets import xlsx_append
+from config.spreadsheets import XlsxStream
 from members.models import (
     ApplicationStatus,
     CardStatus,
@@ -66,7 +67,8 @@ def depot_names() -> dict[int, str]:
 # worker_tally index (members.models.Worker): an index-only scan and a streaming count, no hash of every row.
 # The figures below add these few thousand cells up by depot or job type.
 CELLS = """
-SELECT w.unit_id, w.job_type_id, w.skill_grade, w.membership_status, COUNT(*) AS n
+SELECT w.unit_id, w.job_type_id, w.skill_grade, w.membership_status, COUNT(*) AS n,
+       COUNT(w.member_card_no) AS carded
 FROM {worker} w
 WHERE w.is_active
 GROUP BY w.unit_id, w.job_type_id, w.skill_grade, w.membership_status
@@ -99,25 +101,20 @@ SELECT depot_id, month, COALESCE(a.applied, 0), COALESCE(a.submitted, 0), COALES
 FROM applications a FULL JOIN joined j USING (depot_id, month)
 """
 
-# Per depot: workers in service, and among them members now.
+# Per depot: workers in service, among them members now, and members holding a card in use (a member's card
+# in use is also Worker.member_card_no, so the cells count it without reading the cards).
 DEPOT_MEMBERS = """
 SELECT COALESCE(u.depot_id, 0), CAST(SUM(c.n) AS bigint),
-       CAST(COALESCE(SUM(c.n) FILTER (WHERE c.membership_status = %(member)s), 0) AS bigint)
+       CAST(COALESCE(SUM(c.n) FILTER (WHERE c.membership_status = %(member)s), 0) AS bigint),
+       CAST(COALESCE(SUM(c.carded) FILTER (WHERE c.membership_status = %(member)s), 0) AS bigint)
 FROM ({cells}) AS c JOIN {unit} u ON u.id = c.unit_id
 GROUP BY 1
 """
 
-# Per depot: cards in each status (of workers in service). Cards are counted by their member's unit: the join
-# reads every worker in service once; the cards are few beside them (members who hold one).
-CARD_STATUS = """
-SELECT COALESCE(u.depot_id, 0), s.status, CAST(SUM(s.n) AS bigint)
-FROM (SELECT w.unit_id, c.status, COUNT(*) AS n
-      FROM {card} c JOIN {worker} w ON w.id = c.worker_id
-      WHERE w.is_active
-      GROUP BY 1, 2) AS s
-JOIN {unit} u ON u.id = s.unit_id
-GROUP BY 1, 2
-"""
+# Every card by status (its whole history: lost and replaced cards stay, whoever holds them now). Per depot the
+# page shows cards in use from the cells above: counting each card's status by its member's unit would join
+# every card to every worker in service, which is the one figure here that would not fit a page's time.
+CARD_STATUS = "SELECT c.status, COUNT(*) FROM {card} c GROUP BY 1"
 
 # Workers in service by current grade, per job type and per depot.
 GRADES = """
@@ -154,7 +151,7 @@ class DepotMembers:
     depot: str
     workers: int
     members: int
-    cards: dict[str, int] = field(default_factory=dict)
+    carded: int  # members holding a card in use (issued or active)
 
     @property
     def rate(self) -> float:
@@ -162,12 +159,8 @@ class DepotMembers:
         return round(100 * self.members / self.workers, 1) if self.workers else 0.0
 
     @property
-    def live_cards(self) -> int:
-        return self.cards.get(CardStatus.ISSUED, 0) + self.cards.get(CardStatus.ACTIVE, 0)
-
-    @property
     def members_without_card(self) -> int:
-        return max(0, self.members - self.live_cards)
+        return self.members - self.carded
 
 
 def membership_by_month(year: int) -> list[MonthRow]:
@@ -182,17 +175,19 @@ def membership_by_month(year: int) -> list[MonthRow]:
     return sorted(found, key=lambda r: (order.get(r.depot_id, len(order)), r.month))
 
 
-def depot_members(*, with_cards: bool = False) -> list[DepotMembers]:
-    """Workers in service and members per depot (with their cards by status when asked), in the tree's order;
-    depots without workers are left out."""
+def depot_members() -> list[DepotMembers]:
+    """Workers in service, members and members holding a card in use per depot, in the tree's order; depots
+    without workers are left out."""
     names = depot_names()
-    found = {depot_id: DepotMembers(depot_id, names.get(depot_id, ""), workers, members)
-             for depot_id, workers, members in _fetch(DEPOT_MEMBERS, {"member": MembershipStatus.MEMBER.value})}
-    if with_cards:
-        for depot_id, status, count in _fetch(CARD_STATUS, {}):
-            if depot_id in found:
-                found[depot_id].cards[status] = count
+    found = {depot_id: DepotMembers(depot_id, names.get(depot_id, ""), workers, members, carded)
+             for depot_id, workers, members, carded in _fetch(DEPOT_MEMBERS, {"member": MembershipStatus.MEMBER.value})}
     return [found[pk] for pk in names if pk in found]
+
+
+def card_status() -> list[tuple[str, int]]:
+    """(status label, cards) for every status, in the statuses' order."""
+    counts = dict(_fetch(CARD_STATUS, {}))
+    return [(str(label), counts.get(value, 0)) for value, label in CardStatus.choices]
 
 
 @dataclass
@@ -219,24 +214,32 @@ def _job_type_names() -> dict[int, tuple[str, str]]:
                                                                                     "business_system__name")}
 
 
-def grade_distribution() -> tuple[list[GradeRow], list[GradeRow]]:
-    """(by job type, by depot): workers in service per current grade, in the catalogue's and the tree's order;
-    job types and depots without workers are left out."""
-    job_types, depots = _job_type_names(), depot_names()
-    by = {"job_type": {}, "depot": {}}
-    for kind, key, grade, count in _fetch(GRADES, {}):
-        by[kind].setdefault(key, {})[grade] = count
+def _grade_rows(by: dict[str, dict[int, dict[int, int]]], job_types, depots) -> tuple[list[GradeRow], list[GradeRow]]:
     return ([GradeRow(pk, name, by["job_type"][pk], system) for pk, (name, system) in job_types.items()
              if pk in by["job_type"]],
             [GradeRow(pk, name, by["depot"][pk]) for pk, name in depots.items() if pk in by["depot"]])
 
 
-def grade_cross() -> list[tuple[str, str, list[int], int]]:
-    """(job type, depot, count per grade, total) for every combination with workers."""
+def grade_distribution() -> tuple[list[GradeRow], list[GradeRow]]:
+    """(by job type, by depot): workers in service per current grade, in the catalogue's and the tree's order;
+    job types and depots without workers are left out."""
+    by = {"job_type": {}, "depot": {}}
+    for kind, key, grade, count in _fetch(GRADES, {}):
+        by[kind].setdefault(key, {})[grade] = count
+    return _grade_rows(by, _job_type_names(), depot_names())
+
+
+def grade_cross() -> tuple[list[GradeRow], list[GradeRow], list[tuple[str, str, list[int], int]]]:
+    """What grade_distribution gives, and (job type, depot, count per grade, total) for every combination with
+    workers: one query, the two distributions added up from its few thousand rows."""
     job_types, depots = _job_type_names(), depot_names()
     cells: dict[tuple[int, int], dict[int, int]] = {}
+    by = {"job_type": {}, "depot": {}}
     for job_type, depot, grade, count in _fetch(GRADES_CROSS, {}):
         cells.setdefault((job_type, depot), {})[grade] = count
+        for kind, key in (("job_type", job_type), ("depot", depot)):
+            counts = by[kind].setdefault(key, {})
+            counts[grade] = counts.get(grade, 0) + count
     jt_order = {pk: i for i, pk in enumerate(job_types)}
     depot_order = {pk: i for i, pk in enumerate(depots)}
     rows = []
@@ -244,72 +247,50 @@ def grade_cross() -> list[tuple[str, str, list[int], int]]:
                                                                           depot_order.get(kv[0][1], 0))):
         by_grade = [counts.get(g, 0) for g in SkillGrade.values]
         rows.append((job_types.get(job_type, ("", ""))[0], depots.get(depot, ""), by_grade, sum(by_grade)))
-    return rows
+    return (*_grade_rows(by, job_types, depots), rows)
 
 
 # --- The files ------------------------------------------------------------------------------------------
+# Written with config.spreadsheets.XlsxStream: text cells are always text (a depot named "=..." stays a name),
+# and a few thousand rows are written in a few milliseconds.
 
-def _book():
-    from openpyxl import Workbook
-
-    book = Workbook()
-    book.remove(book.active)
-    return book
-
-
-def _sheet(book, title: str, headers: list[str]):
-    from openpyxl.styles import Font
-
-    sheet = book.create_sheet(title)
-    xlsx_append(sheet, headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    return sheet
-
-
-def _save(book) -> bytes:
-    import io
-
+def _xlsx(sheets) -> bytes:
+    """An .xlsx of ``sheets``: (title, headers, rows) each."""
     out = io.BytesIO()
-    book.save(out)
+    with XlsxStream(out) as book:
+        for title, headers, rows in sheets:
+            sheet = book.sheet(title, headers)
+            for row in rows:
+                sheet.append(row)
     return out.getvalue()
 
 
 def membership_xlsx(year: int) -> bytes:
-    book = _book()
-    sheet = _sheet(book, _("按月"), [_("站段"), _("月份"), _("入会申请"), _("待审批"), _("已退回"), _("已批准"),
-                                     _("不予批准"), _("新入会会员")])
-    for r in membership_by_month(year):
-        xlsx_append(sheet, [r.depot, f"{r.month:%Y-%m}", r.applied, r.submitted, r.returned, r.approved, r.rejected,
-                            r.joined])
-    sheet = _sheet(book, _("按站段"), [_("站段"), _("在职职工"), _("会员"), _("入会率（%）")])
-    for d in depot_members():
-        xlsx_append(sheet, [d.depot, d.workers, d.members, d.rate])
-    return _save(book)
+    return _xlsx([
+        (_("按月"), [_("站段"), _("月份"), _("入会申请"), _("待审批"), _("已退回"), _("已批准"), _("不予批准"),
+                   _("新入会会员")],
+         ([r.depot, f"{r.month:%Y-%m}", r.applied, r.submitted, r.returned, r.approved, r.rejected, r.joined]
+          for r in membership_by_month(year))),
+        (_("按站段"), [_("站段"), _("在职职工"), _("会员"), _("入会率（%）")],
+         ([d.depot, d.workers, d.members, d.rate] for d in depot_members())),
+    ])
 
 
 def cards_xlsx() -> bytes:
-    book = _book()
-    sheet = _sheet(book, _("互助服务卡"), [_("站段"), _("会员"), *[str(label) for label in CardStatus.labels],
-                                           _("无在用卡的会员")])
-    for d in depot_members(with_cards=True):
-        xlsx_append(sheet, [d.depot, d.members, *[d.cards.get(s, 0) for s in CardStatus.values],
-                            d.members_without_card])
-    return _save(book)
+    return _xlsx([
+        (_("按站段"), [_("站段"), _("会员"), _("持在用卡的会员"), _("无在用卡的会员")],
+         ([d.depot, d.members, d.carded, d.members_without_card] for d in depot_members())),
+        (_("按卡片状态"), [_("状态"), _("卡片数")], ([label, count] for label, count in card_status())),
+    ])
 
 
 def grades_xlsx() -> bytes:
     grades = [str(label) for label in SkillGrade.labels]
-    by_job_type, by_depot = grade_distribution()
-    book = _book()
-    sheet = _sheet(book, _("按工种"), [_("工种"), _("业务系统"), *grades, _("合计")])
-    for r in by_job_type:
-        xlsx_append(sheet, [r.name, r.extra, *r.by_grade, r.total])
-    sheet = _sheet(book, _("按站段"), [_("站段"), *grades, _("合计")])
-    for r in by_depot:
-        xlsx_append(sheet, [r.name, *r.by_grade, r.total])
-    sheet = _sheet(book, _("工种×站段"), [_("工种"), _("站段"), *grades, _("合计")])
-    for job_type, depot, by_grade, total in grade_cross():
-        xlsx_append(sheet, [job_type, depot, *by_grade, total])
-    return _save(book)
+    by_job_type, by_depot, cross = grade_cross()
+    return _xlsx([
+        (_("按工种"), [_("工种"), _("业务系统"), *grades, _("合计")],
+         ([r.name, r.extra, *r.by_grade, r.total] for r in by_job_type)),
+        (_("按站段"), [_("站段"), *grades, _("合计")], ([r.name, *r.by_grade, r.total] for r in by_depot)),
+        (_("工种×站段"), [_("工种"), _("站段"), *grades, _("合计")],
+         ([job_type, depot, *by_grade, total] for job_type, depot, by_grade, total in cross)),
+    ])

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from config.gate import portal_view
 from members import statistics
-from members.models import CardStatus, SkillGrade
+from members.models import SkillGrade
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FIRST_YEAR = 2000
@@ -57,11 +57,8 @@ def membership(request):
 def cards(request):
     if request.GET.get("format") == "xlsx":
         return _xlsx(statistics.cards_xlsx(), "member-cards")
-    depots = statistics.depot_members(with_cards=True)
-    rows = [{"depot": d.depot, "members": d.members, "cards": [d.cards.get(s, 0) for s in CardStatus.values],
-             "without": d.members_without_card} for d in depots]
     return render(request, "members/statistics/cards.html", {
-        "section": "cards", "rows": rows, "statuses": CardStatus.labels})
+        "section": "cards", "depots": statistics.depot_members(), "statuses": statistics.card_status()})
 
 
 @staff_page

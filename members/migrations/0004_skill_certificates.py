@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='worker',
-            index=models.Index(condition=models.Q(('is_active', True)), fields=['unit', 'job_type', 'skill_grade', 'membership_status'], name='worker_tally'),
+            index=models.Index(condition=models.Q(('is_active', True)), fields=['unit', 'job_type', 'skill_grade', 'membership_status'], include=('member_card_no',), name='worker_tally'),
         ),
         migrations.AddIndex(
             model_name='worker',
