@@ -5,10 +5,11 @@
         .venv/bin/python bench/skills.py [--workers 223000] [--rows 20000] [--runs 5]
 
 Uses the workers in the database, or builds them with ``seed_demo`` (migrating first). Figures printed:
-  * importing a file of ``--rows`` certificates (.xlsx, one per worker, every check): read + check + write,
-    rows per second (target >= 5,000 rows/s for 20,000 rows), and the check alone;
   * each statistics page (/union/statistics/…) and its .xlsx export as union staff: the median server time of
-    ``--runs`` requests (target <= 100 ms) and the number of queries.
+    ``--runs`` requests (target <= 100 ms) and the number of queries;
+  * importing a file of ``--rows`` certificates (.xlsx, one per worker, every check): read + check + write
+    (the current grades included), rows per second (target >= 5,000 rows/s for 20,000 rows), and the check
+    alone.
 The certificates the benchmark writes are deleted at the end and the workers' grades put back as they were.
 """
 
@@ -70,6 +71,27 @@ def main() -> int:
     staff, _ = User.objects.get_or_create(username="bench-skills", defaults={"is_staff": True})
     say("workers", f"{Worker.objects.count():,}")
 
+    # -- the statistics pages --------------------------------------------------------------------------
+    # First: right after a 20,000-row import the workers it updated are not all-visible to the index-only
+    # scans until autovacuum has passed, which the pages of an ordinary day do not meet.
+    client = Client()
+    client.force_login(staff)
+    year = date.today().year
+    pages = [("members and applications by depot and month", reverse("statistics:membership"), {"year": year}),
+             ("card status by depot", reverse("statistics:cards"), {}),
+             ("grade distribution by job type and depot", reverse("statistics:grades"), {})]
+    for label, url, params in pages:
+        for suffix, extra in (("page", {}), ("xlsx", {"format": "xlsx"})):
+            times, queries = [], 0
+            for _ in range(args.runs):
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    response = client.get(url, {**params, **extra})
+                    times.append(time.perf_counter() - started)
+                assert response.status_code == 200, response.status_code
+                queries = len(captured)
+            say(f"{label} ({suffix})", f"{stats.median(times) * 1000:.0f} ms median, {queries} queries")
+
     # -- the import ------------------------------------------------------------------------------------
     workers = list(Worker.objects.filter(is_active=True).order_by("?").values_list("pk", "employee_no", "name",
                                                                                    "skill_grade")[:args.rows])
@@ -98,25 +120,6 @@ def main() -> int:
         seconds = time.perf_counter() - started
         say("import: read + check + write + current grades", f"{seconds:.2f} s, {written / seconds:,.0f} rows/s "
             f"(target >= 5,000)")
-
-        # -- the statistics pages -------------------------------------------------------------------------
-        client = Client()
-        client.force_login(staff)
-        year = date.today().year
-        pages = [("members and applications by depot and month", reverse("statistics:membership"), {"year": year}),
-                 ("card status by depot", reverse("statistics:cards"), {}),
-                 ("grade distribution by job type and depot", reverse("statistics:grades"), {})]
-        for label, url, params in pages:
-            for suffix, extra in (("page", {}), ("xlsx", {"format": "xlsx"})):
-                times, queries = [], 0
-                for _ in range(args.runs):
-                    with CaptureQueriesContext(connection) as captured:
-                        started = time.perf_counter()
-                        response = client.get(url, {**params, **extra})
-                        times.append(time.perf_counter() - started)
-                    assert response.status_code == 200, response.status_code
-                    queries = len(captured)
-                say(f"{label} ({suffix})", f"{stats.median(times) * 1000:.0f} ms median, {queries} queries")
     finally:
         SkillCertificate.objects.filter(issuing_body=BODY).delete()
         with connection.cursor() as cursor:
