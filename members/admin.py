@@ -12,10 +12,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Q
 
+from competitions.admin_standings import ReadOnlyAdmin
 from members.admin_import import PortalImportExportMixin
 from members.admin_paging import FastChangeListMixin
 from members.forms import AdminLoginForm
-from members.models import Unit, UnitLevel, User, Worker
+from members.models import MemberCard, MembershipApplication, MembershipEvent, Unit, UnitLevel, User, Worker
 from members.resources import UnitResource, WorkerResource, can_view_full_id
 from members.services import unit_move
 
@@ -104,8 +105,30 @@ class PortalUserAdmin(FastChangeListMixin, UserAdmin):
     search_fields = ("^username", "first_name", "last_name")
 
 
+class MaskedPersonalDataMixin:
+    """The ID number and phone of a record shown masked, and never a URL filter."""
+
+    masked_swap = {"id_number": "masked_id_number", "mobile": "masked_mobile"}
+
+    @admin.display(description="身份证号")
+    def masked_id_number(self, obj):
+        return obj.id_number_masked
+
+    @admin.display(description="手机号")
+    def masked_mobile(self, obj):
+        return obj.mobile_masked
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Django allows any lookup on a local field from the URL (?id_number__startswith=1101…):
+        # with the result count that would recover a masked number digit by digit, and it would
+        # put ID numbers in URLs. Personal data is never a URL filter, for anyone.
+        if lookup.split("__")[0] in self.masked_swap:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+
 @admin.register(Worker)
-class WorkerAdmin(FastChangeListMixin, PortalImportExportMixin, admin.ModelAdmin):
+class WorkerAdmin(MaskedPersonalDataMixin, FastChangeListMixin, PortalImportExportMixin, admin.ModelAdmin):
     resource_classes = [WorkerResource]
     list_display_full = ("employee_no", "name", "gender", "id_number", "mobile", "unit", "job_type",
                          "skill_grade", "membership_status", "is_active")
@@ -131,7 +154,6 @@ class WorkerAdmin(FastChangeListMixin, PortalImportExportMixin, admin.ModelAdmin
     fields_full = ("employee_no", "name", "gender", "id_number", "mobile", "unit", "job_type", "skill_grade",
                    "membership_status", "member_card_no", "joined_on", "user", "is_active", "created_at",
                    "updated_at")
-    masked_swap = {"id_number": "masked_id_number", "mobile": "masked_mobile"}
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
@@ -154,22 +176,6 @@ class WorkerAdmin(FastChangeListMixin, PortalImportExportMixin, admin.ModelAdmin
             readonly += list(self.masked_swap.values())
         return readonly
 
-    @admin.display(description="身份证号")
-    def masked_id_number(self, obj):
-        return obj.id_number_masked
-
-    @admin.display(description="手机号")
-    def masked_mobile(self, obj):
-        return obj.mobile_masked
-
-    def lookup_allowed(self, lookup, value, request=None):
-        # Django allows any lookup on a local field from the URL (?id_number__startswith=1101…):
-        # with the result count that would recover a masked number digit by digit, and it would
-        # put ID numbers in URLs. Personal data is never a URL filter, for anyone.
-        if lookup.split("__")[0] in self.masked_swap:
-            return False
-        return super().lookup_allowed(lookup, value, request)
-
     def get_search_results(self, request, queryset, search_term):
         """Employee number by prefix (exact included) or name by prefix: both served by indexes,
         unlike the default icontains, which scans all 223,000 rows."""
@@ -180,3 +186,39 @@ class WorkerAdmin(FastChangeListMixin, PortalImportExportMixin, admin.ModelAdmin
         if term.upper() != term:
             q |= Q(employee_no__startswith=term.upper())
         return queryset.filter(q), False
+
+
+# -- union membership: read-only here; every change goes through members.membership (the portal's /union/
+# pages and the API), which writes the history rows with it.
+
+@admin.register(MembershipApplication)
+class MembershipApplicationAdmin(MaskedPersonalDataMixin, FastChangeListMixin, ReadOnlyAdmin):
+    list_display = ("id", "name", "masked_id_number", "unit", "applied_on", "status", "membership_no", "joined_on")
+    list_filter = ("status", "education", "political_status")
+    list_select_related = ("unit",)
+    sortable_by = ("id", "applied_on")
+    search_fields = ("^membership_no", "^name")
+    # The ID number and phone are never shown whole nor searchable here (see the module's docstring).
+    fields = ("worker", "unit", "name", "gender", "masked_id_number", "birth_date", "masked_mobile", "education",
+              "political_status", "job_title", "applied_on", "status", "reason", "membership_no", "joined_on",
+              "submitted_by", "decided_by", "decided_at", "created_at")
+    readonly_fields = fields
+
+
+@admin.register(MembershipEvent)
+class MembershipEventAdmin(FastChangeListMixin, ReadOnlyAdmin):
+    list_display = ("worker", "kind", "on", "reason", "from_unit", "to_unit", "actor", "created_at")
+    list_filter = ("kind",)
+    list_select_related = ("worker", "from_unit", "to_unit", "actor")
+    sortable_by = ("on",)
+    raw_id_fields = ("worker", "application")
+
+
+@admin.register(MemberCard)
+class MemberCardAdmin(FastChangeListMixin, ReadOnlyAdmin):
+    # Staff see a card number whole (members.membership.card_number_for); the admin is staff's.
+    list_display = ("number", "worker", "status", "issued_on", "replaces")
+    list_filter = ("status",)
+    list_select_related = ("worker", "replaces")
+    search_fields = ("^number",)
+    sortable_by = ("issued_on",)

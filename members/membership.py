@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -388,7 +388,10 @@ def applications_approve(*, actor, application_ids, joined_on: date | None = Non
     if not ids:
         return 0
     allowed = MembershipApplication.objects.decidable_by(actor).filter(values_in("id", ids, "bigint")).values("id")
-    allowed_sql, allowed_params = allowed.query.sql_with_params()
+    try:
+        allowed_sql, allowed_params = allowed.query.sql_with_params()
+    except EmptyResultSet:  # someone who may decide nothing
+        return 0
     statement = _APPROVE.format(
         allowed=sql.SQL(allowed_sql),  # Django's own SQL text, its values are parameters
         submitted=sql.Literal(ApplicationStatus.SUBMITTED.value),

@@ -11,9 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.querysets import (
-    MemberCardQuerySet,
+    MemberRecordQuerySet,
     MembershipApplicationQuerySet,
-    MembershipEventQuerySet,
     UnitQuerySet,
     WorkerQuerySet,
 )
@@ -464,7 +463,7 @@ class MembershipEvent(models.Model):
     actor = models.ForeignKey(User, verbose_name=_("经办人"), null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("记录时间"), default=timezone.now)
 
-    objects = MembershipEventQuerySet.as_manager()
+    objects = MemberRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("会籍变动")
@@ -510,7 +509,7 @@ class MemberCard(models.Model):
                                    related_name="+")
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
-    objects = MemberCardQuerySet.as_manager()
+    objects = MemberRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("互助服务卡")

@@ -70,6 +70,15 @@ def home_url_for(user) -> str:
             return reverse(item.url_name)
     return reverse("no_role")
 
+# Union membership: the worker's own status and card; the union office's applications (a clerk submits
+# and follows their units' forms there; union officers and staff decide).
+NAV += [
+    NavItem("my_membership", _("我的会籍"), "worker"),
+    NavItem("union:applications", _("入会登记"), "clerk"),
+    NavItem("union:applications", _("入会审批"), "union"),
+    NavItem("union:applications", _("会员管理"), "staff"),
+]
+
 # Skill grades (新八级工) are entered by the units' clerks and union officers and by union staff; membership
 # statistics are for union staff.
 NAV += [NavItem("skills:certificates", _("技能等级"), role) for role in ("clerk", "union", "staff")]

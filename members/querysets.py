@@ -72,12 +72,12 @@ class WorkerQuerySet(models.QuerySet):
         return self.filter(unit_subtree_q(scope.union_unit_paths, "unit__path"))
 
     def may_apply_for(self, user):
-        """Workers a person may submit an enrollment form for: themself, a clerk their units' workers
-        (on the worker's behalf), staff anyone."""
+        """Workers a person may submit an enrollment form for: themself, a clerk or a union officer their
+        units' workers (on the worker's behalf; the union office also imports forms), staff anyone."""
         scope = scope_of(user)
         if scope.is_staff:
             return self
-        q = unit_subtree_q(scope.clerk_unit_paths, "unit__path")
+        q = unit_subtree_q(scope.clerk_unit_paths + scope.union_unit_paths, "unit__path")
         if scope.is_worker:
             q |= Q(pk=scope.worker_id)
         return self.filter(q)
@@ -122,23 +122,11 @@ class MembershipApplicationQuerySet(models.QuerySet):
         return self.filter(_union_subtree_q(scope, "unit__path"))
 
 
-class MembershipEventQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """A member's history: staff all; a union officer their units' members; the member their own."""
-        scope = scope_of(user)
-        if scope.is_staff:
-            return self
-        q = Q(pk__in=[])
-        if scope.is_union_officer:
-            q |= _union_subtree_q(scope, "worker__unit__path")
-        if scope.is_worker:
-            q |= Q(worker_id=scope.worker_id)
-        return self.filter(q)
+class MemberRecordQuerySet(models.QuerySet):
+    """A member's own records (history, cards): staff see all; a union officer their units' members'
+    (a card number still shown masked to them); the member their own."""
 
-
-class MemberCardQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Staff all; a union officer their units' members' cards (shown masked); the member their own."""
         scope = scope_of(user)
         if scope.is_staff:
             return self

@@ -43,7 +43,10 @@ class ApiError(exceptions.APIException):
 # conflict with the current state of the data (refresh and retry).
 TRANSITION_BAD_REQUEST = {"reason_required", "reason_too_long", "month_outside_competition",
                           # award rounds (competitions.honours.services)
-                          "not_taking_part", "wrong_kind", "invalid_days", "invalid_quotas"}
+                          "not_taking_part", "wrong_kind", "invalid_days", "invalid_quotas",
+                          # union membership (members.membership)
+                          "date_in_future", "date_missing", "date_before_joining", "event_kind_invalid",
+                          "to_unit_missing", "to_unit_same", "card_number_invalid"}
 
 _STATUS_CODES = {
     exceptions.ParseError: ("malformed_json", gettext_lazy("请求内容不是有效的 JSON。")),

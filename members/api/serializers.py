@@ -74,11 +74,13 @@ class MeOutput(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField(help_text="登录名（职工为工号）")
     roles = serializers.ListField(
-        child=serializers.ChoiceField(["worker", "clerk", "reviewer", "staff"]),
-        help_text="角色：worker 职工、clerk 单位录入员、reviewer 业务部门审核员、staff 工会干部")
+        child=serializers.ChoiceField(["worker", "clerk", "reviewer", "staff", "union"]),
+        help_text="角色：worker 职工、clerk 单位录入员、reviewer 业务部门审核员、staff 工会干部、"
+                  "union 基层工会干部（审批所负责单位的入会申请）")
     worker = MyWorkerOutput(allow_null=True, help_text="本人的职工档案；非职工账号为 null")
     clerk_units = CodedRefOutput(many=True, help_text="录入员负责的单位（含下级单位）")
     reviewer_systems = CodedRefOutput(many=True, help_text="审核员负责的业务系统")
+    union_units = CodedRefOutput(many=True, help_text="基层工会干部负责的单位（含下级单位）")
 
 
 class UnitOutput(UnitRefOutput):

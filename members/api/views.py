@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import CharField, Value
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
@@ -147,15 +148,20 @@ class MeView(APIView):
     def get(self, request):
         user = request.user
         # Four queries in all: the token (authentication), the worker with its unit and job type,
-        # the clerk's units, the reviewer's systems.
+        # the clerk's and the union officer's units (one query), the reviewer's systems.
         worker = (Worker.objects.select_related("unit", "job_type__business_system")
                   .filter(user_id=user.pk).first())
-        clerk_units = list(user.clerk_units.all())
+        units = list(Unit.objects.filter(clerks=user).annotate(role=Value("clerk", CharField()))
+                     .union(Unit.objects.filter(union_officers=user).annotate(role=Value("union", CharField())),
+                            all=True))
+        clerk_units = [u for u in units if u.role == "clerk"]
+        union_units = [u for u in units if u.role == "union"]
         systems = list(user.reviewer_systems.all())
         roles = [r for r, held in (("worker", worker is not None), ("clerk", bool(clerk_units)),
-                                   ("reviewer", bool(systems)), ("staff", user.is_staff)) if held]
+                                   ("reviewer", bool(systems)), ("staff", user.is_staff),
+                                   ("union", bool(union_units))) if held]
         body = {"id": user.pk, "username": user.username, "roles": roles, "worker": worker,
-                "clerk_units": clerk_units, "reviewer_systems": systems}
+                "clerk_units": clerk_units, "reviewer_systems": systems, "union_units": union_units}
         return Response(MeOutput(body).data)
 
 

@@ -184,6 +184,38 @@ CASES += [
     Case("my honours", "get", "/api/v1/me/honours/", expect(anon=A, worker=200, clerk=403, reviewer=403, staff=403)),
 ]
 
+# The membership endpoints against every role with real forms, members and cards (union officers of a unit and
+# of another, someone else's form): tests/api/test_membership_api.py. Here: the role gates, and an object that
+# is not there is a 404 (no form, member record of the office's or card exists in this world but alice).
+CASES += [
+    Case("my membership", "get", "/api/v1/me/membership/",
+         expect(anon=A, worker=200, clerk=403, reviewer=403, staff=403)),
+    Case("apply for membership (bad form)", "post", "/api/v1/me/membership/",
+         expect(anon=A, worker=400, clerk=403, reviewer=403, staff=403), body=lambda o: {"name": "x"}),
+    Case("membership applications", "get", "/api/v1/membership/applications/",
+         expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("apply on a worker's behalf (bad form)", "post", "/api/v1/membership/applications/",
+         expect(anon=A, worker=403, clerk=400, reviewer=403, staff=400), body=lambda o: {"worker": o["bob"]}),
+    Case("membership application", "get", "/api/v1/membership/applications/{draft}/",
+         expect(anon=A, worker=404, clerk=404, reviewer=404, staff=404)),
+    Case("approve membership applications", "post", "/api/v1/membership/applications/approve/",
+         expect(anon=A, worker=403, clerk=403, reviewer=403, staff=200), body=lambda o: {"ids": [o["draft"]]}),
+    *[Case(f"{action} a membership application", "post", f"/api/v1/membership/applications/{{draft}}/{action}/",
+           expect(anon=A, worker=403, clerk=403, reviewer=403, staff=404),
+           body=(lambda o: {}) if action == "approve" else (lambda o: {"reason": "x"}))
+      for action in ("approve", "return", "reject")],
+    Case("a member's membership", "get", "/api/v1/membership/members/{alice}/",
+         expect(anon=A, worker=403, clerk=403, reviewer=403, staff=200)),
+    Case("issue a card", "post", "/api/v1/membership/cards/",
+         expect(anon=A, worker=403, clerk=403, reviewer=403, staff=409),  # alice is no member
+         body=lambda o: {"worker": o["alice"], "number": "4539578763621486"}),
+    Case("card status", "post", "/api/v1/membership/cards/{draft}/status/",
+         expect(anon=A, worker=403, clerk=403, reviewer=403, staff=404), body=lambda o: {"status": "lost"}),
+    Case("replace a card", "post", "/api/v1/membership/cards/{draft}/replace/",
+         expect(anon=A, worker=403, clerk=403, reviewer=403, staff=404),
+         body=lambda o: {"number": "4539578763621486"}),
+]
+
 MATRIX = [pytest.param(case, role, id=f"{case.name}-{role}") for case in CASES for role in ROLES if role in case.expect]
 
 

@@ -26,7 +26,7 @@ def test_roles_are_edited_on_the_change_page(admin_client, f):
     form = page.context["adminform"].form
     data = {name: form.initial.get(name) or "" for name in form.fields if name not in ("groups", "user_permissions")}
     data.update({"username": "reviewer01", "is_active": "on", "clerk_units": [unit.pk],
-                 "reviewer_systems": [system.pk], "date_joined_0": "2026-01-01", "date_joined_1": "08:00:00",
+                 "reviewer_systems": [system.pk], "union_units": [unit.pk], "date_joined_0": "2026-01-01", "date_joined_1": "08:00:00",
                  "last_login_0": "", "last_login_1": ""})
     data.pop("password", None)
 
@@ -35,6 +35,7 @@ def test_roles_are_edited_on_the_change_page(admin_client, f):
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert list(account.clerk_units.all()) == [unit]
     assert list(account.reviewer_systems.all()) == [system]
+    assert list(account.union_units.all()) == [unit]
 
 
 def test_password_reset_is_djangos_own_form(admin_client, f):
