@@ -32,7 +32,7 @@ SCOPES = {scope: (scope.rank, scope.change, scope.label) for scope in Scope}
 def _my_worker(request) -> Worker:
     # Only what the pages print about the worker themself; never the ID number or phone.
     return (Worker.objects.select_related("unit__depot", "job_type__business_system")
-            .only("id", "employee_no", "name", "unit__name", "unit__depot__name", "job_type__name",
+            .only("id", "employee_no", "name", "skill_grade", "unit__name", "unit__depot__name", "job_type__name",
                   "job_type__business_system__name")
             .get(pk=request.worker_id))
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from members import skill_views
 from reviews import urls as reviews_urls
 
 admin.site.site_header = "劳动竞赛门户 · 工会管理"
@@ -20,6 +21,9 @@ urlpatterns = [
     path("staff/honours/", include("competitions.honours.urls")),
     path("", include("competitions.urls")),
     path("", include("members.urls")),
+    path("union/skills/", include("members.skill_urls")),
+    path("me/skills/", skill_views.my_skills, name="my_skills"),
+    path("union/statistics/", include("members.statistics_urls")),
 ]
 
 handler400 = "config.api.errors.bad_request"

@@ -234,6 +234,13 @@ class Worker(models.Model):
             models.Index(fields=["name"], name="worker_name"),
             # The admin searches 工号 by prefix (LIKE 'E12%'); the unique index's collation cannot serve that.
             models.Index(fields=["employee_no"], name="worker_empno_prefix", opclasses=["varchar_pattern_ops"]),
+            # The staff's statistics (members.statistics) count workers in service by unit, job type, grade and
+            # membership: read from this index alone, in its order, instead of every row of the table.
+            models.Index(fields=["unit", "job_type", "skill_grade", "membership_status"], name="worker_tally",
+                         include=["member_card_no"], condition=Q(is_active=True)),
+            # ... and those who joined in a year, by unit.
+            models.Index(fields=["joined_on"], include=["unit"], name="worker_joined",
+                         condition=Q(is_active=True, joined_on__isnull=False)),
         ]
 
     def __str__(self):
@@ -541,3 +548,7 @@ class MemberCardEvent(models.Model):
 
     def __str__(self):
         return f"{self.card_id} {self.get_status_display()} {self.on}"
+
+
+# Skill certificates live with their services in members/skills.py; imported here so the app registers them.
+from members.skills import SkillCertificate  # noqa: E402, F401

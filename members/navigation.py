@@ -78,3 +78,8 @@ NAV += [
     NavItem("union:applications", _("入会审批"), "union"),
     NavItem("union:applications", _("会员管理"), "staff"),
 ]
+
+# Skill grades (新八级工) are entered by the units' clerks and union officers and by union staff; membership
+# statistics are for union staff.
+NAV += [NavItem("skills:certificates", _("技能等级"), role) for role in ("clerk", "union", "staff")]
+NAV += [NavItem("statistics:index", _("会员统计"), "staff")]

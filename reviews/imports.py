@@ -244,14 +244,15 @@ def template_csv() -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def bad_rows_csv(parsed: ParsedFile) -> bytes:
-    """The rows with problems, as they were read, with an error column: fix and re-import."""
+def bad_rows_csv(parsed: ParsedFile, columns: list[str] = COLUMNS) -> bytes:
+    """The rows with problems, as they were read, with an error column: fix and re-import. ``parsed`` is any
+    parsed file with ``errors`` (RowError) and ``cells(row)`` (the row's texts, one per column of ``columns``)."""
     messages: dict[int, list[str]] = {}
     for error in parsed.errors:
         messages.setdefault(error.row, []).append(f"{error.label}：{error.message}")
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["原行号", *COLUMNS, "错误"])
+    writer.writerow(["原行号", *columns, "错误"])
     for row in sorted(messages):
         # The cells are the clerk's own file as read: "=..." in one must not become a live formula here.
         writer.writerow(csv_row([row, *parsed.cells(row), "；".join(messages[row])]))

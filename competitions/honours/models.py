@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 # Registers the freeze guard's SQL file, so `manage.py check` compares it with what is installed.
 from competitions.honours.freeze import HONOURS_FROZEN  # noqa: F401
 from competitions.honours.querysets import AwardRoundQuerySet, NomineeQuerySet, ObjectionQuerySet
+from members.models import SkillGrade
 
 REASON_MAX = 500
 
@@ -115,6 +116,9 @@ class AwardRound(models.Model):
     min_active_days = models.PositiveIntegerField(_("最少有效天数"), null=True, blank=True)
     min_participants = models.PositiveIntegerField(_("最少参赛人数"), null=True, blank=True,
                                                    help_text=_("先进集体评选：参赛职工少于此数的单位不参评。"))
+    min_skill_grade = models.PositiveSmallIntegerField(
+        _("最低技能等级"), choices=SkillGrade.choices, null=True, blank=True,
+        help_text=_("职工当前的技能等级（新八级工，最近一次评定）低于此等级的不参评。"))
     excluded_rounds = models.ManyToManyField("self", verbose_name=_("已在这些评选中获表彰者不参评"), blank=True,
                                              symmetrical=False, related_name="+")
 
@@ -307,6 +311,7 @@ class ExclusionRule(models.TextChoices):
     MIN_ACTIVE_DAYS = "min_active_days", _("有效天数不足")
     ALREADY_HONOURED = "already_honoured", _("已在指定评选中获表彰")
     MIN_PARTICIPANTS = "min_participants", _("参赛人数不足")
+    MIN_SKILL_GRADE = "min_skill_grade", _("技能等级低于最低要求")
 
 
 class Exclusion(models.Model):

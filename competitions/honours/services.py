@@ -119,7 +119,7 @@ def taking_part(competition_id: int, worker: Worker) -> bool:
 
 ROUND_FIELDS = ("name", "kind", "unit_level", "basis_start", "basis_end", "quota_total", "quota_by", "quota_mode",
                 "tie_rule", "signed_off_only", "min_points", "max_deductions", "no_open_dispute",
-                "min_active_days", "min_participants")
+                "min_active_days", "min_participants", "min_skill_grade")
 
 
 def _quota_group_model(quota_by: str):
@@ -149,6 +149,7 @@ def _validate(round_: AwardRound, quotas: dict[int, int] | None, excluded_rounds
                 round_.quota_by == QuotaBy.DEPOT and round_.unit_level != UnitLevelChoice.TEAM):
             errors["quota_by"] = _("先进集体评选只能不分组，或（评选班组时）按所属站段分配名额。")
         if round_.min_points is not None or round_.max_deductions is not None or round_.min_active_days is not None \
+                or round_.min_skill_grade is not None \
                 or round_.no_open_dispute:
             errors["kind"] = _("先进集体评选只适用“最少参赛人数”条件。")
     elif round_.min_participants is not None:

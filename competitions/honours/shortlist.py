@@ -16,8 +16,9 @@ to the total (proportional_quotas).
 minimum approved points; at most N deductions (counted entries of rules with direction -1); no open dispute
 (申诉) of the worker in this competition (about one of its entries, or a day without an entry in the
 competition's dates); at least N active days (distinct work dates with counted entries); not honoured (a final
-nominee) in the rounds named. A worker who breaks a rule is not shortlisted; everyone excluded who ranked at or
-above their group's final line gets an Exclusion row per rule broken, with the figure.
+nominee) in the rounds named; a minimum skill grade (新八级工: the worker's current grade, their latest
+certificate's, when the shortlist is generated). A worker who breaks a rule is not shortlisted; everyone excluded
+who ranked at or above their group's final line gets an Exclusion row per rule broken, with the figure.
 
 **The line.** The eligible candidates of a group in order of approved points fill its quota. A tie at the last
 place is resolved by the round's tie rule: ``include_all`` lets everyone tied in (the list marks them
@@ -66,7 +67,7 @@ from competitions.honours.models import (
 from competitions.honours.services import RoundRefused, check_move, lock_round, record, require_staff
 from competitions.models import BusinessSystem, JobType, PeriodSnapshot, PeriodStanding, ScoringRule, SnapshotStatus
 from competitions.standings.periods import compute_period_snapshot, unit_rankings_statement
-from members.models import Unit, UnitLevel, Worker
+from members.models import SkillGrade, Unit, UnitLevel, Worker
 from reviews.models import Dispute, DisputeStatus, EntryStatus, WorkEntry
 
 # The first margin of candidates below each group's quota, and how much it grows while a line is unsettled.
@@ -202,8 +203,10 @@ WITH quota AS (
            COALESCE(COALESCE(a.deductions, 0) > CAST({max_deductions} AS int), false) AS fails_max_deductions,
            (CAST({no_open_dispute} AS boolean) AND od.disputes IS NOT NULL) AS fails_open_dispute,
            COALESCE(COALESCE(a.active_days, 0) < CAST({min_active_days} AS int), false) AS fails_min_active_days,
-           (h.worker_id IS NOT NULL) AS fails_already_honoured
+           (h.worker_id IS NOT NULL) AS fails_already_honoured,
+           wk.skill_grade, COALESCE(wk.skill_grade < CAST({min_skill_grade} AS int), false) AS fails_min_skill_grade
     FROM candidate c
+    JOIN {worker} wk ON wk.id = c.worker_id
     -- LATERAL: one probe of the entries' worker index per candidate, once. The planner cannot tell how few
     -- the candidates are: it would otherwise hash-join them to every entry of the period, or (with the facts
     -- as a CTE of their own) aggregate every candidate's entries again for each candidate.
@@ -218,7 +221,7 @@ WITH quota AS (
     LEFT JOIN honoured h ON h.worker_id = c.worker_id
 ), eligible AS (
     SELECT j.*, NOT (fails_min_points OR fails_max_deductions OR fails_open_dispute OR fails_min_active_days
-                     OR fails_already_honoured) AS eligible
+                     OR fails_already_honoured OR fails_min_skill_grade) AS eligible
     FROM judged j
 )
 SELECT e.*, CASE WHEN e.eligible THEN {pick} END AS pick
@@ -280,7 +283,10 @@ CROSS JOIN LATERAL (VALUES
     ({r_max_deductions}, c.fails_max_deductions, format({t_max_deductions}, c.deductions, {max_deductions})),
     ({r_open_dispute}, c.fails_open_dispute, format({t_open_dispute}, c.disputes)),
     ({r_min_active_days}, c.fails_min_active_days, format({t_min_active_days}, c.active_days, {min_active_days})),
-    ({r_already_honoured}, c.fails_already_honoured, format({t_already_honoured}, hr.name))
+    ({r_already_honoured}, c.fails_already_honoured, format({t_already_honoured}, hr.name)),
+    ({r_min_skill_grade}, c.fails_min_skill_grade,
+     format({t_min_skill_grade}, (CAST({grade_labels} AS text[]))[c.skill_grade],
+            (CAST({grade_labels} AS text[]))[CAST({min_skill_grade} AS int)]))
 ) AS f(rule, failed, detail)
 WHERE f.failed AND NOT c.eligible AND c.approved_points >= l.line
 """
@@ -295,12 +301,13 @@ def _rule_texts() -> dict[str, str]:
         "t_min_active_days": _("有效天数 %1$s 天 < 最少 %2$s 天"),
         "t_already_honoured": _("已在“%1$s”中获表彰"),
         "t_min_participants": _("参赛人数 %1$s 人 < 最少 %2$s 人"),
+        "t_min_skill_grade": _("技能等级 %1$s 低于 %2$s"),
     }
 
 
 PARAMS = ("snapshot", "competition", "start", "end", "competition_start", "competition_end", "group_ids", "quotas",
           "margin", "excluded_rounds", "min_points", "max_deductions", "no_open_dispute", "min_active_days",
-          "min_participants", "round", *_rule_texts())
+          "min_participants", "round", "min_skill_grade", "grade_labels", *_rule_texts())
 PH = {name: sql.Placeholder(name) for name in PARAMS}
 RULES = {f"r_{rule.value}": sql.Literal(rule.value) for rule in ExclusionRule}
 
@@ -318,6 +325,8 @@ def _params(round_: AwardRound, snapshot: PeriodSnapshot) -> dict:
         "min_points": round_.min_points, "max_deductions": round_.max_deductions,
         "no_open_dispute": round_.no_open_dispute, "min_active_days": round_.min_active_days,
         "min_participants": round_.min_participants, "round": round_.pk, **_rule_texts(),
+        # The grades' names, indexed by grade (PostgreSQL arrays count from 1, as the grades do).
+        "min_skill_grade": round_.min_skill_grade, "grade_labels": [str(label) for label in SkillGrade.labels],
     }
 
 

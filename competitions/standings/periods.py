@@ -452,15 +452,17 @@ _ROW_FIELDS = ("worker_id", "employee_no", "worker__name", "depot__name", "team_
                "rank_business_system", "rank_job_type", "rank_unit")
 
 
-def _board_salt(snapshot_id: int, scope: Scope, scope_id, depot_id, job_type_id) -> str:
-    return f"period:{snapshot_id}:{scope.value}:{scope_id or ''}:{depot_id or ''}:{job_type_id or ''}"
+def _board_salt(snapshot_id: int, scope: Scope, scope_id, depot_id, job_type_id, min_grade=None) -> str:
+    return (f"period:{snapshot_id}:{scope.value}:{scope_id or ''}:{depot_id or ''}:{job_type_id or ''}"
+            + (f":grade{min_grade}" if min_grade is not None else ""))
 
 
 def period_board(snapshot: PeriodSnapshot, *, scope: str = Scope.OVERALL, scope_id: int | None = None,
                  depot_id: int | None = None, job_type_id: int | None = None, after: str | None = None,
-                 limit: int = 50) -> PeriodPage:
+                 limit: int = 50, min_grade: int | None = None) -> PeriodPage:
     """A page of the snapshot's list in ``scope`` (for ``scope_id``: a business system, job type or depot),
-    optionally narrowed to a depot and a job type, in the list's order (rank, worker_id), keyset-paged:
+    optionally narrowed to a depot, a job type and a minimum current skill grade, in the list's order
+    (rank, worker_id), keyset-paged:
     ``after`` is the previous page's next_cursor (config.cursors.InvalidCursor for any other text). One
     query, one range scan of the partition's overall or depot index (PERIOD_INDEXES): every list is in the
     overall order, so the cursor is the row's (rank_overall, worker_id)."""
@@ -468,7 +470,7 @@ def period_board(snapshot: PeriodSnapshot, *, scope: str = Scope.OVERALL, scope_
     if scope.column is not None and scope_id is None:
         raise ValueError(f"scope {scope.value!r} needs an id")
     limit = max(1, min(int(limit), MAX_PAGE))
-    salt = _board_salt(snapshot.pk, scope, scope_id, depot_id, job_type_id)
+    salt = _board_salt(snapshot.pk, scope, scope_id, depot_id, job_type_id, min_grade)
     rows = PeriodStanding.objects.filter(snapshot_id=snapshot.pk)
     if scope.column is not None:
         rows = rows.filter(**{scope.column: scope_id})
@@ -476,6 +478,8 @@ def period_board(snapshot: PeriodSnapshot, *, scope: str = Scope.OVERALL, scope_
         rows = rows.filter(depot_id=depot_id)
     if job_type_id is not None:
         rows = rows.filter(job_type_id=job_type_id)
+    if min_grade is not None:
+        rows = rows.filter(worker__skill_grade__gte=min_grade)
     if after is not None:
         rank, worker_id = cursors.decode(salt, after, int, int)
         # The bound on the rank alone is the index condition; the OR only trims the ties on it.

@@ -265,12 +265,15 @@ class StaffRow(NamedTuple):
 
 class StaffList(NamedTuple):
     """Which rows of a day a staff list holds: a scope's list (with the scope's id unless overall), further
-    narrowed to a depot and/or a job type, in the scope's order (rank, worker_id)."""
+    narrowed to a depot and/or a job type, and to workers whose current skill grade (新八级工) is at least
+    ``min_grade``, in the scope's order (rank, worker_id). The grade is the worker's record now, not as of the
+    day: the standings do not record grades."""
 
     scope: Scope
     scope_id: int | None = None
     depot_id: int | None = None
     job_type_id: int | None = None
+    min_grade: int | None = None
 
     def filters(self) -> dict:
         """The list's rows as ORM filters on a table with the standings' columns (Standing, PeriodStanding)."""
@@ -279,12 +282,15 @@ class StaffList(NamedTuple):
             found["depot_id"] = self.depot_id
         if self.job_type_id is not None:
             found["job_type_id"] = self.job_type_id
+        if self.min_grade is not None:
+            found["worker__skill_grade__gte"] = self.min_grade
         return found
 
     def salt(self, competition_id: int, day: date) -> str:
         # A cursor is valid only for the list, filters and day it was made for.
         return (f"staff:{competition_id}:{day.isoformat()}:{self.scope.value}:{self.scope_id or ''}:"
-                f"{self.depot_id or ''}:{self.job_type_id or ''}")
+                f"{self.depot_id or ''}:{self.job_type_id or ''}"
+                + (f":grade{self.min_grade}" if self.min_grade is not None else ""))
 
     def encode(self, row: StaffRow, *, competition_id: int, day: date) -> str:
         return cursors.encode(self.salt(competition_id, day), row.rank, row.worker_id)
@@ -302,7 +308,8 @@ _STAFF_BOUNDS = {
 _STAFF_TABLES = {"business_system": sql.Identifier(BusinessSystem._meta.db_table)}
 
 
-def staff_board_statement(scope: Scope, *, depot: bool, job_type: bool, bound: str) -> sql.Composed:
+def staff_board_statement(scope: Scope, *, depot: bool, job_type: bool, bound: str,
+                          min_grade: bool = False) -> sql.Composed:
     """The staff list of ``scope``, filtered by depot and/or job type (as ranked that day), for ``bound``:
     a first page, the page after a cursor, or every row (an export, no LIMIT). A page is a range scan of the
     scope's index (partitions.PARTITION_INDEXES) with the filters applied to the rows it passes."""
@@ -315,6 +322,8 @@ def staff_board_statement(scope: Scope, *, depot: bool, job_type: bool, bound: s
         where.append(sql.SQL("s.depot_id = {}").format(sql.Placeholder("depot")))
     if job_type:
         where.append(sql.SQL("s.job_type_id = {}").format(sql.Placeholder("job_type")))
+    if min_grade:
+        where.append(sql.SQL("w.skill_grade >= {}").format(sql.Placeholder("min_grade")))
     if _STAFF_BOUNDS[bound]:
         where.append(sql.SQL(_STAFF_BOUNDS[bound]).format(rank=rank, rank_value=sql.Placeholder("rank"),
                                                           worker=sql.Placeholder("worker")))
@@ -337,8 +346,9 @@ ORDER BY {rank}, s.worker_id{limit}
 
 
 @cache
-def _staff_text(scope: Scope, depot: bool, job_type: bool, bound: str) -> str:
-    return database.render(staff_board_statement(scope, depot=depot, job_type=job_type, bound=bound))
+def _staff_text(scope: Scope, depot: bool, job_type: bool, bound: str, min_grade: bool = False) -> str:
+    return database.render(staff_board_statement(scope, depot=depot, job_type=job_type, bound=bound,
+                                                 min_grade=min_grade))
 
 
 def _staff_params(of: StaffList, *, competition_id: int, day: date) -> dict:
@@ -351,6 +361,8 @@ def _staff_params(of: StaffList, *, competition_id: int, day: date) -> dict:
         params["depot"] = of.depot_id
     if of.job_type_id is not None:
         params["job_type"] = of.job_type_id
+    if of.min_grade is not None:
+        params["min_grade"] = of.min_grade
     return params
 
 
@@ -362,7 +374,7 @@ def staff_board(*, competition_id: int, day: date, of: StaffList, after: Cursor 
     if after is not None:
         bound = "after"
         params.update(rank=after.rank, worker=after.worker_id)
-    text = _staff_text(of.scope, of.depot_id is not None, of.job_type_id is not None, bound)
+    text = _staff_text(of.scope, of.depot_id is not None, of.job_type_id is not None, bound, of.min_grade is not None)
     return [StaffRow._make(row) for row in db.fetch_all(text, params)]
 
 
@@ -370,7 +382,7 @@ def staff_board_count(*, competition_id: int, day: date, of: StaffList) -> int:
     """How many rows a staff list has (an export's total: one count, in the background)."""
     statement = sql.SQL("SELECT COUNT(*) FROM ({}) AS rows").format(
         staff_board_statement(of.scope, depot=of.depot_id is not None, job_type=of.job_type_id is not None,
-                              bound="all"))
+                              bound="all", min_grade=of.min_grade is not None))
     return database.scalar(statement, _staff_params(of, competition_id=competition_id, day=day))
 
 
@@ -378,7 +390,7 @@ def staff_board_chunks(*, competition_id: int, day: date, of: StaffList, chunk: 
     """Every row of a staff list, in order, ``chunk`` rows at a time from a server-side cursor: an export
     of the whole day holds one chunk in memory, never the day. Outside a transaction the cursor is WITH
     HOLD (Django's chunked cursor), so the caller may commit progress between chunks."""
-    text = _staff_text(of.scope, of.depot_id is not None, of.job_type_id is not None, "all")
+    text = _staff_text(of.scope, of.depot_id is not None, of.job_type_id is not None, "all", of.min_grade is not None)
     with connection.chunked_cursor() as cursor:
         cursor.execute(text, _staff_params(of, competition_id=competition_id, day=day))
         while rows := cursor.fetchmany(chunk):

@@ -21,6 +21,7 @@ from competitions.standings import periods, reads
 from competitions.standings.digest import day_digest
 from competitions.workspace import lists
 from config.spreadsheets import XlsxStream
+from members.models import SkillGrade
 
 
 def headers(*, change: bool) -> list[str]:
@@ -60,6 +61,9 @@ def _list_notes(choices: lists.Choices, of: reads.StaffList) -> list[tuple[str, 
         notes.append((_("站段"), choices.depots[of.depot_id]))
     if of.job_type_id is not None:
         notes.append((_("工种"), choices.job_types[of.job_type_id][0]))
+    if of.min_grade is not None:
+        notes.append((_("技能等级"), _("%(grade)s及以上（职工当前的技能等级）") % {
+            "grade": SkillGrade(of.min_grade).label}))
     return notes
 
 
@@ -115,7 +119,8 @@ def _period_chunks(snapshot, of: reads.StaffList):
     after = None
     while True:
         page = periods.period_board(snapshot, scope=of.scope, scope_id=of.scope_id, depot_id=of.depot_id,
-                                    job_type_id=of.job_type_id, after=after, limit=periods.MAX_PAGE)
+                                    job_type_id=of.job_type_id, after=after, limit=periods.MAX_PAGE,
+                                    min_grade=of.min_grade)
         yield page.rows
         if page.next_cursor is None:
             return

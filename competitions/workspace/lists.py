@@ -16,7 +16,7 @@ from competitions.querysets import current_competition
 from competitions.scopes import Scope
 from competitions.standings.reads import StaffList
 from config.months import format_month, month_last_day, months_between
-from members.models import Unit, UnitLevel
+from members.models import SkillGrade, Unit, UnitLevel
 
 # The scope select's value: "overall", or "<scope>:<id>" (business_system:3, job_type:12, unit:40).
 _SEP = ":"
@@ -41,6 +41,11 @@ class Choices:
                 .values_list("pk", "name", "business_system__name")},
             depots=dict(Unit.objects.filter(level=UnitLevel.DEPOT).order_by("path").values_list("pk", "name")),
         )
+
+    @staticmethod
+    def grades() -> list[tuple[int, str]]:
+        """The skill grade filter's choices: "技能等级 ≥ N" for each of the eight grades above the first."""
+        return [(value, _("%(grade)s及以上") % {"grade": label}) for value, label in SkillGrade.choices[1:]]
 
     def scope_options(self) -> list[tuple[str, list[tuple[str, str]]]]:
         """The scope select's groups of (value, label)."""
@@ -77,6 +82,8 @@ class Selection:
             params["depot"] = str(self.of.depot_id)
         if self.of.job_type_id is not None:
             params["job_type"] = str(self.of.job_type_id)
+        if self.of.min_grade is not None:
+            params["grade"] = str(self.of.min_grade)
         return params
 
 
@@ -111,7 +118,11 @@ def parse_selection(query, choices: Choices) -> Selection:
     if query.get("job_type") and job_type_id not in choices.job_types:
         errors.append(_("所选工种不存在，已取消该筛选。"))
         job_type_id = None
-    return Selection(StaffList(scope, scope_id, depot_id, job_type_id), errors)
+    min_grade = _int(query.get("grade"))
+    if query.get("grade") and min_grade not in SkillGrade.values:
+        errors.append(_("所选技能等级不存在，已取消该筛选。"))
+        min_grade = None
+    return Selection(StaffList(scope, scope_id, depot_id, job_type_id, min_grade), errors)
 
 
 def parse_competition(query, user) -> tuple[Competition | None, list[Competition], list[str]]:

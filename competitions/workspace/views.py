@@ -174,7 +174,8 @@ def _period_list(request, snapshot: PeriodSnapshot, query) -> dict:
 
 def _board_page(snapshot: PeriodSnapshot, of: reads.StaffList, *, after: str | None, limit: int):
     return periods_engine.period_board(snapshot, scope=of.scope, scope_id=of.scope_id, depot_id=of.depot_id,
-                                       job_type_id=of.job_type_id, after=after, limit=limit)
+                                       job_type_id=of.job_type_id, after=after, limit=limit,
+                                       min_grade=of.min_grade)
 
 
 @staff_page

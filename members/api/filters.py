@@ -6,6 +6,7 @@ import django_filters
 
 from config.api.filters import BooleanFilter, IdFilter
 from members.models import Unit, UnitLevel, Worker
+from members.skills import SkillCertificate
 from reviews.api.filters import filter_unit_subtree
 
 
@@ -40,3 +41,11 @@ class UnitFilter(django_filters.FilterSet):
     class Meta:
         model = Unit
         fields = ["code", "name", "parent", "level"]
+
+
+class SkillCertificateFilter(django_filters.FilterSet):
+    worker = IdFilter(field_name="worker_id", help_text="职工 id")
+
+    class Meta:
+        model = SkillCertificate
+        fields = ["worker"]

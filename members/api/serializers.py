@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from config.api.serializers import StrictInputSerializer
+from reviews.api.serializers import WorkerRefOutput
 
 
 class LoginInput(StrictInputSerializer):
@@ -87,3 +88,16 @@ class UnitOutput(UnitRefOutput):
     region = serializers.CharField(help_text="地区：BJ 北京 / TJ 天津 / HE 河北")
     path = serializers.CharField(help_text="从路局到本单位的单位编码路径，如 /BJ/D1/")
     is_active = serializers.BooleanField(help_text="是否启用")
+
+
+class SkillCertificateOutput(serializers.Serializer):
+    """One skill-grade certificate (新八级工); the worker's current grade is their latest certificate's."""
+
+    id = serializers.IntegerField()
+    worker = WorkerRefOutput()  # the entries' reference to a worker: 工号 and name, nothing personal
+    grade = serializers.IntegerField(help_text="新八级工：1学徒工 … 8首席技师")
+    grade_label = serializers.CharField(source="get_grade_display", help_text="等级名称")
+    job_type = CodedRefOutput(help_text="评定工种")
+    certificate_no = serializers.CharField(help_text="证书编号")
+    assessed_on = serializers.DateField(help_text="评定日期")
+    issuing_body = serializers.CharField(help_text="发证机构")

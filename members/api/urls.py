@@ -12,6 +12,7 @@ urlpatterns = [
     path("workers/<int:pk>/", views.WorkerDetail.as_view(), name="worker"),
     path("units/", views.UnitList.as_view(), name="units"),
     path("units/<int:pk>/", views.UnitDetail.as_view(), name="unit"),
+    path("skills/", views.SkillCertificateList.as_view(), name="skill-certificates"),
 ]
 
 # Union membership (members/api/membership.py).

@@ -28,12 +28,14 @@ from members.api.serializers import (
     MeOutput,
     PasswordChangeInput,
     RefreshInput,
+    SkillCertificateOutput,
     TokensOutput,
     UnitOutput,
     WorkerOutput,
 )
 from members.models import ApiToken, Unit, Worker
 from members.services import account_password_change
+from members.skills import SkillCertificate
 
 TAG = ["账号 auth"]
 
@@ -225,3 +227,20 @@ class UnitList(UnitQuerysetMixin, generics.ListAPIView):
                                       responses={200: UnitOutput, **error_responses(404)}))
 class UnitDetail(UnitQuerysetMixin, generics.RetrieveAPIView):
     serializer_class = UnitOutput
+
+
+# -- skill grades -----------------------------------------------------------------------------------
+
+@extend_schema_view(get=extend_schema(
+    tags=PEOPLE, operation_id="skill_certificates_list", summary="技能等级证书（新八级工）",
+    description="您可见的技能等级证书：职工为本人的，录入员和基层工会干部为所负责单位职工的，工会干部为全部；"
+                "最新录入在前，游标分页。可按职工（worker，职工 id）筛选。职工的当前技能等级（/me/ 的 "
+                "worker.skill_grade）为评定日期最近的证书的等级。",
+    responses={200: SkillCertificateOutput(many=True), **error_responses(400)}))
+class SkillCertificateList(generics.ListAPIView):
+    serializer_class = SkillCertificateOutput
+    filterset_class = filters.SkillCertificateFilter
+    pagination_class = KeysetPagination
+
+    def get_queryset(self):
+        return SkillCertificate.objects.visible_to(self.request.user).select_related("worker", "job_type")

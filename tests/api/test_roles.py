@@ -364,3 +364,12 @@ def test_answered_dispute_reaches_the_worker(api, objs):
     body = api.worker.get(f"/api/v1/disputes/{objs['alice_dispute']}/").json()
     assert body["status"] == "corrected" and body["response"] == "已更正"
     assert Dispute.objects.get(pk=objs["alice_dispute"]).responded_by is not None
+
+# Skill certificates: a list through visible_to (someone else's certificates are simply not in it; the lists by
+# role with real certificates: tests/members/test_skills.py).
+CASES += [
+    Case("skill certificates", "get", "/api/v1/skills/", expect(anon=A, worker=200, clerk=200, reviewer=200,
+                                                                staff=200)),
+]
+MATRIX += [pytest.param(case, role, id=f"{case.name}-{role}") for case in CASES[-1:] for role in ROLES
+           if role in case.expect]

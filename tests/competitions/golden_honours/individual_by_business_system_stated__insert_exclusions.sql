@@ -20,6 +20,9 @@ CROSS JOIN LATERAL (VALUES
     ('max_deductions', c.fails_max_deductions, format(%(t_max_deductions)s, c.deductions, %(max_deductions)s)),
     ('open_dispute', c.fails_open_dispute, format(%(t_open_dispute)s, c.disputes)),
     ('min_active_days', c.fails_min_active_days, format(%(t_min_active_days)s, c.active_days, %(min_active_days)s)),
-    ('already_honoured', c.fails_already_honoured, format(%(t_already_honoured)s, hr.name))
+    ('already_honoured', c.fails_already_honoured, format(%(t_already_honoured)s, hr.name)),
+    ('min_skill_grade', c.fails_min_skill_grade,
+     format(%(t_min_skill_grade)s, (CAST(%(grade_labels)s AS text[]))[c.skill_grade],
+            (CAST(%(grade_labels)s AS text[]))[CAST(%(min_skill_grade)s AS int)]))
 ) AS f(rule, failed, detail)
 WHERE f.failed AND NOT c.eligible AND c.approved_points >= l.line;

@@ -31,8 +31,10 @@ WITH quota AS (
            COALESCE(COALESCE(a.deductions, 0) > CAST(%(max_deductions)s AS int), false) AS fails_max_deductions,
            (CAST(%(no_open_dispute)s AS boolean) AND od.disputes IS NOT NULL) AS fails_open_dispute,
            COALESCE(COALESCE(a.active_days, 0) < CAST(%(min_active_days)s AS int), false) AS fails_min_active_days,
-           (h.worker_id IS NOT NULL) AS fails_already_honoured
+           (h.worker_id IS NOT NULL) AS fails_already_honoured,
+           wk.skill_grade, COALESCE(wk.skill_grade < CAST(%(min_skill_grade)s AS int), false) AS fails_min_skill_grade
     FROM candidate c
+    JOIN "members_worker" wk ON wk.id = c.worker_id
     -- LATERAL: one probe of the entries' worker index per candidate, once. The planner cannot tell how few
     -- the candidates are: it would otherwise hash-join them to every entry of the period, or (with the facts
     -- as a CTE of their own) aggregate every candidate's entries again for each candidate.
@@ -47,7 +49,7 @@ WITH quota AS (
     LEFT JOIN honoured h ON h.worker_id = c.worker_id
 ), eligible AS (
     SELECT j.*, NOT (fails_min_points OR fails_max_deductions OR fails_open_dispute OR fails_min_active_days
-                     OR fails_already_honoured) AS eligible
+                     OR fails_already_honoured OR fails_min_skill_grade) AS eligible
     FROM judged j
 )
 SELECT e.*, CASE WHEN e.eligible THEN RANK() OVER (PARTITION BY e.group_id, e.eligible ORDER BY e.approved_points DESC) END AS pick
