@@ -136,9 +136,13 @@ def display_datetime(value) -> str:
 
 
 def xlsx_number_format(decimals: int) -> str:
-    """The Excel number format that shows a numeric cell like format_number does (``#,##0.00``), so an
-    export's numbers stay numbers a person can sum and still read with separators."""
-    return "#,##0" + ("." + "0" * decimals if decimals else "")
+    """The Excel number format that shows a number cell as format_number does: ``#,##0.00#`` for two
+    decimals (a stored third shown when there is one), so an export's numbers stay numbers a person can
+    sum and still read with separators. Whole numbers are ``#,##0``: Excel would show ``12.`` for
+    ``#,##0.###``."""
+    if decimals <= 0:
+        return "#,##0"
+    return "#,##0." + "0" * decimals + "#" * max(0, STORED_DECIMALS - decimals)
 
 
 # --- template filters (builtins: no {% load %} needed) -------------------------------------------------

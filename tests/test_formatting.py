@@ -91,7 +91,7 @@ def test_a_moment_is_shown_in_local_time():
 
 
 def test_xlsx_number_formats_match_the_pages():
-    assert xlsx_number_format(0) == "#,##0" and xlsx_number_format(2) == "#,##0.00"
+    assert [xlsx_number_format(n) for n in (0, 1, 2, 3)] == ["#,##0", "#,##0.0##", "#,##0.00#", "#,##0.000"]
 
 
 @BOTH
