@@ -207,7 +207,8 @@ def entry_grid(request):
             except EntryRejected as error:
                 _show_errors(request, error)
             else:
-                messages.success(request, _("已保存 %(n)s 条录入，待审核。") % {"n": format_count(result.created_count)})
+                messages.success(request, _("已保存 %(n)s 条录入，待审核。")
+                                 % {"n": format_count(result.created_count)})
                 return redirect(request.get_full_path())
     return render(request, "reviews/entry_grid.html", {
         "rules": rules, "mode": mode, "day": day, "rule": rule, "rows": rows, "worker": worker,
