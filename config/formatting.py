@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django import template
 from django.core.exceptions import ValidationError
 from django.utils import dateformat, timezone
-from django.utils.translation import pgettext
+from django.utils.translation import gettext
 
 from config.months import parse_month
 
@@ -115,8 +115,8 @@ def display_month(value) -> str:
     day = _as_date(value)
     if day is None:
         return "" if value is None else str(value)
-    # A Django date format: Y year, n month number, M the month's abbreviation in the language shown.
-    return dateformat.format(day, pgettext("month shown (Django date format)", "Y年n月"))
+    # Translators: a Django date format (Y year, n month number, M the month's abbreviation): Nov 2026.
+    return dateformat.format(day, gettext("Y年n月"))
 
 
 def display_date(value) -> str:
@@ -124,7 +124,8 @@ def display_date(value) -> str:
     day = _as_date(value)
     if day is None:
         return "" if value is None else str(value)
-    return dateformat.format(day, pgettext("date shown (Django date format)", "Y年n月j日"))
+    # Translators: a Django date format (j day of the month): 5 Nov 2026.
+    return dateformat.format(day, gettext("Y年n月j日"))
 
 
 def display_datetime(value) -> str:
