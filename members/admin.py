@@ -12,7 +12,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -102,7 +104,9 @@ class UnitAdmin(PortalImportExportMixin, admin.ModelAdmin):
         more = cursors.encode("admin-unit-tree", page[self.tree_page - 1].code) if len(page) > self.tree_page else None
         context = {"parent": parent, "children": page[:self.tree_page], "more": more, "opts": self.model._meta}
         if request.GET.get("partial") == "1":
-            return TemplateResponse(request, "admin/members/unit/_tree_children.html", context)
+            # Rendered without the request's context processors: the list needs none of them (the portal's
+            # navigation would cost its queries on every node opened).
+            return HttpResponse(render_to_string("admin/members/unit/_tree_children.html", context))
         # The ancestors by their codes, read off the materialized path: one query whatever the depth.
         codes = parent.path.strip("/").split("/")[:-1] if parent else []
         ancestors = sorted(units.filter(code__in=codes).only("pk", "name", "level"), key=lambda u: u.level)
