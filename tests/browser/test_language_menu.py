@@ -38,7 +38,7 @@ def test_on_a_phone_the_language_switch_is_one_small_control_beside_the_brand(ph
     assert phone.url.endswith("/me/")  # back on the same page, now in English
     assert phone.locator("html").get_attribute("lang") == "en"
     assert phone.locator("#language summary").inner_text().strip() == "EN"
-    assert "Total points" in phone.content()
+    assert "Job type leaderboard" in phone.content()
 
 
 def test_the_language_switch_works_without_scripts(browser, live_server, w):
