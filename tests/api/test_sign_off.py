@@ -3,6 +3,7 @@ error format with stable codes, and nothing written."""
 
 import pytest
 
+from config.formatting import display_month
 from config.months import format_month, previous_month
 from reviews.models import PeriodStatus, ReviewPeriod
 
@@ -22,7 +23,8 @@ def test_a_month_outside_the_competition_is_refused(api, w, month, status, code)
     response = sign_off(api, w, month)
 
     assert response.status_code == status
-    assert response.json()["error"]["code"] == code and month in response.json()["error"]["message"]
+    # The message names the month as a person reads it (the code stays the machine's).
+    assert response.json()["error"]["code"] == code and display_month(month) in response.json()["error"]["message"]
     assert not ReviewPeriod.objects.exists()
 
 

@@ -39,7 +39,7 @@ def test_a_worker_on_a_phone_sees_points_ranks_chart_finds_themself_disputes_and
     first_load = transferred(first_page)
     fresh.close()
     points = phone.locator("#my-points b").inner_text()
-    assert points == "23"
+    assert points == "23.00"
     assert "第 4 名" in phone.locator("#rank-overall").inner_text()  # three drivers ahead
     assert "第 4 名" in phone.locator("#rank-job_type").inner_text()
     assert phone.locator("svg#trend polyline.points").is_visible()
@@ -74,8 +74,9 @@ def test_a_worker_on_a_phone_sees_points_ranks_chart_finds_themself_disputes_and
     shot(phone, "worker-4-dispute-sent")
 
     # Switches to English: the same page, in English.
+    phone.click("#language summary")
     with phone.expect_navigation():
-        phone.select_option("select[name=language]", "en")
+        phone.click("#language button[value=en]")
     assert phone.locator("html").get_attribute("lang") == "en"
     assert "My entries" in phone.locator("h1").inner_text()
     phone.goto("/me/")

@@ -34,15 +34,15 @@ def text(response) -> str:
 def test_my_page_shows_points_approved_and_pending_four_ranks_with_change_gap_and_computed_time(alice, w, ranked):
     page = text(alice.get(reverse("me")))
     # alice: 3 + 6 + 9 approved, 5 pending; third overall behind two drivers with 20.x points a day.
-    assert re.search(r'id="my-points".*?<b>23</b>', page, re.S)
-    assert "已审核 18" in page and "待审核 5" in page
+    assert re.search(r'id="my-points".*?<b>23.00</b>', page, re.S)
+    assert "已审核 18.00" in page and "待审核 5.00" in page
     for scope in ("overall", "business_system", "job_type", "unit"):
         assert f'id="rank-{scope}"' in page
     assert "第 3 名" in page
     assert "距总排名上一名还差" in page
     assert 'id="computed-at"' in page and "计算于" in page
     # Per rule: km 1700 (300 + 900 + 500) and trips 3.
-    assert "1700 公里" in page and "3 趟" in page
+    assert "1,700.0 公里" in page and "3 趟" in page
     # The chart is inline SVG with both lines, no script and no external file.
     assert "<svg" in page and 'class="points"' in page and 'class="rank"' in page
     main = page.split("<main>")[1]

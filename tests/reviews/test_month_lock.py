@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
+from config.formatting import display_month
 from config.months import format_month, month_last_day, next_month, previous_month
 from reviews.models import EntryStatus, PendingEntry, PeriodStatus, ReviewPeriod, WorkEntry
 from reviews.services import entries_create, entry_note_set, entry_update
@@ -139,7 +140,7 @@ def test_a_month_that_has_not_ended_or_is_outside_the_competition_is_not_signed_
         sign_off(w, month)
 
     assert refused.value.code == code
-    assert format_month(month) in refused.value.message
+    assert display_month(month) in refused.value.message  # 2026年12月
     assert not ReviewPeriod.objects.filter(month=month).exists()  # refused before any row is written
 
 

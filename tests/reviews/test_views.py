@@ -58,7 +58,7 @@ def test_the_month_menu_on_the_fifth_of_december_offers_november_and_every_month
     assert page.context["month"] == date(2026, 12, 1)
     assert months[:3] == [date(2026, 12, 1), date(2026, 11, 1), date(2026, 10, 1)]
     assert months == [date(y, m, 1) for y in (2026, 2025) for m in range(12, 0, -1)]
-    assert '<option value="2026-11">2026-11</option>' in page.content.decode()
+    assert '<option value="2026-11">2026年11月</option>' in page.content.decode()
 
 
 def test_the_month_menu_also_offers_a_month_asked_for_outside_the_competition(client, w, monkeypatch):
