@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competitions', '0008_award_documents_shortlist_runs'),
+        ('competitions', '0009_award_round_min_skill_grade'),
     ]
 
     operations = [
