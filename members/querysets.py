@@ -71,3 +71,15 @@ class WorkerQuerySet(models.QuerySet):
         if not scope.is_clerk:
             return self.none()
         return self.filter(unit_subtree_q(scope.clerk_unit_paths, "unit__path"))
+
+
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A notification is its recipient's alone, whatever their roles: staff do not read other people's
+        messages either."""
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(recipient_id=user.pk)
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)
