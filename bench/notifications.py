@@ -20,6 +20,7 @@ units, the workers, one competition with rules), plus an account for every worke
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import time
@@ -28,6 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench import standings as bench  # noqa: E402 (sets Django up, before the project's imports below)
@@ -70,6 +74,15 @@ def median_ms(fn, *args, times: int = 200) -> float:
     return statistics.median(samples)
 
 
+def database_ms(fn, *args) -> float:
+    """PostgreSQL's planning and execution time of the one statement ``fn`` sends (EXPLAIN ANALYZE of it)."""
+    with CaptureQueriesContext(connection) as captured:
+        fn(*args)
+    [query] = captured.captured_queries
+    plan = "\n".join(row[0] for row in bench.sql("EXPLAIN ANALYZE " + query["sql"]))
+    return sum(float(re.search(rf"{phase} Time: ([\d.]+) ms", plan).group(1)) for phase in ("Planning", "Execution"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=223_000)
@@ -86,6 +99,10 @@ def main() -> None:
         print(f"{made:,} accounts made in {seconds:.1f} s")
     audience = bench.sql("SELECT count(*) FROM members_worker WHERE user_id IS NOT NULL")[0][0]
     print(f"competition {competition.pk}: {audience:,} workers with an account")
+
+    # A Celery worker has its URL conf loaded after its first task (every view module imported: seconds);
+    # the figures below are for a warm worker.
+    reverse("home")
 
     # 公示 opened: the whole competition.
     Notification.objects.filter(kind=NotificationKind.PUBLIC_NOTICE).delete()
@@ -116,7 +133,8 @@ def main() -> None:
                                                        title=f"bench {i}") for i in range(n)], batch_size=2000)
     bench.sql("VACUUM (ANALYZE) members_notification")
     for label, user in (("none", nobody), ("50", some), ("5,000", lots)):
-        print(f"unread count, {label} unread: {median_ms(notifications.unread_count, user):.2f} ms "
+        print(f"unread count, {label} unread: {median_ms(notifications.unread_count, user):.2f} ms in Django, "
+              f"{database_ms(notifications.unread_count, user):.3f} ms in PostgreSQL "
               f"(shows {notifications.unread_count(user)})")
     seconds, marked = bench.timed(notifications.notifications_mark_all_read, user=lots)
     print(f"mark all read: {marked:,} messages in {seconds * 1000:.0f} ms")

@@ -131,7 +131,7 @@ def public_notice_opened(*, round_id: int) -> int:
     if round_ is None or round_.publicity_end is None:
         return 0
     audience = (Worker.objects.taking_part_in(round_.competition_id)
-                .filter(is_active=True, user__isnull=False, user__is_active=True).values("user_id"))
+                .filter(is_active=True, user__isnull=False, user__is_active=True).order_by().values("user_id"))
     return _insert_from(audience, kind=K.PUBLIC_NOTICE, key=f"round:{round_.pk}", **_public_notice(round_))
 
 
