@@ -259,3 +259,21 @@ def test_a_public_notice_reaches_the_robots_of_depots_taking_part(w, f, fake, ru
     assert relays.last_sent_at is not None
     # personal kinds never go to a group
     assert notifications.wecom_announce(kind=K.DISPUTE_ANSWERED, depot_ids=[w.depot.pk], title="t") == 0
+
+
+def test_staff_configure_a_robot_in_the_admin_and_the_list_never_shows_its_key(admin_client, w):
+    add = "/admin/members/wecomrobot/add/"
+    form = {"depot": w.depot.pk, "name": "机务段群", "url": "https://evil.example/cgi-bin/webhook/send?key=abc",
+            "kinds": [K.ENTRIES_REJECTED]}
+    response = admin_client.post(add, form)
+    assert response.status_code == 200 and "企业微信" in response.content.decode()  # the form again, with the error
+    assert not WecomRobot.objects.exists()
+    # a dispute's answer is personal: not offered for a group
+    assert f'value="{K.DISPUTE_ANSWERED}"' not in admin_client.get(add).content.decode()
+
+    form["url"] = f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={KEY}"
+    assert admin_client.post(add, form).status_code == 302
+    robot = WecomRobot.objects.get()
+    assert robot.kinds == [K.ENTRIES_REJECTED] and robot.enabled is False  # off until switched on
+    listing = admin_client.get("/admin/members/wecomrobot/").content.decode()
+    assert "机务段群" in listing and "录入被驳回" in listing and KEY not in listing
