@@ -15,7 +15,7 @@ from config.api.errors import ApiError, error_responses
 from config.api.filters import BooleanFilter
 from config.api.idempotency import IDEMPOTENCY_PARAMETER, IdempotentPostMixin
 from config.api.pagination import KeysetPagination
-from config.api.serializers import StrictInputSerializer, id_field
+from config.api.serializers import JsonBooleanField, StrictInputSerializer, id_field
 from members import notifications
 from members.models import Notification, NotificationKind
 
@@ -46,7 +46,7 @@ class UnreadOutput(serializers.Serializer):
 class MarkReadInput(StrictInputSerializer):
     ids = serializers.ListField(child=id_field(), required=False, min_length=1, max_length=MAX_IDS,
                                 help_text=f"要标为已读的消息 id（1-{MAX_IDS} 个）")
-    all = serializers.BooleanField(required=False, default=False, help_text="true：全部标为已读（此时不传 ids）")
+    all = JsonBooleanField(required=False, default=False, help_text="true：全部标为已读（此时不传 ids）")
 
     def validate(self, data):
         if bool(data.get("ids")) == bool(data.get("all")):
@@ -60,7 +60,7 @@ class MarkReadOutput(serializers.Serializer):
 
 
 class SettingsInput(StrictInputSerializer):
-    weekly_digest = serializers.BooleanField(help_text="是否接收每周排名变化（只限参加竞赛的职工）")
+    weekly_digest = JsonBooleanField(help_text="是否接收每周排名变化（只限参加竞赛的职工）")
 
 
 class SettingsOutput(serializers.Serializer):

@@ -94,6 +94,7 @@ def test_marking_read_by_ids_touches_only_ones_own_and_all_marks_every_one(api, 
     ({"ids": [2**63]}, "validation_error"),
     ({"ids": list(range(1, 502))}, "validation_error"),
     ({"ids": [1], "everything": True}, "unknown_field"),
+    ({"all": 1}, "validation_error"),
 ])
 def test_a_bad_mark_read_body_is_a_400_with_a_stable_code_and_changes_nothing(api, w, body, code):
     send(w.clerk, 1)
@@ -121,7 +122,9 @@ def test_a_worker_opts_in_to_the_weekly_digest_and_other_roles_get_not_a_worker(
         assert response.status_code == 400 and response.json()["error"]["code"] == "not_a_worker"
         assert getattr(api, role).put(SETTINGS, {"weekly_digest": False}, format="json").status_code == 200
     assert api.worker.put(SETTINGS, {}, format="json").json()["error"]["code"] == "validation_error"
-    assert api.worker.put(SETTINGS, {"weekly_digest": "yes please"}, format="json").status_code == 400
+    for not_a_boolean in ("yes please", 0, 1, "true", None):
+        response = api.worker.put(SETTINGS, {"weekly_digest": not_a_boolean}, format="json")
+        assert response.status_code == 400 and response.json()["error"]["code"] == "validation_error"
     assert api.worker.put(SETTINGS, {"weekly_digest": True, "x": 1}, format="json").json()["error"]["code"] \
         == "unknown_field"
 
