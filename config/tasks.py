@@ -54,3 +54,22 @@ def send_on_commit(task, *args, unsent=None) -> None:
                 unsent()
 
     transaction.on_commit(send)
+
+
+# Tasks that call another system over the network (a 企业微信 group robot): nothing of ours to roll back, so
+# the message is acknowledged when taken (a worker lost mid-send must not post twice to a group); a refusal
+# that may pass (the network, a 5xx, rate limiting) is retried with a growing, jittered delay, about an hour
+# in all, after which the robot's last error says what happened.
+OUTBOUND_TASK_OPTIONS: dict[str, object] = {
+    "ignore_result": True,
+    "acks_late": False,
+    "retry_backoff": 30,
+    "retry_backoff_max": 30 * 60,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
+
+
+def outbound_task(*, name: str, retry_for: tuple[type[BaseException], ...]):
+    """``shared_task`` with OUTBOUND_TASK_OPTIONS, retried automatically for the errors ``retry_for``."""
+    return shared_task(name=name, autoretry_for=retry_for, **OUTBOUND_TASK_OPTIONS)

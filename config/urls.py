@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
+    path("messages/", include("members.messages_urls")),
     path("entries/", include((reviews_urls.clerk_patterns, "entries"))),
     path("review/", include((reviews_urls.review_patterns, "review"))),
     path("me/entries/", include(reviews_urls.worker_patterns)),

@@ -8,6 +8,7 @@ never searchable: a search term travels in the URL (``?q=``) and lands in access
 from __future__ import annotations
 
 from axes.models import AccessFailureLog, AccessLog
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
@@ -23,7 +24,18 @@ from config import cursors
 from members.admin_import import PortalImportExportMixin
 from members.admin_paging import FastChangeListMixin
 from members.forms import AdminLoginForm
-from members.models import MemberCard, MembershipApplication, MembershipEvent, Unit, UnitLevel, User, Worker
+from members.models import (
+    WECOM_KINDS,
+    MemberCard,
+    MembershipApplication,
+    MembershipEvent,
+    NotificationKind,
+    Unit,
+    UnitLevel,
+    User,
+    WecomRobot,
+    Worker,
+)
 from members.resources import UnitResource, WorkerResource, can_view_full_id
 from members.services import unit_move
 
@@ -265,3 +277,36 @@ class MemberCardAdmin(FastChangeListMixin, ReadOnlyAdmin):
     list_select_related = ("worker", "replaces")
     search_fields = ("^number",)
     sortable_by = ("issued_on",)
+
+# -- 企业微信 group robots ---------------------------------------------------------------------------------
+
+class WecomRobotForm(forms.ModelForm):
+    kinds = forms.MultipleChoiceField(label="转发的消息类型", required=False, widget=forms.CheckboxSelectMultiple,
+                                      choices=[(kind.value, kind.label) for kind in WECOM_KINDS])
+
+    class Meta:
+        model = WecomRobot
+        fields = ["depot", "name", "url", "enabled", "kinds"]
+        widgets = {"url": forms.PasswordInput(render_value=True, attrs={"autocomplete": "off", "size": 80})}
+
+
+@admin.register(WecomRobot)
+class WecomRobotAdmin(admin.ModelAdmin):
+    """The webhook URL holds the robot's key: the list never shows it, and the form keeps it in a password
+    field so that it is not read over a shoulder."""
+
+    form = WecomRobotForm
+    list_display = ["name", "depot", "enabled", "kind_labels", "last_sent_at", "last_error", "last_error_at"]
+    list_filter = ["enabled"]
+    list_select_related = ["depot"]
+    readonly_fields = ["last_sent_at", "last_error", "last_error_at"]
+
+    @admin.display(description="转发的消息类型")
+    def kind_labels(self, robot):
+        labels = dict(NotificationKind.choices)
+        return "、".join(str(labels.get(kind, kind)) for kind in robot.kinds) or "—"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "depot":
+            kwargs["queryset"] = Unit.objects.filter(level=UnitLevel.DEPOT).order_by("path")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

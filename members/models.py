@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from members.querysets import (
     MemberRecordQuerySet,
     MembershipApplicationQuerySet,
+    NotificationQuerySet,
     UnitQuerySet,
     WorkerQuerySet,
 )
@@ -552,3 +554,121 @@ class MemberCardEvent(models.Model):
 
 # Skill certificates live with their services in members/skills.py; imported here so the app registers them.
 from members.skills import SkillCertificate  # noqa: E402, F401
+
+# -- notifications (members.notifications writes them) ----------------------------------------------
+
+class NotificationKind(models.TextChoices):
+    ENTRIES_REJECTED = "entries_rejected", _("录入被驳回")
+    DISPUTE_ANSWERED = "dispute_answered", _("申诉已答复")
+    SIGN_OFF_DUE = "sign_off_due", _("月份待签发")
+    PUBLIC_NOTICE = "public_notice", _("公示开始")
+    RANK_DIGEST = "rank_digest", _("每周排名变化")
+
+
+class Notification(models.Model):
+    """One message to one person in the message centre (消息中心).
+
+    Every recipient has a row of their own, including the 公示 that reaches every worker of a competition:
+    that one is written by one ``INSERT … SELECT`` in a Celery task (members.notifications), never in a
+    request. A row per recipient keeps "how many unread" one probe of a partial index per page, and being
+    read a plain column. ``key`` names an event that must reach a person once (a round's 公示, a month due
+    for sign-off): the partial unique constraint makes a repeated run or a redelivered task write nothing.
+    """
+
+    recipient = models.ForeignKey(User, verbose_name=_("收件人"), on_delete=models.CASCADE, related_name="+",
+                                  db_index=False)
+    kind = models.CharField(_("类型"), max_length=20, choices=NotificationKind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.CharField(_("内容"), max_length=1000, blank=True)
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    key = models.CharField(_("事件键"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("时间"), db_default=models.functions.Now())
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("消息")
+        verbose_name_plural = _("消息")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "kind", "key"], condition=~Q(key=""),
+                                    name="notification_once_per_event"),
+            models.CheckConstraint(condition=~Q(link__startswith="//") & (Q(link="") | Q(link__startswith="/")),
+                                   name="notification_link_is_local"),
+        ]
+        indexes = [
+            # The message centre and the API page a person's messages newest first.
+            models.Index(fields=["recipient", "-id"], name="notification_recipient_id"),
+            # The unread count on every page: only unread rows are in it, so it stays small however
+            # many messages a person has read.
+            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient_id} {self.kind} {self.title}"
+
+
+class NotificationPreference(models.Model):
+    """What a person chose to receive beyond what their work requires: the weekly rank change digest is
+    opt-in. No row means the defaults."""
+
+    user = models.OneToOneField(User, verbose_name=_("账号"), on_delete=models.CASCADE, primary_key=True,
+                                related_name="notification_preference")
+    weekly_digest = models.BooleanField(_("接收每周排名变化"), default=False)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("消息设置")
+        verbose_name_plural = _("消息设置")
+        indexes = [models.Index(fields=["user"], condition=Q(weekly_digest=True), name="notification_digest_opt_in")]
+
+    def __str__(self):
+        return str(self.user_id)
+
+
+class WecomRobot(models.Model):
+    """A 企业微信 group robot of a depot (站段): the kinds of notification it relays to that depot's group
+    chat (config.wecom sends them from Celery). Off until staff enable it. The webhook URL holds the
+    robot's key, which lets anyone post to the group: it is shown only in this admin and never logged."""
+
+    depot = models.ForeignKey(Unit, verbose_name=_("站段"), on_delete=models.CASCADE, related_name="+",
+                              limit_choices_to={"level": UnitLevel.DEPOT})
+    name = models.CharField(_("名称"), max_length=100)
+    url = models.CharField(_("Webhook 地址"), max_length=500,
+                           help_text=_("企业微信群机器人的 Webhook 地址"
+                                       "（https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…）。"))
+    enabled = models.BooleanField(_("启用"), default=False)
+    kinds = ArrayField(models.CharField(max_length=20, choices=NotificationKind.choices),
+                       verbose_name=_("转发的消息类型"), default=list, blank=True)
+    last_sent_at = models.DateTimeField(_("最近发送成功"), null=True, blank=True, editable=False)
+    last_error = models.CharField(_("最近错误"), max_length=200, blank=True, editable=False)
+    last_error_at = models.DateTimeField(_("最近错误时间"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("企业微信群机器人")
+        verbose_name_plural = _("企业微信群机器人")
+        ordering = ["depot__path", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from config.wecom import WebhookUrlInvalid, validate_webhook_url
+
+        try:
+            validate_webhook_url(self.url)
+        except WebhookUrlInvalid as error:
+            raise ValidationError({"url": error.message}) from None
+        if self.depot_id and Unit.objects.filter(pk=self.depot_id).values_list("level", flat=True).first() \
+                != UnitLevel.DEPOT:
+            raise ValidationError({"depot": _("群机器人只能设置在站段上。")})
+        unknown = set(self.kinds) - set(WECOM_KINDS)
+        if unknown:
+            raise ValidationError({"kinds": _("这些消息类型不发往群聊：%(kinds)s") % {
+                "kinds": "、".join(sorted(unknown))}})
+
+
+# The kinds a depot's group chat may receive: news for the depot as a whole. Personal messages (a dispute's
+# answer, a worker's own rank) stay in the message centre.
+WECOM_KINDS = (NotificationKind.ENTRIES_REJECTED, NotificationKind.SIGN_OFF_DUE, NotificationKind.PUBLIC_NOTICE)

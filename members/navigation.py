@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from members.scope import Scope, scope_of
@@ -38,6 +39,10 @@ NAV: list[NavItem] = [
 NAV += [NavItem("honours_public:public_lists", _("公示"), role) for role in ROLES]
 
 
+# The message centre, for every role; its item carries the unread count (portal_nav).
+NAV += [NavItem("messages:list", _("消息"), role) for role in ROLES]
+
+
 def holds(scope: Scope, role: str) -> bool:
     return {
         "worker": scope.is_worker, "clerk": scope.is_clerk, "reviewer": scope.is_reviewer, "staff": scope.is_staff,
@@ -59,7 +64,23 @@ def portal_nav(request) -> dict:
                   default=None)
     if current is not None:
         current["active"] = True
+    messages_url = reverse("messages:list")
+    for item in items:
+        if item["url"] == messages_url:
+            # Lazy: counted when a page draws the navigation (the admin's pages never do).
+            item["badge"] = SimpleLazyObject(lambda: _unread_badge(user))
     return {"portal_nav": items}
+
+
+def _unread_badge(user) -> str:
+    """The unread count as the navigation shows it ("" for none, "99+" beyond 99): one query of the partial
+    index of unread messages (members.notifications.unread_count)."""
+    from members.notifications import UNREAD_SHOWN, unread_count
+
+    count = unread_count(user)
+    if not count:
+        return ""
+    return f"{UNREAD_SHOWN}+" if count > UNREAD_SHOWN else str(count)
 
 
 def home_url_for(user) -> str:

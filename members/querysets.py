@@ -149,3 +149,14 @@ class MemberRecordQuerySet(models.QuerySet):
             q |= Q(worker_id=scope.worker_id)
         return self.filter(q)
 
+
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A notification is its recipient's alone, whatever their roles: staff do not read other people's
+        messages either."""
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(recipient_id=user.pk)
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)

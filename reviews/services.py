@@ -457,5 +457,8 @@ def dispute_answer(*, actor, dispute_id: int, response: str, corrected: bool) ->
     dispute.responded_by = actor
     dispute.responded_at = timezone.now()
     dispute.save(update_fields=["status", "response", "responded_by", "responded_at"])
+    from members.notifications import dispute_answered
+
+    dispute_answered(dispute=dispute)
     return dispute
 

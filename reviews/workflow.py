@@ -135,16 +135,25 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     if systems is None:
         systems = entries.order_by().values_list("business_system_id", flat=True).distinct()
     lock_systems(systems)
-    moved = _transition_rows(actor, target, to_status, reason, now, reviewing, sources)
+    rejected: list = []
+    moved = _transition_rows(actor, target, to_status, reason, now, reviewing, sources, rejected)
+    if rejected:
+        from members.notifications import entries_rejected
+
+        entries_rejected(batches=rejected, reason=reason)
     return TransitionResult(moved=moved, skipped_own=skipped_own)
 
 
-def _transition_rows(actor, target, to_status, reason, now, reviewing, sources) -> int:
+def _transition_rows(actor, target, to_status, reason, now, reviewing, sources, rejected: list) -> int:
     """One statement per source status: ``UPDATE … WHERE <the queryset's conditions> AND status = s
     RETURNING id`` feeding ``INSERT … SELECT`` of the audit facts. No read-then-lock pass: the
     advisory lock orders concurrent transitions, and the UPDATE re-checks ``status`` on any row it
     had to wait for, so an entry moved meanwhile is skipped, never moved twice or mis-audited.
-    The update touches no index (see WorkEntry.Meta.indexes), so it is a HOT update."""
+    The update touches no index (see WorkEntry.Meta.indexes), so it is a HOT update.
+    A rejection's statement also counts what it moved per (clerk who entered it, depot): those counts
+    are appended to ``rejected`` as RejectedBatch for the clerks' messages (members.notifications)."""
+    from members.notifications import RejectedBatch
+
     values = {"status": to_status, "updated_at": now}
     if reviewing:
         values.update(reviewed_by=actor, reviewed_at=now)
@@ -171,12 +180,30 @@ def _transition_rows(actor, target, to_status, reason, now, reviewing, sources) 
             # (reviews/sql/entry_log.sql). The trigger clears the setting as it reads it; a failed statement's
             # rollback clears it too. The reset below only keeps the session tidy.
             cursor.execute("SELECT set_config(%s, %s, true)", [STATUS_MOVE, f"{source}>{to_status}"])
-            cursor.execute(f"""
-                WITH moved AS ({sql} RETURNING {WorkEntry._meta.db_table}.id)
-                INSERT INTO reviews_entryevent (entry_id, action, actor_id, at, from_status, to_status, reason)
-                SELECT id, %s, %s, %s, %s, %s, %s FROM moved
-            """, [*params, TRANSITIONS[(source, to_status)], actor_id, now, source, to_status, reason])
-            moved += cursor.rowcount
+            audit_params = [*params, TRANSITIONS[(source, to_status)], actor_id, now, source, to_status, reason]
+            if to_status == S.REJECTED:
+                # The same statement, counting what it moved per clerk and depot (a data-modifying WITH runs
+                # whether or not the outer query reads it).
+                table = WorkEntry._meta.db_table
+                cursor.execute(f"""
+                    WITH moved AS ({sql} RETURNING {table}.id, {table}.entered_by_id, {table}.unit_id),
+                    audit AS (
+                        INSERT INTO reviews_entryevent (entry_id, action, actor_id, at, from_status, to_status, reason)
+                        SELECT id, %s, %s, %s, %s, %s, %s FROM moved)
+                    SELECT moved.entered_by_id, unit.depot_id, count(*) FROM moved
+                    JOIN members_unit unit ON unit.id = moved.unit_id
+                    GROUP BY 1, 2
+                """, audit_params)
+                batches = [RejectedBatch(clerk, depot, n) for clerk, depot, n in cursor.fetchall()]
+                rejected.extend(batches)
+                moved += sum(batch.entries for batch in batches)
+            else:
+                cursor.execute(f"""
+                    WITH moved AS ({sql} RETURNING {WorkEntry._meta.db_table}.id)
+                    INSERT INTO reviews_entryevent (entry_id, action, actor_id, at, from_status, to_status, reason)
+                    SELECT id, %s, %s, %s, %s, %s, %s FROM moved
+                """, audit_params)
+                moved += cursor.rowcount
             cursor.execute("SELECT set_config(%s, '', true)", [STATUS_MOVE])
     return moved
 

@@ -365,6 +365,12 @@ def publish(*, actor, round_: AwardRound, days: int) -> AwardRound:
     locked.publicity_end = now + timedelta(days=days)
     locked.save(update_fields=["status", "publicity_days", "publicity_start", "publicity_end"])
     record(locked, action, actor=actor, at=now, reason=_("公示%(days)s天") % {"days": days})
+    # Everyone taking part is told, in the background: up to a whole competition's workers.
+    from config.tasks import send_on_commit
+    from members import notifications, tasks
+
+    send_on_commit(tasks.public_notice_notify, locked.pk)
+    notifications.public_notice_announce(round_=locked)
     return locked
 
 

@@ -33,3 +33,15 @@ def id_field(**kwargs) -> serializers.IntegerField:
     kwargs.setdefault("min_value", 1)
     kwargs.setdefault("max_value", MAX_ID)
     return serializers.IntegerField(**kwargs)
+
+
+class JsonBooleanField(serializers.BooleanField):
+    """JSON ``true`` or ``false`` only: DRF's BooleanField also takes 0, 1, "yes" and "on", which the schema's
+    ``boolean`` does not allow (a client sending 0 has a bug it should hear about)."""
+
+    default_error_messages = {"invalid": _("应为 true 或 false。")}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid")

@@ -341,3 +341,23 @@ MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 # A TrueType font with Chinese glyphs for the certificates; empty: the bundled WenQuanYi Micro Hei
 # (competitions.honours.documents.certificate_font).
 CERTIFICATE_FONT = env_str("CERTIFICATE_FONT", "")
+
+# --- Notifications --------------------------------------------------------------------------------
+# The portal's address as people open it, for links in messages sent outside it (企业微信 group robots);
+# empty: those messages carry no link.
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "")
+# 企业微信 group robots post only to https://qyapi.weixin.qq.com; hosts listed here (host or host:port) are
+# allowed too, over http as well: a local fake endpoint in tests, a proxy in a closed network.
+WECOM_WEBHOOK_TEST_HOSTS = env_list("WECOM_WEBHOOK_TEST_HOSTS", [])
+# Daily: the reviewers of a month that can be signed off and is not yet are told, once per month and system.
+CELERY_BEAT_SCHEDULE["notify-sign-off-due"] = {
+    "task": "members.tasks.sign_off_due_notify",
+    "schedule": crontab(hour=8, minute=30),
+    "options": {"expires": 60 * 60 * 20},
+}
+# Weekly, Monday morning after the nightly standings: the rank change digest of the workers who opted in.
+CELERY_BEAT_SCHEDULE["notify-rank-digest"] = {
+    "task": "members.tasks.rank_digest_notify",
+    "schedule": crontab(day_of_week=1, hour=7, minute=30),
+    "options": {"expires": 60 * 60 * 20},
+}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members.api import membership, views
+from members.api import membership, notifications, views
 
 urlpatterns = [
     path("auth/login/", views.LoginView.as_view(), name="auth-login"),
@@ -32,4 +32,12 @@ urlpatterns += [
     path("membership/cards/", membership.CardCreate.as_view(), name="membership-cards"),
     path("membership/cards/<int:pk>/status/", membership.CardStatusView.as_view(), name="membership-card-status"),
     path("membership/cards/<int:pk>/replace/", membership.CardReplace.as_view(), name="membership-card-replace"),
+]
+
+# The message centre (members/api/notifications.py).
+urlpatterns += [
+    path("me/notifications/", notifications.NotificationList.as_view(), name="notifications"),
+    path("me/notifications/unread-count/", notifications.UnreadCount.as_view(), name="notifications-unread"),
+    path("me/notifications/read/", notifications.MarkRead.as_view(), name="notifications-read"),
+    path("me/notification-settings/", notifications.NotificationSettings.as_view(), name="notification-settings"),
 ]

@@ -216,6 +216,21 @@ CASES += [
          body=lambda o: {"number": "4539578763621486"}),
 ]
 
+# The message centre: everyone signed in has their own (tests/api/test_notifications_api.py: only one's own
+# messages, someone else's ids ignored); the weekly digest is for workers.
+CASES += [
+    Case("my notifications", "get", "/api/v1/me/notifications/",
+         expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("unread count", "get", "/api/v1/me/notifications/unread-count/",
+         expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("mark notifications read", "post", "/api/v1/me/notifications/read/",
+         expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200), body=lambda o: {"all": True}),
+    Case("notification settings", "get", "/api/v1/me/notification-settings/",
+         expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
+    Case("opt in to the weekly digest", "put", "/api/v1/me/notification-settings/",
+         expect(anon=A, worker=200, clerk=400, reviewer=400, staff=400), body=lambda o: {"weekly_digest": True}),
+]
+
 MATRIX = [pytest.param(case, role, id=f"{case.name}-{role}") for case in CASES for role in ROLES if role in case.expect]
 
 

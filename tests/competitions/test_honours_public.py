@@ -154,9 +154,9 @@ def test_the_list_pages_by_position_and_a_forged_cursor_shows_the_first_page(cli
 def test_the_pages_make_a_pinned_number_of_queries_whatever_the_length_of_the_list(client, w, f, h,
                                                                                    django_assert_num_queries):
     # The session, the account, the role scope (three); then the page's own: the round, its nominees and
-    # the viewer's open objections; the rounds; the objections; the honours.
-    pages = {round_url(h.publicized): 8, reverse("honours_public:public_lists"): 7,
-             reverse("honours_public:my_objections"): 6, reverse("honours_public:my_honours"): 6}
+    # the viewer's open objections; the rounds; the objections; the honours. And the navigation's unread count.
+    pages = {round_url(h.publicized): 9, reverse("honours_public:public_lists"): 8,
+             reverse("honours_public:my_objections"): 7, reverse("honours_public:my_honours"): 7}
     client.force_login(w.alice_user)
     for url, queries in pages.items():
         with django_assert_num_queries(queries):

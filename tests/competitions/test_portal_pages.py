@@ -132,10 +132,11 @@ def _queries(client, url) -> int:
 
 
 # session, user, the scope (clerk units, reviewer systems, worker), competition, worker, history (one
-# query: the worker's row of each day), rule totals, the run's finish time.
-ME_QUERIES = 10
-# session, user, scope (3), competition, worker, latest day, my row, the top (with names), around me (2).
-BOARD_QUERIES = 13
+# query: the worker's row of each day), rule totals, the run's finish time; the navigation's unread count.
+ME_QUERIES = 11
+# session, user, scope (3), competition, worker, latest day, my row, the top (with names), around me (2);
+# the navigation's unread count.
+BOARD_QUERIES = 14
 
 
 def test_my_page_and_a_leaderboard_take_a_fixed_number_of_queries_for_5_or_50_rows(alice, w, monkeypatch):

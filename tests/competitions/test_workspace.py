@@ -204,8 +204,9 @@ def test_paging_through_ties_neither_repeats_nor_skips_anyone_and_costs_the_same
 
 
 def test_a_page_runs_a_bounded_number_of_queries(staff, w, ranked, django_assert_max_num_queries):
-    # session and user 2, role scope 3, competitions 2, choices 3, days 1, the page 1, the digest 1
-    with django_assert_max_num_queries(13):
+    # session and user 2, role scope 3, competitions 2, choices 3, days 1, the page 1, the digest 1, the
+    # navigation's unread count 1
+    with django_assert_max_num_queries(14):
         text(staff.get(reverse("workspace:day"), {"scope": f"unit:{w.depot.pk}", "job_type": w.driver.pk}))
 
 
@@ -481,7 +482,7 @@ def test_the_period_page_runs_a_bounded_number_of_queries_and_refuses_a_bad_curs
         staff, w, ranked, django_assert_max_num_queries):
     d3, _d2, d1 = portal_data.days()
     snapshot = snapshot_of(w, d3, d1)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):  # 10, and the navigation's unread count
         text(staff.get(reverse("workspace:period", args=[snapshot.pk]), {"scope": f"job_type:{w.driver.pk}"}))
     page = text(staff.get(reverse("workspace:period", args=[snapshot.pk]), {"after": "x.y"}))
     assert "翻页链接无效或已过期" in page and table_workers(page) == period_order(snapshot)

@@ -1,0 +1,318 @@
+"""Notifications: what the portal tells a person, in the message centre (消息中心), the navigation's unread
+count and the API; and what a depot's 企业微信 group robot relays (config.wecom).
+
+Who is told what:
+
+* entries rejected → the clerk who entered them: one message per clerk and rejection (a batch of 37 is
+  "您录入的 37 条被驳回"), written by the review workflow (reviews.workflow) from the same statement's counts;
+* a dispute answered → the worker who raised it;
+* a month due for sign-off → the reviewers of the business system, once per month and system (daily beat);
+* a 公示 opened → every worker taking part in the competition who has an account (up to 223,000): one
+  ``INSERT … SELECT`` in a Celery task sent when the publishing transaction commits;
+* the weekly rank change digest → each worker who opted in (NotificationPreference): one ``INSERT … SELECT``
+  from the standings per competition (weekly beat).
+
+Why a row per recipient rather than one broadcast row with per-person read markers: the unread count shown
+on every page stays one probe of a partial index on the person's unread rows, and "read" is a column;
+a broadcast would make every page count the broadcasts the person is in the audience of (a join through
+the worker, the job type and the scoring rules) minus their read markers. The price is the fan-out's
+rows, written set-based in the background (bench/notifications.py prints its time at seed scale).
+
+Messages are written in the portal's language (Chinese): they are stored text, written once for everyone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from psycopg import sql
+
+from competitions.standings import database
+from config.formatting import display_date, display_month, format_count
+from config.tasks import send_on_commit
+from members.models import (
+    WECOM_KINDS,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    User,
+    WecomRobot,
+)
+
+K = NotificationKind
+
+# The navigation shows at most this many ("99+" beyond): the count stops reading there, so a person with
+# thousands of unread messages costs the page no more than one with a hundred.
+UNREAD_SHOWN = 99
+
+
+def _language():
+    return translation.override(settings.LANGUAGE_CODE)
+
+
+def notify(*, recipient_ids, kind: str, title: str, body: str = "", link: str = "", key: str = "") -> int:
+    """One message to each of ``recipient_ids`` (one statement); with ``key``, a person already told of the
+    same event is not told again. Returns how many were written."""
+    ids = sorted({int(i) for i in recipient_ids if i is not None})
+    if not ids:
+        return 0
+    return database.execute(sql.SQL("""
+        INSERT INTO {table} (recipient_id, kind, title, body, link, key, created_at)
+        SELECT recipient, %(kind)s, %(title)s, %(body)s, %(link)s, %(key)s, now()
+        FROM unnest(%(ids)s::bigint[]) AS recipient
+        ON CONFLICT (recipient_id, kind, key) WHERE NOT (key = '') DO NOTHING
+    """).format(table=sql.Identifier(Notification._meta.db_table)),
+        {"kind": kind, "title": title[:200], "body": body[:1000], "link": link, "key": key, "ids": ids})
+
+
+# -- the events ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RejectedBatch:
+    """Entries one rejection moved: how many of those entered by ``clerk_id`` for workers under ``depot_id``."""
+
+    clerk_id: int | None
+    depot_id: int | None
+    entries: int
+
+
+def entries_rejected(*, batches: list[RejectedBatch], reason: str) -> None:
+    """Called by the review workflow inside the rejecting transaction (so the messages are rolled back with
+    it): each clerk is told how many of their entries were rejected and why; each depot's robot, how many
+    of the depot's."""
+    per_clerk: dict[int, int] = defaultdict(int)
+    per_depot: dict[int, int] = defaultdict(int)
+    for batch in batches:
+        if batch.clerk_id is not None:
+            per_clerk[batch.clerk_id] += batch.entries
+        if batch.depot_id is not None:
+            per_depot[batch.depot_id] += batch.entries
+    with _language():
+        link = reverse("entries:list") + "?status=rejected"
+        body = _("驳回原因：%(reason)s") % {"reason": reason}
+        rows = [Notification(recipient_id=clerk, kind=K.ENTRIES_REJECTED, link=link, body=body[:1000],
+                             title=_("您录入的 %(n)s 条被驳回") % {"n": format_count(n)})
+                for clerk, n in per_clerk.items()]
+        Notification.objects.bulk_create(rows)
+        for robot_id, depot_id in _robots(K.ENTRIES_REJECTED, depot_ids=per_depot):
+            _wecom_send(robot_id, _("本站段 %(n)s 条录入被驳回") % {"n": format_count(per_depot[depot_id])}, body, link)
+
+
+def dispute_answered(*, dispute) -> None:
+    """The worker who raised the dispute hears the clerk's answer (a worker without an account has no
+    message centre)."""
+    from members.models import Worker
+
+    user_id = Worker.objects.filter(pk=dispute.worker_id).values_list("user_id", flat=True).first()
+    if user_id is None:
+        return
+    with _language():
+        notify(recipient_ids=[user_id], kind=K.DISPUTE_ANSWERED, link=reverse("my_entries"),
+               title=_("您 %(day)s 的申诉已答复（%(status)s）") % {"day": display_date(dispute.work_date),
+                                                            "status": dispute.get_status_display()},
+               body=dispute.response)
+
+
+def public_notice_opened(*, round_id: int) -> int:
+    """Every worker taking part in the round's competition, with an active account, is told that its 公示
+    has opened: one INSERT … SELECT (run from a Celery task). Safe to run twice (one message per person
+    and round). Returns how many were written."""
+    from competitions.honours.models import AwardRound
+    from members.models import Worker
+
+    round_ = AwardRound.objects.filter(pk=round_id).first()
+    if round_ is None or round_.publicity_end is None:
+        return 0
+    audience = (Worker.objects.taking_part_in(round_.competition_id)
+                .filter(is_active=True, user__isnull=False, user__is_active=True).order_by().values("user_id"))
+    return _insert_from(audience, kind=K.PUBLIC_NOTICE, key=f"round:{round_.pk}", **_public_notice(round_))
+
+
+def public_notice_announce(*, round_) -> None:
+    """The depots' robots that relay 公示 hear of a round's opening (sent after the publishing commit)."""
+    wecom_announce(kind=K.PUBLIC_NOTICE, competition_id=round_.competition_id, **_public_notice(round_))
+
+
+def _public_notice(round_) -> dict:
+    with _language():
+        return {
+            "title": _("%(round)s 公示开始") % {"round": round_},
+            "body": _("公示至 %(end)s，如有异议可在公示期内提出。") % {"end": display_date(round_.publicity_end)},
+            "link": reverse("honours_public:public_round", args=[round_.pk]),
+        }
+
+
+def _insert_from(recipients, *, kind: str, title: str, body: str, link: str, key: str) -> int:
+    """INSERT … SELECT: one message to each ``user_id`` the queryset ``recipients`` yields, once per key."""
+    # The audience's SQL is Django's (positional parameters), so this statement's own values are positional too.
+    select, params = recipients.query.sql_with_params()
+    statement = sql.SQL("""
+        INSERT INTO {table} (recipient_id, kind, title, body, link, key, created_at)
+        SELECT audience.user_id, %s, %s, %s, %s, %s, now() FROM ({select}) AS audience
+        ON CONFLICT (recipient_id, kind, key) WHERE NOT (key = '') DO NOTHING
+    """).format(table=sql.Identifier(Notification._meta.db_table), select=sql.SQL(select))
+    return database.send(database.render(statement), [kind, title[:200], body[:1000], link, key, *params])
+
+
+def sign_off_due(*, today: date | None = None) -> int:
+    """The reviewers of every business system whose last month can be signed off and is not yet are told,
+    once per month and system (the daily beat repeats harmlessly). Returns how many were written."""
+    from competitions.models import BusinessSystem, Competition
+    from config.months import month_of
+    from reviews.models import PeriodStatus, ReviewPeriod
+    from reviews.validation import local_today
+    from reviews.workflow import sign_off_refusal
+
+    today = today or local_today()
+    month = month_of(month_of(today) - timedelta(days=1))
+    written = 0
+    for competition in Competition.objects.active():
+        if sign_off_refusal(competition=competition, month=month, today=today) is not None:
+            continue
+        signed = ReviewPeriod.objects.filter(competition=competition, month=month, status=PeriodStatus.SIGNED_OFF)
+        systems = (BusinessSystem.objects.filter(job_types__rules__competition=competition).distinct()
+                   .exclude(pk__in=signed.values("business_system_id")))
+        for system in systems:
+            reviewers = system.reviewers.filter(is_active=True).values_list("pk", flat=True)
+            with _language():
+                written += notify(
+                    recipient_ids=reviewers, kind=K.SIGN_OFF_DUE, key=f"{competition.pk}:{system.pk}:{month:%Y-%m}",
+                    link=reverse("review:queue") + f"?month={month:%Y-%m}&system={system.pk}",
+                    title=_("%(month)s %(system)s 待签发") % {"month": display_month(month), "system": system.name},
+                    body=_("%(competition)s：%(month)s 已结束，请审核完待审录入后签发。") % {
+                        "competition": competition.name, "month": display_month(month)})
+    return written
+
+
+def rank_digest(*, today: date | None = None) -> int:
+    """The weekly rank change digest: each worker who opted in and is ranked on a competition's latest
+    standings day hears their overall rank and its change since the standings day a week before. One
+    INSERT … SELECT per active competition, from the standings; once per competition and day. Returns how
+    many were written."""
+    from competitions.models import Competition, StandingDay
+    from members.models import Worker
+
+    written = 0
+    for competition in Competition.objects.active():
+        days = StandingDay.objects.filter(competition=competition)
+        if today is not None:
+            days = days.filter(day__lte=today)
+        latest = days.order_by("-day").values_list("day", flat=True).first()
+        if latest is None:
+            continue
+        before = (days.filter(day__lte=latest - timedelta(days=7)).order_by("-day")
+                  .values_list("day", flat=True).first())
+        with _language():
+            texts = {
+                "title": _("本周排名变化（截至 %(day)s）") % {"day": display_date(latest)},
+                "up": _("总排名第 %s 名，比上周上升 %s 名；累计积分 %s。"),
+                "down": _("总排名第 %s 名，比上周下降 %s 名；累计积分 %s。"),
+                "same": _("总排名第 %s 名，与上周持平；累计积分 %s。"),
+                "new": _("总排名第 %s 名（上周未上榜）；累计积分 %s。"),
+                "link": reverse("me"),
+            }
+        statement = sql.SQL("""
+            INSERT INTO {notification} (recipient_id, kind, title, body, link, key, created_at)
+            SELECT w.user_id, %(kind)s, %(title)s,
+                   CASE WHEN p.rank_overall IS NULL THEN format(%(new)s, s.rank_overall, trim_scale(s.points))
+                        WHEN p.rank_overall > s.rank_overall
+                            THEN format(%(up)s, s.rank_overall, p.rank_overall - s.rank_overall, trim_scale(s.points))
+                        WHEN p.rank_overall < s.rank_overall
+                            THEN format(%(down)s, s.rank_overall, s.rank_overall - p.rank_overall, trim_scale(s.points))
+                        ELSE format(%(same)s, s.rank_overall, trim_scale(s.points)) END,
+                   %(link)s, %(key)s, now()
+            FROM {preference} pref
+            JOIN {user} u ON u.id = pref.user_id AND u.is_active
+            JOIN {worker} w ON w.user_id = pref.user_id
+            JOIN {standing} s ON s.competition_id = %(competition)s AND s.day = %(day)s AND s.worker_id = w.id
+            LEFT JOIN {standing} p ON p.competition_id = %(competition)s AND p.day = %(before)s AND p.worker_id = w.id
+            WHERE pref.weekly_digest
+            ON CONFLICT (recipient_id, kind, key) WHERE NOT (key = '') DO NOTHING
+        """).format(notification=sql.Identifier(Notification._meta.db_table),
+                    preference=sql.Identifier(NotificationPreference._meta.db_table),
+                    user=sql.Identifier(User._meta.db_table),
+                    worker=sql.Identifier(Worker._meta.db_table), standing=sql.Identifier("competitions_standing"))
+        written += database.execute(statement, {
+            **texts, "kind": K.RANK_DIGEST, "key": f"{competition.pk}:{latest.isoformat()}",
+            "competition": competition.pk, "day": latest, "before": before})
+    return written
+
+
+# -- reading and marking -----------------------------------------------------------------------------------
+
+def unread_count(user) -> int:
+    """How many unread messages a person has, up to UNREAD_SHOWN + 1 (the navigation shows "99+"): one
+    query that reads no further than that in the partial index of unread rows."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.visible_to(user).unread().order_by()[:UNREAD_SHOWN + 1].count()
+
+
+def notifications_mark_read(*, user, ids) -> int:
+    """Marks some of a person's messages read (others' ids are ignored, as are already read ones)."""
+    ids = [int(i) for i in ids]
+    if not ids:
+        return 0
+    return Notification.objects.visible_to(user).unread().filter(pk__in=ids).update(read_at=timezone.now())
+
+
+def notifications_mark_all_read(*, user) -> int:
+    return Notification.objects.visible_to(user).unread().update(read_at=timezone.now())
+
+
+def weekly_digest_wanted(user) -> bool:
+    return NotificationPreference.objects.filter(user_id=user.pk, weekly_digest=True).exists()
+
+
+class NotAWorker(ValueError):
+    """The weekly digest is about a worker's own rank: someone who is not a worker cannot ask for it."""
+
+
+@transaction.atomic
+def weekly_digest_set(*, user, wanted: bool) -> bool:
+    from members.scope import scope_of
+
+    if wanted and not scope_of(user).is_worker:
+        raise NotAWorker
+    NotificationPreference.objects.update_or_create(user_id=user.pk, defaults={"weekly_digest": bool(wanted)})
+    return bool(wanted)
+
+
+# -- the depots' group robots --------------------------------------------------------------------------------
+
+def wecom_announce(*, kind: str, title: str, body: str = "", link: str = "", depot_ids=None,
+                   competition_id: int | None = None) -> int:
+    """Queues a message to every enabled robot relaying ``kind``: of ``depot_ids``, or of the depots with
+    workers taking part in ``competition_id``. Sent by Celery after the current transaction commits (a
+    robot that is slow or away never holds up the request). Returns how many robots were queued."""
+    robots = _robots(kind, depot_ids=depot_ids, competition_id=competition_id)
+    for robot_id, _depot in robots:
+        _wecom_send(robot_id, title, body, link)
+    return len(robots)
+
+
+def _robots(kind: str, *, depot_ids=None, competition_id: int | None = None) -> list[tuple[int, int]]:
+    """(robot id, depot id) of the enabled robots relaying ``kind`` (one query)."""
+    from members.models import Worker
+
+    if kind not in WECOM_KINDS:
+        return []
+    robots = WecomRobot.objects.filter(enabled=True, kinds__contains=[kind])
+    if depot_ids is not None:
+        robots = robots.filter(depot_id__in=list(depot_ids))
+    if competition_id is not None:
+        robots = robots.filter(depot_id__in=Worker.objects.taking_part_in(competition_id).values("unit__depot_id"))
+    return list(robots.values_list("pk", "depot_id"))
+
+
+def _wecom_send(robot_id: int, title, body, link: str) -> None:
+    from members.tasks import wecom_send
+
+    send_on_commit(wecom_send, robot_id, str(title), str(body), link)
