@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions.models import Competition, ScoringRule
+from config.formatting import format_count
 from config.spreadsheets import SpreadsheetRefused, XlsxStream, check_xlsx, csv_row, csv_rows_read, xlsx_append
 from reviews.validation import EntryChecker, EntryInput, RowError
 
@@ -277,10 +278,6 @@ class ErrorGroup:
         return self.message.rstrip("。.")
 
     @property
-    def count_text(self) -> str:
-        return f"{len(self.rows):,}"
-
-    @property
     def where(self) -> str:
         return rows_text(self.rows)
 
@@ -296,7 +293,7 @@ def rows_text(rows: list[int]) -> str:
             runs.append([n, n])
     if len(runs) > GROUP_RUNS_LISTED:
         runs = [[rows[0], rows[-1]]]
-    parts = [f"{a:,}" if a == b else f"{a:,}–{b:,}" for a, b in runs]
+    parts = [format_count(a) if a == b else f"{format_count(a)}–{format_count(b)}" for a, b in runs]
     return _("第 %(rows)s 行") % {"rows": "、".join(parts)}
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from competitions.models import BusinessSystem, JobType, ScoringRule
 from config import cursors, parked_uploads
+from config.formatting import display_month, format_count, format_points, format_quantity
 from config.gate import clerk_page, reviewer_page, worker_page
 from config.months import format_month, month_bounds, month_of, months_between, parse_month
 from members.models import Unit, UnitLevel, Worker
@@ -179,8 +180,9 @@ def entry_new(request):
                 messages.error(request, _("未保存，请按标出的项修改。"))
             else:
                 messages.success(request, _("已保存：%(name)s %(day)s %(qty)s，积分 %(points)s，待审核。") % {
-                    "name": entry.worker.name, "day": entry.work_date, "qty": entry.quantity,
-                    "points": entry.points})
+                    "name": entry.worker.name, "day": entry.work_date,
+                    "qty": format_quantity(entry.quantity, entry.rule.unit_of_measure, with_unit=True),
+                    "points": format_points(entry.points)})
                 return redirect("entries:new")
     if worker is not None:
         rules = [r for r in rules if r.job_type_id == worker.job_type_id]
@@ -227,7 +229,8 @@ def _grid_workers(request, rule):
     more = len(page) > GRID_PAGE
     page = page[:GRID_PAGE]
     last = first + len(page) - 1
-    shown = {"total": f"{total:,}", "first": f"{first:,}", "last": f"{last:,}", "partial": more or first > 1,
+    shown = {"total": format_count(total), "first": format_count(first), "last": format_count(last),
+             "partial": more or first > 1,
              "first_n": first, "next": cursors.encode("grid", page[-1].pk, last) if more else None}
     return page, shown
 
@@ -305,7 +308,8 @@ def entry_grid(request):
             except EntryRejected as error:
                 _grid_errors(request, error, rows)
             else:
-                messages.success(request, _("已保存 %(n)s 条录入，待审核。") % {"n": result.created_count})
+                messages.success(request, _("已保存 %(n)s 条录入，待审核。")
+                                 % {"n": format_count(result.created_count)})
                 return redirect(request.get_full_path())
     return render(request, "reviews/entry_grid.html", {
         "rules": rules, "mode": mode, "day": day, "rule": rule, "rows": rows, "worker": worker, "shown": shown,
@@ -328,9 +332,9 @@ def _grid_errors(request, error: EntryRejected, rows) -> None:
         if not bad or bad[-1] != e.row:
             bad.append(e.row)
     if bad:
-        listed = "、".join(f"{n:,}" for n in bad[:10]) + ("……" if len(bad) > 10 else "")
+        listed = "、".join(format_count(n) for n in bad[:10]) + ("……" if len(bad) > 10 else "")
         messages.error(request, _("%(count)s 行有问题（第 %(rows)s 行），未保存任何录入；已填写的内容都还在，"
-                                  "请按各行的提示修改后再保存。") % {"count": f"{len(bad):,}", "rows": listed})
+                                  "请按各行的提示修改后再保存。") % {"count": format_count(len(bad)), "rows": listed})
 
 
 def _query_with(request, **params) -> str:
@@ -365,7 +369,6 @@ def entry_import(request):
                        "skipped": parsed.skipped, "errors": parsed.errors[:300], "error_count": len(parsed.errors),
                        "groups": groups[:IMPORT_GROUPS_SHOWN], "group_count": len(groups),
                        "columns": imports.COLUMNS, "bad_rows": len({e.row for e in parsed.errors})}
-            preview["counts"] = {key: f"{preview[key]:,}" for key in ("total", "good", "bad_rows", "skipped")}
     return render(request, "reviews/entry_import.html", {
         "preview": preview, "roster_units": _roster_units(request),
         "roster_day": (local_today() - timedelta(days=1)).isoformat(),
@@ -657,7 +660,7 @@ def review_queue(request):
                 to = EntryStatus.REJECTED if action == "reject" else EntryStatus.APPROVED
                 result = entries_transition(actor=request.user, entries=target, to_status=to,
                                             reason=request.POST.get("reason", ""), systems=[system.pk])
-                messages.success(request, _("已处理 %(n)s 条。") % {"n": result.moved})
+                messages.success(request, _("已处理 %(n)s 条。") % {"n": format_count(result.moved)})
                 if result.skipped_own:
                     messages.error(request, _("%(n)s 条是您本人录入的，不能由您审核，已跳过。")
                                    % {"n": result.skipped_own})
@@ -749,7 +752,7 @@ def review_sign_off(request):
             except TransitionRefused as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, _("%(month)s 已签发，本月录入已锁定。") % {"month": format_month(month)})
+                messages.success(request, _("%(month)s 已签发，本月录入已锁定。") % {"month": display_month(month)})
                 return redirect(f"{reverse('review:queue')}?system={system.pk}&month={format_month(month)}")
         return redirect(_sign_off_url(system, month))
 

@@ -212,9 +212,9 @@ def test_identical_errors_are_grouped_by_field_and_message_in_the_order_met():
     errors += [RowError(5, "worker", "请填写工号。", "worker_missing"),
                RowError(5, "quantity", "工作量不能为负数。", "quantity_invalid")]
     groups = error_groups(errors)
-    assert [(g.label, g.message, g.rows, g.where, g.count_text) for g in groups] == [
-        ("工作量", "工作量不能为负数。", [2, 3, 4, 5], "第 2–5 行", "4"),
-        ("工号", "请填写工号。", [5], "第 5 行", "1")]
+    assert [(g.label, g.message, g.rows, g.where, g.count) for g in groups] == [
+        ("工作量", "工作量不能为负数。", [2, 3, 4, 5], "第 2–5 行", 4),
+        ("工号", "请填写工号。", [5], "第 5 行", 1)]
 
 
 def test_the_preview_groups_identical_errors_with_the_first_rows_listed(client, w, day):
