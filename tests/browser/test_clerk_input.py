@@ -5,6 +5,7 @@ only their job type's metrics."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from reviews.models import WorkEntry
 from tests.browser.conftest import PHONE, log_in, watch_csp
@@ -67,16 +68,16 @@ def test_the_single_entry_form_shows_the_worker_and_their_metrics_as_the_number_
     options = screen.locator("#rule option:not([hidden])")
     assert options.count() == 3
     screen.fill("#worker", w.alice.employee_no)
-    screen.wait_for_function("document.querySelector('#worker-info').textContent.includes('张三明')")
+    expect(screen.locator("#worker-info")).to_contain_text(w.alice.name)  # (the page's CSP allows no eval)
     assert screen.locator("#worker-info").inner_text() == f"{w.alice.name} · {w.workshop.name} · {w.driver.name}"
     assert sorted(options.all_inner_texts()) == sorted(
         [f"{w.driver.name} · 安全走行公里（公里）", f"{w.driver.name} · 值乘趟数（趟）"])
     screen.fill("#worker", w.carol.employee_no)  # another unit's worker
-    screen.wait_for_function("document.querySelector('#worker-info').textContent.includes('不属于')")
+    expect(screen.locator("#worker-info")).to_contain_text("不属于您负责的单位")
     shot(screen, f"clerk-entry-lookup-{screen.size}")
     # saved with an error: the message beside its field, the typed values kept
     screen.fill("#worker", w.alice.employee_no)
-    screen.wait_for_function("document.querySelector('#worker-info').textContent.includes('张三明')")
+    expect(screen.locator("#worker-info")).to_contain_text(w.alice.name)
     screen.select_option("#rule", str(w.trips.pk))
     screen.fill("#work_date", today.isoformat())
     screen.fill("#quantity", "9")  # over the cap of 6 trips
