@@ -8,11 +8,10 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, Subquery
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import dateformat
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,7 +23,7 @@ from config.months import format_month, month_bounds, month_of, months_between, 
 from members.models import Unit, UnitLevel, Worker
 from members.querysets import unit_subtree_q
 from members.scope import scope_of
-from reviews import imports
+from reviews import grid, imports
 from reviews.models import Dispute, DisputeStatus, EntryStatus, PendingEntry, PeriodStatus, ReviewPeriod, WorkEntry
 from reviews.services import (
     dispute_answer,
@@ -206,49 +205,20 @@ def worker_lookup(request):
                          "job_type": worker.job_type.name, "is_active": worker.is_active, "rules": rule_ids})
 
 
-GRID_PAGE = 500  # workers per page of the day grid
-
-
-def _grid_workers(request, rule):
-    """One page of the workers the day grid lists for ``rule``, in the unit tree's order, and what the
-    page says about them: how many there are in all, which of them this page shows, the next page's
-    cursor. The cursor holds the last worker's id and position (no employee number travels in a link);
-    the page after it starts past that worker's (unit path, 工号), looked up in the same query."""
-    workers = Worker.objects.enterable_by(request.user).filter(job_type_id=rule.job_type_id, is_active=True)
-    total = workers.count()
-    after = _after(request, "grid", int, int)
-    qs = workers.select_related("unit").only("pk", "employee_no", "name", "unit__name", "unit__path")
-    first = 1
-    if after is not None:
-        last = Worker.objects.filter(pk=after[0])
-        path = Subquery(last.values("unit__path")[:1])
-        qs = qs.filter(Q(unit__path__gt=path) | Q(unit__path=path, employee_no__gt=Subquery(
-            last.values("employee_no")[:1])))
-        first = after[1] + 1
-    page = list(qs.order_by("unit__path", "employee_no")[:GRID_PAGE + 1])
-    more = len(page) > GRID_PAGE
-    page = page[:GRID_PAGE]
-    last = first + len(page) - 1
-    shown = {"total": format_count(total), "first": format_count(first), "last": format_count(last),
-             "partial": more or first > 1,
-             "first_n": first, "next": cursors.encode("grid", page[-1].pk, last) if more else None}
-    return page, shown
-
-
-def _grid_posted(request, rows):
+def _grid_posted(request, rows: list[grid.GridRow]) -> list[EntryInput]:
     """The grid's inputs as posted, as ``EntryInput``s numbered as the rows are on screen; every typed
     value and note is put back on its row so that a page shown again after an error keeps them. A key
     that is not on this page (edited by hand, or the roster changed since) gets a number past the last row."""
-    by_key = {row["key"]: row for row in rows}
+    by_key = {row.key: row for row in rows}
     inputs = []
-    extra = rows[-1]["n"] if rows else 0
+    extra = rows[-1].n if rows else 0
     for key in request.POST.getlist("key"):
         value = request.POST.get(f"q:{key}", "").strip()
         note = request.POST.get(f"n:{key}", "")
         row = by_key.get(key)
         if row is not None:
-            row["value"], row["note"] = value, note
-            n = row["n"]
+            row.value, row.note = value, note
+            n = row.n
         else:
             extra += 1
             n = extra
@@ -268,34 +238,18 @@ def entry_grid(request):
     mode = request.GET.get("mode", "day")
     day = _parse_date(request.GET.get("date")) or (local_today() - timedelta(days=1))
     rule = next((r for r in rules if str(r.pk) == request.GET.get("rule")), None)
-    rows = []
+    rows: list[grid.GridRow] = []
     worker = None
     shown = None
     if mode == "day" and rule is not None:
-        workers, shown = _grid_workers(request, rule)
-        existing = dict(WorkEntry.objects.filter(rule=rule, work_date=day, kind="regular",
-                                                 worker__in=[w.pk for w in workers])
-                        .values_list("worker_id", "quantity"))
-        rows = [{"n": n, "key": f"{w.pk}:{rule.pk}:{day.isoformat()}", "worker": w, "rule": rule, "day": day,
-                 "existing": existing.get(w.pk)} for n, w in enumerate(workers, start=shown["first_n"])]
+        rows, shown = grid.day_rows(user=request.user, rule=rule, day=day, after=_after(request, grid.CURSOR, int, int))
     elif mode == "week":
         emp = request.GET.get("worker", "").strip()
         worker = Worker.objects.enterable_by(request.user).filter(employee_no=emp).select_related("unit").first()
         if worker is not None:
-            start = day - timedelta(days=day.weekday())
-            days = [start + timedelta(days=i) for i in range(7)]
-            worker_rules = [r for r in rules if r.job_type_id == worker.job_type_id]
-            existing = {(r, d): q for r, d, q in WorkEntry.objects.filter(
-                worker=worker, work_date__in=days, kind="regular").values_list("rule_id", "work_date", "quantity")}
-            cells = [(r, d) for d in days for r in worker_rules]
-            rows = [{"n": n, "key": f"{worker.pk}:{r.pk}:{d.isoformat()}", "worker": worker, "rule": r, "day": d,
-                     "existing": existing.get((r.pk, d))} for n, (r, d) in enumerate(cells, start=1)]
+            rows = grid.week_rows(worker=worker, rules=rules, day=day)
         elif emp:
             messages.error(request, _("找不到该职工，或该职工不属于您负责的单位。"))
-    # Each day's labels once, not once per row (a page has up to GRID_PAGE rows of the same day).
-    labels = {d: (dateformat.format(d, "m-d D"), dateformat.format(d, "m-d")) for d in {r["day"] for r in rows}}
-    for row in rows:
-        row["day_text"], row["day_short"] = labels[row["day"]]
 
     if request.method == "POST":
         inputs = _grid_posted(request, rows)
@@ -306,31 +260,25 @@ def entry_grid(request):
                 result = entries_create(actor=request.user, competition=request.competition, rows=inputs,
                                         source="grid")
             except EntryRejected as error:
-                _grid_errors(request, error, rows)
+                _grid_errors(request, error.errors, rows)
             else:
                 messages.success(request, _("已保存 %(n)s 条录入，待审核。")
                                  % {"n": format_count(result.created_count)})
                 return redirect(request.get_full_path())
     return render(request, "reviews/entry_grid.html", {
-        "rules": rules, "mode": mode, "day": day, "rule": rule, "rows": rows, "worker": worker, "shown": shown,
-        "next_query": _query_with(request, after=shown["next"]) if shown and shown["next"] else None,
+        "rules": rules, "mode": mode, "day": day, "rule": rule, "rows": rows, "rows_html": grid.rows_html(rows),
+        "worker": worker, "shown": shown,
+        "next_query": _query_with(request, after=shown.next) if shown and shown.next else None,
         "first_query": _query_without(request, "after"),
     })
 
 
-def _grid_errors(request, error: EntryRejected, rows) -> None:
-    """Each error beside its row; the top of the page says which rows, and shows the errors of rows that
-    are not on the page (a whole-batch refusal, a key edited by hand)."""
-    by_n = {row["n"]: row for row in rows}
-    bad = []
-    for e in error.errors:
-        row = by_n.get(e.row)
-        if row is None:
-            messages.error(request, str(e) if e.row else f"{e.label}：{e.message}")
-            continue
-        row.setdefault("errors", []).append(f"{e.label}：{e.message}")
-        if not bad or bad[-1] != e.row:
-            bad.append(e.row)
+def _grid_errors(request, errors, rows: list[grid.GridRow]) -> None:
+    """Each error beside its row; the top of the page says which rows, and shows the errors that have no
+    row on the page (a whole-batch refusal, a key edited by hand)."""
+    bad, elsewhere = grid.place_errors(errors, rows)
+    for e in elsewhere:
+        messages.error(request, str(e) if e.row else f"{e.label}：{e.message}")
     if bad:
         listed = "、".join(format_count(n) for n in bad[:10]) + ("……" if len(bad) > 10 else "")
         messages.error(request, _("%(count)s 行有问题（第 %(rows)s 行），未保存任何录入；已填写的内容都还在，"

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from config.spreadsheets import xlsx_append
 from members.models import Worker
-from reviews import imports, views
+from reviews import grid, imports
 from reviews.imports import ROSTER_COLUMNS, error_groups, rows_text
 from reviews.models import WorkEntry
 from reviews.validation import RowError
@@ -45,7 +45,7 @@ def drivers(w, unit, count, **kw):
     made = []
     for _ in range(count):
         n = next_id()
-        made.append(Worker(employee_no=f"G{n:06d}", name=f"司机{n}", gender="M", id_number=make_id_number(n),
+        made.append(Worker(employee_no=f"G{n:06d}", name=f"司机{n}", gender="M", id_number=make_id_number(n, born=f"19{50 + n // 1000 % 50}0312"),
                            unit=unit, job_type=w.driver, **kw))
     return Worker.objects.bulk_create(made)
 
@@ -57,8 +57,8 @@ def test_the_grid_keeps_every_typed_value_and_note_after_an_error_and_shows_it_o
     login(client, w.clerk)
     url = grid_url(w, day)
     rows = client.get(url).context["rows"]
-    assert [(r["n"], r["worker"].pk) for r in rows] == [(1, w.bob.pk), (2, w.alice.pk)]
-    key_bob, key_alice = (r["key"] for r in rows)
+    assert [(r.n, r.worker.pk) for r in rows] == [(1, w.bob.pk), (2, w.alice.pk)]
+    key_bob, key_alice = (r.key for r in rows)
     # when: alice's row is right and bob's quantity is not a number
     page = client.post(url, {"key": [key_bob, key_alice], f"q:{key_bob}": "12x", f"n:{key_bob}": "夜班",
                              f"q:{key_alice}": "320", f"n:{key_alice}": "早班"})
@@ -78,22 +78,22 @@ def test_the_week_grid_keeps_values_and_numbers_rows_as_on_screen(client, w, day
     url = f"{reverse('entries:grid')}?mode=week&worker={w.alice.employee_no}&date={day.isoformat()}"
     rows = client.get(url).context["rows"]
     assert len(rows) == 14  # seven days × two metrics of a driver
-    trips = [r for r in rows if r["rule"].pk == w.trips.pk and r["day"] <= day]
-    km = next(r for r in rows if r["rule"].pk == w.km.pk and r["day"] <= day)
+    trips = [r for r in rows if r.rule.pk == w.trips.pk and r.day <= day]
+    km = next(r for r in rows if r.rule.pk == w.km.pk and r.day <= day)
     # 7 trips is over the daily cap of 6
-    page = client.post(url, {"key": [km["key"], trips[0]["key"]], f"q:{km['key']}": "100",
-                             f"q:{trips[0]['key']}": "7", f"n:{trips[0]['key']}": "加班"})
+    page = client.post(url, {"key": [km.key, trips[0].key], f"q:{km.key}": "100",
+                             f"q:{trips[0].key}": "7", f"n:{trips[0].key}": "加班"})
     assert not WorkEntry.objects.exists()
-    shown = {r["key"]: r for r in page.context["rows"]}
-    assert shown[km["key"]]["value"] == "100" and "errors" not in shown[km["key"]]
-    assert shown[trips[0]["key"]]["note"] == "加班"
-    assert shown[trips[0]["key"]]["errors"] == ["工作量：超过该指标每日上限 6趟。"]
+    shown = {r.key: r for r in page.context["rows"]}
+    assert shown[km.key].value == "100" and shown[km.key].errors == []
+    assert shown[trips[0].key].note == "加班"
+    assert shown[trips[0].key].errors == ["工作量：超过该指标每日上限 6趟。"]
     html = page.content.decode()
-    assert f'<tr id="row-{trips[0]["n"]}" class="invalid">' in html
+    assert f'<tr id="row-{trips[0].n}" class="invalid">' in html
 
 
 def test_a_unit_larger_than_a_page_says_so_and_pages_by_cursor(client, w, day, monkeypatch):
-    monkeypatch.setattr(views, "GRID_PAGE", 2)
+    monkeypatch.setattr(grid, "GRID_PAGE", 2)
     drivers(w, w.depot, 3)  # five drivers in all: three pages of two
     login(client, w.other_clerk)
     assert client.get(grid_url(w, day)).context["rows"] == []  # not this clerk's drivers
@@ -101,29 +101,29 @@ def test_a_unit_larger_than_a_page_says_so_and_pages_by_cursor(client, w, day, m
     first = client.get(grid_url(w, day))
     html = first.content.decode()
     assert "共 5 人，本页显示第 1–2 人。" in html
-    seen = [r["worker"].pk for r in first.context["rows"]]
-    after = first.context["shown"]["next"]
+    seen = [r.worker.pk for r in first.context["rows"]]
+    after = first.context["shown"].next
     second = client.get(grid_url(w, day, after=after))
     assert "共 5 人，本页显示第 3–4 人。" in second.content.decode()
-    assert [r["n"] for r in second.context["rows"]] == [3, 4]
-    seen += [r["worker"].pk for r in second.context["rows"]]
-    third = client.get(grid_url(w, day, after=second.context["shown"]["next"]))
-    assert "本页显示第 5–5 人" in third.content.decode() and third.context["shown"]["next"] is None
-    seen += [r["worker"].pk for r in third.context["rows"]]
+    assert [r.n for r in second.context["rows"]] == [3, 4]
+    seen += [r.worker.pk for r in second.context["rows"]]
+    third = client.get(grid_url(w, day, after=second.context["shown"].next))
+    assert "本页显示第 5–5 人" in third.content.decode() and third.context["shown"].next is None
+    seen += [r.worker.pk for r in third.context["rows"]]
     expected = list(Worker.objects.filter(job_type=w.driver, unit__path__startswith=w.depot.path)
                     .order_by("unit__path", "employee_no").values_list("pk", flat=True))
     assert seen == expected
     # an error on page two is numbered as page two shows its rows
     row = second.context["rows"][1]
-    page = client.post(grid_url(w, day, after=after), {"key": [row["key"]], f"q:{row['key']}": "-1"})
-    assert page.context["rows"][1]["errors"] == ["工作量：工作量不能为负数。"]
+    page = client.post(grid_url(w, day, after=after), {"key": [row.key], f"q:{row.key}": "-1"})
+    assert page.context["rows"][1].errors == ["工作量：工作量不能为负数。"]
     assert '<tr id="row-4" class="invalid">' in page.content.decode()
 
 
 def test_a_mangled_grid_cursor_opens_the_first_page(client, w, day):
     login(client, w.clerk)
     page = client.get(grid_url(w, day, after="junk"))
-    assert [r["n"] for r in page.context["rows"]] == [1, 2]
+    assert [r.n for r in page.context["rows"]] == [1, 2]
 
 
 def test_the_500_worker_grid_page_makes_a_fixed_number_of_queries(client, w, day, django_assert_num_queries):
@@ -133,9 +133,9 @@ def test_the_500_worker_grid_page_makes_a_fixed_number_of_queries(client, w, day
     # their entries of the day: the same for page two (its cursor is resolved inside the page's query)
     with django_assert_num_queries(10):
         first = client.get(grid_url(w, day))
-    assert len(first.context["rows"]) == 500 and first.context["shown"]["total"] == "522"
+    assert len(first.context["rows"]) == 500 and first.context["shown"].total == 522
     with django_assert_num_queries(10):
-        second = client.get(grid_url(w, day, after=first.context["shown"]["next"]))
+        second = client.get(grid_url(w, day, after=first.context["shown"].next))
     assert len(second.context["rows"]) == 22
 
 
