@@ -109,7 +109,8 @@ class ParsedFile:
     rows: list[CertificateInput] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     total: int = 0
-    texts: dict[int, list[str]] = field(default_factory=dict, repr=False)  # row -> texts, for the bad-rows file
+    texts: dict[int, list[str]] = field(default_factory=dict, repr=False)  # row -> texts
+    table: list[list] = field(default_factory=list, repr=False)  # the file as read, for the bad-rows file
 
     def cells(self, row: int) -> list[str]:
         return self.texts.get(row, [""] * len(COLUMNS))
@@ -144,7 +145,7 @@ def check_table(*, checker: SkillChecker, table: list[list]) -> ParsedFile:
     workers = checker.workers({texts[0] for _, texts, _d in body})
     job_types = checker.job_types() if any(texts[3] for _, texts, _d in body) else {}
     taken = taken_numbers({(texts[6], texts[4]) for _, texts, _d in body if texts[4] and texts[6]})
-    parsed = ParsedFile(total=len(body))
+    parsed = ParsedFile(total=len(body), table=table)
     errors, good = parsed.errors, parsed.rows
     seen: dict[tuple[str, str], int] = {}
     today = checker.today
@@ -247,5 +248,6 @@ def template_xlsx() -> bytes:
 
 
 def bad_rows_csv(parsed: ParsedFile) -> bytes:
-    """The rows with problems as they were read, with an error column: fix them and import again."""
-    return entries_bad_rows_csv(parsed, COLUMNS)
+    """The rows with problems as they were uploaded (every column), with an error column: fix them and
+    import the same file again (the entry import's bad-rows file)."""
+    return entries_bad_rows_csv(parsed)

@@ -14,11 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions.models import Competition, ScoringRule
-from config.spreadsheets import SpreadsheetRefused, check_xlsx, csv_row, csv_rows_read, xlsx_append
+from config.formatting import format_count
+from config.spreadsheets import SpreadsheetRefused, XlsxStream, check_xlsx, csv_row, csv_rows_read, xlsx_append
 from reviews.validation import EntryChecker, EntryInput, RowError
 
 COLUMNS = ["工号", "姓名", "工作日期", "计分指标", "工作量", "说明"]
@@ -40,6 +42,9 @@ class ParsedFile:
     total: int = 0
     table: list[list] = field(default_factory=list, repr=False)
     index: dict[str, int] = field(default_factory=dict, repr=False)  # column name -> position
+    # Rows left without a 工作量 (the roster template has a row per worker and metric; those a clerk
+    # leaves empty are work not done, not mistakes). Counted, so the preview says how many.
+    skipped: int = 0
 
     def cells(self, row: int) -> list[str]:
         """Row ``row`` (the spreadsheet's number) as read, one text per column of ``COLUMNS``."""
@@ -134,13 +139,16 @@ def parse_entries(*, checker: EntryChecker, table: list[list]) -> ParsedFile:
         raise ImportFileError(_("一次最多导入%(max)s行，请分批导入。") % {"max": MAX_ROWS})
     i_worker, i_date, i_rule, i_quantity = (index[c] for c in REQUIRED)
     i_name, i_note = index.get("姓名"), index.get("说明")
+    kept = [item for item in body if item[2][i_quantity]]  # see ParsedFile.skipped
+    skipped = len(body) - len(kept)
+    body = kept
 
     # Only workers the clerk may enter for are found; others read as unknown (no probing).
     workers = checker.workers_by_employee_no({texts[i_worker] for _, _, texts in body})
     rules = {(jt, metric): pk for pk, jt, metric in ScoringRule.objects.filter(competition=checker.competition)
              .values_list("pk", "job_type_id", "metric")}
 
-    parsed = ParsedFile(total=len(body), table=table, index=index)
+    parsed = ParsedFile(total=len(body), table=table, index=index, skipped=skipped)
     errors, inputs = parsed.errors, parsed.rows
     dates: dict = {}  # cell value -> date, None (empty) or the message why it is not a date
     for n, row, texts in body:
@@ -244,16 +252,177 @@ def template_csv() -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def bad_rows_csv(parsed: ParsedFile, columns: list[str] = COLUMNS) -> bytes:
-    """The rows with problems, as they were read, with an error column: fix and re-import. ``parsed`` is any
-    parsed file with ``errors`` (RowError) and ``cells(row)`` (the row's texts, one per column of ``columns``)."""
+# -- the preview's report and the bad-rows file -------------------------------------------------
+
+ERROR_COLUMN = "错误说明"
+GROUP_FIRST_ROWS = 5  # rows of each group shown on the preview as they were read
+GROUP_RUNS_LISTED = 4  # a group of more runs of rows than this shows its first and last row only
+
+
+@dataclass
+class ErrorGroup:
+    """Rows with the same problem (same field, same message): "第 12–7,980 行：…，共 7,967 行"."""
+
+    label: str
+    message: str
+    rows: list[int]
+    first: list[tuple[int, list[str]]] = field(default_factory=list)  # set by the page: (row, its cells)
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def brief(self) -> str:
+        """The message without its full stop, for "…：message，共 n 行"."""
+        return self.message.rstrip("。.")
+
+    @property
+    def where(self) -> str:
+        return rows_text(self.rows)
+
+
+def rows_text(rows: list[int]) -> str:
+    """Sorted row numbers as a person reads them: "第 12 行", "第 2、5–9 行", or, for rows scattered in
+    many runs, the first and the last ("第 12–7,980 行"; the group's count says how many)."""
+    runs: list[list[int]] = []
+    for n in rows:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    if len(runs) > GROUP_RUNS_LISTED:
+        runs = [[rows[0], rows[-1]]]
+    parts = [format_count(a) if a == b else f"{format_count(a)}–{format_count(b)}" for a, b in runs]
+    return _("第 %(rows)s 行") % {"rows": "、".join(parts)}
+
+
+def error_groups(errors: list[RowError]) -> list[ErrorGroup]:
+    """The errors grouped by field and message, the group met first in the file first."""
+    groups: dict[tuple[str, str], ErrorGroup] = {}
+    for error in errors:
+        key = (error.field, error.message)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = ErrorGroup(error.label, error.message, [])
+        if not group.rows or group.rows[-1] != error.row:
+            group.rows.append(error.row)
+    return list(groups.values())
+
+
+def bad_rows_table(parsed: ParsedFile) -> tuple[list, list[list]]:
+    """The header and the rows with problems exactly as uploaded (every column, in the file's order),
+    with the problems in one more column, ``错误说明``. Corrected and uploaded again, the file imports: the
+    importer reads its columns by name, so the error column is not read. A file that already had the
+    column (a bad-rows file uploaded again) gets it filled anew rather than a second one."""
     messages: dict[int, list[str]] = {}
     for error in parsed.errors:
         messages.setdefault(error.row, []).append(f"{error.label}：{error.message}")
+    header = list(parsed.table[0]) if parsed.table else []
+    while header and _cell_text(header[-1]) == "":
+        header.pop()
+    texts = [_cell_text(c) for c in header]
+    error_at = texts.index(ERROR_COLUMN) if ERROR_COLUMN in texts else len(header)
+    width = max(len(header), error_at + 1)
+    header = [*texts, *[""] * (width - len(texts))]
+    header[error_at] = ERROR_COLUMN
+    rows = []
+    for n in sorted(messages):
+        cells = list(parsed.table[n - 1][:width]) if 1 < n <= len(parsed.table) else []
+        cells += [None] * (width - len(cells))
+        cells[error_at] = "；".join(messages[n])
+        rows.append(cells)
+    return header, rows
+
+
+def _cell_out(value):
+    """A cell as read, as it is written back: text and numbers as they were; a date (Excel's date cells
+    come back as dates, sometimes with a midnight time) as the text the importer reads."""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def bad_rows_csv(parsed: ParsedFile) -> bytes:
+    """The bad-rows file as CSV (UTF-8 with a byte order mark, as Excel in China opens it)."""
+    header, rows = bad_rows_table(parsed)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["原行号", *columns, "错误"])
-    for row in sorted(messages):
+    writer.writerow(csv_row(header))
+    for cells in rows:
         # The cells are the clerk's own file as read: "=..." in one must not become a live formula here.
-        writer.writerow(csv_row([row, *parsed.cells(row), "；".join(messages[row])]))
+        writer.writerow(csv_row(["" if c is None else _cell_out(c) for c in cells]))
+    return out.getvalue().encode("utf-8-sig")
+
+
+def bad_rows_xlsx(parsed: ParsedFile) -> bytes:
+    """The bad-rows file as .xlsx; text stays text (a formula-like cell is a string cell)."""
+    header, rows = bad_rows_table(parsed)
+    out = io.BytesIO()
+    with XlsxStream(out) as book:
+        sheet = book.sheet("问题行", header)
+        for cells in rows:
+            sheet.append([_cell_out(c) for c in cells])
+    return out.getvalue()
+
+
+# -- the template pre-filled with a unit's roster -------------------------------------------------
+
+ROSTER_COLUMNS = ["单位", "工号", "姓名", "工种", "工作日期", "计分指标", "计量单位", "工作量", "说明"]
+ROSTER_CHUNK = 2000
+
+
+def roster_workers(workers):
+    """``workers`` (a queryset) as (unit name, employee number, name, job type id), in the unit tree's
+    order, read by key (unit path, employee number) a chunk at a time: a 5,000-worker depot is a few
+    short queries, never one long-held cursor nor a deep OFFSET."""
+    qs = workers.order_by("unit__path", "employee_no").values_list("unit__path", "employee_no", "unit__name",
+                                                                  "name", "job_type_id")
+    after = None
+    while True:
+        chunk = list((qs.filter(Q(unit__path__gt=after[0]) | Q(unit__path=after[0], employee_no__gt=after[1]))
+                      if after else qs)[:ROSTER_CHUNK])
+        for _path, employee_no, unit_name, name, job_type_id in chunk:
+            yield unit_name, employee_no, name, job_type_id
+        if len(chunk) < ROSTER_CHUNK:
+            return
+        after = chunk[-1][:2]
+
+
+def roster_rows(workers, rules, day: date):
+    """One row per worker and metric of their job type, 工作量 left for the clerk: the clerk types only
+    numbers (no metric names to spell), and a row left empty is skipped on import."""
+    by_job_type: dict[int, list] = {}
+    for rule in rules:
+        by_job_type.setdefault(rule.job_type_id, []).append(rule)
+    for unit_name, employee_no, name, job_type_id in roster_workers(workers):
+        for rule in by_job_type.get(job_type_id, ()):
+            yield [unit_name, employee_no, name, rule.job_type.name, day.isoformat(), rule.metric,
+                   rule.unit_of_measure, None, None]
+
+
+def roster_xlsx(workers, rules: list, day: date) -> bytes:
+    """The roster template: the roster sheet, and the metrics per job type for reference."""
+    out = io.BytesIO()
+    with XlsxStream(out) as book:
+        sheet = book.sheet("录入", ROSTER_COLUMNS)
+        for row in roster_rows(workers, rules, day):
+            sheet.append(row)
+        metrics = book.sheet("计分指标", ["业务系统", "工种", "计分指标", "计量单位", "加/扣分"])
+        for rule in rules:
+            metrics.append([rule.job_type.business_system.name, rule.job_type.name, rule.metric,
+                            rule.unit_of_measure, str(rule.get_direction_display())])
+    return out.getvalue()
+
+
+def roster_csv(workers, rules: list, day: date) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(ROSTER_COLUMNS)
+    for row in roster_rows(workers, rules, day):
+        writer.writerow(csv_row(["" if c is None else c for c in row]))
     return out.getvalue().encode("utf-8-sig")

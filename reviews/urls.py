@@ -12,6 +12,9 @@ clerk_patterns = [
     path("template.<str:fmt>", views.entry_template, name="template"),
     path("<int:pk>/", views.entry_detail, name="detail"),
     path("disputes/", views.dispute_list, name="disputes"),
+    path("workers/lookup/", views.worker_lookup, name="worker_lookup"),
+    path("import/<str:token>/bad-rows.xlsx", views.entry_import_bad_rows, {"fmt": "xlsx"}, name="import_bad_rows_xlsx"),
+    path("template/roster.<str:fmt>", views.entry_roster_template, name="roster_template"),
 ]
 
 review_patterns = [

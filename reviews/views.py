@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from config.months import format_month, month_bounds, month_of, months_between, 
 from members.models import Unit, UnitLevel, Worker
 from members.querysets import unit_subtree_q
 from members.scope import scope_of
-from reviews import imports
+from reviews import grid, imports
 from reviews.models import Dispute, DisputeStatus, EntryStatus, PendingEntry, PeriodStatus, ReviewPeriod, WorkEntry
 from reviews.services import (
     dispute_answer,
@@ -34,7 +34,7 @@ from reviews.services import (
     entry_create,
     entry_update,
 )
-from reviews.validation import EntryInput, EntryRejected, local_today
+from reviews.validation import FIELD_LABELS, EntryInput, EntryRejected, local_today
 from reviews.workflow import (
     TransitionRefused,
     entries_transition,
@@ -132,72 +132,127 @@ def entry_list(request):
     })
 
 
+def _field_errors(error: EntryRejected) -> dict[str, list[str]]:
+    """Each field's messages, for a form that shows them beside their inputs."""
+    by_field: dict[str, list[str]] = {}
+    for e in error.errors:
+        by_field.setdefault(e.field if e.field in FIELD_LABELS else "entry", []).append(e.message)
+    return by_field
+
+
+def _enterable_worker(request, employee_no: str):
+    """The worker with this 工号 the person may enter work for (their units only), with unit and job type;
+    None for another unit's worker exactly as for a number that does not exist."""
+    if not employee_no or len(employee_no) > 20:
+        return None
+    return (Worker.objects.enterable_by(request.user).filter(employee_no=employee_no)
+            .select_related("unit", "job_type").only("pk", "employee_no", "name", "is_active", "unit__name",
+                                                     "job_type__name").first())
+
+
 @clerk_page
 def entry_new(request):
-    rules = _clerk_rules(request)
+    """One entry. Typing the 工号 shows the worker (name, unit, job type) and narrows the metric list to
+    their job type: at once through worker_lookup where the page's script runs, and with the 查找 button
+    (or on any error) from the server where it does not. Errors are shown beside their fields."""
+    rules = list(_clerk_rules(request))
     form = {"work_date": (local_today() - timedelta(days=1)).isoformat()}
+    errors: dict[str, list[str]] = {}
+    worker = None
     if request.method == "POST":
         form = request.POST
         emp = form.get("worker", "").strip()
-        worker = Worker.objects.enterable_by(request.user).filter(employee_no=emp).only("pk").first()
-        try:
-            entry = entry_create(
-                actor=request.user, competition=request.competition, worker_id=worker.pk if worker else None,
-                rule_id=_id_param(form.get("rule")), work_date=_parse_date(form.get("work_date")),
-                quantity=form.get("quantity"), note=form.get("note", ""),
-            )
-        except EntryRejected as error:
-            _show_errors(request, error)
+        worker = _enterable_worker(request, emp)
+        if form.get("action") == "lookup":
+            if worker is None:
+                errors["worker"] = [_("找不到该职工，或该职工不属于您负责的单位。")]
         else:
-            messages.success(request, _("已保存：%(name)s %(day)s %(qty)s，积分 %(points)s，待审核。") % {
-                "name": entry.worker.name, "day": entry.work_date,
-                "qty": format_quantity(entry.quantity, entry.rule.unit_of_measure, with_unit=True),
-                "points": format_points(entry.points)})
-            return redirect("entries:new")
-    return render(request, "reviews/entry_new.html", {"rules": rules, "form": form})
+            try:
+                entry = entry_create(
+                    actor=request.user, competition=request.competition,
+                    worker_id=worker.pk if worker else None, rule_id=_id_param(form.get("rule")),
+                    work_date=_parse_date(form.get("work_date")), quantity=form.get("quantity"),
+                    note=form.get("note", ""),
+                )
+            except EntryRejected as error:
+                errors = _field_errors(error)
+                messages.error(request, _("未保存，请按标出的项修改。"))
+            else:
+                messages.success(request, _("已保存：%(name)s %(day)s %(qty)s，积分 %(points)s，待审核。") % {
+                    "name": entry.worker.name, "day": entry.work_date,
+                    "qty": format_quantity(entry.quantity, entry.rule.unit_of_measure, with_unit=True),
+                    "points": format_points(entry.points)})
+                return redirect("entries:new")
+    if worker is not None:
+        rules = [r for r in rules if r.job_type_id == worker.job_type_id]
+    return render(request, "reviews/entry_new.html", {"rules": rules, "form": form, "errors": errors,
+                                                      "worker": worker})
+
+
+@clerk_page
+def worker_lookup(request):
+    """JSON for the single-entry form: the worker with ``?employee_no=`` among those the person may enter
+    work for: name, unit, job type and the ids of that job type's metrics, nothing else (no ID number, no
+    phone). Another unit's worker answers 404, exactly like a number that does not exist."""
+    worker = _enterable_worker(request, request.GET.get("employee_no", "").strip())
+    if worker is None:
+        return JsonResponse({"error": {"code": "not_found", "message": _(
+            "找不到该职工，或该职工不属于您负责的单位。")}}, status=404)
+    rule_ids = list(ScoringRule.objects.filter(competition=request.competition, is_active=True,
+                                               job_type_id=worker.job_type_id).order_by("metric")
+                    .values_list("pk", flat=True))
+    return JsonResponse({"employee_no": worker.employee_no, "name": worker.name, "unit": worker.unit.name,
+                         "job_type": worker.job_type.name, "is_active": worker.is_active, "rules": rule_ids})
+
+
+def _grid_posted(request, rows: list[grid.GridRow]) -> list[EntryInput]:
+    """The grid's inputs as posted, as ``EntryInput``s numbered as the rows are on screen; every typed
+    value and note is put back on its row so that a page shown again after an error keeps them. A key
+    that is not on this page (edited by hand, or the roster changed since) gets a number past the last row."""
+    by_key = {row.key: row for row in rows}
+    inputs = []
+    extra = rows[-1].n if rows else 0
+    for key in request.POST.getlist("key"):
+        value = request.POST.get(f"q:{key}", "").strip()
+        note = request.POST.get(f"n:{key}", "")
+        row = by_key.get(key)
+        if row is not None:
+            row.value, row.note = value, note
+            n = row.n
+        else:
+            extra += 1
+            n = extra
+        if value:
+            worker_id, rule_id, day_text = (key.split(":") + ["", "", ""])[:3]
+            inputs.append(EntryInput(_id_param(worker_id), _id_param(rule_id), _parse_date(day_text), value,
+                                     note, row=n))
+    return inputs
 
 
 @clerk_page
 def entry_grid(request):
-    """A batch grid: one day and one rule with a row per worker, or one worker and one week with a
-    row per day and rule. Saved together, all or nothing."""
+    """A batch grid: one day and one rule with a row per worker (a page of GRID_PAGE workers at a time,
+    and the page says how many there are), or one worker and one week with a row per day and rule.
+    Saved together, all or nothing; after an error every typed value stays and each row shows its own."""
     rules = list(_clerk_rules(request))
     mode = request.GET.get("mode", "day")
     day = _parse_date(request.GET.get("date")) or (local_today() - timedelta(days=1))
     rule = next((r for r in rules if str(r.pk) == request.GET.get("rule")), None)
-    rows = []
+    rows: list[grid.GridRow] = []
     worker = None
+    shown = None
     if mode == "day" and rule is not None:
-        workers = list(Worker.objects.enterable_by(request.user).filter(job_type_id=rule.job_type_id, is_active=True)
-                       .select_related("unit").order_by("unit__path", "employee_no")[:500])
-        existing = dict(WorkEntry.objects.filter(rule=rule, work_date=day, kind="regular",
-                                                 worker__in=[w.pk for w in workers])
-                        .values_list("worker_id", "quantity"))
-        rows = [{"key": f"{w.pk}:{rule.pk}:{day.isoformat()}", "worker": w, "rule": rule, "day": day,
-                 "existing": existing.get(w.pk)} for w in workers]
+        rows, shown = grid.day_rows(user=request.user, rule=rule, day=day, after=_after(request, grid.CURSOR, int, int))
     elif mode == "week":
         emp = request.GET.get("worker", "").strip()
         worker = Worker.objects.enterable_by(request.user).filter(employee_no=emp).select_related("unit").first()
         if worker is not None:
-            start = day - timedelta(days=day.weekday())
-            days = [start + timedelta(days=i) for i in range(7)]
-            worker_rules = [r for r in rules if r.job_type_id == worker.job_type_id]
-            existing = {(r, d): q for r, d, q in WorkEntry.objects.filter(
-                worker=worker, work_date__in=days, kind="regular").values_list("rule_id", "work_date", "quantity")}
-            rows = [{"key": f"{worker.pk}:{r.pk}:{d.isoformat()}", "worker": worker, "rule": r, "day": d,
-                     "existing": existing.get((r.pk, d))} for d in days for r in worker_rules]
+            rows = grid.week_rows(worker=worker, rules=rules, day=day)
         elif emp:
             messages.error(request, _("找不到该职工，或该职工不属于您负责的单位。"))
 
     if request.method == "POST":
-        inputs = []
-        for n, key in enumerate(request.POST.getlist("key"), start=1):
-            value = request.POST.get(f"q:{key}", "").strip()
-            if not value:
-                continue
-            worker_id, rule_id, day_text = (key.split(":") + ["", "", ""])[:3]
-            inputs.append(EntryInput(_id_param(worker_id), _id_param(rule_id), _parse_date(day_text), value,
-                                     request.POST.get(f"n:{key}", ""), row=n))
+        inputs = _grid_posted(request, rows)
         if not inputs:
             messages.error(request, _("没有填写任何工作量。"))
         else:
@@ -205,20 +260,45 @@ def entry_grid(request):
                 result = entries_create(actor=request.user, competition=request.competition, rows=inputs,
                                         source="grid")
             except EntryRejected as error:
-                _show_errors(request, error)
+                _grid_errors(request, error.errors, rows)
             else:
                 messages.success(request, _("已保存 %(n)s 条录入，待审核。")
                                  % {"n": format_count(result.created_count)})
                 return redirect(request.get_full_path())
     return render(request, "reviews/entry_grid.html", {
-        "rules": rules, "mode": mode, "day": day, "rule": rule, "rows": rows, "worker": worker,
-        "posted": request.POST if request.method == "POST" else {},
+        "rules": rules, "mode": mode, "day": day, "rule": rule, "rows": rows, "rows_html": grid.rows_html(rows),
+        "worker": worker, "shown": shown,
+        "next_query": _query_with(request, after=shown.next) if shown and shown.next else None,
+        "first_query": _query_without(request, "after"),
     })
+
+
+def _grid_errors(request, errors, rows: list[grid.GridRow]) -> None:
+    """Each error beside its row; the top of the page says which rows, and shows the errors that have no
+    row on the page (a whole-batch refusal, a key edited by hand)."""
+    bad, elsewhere = grid.place_errors(errors, rows)
+    for e in elsewhere:
+        messages.error(request, str(e) if e.row else f"{e.label}：{e.message}")
+    if bad:
+        listed = "、".join(format_count(n) for n in bad[:10]) + ("……" if len(bad) > 10 else "")
+        messages.error(request, _("%(count)s 行有问题（第 %(rows)s 行），未保存任何录入；已填写的内容都还在，"
+                                  "请按各行的提示修改后再保存。") % {"count": format_count(len(bad)), "rows": listed})
+
+
+def _query_with(request, **params) -> str:
+    query = request.GET.copy()
+    for key, value in params.items():
+        query[key] = value
+    return query.urlencode()
+
+
+IMPORT_GROUPS_SHOWN = 50  # groups of identical errors on the preview; the bad-rows file has them all
 
 
 @clerk_page
 def entry_import(request):
-    """Upload → preview (every bad row listed, nothing saved) → confirm."""
+    """Upload → preview (identical errors grouped, nothing saved) → confirm. The page also offers the
+    templates: the plain one, and one pre-filled with a unit's roster for a day."""
     preview = None
     if request.method == "POST" and "file" in request.FILES:
         upload = request.FILES["file"]
@@ -230,10 +310,17 @@ def entry_import(request):
             messages.error(request, str(error))
         else:
             token = parked_uploads.park(user_id=request.user.pk, name=upload.name, content=content)
+            groups = imports.error_groups(parsed.errors)
+            for group in groups[:IMPORT_GROUPS_SHOWN]:
+                group.first = [(n, parsed.cells(n)) for n in group.rows[:imports.GROUP_FIRST_ROWS]]
             preview = {"token": token, "name": upload.name, "total": parsed.total, "good": len(good),
-                       "errors": parsed.errors[:300], "error_count": len(parsed.errors),
-                       "bad_rows": len({e.row for e in parsed.errors})}
-    return render(request, "reviews/entry_import.html", {"preview": preview})
+                       "skipped": parsed.skipped, "errors": parsed.errors[:300], "error_count": len(parsed.errors),
+                       "groups": groups[:IMPORT_GROUPS_SHOWN], "group_count": len(groups),
+                       "columns": imports.COLUMNS, "bad_rows": len({e.row for e in parsed.errors})}
+    return render(request, "reviews/entry_import.html", {
+        "preview": preview, "roster_units": _roster_units(request),
+        "roster_day": (local_today() - timedelta(days=1)).isoformat(),
+    })
 
 
 def _cached_import(request, token):
@@ -269,19 +356,30 @@ def entry_import_confirm(request):
 
 
 @clerk_page
-def entry_import_bad_rows(request, token):
+def entry_import_bad_rows(request, token, fmt="csv"):
+    """The uploaded file's rows with problems, every column as uploaded plus 错误说明, as .csv or .xlsx: the
+    clerk corrects them and uploads the same file again."""
     stored = _cached_import(request, token)
     if stored is None:
         return redirect("entries:import")
-    parsed, _good = imports.check_file(actor=request.user, competition=request.competition, name=stored[0],
-                                       content=stored[1])
-    response = HttpResponse(imports.bad_rows_csv(parsed), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="bad-rows.csv"'
+    try:
+        parsed, _good = imports.check_file(actor=request.user, competition=request.competition, name=stored[0],
+                                           content=stored[1])
+    except imports.ImportFileError as error:  # the competition's rules changed under a parked file
+        messages.error(request, str(error))
+        return redirect("entries:import")
+    if fmt == "xlsx":
+        response = HttpResponse(imports.bad_rows_xlsx(parsed), content_type=XLSX_TYPE)
+    else:
+        response = HttpResponse(imports.bad_rows_csv(parsed), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="bad-rows.{fmt}"'
     return response
 
 
 @clerk_page
 def entry_template(request, fmt):
+    if fmt not in ("xlsx", "csv"):
+        raise Http404
     if fmt == "xlsx":
         content = imports.template_xlsx(request.competition, _clerk_rules(request).select_related(
             "job_type__business_system"))
@@ -289,6 +387,39 @@ def entry_template(request, fmt):
     else:
         response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="entry-template.{fmt}"'
+    return response
+
+
+def _roster_units(request):
+    """Units a roster template can be asked for: a clerk's own units; for staff (who may enter for
+    anyone) the depots."""
+    scope = request.scope
+    if scope.is_clerk:
+        return list(Unit.objects.filter(pk__in=scope.clerk_unit_ids).order_by("path").only("pk", "name"))
+    return list(Unit.objects.filter(level=UnitLevel.DEPOT).order_by("path").only("pk", "name"))
+
+
+@clerk_page
+def entry_roster_template(request, fmt):
+    """The template pre-filled for one unit (its subunits included) and one day: a row per active worker
+    and metric of their job type, 工作量 left to fill. A unit outside the person's units is a 404."""
+    if fmt not in ("xlsx", "csv"):
+        raise Http404
+    unit = Unit.objects.filter(pk=_id_param(request.GET.get("unit")) or 0)
+    if not request.scope.is_staff:
+        unit = unit.filter(unit_subtree_q(request.scope.clerk_unit_paths))
+    unit = unit.only("pk", "path").first()
+    if unit is None:
+        raise Http404
+    day = _parse_date(request.GET.get("date")) or (local_today() - timedelta(days=1))
+    rules = list(_clerk_rules(request).select_related("job_type__business_system"))
+    workers = Worker.objects.enterable_by(request.user).filter(
+        unit__path__startswith=unit.path, is_active=True, job_type_id__in={r.job_type_id for r in rules})
+    if fmt == "xlsx":
+        response = HttpResponse(imports.roster_xlsx(workers, rules, day), content_type=XLSX_TYPE)
+    else:
+        response = HttpResponse(imports.roster_csv(workers, rules, day), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="entry-roster-{day.isoformat()}.{fmt}"'
     return response
 
 

@@ -101,9 +101,10 @@ def test_the_clerks_bad_rows_file_keeps_formulas_as_text(client, w, today):
     token = preview.context["preview"]["token"]
     bad_rows = client.get(reverse("entries:import_bad_rows", args=[token]))
     rows = list(csv.reader(io.StringIO(bad_rows.content.decode("utf-8-sig"))))
-    assert rows[1][2] == "'" + LEAK  # 姓名
-    assert rows[1][5] == "-5"  # a negative number stays a number
-    assert rows[1][6] == "'@SUM(1+1)"
+    assert rows[0][:6] == ["工号", "姓名", "工作日期", "计分指标", "工作量", "说明"]  # the file's own columns
+    assert rows[1][1] == "'" + LEAK  # 姓名
+    assert rows[1][4] == "-5"  # a negative number stays a number
+    assert rows[1][5] == "'@SUM(1+1)"
     # fixed and imported again, the file gives back the cells as the clerk wrote them
     parsed, _good = check_file(actor=w.clerk, competition=w.comp, name="bad-rows.csv", content=bad_rows.content)
     assert parsed.cells(2)[1] == LEAK and parsed.cells(2)[5] == "@SUM(1+1)"

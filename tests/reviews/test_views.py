@@ -141,7 +141,7 @@ def test_an_import_with_a_bad_row_offers_the_bad_rows_file(client, w, day):
 
     response = client.post(reverse("entries:import"), {"file": SimpleUploadedFile("e.csv", content)})
     page = response.content.decode()
-    assert "第2行" in page and "工作量不能为负数" in page
+    assert "第 2 行" in page and "工作量不能为负数" in page
     bad = client.get(reverse("entries:import_bad_rows", args=[response.context["preview"]["token"]]))
     assert "工作量不能为负数" in bad.content.decode("utf-8-sig")
     client.post(reverse("entries:import_confirm"), {"token": response.context["preview"]["token"]})
