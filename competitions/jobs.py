@@ -57,6 +57,8 @@ logger = logging.getLogger(__name__)
 QUEUE_DOWN = gettext_lazy("任务队列暂时不可用，未能开始；请稍后再试。")
 
 Progress = Callable[[int, "int | None"], None]
+# What a job's page says while it runs, unless its kind says otherwise (JobKind.progress_text).
+PROGRESS_TEXT = gettext_lazy("已完成 %(done)s / %(total)s")
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class JobKind:
     # or disabled: the kind refuses then).
     as_user: bool = False
     # What the page says while it runs; %(done)s, %(total)s and %(percent)s are filled in.
-    progress_text: str = gettext_lazy("已完成 %(done)s / %(total)s")
+    progress_text: str = PROGRESS_TEXT
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ def job_progress_text(job: Job) -> str:
         return _("排队中，等待开始……")
     if job.status == JobStatus.RUNNING and job.total:
         kind = JOB_KINDS.get(job.kind)
-        text = kind.progress_text if kind else JobKind("", "").progress_text
+        text = kind.progress_text if kind else PROGRESS_TEXT
         return str(text) % {"done": job.done, "total": job.total, "percent": job.percent}
     if job.status == JobStatus.RUNNING:
         return _("正在准备……")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.scope import Scope, scope_of
 
@@ -68,3 +69,7 @@ def home_url_for(user) -> str:
         if holds(scope, item.role):
             return reverse(item.url_name)
     return reverse("no_role")
+
+# The history of background jobs (imports, approvals, exports), for the roles that start them; the page is
+# open to every signed-in person, a worker included (one item per role; portal_nav shows it once).
+NAV += [NavItem("jobs:list", pgettext_lazy("history", "后台任务"), role) for role in ("clerk", "reviewer", "staff")]
