@@ -114,7 +114,7 @@ def main() -> None:
 
     if Worker.objects.count() < args.workers:
         started = time.perf_counter()
-        call_command("seed_demo", workers=args.workers, days=1, seed=1)
+        call_command("seed_demo", workers=args.workers, days=30, seed=1)
         say(f"seed_demo --workers {args.workers}", f"{time.perf_counter() - started:.1f} s")
     today = timezone.localdate()
     staff = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("bench-admin", "", "x")
@@ -126,11 +126,19 @@ def main() -> None:
     try:
         # -- the import: a parked file, read back and imported by the job (staff enter for every unit) --
         workers = list(Worker.objects.order_by("id").values_list("employee_no", "name"))
-        rows = import_rows(workers, [today - timedelta(days=i) for i in range(1, 10)], args.rows)
-        token = parked_uploads.park(user_id=staff.pk, name="bench.csv", content=csv_content(rows))
-        job, elapsed, watcher = run_job("entries_import", {"competition": comp.pk, "token": token,
-                                                           "name": "bench.csv", "save_valid_only": False}, staff)
-        made.append(job.pk)
+
+        def import_job(days: list) -> tuple[Job, float, Watcher]:
+            rows = import_rows(workers, days, args.rows)
+            token = parked_uploads.park(user_id=staff.pk, name="bench.csv", content=csv_content(rows))
+            job, elapsed, watcher = run_job("entries_import", {"competition": comp.pk, "token": token,
+                                                               "name": "bench.csv", "save_valid_only": False}, staff)
+            made.append(job.pk)
+            return job, elapsed, watcher
+
+        # A portal's worker has imported before (the first import of a process loads the file readers, the
+        # cache and broker clients): one import of other days first, not timed.
+        import_job([today - timedelta(days=i) for i in range(11, 20)])
+        job, elapsed, watcher = import_job([today - timedelta(days=i) for i in range(1, 10)])
         imported = dict(job.summary)["已导入"]
         say(f"import through the job, {imported:,} rows", f"{elapsed:.2f} s = {imported / elapsed:,.0f} rows/s "
             "(target >= 20,000 rows/s)")

@@ -106,8 +106,12 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress) -> T
         return TransitionResult(moved=0)
     step = -(-(bounds["high"] - bounds["low"] + 1) // APPROVE_CHUNKS)
     for low in range(bounds["low"], bounds["high"] + 1, step):
-        result = entries_transition(actor=actor, entries=entries.filter(id__gte=low, id__lt=low + step),
-                                    to_status=EntryStatus.APPROVED, systems=[system.pk])
+        # The range is also put on the queue table's key (PendingEntry.entry_id, its primary key): only
+        # pending entries are approved, and a step then reads its own part of the month's queue rather
+        # than all of it again.
+        part = entries.filter(id__gte=low, id__lt=low + step, pending__entry_id__gte=low,
+                              pending__entry_id__lt=low + step)
+        result = entries_transition(actor=actor, entries=part, to_status=EntryStatus.APPROVED, systems=[system.pk])
         moved += result.moved
         skipped_own += result.skipped_own
         progress(moved + skipped_own, total)

@@ -135,6 +135,6 @@ def test_an_approvals_progress_is_seen_while_its_transaction_is_open_and_nothing
     watcher.join(30)
 
     # then part of the way was seen while no entry was approved yet (one transaction), then all of it
-    midway = {done for status, done, total, approved in seen if status == JobStatus.RUNNING and 0 < done < 12}
-    assert midway and all(approved == 0 for status, done, total, approved in seen if status == JobStatus.RUNNING)
+    midway = [(done, approved) for status, done, total, approved in seen if status == JobStatus.RUNNING and 0 < done < 12]
+    assert midway and all(approved == 0 for done, approved in midway), seen
     assert seen[-1] == (JobStatus.SUCCEEDED, 12, 12, 12)
