@@ -10,6 +10,7 @@ from django.db.models import OuterRef, Subquery
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from competitions.jobs import JOB_KINDS
 from competitions.models import (
     BusinessSystem,
     Competition,
@@ -33,6 +34,7 @@ from competitions.services import (
     rule_version_check,
     rule_version_in_use_message,
 )
+from config.formatting import format_count
 from members.admin_import import PortalImportExportMixin
 
 
@@ -247,7 +249,7 @@ class JobAdmin(admin.ModelAdmin):
     """Who ran which background job (exports) and how it went: a read-only history for union staff. The
     files themselves are downloaded only by their creators, on the job's page in the portal."""
 
-    list_display = ("created_at", "kind", "created_by", "status", "done", "total", "finished_at")
+    list_display = ("created_at", "kind_shown", "created_by", "status", "done_shown", "total_shown", "finished_at")
     list_filter = ("status", "kind")
     list_select_related = ("created_by",)
     readonly_fields = ("kind", "params", "status", "done", "total", "filename", "created_by", "created_at",
@@ -264,4 +266,17 @@ class JobAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # Jobs and their files go together after competitions.jobs.JOB_KEEP_DAYS (job_purge), never one alone.
         return False
+
+    @admin.display(description="类型", ordering="kind")
+    def kind_shown(self, obj):
+        kind = JOB_KINDS.get(obj.kind)
+        return kind.label if kind else obj.kind
+
+    @admin.display(description="已完成", ordering="done")
+    def done_shown(self, obj):
+        return format_count(obj.done)
+
+    @admin.display(description="总数", ordering="total")
+    def total_shown(self, obj):
+        return format_count(obj.total) or "-"
 

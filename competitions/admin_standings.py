@@ -21,6 +21,7 @@ from competitions.models import (
     StandingVerification,
 )
 from competitions.tasks import standings_recompute_task, verify_standings_task
+from config.formatting import format_count, format_number
 
 logger = logging.getLogger(__name__)
 
@@ -97,10 +98,20 @@ def rerun(modeladmin, request, queryset):
     _report(modeladmin, request, results.count(True), results.count(False))
 
 
+def count_column(field: str, description):
+    """A change-list column showing a count field with thousands separators (and "-" when empty)."""
+
+    @admin.display(description=description, ordering=field)
+    def shown(self, obj):
+        return format_count(getattr(obj, field)) or "-"
+
+    return shown
+
+
 @admin.register(StandingRun)
 class StandingRunAdmin(admin.ModelAdmin):
     list_display = ["competition", "day", "kind", "trigger", "outcome", "started_at", "finished_at", "seconds",
-                    "rows", "deltas"]
+                    "rows_shown", "deltas_shown"]
     list_filter = ["outcome", "kind", "trigger", "competition"]
     date_hierarchy = "started_at"
     list_select_related = ["competition"]
@@ -109,7 +120,10 @@ class StandingRunAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("耗时（秒）"))
     def seconds(self, obj):
-        return f"{obj.duration.total_seconds():.1f}" if obj.duration else "-"
+        return format_number(obj.duration.total_seconds(), 1) if obj.duration else "-"
+
+    rows_shown = count_column("rows", _("排名行数"))
+    deltas_shown = count_column("deltas", _("处理的变更数"))
 
     def has_add_permission(self, request):
         return False
@@ -164,11 +178,12 @@ class StandingDayAdmin(ReadOnlyAdmin):
     """The published standings days: what the portal and the API show, per competition. (The rows
     themselves are in the portal's leaderboards; the admin cannot list a model with a composite key.)"""
 
-    list_display = ["competition", "day", "rows", "computed_at", "digest"]
+    list_display = ["competition", "day", "rows_shown", "computed_at", "digest"]
     list_filter = ["competition"]
     date_hierarchy = "day"
     list_select_related = ["competition"]
     readonly_fields = [f.name for f in StandingDay._meta.fields]
+    rows_shown = count_column("rows", _("排名行数"))
     actions = [verify]
 
     def get_queryset(self, request):
@@ -186,11 +201,13 @@ class StandingDayAdmin(ReadOnlyAdmin):
 class StandingDigestAdmin(ReadOnlyAdmin):
     """The digest ledger: append-only, written by the runs. Read-only here, and nothing can be deleted."""
 
-    list_display = ["id", "competition", "day", "rows", "digest", "chain", "previous_id", "run_id", "published_at"]
+    list_display = ["id", "competition", "day", "rows_shown", "digest", "chain", "previous_id", "run_id",
+                    "published_at"]
     list_filter = ["competition"]
     date_hierarchy = "day"
     list_select_related = ["competition"]
     readonly_fields = [f.name for f in StandingDigest._meta.fields]
+    rows_shown = count_column("rows", _("排名行数"))
 
     @admin.display(description=_("排名摘要"))
     def digest(self, obj):
@@ -205,9 +222,11 @@ class StandingDigestAdmin(ReadOnlyAdmin):
 class StandingVerificationAdmin(ReadOnlyAdmin):
     """Verifications of published days (competitions.verify): what was checked, and any difference found."""
 
-    list_display = ["competition", "day", "outcome", "trigger", "started_at", "finished_at", "rows_stored",
-                    "rows_differing", "digest_ok", "chain_ok"]
+    list_display = ["competition", "day", "outcome", "trigger", "started_at", "finished_at", "rows_stored_shown",
+                    "rows_differing_shown", "digest_ok", "chain_ok"]
     list_filter = ["outcome", "trigger", "competition"]
     date_hierarchy = "started_at"
     list_select_related = ["competition"]
     readonly_fields = [f.name for f in StandingVerification._meta.fields]
+    rows_stored_shown = count_column("rows_stored", _("存储行数"))
+    rows_differing_shown = count_column("rows_differing", _("不一致行数"))

@@ -223,6 +223,17 @@ class RunOutcome(models.TextChoices):
     SKIPPED = "skipped", _("跳过（另一次计算正在进行）")
 
 
+class RunTrigger(models.TextChoices):
+    """What started a standings run or a verification (services.Trigger names the same values)."""
+
+    NIGHTLY = "nightly", _("每晚定时")
+    INTRADAY = "intraday", _("日间定时")
+    WEEKLY = "weekly", _("每周核对")
+    ADMIN = "admin", _("后台发起")
+    COMMAND = "command", _("命令行")
+    MANUAL = "manual", _("手动")
+
+
 class StandingRun(models.Model):
     """One recompute of one competition's standings for one day, as union staff see it in the admin.
 
@@ -240,8 +251,7 @@ class StandingRun(models.Model):
     day = models.DateField(_("排名日期"))
     kind = models.CharField(_("方式"), max_length=12, choices=RunKind.choices)
     requested_kind = models.CharField(_("请求方式"), max_length=12, choices=RunKind.choices)
-    trigger = models.CharField(_("触发"), max_length=20, default="manual",
-                               help_text=_("nightly / intraday / admin / command / manual"))
+    trigger = models.CharField(_("触发"), max_length=20, default="manual", choices=RunTrigger.choices)
     outcome = models.CharField(_("结果"), max_length=10, choices=RunOutcome.choices, default=RunOutcome.RUNNING)
     started_at = models.DateTimeField(_("开始时间"))
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
@@ -616,8 +626,7 @@ class StandingVerification(models.Model):
     competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
                                     related_name="standing_verifications")
     day = models.DateField(_("排名日期"))
-    trigger = models.CharField(_("触发"), max_length=20, default="manual",
-                               help_text=_("weekly / admin / command / manual"))
+    trigger = models.CharField(_("触发"), max_length=20, default="manual", choices=RunTrigger.choices)
     started_at = models.DateTimeField(_("开始时间"))
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     outcome = models.CharField(_("结果"), max_length=10, choices=VerificationOutcome.choices,

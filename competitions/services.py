@@ -28,7 +28,8 @@ from competitions.models import (
 from competitions.rule_versions import RESCORE_CLAIM
 from competitions.standings.database import standings_snapshot
 from competitions.standings.digest import record_day
-from config.months import format_month, month_of
+from config.formatting import display_month
+from config.months import month_of
 from reviews.models import PeriodStatus, ReviewPeriod, WorkEntry
 from reviews.services import entries_rescore
 
@@ -83,7 +84,7 @@ def standings_recompute(*, competition: Competition | int, day: date, full: bool
     try:
         with standings_lock(competition_id) as acquired:
             if not acquired:
-                _finish(run, outcome=RunOutcome.SKIPPED, error="另一次排名计算正在进行 (another run holds the lock)")
+                _finish(run, outcome=RunOutcome.SKIPPED, error="另一次排名计算正在进行，本次跳过。")
                 logger.info("standings run %s skipped: competition %s is locked", run.pk, competition_id)
                 return run
             _compute(run, full=full)
@@ -109,7 +110,7 @@ def _record_digest(run: StandingRun) -> None:
 
 
 # What a dead run's row says. Not translated: like a run's other errors it is stored text.
-DEAD_RUN_ERROR = "进程中断 (the run's process died)"
+DEAD_RUN_ERROR = "进程中断：计算所在的进程已退出，未能记录结果。"
 # A live run creates its row before it tries the lock (so the row records a skip too); for this long
 # a row whose backend is connected counts as live without holding the lock.
 DEAD_RUN_GRACE = timedelta(minutes=1)
@@ -295,7 +296,7 @@ def _refuse_signed_off(version: RuleVersion) -> None:
         raise RuleVersionInUse(
             {"effective_from": _("%(system)s %(month)s 已签发锁定，新标准不能从该月或更早生效；请选择签发月份之后的"
                                  "日期，或先解锁该月。") % {"system": signed.business_system.name,
-                                                          "month": format_month(signed.month)}},
+                                                          "month": display_month(signed.month)}},
             code="month_locked")
 
 

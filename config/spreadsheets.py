@@ -13,6 +13,10 @@ Writing: a cell whose text begins with ``= + - @`` (or a tab or carriage return)
 spreadsheet; a worker named ``=HYPERLINK(...&D2, "点此核对")`` would send the next column (the ID number)
 to whoever wrote it. ``csv_cell`` puts a single quote before such text (the OWASP advice for CSV);
 ``xlsx_append`` stores it as a string cell, so the value stays exactly what it was.
+
+Numbers stay number cells (a person sums and sorts them) and are shown as the pages show them
+(config.formatting): a whole number with thousands separators (``12,345``), a decimal like points
+(``1,234.50``, a third decimal when it has one).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from decimal import Decimal
 from xml.parsers import expat
 
 from django.utils.translation import gettext as _
+
+from config.formatting import POINT_DECIMALS, xlsx_number_format
 
 # The rectangle from A1 to a sheet's last cell. An entry file at its row limit (200,000 rows × 6
 # columns) is 1.2 million; five million leaves room for extra columns and stays a few hundred MB
@@ -198,18 +204,30 @@ def csv_rows_read(rows: list[list[str]]) -> list[list[str]]:
     return [[v[1:] if v[:1] == "'" and v[1:].startswith(FORMULA_START) else v for v in row] for row in rows]
 
 
+def xlsx_number_style(value) -> str | None:
+    """The number format of a number cell holding ``value`` (None for anything that is no number)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return None
+    return xlsx_number_format(0 if isinstance(value, int) else POINT_DECIMALS)
+
+
 def xlsx_append(sheet, values) -> None:
     """Append a row to an openpyxl worksheet with every text cell stored as text: openpyxl makes text
     beginning with "=" a formula; here it stays a string cell showing exactly that text. Control
-    characters, which an .xlsx cannot hold, become U+FFFD instead of failing the whole file."""
+    characters, which an .xlsx cannot hold, become U+FFFD instead of failing the whole file. Number
+    cells get xlsx_number_style's format."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     values = [ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", v) if v.__class__ is str else v for v in values]
     sheet.append(values)
-    if any(v.__class__ is str and v.startswith("=") for v in values):
-        for cell in sheet[sheet.max_row]:
+    formulas = any(v.__class__ is str and v.startswith("=") for v in values)
+    styles = [xlsx_number_style(v) for v in values]
+    if formulas or any(styles):
+        for cell, style in zip(sheet[sheet.max_row], styles, strict=False):
             if cell.data_type == "f":
                 cell.data_type = "s"
+            if style:
+                cell.number_format = style
 
 
 def xlsx_file(headers, rows, *, title: str) -> bytes:
@@ -258,10 +276,12 @@ class XlsxStream:
             "strings_to_urls": False,
         })
         self.bold = self.book.add_format({"bold": True})
+        self.whole = self.book.add_format({"num_format": xlsx_number_format(0)})
+        self.decimal = self.book.add_format({"num_format": xlsx_number_format(POINT_DECIMALS)})
 
     def sheet(self, title: str, headers=()) -> _StreamSheet:
         """A new sheet; ``headers``: a bold, frozen first row."""
-        sheet = _StreamSheet(self.book.add_worksheet(title[:31]))
+        sheet = _StreamSheet(self.book.add_worksheet(title[:31]), self.whole, self.decimal)
         if headers:
             sheet.append(headers, style=self.bold)
             sheet.worksheet.freeze_panes(1, 0)
@@ -279,9 +299,10 @@ class XlsxStream:
 
 
 class _StreamSheet:
-    def __init__(self, worksheet):
+    def __init__(self, worksheet, whole, decimal):
         self.worksheet = worksheet
         self.row = 0
+        self.whole, self.decimal = whole, decimal  # number formats, as xlsx_number_style
 
     def append(self, values, style=None) -> None:
         write_string, write_number = self.worksheet.write_string, self.worksheet.write_number
@@ -292,7 +313,7 @@ class _StreamSheet:
             if value.__class__ is str:
                 write_string(row, col, xlsx_text(value) if not value.isprintable() else value, style)
             elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-                write_number(row, col, value, style)
+                write_number(row, col, value, style or (self.whole if isinstance(value, int) else self.decimal))
             else:
                 write_string(row, col, xlsx_text(str(value)), style)
         self.row = row + 1

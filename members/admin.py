@@ -10,8 +10,15 @@ from __future__ import annotations
 from axes.models import AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
+from config import cursors
 from members.admin_import import PortalImportExportMixin
 from members.admin_paging import FastChangeListMixin
 from members.forms import AdminLoginForm
@@ -71,6 +78,42 @@ class UnitAdmin(PortalImportExportMixin, admin.ModelAdmin):
     readonly_fields = ("path", "depot")
     fields = ("code", "name", "level", "region", "parent", "is_active", "depot", "path")
     list_per_page = 100
+    # The flat list above, and a collapsible tree (unit_tree_view) that opens one unit's children at a time.
+    change_list_template = "admin/members/unit/change_list.html"
+    tree_page = 200  # children per request; "更多" pages on by code
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.unit_tree_view)
+        return [path("tree/", view, name="members_unit_tree"),
+                path("tree/<int:pk>/", view, name="members_unit_tree_node"),
+                *super().get_urls()]
+
+    def unit_tree_view(self, request, pk=None):
+        """The children of unit ``pk`` (the bureaus without one), a page at a time. With ``?partial=1``
+        (the tree's script, opening a node) only the list; otherwise a page of its own with the unit's
+        ancestors, which is also how the tree opens without JavaScript."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        units = self.get_queryset(request)  # the unit list's own rows: the admin is union staff's
+        parent = get_object_or_404(units.only("pk", "name", "code", "path", "level"), pk=pk) if pk else None
+        try:
+            after = cursors.decode("admin-unit-tree", request.GET["after"], str)[0] if "after" in request.GET else None
+        except cursors.InvalidCursor:
+            after = None
+        page = list(units.children_page(pk, after_code=after, limit=self.tree_page + 1))
+        more = cursors.encode("admin-unit-tree", page[self.tree_page - 1].code) if len(page) > self.tree_page else None
+        context = {"parent": parent, "children": page[:self.tree_page], "more": more, "opts": self.model._meta}
+        if request.GET.get("partial") == "1":
+            # Rendered without the request's context processors: the list needs none of them (the portal's
+            # navigation would cost its queries on every node opened).
+            return HttpResponse(render_to_string("admin/members/unit/_tree_children.html", context))
+        # The ancestors by their codes, read off the materialized path: one query whatever the depth.
+        codes = parent.path.strip("/").split("/")[:-1] if parent else []
+        ancestors = sorted(units.filter(code__in=codes).only("pk", "name", "level"), key=lambda u: u.level)
+        title = f"单位树 · {parent.name}" if parent else "单位树"
+        return TemplateResponse(request, "admin/members/unit/tree.html", {
+            **self.admin_site.each_context(request), **context, "ancestors": ancestors, "title": title,
+            "tree_url": reverse("admin:members_unit_tree")})
 
     def save_model(self, request, obj, form, change):
         if change and {"parent", "code"} & set(form.changed_data):

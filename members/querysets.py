@@ -6,7 +6,8 @@ from functools import reduce
 from operator import or_
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from members.scope import scope_of
 
@@ -35,6 +36,17 @@ class UnitQuerySet(models.QuerySet):
 
     def subtree_of(self, unit):
         return self.filter(path__startswith=unit.path)
+
+    def children_page(self, parent_id: int | None, *, after_code: str | None = None, limit: int = 200):
+        """One keyset page of a unit's children (the bureaus for None) by code, each with ``child_count``,
+        the number of its own children: the admin's collapsible tree opens one level at a time, so a
+        depot with its few hundred units is a page of an index range, however large the whole tree."""
+        children = self.filter(parent_id=parent_id) if parent_id is not None else self.filter(parent__isnull=True)
+        if after_code is not None:
+            children = children.filter(code__gt=after_code)
+        counts = (self.model.objects.filter(parent_id=OuterRef("pk")).order_by().values("parent_id")
+                  .annotate(n=Count("*")).values("n"))
+        return children.annotate(child_count=Coalesce(Subquery(counts), 0)).order_by("code")[:limit]
 
 
 class WorkerQuerySet(models.QuerySet):

@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from config.formatting import display_month, format_count, format_points, format_quantity
 from members.admin_paging import FastChangeListMixin
 from reviews.models import (
     Dispute,
@@ -45,21 +46,34 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class EntryEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+class EventQuantitiesMixin:
+    """An audit row's quantities in its entry's unit of measure (the entry and rule come with the row's query)."""
+
+    @admin.display(description="原工作量")
+    def old_quantity_shown(self, obj):
+        return format_quantity(obj.old_quantity, obj.entry.rule.unit_of_measure) or "-"
+
+    @admin.display(description="新工作量")
+    def new_quantity_shown(self, obj):
+        return format_quantity(obj.new_quantity, obj.entry.rule.unit_of_measure) or "-"
+
+
+class EntryEventInline(EventQuantitiesMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = EntryEvent
-    fields = ("at", "action", "actor", "from_status", "to_status", "old_quantity", "new_quantity", "reason")
+    fields = ("at", "action", "actor", "from_status", "to_status", "old_quantity_shown", "new_quantity_shown",
+              "reason")
     readonly_fields = fields
     extra = 0
     ordering = ("at", "id")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+        return super().get_queryset(request).select_related("actor", "entry__rule")
 
 
 @admin.register(WorkEntry)
 class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
-    list_display = ("id", "work_date", "worker", "rule", "quantity", "points", "status", "kind", "source",
-                    "unit", "created_at")
+    list_display = ("id", "work_date", "worker", "rule", "quantity_shown", "points_shown", "status", "kind",
+                    "source", "unit", "created_at")
     list_filter = ("status", "source", "kind", "business_system", "competition", ("work_date",
                    admin.DateFieldListFilter))
     list_select_related = ("worker", "rule__job_type", "unit")
@@ -86,6 +100,14 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
             return queryset, False
         return queryset.filter(worker__employee_no__in={term, term.upper()}), False
 
+    @admin.display(description="工作量")
+    def quantity_shown(self, obj):
+        return format_quantity(obj.quantity, obj.rule.unit_of_measure, with_unit=True)
+
+    @admin.display(description="积分")
+    def points_shown(self, obj):
+        return format_points(obj.points)
+
     def has_add_permission(self, request):
         # Entries are made in the portal, where the clerk's scope and the point rules apply.
         return False
@@ -111,11 +133,11 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
 
 
 @admin.register(EntryEvent)
-class EntryEventAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("entry_no", "action", "actor", "at", "from_status", "to_status", "old_quantity",
-                    "new_quantity", "reason")
+class EntryEventAdmin(EventQuantitiesMixin, FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("entry_no", "action", "actor", "at", "from_status", "to_status", "old_quantity_shown",
+                    "new_quantity_shown", "reason")
     list_filter = ("action",)
-    list_select_related = ("actor",)
+    list_select_related = ("actor", "entry__rule")
     ordering = ("-id",)  # newest first, by primary key (indexed)
     sortable_by = ("entry_no",)
     search_fields = ("=entry__id",)
@@ -135,7 +157,7 @@ class PeriodEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(ReviewPeriod)
 class ReviewPeriodAdmin(admin.ModelAdmin):
-    list_display = ("business_system", "month", "competition", "status", "signed_off_by", "signed_off_at")
+    list_display = ("business_system", "month_shown", "competition", "status", "signed_off_by", "signed_off_at")
     list_filter = ("status", "business_system", "competition")
     list_select_related = ("business_system", "competition", "signed_off_by")
     date_hierarchy = "month"  # one row per system and month: cheap
@@ -154,6 +176,10 @@ class ReviewPeriodAdmin(admin.ModelAdmin):
 
     def get_list_display(self, request):
         return (*self.list_display, "reopen_link")
+
+    @admin.display(description="月份", ordering="month")
+    def month_shown(self, obj):
+        return display_month(obj.month)
 
     @admin.display(description="解锁")
     def reopen_link(self, obj):
@@ -187,9 +213,13 @@ class ReviewPeriodAdmin(admin.ModelAdmin):
 
 @admin.register(PeriodEvent)
 class PeriodEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("period", "action", "actor", "at", "entries", "reason")
+    list_display = ("period", "action", "actor", "at", "entries_shown", "reason")
     list_filter = ("action",)
     list_select_related = ("period__business_system", "actor")
+
+    @admin.display(description="涉及录入数", ordering="entries")
+    def entries_shown(self, obj):
+        return format_count(obj.entries)
 
 
 @admin.register(Dispute)

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
+from config.formatting import display_month
 from config.months import format_month
 from reviews.querysets import DisputeQuerySet, EntryEventQuerySet, ReviewPeriodQuerySet, WorkEntryQuerySet
 
@@ -258,8 +259,10 @@ class EntryEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True,
                               on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
     at = models.DateTimeField(_("时间"))
-    from_status = models.CharField(_("原状态"), max_length=10, blank=True)
-    to_status = models.CharField(_("新状态"), max_length=10, blank=True)
+    # Choices for the labels a person reads (已通过 → 已锁定), in the admin and on the entry's page; blank
+    # where there is no status (a new entry's from_status).
+    from_status = models.CharField(_("原状态"), max_length=10, blank=True, choices=EntryStatus.choices)
+    to_status = models.CharField(_("新状态"), max_length=10, blank=True, choices=EntryStatus.choices)
     old_quantity = models.DecimalField(_("原工作量"), max_digits=12, decimal_places=3, null=True, blank=True)
     new_quantity = models.DecimalField(_("新工作量"), max_digits=12, decimal_places=3, null=True, blank=True)
     reason = models.CharField(_("原因"), max_length=200, blank=True)
@@ -306,7 +309,7 @@ class ReviewPeriod(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.business_system} {format_month(self.month)}"
+        return f"{self.business_system} {display_month(self.month)}"
 
 
 class PeriodAction(models.TextChoices):

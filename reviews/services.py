@@ -22,7 +22,8 @@ from psycopg import sql
 
 from competitions.models import Competition
 from config import pgbulk
-from config.months import format_month, month_of
+from config.formatting import display_month
+from config.months import month_of
 from members.models import Worker
 from members.scope import scope_of
 from reviews.flags import flags_due
@@ -125,7 +126,7 @@ def _hold_open_periods(touched: set[tuple[int, int, date]]) -> None:
     locked = list(periods.filter(status=PeriodStatus.SIGNED_OFF).select_related("business_system"))
     if locked:
         raise EntryRejected([RowError(0, "work_date", _("%(system)s %(month)s 已签发锁定，不能再录入。") % {
-            "system": locked[0].business_system.name, "month": format_month(locked[0].month)}, "month_locked")])
+            "system": locked[0].business_system.name, "month": display_month(locked[0].month)}, "month_locked")])
 
 
 def _write_created(entries: list[WorkEntry], *, actor, now) -> list[WorkEntry]:

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from competitions.models import Competition, RuleVersion, ScoringRule
 from config import pgbulk
-from config.months import format_month, month_of
+from config.formatting import display_month
+from config.months import month_of
 from config.pgbulk import values_in
 from members.models import Worker
 from reviews.models import EntryKind, PeriodStatus, ReviewPeriod
@@ -224,7 +225,7 @@ class EntryChecker:
                 errors.append(RowError(n, "work_date", _("不能录入未来日期的工作量。"), "date_future"))
             elif rule is not None and signed_off and (rule[1], month_of(day)) in signed_off:
                 errors.append(RowError(n, "work_date", _("%(month)s 已签发锁定，不能再录入或修改；如需更正请提交调整。")
-                                       % {"month": format_month(day)}, "month_locked"))
+                                       % {"month": display_month(day)}, "month_locked"))
 
             value = row.quantity
             quantity = quantities.get(value) if type(value) is str else None

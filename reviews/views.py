@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from competitions.jobs import job_start
 from competitions.models import BusinessSystem, JobType, ScoringRule
 from config import cursors, parked_uploads
+from config.formatting import display_month, format_count, format_points, format_quantity
 from config.gate import clerk_page, reviewer_page, worker_page
 from config.months import format_month, month_bounds, month_of, months_between, parse_month
 from members.models import Unit, UnitLevel, Worker
@@ -150,7 +151,9 @@ def entry_new(request):
             _show_errors(request, error)
         else:
             messages.success(request, _("已保存：%(name)s %(day)s %(qty)s，积分 %(points)s，待审核。") % {
-                "name": entry.worker.name, "day": entry.work_date, "qty": entry.quantity, "points": entry.points})
+                "name": entry.worker.name, "day": entry.work_date,
+                "qty": format_quantity(entry.quantity, entry.rule.unit_of_measure, with_unit=True),
+                "points": format_points(entry.points)})
             return redirect("entries:new")
     return render(request, "reviews/entry_new.html", {"rules": rules, "form": form})
 
@@ -205,7 +208,8 @@ def entry_grid(request):
             except EntryRejected as error:
                 _show_errors(request, error)
             else:
-                messages.success(request, _("已保存 %(n)s 条录入，待审核。") % {"n": result.created_count})
+                messages.success(request, _("已保存 %(n)s 条录入，待审核。")
+                                 % {"n": format_count(result.created_count)})
                 return redirect(request.get_full_path())
     return render(request, "reviews/entry_grid.html", {
         "rules": rules, "mode": mode, "day": day, "rule": rule, "rows": rows, "worker": worker,
@@ -461,7 +465,7 @@ def review_queue(request):
                 to = EntryStatus.REJECTED if action == "reject" else EntryStatus.APPROVED
                 result = entries_transition(actor=request.user, entries=target, to_status=to,
                                             reason=request.POST.get("reason", ""), systems=[system.pk])
-                messages.success(request, _("已处理 %(n)s 条。") % {"n": result.moved})
+                messages.success(request, _("已处理 %(n)s 条。") % {"n": format_count(result.moved)})
                 if result.skipped_own:
                     messages.error(request, _("%(n)s 条是您本人录入的，不能由您审核，已跳过。")
                                    % {"n": result.skipped_own})
@@ -564,7 +568,7 @@ def review_sign_off(request):
             except TransitionRefused as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, _("%(month)s 已签发，本月录入已锁定。") % {"month": format_month(month)})
+                messages.success(request, _("%(month)s 已签发，本月录入已锁定。") % {"month": display_month(month)})
                 return redirect(f"{reverse('review:queue')}?system={system.pk}&month={format_month(month)}")
         return redirect(_sign_off_url(system, month))
 

@@ -20,7 +20,8 @@ from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.months import format_month, month_bounds, month_last_day, month_of
+from config.formatting import display_date, display_month
+from config.months import month_bounds, month_last_day, month_of
 from members.scope import scope_of
 from reviews.entry_log import STATUS_MOVE
 from reviews.models import (
@@ -237,12 +238,13 @@ def sign_off_refusal(*, competition, month: date, today: date | None = None) -> 
     month = month_of(month)
     if month_last_day(month) < competition.start_date or month > competition.end_date:
         return TransitionRefused(_("%(month)s 不在竞赛期间（%(start)s 至 %(end)s）内，不能签发。") % {
-            "month": format_month(month), "start": competition.start_date, "end": competition.end_date},
+            "month": display_month(month), "start": display_date(competition.start_date),
+            "end": display_date(competition.end_date)},
             "month_outside_competition")
     first_day = first_sign_off_day(month)
     if (today or local_today()) < first_day:
         return TransitionRefused(_("%(month)s 尚未结束，%(day)s 起才能签发。") % {
-            "month": format_month(month), "day": first_day}, "month_not_ended")
+            "month": display_month(month), "day": display_date(first_day)}, "month_not_ended")
     return None
 
 

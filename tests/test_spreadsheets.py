@@ -99,3 +99,17 @@ def test_a_streamed_xlsx_keeps_formulas_as_text_numbers_as_numbers_and_replaces_
     assert cells[1][0].value == "+1 张\N{REPLACEMENT CHARACTER}三" and cells[1][0].data_type == "s"
     assert cells[1][1].value == 3 and cells[1][2].value == "-"
     assert rows.freeze_panes == "A2" and rows["A1"].font.b
+
+
+def test_xlsx_numbers_stay_numbers_and_show_separators_as_the_pages_do():
+    from decimal import Decimal
+
+    streamed = io.BytesIO()
+    with spreadsheets.XlsxStream(streamed) as book:
+        book.sheet("排名", ["名次", "积分"]).append([12345, Decimal("1234.5")])
+    one_sheet = spreadsheets.xlsx_file(["名次", "积分", "工号"], [[12345, Decimal("1234.5"), "E001"]], title="名单")
+    for content, title in ((streamed.getvalue(), "排名"), (one_sheet, "名单")):
+        rank, points, *rest = next(openpyxl.load_workbook(io.BytesIO(content))[title].iter_rows(min_row=2))
+        assert (rank.value, rank.data_type, rank.number_format) == (12345, "n", "#,##0")
+        assert (points.value, points.data_type, points.number_format) == (1234.5, "n", "#,##0.00#")
+        assert all(cell.number_format == "General" for cell in rest)  # text is left alone

@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from competitions.honours.jobs import JobStatus, RoundJob, mark_stale, mark_unsent
 from competitions.honours.models import AwardRound, Nominee, NomineeStatus, RoundStatus
 from competitions.honours.services import RoundRefused
+from config.formatting import display_date
 from config.spreadsheets import xlsx_file
 from config.tasks import send_on_commit
 
@@ -175,11 +176,6 @@ def certificate_font() -> Path:
         "fonts-wqy-microhei，或在 CERTIFICATE_FONT 中指定一个 TrueType 中文字体文件，然后重新生成。"))
 
 
-def _long_date(moment: datetime) -> str:
-    day = timezone.localdate(moment)
-    return gettext("%(y)d年%(m)d月%(d)d日") % {"y": day.year, "m": day.month, "d": day.day}
-
-
 @dataclass(frozen=True)
 class CertificateTerms:
     """What every certificate of a round says besides the person: the award, the competition, who issues it
@@ -252,7 +248,7 @@ def certificates_pdf(terms: CertificateTerms, people: list[Honoree], font: Path)
         pdf.set_y(150)
         for issuer in terms.issuers:
             pdf.cell(0, 9, issuer, align="R", new_x="LMARGIN", new_y="NEXT")
-        pdf.cell(0, 9, _long_date(terms.issued), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 9, display_date(terms.issued), align="R", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("cjk", size=9)
         pdf.set_text_color(101, 109, 118)
         pdf.set_xy(30, 184)

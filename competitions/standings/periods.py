@@ -346,7 +346,7 @@ def _validate(*, start: date, end: date) -> None:
 # task run after all, it computes it (a failed snapshot is computed again; a ready one is left alone).
 STALE_AFTER = timedelta(minutes=30)
 QUEUE_DOWN = gettext_lazy("任务队列暂时不可用，未能开始计算；请稍后再试。")
-STALE_ERROR = "计算中断 (the computation's process or task was lost)"
+STALE_ERROR = "计算中断：计算的进程或任务已丢失，请重新发起。"
 
 
 def period_snapshots_mark_stale(*, competition_id: int) -> int:

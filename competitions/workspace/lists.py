@@ -15,6 +15,7 @@ from competitions.models import BusinessSystem, Competition, JobType, StandingDa
 from competitions.querysets import current_competition
 from competitions.scopes import Scope
 from competitions.standings.reads import StaffList
+from config.formatting import display_month
 from config.months import format_month, month_last_day, months_between
 from members.models import Unit, UnitLevel
 
@@ -178,8 +179,8 @@ def period_presets(competition: Competition, today: date) -> list[tuple[str, lis
         start, end = max(start, first), min(end, last)
         return Preset(key, label, start, end) if start <= end else None
 
-    months = [clipped(f"month:{format_month(m)}", _("%(year)d年%(month)d月") % {"year": m.year, "month": m.month},
-                      m, month_last_day(m)) for m in months_between(first, until)]
+    months = [clipped(f"month:{format_month(m)}", display_month(m), m, month_last_day(m))
+              for m in months_between(first, until)]
     quarters, seen = [], set()
     for m in months_between(first, until):
         q = (m.year, (m.month - 1) // 3 + 1)

@@ -67,6 +67,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "members.navigation.portal_nav",
             ],
+            # Numbers, points, months and dates shown one way on every page (|points, |month …).
+            "builtins": ["config.formatting"],
         },
     },
 ]

@@ -95,6 +95,8 @@ class EntryEventOutput(serializers.Serializer):
     at = serializers.DateTimeField()
     from_status = serializers.CharField()
     to_status = serializers.CharField()
+    from_status_label = serializers.CharField(source="get_from_status_display", help_text="原状态（中文）；无则为空")
+    to_status_label = serializers.CharField(source="get_to_status_display", help_text="新状态（中文）")
     old_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, allow_null=True)
     new_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, allow_null=True)
     reason = serializers.CharField(help_text="原因或说明")

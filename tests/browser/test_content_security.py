@@ -40,8 +40,9 @@ def test_a_reviewer_ticks_every_row_at_once_and_approve_all_asks_first(phone, w,
 
 def test_the_language_switch_submits_itself(phone, w):
     phone.goto("/login/")
+    phone.click("#language summary")
     with phone.expect_navigation():
-        phone.select_option("select[name=language]", "en")
+        phone.click("#language button[value=en]")
     assert phone.locator("html").get_attribute("lang") == "en"
 
 

@@ -75,8 +75,9 @@ def test_a_worker_on_a_phone_sees_points_ranks_chart_finds_themself_disputes_and
     shot(phone, "worker-4-dispute-sent")
 
     # Switches to English: the same page, in English.
+    phone.click("#language summary")
     with phone.expect_navigation():
-        phone.select_option("select[name=language]", "en")
+        phone.click("#language button[value=en]")
     assert phone.locator("html").get_attribute("lang") == "en"
     assert "My entries" in phone.locator("h1").inner_text()
     phone.goto("/me/")

@@ -51,3 +51,15 @@ def test_a_failed_run_shows_its_error_to_staff(client, f):
     page = client.get(reverse("admin:competitions_standingrun_change",
                               args=[StandingRun.objects.get().pk])).content.decode()
     assert "boom: disk full" in page
+
+
+def test_the_runs_list_names_triggers_and_outcomes_in_words_and_formats_its_counts(client, f):
+    client.force_login(f.user(is_staff=True, is_superuser=True))
+    comp = f.competition()
+    StandingRun.objects.create(competition=comp, day=date(2026, 3, 1), kind="full", requested_kind="full",
+                               trigger="nightly", outcome=RunOutcome.SUCCEEDED, started_at=timezone.now(),
+                               rows=223_000, deltas=1_234_567)
+    html = client.get(reverse("admin:competitions_standingrun_changelist")).content.decode()
+    assert "每晚定时" in html and "成功" in html and "全量" in html
+    assert "223,000" in html and "1,234,567" in html
+    assert ">nightly<" not in html and ">succeeded<" not in html
