@@ -50,6 +50,7 @@ from django.utils.translation import gettext_lazy
 from psycopg import sql
 
 from competitions.models import Job, JobStatus
+from config.formatting import format_count
 from config.tasks import send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -180,7 +181,7 @@ def job_progress_text(job: Job) -> str:
     if job.status == JobStatus.RUNNING and job.total:
         kind = JOB_KINDS.get(job.kind)
         text = kind.progress_text if kind else PROGRESS_TEXT
-        return str(text) % {"done": job.done, "total": job.total, "percent": job.percent}
+        return str(text) % {"done": format_count(job.done), "total": format_count(job.total), "percent": job.percent}
     if job.status == JobStatus.RUNNING:
         return _("正在准备……")
     return job.get_status_display()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from competitions.jobs import JobOutcome, JobRefused, Progress
 from competitions.models import BusinessSystem, Competition
 from config import parked_uploads
+from config.formatting import display_month, format_count
 from config.months import format_month, parse_month
 from members.scope import scope_of
 from reviews.imports import ImportFileError
@@ -57,7 +58,7 @@ def entries_import_job(params: dict, out, progress: Progress, *, user) -> JobOut
     parked_uploads.unpark(user_id=user.pk, token=token)
     return JobOutcome(summary={_("已导入"): result.created_count,
                                _("有问题未导入的行"): len({e.row for e in result.errors})},
-                      message=_("已导入 %(n)s 条录入，待审核。") % {"n": result.created_count},
+                      message=_("已导入 %(n)s 条录入，待审核。") % {"n": format_count(result.created_count)},
                       link=reverse("entries:list"), link_label=_("查看录入"))
 
 
@@ -87,7 +88,7 @@ def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> Jo
         summary[_("本人录入，已跳过")] = result.skipped_own
     return JobOutcome(summary=summary,
                       message=_("%(system)s %(month)s：已通过 %(n)s 条。") % {
-                          "system": system.name, "month": format_month(month), "n": result.moved},
+                          "system": system.name, "month": display_month(month), "n": format_count(result.moved)},
                       link=f"{reverse('review:queue')}?system={system.pk}&month={format_month(month)}",
                       link_label=_("返回审核队列"))
 

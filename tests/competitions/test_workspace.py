@@ -310,12 +310,12 @@ def test_the_job_page_shows_progress_and_polls_its_status(staff, w):
     job = Job.objects.create(kind="standings_day_xlsx", created_by=w.staff, status=JobStatus.RUNNING, done=5000,
                              total=223000)
     page = text(staff.get(reverse("jobs:detail", args=[job.pk])))
-    assert "已导出 5000 / 223000 行" in page
+    assert "已导出 5,000 / 223,000 行" in page
     assert f'data-poll="{reverse("jobs:status", args=[job.pk])}"' in page
     assert '<progress max="223000" value="5000"' in page
     assert staff.get(reverse("jobs:status", args=[job.pk])).json() == {
         "status": "running", "done": 5000, "total": 223000, "percent": 2, "finished": False,
-        "text": "已导出 5000 / 223000 行"}
+        "text": "已导出 5,000 / 223,000 行"}
     Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error="该日的排名已不存在，无法导出。")
     assert staff.get(reverse("jobs:status", args=[job.pk])).json()["finished"] is True
     assert "任务失败：该日的排名已不存在" in text(staff.get(reverse("jobs:detail", args=[job.pk])))

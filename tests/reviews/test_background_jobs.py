@@ -210,7 +210,7 @@ def test_approve_all_runs_as_a_job_with_the_queues_filters_and_skips_the_reviewe
     assert WorkEntry.objects.get(pk=alices.pk).status == EntryStatus.APPROVED
     assert WorkEntry.objects.get(pk=own.pk).status == EntryStatus.PENDING
     page = page_of(client, job)
-    assert f"机务 {day:%Y-%m}：已通过 1 条。" in page and "<dt>本人录入，已跳过</dt>" in page
+    assert f"机务 {day.year}年{day.month}月：已通过 1 条。" in page and "<dt>本人录入，已跳过</dt>" in page
     assert f'href="{reverse("review:queue")}?system={w.system.pk}&amp;month={day:%Y-%m}">返回审核队列' in page
     # one audit fact per approved entry, by the reviewer
     assert EntryEvent.objects.filter(action=EntryAction.APPROVED, actor=w.reviewer).count() == 2

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competitions', '0008_award_documents_shortlist_runs'),
+        ('competitions', '0009_run_trigger_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
