@@ -13,7 +13,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
+    # Before the apps' pages: tests/test_view_gate.py reads gates by url name, and the clerks' "list" and
+    # "detail" (listed after) are the ones it checks.
     path("messages/", include("members.messages_urls")),
+    path("jobs/", include("competitions.job_urls")),
     path("entries/", include((reviews_urls.clerk_patterns, "entries"))),
     path("review/", include((reviews_urls.review_patterns, "review"))),
     path("me/entries/", include(reviews_urls.worker_patterns)),

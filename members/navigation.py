@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.scope import Scope, scope_of
 
@@ -104,3 +105,7 @@ NAV += [
 # statistics are for union staff.
 NAV += [NavItem("skills:certificates", _("技能等级"), role) for role in ("clerk", "union", "staff")]
 NAV += [NavItem("statistics:index", _("会员统计"), "staff")]
+
+# The history of background jobs (imports, approvals, exports), for the roles that start them; the page is
+# open to every signed-in person, a worker included (one item per role; portal_nav shows it once).
+NAV += [NavItem("jobs:list", pgettext_lazy("history", "后台任务"), role) for role in ("clerk", "reviewer", "staff")]

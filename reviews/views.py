@@ -15,16 +15,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from competitions.jobs import job_start
 from competitions.models import BusinessSystem, JobType, ScoringRule
 from config import cursors, parked_uploads
 from config.formatting import display_month, format_count, format_points, format_quantity
 from config.gate import clerk_page, reviewer_page, worker_page
 from config.months import format_month, month_bounds, month_of, months_between, parse_month
 from members.models import Unit, UnitLevel, Worker
-from members.querysets import unit_subtree_q
 from members.scope import scope_of
 from reviews import grid, imports
 from reviews.models import Dispute, DisputeStatus, EntryStatus, PendingEntry, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.queue import queue_filters, queue_selection
 from reviews.services import (
     dispute_answer,
     dispute_open,
@@ -338,6 +339,15 @@ def entry_import_confirm(request):
         return redirect("entries:import")
     name, content = stored
     save_valid_only = request.POST.get("save_valid_only") == "1"
+    if imports.import_in_background(name, content):
+        # A large file is checked and written by a background job (reviews.jobs), reading the parked file;
+        # the same file confirmed again while it runs returns that job.
+        job = job_start(kind="entries_import", user=request.user, once_key=["entries_import", request.POST["token"]],
+                        params={"competition": request.competition.pk, "token": request.POST["token"], "name": name,
+                                "save_valid_only": save_valid_only})
+        if job.reused:
+            messages.info(request, _("该文件已在导入中。"))
+        return redirect("jobs:detail", job.pk)
     try:
         result = entries_import(actor=request.user, competition=request.competition, name=name, content=content,
                                 save_valid_only=save_valid_only)
@@ -541,33 +551,9 @@ def _month_param(value) -> date:
 
 
 def _queue_filters(request, system, month):
-    g = request.GET if request.method == "GET" else request.POST
-    status = g.get("status") or EntryStatus.PENDING
-    qs = WorkEntry.objects.reviewable_by(request.user)
-    if status == EntryStatus.PENDING:
-        # Through the queue table's index (see PendingEntry): no scan of the month's reviewed entries.
-        qs = qs.filter(pending__business_system_id=system.pk, pending__competition_id=request.competition.pk,
-                       pending__month=month)
-    else:
-        first, following = month_bounds(month)
-        qs = qs.filter(competition=request.competition, business_system=system, work_date__gte=first,
-                       work_date__lt=following)
-        if status in EntryStatus.values:
-            qs = qs.filter(status=status)
-    if (unit := _id_param(g.get("unit"))) is not None:
-        unit_obj = Unit.objects.filter(pk=unit).only("path").first()
-        qs = qs.filter(unit_subtree_q([unit_obj.path] if unit_obj else [], "unit__path"))
-    if (job_type := _id_param(g.get("job_type"))) is not None:
-        qs = qs.filter(job_type_id=job_type)
-    if (rule := _id_param(g.get("rule"))) is not None:
-        qs = qs.filter(rule_id=rule)
-    if emp := g.get("worker", "").strip():
-        qs = qs.filter(worker__employee_no=emp)
-    if day := _parse_date(g.get("date")):
-        qs = qs.filter(work_date=day)
-    if g.get("flagged") == "1":
-        qs = qs.exclude(flags=0)
-    return qs, status
+    """The queue's selection (reviews.queue) from the page's query string, or from its form when posted."""
+    return queue_selection(user=request.user, competition=request.competition, system=system, month=month,
+                           filters=request.GET if request.method == "GET" else request.POST)
 
 
 def _reviewer_system(request, systems, *, strict: bool = False):
@@ -601,9 +587,11 @@ def review_queue(request):
         if action == "sign_off":
             # Signing off locks the month for good: only from the page that shows what it locks.
             return redirect(_sign_off_url(system, month))
+        if action == "approve_all":
+            return _approve_all_in_background(request, system, month)
         try:
-            if action in ("approve", "reject", "approve_all"):
-                target = qs if action == "approve_all" else qs.filter(pk__in=[
+            if action in ("approve", "reject"):
+                target = qs.filter(pk__in=[
                     pk for x in request.POST.getlist("entry") if (pk := _id_param(x)) is not None])
                 to = EntryStatus.REJECTED if action == "reject" else EntryStatus.APPROVED
                 result = entries_transition(actor=request.user, entries=target, to_status=to,
@@ -656,6 +644,17 @@ def review_queue(request):
         "rules": ScoringRule.objects.filter(competition=request.competition, job_type__business_system=system)
         .select_related("job_type"),
     })
+
+
+def _approve_all_in_background(request, system, month):
+    """全部通过: everything the queue's filters select in the month may be 740,000 entries, so it is a
+    background job (reviews.jobs) whose page shows the progress; pressed again while it runs, the same job."""
+    params = {"competition": request.competition.pk, "system": system.pk, "month": format_month(month),
+              "filters": queue_filters(request.POST)}
+    job = job_start(kind="review_approve_all", params=params, user=request.user, once_key=params)
+    if job.reused:
+        messages.info(request, _("同样的“全部通过”已在进行中。"))
+    return redirect("jobs:detail", job.pk)
 
 
 def _month_by_depot(competition, system, month) -> list[dict]:

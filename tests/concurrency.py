@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from django.db import connection
 
@@ -28,3 +29,24 @@ def race(*jobs):
     for t in threads:
         t.join()
     return outcomes
+
+
+def watch(read, *, until, every: float = 0.1) -> tuple[threading.Thread, list]:
+    """Calls ``read()`` every ``every`` seconds in a thread and database session of its own, keeping each
+    value, until ``until(value)``: what a page polling from another request sees while the test works.
+    Returns the thread (join it) and the list of values seen."""
+    seen: list = []
+
+    def run():
+        try:
+            while True:
+                seen.append(read())
+                if until(seen[-1]):
+                    break
+                time.sleep(every)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, seen

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from competitions import job_views
 from competitions.workspace import views
 
 app_name = "workspace"
@@ -13,8 +14,9 @@ urlpatterns = [
     path("periods/<int:pk>/status/", views.period_status, name="period_status"),
     path("periods/<int:pk>/print/", views.period_print, name="period_print"),
     path("periods/<int:pk>/export/", views.export_period, name="export_period"),
-    path("jobs/", views.job_list, name="jobs"),
-    path("jobs/<int:pk>/", views.job_detail, name="job"),
-    path("jobs/<int:pk>/status/", views.job_status, name="job_status"),
-    path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
+    # The job pages moved to /jobs/ (competitions.job_urls); the old addresses redirect there.
+    path("jobs/", job_views.old_job_list, name="jobs"),
+    path("jobs/<int:pk>/", job_views.old_job_detail, name="job"),
+    path("jobs/<int:pk>/status/", job_views.old_job_status, name="job_status"),
+    path("jobs/<int:pk>/download/", job_views.old_job_download, name="job_download"),
 ]

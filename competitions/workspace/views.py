@@ -11,15 +11,15 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from competitions.jobs import JOB_KEEP_DAYS, JOB_KINDS, job_start
-from competitions.models import Job, JobStatus, PeriodSnapshot, SnapshotStatus
+from competitions.jobs import job_start
+from competitions.models import PeriodSnapshot, SnapshotStatus
 from competitions.standings import periods as periods_engine
 from competitions.standings import reads
 from competitions.standings.digest import day_digest
@@ -263,7 +263,7 @@ def export_day(request):
     params = {"competition": context["competition"].pk, "day": context["day"].isoformat(),
               **context["selection"].query()}
     job = job_start(kind="standings_day_xlsx", params=params, user=request.user)
-    return redirect("workspace:job", job.pk)
+    return redirect("jobs:detail", job.pk)
 
 
 @staff_page
@@ -277,64 +277,4 @@ def export_period(request, pk: int):
         return redirect("workspace:period", snapshot.pk)
     job = job_start(kind="standings_period_xlsx", params={"snapshot": snapshot.pk, **context["selection"].query()},
                     user=request.user)
-    return redirect("workspace:job", job.pk)
-
-
-# -- jobs ----------------------------------------------------------------------------------------------
-
-def _my_job(request, pk: int) -> Job:
-    # Someone else's job answers exactly like a missing one.
-    job = Job.objects.visible_to(request.user).filter(pk=pk).first()
-    if job is None:
-        raise Http404
-    return job
-
-
-def _progress_text(job: Job) -> str:
-    if job.status == JobStatus.QUEUED:
-        return _("排队中，等待开始……")
-    if job.status == JobStatus.RUNNING and job.total is not None:
-        return _("已导出 %(done)s / %(total)s 行") % {"done": job.done, "total": job.total}
-    if job.status == JobStatus.RUNNING:
-        return _("正在准备……")
-    return job.get_status_display()
-
-
-@staff_page
-def job_list(request):
-    """The person's recent jobs (kept competitions.jobs.JOB_KEEP_DAYS days)."""
-    jobs = list(Job.objects.visible_to(request.user).only(
-        "id", "kind", "status", "done", "total", "created_at", "finished_at", "filename")[:50])
-    for job in jobs:
-        kind = JOB_KINDS.get(job.kind)
-        job.kind_label = kind.label if kind else job.kind
-    return render(request, "competitions/workspace/jobs.html", {"jobs": jobs, "keep_days": JOB_KEEP_DAYS})
-
-
-@staff_page
-def job_detail(request, pk: int):
-    job = _my_job(request, pk)
-    return render(request, "competitions/workspace/job.html", {
-        "job": job, "kind": JOB_KINDS.get(job.kind), "progress_text": _progress_text(job)})
-
-
-@staff_page
-def job_status(request, pk: int):
-    """What the job page polls: status and progress."""
-    job = _my_job(request, pk)
-    return JsonResponse({"status": job.status, "done": job.done, "total": job.total, "finished": job.finished,
-                         "text": _progress_text(job)})
-
-
-@staff_page
-def job_download(request, pk: int):
-    """The job's file, to its creator only; the name is the job's (Chinese; RFC 5987 in the header)."""
-    job = _my_job(request, pk)
-    if job.status != JobStatus.SUCCEEDED or not job.file:
-        raise Http404
-    try:
-        handle = job.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=job.filename or f"{job.pk}.xlsx",
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return redirect("jobs:detail", job.pk)

@@ -32,3 +32,39 @@ document.addEventListener("DOMContentLoaded", () => {
     window.setTimeout(() => window.location.reload(), seconds * 1000);
   }
 });
+
+// <form data-submit-once>: the form is sent once. Its submit buttons are disabled as it is sent (long work
+// starts in the background, and a second press must not start it again); the pressed button's name and
+// value still go with the form, in a hidden field (a disabled button's own would not). Coming back to the
+// page with the browser's back button enables them again.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("form[data-submit-once]")) {
+    form.addEventListener("submit", (event) => {
+      if (form.dataset.sent) {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.sent = "1";
+      const pressed = event.submitter;
+      if (pressed && pressed.name) {
+        const carried = document.createElement("input");
+        carried.type = "hidden";
+        carried.name = pressed.name;
+        carried.value = pressed.value;
+        carried.dataset.carried = "1";
+        form.append(carried);
+      }
+      for (const button of form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]")) {
+        button.disabled = true;
+      }
+    });
+  }
+});
+window.addEventListener("pageshow", (event) => {
+  if (!event.persisted) return;
+  for (const form of document.querySelectorAll("form[data-submit-once][data-sent]")) {
+    delete form.dataset.sent;
+    for (const carried of form.querySelectorAll("input[data-carried]")) carried.remove();
+    for (const button of form.querySelectorAll("button, input[type=submit]")) button.disabled = false;
+  }
+});

@@ -55,17 +55,21 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def phone(browser, live_server):
-    """A phone-sized page, in Chinese (what most workers see), against the live server."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  locale="zh-CN", base_url=live_server.url)
+def _page(browser, live_server, **options):
+    """A page in Chinese against the live server; the test fails on any Content-Security-Policy violation."""
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url, **options)
     context.set_default_timeout(15_000)
     page = context.new_page()
     violations = watch_csp(page)
     yield page
     context.close()
     assert violations == [], "the Content-Security-Policy refused something a page needs"
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A phone-sized page, in Chinese (what most workers see), against the live server."""
+    yield from _page(browser, live_server, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
 
 
 def watch_csp(page) -> list[str]:
@@ -95,3 +99,12 @@ def log_in(page, username: str, password: str = "pass-1234-word") -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit].primary")
     page.wait_for_load_state()
+
+
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture
+def desk(browser, live_server):
+    """A desktop-sized page, in Chinese (union offices work at a desk), against the live server."""
+    yield from _page(browser, live_server, viewport=DESKTOP, accept_downloads=True)

@@ -10,24 +10,10 @@ import pytest
 from competitions import jobs, tasks
 from competitions.models import Job, PeriodSnapshot
 from competitions.standings import periods
-from tests.browser.conftest import log_in, watch_csp
+from tests.browser.conftest import log_in
 from tests.competitions import portal_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture
-def desk(browser, live_server):
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url,
-                                  accept_downloads=True)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    violations = watch_csp(page)
-    yield page
-    context.close()
-    assert violations == [], "the Content-Security-Policy refused something a page needs"
 
 
 def test_staff_rank_filter_export_with_progress_and_compute_a_period_with_its_collective_tables(
@@ -71,7 +57,10 @@ def test_staff_rank_filter_export_with_progress_and_compute_a_period_with_its_co
     book = openpyxl.load_workbook(io.BytesIO(open(download.path(), "rb").read()))
     assert book["排名"].max_row == 1 + 6
 
-    # A period: submitted, computed in the background, then shown with its collective tables.
+    # A period: submitted, computed in the background, then shown with its collective tables (the job's page
+    # is everyone's /jobs/: back to the workspace through the navigation).
+    desk.click("header nav >> text=排名工作台")
+    desk.wait_for_load_state()
     desk.click("text=时段排名")
     desk.wait_for_load_state()
     desk.select_option("#f-preset", value="all")

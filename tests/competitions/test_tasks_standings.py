@@ -1,27 +1,24 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from celery import Celery
 from celery.schedules import crontab
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connections
 
 from competitions import standings, tasks
 from competitions.models import RunOutcome, Standing, StandingRun
 from competitions.services import standings_recompute
+from tests.celery_worker import celery_worker
 from tests.competitions.standings_data import entry
 
 DAY = date(2026, 3, 1)
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def small_competition(f, workers=5):
@@ -135,21 +132,9 @@ def test_a_real_celery_worker_with_a_real_redis_broker_runs_the_recompute(f, tmp
     # given committed data in the test database, and a worker process on its own Redis database
     comp = small_competition(f)
     broker = os.environ.get("STANDINGS_TEST_REDIS_URL", "redis://127.0.0.1:6379/4")
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": broker,
-    }
     queue = f"standings-test-{os.getpid()}"
     log = tmp_path / "worker.log"
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--pool=solo", "--concurrency=1",
-         "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-    )
-    try:
+    with celery_worker(broker=broker, queue=queue, log=log) as worker:
         # when the task is sent through the broker
         client = Celery(broker=broker, set_as_current=False)
         client.send_task("competitions.tasks.standings_recompute_task", args=[comp.pk, DAY.isoformat()],
@@ -166,10 +151,3 @@ def test_a_real_celery_worker_with_a_real_redis_broker_runs_the_recompute(f, tmp
         assert run is not None, log.read_text()[-3000:]
         assert run.rows == 5
         assert Standing.objects.filter(competition=comp, day=DAY).count() == 5
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(5)

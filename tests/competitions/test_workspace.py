@@ -46,18 +46,6 @@ def files(settings, tmp_path):
     return tmp_path / "media"
 
 
-@pytest.fixture
-def run_jobs(monkeypatch, django_capture_on_commit_callbacks):
-    """Jobs run as soon as they are committed, in this process (as a worker would run them)."""
-    monkeypatch.setattr(tasks.run_job, "delay", lambda *a, **kw: tasks.run_job.apply(args=a, kwargs=kw))
-
-    def started(send):
-        with django_capture_on_commit_callbacks(execute=True):
-            return send()
-
-    return started
-
-
 def text(response) -> str:
     assert response.status_code == 200, response.status_code
     return response.content.decode()
@@ -78,9 +66,8 @@ def expected_order(comp, day, scope=Scope.OVERALL, **filters) -> list[int]:
 # -- who may open what -----------------------------------------------------------------------------
 
 def pages(job: Job) -> list[str]:
-    return [reverse("workspace:day"), reverse("workspace:day_print"), reverse("workspace:jobs"),
-            reverse("workspace:job", args=[job.pk]), reverse("workspace:job_status", args=[job.pk]),
-            reverse("workspace:job_download", args=[job.pk])]
+    # The job pages (and the old workspace addresses that redirect to them) are tests/competitions/test_jobs.py's.
+    return [reverse("workspace:day"), reverse("workspace:day_print")]
 
 
 @pytest.fixture
@@ -115,11 +102,13 @@ def test_staff_open_every_page_and_see_the_workspace_in_the_navigation(staff, w,
     assert f'href="{reverse("workspace:day")}" class="on">排名工作台' in html
 
 
-def test_another_staff_member_cannot_see_or_download_my_export(client, w, f, staff_job):
+def test_another_staff_member_sees_my_export_in_the_history_but_cannot_download_it(client, w, f, staff_job):
     client.force_login(f.staff_user())
-    for name in ("workspace:job", "workspace:job_status", "workspace:job_download"):
-        assert client.get(reverse(name, args=[staff_job.pk])).status_code == 404
-    assert staff_job.filename not in text(client.get(reverse("workspace:jobs")))
+    assert client.get(reverse("jobs:detail", args=[staff_job.pk])).status_code == 200
+    assert client.get(reverse("jobs:download", args=[staff_job.pk])).status_code == 404
+    page = text(client.get(reverse("jobs:list")))
+    assert f'href="{reverse("jobs:detail", args=[staff_job.pk])}"' in page
+    assert reverse("jobs:download", args=[staff_job.pk]) not in page
 
 
 # -- the day's full ranking --------------------------------------------------------------------------
@@ -273,15 +262,15 @@ def test_an_export_runs_in_the_background_and_writes_every_row_of_the_list_with_
 
     # then the job page is shown, the job has finished and its file holds the list
     job = Job.objects.get()
-    assert response.status_code == 302 and response.url == reverse("workspace:job", args=[job.pk])
+    assert response.status_code == 302 and response.url == reverse("jobs:detail", args=[job.pk])
     assert job.status == JobStatus.SUCCEEDED and job.created_by == w.staff
     order = expected_order(w.comp, d1, Scope.JOB_TYPE, job_type_id=w.driver.pk)
     assert job.done == job.total == len(order)
     assert job.params == {"competition": w.comp.pk, "day": d1.isoformat(), "scope": f"job_type:{w.driver.pk}"}
     page = text(staff.get(response.url))
-    assert f"已完成，共 {len(order)} 行" in page and reverse("workspace:job_download", args=[job.pk]) in page
+    assert f"已完成，共 {len(order)} 行" in page and reverse("jobs:download", args=[job.pk]) in page
 
-    download = staff.get(reverse("workspace:job_download", args=[job.pk]))
+    download = staff.get(reverse("jobs:download", args=[job.pk]))
     assert download.status_code == 200
     disposition = download["Content-Disposition"]
     assert disposition.startswith("attachment; filename*=utf-8''")
@@ -321,16 +310,17 @@ def test_an_export_reports_its_progress_after_every_chunk(w, ranked, monkeypatch
 def test_the_job_page_shows_progress_and_polls_its_status(staff, w):
     job = Job.objects.create(kind="standings_day_xlsx", created_by=w.staff, status=JobStatus.RUNNING, done=5000,
                              total=223000)
-    page = text(staff.get(reverse("workspace:job", args=[job.pk])))
-    assert "已导出 5000 / 223000 行" in page
-    assert f'data-poll="{reverse("workspace:job_status", args=[job.pk])}"' in page
-    assert '<progress max="223000" value="5000">' in page
-    assert staff.get(reverse("workspace:job_status", args=[job.pk])).json() == {
-        "status": "running", "done": 5000, "total": 223000, "finished": False, "text": "已导出 5000 / 223000 行"}
+    page = text(staff.get(reverse("jobs:detail", args=[job.pk])))
+    assert "已导出 5,000 / 223,000 行" in page
+    assert f'data-poll="{reverse("jobs:status", args=[job.pk])}"' in page
+    assert '<progress max="223000" value="5000"' in page
+    assert staff.get(reverse("jobs:status", args=[job.pk])).json() == {
+        "status": "running", "done": 5000, "total": 223000, "percent": 2, "finished": False,
+        "text": "已导出 5,000 / 223,000 行"}
     Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error="该日的排名已不存在，无法导出。")
-    assert staff.get(reverse("workspace:job_status", args=[job.pk])).json()["finished"] is True
-    assert "导出失败：该日的排名已不存在" in text(staff.get(reverse("workspace:job", args=[job.pk])))
-    assert staff.get(reverse("workspace:job_download", args=[job.pk])).status_code == 404
+    assert staff.get(reverse("jobs:status", args=[job.pk])).json()["finished"] is True
+    assert "任务失败：该日的排名已不存在" in text(staff.get(reverse("jobs:detail", args=[job.pk])))
+    assert staff.get(reverse("jobs:download", args=[job.pk])).status_code == 404
 
 
 def test_an_export_of_a_day_that_is_gone_fails_with_a_message(w, files):
@@ -511,8 +501,8 @@ def test_a_period_export_has_the_list_and_the_collective_tables(staff, w, ranked
     response = run_jobs(lambda: staff.post(reverse("workspace:export_period", args=[snapshot.pk]),
                                            {"scope": "overall", "depot": w.depot.pk}))
     job = Job.objects.get()
-    assert response.url == reverse("workspace:job", args=[job.pk]) and job.status == JobStatus.SUCCEEDED, job.error
-    download = staff.get(reverse("workspace:job_download", args=[job.pk]))
+    assert response.url == reverse("jobs:detail", args=[job.pk]) and job.status == JobStatus.SUCCEEDED, job.error
+    download = staff.get(reverse("jobs:download", args=[job.pk]))
     book = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content)))
     assert book.sheetnames == ["排名", "先进集体·站段", "先进集体·班组", "说明"]
     rows = list(book["排名"].iter_rows(values_only=True))

@@ -148,7 +148,7 @@ def test_an_import_with_a_bad_row_offers_the_bad_rows_file(client, w, day):
     assert not WorkEntry.objects.exists()
 
 
-def test_a_reviewer_rejects_one_and_approves_the_rest_from_the_queue(client, w, day, entry):
+def test_a_reviewer_rejects_one_and_approves_the_rest_from_the_queue(client, w, day, entry, run_jobs):
     other = entry_create(actor=w.clerk, competition=w.comp, worker_id=w.bob.pk, rule_id=w.km.pk, work_date=day,
                          quantity="100")
     login(client, w.reviewer)
@@ -157,7 +157,7 @@ def test_a_reviewer_rejects_one_and_approves_the_rest_from_the_queue(client, w, 
     assert w.alice.name in page.content.decode()
     client.post(reverse("review:queue"), {"action": "reject", "entry": [entry.pk], "reason": "里程不符",
                                           "month": month})
-    client.post(reverse("review:queue"), {"action": "approve_all", "month": month})
+    run_jobs(lambda: client.post(reverse("review:queue"), {"action": "approve_all", "month": month}))
     entry.refresh_from_db()
     other.refresh_from_db()
     assert (entry.status, entry.reject_reason) == (EntryStatus.REJECTED, "里程不符")

@@ -1,0 +1,183 @@
+"""Background jobs at seed scale: a 20,000-row import and the approval of a 740,000-entry month, each THROUGH
+the job path (competitions.jobs.job_run, as the Celery worker runs it: the parked file read back, the
+kind run as the person who started it, the outcome saved), with the progress another connection saw
+while each ran (as the job's page polls it). Prints figures; not part of the test suite.
+
+    export DATABASE_URL=postgres://portal:portal@127.0.0.1:5432/portal_bench REDIS_URL=redis://127.0.0.1:6379/5 DEBUG=0
+    .venv/bin/python bench/jobs.py --workers 223000
+
+Data: the workers already in the database (``seed_demo`` is run first when there are fewer than
+``--workers``), and a competition of the benchmark's own, made and cleared as bench/entries.py does
+(its helpers are used here). The month approved is the business system's whose month comes closest to
+``--entries`` (one pending entry per worker per day, set-based). With ``--compare`` (the default) a second
+month of the same size is approved by the single-statement path the page used before (entries_transition
+over the whole selection), so the cost of cutting the approval into steps shows beside it.
+
+Targets: the import >= 20,000 rows/s end to end through the job; approve-all of a 740,000-entry month
+<= 10 s; progress visible while both run. The time a message waits in the queue for a free worker is
+not included (it depends on the workers, not on the job).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connections  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from bench.entries import bench_competition, clean_up, csv_content, fill_month, import_rows, say  # noqa: E402
+from competitions.jobs import job_run  # noqa: E402
+from competitions.models import BusinessSystem, Job, JobStatus  # noqa: E402
+from config import parked_uploads  # noqa: E402
+from config.months import format_month, month_bounds, previous_month  # noqa: E402
+from members.models import User, Worker  # noqa: E402
+from reviews.models import EntryStatus, WorkEntry  # noqa: E402
+from reviews.queue import queue_selection  # noqa: E402
+from reviews.workflow import entries_transition  # noqa: E402
+
+
+class Watcher:
+    """Reads the job's row from another connection every ``every`` seconds while it runs, as its page
+    does, and keeps each change: (seconds since start, status, done, total)."""
+
+    def __init__(self, job_pk: int, every: float = 0.05):
+        self.job_pk, self.every = job_pk, every
+        self.samples: list[tuple[float, str, int, int | None]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        started = time.perf_counter()
+        try:
+            while not self._stop.is_set():
+                status, done, total = Job.objects.filter(pk=self.job_pk).values_list("status", "done", "total").get()
+                if not self.samples or self.samples[-1][1:] != (status, done, total):
+                    self.samples.append((time.perf_counter() - started, status, done, total))
+                self._stop.wait(self.every)
+        finally:
+            connections.close_all()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def report(self) -> None:
+        midway = [s for s in self.samples if s[1] == JobStatus.RUNNING and s[3] and 0 < s[2] < s[3]]
+        say("  progress seen while it ran", f"{len(midway)} samples part of the way")
+        for at, status, done, total in self.samples:
+            percent = f"{done * 100 // total}%" if total else "–"
+            print(f"    {at:6.2f} s  {status:<9} {done:>9,} / {total if total is not None else '–':>9}  {percent}")
+
+
+def run_job(kind: str, params: dict, user) -> tuple[Job, float, Watcher]:
+    """A job recorded as job_start records it, then run as the worker runs it, watched."""
+    job = Job.objects.create(kind=kind, params=params, created_by=user, language="zh-hans")
+    with Watcher(job.pk) as watcher:
+        started = time.perf_counter()
+        job_run(job_id=job.pk)
+        elapsed = time.perf_counter() - started
+        time.sleep(0.1)  # the watcher's last look: the finished row
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    return job, elapsed, watcher
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=223_000,
+                        help="workers expected in the database (seed_demo makes them when there are fewer)")
+    parser.add_argument("--rows", type=int, default=20_000, help="rows of the imported file")
+    parser.add_argument("--entries", type=int, default=740_000, help="entries of the approved month")
+    parser.add_argument("--no-compare", dest="compare", action="store_false",
+                        help="skip the single-statement approval of a second month")
+    parser.add_argument("--keep", action="store_true", help="keep this run's entries")
+    args = parser.parse_args()
+
+    if Worker.objects.count() < args.workers:
+        started = time.perf_counter()
+        call_command("seed_demo", workers=args.workers, days=30, seed=1)
+        say(f"seed_demo --workers {args.workers}", f"{time.perf_counter() - started:.1f} s")
+    today = timezone.localdate()
+    staff = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("bench-admin", "", "x")
+    clerk = User.objects.get_or_create(username="bench-clerk")[0]
+    reviewer = User.objects.get_or_create(username="bench-reviewer")[0]
+    say("workers", f"{Worker.objects.count():,}")
+    comp, _rules = bench_competition(today)
+    made: list[int] = []
+    try:
+        # -- the import: a parked file, read back and imported by the job (staff enter for every unit) --
+        workers = list(Worker.objects.order_by("id").values_list("employee_no", "name"))
+
+        def import_job(days: list) -> tuple[Job, float, Watcher]:
+            rows = import_rows(workers, days, args.rows)
+            token = parked_uploads.park(user_id=staff.pk, name="bench.csv", content=csv_content(rows))
+            job, elapsed, watcher = run_job("entries_import", {"competition": comp.pk, "token": token,
+                                                               "name": "bench.csv", "save_valid_only": False}, staff)
+            made.append(job.pk)
+            return job, elapsed, watcher
+
+        # A portal's worker has imported before (the first import of a process loads the file readers, the
+        # cache and broker clients): one import of other days first, not timed.
+        import_job([today - timedelta(days=i) for i in range(11, 20)])
+        job, elapsed, watcher = import_job([today - timedelta(days=i) for i in range(1, 10)])
+        imported = dict(job.summary)["已导入"]
+        say(f"import through the job, {imported:,} rows", f"{elapsed:.2f} s = {imported / elapsed:,.0f} rows/s "
+            "(target >= 20,000 rows/s)")
+        watcher.report()
+
+        # -- approve-all of a month, through the job ---------------------------------------------------
+        sizes = {s: Worker.objects.filter(job_type__business_system=s).count() * 30
+                 for s in BusinessSystem.objects.all()}
+        system = min(sizes, key=lambda s: abs(sizes[s] - args.entries))
+        month = previous_month(today)
+        started = time.perf_counter()
+        filled = fill_month(comp, system, month, clerk, args.entries)
+        say(f"generated {system.name} {month:%Y-%m} pending entries", f"{filled:,} in {time.perf_counter() - started:.1f} s")
+        reviewer.reviewer_systems.set([system])
+        job, elapsed, watcher = run_job("review_approve_all", {"competition": comp.pk, "system": system.pk,
+                                                               "month": format_month(month), "filters": {}}, reviewer)
+        made.append(job.pk)
+        first, following = month_bounds(month)
+        approved = WorkEntry.objects.filter(competition=comp, business_system=system, work_date__gte=first,
+                                            work_date__lt=following, status=EntryStatus.APPROVED).count()
+        assert approved == dict(job.summary)["已通过"]
+        say(f"approve-all through the job, {approved:,} entries", f"{elapsed:.1f} s (target <= 10 s)")
+        watcher.report()
+
+        if args.compare:
+            # The same size of month, approved by one statement per source status (the page's former path).
+            other = previous_month(month)
+            filled = fill_month(comp, system, other, clerk, args.entries)
+            entries, _status = queue_selection(user=reviewer, competition=comp, system=system, month=other,
+                                               filters={})
+            started = time.perf_counter()
+            moved = entries_transition(actor=reviewer, entries=entries, to_status=EntryStatus.APPROVED,
+                                       systems=[system.pk]).moved
+            say(f"same month size in one statement (no steps), {moved:,} entries",
+                f"{time.perf_counter() - started:.1f} s")
+    finally:
+        Job.objects.filter(pk__in=made).delete()
+        clean_up(args.keep)
+
+
+if __name__ == "__main__":
+    main()

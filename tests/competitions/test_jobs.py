@@ -1,0 +1,291 @@
+"""Background jobs for everyone (competitions.jobs and the /jobs/ pages): who sees which job, the once key,
+outcomes that are not files, errors in Chinese, and progress seen while a job's transaction is open."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+
+import pytest
+from django.db import IntegrityError, connections, transaction
+from django.urls import reverse
+from django.utils import translation
+
+from competitions import jobs, tasks
+from competitions.jobs import JobKind, JobOutcome, JobRefused
+from competitions.models import Job, JobStatus
+from tests.concurrency import watch
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["alice_user", "clerk", "reviewer", "staff"]
+
+
+@pytest.fixture
+def files(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+def a_job(user, *, kind="standings_day_xlsx", status=JobStatus.SUCCEEDED, with_file=True, **fields) -> Job:
+    job = Job.objects.create(kind=kind, params={}, created_by=user, status=status, done=3, total=3,
+                             filename="排名.xlsx" if with_file else "", **fields)
+    if with_file:
+        job.file.save("x.xlsx", io.BytesIO(b"PK"), save=True)
+    return job
+
+
+def job_pages(job: Job) -> dict[str, str]:
+    return {name: reverse(f"jobs:{name}", args=[job.pk]) for name in ("detail", "status", "download")}
+
+
+# Kinds the tests register (JOB_KINDS is a plain dict: a kind is one entry).
+def counting_kind(params, out, progress, *, user):
+    progress(1, 2)
+    return JobOutcome(summary={"已通过": 7, "本人录入，已跳过": 2}, message=f"{user.username} 完成了。",
+                      link=reverse("entries:list"), link_label="查看录入")
+
+
+def refusing_kind(params, out, progress):
+    raise JobRefused("该日的排名已不存在，无法导出。")
+
+
+def refused_outcome_kind(params, out, progress):
+    return JobOutcome(summary={"有问题的行": 4}, message="文件有错误，未保存任何录入。", ok=False)
+
+
+def crashing_kind(params, out, progress):
+    raise ZeroDivisionError("a bug, not a message for anyone")
+
+
+def translated_refusal_kind(params, out, progress):
+    raise JobRefused(translation.gettext("导入文件已过期，请重新上传。"))
+
+
+@pytest.fixture
+def kinds(monkeypatch):
+    for name in ("counting", "refusing", "refused_outcome", "crashing", "translated_refusal"):
+        monkeypatch.setitem(jobs.JOB_KINDS, name, JobKind(name, f"tests.competitions.test_jobs.{name}_kind",
+                                                          as_user=name == "counting"))
+
+
+# -- who sees what ---------------------------------------------------------------------------------------
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, w, files):
+    job = a_job(w.staff)
+    for page in [reverse("jobs:list"), *job_pages(job).values()]:
+        response = client.get(page)
+        assert response.status_code == 302 and response.url.startswith(reverse("login")), page
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_opens_the_history_and_its_own_job_and_downloads_its_file(client, w, files, role):
+    user = getattr(w, role)
+    job = a_job(user)
+    client.force_login(user)
+    assert client.get(reverse("jobs:list")).status_code == 200
+    pages = job_pages(job)
+    page = client.get(pages["detail"]).content.decode()
+    assert 'id="download"' in page and "已完成，共 3 行" in page
+    assert client.get(pages["status"]).json()["finished"] is True
+    download = client.get(pages["download"])
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"PK"
+
+
+@pytest.mark.parametrize("role", ["alice_user", "clerk", "reviewer"])
+def test_someone_elses_job_answers_like_a_missing_one_to_everyone_but_staff(client, w, files, role):
+    theirs = a_job(w.other_clerk)
+    client.force_login(getattr(w, role))
+    for name, page in job_pages(theirs).items():
+        assert client.get(page).status_code == 404, name
+    assert client.get(reverse("jobs:detail", args=[987654])).status_code == 404
+    assert reverse("jobs:detail", args=[theirs.pk]) not in client.get(reverse("jobs:list")).content.decode()
+
+
+def test_staff_see_everyones_jobs_with_who_ran_them_but_download_only_their_own(client, w, f, files):
+    # given a clerk's import and a reviewer's approval, and the staff member's own export
+    clerks = a_job(w.clerk, kind="entries_import", with_file=False)
+    reviewers = a_job(w.reviewer, kind="review_approve_all", status=JobStatus.FAILED, with_file=False,
+                      error="您不负责该业务系统的审核。")
+    other_staffs = a_job(w.staff)
+    client.force_login(w.staff)
+
+    # then the history lists all three with who ran them and what
+    page = client.get(reverse("jobs:list")).content.decode()
+    for job in (clerks, reviewers, other_staffs):
+        assert f'id="job-{job.pk}"' in page
+    assert "导入工作量" in page and "全部通过" in page and ">clerk<" in page and ">reviewer<" in page
+    # and "mine" only their own
+    mine = client.get(reverse("jobs:list"), {"mine": "1"}).content.decode()
+    assert f'id="job-{other_staffs.pk}"' in mine and f'id="job-{clerks.pk}"' not in mine
+
+    # a colleague's job page opens, says who ran it and why it failed, and offers no file
+    detail = client.get(reverse("jobs:detail", args=[reviewers.pk])).content.decode()
+    assert "发起人 reviewer" in detail and "任务失败：您不负责该业务系统的审核。" in detail
+    # a colleague's file is not theirs to download
+    client.force_login(f.staff_user())
+    assert client.get(reverse("jobs:detail", args=[other_staffs.pk])).status_code == 200
+    assert client.get(reverse("jobs:download", args=[other_staffs.pk])).status_code == 404
+    assert 'id="download"' not in client.get(reverse("jobs:detail", args=[other_staffs.pk])).content.decode()
+
+
+def test_the_history_pages_by_an_opaque_cursor_with_a_fixed_number_of_queries(
+        client, w, files, monkeypatch, django_assert_max_num_queries):
+    from competitions import job_views
+
+    monkeypatch.setattr(job_views, "PAGE", 3)
+    made = [a_job(w.clerk, with_file=False) for _ in range(7)]
+    client.force_login(w.clerk)
+    seen, url = [], reverse("jobs:list")
+    while url:
+        with django_assert_max_num_queries(6):
+            response = client.get(url)
+        seen += [job.pk for job in response.context["jobs"]]
+        after = response.context["next_after"]
+        url = f"{reverse('jobs:list')}?after={after}" if after else None
+    assert seen == [job.pk for job in reversed(made)]
+    # a mangled cursor opens the first page
+    assert client.get(reverse("jobs:list"), {"after": "nonsense"}).context["jobs"][0].pk == made[-1].pk
+
+
+def test_the_old_workspace_addresses_redirect_to_the_job_pages(client, w, files):
+    job = a_job(w.staff)
+    client.force_login(w.staff)
+    assert client.get("/staff/standings/jobs/").url == reverse("jobs:list")
+    for old, new in (("job", "detail"), ("job_status", "status"), ("job_download", "download")):
+        response = client.get(reverse(f"workspace:{old}", args=[job.pk]))
+        assert response.status_code == 301 and response.url == reverse(f"jobs:{new}", args=[job.pk])
+
+
+def test_the_history_is_in_the_navigation_of_the_roles_that_start_jobs(client, w):
+    for role, shown in (("clerk", True), ("reviewer", True), ("staff", True), ("alice_user", False)):
+        client.force_login(getattr(w, role))
+        page = client.get(reverse("jobs:list")).content.decode()
+        assert (f'href="{reverse("jobs:list")}" class="on">后台任务' in page) is shown, role
+
+
+# -- once ------------------------------------------------------------------------------------------------
+
+def test_a_once_key_returns_the_unfinished_job_instead_of_starting_a_second(w, monkeypatch):
+    sent = []
+    monkeypatch.setattr(tasks.run_job, "delay", lambda *a: sent.append(a))
+    key = {"system": w.system.pk, "month": "2026-11", "filters": {"unit": "3"}}
+
+    first = jobs.job_start(kind="review_approve_all", params={}, user=w.reviewer, once_key=key)
+    again = jobs.job_start(kind="review_approve_all", params={}, user=w.reviewer,
+                           once_key={"filters": {"unit": "3"}, "month": "2026-11", "system": w.system.pk})
+
+    assert (first.reused, again.reused, again.pk) == (False, True, first.pk)
+    # another person, another selection, or the same one once the first has finished: a job of its own
+    assert not jobs.job_start(kind="review_approve_all", params={}, user=w.other_reviewer, once_key=key).reused
+    assert not jobs.job_start(kind="review_approve_all", params={}, user=w.reviewer, once_key=[1]).reused
+    Job.objects.filter(pk=first.pk).update(status=JobStatus.SUCCEEDED)
+    assert jobs.job_start(kind="review_approve_all", params={}, user=w.reviewer, once_key=key).pk != first.pk
+    # without a key, every press is a job
+    assert jobs.job_start(kind="standings_day_xlsx", params={}, user=w.staff).pk != \
+        jobs.job_start(kind="standings_day_xlsx", params={}, user=w.staff).pk
+
+
+def test_the_database_refuses_two_unfinished_jobs_with_one_once_key(w):
+    Job.objects.create(kind="review_approve_all", created_by=w.reviewer, once_key="k")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Job.objects.create(kind="review_approve_all", created_by=w.reviewer, once_key="k")
+    Job.objects.create(kind="review_approve_all", created_by=w.reviewer, once_key="k", status=JobStatus.FAILED)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_press_that_loses_the_race_is_given_the_winners_job(w, monkeypatch):
+    # given the other press (another request: another connection) commits its job between this one's
+    # check and its insert
+    monkeypatch.setattr(tasks.run_job, "delay", lambda *a: None)
+    create = Job.objects.create
+    winner = []
+
+    def other_press_first(**fields):
+        if not winner:
+            def other_request():
+                winner.append(create(**fields))
+                connections.close_all()
+
+            thread = threading.Thread(target=other_request)
+            thread.start()
+            thread.join(10)
+        return create(**fields)
+
+    monkeypatch.setattr(Job.objects, "create", other_press_first)
+
+    # when this press inserts, the constraint refuses it, and it is given the winner's job
+    job = jobs.job_start(kind="review_approve_all", params={}, user=w.reviewer, once_key="k")
+    assert job.pk == winner[0].pk and job.reused and Job.objects.count() == 1
+
+
+# -- outcomes and errors ---------------------------------------------------------------------------------
+
+def test_an_outcome_is_shown_as_its_lines_message_and_link(client, w, kinds, run_jobs):
+    job = run_jobs(lambda: jobs.job_start(kind="counting", params={}, user=w.clerk))
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and not job.file and (job.done, job.total) == (2, 2)
+    assert job.summary == [("已通过", 7), ("本人录入，已跳过", 2)] and job.language == "zh-hans"
+    client.force_login(w.clerk)
+    page = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert "clerk 完成了。" in page and "<dt>已通过</dt><dd class=\"num\">7</dd>" in page
+    assert f'id="job-link" href="{reverse("entries:list")}">查看录入' in page
+    assert '<progress max="100" value="100"' in page
+    assert client.get(reverse("jobs:download", args=[job.pk])).status_code == 404
+
+
+@pytest.mark.parametrize(("kind", "message"), [
+    ("refusing", "任务失败：该日的排名已不存在，无法导出。"),
+    ("refused_outcome", "任务失败：文件有错误，未保存任何录入。"),
+    ("crashing", "任务失败：任务执行出错，请稍后重试；如仍失败请联系管理员。"),
+])
+def test_a_failing_job_shows_its_error_in_chinese(client, w, kinds, run_jobs, kind, message):
+    job = run_jobs(lambda: jobs.job_start(kind=kind, params={}, user=w.staff))
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.finished_at is not None
+    client.force_login(w.staff)
+    page = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert message in page and "ZeroDivisionError" not in page
+    assert client.get(reverse("jobs:status", args=[job.pk])).json()["finished"] is True
+    if kind == "refused_outcome":
+        assert "<dt>有问题的行</dt>" in page
+
+
+def test_a_job_speaks_the_language_of_the_person_who_started_it(w, kinds, run_jobs):
+    with translation.override("en"):
+        job = run_jobs(lambda: jobs.job_start(kind="translated_refusal", params={}, user=w.staff))
+    job.refresh_from_db()
+    assert job.language == "en" and job.error == "The uploaded file has expired; upload it again."
+
+
+def test_a_job_that_acts_for_a_disabled_account_does_nothing(w, kinds, run_jobs):
+    w.clerk.is_active = False
+    w.clerk.save()
+    job = run_jobs(lambda: jobs.job_start(kind="counting", params={}, user=w.clerk))
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.error == "发起任务的账号已不可用。" and not job.result
+
+
+# -- progress while a transaction is open ----------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_seen_from_outside_while_the_jobs_transaction_is_still_open(w, monkeypatch):
+    monkeypatch.setitem(jobs.JOB_KINDS, "slow", JobKind("slow", "tests.competitions.test_jobs.slow_kind"))
+    job = Job.objects.create(kind="slow", created_by=w.staff, params={})
+    watcher, seen = watch(lambda: Job.objects.filter(pk=job.pk).values_list("status", "done", "total").get(),
+                          until=lambda row: row[0] in (JobStatus.SUCCEEDED, JobStatus.FAILED))
+    jobs.job_run(job_id=job.pk)
+    watcher.join(20)
+
+    running = [(done, total) for status, done, total in seen if status == JobStatus.RUNNING and total]
+    assert {(1, 4), (2, 4), (3, 4)} <= set(running), seen
+    assert seen[-1] == (JobStatus.SUCCEEDED, 4, 4)
+
+
+def slow_kind(params, out, progress):
+    with transaction.atomic():
+        for step in range(1, 5):
+            time.sleep(0.4)
+            progress(step, 4)
+    return JobOutcome(summary={"步骤": 4})

@@ -1,0 +1,315 @@
+"""A large import and the review queue's 全部通过 run as background jobs (reviews.jobs): started from their
+pages, once per file or selection, all or nothing, with their outcome on the job's page."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from competitions import tasks
+from competitions.models import Job, JobStatus
+from config import parked_uploads
+from reviews import imports
+from reviews import jobs as review_jobs
+from reviews.models import EntryAction, EntryEvent, EntryStatus, WorkEntry
+from reviews.services import entry_create
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "工号,姓名,工作日期,计分指标,工作量,说明\n"
+
+
+@pytest.fixture(autouse=True)
+def parking(settings, tmp_path):
+    settings.PARKED_UPLOADS_DIR = str(tmp_path / "parked")
+
+
+@pytest.fixture
+def day(today):
+    return today - timedelta(days=1)
+
+
+@pytest.fixture
+def background_from_three_rows(monkeypatch):
+    monkeypatch.setattr(imports, "IMPORT_BACKGROUND_ROWS", 2)
+
+
+def csv_file(w, day, *, bad: int = 0) -> bytes:
+    rows = [f"{worker.employee_no},,{day - timedelta(days=n)},安全走行公里,{10 + n},"
+            for n, worker in enumerate((w.alice, w.bob, w.alice))]
+    rows += [f"{w.alice.employee_no},,{day},安全走行公里,-{n + 1}," for n in range(bad)]
+    return (HEADER + "\n".join(rows) + "\n").encode()
+
+
+def preview(client, content: bytes, name="entries.csv") -> str:
+    response = client.post(reverse("entries:import"), {"file": SimpleUploadedFile(name, content)})
+    assert response.status_code == 200
+    return response.context["preview"]["token"]
+
+
+def page_of(client, job: Job) -> str:
+    response = client.get(reverse("jobs:detail", args=[job.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+# -- import ------------------------------------------------------------------------------------------------
+
+def test_a_large_import_runs_as_a_job_and_its_page_says_how_many_were_imported_and_skipped(
+        client, w, day, background_from_three_rows, run_jobs):
+    # given a clerk's file of three good rows and one bad, previewed
+    client.force_login(w.clerk)
+    token = preview(client, csv_file(w, day, bad=1))
+
+    # when the clerk saves the good rows
+    response = run_jobs(lambda: client.post(reverse("entries:import_confirm"),
+                                            {"token": token, "save_valid_only": "1"}))
+
+    # then a job did it, as the clerk, and its page says what happened
+    job = Job.objects.get()
+    assert response.status_code == 302 and response.url == reverse("jobs:detail", args=[job.pk])
+    assert job.kind == "entries_import" and job.created_by == w.clerk and job.status == JobStatus.SUCCEEDED
+    assert job.params == {"competition": w.comp.pk, "token": token, "name": "entries.csv", "save_valid_only": True}
+    assert WorkEntry.objects.filter(source="import", entered_by=w.clerk).count() == 3
+    assert job.summary == [("已导入", 3), ("有问题未导入的行", 1)]
+    page = page_of(client, job)
+    assert "已导入 3 条录入，待审核。" in page and f'href="{reverse("entries:list")}">查看录入' in page
+    # the parked file is done with
+    assert parked_uploads.parked(user_id=w.clerk.pk, token=token) is None
+
+
+def test_a_large_import_with_bad_rows_saves_nothing_and_offers_the_bad_rows_file(
+        client, w, day, background_from_three_rows, run_jobs):
+    client.force_login(w.clerk)
+    token = preview(client, csv_file(w, day, bad=2))
+
+    run_jobs(lambda: client.post(reverse("entries:import_confirm"), {"token": token}))
+
+    job = Job.objects.get()
+    assert job.status == JobStatus.FAILED and job.error == "文件有错误，未保存任何录入。"
+    assert not WorkEntry.objects.exists()
+    assert job.summary == [("有问题的行", 2), ("已导入", 0)]
+    page = page_of(client, job)
+    assert "任务失败：文件有错误，未保存任何录入。" in page
+    bad_rows = reverse("entries:import_bad_rows", args=[token])
+    assert f'href="{bad_rows}">下载有问题的行' in page
+    # the file is still parked: its bad rows can be fetched, fixed and the file sent again
+    assert "工作量不能为负数" in client.get(bad_rows).content.decode("utf-8-sig")
+
+
+def test_a_small_import_is_saved_in_the_request_without_a_job(client, w, day):
+    client.force_login(w.clerk)
+    token = preview(client, csv_file(w, day))
+    response = client.post(reverse("entries:import_confirm"), {"token": token})
+    assert response.url == reverse("entries:list") and WorkEntry.objects.count() == 3 and not Job.objects.exists()
+
+
+def test_confirming_the_same_file_again_while_it_is_imported_shows_the_same_job(
+        client, w, day, background_from_three_rows, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(tasks.run_job, "delay", lambda *a: None)  # the queue holds it
+    client.force_login(w.clerk)
+    token = preview(client, csv_file(w, day))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(reverse("entries:import_confirm"), {"token": token})
+        again = client.post(reverse("entries:import_confirm"), {"token": token}, follow=True)
+    job = Job.objects.get()
+    assert first.url == again.redirect_chain[0][0] == reverse("jobs:detail", args=[job.pk])
+    assert "该文件已在导入中。" in again.content.decode() and "排队中" in again.content.decode()
+
+
+def test_an_import_whose_file_expired_before_it_ran_fails_with_a_message(
+        client, w, day, background_from_three_rows, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(tasks.run_job, "delay", lambda *a: None)
+    client.force_login(w.clerk)
+    token = preview(client, csv_file(w, day))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("entries:import_confirm"), {"token": token})
+    parked_uploads.unpark(user_id=w.clerk.pk, token=token)
+
+    job = tasks.run_job.apply(args=[Job.objects.get().pk]) and Job.objects.get()
+
+    assert job.status == JobStatus.FAILED and job.error == "导入文件已过期，请重新上传。"
+    assert "任务失败：导入文件已过期，请重新上传。" in page_of(client, job)
+
+
+def test_an_import_job_enters_only_what_its_clerk_may_enter(client, w, day, background_from_three_rows, run_jobs):
+    # carol is a worker of the other depot: the other clerk's, not this clerk's
+    client.force_login(w.clerk)
+    content = (HEADER + f"{w.carol.employee_no},,{day},线路养护,5,\n" * 3).encode()
+    token = preview(client, content)
+    run_jobs(lambda: client.post(reverse("entries:import_confirm"), {"token": token}))
+    assert Job.objects.get().status == JobStatus.FAILED and not WorkEntry.objects.exists()
+
+
+def xlsx_of(rows: int) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(imports.COLUMNS)
+    for n in range(rows):
+        sheet.append([f"E{n:06d}", "", "2026-11-02", "安全走行公里", n, ""])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_whether_a_file_goes_to_the_background_is_judged_without_reading_it():
+    limit = imports.IMPORT_BACKGROUND_ROWS
+    assert limit == 2000
+    assert not imports.import_in_background("a.csv", (HEADER + "x\n" * limit).encode())
+    assert imports.import_in_background("a.CSV", (HEADER + "x\n" * (limit + 1)).encode())
+    assert not imports.import_in_background("a.xlsx", xlsx_of(limit))
+    assert imports.import_in_background("a.xlsx", xlsx_of(limit + 1))
+    # a file that does not say how long it is goes to the background, where it is read properly
+    assert imports.import_in_background("a.xlsx", b"not a workbook")
+    assert imports.import_in_background("a.txt", b"")
+
+
+# -- approve all ---------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def month_of_entries(w, day):
+    """Pending entries of the month: alice's and bob's (the clerk's), and one the reviewer entered."""
+    entries = [entry_create(actor=w.clerk, competition=w.comp, worker_id=worker.pk, rule_id=w.km.pk,
+                            work_date=day, quantity=str(q)) for worker, q in ((w.alice, 300), (w.bob, 400))]
+    w.reviewer.clerk_units.add(w.depot)
+    w.reviewer._portal_scope = None
+    own = entry_create(actor=w.reviewer, competition=w.comp, worker_id=w.alice.pk, rule_id=w.trips.pk,
+                       work_date=day, quantity="2")
+    w.reviewer._portal_scope = None
+    return [*entries, own]
+
+
+def approve_all(client, day, **filters):
+    return client.post(reverse("review:queue"), {"action": "approve_all", "month": f"{day:%Y-%m}", **filters})
+
+
+def test_approve_all_runs_as_a_job_with_the_queues_filters_and_skips_the_reviewers_own_entries(
+        client, w, day, month_of_entries, run_jobs):
+    alices, bobs, own = month_of_entries
+    client.force_login(w.reviewer)
+
+    # the queue filtered to bob's employee number: only his entry moves
+    response = run_jobs(lambda: approve_all(client, day, worker=w.bob.employee_no))
+    job = Job.objects.get()
+    assert response.url == reverse("jobs:detail", args=[job.pk])
+    assert job.params == {"competition": w.comp.pk, "system": w.system.pk, "month": f"{day:%Y-%m}",
+                          "filters": {"worker": w.bob.employee_no}}
+    assert dict(WorkEntry.objects.values_list("pk", "status")) == {
+        alices.pk: EntryStatus.PENDING, bobs.pk: EntryStatus.APPROVED, own.pk: EntryStatus.PENDING}
+    assert job.summary == [("已通过", 1)]
+
+    # the whole month: alice's moves, the reviewer's own is skipped and said so
+    run_jobs(lambda: approve_all(client, day))
+    job = Job.objects.latest("id")
+    assert job.status == JobStatus.SUCCEEDED and job.summary == [("已通过", 1), ("本人录入，已跳过", 1)]
+    assert WorkEntry.objects.get(pk=alices.pk).status == EntryStatus.APPROVED
+    assert WorkEntry.objects.get(pk=own.pk).status == EntryStatus.PENDING
+    page = page_of(client, job)
+    assert f"机务 {day.year}年{day.month}月：已通过 1 条。" in page and "<dt>本人录入，已跳过</dt>" in page
+    assert f'href="{reverse("review:queue")}?system={w.system.pk}&amp;month={day:%Y-%m}">返回审核队列' in page
+    # one audit fact per approved entry, by the reviewer
+    assert EntryEvent.objects.filter(action=EntryAction.APPROVED, actor=w.reviewer).count() == 2
+
+
+def test_pressing_approve_all_again_while_it_runs_shows_the_same_job(
+        client, w, day, month_of_entries, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(tasks.run_job, "delay", lambda *a: None)
+    client.force_login(w.reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_all(client, day, unit=str(w.depot.pk))
+        again = client.post(reverse("review:queue"), {"action": "approve_all", "month": f"{day:%Y-%m}",
+                                                      "unit": str(w.depot.pk)}, follow=True)
+        other_selection = approve_all(client, day, unit=str(w.workshop.pk))
+    assert "同样的“全部通过”已在进行中。" in again.content.decode()
+    assert Job.objects.count() == 2 and other_selection.url != again.redirect_chain[0][0]
+
+
+def test_approve_all_leaves_another_competitions_and_another_systems_entries_alone(
+        client, w, f, day, month_of_entries, run_jobs):
+    earlier = f.competition(start=date(day.year - 2, 1, 1), end=date(day.year, 12, 31))
+    theirs = entry_create(actor=w.clerk, competition=earlier, worker_id=w.alice.pk,
+                          rule_id=f.rule(earlier, w.driver).pk, work_date=day, quantity="1")
+    carols = entry_create(actor=w.other_clerk, competition=w.comp, worker_id=w.carol.pk, rule_id=w.metres.pk,
+                          work_date=day, quantity="1")
+    client.force_login(w.reviewer)
+    run_jobs(lambda: approve_all(client, day))
+    assert WorkEntry.objects.get(pk=theirs.pk).status == EntryStatus.PENDING
+    assert WorkEntry.objects.get(pk=carols.pk).status == EntryStatus.PENDING
+
+
+def test_a_reviewer_cannot_approve_another_systems_month_by_a_hand_made_form(client, w, day, month_of_entries):
+    client.force_login(w.reviewer)
+    response = approve_all(client, day, system=str(w.other_system.pk))
+    assert response.status_code == 404 and not Job.objects.exists()
+
+
+def test_approve_all_refuses_when_the_reviewer_no_longer_reviews_the_system(
+        client, w, day, month_of_entries, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(tasks.run_job, "delay", lambda *a: None)
+    client.force_login(w.reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_all(client, day)
+    w.reviewer.reviewer_systems.clear()
+
+    tasks.run_job.apply(args=[Job.objects.get().pk])
+
+    job = Job.objects.get()
+    assert job.status == JobStatus.FAILED and job.error == "您不负责该业务系统的审核。"
+    assert set(WorkEntry.objects.values_list("status", flat=True)) == {EntryStatus.PENDING}
+
+
+def test_workers_and_clerks_cannot_start_approve_all(client, w, day, month_of_entries):
+    for role in ("alice_user", "clerk"):
+        client.force_login(getattr(w, role))
+        assert approve_all(client, day).status_code == 403
+    client.logout()
+    assert approve_all(client, day).url.startswith(reverse("login"))
+    assert not Job.objects.exists()
+
+
+def many_entries(f, w, day, n):
+    workers = [f.worker(w.depot, w.driver) for _ in range(n)]
+    from reviews.services import entries_create
+    from reviews.validation import EntryInput
+
+    entries_create(actor=w.clerk, competition=w.comp,
+                   rows=[EntryInput(x.pk, w.km.pk, day, "1", row=i) for i, x in enumerate(workers, 1)])
+    return WorkEntry.objects.filter(competition=w.comp)
+
+
+def test_approving_in_steps_reports_progress_after_each_and_moves_every_entry(w, f, day, monkeypatch):
+    monkeypatch.setattr(review_jobs, "APPROVE_CHUNKS", 3)
+    entries = many_entries(f, w, day, 10)
+    steps = []
+
+    result = review_jobs.entries_approve_in_steps(actor=w.reviewer, entries=entries, system=w.system,
+                                                  progress=lambda done, total: steps.append((done, total)))
+
+    assert result.moved == 10 and steps[0] == (0, 10) and steps[-1] == (10, 10)
+    assert len(steps) == 1 + 3 and [d for d, _t in steps] == sorted(d for d, _t in steps)
+    assert set(entries.values_list("status", flat=True)) == {EntryStatus.APPROVED}
+    assert EntryEvent.objects.filter(action=EntryAction.APPROVED).count() == 10
+
+
+def test_approving_in_steps_is_all_or_nothing(w, f, day, monkeypatch):
+    monkeypatch.setattr(review_jobs, "APPROVE_CHUNKS", 3)
+    entries = many_entries(f, w, day, 10)
+    real, calls = review_jobs.entries_transition, []
+
+    def fails_on_the_second_step(**kw):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the server went away")
+        return real(**kw)
+
+    monkeypatch.setattr(review_jobs, "entries_transition", fails_on_the_second_step)
+    with pytest.raises(RuntimeError):
+        review_jobs.entries_approve_in_steps(actor=w.reviewer, entries=entries, system=w.system,
+                                             progress=lambda done, total: None)
+    assert set(entries.values_list("status", flat=True)) == {EntryStatus.PENDING}
+    assert not EntryEvent.objects.filter(action=EntryAction.APPROVED).exists()
