@@ -22,6 +22,7 @@ from config.formatting import display_month, format_count, format_points, format
 from config.gate import clerk_page, reviewer_page, worker_page
 from config.months import format_month, month_bounds, month_of, months_between, parse_month
 from members.models import Unit, UnitLevel, Worker
+from members.querysets import unit_subtree_q
 from members.scope import scope_of
 from reviews import grid, imports
 from reviews.models import Dispute, DisputeStatus, EntryStatus, PendingEntry, PeriodStatus, ReviewPeriod, WorkEntry
