@@ -46,6 +46,14 @@ JOB_KINDS: dict[str, JobKind] = {
     "standings_period_xlsx": JobKind(gettext_lazy("时段排名导出"), "competitions.workspace.exports.period_xlsx"),
 }
 
+# The offices' exports and the monthly review report (reviews/reports.py).
+JOB_KINDS |= {
+    "entries_xlsx": JobKind(gettext_lazy("录入列表导出"), "reviews.reports.entries_xlsx"),
+    "review_queue_xlsx": JobKind(gettext_lazy("审核队列导出"), "reviews.reports.queue_xlsx"),
+    "disputes_xlsx": JobKind(gettext_lazy("申诉列表导出"), "reviews.reports.disputes_xlsx"),
+    "review_month_xlsx": JobKind(gettext_lazy("月度审核报表"), "reviews.reports.review_month_xlsx"),
+}
+
 # Finished jobs and their files are deleted after this many days (when the next job starts): an export is
 # fetched the day it is made, and a file of full names should not lie around.
 JOB_KEEP_DAYS = 7
