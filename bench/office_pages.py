@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -40,12 +39,11 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 from django.db.models import Count, Max  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 
+from bench.portal import measure  # noqa: E402
 from competitions.models import ScoringRule  # noqa: E402
 from competitions.querysets import current_competition  # noqa: E402
 from config.months import format_month, month_bounds, month_of, previous_month  # noqa: E402
@@ -55,19 +53,12 @@ from reviews.models import WorkEntry  # noqa: E402
 GRID_WORKERS = 500  # the grid's page: workers of one job type in the clerk's units
 
 
-def measure(client: Client, url: str, repeat: int) -> dict:
-    response = client.get(url)  # warm-up: connection, templates, first touch of the pages' index blocks
-    assert response.status_code == 200, (url, response.status_code)
-    times = []
-    for _ in range(repeat):
+def seeded(workers: int, days: int) -> None:
+    """The demo seed at the size asked for, when the database has no workers yet."""
+    if not Worker.objects.exists():
         t0 = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - t0) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    with CaptureQueriesContext(connection) as queries:
-        client.get(url)
-    return {"median_ms": statistics.median(times), "p95_ms": sorted(times)[max(0, int(len(times) * 0.95) - 1)],
-            "queries": len(queries.captured_queries), "bytes": len(response.content)}
+        call_command("seed_demo", workers=workers, days=days)
+        print(f"seed_demo --workers {workers} --days {days}: {time.perf_counter() - t0:.0f} s")
 
 
 def signed_in(user: User) -> Client:
@@ -115,10 +106,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
 
-    if not Worker.objects.exists():
-        t0 = time.perf_counter()
-        call_command("seed_demo", workers=args.workers, days=args.days)
-        print(f"seed_demo --workers {args.workers} --days {args.days}: {time.perf_counter() - t0:.0f} s")
+    seeded(args.workers, args.days)
     competition = current_competition()
     print(f"{Worker.objects.count():,} workers; competition {competition.name}")
 

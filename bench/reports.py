@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -28,18 +27,13 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-
-from bench.office_pages import busiest_month  # noqa: E402
+from bench.exports import peak_rss_mb  # noqa: E402
+from bench.office_pages import busiest_month, seeded  # noqa: E402
 from competitions.jobs import job_run  # noqa: E402
 from competitions.models import BusinessSystem, Job, JobStatus  # noqa: E402
 from competitions.querysets import current_competition  # noqa: E402
 from config.months import format_month  # noqa: E402
-from members.models import User, Worker  # noqa: E402
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from members.models import User  # noqa: E402
 
 
 def main() -> None:
@@ -48,10 +42,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     args = parser.parse_args()
 
-    if not Worker.objects.exists():
-        t0 = time.perf_counter()
-        call_command("seed_demo", workers=args.workers, days=args.days)
-        print(f"seed_demo --workers {args.workers} --days {args.days}: {time.perf_counter() - t0:.0f} s")
+    seeded(args.workers, args.days)
     competition = current_competition()
     system_id, month, entries = busiest_month(competition)
     system = BusinessSystem.objects.get(pk=system_id)
@@ -59,7 +50,7 @@ def main() -> None:
     rss_before = peak_rss_mb()
 
     job = Job.objects.create(kind="review_month_xlsx", created_by=reviewer, params={
-        "competition": competition.pk, "system": system.pk, "month": format_month(month), "user": reviewer.pk})
+        "competition": competition.pk, "system": system.pk, "month": format_month(month)})
     t0 = time.perf_counter()
     job_run(job_id=job.pk)
     seconds = time.perf_counter() - t0

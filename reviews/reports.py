@@ -1,10 +1,10 @@
 """What the offices count and export: the month of a business system per depot (the review progress page,
 the sign-off page, the monthly review report), and the office lists as xlsx files.
 
-The exports are background job kinds (competitions.jobs.JOB_KINDS): each loads the person who started it
-(``params["user"]``) and lists exactly what that person's page lists, through the same filter function and
-the same ``visible_to``/``editable_by``/``reviewable_by`` queryset, so a job can never export more than
-its page shows, even if the person's roles changed after it was started. Rows are read from a server-side
+The exports are background job kinds (competitions.jobs.JOB_KINDS) that run as the person who started
+them and list exactly what that person's page lists, through the same filter function and the same
+``visible_to``/``editable_by``/``reviewable_by`` queryset: a job never exports more than its page shows,
+even if the person's roles changed after it was started. Rows are read from a server-side
 cursor a chunk at a time and written to a constant-memory workbook (competitions.workspace.exports.
 write_rows, the standings exports' writer), with the job's progress after each chunk.
 
@@ -14,9 +14,10 @@ entry_system_day), then the month's rejected entries row by row: no statement pe
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from itertools import islice
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -27,9 +28,12 @@ from competitions.models import BusinessSystem, Competition
 from competitions.workspace.exports import file_name, write_about, write_rows
 from config.months import format_month, month_bounds, parse_month
 from config.spreadsheets import XlsxStream
-from members.models import Unit, UnitLevel, User, Worker
+from config.tasks import send_on_commit
+from members.models import Unit, UnitLevel, Worker
 from members.scope import scope_of
 from reviews.models import Dispute, DisputeStatus, EntryFlag, EntryStatus, WorkEntry
+from reviews.queue import FILTERS as QUEUE_FILTERS
+from reviews.queue import queue_selection
 
 # An .xlsx sheet holds 1,048,576 rows; an export that would not fit is refused before it starts.
 MAX_ROWS = 1_000_000
@@ -65,8 +69,10 @@ def reviewed_share(row: dict) -> float | None:
 
 def review_progress(competition, system, month) -> dict:
     """The review progress page's figures: ``depots`` (month_by_depot's rows, each with ``approved``
-    = approved or locked and ``reviewed`` = reviewed_share), their ``totals``, and ``silent``: the depots
-    with workers of the system that have entered nothing for the month yet. Two queries."""
+    = approved or locked and ``reviewed`` = reviewed_share), their ``totals``, ``silent``: the names of
+    the depots with workers of the system that have entered nothing for the month yet, and when they were
+    ``computed_at``. Two queries, the first over the whole month."""
+    computed_at = timezone.now()
     depots = month_by_depot(competition, system, month)
     for row in depots:
         row["approved"] = row["n_approved"] + row["n_locked"]
@@ -75,18 +81,57 @@ def review_progress(competition, system, month) -> dict:
               for key in ("total", "flagged", "approved", *(f"n_{value}" for value in EntryStatus.values))}
     totals["reviewed"] = reviewed_share(totals)
     entered = {row["unit__depot__path"] for row in depots}
-    silent = [depot for depot in system_depots(system).only("id", "name", "path") if depot.path not in entered]
-    return {"depots": depots, "totals": totals, "silent": silent}
+    silent = [name for name, path in system_depots(system).values_list("name", "path") if path not in entered]
+    return {"depots": depots, "totals": totals, "silent": silent, "computed_at": computed_at}
+
+
+# The progress page shows a copy of review_progress kept in the cache: at seed scale one system's month is
+# about 740,000 entries spread over the whole entries table, and counting them takes far longer than a page
+# may. A copy older than PROGRESS_FRESH is shown while a Celery task counts again (one at a time per month);
+# without a copy (the first look at a month that day, or Redis away) the page counts itself, as the
+# sign-off page always does. The page says when its figures were counted.
+PROGRESS_FRESH = timedelta(minutes=1)
+PROGRESS_KEEP_SECONDS = 24 * 3600
+PROGRESS_REFRESH_SECONDS = 10 * 60  # a refresh that was sent and never ran is sent again after this
+
+
+def _progress_key(competition, system_id: int, month: date) -> str:
+    # The competition's creation time too: a test database recreated with the same ids must not find
+    # another database's copy in a Redis that outlived it.
+    return f"reviews:progress:{competition.pk}:{competition.created_at.timestamp()}:{system_id}:{month.isoformat()}"
+
+
+def review_progress_cached(competition, system, month) -> dict:
+    """review_progress's figures from the cache (see PROGRESS_FRESH): counted now when there is no copy,
+    counted again in the background when the copy is older than PROGRESS_FRESH."""
+    key = _progress_key(competition, system.pk, month)
+    figures = cache.get(key)
+    if figures is None:
+        figures = review_progress(competition, system, month)
+        cache.set(key, figures, PROGRESS_KEEP_SECONDS)
+    elif timezone.now() - figures["computed_at"] > PROGRESS_FRESH and cache.add(
+            f"{key}:refreshing", 1, PROGRESS_REFRESH_SECONDS):
+        from reviews.tasks import refresh_review_progress
+
+        send_on_commit(refresh_review_progress, competition.pk, system.pk, month.isoformat(),
+                       unsent=lambda: cache.delete(f"{key}:refreshing"))
+    return figures
+
+
+def review_progress_refresh(*, competition_id: int, system_id: int, month: date) -> dict | None:
+    """Counts a month's review progress again into the cache; None when the competition or system is gone."""
+    competition = Competition.objects.filter(pk=competition_id).first()
+    system = BusinessSystem.objects.filter(pk=system_id).first()
+    if competition is None or system is None:
+        return None
+    key = _progress_key(competition, system.pk, month)
+    figures = review_progress(competition, system, month)
+    cache.set(key, figures, PROGRESS_KEEP_SECONDS)
+    cache.delete(f"{key}:refreshing")
+    return figures
 
 
 # -- the jobs' common steps ---------------------------------------------------------------------------------
-
-def _creator(params: dict) -> User:
-    user = User.objects.filter(pk=params.get("user"), is_active=True).first()
-    if user is None:
-        raise JobRefused(_("发起导出的账号已不存在或已停用。"))
-    return user
-
 
 def _competition(params: dict) -> Competition:
     competition = Competition.objects.filter(pk=params.get("competition")).first()
@@ -188,14 +233,14 @@ def _entry_row(row) -> list:
             _("调整") if kind == "adjustment" else _("日常录入"), reason, note, by or "", _local(created)]
 
 
-def entries_xlsx(params: dict, out, progress: Progress) -> str:
-    """The clerk's entry list as its page filters it (params: user, competition, and the page's filters,
+def entries_xlsx(params: dict, out, progress: Progress, *, user) -> str:
+    """The clerk's entry list as its page filters it (params: competition, and filters: the page's,
     reviews.views.ENTRY_LIST_FILTERS), every row, newest first as on the page."""
     from reviews.views import ENTRY_LIST_FILTERS, entry_list_filtered
 
-    user, competition = _creator(params), _competition(params)
-    qs = entry_list_filtered(user, competition, params).order_by("-work_date", "-id")
-    notes = [(_("劳动竞赛"), competition.name), *_filter_notes(params, ENTRY_LIST_FILTERS)]
+    competition, filters = _competition(params), params.get("filters") or {}
+    qs = entry_list_filtered(user, competition, filters).order_by("-work_date", "-id")
+    notes = [(_("劳动竞赛"), competition.name), *_filter_notes(filters, ENTRY_LIST_FILTERS)]
     _write(out, title=_("录入"), headers=entry_headers(), qs=qs, fields=ENTRY_FIELDS, convert=_entry_row,
            total=_counted(qs), notes=notes, progress=progress)
     return file_name(competition.name, _("录入列表"), timezone.localdate().isoformat())
@@ -219,18 +264,16 @@ def _queue_row(row) -> list:
             _status_label(status), _flag_labels(flags), reason, by or ""]
 
 
-def queue_xlsx(params: dict, out, progress: Progress) -> str:
-    """The review queue of a business system's month as its page filters it (params: user, competition,
-    system, month, and the page's filters, reviews.views.QUEUE_FILTERS), in the page's order."""
-    from reviews.views import QUEUE_FILTERS, queue_filtered
-
-    user, competition = _creator(params), _competition(params)
+def queue_xlsx(params: dict, out, progress: Progress, *, user) -> str:
+    """The review queue of a business system's month as its page filters it (params: competition, system,
+    month, and filters: the page's, reviews.queue.FILTERS), in the page's order."""
+    competition, filters = _competition(params), params.get("filters") or {}
     system, month = _reviewed_system(user, params), _month(params)
-    qs, status = queue_filtered(user, competition, params, system, month)
+    qs, status = queue_selection(user=user, competition=competition, system=system, month=month, filters=filters)
     on = "pending__" if status == EntryStatus.PENDING else ""
     qs = qs.order_by(f"-{on}flags", f"{on}work_date", "id")
     notes = [(_("劳动竞赛"), competition.name), (_("业务系统"), system.name), (_("月份"), format_month(month)),
-             (_("状态"), _status_label(status)), *_filter_notes(params, [k for k in QUEUE_FILTERS if k != "status"])]
+             (_("状态"), _status_label(status)), *_filter_notes(filters, [k for k in QUEUE_FILTERS if k != "status"])]
     _write(out, title=_("审核队列"), headers=queue_headers(), qs=qs, fields=QUEUE_FIELDS, convert=_queue_row,
            total=_counted(qs), notes=notes, progress=progress)
     return file_name(competition.name, system.name, format_month(month), _("审核队列"), _status_label(status))
@@ -254,11 +297,10 @@ def _dispute_row(row) -> list:
             response, by or "", _local(answered)]
 
 
-def disputes_xlsx(params: dict, out, progress: Progress) -> str:
-    """The dispute list of a status as its page shows it (params: user, status), oldest first."""
+def disputes_xlsx(params: dict, out, progress: Progress, *, user) -> str:
+    """The dispute list of a status as its page shows it (params: status), oldest first."""
     from reviews.views import disputes_handled_by
 
-    user = _creator(params)
     status = params.get("status") if params.get("status") in DisputeStatus.values else DisputeStatus.OPEN
     qs = disputes_handled_by(user).filter(status=status).order_by("created_at", "id")
     label = str(DisputeStatus(status).label)
@@ -315,11 +357,11 @@ def _figures(row: dict, disputes: dict | None) -> list:
             reviewed_share(row), disputes.get("open", 0), disputes.get("handled", 0)]
 
 
-def review_month_xlsx(params: dict, out, progress: Progress) -> str:
-    """The monthly review report of one business system (params: user, competition, system, month): per
+def review_month_xlsx(params: dict, out, progress: Progress, *, user) -> str:
+    """The monthly review report of one business system (params: competition, system, month): per
     depot and per unit the month's entries by status, the hinted ones, the share reviewed and the disputes;
     the depots that entered nothing; the rejections grouped by reason; every rejected entry with its reason."""
-    user, competition = _creator(params), _competition(params)
+    competition = _competition(params)
     system, month = _reviewed_system(user, params), _month(params)
     progress(0, None)
     first, following = month_bounds(month)

@@ -24,8 +24,9 @@ from members.querysets import unit_subtree_q
 from members.scope import scope_of
 from reviews import imports
 from reviews.models import Dispute, DisputeStatus, EntryStatus, PendingEntry, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.queue import queue_filters
 from reviews.reports import month_by_depot as _month_by_depot
-from reviews.reports import review_progress as review_progress_figures
+from reviews.reports import review_progress_cached
 from reviews.reports import system_depots as _depots_for
 from reviews.services import (
     dispute_answer,
@@ -531,7 +532,7 @@ def review_queue(request):
         "period": period, "signed_off": period is not None and period.status == PeriodStatus.SIGNED_OFF,
         "sign_off_refusal": sign_off_refusal(competition=request.competition, month=month),
         "sign_off_url": _sign_off_url(system, month),
-        "pending_capped": pending_capped, "filters": g, "export_filters": _known(g, QUEUE_FILTERS).items(),
+        "pending_capped": pending_capped, "filters": g, "export_filters": queue_filters(g).items(),
         "query": _query_without(request, "after"),
         "depots": _depots_for(system),
         "job_types": JobType.objects.filter(business_system=system),
@@ -603,15 +604,16 @@ def review_entry(request, pk):
 
 def _export(request, kind: str, params: dict):
     """Starts an export job for the person, with the page's filters (only the ones the list knows, never
-    the CSRF token or a cursor); the job's page follows its progress and offers the file."""
+    the CSRF token or a cursor); the job's page follows its progress and offers the file. The same export
+    asked for again while it runs is the same job (a double click, a second tab)."""
     from competitions.jobs import job_start
 
-    job = job_start(kind=kind, params={**params, "user": request.user.pk}, user=request.user)
+    job = job_start(kind=kind, params=params, user=request.user, once_key=params)
     return redirect("workspace:job", job.pk)
 
 
 def _known(data, keys) -> dict:
-    return {key: data[key] for key in keys if data.get(key)}
+    return {key: data[key].strip() for key in keys if data.get(key, "").strip()}
 
 
 @clerk_page
@@ -619,7 +621,7 @@ def _known(data, keys) -> dict:
 def entry_export(request):
     """The entry list as filtered on the page, every row, as xlsx (in the background)."""
     return _export(request, "entries_xlsx", {"competition": request.competition.pk,
-                                             **_known(request.POST, ENTRY_LIST_FILTERS)})
+                                             "filters": _known(request.POST, ENTRY_LIST_FILTERS)})
 
 
 @clerk_page
@@ -646,7 +648,7 @@ def review_export(request):
     system, month, _systems = _reviewed_month(request)
     return _export(request, "review_queue_xlsx", {
         "competition": request.competition.pk, "system": system.pk, "month": format_month(month),
-        **_known(request.POST, QUEUE_FILTERS)})
+        "filters": queue_filters(request.POST)})
 
 
 @reviewer_page
@@ -670,5 +672,5 @@ def review_progress(request):
         "systems": systems, "system": system, "month": month, "months": months,
         "queue_url": f"{reverse('review:queue')}?system={system.pk}&month={format_month(month)}",
         "sign_off_url": _sign_off_url(system, month),
-        **review_progress_figures(request.competition, system, month),
+        **review_progress_cached(request.competition, system, month),
     })
