@@ -67,14 +67,14 @@ def m(w, f, month, today):
     silent_depot = f.unit(parent=w.depot.parent, code="D3", name="天津机务段")
     f.worker(silent_depot, w.driver, name="赵六")
 
-    def enter(worker, rule, day, quantity="100", comp=None):
-        return entry_create(actor=w.clerk if comp is None else w.staff, competition=comp or w.comp,
+    def enter(worker, rule, day, quantity="100", comp=None, actor=None):
+        return entry_create(actor=actor or (w.clerk if comp is None else w.staff), competition=comp or w.comp,
                             worker_id=worker.pk, rule_id=rule.pk, work_date=day, quantity=quantity)
 
     a1, a2, a3 = (enter(w.alice, w.km, d) for d in (d1, d2, d3))
     b1, b2 = enter(w.bob, w.km, d1), enter(w.bob, w.km, d2)
     bt = enter(w.bob, w.trips, d1, "3")
-    enter(w.carol, w.metres, d1)  # the 工务 system
+    enter(w.carol, w.metres, d1, actor=w.other_clerk)  # the 工务 system
     # started earlier: the portal's current competition stays w.comp
     other_comp = f.competition(start=w.comp.start_date - timedelta(days=1), end=w.comp.end_date, name="另一竞赛")
     enter(w.alice, f.rule(other_comp, w.driver, metric="其他指标"), d1, comp=other_comp)
@@ -201,9 +201,9 @@ def test_a_month_with_no_entries_lists_every_depot_of_the_system_as_silent(clien
     assert "北京机务段" in silent and "北京工务段" not in silent
 
 
-# Signed in (session, user), the person's roles, the current competition, the reviewer's systems; then
-# without a copy in the cache the month's aggregate and the system's depots.
-PROGRESS_QUERIES = 8
+# Signed in (session, user), the person's roles (three), the current competition, the reviewer's systems;
+# then, without a copy in the cache, the month's aggregate and the system's depots.
+PROGRESS_QUERIES = 7
 PROGRESS_COUNTING_QUERIES = PROGRESS_QUERIES + 2
 
 
@@ -375,7 +375,7 @@ def test_the_dispute_export_has_the_status_shown(client, w, m, run_jobs):
 
 # -- who may start what ---------------------------------------------------------------------------------
 
-def test_who_may_start_each_export(client, w, f, m, month, run_jobs):
+def test_who_may_start_each_export(client, w, f, m, month):
     monthly = {"system": w.system.pk, "month": format_month(month)}
     posts = {"entries:export": ({}, ("clerk", "staff")), "entries:disputes_export": ({}, ("clerk", "staff")),
              "review:export": (monthly, ("reviewer", "staff")), "review:report": (monthly, ("reviewer", "staff"))}
@@ -391,10 +391,21 @@ def test_who_may_start_each_export(client, w, f, m, month, run_jobs):
             else:
                 assert response.status_code == 403, (name, role)
         assert login(client, w.clerk if "entries" in name else w.reviewer).get(reverse(name)).status_code == 405
+    # one job for each allowed role and export, started by that person; none for anyone else
+    assert sorted(Job.objects.values_list("kind", "created_by__username")) == sorted(
+        (kind, user.username) for kind in ("entries_xlsx", "disputes_xlsx", "review_queue_xlsx", "review_month_xlsx")
+        for user in ((w.clerk, w.staff) if kind in ("entries_xlsx", "disputes_xlsx") else (w.reviewer, w.staff)))
     # a reviewer of another business system cannot export this one's queue or report
     other = f.reviewer(w.other_system, username="reviewer-gw")
-    before = Job.objects.count()
     for name in ("review:export", "review:report"):
         assert login(client, other).post(reverse(name), monthly).status_code == 404
-    assert Job.objects.count() == before
-    assert set(Job.objects.values_list("status", flat=True)) == {JobStatus.SUCCEEDED}
+    assert Job.objects.count() == 8
+
+
+def test_pressing_export_twice_while_it_runs_starts_one_job(client, w, m, month):
+    login(client, w.reviewer)
+    data = {"system": w.system.pk, "month": format_month(month)}
+    first, second = (client.post(reverse("review:report"), data) for _ in range(2))
+    assert first.url == second.url and Job.objects.count() == 1
+    client.post(reverse("review:report"), {**data, "month": format_month(previous_month(month))})
+    assert Job.objects.count() == 2
