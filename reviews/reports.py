@@ -357,6 +357,17 @@ def _figures(row: dict, disputes: dict | None) -> list:
             reviewed_share(row), disputes.get("open", 0), disputes.get("handled", 0)]
 
 
+def _depot_totals(units: list[dict]) -> list[dict]:
+    """month_by_depot's rows per depot from its rows per unit (ordered by depot, as both are)."""
+    depots: dict[str, dict] = {}
+    for row in units:
+        depot = depots.setdefault(row["unit__depot__path"], {key: row[key] for key in DEPOT})
+        for key, value in row.items():
+            if key not in UNIT:
+                depot[key] = depot.get(key, 0) + value
+    return list(depots.values())
+
+
 def review_month_xlsx(params: dict, out, progress: Progress, *, user) -> str:
     """The monthly review report of one business system (params: competition, system, month): per
     depot and per unit the month's entries by status, the hinted ones, the share reviewed and the disputes;
@@ -367,7 +378,9 @@ def review_month_xlsx(params: dict, out, progress: Progress, *, user) -> str:
     first, following = month_bounds(month)
     month_entries = WorkEntry.objects.filter(competition=competition, business_system=system, work_date__gte=first,
                                              work_date__lt=following)
-    depots, units = month_by_depot(competition, system, month), month_by_depot(competition, system, month, by=UNIT)
+    # The depots' rows are their units' added up: one pass over the month's entries, not two.
+    units = month_by_depot(competition, system, month, by=UNIT)
+    depots = _depot_totals(units)
     depot_disputes = _month_disputes(competition, system, month, DEPOT)
     unit_disputes = _month_disputes(competition, system, month, UNIT)
     reasons = list(month_entries.filter(status=EntryStatus.REJECTED).values("reject_reason")

@@ -409,3 +409,13 @@ def test_pressing_export_twice_while_it_runs_starts_one_job(client, w, m, month)
     assert first.url == second.url and Job.objects.count() == 1
     client.post(reverse("review:report"), {**data, "month": format_month(previous_month(month))})
     assert Job.objects.count() == 2
+
+
+def test_the_reports_depot_totals_are_month_by_depots_rows(w, f, m, month):
+    # a second depot with entries, so the roll-up has more than one depot to keep apart
+    depot = f.unit(parent=w.depot.parent, code="D4", name="石家庄机务段")
+    worker = f.worker(f.unit(parent=depot, code="D4-W"), w.driver)
+    entry_create(actor=w.staff, competition=w.comp, worker_id=worker.pk, rule_id=w.km.pk, work_date=month,
+                 quantity="1")
+    units = reports.month_by_depot(w.comp, w.system, month, by=reports.UNIT)
+    assert reports._depot_totals(units) == reports.month_by_depot(w.comp, w.system, month)
