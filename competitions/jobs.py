@@ -102,6 +102,19 @@ JOB_KINDS: dict[str, JobKind] = {
                                   progress_text=gettext_lazy("已处理 %(done)s / %(total)s 条")),
 }
 
+# The offices' exports and the monthly review report (reviews/reports.py).
+# They run as the person who started them: the rows are those their page shows them.
+JOB_KINDS |= {
+    "entries_xlsx": JobKind(gettext_lazy("录入列表导出"), "reviews.reports.entries_xlsx", as_user=True,
+                            progress_text=gettext_lazy("已导出 %(done)s / %(total)s 行")),
+    "review_queue_xlsx": JobKind(gettext_lazy("审核队列导出"), "reviews.reports.queue_xlsx", as_user=True,
+                                 progress_text=gettext_lazy("已导出 %(done)s / %(total)s 行")),
+    "disputes_xlsx": JobKind(gettext_lazy("申诉列表导出"), "reviews.reports.disputes_xlsx", as_user=True,
+                             progress_text=gettext_lazy("已导出 %(done)s / %(total)s 行")),
+    "review_month_xlsx": JobKind(gettext_lazy("月度审核报表"), "reviews.reports.review_month_xlsx", as_user=True,
+                                 progress_text=gettext_lazy("已写出退回明细 %(done)s / %(total)s 行")),
+}
+
 # Finished jobs and their files are deleted after this many days (when the next job starts): an export is
 # fetched the day it is made, and a file of full names should not lie around.
 JOB_KEEP_DAYS = 7
