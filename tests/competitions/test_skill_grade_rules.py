@@ -87,7 +87,7 @@ def test_the_day_export_writes_only_the_filtered_rows_and_says_so(staff, graded,
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.params["grade"] == str(SkillGrade.TECHNICIAN) and job.total == 1
     book = openpyxl.load_workbook(io.BytesIO(b"".join(staff.get(
-        reverse("workspace:job_download", args=[job.pk])).streaming_content)))
+        reverse("jobs:download", args=[job.pk])).streaming_content)))
     rows = list(book["排名"].iter_rows(values_only=True))
     assert [r[1] for r in rows[1:]] == [w.alice.employee_no]
     about = dict(book["说明"].iter_rows(values_only=True))
@@ -107,7 +107,7 @@ def test_the_period_list_and_its_export_filter_on_the_grade(staff, graded, files
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.total == 2
     book = openpyxl.load_workbook(io.BytesIO(b"".join(staff.get(
-        reverse("workspace:job_download", args=[job.pk])).streaming_content)))
+        reverse("jobs:download", args=[job.pk])).streaming_content)))
     assert sorted(r[1] for r in list(book["排名"].iter_rows(values_only=True))[1:]) == sorted(
         [w.alice.employee_no, w.bob.employee_no])
 

@@ -248,7 +248,7 @@ def test_the_monthly_review_report_reads_back_with_the_months_figures(client, w,
     response = run_jobs(lambda: client.post(reverse("review:report"), {"system": w.system.pk,
                                                                          "month": format_month(month)}))
     job = Job.objects.get()
-    assert response.status_code == 302 and response.url == reverse("workspace:job", args=[job.pk])
+    assert response.status_code == 302 and response.url == reverse("jobs:detail", args=[job.pk])
     assert job.kind == "review_month_xlsx" and job.created_by == w.reviewer
     assert job.params == {"competition": w.comp.pk, "system": w.system.pk, "month": format_month(month)}
     book = job_book(job)
