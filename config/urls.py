@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from competitions import views as competitions_views
 from reviews import urls as reviews_urls
 
 admin.site.site_header = "劳动竞赛门户 · 工会管理"
@@ -18,6 +19,7 @@ urlpatterns = [
     path("honours/", include("competitions.honours.public_urls")),
     path("staff/standings/", include("competitions.workspace.urls")),
     path("staff/honours/", include("competitions.honours.urls")),
+    path("staff/dashboard/", competitions_views.dashboard, name="dashboard"),
     path("", include("competitions.urls")),
     path("", include("members.urls")),
 ]

@@ -328,3 +328,12 @@ MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 # A TrueType font with Chinese glyphs for the certificates; empty: the bundled WenQuanYi Micro Hei
 # (competitions.honours.documents.certificate_font).
 CERTIFICATE_FONT = env_str("CERTIFICATE_FONT", "")
+
+# The union leaders' dashboard (competitions.dashboard): its figures that need a scan of a month of entries
+# are recomputed in the background this often, for every active competition; the page says how fresh they are.
+DASHBOARD_REFRESH_MINUTES = env_int("DASHBOARD_REFRESH_MINUTES", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["dashboard-refresh"] = {
+    "task": "competitions.tasks.refresh_dashboards",
+    "schedule": DASHBOARD_REFRESH_MINUTES * 60,
+    "options": {"expires": DASHBOARD_REFRESH_MINUTES * 60 - 5},
+}

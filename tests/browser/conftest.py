@@ -95,3 +95,18 @@ def log_in(page, username: str, password: str = "pass-1234-word") -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit].primary")
     page.wait_for_load_state()
+
+
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture
+def desk(browser, live_server):
+    """A desktop-sized page, in Chinese, against the live server (union staff's screens)."""
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url, accept_downloads=True)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    violations = watch_csp(page)
+    yield page
+    context.close()
+    assert violations == [], "the Content-Security-Policy refused something a page needs"
