@@ -50,7 +50,7 @@ def main() -> None:
     t0 = time.perf_counter()
     stored = dashboard_refresh(competition=competition, today=last)
     print(f"\ndashboard_refresh (background, every few minutes): {time.perf_counter() - t0:.2f} s; "
-          f"{len(stored.figures['days'])} days, {len(stored.figures['participation'])} (system, depot) rows, "
+          f"{len(stored.figures['days'])} days, {len(stored.figures['participation']['depots'])} depots, "
           f"standings day {stored.figures['standings_day']}")
 
     user = User.objects.filter(username="bench-staff").first() or User.objects.create_user(

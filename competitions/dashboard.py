@@ -43,14 +43,16 @@ from competitions.models import (
 from competitions.scopes import Scope
 from competitions.standings import reads
 from competitions.standings.ranking import APPROVED_STATUSES
-from config.months import month_bounds, month_of
+from config.months import month_of
 from members.models import Worker
 from reviews.models import EntryStatus, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.reports import review_progress
 
 DAYS = 90  # points and entries per day: the page shows the last 30 or all 90
 DAY_CHOICES = (30, 90)
 TOP = 10  # the top of each business system
 RUNS = 10  # the last standings runs shown
+DEPOTS_SHOWN = 20  # the depots with the lowest participation; the page lists all on request (a few hundred)
 FAILURES_DAYS = 30  # failed runs are counted over this many days
 # How often beat refreshes the figures (config/settings/base.py's schedule); the page says so.
 REFRESH_MINUTES = settings.DASHBOARD_REFRESH_MINUTES
@@ -68,11 +70,10 @@ def _window(competition: Competition, today: date) -> tuple[date, date] | None:
     return (first, last) if first <= last else None
 
 
-def _systems(competition: Competition) -> list[dict]:
+def _systems(competition: Competition) -> list[BusinessSystem]:
     """The business systems with a scoring rule in the competition, in their order."""
-    return [{"id": pk, "name": name} for pk, name in
-            BusinessSystem.objects.filter(job_types__rules__competition=competition).distinct()
-            .order_by("sort_order", "code").values_list("id", "name")]
+    return list(BusinessSystem.objects.filter(job_types__rules__competition=competition).distinct()
+                .order_by("sort_order", "code").only("id", "name"))
 
 
 def _daily(competition: Competition, window: tuple[date, date] | None) -> list[dict]:
@@ -97,29 +98,42 @@ def _daily(competition: Competition, window: tuple[date, date] | None) -> list[d
     return days
 
 
-def _review(competition: Competition, month: date, systems: list[dict]) -> list[dict]:
-    """The month's entries per business system by review status, and how many carry a review hint (the
-    queue's flags): one aggregate over the month's entries. Signed off or not is read live (dashboard_read)."""
-    first, following = month_bounds(month)
-    by_status = {f"n_{value}": Count("id", filter=Q(status=value)) for value in EntryStatus.values}
-    found = {row["business_system_id"]: row for row in
-             WorkEntry.objects.filter(competition=competition, work_date__gte=first, work_date__lt=following)
-             .order_by().values("business_system_id")
-             .annotate(entered=Count("id"), flagged=Count("id", filter=~Q(flags=0)), **by_status)}
+def _review(competition: Competition, month: date, systems: list[BusinessSystem]) -> list[dict]:
+    """The month's entries of each business system by review status, how many carry a review hint, and how
+    many of its depots have entered nothing yet: the totals of the reviewers' progress page
+    (reviews.reports.review_progress, two queries per system). Signed off or not is read live
+    (dashboard_read)."""
     rows = []
     for system in systems:
-        row = found.get(system["id"], {})
-        rows.append({"system_id": system["id"], "system": system["name"], "entered": row.get("entered", 0),
-                     "approved": row.get("n_approved", 0) + row.get("n_locked", 0),
-                     "pending": row.get("n_pending", 0), "rejected": row.get("n_rejected", 0),
-                     "flagged": row.get("flagged", 0)})
+        progress = review_progress(competition, system, month)
+        totals = progress["totals"]
+        rows.append({"system_id": system.pk, "system": system.name, "entered": totals["total"],
+                     "approved": totals["approved"], "pending": totals["n_pending"],
+                     "rejected": totals["n_rejected"], "flagged": totals["flagged"],
+                     "reviewed": totals["reviewed"], "silent_depots": len(progress["silent"])})
     return rows
 
 
-def _participation(competition: Competition, standings_day: date | None) -> list[dict]:
-    """Per (business system, depot) of the workers taking part now: how many there are, and how many have a
-    standings row on the latest standings day (counted entries up to it). One aggregate over the workers
-    with a semi-join to that day's partition."""
+def _share(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _sum_by(participation: list[dict], key: str, name: str) -> list[dict]:
+    """The (business system, depot) rows summed per business system or per depot, in the rows' order."""
+    groups: dict = {}
+    for row in participation:
+        group = groups.setdefault(row[key], {key: row[key], name: row[name], "workers": 0, "ranked": 0})
+        group["workers"] += row["workers"]
+        group["ranked"] += row["ranked"]
+    return [{**g, "share": _share(g["ranked"], g["workers"])} for g in groups.values()]
+
+
+def _participation(competition: Competition, standings_day: date | None) -> dict[str, list[dict]]:
+    """Of the workers taking part now, per business system (``systems``) and per depot (``depots``, the
+    lowest participation first: the depots a leader would ask about): how many there are, how many have a
+    standings row on the latest standings day (counted entries up to it), and the share in percent. One
+    aggregate per (business system, depot) over the workers with a semi-join to that day's partition,
+    summed here."""
     workers = Worker.objects.taking_part_in(competition.pk).filter(is_active=True)
     ranked = Value(0, output_field=IntegerField())
     if standings_day is not None:
@@ -129,12 +143,15 @@ def _participation(competition: Competition, standings_day: date | None) -> list
                                       "unit__depot_id", "unit__depot__name", "unit__depot__path")
             .annotate(workers=Count("id"), ranked=ranked)
             .order_by("job_type__business_system__sort_order", "job_type__business_system__code", "unit__depot__path"))
-    return [{"system_id": r["job_type__business_system_id"], "system": r["job_type__business_system__name"],
-             "depot_id": r["unit__depot_id"], "depot": r["unit__depot__name"] or "",
-             "workers": r["workers"], "ranked": r["ranked"]} for r in rows]
+    pairs = [{"system_id": r["job_type__business_system_id"], "system": r["job_type__business_system__name"],
+              "depot_id": r["unit__depot_id"], "depot": r["unit__depot__name"] or "",
+              "workers": r["workers"], "ranked": r["ranked"]} for r in rows]
+    depots = sorted(_sum_by(pairs, "depot_id", "depot"),
+                    key=lambda d: (d["share"] is None, d["share"] or 0, d["depot"]))
+    return {"systems": _sum_by(pairs, "system_id", "system"), "depots": depots}
 
 
-def _top(competition: Competition, standings_day: date | None, systems: list[dict]) -> list[dict]:
+def _top(competition: Competition, standings_day: date | None, systems: list[BusinessSystem]) -> list[dict]:
     """Each business system's first TOP places of the latest standings day: one leaderboard page each (the
     scope's index, standings.reads.staff_board)."""
     if standings_day is None:
@@ -142,8 +159,8 @@ def _top(competition: Competition, standings_day: date | None, systems: list[dic
     tops = []
     for system in systems:
         rows = reads.staff_board(competition_id=competition.pk, day=standings_day,
-                                 of=reads.StaffList(Scope.BUSINESS_SYSTEM, system["id"]), limit=TOP)
-        tops.append({"system_id": system["id"], "system": system["name"], "rows": [
+                                 of=reads.StaffList(Scope.BUSINESS_SYSTEM, system.pk), limit=TOP)
+        tops.append({"system_id": system.pk, "system": system.name, "rows": [
             {"rank": r.rank, "employee_no": r.employee_no, "name": r.name, "depot": r.depot or "",
              "job_type": r.job_type, "points": _number(r.points), "approved": _number(r.approved_points)}
             for r in rows]})
@@ -157,7 +174,7 @@ def dashboard_refresh(*, competition: Competition, today: date | None = None) ->
 
     ``figures``: ``today``, ``standings_day`` (ISO dates or null); ``days`` (the per-day rows of _daily,
     oldest first); ``month`` (the first day of the month of the review figures) and ``review`` (per
-    business system); ``participation`` (per business system and depot); ``top`` (per business system)."""
+    business system); ``participation`` (``systems`` and ``depots``); ``top`` (per business system)."""
     started = time.monotonic()
     today = today or timezone.localdate()
     standings_day = reads.latest_day(competition.pk)
@@ -181,10 +198,6 @@ def dashboard_refresh(*, competition: Competition, today: date | None = None) ->
 # --- Reading the page's figures ------------------------------------------------------------------------
 
 
-def _share(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
 @dataclass
 class Dashboard:
     """What the dashboard page shows for one competition."""
@@ -198,25 +211,17 @@ class Dashboard:
     review: list[dict] = field(default_factory=list)
     by_system: list[dict] = field(default_factory=list)
     by_depot: list[dict] = field(default_factory=list)
+    depots_total: int = 0
     top: list[dict] = field(default_factory=list)
     totals: dict = field(default_factory=dict)
     month: date | None = None
     standings_day: date | None = None
 
 
-def _sum_by(participation: list[dict], key: str, name: str) -> list[dict]:
-    """The (business system, depot) rows summed per business system or per depot, in the rows' order."""
-    groups: dict = {}
-    for row in participation:
-        group = groups.setdefault(row[key], {key: row[key], name: row[name], "workers": 0, "ranked": 0})
-        group["workers"] += row["workers"]
-        group["ranked"] += row["ranked"]
-    return [{**g, "share": _share(g["ranked"], g["workers"])} for g in groups.values()]
-
-
-def dashboard_read(competition: Competition, *, days: int = DAY_CHOICES[0]) -> Dashboard:
+def dashboard_read(competition: Competition, *, days: int = DAY_CHOICES[0], all_depots: bool = False) -> Dashboard:
     """The page's figures: the stored ones (one query) and the live ones (four index queries: the last runs,
-    the failures, the latest verification, the month's sign-offs). ``days``: how many of the stored days."""
+    the failures, the latest verification, the month's sign-offs). ``days``: how many of the stored days;
+    ``all_depots``: every depot's participation rather than the DEPOTS_SHOWN lowest."""
     stored = DashboardFigures.objects.filter(competition=competition).first()
     since = timezone.now() - timedelta(days=FAILURES_DAYS)
     runs = list(StandingRun.objects.filter(competition=competition).order_by("-started_at", "-id")
@@ -236,13 +241,11 @@ def dashboard_read(competition: Competition, *, days: int = DAY_CHOICES[0]) -> D
     signed = dict(ReviewPeriod.objects.filter(competition=competition, month=board.month,
                                               status=PeriodStatus.SIGNED_OFF)
                   .values_list("business_system_id", "signed_off_at"))
-    board.review = [{**row, "reviewed": _share(row["approved"] + row["rejected"], row["entered"]),
-                     "signed_off": row["system_id"] in signed, "signed_off_at": signed.get(row["system_id"])}
+    board.review = [{**row, "signed_off": row["system_id"] in signed, "signed_off_at": signed.get(row["system_id"])}
                     for row in figures["review"]]
-    board.by_system = _sum_by(figures["participation"], "system_id", "system")
-    # Lowest participation first: the depots a leader would ask about.
-    board.by_depot = sorted(_sum_by(figures["participation"], "depot_id", "depot"),
-                            key=lambda d: (d["share"] is None, d["share"] or 0, d["depot"]))
+    board.by_system = figures["participation"]["systems"]
+    board.depots_total = len(figures["participation"]["depots"])
+    board.by_depot = figures["participation"]["depots"][:None if all_depots else DEPOTS_SHOWN]
     board.top = figures["top"]
     workers = sum(row["workers"] for row in board.by_system)
     ranked = sum(row["ranked"] for row in board.by_system)

@@ -1,29 +1,53 @@
 """Background jobs (Job): the kinds there are, starting one, running one.
 
-A kind is a function ``run(params, out, progress) -> filename`` named in JOB_KINDS: it writes its result
-to ``out`` (a binary file), calls ``progress(done, total)`` now and then, and returns the name the download
-gets; it raises JobRefused with a message for the person when the job cannot be done (what it was about is
-gone). job_start records the job and sends it to a Celery task after commit; the task calls job_run, which
-runs the kind and keeps the result in private storage. A page only reads the Job row (its progress).
+A kind is a function named in JOB_KINDS, called as ``run(params, out, progress)`` (and ``user=`` the person
+who started the job, for a kind with ``as_user``: what it may see and change is decided as for them). It
+calls ``progress(done, total)`` now and then, and ends in one of two ways:
+
+- it writes a file to ``out`` (binary) and returns the name the download gets (an export);
+- it returns a ``JobOutcome``: a few lines for the job's page (how many were imported, how many moved),
+  a message, a link onwards. ``JobOutcome(ok=False)`` is work that was refused as a whole (an import
+  whose rows have errors): the job fails with the message, its lines still shown.
+
+It raises JobRefused with a message for the person when the job cannot be done at all (what it was about
+is gone). Messages are written in the language of the person who started the job (Job.language).
+
+job_start records the job and sends it to a Celery task after commit; the task calls job_run, which runs
+the kind and keeps the result. A page only reads the Job row. With a ``once_key`` (what the job does: the
+month it approves, the file it imports) a person's unfinished job of the same kind and key is returned
+instead of a second one started: pressing the button twice, or two tabs, start the work once.
+
+Progress while one transaction runs: an approval of a month or an import is all or nothing, one
+transaction, and the Job row's updates made inside it would only show at its commit. So progress is
+written through a connection of its own (autocommit, to the same database: _ProgressWriter), which the
+job page reads at once; it never touches the rows the job works on, so it waits for nothing the job holds.
+The last values are also kept in memory and saved with the outcome, so the finished job is right even when
+a progress write could not be made (a job run inside a test's transaction, whose Job row the other
+connection cannot see).
 
 A new kind is one entry here and its function; nothing else changes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import tempfile
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import PurePath
 
+from django.conf import settings
 from django.core.files import File
-from django.db import transaction
-from django.utils import timezone
+from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from psycopg import sql
 
 from competitions.models import Job, JobStatus
 from config.tasks import send_on_commit
@@ -39,11 +63,53 @@ Progress = Callable[[int, "int | None"], None]
 class JobKind:
     label: str
     run: str  # dotted path of the function: imported when a job runs, so this module imports no kind's code
+    # The kind acts for the person who started it: it is called with ``user=`` (None if the account is gone
+    # or disabled: the kind refuses then).
+    as_user: bool = False
+    # What the page says while it runs; %(done)s, %(total)s and %(percent)s are filled in.
+    progress_text: str = gettext_lazy("已完成 %(done)s / %(total)s")
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a job that makes no file ends with: ``summary`` lines (label, value) shown on the job's page
+    in the order given, a ``message`` above them, and a ``link`` onwards (a URL of the portal, with its
+    ``link_label``). ``ok=False``: the work was refused as a whole; the job fails with ``message``."""
+
+    summary: dict[str, object] = field(default_factory=dict)
+    message: str = ""
+    link: str = ""
+    link_label: str = ""
+    ok: bool = True
+
+    def as_result(self) -> dict:
+        # A list of pairs, not an object: jsonb does not keep the order of an object's keys.
+        return {"summary": [[str(label), value] for label, value in self.summary.items()],
+                "message": str(self.message), "link": self.link, "link_label": str(self.link_label)}
 
 
 JOB_KINDS: dict[str, JobKind] = {
-    "standings_day_xlsx": JobKind(gettext_lazy("每日排名导出"), "competitions.workspace.exports.day_xlsx"),
-    "standings_period_xlsx": JobKind(gettext_lazy("时段排名导出"), "competitions.workspace.exports.period_xlsx"),
+    "standings_day_xlsx": JobKind(gettext_lazy("每日排名导出"), "competitions.workspace.exports.day_xlsx",
+                                  progress_text=gettext_lazy("已导出 %(done)s / %(total)s 行")),
+    "standings_period_xlsx": JobKind(gettext_lazy("时段排名导出"), "competitions.workspace.exports.period_xlsx",
+                                     progress_text=gettext_lazy("已导出 %(done)s / %(total)s 行")),
+    "entries_import": JobKind(gettext_lazy("导入工作量"), "reviews.jobs.entries_import_job", as_user=True,
+                              progress_text=gettext_lazy("正在导入…… %(percent)s%%")),
+    "review_approve_all": JobKind(gettext_lazy("全部通过"), "reviews.jobs.review_approve_all_job", as_user=True,
+                                  progress_text=gettext_lazy("已处理 %(done)s / %(total)s 条")),
+}
+
+# The offices' exports and the monthly review report (reviews/reports.py).
+# They run as the person who started them: the rows are those their page shows them.
+JOB_KINDS |= {
+    "entries_xlsx": JobKind(gettext_lazy("录入列表导出"), "reviews.reports.entries_xlsx", as_user=True,
+                            progress_text=gettext_lazy("已导出 %(done)s / %(total)s 行")),
+    "review_queue_xlsx": JobKind(gettext_lazy("审核队列导出"), "reviews.reports.queue_xlsx", as_user=True,
+                                 progress_text=gettext_lazy("已导出 %(done)s / %(total)s 行")),
+    "disputes_xlsx": JobKind(gettext_lazy("申诉列表导出"), "reviews.reports.disputes_xlsx", as_user=True,
+                             progress_text=gettext_lazy("已导出 %(done)s / %(total)s 行")),
+    "review_month_xlsx": JobKind(gettext_lazy("月度审核报表"), "reviews.reports.review_month_xlsx", as_user=True,
+                                 progress_text=gettext_lazy("已写出退回明细 %(done)s / %(total)s 行")),
 }
 
 # Finished jobs and their files are deleted after this many days (when the next job starts): an export is
@@ -51,24 +117,52 @@ JOB_KINDS: dict[str, JobKind] = {
 JOB_KEEP_DAYS = 7
 # Progress is written every this many rows: a few writes per second at export speed, not one per row.
 PROGRESS_EVERY = 5000
+# ... and not more often than this many seconds, whatever a kind reports: the page polls every second or two.
+PROGRESS_MIN_SECONDS = 0.2
 
 
 class JobRefused(Exception):
     """The job cannot be done; the message is for the person who started it."""
 
 
-def job_start(*, kind: str, params: dict, user) -> Job:
+def once_key_of(value) -> str:
+    """A once key of any JSON value (a tuple of ids and filters): its digest, so any selection fits the
+    column and no filter value is kept twice."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def job_start(*, kind: str, params: dict, user, once_key=None) -> Job:
     """Records a job of ``kind`` and sends it to the task queue once the record is committed. Old jobs are
-    deleted first (job_purge). A queue that cannot be reached leaves the job queued, its page says so."""
+    deleted first (job_purge). A queue that cannot be reached fails the job at once, its page says so.
+
+    With ``once_key`` (any JSON value), ``user``'s unfinished job of this kind and key is returned if
+    there is one (its ``reused`` is True) instead of a second started."""
     if kind not in JOB_KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
     job_purge()
     from competitions.tasks import run_job
 
-    with transaction.atomic():
-        job = Job.objects.create(kind=kind, params=params, created_by=user)
-        send_on_commit(run_job, job.pk, unsent=lambda: Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED)
-                       .update(status=JobStatus.FAILED, error=str(QUEUE_DOWN), finished_at=timezone.now()))
+    key = once_key_of(once_key) if once_key is not None else ""
+    unfinished = Job.objects.filter(created_by=user, kind=kind, once_key=key,
+                                    status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+    if key and (earlier := unfinished.first()) is not None:
+        earlier.reused = True
+        return earlier
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(kind=kind, params=params, created_by=user, once_key=key,
+                                     language=translation.get_language() or settings.LANGUAGE_CODE)
+            send_on_commit(run_job, job.pk, unsent=lambda: Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED)
+                           .update(status=JobStatus.FAILED, error=str(QUEUE_DOWN), finished_at=timezone.now()))
+    except IntegrityError:
+        # The same press, a moment earlier, from another request (job_once_while_unfinished).
+        earlier = unfinished.first()
+        if earlier is None:
+            raise
+        earlier.reused = True
+        return earlier
+    job.reused = False
     return job
 
 
@@ -90,41 +184,115 @@ def job_purge(*, now=None) -> int:
     return len(old)
 
 
+def job_progress_text(job: Job) -> str:
+    """What the job's page and its status say about how far the job got."""
+    if job.status == JobStatus.QUEUED:
+        return _("排队中，等待开始……")
+    if job.status == JobStatus.RUNNING and job.total:
+        kind = JOB_KINDS.get(job.kind)
+        text = kind.progress_text if kind else JobKind("", "").progress_text
+        return str(text) % {"done": job.done, "total": job.total, "percent": job.percent}
+    if job.status == JobStatus.RUNNING:
+        return _("正在准备……")
+    return job.get_status_display()
+
+
+class _ProgressWriter:
+    """``progress(done, total)`` for one job: kept in memory, and written to the Job row through a
+    connection of its own in autocommit, so the page sees it while the job's own transaction is still
+    open. Writes come at most every PROGRESS_MIN_SECONDS; one that fails is logged and skipped (progress is
+    a courtesy; the outcome is saved by the job's own connection)."""
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self.done, self.total = 0, None
+        self._connection = None
+        self._written_at = 0.0
+        self._update = sql.SQL("UPDATE {} SET done = %s, total = %s WHERE id = %s").format(
+            sql.Identifier(Job._meta.db_table))
+
+    def __call__(self, done: int, total: int | None) -> None:
+        done = max(0, int(done))
+        total = None if total is None else max(0, int(total))
+        self.done, self.total = (done if total is None else min(done, total)), total
+        now = time.monotonic()
+        if now - self._written_at < PROGRESS_MIN_SECONDS:
+            return
+        self._written_at = now
+        try:
+            if self._connection is None:
+                # A second connection to the same database (the test database in tests), not shared with
+                # the job's: Django's own wrapper, so it has the same settings and autocommit.
+                self._connection = connections.create_connection("default")
+            with self._connection.cursor() as cursor:
+                cursor.execute(self._update, [self.done, self.total, self.job_id])
+        except DatabaseError:
+            logger.warning("jobs: progress of job %s not written", self.job_id, exc_info=True)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
 def job_run(*, job_id: int) -> Job | None:
     """Runs a queued (or redelivered running) job: the kind writes its file into a temporary file, which is
-    then kept in storage. A job already finished, or gone, is left alone (a redelivered message)."""
+    then kept in storage, or returns its outcome. A job already finished, or gone, is left alone (a
+    redelivered message)."""
     claimed = (Job.objects.filter(pk=job_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
                .update(status=JobStatus.RUNNING, started_at=timezone.now(), done=0, total=None, error=""))
     if not claimed:
         return None
-    job = Job.objects.get(pk=job_id)
+    job = Job.objects.select_related("created_by").get(pk=job_id)
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        return _job_run(job)
+
+
+def _job_run(job: Job) -> Job:
     kind = JOB_KINDS.get(job.kind)
-
-    def progress(done: int, total: int | None) -> None:
-        # Autocommit: the job's page sees each step as it is written.
-        Job.objects.filter(pk=job_id).update(done=done if total is None else min(done, total), total=total)
-
+    progress = _ProgressWriter(job.pk)
+    filename = None
     try:
         if kind is None:
             raise JobRefused(_("未知的任务类型。"))
+        run = import_string(kind.run)
         with tempfile.TemporaryFile() as out:
-            filename = import_string(kind.run)(job.params, out, progress)
-            out.seek(0)
-            # Stored under the job's id (ASCII); the person's file name is what the download says.
-            job.file.save(f"{job.pk}-{job.kind}{PurePath(filename).suffix}", File(out, name=filename), save=False)
+            if kind.as_user:
+                user = job.created_by if job.created_by is not None and job.created_by.is_active else None
+                if user is None:
+                    raise JobRefused(_("发起任务的账号已不可用。"))
+                ended = run(job.params, out, progress, user=user)
+            else:
+                ended = run(job.params, out, progress)
+            if not isinstance(ended, JobOutcome):
+                filename = ended
+                out.seek(0)
+                # Stored under the job's id (ASCII); the person's file name is what the download says.
+                job.file.save(f"{job.pk}-{job.kind}{PurePath(filename).suffix}", File(out, name=filename),
+                              save=False)
     except JobRefused as refused:
-        return _job_finish(job, status=JobStatus.FAILED, error=str(refused))
+        return _job_finish(job, progress, status=JobStatus.FAILED, error=str(refused))
     except Exception:
         logger.exception("jobs: job %s (%s) failed", job.pk, job.kind)
-        return _job_finish(job, status=JobStatus.FAILED, error=_("任务执行出错，请稍后重试；如仍失败请联系管理员。"))
-    job.filename = filename
-    return _job_finish(job, status=JobStatus.SUCCEEDED)
+        return _job_finish(job, progress, status=JobStatus.FAILED,
+                           error=_("任务执行出错，请稍后重试；如仍失败请联系管理员。"))
+    finally:
+        progress.close()
+    if isinstance(ended, JobOutcome):
+        job.result = ended.as_result()
+        if not ended.ok:
+            return _job_finish(job, progress, status=JobStatus.FAILED, error=str(ended.message))
+    else:
+        job.filename = filename
+    return _job_finish(job, progress, status=JobStatus.SUCCEEDED)
 
 
-def _job_finish(job: Job, *, status: str, error: str = "") -> Job:
+def _job_finish(job: Job, progress: _ProgressWriter, *, status: str, error: str = "") -> Job:
     job.status, job.error, job.finished_at = status, error, timezone.now()
-    job.done, job.total = Job.objects.filter(pk=job.pk).values_list("done", "total").get()
-    if status == JobStatus.SUCCEEDED and job.total is None:
-        job.total = job.done
-    job.save(update_fields=["status", "error", "finished_at", "done", "total", "file", "filename"])
+    job.done, job.total = progress.done, progress.total
+    if status == JobStatus.SUCCEEDED:
+        # Finished is all of it, whatever the last report said (a count taken before the work began).
+        job.total = job.done if job.total is None else max(job.total, job.done)
+        job.done = job.total
+    job.save(update_fields=["status", "error", "finished_at", "done", "total", "file", "filename", "result"])
     return job

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -664,14 +664,21 @@ class JobStatus(models.TextChoices):
 
 
 class Job(models.Model):
-    """Long work a person starts from a page and watches there: an export, and any other kind listed in
-    competitions/jobs.py (JOB_KINDS), which says what each kind does and runs it (a Celery task).
+    """Long work a person starts from a page and watches there (an export, an import, approving a month):
+    any kind listed in competitions/jobs.py (JOB_KINDS), which says what each kind does and runs it (a
+    Celery task).
 
     ``params`` say what the job is about (ids, dates, filters; never personal data: they are shown on the
     job's page and kept with it). ``done``/``total`` are updated as the work goes, so the page shows
-    progress. A result file is kept in private storage (under MEDIA_ROOT, which no URL serves) and
-    downloaded through the job's page by its creator only (JobQuerySet.visible_to); ``filename`` is the
-    name the download gets. Jobs are kept JOB_KEEP_DAYS (competitions/jobs.py), then deleted with their files.
+    progress (written from a connection of its own, so that a job working in one long transaction shows
+    it too: competitions/jobs.py). A kind's result is a file or a summary (``result``: the lines the job's
+    page shows, a message, a link). A file is kept in private storage (under MEDIA_ROOT, which no URL
+    serves) and downloaded through the job's page by its creator only (JobQuerySet.downloadable_by);
+    ``filename`` is the name the download gets. Everyone sees their own jobs, union staff everyone's
+    (JobQuerySet.visible_to). ``once_key`` names what the job does (a month's approval, an uploaded file):
+    while one such job of a person is unfinished, starting it again returns it instead (a constraint, so
+    two presses at the same instant cannot both start). ``language`` is the starter's, in which the job's
+    messages are written. Jobs are kept JOB_KEEP_DAYS (competitions/jobs.py), then deleted with their files.
     """
 
     kind = models.CharField(_("类型"), max_length=40)
@@ -687,6 +694,9 @@ class Job(models.Model):
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     error = models.TextField(_("错误"), blank=True)
+    result = models.JSONField(_("结果"), default=dict, blank=True)
+    once_key = models.CharField(_("防重复键"), max_length=64, blank=True)
+    language = models.CharField(_("语言"), max_length=10, blank=True)
 
     objects = JobQuerySet.as_manager()
 
@@ -700,6 +710,8 @@ class Job(models.Model):
             models.CheckConstraint(condition=Q(status__in=JobStatus.values), name="job_status_known"),
             models.CheckConstraint(condition=Q(total__isnull=True) | Q(done__lte=F("total")),
                                    name="job_done_within_total"),
+            models.UniqueConstraint(fields=["created_by", "kind", "once_key"], name="job_once_while_unfinished",
+                                    condition=Q(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]) & ~Q(once_key="")),
         ]
 
     def __str__(self):
@@ -714,6 +726,17 @@ class Job(models.Model):
         if not self.total:
             return 100 if self.status == JobStatus.SUCCEEDED else None
         return min(100, self.done * 100 // self.total)
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+    @property
+    def summary(self) -> list[tuple[str, object]]:
+        """The result's lines (label, value), in the order the kind gave them."""
+        return [tuple(line) for line in (self.result or {}).get("summary", [])]
 
 
 # The award rounds' background work and documents (competitions/honours/jobs.py and documents.py).

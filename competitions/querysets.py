@@ -66,9 +66,18 @@ def current_competition():
 
 class JobQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """A background job and its file are its creator's: union staff who started an export see and
-        download it; nobody else does, not even other staff (the file holds the full names of a whole
-        competition, and who fetched it is part of its history)."""
-        if not (getattr(user, "is_authenticated", False) and user.is_active and user.is_staff):
+        """Everyone sees the background jobs they started; union staff also see everyone's (who ran what,
+        when, with which outcome: the history of the office's long work). A job's file is another matter:
+        downloadable_by."""
+        if not (getattr(user, "is_authenticated", False) and user.is_active):
+            return self.none()
+        if user.is_staff:
+            return self
+        return self.filter(created_by=user)
+
+    def downloadable_by(self, user):
+        """A job's file is its creator's only, not even other staff's: an export holds the full names of a
+        whole competition, and who fetched it is part of its history."""
+        if not (getattr(user, "is_authenticated", False) and user.is_active):
             return self.none()
         return self.filter(created_by=user)

@@ -112,7 +112,7 @@ def verify_standings_task(competition_id: int, day: str, trigger: str = "manual"
 # a finished job is left alone (competitions.jobs.job_run).
 @db_task(name="competitions.tasks.run_job")
 def run_job(job_id: int) -> None:
-    """A background job (competitions.jobs): an export, with its progress on the job's page."""
+    """A background job (competitions.jobs): an export, an import, an approval; its page shows the progress."""
     from competitions.jobs import job_run
 
     job_run(job_id=job_id)

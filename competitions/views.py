@@ -151,7 +151,7 @@ def dashboard(request):
     context = {"competition": competition, "competitions": competitions, "days": days, "day_choices": DAY_CHOICES,
                "refresh_minutes": REFRESH_MINUTES, "failures_days": FAILURES_DAYS, "board": None}
     if competition is not None:
-        board = dashboard_read(competition, days=days)
+        board = dashboard_read(competition, days=days, all_depots=request.GET.get("depots") == "all")
         context.update(board=board, chart_scripts=chart_scripts(), charts={
             "daily": chart_json(daily_options(board.days)),
             "participation": chart_json(participation_options(board.by_system)),

@@ -214,13 +214,16 @@ def entries_create(*, actor, competition: Competition, rows: list[EntryInput], s
 
 
 def entries_import(*, actor, competition: Competition, name: str, content: bytes,
-                   save_valid_only: bool = False) -> BatchResult:
+                   save_valid_only: bool = False, checked: Callable[[], None] | None = None) -> BatchResult:
     """A clerk's CSV/xlsx file: every row checked as in the grid; all or nothing unless the clerk
-    explicitly saves only the good rows. Raises ImportFileError for an unreadable file."""
+    explicitly saves only the good rows. Raises ImportFileError for an unreadable file. ``checked`` is
+    called once the file is read and checked, before the rows are written (a background import's progress)."""
     from reviews.imports import check_file, collector_paused
 
     with collector_paused(), transaction.atomic():
         parsed, good = check_file(actor=actor, competition=competition, name=name, content=content)
+        if checked is not None:
+            checked()
         if parsed.errors and not save_valid_only:
             raise EntryRejected(parsed.errors)
         try:

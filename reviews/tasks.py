@@ -28,3 +28,12 @@ def flag_entries(competition_id: int, business_system_id: int, month: str) -> in
 @db_task(name="reviews.tasks.sweep_flags")
 def sweep_flags() -> int:
     return flags_sweep()
+
+
+# Read-only: counts a month's review progress again into the cache (reviews.reports); a redelivery counts again.
+@db_task(name="reviews.tasks.refresh_review_progress")
+def refresh_review_progress(competition_id: int, business_system_id: int, month: str) -> None:
+    from reviews.reports import review_progress_refresh
+
+    review_progress_refresh(competition_id=competition_id, system_id=business_system_id,
+                            month=date.fromisoformat(month))

@@ -23,3 +23,14 @@ review_patterns = [
 worker_patterns = [
     path("", views.my_entries, name="my_entries"),
 ]
+
+clerk_patterns += [
+    path("export/", views.entry_export, name="export"),
+    path("disputes/export/", views.dispute_export, name="disputes_export"),
+]
+
+review_patterns += [
+    path("export/", views.review_export, name="export"),
+    path("progress/", views.review_progress, name="progress"),
+    path("report/", views.review_report, name="report"),
+]

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,11 +19,15 @@ from competitions.models import BusinessSystem, JobType, ScoringRule
 from config import cursors, parked_uploads
 from config.gate import clerk_page, reviewer_page, worker_page
 from config.months import format_month, month_bounds, month_of, months_between, parse_month
-from members.models import Unit, UnitLevel, Worker
+from members.models import Unit, Worker
 from members.querysets import unit_subtree_q
 from members.scope import scope_of
 from reviews import imports
 from reviews.models import Dispute, DisputeStatus, EntryStatus, PendingEntry, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.queue import queue_filters
+from reviews.reports import month_by_depot as _month_by_depot
+from reviews.reports import review_progress_cached
+from reviews.reports import system_depots as _depots_for
 from reviews.services import (
     dispute_answer,
     dispute_open,
@@ -111,23 +115,32 @@ def _show_errors(request, error: EntryRejected, limit=20):
 
 # -- clerk -------------------------------------------------------------------------------------
 
-@clerk_page
-def entry_list(request):
-    qs = (WorkEntry.objects.editable_by(request.user).filter(competition=request.competition)
-          .select_related("worker", "rule"))
-    status = request.GET.get("status")
+ENTRY_LIST_FILTERS = ("status", "date", "worker")
+
+
+def entry_list_filtered(user, competition, params):
+    """The clerk's entry list as ``params`` filter it (ENTRY_LIST_FILTERS): the page and its export."""
+    qs = WorkEntry.objects.editable_by(user).filter(competition=competition)
+    status = params.get("status")
     if status in EntryStatus.values:
         qs = qs.filter(status=status)
-    day = _parse_date(request.GET.get("date"))
+    day = _parse_date(params.get("date"))
     if day:
         qs = qs.filter(work_date=day)
-    emp = request.GET.get("worker", "").strip()
+    emp = params.get("worker", "").strip()
     if emp:
         qs = qs.filter(worker__employee_no=emp)
+    return qs
+
+
+@clerk_page
+def entry_list(request):
+    qs = entry_list_filtered(request.user, request.competition, request.GET).select_related("worker", "rule")
     rows, next_after = _keyset(request, qs)
     return render(request, "reviews/entry_list.html", {
         "entries": rows, "next_after": next_after, "base_query": _query_without(request, "after"),
         "statuses": EntryStatus.choices, "filters": request.GET,
+        "export_filters": _known(request.GET, ENTRY_LIST_FILTERS).items(),
     })
 
 
@@ -314,9 +327,14 @@ def entry_detail(request, pk):
     return render(request, "reviews/entry_detail.html", {"entry": entry, "events": events})
 
 
+def disputes_handled_by(user):
+    """The disputes a clerk answers: their units' workers', never their own (the page and its export)."""
+    return Dispute.objects.visible_to(user).exclude(worker_id=scope_of(user).worker_id)
+
+
 @clerk_page
 def dispute_list(request):
-    qs = Dispute.objects.visible_to(request.user).exclude(worker_id=scope_of(request.user).worker_id)
+    qs = disputes_handled_by(request.user)
     if request.method == "POST":
         try:
             dispute_answer(actor=request.user, dispute_id=_id_param(request.POST.get("dispute")) or 0,
@@ -514,25 +532,13 @@ def review_queue(request):
         "period": period, "signed_off": period is not None and period.status == PeriodStatus.SIGNED_OFF,
         "sign_off_refusal": sign_off_refusal(competition=request.competition, month=month),
         "sign_off_url": _sign_off_url(system, month),
-        "pending_capped": pending_capped, "filters": g,
+        "pending_capped": pending_capped, "filters": g, "export_filters": queue_filters(g).items(),
         "query": _query_without(request, "after"),
         "depots": _depots_for(system),
         "job_types": JobType.objects.filter(business_system=system),
         "rules": ScoringRule.objects.filter(competition=request.competition, job_type__business_system=system)
         .select_related("job_type"),
     })
-
-
-def _month_by_depot(competition, system, month) -> list[dict]:
-    """What a sign-off locks, per depot (站段): the month's entries by status, and how many carry a
-    review hint. One aggregate over the month's entries (index entry_system_day)."""
-    first, following = month_bounds(month)
-    by_status = {f"n_{value}": Count("id", filter=Q(status=value)) for value in EntryStatus.values}
-    return list(WorkEntry.objects.filter(competition=competition, business_system=system, work_date__gte=first,
-                                         work_date__lt=following)
-                .values("unit__depot__path", "unit__depot__name")
-                .annotate(total=Count("id"), flagged=Count("id", filter=~Q(flags=0)), **by_status)
-                .order_by("unit__depot__path"))
 
 
 @reviewer_page
@@ -577,12 +583,6 @@ def review_sign_off(request):
     })
 
 
-def _depots_for(system):
-    """Depots with workers in this business system, for the unit filter (a few hundred at most)."""
-    depot_ids = Worker.objects.filter(job_type__business_system=system).values("unit__depot_id")
-    return Unit.objects.filter(level=UnitLevel.DEPOT, pk__in=depot_ids).order_by("path")
-
-
 @reviewer_page
 @require_POST
 def review_entry(request, pk):
@@ -598,3 +598,79 @@ def review_entry(request, pk):
         messages.error(request, error.message)
     return redirect(f"{reverse('review:queue')}?{request.POST.get('query', '')}")
 
+
+
+# -- office reports ----------------------------------------------------------------------------------
+
+def _export(request, kind: str, params: dict):
+    """Starts an export job for the person, with the page's filters (only the ones the list knows, never
+    the CSRF token or a cursor); the job's page follows its progress and offers the file. The same export
+    asked for again while it runs is the same job (a double click, a second tab)."""
+    from competitions.jobs import job_start
+
+    job = job_start(kind=kind, params=params, user=request.user, once_key=params)
+    return redirect("workspace:job", job.pk)
+
+
+def _known(data, keys) -> dict:
+    return {key: data[key].strip() for key in keys if data.get(key, "").strip()}
+
+
+@clerk_page
+@require_POST
+def entry_export(request):
+    """The entry list as filtered on the page, every row, as xlsx (in the background)."""
+    return _export(request, "entries_xlsx", {"competition": request.competition.pk,
+                                             "filters": _known(request.POST, ENTRY_LIST_FILTERS)})
+
+
+@clerk_page
+@require_POST
+def dispute_export(request):
+    """The dispute list of the status shown, as xlsx (in the background)."""
+    return _export(request, "disputes_xlsx", _known(request.POST, ("status",)))
+
+
+def _reviewed_month(request):
+    """The reviewer's business system and month the page or form names: another system than their own
+    answers 404, a bad month is the current one (as on the queue)."""
+    systems = _reviewer_systems(request)
+    if not systems:
+        raise PermissionDenied
+    g = request.GET if request.method == "GET" else request.POST
+    return _reviewer_system(request, systems, strict=True), _month_param(g.get("month")), systems
+
+
+@reviewer_page
+@require_POST
+def review_export(request):
+    """The review queue as filtered on the page, every row, as xlsx (in the background)."""
+    system, month, _systems = _reviewed_month(request)
+    return _export(request, "review_queue_xlsx", {
+        "competition": request.competition.pk, "system": system.pk, "month": format_month(month),
+        "filters": queue_filters(request.POST)})
+
+
+@reviewer_page
+@require_POST
+def review_report(request):
+    """The monthly review report of a business system (xlsx, in the background)."""
+    system, month, _systems = _reviewed_month(request)
+    return _export(request, "review_month_xlsx", {"competition": request.competition.pk, "system": system.pk,
+                                                  "month": format_month(month)})
+
+
+@reviewer_page
+def review_progress(request):
+    """Before sign-off: per depot of the system, what is entered, approved, pending, rejected and hinted
+    for the month, the share reviewed, and the depots that have entered nothing yet."""
+    system, month, systems = _reviewed_month(request)
+    months = months_between(request.competition.start_date, local_today())
+    if month not in months:
+        months = sorted([*months, month], reverse=True)
+    return render(request, "reviews/review_progress.html", {
+        "systems": systems, "system": system, "month": month, "months": months,
+        "queue_url": f"{reverse('review:queue')}?system={system.pk}&month={format_month(month)}",
+        "sign_off_url": _sign_off_url(system, month),
+        **review_progress_cached(request.competition, system, month),
+    })

@@ -63,24 +63,38 @@ def _list_notes(choices: lists.Choices, of: reads.StaffList) -> list[tuple[str, 
     return notes
 
 
+def write_rows(book: XlsxStream, *, title: str, headers: list[str], chunks, total: int, progress: Progress) -> int:
+    """A sheet of every row of ``chunks`` (lists of cell values), the job's progress after each chunk;
+    returns how many rows were written."""
+    progress(0, total)
+    sheet = book.sheet(title, headers)
+    done = 0
+    for chunk in chunks:
+        for values in chunk:
+            sheet.append(values)
+        done += len(chunk)
+        progress(done, max(total, done))
+    # What was written is the total, whatever the count said before (a day re-published meanwhile).
+    progress(done, done)
+    return done
+
+
+def write_about(book: XlsxStream, notes) -> None:
+    """The 说明 sheet: what the file holds, a (label, value) row each."""
+    about = book.sheet(_("说明"))
+    for note in notes:
+        about.append(note)
+
+
 def _write(out, *, chunks, total: int, change: bool, notes: list[tuple[str, str]], progress: Progress,
            more_sheets=None) -> None:
-    progress(0, total)
     with XlsxStream(out) as book:
-        sheet = book.sheet(_("排名"), headers(change=change))
-        done = 0
-        for chunk in chunks:
-            for row in chunk:
-                sheet.append(row_values(row, change=change))
-            done += len(chunk)
-            progress(done, max(total, done))
-        # What was written is the total, whatever the count said before (a day re-published meanwhile).
-        progress(done, done)
+        done = write_rows(book, title=_("排名"), headers=headers(change=change), total=total, progress=progress,
+                          chunks=([row_values(row, change=change) for row in chunk] for chunk in chunks))
         if more_sheets is not None:
             more_sheets(book)
-        about = book.sheet(_("说明"))
-        for note in [*notes, (_("行数"), done), (_("导出时间"), timezone.localtime().strftime("%Y-%m-%d %H:%M:%S"))]:
-            about.append(note)
+        write_about(book, [*notes, (_("行数"), done),
+                           (_("导出时间"), timezone.localtime().strftime("%Y-%m-%d %H:%M:%S"))])
 
 
 def day_xlsx(params: dict, out, progress: Progress) -> str:

@@ -81,22 +81,24 @@ def test_the_window_starts_with_the_competition(world, day, f):
     assert [d["day"] for d in figures["days"]] == [(day - timedelta(days=n)).isoformat() for n in range(4, -1, -1)]
 
 
-def test_review_progress_counts_the_months_entries_per_business_system_by_status(world, day):
+def test_review_progress_counts_the_months_entries_per_business_system_by_status(world, day, f):
+    # A 工务 depot with a worker and nothing entered this month.
+    f.worker(f.unit(parent=world.depot.parent, name="天津工务段"), world.track)
     figures = dashboard_refresh(competition=world.comp, today=day).figures
     assert figures["month"] == day.replace(day=1).isoformat()
     by_system = {r["system"]: r for r in figures["review"]}
     assert by_system["机务"] == {"system_id": world.system.pk, "system": "机务", "entered": 4, "approved": 2,
-                               "pending": 1, "rejected": 1, "flagged": 1}
+                               "pending": 1, "rejected": 1, "flagged": 1, "reviewed": 75.0, "silent_depots": 0}
     assert by_system["工务"] == {"system_id": world.other_system.pk, "system": "工务", "entered": 2, "approved": 1,
-                               "pending": 1, "rejected": 0, "flagged": 0}
+                               "pending": 1, "rejected": 0, "flagged": 0, "reviewed": 50.0, "silent_depots": 1}
 
 
 def test_participation_is_the_share_of_workers_taking_part_with_a_standings_row(world, day):
     figures = dashboard_refresh(competition=world.comp, today=day).figures
-    rows = {(r["system"], r["depot"]): (r["workers"], r["ranked"]) for r in figures["participation"]}
     # alice and bob in 北京机务段 (bob has nothing counted); carol in 北京工务段; the worker without a rule and
     # the one out of service are not taking part.
-    assert rows == {("机务", "北京机务段"): (2, 1), ("工务", "北京工务段"): (1, 1)}
+    systems = [(s["system"], s["workers"], s["ranked"], s["share"]) for s in figures["participation"]["systems"]]
+    assert systems == [("机务", 2, 1, 50.0), ("工务", 1, 1, 100.0)]
     board = dashboard_read(world.comp)
     assert {s["system"]: s["share"] for s in board.by_system} == {"机务": 50.0, "工务": 100.0}
     assert [(d["depot"], d["workers"], d["share"]) for d in board.by_depot] == [("北京机务段", 2, 50.0),
@@ -120,7 +122,7 @@ def test_the_top_of_each_business_system_comes_from_the_latest_standings_day(wor
 def test_before_any_standings_participation_counts_nobody_and_there_is_no_top(w, f, day):
     figures = dashboard_refresh(competition=w.comp, today=day).figures
     assert figures["standings_day"] is None and figures["top"] == []
-    assert sum(r["ranked"] for r in figures["participation"]) == 0
+    assert sum(r["ranked"] for r in figures["participation"]["depots"]) == 0
 
 
 def test_a_refresh_replaces_the_competitions_one_row(world, day):
@@ -161,8 +163,9 @@ def test_the_page_shows_every_panel_and_the_months_sign_off(staff, world, day):
     page = page_of(staff.get(reverse("dashboard") + "?days=90"))
     assert 'id="freshness"' in page and "统计于" in page and f"排名数据截至 {day:%Y-%m-%d}" in page
     review = page.split('id="review-systems"')[1].split("</table>")[0]
-    jiwu, gongwu = review.split("<td>机务</td>")[1].split("</tr>")[0], review.split("<td>工务</td>")[1]
+    jiwu, gongwu = review.split(">机务</a></td>")[1].split("</tr>")[0], review.split(">工务</a></td>")[1]
     assert "未签发" in jiwu and "75.0%" in jiwu  # 2 approved + 1 rejected of 4
+    assert f'href="{reverse("review:progress")}?system={world.system.pk}&amp;month={day:%Y-%m}"' in review
     assert "已签发" in gongwu.split("</tr>")[0]
     assert "66.7%" in page  # participation overall
     assert "王五" in page.split('id="top"')[1] and "张三明" in page.split('id="top"')[1]
@@ -204,6 +207,16 @@ def test_the_page_runs_a_fixed_number_of_queries_whatever_the_size(staff, world,
 # Session, user, the person's roles (scope: 3), the competitions to choose from and the current one, the
 # stored figures, the last runs, the failures, the latest verification, the month's sign-offs.
 QUERIES = 12
+
+
+def test_the_page_lists_the_lowest_depots_and_all_of_them_on_request(staff, world, day, f, monkeypatch):
+    monkeypatch.setattr("competitions.dashboard.DEPOTS_SHOWN", 1)
+    dashboard_refresh(competition=world.comp, today=day)
+    page = page_of(staff.get(reverse("dashboard")))
+    depots = page.split('id="participation-depots"')[1].split("</table>")[0]
+    assert "北京机务段" in depots and "北京工务段" not in depots and "显示全部 2 个站段" in page
+    depots = page_of(staff.get(reverse("dashboard") + "?depots=all")).split('id="participation-depots"')[1]
+    assert "北京机务段" in depots.split("</table>")[0] and "北京工务段" in depots.split("</table>")[0]
 
 
 def test_the_days_and_competition_choices_fall_back_with_a_message_on_bad_input(staff, world, day, f):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competitions', '0008_award_documents_shortlist_runs'),
+        ('competitions', '0009_job_outcome_once_key_language'),
     ]
 
     operations = [

@@ -1,0 +1,114 @@
+"""The reviews' background jobs (kinds of competitions.jobs.JOB_KINDS): a clerk's large import, and a
+reviewer's 全部通过 of the queue's selection. Each runs as the person who started it: what they may enter
+or review is decided again here, as it would be in the page.
+
+Both are all or nothing, one transaction, with the progress written beside it (competitions.jobs).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Max, Min
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from competitions.jobs import JobOutcome, JobRefused, Progress
+from competitions.models import BusinessSystem, Competition
+from config import parked_uploads
+from config.months import format_month, parse_month
+from members.scope import scope_of
+from reviews.imports import ImportFileError
+from reviews.models import EntryStatus
+from reviews.queue import queue_selection
+from reviews.services import entries_import
+from reviews.validation import EntryRejected
+from reviews.workflow import TransitionRefused, TransitionResult, entries_transition, lock_systems
+
+# A month's approval is cut into this many statements (by ranges of entry ids), so that its page can show
+# how far it got; each is still one set-based UPDATE of a tenth of the month.
+APPROVE_CHUNKS = 10
+
+
+def entries_import_job(params: dict, out, progress: Progress, *, user) -> JobOutcome:
+    """Imports the parked file ``params["token"]`` of ``user`` into the competition ``params["competition"]``
+    (reviews.services.entries_import: all or nothing, or only the good rows with ``save_valid_only``)."""
+    competition = Competition.objects.filter(pk=params.get("competition")).first()
+    if competition is None:
+        raise JobRefused(_("该竞赛已不存在。"))
+    token = params.get("token")
+    stored = parked_uploads.parked(user_id=user.pk, token=token)
+    if stored is None:
+        raise JobRefused(_("导入文件已过期，请重新上传。"))
+    name, content = stored
+    progress(0, 2)
+    try:
+        result = entries_import(actor=user, competition=competition, name=name, content=content,
+                                save_valid_only=bool(params.get("save_valid_only")),
+                                checked=lambda: progress(1, 2))
+    except ImportFileError as error:
+        raise JobRefused(str(error)) from None
+    except EntryRejected as error:
+        # Nothing saved; the file stays parked, so its bad rows can still be fetched and fixed.
+        return JobOutcome(summary={_("有问题的行"): len({e.row for e in error.errors}), _("已导入"): 0},
+                          message=_("文件有错误，未保存任何录入。"),
+                          link=reverse("entries:import_bad_rows", args=[token]), link_label=_("下载有问题的行"),
+                          ok=False)
+    parked_uploads.unpark(user_id=user.pk, token=token)
+    return JobOutcome(summary={_("已导入"): result.created_count,
+                               _("有问题未导入的行"): len({e.row for e in result.errors})},
+                      message=_("已导入 %(n)s 条录入，待审核。") % {"n": result.created_count},
+                      link=reverse("entries:list"), link_label=_("查看录入"))
+
+
+def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> JobOutcome:
+    """Approves every entry the review queue's filters (``params["filters"]``) select in a business
+    system's month, as the page would (reviews.queue, reviews.workflow.entries_transition): the person's
+    own entries are skipped, and counted."""
+    competition = Competition.objects.filter(pk=params.get("competition")).first()
+    system = BusinessSystem.objects.filter(pk=params.get("system")).first()
+    try:
+        month = parse_month(params.get("month"))
+    except ValidationError:
+        month = None
+    if competition is None or system is None or month is None:
+        raise JobRefused(_("要审核的竞赛、业务系统或月份已不存在。"))
+    scope = scope_of(user)
+    if not (scope.is_staff or system.pk in scope.reviewer_system_ids):
+        raise JobRefused(_("您不负责该业务系统的审核。"))
+    entries, _status = queue_selection(user=user, competition=competition, system=system, month=month,
+                                       filters=params.get("filters") or {})
+    try:
+        result = entries_approve_in_steps(actor=user, entries=entries, system=system, progress=progress)
+    except TransitionRefused as refused:
+        raise JobRefused(refused.message) from None
+    summary = {_("已通过"): result.moved}
+    if result.skipped_own:
+        summary[_("本人录入，已跳过")] = result.skipped_own
+    return JobOutcome(summary=summary,
+                      message=_("%(system)s %(month)s：已通过 %(n)s 条。") % {
+                          "system": system.name, "month": format_month(month), "n": result.moved},
+                      link=f"{reverse('review:queue')}?system={system.pk}&month={format_month(month)}",
+                      link_label=_("返回审核队列"))
+
+
+@transaction.atomic
+def entries_approve_in_steps(*, actor, entries, system, progress: Progress) -> TransitionResult:
+    """``entries_transition`` to approved of all of ``entries`` (one business system's), all or nothing, in
+    APPROVE_CHUNKS statements over ranges of ids with the progress reported after each. The system's lock
+    is taken first, so the count is of what the steps will find (no other review moves them meanwhile)."""
+    lock_systems([system.pk])
+    bounds = entries.order_by().aggregate(n=Count("id"), low=Min("id"), high=Max("id"))
+    total = bounds["n"]
+    progress(0, total)
+    moved = skipped_own = 0
+    if not total:
+        return TransitionResult(moved=0)
+    step = -(-(bounds["high"] - bounds["low"] + 1) // APPROVE_CHUNKS)
+    for low in range(bounds["low"], bounds["high"] + 1, step):
+        result = entries_transition(actor=actor, entries=entries.filter(id__gte=low, id__lt=low + step),
+                                    to_status=EntryStatus.APPROVED, systems=[system.pk])
+        moved += result.moved
+        skipped_own += result.skipped_own
+        progress(moved + skipped_own, total)
+    return TransitionResult(moved=moved, skipped_own=skipped_own)

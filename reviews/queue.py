@@ -1,0 +1,59 @@
+"""The review queue's selection: which entries the queue's filters pick, for a reviewer, in one business
+system and month. The queue page lists them, and its 全部通过 approves all of them in the background
+(reviews.jobs): both read the filters here, so the job approves exactly what the page showed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from config.months import month_bounds
+from members.models import Unit
+from members.querysets import unit_subtree_q
+from reviews.models import EntryStatus, WorkEntry
+
+# The queue's filters, as the page's query string and the approve-all job's params name them. The
+# worker filter is an employee number (工号), which the queue shows anyway: no personal data.
+FILTERS = ("status", "unit", "job_type", "rule", "worker", "date", "flagged")
+
+
+def queue_filters(values) -> dict[str, str]:
+    """The filters of a query string or form (any mapping), as plain strings, empty ones left out: what
+    an approve-all job keeps in its params and its once key."""
+    return {name: str(values.get(name, "")).strip() for name in FILTERS if str(values.get(name, "")).strip()}
+
+
+def queue_selection(*, user, competition, system, month: date, filters) -> tuple:
+    """(entries, status): the entries ``user`` may review that the queue's ``filters`` select (a mapping:
+    a query string, a form, or a job's params) in ``system``'s ``month`` of ``competition``. Without a
+    status filter, the pending ones. A filter that is not understood is ignored, as on the page."""
+    # The pages' readers of an id and a day, so a filter means here what it means on the page (imported
+    # here: the views import this module).
+    from reviews.views import _id_param, _parse_date
+
+    status = filters.get("status") or EntryStatus.PENDING
+    qs = WorkEntry.objects.reviewable_by(user)
+    if status == EntryStatus.PENDING:
+        # Through the queue table's index (see PendingEntry): no scan of the month's reviewed entries.
+        qs = qs.filter(pending__business_system_id=system.pk, pending__competition_id=competition.pk,
+                       pending__month=month)
+    else:
+        first, following = month_bounds(month)
+        qs = qs.filter(competition=competition, business_system=system, work_date__gte=first,
+                       work_date__lt=following)
+        if status in EntryStatus.values:
+            qs = qs.filter(status=status)
+    if (unit := _id_param(filters.get("unit"))) is not None:
+        unit_obj = Unit.objects.filter(pk=unit).only("path").first()
+        qs = qs.filter(unit_subtree_q([unit_obj.path] if unit_obj else [], "unit__path"))
+    if (job_type := _id_param(filters.get("job_type"))) is not None:
+        qs = qs.filter(job_type_id=job_type)
+    if (rule := _id_param(filters.get("rule"))) is not None:
+        qs = qs.filter(rule_id=rule)
+    if emp := (filters.get("worker") or "").strip():
+        qs = qs.filter(worker__employee_no=emp)
+    if day := _parse_date(filters.get("date")):
+        qs = qs.filter(work_date=day)
+    if filters.get("flagged") == "1":
+        qs = qs.exclude(flags=0)
+    return qs, status
