@@ -5,6 +5,8 @@ the signed-in worker: which worker, and which business system, job type and depo
 about, come from the session, never from the URL. Every other worker's name leaves this module
 masked (张*明), and no Worker object reaches a leaderboard template, so an ID number or a phone
 number cannot be printed there by mistake.
+
+At the end, the union leaders' dashboard (staff only; its figures are competitions.dashboard's).
 """
 
 from __future__ import annotations

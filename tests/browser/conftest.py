@@ -55,17 +55,23 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def phone(browser, live_server):
-    """A phone-sized page, in Chinese (what most workers see), against the live server."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  locale="zh-CN", base_url=live_server.url)
+def watched_page(browser, live_server, **options):
+    """A page in Chinese against the live server, in a context of its own with ``options``; when the test
+    is done, it fails if the Content-Security-Policy refused anything the pages needed."""
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url, **options)
     context.set_default_timeout(15_000)
     page = context.new_page()
     violations = watch_csp(page)
     yield page
     context.close()
     assert violations == [], "the Content-Security-Policy refused something a page needs"
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A phone-sized page, in Chinese (what most workers see), against the live server."""
+    yield from watched_page(browser, live_server, viewport=PHONE, device_scale_factor=2, is_mobile=True,
+                            has_touch=True)
 
 
 def watch_csp(page) -> list[str]:
@@ -103,10 +109,4 @@ DESKTOP = {"width": 1280, "height": 900}
 @pytest.fixture
 def desk(browser, live_server):
     """A desktop-sized page, in Chinese, against the live server (union staff's screens)."""
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url, accept_downloads=True)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    violations = watch_csp(page)
-    yield page
-    context.close()
-    assert violations == [], "the Content-Security-Policy refused something a page needs"
+    yield from watched_page(browser, live_server, viewport=DESKTOP, accept_downloads=True)
