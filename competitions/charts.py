@@ -1,16 +1,30 @@
-"""The "my points and rank" chart, as numbers for an inline SVG drawn by the template.
+"""The portal's charts: the worker's "my points and rank" and the staff dashboard's.
 
-Server-rendered on purpose: the machines have no internet (no CDN), a chart library would be the
-heaviest file of the portal, and a phone on a slow line gets a picture with the page, ready at once.
-Points are a filled line against the left axis; the rank is a second line against the right axis,
-upside down, so "up" means better on both.
+"My points and rank" is first drawn server-side, as numbers for an inline SVG the template draws: a phone
+on a slow line gets a picture with the page, ready at once, and a browser without script keeps it. Points
+are a filled line against the left axis; the overall rank is a second line against the right axis, upside
+down, so "up" means better on both.
+
+The interactive charts are Apache ECharts, served from the portal's own static files
+(static/vendor/echarts-5.6.0, no CDN: the machines may have no internet). Their options are built here
+as plain JSON (``*_options``) and carried by the page in a data attribute; static/portal/charts.js draws
+them. Plain JSON rather than pyecharts: the Content-Security-Policy allows no inline script, which
+pyecharts' rendered pages are, and the options are a few small dicts. ECharts' own axis tooltip shows the
+day (the category) and each series' value, so no formatter function has to travel with them. On the
+worker's page the library (660 KB) is loaded only when the chart is first touched or hovered
+(static/portal/portal.js): the page stays light for a phone, and the touch that loads it shows its values.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from django.templatetags.static import static
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 WIDTH, HEIGHT = 360, 200
 LEFT, RIGHT, TOP, BOTTOM = 40, 36, 12, 24  # room for the axis labels
@@ -94,3 +108,110 @@ def trend_chart(history: list, rank_field: str = "rank_job_type") -> TrendChart 
     label_at = sorted({0, len(rows) // 2, len(rows) - 1})
     chart.x_labels = [(x_at(i), rows[i].day.strftime("%m-%d")) for i in label_at]
     return chart
+
+
+# --- ECharts options -------------------------------------------------------------------------------------
+
+POINTS_COLOUR, RANK_COLOUR = "#b22222", "#0969da"  # portal.css: --brand, and the links' blue
+OTHER_COLOURS = ["#1a7f37", "#9a6700", "#cf222e", "#8250df"]  # --ok, --warn, --bad, and a purple
+TIP_CLASS = "chart-tip"  # the tooltip's element (tests find it by this class)
+ECHARTS = "vendor/echarts-5.6.0/echarts.common.min.js"
+ECHARTS_ENGLISH = "vendor/echarts-5.6.0/langEN.js"
+
+
+def chart_scripts() -> str:
+    """The scripts a chart needs, in loading order, as the page's data-chart-scripts attribute: ECharts,
+    its English locale on an English page (Chinese is built in), then the portal's drawing script."""
+    names = [ECHARTS, *([ECHARTS_ENGLISH] if (get_language() or "").startswith("en") else []), "portal/charts.js"]
+    return " ".join(static(name) for name in names)
+
+
+def chart_json(options: dict | None) -> str:
+    """Options as the data-chart-options attribute carries them (the template escapes it); "" for none."""
+    return "" if options is None else json.dumps(options, ensure_ascii=False, separators=(",", ":"))
+
+
+def _tooltip() -> dict:
+    # confine: on a phone the box stays inside the chart instead of running off the screen.
+    return {"trigger": "axis", "confine": True, "className": TIP_CLASS}
+
+
+def trend_options(history: list) -> dict | None:
+    """The worker's chart for ECharts: cumulative points per day (left axis) and the overall rank (right
+    axis, rank 1 at the top); every day of the history (oldest first), the tooltip shows the day, the
+    points and the rank."""
+    rows = list(history)
+    if not rows:
+        return None
+    rank = _("总名次")
+    return {
+        "color": [POINTS_COLOUR, RANK_COLOUR],
+        "tooltip": _tooltip(),
+        "legend": {"top": 0},
+        "grid": {"left": 24, "right": 24, "top": 48, "bottom": 4, "containLabel": True},  # room for edge days
+        "xAxis": {"type": "category", "boundaryGap": False, "data": [r.day.isoformat() for r in rows]},
+        "yAxis": [
+            {"type": "value", "name": _("积分"), "min": 0},
+            # Upside down, its name goes at the start (the top) instead of over the days' labels.
+            {"type": "value", "name": rank, "nameLocation": "start", "inverse": True, "min": 1, "minInterval": 1,
+             "splitLine": {"show": False}},
+        ],
+        "series": [
+            {"name": _("累计积分"), "type": "line", "data": [float(r.points) for r in rows],
+             "areaStyle": {"opacity": 0.12}, "symbolSize": 6},
+            {"name": rank, "type": "line", "yAxisIndex": 1, "data": [r.rank_overall for r in rows],
+             "lineStyle": {"type": "dashed"}, "symbolSize": 6},
+        ],
+    }
+
+
+def daily_options(days: list[dict]) -> dict | None:
+    """The dashboard's points and entries per day: entries as bars (left axis), points as a line (right)."""
+    if not days:
+        return None
+    return {
+        "color": [RANK_COLOUR, POINTS_COLOUR],
+        "tooltip": _tooltip(),
+        "legend": {"top": 0},
+        "grid": {"left": 24, "right": 24, "top": 48, "bottom": 4, "containLabel": True},  # room for edge days
+        "xAxis": {"type": "category", "data": [d["day"] for d in days]},
+        "yAxis": [{"type": "value", "name": _("录入数"), "minInterval": 1},
+                  {"type": "value", "name": _("积分"), "splitLine": {"show": False}}],
+        "series": [{"name": _("计入的录入"), "type": "bar", "data": [d["entries"] for d in days]},
+                   {"name": _("当日积分"), "type": "line", "yAxisIndex": 1, "data": [d["points"] for d in days],
+                    "symbolSize": 4}],
+    }
+
+
+def _by_category(names: list[str], series: list[dict], *, percent: bool = False) -> dict:
+    """Horizontal bars, one category per business system (the first at the top)."""
+    value_axis = {"type": "value", **({"max": 100, "name": "%"} if percent else {"minInterval": 1})}
+    return {
+        "color": [OTHER_COLOURS[0], OTHER_COLOURS[1], OTHER_COLOURS[2], RANK_COLOUR],
+        "tooltip": {**_tooltip(), "axisPointer": {"type": "shadow"}},
+        "legend": {"top": 0},
+        "grid": {"left": 4, "right": 48, "top": 36, "bottom": 4, "containLabel": True},  # room for "100%"
+        "xAxis": value_axis,
+        "yAxis": {"type": "category", "inverse": True, "data": names},
+        "series": series,
+    }
+
+
+def participation_options(by_system: list[dict]) -> dict | None:
+    """The share of each business system's workers with counted entries, in percent."""
+    if not by_system:
+        return None
+    options = _by_category([s["system"] for s in by_system], [
+        {"name": _("参与率"), "type": "bar", "barMaxWidth": 28, "data": [s["share"] or 0 for s in by_system],
+         "label": {"show": True, "position": "right", "formatter": "{c}%"}}], percent=True)
+    return {**options, "portal": {"suffix": "%"}}  # static/portal/charts.js: after each value in the tooltip
+
+
+def review_options(review: list[dict]) -> dict | None:
+    """The month's entries of each business system, stacked by review status."""
+    if not review:
+        return None
+    stacked = [(_("已通过"), "approved"), (_("待审核"), "pending"), (_("已退回"), "rejected")]
+    return _by_category([r["system"] for r in review], [
+        {"name": name, "type": "bar", "stack": "entries", "barMaxWidth": 28, "data": [r[key] for r in review]}
+        for name, key in stacked])

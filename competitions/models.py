@@ -751,3 +751,27 @@ class Job(models.Model):
 # The award rounds' background work and documents (competitions/honours/jobs.py and documents.py).
 from competitions.honours.documents import AwardDocuments  # noqa: E402, F401, I001
 from competitions.honours.jobs import ShortlistRun  # noqa: E402, F401, I001
+
+
+# --- The union leaders' dashboard ---------------------------------------------------------------------
+
+
+class DashboardFigures(models.Model):
+    """The figures of a competition's dashboard that need a scan of many entries (participation, points
+    and entries per day, the month's review progress, each business system's top), computed set-based in
+    the background (competitions.dashboard.dashboard_refresh) and replaced whole, so the page reads one
+    row. ``figures`` is what dashboard_refresh documents; ``computed_at`` is how fresh it is, and the page
+    says so."""
+
+    competition = models.OneToOneField(Competition, verbose_name=_("劳动竞赛"), on_delete=models.CASCADE,
+                                       related_name="+")
+    computed_at = models.DateTimeField(_("统计时间"))
+    seconds = models.FloatField(_("统计用时（秒）"))
+    figures = models.JSONField(_("统计数据"), default=dict)
+
+    class Meta:
+        verbose_name = _("看板统计")
+        verbose_name_plural = _("看板统计")
+
+    def __str__(self):
+        return f"{self.competition_id} {self.computed_at:%Y-%m-%d %H:%M}"

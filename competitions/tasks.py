@@ -135,3 +135,25 @@ def honours_documents_task(documents_id: int) -> str | None:
 
     documents = documents_build(documents_id=documents_id)
     return None if documents is None else documents.status
+
+
+@shared_task(name="competitions.tasks.refresh_dashboards", ignore_result=True)
+def refresh_dashboards() -> list[int]:
+    """Beat entry point: the stored dashboard figures of every active competition recomputed
+    (dashboard_refresh_task, one per competition)."""
+    ids = list(Competition.objects.filter(status=CompetitionStatus.ACTIVE).values_list("pk", flat=True))
+    for competition_id in ids:
+        dashboard_refresh_task.delay(competition_id)
+    return ids
+
+
+# A refresh replaces the competition's one row of figures with complete ones: safe to redeliver.
+@db_task(name="competitions.tasks.dashboard_refresh_task")
+def dashboard_refresh_task(competition_id: int) -> int | None:
+    from competitions.dashboard import dashboard_refresh
+
+    competition = Competition.objects.filter(pk=competition_id).first()
+    if competition is None:
+        logger.info("dashboard: competition %s is gone; nothing to do", competition_id)
+        return None
+    return dashboard_refresh(competition=competition).pk

@@ -5,19 +5,32 @@ the signed-in worker: which worker, and which business system, job type and depo
 about, come from the session, never from the URL. Every other worker's name leaves this module
 masked (张*明), and no Worker object reaches a leaderboard template, so an ID number or a phone
 number cannot be printed there by mistake.
+
+At the end, the union leaders' dashboard (staff only; its figures are competitions.dashboard's).
 """
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from competitions import standings
-from competitions.charts import trend_chart
+from competitions.charts import (
+    chart_json,
+    chart_scripts,
+    daily_options,
+    participation_options,
+    review_options,
+    trend_chart,
+    trend_options,
+)
+from competitions.dashboard import DAY_CHOICES, FAILURES_DAYS, REFRESH_MINUTES, dashboard_read
 from competitions.models import RunOutcome, StandingRun
 from competitions.scopes import Scope
+from competitions.workspace import lists
 from config.cursors import InvalidCursor
-from config.gate import worker_page
+from config.gate import portal_view, worker_page
 from members.models import Worker
 from members.validators import mask_name
 
@@ -69,7 +82,8 @@ def me(request):
               "approved": t.approved_points, "pending": t.pending_points} for t in totals]
     return render(request, "competitions/me.html", {
         "competition": competition, "worker": worker, "standing": standing, "ranks": ranks, "rules": rules,
-        "run": run, "chart": trend_chart(history, "rank_job_type"),
+        "run": run, "chart": trend_chart(history, "rank_overall"),
+        "chart_options": chart_json(trend_options(history)), "chart_scripts": chart_scripts(),
     })
 
 
@@ -122,3 +136,27 @@ def leaderboard(request):
         "me": {"rank": getattr(me_row, rank_field), "points": me_row.points} if me_row else None,
     })
     return render(request, "competitions/leaderboard.html", context)
+
+
+# --- The union leaders' dashboard (staff) -------------------------------------------------------------------
+
+
+@portal_view(roles=("staff",))
+def dashboard(request):
+    """Participation, points and entries per day, the month's review progress, each business system's top
+    and the standings runs' health of one competition (competitions.dashboard): a fixed number of queries,
+    the heavy figures read from their stored row with the time they were computed."""
+    competition, competitions, errors = lists.parse_competition(request.GET, request.user)
+    for error in errors:
+        messages.error(request, error)
+    days = DAY_CHOICES[-1] if request.GET.get("days") == str(DAY_CHOICES[-1]) else DAY_CHOICES[0]
+    context = {"competition": competition, "competitions": competitions, "days": days, "day_choices": DAY_CHOICES,
+               "refresh_minutes": REFRESH_MINUTES, "failures_days": FAILURES_DAYS, "board": None}
+    if competition is not None:
+        board = dashboard_read(competition, days=days, all_depots=request.GET.get("depots") == "all")
+        context.update(board=board, chart_scripts=chart_scripts(), charts={
+            "daily": chart_json(daily_options(board.days)),
+            "participation": chart_json(participation_options(board.by_system)),
+            "review": chart_json(review_options(board.review)),
+        })
+    return render(request, "competitions/dashboard.html", context)

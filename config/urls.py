@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from competitions import views as competitions_views
 from members import skill_views
 from reviews import urls as reviews_urls
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("honours/", include("competitions.honours.public_urls")),
     path("staff/standings/", include("competitions.workspace.urls")),
     path("staff/honours/", include("competitions.honours.urls")),
+    path("staff/dashboard/", competitions_views.dashboard, name="dashboard"),
     path("", include("competitions.urls")),
     path("", include("members.urls")),
     path("union/skills/", include("members.skill_urls")),

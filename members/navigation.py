@@ -34,6 +34,7 @@ NAV: list[NavItem] = [
     NavItem("admin:index", _("管理后台"), "staff"),
     NavItem("workspace:day", _("排名工作台"), "staff"),
     NavItem("honours:rounds", _("评选表彰"), "staff"),
+    NavItem("dashboard", _("数据看板"), "staff"),
 ]
 
 # 公示 is for everyone taking part, whatever their role (one item per role; portal_nav shows it once).

@@ -361,3 +361,11 @@ CELERY_BEAT_SCHEDULE["notify-rank-digest"] = {
     "schedule": crontab(day_of_week=1, hour=7, minute=30),
     "options": {"expires": 60 * 60 * 20},
 }
+# The union leaders' dashboard (competitions.dashboard): its figures that need a scan of a month of entries
+# are recomputed in the background this often, for every active competition; the page says how fresh they are.
+DASHBOARD_REFRESH_MINUTES = env_int("DASHBOARD_REFRESH_MINUTES", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["dashboard-refresh"] = {
+    "task": "competitions.tasks.refresh_dashboards",
+    "schedule": DASHBOARD_REFRESH_MINUTES * 60,
+    "options": {"expires": DASHBOARD_REFRESH_MINUTES * 60 - 5},
+}

@@ -68,3 +68,37 @@ window.addEventListener("pageshow", (event) => {
     for (const button of form.querySelectorAll("button, input[type=submit]")) button.disabled = false;
   }
 });
+// <div data-chart="now|touch" data-chart-scripts="URL …" data-chart-options="{…}">: a chart drawn by Apache
+// ECharts (static/portal/charts.js) with options built on the server (competitions/charts.py), over what the
+// element shows without script (an SVG, or nothing beside a table). "now" draws at once (the staff
+// dashboard); "touch" waits for the first touch, hover or keyboard focus, then draws and shows the values
+// there: the library (660 KB) is not fetched for a phone that only looks at the picture.
+document.addEventListener("DOMContentLoaded", () => {
+  const boxes = document.querySelectorAll("[data-chart]");
+  if (!boxes.length) return;
+  const loading = {};
+  const load = (src) => (loading[src] ||= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = src;
+    script.addEventListener("load", resolve);
+    script.addEventListener("error", reject);
+    document.head.appendChild(script);
+  }));
+  const loadAll = (sources) => sources.reduce((ready, src) => ready.then(() => load(src)), Promise.resolve());
+  for (const box of boxes) {
+    if (!box.dataset.chartOptions) continue;
+    const draw = (event) => loadAll(box.dataset.chartScripts.split(" ").filter(Boolean))
+      .then(() => window.portalCharts.draw(box, event));
+    if (box.dataset.chart === "now") {
+      draw(null);
+      continue;
+    }
+    const triggers = ["pointerdown", "pointerenter", "focus"];
+    const first = (event) => {
+      for (const name of triggers) box.removeEventListener(name, first);
+      draw(event);
+    };
+    for (const name of triggers) box.addEventListener(name, first);
+    for (const hint of document.querySelectorAll("[data-chart-hint]")) hint.hidden = false;
+  }
+});

@@ -55,8 +55,9 @@ def browser():
         chromium.close()
 
 
-def _page(browser, live_server, **options):
-    """A page in Chinese against the live server; the test fails on any Content-Security-Policy violation."""
+def watched_page(browser, live_server, **options):
+    """A page in Chinese against the live server, in a context of its own with ``options``; when the test
+    is done, it fails if the Content-Security-Policy refused anything the pages needed."""
     context = browser.new_context(locale="zh-CN", base_url=live_server.url, **options)
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -69,7 +70,8 @@ def _page(browser, live_server, **options):
 @pytest.fixture
 def phone(browser, live_server):
     """A phone-sized page, in Chinese (what most workers see), against the live server."""
-    yield from _page(browser, live_server, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    yield from watched_page(browser, live_server, viewport=PHONE, device_scale_factor=2, is_mobile=True,
+                            has_touch=True)
 
 
 def watch_csp(page) -> list[str]:
@@ -106,5 +108,5 @@ DESKTOP = {"width": 1280, "height": 900}
 
 @pytest.fixture
 def desk(browser, live_server):
-    """A desktop-sized page, in Chinese (union offices work at a desk), against the live server."""
-    yield from _page(browser, live_server, viewport=DESKTOP, accept_downloads=True)
+    """A desktop-sized page, in Chinese, against the live server (union staff's screens)."""
+    yield from watched_page(browser, live_server, viewport=DESKTOP, accept_downloads=True)

@@ -33,3 +33,16 @@ def test_one_day_and_no_days():
     assert trend_chart([]) is None
     chart = trend_chart(history(1))
     assert chart.points_line and chart.rank_line
+
+
+def test_the_interactive_chart_has_every_day_points_and_the_overall_rank_upside_down():
+    from competitions.charts import TIP_CLASS, trend_options
+
+    days = [SimpleNamespace(day=d.day, points=d.points, rank_overall=1000 - n) for n, d in enumerate(history(365))]
+    options = trend_options(days)
+    assert options["xAxis"]["data"][0] == "2026-01-01" and len(options["xAxis"]["data"]) == 365
+    points, rank = options["series"]
+    assert points["data"][-1] == 364 * 3 and rank["data"][-1] == 636 and rank["yAxisIndex"] == 1
+    assert options["yAxis"][1]["inverse"] is True and options["yAxis"][1]["min"] == 1
+    assert options["tooltip"] == {"trigger": "axis", "confine": True, "className": TIP_CLASS}
+    assert trend_options([]) is None
