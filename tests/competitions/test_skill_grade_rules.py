@@ -22,8 +22,9 @@ from tests.competitions.test_workspace import period_order, snapshot_of, table_w
 
 pytestmark = pytest.mark.django_db
 
-# The workspace tests' fixtures: a media root of the test's own, and jobs run as soon as they are committed.
-files, run_jobs = test_workspace.files, test_workspace.run_jobs
+# The workspace tests' media root of the test's own (run_jobs, jobs run as soon as they are committed, is
+# the suite's fixture: tests/conftest.py).
+files = test_workspace.files
 
 
 def certify(worker, grade, staff, number):
