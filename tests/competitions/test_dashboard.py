@@ -204,9 +204,10 @@ def test_the_page_runs_a_fixed_number_of_queries_whatever_the_size(staff, world,
     assert "系统2" in page
 
 
-# Session, user, the person's roles (scope: 3), the competitions to choose from and the current one, the
-# stored figures, the last runs, the failures, the latest verification, the month's sign-offs.
-QUERIES = 12
+# Session, user, the person's roles (scope: 3), the navigation's unread count, the competitions to choose
+# from and the current one, the stored figures, the last runs, the failures, the latest verification, the
+# month's sign-offs.
+QUERIES = 13
 
 
 def test_the_page_lists_the_lowest_depots_and_all_of_them_on_request(staff, world, day, f, monkeypatch):

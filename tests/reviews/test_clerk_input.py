@@ -129,12 +129,13 @@ def test_a_mangled_grid_cursor_opens_the_first_page(client, w, day):
 def test_the_500_worker_grid_page_makes_a_fixed_number_of_queries(client, w, day, django_assert_num_queries):
     drivers(w, w.workshop, 520)
     login(client, w.clerk)
-    # the session, the user, their scope (3), the competition, the rules, the count, the page of workers and
-    # their entries of the day: the same for page two (its cursor is resolved inside the page's query)
-    with django_assert_num_queries(10):
+    # the session, the user, their scope (3), the navigation's unread count, the competition, the rules, the
+    # count, the page of workers and their entries of the day: the same for page two (its cursor is resolved
+    # inside the page's query)
+    with django_assert_num_queries(11):
         first = client.get(grid_url(w, day))
     assert len(first.context["rows"]) == 500 and first.context["shown"].total == 522
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         second = client.get(grid_url(w, day, after=first.context["shown"].next))
     assert len(second.context["rows"]) == 22
 

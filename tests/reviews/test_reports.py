@@ -203,7 +203,7 @@ def test_a_month_with_no_entries_lists_every_depot_of_the_system_as_silent(clien
 
 # Signed in (session, user), the person's roles (three), the current competition, the reviewer's systems;
 # then, without a copy in the cache, the month's aggregate and the system's depots.
-PROGRESS_QUERIES = 7
+PROGRESS_QUERIES = 8  # with the navigation's unread count
 PROGRESS_COUNTING_QUERIES = PROGRESS_QUERIES + 2
 
 
