@@ -586,10 +586,22 @@ def broker_away(settings):
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "broker_transport_options")}
     app.conf.update(broker_url=f"redis://127.0.0.1:{free_port()}/0", task_always_eager=False,
                     broker_transport_options={"max_retries": 0})
-    app.pool.force_close_all()
+    _fresh_pools(app)
     yield
     app.conf.update(saved)
+    _fresh_pools(app)
+
+
+def _fresh_pools(app):
+    """The app's connection and producer pools are made anew for its broker_url. Closing them is not
+    enough: kombu keeps a closed pool registered for its connection, and a later test sending to the real
+    broker would get it back ("Acquire on closed pool")."""
+    import kombu.pools
+
     app.pool.force_close_all()
+    kombu.pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def test_with_the_broker_away_an_export_and_a_period_fail_at_once_with_a_message(
