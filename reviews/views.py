@@ -88,7 +88,10 @@ def _keyset(request, qs, order=("-work_date", "-id"), salt="entries"):
             qs = qs.filter(Q(work_date__lt=after_day) | Q(work_date=after_day, id__lt=after_pk))
         else:
             qs = qs.filter(Q(work_date__gt=after_day) | Q(work_date=after_day, id__gt=after_pk))
-    rows = list(qs.order_by(*order)[: PAGE + 1])
+    # The page's ids first, read from the entries alone: the joins (worker, rule) of a clerk's depot would
+    # otherwise be made for each of its tens of thousands of entries before the sort picks fifty.
+    ids = list(qs.order_by(*order).values_list("pk", flat=True)[: PAGE + 1])
+    rows = list(qs.filter(pk__in=ids).order_by(*order)) if ids else []
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     next_after = cursors.encode(salt, rows[-1].work_date, rows[-1].pk) if more else None

@@ -413,3 +413,25 @@ def test_the_import_page_offers_the_clerks_units_for_the_roster(client, w):
     assert [u.pk for u in page.context["roster_units"]] == [w.depot.pk]
     assert [u.pk for u in login(client, w.staff).get(reverse("entries:import")).context["roster_units"]] == [
         w.depot.pk, w.other_depot.pk]
+
+
+# -- the entry list --------------------------------------------------------------------------------
+
+def test_the_entry_list_makes_the_same_queries_for_a_page_of_many_entries_and_its_next_page(
+        client, w, day, django_assert_num_queries):
+    made = drivers(w, w.workshop, 30)
+    WorkEntry.objects.bulk_create([
+        WorkEntry(competition=w.comp, worker=d, rule=w.km, work_date=day - timedelta(days=n), quantity=100,
+                  points=1, entered_by=w.clerk, unit=d.unit, job_type=w.driver, business_system=w.system)
+        for d in made for n in range(4)])
+    login(client, w.clerk)
+    # the session, the user, their scope (3), the navigation's unread count, the competitions (2), the page's
+    # ids (from the entries alone) and its rows with worker and rule: the same on the next page
+    with django_assert_num_queries(9):
+        first = client.get(reverse("entries:list"))
+    assert len(first.context["entries"]) == 50 and first.context["next_after"]
+    with django_assert_num_queries(9):
+        second = client.get(reverse("entries:list"), {"after": first.context["next_after"]})
+    seen = [e.pk for e in first.context["entries"]] + [e.pk for e in second.context["entries"]]
+    # newest first, ties by id, no entry twice or skipped across the pages
+    assert seen == [pk for _d, pk in sorted(WorkEntry.objects.values_list("work_date", "pk"), reverse=True)][:100]
