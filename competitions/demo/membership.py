@@ -39,7 +39,6 @@ from members.validators import luhn_ok
 # approved with a membership number (已批准). Dealt round-robin, so a small depot still has each state.
 APPLICATION_STATES = ("submitted", "returned", "approved")
 APPLICATIONS = 12
-CARDS = 3  # of the approved members; the first is also activated
 CERTIFICATE_WORKERS = 40
 ISSUING_BODY = "北京铁路局职业技能鉴定中心"
 RETURN_REASON = "身份证复印件不清晰，请重新上传后再提交。"
@@ -86,8 +85,10 @@ def seed_union_office(*, demo_depot_code: str, skip_workers: set[int], today: da
         application_return(actor=officer, application_id=application.pk, reason=RETURN_REASON)
     approved = [a.worker_id for a in forms["approved"]]
     applications_approve(actor=officer, application_ids=[a.pk for a in forms["approved"]], joined_on=day)
+    # Every new member gets a card (a member of the demo has a card number, as the planned ones do); the
+    # first is also activated.
     cards = []
-    for serial, worker_id in enumerate(approved[:CARDS], start=1):
+    for serial, worker_id in enumerate(approved, start=1):
         cards.append(card_issue(actor=admin, worker_id=worker_id, number=card_number(serial), issued_on=day))
     if cards:
         card_set_status(actor=admin, card_id=cards[0].pk, status=CardStatus.ACTIVE, on=day)

@@ -75,6 +75,9 @@ def test_new_members_have_cards_that_are_their_card_numbers(seeded):
         assert card.worker.member_card_no == card.number
         assert card.worker.membership_status == MembershipStatus.MEMBER
         assert card.events.filter(status=CardStatus.ISSUED).exists()
+    # every new member has one, as every planned member has a card number
+    new_members = MembershipApplication.objects.filter(status=ApplicationStatus.APPROVED)
+    assert {c.worker_id for c in cards} == set(new_members.values_list("worker_id", flat=True))
 
 
 def test_skill_certificates_set_their_workers_current_grade(seeded):

@@ -21,6 +21,7 @@ from members.models import ApplicationStatus, MembershipApplication, MembershipS
 from reviews import imports
 from reviews.validation import local_today
 from tests.members.membership_data import form_for, gender_of
+from tests.reviews.test_background_jobs import page_of
 
 pytestmark = pytest.mark.django_db
 
@@ -60,12 +61,6 @@ def preview(client, content: bytes) -> str:
     response = client.post(reverse("union:import_applications"), {"file": SimpleUploadedFile("forms.xlsx", content)})
     assert response.status_code == 200
     return response.context["preview"]["token"]
-
-
-def page_of(client, job: Job) -> str:
-    response = client.get(reverse("jobs:detail", args=[job.pk]))
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 # -- the import of forms -----------------------------------------------------------------------------------
