@@ -115,6 +115,16 @@ JOB_KINDS |= {
                                  progress_text=gettext_lazy("已写出退回明细 %(done)s / %(total)s 行")),
 }
 
+# The union office's large membership work (members/membership_jobs.py): a big file of enrollment forms,
+# and 批准全部 of many waiting forms. They run as the person who started them: the forms are theirs to decide.
+JOB_KINDS |= {
+    "membership_import": JobKind(gettext_lazy("导入入会申请"), "members.membership_jobs.applications_import_job",
+                                 as_user=True, progress_text=gettext_lazy("正在导入…… %(percent)s%%")),
+    "membership_approve_all": JobKind(gettext_lazy("批准全部入会申请"),
+                                      "members.membership_jobs.applications_approve_all_job", as_user=True,
+                                      progress_text=gettext_lazy("已处理 %(done)s / %(total)s 份")),
+}
+
 # Finished jobs and their files are deleted after this many days (when the next job starts): an export is
 # fetched the day it is made, and a file of full names should not lie around.
 JOB_KEEP_DAYS = 7

@@ -30,6 +30,7 @@ from members.models import (
     MembershipApplication,
     MembershipEvent,
     NotificationKind,
+    SkillCertificate,
     Unit,
     UnitLevel,
     User,
@@ -277,6 +278,21 @@ class MemberCardAdmin(FastChangeListMixin, ReadOnlyAdmin):
     list_select_related = ("worker", "replaces")
     search_fields = ("^number",)
     sortable_by = ("issued_on",)
+
+
+@admin.register(SkillCertificate)
+class SkillCertificateAdmin(FastChangeListMixin, ReadOnlyAdmin):
+    # Read-only as the membership records are: a certificate is entered or imported on the portal's skills
+    # pages (members.skills), which check it and move the worker's current grade with it.
+    list_display = ("certificate_no", "worker", "grade", "job_type", "assessed_on", "issuing_body", "entered_by",
+                    "entered_at")
+    list_filter = ("grade",)
+    list_select_related = ("worker", "job_type", "entered_by")
+    # Prefix searches: 工号 through the worker's indexed employee number, and the certificate's number.
+    search_fields = ("^worker__employee_no", "^certificate_no")
+    search_help_text = "按工号或证书编号搜索（可只输入开头部分）。"
+    sortable_by = ("assessed_on",)
+    raw_id_fields = ("worker",)
 
 # -- 企业微信 group robots ---------------------------------------------------------------------------------
 

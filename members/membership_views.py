@@ -16,10 +16,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from competitions.jobs import job_start
 from config import cursors, parked_uploads
 from config.gate import portal_view
 from members import membership as services
 from members import membership_imports as imports
+from members import membership_jobs
 from members.models import (
     ApplicationStatus,
     CardStatus,
@@ -34,7 +36,7 @@ from members.models import (
     Unit,
     Worker,
 )
-from reviews.imports import MAX_BYTES, ImportFileError
+from reviews.imports import MAX_BYTES, ImportFileError, import_in_background
 from reviews.validation import EntryRejected, local_today
 from reviews.views import _id_param, _parse_date
 
@@ -168,6 +170,14 @@ def application_list(request):
 def applications_approve(request):
     """批准选中的申请, or every form still 待审批 that this person may decide (``all``): one statement."""
     joined_on = _parse_date(request.POST.get("joined_on"))
+    if request.POST.get("all") == "1" and membership_jobs.approve_all_in_background(request.user):
+        # Many waiting forms: a background job (members.membership_jobs) whose page shows the outcome;
+        # pressed again while it runs, the same job.
+        params = {"joined_on": joined_on.isoformat() if joined_on else ""}
+        job = job_start(kind="membership_approve_all", params=params, user=request.user, once_key=params)
+        if job.reused:
+            messages.info(request, _("同样的“批准全部”已在进行中。"))
+        return redirect("jobs:detail", job.pk)
     if request.POST.get("all") == "1":
         ids = MembershipApplication.objects.decidable_by(request.user).filter(
             status=ApplicationStatus.SUBMITTED).values_list("id", flat=True)
@@ -334,6 +344,15 @@ def _import_page(request, what: str):
                        "errors": parsed.errors[:300], "error_count": len(parsed.errors), "bad_rows": parsed.bad_rows}
     elif request.method == "POST":
         stored = _parked(request, request.POST.get("token"))
+        if stored is not None and what == "applications" and import_in_background(*stored):
+            # A large file is checked and written by a background job (members.membership_jobs), as the
+            # clerks' entry files are; the same file confirmed again while it runs returns that job.
+            token = request.POST["token"]
+            job = job_start(kind="membership_import", params={"token": token, "name": stored[0]},
+                            user=request.user, once_key=["membership_import", token])
+            if job.reused:
+                messages.info(request, _("该文件已在导入中。"))
+            return redirect("jobs:detail", job.pk)
         if stored is not None:
             try:
                 count = write(actor=request.user, name=stored[0], content=stored[1])

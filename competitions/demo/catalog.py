@@ -341,6 +341,8 @@ ADMIN = DemoAccount("工会干部（管理后台）", "admin", "Admin@2026")
 CLERK = DemoAccount("单位录入员", "clerk", "Clerk@2026")
 REVIEWER = DemoAccount("业务部门审核员", "reviewer", "Review@2026")
 WORKER_PASSWORD = "Worker@2026"
+# The demo depot's union officer (基层工会干部, User.union_units): decides its enrollment forms.
+UNION_OFFICER = DemoAccount("基层工会干部", "union", "Union@2026")
 
 # Rules whose rate was raised from the first day of the current month (a second RuleVersion), so
 # the demo shows that a rate change applies from its day on and never rewrites earlier points.

@@ -37,6 +37,7 @@ from competitions.demo.entries import (
     generate_entries,
     sign_off_time,
 )
+from competitions.demo.membership import seed_union_office
 from competitions.demo.workforce import WORKER_FIELDS, plan_workforce
 from competitions.models import (
     BusinessSystem,
@@ -403,6 +404,11 @@ def seed_demo(*, workers: int, days: int, seed: int, today: date | None = None,
         worker_ids = _load_workers(plan, unit_ids, job_types, created_at)
         accounts += _create_worker_accounts(plan, worker_ids)
         watch.lap(f"职工 {len(worker_ids):,} 名")
+        officer_accounts, office_counts = seed_union_office(
+            demo_depot_code=_demo_depot(plan).code, today=today,
+            skip_workers=set(Worker.objects.filter(user__isnull=False).values_list("pk", flat=True)))
+        accounts += officer_accounts
+        watch.lap("基层工会：入会申请、互助服务卡、技能等级证书")
         entries, locked_counts = _load_entries(
             plan=plan, competition=competition, systems=systems, job_types=job_types, rule_specs=rule_specs,
             unit_ids=unit_ids, worker_ids=worker_ids, clerk_by_depot=clerk_by_depot,
@@ -420,6 +426,7 @@ def seed_demo(*, workers: int, days: int, seed: int, today: date | None = None,
     report.counts = {
         "业务系统": len(systems), "工种": len(job_types), "计分规则": sum(len(v) for v in rule_specs.values()),
         "单位": len(unit_ids), "职工": len(worker_ids), "工作量录入": entries, "月度审核": periods,
+        **office_counts,
     }
     report.timings.append(("合计", clock.perf_counter() - watch.started))
     return report
@@ -440,6 +447,10 @@ def existing_accounts() -> list[AccountRow]:
         systems = "、".join(s.name for s in reviewer.reviewer_systems.all())
         rows.append(AccountRow(catalog.REVIEWER.role, reviewer.username, catalog.REVIEWER.password,
                                f"业务系统：{systems}"))
+    officer = User.objects.filter(username=catalog.UNION_OFFICER.username).first()
+    if officer:
+        units = "、".join(f"{u.name}（{u.code}）" for u in officer.union_units.all())
+        rows.append(AccountRow(catalog.UNION_OFFICER.role, officer.username, catalog.UNION_OFFICER.password, units))
     if clerk:
         paths = list(clerk.clerk_units.values_list("path", flat=True))
         q = Q(pk__in=[])
@@ -456,7 +467,8 @@ def reset_demo_data(log=print) -> None:
     not come from the seed: those are someone's real work."""
     if WorkEntry.objects.exclude(source=EntrySource.SEED).exists():
         raise SeedError("数据库中有非演示来源的工作量录入，拒绝清空。")
-    seeded_usernames = Q(username__in=[catalog.ADMIN.username, catalog.CLERK.username, catalog.REVIEWER.username])
+    seeded_usernames = Q(username__in=[catalog.ADMIN.username, catalog.CLERK.username, catalog.REVIEWER.username,
+                                       catalog.UNION_OFFICER.username])
     seeded_usernames |= Q(username__startswith="clerk-") | Q(username__startswith="reviewer-")
     seeded_usernames |= Q(worker__isnull=False)
     tables = [m._meta.db_table for m in _models_depending_on(
