@@ -138,6 +138,18 @@ class JobRefused(Exception):
     """The job cannot be done; the message is for the person who started it."""
 
 
+def parked_upload(params: dict, *, user) -> tuple[str, str, bytes]:
+    """The upload an import job works on: (token, name, content) of the file ``user`` parked under
+    ``params["token"]`` (config.parked_uploads); JobRefused when it has expired or is not theirs."""
+    from config import parked_uploads
+
+    token = params.get("token")
+    stored = parked_uploads.parked(user_id=user.pk, token=token) if token else None
+    if stored is None:
+        raise JobRefused(_("导入文件已过期，请重新上传。"))
+    return token, *stored
+
+
 def once_key_of(value) -> str:
     """A once key of any JSON value (a tuple of ids and filters): its digest, so any selection fits the
     column and no filter value is kept twice."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from competitions.jobs import JobOutcome, JobRefused, Progress
+from competitions.jobs import JobOutcome, JobRefused, Progress, parked_upload
 from config import parked_uploads
 from config.formatting import format_count
 from members import membership_imports as imports
@@ -32,11 +32,7 @@ def approve_all_in_background(user) -> bool:
 def applications_import_job(params: dict, out, progress: Progress, *, user) -> JobOutcome:
     """Imports the parked file ``params["token"]`` of ``user`` (members.membership_imports.applications_import:
     every form or none)."""
-    token = params.get("token")
-    stored = parked_uploads.parked(user_id=user.pk, token=token)
-    if stored is None:
-        raise JobRefused(_("导入文件已过期，请重新上传。"))
-    name, content = stored
+    token, name, content = parked_upload(params, user=user)
     progress(0, 1)
     try:
         count = imports.applications_import(actor=user, name=name, content=content)

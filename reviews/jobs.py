@@ -13,7 +13,7 @@ from django.db.models import Count, Max, Min
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from competitions.jobs import JobOutcome, JobRefused, Progress
+from competitions.jobs import JobOutcome, JobRefused, Progress, parked_upload
 from competitions.models import BusinessSystem, Competition
 from config import parked_uploads
 from config.formatting import display_month, format_count
@@ -37,11 +37,7 @@ def entries_import_job(params: dict, out, progress: Progress, *, user) -> JobOut
     competition = Competition.objects.filter(pk=params.get("competition")).first()
     if competition is None:
         raise JobRefused(_("该竞赛已不存在。"))
-    token = params.get("token")
-    stored = parked_uploads.parked(user_id=user.pk, token=token)
-    if stored is None:
-        raise JobRefused(_("导入文件已过期，请重新上传。"))
-    name, content = stored
+    token, name, content = parked_upload(params, user=user)
     progress(0, 2)
     try:
         result = entries_import(actor=user, competition=competition, name=name, content=content,
