@@ -161,6 +161,9 @@ def fill_month(comp: Competition, system: BusinessSystem, month: date, actor: Us
         """, {"comp": comp.pk, "system": system.pk, "first": first, "last": last, "actor": actor.pk, "now": now,
               "workers": workers})
         count = cursor.rowcount
+        # The month's review period row, as every write path of the product makes sure of.
+        cursor.execute("INSERT INTO reviews_reviewperiod (competition_id, business_system_id, month, status) "
+                       "VALUES (%s, %s, %s, 'open') ON CONFLICT DO NOTHING", [comp.pk, system.pk, first])
         cursor.execute("ANALYZE reviews_workentry")
     return count
 

@@ -444,6 +444,36 @@ class StandingCorrection(models.Model):
         return f"{self.work_date} #{self.worker_id} {self.points:+} (run {self.run_id})"
 
 
+class SignedOffTotal(models.Model):
+    """A signed-off month's totals per (worker, rule), for one business system: written once when the month
+    is signed off (reviews.workflow.period_sign_off, in its transaction) and deleted when it is reopened.
+    A signed-off month's entries cannot change (the month lock), so these are its entries summed, and a run
+    that sums the entries (a full run, a repair of an old day) reads them instead of the month's entries
+    (competitions.standings.frozen). Only counted (not rejected) entries; all of them are locked, so
+    ``approved_points`` equals ``points``, kept apart all the same so the readers add like for like.
+    """
+
+    pk = models.CompositePrimaryKey("competition_id", "business_system_id", "month", "worker_id", "rule_id")
+    # No foreign keys, like the change log: a run reads these by the million and nothing cascades to them
+    # (competitions.standings.partitions.forget_competition deletes a deleted competition's).
+    competition_id = models.BigIntegerField()
+    business_system_id = models.BigIntegerField()
+    month = models.DateField()
+    worker_id = models.BigIntegerField()
+    rule_id = models.BigIntegerField()
+    quantity = models.DecimalField(max_digits=18, decimal_places=3)
+    points = models.DecimalField(max_digits=18, decimal_places=3)
+    approved_points = models.DecimalField(max_digits=18, decimal_places=3)
+    entries = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("签发月份合计")
+        verbose_name_plural = _("签发月份合计")
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} #{self.worker_id} rule {self.rule_id} {self.points}"
+
+
 # --- Period standings -----------------------------------------------------------------------------
 # The points of the work dated in a range, as the entries stand now, ranked like a day
 # (competitions.standings.periods). A snapshot is computed once, in the background, and never changes;

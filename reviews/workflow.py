@@ -20,6 +20,7 @@ from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from competitions.standings.frozen import freeze_month, unfreeze_month
 from config.formatting import display_date, display_month
 from config.months import month_bounds, month_last_day, month_of
 from members.scope import scope_of
@@ -299,6 +300,9 @@ def period_sign_off(*, actor, competition, business_system, month: date) -> Revi
     period.signed_off_by = actor
     period.signed_off_at = now
     period.save(update_fields=["status", "signed_off_by", "signed_off_at"])
+    # The month can no longer change: its totals are written once, and runs read them instead of its entries.
+    freeze_month(competition_id=period.competition_id, business_system_id=period.business_system_id,
+                 month=period.month)
     PeriodEvent.objects.create(period=period, action=PeriodAction.SIGNED_OFF, actor=actor, at=now,
                                entries=result.moved)
     return period
@@ -320,6 +324,8 @@ def period_reopen(*, actor, period: ReviewPeriod, reason: str) -> ReviewPeriod:
     now = timezone.now()
     period.status = PeriodStatus.OPEN
     period.save(update_fields=["status"])
+    unfreeze_month(competition_id=period.competition_id, business_system_id=period.business_system_id,
+                   month=period.month)
     PeriodEvent.objects.create(period=period, action=PeriodAction.REOPENED, actor=actor, at=now, reason=reason,
                                entries=result.moved)
     return period

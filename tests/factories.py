@@ -116,3 +116,17 @@ def rule(competition_: Competition, job_type_: JobType, points_per_unit="1", dai
         points_per_unit=Decimal(points_per_unit), daily_cap=None if daily_cap is None else Decimal(daily_cap),
     )
     return r
+
+
+def review_period(*, competition, business_system, month, **fields):
+    """A business system's month as the product keeps it: one row per (competition, system, month), made by
+    the first entry written into it; a signed-off one has its totals frozen, as a sign-off writes them."""
+    from competitions.standings.frozen import freeze_month
+    from reviews.models import PeriodStatus, ReviewPeriod
+
+    period, _ = ReviewPeriod.objects.update_or_create(competition=competition, business_system=business_system,
+                                                      month=month, defaults=fields)
+    if period.status == PeriodStatus.SIGNED_OFF:
+        freeze_month(competition_id=period.competition_id, business_system_id=period.business_system_id,
+                     month=period.month)
+    return period

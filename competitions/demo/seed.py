@@ -48,6 +48,7 @@ from competitions.models import (
     RuleVersion,
     ScoringRule,
 )
+from competitions.standings.frozen import freeze_signed_off
 from config.bulk_load import copy_text_chunks, deferred_indexes, load_rows, table_list
 from config.months import month_of
 from members.models import Unit, UnitLevel, User, Worker
@@ -355,6 +356,8 @@ def _create_periods(*, competition, systems, days, today, reviewer_by_system, lo
                     entries=locked_counts.get((p.business_system_id, p.month), 0))
         for p in signed
     ])
+    # The signed-off months' totals, as the sign-off writes them (competitions.standings.frozen).
+    freeze_signed_off(competition_id=competition.pk)
     # One INSERT … SELECT: the rejection facts of the seeded entries, as the review service writes them.
     with connection.cursor() as cursor:
         cursor.execute(

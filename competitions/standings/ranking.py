@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from django.db import connection
 from psycopg import sql
 
-from competitions.models import JobType, Standing, StandingCorrection, StandingDay, StandingDelta
+from competitions.models import JobType, SignedOffTotal, Standing, StandingCorrection, StandingDay, StandingDelta
 from competitions.standings import database
 from members.models import Unit, Worker
 from reviews.models import EntryStatus, WorkEntry
@@ -22,7 +22,8 @@ STANDING = Standing._meta.db_table
 APPROVED_STATUSES = [EntryStatus.APPROVED, EntryStatus.LOCKED]
 
 # The run's values, bound at execution (names of the ``params`` of replace_day).
-PARAMS = {name: sql.Placeholder(name) for name in ("competition", "day", "base_day", "previous_day", "now", "run")}
+PARAMS = {name: sql.Placeholder(name) for name in ("competition", "day", "base_day", "previous_day", "now", "run",
+                                                   "open_from", "frozen_systems", "frozen_months")}
 TABLES = {
     "standing": sql.Identifier(STANDING),
     "delta": sql.Identifier(StandingDelta._meta.db_table),
@@ -32,6 +33,7 @@ TABLES = {
     "unit": sql.Identifier(Unit._meta.db_table),
     "job_type": sql.Identifier(JobType._meta.db_table),
     "standing_day": sql.Identifier(StandingDay._meta.db_table),
+    "signed_off_total": sql.Identifier(SignedOffTotal._meta.db_table),
 }
 COUNTED = sql.SQL("e.status <> {}").format(sql.Literal(EntryStatus.REJECTED.value))
 APPROVED = sql.SQL("e.status IN ({})").format(
@@ -66,6 +68,39 @@ WORKER_TOTALS_FROM_ENTRIES = _format("""
     GROUP BY e.worker_id
 """, score=_total(_thousandths(sql.SQL("e.points"))), points=_thousandths(sql.SQL("e.points")), approved=APPROVED,
     counted=COUNTED)
+
+# The same when months are frozen (competitions.standings.frozen): the entries of the open months, less the
+# signed-off (business system, month) pairs among them, plus the frozen totals of those pairs; the frozen
+# variables are bound per run (Frozen.params). The entries' date bound keeps the signed-off months before
+# ``open_from`` out of the scan altogether.
+_FROZEN_PAIRS = "unnest(CAST({frozen_systems} AS bigint[]), CAST({frozen_months} AS date[]))"
+WORKER_TOTALS_FROM_ENTRIES_AND_FROZEN = _format("""
+    SELECT worker_id, CAST(SUM(score) AS BIGINT) AS score, CAST(SUM(approved_score) AS BIGINT) AS approved_score,
+           CAST(SUM(entries) AS BIGINT) AS entries
+    FROM (
+        SELECT e.worker_id, {score} AS score,
+               COALESCE(CAST(SUM({points}) FILTER (WHERE {approved}) AS BIGINT), 0) AS approved_score,
+               COUNT(*) AS entries
+        FROM {entry} e
+        WHERE e.competition_id = {competition} AND e.work_date <= {day} AND e.work_date >= {open_from}
+          AND {counted}
+          AND NOT EXISTS (SELECT FROM """ + _FROZEN_PAIRS + """ AS p(system_id, month)
+                          WHERE p.system_id = e.business_system_id
+                            AND p.month = CAST(date_trunc('month', e.work_date) AS date))
+        GROUP BY e.worker_id
+        UNION ALL
+        SELECT f.worker_id, {frozen_score}, {frozen_approved}, SUM(f.entries)
+        FROM {signed_off_total} f
+        JOIN """ + _FROZEN_PAIRS + """ AS p(system_id, month)
+          ON f.business_system_id = p.system_id AND f.month = p.month
+        WHERE f.competition_id = {competition}
+        GROUP BY f.worker_id
+    ) AS t
+    GROUP BY worker_id
+""", score=_total(_thousandths(sql.SQL("e.points"))), points=_thousandths(sql.SQL("e.points")), approved=APPROVED,
+    counted=COUNTED, frozen_score=_total(_thousandths(sql.SQL("f.points"))),
+    frozen_approved=_total(_thousandths(sql.SQL("f.approved_points"))))
+
 
 # An incremental run: the base day's rows plus the change log dated up to the day, per worker. A worker whose
 # counted entries drop to none (all rejected or deleted) leaves the standings. When the base day is also the
@@ -115,10 +150,16 @@ _TOTALS_BEHIND_LOG = """
     GROUP BY worker_id
     HAVING SUM(entries) <> 0
 """
-WORKER_TOTALS_BEHIND_LOG = _format(
-    _TOTALS_BEHIND_LOG, score=_total(sql.SQL("score")), approved_score=_total(sql.SQL("approved_score")),
-    from_entries=WORKER_TOTALS_FROM_ENTRIES, points=_thousandths(sql.SQL("points")),
-    approved_points=_thousandths(sql.SQL("approved_points")))
+
+
+def _behind_log(from_entries: sql.Composable) -> sql.Composed:
+    return _format(_TOTALS_BEHIND_LOG, score=_total(sql.SQL("score")), approved_score=_total(sql.SQL("approved_score")),
+                   from_entries=from_entries, points=_thousandths(sql.SQL("points")),
+                   approved_points=_thousandths(sql.SQL("approved_points")))
+
+
+WORKER_TOTALS_BEHIND_LOG = _behind_log(WORKER_TOTALS_FROM_ENTRIES)
+WORKER_TOTALS_BEHIND_LOG_AND_FROZEN = _behind_log(WORKER_TOTALS_FROM_ENTRIES_AND_FROZEN)
 
 
 def with_previous_ranks(totals: sql.Composable) -> sql.Composed:
@@ -133,12 +174,17 @@ def with_previous_ranks(totals: sql.Composable) -> sql.Composed:
 """, totals=totals)
 
 
-def totals(*, from_entries: bool, base_is_previous_day: bool, behind_log: bool = False) -> sql.Composed:
+def totals(*, from_entries: bool, base_is_previous_day: bool, behind_log: bool = False,
+           frozen: bool = False) -> sql.Composed:
     """The per-worker totals a run ranks, with the previous day's ranks: from the entries (a full run; with
-    ``behind_log``, minus the live change log: a day older than the base day); from the base day when it is
-    the previous standings day (its ranks are the previous ranks); or from the base day joined to the
-    previous day's rows (a re-run of the base day itself, or a day after a gap)."""
+    ``behind_log``, minus the live change log: a day older than the base day; with ``frozen``, the
+    signed-off months from their frozen totals); from the base day when it is the previous standings day
+    (its ranks are the previous ranks); or from the base day joined to the previous day's rows (a re-run
+    of the base day itself, or a day after a gap)."""
     if from_entries:
+        if frozen:
+            return with_previous_ranks(WORKER_TOTALS_BEHIND_LOG_AND_FROZEN if behind_log
+                                       else WORKER_TOTALS_FROM_ENTRIES_AND_FROZEN)
         return with_previous_ranks(WORKER_TOTALS_BEHIND_LOG if behind_log else WORKER_TOTALS_FROM_ENTRIES)
     if base_is_previous_day:
         return worker_totals_from_base(with_ranks=True)

@@ -7,7 +7,7 @@ from datetime import date
 from psycopg import sql
 
 from competitions.models import StandingDay
-from competitions.standings import database, partitions, ranking
+from competitions.standings import database, frozen, partitions, ranking
 
 
 def delete_deltas(*, competition_id: int, day: date, run_id: int) -> int:
@@ -34,8 +34,11 @@ def replace_day(*, competition_id: int, day: date, now, base_day: date | None, r
     params["previous_day"] = database.scalar(ranking.PREVIOUS_DAY, params)
     if behind is not None:
         run_id = database.scalar(ranking.DAY_RUN, {**params, "base_day": behind})
+    months = frozen.for_day(competition_id=competition_id, day=day) if base_day is None else None
+    if months is not None:
+        params.update(months.params())
     source = ranking.totals(from_entries=base_day is None, base_is_previous_day=base_day == params["previous_day"],
-                            behind_log=behind is not None)
+                            behind_log=behind is not None, frozen=months is not None)
     ranked = ranking.ranked(source, ranking.business_system_rank(ranking.business_system_ids()))
     if partitions.month_partition(competition_id, day) is None:
         written = partitions.publish_partition(params, ranked, parallel=base_day is None)

@@ -9,7 +9,8 @@ from django.db import transaction
 
 from competitions import standings
 from competitions.models import Standing
-from reviews.models import WorkEntry
+from config.months import month_of
+from reviews.models import ReviewPeriod, WorkEntry
 
 COMPARED = ["worker_id", "employee_no", "business_system_id", "job_type_id", "depot_id", "points",
             "approved_points", "pending_points", "entries", "rank_overall", "rank_business_system", "rank_job_type",
@@ -20,6 +21,10 @@ COMPARED = ["worker_id", "employee_no", "business_system_id", "job_type_id", "de
 def entry(competition, worker, rule, day: date, quantity, points=None, status="pending", **kw) -> WorkEntry:
     quantity = Decimal(str(quantity))
     points = quantity if points is None else Decimal(str(points))
+    # As every write path of the product does (reviews.services._hold_open_periods): the entry's month has
+    # its review period row, which the frozen-month reads rely on (competitions.standings.frozen).
+    ReviewPeriod.objects.get_or_create(competition=competition, business_system=worker.job_type.business_system,
+                                       month=month_of(day))
     return WorkEntry.objects.create(
         competition=competition, worker=worker, rule=rule, work_date=day, quantity=quantity, points=points,
         status=status, reject_reason="不符合" if status == "rejected" else "", unit=worker.unit,

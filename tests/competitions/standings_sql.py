@@ -18,7 +18,7 @@ from psycopg import sql
 
 from competitions import verify
 from competitions.scopes import Scope
-from competitions.standings import database, digest, partitions, periods, ranking, reads, run
+from competitions.standings import database, digest, frozen, partitions, periods, ranking, reads, run
 from competitions.standings.table import PERIOD_STANDINGS_PARTITIONED, STANDINGS_PARTITIONED
 
 COMPETITION, DAY, PREVIOUS = 7, date(2026, 3, 15), date(2026, 3, 14)
@@ -57,9 +57,14 @@ def _capture(action, *, business_systems=(1, 2, 3), existing=()) -> str:
     return "".join(f"{text.strip()};\n" for text in sent)
 
 
-def _replace_day(base_day, behind=None, **kw):
-    return _capture(lambda: run.replace_day(competition_id=COMPETITION, day=DAY, now=NOW, base_day=base_day, run_id=40,
-                                            behind=behind), **kw)
+def _replace_day(base_day, behind=None, months=None, **kw):
+    """``months``: the frozen months the run finds (competitions.standings.frozen), none by default."""
+    with mock.patch.object(frozen, "for_day", lambda **_kw: months):
+        return _capture(lambda: run.replace_day(competition_id=COMPETITION, day=DAY, now=NOW, base_day=base_day,
+                                                run_id=40, behind=behind), **kw)
+
+
+FROZEN = frozen.Frozen(systems=[1, 2], months=[date(2026, 1, 1), date(2026, 1, 1)], open_from=date(2026, 2, 1))
 
 
 def _render(statement) -> str:
@@ -104,6 +109,12 @@ def statements() -> dict[str, str]:
         "replace_day_merged_month": _replace_day(PREVIOUS, existing=[MERGED_MARCH]),
         # A repair of a day older than the base day: the entries minus the live change log.
         "replace_day_behind_base": _replace_day(None, behind=date(2026, 3, 20), existing=[DAY_PARTITION]),
+        # Both with signed-off months frozen: their totals, and the entries of the open months only.
+        "replace_day_full_frozen": _replace_day(None, months=FROZEN, existing=[DAY_PARTITION]),
+        "replace_day_behind_base_frozen": _replace_day(None, behind=date(2026, 3, 20), months=FROZEN,
+                                                       existing=[DAY_PARTITION]),
+        "freeze_month": _render(frozen._statement(frozen.FREEZE)),
+        "freeze_signed_off": _render(frozen._statement(frozen.FREEZE_SIGNED_OFF)),
         # The change log archived (dated before the day) and dropped.
         "delete_deltas": _capture(lambda: run.delete_deltas(competition_id=COMPETITION, day=DAY, run_id=40)),
         "compact_month": _capture(lambda: partitions.compact_month(competition_id=COMPETITION, month=date(2026, 2, 1)),

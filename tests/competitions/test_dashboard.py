@@ -26,8 +26,9 @@ from competitions.models import (
 )
 from competitions.services import standings_recompute
 from competitions.tasks import dashboard_refresh_task
-from reviews.models import PeriodStatus, ReviewPeriod
+from reviews.models import PeriodStatus
 from tests.competitions.standings_data import entry
+from tests.factories import review_period
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +159,7 @@ def page_of(response) -> str:
 
 def test_the_page_shows_every_panel_and_the_months_sign_off(staff, world, day):
     dashboard_refresh(competition=world.comp, today=day)
-    ReviewPeriod.objects.create(competition=world.comp, business_system=world.other_system, month=day.replace(day=1),
+    review_period(competition=world.comp, business_system=world.other_system, month=day.replace(day=1),
                                 status=PeriodStatus.SIGNED_OFF, signed_off_by=world.staff, signed_off_at=timezone.now())
     page = page_of(staff.get(reverse("dashboard") + "?days=90"))
     assert 'id="freshness"' in page and "统计于" in page and f"排名数据截至 {day:%Y-%m-%d}" in page

@@ -28,9 +28,10 @@ from competitions.honours.models import (
     RoundStatus,
 )
 from competitions.services import rule_version_add
-from reviews.models import EntryAction, EntryEvent, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.models import EntryAction, EntryEvent, PeriodStatus, WorkEntry
 from reviews.workflow import entry_transition
 from tests.competitions.standings_data import entry
+from tests.factories import review_period
 
 pytestmark = pytest.mark.django_db
 
@@ -382,7 +383,7 @@ def test_a_nominees_page_shows_per_month_and_rule_the_entries_their_rule_version
     rule_version_add(actor=w.staff, rule=w.km, effective_from=date(start.year, 2, 1), points_per_unit=Decimal("0.02"))
     approve(w, *jan, feb_trip)
     # January is signed off for 机务; February is not
-    ReviewPeriod.objects.create(competition=w.comp, business_system=w.system, month=date(start.year, 1, 1),
+    review_period(competition=w.comp, business_system=w.system, month=date(start.year, 1, 1),
                                 status=PeriodStatus.SIGNED_OFF)
     award_round = services.round_create(actor=w.staff, competition=w.comp, name="一季度", kind="individual",
                                         basis_start=start, basis_end=end, quota_total=1, signed_off_only=True)

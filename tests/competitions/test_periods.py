@@ -29,8 +29,9 @@ from competitions.standings import database, periods
 from competitions.standings.digest import DIGEST_COLUMNS, canonical_text
 from config.cursors import InvalidCursor
 from members.models import UnitLevel
-from reviews.models import PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.models import PeriodStatus, WorkEntry
 from tests.competitions.standings_data import entry, rows, rows_by_full_path
+from tests.factories import review_period
 
 pytestmark = pytest.mark.django_db
 
@@ -248,10 +249,10 @@ def test_signed_off_only_counts_the_signed_off_months_of_each_business_system(le
     add(5, date(2026, 2, 28), 3, "pending")
     standings_recompute(competition=comp, day=date(2026, 3, 12))
     for month in (date(2026, 1, 1), date(2026, 2, 1)):  # January and February of system A only
-        ReviewPeriod.objects.create(competition=comp, business_system=bs_a, month=month,
+        review_period(competition=comp, business_system=bs_a, month=month,
                                     status=PeriodStatus.SIGNED_OFF)
-    ReviewPeriod.objects.create(competition=comp, business_system=bs_a, month=date(2026, 3, 1))  # open
-    ReviewPeriod.objects.create(competition=comp, business_system=bs_b, month=date(2026, 3, 1))
+    review_period(competition=comp, business_system=bs_a, month=date(2026, 3, 1))  # open
+    review_period(competition=comp, business_system=bs_b, month=date(2026, 3, 1))
 
     snapshot = periods.compute_period_snapshot(competition_id=comp.pk, start=date(2026, 1, 15),
                                                end=date(2026, 3, 31), signed_off_only=True)
@@ -268,7 +269,7 @@ def test_signed_off_months_form_runs_clipped_to_the_range(league):
     comp = league["comp"]
     bs_a, bs_b = league["bs"]
     for system, month in ((bs_a, 1), (bs_a, 2), (bs_a, 4), (bs_b, 3)):
-        ReviewPeriod.objects.create(competition=comp, business_system=system, month=date(2026, month, 1),
+        review_period(competition=comp, business_system=system, month=date(2026, month, 1),
                                     status=PeriodStatus.SIGNED_OFF)
 
     runs = periods.signed_off_runs(comp.pk, date(2026, 1, 20), date(2026, 4, 10))

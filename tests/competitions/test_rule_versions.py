@@ -23,8 +23,9 @@ from competitions.services import (
     standings_recompute,
 )
 from members.resources import import_problems
-from reviews.models import EntryAction, EntryEvent, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.models import EntryAction, EntryEvent, PeriodStatus, WorkEntry
 from tests.competitions.standings_data import entry, rows, rows_by_full_path
+from tests.factories import review_period
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +116,7 @@ def rows_by_worker(s):
 
 
 def test_a_new_version_cannot_reprice_a_signed_off_month(s):
-    ReviewPeriod.objects.create(competition=s.comp, business_system=s.jt.business_system, month=date(2026, 4, 1),
+    review_period(competition=s.comp, business_system=s.jt.business_system, month=date(2026, 4, 1),
                                 status=PeriodStatus.SIGNED_OFF)
 
     with pytest.raises(RuleVersionInUse) as refused:

@@ -433,8 +433,9 @@ def test_deleting_a_competition_removes_its_standings_and_no_one_elses(league, f
         standings_recompute(competition=competition, day=D2)
     assert Standing.objects.filter(competition=comp).count() == 12
 
-    WorkEntry.objects.filter(competition=comp).delete()  # entries and rules protect a competition
+    WorkEntry.objects.filter(competition=comp).delete()  # entries, rules and review periods protect a competition
     comp.rules.all().delete()
+    comp.periods.all().delete()
     comp_id = comp.pk
     competition_delete(actor=None, competition=comp)
 

@@ -15,8 +15,9 @@ from competitions.services import standings_recompute
 from members import notifications, tasks
 from members.models import Notification, NotificationKind, NotificationPreference
 from reviews import services, workflow
-from reviews.models import EntryStatus, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.models import EntryStatus, PeriodStatus, WorkEntry
 from tests.competitions import honours_public_data
+from tests.factories import review_period
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +111,7 @@ def test_a_month_due_for_sign_off_tells_its_reviewers_once_and_a_signed_off_one_
     year = w.comp.end_date.year
     today = date(year, 3, 2)
     track_reviewer = f.reviewer(w.other_system, username="track-reviewer")
-    ReviewPeriod.objects.create(competition=w.comp, business_system=w.other_system, month=date(year, 2, 1),
+    review_period(competition=w.comp, business_system=w.other_system, month=date(year, 2, 1),
                                 status=PeriodStatus.SIGNED_OFF)
     # a reviewer of a system with no rule in any competition
     idle = f.reviewer(f.business_system(name="车务"), username="idle-reviewer")

@@ -1,0 +1,145 @@
+"""Signed-off months frozen as totals (SignedOffTotal): written when a business system's month is signed off,
+deleted when it is reopened, read by every run that sums the entries.
+
+Why: a full run (a repair, the first run, a verification's recompute) sums every entry dated up to its day,
+so its cost grows with the competition's history, although a signed-off month can never change (its entries
+are locked: no edit, move or rule change reaches them until union staff reopen the month). Its totals per
+(worker, rule) are written once, in the sign-off's transaction, from the entries it has just locked; a run
+then reads those few rows per worker instead of the month's entries, and the entries only for the months
+still open.
+
+Which entries a run still reads: those dated from ``open_from`` (the first day of the earliest month with a
+review period not frozen) up to its day, less the (business system, month) pairs signed off among them.
+Every entry has its period row (see for_day), and before ``open_from`` every row is signed off, so every
+entry dated there is in the frozen totals; the date bound is what lets the run read the open months
+through the (competition, work date) index instead of the whole table. A month counts as frozen for a
+run of day D only if it ended by D: a repair of a day inside a signed-off month sums its entries.
+
+The ReviewPeriod row's status is the truth (the month lock reads it); the frozen rows follow it in the same
+transaction, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from psycopg import sql
+
+from competitions.models import SignedOffTotal
+from competitions.standings import database
+from config.months import month_bounds, month_last_day, month_of, next_month
+
+SIGNED_OFF_TOTAL = sql.Identifier(SignedOffTotal._meta.db_table)
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """What a run for one day reads from frozen totals: the (business system, month) pairs, and the first
+    day whose entries it must still read."""
+
+    systems: list[int]
+    months: list[date]
+    open_from: date
+
+    def params(self) -> dict:
+        return {"frozen_systems": self.systems, "frozen_months": self.months, "open_from": self.open_from}
+
+
+def _entry_table() -> sql.Identifier:
+    from reviews.models import WorkEntry
+
+    return sql.Identifier(WorkEntry._meta.db_table)
+
+
+# The month's counted entries summed per (worker, rule): a sign-off runs this right after locking them.
+FREEZE = sql.SQL("""
+INSERT INTO {frozen} (competition_id, business_system_id, month, worker_id, rule_id, quantity, points,
+                      approved_points, entries)
+SELECT %(competition)s, %(system)s, %(month)s, e.worker_id, e.rule_id, SUM(e.quantity), SUM(e.points),
+       COALESCE(SUM(e.points) FILTER (WHERE e.status IN ({approved})), 0), COUNT(*)
+FROM {entry} e
+WHERE e.competition_id = %(competition)s AND e.business_system_id = %(system)s
+  AND e.work_date >= %(first)s AND e.work_date < %(following)s AND e.status <> {rejected}
+GROUP BY e.worker_id, e.rule_id
+""")
+UNFREEZE = sql.SQL("""
+DELETE FROM {frozen} WHERE competition_id = %(competition)s AND business_system_id = %(system)s AND month = %(month)s
+""")
+
+
+def _statement(template: sql.SQL) -> sql.Composed:
+    from competitions.standings.ranking import APPROVED_STATUSES
+    from reviews.models import EntryStatus, PeriodStatus, ReviewPeriod
+
+    return template.format(
+        frozen=SIGNED_OFF_TOTAL, entry=_entry_table(), period=sql.Identifier(ReviewPeriod._meta.db_table),
+        signed_off=sql.Literal(PeriodStatus.SIGNED_OFF.value),
+        approved=sql.SQL(", ").join(sql.Literal(s.value) for s in APPROVED_STATUSES),
+        rejected=sql.Literal(EntryStatus.REJECTED.value))
+
+
+def freeze_month(*, competition_id: int, business_system_id: int, month: date) -> int:
+    """Writes the month's totals (in the sign-off's transaction, after its entries are locked); returns
+    how many (worker, rule) rows."""
+    first, following = month_bounds(month_of(month))
+    params = {"competition": competition_id, "system": business_system_id, "month": first, "first": first,
+              "following": following}
+    database.execute(_statement(UNFREEZE), params)  # a leftover of a sign-off the database never saw reopened
+    return database.execute(_statement(FREEZE), params)
+
+
+# Every signed-off month of a competition at once: a loader that writes signed-off periods directly (the demo
+# seed) freezes them with this, as a sign-off would have.
+FREEZE_SIGNED_OFF = sql.SQL("""
+INSERT INTO {frozen} (competition_id, business_system_id, month, worker_id, rule_id, quantity, points,
+                      approved_points, entries)
+SELECT p.competition_id, p.business_system_id, p.month, e.worker_id, e.rule_id, SUM(e.quantity), SUM(e.points),
+       COALESCE(SUM(e.points) FILTER (WHERE e.status IN ({approved})), 0), COUNT(*)
+FROM {period} p
+JOIN {entry} e
+  ON e.competition_id = p.competition_id AND e.business_system_id = p.business_system_id
+ AND e.work_date >= p.month AND e.work_date < CAST(p.month + interval '1 month' AS date) AND e.status <> {rejected}
+WHERE p.competition_id = %(competition)s AND p.status = {signed_off}
+GROUP BY p.competition_id, p.business_system_id, p.month, e.worker_id, e.rule_id
+""")
+
+
+def freeze_signed_off(*, competition_id: int) -> int:
+    """Writes the totals of every signed-off month of the competition (replacing any); returns the rows."""
+    forget_competition_totals(competition_id=competition_id)
+    return database.execute(_statement(FREEZE_SIGNED_OFF), {"competition": competition_id})
+
+
+def unfreeze_month(*, competition_id: int, business_system_id: int, month: date) -> int:
+    """Deletes the month's totals (a reopen, in its transaction): its entries are read again."""
+    return database.execute(_statement(UNFREEZE), {"competition": competition_id, "system": business_system_id,
+                                                   "month": month_of(month)})
+
+
+def forget_competition_totals(*, competition_id: int) -> None:
+    database.execute(sql.SQL("DELETE FROM {} WHERE competition_id = %(competition)s").format(SIGNED_OFF_TOTAL),
+                     {"competition": competition_id})
+
+
+def for_day(*, competition_id: int, day: date) -> Frozen | None:
+    """The frozen months a run of ``day`` reads instead of their entries (those that ended by ``day``), or
+    None when there are none (the run sums the entries alone, as it always did)."""
+    from reviews.models import PeriodStatus, ReviewPeriod
+
+    periods = ReviewPeriod.objects.filter(competition_id=competition_id, month__lte=month_of(day))
+    signed, still_read = [], []
+    for month, system, status in periods.order_by("month", "business_system_id").values_list(
+            "month", "business_system_id", "status"):
+        if status == PeriodStatus.SIGNED_OFF and month_last_day(month) <= day:
+            signed.append((month, system))
+        else:
+            still_read.append(month)
+    if not signed:
+        return None
+    # Every write of an entry makes sure its (business system, month) has its period row first
+    # (reviews.services._hold_open_periods; the demo and benchmark loaders write them too), so a month
+    # without a row has no entries: the entries are read from the earliest month with a row not frozen.
+    open_from = min(still_read, default=next_month(signed[-1][0]))
+    return Frozen(systems=[system for _month, system in signed], months=[month for month, _system in signed],
+                  open_from=open_from)
