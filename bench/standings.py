@@ -30,6 +30,7 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,6 +47,7 @@ from bench.reference import reference as reference_sql  # noqa: E402
 from competitions import standings  # noqa: E402
 from competitions.models import Competition, Standing, StandingDay, StandingRun  # noqa: E402
 from competitions.services import standings_recompute  # noqa: E402
+from competitions.standings import frozen  # noqa: E402
 from config.months import month_bounds  # noqa: E402
 
 START = date(2026, 1, 1)
@@ -389,6 +391,15 @@ def main() -> None:
         print(f"  full recompute: {seconds:.2f} s = {seconds / ref:.2f}x reference (target <= 1.3x), "
               f"{seconds / ref_points:.2f}x the points-only one; {run.rows:,} rows; "
               f"load average {os.getloadavg()[0]:.1f}")
+    months = frozen.for_day(competition_id=cid, day=day)
+    if months is not None:
+        # The same full recompute summing every entry, as before months were frozen (target with frozen
+        # months behind it: <= 0.5x the reference, which scans all entries).
+        print(f"  frozen: {len(months.systems)} signed-off system-months read as totals; entries read from "
+              f"{months.open_from}")
+        with mock.patch.object(frozen, "for_day", lambda **_kw: None):
+            seconds, run = recompute(cid, day, full=True)
+        print(f"  full recompute summing every entry instead: {seconds:.2f} s = {seconds / ref:.2f}x reference")
     inc_short = min(incremental_night(cid, day + timedelta(days=n), ref) for n in (1, 2))
     day += timedelta(days=2)
     read_paths(cid, day)

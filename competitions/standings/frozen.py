@@ -42,8 +42,17 @@ class Frozen:
     months: list[date]
     open_from: date
 
+    @property
+    def partial(self) -> list[tuple[int, date]]:
+        """The signed-off pairs in months from ``open_from`` on: their entries are scanned and left out."""
+        return [(system, month) for system, month in zip(self.systems, self.months, strict=True)
+                if month >= self.open_from]
+
     def params(self) -> dict:
-        return {"frozen_systems": self.systems, "frozen_months": self.months, "open_from": self.open_from}
+        partial = self.partial
+        return {"frozen_systems": self.systems, "frozen_months": self.months, "open_from": self.open_from,
+                "partial_systems": [system for system, _month in partial],
+                "partial_months": [month for _system, month in partial]}
 
 
 def _entry_table() -> sql.Identifier:

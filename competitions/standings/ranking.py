@@ -23,7 +23,8 @@ APPROVED_STATUSES = [EntryStatus.APPROVED, EntryStatus.LOCKED]
 
 # The run's values, bound at execution (names of the ``params`` of replace_day).
 PARAMS = {name: sql.Placeholder(name) for name in ("competition", "day", "base_day", "previous_day", "now", "run",
-                                                   "open_from", "frozen_systems", "frozen_months")}
+                                                   "open_from", "frozen_systems", "frozen_months", "partial_systems",
+                                                   "partial_months")}
 TABLES = {
     "standing": sql.Identifier(STANDING),
     "delta": sql.Identifier(StandingDelta._meta.db_table),
@@ -69,12 +70,13 @@ WORKER_TOTALS_FROM_ENTRIES = _format("""
 """, score=_total(_thousandths(sql.SQL("e.points"))), points=_thousandths(sql.SQL("e.points")), approved=APPROVED,
     counted=COUNTED)
 
-# The same when months are frozen (competitions.standings.frozen): the entries of the open months, less the
-# signed-off (business system, month) pairs among them, plus the frozen totals of those pairs; the frozen
-# variables are bound per run (Frozen.params). The entries' date bound keeps the signed-off months before
-# ``open_from`` out of the scan altogether.
-_FROZEN_PAIRS = "unnest(CAST({frozen_systems} AS bigint[]), CAST({frozen_months} AS date[]))"
-WORKER_TOTALS_FROM_ENTRIES_AND_FROZEN = _format("""
+# The same when months are frozen (competitions.standings.frozen): the entries of the open months plus the
+# frozen totals of the signed-off (business system, month) pairs that ended by the day; the frozen variables
+# are bound per run (Frozen.params). The entries' date bound keeps the months before ``open_from`` (all of
+# them signed off) out of the scan altogether. Only when a month from ``open_from`` on is signed off for some
+# business systems and not others are its entries of those systems left out row by row (``partial``): the
+# anti-join costs every scanned row a hash probe, so it is not there when nothing needs it.
+_FROZEN_TOTALS = """
     SELECT worker_id, CAST(SUM(score) AS BIGINT) AS score, CAST(SUM(approved_score) AS BIGINT) AS approved_score,
            CAST(SUM(entries) AS BIGINT) AS entries
     FROM (
@@ -83,23 +85,32 @@ WORKER_TOTALS_FROM_ENTRIES_AND_FROZEN = _format("""
                COUNT(*) AS entries
         FROM {entry} e
         WHERE e.competition_id = {competition} AND e.work_date <= {day} AND e.work_date >= {open_from}
-          AND {counted}
-          AND NOT EXISTS (SELECT FROM """ + _FROZEN_PAIRS + """ AS p(system_id, month)
-                          WHERE p.system_id = e.business_system_id
-                            AND p.month = CAST(date_trunc('month', e.work_date) AS date))
+          AND {counted}{partial}
         GROUP BY e.worker_id
         UNION ALL
         SELECT f.worker_id, {frozen_score}, {frozen_approved}, SUM(f.entries)
         FROM {signed_off_total} f
-        JOIN """ + _FROZEN_PAIRS + """ AS p(system_id, month)
+        JOIN unnest(CAST({frozen_systems} AS bigint[]), CAST({frozen_months} AS date[])) AS p(system_id, month)
           ON f.business_system_id = p.system_id AND f.month = p.month
         WHERE f.competition_id = {competition}
         GROUP BY f.worker_id
     ) AS t
     GROUP BY worker_id
-""", score=_total(_thousandths(sql.SQL("e.points"))), points=_thousandths(sql.SQL("e.points")), approved=APPROVED,
-    counted=COUNTED, frozen_score=_total(_thousandths(sql.SQL("f.points"))),
-    frozen_approved=_total(_thousandths(sql.SQL("f.approved_points"))))
+"""
+# The month of a date without time zones: date_trunc on a date would go through timestamptz.
+_PARTIAL = """
+          AND NOT EXISTS (SELECT FROM unnest(CAST({partial_systems} AS bigint[]), CAST({partial_months} AS date[]))
+                                      AS p(system_id, month)
+                          WHERE p.system_id = e.business_system_id
+                            AND p.month = CAST(date_trunc('month', CAST(e.work_date AS timestamp)) AS date))"""
+
+
+def worker_totals_frozen(*, partial: bool) -> sql.Composed:
+    return _format(_FROZEN_TOTALS, score=_total(_thousandths(sql.SQL("e.points"))),
+                   points=_thousandths(sql.SQL("e.points")), approved=APPROVED, counted=COUNTED,
+                   frozen_score=_total(_thousandths(sql.SQL("f.points"))),
+                   frozen_approved=_total(_thousandths(sql.SQL("f.approved_points"))),
+                   partial=_format(_PARTIAL) if partial else sql.SQL(""))
 
 
 # An incremental run: the base day's rows plus the change log dated up to the day, per worker. A worker whose
@@ -159,7 +170,6 @@ def _behind_log(from_entries: sql.Composable) -> sql.Composed:
 
 
 WORKER_TOTALS_BEHIND_LOG = _behind_log(WORKER_TOTALS_FROM_ENTRIES)
-WORKER_TOTALS_BEHIND_LOG_AND_FROZEN = _behind_log(WORKER_TOTALS_FROM_ENTRIES_AND_FROZEN)
 
 
 def with_previous_ranks(totals: sql.Composable) -> sql.Composed:
@@ -175,16 +185,16 @@ def with_previous_ranks(totals: sql.Composable) -> sql.Composed:
 
 
 def totals(*, from_entries: bool, base_is_previous_day: bool, behind_log: bool = False,
-           frozen: bool = False) -> sql.Composed:
+           frozen: bool = False, partial: bool = False) -> sql.Composed:
     """The per-worker totals a run ranks, with the previous day's ranks: from the entries (a full run; with
     ``behind_log``, minus the live change log: a day older than the base day; with ``frozen``, the
-    signed-off months from their frozen totals); from the base day when it is the previous standings day
-    (its ranks are the previous ranks); or from the base day joined to the previous day's rows (a re-run
-    of the base day itself, or a day after a gap)."""
+    signed-off months from their frozen totals, ``partial`` when some are among the open months); from the
+    base day when it is the previous standings day (its ranks are the previous ranks); or from the base day
+    joined to the previous day's rows (a re-run of the base day itself, or a day after a gap)."""
     if from_entries:
         if frozen:
-            return with_previous_ranks(WORKER_TOTALS_BEHIND_LOG_AND_FROZEN if behind_log
-                                       else WORKER_TOTALS_FROM_ENTRIES_AND_FROZEN)
+            summed = worker_totals_frozen(partial=partial)
+            return with_previous_ranks(_behind_log(summed) if behind_log else summed)
         return with_previous_ranks(WORKER_TOTALS_BEHIND_LOG if behind_log else WORKER_TOTALS_FROM_ENTRIES)
     if base_is_previous_day:
         return worker_totals_from_base(with_ranks=True)

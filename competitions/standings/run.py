@@ -38,7 +38,8 @@ def replace_day(*, competition_id: int, day: date, now, base_day: date | None, r
     if months is not None:
         params.update(months.params())
     source = ranking.totals(from_entries=base_day is None, base_is_previous_day=base_day == params["previous_day"],
-                            behind_log=behind is not None, frozen=months is not None)
+                            behind_log=behind is not None, frozen=months is not None,
+                            partial=bool(months and months.partial))
     ranked = ranking.ranked(source, ranking.business_system_rank(ranking.business_system_ids()))
     if partitions.month_partition(competition_id, day) is None:
         written = partitions.publish_partition(params, ranked, parallel=base_day is None)

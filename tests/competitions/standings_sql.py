@@ -65,6 +65,8 @@ def _replace_day(base_day, behind=None, months=None, **kw):
 
 
 FROZEN = frozen.Frozen(systems=[1, 2], months=[date(2026, 1, 1), date(2026, 1, 1)], open_from=date(2026, 2, 1))
+FROZEN_PARTIAL = frozen.Frozen(systems=[1, 2, 1], months=[date(2026, 1, 1), date(2026, 1, 1), date(2026, 2, 1)],
+                               open_from=date(2026, 2, 1))
 
 
 def _render(statement) -> str:
@@ -113,6 +115,8 @@ def statements() -> dict[str, str]:
         "replace_day_full_frozen": _replace_day(None, months=FROZEN, existing=[DAY_PARTITION]),
         "replace_day_behind_base_frozen": _replace_day(None, behind=date(2026, 3, 20), months=FROZEN,
                                                        existing=[DAY_PARTITION]),
+        # February signed off for one business system only: its entries of that system left out row by row.
+        "replace_day_full_frozen_partial": _replace_day(None, months=FROZEN_PARTIAL, existing=[DAY_PARTITION]),
         "freeze_month": _render(frozen._statement(frozen.FREEZE)),
         "freeze_signed_off": _render(frozen._statement(frozen.FREEZE_SIGNED_OFF)),
         # The change log archived (dated before the day) and dropped.

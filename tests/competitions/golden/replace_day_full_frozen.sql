@@ -27,9 +27,6 @@ FROM (
         FROM "reviews_workentry" e
         WHERE e.competition_id = %(competition)s AND e.work_date <= %(day)s AND e.work_date >= %(open_from)s
           AND e.status <> 'rejected'
-          AND NOT EXISTS (SELECT FROM unnest(CAST(%(frozen_systems)s AS bigint[]), CAST(%(frozen_months)s AS date[])) AS p(system_id, month)
-                          WHERE p.system_id = e.business_system_id
-                            AND p.month = CAST(date_trunc('month', e.work_date) AS date))
         GROUP BY e.worker_id
         UNION ALL
         SELECT f.worker_id, CAST(SUM(CAST(f.points * 1000 AS BIGINT)) AS BIGINT), CAST(SUM(CAST(f.approved_points * 1000 AS BIGINT)) AS BIGINT), SUM(f.entries)
