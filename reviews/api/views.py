@@ -23,7 +23,14 @@ from config.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from config.api.idempotency import IDEMPOTENCY_PARAMETER, IdempotentPostMixin
 from config.api.pagination import IdAscendingPagination, KeysetPagination
 from config.months import format_month
-from members.api.permissions import IsClerk, IsClerkForWrites, IsReviewer, IsWorker
+from members.api.permissions import (
+    IsClerk,
+    IsClerkForWrites,
+    IsClerkOrStaff,
+    IsReviewer,
+    IsReviewerOrStaffReading,
+    IsWorker,
+)
 from members.scope import scope_of
 from reviews import services, workflow
 from reviews.api import filters
@@ -214,13 +221,13 @@ class EntryReject(_EntryTransition):
     description="您负责的业务系统的录入，按 id 顺序（先录先审）。不指定 status 时只列待审核的。",
     responses={200: s.EntryOutput(many=True), **error_responses(400, 403)}))
 class ReviewQueue(generics.ListAPIView):
-    permission_classes = [IsReviewer]
+    permission_classes = [IsReviewerOrStaffReading]
     serializer_class = s.EntryOutput
     filterset_class = filters.EntryFilter
     pagination_class = IdAscendingPagination
 
     def get_queryset(self):
-        qs = WorkEntry.objects.reviewable_by(self.request.user)
+        qs = WorkEntry.objects.review_readable_by(self.request.user)
         if "status" not in self.request.query_params:
             qs = qs.pending()
         return entries_for_output(qs)
@@ -312,7 +319,7 @@ class ReviewSignOff(IdempotentPostMixin, APIView):
 @extend_schema_view(get=extend_schema(tags=REVIEW, operation_id="review_periods_list", summary="月度审核（签发）列表",
                                       responses={200: s.PeriodOutput(many=True), **error_responses(400, 403)}))
 class ReviewPeriodList(generics.ListAPIView):
-    permission_classes = [IsReviewer]
+    permission_classes = [IsReviewerOrStaffReading]
     serializer_class = s.PeriodOutput
     filterset_class = filters.PeriodFilter
     pagination_class = KeysetPagination
@@ -373,7 +380,7 @@ class DisputeDetail(generics.RetrieveAPIView):
                request=s.DisputeAnswerInput, parameters=[IDEMPOTENCY_PARAMETER],
                responses={200: s.DisputeOutput, **error_responses(400, 403, 404, 409)}))
 class DisputeAnswer(IdempotentPostMixin, APIView):
-    permission_classes = [IsClerk]
+    permission_classes = [IsClerkOrStaff]
 
     def post(self, request, pk: int):
         data = s.DisputeAnswerInput(data=request.data)
