@@ -1,14 +1,20 @@
 """Admin for the standings: runs (what happened each night), the published days with their digests, the
 digest ledger and the verifications of published days, and the "recompute now" and "verify" actions union
-staff can start. Imported by competitions.apps.ready()."""
+staff can start, and the recompute of any day of a competition with its reason (the repair page).
+Imported by competitions.apps.ready()."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -21,18 +27,19 @@ from competitions.models import (
     StandingVerification,
 )
 from competitions.tasks import standings_recompute_task, verify_standings_task
-from config.formatting import format_count, format_number
+from config.formatting import display_date, format_count, format_number
 
 logger = logging.getLogger(__name__)
 
 QUEUE_DOWN = _("任务队列暂时不可用，%(n)d 个排名计算未能提交；夜间计算照常进行，也可稍后再试。")
 
 
-def _enqueue(competition_id: int, day, *, full: bool) -> bool:
+def _enqueue(competition_id: int, day, *, full: bool, requested_by_id: int | None = None, reason: str = "") -> bool:
     """Sends the recompute; False when the broker (Redis) cannot take it. Nothing is written before, so
     there is nothing to wait for: sending now lets the action say whether it was sent."""
     try:
-        standings_recompute_task.delay(competition_id, day.isoformat(), full=full, trigger="admin")
+        standings_recompute_task.delay(competition_id, day.isoformat(), full=full, trigger="admin",
+                                       requested_by_id=requested_by_id, reason=reason)
     except Exception:  # kombu's OperationalError, or the Redis client's own errors: the broker is away
         logger.warning("standings recompute of competition %s for %s not sent: broker unavailable",
                        competition_id, day, exc_info=True)
@@ -70,14 +77,76 @@ def recompute_yesterday_full(modeladmin, request, queryset):
     _recompute(modeladmin, request, queryset, day_offset=1, full=True)
 
 
+def repair_days(competition, today=None) -> tuple:
+    """The days of ``competition`` whose standings staff may recompute: any from its start to its end or
+    today, whichever is first (a later day has no work yet). None for both when it has not started."""
+    last = min(competition.end_date, today or timezone.localdate())
+    return (competition.start_date, last) if last >= competition.start_date else (None, None)
+
+
+class RepairForm(forms.Form):
+    """A recompute of one day of one competition, with the reason kept on the run (StandingRun.reason)."""
+
+    day = forms.DateField(label=_("排名日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("原因"), max_length=200, strip=True,
+                             error_messages={"required": _("请填写重算原因，它会记录在计算记录中。")})
+    full = forms.BooleanField(label=_("从原始录入全量重算"), required=False)
+
+    def __init__(self, *args, competition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.first, self.last = repair_days(competition)
+        if self.first is not None:
+            self.fields["day"].widget.attrs.update(min=self.first.isoformat(), max=self.last.isoformat())
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        if self.first is None or not self.first <= day <= self.last:
+            raise forms.ValidationError(_("只能重算竞赛期间内、且不晚于今天的日期（%(first)s 至 %(last)s）。") % {
+                "first": display_date(self.first) if self.first else "-",
+                "last": display_date(self.last) if self.last else "-"})
+        return day
+
+
 @admin.register(StandingsCompetition)
 class StandingsCompetitionAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "start_date", "end_date", "last_run"]
+    list_display = ["name", "status", "start_date", "end_date", "last_run", "repair_link"]
     list_filter = ["status"]
     search_fields = ["name"]
     actions = [recompute_yesterday, recompute_today, recompute_yesterday_full]
     fields = ["name", "status", "start_date", "end_date"]
     readonly_fields = fields
+
+    @admin.display(description=_("重算某日"))
+    def repair_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:competitions_standingscompetition_repair",
+                                                          args=[obj.pk]), _("选择日期重算…"))
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/repair/", self.admin_site.admin_view(self.repair_view),
+                 name="competitions_standingscompetition_repair"),
+            *super().get_urls(),
+        ]
+
+    def repair_view(self, request, pk):
+        """Union staff recompute any day of the competition (a correction found late, a day a run missed),
+        with a reason: sent to the worker as the nightly recompute is, recorded as a run with who and why."""
+        competition = get_object_or_404(StandingsCompetition, pk=pk)
+        if not self.has_view_permission(request, competition):
+            raise PermissionDenied
+        form = RepairForm(request.POST or None, competition=competition)
+        if request.method == "POST" and form.is_valid():
+            day = form.cleaned_data["day"]
+            sent = _enqueue(competition.pk, day, full=form.cleaned_data["full"], requested_by_id=request.user.pk,
+                            reason=form.cleaned_data["reason"])
+            _report(self, request, int(sent), int(not sent), day)
+            if sent:
+                return redirect(f"{reverse('admin:competitions_standingrun_changelist')}?competition__id__exact="
+                                f"{competition.pk}")
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "competition": competition, "first": form.first, "last": form.last,
+                   "title": _("重算排名：%(name)s") % {"name": competition.name}}
+        return TemplateResponse(request, "admin/competitions/standingscompetition/repair.html", context)
 
     @admin.display(description=_("最近一次计算"))
     def last_run(self, obj):
@@ -111,10 +180,10 @@ def count_column(field: str, description):
 @admin.register(StandingRun)
 class StandingRunAdmin(admin.ModelAdmin):
     list_display = ["competition", "day", "kind", "trigger", "outcome", "started_at", "finished_at", "seconds",
-                    "rows_shown", "deltas_shown"]
+                    "rows_shown", "deltas_shown", "requested_by", "reason"]
     list_filter = ["outcome", "kind", "trigger", "competition"]
     date_hierarchy = "started_at"
-    list_select_related = ["competition"]
+    list_select_related = ["competition", "requested_by"]
     actions = [rerun]
     readonly_fields = [f.name for f in StandingRun._meta.fields]
 

@@ -262,6 +262,11 @@ class StandingRun(models.Model):
     # The PostgreSQL backend of the process that runs it: a "running" row whose backend is gone (or that
     # no longer holds the competition's lock) died without recording it (services.standings_runs_mark_dead).
     backend_pid = models.IntegerField(_("数据库进程号"), null=True, blank=True, editable=False)
+    # A repair union staff start in the admin (any day of the competition): who asked for it and why, shown
+    # in the run history. Empty for the scheduled runs.
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("排名计算记录")

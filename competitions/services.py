@@ -61,14 +61,16 @@ def standings_totals_day(*, competition_id: int) -> date | None:
 
 
 def standings_recompute(*, competition: Competition | int, day: date, full: bool = False,
-                        trigger: Trigger = "manual") -> StandingRun:
+                        trigger: Trigger = "manual", requested_by_id: int | None = None,
+                        reason: str = "") -> StandingRun:
     """Recomputes the standings of ``competition`` for ``day`` and records the run.
 
     Incremental unless ``full`` or the totals were never built; a day older than the totals is always
     computed from the entries. Replaces the day's rows in one transaction, together with the totals and
     the run's outcome, so a failure anywhere leaves the previous standings (and totals) as they were. If
     another run of the competition holds the lock, returns a run recorded as skipped. Re-raises errors
-    after recording them (the Celery task retries database errors).
+    after recording them (the Celery task retries database errors). ``requested_by_id`` and ``reason``: who
+    asked for a repair from the admin and why, kept on the run.
     """
     competition_id = competition if isinstance(competition, int) else competition.pk
     requested = RunKind.FULL if full else RunKind.INCREMENTAL
@@ -80,7 +82,8 @@ def standings_recompute(*, competition: Competition | int, day: date, full: bool
     connection.ensure_connection()
     run = StandingRun.objects.create(competition_id=competition_id, day=day, kind=requested,
                                      requested_kind=requested, trigger=trigger, started_at=timezone.now(),
-                                     backend_pid=connection.connection.info.backend_pid)
+                                     backend_pid=connection.connection.info.backend_pid,
+                                     requested_by_id=requested_by_id, reason=(reason or "").strip()[:200])
     try:
         with standings_lock(competition_id) as acquired:
             if not acquired:

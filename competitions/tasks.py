@@ -43,12 +43,14 @@ def recompute_active_competitions(intraday: bool = False) -> list[int]:
 
 # The recompute replaces its (competition, day) rows in one transaction: a redelivered message is safe.
 @db_task(name="competitions.tasks.standings_recompute_task")
-def standings_recompute_task(competition_id: int, day: str, full: bool = False, trigger: str = "manual") -> int | None:
+def standings_recompute_task(competition_id: int, day: str, full: bool = False, trigger: str = "manual",
+                             requested_by_id: int | None = None, reason: str = "") -> int | None:
     competition = Competition.objects.filter(pk=competition_id).first()
     if competition is None:
         logger.info("standings: competition %s is gone; nothing to do", competition_id)
         return None
-    run = standings_recompute(competition=competition, day=date.fromisoformat(day), full=full, trigger=trigger)
+    run = standings_recompute(competition=competition, day=date.fromisoformat(day), full=full, trigger=trigger,
+                              requested_by_id=requested_by_id, reason=reason)
     return run.pk
 
 

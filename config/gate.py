@@ -67,9 +67,15 @@ def portal_view(*, roles: tuple[str, ...] | None, competition: bool = False) -> 
     return decorator
 
 
-# The portal's pages by role. Union staff may open the clerks' and the reviewers' pages too (what they see
-# there is still decided by visible_to); a worker's own pages need a worker, which staff need not be.
+# The portal's pages by role. Entering work needs a clerk grant and reviewing it a reviewer grant, whoever
+# holds is_staff (members.scope: separation of duties): clerk_page and reviewer_page are for the grant
+# holders alone. Union staff read everything, so the pages that list entries, the queue and the review
+# progress are also theirs to open (``..._reading_page``); what such a page may change is refused there
+# unless the person holds the grant (the querysets editable_by / reviewable_by, Scope.may_review).
+# A worker's own pages need a worker, which staff need not be.
 worker_page = portal_view(roles=("worker",), competition=True)
-clerk_page = portal_view(roles=("clerk", "staff"), competition=True)
-reviewer_page = portal_view(roles=("reviewer", "staff"), competition=True)
+clerk_page = portal_view(roles=("clerk",), competition=True)
+reviewer_page = portal_view(roles=("reviewer",), competition=True)
+clerk_reading_page = portal_view(roles=("clerk", "staff"), competition=True)
+reviewer_reading_page = portal_view(roles=("reviewer", "staff"), competition=True)
 signed_in_page = portal_view(roles=None)

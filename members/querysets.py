@@ -95,11 +95,10 @@ class WorkerQuerySet(models.QuerySet):
         return self.filter(q)
 
     def enterable_by(self, user):
-        """Workers a person may enter work for: a clerk's own units only (staff may correct any)."""
+        """Workers a person may enter work for: a clerk's own units only. Union staff and superusers enter
+        nothing without a clerk grant (members.scope: separation of duties)."""
         scope = scope_of(user)
-        if scope.is_staff:
-            return self
-        if not scope.is_clerk:
+        if not scope.may_enter:
             return self.none()
         return self.filter(unit_subtree_q(scope.clerk_unit_paths, "unit__path"))
 

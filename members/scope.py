@@ -2,6 +2,14 @@
 
 Every ``visible_to(user)`` queryset method builds its filter from this, so the rules of who sees
 what are written once. A person may hold several roles at once (a clerk who is also a worker).
+
+Separation of duties: entering work and reviewing it are explicit grants, never a side effect of
+``is_staff`` or ``is_superuser``. Entering for a unit needs a clerk grant covering it (subunits included),
+reviewing a business system's entries a reviewer grant for that system (``may_enter`` / ``may_review``).
+Union staff administer (in the Django admin) and read everything; a staff member who also holds a grant
+enters or reviews only within it. The querysets that decide which entries may be changed or reviewed
+(reviews.querysets ``editable_by`` / ``reviewable_by``), the API's role checks and the portal's gate read
+these and nothing else.
 """
 
 from __future__ import annotations
@@ -28,6 +36,20 @@ class Scope:
     @property
     def is_reviewer(self) -> bool:
         return bool(self.reviewer_system_ids)
+
+    @property
+    def may_enter(self) -> bool:
+        """Holds a clerk grant: may enter work for the workers of ``clerk_unit_paths`` (and only those)."""
+        return self.is_clerk
+
+    def may_review(self, system_id) -> bool:
+        """Holds a reviewer grant for this business system."""
+        return system_id is not None and int(system_id) in self.reviewer_system_ids
+
+    @property
+    def reads_everything(self) -> bool:
+        """Union staff read every unit's entries and every system's queue, without acting on them."""
+        return self.is_staff
 
     @property
     def is_worker(self) -> bool:

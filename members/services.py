@@ -54,7 +54,9 @@ def account_reset_password(*, actor, employee_no: str, password: str = "") -> tu
     scope = scope_of(actor)
     if not (scope.is_staff or scope.is_clerk):
         raise PermissionDenied
-    worker = (Worker.objects.enterable_by(actor).select_related("user")
+    # Staff reset any worker's password (administering accounts is theirs); a clerk their units' workers'.
+    workers = Worker.objects.all() if scope.is_staff else Worker.objects.enterable_by(actor)
+    worker = (workers.select_related("user")
               .filter(employee_no=(employee_no or "").strip(), is_active=True).first())
     if worker is None:
         raise Worker.DoesNotExist

@@ -3,7 +3,8 @@
 Entries and periods change state only through the review workflow (entry and period services),
 which writes the audit rows; here staff look things up and fix what the workflow leaves to them
 (an entry's note, a dispute's answer). Audit rows are never edited or deleted, entries never
-deleted, and a locked (signed-off) entry is read-only.
+deleted, and a locked (signed-off) entry is read-only. Staff read every entry; changing one (its note)
+needs a clerk grant for its unit, as in the portal (members.scope), superusers included.
 """
 
 from __future__ import annotations
@@ -85,10 +86,10 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
     search_fields = ("=worker__employee_no",)
     search_help_text = "按工号精确搜索。"
     raw_id_fields = ("worker", "rule", "adjusts", "unit", "job_type", "business_system", "entered_by",
-                     "reviewed_by")
+                     "changed_by", "reviewed_by")
     fields = ("competition", "worker", "rule", "work_date", "quantity", "points", "status", "kind", "adjusts",
               "note", "reject_reason", "source", "unit", "job_type", "business_system", "entered_by",
-              "reviewed_by", "reviewed_at", "created_at", "updated_at")
+              "changed_by", "reviewed_by", "reviewed_at", "created_at", "updated_at")
     # Quantities, points and statuses move through the entry services (which recompute points and
     # write the audit row); the admin edits only the note.
     readonly_fields = tuple(name for name in fields if name != "note")
@@ -116,6 +117,10 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
         # Signed off: nothing of the month changes (a rejected entry's note included) until union
         # staff reopen it, audited, from the review period's page.
         if obj is not None and (obj.status == EntryStatus.LOCKED or entry_month_signed_off(obj)):
+            return False
+        # Changing an entry is entering work: only with a clerk grant for its unit, superusers included
+        # (members.scope: separation of duties). Everyone else who may view entries reads them here.
+        if obj is not None and not WorkEntry.objects.editable_by(request.user).filter(pk=obj.pk).exists():
             return False
         return super().has_change_permission(request, obj)
 

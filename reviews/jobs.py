@@ -70,8 +70,7 @@ def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> Jo
         month = None
     if competition is None or system is None or month is None:
         raise JobRefused(_("要审核的竞赛、业务系统或月份已不存在。"))
-    scope = scope_of(user)
-    if not (scope.is_staff or system.pk in scope.reviewer_system_ids):
+    if not scope_of(user).may_review(system.pk):
         raise JobRefused(_("您不负责该业务系统的审核。"))
     entries, _status = queue_selection(user=user, competition=competition, system=system, month=month,
                                        filters=params.get("filters") or {})
@@ -81,7 +80,7 @@ def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> Jo
         raise JobRefused(refused.message) from None
     summary = {_("已通过"): result.moved}
     if result.skipped_own:
-        summary[_("本人录入，已跳过")] = result.skipped_own
+        summary[_("本人录入或修改过的，已跳过")] = result.skipped_own
     return JobOutcome(summary=summary,
                       message=_("%(system)s %(month)s：已通过 %(n)s 条。") % {
                           "system": system.name, "month": display_month(month), "n": format_count(result.moved)},

@@ -114,6 +114,13 @@ class WorkEntry(models.Model):
     # reviewed_by below; the user stays protected by on_delete.
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True,
                                    on_delete=models.PROTECT, related_name="entries_entered", db_constraint=False)
+    # Who last changed the entry's content (created it, or edited its quantity, date or note): with
+    # entered_by, whose own work the entry is, which its reviewer may not be (reviews.workflow). Written
+    # by the entry services only, with the acting user; no index and no database foreign key, as
+    # entered_by, and no review touches it, so approving stays a HOT update.
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("最后修改人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+", db_constraint=False,
+                                   db_index=False)
     # Approving a month sets this on 740,000 rows at once: a database foreign key would run one
     # referential check per row, which costs more than the update itself. Only the review
     # service writes it, always with the acting user; the user stays protected by on_delete.

@@ -33,22 +33,35 @@ class WorkEntryQuerySet(models.QuerySet):
         return self.filter(pending__isnull=False)
 
     def reviewable_by(self, user):
-        """Entries a department reviewer may act on: their business systems only."""
+        """Entries a department reviewer may approve or reject: their business systems only. Staff and
+        superusers review nothing without a reviewer grant (members.scope: separation of duties); whose
+        own work an entry is, is decided by the review itself (reviews.workflow)."""
         scope = scope_of(user)
-        if scope.is_staff:
-            return self
         if not scope.is_reviewer:
             return self.none()
         return self.filter(business_system_id__in=scope.reviewer_system_ids)
 
-    def editable_by(self, user):
-        """Entries a clerk may correct: their units' entries."""
-        scope = scope_of(user)
-        if scope.is_staff:
+    def review_readable_by(self, user):
+        """Entries of the review queue a person may read: a reviewer's systems, and every system for union
+        staff (who follow the review, and act on it only within a reviewer grant of their own)."""
+        if scope_of(user).reads_everything:
             return self
-        if not scope.is_clerk:
+        return self.reviewable_by(user)
+
+    def editable_by(self, user):
+        """Entries a clerk may correct: their units' entries. Staff and superusers change none without a
+        clerk grant (members.scope)."""
+        scope = scope_of(user)
+        if not scope.may_enter:
             return self.none()
         return self.filter(unit_subtree_q(scope.clerk_unit_paths, "unit__path"))
+
+    def clerk_readable_by(self, user):
+        """The entries of the clerks' pages a person may read: a clerk's units', and every unit's for union
+        staff (who change them only within a clerk grant of their own)."""
+        if scope_of(user).reads_everything:
+            return self
+        return self.editable_by(user)
 
 
 class EntryEventQuerySet(models.QuerySet):

@@ -24,7 +24,8 @@ def queue_filters(values) -> dict[str, str]:
 
 
 def queue_selection(*, user, competition, system, month: date, filters) -> tuple:
-    """(entries, status): the entries ``user`` may review that the queue's ``filters`` select (a mapping:
+    """(entries, status): the entries of the queue ``user`` may read (reviews.querysets.review_readable_by;
+    whoever acts on them checks the reviewer grant for ``system`` first) that the queue's ``filters`` select (a mapping:
     a query string, a form, or a job's params) in ``system``'s ``month`` of ``competition``. Without a
     status filter, the pending ones. A filter that is not understood is ignored, as on the page."""
     # The pages' readers of an id and a day, so a filter means here what it means on the page (imported
@@ -32,7 +33,7 @@ def queue_selection(*, user, competition, system, month: date, filters) -> tuple
     from reviews.views import _id_param, _parse_date
 
     status = filters.get("status") or EntryStatus.PENDING
-    qs = WorkEntry.objects.reviewable_by(user)
+    qs = WorkEntry.objects.review_readable_by(user)
     if status == EntryStatus.PENDING:
         # Through the queue table's index (see PendingEntry): no scan of the month's reviewed entries.
         qs = qs.filter(pending__business_system_id=system.pk, pending__competition_id=competition.pk,

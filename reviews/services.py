@@ -68,7 +68,7 @@ def _new_entry(checked: CheckedEntry, *, competition, actor, source, kind=EntryK
         quantity=checked.quantity, points=checked.points, status=EntryStatus.PENDING, kind=kind,
         adjusts=adjusts, note=checked.note, source=source, idempotency_key=idempotency_key,
         unit_id=checked.unit_id, job_type_id=checked.job_type_id, business_system_id=checked.business_system_id,
-        entered_by=actor, created_at=now, updated_at=now,
+        entered_by=actor, changed_by=actor, created_at=now, updated_at=now,
     )
 
 
@@ -151,9 +151,10 @@ _INSERT_WITH_EVENTS = """
 WITH new AS (
     INSERT INTO reviews_workentry (competition_id, worker_id, rule_id, work_date, quantity, points, status, kind,
                                    note, reject_reason, source, flags, unit_id, job_type_id, business_system_id,
-                                   entered_by_id, created_at, updated_at)
+                                   entered_by_id, changed_by_id, created_at, updated_at)
     SELECT %(competition)s, k.worker_id, k.rule_id, k.work_date, k.quantity, k.points, %(status)s, %(kind)s,
-           k.note, '', %(source)s, 0, k.unit_id, k.job_type_id, k.business_system_id, %(actor)s, %(now)s, %(now)s
+           k.note, '', %(source)s, 0, k.unit_id, k.job_type_id, k.business_system_id, %(actor)s, %(actor)s, %(now)s,
+           %(now)s
       FROM unnest(%(worker)s::bigint[], %(rule)s::bigint[], %(day)s::date[], %(quantity)s::numeric[],
                   %(points)s::numeric[], %(note)s::text[], %(unit)s::bigint[], %(job_type)s::bigint[],
                   %(system)s::bigint[])
@@ -319,8 +320,8 @@ def entry_update(*, actor, entry_id: int, quantity=None, work_date=None, note: s
     now = timezone.now()
     entry.work_date, entry.quantity, entry.points, entry.note = (checked.work_date, checked.quantity,
                                                                  checked.points, checked.note)
-    entry.updated_at = now
-    entry.save(update_fields=["work_date", "quantity", "points", "note", "updated_at"])
+    entry.updated_at, entry.changed_by = now, actor
+    entry.save(update_fields=["work_date", "quantity", "points", "note", "changed_by", "updated_at"])
     EntryEvent.objects.create(entry=entry, action=EntryAction.EDITED, actor=actor, at=now, from_status=old_status,
                               to_status=old_status, old_quantity=old_quantity, new_quantity=entry.quantity,
                               reason=entry.note)
@@ -331,18 +332,20 @@ def entry_update(*, actor, entry_id: int, quantity=None, work_date=None, note: s
 
 @transaction.atomic
 def entry_note_set(*, actor, entry_id: int, note: str) -> WorkEntry:
-    """Union staff correct an entry's note in the admin (nothing that counts: quantity, points and
-    status move only through the services above). Audited; refused for an entry of a signed-off
-    month, which changes only after the audited reopen."""
-    if not scope_of(actor).is_staff:
-        raise PermissionDenied(_("只有工会管理人员可以在后台修改录入说明。"))
-    entry = _lock_entry_and_months(WorkEntry.objects.all(), entry_id)  # refuses a signed-off month
+    """An entry's note corrected in the admin (nothing that counts: quantity, points and status move
+    only through the services above), by an account with a clerk grant for the entry's unit: changing
+    an entry is entering work, whoever holds ``is_staff`` (members.scope). Audited; the account becomes
+    the entry's last changer, who may not review it. Refused for an entry of a signed-off month, which
+    changes only after the audited reopen."""
+    if not WorkEntry.objects.editable_by(actor).filter(pk=entry_id).exists():
+        raise PermissionDenied(_("只有负责该单位的录入员可以修改录入说明。"))
+    entry = _lock_entry_and_months(WorkEntry.objects.editable_by(actor), entry_id)  # refuses a signed-off month
     note = (note or "").strip()
     if note == entry.note:
         return entry
     now = timezone.now()
-    entry.note, entry.updated_at = note, now
-    entry.save(update_fields=["note", "updated_at"])
+    entry.note, entry.updated_at, entry.changed_by = note, now, actor
+    entry.save(update_fields=["note", "changed_by", "updated_at"])
     EntryEvent.objects.create(entry=entry, action=EntryAction.EDITED, actor=actor, at=now, from_status=entry.status,
                               to_status=entry.status, reason="后台修改：说明")
     return entry

@@ -19,9 +19,9 @@ from competitions.jobs import job_start
 from competitions.models import BusinessSystem, JobType, ScoringRule
 from config import cursors, parked_uploads
 from config.formatting import display_month, format_count, format_points, format_quantity
-from config.gate import clerk_page, reviewer_page, worker_page
+from config.gate import clerk_page, clerk_reading_page, reviewer_page, reviewer_reading_page, worker_page
 from config.months import format_month, month_of, months_between, parse_month
-from members.models import Unit, UnitLevel, Worker
+from members.models import Unit, Worker
 from members.querysets import unit_subtree_q
 from members.scope import scope_of
 from reviews import grid, imports
@@ -124,8 +124,9 @@ ENTRY_LIST_FILTERS = ("status", "date", "worker")
 
 
 def entry_list_filtered(user, competition, params):
-    """The clerk's entry list as ``params`` filter it (ENTRY_LIST_FILTERS): the page and its export."""
-    qs = WorkEntry.objects.editable_by(user).filter(competition=competition)
+    """The clerk's entry list as ``params`` filter it (ENTRY_LIST_FILTERS): the page and its export (a
+    clerk's units; every unit's for union staff, who read them)."""
+    qs = WorkEntry.objects.clerk_readable_by(user).filter(competition=competition)
     status = params.get("status")
     if status in EntryStatus.values:
         qs = qs.filter(status=status)
@@ -138,7 +139,7 @@ def entry_list_filtered(user, competition, params):
     return qs
 
 
-@clerk_page
+@clerk_reading_page
 def entry_list(request):
     qs = entry_list_filtered(request.user, request.competition, request.GET).select_related("worker", "rule")
     rows, next_after = _keyset(request, qs)
@@ -417,12 +418,8 @@ def entry_template(request, fmt):
 
 
 def _roster_units(request):
-    """Units a roster template can be asked for: a clerk's own units; for staff (who may enter for
-    anyone) the depots."""
-    scope = request.scope
-    if scope.is_clerk:
-        return list(Unit.objects.filter(pk__in=scope.clerk_unit_ids).order_by("path").only("pk", "name"))
-    return list(Unit.objects.filter(level=UnitLevel.DEPOT).order_by("path").only("pk", "name"))
+    """Units a roster template can be asked for: the clerk's own units."""
+    return list(Unit.objects.filter(pk__in=request.scope.clerk_unit_ids).order_by("path").only("pk", "name"))
 
 
 @clerk_page
@@ -431,10 +428,8 @@ def entry_roster_template(request, fmt):
     and metric of their job type, 工作量 left to fill. A unit outside the person's units is a 404."""
     if fmt not in ("xlsx", "csv"):
         raise Http404
-    unit = Unit.objects.filter(pk=_id_param(request.GET.get("unit")) or 0)
-    if not request.scope.is_staff:
-        unit = unit.filter(unit_subtree_q(request.scope.clerk_unit_paths))
-    unit = unit.only("pk", "path").first()
+    unit = (Unit.objects.filter(pk=_id_param(request.GET.get("unit")) or 0)
+            .filter(unit_subtree_q(request.scope.clerk_unit_paths)).only("pk", "path").first())
     if unit is None:
         raise Http404
     day = _parse_date(request.GET.get("date")) or (local_today() - timedelta(days=1))
@@ -449,13 +444,18 @@ def entry_roster_template(request, fmt):
     return response
 
 
-@clerk_page
+@clerk_reading_page
 def entry_detail(request, pk):
-    entry = (WorkEntry.objects.editable_by(request.user).select_related("worker", "rule", "entered_by", "reviewed_by")
-             .filter(pk=pk).first())
+    """An entry with its audit trail, and its correction forms for the clerk of its unit. Union staff
+    read any entry here; changing one needs a clerk grant for its unit (refused otherwise)."""
+    entry = (WorkEntry.objects.clerk_readable_by(request.user)
+             .select_related("worker", "rule", "entered_by", "changed_by", "reviewed_by").filter(pk=pk).first())
     if entry is None:
         raise Http404
+    editable = WorkEntry.objects.editable_by(request.user).filter(pk=entry.pk).exists()
     if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
         try:
             if request.POST.get("action") == "adjust":
                 adjustment = entry_adjust(actor=request.user, entry_id=entry.pk,
@@ -472,7 +472,7 @@ def entry_detail(request, pk):
         except TransitionRefused as error:
             messages.error(request, error.message)
     events = entry.events.select_related("actor").order_by("at", "id")
-    return render(request, "reviews/entry_detail.html", {"entry": entry, "events": events})
+    return render(request, "reviews/entry_detail.html", {"entry": entry, "events": events, "editable": editable})
 
 
 def disputes_handled_by(user):
@@ -480,7 +480,7 @@ def disputes_handled_by(user):
     return Dispute.objects.visible_to(user).exclude(worker_id=scope_of(user).worker_id)
 
 
-@clerk_page
+@clerk_reading_page
 def dispute_list(request):
     qs = disputes_handled_by(request.user)
     if request.method == "POST":
@@ -556,11 +556,19 @@ def my_entries(request):
 # -- reviewer ----------------------------------------------------------------------------------
 
 def _reviewer_systems(request):
+    """The business systems whose queue the person may open: a reviewer's own, every one for union staff
+    (who read them; approving stays with the system's reviewers, ``_refuse_unless_reviewer``)."""
     scope = scope_of(request.user)
     qs = BusinessSystem.objects.all()
-    if not scope.is_staff:
+    if not scope.reads_everything:
         qs = qs.filter(pk__in=scope.reviewer_system_ids)
     return list(qs)
+
+
+def _refuse_unless_reviewer(request, system) -> None:
+    """A form that approves, rejects or signs off: only from a reviewer of the system (members.scope)."""
+    if not request.scope.may_review(system.pk):
+        raise PermissionDenied
 
 
 def _month_param(value) -> date:
@@ -593,7 +601,7 @@ def _sign_off_url(system, month) -> str:
     return f"{reverse('review:sign_off')}?system={system.pk}&month={format_month(month)}"
 
 
-@reviewer_page
+@reviewer_reading_page
 def review_queue(request):
     systems = _reviewer_systems(request)
     if not systems:
@@ -604,6 +612,7 @@ def review_queue(request):
     qs, status = _queue_filters(request, system, month)
 
     if request.method == "POST":
+        _refuse_unless_reviewer(request, system)
         action = request.POST.get("action")
         if action == "sign_off":
             # Signing off locks the month for good: only from the page that shows what it locks.
@@ -619,8 +628,8 @@ def review_queue(request):
                                             reason=request.POST.get("reason", ""), systems=[system.pk])
                 messages.success(request, _("已处理 %(n)s 条。") % {"n": format_count(result.moved)})
                 if result.skipped_own:
-                    messages.error(request, _("%(n)s 条是您本人录入的，不能由您审核，已跳过。")
-                                   % {"n": result.skipped_own})
+                    messages.error(request, _("%(n)s 条是您本人录入或修改过的，不能由您审核，已跳过。")
+                                   % {"n": format_count(result.skipped_own)})
         except TransitionRefused as error:
             messages.error(request, error.message)
         return redirect(f"{reverse('review:queue')}?{request.POST.get('query', '')}")
@@ -654,6 +663,7 @@ def review_queue(request):
         months = sorted([*months, month], reverse=True)
     return render(request, "reviews/review_queue.html", {
         "systems": systems, "system": system, "month": month, "months": months, "entries": rows,
+        "may_review": request.scope.may_review(system.pk),
         "next_after": next_after, "status": status, "statuses": EntryStatus.choices,
         "period": period, "signed_off": period is not None and period.status == PeriodStatus.SIGNED_OFF,
         "sign_off_refusal": sign_off_refusal(competition=request.competition, month=month),
@@ -678,7 +688,7 @@ def _approve_all_in_background(request, system, month):
     return redirect("jobs:detail", job.pk)
 
 
-@reviewer_page
+@reviewer_reading_page
 def review_sign_off(request):
     """Sign-off, in two steps: this page shows what the sign-off will lock (entries per depot, what is
     still pending, what is flagged) and why it cannot happen yet; its POST signs off exactly the
@@ -700,6 +710,7 @@ def review_sign_off(request):
     shown = f"{totals['total']}:{totals['n_pending']}:{totals['n_approved']}:{totals['n_rejected']}"
 
     if request.method == "POST":
+        _refuse_unless_reviewer(request, system)
         if request.POST.get("shown") != shown:
             messages.error(request, _("本月录入在您确认期间有变化，请核对后重新确认。"))
         else:
@@ -717,6 +728,7 @@ def review_sign_off(request):
         "system": system, "month": month, "depots": depots, "totals": totals, "shown": shown,
         "signed_off": period is not None and period.status == PeriodStatus.SIGNED_OFF, "period": period,
         "refusal": sign_off_refusal(competition=competition, month=month),
+        "may_review": request.scope.may_review(system.pk),
     })
 
 
@@ -751,7 +763,7 @@ def _known(data, keys) -> dict:
     return {key: data[key].strip() for key in keys if data.get(key, "").strip()}
 
 
-@clerk_page
+@clerk_reading_page
 @require_POST
 def entry_export(request):
     """The entry list as filtered on the page, every row, as xlsx (in the background)."""
@@ -759,7 +771,7 @@ def entry_export(request):
                                              "filters": _known(request.POST, ENTRY_LIST_FILTERS)})
 
 
-@clerk_page
+@clerk_reading_page
 @require_POST
 def dispute_export(request):
     """The dispute list of the status shown, as xlsx (in the background)."""
@@ -776,7 +788,7 @@ def _reviewed_month(request):
     return _reviewer_system(request, systems, strict=True), _month_param(g.get("month")), systems
 
 
-@reviewer_page
+@reviewer_reading_page
 @require_POST
 def review_export(request):
     """The review queue as filtered on the page, every row, as xlsx (in the background)."""
@@ -786,7 +798,7 @@ def review_export(request):
         "filters": queue_filters(request.POST)})
 
 
-@reviewer_page
+@reviewer_reading_page
 @require_POST
 def review_report(request):
     """The monthly review report of a business system (xlsx, in the background)."""
@@ -795,7 +807,7 @@ def review_report(request):
                                                   "month": format_month(month)})
 
 
-@reviewer_page
+@reviewer_reading_page
 def review_progress(request):
     """Before sign-off: per depot of the system, what is entered, approved, pending, rejected and hinted
     for the month, the share reviewed, and the depots that have entered nothing yet."""

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db import connection, transaction
+from django.db.models import Q
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -100,6 +101,17 @@ class TransitionResult:
     skipped_own: int = 0
 
 
+def own_work_q(actor) -> Q:
+    """The entries that are ``actor``'s own work: entered or last changed by them. Nobody approves or
+    rejects those, whatever grants they hold (separation of duties)."""
+    return Q(entered_by_id=actor.pk) | Q(changed_by_id=actor.pk)
+
+
+def is_own_work(actor, entry: WorkEntry) -> bool:
+    actor_id = getattr(actor, "pk", None)
+    return actor_id is not None and actor_id in (entry.entered_by_id, entry.changed_by_id)
+
+
 def _check_reason(to_status: str, reason: str) -> str:
     reason = (reason or "").strip()
     if to_status == S.REJECTED and not reason:
@@ -115,8 +127,9 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     """Move every entry of the queryset ``entries`` that is in an allowed source status to ``to_status``.
 
     Entries in other statuses are left alone (the caller decides whether that is an error). With
-    ``exclude_own``, approving or rejecting never moves entries the actor entered themself: a reviewer
-    never reviews their own work. ``systems`` names the business systems the entries belong to (a
+    ``exclude_own``, approving or rejecting never moves the actor's own work, entries they entered or
+    last changed (``own_work_q``): they are left out by the same statement's WHERE and counted in
+    ``skipped_own``. ``systems`` names the business systems the entries belong to (a
     superset is fine; found with one query when not given). ``period`` is for the period functions
     only: locking and unlocking a month. Returns how many moved.
     """
@@ -129,9 +142,9 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     skipped_own = 0
     reviewing = to_status in (S.APPROVED, S.REJECTED) and not period
     if exclude_own and reviewing and actor is not None:
-        own = target.filter(entered_by=actor)
-        skipped_own = own.count()
-        target = target.exclude(entered_by=actor)
+        own = own_work_q(actor)
+        skipped_own = target.filter(own).count()
+        target = target.exclude(own)
 
     if systems is None:
         systems = entries.order_by().values_list("business_system_id", flat=True).distinct()
@@ -216,8 +229,8 @@ def entry_transition(*, actor, entry: WorkEntry, to_status: str, reason: str = "
             _("不能从“%(from)s”变为“%(to)s”。") % {"from": S(entry.status).label, "to": S(to_status).label},
             "transition_forbidden",
         )
-    if to_status in (S.APPROVED, S.REJECTED) and entry.entered_by_id == getattr(actor, "pk", None):
-        raise TransitionRefused(_("不能审核自己录入的工作量。"), "self_review")
+    if to_status in (S.APPROVED, S.REJECTED) and is_own_work(actor, entry):
+        raise TransitionRefused(_("不能审核本人录入或修改过的工作量，请由其他审核员审核。"), "self_review")
     result = entries_transition(actor=actor, entries=WorkEntry.objects.filter(pk=entry.pk), to_status=to_status,
                                 reason=reason, systems=[entry.business_system_id])
     if result.moved != 1:
@@ -280,8 +293,7 @@ def sign_off_refusal(*, competition, month: date, today: date | None = None) -> 
 def period_sign_off(*, actor, competition, business_system, month: date) -> ReviewPeriod:
     """Locks a business system's month once every entry of it is reviewed: its approved entries become
     locked, and no entry of it changes again until union staff reopen it (``period_reopen``)."""
-    scope = scope_of(actor)
-    if not (scope.is_staff or business_system.pk in scope.reviewer_system_ids):
+    if not scope_of(actor).may_review(business_system.pk):
         raise PermissionDenied(_("您不负责该业务系统的审核。"))
     refusal = sign_off_refusal(competition=competition, month=month)
     if refusal is not None:

@@ -35,8 +35,11 @@ def test_each_page_admits_the_roles_it_always_did():
     gates = {pattern.name: pattern.callback.portal_gate for _route, pattern in portal_patterns()
              if pattern.name not in OPEN}
     assert gates["me"] == gates["leaderboard"] == gates["my_entries"] == Gate(("worker",), True)
-    assert gates["list"] == gates["grid"] == gates["disputes"] == Gate(("clerk", "staff"), True)
-    assert gates["queue"] == gates["entry"] == Gate(("reviewer", "staff"), True)
+    # Entering and reviewing need the grant; union staff read the lists, the queue and the progress.
+    assert gates["list"] == gates["disputes"] == Gate(("clerk", "staff"), True)
+    assert gates["grid"] == gates["worker_lookup"] == gates["roster_template"] == Gate(("clerk",), True)
+    assert gates["queue"] == gates["sign_off"] == Gate(("reviewer", "staff"), True)
+    assert gates["entry"] == Gate(("reviewer",), True)
     assert gates["password_reset_by_clerk"] == Gate(("clerk", "staff"), False)
     assert gates["home"] == gates["no_role"] == gates["password_change"] == Gate(None, False)
 

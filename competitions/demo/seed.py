@@ -67,6 +67,10 @@ from reviews.models import (
 # Above this many entries, a load into an empty table drops and rebuilds the secondary indexes.
 REBUILD_INDEXES_FROM = 200_000
 
+# The demo admin is a superuser, which administers and reads but neither enters nor reviews work without a
+# clerk or reviewer grant (members.scope); the demo's entering and reviewing are the clerk's and reviewer's.
+ADMIN_SCOPE = "全部（超级用户）：管理后台；门户中只读，录入和审核用 clerk、reviewer 演示"
+
 
 class SeedError(Exception):
     """Seeding refused (data present, bad arguments); the message is shown to the operator."""
@@ -211,7 +215,7 @@ def _create_accounts(plan, systems, unit_ids) -> tuple[dict[int, int], dict[int,
     admin = User(username=catalog.ADMIN.username, first_name="工会干部", is_staff=True, is_superuser=True)
     admin.set_password(catalog.ADMIN.password)
     users.append(admin)
-    accounts.append(AccountRow(catalog.ADMIN.role, admin.username, catalog.ADMIN.password, "全部（超级用户）"))
+    accounts.append(AccountRow(catalog.ADMIN.role, admin.username, catalog.ADMIN.password, ADMIN_SCOPE))
     for depot in plan.depots:
         if depot is demo_depot:
             clerk = User(username=catalog.CLERK.username, first_name=f"{depot.name}录入员")
@@ -440,7 +444,7 @@ def existing_accounts() -> list[AccountRow]:
     rows = []
     admin = User.objects.filter(username=catalog.ADMIN.username).first()
     if admin:
-        rows.append(AccountRow(catalog.ADMIN.role, admin.username, catalog.ADMIN.password, "全部（超级用户）"))
+        rows.append(AccountRow(catalog.ADMIN.role, admin.username, catalog.ADMIN.password, ADMIN_SCOPE))
     clerk = User.objects.filter(username=catalog.CLERK.username).first()
     if clerk:
         units = "、".join(f"{u.name}（{u.code}）" for u in clerk.clerk_units.all())

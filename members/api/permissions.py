@@ -20,23 +20,37 @@ class IsWorker(BasePermission):
 
 
 class IsClerk(BasePermission):
-    """A unit clerk, or union staff (who may correct any unit's entries)."""
+    """A unit clerk: holds a clerk grant (members.scope; ``is_staff`` alone enters nothing)."""
 
     message = _("只有单位录入员可以使用该功能。")
 
     def has_permission(self, request, view):
-        scope = scope_of(request.user)
-        return scope.is_clerk or scope.is_staff
+        return scope_of(request.user).may_enter
 
 
 class IsReviewer(BasePermission):
-    """A department reviewer, or union staff."""
+    """A department reviewer: holds a reviewer grant (members.scope; ``is_staff`` alone reviews nothing)."""
 
     message = _("只有业务部门审核员可以使用该功能。")
 
     def has_permission(self, request, view):
-        scope = scope_of(request.user)
-        return scope.is_reviewer or scope.is_staff
+        return scope_of(request.user).is_reviewer
+
+
+class IsReviewerOrStaffReading(IsReviewer):
+    """The review queue and periods: reviewers, and union staff reading them (they read everything)."""
+
+    def has_permission(self, request, view):
+        if request.method in ("GET", "HEAD", "OPTIONS") and scope_of(request.user).reads_everything:
+            return True
+        return super().has_permission(request, view)
+
+
+class IsClerkOrStaff(IsClerk):
+    """Answering a worker's dispute: their unit's clerk, or union staff (answering changes no entry)."""
+
+    def has_permission(self, request, view):
+        return scope_of(request.user).is_staff or super().has_permission(request, view)
 
 
 class IsClerkForWrites(IsClerk):

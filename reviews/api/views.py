@@ -23,7 +23,14 @@ from config.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from config.api.idempotency import IDEMPOTENCY_PARAMETER, IdempotentPostMixin
 from config.api.pagination import IdAscendingPagination, KeysetPagination
 from config.months import format_month
-from members.api.permissions import IsClerk, IsClerkForWrites, IsReviewer, IsWorker
+from members.api.permissions import (
+    IsClerk,
+    IsClerkForWrites,
+    IsClerkOrStaff,
+    IsReviewer,
+    IsReviewerOrStaffReading,
+    IsWorker,
+)
 from members.scope import scope_of
 from reviews import services, workflow
 from reviews.api import filters
@@ -193,7 +200,8 @@ class _EntryTransition(IdempotentPostMixin, APIView):
     tags=REVIEW, operation_id="entries_approve", summary="通过一条录入（审核员）", request=None,
                parameters=[IDEMPOTENCY_PARAMETER],
                responses={200: s.EntryDetailOutput, **error_responses(400, 403, 404, 409)},
-               description="不能审核本人录入的（409 self_review）；状态已被他人改变时 409 stale_status。"))
+               description="须持有该业务系统的审核授权（工会干部、超级用户亦然）。不能审核本人录入或最后修改的"
+                           "（409 self_review）；状态已被他人改变时 409 stale_status。"))
 class EntryApprove(_EntryTransition):
     to_status = EntryStatus.APPROVED
 
@@ -214,13 +222,13 @@ class EntryReject(_EntryTransition):
     description="您负责的业务系统的录入，按 id 顺序（先录先审）。不指定 status 时只列待审核的。",
     responses={200: s.EntryOutput(many=True), **error_responses(400, 403)}))
 class ReviewQueue(generics.ListAPIView):
-    permission_classes = [IsReviewer]
+    permission_classes = [IsReviewerOrStaffReading]
     serializer_class = s.EntryOutput
     filterset_class = filters.EntryFilter
     pagination_class = IdAscendingPagination
 
     def get_queryset(self):
-        qs = WorkEntry.objects.reviewable_by(self.request.user)
+        qs = WorkEntry.objects.review_readable_by(self.request.user)
         if "status" not in self.request.query_params:
             qs = qs.pending()
         return entries_for_output(qs)
@@ -233,7 +241,8 @@ def _transition_response(result) -> Response:
 @extend_schema_view(post=extend_schema(
     tags=REVIEW, operation_id="review_approve", summary="批量通过所选录入（审核员）", request=s.IdsInput,
                parameters=[IDEMPOTENCY_PARAMETER],
-               description="只通过所选中在您审核范围内、且待审核的录入；本人录入的跳过。",
+               description="只通过所选中在您审核范围内、且待审核的录入；本人录入或最后修改的跳过，"
+                           "其条数见 skipped_own。",
                responses={200: s.TransitionResultOutput, **error_responses(400, 403, 409)}))
 class ReviewApproveSelected(IdempotentPostMixin, APIView):
     permission_classes = [IsReviewer]
@@ -265,7 +274,8 @@ class ReviewRejectSelected(IdempotentPostMixin, APIView):
 @extend_schema_view(post=extend_schema(
     tags=REVIEW, operation_id="review_approve_matching", summary="通过符合条件的全部待审核录入（审核员）",
                request=s.ApproveMatchingInput, parameters=[IDEMPOTENCY_PARAMETER],
-               description="条件与审核队列的筛选相同（月份必填）；一条语句完成，本人录入的跳过。",
+               description="条件与审核队列的筛选相同（月份必填）；一条语句完成，本人录入或最后修改的跳过"
+                           "（条数见 skipped_own）。",
                responses={200: s.TransitionResultOutput, **error_responses(400, 403, 409)}))
 class ReviewApproveMatching(IdempotentPostMixin, APIView):
     permission_classes = [IsReviewer]
@@ -312,7 +322,7 @@ class ReviewSignOff(IdempotentPostMixin, APIView):
 @extend_schema_view(get=extend_schema(tags=REVIEW, operation_id="review_periods_list", summary="月度审核（签发）列表",
                                       responses={200: s.PeriodOutput(many=True), **error_responses(400, 403)}))
 class ReviewPeriodList(generics.ListAPIView):
-    permission_classes = [IsReviewer]
+    permission_classes = [IsReviewerOrStaffReading]
     serializer_class = s.PeriodOutput
     filterset_class = filters.PeriodFilter
     pagination_class = KeysetPagination
@@ -373,7 +383,7 @@ class DisputeDetail(generics.RetrieveAPIView):
                request=s.DisputeAnswerInput, parameters=[IDEMPOTENCY_PARAMETER],
                responses={200: s.DisputeOutput, **error_responses(400, 403, 404, 409)}))
 class DisputeAnswer(IdempotentPostMixin, APIView):
-    permission_classes = [IsClerk]
+    permission_classes = [IsClerkOrStaff]
 
     def post(self, request, pk: int):
         data = s.DisputeAnswerInput(data=request.data)

@@ -60,6 +60,12 @@ def w(f, today):
     ns.reviewer = f.reviewer(system, username="reviewer")
     ns.other_reviewer = f.reviewer(other_system, username="reviewer2")
     ns.staff = f.staff_user(username="staff")
+    # Separation of duties: union staff holding a clerk grant (the clerk's depot), a superuser without any
+    # grant, and one account that is the depot's clerk and the system's reviewer at once.
+    ns.staff_clerk = f.clerk(depot, username="staff-clerk", is_staff=True)
+    ns.superuser = f.staff_user(username="root", is_superuser=True)
+    ns.clerk_reviewer = f.clerk(depot, username="clerk-reviewer")
+    ns.clerk_reviewer.reviewer_systems.add(system)
     ns.alice_user = f.worker_user(ns.alice)
     ns.carol_user = f.worker_user(ns.carol)
     ns.yesterday = today - timedelta(days=1)
@@ -85,6 +91,9 @@ def api(w):
         reviewer=bearer_client(w.reviewer),
         other_reviewer=bearer_client(w.other_reviewer),
         staff=bearer_client(w.staff),
+        staff_clerk=bearer_client(w.staff_clerk),
+        superuser=bearer_client(w.superuser),
+        clerk_reviewer=bearer_client(w.clerk_reviewer),
     )
 
 

@@ -13,7 +13,7 @@ from reviews.models import Dispute, EntryStatus, WorkEntry
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anon", "worker", "clerk", "reviewer", "staff"]
+ROLES = ["anon", "worker", "clerk", "reviewer", "staff", "staff_clerk", "superuser", "clerk_reviewer"]
 
 
 @pytest.fixture
@@ -46,6 +46,20 @@ class Case:
     expect: dict  # role -> status
     body: dict | None = None
     extra: dict = field(default_factory=dict)
+    code: str | None = None  # the error code every refusal (4xx) of the case answers with, where it matters
+
+
+@pytest.fixture
+def own_work(w, objs):
+    """Entries that are the clerk-and-reviewer's own work: one they entered, one the depot's clerk entered
+    and they then edited (its last changer). A day before the matrix's other entries."""
+    day = w.yesterday - timedelta(days=1)
+    own = services.entry_create(actor=w.clerk_reviewer, competition=w.comp, worker_id=w.bob.pk, rule_id=w.km.pk,
+                                work_date=day, quantity="4")
+    changed = services.entry_create(actor=w.clerk, competition=w.comp, worker_id=w.bob.pk, rule_id=w.trips.pk,
+                                    work_date=day, quantity="2")
+    services.entry_update(actor=w.clerk_reviewer, entry_id=changed.pk, quantity="3")
+    return {**objs, "own_entry": own.pk, "changed_entry": changed.pk}
 
 
 def entry_body(o, worker="bob", rule="km"):
@@ -92,44 +106,44 @@ CASES = [
     Case("someone else's entry", "get", "/api/v1/entries/{carol_entry}/",
          expect(anon=A, worker=404, clerk=404, reviewer=404, staff=200)),
     Case("my entries", "get", "/api/v1/me/entries/", expect(anon=A, worker=200, clerk=403, reviewer=403, staff=403)),
-    Case("create entry", "post", "/api/v1/entries/", expect(anon=A, worker=403, clerk=201, reviewer=403, staff=201),
+    Case("create entry", "post", "/api/v1/entries/", expect(anon=A, worker=403, clerk=201, reviewer=403, staff=403),
          body=entry_body),
     Case("create entry for another unit's worker", "post", "/api/v1/entries/", expect(clerk=400),
          body=lambda o: {**entry_body(o), "worker": 999999}),
     Case("edit entry", "patch", "/api/v1/entries/{alice_entry}/",
-         expect(anon=A, worker=403, clerk=200, reviewer=403, staff=200), body=lambda o: {"quantity": "7"}),
+         expect(anon=A, worker=403, clerk=200, reviewer=403, staff=403), body=lambda o: {"quantity": "7"}),
     Case("edit someone else's entry", "patch", "/api/v1/entries/{carol_entry}/",
-         expect(clerk=404), body=lambda o: {"quantity": "7"}),
+         expect(clerk=404, staff=403, staff_clerk=404), body=lambda o: {"quantity": "7"}),
     Case("batch create", "post", "/api/v1/entries/batch/",
-         expect(anon=A, worker=403, clerk=201, reviewer=403, staff=201),
+         expect(anon=A, worker=403, clerk=201, reviewer=403, staff=403),
          body=lambda o: {"competition": o["comp"], "rows": [
              {k: v for k, v in entry_body(o).items() if k != "competition"},
              {k: v for k, v in entry_body(o, "alice", "trips").items() if k != "competition"}]}),
     Case("adjust", "post", "/api/v1/entries/{approved_entry}/adjustments/",
-         expect(anon=A, worker=403, clerk=201, reviewer=403, staff=201),
+         expect(anon=A, worker=403, clerk=201, reviewer=403, staff=403),
          body=lambda o: {"quantity_delta": "-1", "reason": "多录一趟"}),
     Case("adjust someone else's entry", "post", "/api/v1/entries/{carol_entry}/adjustments/",
-         expect(clerk=404), body=lambda o: {"quantity_delta": "-1", "reason": "x"}),
+         expect(clerk=404, staff_clerk=404), body=lambda o: {"quantity_delta": "-1", "reason": "x"}),
     Case("approve one", "post", "/api/v1/entries/{alice_entry}/approve/",
-         expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200)),
+         expect(anon=A, worker=403, clerk=403, reviewer=200, staff=403)),
     Case("approve someone else's", "post", "/api/v1/entries/{carol_entry}/approve/", expect(reviewer=404)),
     Case("reject one", "post", "/api/v1/entries/{alice_entry}/reject/",
-         expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200), body=lambda o: {"reason": "公里数有误"}),
+         expect(anon=A, worker=403, clerk=403, reviewer=200, staff=403), body=lambda o: {"reason": "公里数有误"}),
     Case("reject someone else's", "post", "/api/v1/entries/{carol_entry}/reject/", expect(reviewer=404),
          body=lambda o: {"reason": "x"}),
     Case("queue", "get", "/api/v1/review/queue/", expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200)),
     Case("approve selected", "post", "/api/v1/review/approve/",
-         expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200),
+         expect(anon=A, worker=403, clerk=403, reviewer=200, staff=403),
          body=lambda o: {"ids": [o["alice_entry"], o["carol_entry"]]}),
     Case("reject selected", "post", "/api/v1/review/reject/",
-         expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200),
+         expect(anon=A, worker=403, clerk=403, reviewer=200, staff=403),
          body=lambda o: {"ids": [o["alice_entry"]], "reason": "重复"}),
     Case("approve matching", "post", "/api/v1/review/approve-matching/",
-         expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200),
+         expect(anon=A, worker=403, clerk=403, reviewer=200, staff=403),
          body=lambda o: {"month": o["month"], "business_system": o["system"]}),
     Case("sign off", "post", "/api/v1/review/sign-off/",
          # alice's entry is still pending (and the month may not have ended)
-         expect(anon=A, worker=403, clerk=403, reviewer=409, staff=409),
+         expect(anon=A, worker=403, clerk=403, reviewer=409, staff=403),
          body=lambda o: {"competition": o["comp"], "business_system": o["system"], "month": o["month"]}),
     Case("periods", "get", "/api/v1/review/periods/", expect(anon=A, worker=403, clerk=403, reviewer=200, staff=200)),
     Case("disputes", "get", "/api/v1/disputes/", expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
@@ -231,12 +245,39 @@ CASES += [
          expect(anon=A, worker=200, clerk=400, reviewer=400, staff=400), body=lambda o: {"weekly_digest": True}),
 ]
 
+# Separation of duties (members.scope): entering needs a clerk grant and reviewing a reviewer grant, whoever
+# holds is_staff or is_superuser; staff read everything. A staff member with a clerk grant for the clerk's
+# depot enters there and reviews nothing; a superuser without grants is staff; the depot's clerk who also
+# reviews the system acts as both, except on their own work (the cases below).
+ENTERING = {"create entry": 201, "edit entry": 200, "batch create": 201, "adjust": 201}
+REVIEWING = {"approve one": 200, "reject one": 200, "queue": 200, "approve selected": 200, "reject selected": 200,
+             "approve matching": 200, "sign off": 409, "periods": 200}
+for case in CASES:
+    if "staff" in case.expect:
+        case.expect.setdefault("superuser", case.expect["staff"])
+        case.expect.setdefault("staff_clerk", ENTERING.get(case.name, case.expect["staff"]))
+    if "clerk" in case.expect:
+        case.expect.setdefault("clerk_reviewer", REVIEWING.get(case.name, case.expect["clerk"]))
+
+CASES += [
+    Case("approve one's own entry", "post", "/api/v1/entries/{own_entry}/approve/",
+         expect(clerk_reviewer=409, reviewer=200, staff=403, superuser=403, staff_clerk=403), code="self_review"),
+    Case("reject one's own entry", "post", "/api/v1/entries/{own_entry}/reject/",
+         expect(clerk_reviewer=409, reviewer=200), body=lambda o: {"reason": "重复"}, code="self_review"),
+    Case("approve an entry one last changed", "post", "/api/v1/entries/{changed_entry}/approve/",
+         expect(clerk_reviewer=409, reviewer=200, clerk=403), code="self_review"),
+    Case("reject an entry one last changed", "post", "/api/v1/entries/{changed_entry}/reject/",
+         expect(clerk_reviewer=409, reviewer=200), body=lambda o: {"reason": "重复"}, code="self_review"),
+]
+
 MATRIX = [pytest.param(case, role, id=f"{case.name}-{role}") for case in CASES for role in ROLES if role in case.expect]
 
 
 @pytest.mark.parametrize(("case", "role"), MATRIX)
-def test_role_matrix(api, objs, case, role):
-    # given a client signed in as the role
+def test_role_matrix(api, objs, case, role, request):
+    # given a client signed in as the role (and the account's own work, for the cases about it)
+    if "own_entry" in case.url or "changed_entry" in case.url:
+        objs = request.getfixturevalue("own_work")
     client = getattr(api, role)
     body = case.body(objs) if case.body else None
     # when it calls the endpoint
@@ -250,6 +291,8 @@ def test_role_matrix(api, objs, case, role):
             response.status_code)
         if expected_code and case.name != "create entry for another unit's worker":
             assert error["code"] == expected_code
+        if case.code and response.status_code not in (401, 403, 404):
+            assert error["code"] == case.code
 
 
 def test_every_endpoint_is_in_the_matrix():
@@ -388,3 +431,58 @@ CASES += [
 ]
 MATRIX += [pytest.param(case, role, id=f"{case.name}-{role}") for case in CASES[-1:] for role in ROLES
            if role in case.expect]
+
+
+# -- separation of duties -----------------------------------------------------------------------------
+
+def test_bulk_approval_skips_ones_own_work_and_counts_it(api, own_work):
+    # given two entries that are the clerk-and-reviewer's own work and alice's, entered by the depot's clerk
+    ids = [own_work["own_entry"], own_work["changed_entry"], own_work["alice_entry"]]
+    # when they approve all three
+    response = api.clerk_reviewer.post("/api/v1/review/approve/", {"ids": ids}, format="json")
+    # then alice's moves and their own two are skipped, counted, and still pending
+    assert response.status_code == 200 and response.json() == {"moved": 1, "skipped_own": 2}
+    statuses = dict(WorkEntry.objects.filter(pk__in=ids).values_list("pk", "status"))
+    assert statuses == {own_work["own_entry"]: "pending", own_work["changed_entry"]: "pending",
+                        own_work["alice_entry"]: "approved"}
+    # and another reviewer of the system approves them
+    response = api.reviewer.post("/api/v1/review/approve/", {"ids": ids}, format="json")
+    assert response.json() == {"moved": 2, "skipped_own": 0}
+
+
+def test_bulk_rejection_and_approve_matching_skip_ones_own_work(api, own_work):
+    response = api.clerk_reviewer.post("/api/v1/review/reject/", {"ids": [own_work["own_entry"]], "reason": "重复"},
+                                       format="json")
+    assert response.json() == {"moved": 0, "skipped_own": 1}
+    response = api.clerk_reviewer.post("/api/v1/review/approve-matching/", {"business_system": own_work["system"]},
+                                       format="json")
+    assert response.status_code == 400  # the month is required
+    months = {WorkEntry.objects.get(pk=own_work[k]).work_date.strftime("%Y-%m") for k in ("own_entry", "alice_entry")}
+    moved = skipped = 0
+    for month in sorted(months):
+        body = api.clerk_reviewer.post("/api/v1/review/approve-matching/",
+                                       {"business_system": own_work["system"], "month": month}, format="json").json()
+        moved, skipped = moved + body["moved"], skipped + body["skipped_own"]
+    assert (moved, skipped) == (1, 2)
+    assert WorkEntry.objects.get(pk=own_work["own_entry"]).status == EntryStatus.PENDING
+
+
+def test_staff_without_grants_read_every_queue_and_entry_but_move_nothing(api, objs):
+    alice, carol = objs["alice_entry"], objs["carol_entry"]
+    for client in (api.staff, api.superuser):
+        assert {row["id"] for row in client.get("/api/v1/review/queue/").json()["results"]} == {alice, carol}
+        assert client.get(f"/api/v1/entries/{carol}/").status_code == 200
+        response = client.post(f"/api/v1/entries/{alice}/approve/", format="json")
+        assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied"
+    assert set(WorkEntry.objects.filter(pk__in=[alice, carol]).values_list("status", flat=True)) == {"pending"}
+
+
+def test_staff_with_a_clerk_grant_enter_only_within_it(api, objs, w):
+    body = {"competition": objs["comp"], "worker": objs["carol"], "rule": objs["km"], "work_date": objs["day"],
+            "quantity": "5"}
+    response = api.staff_clerk.post("/api/v1/entries/", body, format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "worker_not_enterable"
+    response = api.staff_clerk.post("/api/v1/entries/", {**body, "worker": objs["bob"]}, format="json")
+    assert response.status_code == 201
+    entry = WorkEntry.objects.get(pk=response.json()["id"])
+    assert entry.entered_by == entry.changed_by == w.staff_clerk

@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Count
+from django.db.models import Count, F, Q
 
 from competitions.demo import catalog
 from competitions.models import (
@@ -199,6 +199,13 @@ def test_demo_accounts_exist_for_every_role_with_their_printed_passwords(seeded)
     assert set(WorkEntry.objects.filter(unit__depot=depot).values_list("entered_by", flat=True)) == {clerk.pk}
     for account in (catalog.ADMIN, catalog.CLERK, catalog.REVIEWER):
         assert account.password in seeded
+    # Separation of duties: the demo's work is entered by clerks and reviewed by reviewers, never by the admin
+    # (who holds no grant and may do neither) and never by the account that entered it.
+    assert WorkEntry.objects.editable_by(admin).count() == WorkEntry.objects.reviewable_by(admin).count() == 0
+    assert WorkEntry.objects.visible_to(admin).count() == WorkEntry.objects.count()
+    assert not WorkEntry.objects.filter(Q(entered_by=admin) | Q(reviewed_by=admin)).exists()
+    assert not WorkEntry.objects.filter(reviewed_by=F("entered_by")).exists()
+    assert WorkEntry.objects.editable_by(clerk).exists() and WorkEntry.objects.reviewable_by(reviewer).exists()
 
 
 def test_a_bulk_load_that_rebuilds_the_indexes_restores_them_exactly(db):

@@ -63,3 +63,64 @@ def test_the_runs_list_names_triggers_and_outcomes_in_words_and_formats_its_coun
     assert "每晚定时" in html and "成功" in html and "全量" in html
     assert "223,000" in html and "1,234,567" in html
     assert ">nightly<" not in html and ">succeeded<" not in html
+
+
+# -- a repair of any day, with its reason --------------------------------------------------------------
+
+def test_staff_recompute_an_old_day_from_the_admin_as_a_background_run_with_their_reason(
+        client, f, run_tasks_inline, django_capture_on_commit_callbacks):
+    # given a competition running for two months, with work entered forty days ago
+    staff = f.user(is_staff=True, is_superuser=True, username="union-staff")
+    client.force_login(staff)
+    today = timezone.localdate()
+    comp, jt = f.competition(start=today - timedelta(days=60), end=today + timedelta(days=30)), f.job_type()
+    rule = f.rule(comp, jt)
+    old_day = today - timedelta(days=40)
+    for q in (3, 5, 8):
+        entry(comp, f.worker(job_type_=jt), rule, old_day, q)
+    page = client.get(reverse("admin:competitions_standingscompetition_repair", args=[comp.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f'min="{comp.start_date.isoformat()}"' in html and f'max="{today.isoformat()}"' in html
+    # the list of competitions links to it
+    listing = client.get(reverse("admin:competitions_standingscompetition_changelist")).content.decode()
+    assert reverse("admin:competitions_standingscompetition_repair", args=[comp.pk]) in listing
+
+    # when staff recompute that day with a reason
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:competitions_standingscompetition_repair", args=[comp.pk]),
+                               {"day": old_day.isoformat(), "reason": "补录后修复当日排名"}, follow=True)
+
+    # then the run is recorded for that day with who asked and why, and the day's standings are there
+    assert response.status_code == 200
+    run = StandingRun.objects.get(competition=comp)
+    assert (run.day, run.outcome, run.rows, run.trigger) == (old_day, RunOutcome.SUCCEEDED, 3, "admin")
+    assert (run.requested_by, run.reason) == (staff, "补录后修复当日排名")
+    assert Standing.objects.filter(competition=comp, day=old_day).count() == 3
+    history = client.get(reverse("admin:competitions_standingrun_changelist")).content.decode()
+    assert "补录后修复当日排名" in history and "union-staff" in history
+
+
+@pytest.mark.parametrize(("offset", "reason", "message"), [
+    (-61, "修复", "只能重算竞赛期间内"),  # before the competition started
+    (1, "修复", "只能重算竞赛期间内"),  # tomorrow: no work yet
+    (-5, "", "请填写重算原因"),
+])
+def test_a_repair_outside_the_competition_or_without_a_reason_is_refused_and_nothing_is_sent(
+        client, f, monkeypatch, offset, reason, message):
+    client.force_login(f.user(is_staff=True, is_superuser=True))
+    today = timezone.localdate()
+    comp = f.competition(start=today - timedelta(days=60), end=today + timedelta(days=30))
+    sent = []
+    monkeypatch.setattr(admin_standings.standings_recompute_task, "delay", lambda *a, **kw: sent.append(a))
+    response = client.post(reverse("admin:competitions_standingscompetition_repair", args=[comp.pk]),
+                           {"day": (today + timedelta(days=offset)).isoformat(), "reason": reason})
+    assert response.status_code == 200 and message in response.content.decode()
+    assert sent == [] and not StandingRun.objects.exists()
+
+
+def test_the_repair_page_is_the_admins(client, f):
+    comp = f.competition()
+    url = reverse("admin:competitions_standingscompetition_repair", args=[comp.pk])
+    client.force_login(f.clerk(f.unit()))
+    assert client.get(url).status_code == 302  # to the admin's login: not staff

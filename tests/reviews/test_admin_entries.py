@@ -51,18 +51,38 @@ def test_locked_entry_cannot_be_changed_through_the_admin(admin_client, f, setti
     assert not EntryEvent.objects.filter(entry=locked).exists()
 
 
-def test_open_entry_note_can_be_edited_and_the_edit_is_audited(admin_client, f, setting):
+def test_open_entry_note_can_be_edited_by_a_clerk_of_its_unit_and_the_edit_is_audited(client, f, setting):
+    # given a superuser who also holds the clerk grant of the entry's unit
+    account = f.clerk(setting["unit"], is_staff=True, is_superuser=True)
+    client.force_login(account)
     pending = entry(f, setting, note="原说明")
 
-    response = admin_client.post(change_url(pending), {"note": "补充说明", "events-TOTAL_FORMS": "0",
-                                                        "events-INITIAL_FORMS": "0"})
+    response = client.post(change_url(pending), {"note": "补充说明", "events-TOTAL_FORMS": "0",
+                                                  "events-INITIAL_FORMS": "0"})
 
     assert response.status_code == 302
     pending.refresh_from_db()
     assert pending.note == "补充说明"
     assert pending.quantity == Decimal("3")  # read-only in the admin
+    assert pending.changed_by == account  # their own work now: they may not review it
     event = EntryEvent.objects.get(entry=pending)
     assert event.action == EntryAction.EDITED
+
+
+def test_staff_without_a_clerk_grant_read_entries_in_the_admin_and_change_none(admin_client, client, f, setting):
+    pending = entry(f, setting, note="原说明")
+    other_units_clerk = f.clerk(f.depot(), is_staff=True, is_superuser=True)
+    for who in (admin_client, client):  # a superuser without grants; one with another unit's grant
+        if who is client:
+            client.force_login(other_units_clerk)
+        page = who.get(change_url(pending))
+        post = who.post(change_url(pending), {"note": "改过的说明", "events-TOTAL_FORMS": "0",
+                                              "events-INITIAL_FORMS": "0"})
+        assert page.status_code == 200 and page.context["has_change_permission"] is False
+        assert post.status_code == 403
+    pending.refresh_from_db()
+    assert pending.note == "原说明" and pending.changed_by is None
+    assert not EntryEvent.objects.filter(entry=pending).exists()
 
 
 def test_entries_are_never_deleted_or_added_in_the_admin(admin_client, f, setting):

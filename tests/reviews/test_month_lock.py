@@ -301,7 +301,7 @@ def test_the_admin_cannot_change_a_rejected_entry_of_a_signed_off_month(client, 
 @pytest.mark.django_db
 def test_the_note_service_refuses_an_entry_of_a_signed_off_month(w, signed_off_rejected):
     with pytest.raises(EntryRejected) as error:
-        entry_note_set(actor=w.staff, entry_id=signed_off_rejected.pk, note="改过的说明")
+        entry_note_set(actor=w.clerk, entry_id=signed_off_rejected.pk, note="改过的说明")
     assert error.value.first.code == "month_locked"
     signed_off_rejected.refresh_from_db()
     assert signed_off_rejected.note == "原说明"

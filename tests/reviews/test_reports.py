@@ -68,7 +68,7 @@ def m(w, f, month, today):
     f.worker(silent_depot, w.driver, name="赵六")
 
     def enter(worker, rule, day, quantity="100", comp=None, actor=None):
-        return entry_create(actor=actor or (w.clerk if comp is None else w.staff), competition=comp or w.comp,
+        return entry_create(actor=actor or w.clerk, competition=comp or w.comp,
                             worker_id=worker.pk, rule_id=rule.pk, work_date=day, quantity=quantity)
 
     a1, a2, a3 = (enter(w.alice, w.km, d) for d in (d1, d2, d3))
@@ -214,7 +214,7 @@ def test_the_progress_page_runs_a_fixed_number_of_queries(client, w, m, month, f
             for n in range(5):
                 depot = f.unit(parent=w.depot.parent, code=f"X{n}", name=f"新站段{n}")
                 worker = f.worker(f.unit(parent=depot, code=f"X{n}-W"), w.driver)
-                entry_create(actor=w.staff, competition=w.comp, worker_id=worker.pk, rule_id=w.km.pk,
+                entry_create(actor=f.clerk(depot), competition=w.comp, worker_id=worker.pk, rule_id=w.km.pk,
                              work_date=month, quantity="1")
         cache.clear()
         with django_assert_num_queries(PROGRESS_COUNTING_QUERIES):
@@ -415,7 +415,7 @@ def test_the_reports_depot_totals_are_month_by_depots_rows(w, f, m, month):
     # a second depot with entries, so the roll-up has more than one depot to keep apart
     depot = f.unit(parent=w.depot.parent, code="D4", name="石家庄机务段")
     worker = f.worker(f.unit(parent=depot, code="D4-W"), w.driver)
-    entry_create(actor=w.staff, competition=w.comp, worker_id=worker.pk, rule_id=w.km.pk, work_date=month,
+    entry_create(actor=f.clerk(depot), competition=w.comp, worker_id=worker.pk, rule_id=w.km.pk, work_date=month,
                  quantity="1")
     units = reports.month_by_depot(w.comp, w.system, month, by=reports.UNIT)
     assert reports._depot_totals(units) == reports.month_by_depot(w.comp, w.system, month)
