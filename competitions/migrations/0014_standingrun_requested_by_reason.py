@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competitions', '0012_dashboard_figures'),
+        ('competitions', '0013_signed_off_totals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
