@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.urls import reverse
 from django.utils import translation
 
@@ -289,3 +289,23 @@ def slow_kind(params, out, progress):
             time.sleep(0.4)
             progress(step, 4)
     return JobOutcome(summary={"步骤": 4})
+
+
+def database_sessions() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["slow", "refusing"])
+def test_the_progress_connection_opened_beside_a_job_is_closed_when_it_ends(w, kinds, monkeypatch, kind):
+    # Opened by a thread as the job starts, whether or not the job reports progress (a refusal reports none).
+    monkeypatch.setitem(jobs.JOB_KINDS, "slow", JobKind("slow", "tests.competitions.test_jobs.slow_kind"))
+    before = database_sessions()
+    job = Job.objects.create(kind=kind, created_by=w.staff, params={})
+    jobs.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == (JobStatus.SUCCEEDED if kind == "slow" else JobStatus.FAILED)
+    assert (job.done, job.total) == ((4, 4) if kind == "slow" else (0, None))
+    assert database_sessions() == before
