@@ -192,6 +192,22 @@ def job_start(*, kind: str, params: dict, user, once_key=None) -> Job:
     return job
 
 
+def jobs_preload() -> None:
+    """Loads what a process's first job would otherwise load on the person's time (a second or more: the
+    first 200-row import of a fresh process took 3.6 s against 0.2 s for the next): every kind's module with
+    what it imports, the URL patterns (an outcome links to a page) and the translation catalogues (a job
+    speaks its starter's language). The Celery worker calls it once before it forks its pool
+    (config.celery_app), so each pool process starts with them. It opens no connection."""
+    from django.urls import get_resolver
+
+    for kind in JOB_KINDS.values():
+        import_string(kind.run)
+    get_resolver().url_patterns  # noqa: B018 (reading it imports every urls module)
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            pass
+
+
 def job_purge(*, now=None) -> int:
     """Deletes jobs older than JOB_KEEP_DAYS and their files; returns how many. A file whose row is gone
     is no longer reachable, so the row goes first and a file that cannot be removed is only logged."""

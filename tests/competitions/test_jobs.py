@@ -4,8 +4,12 @@ outcomes that are not files, errors in Chinese, and progress seen while a job's 
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
@@ -309,3 +313,21 @@ def test_the_progress_connection_opened_beside_a_job_is_closed_when_it_ends(w, k
     assert job.status == (JobStatus.SUCCEEDED if kind == "slow" else JobStatus.FAILED)
     assert (job.done, job.total) == ((4, 4) if kind == "slow" else (0, None))
     assert database_sessions() == before
+
+
+def test_the_celery_worker_loads_the_jobs_code_before_it_forks_its_pool():
+    # A fresh interpreter, as a worker starts: the kinds' modules and the URL patterns are loaded by the
+    # worker_init signal (sent by the worker before it forks), not by the first job someone starts.
+    loaded = ("reviews.jobs", "reviews.imports", "members.membership_jobs", "config.urls")
+    script = ("import sys\n"
+              "from celery.signals import worker_init\n"
+              "import config.celery_app\n"
+              f"loaded = {loaded!r}\n"
+              "before = [m for m in loaded if m in sys.modules]\n"
+              "worker_init.send(sender=None)\n"
+              "print(before, [m for m in loaded if m in sys.modules])\n")
+    ran = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2], text=True,
+                         capture_output=True, timeout=120,
+                         env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"})
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert ran.stdout.strip().splitlines()[-1] == f"[] {list(loaded)!r}"
