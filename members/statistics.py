@@ -8,6 +8,13 @@ are counted in the depot of their current unit (a worker who transferred counts 
 workers in service (``is_active``).
 The grade is each worker's current grade (``Worker.skill_grade``, their latest certificate's).
 
+The pages show a copy of their figures kept in the cache (``page_figures``): at seed scale counting the
+whole worker, application and card tables takes longer than a page may, and more so after a large import
+(the rows it wrote are not yet all-visible, so the index-only scans read the table too). A copy older than
+FRESH is shown while a Celery task counts again; without a copy the page says it is counting instead of
+waiting for it. The pages are union staff's alone and show every depot, so one copy per page (and year)
+serves everyone. The .xlsx files count when asked, as before.
+
 A unit above depot level (a worker attached directly to a bureau) has no depot: its workers are counted
 under "未归属站段" (depot id 0).
 """
@@ -16,14 +23,17 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
+from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import sql
 
 from competitions.models import JobType
 from config.spreadsheets import XlsxStream
+from config.tasks import send_on_commit
 from members.models import (
     ApplicationStatus,
     CardStatus,
@@ -248,6 +258,53 @@ def grade_cross() -> tuple[list[GradeRow], list[GradeRow], list[tuple[str, str, 
         by_grade = [counts.get(g, 0) for g in SkillGrade.values]
         rows.append((job_types.get(job_type, ("", ""))[0], depots.get(depot, ""), by_grade, sum(by_grade)))
     return (*_grade_rows(by, job_types, depots), rows)
+
+
+# --- The pages' copies ------------------------------------------------------------------------------------
+
+FRESH = timedelta(minutes=1)
+KEEP_SECONDS = 24 * 3600
+REFRESH_SECONDS = 10 * 60  # a refresh that was sent and never ran is sent again after this
+
+# What each page shows, counted; ``year`` only for the membership page (a copy per year asked for).
+PAGES = {
+    "membership": lambda year: {"rows": membership_by_month(year), "depots": depot_members()},
+    "cards": lambda year: {"depots": depot_members(), "statuses": card_status()},
+    "grades": lambda year: dict(zip(("by_job_type", "by_depot"), grade_distribution(), strict=True)),
+}
+
+
+def _page_key(page: str, year: int | None) -> str:
+    return f"members:statistics:{page}:{year or ''}"
+
+
+def page_figures(page: str, year: int | None = None) -> dict | None:
+    """A page's figures (its template's context, with ``computed_at``) from the cache; None while they are
+    being counted for the first time. A missing or older than FRESH copy is counted again by a Celery task,
+    one at a time per page and year. With Redis away there is neither a copy nor a task to count one: the
+    page counts for itself, as it did before the copies."""
+    key = _page_key(page, year)
+    figures = cache.get(key)
+    if figures is not None and timezone.now() - figures["computed_at"] <= FRESH:
+        return figures
+    if cache.add(f"{key}:refreshing", 1, REFRESH_SECONDS):
+        from members.tasks import refresh_statistics
+
+        send_on_commit(refresh_statistics, page, year, unsent=lambda: cache.delete(f"{key}:refreshing"))
+    elif figures is None and cache.get(f"{key}:refreshing") is None:
+        return {**PAGES[page](year), "computed_at": timezone.now()}
+    return figures
+
+
+def page_figures_refresh(*, page: str, year: int | None = None) -> dict | None:
+    """Counts a page's figures again into the cache; None for a page that is not one (an old message)."""
+    if page not in PAGES:
+        return None
+    key = _page_key(page, year)
+    figures = {**PAGES[page](year), "computed_at": timezone.now()}
+    cache.set(key, figures, KEEP_SECONDS)
+    cache.delete(f"{key}:refreshing")
+    return figures
 
 
 # --- The files ------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Statistics pages for union staff (/union/statistics/): each page shows its figures and offers them as an
-.xlsx file built from the same query (a few hundred rows of aggregates: written within the request)."""
+"""Statistics pages for union staff (/union/statistics/): each page shows its figures (a copy at most a minute
+old, members.statistics.page_figures) and offers them as an .xlsx file counted from the same queries when
+asked (a few hundred rows of aggregates: written within the request)."""
 
 from __future__ import annotations
 
@@ -49,8 +50,8 @@ def membership(request):
     if request.GET.get("format") == "xlsx":
         return _xlsx(statistics.membership_xlsx(year), f"membership-{year}")
     return render(request, "members/statistics/membership.html", {
-        "section": "membership", "year": year, "rows": statistics.membership_by_month(year),
-        "depots": statistics.depot_members(), "years": range(timezone.localdate().year, FIRST_YEAR - 1, -1)})
+        "section": "membership", "year": year, "figures": statistics.page_figures("membership", year),
+        "years": range(timezone.localdate().year, FIRST_YEAR - 1, -1)})
 
 
 @staff_page
@@ -58,13 +59,12 @@ def cards(request):
     if request.GET.get("format") == "xlsx":
         return _xlsx(statistics.cards_xlsx(), "member-cards")
     return render(request, "members/statistics/cards.html", {
-        "section": "cards", "depots": statistics.depot_members(), "statuses": statistics.card_status()})
+        "section": "cards", "figures": statistics.page_figures("cards")})
 
 
 @staff_page
 def grades(request):
     if request.GET.get("format") == "xlsx":
         return _xlsx(statistics.grades_xlsx(), "skill-grades")
-    by_job_type, by_depot = statistics.grade_distribution()
     return render(request, "members/statistics/grades.html", {
-        "section": "grades", "by_job_type": by_job_type, "by_depot": by_depot, "grades": SkillGrade.labels})
+        "section": "grades", "figures": statistics.page_figures("grades"), "grades": SkillGrade.labels})

@@ -47,3 +47,12 @@ def wecom_send(robot_id: int, title: str, body: str, link: str = "") -> bool:
         raise
     WecomRobot.objects.filter(pk=robot_id).update(last_sent_at=timezone.now(), last_error="")
     return True
+
+
+# Read-only: counts a statistics page's figures again into the cache (members.statistics); a redelivery
+# counts again.
+@db_task(name="members.tasks.refresh_statistics")
+def refresh_statistics(page: str, year: int | None = None) -> None:
+    from members.statistics import page_figures_refresh
+
+    page_figures_refresh(page=page, year=year)

@@ -4,11 +4,15 @@ outcomes that are not files, errors in Chinese, and progress seen while a job's 
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.urls import reverse
 from django.utils import translation
 
@@ -289,3 +293,41 @@ def slow_kind(params, out, progress):
             time.sleep(0.4)
             progress(step, 4)
     return JobOutcome(summary={"步骤": 4})
+
+
+def database_sessions() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["slow", "refusing"])
+def test_the_progress_connection_opened_beside_a_job_is_closed_when_it_ends(w, kinds, monkeypatch, kind):
+    # Opened by a thread as the job starts, whether or not the job reports progress (a refusal reports none).
+    monkeypatch.setitem(jobs.JOB_KINDS, "slow", JobKind("slow", "tests.competitions.test_jobs.slow_kind"))
+    before = database_sessions()
+    job = Job.objects.create(kind=kind, created_by=w.staff, params={})
+    jobs.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == (JobStatus.SUCCEEDED if kind == "slow" else JobStatus.FAILED)
+    assert (job.done, job.total) == ((4, 4) if kind == "slow" else (0, None))
+    assert database_sessions() == before
+
+
+def test_the_celery_worker_loads_the_jobs_code_before_it_forks_its_pool():
+    # A fresh interpreter, as a worker starts: the kinds' modules and the URL patterns are loaded by the
+    # worker_init signal (sent by the worker before it forks), not by the first job someone starts.
+    loaded = ("reviews.jobs", "reviews.imports", "members.membership_jobs", "config.urls")
+    script = ("import sys\n"
+              "from celery.signals import worker_init\n"
+              "import config.celery_app\n"
+              f"loaded = {loaded!r}\n"
+              "before = [m for m in loaded if m in sys.modules]\n"
+              "worker_init.send(sender=None)\n"
+              "print(before, [m for m in loaded if m in sys.modules])\n")
+    ran = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2], text=True,
+                         capture_output=True, timeout=120,
+                         env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"})
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert ran.stdout.strip().splitlines()[-1] == f"[] {list(loaded)!r}"

@@ -1,17 +1,25 @@
 """Statistics for union staff: membership and applications by depot and month, card status, grade distribution;
-figures computed by hand on a small world, the exports opened and read back, who may open them, query counts."""
+figures computed by hand on a small world, the exports opened and read back, who may open them, query counts;
+the pages' copies in the cache: counted in the background, equal to the direct figures after writes."""
 
 from __future__ import annotations
 
 import io
-from datetime import date
+import os
+import time
+from datetime import date, timedelta
 
 import openpyxl
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from config.cache import TolerantRedisCache
 from members import statistics
+from members import tasks as member_tasks
+from members.membership import application_approve, card_issue
 from members.models import (
     ApplicationStatus,
     CardStatus,
@@ -21,13 +29,28 @@ from members.models import (
     SkillGrade,
     Worker,
 )
+from members.skill_imports import COLUMNS as CERTIFICATE_COLUMNS
+from members.skill_imports import certificates_import
 from members.skills import certificate_create
+from tests.celery_worker import celery_worker
 from tests.factories import make_id_number
 
 pytestmark = pytest.mark.django_db
 
 Y = timezone.localdate().year - 1
 PAGES = ["statistics:index", "statistics:membership", "statistics:cards", "statistics:grades"]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The pages' copies of earlier tests' worlds are not this test's."""
+    cache.clear()
+
+
+def count_pages(year=Y):
+    """What the background task does for each page."""
+    for page in statistics.PAGES:
+        statistics.page_figures_refresh(page=page, year=year if page == "membership" else None)
 
 
 def apply(worker, day, status, **kw):
@@ -157,12 +180,13 @@ def test_a_depot_named_like_a_formula_is_text_in_the_export(client, world):
 
 
 def test_the_pages_show_the_figures(client, world):
+    count_pages()
     client.force_login(world.staff)
     page = client.get(reverse("statistics:membership"), {"year": Y}).content.decode()
     months = page.split('id="months"')[1].split("</table>")[0]
     assert months.count("<tr>") == 4 and f"{Y}-03" in months
     page = client.get(reverse("statistics:membership"), {"year": "abc"}).content.decode()
-    assert "年份应为" in page
+    assert "年份应为" in page and "统计中" in page  # this year's figures: not counted yet
     page = client.get(reverse("statistics:grades")).content.decode()
     assert "首席技师" in page and "线路工" in page
     page = client.get(reverse("statistics:cards")).content.decode()
@@ -189,18 +213,152 @@ def test_only_union_staff_open_the_statistics(client, world, f, role):
         assert client.get(reverse(name), {"format": "xlsx"}).status_code == 403, name
 
 
-@pytest.mark.parametrize("name, page, export", [("statistics:membership", 10, 9), ("statistics:cards", 9, 8),
-                                                ("statistics:grades", 9, 8)])
-def test_each_page_and_export_runs_a_fixed_number_of_queries(client, world, f, name, page, export,
+@pytest.mark.parametrize("name, export", [("statistics:membership", 9), ("statistics:cards", 8),
+                                          ("statistics:grades", 8)])
+def test_each_page_and_export_runs_a_fixed_number_of_queries(client, world, f, name, export, monkeypatch,
                                                              django_assert_num_queries):
-    # session and user 2, role scope 3, the navigation's unread count (pages only), then the page's own: depot names, job types and the GROUP BY(s)
+    # A page: session and user 2, role scope 3, the navigation's unread count; its figures come from the
+    # cache, counted or not. An export: the same but the unread count, then depot names, job types and the
+    # GROUP BY(s).
+    monkeypatch.setattr(member_tasks.refresh_statistics, "delay", lambda *args: None)
     client.force_login(world.staff)
-    with django_assert_num_queries(page):
-        client.get(reverse(name))
+    with django_assert_num_queries(6):
+        assert "统计中" in client.get(reverse(name)).content.decode()  # no copy yet
+    count_pages(timezone.localdate().year)
+    with django_assert_num_queries(6):
+        assert "统计于" in client.get(reverse(name)).content.decode()
     for i in range(5):  # more depots, workers and applications: the same queries
         depot = f.unit(parent=world.depot.parent, name=f"站段{i}")
         apply(f.worker(depot, world.driver), date(timezone.localdate().year, 1, 2), ApplicationStatus.SUBMITTED)
-    with django_assert_num_queries(page):
+    with django_assert_num_queries(6):
         client.get(reverse(name))
     with django_assert_num_queries(export):
         client.get(reverse(name), {"format": "xlsx"})
+
+
+# -- the pages' copies ---------------------------------------------------------------------------------------
+
+def direct(page: str, year=Y) -> dict:
+    """A page's figures counted now, as its copy holds them."""
+    return statistics.PAGES[page](year)
+
+
+def copy_of(page: str, year=Y) -> dict:
+    figures = dict(statistics.page_figures_refresh(page=page, year=year if page == "membership" else None))
+    del figures["computed_at"]
+    return figures
+
+
+def test_a_page_without_a_copy_says_it_is_counting_and_sends_one_count(client, world, monkeypatch,
+                                                                      django_capture_on_commit_callbacks):
+    sent = []
+    monkeypatch.setattr(member_tasks.refresh_statistics, "delay", lambda *args: sent.append(args))
+    client.force_login(world.staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.get(reverse("statistics:cards")).content.decode()
+        assert "统计中" in page and 'id="cards"' not in page
+        assert "统计中" in client.get(reverse("statistics:cards")).content.decode()
+    assert sent == [("cards", None)]  # once, however many look meanwhile
+
+    member_tasks.refresh_statistics(*sent[0])
+
+    page = client.get(reverse("statistics:cards")).content.decode()
+    assert "统计中" not in page and 'id="computed-at"' in page
+    assert '<td>北京工务段</td><td class="num">1</td><td class="num">1</td>' in page
+
+
+def test_a_copy_older_than_a_minute_is_shown_while_it_is_counted_again(client, world, monkeypatch,
+                                                                       django_capture_on_commit_callbacks):
+    sent = []
+    monkeypatch.setattr(member_tasks.refresh_statistics, "delay", lambda *args: sent.append(args))
+    client.force_login(world.staff)
+    statistics.page_figures_refresh(page="membership", year=Y)
+    application = MembershipApplication.objects.get(worker=world.dave)
+    application_approve(actor=world.staff, application_id=application.pk, joined_on=date(Y, 5, 20))
+    url = f"{reverse('statistics:membership')}?year={Y}"
+
+    # within the minute: the copy, nothing sent
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(url)
+    assert sent == [] and statistics.page_figures("membership", Y)["depots"][0].members == 1
+
+    # a minute later: still the copy, and one count sent
+    key = statistics._page_key("membership", Y)
+    old = cache.get(key)
+    cache.set(key, {**old, "computed_at": old["computed_at"] - statistics.FRESH - timedelta(seconds=1)})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(url)
+        client.get(url)
+    assert sent == [("membership", Y)]
+    assert statistics.page_figures("membership", Y)["depots"][0].members == 1
+
+    member_tasks.refresh_statistics(*sent[0])
+    figures = statistics.page_figures("membership", Y)
+    assert figures["depots"][0].members == 2 and figures["depots"] == statistics.depot_members()
+
+
+def test_the_copies_equal_the_direct_figures_after_each_write(world):
+    pages = [(page, Y) for page in statistics.PAGES]
+    # an application approved: a new member in D1, joined in May
+    application = MembershipApplication.objects.get(worker=world.dave)
+    application_approve(actor=world.staff, application_id=application.pk, joined_on=date(Y, 5, 20))
+    for page, year in pages:
+        assert copy_of(page, year) == direct(page, year), page
+    assert copy_of("membership")["depots"][0].members == 2
+
+    # a card issued to the new member
+    card_issue(actor=world.staff, worker_id=world.dave.pk, number="6222000000000009")
+    for page, year in pages:
+        assert copy_of(page, year) == direct(page, year), page
+    assert copy_of("cards")["depots"][0].carded == 2
+    assert dict(copy_of("cards")["statuses"])["已发卡"] == 3
+
+    # certificates imported from a file
+    book = openpyxl.Workbook()
+    book.active.append(CERTIFICATE_COLUMNS)
+    book.active.append([world.dave.employee_no, world.dave.name, "首席技师", "", "G-1", date(Y, 2, 1), "北京市职业技能鉴定指导中心"])
+    book.active.append([world.carol.employee_no, world.carol.name, "技师", "", "G-2", date(Y, 2, 1), "北京市职业技能鉴定指导中心"])
+    out = io.BytesIO()
+    book.save(out)
+    assert certificates_import(actor=world.staff, name="grades.xlsx", content=out.getvalue()) == 2
+    for page, year in pages:
+        assert copy_of(page, year) == direct(page, year), page
+    by_depot = {r.name: r.by_grade for r in copy_of("grades")["by_depot"]}
+    assert by_depot["北京机务段"] == [0, 0, 0, 1, 1, 0, 0, 1]
+
+
+def test_with_redis_away_a_page_counts_its_figures_itself(client, world, monkeypatch, django_assert_num_queries):
+    # nothing listens on port 1: every cache call fails, as when Redis is down
+    monkeypatch.setattr(statistics, "cache", TolerantRedisCache("redis://127.0.0.1:1/0", {}))
+    sent = []
+    monkeypatch.setattr(member_tasks.refresh_statistics, "delay", lambda *args: sent.append(args))
+    client.force_login(world.staff)
+    page = client.get(reverse("statistics:grades")).content.decode()
+    assert "统计中" not in page and "首席技师" in page and "线路工" in page and sent == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not settings.CELERY_BROKER_URL.startswith("redis://"), reason="needs REDIS_URL")
+def test_a_real_worker_counts_a_page_that_had_no_copy(client, w, f, tmp_path, monkeypatch):
+    # given a member of D1 holding a card, committed (the worker reads the database from its own session)
+    member = f.worker(w.depot, w.driver, membership_status=MembershipStatus.MEMBER, joined_on=date(Y, 1, 1),
+                      member_card_no="6222000000000001")
+    MemberCard.objects.create(worker=member, number="6222000000000001", status=CardStatus.ACTIVE,
+                              issued_on=date(Y, 1, 2))
+    queue = f"statistics-test-{os.getpid()}"
+    monkeypatch.setattr(member_tasks.refresh_statistics, "delay",
+                        lambda *a: member_tasks.refresh_statistics.apply_async(args=a, queue=queue))
+    client.force_login(w.staff)
+
+    with celery_worker(broker=settings.CELERY_BROKER_URL, queue=queue, log=tmp_path / "worker.log"):
+        # when staff open the page without a copy
+        assert "统计中" in client.get(reverse("statistics:cards")).content.decode()
+
+        # then the worker counts it, and the page shows its figures
+        deadline = time.monotonic() + 60
+        while statistics.cache.get(statistics._page_key("cards", None)) is None:
+            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()[-3000:]
+            time.sleep(0.1)
+    page = client.get(reverse("statistics:cards")).content.decode()
+    assert 'id="computed-at"' in page and '<td class="num">1</td><td class="num">1</td><td class="num">0</td>' in page
+    assert statistics.page_figures("cards")["depots"] == statistics.depot_members()
