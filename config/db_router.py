@@ -5,11 +5,15 @@ With ``DATABASE_REPLICA_URLS`` unset (settings.DATABASE_REPLICAS empty) every qu
 on one machine. With replicas:
 
 * **What may go to a replica.** Reads of the models in REPLICA_MODELS (the standings, their days and
-  period standings, and the catalog: competitions, business systems, job types, scoring rules, units),
-  and only inside a GET/HEAD/OPTIONS request, which ReplicaReadsMiddleware marks. The API's hot reads and
-  the leaderboards are raw SQL (competitions.standings.reads, competitions.api.reads): they ask
+  period standings, and the catalog: competitions, job types, scoring rules), and only inside a
+  GET/HEAD/OPTIONS request, which ReplicaReadsMiddleware marks. The API's hot reads and the leaderboards
+  are raw SQL (competitions.standings.reads, competitions.api.reads): they ask
   ``router.db_for_read(Standing)`` for their connection, the same decision. Entries, workers, accounts,
-  sessions, jobs and runs always read the primary: a person acts on them right after writing them.
+  sessions, jobs and runs always read the primary: a person acts on them right after writing them. So do
+  units and business systems, although catalog: they carry who may see what (a unit's clerks and union
+  officers, a business system's reviewers, members.scope), and a permission taken away must not go on
+  working for the seconds a replica is behind. (They are small tables; the replicas' gain is the
+  standings.)
 * **Always the primary.** Every write (db_for_write); every read inside transaction.atomic (it must see
   the transaction's own writes; select_for_update is a write query anyway); everything outside a
   request: Celery tasks (standings runs, jobs), management commands, the shell.
@@ -48,7 +52,8 @@ from psycopg.errors import QueryCanceled
 log = logging.getLogger(__name__)
 
 # Read-only to a request: written by the nightly run and Celery jobs, or catalog that staff edit rarely
-# (and then read their own edit from the primary).
+# (and then read their own edit from the primary; others may see an edit, a competition's status among
+# them, up to the lag bound late).
 REPLICA_MODELS = frozenset({
     "competitions.standing",
     "competitions.standingday",
@@ -57,14 +62,13 @@ REPLICA_MODELS = frozenset({
     "competitions.competition",
     "competitions.standingscompetition",
     "competitions.organizer",
-    "competitions.businesssystem",
     "competitions.jobtype",
     "competitions.scoringrule",
     "competitions.ruleversion",
-    "members.unit",
 })
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHECK_SECONDS = 2.0
+REPLAY_POLLS, REPLAY_POLL_SECONDS = 4, 0.01
 DOWN_SECONDS = 15.0
 PIN_KEY = "db:primary-until:{}"
 
@@ -122,7 +126,7 @@ def replica_usable(alias: str) -> bool:
         _health[alias] = (now + DOWN_SECONDS, False)
         return False
     usable = lag <= settings.DATABASE_REPLICA_MAX_LAG_SECONDS
-    if not usable:
+    if not usable and (known is None or known[1]):  # once when it falls behind, not every check
         log.warning("replica %s is %.1f s behind; reading from the primary", alias, lag)
     _health[alias] = (now + CHECK_SECONDS, usable)
     return usable
@@ -134,29 +138,38 @@ def forget_replica_health() -> None:
 
 
 def replica_lag(alias: str) -> float | None:
-    """Seconds ``alias`` replays behind the primary (0: it has replayed everything the primary had written
-    when asked); ``math.inf`` if it is behind with no replayed transaction to date the gap; None if it
-    cannot be reached or is not a replica (a promoted one has left the primary's timeline)."""
+    """Seconds ``alias`` replays behind the primary; ``math.inf`` if it is behind with no replayed
+    transaction to date the gap; None if it cannot be reached or is not a replica (a promoted one has left
+    the primary's timeline).
+
+    Caught up means it has replayed the primary's WAL position as read first: 0 at once, or the time it
+    took when it gets there within a few quick polls (a busy primary, or an idle one whose checkpoints
+    and autovacuum still write a little WAL, is always a few milliseconds ahead). Otherwise, the age of the
+    last transaction it replayed: nothing committed after it has reached the replica's readers."""
+    started = time.monotonic()
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute("SELECT pg_current_wal_lsn()::text")
         primary_lsn = cursor.fetchone()[0]
     replica = connections[alias]
-    try:
-        with replica.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() >= %s::pg_lsn,"
-                " EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8",
-                [primary_lsn])
-            in_recovery, caught_up, age = cursor.fetchone()
-    except DatabaseError as exc:
-        log.warning("replica %s cannot be reached: %s", alias, exc)
-        _close(alias)
-        return None
-    if not in_recovery:
-        log.warning("replica %s is not in recovery; not reading from it", alias)
-        return None
-    if caught_up:
-        return 0.0
+    for poll in range(REPLAY_POLLS):
+        if poll:
+            time.sleep(REPLAY_POLL_SECONDS)
+        try:
+            with replica.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() >= %s::pg_lsn,"
+                    " EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8",
+                    [primary_lsn])
+                in_recovery, caught_up, age = cursor.fetchone()
+        except DatabaseError as exc:
+            log.warning("replica %s cannot be reached: %s", alias, exc)
+            _close(alias)
+            return None
+        if not in_recovery:
+            log.warning("replica %s is not in recovery; not reading from it", alias)
+            return None
+        if caught_up:
+            return 0.0 if poll == 0 else time.monotonic() - started
     return math.inf if age is None else max(age, 0.0)
 
 
