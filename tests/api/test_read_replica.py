@@ -182,6 +182,18 @@ def leaderboard_day(client, competition_id) -> str:
     return response.json()["day"]
 
 
+def test_a_write_through_the_api_sends_the_same_persons_portal_reads_to_the_primary(replica, two_days, api,
+                                                                                   client, today):
+    client.force_login(two_days.alice_user)
+    replica.pause()
+    two_days.rank_today()
+    assert client.get("/me/").context["standing"].day == two_days.yesterday  # the replica's
+    response = api.worker.post("/api/v1/disputes/", {"comment": "那天我上班了", "work_date": str(today)},
+                               format="json")
+    assert response.status_code == 201, response.content
+    assert client.get("/me/").context["standing"].day == today  # the primary's
+
+
 def test_the_pin_lasts_the_lag_bound_and_the_check_interval(settings, replica):
     settings.DATABASE_REPLICA_MAX_LAG_SECONDS = 10
     assert db_router.pin_seconds() == math.ceil(10 + db_router.CHECK_SECONDS) + 1
