@@ -80,6 +80,16 @@ def env_database(name: str) -> dict:
             f"Environment variable {name} is required: postgres://user:password@host:5432/portal. "
             "(`bash .ci/test` starts a server for the tests and sets it; `bash .ci/demo` needs none.)"
         )
+    return _database(name, value)
+
+
+def env_databases(name: str) -> list[dict]:
+    """A comma-separated list of database URLs (``DATABASE_REPLICA_URLS``) as Django settings, each read as
+    ``env_database`` reads one; unset, an empty list."""
+    return [_database(name, url) for url in env_list(name, [])]
+
+
+def _database(name: str, value: str) -> dict:
     scheme = urlparse(value).scheme
     if scheme not in {"postgres", "postgresql", "pgsql"}:
         raise ImproperlyConfigured(

@@ -98,3 +98,31 @@ def test_the_demo_settings_run_tasks_in_process_on_the_embedded_postgresql_under
 def test_the_test_settings_refuse_to_start_without_a_database_url():
     result = _run("config.settings.test", {}, "check")
     assert result.returncode != 0 and "DATABASE_URL is required: postgres://" in result.stderr
+
+
+def test_replica_urls_become_read_only_aliases_that_tests_mirror_to_the_test_database():
+    result = _run("config.settings.production", {
+        "SECRET_KEY": secrets.token_urlsafe(64), "DATABASE_URL": "postgres://portal:portal@db1/portal",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "DATABASE_REPLICA_URLS": "postgres://portal:portal@db2/portal, postgres://portal:portal@db3:6432/portal",
+    }, "shell", "-c",
+        "from django.conf import settings as s; d = s.DATABASES;"
+        " print(s.DATABASE_REPLICAS, s.DATABASE_REPLICA_MAX_LAG_SECONDS, s.DATABASE_ROUTERS, s.MIDDLEWARE[-1]);"
+        " print([(d[a]['HOST'], d[a]['PORT'], d[a]['TEST']['MIRROR'], d[a]['OPTIONS']['connect_timeout'],"
+        " d[a]['OPTIONS']['prepare_threshold']) for a in s.DATABASE_REPLICAS])")
+    assert result.returncode == 0, result.stderr
+    aliases, options = result.stdout.strip().splitlines()[-2:]
+    assert aliases == ("['replica1', 'replica2'] 10 ['config.db_router.PrimaryReplicaRouter'] "
+                       "config.db_router.ReplicaReadsMiddleware")
+    assert options == "[('db2', '', 'default', 3, 0), ('db3', 6432, 'default', 3, 0)]"
+
+
+def test_without_replica_urls_there_is_one_database(monkeypatch):
+    monkeypatch.delenv("X", raising=False)
+    assert env.env_databases("X") == []
+
+
+def test_a_replica_url_that_is_not_postgres_stops_start_up_naming_the_variable(environ):
+    environ(X="postgres://u:p@h/db,mysql://u@h/db")
+    with pytest.raises(ImproperlyConfigured, match="X has scheme 'mysql'"):
+        env.env_databases("X")

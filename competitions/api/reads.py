@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.db import router
+
 from competitions.models import RunOutcome, Standing, StandingRun
 from config.api import db
 
@@ -26,7 +28,7 @@ WHERE competition_id = %s AND day = %s AND worker_id = %s
 
 def my_standing(*, competition_id: int, worker_id: int, day: date) -> dict | None:
     """The worker's row on ``day`` as {column: value}, or None (one probe of the unique index)."""
-    row = db.fetch_one(MY_STANDING_SQL, [competition_id, day, worker_id])
+    row = db.fetch_one(MY_STANDING_SQL, [competition_id, day, worker_id], using=router.db_for_read(Standing))
     return None if row is None else dict(zip(MY_STANDING_COLUMNS, row, strict=True))
 
 

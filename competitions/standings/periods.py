@@ -44,7 +44,7 @@ from itertools import groupby
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -516,7 +516,7 @@ def unit_rankings(snapshot: PeriodSnapshot, level: str = "depot") -> list[UnitRo
     rank. A worker under no depot counts for no depot. One query (a few hundred rows)."""
     if level not in UNIT_LEVELS:
         raise ValueError(f"unit level {level!r}: one of {', '.join(UNIT_LEVELS)}")
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(PeriodStanding)].cursor() as cursor:
         cursor.execute(database.render(unit_rankings_statement(level)), {"snapshot": snapshot.pk})
         return [UnitRow(*row) for row in cursor.fetchall()]
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import cache
 from typing import NamedTuple
 
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Q, Subquery, Sum
 from psycopg import sql
 
@@ -194,7 +194,8 @@ def _board(scope: Scope, bound: str, *, competition_id: int, day: date, scope_id
         params["rank"] = rank
     if bound != "first":
         params["worker"] = worker_id
-    return [BoardRow._make(row) for row in db.fetch_all(_board_text(scope, bound), params)]
+    return [BoardRow._make(row)
+            for row in db.fetch_all(_board_text(scope, bound), params, using=router.db_for_read(Standing))]
 
 
 def leaderboard(*, competition_id: int, day: date, scope: str = Scope.OVERALL, scope_id: int | None = None,
@@ -375,7 +376,7 @@ def staff_board(*, competition_id: int, day: date, of: StaffList, after: Cursor 
         bound = "after"
         params.update(rank=after.rank, worker=after.worker_id)
     text = _staff_text(of.scope, of.depot_id is not None, of.job_type_id is not None, bound, of.min_grade is not None)
-    return [StaffRow._make(row) for row in db.fetch_all(text, params)]
+    return [StaffRow._make(row) for row in db.fetch_all(text, params, using=router.db_for_read(Standing))]
 
 
 def staff_board_count(*, competition_id: int, day: date, of: StaffList) -> int:
@@ -391,7 +392,7 @@ def staff_board_chunks(*, competition_id: int, day: date, of: StaffList, chunk: 
     of the whole day holds one chunk in memory, never the day. Outside a transaction the cursor is WITH
     HOLD (Django's chunked cursor), so the caller may commit progress between chunks."""
     text = _staff_text(of.scope, of.depot_id is not None, of.job_type_id is not None, "all", of.min_grade is not None)
-    with connection.chunked_cursor() as cursor:
+    with connections[router.db_for_read(Standing)].chunked_cursor() as cursor:
         cursor.execute(text, _staff_params(of, competition_id=competition_id, day=day))
         while rows := cursor.fetchmany(chunk):
             yield [StaffRow._make(row) for row in rows]

@@ -13,7 +13,7 @@ rest of the project keeps Django's client-side binding.
 
 from __future__ import annotations
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from psycopg.pq import Format
@@ -39,8 +39,8 @@ def _cursor(conn):
         return conn.make_debug_cursor(raw) if conn.queries_logged else conn.make_cursor(raw)
 
 
-def _run(sql: str, params, fetch):
-    conn = connections["default"]
+def _run(sql: str, params, fetch, using: str):
+    conn = connections[using]
     cur = _cursor(conn)
     try:
         cur.execute(sql, params)
@@ -53,9 +53,10 @@ def _run(sql: str, params, fetch):
         raise
 
 
-def fetch_one(sql: str, params) -> tuple | None:
-    return _run(sql, params, lambda cur: cur.fetchone())
+def fetch_one(sql: str, params, *, using: str = DEFAULT_DB_ALIAS) -> tuple | None:
+    """The statement's first row, on the database ``using`` (an alias; a read replica's if the router chose it)."""
+    return _run(sql, params, lambda cur: cur.fetchone(), using)
 
 
-def fetch_all(sql: str, params) -> list[tuple]:
-    return _run(sql, params, lambda cur: cur.fetchall())
+def fetch_all(sql: str, params, *, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
+    return _run(sql, params, lambda cur: cur.fetchall(), using)

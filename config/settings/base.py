@@ -369,3 +369,27 @@ CELERY_BEAT_SCHEDULE["dashboard-refresh"] = {
     "schedule": DASHBOARD_REFRESH_MINUTES * 60,
     "options": {"expires": DASHBOARD_REFRESH_MINUTES * 60 - 5},
 }
+
+# --- Read replicas (config/db_router.py) ------------------------------------------------------------
+# Imported here rather than at the top so this block stays one appended piece.
+from config.env import env_databases  # noqa: E402
+
+# DATABASE_REPLICA_URLS: comma-separated postgres:// URLs of streaming replicas of DATABASE_URL, named
+# replica1, replica2, … Unset: one database, as before. Standings, leaderboard, history and catalog reads of
+# a GET request may go to a replica; everything else, and every read of someone who wrote in the last
+# seconds, goes to the primary (config/db_router.py says which and why).
+# A replica replaying more than this many seconds behind the primary is skipped until it catches up.
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", 10, minimum=0)
+for _number, _replica in enumerate(env_databases("DATABASE_REPLICA_URLS"), start=1):
+    # The primary's options (prepared statements, the web processes' statement timeout), and a short
+    # connect timeout: a replica host that does not answer costs one request a few seconds, after which
+    # the router leaves it alone for a while.
+    _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], **_replica.get("OPTIONS", {}), "connect_timeout": 3}
+    # In tests a replica alias is the test database itself (Django's test mirror), never a second one.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_number}"] = _replica
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+# Last: it marks the view's reads as allowed on a replica (GET, HEAD), and sends a read that failed on a
+# replica again to the primary.
+MIDDLEWARE += ["config.db_router.ReplicaReadsMiddleware"]
