@@ -28,6 +28,7 @@ def ranked(f):
     assert Standing.objects.filter(competition=comp).count() == 1
     WorkEntry.objects.filter(competition=comp).delete()
     comp.rules.all().delete()
+    comp.periods.all().delete()  # the entries' review periods protect it too
     return comp
 
 
