@@ -9,7 +9,6 @@ own (the header is row 1).
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 
@@ -20,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from config.bulk_load import load_rows
 from config.pgbulk import array, values_in
-from config.spreadsheets import csv_row, xlsx_file
+from config.spreadsheets import xlsx_file
 from members.membership import (
     ApplicationChecker,
     ApplicationInput,
@@ -39,11 +38,16 @@ from members.models import (
     PoliticalStatus,
     Worker,
 )
-from members.validators import normalize_card_number, validate_card_number
+from members.validators import mask_id_number, normalize_card_number, validate_card_number
 from reviews.imports import ImportFileError, _cell_text, collector_paused, read_table
+from reviews.imports import bad_rows_csv as entries_bad_rows_csv
+from reviews.imports import bad_rows_xlsx as entries_bad_rows_xlsx
 from reviews.validation import EntryRejected, local_today
 
 MAX_ROWS = 50_000
+# Columns the office's pages and the bad-rows file show masked: the bad-rows file is a list of problems,
+# and leaves the office as attachments do.
+MASKED = {"身份证号": mask_id_number}
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,19 @@ class ParsedRows:
     rows: list[tuple[int, dict[str, str], list]] = field(default_factory=list)  # (row, texts by column, cells)
     errors: list[MembershipRowError] = field(default_factory=list)
     ok: list[dict] = field(default_factory=list)
+    table: list[list] = field(default_factory=list, repr=False)  # the file as read, for the bad-rows file
+    _texts: dict[int, dict[str, str]] | None = field(default=None, repr=False)
+
+    def cells(self, row: int) -> list[str]:
+        """Row ``row`` (the spreadsheet's number) as read, one text per column of the kind, the ID number
+        masked (the office's pages never show one whole)."""
+        if self._texts is None:
+            self._texts = {n: texts for n, texts, _cells in self.rows}
+        texts = dict(self._texts.get(row, {}))
+        for column, mask in MASKED.items():
+            if texts.get(column):
+                texts[column] = mask(texts[column])
+        return [texts.get(c, "") for c in self.kind.columns]
 
     @property
     def total(self) -> int:
@@ -99,7 +116,7 @@ def _table_rows(kind: FileKind, table: list[list]) -> ParsedRows:
     if missing:
         raise ImportFileError(_("缺少列：%(cols)s。请使用下载的模板。") % {"cols": "、".join(missing)})
     index = {name: header.index(name) for name in kind.columns if name in header}
-    parsed = ParsedRows(kind=kind)
+    parsed = ParsedRows(kind=kind, table=table)
     for n, row in enumerate(table[1:], start=2):
         cells = {name: row[i] if i < len(row) else None for name, i in index.items()}
         texts = {name: _cell_text(value) for name, value in cells.items()}
@@ -110,10 +127,20 @@ def _table_rows(kind: FileKind, table: list[list]) -> ParsedRows:
     return parsed
 
 
-def _workers_by_employee_no(queryset, numbers) -> dict[str, dict]:
+def _workers_by_employee_no(queryset, numbers, *more) -> dict[str, dict]:
     numbers = [n for n in numbers if n]
-    rows = queryset.filter(values_in("employee_no", numbers, "text")).values("id", "employee_no", "membership_status")
+    rows = queryset.filter(values_in("employee_no", numbers, "text")).values("id", "employee_no", "membership_status",
+                                                                            *more)
     return {row["employee_no"]: row for row in rows}
+
+
+def _id_number_given(text: str, worker: dict | None) -> str:
+    """The ID number a row gives. The bad-rows file masks ID numbers (MASKED); sent back corrected, a
+    masked number that is the worker's on file stands for it, as a masked export does in the admin's
+    worker import. Any other text is checked as typed."""
+    if worker is not None and "*" in text and text == mask_id_number(worker["id_number"]):
+        return worker["id_number"]
+    return text
 
 
 # -- enrollment forms ----------------------------------------------------------------------------------
@@ -124,7 +151,7 @@ def check_applications(*, actor, name: str, content: bytes) -> ParsedRows:
     with collector_paused():
         parsed = _table_rows(APPLICATIONS, read_table(name, content))
         workers_qs = Worker.objects.membership_kept_by(actor)
-        workers = _workers_by_employee_no(workers_qs, {texts["工号"] for _, texts, _ in parsed.rows})
+        workers = _workers_by_employee_no(workers_qs, {texts["工号"] for _, texts, _ in parsed.rows}, "id_number")
         inputs = []
         for n, texts, cells in parsed.rows:
             found = workers.get(texts["工号"])
@@ -133,7 +160,8 @@ def check_applications(*, actor, name: str, content: bytes) -> ParsedRows:
                 continue
             inputs.append(ApplicationInput(
                 worker_id=found["id"] if found else None, name=texts["姓名"], gender=texts["性别"],
-                id_number=texts["身份证号"], birth_date=cells.get("出生日期"), mobile=texts["手机号"],
+                id_number=_id_number_given(texts["身份证号"], found), birth_date=cells.get("出生日期"),
+                mobile=texts["手机号"],
                 education=texts["文化程度"], political_status=texts["政治面貌"], job_title=texts.get("职务", ""),
                 applied_on=cells.get("申请日期"), row=n))
         checked = ApplicationChecker(workers=workers_qs).check(inputs)
@@ -286,20 +314,11 @@ def template_xlsx(kind: FileKind) -> bytes:
 
 
 def bad_rows_csv(parsed: ParsedRows) -> bytes:
-    """The rows with problems as they were read, with an error column: fix and import the whole file again.
-    ID numbers are masked: the file is a list of problems, and leaves the office as attachments do."""
-    from members.validators import mask_id_number
+    """The rows with problems as they were uploaded (every column, in the file's order), with an error
+    column (the entry import's bad-rows file): corrected, the file imports again. ID numbers are masked
+    (MASKED); a masked one sent back stands for the number on file (_id_number_given)."""
+    return entries_bad_rows_csv(parsed, MASKED)
 
-    messages: dict[int, list[str]] = {}
-    for error in parsed.errors:
-        messages.setdefault(error.row, []).append(f"{error.label}：{error.message}")
-    texts = {n: t for n, t, _cells in parsed.rows}
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["原行号", *parsed.kind.columns, "错误"])
-    for row in sorted(messages):
-        cells = dict(texts.get(row, {}))
-        if "身份证号" in cells:
-            cells["身份证号"] = mask_id_number(cells["身份证号"])
-        writer.writerow(csv_row([row, *(cells.get(c, "") for c in parsed.kind.columns), "；".join(messages[row])]))
-    return out.getvalue().encode("utf-8-sig")
+
+def bad_rows_xlsx(parsed: ParsedRows) -> bytes:
+    return entries_bad_rows_xlsx(parsed, MASKED)

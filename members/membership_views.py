@@ -36,7 +36,7 @@ from members.models import (
     Unit,
     Worker,
 )
-from reviews.imports import MAX_BYTES, ImportFileError, import_in_background
+from reviews.imports import MAX_BYTES, ImportFileError, import_in_background, import_preview
 from reviews.validation import EntryRejected, local_today
 from reviews.views import _id_param, _parse_date
 
@@ -340,8 +340,8 @@ def _import_page(request, what: str):
             messages.error(request, str(error))
         else:
             token = parked_uploads.park(user_id=request.user.pk, name=upload.name, content=content)
-            preview = {"token": token, "name": upload.name, "total": parsed.total, "good": len(parsed.ok),
-                       "errors": parsed.errors[:300], "error_count": len(parsed.errors), "bad_rows": parsed.bad_rows}
+            preview = import_preview(token=token, name=upload.name, total=parsed.total, good=len(parsed.ok),
+                                     errors=parsed.errors, columns=kind.columns, cells=parsed.cells)
     elif request.method == "POST":
         stored = _parked(request, request.POST.get("token"))
         if stored is not None and what == "applications" and import_in_background(*stored):
@@ -367,7 +367,8 @@ def _import_page(request, what: str):
                 messages.success(request, done % {"n": count})
         return redirect(f"union:import_{what}")
     return render(request, "members/union/import.html", {"preview": preview, "what": what, "title": title,
-                                                           "columns": kind.columns, "required": kind.required})
+                                                           "columns": kind.columns, "required": kind.required,
+                                                           "background": what == "applications"})
 
 
 def _parked(request, token):
@@ -377,7 +378,9 @@ def _parked(request, token):
     return stored
 
 
-def _bad_rows(request, what: str, token: str):
+def _bad_rows(request, what: str, token: str, fmt: str = "csv"):
+    """The uploaded file's rows with problems, every column as uploaded plus 错误说明, as .csv or .xlsx:
+    corrected, the same file is uploaded again."""
     _kind, check, *_rest = IMPORTS[what]
     stored = _parked(request, token)
     if stored is None:
@@ -387,8 +390,11 @@ def _bad_rows(request, what: str, token: str):
     except ImportFileError as error:
         messages.error(request, str(error))
         return redirect(f"union:import_{what}")
-    response = HttpResponse(imports.bad_rows_csv(parsed), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{what}-bad-rows.csv"'
+    if fmt == "xlsx":
+        response = HttpResponse(imports.bad_rows_xlsx(parsed), content_type=XLSX_TYPE)
+    else:
+        response = HttpResponse(imports.bad_rows_csv(parsed), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{what}-bad-rows.{fmt}"'
     return response
 
 
@@ -404,8 +410,8 @@ def import_applications(request):
 
 
 @office_page
-def import_applications_bad_rows(request, token):
-    return _bad_rows(request, "applications", token)
+def import_applications_bad_rows(request, token, fmt="csv"):
+    return _bad_rows(request, "applications", token, fmt)
 
 
 @office_page
@@ -419,8 +425,8 @@ def import_cards(request):
 
 
 @staff_page
-def import_cards_bad_rows(request, token):
-    return _bad_rows(request, "cards", token)
+def import_cards_bad_rows(request, token, fmt="csv"):
+    return _bad_rows(request, "cards", token, fmt)
 
 
 @staff_page

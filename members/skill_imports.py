@@ -30,6 +30,7 @@ from members.skills import (
 )
 from reviews.imports import ImportFileError, _cell_text, _parse_date, read_table
 from reviews.imports import bad_rows_csv as entries_bad_rows_csv
+from reviews.imports import bad_rows_xlsx as entries_bad_rows_xlsx
 from reviews.validation import RowError
 
 COLUMNS = ["工号", "姓名", "技能等级", "工种", "证书编号", "评定日期", "发证机构"]
@@ -251,3 +252,7 @@ def bad_rows_csv(parsed: ParsedFile) -> bytes:
     """The rows with problems as they were uploaded (every column), with an error column: fix them and
     import the same file again (the entry import's bad-rows file)."""
     return entries_bad_rows_csv(parsed)
+
+
+def bad_rows_xlsx(parsed: ParsedFile) -> bytes:
+    return entries_bad_rows_xlsx(parsed)

@@ -25,7 +25,7 @@ from members.skills import (
     certificate_create,
     workers_gradable_by,
 )
-from reviews.imports import MAX_BYTES, ImportFileError
+from reviews.imports import MAX_BYTES, ImportFileError, import_preview
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE = 50
@@ -130,9 +130,8 @@ def certificate_import(request):
             messages.error(request, str(error))
         else:
             token = parked_uploads.park(user_id=request.user.pk, name=upload.name, content=content)
-            preview = {"token": token, "name": upload.name, "total": parsed.total, "good": len(parsed.rows),
-                       "errors": parsed.errors[:300], "error_count": len(parsed.errors),
-                       "bad_rows": len({e.row for e in parsed.errors})}
+            preview = import_preview(token=token, name=upload.name, total=parsed.total, good=len(parsed.rows),
+                                     errors=parsed.errors, columns=skill_imports.COLUMNS, cells=parsed.cells)
     return render(request, "members/skills/import.html", {"preview": preview})
 
 
@@ -166,7 +165,8 @@ def certificate_import_confirm(request):
 
 
 @grades_page
-def certificate_import_bad_rows(request, token):
+def certificate_import_bad_rows(request, token, fmt="csv"):
+    """The uploaded file's rows with problems, every column as uploaded plus 错误说明, as .csv or .xlsx."""
     stored = _parked(request, token)
     if stored is None:
         return redirect("skills:import")
@@ -175,8 +175,11 @@ def certificate_import_bad_rows(request, token):
     except ImportFileError as error:
         messages.error(request, str(error))
         return redirect("skills:import")
-    response = HttpResponse(skill_imports.bad_rows_csv(parsed), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="skill-bad-rows.csv"'
+    if fmt == "xlsx":
+        response = HttpResponse(skill_imports.bad_rows_xlsx(parsed), content_type=XLSX_TYPE)
+    else:
+        response = HttpResponse(skill_imports.bad_rows_csv(parsed), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="skill-bad-rows.{fmt}"'
     return response
 
 

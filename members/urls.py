@@ -28,6 +28,10 @@ union_patterns = [
     path("cards/import/template.xlsx", membership_views.import_cards_template, name="import_cards_template"),
     path("cards/import/<str:token>/bad-rows.csv", membership_views.import_cards_bad_rows,
          name="import_cards_bad_rows"),
+    path("import/<str:token>/bad-rows.xlsx", membership_views.import_applications_bad_rows, {"fmt": "xlsx"},
+         name="import_applications_bad_rows_xlsx"),
+    path("cards/import/<str:token>/bad-rows.xlsx", membership_views.import_cards_bad_rows, {"fmt": "xlsx"},
+         name="import_cards_bad_rows_xlsx"),
 ]
 
 urlpatterns += [

@@ -12,6 +12,7 @@ import gc
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -339,11 +340,30 @@ def error_groups(errors: list[RowError]) -> list[ErrorGroup]:
     return list(groups.values())
 
 
-def bad_rows_table(parsed: ParsedFile) -> tuple[list, list[list]]:
+PREVIEW_GROUPS_SHOWN = 50  # groups of identical errors on a preview; the bad-rows file has them all
+
+
+def import_preview(*, token: str, name: str, total: int, good: int, errors: list[RowError], columns,
+                   cells: Callable[[int], list[str]], skipped: int = 0) -> dict:
+    """What an import's preview shows (templates/portal/_import_preview.html, for every file import):
+    the counts, and the errors grouped, the first PREVIEW_GROUPS_SHOWN groups each with its first rows
+    as read, ``cells(row)`` giving a row's texts in ``columns``."""
+    groups = error_groups(errors)
+    for group in groups[:PREVIEW_GROUPS_SHOWN]:
+        group.first = [(n, cells(n)) for n in group.rows[:GROUP_FIRST_ROWS]]
+    return {"token": token, "name": name, "total": total, "good": good, "skipped": skipped,
+            "errors": errors[:300], "error_count": len(errors), "groups": groups[:PREVIEW_GROUPS_SHOWN],
+            "group_count": len(groups), "columns": list(columns), "bad_rows": len({e.row for e in errors})}
+
+
+def bad_rows_table(parsed, masked: dict[str, Callable[[str], str]] | None = None) -> tuple[list, list[list]]:
     """The header and the rows with problems exactly as uploaded (every column, in the file's order),
     with the problems in one more column, ``错误说明``. Corrected and uploaded again, the file imports: the
     importer reads its columns by name, so the error column is not read. A file that already had the
-    column (a bad-rows file uploaded again) gets it filled anew rather than a second one."""
+    column (a bad-rows file uploaded again) gets it filled anew rather than a second one.
+
+    ``parsed`` is any import's checked file with the ``table`` it was read from and its ``errors``.
+    ``masked``: column name -> how that column's cells are written (an ID number masked)."""
     messages: dict[int, list[str]] = {}
     for error in parsed.errors:
         messages.setdefault(error.row, []).append(f"{error.label}：{error.message}")
@@ -355,11 +375,14 @@ def bad_rows_table(parsed: ParsedFile) -> tuple[list, list[list]]:
     width = max(len(header), error_at + 1)
     header = [*texts, *[""] * (width - len(texts))]
     header[error_at] = ERROR_COLUMN
+    masks = [(texts.index(column), mask) for column, mask in (masked or {}).items() if column in texts]
     rows = []
     for n in sorted(messages):
         cells = list(parsed.table[n - 1][:width]) if 1 < n <= len(parsed.table) else []
         cells += [None] * (width - len(cells))
         cells[error_at] = "；".join(messages[n])
+        for at, mask in masks:
+            cells[at] = mask(_cell_text(cells[at]))
         rows.append(cells)
     return header, rows
 
@@ -376,9 +399,9 @@ def _cell_out(value):
     return value
 
 
-def bad_rows_csv(parsed: ParsedFile) -> bytes:
+def bad_rows_csv(parsed, masked: dict[str, Callable[[str], str]] | None = None) -> bytes:
     """The bad-rows file as CSV (UTF-8 with a byte order mark, as Excel in China opens it)."""
-    header, rows = bad_rows_table(parsed)
+    header, rows = bad_rows_table(parsed, masked)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(csv_row(header))
@@ -388,9 +411,9 @@ def bad_rows_csv(parsed: ParsedFile) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def bad_rows_xlsx(parsed: ParsedFile) -> bytes:
+def bad_rows_xlsx(parsed, masked: dict[str, Callable[[str], str]] | None = None) -> bytes:
     """The bad-rows file as .xlsx; text stays text (a formula-like cell is a string cell)."""
-    header, rows = bad_rows_table(parsed)
+    header, rows = bad_rows_table(parsed, masked)
     out = io.BytesIO()
     with XlsxStream(out) as book:
         sheet = book.sheet("问题行", header)

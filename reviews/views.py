@@ -310,9 +310,6 @@ def _query_with(request, **params) -> str:
     return query.urlencode()
 
 
-IMPORT_GROUPS_SHOWN = 50  # groups of identical errors on the preview; the bad-rows file has them all
-
-
 @clerk_page
 def entry_import(request):
     """Upload → preview (identical errors grouped, nothing saved) → confirm. The page also offers the
@@ -328,13 +325,9 @@ def entry_import(request):
             messages.error(request, str(error))
         else:
             token = parked_uploads.park(user_id=request.user.pk, name=upload.name, content=content)
-            groups = imports.error_groups(parsed.errors)
-            for group in groups[:IMPORT_GROUPS_SHOWN]:
-                group.first = [(n, parsed.cells(n)) for n in group.rows[:imports.GROUP_FIRST_ROWS]]
-            preview = {"token": token, "name": upload.name, "total": parsed.total, "good": len(good),
-                       "skipped": parsed.skipped, "errors": parsed.errors[:300], "error_count": len(parsed.errors),
-                       "groups": groups[:IMPORT_GROUPS_SHOWN], "group_count": len(groups),
-                       "columns": imports.COLUMNS, "bad_rows": len({e.row for e in parsed.errors})}
+            preview = imports.import_preview(token=token, name=upload.name, total=parsed.total, good=len(good),
+                                             errors=parsed.errors, columns=imports.COLUMNS, cells=parsed.cells,
+                                             skipped=parsed.skipped)
     return render(request, "reviews/entry_import.html", {
         "preview": preview, "roster_units": _roster_units(request),
         "roster_day": (local_today() - timedelta(days=1)).isoformat(),

@@ -88,8 +88,8 @@ def test_the_rows_to_fix_file_masks_id_numbers_and_escapes_formulas(m):
     parsed = check_applications(actor=m.officer, name="forms.csv", content=out.getvalue().encode("utf-8-sig"))
     text = bad_rows_csv(parsed).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0][:3] == ["原行号", "工号", "姓名"] and rows[1][0] == "2"
-    assert rows[1][2].startswith("'=")
+    assert rows[0] == [*APPLICATIONS.columns, "错误说明"] and rows[1][0] == m.alice.employee_no
+    assert rows[1][1].startswith("'=")
     assert m.alice.id_number not in text and m.alice.id_number[-4:] in text
 
 

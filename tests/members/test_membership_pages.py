@@ -142,7 +142,7 @@ def test_staff_import_forms_through_preview_and_confirm(client, m, f):
     upload = io.BytesIO(out.getvalue())
     upload.name = "forms.xlsx"
     html = client.post(reverse("union:import_applications"), {"file": upload}).content.decode()
-    assert "共 4 行，正确 3 行，有问题 1 行" in html and "第5行" in html and "导入全部" not in html
+    assert "共 4 行，正确 3 行，有问题 1 行" in html and "第 5 行" in html and "导入全部" not in html
     assert not MembershipApplication.objects.exists()
     # a file of good rows only: preview, then confirm
     book.active.delete_rows(5)
