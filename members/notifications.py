@@ -19,6 +19,9 @@ the worker, the job type and the scoring rules) minus their read markers. The pr
 rows, written set-based in the background (bench/notifications.py prints its time at seed scale).
 
 Messages are written in the portal's language (Chinese): they are stored text, written once for everyone.
+
+Messages are not kept for ever (a 公示 alone writes 223,000 rows): read ones go NOTIFICATION_KEEP_DAYS
+after they were sent, unread ones NOTIFICATION_UNREAD_KEEP_DAYS after (notifications_purge, a daily beat).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -265,6 +268,51 @@ def notifications_mark_read(*, user, ids) -> int:
 
 def notifications_mark_all_read(*, user) -> int:
     return Notification.objects.visible_to(user).unread().update(read_at=timezone.now())
+
+
+# Rows deleted per statement by notifications_purge: each batch is its own short transaction, so a first
+# clean-up of millions of old messages never holds locks, or keeps WAL and dead rows, for one huge DELETE.
+PURGE_BATCH = 50_000
+BIGINT_MAX = 2**63 - 1
+
+
+def notifications_purge(*, batch: int = PURGE_BATCH) -> int:
+    """Deletes read messages sent more than NOTIFICATION_KEEP_DAYS ago and unread ones sent more than
+    NOTIFICATION_UNREAD_KEEP_DAYS ago, ``batch`` rows per statement, oldest first; returns how many.
+
+    Each statement takes the next ``batch`` doomed ids after the last one deleted, in id order (the primary
+    key's index: no index on the send time is kept for this daily clean-up alone), up to the first message
+    sent after the read cutoff: ids are handed out in the order messages are sent, so no statement reads the
+    young rows that stay (an old one numbered late, in a long transaction, goes on a later day, when the
+    bound has moved past it). Safe to run twice or to stop half-way."""
+    table = sql.Identifier(Notification._meta.db_table)
+    now = timezone.now()
+    params = {"read_cutoff": now - timedelta(days=settings.NOTIFICATION_KEEP_DAYS),
+              "unread_cutoff": now - timedelta(days=settings.NOTIFICATION_UNREAD_KEEP_DAYS), "batch": batch}
+    with connection.cursor() as cursor:
+        cursor.execute(database.render(sql.SQL(
+            "SELECT id FROM {} WHERE created_at >= %(read_cutoff)s ORDER BY id LIMIT 1").format(table)), params)
+        first_young = cursor.fetchone()
+    params["bound"] = first_young[0] if first_young else BIGINT_MAX
+    statement = database.render(sql.SQL("""
+        WITH doomed AS (
+            SELECT id FROM {table}
+            WHERE id > %(after)s AND id < %(bound)s
+              AND created_at < %(read_cutoff)s AND (read_at IS NOT NULL OR created_at < %(unread_cutoff)s)
+            ORDER BY id LIMIT %(batch)s
+        ), gone AS (DELETE FROM {table} WHERE id IN (SELECT id FROM doomed) RETURNING id)
+        SELECT count(*), max(id) FROM gone
+    """).format(table=table))
+    deleted, after = 0, 0
+    while True:
+        # One statement per batch: in autocommit (as tasks run) each is its own short transaction.
+        with connection.cursor() as cursor:
+            cursor.execute(statement, {**params, "after": after})
+            count, last = cursor.fetchone()
+        deleted += count
+        if count < batch:
+            return deleted
+        after = last
 
 
 def weekly_digest_wanted(user) -> bool:

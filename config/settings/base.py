@@ -410,3 +410,14 @@ CELERY_BEAT_SCHEDULE["jobs-fail-stale"] = {
     "schedule": 5 * 60,
     "options": {"expires": 4 * 60},
 }
+
+# --- Old messages (members.notifications.notifications_purge) --------------------------------------------
+# Read messages are deleted this many days after they were sent, unread ones after NOTIFICATION_UNREAD_KEEP_DAYS
+# (a person away for months still finds what they were told); daily, in the quiet hours after the nightly run.
+NOTIFICATION_KEEP_DAYS = env_int("NOTIFICATION_KEEP_DAYS", 90, minimum=1)
+NOTIFICATION_UNREAD_KEEP_DAYS = env_int("NOTIFICATION_UNREAD_KEEP_DAYS", 365, minimum=NOTIFICATION_KEEP_DAYS)
+CELERY_BEAT_SCHEDULE["notifications-purge"] = {
+    "task": "members.tasks.purge_notifications",
+    "schedule": crontab(hour=2, minute=30),
+    "options": {"expires": 60 * 60 * 20},
+}
