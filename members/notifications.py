@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from psycopg import sql
 
 from competitions.standings import database
-from config.formatting import display_date, display_month, format_count
+from config.formatting import POINTS_SQL_FORMAT, display_date, display_month, format_count
 from config.tasks import send_on_commit
 from members.models import (
     WECOM_KINDS,
@@ -224,18 +224,19 @@ def rank_digest(*, today: date | None = None) -> int:
         statement = sql.SQL("""
             INSERT INTO {notification} (recipient_id, kind, title, body, link, key, created_at)
             SELECT w.user_id, %(kind)s, %(title)s,
-                   CASE WHEN p.rank_overall IS NULL THEN format(%(new)s, s.rank_overall, trim_scale(s.points))
+                   CASE WHEN p.rank_overall IS NULL THEN format(%(new)s, s.rank_overall, shown.points)
                         WHEN p.rank_overall > s.rank_overall
-                            THEN format(%(up)s, s.rank_overall, p.rank_overall - s.rank_overall, trim_scale(s.points))
+                            THEN format(%(up)s, s.rank_overall, p.rank_overall - s.rank_overall, shown.points)
                         WHEN p.rank_overall < s.rank_overall
-                            THEN format(%(down)s, s.rank_overall, s.rank_overall - p.rank_overall, trim_scale(s.points))
-                        ELSE format(%(same)s, s.rank_overall, trim_scale(s.points)) END,
+                            THEN format(%(down)s, s.rank_overall, s.rank_overall - p.rank_overall, shown.points)
+                        ELSE format(%(same)s, s.rank_overall, shown.points) END,
                    %(link)s, %(key)s, now()
             FROM {preference} pref
             JOIN {user} u ON u.id = pref.user_id AND u.is_active
             JOIN {worker} w ON w.user_id = pref.user_id
             JOIN {standing} s ON s.competition_id = %(competition)s AND s.day = %(day)s AND s.worker_id = w.id
             LEFT JOIN {standing} p ON p.competition_id = %(competition)s AND p.day = %(before)s AND p.worker_id = w.id
+            CROSS JOIN LATERAL (SELECT to_char(s.points, %(points_format)s) AS points) shown
             WHERE pref.weekly_digest
             ON CONFLICT (recipient_id, kind, key) WHERE NOT (key = '') DO NOTHING
         """).format(notification=sql.Identifier(Notification._meta.db_table),
@@ -244,6 +245,7 @@ def rank_digest(*, today: date | None = None) -> int:
                     worker=sql.Identifier(Worker._meta.db_table), standing=sql.Identifier("competitions_standing"))
         written += database.execute(statement, {
             **texts, "kind": K.RANK_DIGEST, "key": f"{competition.pk}:{latest.isoformat()}",
+            "points_format": POINTS_SQL_FORMAT,
             "competition": competition.pk, "day": latest, "before": before})
     return written
 
