@@ -25,6 +25,17 @@ The last values are also kept in memory and saved with the outcome, so the finis
 a progress write could not be made (a job run inside a test's transaction, whose Job row the other
 connection cannot see).
 
+A job whose worker was killed (out of memory, a deploy) cannot record its end, and its Celery message comes
+back only after the broker's visibility timeout (an hour): meanwhile it would stay "running" and hold its
+once key, so the person's button stays blocked. The same connection therefore renews ``heartbeat_at`` while
+the job's process lives: with each progress write, and from a thread every JOB_HEARTBEAT_SECONDS (a kind
+may spend minutes in one statement or reading a file without reporting progress). A running job whose
+heartbeat is older than JOB_STALE_MINUTES is marked failed with STALE_ERROR (jobs_fail_stale: a periodic
+task, and job_start for the one job a press would be given), and the person may start it again at once.
+A message redelivered for a job so marked does not run it: job_run claims only queued and running jobs, and
+the person has been told to start it again. A job wrongly thought dead (its process alive but unable to
+reach the database for that long) still records the outcome it reaches.
+
 A new kind is one entry here and its function; nothing else changes.
 """
 
@@ -44,6 +55,8 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.files import File
 from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.db.models import BooleanField, Case, ExpressionWrapper, Q, Value, When
+from django.db.models.functions import Now
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -57,6 +70,7 @@ from config.tasks import send_on_commit
 logger = logging.getLogger(__name__)
 
 QUEUE_DOWN = gettext_lazy("任务队列暂时不可用，未能开始；请稍后再试。")
+STALE_ERROR = gettext_lazy("任务中断（处理进程已停止），请重新发起。")
 
 Progress = Callable[[int, "int | None"], None]
 # What a job's page says while it runs, unless its kind says otherwise (JobKind.progress_text).
@@ -172,7 +186,13 @@ def job_start(*, kind: str, params: dict, user, once_key=None) -> Job:
     key = once_key_of(once_key) if once_key is not None else ""
     unfinished = Job.objects.filter(created_by=user, kind=kind, once_key=key,
                                     status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-    if key and (earlier := unfinished.first()) is not None:
+    # Whether the earlier job's process died is read with it (the database's clock, as the heartbeat's).
+    earlier = (unfinished.annotate(stale=ExpressionWrapper(_stale(), output_field=BooleanField())).first()
+               if key else None)
+    if earlier is not None and earlier.stale:
+        # Its process died: it is failed now (freeing the once key) and this press starts the work again.
+        jobs_fail_stale(pk=earlier.pk)
+    elif earlier is not None:
         earlier.reused = True
         return earlier
     try:
@@ -190,6 +210,31 @@ def job_start(*, kind: str, params: dict, user, once_key=None) -> Job:
         return earlier
     job.reused = False
     return job
+
+
+def _stale() -> Q:
+    """Running jobs whose process stopped renewing the heartbeat JOB_STALE_MINUTES ago (a job claimed before
+    heartbeats were kept counts from its start)."""
+    cutoff = Now() - timedelta(minutes=settings.JOB_STALE_MINUTES)
+    return Q(status=JobStatus.RUNNING) & (Q(heartbeat_at__lt=cutoff)
+                                          | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
+
+
+def jobs_fail_stale(**which) -> int:
+    """Marks failed, with STALE_ERROR in each job's language, the running jobs (those matching the filters
+    ``which``, or all) whose heartbeat stopped: their process died. One statement; returns how many."""
+    messages = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            messages[code] = str(STALE_ERROR)
+    with translation.override(settings.LANGUAGE_CODE):
+        default = str(STALE_ERROR)
+    error = Case(*[When(language=code, then=Value(text)) for code, text in messages.items()], default=Value(default))
+    failed = Job.objects.filter(_stale(), **which).update(status=JobStatus.FAILED, error=error, finished_at=Now())
+    if failed:
+        logger.warning("jobs: %s running job(s) failed: no heartbeat for %s minutes", failed,
+                       settings.JOB_STALE_MINUTES)
+    return failed
 
 
 def jobs_preload() -> None:
@@ -245,42 +290,69 @@ class _ProgressWriter:
     open. Writes come at most every PROGRESS_MIN_SECONDS; one that fails is logged and skipped (progress is
     a courtesy; the outcome is saved by the job's own connection).
 
-    The connection is opened by a thread started with the job (``open``): connecting costs tens of
-    milliseconds, mostly waiting for the server, which the job spends reading its file meanwhile instead."""
+    The same connection keeps the job's heartbeat: each progress write renews ``heartbeat_at``, and a
+    thread started with the job (``open``) renews it when no write has for JOB_HEARTBEAT_SECONDS. That
+    thread also opens the connection: connecting costs tens of milliseconds, mostly waiting for the server,
+    which the job spends reading its file meanwhile instead. The job's thread and the heartbeat's share the
+    connection explicitly, one statement at a time (a lock)."""
 
     def __init__(self, job_id: int):
         self.job_id = job_id
         self.done, self.total = 0, None
         self._connection = None
-        self._opening: threading.Thread | None = None
+        self._beating: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
         self._written_at = 0.0
-        self._update = sql.SQL("UPDATE {} SET done = %s, total = %s WHERE id = %s").format(
-            sql.Identifier(Job._meta.db_table))
+        self._tried_at = time.monotonic()  # the last write tried: the heartbeat's next is due from then
+        table = sql.Identifier(Job._meta.db_table)
+        self._update = sql.SQL("UPDATE {} SET done = %s, total = %s, heartbeat_at = now() WHERE id = %s").format(table)
+        # Only while running: a job marked failed meanwhile is not made to look alive again.
+        self._beat = sql.SQL("UPDATE {} SET heartbeat_at = now() WHERE id = %s AND status = %s").format(table)
 
     def open(self) -> None:
-        """Starts connecting in the background; the first write waits for it."""
-        def connect():
-            # A second connection to the same database (the test database in tests), not shared with the
-            # job's: Django's own wrapper, so it has the same settings and autocommit. Made in this thread
-            # and used by the job's once this thread has ended: shared explicitly, never at the same time.
-            connection = connections.create_connection("default")
-            connection.inc_thread_sharing()
-            try:
-                connection.ensure_connection()
-            except DatabaseError:
-                logger.warning("jobs: progress connection of job %s not opened", self.job_id, exc_info=True)
-            self._connection = connection
+        """Starts the heartbeat thread, which connects first; the first write waits for the connection."""
+        self._beating = threading.Thread(target=self._keep_beating, name=f"job-{self.job_id}-heartbeat",
+                                         daemon=True)
+        self._beating.start()
 
-        self._opening = threading.Thread(target=connect, name=f"job-{self.job_id}-progress", daemon=True)
-        self._opening.start()
+    def _keep_beating(self) -> None:
+        # A second connection to the same database (the test database in tests), not shared with the
+        # job's: Django's own wrapper, so it has the same settings and autocommit.
+        connection = connections.create_connection("default")
+        connection.inc_thread_sharing()
+        try:
+            connection.ensure_connection()
+        except DatabaseError:
+            logger.warning("jobs: progress connection of job %s not opened", self.job_id, exc_info=True)
+        finally:
+            # Whatever happened, the job's first write must not wait for ever (it reconnects, or logs).
+            self._connection = connection
+            self._ready.set()
+        every = settings.JOB_HEARTBEAT_SECONDS
+        while not self._stop.wait(max(0.0, self._tried_at + every - time.monotonic())):
+            if time.monotonic() - self._tried_at >= every:
+                self._write(self._beat, [self.job_id, JobStatus.RUNNING.value], what="heartbeat")
 
     def _opened(self):
-        if self._opening is not None:
-            self._opening.join()
-            self._opening = None
-        if self._connection is None:
+        if self._beating is not None:
+            self._ready.wait()
+        elif self._connection is None:
             self._connection = connections.create_connection("default")
         return self._connection
+
+    def _write(self, statement, params, *, what: str) -> None:
+        with self._lock:
+            connection = self._opened()
+            self._tried_at = time.monotonic()
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(statement, params)
+            except DatabaseError:
+                logger.warning("jobs: %s of job %s not written", what, self.job_id, exc_info=True)
+                # A broken connection is opened anew by the next write rather than failing every one.
+                connection.close()
 
     def __call__(self, done: int, total: int | None) -> None:
         done = max(0, int(done))
@@ -290,16 +362,15 @@ class _ProgressWriter:
         if now - self._written_at < PROGRESS_MIN_SECONDS:
             return
         self._written_at = now
-        try:
-            with self._opened().cursor() as cursor:
-                cursor.execute(self._update, [self.done, self.total, self.job_id])
-        except DatabaseError:
-            logger.warning("jobs: progress of job %s not written", self.job_id, exc_info=True)
+        self._write(self._update, [self.done, self.total, self.job_id], what="progress")
 
     def close(self) -> None:
-        if self._opening is not None or self._connection is not None:
+        if self._beating is not None:
+            self._stop.set()
+            self._beating.join()
+        if self._beating is not None or self._connection is not None:
             connection = self._opened()
-            self._connection = None
+            self._beating = self._connection = None
             connection.close()
             if connection.allow_thread_sharing:
                 connection.dec_thread_sharing()
@@ -308,9 +379,11 @@ class _ProgressWriter:
 def job_run(*, job_id: int) -> Job | None:
     """Runs a queued (or redelivered running) job: the kind writes its file into a temporary file, which is
     then kept in storage, or returns its outcome. A job already finished, or gone, is left alone (a
-    redelivered message)."""
+    redelivered message), and so is one failed because its process died (jobs_fail_stale): its person was
+    told to start it again."""
     claimed = (Job.objects.filter(pk=job_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-               .update(status=JobStatus.RUNNING, started_at=timezone.now(), done=0, total=None, error=""))
+               .update(status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=Now(), done=0, total=None,
+                       error=""))
     if not claimed:
         return None
     job = Job.objects.select_related("created_by").get(pk=job_id)

@@ -723,6 +723,9 @@ class Job(models.Model):
     while one such job of a person is unfinished, starting it again returns it instead (a constraint, so
     two presses at the same instant cannot both start). ``language`` is the starter's, in which the job's
     messages are written. Jobs are kept JOB_KEEP_DAYS (competitions/jobs.py), then deleted with their files.
+    ``heartbeat_at`` is renewed while the job's process is alive (every JOB_HEARTBEAT_SECONDS and with each
+    progress write); a running job whose heartbeat stopped for JOB_STALE_MINUTES is marked failed
+    (jobs.jobs_fail_stale), which frees its once key.
     """
 
     kind = models.CharField(_("类型"), max_length=40)
@@ -741,6 +744,7 @@ class Job(models.Model):
     result = models.JSONField(_("结果"), default=dict, blank=True)
     once_key = models.CharField(_("防重复键"), max_length=64, blank=True)
     language = models.CharField(_("语言"), max_length=10, blank=True)
+    heartbeat_at = models.DateTimeField(_("最近心跳"), null=True, blank=True)
 
     objects = JobQuerySet.as_manager()
 
@@ -749,7 +753,10 @@ class Job(models.Model):
         verbose_name_plural = _("后台任务")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["created_by", "-created_at"], name="job_by_creator"),
-                   models.Index(fields=["created_at"], name="job_created")]
+                   models.Index(fields=["created_at"], name="job_created"),
+                   # The periodic search for running jobs whose process died reads only running rows.
+                   models.Index(fields=["heartbeat_at"], name="job_running_heartbeat",
+                                condition=Q(status=JobStatus.RUNNING))]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=JobStatus.values), name="job_status_known"),
             models.CheckConstraint(condition=Q(total__isnull=True) | Q(done__lte=F("total")),

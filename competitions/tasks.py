@@ -111,7 +111,8 @@ def verify_standings_task(competition_id: int, day: str, trigger: str = "manual"
     return verify_day(competition_id=competition_id, day=date.fromisoformat(day), trigger=trigger).pk
 
 # A redelivered message finds its job running and runs it again from the start (the file is written anew);
-# a finished job is left alone (competitions.jobs.job_run).
+# a finished job is left alone (competitions.jobs.job_run), and so is one marked failed because its process
+# died (fail_stale_jobs): its person was told to start it again, and a second run would do the work twice.
 @db_task(name="competitions.tasks.run_job")
 def run_job(job_id: int) -> None:
     """A background job (competitions.jobs): an export, an import, an approval; its page shows the progress."""
@@ -159,3 +160,13 @@ def dashboard_refresh_task(competition_id: int) -> int | None:
         logger.info("dashboard: competition %s is gone; nothing to do", competition_id)
         return None
     return dashboard_refresh(competition=competition).pk
+
+
+# Marking is one conditional UPDATE of jobs still running: safe to redeliver.
+@db_task(name="competitions.tasks.fail_stale_jobs")
+def fail_stale_jobs() -> int:
+    """Beat entry point: background jobs left running by a process that died (no heartbeat for
+    JOB_STALE_MINUTES) are marked failed, so their people can start them again (competitions.jobs)."""
+    from competitions.jobs import jobs_fail_stale
+
+    return jobs_fail_stale()

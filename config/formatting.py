@@ -9,8 +9,16 @@ Numbers: thousands separators (``12,345``) and a fixed number of decimals: point
 ``POINT_DECIMALS``, a quantity with its unit of measure's (``QUANTITY_DECIMALS``: none for what is
 counted, 趟 件 台; one for what is measured, 公里 吨 小时). A value finer than that fixed number keeps
 its digits, up to the three decimals the database stores, instead of being rounded: half a trip is
-``0.5 趟``, not ``1 趟``, and two workers 0.005 points apart never show the same total, nor a gap of
-``0.00``. Both languages write numbers the same way (``1,234.5``); only the words around them differ.
+``0.5 趟``, not ``1 趟``. Both languages write numbers the same way (``1,234.5``); only the words around
+them differ.
+
+Points are always shown with all three decimals the database stores: ``12.500``, ``12.345``, ``12.000``.
+A worker reads his points against the leader's and the next man's, down a column of a ranking: with one
+number of decimals for every figure the digits line up and a gap is read at a glance, and two workers
+0.005 points apart never show the same total, nor a gap of ``0.00``. (Two decimals with a stored third
+kept would mix ``12.50`` and ``12.345`` in one column; decimals as each figure needs them, as a newspaper
+prints ``12.5`` and ``12``, would mix three widths.) Pages, the admin, exports and the
+messages written in SQL (POINTS_SQL_FORMAT) all follow it; the JSON API sends its own fixed strings.
 
 Months are ``2026年11月`` (English ``Nov 2026``), dates ``2026年11月5日`` (``5 Nov 2026``). The
 patterns are Django date formats translated like every other string (the English ones are in the .po
@@ -31,7 +39,11 @@ from config.months import parse_month
 
 # What the database stores: quantities and points have three decimal places.
 STORED_DECIMALS = 3
-POINT_DECIMALS = 2
+POINT_DECIMALS = STORED_DECIMALS
+# The same for text that PostgreSQL writes (to_char), e.g. a message composed by an INSERT … SELECT:
+# thousands separators, and exactly POINT_DECIMALS decimals (the 0s keep trailing zeros under FM); room
+# for the 15 whole digits of the points columns (numeric(18, 3)).
+POINTS_SQL_FORMAT = "FM999,999,999,999,990." + "0" * POINT_DECIMALS
 
 # Units of measure are free text on a scoring rule (ScoringRule.unit_of_measure); these are the ones a
 # railway competition uses. What is counted is shown whole, what is measured with one decimal (a
@@ -84,7 +96,7 @@ def format_count(value) -> str:
 
 
 def format_points(value) -> str:
-    """Points: ``1,234.50`` (a deduction ``-20.00``)."""
+    """Points: ``1,234.500`` (a deduction ``-20.000``)."""
     return format_number(value, POINT_DECIMALS)
 
 

@@ -16,7 +16,7 @@ to whoever wrote it. ``csv_cell`` puts a single quote before such text (the OWAS
 
 Numbers stay number cells (a person sums and sorts them) and are shown as the pages show them
 (config.formatting): a whole number with thousands separators (``12,345``), a decimal like points
-(``1,234.50``, a third decimal when it has one).
+(``1,234.500``: one number format for every decimal cell, so a column's figures line up).
 """
 
 from __future__ import annotations

@@ -19,6 +19,9 @@ the worker, the job type and the scoring rules) minus their read markers. The pr
 rows, written set-based in the background (bench/notifications.py prints its time at seed scale).
 
 Messages are written in the portal's language (Chinese): they are stored text, written once for everyone.
+
+Messages are not kept for ever (a 公示 alone writes 223,000 rows): read ones go NOTIFICATION_KEEP_DAYS
+after they were sent, unread ones NOTIFICATION_UNREAD_KEEP_DAYS after (notifications_purge, a daily beat).
 """
 
 from __future__ import annotations
@@ -28,14 +31,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from psycopg import sql
 
 from competitions.standings import database
-from config.formatting import display_date, display_month, format_count
+from config.formatting import POINTS_SQL_FORMAT, display_date, display_month, format_count
 from config.tasks import send_on_commit
 from members.models import (
     WECOM_KINDS,
@@ -221,18 +224,19 @@ def rank_digest(*, today: date | None = None) -> int:
         statement = sql.SQL("""
             INSERT INTO {notification} (recipient_id, kind, title, body, link, key, created_at)
             SELECT w.user_id, %(kind)s, %(title)s,
-                   CASE WHEN p.rank_overall IS NULL THEN format(%(new)s, s.rank_overall, trim_scale(s.points))
+                   CASE WHEN p.rank_overall IS NULL THEN format(%(new)s, s.rank_overall, shown.points)
                         WHEN p.rank_overall > s.rank_overall
-                            THEN format(%(up)s, s.rank_overall, p.rank_overall - s.rank_overall, trim_scale(s.points))
+                            THEN format(%(up)s, s.rank_overall, p.rank_overall - s.rank_overall, shown.points)
                         WHEN p.rank_overall < s.rank_overall
-                            THEN format(%(down)s, s.rank_overall, s.rank_overall - p.rank_overall, trim_scale(s.points))
-                        ELSE format(%(same)s, s.rank_overall, trim_scale(s.points)) END,
+                            THEN format(%(down)s, s.rank_overall, s.rank_overall - p.rank_overall, shown.points)
+                        ELSE format(%(same)s, s.rank_overall, shown.points) END,
                    %(link)s, %(key)s, now()
             FROM {preference} pref
             JOIN {user} u ON u.id = pref.user_id AND u.is_active
             JOIN {worker} w ON w.user_id = pref.user_id
             JOIN {standing} s ON s.competition_id = %(competition)s AND s.day = %(day)s AND s.worker_id = w.id
             LEFT JOIN {standing} p ON p.competition_id = %(competition)s AND p.day = %(before)s AND p.worker_id = w.id
+            CROSS JOIN LATERAL (SELECT to_char(s.points, %(points_format)s) AS points) shown
             WHERE pref.weekly_digest
             ON CONFLICT (recipient_id, kind, key) WHERE NOT (key = '') DO NOTHING
         """).format(notification=sql.Identifier(Notification._meta.db_table),
@@ -241,6 +245,7 @@ def rank_digest(*, today: date | None = None) -> int:
                     worker=sql.Identifier(Worker._meta.db_table), standing=sql.Identifier("competitions_standing"))
         written += database.execute(statement, {
             **texts, "kind": K.RANK_DIGEST, "key": f"{competition.pk}:{latest.isoformat()}",
+            "points_format": POINTS_SQL_FORMAT,
             "competition": competition.pk, "day": latest, "before": before})
     return written
 
@@ -265,6 +270,51 @@ def notifications_mark_read(*, user, ids) -> int:
 
 def notifications_mark_all_read(*, user) -> int:
     return Notification.objects.visible_to(user).unread().update(read_at=timezone.now())
+
+
+# Rows deleted per statement by notifications_purge: each batch is its own short transaction, so a first
+# clean-up of millions of old messages never holds locks, or keeps WAL and dead rows, for one huge DELETE.
+PURGE_BATCH = 50_000
+BIGINT_MAX = 2**63 - 1
+
+
+def notifications_purge(*, batch: int = PURGE_BATCH) -> int:
+    """Deletes read messages sent more than NOTIFICATION_KEEP_DAYS ago and unread ones sent more than
+    NOTIFICATION_UNREAD_KEEP_DAYS ago, ``batch`` rows per statement, oldest first; returns how many.
+
+    Each statement takes the next ``batch`` doomed ids after the last one deleted, in id order (the primary
+    key's index: no index on the send time is kept for this daily clean-up alone), up to the first message
+    sent after the read cutoff: ids are handed out in the order messages are sent, so no statement reads the
+    young rows that stay (an old one numbered late, in a long transaction, goes on a later day, when the
+    bound has moved past it). Safe to run twice or to stop half-way."""
+    table = sql.Identifier(Notification._meta.db_table)
+    now = timezone.now()
+    params = {"read_cutoff": now - timedelta(days=settings.NOTIFICATION_KEEP_DAYS),
+              "unread_cutoff": now - timedelta(days=settings.NOTIFICATION_UNREAD_KEEP_DAYS), "batch": batch}
+    with connection.cursor() as cursor:
+        cursor.execute(database.render(sql.SQL(
+            "SELECT id FROM {} WHERE created_at >= %(read_cutoff)s ORDER BY id LIMIT 1").format(table)), params)
+        first_young = cursor.fetchone()
+    params["bound"] = first_young[0] if first_young else BIGINT_MAX
+    statement = database.render(sql.SQL("""
+        WITH doomed AS (
+            SELECT id FROM {table}
+            WHERE id > %(after)s AND id < %(bound)s
+              AND created_at < %(read_cutoff)s AND (read_at IS NOT NULL OR created_at < %(unread_cutoff)s)
+            ORDER BY id LIMIT %(batch)s
+        ), gone AS (DELETE FROM {table} WHERE id IN (SELECT id FROM doomed) RETURNING id)
+        SELECT count(*), max(id) FROM gone
+    """).format(table=table))
+    deleted, after = 0, 0
+    while True:
+        # One statement per batch: in autocommit (as tasks run) each is its own short transaction.
+        with connection.cursor() as cursor:
+            cursor.execute(statement, {**params, "after": after})
+            count, last = cursor.fetchone()
+        deleted += count
+        if count < batch:
+            return deleted
+        after = last
 
 
 def weekly_digest_wanted(user) -> bool:

@@ -29,6 +29,14 @@ def rank_digest_notify() -> int:
     return notifications.rank_digest()
 
 
+# Deleting old messages again deletes nothing more: safe to redeliver, and a run stopped half-way has
+# committed the batches it deleted.
+@db_task(name="members.tasks.purge_notifications")
+def purge_notifications() -> int:
+    """Beat entry point, daily: old messages deleted (notifications.notifications_purge)."""
+    return notifications.notifications_purge()
+
+
 @outbound_task(name="members.tasks.wecom_send", retry_for=(wecom.WecomRetry,))
 def wecom_send(robot_id: int, title: str, body: str, link: str = "") -> bool:
     """One message to one depot's group robot. The URL is read here, never passed in the task's arguments

@@ -15,10 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def celery_worker(*, broker: str, queue: str, log: Path, **env: str):
-    """Runs ``celery worker`` (one process, solo pool) consuming ``queue`` on ``broker`` with the test
-    settings and this test database, ``env`` added to its environment; its output goes to ``log``. Stopped
-    (terminated, then killed) when the block ends."""
+def celery_worker(*, broker: str, queue: str, log: Path, app: str = "config.celery_app", **env: str):
+    """Runs ``celery worker`` (one process, solo pool) of the Celery ``app`` module consuming ``queue`` on
+    ``broker`` with the test settings and this test database, ``env`` added to its environment; its output
+    goes to ``log``. Stopped (terminated, then killed) when the block ends."""
     db = connection.settings_dict
     environment = {
         **os.environ,
@@ -28,7 +28,7 @@ def celery_worker(*, broker: str, queue: str, log: Path, **env: str):
         **env,
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--pool=solo", "--concurrency=1",
+        [sys.executable, "-m", "celery", "-A", app, "worker", "--pool=solo", "--concurrency=1",
          "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
         cwd=ROOT, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )

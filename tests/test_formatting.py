@@ -10,6 +10,7 @@ from django.template import engines
 from django.utils import translation
 
 from config.formatting import (
+    POINT_DECIMALS,
     display_date,
     display_datetime,
     display_month,
@@ -31,17 +32,26 @@ def test_counts_have_thousands_separators_in_both_languages(language):
 
 
 @BOTH
-def test_points_have_two_decimals_and_keep_a_stored_third(language):
+def test_points_always_have_the_three_decimals_the_database_stores(language):
     with translation.override(language):
-        assert format_points(Decimal("12345.5")) == "12,345.50"
-        assert format_points(Decimal("100")) == "100.00"
-        assert format_points(Decimal("-20")) == "-20.00"
-        # The database keeps three decimals: 0.005 apart is never shown as the same figure, nor as 0.00.
+        assert format_points(Decimal("12345.5")) == "12,345.500"
+        assert format_points(Decimal("100")) == "100.000"
+        assert format_points(Decimal("-20")) == "-20.000"
+        # 0.005 apart is never shown as the same figure, nor as 0.00.
         assert format_points(Decimal("100.125")) == "100.125"
         assert format_points(Decimal("0.005")) == "0.005"
-        # A computed average is rounded to what is stored, half up.
+        # A computed average is rounded to what is stored, half up; a float (the dashboard's) alike.
         assert format_points(Decimal("2") / Decimal("3")) == "0.667"
-        assert format_points(Decimal("-0.0004")) == "0.00"
+        assert format_points(12.5) == "12.500" and format_points(None) == ""
+        assert format_points(Decimal("-0.0004")) == "0.000"
+
+
+def test_a_points_column_of_whole_half_and_thousandth_points_shows_one_width():
+    template = engines["django"].from_string("{% for p in column %}<td>{{ p|points }}</td>{% endfor %}")
+    shown = template.render({"column": [Decimal("12.5"), Decimal("12.345"), Decimal("12"), 12, "12.000"]})
+    assert shown == "<td>12.500</td><td>12.345</td><td>12.000</td><td>12.000</td><td>12.000</td>"
+    # and the spreadsheet shows its number cells the same way
+    assert xlsx_number_format(POINT_DECIMALS) == "#,##0.000"
 
 
 def test_a_quantity_is_shown_with_its_units_decimals():
@@ -103,4 +113,18 @@ def test_every_template_has_the_filters_without_a_load(language):
     with translation.override(language):
         shown = template.render(context)
     month, day = ("2026年11月", "2026年11月5日") if language == "zh-hans" else ("Nov 2026", "5 Nov 2026")
-    assert shown == f"{month}|{day}|12,345.50|412.5|412.5 公里|12,000|3.0"
+    assert shown == f"{month}|{day}|12,345.500|412.5|412.5 公里|12,000|3.0"
+
+
+@pytest.mark.django_db
+def test_points_written_by_postgresql_read_as_the_pages_show_them():
+    from django.db import connection
+
+    from config.formatting import POINTS_SQL_FORMAT
+
+    values = [Decimal(v) for v in ("0", "12", "12.5", "12.345", "-20", "-0.5", "1234567.125", "999999999999999.999")]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_char(v, %s) FROM unnest(%s::numeric(18, 3)[]) WITH ORDINALITY AS t(v, n) ORDER BY n",
+                       [POINTS_SQL_FORMAT, values])
+        written = [row[0] for row in cursor.fetchall()]
+    assert written == [format_points(v) for v in values]

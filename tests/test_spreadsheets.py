@@ -111,5 +111,5 @@ def test_xlsx_numbers_stay_numbers_and_show_separators_as_the_pages_do():
     for content, title in ((streamed.getvalue(), "排名"), (one_sheet, "名单")):
         rank, points, *rest = next(openpyxl.load_workbook(io.BytesIO(content))[title].iter_rows(min_row=2))
         assert (rank.value, rank.data_type, rank.number_format) == (12345, "n", "#,##0")
-        assert (points.value, points.data_type, points.number_format) == (1234.5, "n", "#,##0.00#")
+        assert (points.value, points.data_type, points.number_format) == (1234.5, "n", "#,##0.000")
         assert all(cell.number_format == "General" for cell in rest)  # text is left alone

@@ -393,3 +393,31 @@ DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 # Last: it marks the view's reads as allowed on a replica (GET, HEAD), and sends a read that failed on a
 # replica again to the primary.
 MIDDLEWARE += ["config.db_router.ReplicaReadsMiddleware"]
+
+# --- Background jobs whose process died (competitions.jobs) ---------------------------------------------
+# A running job renews its heartbeat this often; one whose heartbeat is older than JOB_STALE_MINUTES lost
+# its process (a worker killed by the OOM killer or a deploy) and is marked failed, so its person can start
+# it again instead of waiting for the broker to redeliver its message (up to an hour).
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402 (this block stays one appended piece)
+
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 30, minimum=1)
+JOB_STALE_MINUTES = env_int("JOB_STALE_MINUTES", 10, minimum=1)
+if JOB_STALE_MINUTES * 60 < 3 * JOB_HEARTBEAT_SECONDS:
+    # Two missed heartbeats (a slow database for a minute) must not fail a job that is alive.
+    raise ImproperlyConfigured("JOB_STALE_MINUTES must cover at least three JOB_HEARTBEAT_SECONDS.")
+CELERY_BEAT_SCHEDULE["jobs-fail-stale"] = {
+    "task": "competitions.tasks.fail_stale_jobs",
+    "schedule": 5 * 60,
+    "options": {"expires": 4 * 60},
+}
+
+# --- Old messages (members.notifications.notifications_purge) --------------------------------------------
+# Read messages are deleted this many days after they were sent, unread ones after NOTIFICATION_UNREAD_KEEP_DAYS
+# (a person away for months still finds what they were told); daily, in the quiet hours after the nightly run.
+NOTIFICATION_KEEP_DAYS = env_int("NOTIFICATION_KEEP_DAYS", 90, minimum=1)
+NOTIFICATION_UNREAD_KEEP_DAYS = env_int("NOTIFICATION_UNREAD_KEEP_DAYS", 365, minimum=NOTIFICATION_KEEP_DAYS)
+CELERY_BEAT_SCHEDULE["notifications-purge"] = {
+    "task": "members.tasks.purge_notifications",
+    "schedule": crontab(hour=2, minute=30),
+    "options": {"expires": 60 * 60 * 20},
+}

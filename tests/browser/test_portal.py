@@ -40,7 +40,7 @@ def test_a_worker_on_a_phone_sees_points_ranks_chart_finds_themself_disputes_and
     first_load = transferred(first_page)
     fresh.close()
     points = phone.locator("#my-points b").inner_text()
-    assert points == "23.00"
+    assert points == "23.000"
     assert "第 4 名" in phone.locator("#rank-overall").inner_text()  # three drivers ahead
     assert "第 4 名" in phone.locator("#rank-job_type").inner_text()
     assert phone.locator("svg#trend polyline.points").is_visible()

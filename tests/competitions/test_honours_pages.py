@@ -403,8 +403,8 @@ def test_a_nominees_page_shows_per_month_and_rule_the_entries_their_rule_version
     assert body.count("<tr") == 6
     counted = WorkEntry.objects.filter(worker=w.alice, work_date__range=(start, date(start.year, 1, 31))) \
         .exclude(status="rejected")
-    assert re.search(r'id="total-points">11.00<', page) and sum(e.points for e in counted) == Decimal(11)
-    assert re.search(r'id="total-approved">11.00<', page)
+    assert re.search(r'id="total-points">11.000<', page) and sum(e.points for e in counted) == Decimal(11)
+    assert re.search(r'id="total-approved">11.000<', page)
     assert "未签发，不计入" in page
     # the January entries: each with the rule version of its date and its approval (who, when)
     assert "每公里 0.01 分，自" in page and "reviewer" in page
@@ -586,7 +586,7 @@ def test_a_units_page_lists_its_members_from_the_snapshot_and_traces_the_one_cho
     members = page.split('id="members"')[1].split("</table>")[0]
     assert w.alice.name in members and w.carol.name not in members and 'id="by-month"' not in page
     traced = text(client.get(url + f"?worker={w.alice.pk}"))
-    assert 'id="by-month"' in traced and re.search(r'id="total-approved">7.00<', traced)
+    assert 'id="by-month"' in traced and re.search(r'id="total-approved">7.000<', traced)
     assert f"worker={w.alice.pk}&amp;month=" in traced
     # Someone outside the unit, or no one at all: the list only.
     for other in (w.carol.pk, 0, "x", 2**70):

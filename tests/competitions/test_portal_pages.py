@@ -34,8 +34,8 @@ def text(response) -> str:
 def test_my_page_shows_points_approved_and_pending_four_ranks_with_change_gap_and_computed_time(alice, w, ranked):
     page = text(alice.get(reverse("me")))
     # alice: 3 + 6 + 9 approved, 5 pending; third overall behind two drivers with 20.x points a day.
-    assert re.search(r'id="my-points".*?<b>23.00</b>', page, re.S)
-    assert "已审核 18.00" in page and "待审核 5.00" in page
+    assert re.search(r'id="my-points".*?<b>23.000</b>', page, re.S)
+    assert "已审核 18.000" in page and "待审核 5.000" in page
     for scope in ("overall", "business_system", "job_type", "unit"):
         assert f'id="rank-{scope}"' in page
     assert "第 3 名" in page

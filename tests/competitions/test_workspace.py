@@ -123,7 +123,7 @@ def test_the_day_ranking_shows_full_names_numbers_units_points_apart_and_the_fou
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
     assert cells[:7] == [str(alice.rank_overall), w.alice.employee_no, "张三明", "北京机务段", "运用车间",
                          "电力机车司机", "机务"]
-    assert cells[7:10] == ["23.00", "18.00", "5.00"]  # points, approved, pending
+    assert cells[7:10] == ["23.000", "18.000", "5.000"]  # points, approved, pending
     assert cells[10:14] == [str(alice.rank_overall), str(alice.rank_business_system), str(alice.rank_job_type),
                             str(alice.rank_unit)]
     assert "李四" in page and "王五" in page  # staff see every full name
@@ -404,7 +404,7 @@ def test_a_period_is_computed_in_the_background_and_its_page_shows_the_list_and_
     # alice in [d3, d2]: 3 + 6 + 9 approved, nothing pending (her pending entry is dated d1)
     row = re.search(rf'<tr data-worker="{w.alice.pk}">(.*?)</tr>', page, re.S).group(1)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
-    assert cells[1:3] == [w.alice.employee_no, "张三明"] and cells[7:10] == ["18.00", "18.00", "0.00"]
+    assert cells[1:3] == [w.alice.employee_no, "张三明"] and cells[7:10] == ["18.000", "18.000", "0.000"]
     assert f"工作日期 {d3:%Y-%m-%d} 至 {d2:%Y-%m-%d} 的录入积分" in page
     assert "按 " in page and "时录入的状态计算" in page and snapshot.digest[:8] in page
     assert "变化" not in page.split('id="standings"')[1].split("</thead>")[0]
@@ -492,7 +492,7 @@ def test_the_collective_tabs_rank_depots_and_teams_by_average_and_show_the_total
     page = text(staff.get(reverse("workspace:period", args=[snapshot.pk]), {"tab": "depots"}))
     # 北京机务段: the drivers, alice and bob; 北京工务段: carol alone (5 approved points)
     carol_depot = re.search(rf'<tr data-unit="{w.other_depot.pk}">(.*?)</tr>', page, re.S).group(1)
-    assert re.findall(r"<td[^>]*>(.*?)</td>", carol_depot, re.S)[1:] == ["北京工务段", "1", "5.00", "5.00"]
+    assert re.findall(r"<td[^>]*>(.*?)</td>", carol_depot, re.S)[1:] == ["北京工务段", "1", "5.000", "5.000"]
 
 
 def test_a_period_export_has_the_list_and_the_collective_tables(staff, w, ranked, files, run_jobs):

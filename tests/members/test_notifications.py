@@ -198,7 +198,7 @@ def test_the_weekly_digest_tells_each_worker_who_opted_in_their_rank_change_from
     assert recipients() == {w.alice_user.pk}
     [message] = inbox(w.alice_user)
     assert message.kind == K.RANK_DIGEST
-    assert message.body == "总排名第 1 名，比上周上升 1 名；累计积分 6。"
+    assert message.body == "总排名第 1 名，比上周上升 1 名；累计积分 6.000。"
     assert message.link == reverse("me")
     assert not inbox(bob_user) and not inbox(carol_user)
     # once per standings day
@@ -207,7 +207,7 @@ def test_the_weekly_digest_tells_each_worker_who_opted_in_their_rank_change_from
     notifications.weekly_digest_set(user=bob_user, wanted=True)
     Notification.objects.all().delete()
     assert notifications.rank_digest() == 2
-    assert inbox(bob_user)[0].body == "总排名第 2 名，比上周下降 1 名；累计积分 2。"
+    assert inbox(bob_user)[0].body == "总排名第 2 名，比上周下降 1 名；累计积分 2.000。"
     # and opting out stops it
     notifications.weekly_digest_set(user=bob_user, wanted=False)
     assert NotificationPreference.objects.get(user=bob_user).weekly_digest is False

@@ -30,7 +30,7 @@ def long_haul(w, day):
 
 @pytest.fixture
 def trips(w, day):
-    """Three trips at two points each: 6 points, shown as 6.00."""
+    """Three trips at two points each: 6 points, shown as 6.000."""
     return entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.trips.pk, work_date=day,
                         quantity="3")
 
@@ -46,7 +46,7 @@ def page(client, user, url, language="zh-hans"):
 def test_the_worker_sees_their_entries_with_separators_and_unit_decimals(client, w, long_haul, trips):
     html = page(client, w.alice_user, reverse("my_entries"))
     assert "123,456.7 公里" in html and "积分 1,234.567" in html
-    assert "3 趟" in html and "积分 6.00" in html
+    assert "3 趟" in html and "积分 6.000" in html
     # The day's total: 1,234.567 + 6.
     assert "1,240.567 分" in html
     assert "123456.700" not in html and "1234.567<" not in html
@@ -55,7 +55,7 @@ def test_the_worker_sees_their_entries_with_separators_and_unit_decimals(client,
 def test_the_clerk_sees_the_entry_list_formatted(client, w, long_haul, trips):
     html = page(client, w.clerk, reverse("entries:list"))
     assert '<td class="num">123,456.7 公里</td><td class="num">1,234.567</td>' in html
-    assert '<td class="num">3 趟</td><td class="num">6.00</td>' in html
+    assert '<td class="num">3 趟</td><td class="num">6.000</td>' in html
 
 
 def test_the_reviewer_reads_months_as_words_and_sends_them_as_iso(client, w, long_haul, monkeypatch):
