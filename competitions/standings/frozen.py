@@ -28,7 +28,7 @@ from psycopg import sql
 
 from competitions.models import SignedOffTotal
 from competitions.standings import database
-from config.months import month_bounds, month_last_day, month_of, next_month
+from config.months import month_last_day, month_of, next_month
 
 SIGNED_OFF_TOTAL = sql.Identifier(SignedOffTotal._meta.db_table)
 
@@ -61,46 +61,10 @@ def _entry_table() -> sql.Identifier:
     return sql.Identifier(WorkEntry._meta.db_table)
 
 
-# The month's counted entries summed per (worker, rule): a sign-off runs this right after locking them.
-FREEZE = sql.SQL("""
-INSERT INTO {frozen} (competition_id, business_system_id, month, worker_id, rule_id, quantity, points,
-                      approved_points, entries)
-SELECT %(competition)s, %(system)s, %(month)s, e.worker_id, e.rule_id, SUM(e.quantity), SUM(e.points),
-       COALESCE(SUM(e.points) FILTER (WHERE e.status IN ({approved})), 0), COUNT(*)
-FROM {entry} e
-WHERE e.competition_id = %(competition)s AND e.business_system_id = %(system)s
-  AND e.work_date >= %(first)s AND e.work_date < %(following)s AND e.status <> {rejected}
-GROUP BY e.worker_id, e.rule_id
-""")
-UNFREEZE = sql.SQL("""
-DELETE FROM {frozen} WHERE competition_id = %(competition)s AND business_system_id = %(system)s AND month = %(month)s
-""")
-
-
-def _statement(template: sql.SQL) -> sql.Composed:
-    from competitions.standings.ranking import APPROVED_STATUSES
-    from reviews.models import EntryStatus, PeriodStatus, ReviewPeriod
-
-    return template.format(
-        frozen=SIGNED_OFF_TOTAL, entry=_entry_table(), period=sql.Identifier(ReviewPeriod._meta.db_table),
-        signed_off=sql.Literal(PeriodStatus.SIGNED_OFF.value),
-        approved=sql.SQL(", ").join(sql.Literal(s.value) for s in APPROVED_STATUSES),
-        rejected=sql.Literal(EntryStatus.REJECTED.value))
-
-
-def freeze_month(*, competition_id: int, business_system_id: int, month: date) -> int:
-    """Writes the month's totals (in the sign-off's transaction, after its entries are locked); returns
-    how many (worker, rule) rows."""
-    first, following = month_bounds(month_of(month))
-    params = {"competition": competition_id, "system": business_system_id, "month": first, "first": first,
-              "following": following}
-    database.execute(_statement(UNFREEZE), params)  # a leftover of a sign-off the database never saw reopened
-    return database.execute(_statement(FREEZE), params)
-
-
-# Every signed-off month of a competition at once: a loader that writes signed-off periods directly (the demo
-# seed) freezes them with this, as a sign-off would have.
-FREEZE_SIGNED_OFF = sql.SQL("""
+# The signed-off months' counted entries summed per (worker, rule): every signed-off month of a competition
+# (a loader that writes signed-off periods directly, the demo seed), or one (``{one_month}``: a sign-off, right
+# after it locked the month's entries and marked its period signed off).
+FREEZE = """
 INSERT INTO {frozen} (competition_id, business_system_id, month, worker_id, rule_id, quantity, points,
                       approved_points, entries)
 SELECT p.competition_id, p.business_system_id, p.month, e.worker_id, e.rule_id, SUM(e.quantity), SUM(e.points),
@@ -109,15 +73,38 @@ FROM {period} p
 JOIN {entry} e
   ON e.competition_id = p.competition_id AND e.business_system_id = p.business_system_id
  AND e.work_date >= p.month AND e.work_date < CAST(p.month + interval '1 month' AS date) AND e.status <> {rejected}
-WHERE p.competition_id = %(competition)s AND p.status = {signed_off}
+WHERE p.competition_id = %(competition)s AND p.status = {signed_off}{one_month}
 GROUP BY p.competition_id, p.business_system_id, p.month, e.worker_id, e.rule_id
-""")
+"""
+ONE_MONTH = " AND p.business_system_id = %(system)s AND p.month = %(month)s"
+UNFREEZE = """
+DELETE FROM {frozen} WHERE competition_id = %(competition)s AND business_system_id = %(system)s AND month = %(month)s
+"""
+
+
+def _statement(template: str, one_month: bool = False) -> sql.Composed:
+    from competitions.standings.ranking import APPROVED_STATUSES
+    from reviews.models import EntryStatus, PeriodStatus, ReviewPeriod
+
+    return sql.SQL(template).format(
+        frozen=SIGNED_OFF_TOTAL, entry=_entry_table(), period=sql.Identifier(ReviewPeriod._meta.db_table),
+        signed_off=sql.Literal(PeriodStatus.SIGNED_OFF.value),
+        approved=sql.SQL(", ").join(sql.Literal(s.value) for s in APPROVED_STATUSES),
+        rejected=sql.Literal(EntryStatus.REJECTED.value), one_month=sql.SQL(ONE_MONTH if one_month else ""))
+
+
+def freeze_month(*, competition_id: int, business_system_id: int, month: date) -> int:
+    """Writes the totals of a month whose period is signed off (in the sign-off's transaction, after its
+    entries are locked), replacing any; returns how many (worker, rule) rows."""
+    params = {"competition": competition_id, "system": business_system_id, "month": month_of(month)}
+    database.execute(_statement(UNFREEZE), params)
+    return database.execute(_statement(FREEZE, one_month=True), params)
 
 
 def freeze_signed_off(*, competition_id: int) -> int:
     """Writes the totals of every signed-off month of the competition (replacing any); returns the rows."""
     forget_competition_totals(competition_id=competition_id)
-    return database.execute(_statement(FREEZE_SIGNED_OFF), {"competition": competition_id})
+    return database.execute(_statement(FREEZE), {"competition": competition_id})
 
 
 def unfreeze_month(*, competition_id: int, business_system_id: int, month: date) -> int:

@@ -1,8 +1,10 @@
 INSERT INTO "competitions_signedofftotal" (competition_id, business_system_id, month, worker_id, rule_id, quantity, points,
                       approved_points, entries)
-SELECT %(competition)s, %(system)s, %(month)s, e.worker_id, e.rule_id, SUM(e.quantity), SUM(e.points),
+SELECT p.competition_id, p.business_system_id, p.month, e.worker_id, e.rule_id, SUM(e.quantity), SUM(e.points),
        COALESCE(SUM(e.points) FILTER (WHERE e.status IN ('approved', 'locked')), 0), COUNT(*)
-FROM "reviews_workentry" e
-WHERE e.competition_id = %(competition)s AND e.business_system_id = %(system)s
-  AND e.work_date >= %(first)s AND e.work_date < %(following)s AND e.status <> 'rejected'
-GROUP BY e.worker_id, e.rule_id;
+FROM "reviews_reviewperiod" p
+JOIN "reviews_workentry" e
+  ON e.competition_id = p.competition_id AND e.business_system_id = p.business_system_id
+ AND e.work_date >= p.month AND e.work_date < CAST(p.month + interval '1 month' AS date) AND e.status <> 'rejected'
+WHERE p.competition_id = %(competition)s AND p.status = 'signed_off' AND p.business_system_id = %(system)s AND p.month = %(month)s
+GROUP BY p.competition_id, p.business_system_id, p.month, e.worker_id, e.rule_id;
