@@ -26,6 +26,8 @@ from django.templatetags.static import static
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from config.formatting import POINT_DECIMALS
+
 WIDTH, HEIGHT = 360, 200
 LEFT, RIGHT, TOP, BOTTOM = 40, 36, 12, 24  # room for the axis labels
 MAX_POINTS = 120  # a year of days on a 360-px-wide chart: more points than pixels would only add bytes
@@ -162,6 +164,7 @@ def trend_options(history: list) -> dict | None:
             {"name": rank, "type": "line", "yAxisIndex": 1, "data": [r.rank_overall for r in rows],
              "lineStyle": {"type": "dashed"}, "symbolSize": 6},
         ],
+        "portal": {"decimals": [POINT_DECIMALS, 0]},  # static/portal/charts.js: per series, in the tooltip
     }
 
 
@@ -180,6 +183,7 @@ def daily_options(days: list[dict]) -> dict | None:
         "series": [{"name": _("计入的录入"), "type": "bar", "data": [d["entries"] for d in days]},
                    {"name": _("当日积分"), "type": "line", "yAxisIndex": 1, "data": [d["points"] for d in days],
                     "symbolSize": 4}],
+        "portal": {"decimals": [0, POINT_DECIMALS]},
     }
 
 

@@ -7,13 +7,19 @@ const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.char
 
 // ECharts' own tooltip markup colours its markers with style="" attributes, which the Content-Security-Policy
 // refuses: the tooltip is written here instead, as plain markup (the legend shows the colours). Numbers are
-// grouped the page's way; options.portal.suffix (e.g. "%") follows each value.
-function tooltipFormatter(lang, suffix) {
-  const number = (value) => (typeof value === "number" ? value.toLocaleString(lang) : escapeHtml(value ?? "–"));
+// grouped the page's way, with the fixed decimals the server gives per series (options.portal.decimals: points
+// with all three stored, as everywhere on the portal; a count or a rank with none); options.portal.suffix
+// (e.g. "%") follows each value.
+function tooltipFormatter(lang, suffix, decimals) {
+  const number = (value, places) => {
+    if (typeof value !== "number") return escapeHtml(value ?? "–");
+    const fixed = typeof places === "number" ? { minimumFractionDigits: places, maximumFractionDigits: places } : {};
+    return value.toLocaleString(lang, fixed);
+  };
   return (params) => {
     const items = Array.isArray(params) ? params : [params];
     if (!items.length) return "";
-    const rows = items.map((p) => `<div>${escapeHtml(p.seriesName)} <b>${number(p.value)}${escapeHtml(suffix)}</b></div>`);
+    const rows = items.map((p) => `<div>${escapeHtml(p.seriesName)} <b>${number(p.value, decimals[p.seriesIndex])}${escapeHtml(suffix)}</b></div>`);
     return `<div>${escapeHtml(items[0].axisValueLabel ?? items[0].name)}</div>${rows.join("")}`;
   };
 }
@@ -30,7 +36,7 @@ window.portalCharts = {
     const options = JSON.parse(box.dataset.chartOptions);
     const extra = options.portal || {};
     delete options.portal;
-    if (options.tooltip) options.tooltip.formatter = tooltipFormatter(document.documentElement.lang || "zh-CN", extra.suffix || "");
+    if (options.tooltip) options.tooltip.formatter = tooltipFormatter(document.documentElement.lang || "zh-CN", extra.suffix || "", extra.decimals || []);
     chart.setOption(options);
     new ResizeObserver(() => chart.resize()).observe(area);
     box.portalChart = chart;

@@ -81,8 +81,9 @@ def test_my_chart_shows_the_days_points_and_rank_on_hover_and_on_a_tap(desk, pho
         # The day shown, with alice's points and overall rank of that day.
         shown = next(day for day in (d3, d2, d1) if day.isoformat() in text)
         standing = Standing.objects.get(competition_id=ranked.comp.pk, day=shown, worker_id=ranked.alice.pk)
-        points = f"{standing.points:f}".rstrip("0").rstrip(".")
-        assert re.search(rf"累计积分\s*{points}\b", text) and re.search(rf"总名次\s*{standing.rank_overall}\b", text), text
+        # Points with the three decimals shown everywhere (12.500, not 12.5); the rank with none.
+        points = f"{standing.points:,.3f}"
+        assert re.search(rf"累计积分\s*{re.escape(points)}(?![\d.])", text) and re.search(rf"总名次\s*{standing.rank_overall}\b", text), text
         assert page.locator("#trend-box canvas").count() == 1 and not page.locator("svg#trend").is_visible()
         shot(page, f"me-chart-tooltip-{name}")
         if page is desk:

@@ -45,4 +45,6 @@ def test_the_interactive_chart_has_every_day_points_and_the_overall_rank_upside_
     assert points["data"][-1] == 364 * 3 and rank["data"][-1] == 636 and rank["yAxisIndex"] == 1
     assert options["yAxis"][1]["inverse"] is True and options["yAxis"][1]["min"] == 1
     assert options["tooltip"] == {"trigger": "axis", "confine": True, "className": TIP_CLASS}
+    # The tooltip shows points with the three decimals shown everywhere, and the rank with none.
+    assert options["portal"]["decimals"] == [3, 0]
     assert trend_options([]) is None
