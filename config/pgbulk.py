@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
@@ -43,7 +41,10 @@ def array(values, kind: str) -> str:
     if kind == "number":
         return "{" + ",".join(map(str, values)) + "}"
     if kind == "date":
-        return "{" + ",".join(map(date.isoformat, values)) + "}"
+        # A batch holds a few distinct days: each is written once and looked up for the other rows.
+        values = list(values)
+        texts = {day: day.isoformat() for day in set(values)}
+        return "{" + ",".join(map(texts.__getitem__, values)) + "}"
     if kind == "text":
         return "{" + ",".join(['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values]) + "}"
     raise ValueError(kind)

@@ -7,5 +7,6 @@ class ReviewsConfig(AppConfig):
     verbose_name = _("录入与审核")
 
     def ready(self):
-        # Registers the entry-log trigger file with the check that compares it with the installed function.
-        from reviews import entry_log  # noqa: F401
+        # Registers the trigger files (the entry log, the guard of the workers and rules entries name) with
+        # the check that compares them with the installed functions.
+        from reviews import entry_log, entry_references  # noqa: F401

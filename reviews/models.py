@@ -77,10 +77,17 @@ class WorkEntry(models.Model):
     competition = models.ForeignKey("competitions.Competition", verbose_name=_("劳动竞赛"),
                                     on_delete=models.PROTECT, related_name="entries", db_index=False,
                                     db_constraint=False)
+    # The worker and the rule: no database foreign key either (each cost a referential check per new
+    # row at commit, the largest part of an import's database time). What it guaranteed is kept on the
+    # referenced side instead: the trigger reviews_entry_references (reviews/sql/entry_references.sql)
+    # refuses to delete a worker or rule that an entry names, through any path, and every entry write
+    # holds its workers and rules FOR KEY SHARE from the check to the commit (reviews.validation), so a
+    # delete under way waits for it and then sees its entries. The indexes on worker_id and rule_id
+    # are what that trigger and PROTECT read.
     worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.PROTECT,
-                               related_name="entries")
+                               related_name="entries", db_constraint=False)
     rule = models.ForeignKey("competitions.ScoringRule", verbose_name=_("计分规则"), on_delete=models.PROTECT,
-                             related_name="entries")
+                             related_name="entries", db_constraint=False)
     work_date = models.DateField(_("工作日期"))
     quantity = models.DecimalField(_("工作量"), max_digits=12, decimal_places=3)
     points = models.DecimalField(_("积分"), max_digits=14, decimal_places=3)

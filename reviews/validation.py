@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -268,7 +269,7 @@ class EntryChecker:
         qs = (Worker.objects.enterable_by(self.actor).filter(values_in("employee_no", employee_nos, "text"))
               .order_by().values_list("pk", "employee_no", "name", "job_type_id", "unit_id", "job_type__name",
                                       "is_active"))
-        for pk, employee_no, name, job_type_id, unit_id, job_type_name, is_active in qs:
+        for pk, employee_no, name, job_type_id, unit_id, job_type_name, is_active in _key_shared(qs, Worker):
             found[employee_no] = (pk, name, job_type_id)
             known[pk] = (job_type_id, unit_id, job_type_name) if is_active else None
         return found
@@ -283,7 +284,7 @@ class EntryChecker:
         if ids:
             qs = (Worker.objects.enterable_by(self.actor).filter(values_in("pk", ids, "bigint"), is_active=True)
                   .order_by().values_list("pk", "job_type_id", "unit_id", "job_type__name"))
-            workers.update((pk, tuple(rest)) for pk, *rest in qs)
+            workers.update((pk, tuple(rest)) for pk, *rest in _key_shared(qs, Worker))
         return workers
 
     def _load_rules(self, ids) -> dict[int, tuple[int, int, str, str, int]]:
@@ -293,15 +294,10 @@ class EntryChecker:
         qs = (ScoringRule.objects.filter(pk__in=ids, competition=self.competition, is_active=True).order_by()
               .values_list("pk", "job_type_id", "job_type__business_system_id", "metric", "unit_of_measure",
                            "direction"))
-        # FOR KEY SHARE until the write commits: a new rule version (competitions.services.rule_version_add)
+        # Locked (_key_shared) also for this: a new rule version (competitions.services.rule_version_add)
         # locks its rule FOR UPDATE, so it waits for this write and then reprices its entries, and a write
-        # that starts meanwhile waits and then reads the new version below. Entry writes do not block
-        # each other on it.
-        query, params = qs.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"{query} FOR KEY SHARE OF {connection.ops.quote_name(ScoringRule._meta.db_table)}",
-                           params)
-            return {pk: rest for pk, *rest in cursor.fetchall()}
+        # that starts meanwhile waits and then reads the new version below.
+        return {pk: rest for pk, *rest in _key_shared(qs, ScoringRule)}
 
     def _load_versions(self, rule_ids) -> dict[int, list[tuple[date, Decimal, Decimal | None]]]:
         """rule id -> [(effective from, points per unit, daily cap)], newest first."""
@@ -348,6 +344,20 @@ class EntryChecker:
                 return {(worker_id, rule_id, day): pk for pk, worker_id, rule_id, day in cursor.fetchall()}
 
         return answer
+
+
+def _key_shared(qs, model) -> list[tuple]:
+    """The rows of ``qs`` (a ``values_list``), its ``model`` rows locked FOR KEY SHARE until the write
+    commits: reviews_workentry has no foreign key to the workers and rules it names, and their delete
+    guard (reviews/sql/entry_references.sql) relies on this lock to wait for the entries being written.
+    Entry writes do not block each other on it. Read as plain tuples (the values need no conversion)."""
+    try:
+        query, params = qs.query.sql_with_params()
+    except EmptyResultSet:  # nobody to enter for (Worker.objects.none()), or no values asked for
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(f"{query} FOR KEY SHARE OF {connection.ops.quote_name(model._meta.db_table)}", params)
+        return cursor.fetchall()
 
 
 def _by_row(error: RowError) -> int:

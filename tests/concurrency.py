@@ -50,3 +50,36 @@ def watch(read, *, until, every: float = 0.1) -> tuple[threading.Thread, list]:
     thread = threading.Thread(target=run)
     thread.start()
     return thread, seen
+
+
+def in_thread(results: dict, name: str, work) -> threading.Thread:
+    """Starts ``work()`` in a thread and database session of its own; its value, or the exception it
+    raised, lands in ``results[name]``. Join the thread before reading it."""
+    def run():
+        try:
+            results[name] = work()
+        except Exception as exc:  # noqa: BLE001 - the caller inspects it
+            results[name] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def pause_after(monkeypatch, owner, name: str) -> tuple[threading.Event, threading.Event]:
+    """Makes the method ``owner.name`` stop once it has run, until released: returns (inside, release),
+    ``inside`` set when a call has reached the pause, the call going on once ``release`` is set. A write
+    held there keeps what it has done so far uncommitted while the test does something else."""
+    inside, release = threading.Event(), threading.Event()
+    real = getattr(owner, name)
+
+    def paused(*args, **kwargs):
+        value = real(*args, **kwargs)
+        inside.set()
+        assert release.wait(20)
+        return value
+
+    monkeypatch.setattr(owner, name, paused)
+    return inside, release
