@@ -37,12 +37,6 @@ def scalar(statement: sql.Composable, params: dict | None = None):
         return cursor.fetchone()[0]
 
 
-def row(statement: sql.Composable, params: dict | None = None) -> tuple:
-    with connection.cursor() as cursor:
-        cursor.execute(render(statement), params or {})
-        return cursor.fetchone()
-
-
 def column(statement: sql.Composable, params: dict | None = None) -> list:
     with connection.cursor() as cursor:
         cursor.execute(render(statement), params or {})

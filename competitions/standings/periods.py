@@ -268,38 +268,29 @@ def partition_name(snapshot: PeriodSnapshot) -> str:
 
 def insert_rows(snapshot_id: int, totals: sql.Composable, table: str = PERIOD_STANDING) -> sql.Composed:
     """Ranks ``totals`` with the daily ranking statement and writes them as the snapshot's rows into
-    ``table`` (the snapshot's new partition); the team is the worker's own (current) unit. Returns one row:
-    the number of rows written and their digest (snapshot_digest), computed from the rows as the INSERT
-    writes them (RETURNING gives them as stored, numeric(18, 3) points included) instead of reading the
-    partition back."""
+    ``table`` (the snapshot's new partition); the team is the worker's own (current) unit."""
     source = sql.SQL("SELECT t.*, NULL::integer AS prev_overall, NULL::integer AS prev_business_system,"
                      " NULL::integer AS prev_job_type, NULL::integer AS prev_unit FROM ({}) AS t").format(totals)
     ranked = ranking.ranked(source, ranking.business_system_rank(ranking.business_system_ids()), team=True)
     return _format("""
-WITH written AS (
 INSERT INTO {table} ({columns})
 SELECT {snapshot}, r.worker_id, r.employee_no, r.business_system_id, r.job_type_id, r.depot_id, r.team_id,
        r.points, r.approved_points, r.pending_points, r.entries, r.rank_overall, r.rank_business_system,
        r.rank_job_type, r.rank_unit
-FROM ({ranked}) AS r
-RETURNING {digested}
-)
-SELECT (SELECT COUNT(*) FROM written), ({digest})""", columns=sql.SQL(", ").join(map(sql.Identifier, ROW_COLUMNS)),
-                   snapshot=sql.Literal(int(snapshot_id)), ranked=ranked, table=sql.Identifier(table),
-                   digested=sql.SQL(", ").join(map(sql.Identifier, DIGEST_COLUMNS)),
-                   digest=canonical_digest(sql.SQL("SELECT * FROM written")))
+FROM ({ranked}) AS r""", columns=sql.SQL(", ").join(map(sql.Identifier, ROW_COLUMNS)),
+                   snapshot=sql.Literal(int(snapshot_id)), ranked=ranked, table=sql.Identifier(table))
 
 
-def write_partition(snapshot: PeriodSnapshot, totals: sql.Composable) -> tuple[int, str]:
+def write_partition(snapshot: PeriodSnapshot, totals: sql.Composable) -> int:
     """The snapshot's rows as a partition of its own: a bare copy of the parent's columns filled by one
-    INSERT … SELECT, indexed in one sorted pass per index, analyzed, attached. Returns the rows written and
-    their digest. In the caller's transaction: nobody sees the partition before it commits."""
+    INSERT … SELECT, indexed in one sorted pass per index, analyzed, attached. Returns the rows written.
+    In the caller's transaction: nobody sees the partition before it commits."""
     name = partition_name(snapshot)
     table = sql.Identifier(name)
     database.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
     database.execute(_format("CREATE TABLE {table} (LIKE {period_standing})", table=table))
     with ranking.hash_joins():
-        rows, digest = database.row(insert_rows(snapshot.pk, totals, name))
+        rows = database.execute(insert_rows(snapshot.pk, totals, name))
     for columns in PERIOD_INDEXES.values():
         database.execute(sql.SQL("CREATE INDEX ON {} ({})").format(
             table, sql.SQL(", ").join(map(sql.Identifier, columns))))
@@ -308,7 +299,7 @@ def write_partition(snapshot: PeriodSnapshot, totals: sql.Composable) -> tuple[i
     database.execute(sql.SQL("SET LOCAL default_statistics_target = DEFAULT"))
     database.execute(_format("ALTER TABLE {period_standing} ATTACH PARTITION {table} FOR VALUES IN ({id})",
                              table=table, id=sql.Literal(int(snapshot.pk))))
-    return rows, digest
+    return rows
 
 
 # A partition of PeriodStanding, by name.
@@ -330,8 +321,7 @@ def forget_competition_snapshots(*, competition_id: int) -> None:
 
 
 def snapshot_digest(snapshot_id: int) -> sql.Composed:
-    """The canonical digest of the snapshot's rows (competitions.standings.digest), read from the stored
-    rows: the digest write_partition computed as it wrote them, recomputed."""
+    """The canonical digest of the snapshot's rows (competitions.standings.digest)."""
     return canonical_digest(_format("SELECT {columns} FROM {period_standing} WHERE snapshot_id = {snapshot}",
                                     columns=sql.SQL(", ").join(map(sql.Identifier, DIGEST_COLUMNS)),
                                     snapshot=sql.Literal(int(snapshot_id))))
@@ -410,7 +400,8 @@ def period_snapshot_fill(*, snapshot: PeriodSnapshot) -> PeriodSnapshot:
         with database.standings_snapshot(lock=_format("LOCK TABLE ONLY {standing} IN ACCESS SHARE MODE")):
             totals = (signed_off_totals if snapshot.signed_off_only else period_totals)(
                 snapshot.competition_id, snapshot.start, snapshot.end)
-            rows, snapshot.digest = write_partition(snapshot, totals)
+            rows = write_partition(snapshot, totals)
+            snapshot.digest = database.scalar(snapshot_digest(snapshot.pk))
             snapshot.rows, snapshot.status, snapshot.error = rows, SnapshotStatus.READY, ""
             snapshot.computed_at = timezone.now()
             snapshot.save(update_fields=["digest", "rows", "status", "error", "computed_at"])

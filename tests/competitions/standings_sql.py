@@ -42,10 +42,6 @@ def _capture(action, *, business_systems=(1, 2, 3), existing=()) -> str:
         sent.append(database.render(statement))
         return PREVIOUS
 
-    def row(statement, params=None):
-        sent.append(database.render(statement))
-        return 0, ""
-
     def column(statement, params=None):
         if statement is ranking.BUSINESS_SYSTEM_IDS:
             return list(business_systems)
@@ -54,7 +50,7 @@ def _capture(action, *, business_systems=(1, 2, 3), existing=()) -> str:
         assert statement is partitions.PARTITIONS, database.render(statement)
         return [table for table in existing if table.startswith(params["prefix"])]
 
-    with mock.patch.object(database, "send", send), mock.patch.object(database, "scalar", scalar), mock.patch.object(database, "row", row), \
+    with mock.patch.object(database, "send", send), mock.patch.object(database, "scalar", scalar), \
             mock.patch.object(database, "column", column), mock.patch.object(partitions.uuid, "uuid4", lambda: SUFFIX), \
             mock.patch.object(run.StandingDay.objects, "update_or_create", lambda **kw: None):
         action()

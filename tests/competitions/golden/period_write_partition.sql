@@ -1,7 +1,6 @@
 DROP TABLE IF EXISTS "competitions_periodstanding_7_5";
 CREATE TABLE "competitions_periodstanding_7_5" (LIKE "competitions_periodstanding");
 SET LOCAL enable_nestloop = off;
-WITH written AS (
 INSERT INTO "competitions_periodstanding_7_5" ("snapshot_id", "worker_id", "employee_no", "business_system_id", "job_type_id", "depot_id", "team_id", "points", "approved_points", "pending_points", "entries", "rank_overall", "rank_business_system", "rank_job_type", "rank_unit")
 SELECT 5, r.worker_id, r.employee_no, r.business_system_id, r.job_type_id, r.depot_id, r.team_id,
        r.points, r.approved_points, r.pending_points, r.entries, r.rank_overall, r.rank_business_system,
@@ -27,10 +26,7 @@ WINDOW overall AS (ORDER BY s.score DESC RANGE BETWEEN UNBOUNDED PRECEDING AND 1
        business_system AS (PARTITION BY jt.business_system_id ORDER BY s.score DESC),
        job_type AS (PARTITION BY w.job_type_id ORDER BY s.score DESC),
        unit AS (PARTITION BY u.depot_id ORDER BY s.score DESC)
-) AS r
-RETURNING "worker_id", "points", "approved_points", "rank_overall", "rank_business_system", "rank_job_type", "rank_unit"
-)
-SELECT (SELECT COUNT(*) FROM written), (SELECT encode(sha256(convert_to(COALESCE(string_agg(concat("d"."worker_id", '|', CAST("d"."points" AS NUMERIC(18, 3)), '|', CAST("d"."approved_points" AS NUMERIC(18, 3)), '|', "d"."rank_overall", '|', "d"."rank_business_system", '|', "d"."rank_job_type", '|', "d"."rank_unit") || chr(10), '' ORDER BY d.worker_id), ''), 'UTF8')), 'hex') FROM (SELECT * FROM written) AS d);
+) AS r;
 SET LOCAL enable_nestloop = DEFAULT;
 CREATE INDEX ON "competitions_periodstanding_7_5" ("worker_id");
 CREATE INDEX ON "competitions_periodstanding_7_5" ("rank_overall", "worker_id");
