@@ -155,7 +155,10 @@ def main() -> None:
     board(made[0])
     units(made[0])
     if not args.keep:
-        PeriodSnapshot.objects.filter(pk__in=MADE).delete()
+        # One by one: PeriodSnapshot.delete drops the snapshot's partition, a queryset's delete would only
+        # empty it and leave the table behind.
+        for made_snapshot in PeriodSnapshot.objects.filter(pk__in=MADE):
+            made_snapshot.delete()
 
 
 if __name__ == "__main__":
