@@ -117,6 +117,23 @@ def run_job(kind: str, params: dict, user) -> tuple[Job, float, Watcher]:
     return job, elapsed, watcher
 
 
+def time_imports(args, workers, importer, comp, import_job, today) -> None:
+    """The import inline, then the same size through the job, ``args.repeat`` times (the r-th time one day
+    further back)."""
+    for r in range(args.repeat):
+        rows = import_rows(workers, [today - timedelta(days=i) for i in range(21 + r, 30 + r)], args.rows)
+        started = time.perf_counter()
+        inline = entries_import(actor=importer, competition=comp, name="bench.csv", content=csv_content(rows))
+        elapsed = time.perf_counter() - started
+        say(f"the same size inline (no job), {inline.created_count:,} rows",
+            f"{elapsed:.2f} s = {inline.created_count / elapsed:,.0f} rows/s")
+        job, elapsed, watcher = import_job([today - timedelta(days=i) for i in range(1 + r, 10 + r)])
+        imported = dict(job.summary)["已导入"]
+        say(f"import through the job, {imported:,} rows", f"{elapsed:.2f} s = {imported / elapsed:,.0f} rows/s "
+            "(target >= 20,000 rows/s)")
+        watcher.report()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=223_000,
@@ -126,7 +143,8 @@ def main() -> None:
     parser.add_argument("--no-compare", dest="compare", action="store_false",
                         help="skip the single-statement approval of a second month")
     parser.add_argument("--keep", action="store_true", help="keep this run's entries")
-    parser.add_argument("--only", choices=["import"], help="time only the import (not approve-all)")
+    parser.add_argument("--only", choices=["import", "approve"],
+                        help="time only the part named (import: the imports; approve: approve-all)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="time the import (inline and through the job) this many times, on other days each")
     args = parser.parse_args()
@@ -157,18 +175,8 @@ def main() -> None:
         # A portal's worker has imported before (the first import of a process loads the file readers, the
         # cache and broker clients): one import of other days first, not timed.
         import_job([today - timedelta(days=i) for i in range(31, 40)])
-        for r in range(args.repeat):  # the r-th time starts one day further back (10 times at most)
-            rows = import_rows(workers, [today - timedelta(days=i) for i in range(21 + r, 30 + r)], args.rows)
-            started = time.perf_counter()
-            inline = entries_import(actor=importer, competition=comp, name="bench.csv", content=csv_content(rows))
-            elapsed = time.perf_counter() - started
-            say(f"the same size inline (no job), {inline.created_count:,} rows",
-                f"{elapsed:.2f} s = {inline.created_count / elapsed:,.0f} rows/s")
-            job, elapsed, watcher = import_job([today - timedelta(days=i) for i in range(1 + r, 10 + r)])
-            imported = dict(job.summary)["已导入"]
-            say(f"import through the job, {imported:,} rows", f"{elapsed:.2f} s = {imported / elapsed:,.0f} rows/s "
-                "(target >= 20,000 rows/s)")
-            watcher.report()
+        if args.only != "approve":
+            time_imports(args, workers, importer, comp, import_job, today)
         if args.only == "import":
             return
 

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -101,15 +101,19 @@ class TransitionResult:
     skipped_own: int = 0
 
 
+# The entries that are a person's own work: entered or last changed by them. Nobody approves or rejects
+# those, whatever grants they hold (separation of duties).
+OWN_WORK_FIELDS = ("entered_by", "changed_by")
+
+
 def own_work_q(actor) -> Q:
-    """The entries that are ``actor``'s own work: entered or last changed by them. Nobody approves or
-    rejects those, whatever grants they hold (separation of duties)."""
-    return Q(entered_by_id=actor.pk) | Q(changed_by_id=actor.pk)
+    """The entries that are ``actor``'s own work (OWN_WORK_FIELDS)."""
+    return Q(*[Q(**{f"{name}_id": actor.pk}) for name in OWN_WORK_FIELDS], _connector=Q.OR)
 
 
 def is_own_work(actor, entry: WorkEntry) -> bool:
     actor_id = getattr(actor, "pk", None)
-    return actor_id is not None and actor_id in (entry.entered_by_id, entry.changed_by_id)
+    return actor_id is not None and actor_id in [getattr(entry, f"{name}_id") for name in OWN_WORK_FIELDS]
 
 
 def _check_reason(to_status: str, reason: str) -> str:
@@ -128,7 +132,7 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
 
     Entries in other statuses are left alone (the caller decides whether that is an error). With
     ``exclude_own``, approving or rejecting never moves the actor's own work, entries they entered or
-    last changed (``own_work_q``): they are left out by the same statement's WHERE and counted in
+    last changed (``own_work_q``): the statement that moves the others counts them, in
     ``skipped_own``. ``systems`` names the business systems the entries belong to (a
     superset is fine; found with one query when not given). ``period`` is for the period functions
     only: locking and unlocking a month. Returns how many moved.
@@ -139,18 +143,14 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     reason = _check_reason(to_status, reason)
     now = timezone.now()
     target = entries.filter(status__in=sources)
-    skipped_own = 0
     reviewing = to_status in (S.APPROVED, S.REJECTED) and not period
-    if exclude_own and reviewing and actor is not None:
-        own = own_work_q(actor)
-        skipped_own = target.filter(own).count()
-        target = target.exclude(own)
+    own = own_work_q(actor) if exclude_own and reviewing and actor is not None else None
 
     if systems is None:
         systems = entries.order_by().values_list("business_system_id", flat=True).distinct()
     lock_systems(systems)
     rejected: list = []
-    moved = _transition_rows(actor, target, to_status, reason, now, reviewing, sources, rejected)
+    moved, skipped_own = _transition_rows(actor, target, own, to_status, reason, now, reviewing, sources, rejected)
     if rejected:
         from members.notifications import entries_rejected
 
@@ -158,12 +158,18 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     return TransitionResult(moved=moved, skipped_own=skipped_own)
 
 
-def _transition_rows(actor, target, to_status, reason, now, reviewing, sources, rejected: list) -> int:
+def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sources, rejected: list) -> tuple[int, int]:
     """One statement per source status: ``UPDATE … WHERE <the queryset's conditions> AND status = s
     RETURNING id`` feeding ``INSERT … SELECT`` of the audit facts. No read-then-lock pass: the
     advisory lock orders concurrent transitions, and the UPDATE re-checks ``status`` on any row it
     had to wait for, so an entry moved meanwhile is skipped, never moved twice or mis-audited.
     The update touches no index (see WorkEntry.Meta.indexes), so it is a HOT update.
+
+    With ``own`` (the actor's own work, own_work_q), the statement reads the queryset once into its
+    target, each row marked whether it is own work, moves the others (re-checking on the row it updates
+    that it is still not own work) and counts the own ones: (moved, skipped own) without a second pass
+    over the selection. Without it, the UPDATE reads the queryset's conditions itself.
+
     A rejection's statement also counts what it moved per (clerk who entered it, depot): those counts
     are appended to ``rejected`` as RejectedBatch for the clerks' messages (members.notifications)."""
     from members.notifications import RejectedBatch
@@ -176,16 +182,22 @@ def _transition_rows(actor, target, to_status, reason, now, reviewing, sources, 
     elif to_status == S.PENDING:
         values["reject_reason"] = ""
     actor_id = actor.pk if actor is not None else None
-    moved = 0
+    table = connection.ops.quote_name(WorkEntry._meta.db_table)
+    moved = skipped_own = 0
     with connection.cursor() as cursor:
         # A month's approval captures its old and new rows for the triggers; let this transaction
         # keep them in memory rather than spill them to disk.
         cursor.execute("SET LOCAL work_mem = '256MB'")
         for source in sources:
-            update = target.filter(status=source).query.chain(UpdateQuery)
-            update.add_update_values(values)
             try:
-                sql, params = update.get_compiler(connection.alias).as_sql()
+                if own is None:
+                    update = target.filter(status=source).query.chain(UpdateQuery)
+                    update.add_update_values(values)
+                    sql, params = update.get_compiler(connection.alias).as_sql()
+                    sql = f"WITH moved AS ({sql}"
+                else:
+                    sql, params = _update_from_target(target.filter(status=source), own, actor_id, values, source,
+                                                      table)
             except EmptyResultSet:  # e.g. a filter on a unit that does not exist: nothing to move
                 continue
             # Tell the entries' log trigger that this statement moves rows from ``source`` to
@@ -195,31 +207,62 @@ def _transition_rows(actor, target, to_status, reason, now, reviewing, sources, 
             # rollback clears it too. The reset below only keeps the session tidy.
             cursor.execute("SELECT set_config(%s, %s, true)", [STATUS_MOVE, f"{source}>{to_status}"])
             audit_params = [*params, TRANSITIONS[(source, to_status)], actor_id, now, source, to_status, reason]
+            # The own rows of the target, counted by the same statement (none without ``own``).
+            skipped = "(SELECT count(DISTINCT id) FROM target WHERE own)" if own is not None else "0"
             if to_status == S.REJECTED:
                 # The same statement, counting what it moved per clerk and depot (a data-modifying WITH runs
-                # whether or not the outer query reads it).
-                table = WorkEntry._meta.db_table
+                # whether or not the outer query reads it); a first row carries the own work skipped.
                 cursor.execute(f"""
-                    WITH moved AS ({sql} RETURNING {table}.id, {table}.entered_by_id, {table}.unit_id),
+                    {sql} RETURNING {table}.id, {table}.entered_by_id, {table}.unit_id),
                     audit AS (
                         INSERT INTO reviews_entryevent (entry_id, action, actor_id, at, from_status, to_status, reason)
                         SELECT id, %s, %s, %s, %s, %s, %s FROM moved)
-                    SELECT moved.entered_by_id, unit.depot_id, count(*) FROM moved
+                    SELECT true, NULL::bigint, NULL::bigint, {skipped}
+                    UNION ALL
+                    SELECT false, moved.entered_by_id, unit.depot_id, count(*) FROM moved
                     JOIN members_unit unit ON unit.id = moved.unit_id
-                    GROUP BY 1, 2
+                    GROUP BY 2, 3
                 """, audit_params)
-                batches = [RejectedBatch(clerk, depot, n) for clerk, depot, n in cursor.fetchall()]
+                rows = cursor.fetchall()
+                batches = [RejectedBatch(clerk, depot, n) for first, clerk, depot, n in rows if not first]
                 rejected.extend(batches)
                 moved += sum(batch.entries for batch in batches)
+                skipped_own += sum(n for first, _clerk, _depot, n in rows if first)
             else:
                 cursor.execute(f"""
-                    WITH moved AS ({sql} RETURNING {WorkEntry._meta.db_table}.id)
-                    INSERT INTO reviews_entryevent (entry_id, action, actor_id, at, from_status, to_status, reason)
-                    SELECT id, %s, %s, %s, %s, %s, %s FROM moved
+                    {sql} RETURNING {table}.id),
+                    audit AS (
+                        INSERT INTO reviews_entryevent (entry_id, action, actor_id, at, from_status, to_status, reason)
+                        SELECT id, %s, %s, %s, %s, %s, %s FROM moved)
+                    SELECT (SELECT count(*) FROM moved), {skipped}
                 """, audit_params)
-                moved += cursor.rowcount
+                n_moved, n_own = cursor.fetchone()
+                moved += n_moved
+                skipped_own += n_own
             cursor.execute("SELECT set_config(%s, '', true)", [STATUS_MOVE])
-    return moved
+    return moved, skipped_own
+
+
+def _update_from_target(rows, own, actor_id, values: dict, source: str, table: str) -> tuple[str, list]:
+    """``WITH target AS (…), moved AS (UPDATE … FROM target WHERE …`` (left open for RETURNING): the
+    target is the queryset ``rows`` read once, as (id, whether it is ``actor_id``'s own work: ``own``);
+    the UPDATE moves the rows of the target that are not, joined by id, and re-checks on the row it
+    updates (the newest version, if it had to wait for another writer) that it is still in ``source``
+    and still not own work. Raises EmptyResultSet when ``rows`` can select nothing."""
+    selected = rows.order_by().annotate(own=ExpressionWrapper(own, output_field=BooleanField())).values_list(
+        "pk", "own")
+    select_sql, select_params = selected.query.sql_with_params()
+    assignments, assignment_params = [], []
+    for name, value in values.items():
+        field = WorkEntry._meta.get_field(name)
+        assignments.append(f"{connection.ops.quote_name(field.column)} = %s")
+        assignment_params.append(field.get_db_prep_save(getattr(value, "pk", value), connection))
+    still_not_own = " AND ".join(f"{table}.{connection.ops.quote_name(WorkEntry._meta.get_field(name).column)} "
+                                 f"IS DISTINCT FROM %s" for name in OWN_WORK_FIELDS)
+    sql = (f"WITH target (id, own) AS MATERIALIZED ({select_sql}), "
+           f"moved AS (UPDATE {table} SET {', '.join(assignments)} FROM target "
+           f"WHERE {table}.id = target.id AND target.own IS NOT TRUE AND {table}.status = %s AND {still_not_own}")
+    return sql, [*select_params, *assignment_params, source, *[actor_id] * len(OWN_WORK_FIELDS)]
 
 
 def entry_transition(*, actor, entry: WorkEntry, to_status: str, reason: str = "") -> WorkEntry:

@@ -251,8 +251,9 @@ class ReviewApproveSelected(IdempotentPostMixin, APIView):
         data = s.IdsInput(data=request.data)
         data.is_valid(raise_exception=True)
         entries = WorkEntry.objects.reviewable_by(request.user).filter(pk__in=data.validated_data["ids"])
-        return _transition_response(workflow.entries_transition(actor=request.user, entries=entries,
-                                                                to_status=EntryStatus.APPROVED))
+        return _transition_response(workflow.entries_transition(
+            actor=request.user, entries=entries, to_status=EntryStatus.APPROVED,
+            systems=scope_of(request.user).reviewer_system_ids))
 
 
 @extend_schema_view(post=extend_schema(
@@ -268,7 +269,7 @@ class ReviewRejectSelected(IdempotentPostMixin, APIView):
         entries = WorkEntry.objects.reviewable_by(request.user).filter(pk__in=data.validated_data["ids"])
         return _transition_response(workflow.entries_transition(
             actor=request.user, entries=entries, to_status=EntryStatus.REJECTED,
-            reason=data.validated_data["reason"]))
+            reason=data.validated_data["reason"], systems=scope_of(request.user).reviewer_system_ids))
 
 
 @extend_schema_view(post=extend_schema(
@@ -290,8 +291,9 @@ class ReviewApproveMatching(IdempotentPostMixin, APIView):
         if not matching.is_valid():  # never fall back to "all": an invalid filter approves nothing
             raise ValidationError(matching.errors)
         entries = matching.qs
-        return _transition_response(workflow.entries_transition(actor=request.user, entries=entries,
-                                                                to_status=EntryStatus.APPROVED))
+        return _transition_response(workflow.entries_transition(
+            actor=request.user, entries=entries, to_status=EntryStatus.APPROVED,
+            systems=scope_of(request.user).reviewer_system_ids))
 
 
 @extend_schema_view(post=extend_schema(

@@ -318,3 +318,33 @@ def test_approving_in_steps_is_all_or_nothing(w, f, day, monkeypatch):
                                              progress=lambda done, total: None)
     assert set(entries.values_list("status", flat=True)) == {EntryStatus.PENDING}
     assert not EntryEvent.objects.filter(action=EntryAction.APPROVED).exists()
+
+
+def test_approving_the_whole_queue_in_steps_counts_it_from_the_queue_table_and_the_own_work_in_the_moves(
+        w, day, month_of_entries, monkeypatch, django_assert_max_num_queries):
+    # given: the month's queue of the reviewer's system (one entry of it their own), and another system's
+    # pending entry the same month, which is not in it
+    from config.months import month_of
+    from reviews.queue import queue_selection
+
+    monkeypatch.setattr(review_jobs, "APPROVE_CHUNKS", 2)
+    carols = entry_create(actor=w.other_clerk, competition=w.comp, worker_id=w.carol.pk, rule_id=w.metres.pk,
+                          work_date=day, quantity="1")
+    month = month_of(day)
+    entries, _status = queue_selection(user=w.reviewer, competition=w.comp, system=w.system, month=month,
+                                       filters={})
+    steps = []
+
+    # when: approved in steps, its size read from the queue table
+    # (the system lock, the queue's count, and per step: its savepoint, the lock, work_mem, the hint, the move,
+    # the hint's reset and the savepoint's release)
+    with django_assert_max_num_queries(2 + 2 * 8):
+        result = review_jobs.entries_approve_in_steps(actor=w.reviewer, entries=entries, system=w.system,
+                                                      progress=lambda done, total: steps.append((done, total)),
+                                                      queue=(w.comp.pk, month))
+
+    # then: the total is the month's queue of the system, the own entry skipped and counted by the moves
+    assert steps[0] == (0, 3) and steps[-1] == (3, 3)
+    assert (result.moved, result.skipped_own) == (2, 1)
+    assert WorkEntry.objects.get(pk=month_of_entries[2].pk).status == EntryStatus.PENDING
+    assert WorkEntry.objects.get(pk=carols.pk).status == EntryStatus.PENDING
