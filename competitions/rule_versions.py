@@ -43,4 +43,5 @@ def _values() -> dict[str, sql.Composable]:
 # Dropping the function drops its two triggers with it.
 RULE_VERSION_GUARD = SqlFile(path=Path(__file__).parent / "sql" / "rule_version_guard.sql", values=_values,
                              drop="DROP FUNCTION {function}() CASCADE",
-                             installed_by=("competitions", "0003_rule_version_guard"), function=FUNCTION)
+                             installed_by=("competitions", "0003_rule_version_guard"), function=FUNCTION,
+                             reinstalled_by=(("competitions", "0016_rule_version_guard_per_span"),))

@@ -35,6 +35,10 @@ class SqlFile:
     installed_by: tuple[str, str]
     # The name of the function the file defines, if any: checked against the installed one.
     function: str | None = None
+    # Later migrations that install the file again (after it changed), oldest first: until the last of them
+    # has run, the installed body is an older version of the file, which is expected, not drift (and
+    # ``migrate``, which runs the checks first, must not be stopped by it).
+    reinstalled_by: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         REGISTRY.append(self)
@@ -60,6 +64,18 @@ class SqlFile:
         return migrations.RunPython(lambda apps, editor: self.install(editor.connection),
                                     lambda apps, editor: self.uninstall(editor.connection))
 
+    def reinstall_operation(self):
+        """A RunPython that replaces the installed function (and its triggers) with the file as it is now,
+        for a migration named in ``reinstalled_by``. Reversed, it leaves the newer body in place: the older
+        code runs on it, as the body is the file's own behaviour made faster or clearer, never a new contract."""
+        from django.db import migrations
+
+        def reinstall(apps, editor):
+            self.uninstall(editor.connection)
+            self.install(editor.connection)
+
+        return migrations.RunPython(reinstall, migrations.RunPython.noop)
+
     def drift(self, connection) -> str | None:
         """None when the installed function's body is the rendered file's; otherwise what differs."""
         if self.function is None:
@@ -71,6 +87,10 @@ class SqlFile:
             applied = MigrationRecorder(connection).applied_migrations()
             return f"{self.function}() is not installed" if self.installed_by in applied else None
         if installed != expected:
+            # An older body, before the migration that installs this one has run, is no drift either.
+            applied = MigrationRecorder(connection).applied_migrations()
+            if self.reinstalled_by and self.reinstalled_by[-1] not in applied:
+                return None
             return f"{self.function}() differs from {self.path.name}"
         return None
 

@@ -42,6 +42,42 @@ def test_a_missing_function_fails_the_check_once_its_migration_has_run():
     assert [e.msg for e in check_installed_functions()] == [f"{FUNCTION}() is not installed"]
 
 
+def test_an_older_body_is_no_drift_until_the_migration_that_installs_the_new_one_has_run():
+    """A database installed from an earlier file is upgraded by ``migrate``, which runs the checks first: the
+    older body must not stop it. Once the reinstalling migration is recorded, a different body is drift."""
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from competitions.rule_versions import FUNCTION as GUARD
+    from competitions.rule_versions import RULE_VERSION_GUARD
+
+    body = installed_function_body(connection, GUARD)
+    older = body.replace("RETURN NEW;\nEND", "RETURN NEW;  -- an older version\nEND", 1)
+    assert older != body
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE OR REPLACE FUNCTION {GUARD}() RETURNS trigger LANGUAGE plpgsql AS $fn${older}$fn$")
+    recorder = MigrationRecorder(connection)
+    app, name = RULE_VERSION_GUARD.reinstalled_by[-1]
+    recorder.record_unapplied(app, name)
+    assert [e for e in check_installed_functions() if e.id == "sqlfiles.E001"] == []
+
+    recorder.record_applied(app, name)
+    assert [e.msg for e in check_installed_functions()] == [f"{GUARD}() differs from rule_version_guard.sql"]
+
+    # What the migration does: the file's body again, the triggers with it.
+    from django.db import migrations
+    from django.db.migrations.state import ProjectState
+
+    operation = RULE_VERSION_GUARD.reinstall_operation()
+    assert isinstance(operation, migrations.RunPython)
+    with connection.schema_editor() as editor:
+        operation.code(ProjectState().apps, editor)
+    assert installed_function_body(connection, GUARD) == function_body(RULE_VERSION_GUARD.render(connection))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgfoid = to_regprocedure(%s)", [f"{GUARD}()"])
+        assert cursor.fetchone()[0] == 2
+    assert check_installed_functions() == []
+
+
 def test_the_entry_log_file_names_no_status_itself():
     """Statuses come from EntryStatus (rendered as literals), so renaming one changes the trigger with it."""
     template = ENTRY_LOG.path.read_text()

@@ -5,7 +5,7 @@ from reviews.entry_references import ENTRY_REFERENCES
 
 
 class Migration(migrations.Migration):
-    """Entries" workers and rules: the foreign keys from reviews_workentry replaced by the guard on the
+    """Entries' workers and rules: the foreign keys from reviews_workentry replaced by the guard on the
     referenced tables (reviews/sql/entry_references.sql), installed first so that no moment is without
     either."""
 
