@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import migrations, models
 from psycopg import sql
 
+from config.bulk_load import _foreign_keys, _secondary_indexes
 from reviews.entry_log import ENTRY_LOG
 from reviews.partitions import FILLFACTOR, TABLE, create_partition, months_ahead, months_between, months_for_dates
 
@@ -50,19 +51,14 @@ class _Steps:
         return rows
 
     def definitions(self):
-        """The table's index definitions but the primary key's, and its foreign keys, as the catalog
-        writes them; whoever references it other than through the columns moved here is refused."""
+        """The table's index definitions but the primary key's, and its foreign keys; a table that other
+        tables still reference through a foreign key is refused (none may: see the AlterFields above)."""
         referenced = self.run("SELECT conname FROM pg_constraint WHERE confrelid = %s::regclass AND contype = 'f'",
                               [TABLE])
         if referenced:
             raise RuntimeError(f"{TABLE} is still referenced by foreign keys: {[name for (name,) in referenced]}")
-        indexes = self.run("""
-            SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
-            WHERE i.indrelid = %s::regclass AND NOT i.indisprimary ORDER BY i.indexrelid""", [TABLE])
-        foreign = self.run("""
-            SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
-            WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname""", [TABLE])
-        return [text for (text,) in indexes], foreign
+        # As a bulk load reads them to rebuild them (config.bulk_load): the catalog's own definitions.
+        return [definition for _name, definition in _secondary_indexes(TABLE)], _foreign_keys(TABLE)
 
     def move_aside(self) -> tuple[int, bool]:
         """Renames the table and its identity sequence aside; returns where the sequence was."""
