@@ -101,6 +101,19 @@ class Competition(models.Model):
     def covers(self, day: date) -> bool:
         return self.start_date <= day <= self.end_date
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"start_date", "end_date"} & set(update_fields):
+            # The competition's entries need their months' partitions of the entries table before the
+            # first one is entered (reviews.partitions); every way a competition is created or its dates
+            # changed (admin, demo data, tests) comes through here. One catalog query when they exist.
+            from django.utils import timezone
+
+            from reviews.partitions import entry_partitions_ensure, months_for_dates
+
+            entry_partitions_ensure(months_for_dates(self.start_date, self.end_date, today=timezone.localdate()))
+
 
 class Direction(models.IntegerChoices):
     ADD = 1, _("加分")

@@ -59,6 +59,10 @@ def copy_text_chunks(table: str, columns: tuple[str, ...], chunks: Iterable[str]
 
     connection.ensure_connection()
     with connection.connection.cursor() as cursor:
+        # PostgreSQL refuses COPY FREEZE into a partitioned table (the rows go to its partitions, which
+        # were not emptied themselves): such a table is loaded without it.
+        cursor.execute("SELECT relkind FROM pg_class WHERE oid = %s::regclass", [table])
+        freeze = freeze and cursor.fetchone()[0] != "p"
         with cursor.copy(_copy_statement(table, columns, freeze=freeze), writer=QueuedLibpqWriter(cursor)) as copy:
             for chunk in chunks:
                 copy.write(chunk)
@@ -66,11 +70,15 @@ def copy_text_chunks(table: str, columns: tuple[str, ...], chunks: Iterable[str]
 
 def _secondary_indexes(table: str) -> list[tuple[str, str]]:
     """(name, CREATE INDEX statement) of every index on ``table`` except those backing a
-    constraint (the primary key, UNIQUE constraints): exactly as PostgreSQL itself reports them."""
+    constraint (the primary key, UNIQUE constraints): exactly as PostgreSQL itself reports them, except
+    that the index of a partitioned table loses the ONLY pg_get_indexdef gives it (pg_dump's way of
+    building one partition at a time): run with it, the statement would index the parent alone and
+    leave every partition without; without it, it builds every partition's index."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT c.relname, pg_get_indexdef(i.indexrelid)
+            SELECT c.relname,
+                   regexp_replace(pg_get_indexdef(i.indexrelid), '^(CREATE (UNIQUE )?INDEX \\S+ ON )ONLY ', '\\1')
               FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
              WHERE i.indrelid = %s::regclass
                AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)

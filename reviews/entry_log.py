@@ -43,4 +43,4 @@ def _values() -> dict[str, sql.Composable]:
 # Dropping the function drops its three triggers with it.
 ENTRY_LOG = SqlFile(path=Path(__file__).parent / "sql" / "entry_log.sql", values=_values,
                     drop="DROP FUNCTION {function}() CASCADE", installed_by=("reviews", "0001_initial"),
-                    function=FUNCTION)
+                    function=FUNCTION, reinstalled_by=(("reviews", "0007_workentry_partitioned_by_month"),))

@@ -68,6 +68,12 @@ class WorkEntry(models.Model):
     after one, empty the queue and change log and run a full standings recompute. ``reviews.workflow``
     tells the trigger when its UPDATE is a pure status move (``reviews.entry_log.STATUS_MOVE``), so a
     month's approval writes both logs from the new rows alone.
+
+    The table is partitioned by month of ``work_date`` (reviews.partitions: one partition per month, made
+    ahead of time, no default partition). Its primary key in the database is (id, work_date); ``id`` alone
+    stays the model's primary key, unique because every id comes from the one identity sequence. The
+    triggers above are on the partitioned table and fire for every partition, also for an UPDATE that
+    moves an entry to another month's partition (logged as an update, old and new row paired by id).
     """
 
     # Single-column indexes only where no composite index below starts with the column: every index
@@ -94,8 +100,12 @@ class WorkEntry(models.Model):
     status = models.CharField(_("状态"), max_length=10, choices=EntryStatus.choices, default=EntryStatus.PENDING)
     kind = models.CharField(_("类型"), max_length=10, choices=EntryKind.choices, default=EntryKind.REGULAR)
     # Indexed only where set (index entry_adjusts): regular entries, nearly all of them, leave it empty.
+    # No database foreign key: the partitioned table's only unique key is (id, work_date) (see Meta). The
+    # services write it only from the original they have just loaded, and entries are never deleted
+    # (no service deletes one; PROTECT refuses it through Django while an adjustment points at it).
     adjusts = models.ForeignKey("self", verbose_name=_("调整的录入"), null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="adjustments", db_index=False)
+                                on_delete=models.PROTECT, related_name="adjustments", db_index=False,
+                                db_constraint=False)
     note = models.CharField(_("说明"), max_length=200, blank=True)
     reject_reason = models.CharField(_("退回原因"), max_length=200, blank=True)
     source = models.CharField(_("来源"), max_length=10, choices=EntrySource.choices, default=EntrySource.FORM)
@@ -163,11 +173,9 @@ class WorkEntry(models.Model):
                 condition=~Q(status="rejected") | ~Q(reject_reason=""), name="entry_rejection_has_reason",
                 violation_error_message=_("退回必须填写原因。"),
             ),
-            models.UniqueConstraint(
-                fields=["entered_by", "idempotency_key"], condition=Q(idempotency_key__isnull=False),
-                name="entry_idempotency_key_unique",
-            ),
         ]
+        # A unique key of a partitioned table must hold the partition key: one entry per (entered_by,
+        # idempotency_key) is kept by EntryIdempotencyKey instead, whose primary key is the entry.
         # No index may contain a column that a review changes (status, reviewed_by/at, updated_at,
         # flags): then approving and signing off are HOT updates (the new row version goes on the same
         # page and no index is touched), which the table's fillfactor of 50 (set by the migration) leaves
@@ -222,6 +230,28 @@ class PendingEntry(models.Model):
 
     def __str__(self):
         return f"#{self.entry_id}"
+
+
+class EntryIdempotencyKey(models.Model):
+    """The Idempotency-Key an entry was created with (``WorkEntry.idempotency_key``), one row per entry that
+    has one: unique per account, so a request replayed with the same key, even concurrently, gets the
+    first request's entry (reviews.services.entry_create) instead of a second one. A table of its own
+    because the partitioned entries table cannot hold a unique key without ``work_date`` in it. Written
+    by the entry services in the transaction that creates the entry."""
+
+    entry = models.OneToOneField(WorkEntry, verbose_name=_("录入"), primary_key=True, on_delete=models.DO_NOTHING,
+                                 db_constraint=False, related_name="+")
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), on_delete=models.PROTECT,
+                                   related_name="+", db_constraint=False, db_index=False)
+    key = models.CharField(_("幂等键"), max_length=64)
+
+    class Meta:
+        verbose_name = _("录入幂等键")
+        verbose_name_plural = _("录入幂等键")
+        constraints = [models.UniqueConstraint(fields=["entered_by", "key"], name="entry_idempotency_key_unique")]
+
+    def __str__(self):
+        return f"{self.entered_by_id}:{self.key}"
 
 
 class FlagsDue(models.Model):
@@ -361,8 +391,11 @@ class Dispute(models.Model):
 
     worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), on_delete=models.PROTECT,
                                related_name="disputes")
+    # No database foreign key (the entries' only unique key in the database is (id, work_date), see
+    # WorkEntry): dispute_open sets it from an entry it has just loaded, and entries are never deleted;
+    # PROTECT refuses deleting a disputed entry through Django.
     entry = models.ForeignKey(WorkEntry, verbose_name=_("录入"), null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="disputes")
+                              related_name="disputes", db_constraint=False)
     work_date = models.DateField(_("工作日期"))
     unit = models.ForeignKey("members.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
     comment = models.CharField(_("申诉内容"), max_length=500)

@@ -8,6 +8,7 @@ the change.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -32,6 +33,7 @@ from reviews.models import (
     DisputeStatus,
     EntryAction,
     EntryEvent,
+    EntryIdempotencyKey,
     EntryKind,
     EntrySource,
     EntryStatus,
@@ -39,6 +41,7 @@ from reviews.models import (
     ReviewPeriod,
     WorkEntry,
 )
+from reviews.partitions import missing_partition_day
 from reviews.validation import CheckedEntry, EntryChecker, EntryInput, EntryRejected, RowError, local_today
 from reviews.workflow import entry_transition, lock_systems
 
@@ -129,11 +132,34 @@ def _hold_open_periods(touched: set[tuple[int, int, date]]) -> None:
             "system": locked[0].business_system.name, "month": display_month(locked[0].month)}, "month_locked")])
 
 
+@contextmanager
+def _into_partitions():
+    """Refuses, with a message and a stable code, a write of an entry dated in a month that has no
+    partition of the entries table yet (reviews.partitions): PostgreSQL rejects the whole statement, and
+    the caller's transaction is rolled back by the exception, so nothing of the write is kept."""
+    try:
+        yield
+    except IntegrityError as error:
+        day = missing_partition_day(error)
+        if day is None:
+            raise
+        raise EntryRejected([RowError(0, "work_date", _("%(month)s 的录入尚未开放（系统还没有为该月建立录入存储），"
+                                                        "请联系工会管理员。") % {"month": display_month(day)},
+                                      "month_not_open")]) from None
+
+
 def _write_created(entries: list[WorkEntry], *, actor, now) -> list[WorkEntry]:
-    """Entries (model objects) and their CREATED audit facts, through the ORM."""
+    """Entries (model objects) and their CREATED audit facts, through the ORM; the Idempotency-Key an
+    entry came with is recorded beside it (EntryIdempotencyKey), where a second entry with the same
+    key for the same account fails on the unique key."""
     touched = _months(entries)
     _hold_open_periods(touched)
-    created = WorkEntry.objects.bulk_create(entries, batch_size=AUDIT_BATCH)
+    with _into_partitions():
+        created = WorkEntry.objects.bulk_create(entries, batch_size=AUDIT_BATCH)
+    keyed = [EntryIdempotencyKey(entry_id=e.pk, entered_by_id=e.entered_by_id, key=e.idempotency_key)
+             for e in created if e.idempotency_key and e.entered_by_id]
+    if keyed:
+        EntryIdempotencyKey.objects.bulk_create(keyed)
     _schedule_flags(touched)
     EntryEvent.objects.bulk_create(
         [EntryEvent(entry_id=e.pk, action=EntryAction.CREATED, actor=actor, at=now, to_status=EntryStatus.PENDING,
@@ -177,7 +203,7 @@ def _write_batch(checked: list[CheckedEntry], *, competition, actor, source, now
     touched = {(competition.pk, system_id, month_of(day))
                for system_id, day in {(c.business_system_id, c.work_date) for c in checked}}
     _hold_open_periods(touched)
-    with connection.cursor() as cursor:
+    with _into_partitions(), connection.cursor() as cursor:
         cursor.execute(_INSERT_WITH_EVENTS, {
             "competition": competition.pk, "status": EntryStatus.PENDING, "kind": EntryKind.REGULAR,
             "source": source, "actor": getattr(actor, "pk", None), "now": now, "action": EntryAction.CREATED,
@@ -241,7 +267,7 @@ def entry_create(*, actor, competition: Competition, worker_id: int, rule_id: in
                  note: str = "", source: str = EntrySource.FORM, idempotency_key: str | None = None) -> WorkEntry:
     """One entry. With an ``idempotency_key`` a retried request returns the entry the first one made."""
     if idempotency_key:
-        earlier = WorkEntry.objects.filter(entered_by=actor, idempotency_key=idempotency_key).first()
+        earlier = _entry_with_key(actor, idempotency_key)
         if earlier is not None:
             return earlier
     row = EntryInput(worker_id=worker_id, rule_id=rule_id, work_date=work_date, quantity=quantity, note=note)
@@ -257,11 +283,17 @@ def entry_create(*, actor, competition: Competition, worker_id: int, rule_id: in
                 return _write_created([entry], actor=actor, now=now)[0]
         except IntegrityError:
             if idempotency_key:
-                earlier = WorkEntry.objects.filter(entered_by=actor, idempotency_key=idempotency_key).first()
+                earlier = _entry_with_key(actor, idempotency_key)
                 if earlier is not None:
                     return earlier
             raise EntryRejected([RowError(1, "work_date", _("该职工当天此指标已有录入，请修改原录入。"),
                                           "duplicate_entry")]) from None
+
+
+def _entry_with_key(actor, key: str) -> WorkEntry | None:
+    """The entry ``actor`` created with Idempotency-Key ``key``, if any."""
+    return WorkEntry.objects.filter(
+        pk__in=EntryIdempotencyKey.objects.filter(entered_by=actor, key=key).values("entry_id")).first()
 
 
 def _lock_entry_and_months(queryset, entry_id: int, *, moving_to: date | None = None,
@@ -321,7 +353,8 @@ def entry_update(*, actor, entry_id: int, quantity=None, work_date=None, note: s
     entry.work_date, entry.quantity, entry.points, entry.note = (checked.work_date, checked.quantity,
                                                                  checked.points, checked.note)
     entry.updated_at, entry.changed_by = now, actor
-    entry.save(update_fields=["work_date", "quantity", "points", "note", "changed_by", "updated_at"])
+    with _into_partitions():
+        entry.save(update_fields=["work_date", "quantity", "points", "note", "changed_by", "updated_at"])
     EntryEvent.objects.create(entry=entry, action=EntryAction.EDITED, actor=actor, at=now, from_status=old_status,
                               to_status=old_status, old_quantity=old_quantity, new_quantity=entry.quantity,
                               reason=entry.note)

@@ -37,3 +37,14 @@ def refresh_review_progress(competition_id: int, business_system_id: int, month:
 
     review_progress_refresh(competition_id=competition_id, system_id=business_system_id,
                             month=date.fromisoformat(month))
+
+
+# Creates this month's and the next months' partitions of the entries table (reviews.partitions) before
+# anyone enters work in them; a catalog query and nothing else when they exist. Idempotent.
+@db_task(name="reviews.tasks.create_entry_partitions")
+def create_entry_partitions() -> int:
+    from django.utils import timezone
+
+    from reviews.partitions import entry_partitions_ensure, months_ahead
+
+    return len(entry_partitions_ensure(months_ahead(timezone.localdate())))

@@ -222,7 +222,8 @@ class RowErrorSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text="行号（从1开始；单条录入为1，0表示整批）")
     field = serializers.CharField(help_text="出错的字段：worker、rule、work_date、quantity、note、entry")
     message = serializers.CharField(help_text="中文说明")
-    code = serializers.CharField(help_text="稳定的错误码，例如 worker_not_enterable、month_locked、duplicate_entry")
+    code = serializers.CharField(help_text="稳定的错误码，例如 worker_not_enterable、month_locked、duplicate_entry、"
+                                           "month_not_open（该月尚未建立录入存储）")
 
 
 class ErrorBodySerializer(serializers.Serializer):

@@ -326,6 +326,14 @@ CELERY_BEAT_SCHEDULE["standings-verify-weekly"] = {
     "options": {"expires": 60 * 60 * 20},
 }
 
+# Nightly: this month's and the next three months' partitions of the work entries (reviews.partitions),
+# long before the first entry of a month arrives; a catalog query when they exist.
+CELERY_BEAT_SCHEDULE["entry-partitions-nightly"] = {
+    "task": "reviews.tasks.create_entry_partitions",
+    "schedule": crontab(hour=0, minute=30),
+    "options": {"expires": 60 * 60 * 20},
+}
+
 # Who is mailed when a verification finds published standings that differ (competitions.verify), as
 # Django mails a server error: comma-separated addresses.
 ADMINS = [("", address) for address in env_list("ADMINS", [])]
