@@ -22,3 +22,20 @@ def run_jobs(monkeypatch, django_capture_on_commit_callbacks):
             return send()
 
     return started
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The entries' monthly partitions of the years the tests date their work in, made once for the session
+    (committed), as a live database has them: saving a competition then finds its months there instead of
+    creating and attaching them again in every test's transaction. Tests of partition creation use months
+    outside this range (tests/reviews/test_entry_partitions.py)."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from config.months import months_between
+    from reviews.partitions import entry_partitions_ensure, months_ahead
+
+    with django_db_blocker.unblock():
+        entry_partitions_ensure(months_between(date(2024, 1, 1), months_ahead(timezone.localdate())[-1]))
