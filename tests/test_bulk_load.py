@@ -33,7 +33,7 @@ def _partition_index_counts(table):
         cursor.execute("""SELECT c.relname, count(*) FILTER (WHERE x.indisvalid), count(x.indexrelid)
                             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
                             LEFT JOIN pg_index x ON x.indrelid = c.oid
-                           WHERE i.inhparent = %s::regclass GROUP BY c.relname""", [table])
+                           WHERE i.inhparent = %s::regclass GROUP BY c.relname ORDER BY c.relname""", [table])
         partitions = cursor.fetchall()
         cursor.execute("SELECT count(*) FROM pg_index WHERE indrelid = %s::regclass", [table])
         return partitions, cursor.fetchone()[0]
