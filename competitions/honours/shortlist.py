@@ -190,6 +190,9 @@ WITH quota AS (
       AND (de.competition_id = {competition}
            OR (d.entry_id IS NULL AND d.work_date BETWEEN {competition_start} AND {competition_end}))
     GROUP BY d.worker_id
+), deduction_rules AS MATERIALIZED (
+    SELECT COALESCE(array_agg(sr.id), '{{}}') AS ids FROM {rule} sr
+    WHERE sr.competition_id = {competition} AND sr.direction = -1
 ), honoured AS MATERIALIZED (
     SELECT n.worker_id, MIN(n.round_id) AS round_id
     FROM {nominee} n
@@ -207,13 +210,16 @@ WITH quota AS (
            wk.skill_grade, COALESCE(wk.skill_grade < CAST({min_skill_grade} AS int), false) AS fails_min_skill_grade
     FROM candidate c
     JOIN {worker} wk ON wk.id = c.worker_id
+    CROSS JOIN deduction_rules dr
     -- LATERAL: one probe of the entries' worker index per candidate, once. The planner cannot tell how few
     -- the candidates are: it would otherwise hash-join them to every entry of the period, or (with the facts
-    -- as a CTE of their own) aggregate every candidate's entries again for each candidate.
+    -- as a CTE of their own) aggregate every candidate's entries again for each candidate. The deduction
+    -- rules come as one array, not a join: joined, a month partition without statistics yet (new, or
+    -- written in the same transaction) let the planner probe the entries once per rule instead.
     CROSS JOIN LATERAL (
         SELECT COUNT(DISTINCT e.work_date) AS active_days,
-               COUNT(*) FILTER (WHERE sr.direction = -1) AS deductions
-        FROM {entry} e JOIN {rule} sr ON sr.id = e.rule_id
+               COUNT(*) FILTER (WHERE e.rule_id = ANY(dr.ids)) AS deductions
+        FROM {entry} e
         WHERE e.worker_id = c.worker_id AND e.competition_id = {competition}
           AND e.work_date BETWEEN {start} AND {end} AND e.status <> {rejected}
     ) AS a
