@@ -58,10 +58,14 @@ def standings_lock_holders(competition_ids) -> dict[int, int]:
     ``competition_ids`` whose lock is held right now. Reads pg_locks, so unlike trying the lock it never
     makes a run that starts at the same moment find the lock taken and skip."""
     with connection.cursor() as cursor:
-        # A two-int advisory key shows as classid (first half), objid (second half), objsubid 2.
+        # A two-int advisory key shows as classid (first half), objid (second half), objsubid 2. pg_locks
+        # lists the whole server's locks; advisory keys are per database, and another database on the
+        # server (a staging copy, another test process) holds keys of the same numbers.
         cursor.execute("SELECT objid::bigint, pid FROM pg_locks"
                        " WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid::bigint = %s"
-                       "   AND objid::bigint = ANY(%s)", [STANDINGS_LOCK_CLASS, list(competition_ids)])
+                       "   AND objid::bigint = ANY(%s)"
+                       "   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                       [STANDINGS_LOCK_CLASS, list(competition_ids)])
         return dict(cursor.fetchall())
 
 

@@ -40,7 +40,9 @@ STUCK_RUN = textwrap.dedent("""
 def lock_holder(competition_id: int) -> int | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2"
-                       " AND classid::bigint = %s AND objid::bigint = %s", [STANDINGS_LOCK_CLASS, competition_id])
+                       " AND classid::bigint = %s AND objid::bigint = %s"
+                       " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                       [STANDINGS_LOCK_CLASS, competition_id])
         row = cursor.fetchone()
     return row[0] if row else None
 
