@@ -29,7 +29,9 @@ from tests.replica_server import TOO_BIG, ReplicaServer, missing_tools
 ALIAS = "replica1"
 
 pytestmark = [pytest.mark.skipif(missing_tools() is not None, reason=str(missing_tools())),
-              pytest.mark.django_db(transaction=True, databases=["default", ALIAS])]
+              pytest.mark.django_db(transaction=True, databases=["default", ALIAS]),
+              # One standby on one port: with the suite in several processes, these tests share one.
+              pytest.mark.xdist_group("replica")]
 
 
 @pytest.fixture(scope="session")
