@@ -3,6 +3,18 @@ import pytest
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's language. A request in English leaves English active in the thread
+    (LocaleMiddleware activates, nothing deactivates), and the next test in the same process, whichever it
+    is in a run split over several processes, would read its messages in English."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def f():
     """The test-data builders, as a fixture so tests read ``f.worker(...)``."""
