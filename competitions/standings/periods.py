@@ -12,7 +12,8 @@ range. Without a stored day exactly at a bound, the latest stored day before it 
 live change log when it is the latest stored day (nothing dated after it was ever consumed), otherwise by
 the entries dated after it up to the bound (an index range of the entries). A bound with no stored day at
 or before it (before the competition's first standings day, or days stored before positions were
-recorded) is summed from the entries dated up to it: correct, and slower the later the bound.
+recorded) is summed from the start: the signed-off months that ended by then from their frozen totals
+(competitions.standings.frozen), the entries of the months still open, as a full run does.
 
 **Only signed-off months** (the basis of an award): per business system, its signed-off months form runs
 of consecutive months; the period is the sum over those runs (clipped to the range) of now(run end) -
@@ -53,7 +54,7 @@ from psycopg import sql
 
 from competitions.models import PeriodSnapshot, PeriodStanding, SnapshotStatus, StandingDay
 from competitions.scopes import Scope
-from competitions.standings import database, ranking
+from competitions.standings import database, frozen, ranking
 from competitions.standings.digest import DIGEST_COLUMNS, canonical_digest
 from config import cursors
 from config.months import month_last_day, next_month
@@ -116,7 +117,7 @@ def _parts(competition_id: int, bound: Bound, sign: int) -> list[sql.Composable]
     points, approved = _thousandths("points", sign), _thousandths("approved_points", sign)
     entries = sql.SQL("entries" if sign > 0 else "-entries")
     if bound.stored is None:
-        return [_entries_part(competition, None, bound.day, sign)]
+        return _from_the_start(competition_id, bound.day, sign)
     stored = sql.Literal(bound.stored)
     parts = [
         _format("SELECT worker_id, {points}, {approved}, {entries} FROM {standing}"
@@ -150,6 +151,34 @@ def _entries_part(competition: sql.Composable, after: date | None, through: date
         where.append(sql.SQL("e.work_date > {}").format(sql.Literal(after)))
     return _format("SELECT e.worker_id, {points}, {approved}, {one} FROM {entry} e WHERE {where}",
                    points=points, approved=approved, one=one, where=sql.SQL(" AND ").join(where))
+
+
+def _from_the_start(competition_id: int, through: date, sign: int) -> list[sql.Composable]:
+    """The counted entries dated up to ``through`` as they stand now (a bound with no stored day): the
+    signed-off months that ended by then from their frozen totals (competitions.standings.frozen, as a
+    full run reads them), and the entries only from the first month still open, less the signed-off
+    (business system, month) pairs among those months."""
+    months = frozen.for_day(competition_id=competition_id, day=through)
+    competition = sql.Literal(int(competition_id))
+    if months is None:
+        return [_entries_part(competition, None, through, sign)]
+    opened = _entries_part(competition, months.open_from - ONE_DAY, through, sign)
+    partial = months.partial
+    if partial:
+        opened = _format("{opened} AND NOT EXISTS (SELECT FROM unnest(CAST({systems} AS bigint[]),"
+                         " CAST({months} AS date[])) AS p (system_id, month) WHERE p.system_id ="
+                         " e.business_system_id AND p.month = CAST(date_trunc('month', CAST(e.work_date AS"
+                         " timestamp)) AS date))", opened=opened,
+                         systems=sql.Literal([system for system, _month in partial]),
+                         months=sql.Literal([month for _system, month in partial]))
+    signed_off = _format(
+        "SELECT f.worker_id, {points}, {approved}, {entries} FROM {signed_off_total} f"
+        " JOIN unnest(CAST({systems} AS bigint[]), CAST({months} AS date[])) AS p (system_id, month)"
+        " ON f.business_system_id = p.system_id AND f.month = p.month WHERE f.competition_id = {competition}",
+        points=_thousandths("points", sign), approved=_thousandths("approved_points", sign),
+        entries=sql.SQL("f.entries" if sign > 0 else "-f.entries"), competition=competition,
+        systems=sql.Literal(months.systems), months=sql.Literal(months.months))
+    return [opened, signed_off]
 
 
 def _sum_per_worker(parts: list[sql.Composable], *, having: str) -> sql.Composed:

@@ -4,16 +4,17 @@ entries instead of the month's entries, and the standings exactly as if the entr
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import date, timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.test.utils import CaptureQueriesContext
 
-from competitions.models import RunKind, SignedOffTotal
+from competitions.models import RunKind, SignedOffTotal, StandingDay
 from competitions.services import competition_delete, standings_recompute
-from competitions.standings import frozen
+from competitions.standings import frozen, periods
 from config.months import month_bounds, month_of
 from members.models import UnitLevel
 from reviews.models import EntryStatus, PeriodStatus, ReviewPeriod, WorkEntry
@@ -21,6 +22,7 @@ from reviews.services import entry_create
 from reviews.validation import EntryRejected
 from reviews.workflow import entries_transition, period_reopen, period_sign_off
 from tests.competitions.standings_data import entry, rows, rows_by_full_path, totals, totals_from_entries
+from tests.competitions.test_periods import expected_period, snapshot_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +111,33 @@ def test_a_full_run_reads_frozen_months_instead_of_their_entries(two_systems):
     assert frozen.for_day(competition_id=comp.pk, day=inside) is None
     standings_recompute(competition=comp, day=inside)
     assert totals(comp.pk, inside) == totals_from_entries(comp.pk, inside)
+
+
+def test_a_period_bound_without_stored_standings_reads_signed_off_months_from_their_frozen_totals(two_systems):
+    # given no stored standings at all (every bound is summed from the start), and March signed off for one
+    # business system, then for both
+    t = two_systems
+    comp, start, end = t["comp"], MARCH, APRIL + timedelta(days=5)
+    for system, reviewer in zip(t["systems"], t["reviewers"], strict=True):
+        approve_all(comp, system, MARCH, reviewer)
+        period_sign_off(actor=reviewer, competition=comp, business_system=system, month=MARCH)
+        with CaptureQueriesContext(connection) as sent:
+            snapshot = periods.compute_period_snapshot(competition_id=comp.pk, start=start, end=end)
+        # then the period is exactly its entries as they stand, the signed-off month read as totals
+        assert snapshot_rows(snapshot) == expected_period(comp.pk, start, end) and snapshot.rows
+        assert any("competitions_signedofftotal" in q["sql"] for q in sent)
+    assert not StandingDay.objects.filter(competition_id=comp.pk).exists()
+
+    # and what the frozen totals hold is what the period counts for the signed-off month
+    before = snapshot_rows(snapshot)
+    a = t["systems"][0]
+    SignedOffTotal.objects.filter(competition_id=comp.pk, business_system_id=a.pk).update(points=F("points") + 1000)
+    changed = snapshot_rows(periods.compute_period_snapshot(competition_id=comp.pk, start=start, end=end))
+    frozen_rows_of = Counter(SignedOffTotal.objects.filter(competition_id=comp.pk, business_system_id=a.pk)
+                             .values_list("worker_id", flat=True))
+    assert frozen_rows_of
+    assert {pk: row[0] - before[pk][0] for pk, row in changed.items()} == {
+        pk: 1000 * frozen_rows_of[pk] for pk in before}
 
 
 def test_one_system_signed_off_leaves_the_month_read_from_the_entries_of_the_other(two_systems):
