@@ -79,7 +79,7 @@ def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> Jo
     whole_queue = status == EntryStatus.PENDING and not (queue_filters(filters).keys() - {"status"})
     try:
         result = entries_approve_in_steps(actor=user, entries=entries, system=system, progress=progress,
-                                          queue=(competition.pk, month) if whole_queue else None)
+                                          month=month, queue=(competition.pk, month) if whole_queue else None)
     except TransitionRefused as refused:
         raise JobRefused(refused.message) from None
     summary = {_("已通过"): result.moved}
@@ -93,14 +93,15 @@ def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> Jo
 
 
 @transaction.atomic
-def entries_approve_in_steps(*, actor, entries, system, progress: Progress, queue=None) -> TransitionResult:
+def entries_approve_in_steps(*, actor, entries, system, progress: Progress, month=None, queue=None) -> TransitionResult:
     """``entries_transition`` to approved of all of ``entries`` (one business system's), all or nothing, in
     APPROVE_CHUNKS statements over ranges of ids with the progress reported after each. The system's lock
     is taken first, so the count is of what the steps will find (no other review moves them meanwhile).
 
     ``queue`` is (competition id, month) when ``entries`` are exactly that month's queue (PendingEntry)
     in ``system``: their number and id range are then read from the queue table's index alone, instead
-    of a pass over the month's entries before the first step."""
+    of a pass over the month's entries before the first step. ``month``: the month of every one of
+    ``entries``, when known (see entries_transition)."""
     lock_systems([system.pk])
     if queue is not None:
         competition_id, month = queue
@@ -121,7 +122,8 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress, queu
         # than all of it again.
         part = entries.filter(id__gte=low, id__lt=low + step, pending__entry_id__gte=low,
                               pending__entry_id__lt=low + step)
-        result = entries_transition(actor=actor, entries=part, to_status=EntryStatus.APPROVED, systems=[system.pk])
+        result = entries_transition(actor=actor, entries=part, to_status=EntryStatus.APPROVED, systems=[system.pk],
+                                    month=month)
         moved += result.moved
         skipped_own += result.skipped_own
         progress(moved + skipped_own, total)

@@ -34,12 +34,13 @@ def queue_selection(*, user, competition, system, month: date, filters) -> tuple
 
     status = filters.get("status") or EntryStatus.PENDING
     qs = WorkEntry.objects.review_readable_by(user)
+    first, following = month_bounds(month)
     if status == EntryStatus.PENDING:
-        # Through the queue table's index (see PendingEntry): no scan of the month's reviewed entries.
+        # Through the queue table's index (see PendingEntry): no scan of the month's reviewed entries. The
+        # work dates (a queue row's month is its entry's) keep the join to the month's partition.
         qs = qs.filter(pending__business_system_id=system.pk, pending__competition_id=competition.pk,
-                       pending__month=month)
+                       pending__month=month, work_date__gte=first, work_date__lt=following)
     else:
-        first, following = month_bounds(month)
         qs = qs.filter(competition=competition, business_system=system, work_date__gte=first,
                        work_date__lt=following)
         if status in EntryStatus.values:

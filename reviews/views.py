@@ -618,7 +618,7 @@ def review_queue(request):
                     pk for x in request.POST.getlist("entry") if (pk := _id_param(x)) is not None])
                 to = EntryStatus.REJECTED if action == "reject" else EntryStatus.APPROVED
                 result = entries_transition(actor=request.user, entries=target, to_status=to,
-                                            reason=request.POST.get("reason", ""), systems=[system.pk])
+                                            reason=request.POST.get("reason", ""), systems=[system.pk], month=month)
                 messages.success(request, _("已处理 %(n)s 条。") % {"n": format_count(result.moved)})
                 if result.skipped_own:
                     messages.error(request, _("%(n)s 条是您本人录入或修改过的，不能由您审核，已跳过。")

@@ -127,7 +127,7 @@ def _check_reason(to_status: str, reason: str) -> str:
 
 @transaction.atomic
 def entries_transition(*, actor, entries, to_status: str, reason: str = "", exclude_own: bool = True,
-                       systems=None, period: bool = False) -> TransitionResult:
+                       systems=None, period: bool = False, month: date | None = None) -> TransitionResult:
     """Move every entry of the queryset ``entries`` that is in an allowed source status to ``to_status``.
 
     Entries in other statuses are left alone (the caller decides whether that is an error). With
@@ -135,7 +135,10 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     last changed (``own_work_q``): the statement that moves the others counts them, in
     ``skipped_own``. ``systems`` names the business systems the entries belong to (a
     superset is fine; found with one query when not given). ``period`` is for the period functions
-    only: locking and unlocking a month. Returns how many moved.
+    only: locking and unlocking a month. ``month``: the month every one of ``entries`` is dated in, when
+    the caller knows it (a month's queue): the statements then name its work dates, so that PostgreSQL
+    reads and updates that month's partition of the entries only instead of probing every month's for
+    each entry. Returns how many moved.
     """
     sources = allowed_sources(to_status, period=period)
     if not sources:
@@ -143,6 +146,9 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     reason = _check_reason(to_status, reason)
     now = timezone.now()
     target = entries.filter(status__in=sources)
+    dates = month_bounds(month) if month is not None else None
+    if dates is not None:
+        target = target.filter(work_date__gte=dates[0], work_date__lt=dates[1])
     reviewing = to_status in (S.APPROVED, S.REJECTED) and not period
     own = own_work_q(actor) if exclude_own and reviewing and actor is not None else None
 
@@ -150,7 +156,8 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
         systems = entries.order_by().values_list("business_system_id", flat=True).distinct()
     lock_systems(systems)
     rejected: list = []
-    moved, skipped_own = _transition_rows(actor, target, own, to_status, reason, now, reviewing, sources, rejected)
+    moved, skipped_own = _transition_rows(actor, target, own, to_status, reason, now, reviewing, sources, rejected,
+                                          dates)
     if rejected:
         from members.notifications import entries_rejected
 
@@ -158,7 +165,8 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     return TransitionResult(moved=moved, skipped_own=skipped_own)
 
 
-def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sources, rejected: list) -> tuple[int, int]:
+def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sources, rejected: list,
+                     dates: tuple[date, date] | None) -> tuple[int, int]:
     """One statement per source status: ``UPDATE … WHERE <the queryset's conditions> AND status = s
     RETURNING id`` feeding ``INSERT … SELECT`` of the audit facts. No read-then-lock pass: the
     advisory lock orders concurrent transitions, and the UPDATE re-checks ``status`` on any row it
@@ -197,7 +205,7 @@ def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sour
                     sql = f"WITH moved AS ({sql}"
                 else:
                     sql, params = _update_from_target(target.filter(status=source), own, actor_id, values, source,
-                                                      table)
+                                                      table, dates)
             except EmptyResultSet:  # e.g. a filter on a unit that does not exist: nothing to move
                 continue
             # Tell the entries' log trigger that this statement moves rows from ``source`` to
@@ -243,12 +251,15 @@ def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sour
     return moved, skipped_own
 
 
-def _update_from_target(rows, own, actor_id, values: dict, source: str, table: str) -> tuple[str, list]:
+def _update_from_target(rows, own, actor_id, values: dict, source: str, table: str,
+                        dates: tuple[date, date] | None = None) -> tuple[str, list]:
     """``WITH target AS (…), moved AS (UPDATE … FROM target WHERE …`` (left open for RETURNING): the
     target is the queryset ``rows`` read once, as (id, whether it is ``actor_id``'s own work: ``own``);
     the UPDATE moves the rows of the target that are not, joined by id, and re-checks on the row it
     updates (the newest version, if it had to wait for another writer) that it is still in ``source``
-    and still not own work. Raises EmptyResultSet when ``rows`` can select nothing."""
+    and still not own work. ``dates`` (first day, first day after): the work dates of every row, named
+    to the UPDATE too, whose join by id alone would otherwise probe every month's partition per row.
+    Raises EmptyResultSet when ``rows`` can select nothing."""
     selected = rows.order_by().annotate(own=ExpressionWrapper(own, output_field=BooleanField())).values_list(
         "pk", "own")
     select_sql, select_params = selected.query.sql_with_params()
@@ -262,7 +273,11 @@ def _update_from_target(rows, own, actor_id, values: dict, source: str, table: s
     sql = (f"WITH target (id, own) AS MATERIALIZED ({select_sql}), "
            f"moved AS (UPDATE {table} SET {', '.join(assignments)} FROM target "
            f"WHERE {table}.id = target.id AND target.own IS NOT TRUE AND {table}.status = %s AND {still_not_own}")
-    return sql, [*select_params, *assignment_params, source, *[actor_id] * len(OWN_WORK_FIELDS)]
+    within = []
+    if dates is not None:
+        sql += f" AND {table}.work_date >= %s AND {table}.work_date < %s"
+        within = list(dates)
+    return sql, [*select_params, *assignment_params, source, *[actor_id] * len(OWN_WORK_FIELDS), *within]
 
 
 def entry_transition(*, actor, entry: WorkEntry, to_status: str, reason: str = "") -> WorkEntry:

@@ -293,7 +293,7 @@ class ReviewApproveMatching(IdempotentPostMixin, APIView):
         entries = matching.qs
         return _transition_response(workflow.entries_transition(
             actor=request.user, entries=entries, to_status=EntryStatus.APPROVED,
-            systems=scope_of(request.user).reviewer_system_ids))
+            systems=scope_of(request.user).reviewer_system_ids, month=data.validated_data["month"]))
 
 
 @extend_schema_view(post=extend_schema(

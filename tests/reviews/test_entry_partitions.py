@@ -2,6 +2,7 @@
 a month without a partition refused with a message and nothing saved, the log trigger firing for every
 write path on the partitioned table, Idempotency-Keys kept unique beside it."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -171,3 +172,36 @@ def test_an_idempotency_key_is_kept_beside_its_entry_and_unique_per_account(w, t
     assert other.pk != first.pk
     with pytest.raises(IntegrityError), transaction.atomic():
         EntryIdempotencyKey.objects.create(entry_id=other.pk + 1000, entered_by=w.clerk, key="key-1")
+
+
+def test_a_months_approval_names_its_work_dates_so_only_that_months_partition_is_read_and_updated(w, today):
+    # given pending entries of this month and of last month in one selection
+    from django.test.utils import CaptureQueriesContext
+
+    from reviews.services import entries_create
+    from reviews.validation import EntryInput
+    from reviews.workflow import entries_transition
+
+    this_month = month_of(today)
+    last_month = month_of(this_month - timedelta(days=1))
+    entries_create(actor=w.clerk, competition=w.comp, rows=[
+        EntryInput(w.alice.pk, w.km.pk, this_month, "10", row=1),
+        EntryInput(w.bob.pk, w.km.pk, this_month, "20", row=2),
+        EntryInput(w.alice.pk, w.km.pk, last_month, "30", row=3)])
+    entries = WorkEntry.objects.filter(competition=w.comp)
+
+    # when the reviewer approves them as this month's
+    with CaptureQueriesContext(connection) as sent:
+        result = entries_transition(actor=w.reviewer, entries=entries, to_status="approved", systems=[w.system.pk],
+                                    month=this_month)
+
+    # then this month's entries are approved and last month's, outside the month named, are left alone
+    assert result.moved == 2
+    assert dict(entries.values_list("work_date", "status").distinct()) == {this_month: "approved",
+                                                                          last_month: "pending"}
+    # and the statement's plan reads and updates this month's partition and no other
+    (update,) = [q["sql"] for q in sent if "UPDATE" in q["sql"] and "reviews_entryevent" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {update}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert set(re.findall(r"reviews_workentry_p\d{6}", plan)) == {partition_name(this_month)}, plan
