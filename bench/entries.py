@@ -281,7 +281,8 @@ def main():
                                               work_date__gte=month, work_date__lt=month_bounds(month)[1])
     events_before = EntryEvent.objects.count()
     started = time.perf_counter()
-    moved = entries_transition(actor=reviewer, entries=period_entries, to_status=EntryStatus.APPROVED).moved
+    moved = entries_transition(actor=reviewer, entries=period_entries, to_status=EntryStatus.APPROVED,
+                               month=month).moved
     elapsed = time.perf_counter() - started
     say(f"approve the month ({moved:,} entries, audit included)", f"{elapsed:.1f} s")
     assert EntryEvent.objects.count() - events_before == moved

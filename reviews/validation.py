@@ -326,7 +326,8 @@ class EntryChecker:
         if not keys:
             return dict
         # Joined against the one-per-worker-rule-day index, so the cost follows the batch, not the
-        # workers' history.
+        # workers' history. The batch's first and last day, as constants, keep the probes to the
+        # partitions of its months (joined on the arrays' dates alone, each key would probe every month's).
         worker_ids, rule_ids, days = zip(*keys, strict=True)
         cursor = connection.cursor()
         cursor.execute(
@@ -334,9 +335,9 @@ class EntryChecker:
             "  FROM unnest(%s::bigint[], %s::bigint[], %s::date[]) AS k(worker_id, rule_id, work_date)"
             "  JOIN reviews_workentry e ON e.worker_id = k.worker_id AND e.rule_id = k.rule_id"
             "   AND e.work_date = k.work_date AND e.kind = %s"
-            " WHERE e.id <> %s",
+            " WHERE e.id <> %s AND e.work_date BETWEEN %s AND %s",
             [pgbulk.array(worker_ids, "number"), pgbulk.array(rule_ids, "number"), pgbulk.array(days, "date"),
-             EntryKind.REGULAR, self.exclude_entry_id or 0],
+             EntryKind.REGULAR, self.exclude_entry_id or 0, min(days), max(days)],
         )
 
         def answer():

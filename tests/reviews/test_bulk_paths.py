@@ -174,3 +174,17 @@ def test_every_write_path_files_an_entry_under_its_workers_unit_and_its_rules_jo
     assert list(disagreeing.values("pk", "competition_id", "unit_id", "job_type_id", "business_system_id")) == []
     assert set(entries.filter(worker=w.carol).values_list("entered_by_id", flat=True)) == {w.other_clerk.pk}
     assert set(entries.exclude(worker=w.carol).values_list("entered_by_id", flat=True)) == {w.clerk.pk}
+
+
+def test_a_batch_spanning_two_months_finds_the_entries_already_there_in_both(w, day):
+    # given entries already there in this month and the month before (two partitions), and one between them
+    earlier = day.replace(day=1) - timedelta(days=20)
+    for worker, when in ((w.alice, earlier), (w.bob, day)):
+        entry_create(actor=w.clerk, competition=w.comp, worker_id=worker.pk, rule_id=w.km.pk, work_date=when,
+                     quantity="1")
+    # when a batch names both again, with a new row between them
+    rows = [EntryInput(w.alice.pk, w.km.pk, earlier, "2", row=1), EntryInput(w.bob.pk, w.km.pk, earlier, "2", row=2),
+            EntryInput(w.bob.pk, w.km.pk, day, "2", row=3)]
+    # then both duplicates are found, each in its own month's partition, and the new row is fine
+    errors = EntryChecker(actor=w.clerk, competition=w.comp).check(rows).errors
+    assert [(e.row, e.code) for e in errors] == [(1, "duplicate_entry"), (3, "duplicate_entry")]
