@@ -1,6 +1,26 @@
+import os
+
 import pytest
 
 from tests import factories
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``cluster_alone`` (the read-replica tests: a standby that must keep up within a second)
+    need the PostgreSQL cluster to themselves. With the suite in several processes (pytest-xdist) they are
+    left out, and .ci/test runs them afterwards in a pass of their own (TEST_SERIAL_PASS=1), which runs
+    only them. In one process, everything runs."""
+    in_parallel = "PYTEST_XDIST_WORKER" in os.environ
+    serial_pass = os.environ.get("TEST_SERIAL_PASS") == "1"
+    if not (in_parallel or serial_pass):
+        return
+    kept, left = [], []
+    for item in items:
+        alone = item.get_closest_marker("cluster_alone") is not None
+        (kept if alone == serial_pass else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True)

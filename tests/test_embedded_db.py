@@ -18,9 +18,6 @@ import pytest
 from config import embedded_db
 
 ROOT = Path(__file__).resolve().parent.parent
-# The demo's servers share a copy of the wheel's programs (config.embedded_db.SHARED_DIR), which some of
-# these tests remove and make again: in one process, one after another.
-pytestmark = pytest.mark.xdist_group("embedded")
 
 
 @pytest.fixture

@@ -30,8 +30,7 @@ ALIAS = "replica1"
 
 pytestmark = [pytest.mark.skipif(missing_tools() is not None, reason=str(missing_tools())),
               pytest.mark.django_db(transaction=True, databases=["default", ALIAS]),
-              # One standby on one port: with the suite in several processes, these tests share one.
-              pytest.mark.xdist_group("replica")]
+              pytest.mark.cluster_alone]
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +40,9 @@ def replica_server(django_db_setup):
     makes). A test mirror of default to Django's test cases: they neither create nor flush it."""
     default = connections["default"].settings_dict
     primary_port = int(default.get("PORT") or 5432)
-    server = ReplicaServer(primary_port, int(os.environ.get("TEST_REPLICA_PORT", primary_port + 1)))
+    # A standby of its own per test process (pytest-xdist's "gw0", "gw1", …): the next ports up.
+    process = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    server = ReplicaServer(primary_port, int(os.environ.get("TEST_REPLICA_PORT", primary_port + 1)) + process)
     done = server.start()
     if done.returncode == TOO_BIG:
         pytest.skip(done.stderr.strip())
