@@ -165,12 +165,8 @@ def _from_the_start(competition_id: int, through: date, sign: int) -> list[sql.C
     opened = _entries_part(competition, months.open_from - ONE_DAY, through, sign)
     partial = months.partial
     if partial:
-        opened = _format("{opened} AND NOT EXISTS (SELECT FROM unnest(CAST({systems} AS bigint[]),"
-                         " CAST({months} AS date[])) AS p (system_id, month) WHERE p.system_id ="
-                         " e.business_system_id AND p.month = CAST(date_trunc('month', CAST(e.work_date AS"
-                         " timestamp)) AS date))", opened=opened,
-                         systems=sql.Literal([system for system, _month in partial]),
-                         months=sql.Literal([month for _system, month in partial]))
+        opened = sql.Composed([opened, ranking.outside_months(
+            sql.Literal([system for system, _month in partial]), sql.Literal([month for _system, month in partial]))])
     signed_off = _format(
         "SELECT f.worker_id, {points}, {approved}, {entries} FROM {signed_off_total} f"
         " JOIN unnest(CAST({systems} AS bigint[]), CAST({months} AS date[])) AS p (system_id, month)"

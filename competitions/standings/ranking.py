@@ -99,10 +99,16 @@ _FROZEN_TOTALS = """
 """
 # The month of a date without time zones: date_trunc on a date would go through timestamptz.
 _PARTIAL = """
-          AND NOT EXISTS (SELECT FROM unnest(CAST({partial_systems} AS bigint[]), CAST({partial_months} AS date[]))
+          AND NOT EXISTS (SELECT FROM unnest(CAST({systems} AS bigint[]), CAST({months} AS date[]))
                                       AS p(system_id, month)
                           WHERE p.system_id = e.business_system_id
                             AND p.month = CAST(date_trunc('month', CAST(e.work_date AS timestamp)) AS date))"""
+
+
+def outside_months(systems: sql.Composable, months: sql.Composable) -> sql.Composed:
+    """``AND`` the entry ``e`` is not of one of the (business system, month) pairs given as two arrays: the
+    signed-off pairs among the months whose entries a run still scans (Frozen.partial)."""
+    return sql.SQL(_PARTIAL).format(systems=systems, months=months)
 
 
 def worker_totals_frozen(*, partial: bool) -> sql.Composed:
@@ -110,7 +116,8 @@ def worker_totals_frozen(*, partial: bool) -> sql.Composed:
                    points=_thousandths(sql.SQL("e.points")), approved=APPROVED, counted=COUNTED,
                    frozen_score=_total(_thousandths(sql.SQL("f.points"))),
                    frozen_approved=_total(_thousandths(sql.SQL("f.approved_points"))),
-                   partial=_format(_PARTIAL) if partial else sql.SQL(""))
+                   partial=outside_months(PARAMS["partial_systems"], PARAMS["partial_months"]) if partial
+                   else sql.SQL(""))
 
 
 # An incremental run: the base day's rows plus the change log dated up to the day, per worker. A worker whose
