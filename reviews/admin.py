@@ -15,10 +15,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from config.formatting import display_month, format_count, format_points, format_quantity
 from members.admin_paging import FastChangeListMixin
+from reviews.history import entry_history
 from reviews.models import (
     Dispute,
     DisputeStatus,
@@ -92,8 +94,23 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
               "changed_by", "reviewed_by", "reviewed_at", "created_at", "updated_at")
     # Quantities, points and statuses move through the entry services (which recompute points and
     # write the audit row); the admin edits only the note.
-    readonly_fields = tuple(name for name in fields if name != "note")
+    readonly_fields = (*(name for name in fields if name != "note"), "month_moves")
     inlines = [EntryEventInline]
+
+    def get_fields(self, request, obj=None):
+        return (*self.fields, "month_moves") if obj is not None else self.fields
+
+    @admin.display(description="签发与解锁")
+    def month_moves(self, obj):
+        # The month's sign-offs and reopenings that moved this entry: stored once per month (PeriodEvent),
+        # not among the entry's own facts below (reviews.history).
+        moves = [event for event in entry_history(obj) if event.pk is None]
+        if not moves:
+            return "-"
+        return format_html_join(mark_safe("<br>"), "{} · {} · {}{}", (
+            (event.get_action_display(), event.actor.username if event.actor else "-",
+             timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M"), f" · {event.reason}" if event.reason else "")
+            for event in moves))
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

@@ -25,6 +25,7 @@ from members.models import Unit, Worker
 from members.querysets import unit_subtree_q
 from members.scope import scope_of
 from reviews import grid, imports
+from reviews.history import entry_history
 from reviews.models import Dispute, DisputeStatus, EntryStatus, PendingEntry, PeriodStatus, ReviewPeriod, WorkEntry
 from reviews.queue import queue_filters, queue_selection
 from reviews.reports import month_by_depot as _month_by_depot
@@ -464,8 +465,8 @@ def entry_detail(request, pk):
             _show_errors(request, error)
         except TransitionRefused as error:
             messages.error(request, error.message)
-    events = entry.events.select_related("actor").order_by("at", "id")
-    return render(request, "reviews/entry_detail.html", {"entry": entry, "events": events, "editable": editable})
+    return render(request, "reviews/entry_detail.html",
+                  {"entry": entry, "events": entry_history(entry), "editable": editable})
 
 
 def disputes_handled_by(user):

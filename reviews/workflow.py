@@ -3,6 +3,9 @@
 Every status change of a work entry, one entry or a million, goes through ``entries_transition``.
 On PostgreSQL it is one statement: lock the target rows in id order, move those still in an allowed
 status, and write one audit fact per moved row (``INSERT … SELECT`` from the ``UPDATE … RETURNING``).
+A month's sign-off and reopening are the exception: they move every entry of the month for one
+reason, recorded once as the month's ``PeriodEvent``; an entry's history shows it from there
+(``reviews.history``) instead of from 800,000 copies of the same who-and-when.
 Locking in a stable order means two reviewers acting on overlapping entries at once queue behind
 each other instead of deadlocking, and the status re-check after the wait means the second one moves
 only what the first left, so no entry is approved twice and no update is lost.
@@ -138,7 +141,8 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     only: locking and unlocking a month. ``month``: the month every one of ``entries`` is dated in, when
     the caller knows it (a month's queue): the statements then name its work dates, so that PostgreSQL
     reads and updates that month's partition of the entries only instead of probing every month's for
-    each entry. Returns how many moved.
+    each entry. Returns how many moved. A ``period`` move writes no audit fact per entry: the period
+    function records it as the month's PeriodEvent (see the module's docstring).
     """
     sources = allowed_sources(to_status, period=period)
     if not sources:
@@ -157,7 +161,7 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     lock_systems(systems)
     rejected: list = []
     moved, skipped_own = _transition_rows(actor, target, own, to_status, reason, now, reviewing, sources, rejected,
-                                          dates)
+                                          dates, audit=not period)
     if rejected:
         from members.notifications import entries_rejected
 
@@ -166,7 +170,7 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
 
 
 def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sources, rejected: list,
-                     dates: tuple[date, date] | None) -> tuple[int, int]:
+                     dates: tuple[date, date] | None, *, audit: bool = True) -> tuple[int, int]:
     """One statement per source status: ``UPDATE … WHERE <the queryset's conditions> AND status = s
     RETURNING id`` feeding ``INSERT … SELECT`` of the audit facts. No read-then-lock pass: the
     advisory lock orders concurrent transitions, and the UPDATE re-checks ``status`` on any row it
@@ -237,13 +241,17 @@ def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sour
                 moved += sum(batch.entries for batch in batches)
                 skipped_own += sum(n for first, _clerk, _depot, n in rows if first)
             else:
-                cursor.execute(f"""
-                    {sql} RETURNING {table}.id),
-                    audit AS (
-                        INSERT INTO reviews_entryevent (entry_id, action, actor_id, at, from_status, to_status, reason)
-                        SELECT id, %s, %s, %s, %s, %s, %s FROM moved)
-                    SELECT (SELECT count(*) FROM moved), {skipped}
-                """, audit_params)
+                if audit:
+                    cursor.execute(f"""
+                        {sql} RETURNING {table}.id),
+                        audit AS (
+                            INSERT INTO reviews_entryevent (entry_id, action, actor_id, at, from_status, to_status,
+                                                            reason)
+                            SELECT id, %s, %s, %s, %s, %s, %s FROM moved)
+                        SELECT (SELECT count(*) FROM moved), {skipped}
+                    """, audit_params)
+                else:
+                    cursor.execute(f"{sql} RETURNING 1) SELECT (SELECT count(*) FROM moved), {skipped}", params)
                 n_moved, n_own = cursor.fetchone()
                 moved += n_moved
                 skipped_own += n_own
@@ -350,7 +358,8 @@ def sign_off_refusal(*, competition, month: date, today: date | None = None) -> 
 @transaction.atomic
 def period_sign_off(*, actor, competition, business_system, month: date) -> ReviewPeriod:
     """Locks a business system's month once every entry of it is reviewed: its approved entries become
-    locked, and no entry of it changes again until union staff reopen it (``period_reopen``)."""
+    locked, and no entry of it changes again until union staff reopen it (``period_reopen``). The
+    sign-off is audited once, as the month's PeriodEvent (who, when, how many entries)."""
     if not scope_of(actor).may_review(business_system.pk):
         raise PermissionDenied(_("您不负责该业务系统的审核。"))
     refusal = sign_off_refusal(competition=competition, month=month)
@@ -380,7 +389,8 @@ def period_sign_off(*, actor, competition, business_system, month: date) -> Revi
 
 @transaction.atomic
 def period_reopen(*, actor, period: ReviewPeriod, reason: str) -> ReviewPeriod:
-    """Union staff only, with a reason: unlocks the month's entries (audited per entry and per period)."""
+    """Union staff only, with a reason: unlocks the month's entries (audited once, as the month's
+    PeriodEvent, which each unlocked entry's history shows: reviews.history)."""
     if not scope_of(actor).is_staff:
         raise PermissionDenied(_("只有工会管理人员可以解锁已签发的月份。"))
     reason = (reason or "").strip()

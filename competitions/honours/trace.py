@@ -10,10 +10,11 @@ module reads the same entries straight from reviews_workentry, so staff can chec
   the totals of the rows that count are the nominee's figures (unless an entry changed since the snapshot:
   the page shows both, and the difference is itself the news);
 * ``month_entries``: one month's entries, keyset-paged, each with the rule version in force on its date
-  (points per unit, daily cap, effective from) and its review history (EntryEvent: who, when, what).
+  (points per unit, daily cap, effective from) and its review history (reviews.history: who, when, what, the month's
+  sign-off included).
 
 Queries are bounded whatever the worker's history: one aggregate, one for the signed-off months, and per
-page of entries three (the entries, the versions of their rules, their events).
+page of entries four (the entries, the versions of their rules, their audit facts, their months' sign-offs).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from competitions.models import RuleVersion
 from competitions.standings import APPROVED_STATUSES
 from config import cursors
 from config.months import month_bounds, month_of
+from reviews.history import entry_histories
 from reviews.models import EntryEvent, EntryStatus, PeriodStatus, ReviewPeriod, WorkEntry
 
 ZERO = Decimal("0.000")
@@ -153,10 +155,7 @@ def month_entries(*, user, competition_id: int, worker_id: int, month: date, sta
                     .order_by("rule_id", "effective_from")):
         versions.setdefault(version.rule_id, []).append(version)
     starts = {rule_id: [v.effective_from for v in of_rule] for rule_id, of_rule in versions.items()}
-    events: dict[int, list[EntryEvent]] = {}
-    for event in (EntryEvent.objects.filter(entry_id__in=[e.pk for e in entries]).select_related("actor")
-                  .order_by("entry_id", "at", "id")):
-        events.setdefault(event.entry_id, []).append(event)
+    events = entry_histories(entries)
     traced = []
     for entry in entries:
         # The version in force on the entry's date: the latest that took effect on or before it.

@@ -88,7 +88,8 @@ class EntryOutput(serializers.Serializer):
 
 
 class EntryEventOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(allow_null=True, help_text="审计记录编号；月度签发（锁定）和解锁"
+                                                            "记在该月的审核记录上，此处为空")
     action = serializers.CharField(help_text="created/edited/resubmitted/approved/rejected/locked/reopened")
     action_label = serializers.CharField(source="get_action_display")
     actor = serializers.SerializerMethodField(help_text="操作人姓名或登录名")
@@ -108,7 +109,8 @@ class EntryEventOutput(serializers.Serializer):
 
 
 class EntryDetailOutput(EntryOutput):
-    events = EntryEventOutput(many=True, help_text="审计记录（时间顺序）")
+    events = EntryEventOutput(many=True, source="history",
+                              help_text="审计记录（时间顺序），含所在月份的签发（锁定）和解锁")
 
 
 class BatchResultOutput(serializers.Serializer):

@@ -7,7 +7,6 @@ services in ``reviews.services`` and ``reviews.workflow``.
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -35,7 +34,8 @@ from members.scope import scope_of
 from reviews import services, workflow
 from reviews.api import filters
 from reviews.api import serializers as s
-from reviews.models import Dispute, EntryEvent, EntrySource, EntryStatus, ReviewPeriod, WorkEntry
+from reviews.history import entry_history
+from reviews.models import Dispute, EntrySource, EntryStatus, ReviewPeriod, WorkEntry
 
 ENTRIES = ["录入 entries"]
 DISPUTES = ["申诉 disputes"]
@@ -48,9 +48,11 @@ def entries_for_output(qs):
     return qs.select_related(*ENTRY_RELATED)
 
 
-def with_events(qs):
-    return qs.prefetch_related(Prefetch("events", queryset=EntryEvent.objects.select_related("actor")
-                                        .order_by("at", "id")))
+def with_history(entry: WorkEntry) -> WorkEntry:
+    """The entry with its history (``reviews.history``: its audit facts and its month's sign-offs and
+    reopenings), as EntryDetailOutput reads it."""
+    entry.history = entry_history(entry)
+    return entry
 
 
 def visible_competition(user, pk: int, field: str = "competition") -> Competition:
@@ -61,7 +63,7 @@ def visible_competition(user, pk: int, field: str = "competition") -> Competitio
 
 
 def _entry_response(entry_id: int, http=status.HTTP_200_OK, user=None) -> Response:
-    entry = with_events(entries_for_output(WorkEntry.objects.filter(pk=entry_id))).get()
+    entry = with_history(entries_for_output(WorkEntry.objects.filter(pk=entry_id)).get())
     return Response(s.EntryDetailOutput(entry).data, status=http)
 
 
@@ -114,7 +116,10 @@ class EntryDetail(generics.RetrieveAPIView):
     serializer_class = s.EntryDetailOutput
 
     def get_queryset(self):
-        return with_events(entries_for_output(WorkEntry.objects.visible_to(self.request.user)))
+        return entries_for_output(WorkEntry.objects.visible_to(self.request.user))
+
+    def get_object(self):
+        return with_history(super().get_object())
 
     def patch(self, request, pk: int):
         data = s.EntryUpdateInput(data=request.data)
