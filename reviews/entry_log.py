@@ -17,6 +17,21 @@ STATUS_MOVE = "reviews.status_move"
 FUNCTION = "reviews_workentry_log"
 
 
+def status_move_logs_nothing(source: str, target: str) -> bool:
+    """Whether moving entries from ``source`` to ``target``, changing nothing else, changes nothing the
+    trigger logs: no queue row comes or goes (neither status is pending), and the standings count the
+    entry the same way before and after (rejected counts nothing; APPROVED_STATUSES count as approved).
+    The same three tests as the trigger's status-move path (reviews/sql/entry_log.sql). True for the
+    month moves of sign-off and reopening (approved ⇄ locked), which reviews.workflow therefore makes
+    without the trigger."""
+    from competitions.standings import APPROVED_STATUSES
+    from reviews.models import EntryStatus
+
+    return (EntryStatus.PENDING not in (source, target)
+            and (source == EntryStatus.REJECTED) == (target == EntryStatus.REJECTED)
+            and (source in APPROVED_STATUSES) == (target in APPROVED_STATUSES))
+
+
 def _values() -> dict[str, sql.Composable]:
     from competitions.models import StandingDelta
     from competitions.standings import APPROVED_STATUSES

@@ -17,6 +17,7 @@ from reviews.partitions import AHEAD_MONTHS, entry_partitions_ensure, partition_
 from reviews.services import entry_create, entry_update
 from reviews.tasks import create_entry_partitions
 from reviews.validation import EntryRejected
+from reviews.workflow import period_reopen, period_sign_off
 from tests.api.conftest import bearer_client
 
 pytestmark = pytest.mark.django_db
@@ -205,3 +206,26 @@ def test_a_months_approval_names_its_work_dates_so_only_that_months_partition_is
         cursor.execute(f"EXPLAIN {update}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert set(re.findall(r"reviews_workentry_p\d{6}", plan)) == {partition_name(this_month)}, plan
+
+
+def test_signing_off_and_reopening_a_month_without_a_partition_moves_nothing_and_keeps_the_audit(w, today):
+    # A month of the competition whose partition was never made (nothing can be entered in it).
+    month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    drop_partition(month)
+    period = period_sign_off(actor=w.reviewer, competition=w.comp, business_system=w.system, month=month)
+    assert period.status == "signed_off"
+    period = period_reopen(actor=w.staff, period=period, reason="核对")
+    assert period.status == "open"
+    assert list(period.events.order_by("at").values_list("action", "entries")) == [("signed_off", 0), ("reopened", 0)]
+
+
+def test_a_months_sign_off_updates_that_months_partition_only(w, today):
+    """move_month names the partition: the other months' entries are not read, whatever their status."""
+    month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    earlier = (month - timedelta(days=1)).replace(day=1)
+    made = [entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk, work_date=day,
+                         quantity="10") for day in (month, earlier)]
+    WorkEntry.objects.filter(pk__in=[e.pk for e in made]).update(status="approved")
+    period_sign_off(actor=w.reviewer, competition=w.comp, business_system=w.system, month=month)
+    assert dict(WorkEntry.objects.values_list("work_date", "status")) == {month: "locked", earlier: "approved"}
+    assert not EntryEvent.objects.filter(action="locked").exists()
