@@ -23,8 +23,10 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg import sql
 
-from competitions.standings.frozen import freeze_month, unfreeze_month
+from competitions.standings import database
+from competitions.standings.frozen import freeze_rows, unfreeze_month
 from config.formatting import display_date, display_month
 from config.months import month_bounds, month_last_day, month_of
 from members.scope import scope_of
@@ -315,30 +317,38 @@ def entry_month_signed_off(entry: WorkEntry) -> bool:
 def move_month(period: ReviewPeriod, *, to_status: str) -> int:
     """Sign-off's and reopening's move of the month's entries: approved to locked, or back. Returns how
     many moved. The caller holds the period's row lock (``_lock_period``) and records the move once, as
-    the month's PeriodEvent.
+    the month's PeriodEvent. Locking also writes the month's frozen totals (competitions.standings.frozen)
+    from the rows the UPDATE returns, in the same statement: the entries it has just locked are the
+    month's counted entries (nothing is pending at a sign-off, rejected ones count nothing, and an open
+    month has no locked entry), so they are not read a second time.
 
     One UPDATE of the month's partition of the entries, addressed by name. The entries' log trigger is a
     statement trigger of the partitioned parent, so it does not fire for a statement on a partition, and
-    PostgreSQL does not capture the 800,000 old and new rows for it: about a tenth of a sign-off. It would
-    log nothing for these moves anyway (``entry_log.status_move_logs_nothing``, checked here: no queue
-    row comes or goes, and locked counts as approved), and no other trigger is skipped (the partitions
-    have none of their own). A month without a partition has no entries."""
+    PostgreSQL does not capture the 800,000 old and new rows for it. It would log nothing for these moves
+    anyway (``entry_log.status_move_logs_nothing``, checked here: no queue row comes or goes, and locked
+    counts as approved), and no other trigger is skipped (the partitions have none of their own). A
+    month without a partition has no entries."""
     (source,) = allowed_sources(to_status, period=True)
     if not status_move_logs_nothing(source, to_status):
         raise AssertionError(f"{source} > {to_status} changes what the entries' log trigger logs")
-    partition = partition_name(period.month)
+    partition = sql.Identifier(partition_name(period.month))
     first, following = month_bounds(period.month)
     lock_systems([period.business_system_id])  # after any review of the system still running
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [connection.ops.quote_name(partition)])
-        if not cursor.fetchone()[0]:
-            return 0
-        cursor.execute(
-            f"UPDATE {connection.ops.quote_name(partition)} SET status = %s, updated_at = %s "
-            "WHERE competition_id = %s AND business_system_id = %s AND work_date >= %s AND work_date < %s "
-            "AND status = %s",
-            [to_status, timezone.now(), period.competition_id, period.business_system_id, first, following, source])
-        return cursor.rowcount
+    if database.scalar(sql.SQL("SELECT to_regclass({}) IS NULL").format(sql.Literal(partition_name(period.month)))):
+        return 0
+    move = sql.SQL(
+        "UPDATE {partition} SET status = %(to)s, updated_at = %(now)s "
+        "WHERE competition_id = %(competition)s AND business_system_id = %(system)s "
+        "AND work_date >= %(first)s AND work_date < %(following)s AND status = %(from)s"
+    ).format(partition=partition)
+    params = {"to": to_status, "from": source, "now": timezone.now(), "competition": period.competition_id,
+              "system": period.business_system_id, "first": first, "following": following, "month": period.month}
+    if to_status != S.LOCKED:
+        return database.execute(move, params)
+    return database.scalar(sql.SQL(
+        "WITH moved AS ({move} RETURNING competition_id, business_system_id, CAST(%(month)s AS date) AS month, "
+        "worker_id, rule_id, quantity, points, status), frozen AS ({freeze}) SELECT count(*) FROM moved"
+    ).format(move=move, freeze=freeze_rows(sql.Identifier("moved"))), params)
 
 
 def _lock_period(*, competition, business_system, month: date) -> ReviewPeriod:
@@ -390,15 +400,16 @@ def period_sign_off(*, actor, competition, business_system, month: date) -> Revi
                                           business_system_id=period.business_system_id, month=period.month).count()
     if pending:
         raise TransitionRefused(_("还有 %(n)s 条录入待审核，全部审核后才能签发。") % {"n": pending}, "pending_left")
+    # The month can no longer change: its totals are written once, as its entries are locked (any left by
+    # an earlier sign-off go first), and runs read them instead of its entries.
+    unfreeze_month(competition_id=period.competition_id, business_system_id=period.business_system_id,
+                   month=period.month)
     moved = move_month(period, to_status=S.LOCKED)
     now = timezone.now()
     period.status = PeriodStatus.SIGNED_OFF
     period.signed_off_by = actor
     period.signed_off_at = now
     period.save(update_fields=["status", "signed_off_by", "signed_off_at"])
-    # The month can no longer change: its totals are written once, and runs read them instead of its entries.
-    freeze_month(competition_id=period.competition_id, business_system_id=period.business_system_id,
-                 month=period.month)
     PeriodEvent.objects.create(period=period, action=PeriodAction.SIGNED_OFF, actor=actor, at=now, entries=moved)
     return period
 

@@ -61,41 +61,57 @@ def _entry_table() -> sql.Identifier:
     return sql.Identifier(WorkEntry._meta.db_table)
 
 
-# The signed-off months' counted entries summed per (worker, rule): every signed-off month of a competition
-# (a loader that writes signed-off periods directly, the demo seed), or one (``{one_month}``: a sign-off, right
-# after it locked the month's entries and marked its period signed off).
+# The counted entries of signed-off months summed per (worker, rule), from ``{counted}``: rows of
+# (competition_id, business_system_id, month, worker_id, rule_id, quantity, points, status), either read
+# from the entries (SIGNED_OFF_ENTRIES) or, at a sign-off, the rows its UPDATE has just locked
+# (reviews.workflow.move_month), so the month's entries are not read a second time.
 FREEZE = """
 INSERT INTO {frozen} (competition_id, business_system_id, month, worker_id, rule_id, quantity, points,
                       approved_points, entries)
-SELECT p.competition_id, p.business_system_id, p.month, e.worker_id, e.rule_id, SUM(e.quantity), SUM(e.points),
-       COALESCE(SUM(e.points) FILTER (WHERE e.status IN ({approved})), 0), COUNT(*)
+SELECT competition_id, business_system_id, month, worker_id, rule_id, SUM(quantity), SUM(points),
+       COALESCE(SUM(points) FILTER (WHERE status IN ({approved})), 0), COUNT(*)
+FROM {counted} AS counted
+GROUP BY competition_id, business_system_id, month, worker_id, rule_id
+"""
+# The counted entries of every signed-off month of a competition (a loader that writes signed-off periods
+# directly, the demo seed), or of one (``{one_month}``).
+SIGNED_OFF_ENTRIES = """(
+SELECT p.competition_id, p.business_system_id, p.month, e.worker_id, e.rule_id, e.quantity, e.points, e.status
 FROM {period} p
 JOIN {entry} e
   ON e.competition_id = p.competition_id AND e.business_system_id = p.business_system_id
  AND e.work_date >= p.month AND e.work_date < CAST(p.month + interval '1 month' AS date) AND e.status <> {rejected}
-WHERE p.competition_id = %(competition)s AND p.status = {signed_off}{one_month}
-GROUP BY p.competition_id, p.business_system_id, p.month, e.worker_id, e.rule_id
-"""
+WHERE p.competition_id = %(competition)s AND p.status = {signed_off}{one_month})"""
 ONE_MONTH = " AND p.business_system_id = %(system)s AND p.month = %(month)s"
 UNFREEZE = """
 DELETE FROM {frozen} WHERE competition_id = %(competition)s AND business_system_id = %(system)s AND month = %(month)s
 """
 
 
-def _statement(template: str, one_month: bool = False) -> sql.Composed:
+def _statement(template: str, one_month: bool = False, counted: sql.Composable | None = None) -> sql.Composed:
     from competitions.standings.ranking import APPROVED_STATUSES
     from reviews.models import EntryStatus, PeriodStatus, ReviewPeriod
 
-    return sql.SQL(template).format(
-        frozen=SIGNED_OFF_TOTAL, entry=_entry_table(), period=sql.Identifier(ReviewPeriod._meta.db_table),
-        signed_off=sql.Literal(PeriodStatus.SIGNED_OFF.value),
-        approved=sql.SQL(", ").join(sql.Literal(s.value) for s in APPROVED_STATUSES),
-        rejected=sql.Literal(EntryStatus.REJECTED.value), one_month=sql.SQL(ONE_MONTH if one_month else ""))
+    values = {"frozen": SIGNED_OFF_TOTAL, "entry": _entry_table(),
+              "period": sql.Identifier(ReviewPeriod._meta.db_table),
+              "signed_off": sql.Literal(PeriodStatus.SIGNED_OFF.value),
+              "approved": sql.SQL(", ").join(sql.Literal(s.value) for s in APPROVED_STATUSES),
+              "rejected": sql.Literal(EntryStatus.REJECTED.value),
+              "one_month": sql.SQL(ONE_MONTH if one_month else "")}
+    if template == FREEZE:
+        values["counted"] = counted if counted is not None else sql.SQL(SIGNED_OFF_ENTRIES).format(**values)
+    return sql.SQL(template).format(**values)
+
+
+def freeze_rows(counted: sql.Composable) -> sql.Composed:
+    """The statement that writes the totals of the counted rows ``counted`` (a name the caller's WITH
+    gives them; see FREEZE)."""
+    return _statement(FREEZE, counted=counted)
 
 
 def freeze_month(*, competition_id: int, business_system_id: int, month: date) -> int:
-    """Writes the totals of a month whose period is signed off (in the sign-off's transaction, after its
-    entries are locked), replacing any; returns how many (worker, rule) rows."""
+    """Writes the totals of a month whose period is signed off, from its entries, replacing any; returns how
+    many (worker, rule) rows. (A sign-off writes them from the rows it locks: reviews.workflow.move_month.)"""
     params = {"competition": competition_id, "system": business_system_id, "month": month_of(month)}
     database.execute(_statement(UNFREEZE), params)
     return database.execute(_statement(FREEZE, one_month=True), params)

@@ -119,6 +119,8 @@ def statements() -> dict[str, str]:
         "replace_day_full_frozen_partial": _replace_day(None, months=FROZEN_PARTIAL, existing=[DAY_PARTITION]),
         "freeze_month": _render(frozen._statement(frozen.FREEZE, one_month=True)),
         "freeze_signed_off": _render(frozen._statement(frozen.FREEZE)),
+        # At a sign-off, from the rows its UPDATE locks (reviews.workflow.move_month names them "moved").
+        "freeze_moved": _render(frozen.freeze_rows(sql.Identifier("moved"))),
         # The change log archived (dated before the day) and dropped.
         "delete_deltas": _capture(lambda: run.delete_deltas(competition_id=COMPETITION, day=DAY, run_id=40)),
         "compact_month": _capture(lambda: partitions.compact_month(competition_id=COMPETITION, month=date(2026, 2, 1)),
