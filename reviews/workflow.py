@@ -3,12 +3,14 @@
 Every review of a work entry, one entry or a million, goes through ``entries_transition``.
 On PostgreSQL it is one statement: lock the target rows in id order, move those still in an allowed
 status, and write one audit fact per moved row (``INSERT … SELECT`` from the ``UPDATE … RETURNING``).
+Locking in a stable order means two reviewers acting on overlapping entries at once queue behind
+each other instead of deadlocking, and the status re-check after the wait means the second one moves
+only what the first left, so no entry is approved twice and no update is lost.
+
 A month's sign-off and reopening (approved ⇄ locked) go through ``move_month`` instead: they move
 every entry of the month for one reason, recorded once as the month's ``PeriodEvent``; an entry's
 history shows it from there (``reviews.history``) instead of from 800,000 copies of the same
-who-and-when. Locking in a stable order means two reviewers acting on overlapping entries at once queue behind
-each other instead of deadlocking, and the status re-check after the wait means the second one moves
-only what the first left, so no entry is approved twice and no update is lost.
+who-and-when.
 """
 
 from __future__ import annotations
