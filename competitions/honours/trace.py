@@ -114,6 +114,12 @@ class TracedEntry:
         return self.entry.status != EntryStatus.REJECTED
 
     @property
+    def review_unrecorded(self) -> bool:
+        """Reviewed, with no stored fact of it (entries loaded in bulk, such as the demo's): the page shows
+        the entry's own reviewer and time instead."""
+        return self.entry.reviewed_at is not None and all(event.pk is None for event in self.events)
+
+    @property
     def rate(self) -> str:
         """Points per unit as written where the rule is defined: 0.01, not 0.0100."""
         return _plain(self.version.points_per_unit) if self.version else ""

@@ -132,3 +132,13 @@ def test_the_entry_pages_show_the_lock_from_the_month_event(w, month, client, f)
     client.force_login(admin)
     page = client.get(reverse("admin:reviews_workentry_change", args=[alice.pk])).content.decode()
     assert "签发与解锁" in page and "锁定 · reviewer" in page
+
+
+def test_the_nominee_trace_shows_the_entrys_own_review_when_no_fact_of_it_is_stored():
+    from competitions.honours.trace import TracedEntry
+
+    now = timezone.now()
+    month_line = EntryEvent(action=EntryAction.LOCKED, at=now)  # from the month's sign-off: no id
+    assert TracedEntry(WorkEntry(reviewed_at=now), None, [month_line]).review_unrecorded
+    assert not TracedEntry(WorkEntry(reviewed_at=now), None, [EntryEvent(pk=7, at=now), month_line]).review_unrecorded
+    assert not TracedEntry(WorkEntry(reviewed_at=None), None, [month_line]).review_unrecorded
