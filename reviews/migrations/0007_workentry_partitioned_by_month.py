@@ -12,7 +12,9 @@ partitioned table (PostgreSQL builds each partition's in turn), the log trigger 
 table analyzed. The log trigger is off while the rows move: they are the same entries, nothing changed.
 
 Backward is the same the other way: a plain table with fillfactor 50 and the primary key (id).
-Progress goes to the log (logger reviews.migrations), a line per step with the time it took.
+Progress goes to the log (logger reviews.migrations), a line per step with the time it took: at INFO when
+the table has rows (an upgrade, which takes minutes at seed scale), at DEBUG for an empty one (a new
+database's migrate, where the lines would only be noise).
 """
 
 import logging
@@ -36,7 +38,7 @@ class _Steps:
     """Runs statements on the migration's connection and logs each step with its duration."""
 
     def __init__(self, connection):
-        self.connection, self.started = connection, time.monotonic()
+        self.connection, self.started, self.level = connection, time.monotonic(), logging.INFO
 
     def run(self, statement, params=None, *, say: str | None = None):
         began = time.monotonic()
@@ -46,8 +48,8 @@ class _Steps:
             rows = cursor.fetchall() if cursor.description else None
             count = cursor.rowcount
         if say:
-            logger.info("%s: %s (%.1f s; %.1f s in all)", TABLE, say.format(count=count),
-                        time.monotonic() - began, time.monotonic() - self.started)
+            logger.log(self.level, "%s: %s (%.1f s; %.1f s in all)", TABLE, say.format(count=count),
+                       time.monotonic() - began, time.monotonic() - self.started)
         return rows
 
     def definitions(self):
@@ -95,6 +97,9 @@ def _start(connection) -> _Steps:
     steps.run("SET LOCAL maintenance_work_mem = '256MB'")
     ENTRY_LOG.uninstall(connection)  # the function and its three triggers; installed again on the new table
     steps.run(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(sql.Identifier(TABLE)))
+    (populated,), = steps.run(sql.SQL("SELECT EXISTS (SELECT FROM {})").format(sql.Identifier(TABLE)))
+    if not populated:
+        steps.level = logging.DEBUG
     return steps
 
 
@@ -114,7 +119,7 @@ def partition(apps, schema_editor):
     for month in sorted(months):
         for statement in create_partition(month):
             steps.run(statement)
-    logger.info("%s: %d monthly partitions, %s to %s", TABLE, len(months), min(months), max(months))
+    logger.log(steps.level, "%s: %d monthly partitions, %s to %s", TABLE, len(months), min(months), max(months))
     steps.finish(primary_key=["id", "work_date"], indexes=indexes, foreign=foreign, sequence_at=sequence_at)
 
 
