@@ -21,14 +21,10 @@ from collections.abc import Iterable
 
 from django.db.models import Q
 
+from competitions.standings import APPROVED_STATUSES
 from config.months import month_of
-from reviews.models import EntryAction, EntryEvent, EntryStatus, PeriodAction, PeriodEvent, WorkEntry
-
-# The month event -> (the status it moves entries from, the status it moves them to, the entry's action).
-MONTH_MOVES = {
-    PeriodAction.SIGNED_OFF: (EntryStatus.APPROVED, EntryStatus.LOCKED, EntryAction.LOCKED),
-    PeriodAction.REOPENED: (EntryStatus.LOCKED, EntryStatus.APPROVED, EntryAction.REOPENED),
-}
+from reviews.models import EntryEvent, EntryStatus, PeriodEvent, WorkEntry
+from reviews.workflow import MONTH_MOVES, TRANSITIONS
 
 
 def _month_key(entry: WorkEntry) -> tuple[int, int, object]:
@@ -66,15 +62,16 @@ def _merged(entry: WorkEntry, facts: list[EntryEvent], month_events: list[Period
             merged.append(item)
             status = item.to_status or status
             continue
-        source, target, action = MONTH_MOVES[item.action]
+        source, target = MONTH_MOVES[item.action]
         if item.at < entry.created_at:  # a sign-off before the entry was made did not move it
             continue
-        was = status if status is not None else (EntryStatus.APPROVED if entry.status in (
-            EntryStatus.APPROVED, EntryStatus.LOCKED) else entry.status)
+        # With no fact naming it: approved then if it counts as approved now (approved or locked).
+        was = status if status is not None else (
+            EntryStatus.APPROVED if entry.status in APPROVED_STATUSES else entry.status)
         if was != source:
             continue
-        merged.append(EntryEvent(entry_id=entry.pk, action=action, actor=item.actor, at=item.at, from_status=source,
-                                 to_status=target, reason=item.reason))
+        merged.append(EntryEvent(entry_id=entry.pk, action=TRANSITIONS[(source, target)], actor=item.actor,
+                                 at=item.at, from_status=source, to_status=target, reason=item.reason))
         status = target
     return merged
 

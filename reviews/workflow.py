@@ -62,9 +62,11 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 
-# Moves that only the period functions make, for a whole month: sign-off locks, union staff reopen.
-# Approving or rejecting entries never touches a locked entry, whatever it is asked to move.
-PERIOD_MOVES = {(S.APPROVED, S.LOCKED), (S.LOCKED, S.APPROVED)}
+# Moves that only the period functions make, for a whole month: sign-off locks, union staff reopen; per
+# month action, (from, to). Approving or rejecting entries never touches a locked entry, whatever it is
+# asked to move.
+MONTH_MOVES = {PeriodAction.SIGNED_OFF: (S.APPROVED, S.LOCKED), PeriodAction.REOPENED: (S.LOCKED, S.APPROVED)}
+PERIOD_MOVES = set(MONTH_MOVES.values())
 
 
 def allowed_sources(to_status: str, *, period: bool = False) -> list[str]:
@@ -333,10 +335,11 @@ def move_month(period: ReviewPeriod, *, to_status: str) -> int:
     (source,) = allowed_sources(to_status, period=True)
     if not status_move_logs_nothing(source, to_status):
         raise AssertionError(f"{source} > {to_status} changes what the entries' log trigger logs")
-    partition = sql.Identifier(partition_name(period.month))
+    name = partition_name(period.month)
+    partition = sql.Identifier(name)
     first, following = month_bounds(period.month)
     lock_systems([period.business_system_id])  # after any review of the system still running
-    if database.scalar(sql.SQL("SELECT to_regclass({}) IS NULL").format(sql.Literal(partition_name(period.month)))):
+    if database.scalar(sql.SQL("SELECT to_regclass({}) IS NULL").format(sql.Literal(name))):
         return 0
     move = sql.SQL(
         "UPDATE {partition} SET status = %(to)s, updated_at = %(now)s "
@@ -406,7 +409,7 @@ def period_sign_off(*, actor, competition, business_system, month: date) -> Revi
     # an earlier sign-off go first), and runs read them instead of its entries.
     unfreeze_month(competition_id=period.competition_id, business_system_id=period.business_system_id,
                    month=period.month)
-    moved = move_month(period, to_status=S.LOCKED)
+    moved = move_month(period, to_status=MONTH_MOVES[PeriodAction.SIGNED_OFF][1])
     now = timezone.now()
     period.status = PeriodStatus.SIGNED_OFF
     period.signed_off_by = actor
@@ -428,7 +431,7 @@ def period_reopen(*, actor, period: ReviewPeriod, reason: str) -> ReviewPeriod:
     period = _lock_period(competition=period.competition, business_system=period.business_system, month=period.month)
     if period.status != PeriodStatus.SIGNED_OFF:
         raise TransitionRefused(_("该月尚未签发，无需解锁。"), "not_signed_off")
-    moved = move_month(period, to_status=S.APPROVED)
+    moved = move_month(period, to_status=MONTH_MOVES[PeriodAction.REOPENED][1])
     now = timezone.now()
     period.status = PeriodStatus.OPEN
     period.save(update_fields=["status"])

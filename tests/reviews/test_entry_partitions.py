@@ -219,8 +219,8 @@ def test_signing_off_and_reopening_a_month_without_a_partition_moves_nothing_and
     assert list(period.events.order_by("at").values_list("action", "entries")) == [("signed_off", 0), ("reopened", 0)]
 
 
-def test_a_months_sign_off_updates_that_months_partition_only(w, today):
-    """move_month names the partition: the other months' entries are not read, whatever their status."""
+def test_a_months_sign_off_locks_that_months_entries_only_and_writes_no_lock_fact(w, today):
+    """move_month updates the month's partition by name: an approved entry of the month before stays approved."""
     month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     earlier = (month - timedelta(days=1)).replace(day=1)
     made = [entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk, work_date=day,
