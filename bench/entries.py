@@ -290,7 +290,7 @@ def main():
     started = time.perf_counter()
     period_sign_off(actor=reviewer, competition=comp, business_system=system, month=month)
     elapsed = time.perf_counter() - started
-    locked = period_entries.filter(status=EntryStatus.LOCKED).count()
+    locked = period_entries.in_shown_status([EntryStatus.LOCKED]).count()
     say(f"sign off the month ({locked:,} entries locked, audit included)", f"{elapsed:.1f} s")
 
     # Leave the seed's competitions as they were.

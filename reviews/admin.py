@@ -33,7 +33,7 @@ from reviews.models import (
 )
 from reviews.services import entry_note_set
 from reviews.validation import EntryRejected
-from reviews.workflow import TransitionRefused, entry_month_signed_off, period_reopen
+from reviews.workflow import TransitionRefused, period_reopen
 
 
 class ReadOnlyAdminMixin:
@@ -73,11 +73,25 @@ class EntryEventInline(EventQuantitiesMixin, ReadOnlyAdminMixin, admin.TabularIn
         return super().get_queryset(request).select_related("actor", "entry__rule")
 
 
+class ShownStatusFilter(admin.SimpleListFilter):
+    """The status people see (WorkEntry.shown_status): "locked" is an approved entry of a signed-off month."""
+
+    title = "状态"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return EntryStatus.choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.in_shown_status([value]) if value in EntryStatus.values else queryset
+
+
 @admin.register(WorkEntry)
 class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
-    list_display = ("id", "work_date", "worker", "rule", "quantity_shown", "points_shown", "status", "kind",
+    list_display = ("id", "work_date", "worker", "rule", "quantity_shown", "points_shown", "status_shown", "kind",
                     "source", "unit", "created_at")
-    list_filter = ("status", "source", "kind", "business_system", "competition", ("work_date",
+    list_filter = (ShownStatusFilter, "source", "kind", "business_system", "competition", ("work_date",
                    admin.DateFieldListFilter))
     list_select_related = ("worker", "rule__job_type", "unit")
     # Newest first by primary key: the model's (-work_date, id) order has no index of its own and
@@ -89,7 +103,7 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
     search_help_text = "按工号精确搜索。"
     raw_id_fields = ("worker", "rule", "adjusts", "unit", "job_type", "business_system", "entered_by",
                      "changed_by", "reviewed_by")
-    fields = ("competition", "worker", "rule", "work_date", "quantity", "points", "status", "kind", "adjusts",
+    fields = ("competition", "worker", "rule", "work_date", "quantity", "points", "status_shown", "kind", "adjusts",
               "note", "reject_reason", "source", "unit", "job_type", "business_system", "entered_by",
               "changed_by", "reviewed_by", "reviewed_at", "created_at", "updated_at")
     # Quantities, points and statuses move through the entry services (which recompute points and
@@ -99,6 +113,13 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         return (*self.fields, "month_moves") if obj is not None else self.fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_month_lock()
+
+    @admin.display(description="状态")
+    def status_shown(self, obj):
+        return obj.get_shown_status_display()
 
     @admin.display(description="签发与解锁")
     def month_moves(self, obj):
@@ -133,7 +154,7 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         # Signed off: nothing of the month changes (a rejected entry's note included) until union
         # staff reopen it, audited, from the review period's page.
-        if obj is not None and (obj.status == EntryStatus.LOCKED or entry_month_signed_off(obj)):
+        if obj is not None and obj.month_is_locked:
             return False
         # Changing an entry is entering work: only with a clerk grant for its unit, superusers included
         # (members.scope: separation of duties). Everyone else who may view entries reads them here.

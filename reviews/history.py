@@ -1,9 +1,9 @@
 """An entry's history as a person reads it: its own audit facts and its month's sign-offs and reopenings.
 
 Every change made to one entry is stored as an ``EntryEvent`` of that entry. A month's sign-off and
-its reopening move every entry of the month at once (approved ⇄ locked), and are stored once, as the
-month's ``PeriodEvent`` (who, when, why, how many entries): a fact per entry would repeat the same
-who-and-when 800,000 times, and writing them was a third of a sign-off's time. ``entry_histories``
+its reopening lock and unlock every approved entry of the month at once (approved ⇄ locked, the month's
+state: WorkEntry.shown_status), and are stored once, as the month's ``PeriodEvent`` (who, when, why, how
+many entries): a fact per entry would repeat the same who-and-when 800,000 times. ``entry_histories``
 puts the two together: each entry gets a 锁定 (locked) or 解锁 (reopened) line for the sign-offs and
 reopenings that moved it, in time order with its own facts.
 

@@ -193,8 +193,32 @@ class WorkEntry(models.Model):
         return f"{self.work_date} #{self.worker_id} {self.quantity}"
 
     @property
+    def month_is_locked(self) -> bool:
+        """Whether the entry's month is signed off for its business system: from the ``month_locked``
+        annotation (WorkEntryQuerySet.with_month_lock) when the entry was loaded with it, else one query."""
+        locked = getattr(self, "month_locked", None)
+        if locked is None:
+            from reviews.workflow import entry_month_signed_off
+
+            locked = self.month_locked = entry_month_signed_off(self)
+        return locked
+
+    @property
+    def shown_status(self) -> str:
+        """The status people see: an approved entry of a signed-off month is 已锁定 (locked). A sign-off
+        changes the month's ReviewPeriod, not its entries (reviews.workflow.period_sign_off), so "locked" is
+        the month's state; ``status`` itself is pending, approved or rejected. (Rows stored as "locked" by
+        earlier versions were turned back into approved ones by migration 0008.)"""
+        if self.status == EntryStatus.APPROVED and self.month_is_locked:
+            return EntryStatus.LOCKED
+        return self.status
+
+    def get_shown_status_display(self) -> str:
+        return EntryStatus(self.shown_status).label
+
+    @property
     def is_locked(self) -> bool:
-        return self.status == EntryStatus.LOCKED
+        return self.shown_status == EntryStatus.LOCKED
 
     @property
     def flag_labels(self) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, CharField, DateField, Exists, F, Func, OuterRef, Q, Value, When
 
 from members.querysets import unit_subtree_q
 from members.scope import scope_of
@@ -26,6 +26,31 @@ class WorkEntryQuerySet(models.QuerySet):
         if scope.is_worker:
             q |= Q(worker_id=scope.worker_id)
         return self.filter(q)
+
+    def with_month_lock(self):
+        """Each entry annotated ``month_locked``: whether its (competition, business system, month) is signed
+        off. That is what makes an approved entry locked (WorkEntry.shown_status): a sign-off changes the
+        month's ReviewPeriod row, not its entries. One probe of the periods' unique key per entry."""
+        return self.annotate(month_locked=month_locked_expression())
+
+    def in_shown_status(self, values):
+        """The entries whose shown status (WorkEntry.shown_status) is one of ``values``: "locked" is an
+        approved entry of a signed-off month, "approved" one of a month still open."""
+        from reviews.models import EntryStatus
+
+        values = set(values)
+        q = Q(status__in=values - {EntryStatus.APPROVED, EntryStatus.LOCKED})
+        if EntryStatus.APPROVED in values and EntryStatus.LOCKED in values:
+            q |= Q(status=EntryStatus.APPROVED)
+        elif EntryStatus.APPROVED in values:
+            q |= Q(status=EntryStatus.APPROVED) & ~Q(month_locked_expression())
+        elif EntryStatus.LOCKED in values:
+            q |= Q(status=EntryStatus.APPROVED) & Q(month_locked_expression())
+        return self.filter(q)
+
+    def in_open_months(self):
+        """The entries whose month is not signed off (the only ones a review may move)."""
+        return self.filter(~Q(month_locked_expression()))
 
     def pending(self):
         """Entries awaiting review, found through the queue table (``PendingEntry``, kept by triggers):
@@ -62,6 +87,28 @@ class WorkEntryQuerySet(models.QuerySet):
         if scope_of(user).reads_everything:
             return self
         return self.editable_by(user)
+
+
+def month_locked_expression(outer: str = "") -> Exists:
+    """EXISTS the signed-off review period of the entry (``outer``: the path to the entry, e.g. "entry__",
+    from another model's rows)."""
+    from reviews.models import PeriodStatus, ReviewPeriod
+
+    return Exists(ReviewPeriod.objects.filter(
+        competition_id=OuterRef(f"{outer}competition_id"), business_system_id=OuterRef(f"{outer}business_system_id"),
+        month=Func(OuterRef(f"{outer}work_date"), template="CAST(date_trunc('month', %(expressions)s) AS date)",
+                   output_field=DateField()),
+        status=PeriodStatus.SIGNED_OFF))
+
+
+def shown_status_expression(outer: str = "") -> Case:
+    """WorkEntry.shown_status in SQL (for a values() read: exports): "locked" for an approved entry of a
+    signed-off month, else the stored status."""
+    from reviews.models import EntryStatus
+
+    return Case(When(Q(**{f"{outer}status": EntryStatus.APPROVED}) & Q(month_locked_expression(outer)),
+                     then=Value(EntryStatus.LOCKED.value)),
+                default=F(f"{outer}status"), output_field=CharField())
 
 
 class EntryEventQuerySet(models.QuerySet):

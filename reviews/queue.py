@@ -44,7 +44,7 @@ def queue_selection(*, user, competition, system, month: date, filters) -> tuple
         qs = qs.filter(competition=competition, business_system=system, work_date__gte=first,
                        work_date__lt=following)
         if status in EntryStatus.values:
-            qs = qs.filter(status=status)
+            qs = qs.in_shown_status([status])
     if (unit := _id_param(filters.get("unit"))) is not None:
         unit_obj = Unit.objects.filter(pk=unit).only("path").first()
         qs = qs.filter(unit_subtree_q([unit_obj.path] if unit_obj else [], "unit__path"))

@@ -19,7 +19,7 @@ from itertools import islice
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +31,8 @@ from config.spreadsheets import XlsxStream
 from config.tasks import send_on_commit
 from members.models import Unit, UnitLevel, Worker
 from members.scope import scope_of
-from reviews.models import Dispute, DisputeStatus, EntryFlag, EntryStatus, WorkEntry
+from reviews.models import Dispute, DisputeStatus, EntryFlag, EntryStatus, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.querysets import shown_status_expression
 from reviews.queue import FILTERS as QUEUE_FILTERS
 from reviews.queue import queue_selection
 
@@ -45,9 +46,15 @@ UNIT = ("unit__depot__path", "unit__depot__name", "unit__path", "unit__name")  #
 def month_by_depot(competition, system, month, *, by=DEPOT) -> list[dict]:
     """What a sign-off locks, per depot (站段; ``by=UNIT``: per unit the entries were made for): the month's
     entries by status (``n_<status>``), their ``total``, and how many carry a review hint (``flagged``).
+    Approved entries count as locked (``n_locked``) once the month is signed off (WorkEntry.shown_status).
     One aggregate over the month's entries (index entry_system_day)."""
     first, following = month_bounds(month)
+    # Whether the month is signed off: one sub-select for the whole statement (it names no entry column).
+    locked = Q(Exists(ReviewPeriod.objects.filter(competition=competition, business_system=system, month=month,
+                                                  status=PeriodStatus.SIGNED_OFF)))
+    approved = Q(status=EntryStatus.APPROVED)
     by_status = {f"n_{value}": Count("id", filter=Q(status=value)) for value in EntryStatus.values}
+    by_status.update(n_approved=Count("id", filter=approved & ~locked), n_locked=Count("id", filter=approved & locked))
     return list(WorkEntry.objects.filter(competition=competition, business_system=system, work_date__gte=first,
                                          work_date__lt=following)
                 .values(*by)
@@ -217,7 +224,7 @@ def _flag_labels(flags: int) -> str:
 # -- the clerk's entry list -------------------------------------------------------------------------------
 
 ENTRY_FIELDS = ("work_date", "worker__employee_no", "worker__name", "unit__name", "job_type__name", "rule__metric",
-                "quantity", "rule__unit_of_measure", "points", "status", "kind", "reject_reason", "note",
+                "quantity", "rule__unit_of_measure", "points", "status_shown", "kind", "reject_reason", "note",
                 "entered_by__username", "created_at")
 
 
@@ -239,7 +246,8 @@ def entries_xlsx(params: dict, out, progress: Progress, *, user) -> str:
     from reviews.views import ENTRY_LIST_FILTERS, entry_list_filtered
 
     competition, filters = _competition(params), params.get("filters") or {}
-    qs = entry_list_filtered(user, competition, filters).order_by("-work_date", "-id")
+    qs = (entry_list_filtered(user, competition, filters).annotate(status_shown=shown_status_expression())
+          .order_by("-work_date", "-id"))
     notes = [(_("劳动竞赛"), competition.name), *_filter_notes(filters, ENTRY_LIST_FILTERS)]
     _write(out, title=_("录入"), headers=entry_headers(), qs=qs, fields=ENTRY_FIELDS, convert=_entry_row,
            total=_counted(qs), notes=notes, progress=progress)
@@ -249,8 +257,8 @@ def entries_xlsx(params: dict, out, progress: Progress, *, user) -> str:
 # -- the reviewer's queue ---------------------------------------------------------------------------------
 
 QUEUE_FIELDS = ("work_date", "worker__employee_no", "worker__name", "unit__depot__name", "unit__name",
-                "job_type__name", "rule__metric", "quantity", "rule__unit_of_measure", "points", "status", "flags",
-                "reject_reason", "entered_by__username")
+                "job_type__name", "rule__metric", "quantity", "rule__unit_of_measure", "points", "status_shown",
+                "flags", "reject_reason", "entered_by__username")
 
 
 def queue_headers() -> list[str]:
@@ -271,7 +279,7 @@ def queue_xlsx(params: dict, out, progress: Progress, *, user) -> str:
     system, month = _reviewed_system(user, params), _month(params)
     qs, status = queue_selection(user=user, competition=competition, system=system, month=month, filters=filters)
     on = "pending__" if status == EntryStatus.PENDING else ""
-    qs = qs.order_by(f"-{on}flags", f"{on}work_date", "id")
+    qs = qs.annotate(status_shown=shown_status_expression()).order_by(f"-{on}flags", f"{on}work_date", "id")
     notes = [(_("劳动竞赛"), competition.name), (_("业务系统"), system.name), (_("月份"), format_month(month)),
              (_("状态"), _status_label(status)), *_filter_notes(filters, [k for k in QUEUE_FILTERS if k != "status"])]
     _write(out, title=_("审核队列"), headers=queue_headers(), qs=qs, fields=QUEUE_FIELDS, convert=_queue_row,

@@ -130,7 +130,7 @@ def entry_list_filtered(user, competition, params):
     qs = WorkEntry.objects.clerk_readable_by(user).filter(competition=competition)
     status = params.get("status")
     if status in EntryStatus.values:
-        qs = qs.filter(status=status)
+        qs = qs.in_shown_status([status])
     day = _parse_date(params.get("date"))
     if day:
         qs = qs.filter(work_date=day)
@@ -142,7 +142,8 @@ def entry_list_filtered(user, competition, params):
 
 @clerk_reading_page
 def entry_list(request):
-    qs = entry_list_filtered(request.user, request.competition, request.GET).select_related("worker", "rule")
+    qs = (entry_list_filtered(request.user, request.competition, request.GET).select_related("worker", "rule")
+          .with_month_lock())
     rows, next_after = _keyset(request, qs)
     return render(request, "reviews/entry_list.html", {
         "entries": rows, "next_after": next_after, "base_query": _query_without(request, "after"),
@@ -442,7 +443,7 @@ def entry_roster_template(request, fmt):
 def entry_detail(request, pk):
     """An entry with its audit trail, and its correction forms for the clerk of its unit. Union staff
     read any entry here; changing one needs a clerk grant for its unit (refused otherwise)."""
-    entry = (WorkEntry.objects.clerk_readable_by(request.user)
+    entry = (WorkEntry.objects.clerk_readable_by(request.user).with_month_lock()
              .select_related("worker", "rule", "entered_by", "changed_by", "reviewed_by").filter(pk=pk).first())
     if entry is None:
         raise Http404
@@ -524,7 +525,7 @@ def my_entries(request):
         return redirect(f"{reverse('my_entries')}?end={end.isoformat()}")
 
     mine = WorkEntry.objects.visible_to(request.user).filter(worker_id=request.worker_id, competition=competition)
-    entries = list(mine.filter(work_date__gte=start, work_date__lte=end).select_related("rule")
+    entries = list(mine.filter(work_date__gte=start, work_date__lte=end).select_related("rule").with_month_lock()
                    .only("id", "work_date", "quantity", "points", "status", "kind", "reject_reason", "note",
                          "rule__metric", "rule__unit_of_measure").order_by("-work_date", "id"))
     disputes = Dispute.objects.visible_to(request.user).filter(worker_id=request.worker_id)
@@ -639,7 +640,8 @@ def review_queue(request):
         f, d, i = after
         qs = qs.filter(Q(**{f"{flags}__lt": f}) | Q(**{flags: f, f"{day}__gt": d})
                        | Q(**{flags: f, day: d, f"{ident}__gt": i}))
-    rows = list(qs.select_related("worker", "rule", "unit", "entered_by").order_by(*order)[: PAGE + 1])
+    rows = list(qs.select_related("worker", "rule", "unit", "entered_by").with_month_lock()
+                .order_by(*order)[: PAGE + 1])
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     next_after = cursors.encode("review-queue", rows[-1].flags, rows[-1].work_date, rows[-1].pk) if more else None

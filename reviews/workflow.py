@@ -7,10 +7,12 @@ Locking in a stable order means two reviewers acting on overlapping entries at o
 each other instead of deadlocking, and the status re-check after the wait means the second one moves
 only what the first left, so no entry is approved twice and no update is lost.
 
-A month's sign-off and reopening (approved ⇄ locked) go through ``move_month`` instead: they move
-every entry of the month for one reason, recorded once as the month's ``PeriodEvent``; an entry's
-history shows it from there (``reviews.history``) instead of from 800,000 copies of the same
-who-and-when.
+A month's sign-off and reopening move no entry at all. "Locked" is the month's state: an approved entry of a
+signed-off month is shown as locked (``WorkEntry.shown_status``), and no review, edit or new entry reaches it
+(the review moves leave signed-off months alone, the entry services refuse them), until union staff reopen
+the month. Each is recorded once, as the month's ``PeriodEvent``; an entry's history shows it from there
+(``reviews.history``). So a sign-off costs the month's frozen totals (one read of its entries), not a
+rewrite of 800,000 rows.
 """
 
 from __future__ import annotations
@@ -25,14 +27,12 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from psycopg import sql
 
-from competitions.standings import database
-from competitions.standings.frozen import freeze_rows, unfreeze_month
+from competitions.standings.frozen import freeze_month, unfreeze_month
 from config.formatting import display_date, display_month
 from config.months import month_bounds, month_last_day, month_of
 from members.scope import scope_of
-from reviews.entry_log import STATUS_MOVE, status_move_logs_nothing
+from reviews.entry_log import STATUS_MOVE
 from reviews.models import (
     EntryAction,
     EntryStatus,
@@ -43,7 +43,6 @@ from reviews.models import (
     ReviewPeriod,
     WorkEntry,
 )
-from reviews.partitions import partition_name
 from reviews.validation import local_today
 
 S = EntryStatus
@@ -56,21 +55,22 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (S.APPROVED, S.REJECTED): EntryAction.REJECTED,
     # The clerk corrects a rejected entry and sends it back for review.
     (S.REJECTED, S.PENDING): EntryAction.RESUBMITTED,
-    # Sign-off locks the month's approved entries; only union staff reopen it.
+    # Sign-off locks the month's approved entries; only union staff reopen it. Shown moves, made by the
+    # month's period (MONTH_MOVES), never by entries_transition; earlier versions stored them per entry.
     (S.APPROVED, S.LOCKED): EntryAction.LOCKED,
     (S.LOCKED, S.APPROVED): EntryAction.REOPENED,
 }
 
 
-# Moves that only the period functions make, for a whole month: sign-off locks, union staff reopen; per
-# month action, (from, to). Approving or rejecting entries never touches a locked entry, whatever it is
-# asked to move.
+# What a month's sign-off and reopening do to the status its approved entries show, per month action,
+# (from, to). They are the month's state (WorkEntry.shown_status): no entry row changes.
 MONTH_MOVES = {PeriodAction.SIGNED_OFF: (S.APPROVED, S.LOCKED), PeriodAction.REOPENED: (S.LOCKED, S.APPROVED)}
 PERIOD_MOVES = set(MONTH_MOVES.values())
 
 
-def allowed_sources(to_status: str, *, period: bool = False) -> list[str]:
-    return [src for (src, dst) in TRANSITIONS if dst == to_status and ((src, dst) in PERIOD_MOVES) == period]
+def allowed_sources(to_status: str) -> list[str]:
+    """The stored statuses a review may move to ``to_status`` (never a month's moves, PERIOD_MOVES)."""
+    return [src for (src, dst) in TRANSITIONS if dst == to_status and (src, dst) not in PERIOD_MOVES]
 
 
 # The lock order of every write to entries, so that no two of them wait for each other in a circle:
@@ -147,7 +147,8 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     fine; found with one query when not given). ``month``: the month every one of ``entries`` is dated
     in, when the caller knows it (a month's queue): the statements then name its work dates, so that
     PostgreSQL reads and updates that month's partition of the entries only instead of probing every
-    month's for each entry. Returns how many moved. Locking and unlocking a month are ``move_month``'s.
+    month's for each entry. Entries of a signed-off month never move (they show as locked). Returns how
+    many moved.
     """
     sources = allowed_sources(to_status)
     if not sources:
@@ -206,15 +207,21 @@ def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sour
         # keep them in memory rather than spill them to disk.
         cursor.execute("SET LOCAL work_mem = '256MB'")
         for source in sources:
+            rows = target.filter(status=source)
+            if source != S.PENDING:
+                # Approved and rejected entries stay as they are in a signed-off month (they show as locked
+                # and as rejected). No entry of such a month is pending: sign-off waits for none, and no
+                # entry is written into it. The month's state is read after lock_systems, which a sign-off
+                # takes too: a sign-off under way has committed by then.
+                rows = rows.in_open_months()
             try:
                 if own is None:
-                    update = target.filter(status=source).query.chain(UpdateQuery)
+                    update = rows.query.chain(UpdateQuery)
                     update.add_update_values(values)
                     sql, params = update.get_compiler(connection.alias).as_sql()
                     sql = f"WITH moved AS ({sql}"
                 else:
-                    sql, params = _update_from_target(target.filter(status=source), own, actor_id, values, source,
-                                                      table, dates)
+                    sql, params = _update_from_target(rows, own, actor_id, values, source, table, dates)
             except EmptyResultSet:  # e.g. a filter on a unit that does not exist: nothing to move
                 continue
             # Tell the entries' log trigger that this statement moves rows from ``source`` to
@@ -291,9 +298,10 @@ def _update_from_target(rows, own, actor_id, values: dict, source: str, table: s
 
 def entry_transition(*, actor, entry: WorkEntry, to_status: str, reason: str = "") -> WorkEntry:
     """One entry: refuses (with a message) a move the map forbids or a review of one's own entry."""
-    if (entry.status, to_status) not in TRANSITIONS or (entry.status, to_status) in PERIOD_MOVES:
+    shown = entry.shown_status
+    if (shown, to_status) not in TRANSITIONS or (shown, to_status) in PERIOD_MOVES:
         raise TransitionRefused(
-            _("不能从“%(from)s”变为“%(to)s”。") % {"from": S(entry.status).label, "to": S(to_status).label},
+            _("不能从“%(from)s”变为“%(to)s”。") % {"from": S(shown).label, "to": S(to_status).label},
             "transition_forbidden",
         )
     if to_status in (S.APPROVED, S.REJECTED) and is_own_work(actor, entry):
@@ -302,9 +310,9 @@ def entry_transition(*, actor, entry: WorkEntry, to_status: str, reason: str = "
                                 reason=reason, systems=[entry.business_system_id])
     if result.moved != 1:
         # Someone else moved it first; report what it is now rather than pretending.
-        entry.refresh_from_db()
-        raise TransitionRefused(_("该录入状态已变为“%(now)s”，请刷新后重试。") % {"now": entry.get_status_display()},
-                                "stale_status")
+        entry = WorkEntry.objects.with_month_lock().get(pk=entry.pk)
+        raise TransitionRefused(_("该录入状态已变为“%(now)s”，请刷新后重试。") % {
+            "now": entry.get_shown_status_display()}, "stale_status")
     entry.refresh_from_db()
     return entry
 
@@ -316,44 +324,6 @@ def entry_month_signed_off(entry: WorkEntry) -> bool:
     rejected and, like the locked ones, unchanged until the month is reopened)."""
     return ReviewPeriod.objects.filter(competition_id=entry.competition_id, business_system_id=entry.business_system_id,
                                        month=month_of(entry.work_date), status=PeriodStatus.SIGNED_OFF).exists()
-
-
-def move_month(period: ReviewPeriod, *, to_status: str) -> int:
-    """Sign-off's and reopening's move of the month's entries: approved to locked, or back. Returns how
-    many moved. The caller holds the period's row lock (``_lock_period``) and records the move once, as
-    the month's PeriodEvent. Locking also writes the month's frozen totals (competitions.standings.frozen)
-    from the rows the UPDATE returns, in the same statement: the entries it has just locked are the
-    month's counted entries (nothing is pending at a sign-off, rejected ones count nothing, and an open
-    month has no locked entry), so they are not read a second time.
-
-    One UPDATE of the month's partition of the entries, addressed by name. The entries' log trigger is a
-    statement trigger of the partitioned parent, so it does not fire for a statement on a partition, and
-    PostgreSQL does not capture the 800,000 old and new rows for it. It would log nothing for these moves
-    anyway (``entry_log.status_move_logs_nothing``, checked here: no queue row comes or goes, and locked
-    counts as approved), and no other trigger is skipped (the partitions have none of their own). A
-    month without a partition has no entries."""
-    (source,) = allowed_sources(to_status, period=True)
-    if not status_move_logs_nothing(source, to_status):
-        raise AssertionError(f"{source} > {to_status} changes what the entries' log trigger logs")
-    name = partition_name(period.month)
-    partition = sql.Identifier(name)
-    first, following = month_bounds(period.month)
-    lock_systems([period.business_system_id])  # after any review of the system still running
-    if database.scalar(sql.SQL("SELECT to_regclass({}) IS NULL").format(sql.Literal(name))):
-        return 0
-    move = sql.SQL(
-        "UPDATE {partition} SET status = %(to)s, updated_at = %(now)s "
-        "WHERE competition_id = %(competition)s AND business_system_id = %(system)s "
-        "AND work_date >= %(first)s AND work_date < %(following)s AND status = %(from)s"
-    ).format(partition=partition)
-    params = {"to": to_status, "from": source, "now": timezone.now(), "competition": period.competition_id,
-              "system": period.business_system_id, "first": first, "following": following, "month": period.month}
-    if to_status != S.LOCKED:
-        return database.execute(move, params)
-    return database.scalar(sql.SQL(
-        "WITH moved AS ({move} RETURNING competition_id, business_system_id, CAST(%(month)s AS date) AS month, "
-        "worker_id, rule_id, quantity, points, status), frozen AS ({freeze}) SELECT count(*) FROM moved"
-    ).format(move=move, freeze=freeze_rows(sql.Identifier("moved"))), params)
 
 
 def _lock_period(*, competition, business_system, month: date) -> ReviewPeriod:
@@ -405,17 +375,19 @@ def period_sign_off(*, actor, competition, business_system, month: date) -> Revi
                                           business_system_id=period.business_system_id, month=period.month).count()
     if pending:
         raise TransitionRefused(_("还有 %(n)s 条录入待审核，全部审核后才能签发。") % {"n": pending}, "pending_left")
-    # The month can no longer change: its totals are written once, as its entries are locked (any left by
-    # an earlier sign-off go first), and runs read them instead of its entries.
-    unfreeze_month(competition_id=period.competition_id, business_system_id=period.business_system_id,
-                   month=period.month)
-    moved = move_month(period, to_status=MONTH_MOVES[PeriodAction.SIGNED_OFF][1])
+    # After any review of the system still running (it holds this lock to its commit, and a review that
+    # starts now waits for this sign-off and then leaves the month alone): the totals below see its moves.
+    lock_systems([period.business_system_id])
     now = timezone.now()
     period.status = PeriodStatus.SIGNED_OFF
     period.signed_off_by = actor
     period.signed_off_at = now
     period.save(update_fields=["status", "signed_off_by", "signed_off_at"])
-    PeriodEvent.objects.create(period=period, action=PeriodAction.SIGNED_OFF, actor=actor, at=now, entries=moved)
+    # The month can no longer change: its totals are written once (replacing any), and runs read them
+    # instead of its entries. No entry row changes: its approved entries show as locked from now on.
+    locked = freeze_month(competition_id=period.competition_id, business_system_id=period.business_system_id,
+                          month=period.month)
+    PeriodEvent.objects.create(period=period, action=PeriodAction.SIGNED_OFF, actor=actor, at=now, entries=locked)
     return period
 
 
@@ -431,12 +403,12 @@ def period_reopen(*, actor, period: ReviewPeriod, reason: str) -> ReviewPeriod:
     period = _lock_period(competition=period.competition, business_system=period.business_system, month=period.month)
     if period.status != PeriodStatus.SIGNED_OFF:
         raise TransitionRefused(_("该月尚未签发，无需解锁。"), "not_signed_off")
-    moved = move_month(period, to_status=MONTH_MOVES[PeriodAction.REOPENED][1])
     now = timezone.now()
     period.status = PeriodStatus.OPEN
     period.save(update_fields=["status"])
-    unfreeze_month(competition_id=period.competition_id, business_system_id=period.business_system_id,
-                   month=period.month)
+    # Its approved entries show as approved again, and may be reviewed and corrected; runs read them again.
+    unlocked = unfreeze_month(competition_id=period.competition_id, business_system_id=period.business_system_id,
+                              month=period.month)
     PeriodEvent.objects.create(period=period, action=PeriodAction.REOPENED, actor=actor, at=now, reason=reason,
-                               entries=moved)
+                               entries=unlocked)
     return period

@@ -96,7 +96,6 @@ class _DayTails:
         self.created = datetime.combine(day, time(18, 0), plan.tz)
         self.approved_at = fmt(datetime.combine(day + timedelta(days=2), time(10, 0), plan.tz))
         self.rejected_at = fmt(datetime.combine(day + timedelta(days=1), time(15, 30), plan.tz))
-        self.signed_at = fmt(sign_off_time(month_of(day), plan.tz, plan.now)) if locked else None
         self.cache: dict[int, tuple | str] = {}
 
     def build(self, key: int, kind: int, depot: int, system_id: int, reason: int) -> tuple | str:
@@ -111,8 +110,8 @@ class _DayTails:
         elif kind == REJECTED:
             row = (EntryStatus.REJECTED.value, catalog.REJECT_REASONS[reason], reviewer, self.rejected_at,
                    created_at, self.rejected_at)
-        else:
-            row = (EntryStatus.LOCKED.value, "", reviewer, self.approved_at, created_at, self.signed_at)
+        else:  # approved, in a month signed off later: it shows as locked (WorkEntry.shown_status)
+            row = (EntryStatus.APPROVED.value, "", reviewer, self.approved_at, created_at, self.approved_at)
         value = "\t" + "\t".join(map(copy_text, row)) + "\n" if self.as_text else row
         self.cache[key] = value
         return value
@@ -126,7 +125,7 @@ def generate_entries(plan: EntryPlan, rng: random.Random, stats: EntryStats, *, 
     """Yield entry rows (``ENTRY_COLUMNS`` order), day by day like real daily entry; with
     ``as_text``, chunks of PostgreSQL COPY text lines instead (the seed-scale path).
 
-    Entries of months before the current one are locked (their month is signed off); in the
+    Entries of months before the current one are approved and locked (their month is signed off); in the
     current month older days are mostly approved, recent days still pending, and a few are
     rejected with a reason. ``stats`` counts the rows, and the locked ones per system and month.
     """

@@ -146,7 +146,7 @@ def month_entries(*, user, competition_id: int, worker_id: int, month: date, sta
     qs = (WorkEntry.objects.visible_to(user)
           .filter(competition_id=competition_id, worker_id=worker_id, work_date__gte=max(first, start),
                   work_date__lt=following, work_date__lte=end)
-          .select_related("rule", "reviewed_by"))
+          .select_related("rule", "reviewed_by").with_month_lock())
     salt = _cursor_salt(list_key, month)
     if after:
         try:

@@ -3,10 +3,9 @@ deleted when it is reopened, read by every run that sums the entries.
 
 Why: a full run (a repair, the first run, a verification's recompute) sums every entry dated up to its day,
 so its cost grows with the competition's history, although a signed-off month can never change (its entries
-are locked: no edit, move or rule change reaches them until union staff reopen the month). Its totals per
-(worker, rule) are written once, in the sign-off's transaction, from the entries it has just locked; a run
-then reads those few rows per worker instead of the month's entries, and the entries only for the months
-still open.
+are locked: no edit, review or rule change reaches them until union staff reopen the month). Its totals per
+(worker, rule) are written once, in the sign-off's transaction, from its entries; a run then reads those few
+rows per worker instead of the month's entries, and the entries only for the months still open.
 
 Which entries a run still reads: those dated from ``open_from`` (the first day of the earliest month with a
 review period not frozen) up to its day, less the (business system, month) pairs signed off among them.
@@ -61,34 +60,35 @@ def _entry_table() -> sql.Identifier:
     return sql.Identifier(WorkEntry._meta.db_table)
 
 
-# The counted entries of signed-off months summed per (worker, rule), from ``{counted}``: rows of
-# (competition_id, business_system_id, month, worker_id, rule_id, quantity, points, status), either read
-# from the entries (SIGNED_OFF_ENTRIES) or, at a sign-off, the rows its UPDATE has just locked
-# (reviews.workflow.move_month), so the month's entries are not read a second time.
+# The counted entries of signed-off months summed per (worker, rule): of every signed-off month of a
+# competition (a loader that writes signed-off periods directly, the demo seed), or of one (``{one_month}``,
+# a sign-off). Returns the entries it sums: a sign-off's count of the entries it locks.
 FREEZE = """
+WITH frozen AS (
 INSERT INTO {frozen} (competition_id, business_system_id, month, worker_id, rule_id, quantity, points,
                       approved_points, entries)
-SELECT competition_id, business_system_id, month, worker_id, rule_id, SUM(quantity), SUM(points),
-       COALESCE(SUM(points) FILTER (WHERE status IN ({approved})), 0), COUNT(*)
-FROM {counted} AS counted
-GROUP BY competition_id, business_system_id, month, worker_id, rule_id
-"""
-# The counted entries of every signed-off month of a competition (a loader that writes signed-off periods
-# directly, the demo seed), or of one (``{one_month}``).
-SIGNED_OFF_ENTRIES = """(
-SELECT p.competition_id, p.business_system_id, p.month, e.worker_id, e.rule_id, e.quantity, e.points, e.status
+SELECT p.competition_id, p.business_system_id, p.month, e.worker_id, e.rule_id, SUM(e.quantity), SUM(e.points),
+       COALESCE(SUM(e.points) FILTER (WHERE e.status IN ({approved})), 0), COUNT(*)
 FROM {period} p
 JOIN {entry} e
   ON e.competition_id = p.competition_id AND e.business_system_id = p.business_system_id
  AND e.work_date >= p.month AND e.work_date < CAST(p.month + interval '1 month' AS date) AND e.status <> {rejected}
-WHERE p.competition_id = %(competition)s AND p.status = {signed_off}{one_month})"""
+WHERE p.competition_id = %(competition)s AND p.status = {signed_off}{one_month}
+GROUP BY p.competition_id, p.business_system_id, p.month, e.worker_id, e.rule_id
+RETURNING entries)
+SELECT CAST(COALESCE(SUM(entries), 0) AS bigint) FROM frozen
+"""
 ONE_MONTH = " AND p.business_system_id = %(system)s AND p.month = %(month)s"
+# Returns the entries the deleted totals summed: a reopening's count of the entries it unlocks.
 UNFREEZE = """
+WITH unfrozen AS (
 DELETE FROM {frozen} WHERE competition_id = %(competition)s AND business_system_id = %(system)s AND month = %(month)s
+RETURNING entries)
+SELECT CAST(COALESCE(SUM(entries), 0) AS bigint) FROM unfrozen
 """
 
 
-def _statement(template: str, one_month: bool = False, counted: sql.Composable | None = None) -> sql.Composed:
+def _statement(template: str, one_month: bool = False) -> sql.Composed:
     from competitions.standings.ranking import APPROVED_STATUSES
     from reviews.models import EntryStatus, PeriodStatus, ReviewPeriod
 
@@ -98,35 +98,30 @@ def _statement(template: str, one_month: bool = False, counted: sql.Composable |
               "approved": sql.SQL(", ").join(sql.Literal(s.value) for s in APPROVED_STATUSES),
               "rejected": sql.Literal(EntryStatus.REJECTED.value),
               "one_month": sql.SQL(ONE_MONTH if one_month else "")}
-    if template == FREEZE:
-        values["counted"] = counted if counted is not None else sql.SQL(SIGNED_OFF_ENTRIES).format(**values)
     return sql.SQL(template).format(**values)
 
 
-def freeze_rows(counted: sql.Composable) -> sql.Composed:
-    """The statement that writes the totals of the counted rows ``counted`` (a name the caller's WITH
-    gives them; see FREEZE)."""
-    return _statement(FREEZE, counted=counted)
-
-
 def freeze_month(*, competition_id: int, business_system_id: int, month: date) -> int:
-    """Writes the totals of a month whose period is signed off, from its entries, replacing any; returns how
-    many (worker, rule) rows. (A sign-off writes them from the rows it locks: reviews.workflow.move_month.)"""
+    """Writes the totals of a month whose period is signed off (a sign-off, in its transaction, after it has
+    marked the period), from its entries, replacing any; returns how many entries they sum (the approved
+    entries the sign-off locks: none is pending, and rejected ones count nothing)."""
     params = {"competition": competition_id, "system": business_system_id, "month": month_of(month)}
-    database.execute(_statement(UNFREEZE), params)
-    return database.execute(_statement(FREEZE, one_month=True), params)
+    database.scalar(_statement(UNFREEZE), params)
+    return database.scalar(_statement(FREEZE, one_month=True), params)
 
 
 def freeze_signed_off(*, competition_id: int) -> int:
-    """Writes the totals of every signed-off month of the competition (replacing any); returns the rows."""
+    """Writes the totals of every signed-off month of the competition (replacing any); returns the entries
+    they sum."""
     forget_competition_totals(competition_id=competition_id)
-    return database.execute(_statement(FREEZE), {"competition": competition_id})
+    return database.scalar(_statement(FREEZE), {"competition": competition_id})
 
 
 def unfreeze_month(*, competition_id: int, business_system_id: int, month: date) -> int:
-    """Deletes the month's totals (a reopen, in its transaction): its entries are read again."""
-    return database.execute(_statement(UNFREEZE), {"competition": competition_id, "system": business_system_id,
-                                                   "month": month_of(month)})
+    """Deletes the month's totals (a reopen, in its transaction): its entries are read again. Returns how many
+    entries they summed (the approved entries the reopening unlocks)."""
+    return database.scalar(_statement(UNFREEZE), {"competition": competition_id, "system": business_system_id,
+                                                  "month": month_of(month)})
 
 
 def forget_competition_totals(*, competition_id: int) -> None:

@@ -47,8 +47,9 @@ class EntryFilter(django_filters.FilterSet):
     job_type = IdFilter(field_name="job_type_id", help_text="工种 id")
     rule = IdFilter(field_name="rule_id", help_text="计分规则 id")
     worker = IdFilter(field_name="worker_id", help_text="职工 id")
-    status = django_filters.MultipleChoiceFilter(choices=EntryStatus.choices,
-                                                 help_text="状态，可多选：pending/approved/rejected/locked")
+    status = django_filters.MultipleChoiceFilter(choices=EntryStatus.choices, method="filter_status",
+                                                 help_text="状态，可多选：pending/approved/rejected/locked"
+                                                           "（locked：已通过且所在月份已签发）")
     kind = django_filters.ChoiceFilter(choices=EntryKind.choices, help_text="regular 日常录入 / adjustment 调整")
     work_date = django_filters.DateFilter(help_text="工作日期（YYYY-MM-DD）")
     date_from = django_filters.DateFilter(field_name="work_date", lookup_expr="gte", help_text="工作日期起（含）")
@@ -59,6 +60,9 @@ class EntryFilter(django_filters.FilterSet):
         model = WorkEntry
         fields = ["competition", "business_system", "unit", "job_type", "rule", "worker", "status", "kind",
                   "work_date", "date_from", "date_to", "month"]
+
+    def filter_status(self, qs, name, value):
+        return qs.in_shown_status(value) if value else qs
 
 
 class DisputeFilter(django_filters.FilterSet):

@@ -75,8 +75,10 @@ class EntryOutput(serializers.Serializer):
     work_date = serializers.DateField(help_text="工作日期")
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3, help_text="工作量")
     points = serializers.DecimalField(max_digits=14, decimal_places=3, help_text="积分（按当日生效的计分标准）")
-    status = serializers.CharField(help_text="pending 待审核 / approved 已通过 / rejected 已退回 / locked 已锁定")
-    status_label = serializers.CharField(source="get_status_display")
+    status = serializers.CharField(
+        source="shown_status",
+        help_text="pending 待审核 / approved 已通过 / rejected 已退回 / locked 已锁定（已通过且所在月份已签发）")
+    status_label = serializers.CharField(source="get_shown_status_display")
     kind = serializers.CharField(help_text="regular 日常录入 / adjustment 调整")
     adjusts_id = serializers.IntegerField(allow_null=True, help_text="调整所针对的原录入 id")
     note = serializers.CharField(help_text="说明")

@@ -45,7 +45,8 @@ ENTRY_RELATED = ("worker", "rule", "unit", "job_type", "business_system")
 
 
 def entries_for_output(qs):
-    return qs.select_related(*ENTRY_RELATED)
+    """What EntryOutput reads, in the list's query: the related rows, and the month's lock (its status)."""
+    return qs.select_related(*ENTRY_RELATED).with_month_lock()
 
 
 def with_history(entry: WorkEntry) -> WorkEntry:

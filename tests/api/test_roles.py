@@ -373,7 +373,7 @@ def test_approve_matching_then_sign_off_locks_the_month(api, objs, monkeypatch):
                                                               "month": objs["month"]}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "signed_off" and response.json()["month"] == objs["month"]
-    assert WorkEntry.objects.get(pk=objs["alice_entry"]).status == EntryStatus.LOCKED
+    assert WorkEntry.objects.get(pk=objs["alice_entry"]).shown_status == EntryStatus.LOCKED
     again = api.reviewer.post("/api/v1/review/sign-off/", {"competition": objs["comp"],
                                                            "business_system": objs["system"],
                                                            "month": objs["month"]}, format="json")

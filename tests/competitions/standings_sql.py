@@ -117,10 +117,11 @@ def statements() -> dict[str, str]:
                                                        existing=[DAY_PARTITION]),
         # February signed off for one business system only: its entries of that system left out row by row.
         "replace_day_full_frozen_partial": _replace_day(None, months=FROZEN_PARTIAL, existing=[DAY_PARTITION]),
+        # At a sign-off (one month), and for a loader (every signed-off month of the competition).
         "freeze_month": _render(frozen._statement(frozen.FREEZE, one_month=True)),
         "freeze_signed_off": _render(frozen._statement(frozen.FREEZE)),
-        # At a sign-off, from the rows its UPDATE locks (reviews.workflow.move_month names them "moved").
-        "freeze_moved": _render(frozen.freeze_rows(sql.Identifier("moved"))),
+        # At a reopening.
+        "unfreeze_month": _render(frozen._statement(frozen.UNFREEZE)),
         # The change log archived (dated before the day) and dropped.
         "delete_deltas": _capture(lambda: run.delete_deltas(competition_id=COMPETITION, day=DAY, run_id=40)),
         "compact_month": _capture(lambda: partitions.compact_month(competition_id=COMPETITION, month=date(2026, 2, 1)),

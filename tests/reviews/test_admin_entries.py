@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from reviews.models import EntryAction, EntryEvent, EntryStatus, WorkEntry
+from reviews.models import EntryAction, EntryEvent, EntryStatus, PeriodStatus, WorkEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,9 @@ def change_url(obj):
 
 
 def test_locked_entry_cannot_be_changed_through_the_admin(admin_client, f, setting):
-    locked = entry(f, setting, status=EntryStatus.LOCKED, note="原说明")
+    locked = entry(f, setting, status=EntryStatus.APPROVED, note="原说明")
+    f.review_period(competition=setting["competition"], business_system=setting["system"], month=date(2026, 3, 1),
+                    status=PeriodStatus.SIGNED_OFF)
 
     page = admin_client.get(change_url(locked))
     post = admin_client.post(change_url(locked), {"note": "改过的说明"})

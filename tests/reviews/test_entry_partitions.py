@@ -220,12 +220,16 @@ def test_signing_off_and_reopening_a_month_without_a_partition_moves_nothing_and
 
 
 def test_a_months_sign_off_locks_that_months_entries_only_and_writes_no_lock_fact(w, today):
-    """move_month updates the month's partition by name: an approved entry of the month before stays approved."""
+    """A sign-off locks its month: an approved entry of the month before stays approved; no row changes."""
     month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     earlier = (month - timedelta(days=1)).replace(day=1)
     made = [entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk, work_date=day,
                          quantity="10") for day in (month, earlier)]
     WorkEntry.objects.filter(pk__in=[e.pk for e in made]).update(status="approved")
+    before = dict(WorkEntry.objects.values_list("pk", "updated_at"))
     period_sign_off(actor=w.reviewer, competition=w.comp, business_system=w.system, month=month)
-    assert dict(WorkEntry.objects.values_list("work_date", "status")) == {month: "locked", earlier: "approved"}
+    assert {e.work_date: e.shown_status for e in WorkEntry.objects.with_month_lock()} == {
+        month: "locked", earlier: "approved"}
+    assert dict(WorkEntry.objects.values_list("work_date", "status")) == {month: "approved", earlier: "approved"}
+    assert dict(WorkEntry.objects.values_list("pk", "updated_at")) == before
     assert not EntryEvent.objects.filter(action="locked").exists()

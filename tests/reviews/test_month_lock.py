@@ -221,7 +221,7 @@ def test_confirming_signs_off_exactly_the_month_shown(client, w, last_month):
     assert response.status_code == 302
     period = ReviewPeriod.objects.get(business_system=w.system, month=last_month)
     assert period.status == PeriodStatus.SIGNED_OFF
-    assert WorkEntry.objects.filter(status=S.LOCKED).count() == 4
+    assert WorkEntry.objects.in_shown_status([S.LOCKED]).count() == 4
 
 
 @pytest.mark.django_db

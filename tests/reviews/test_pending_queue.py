@@ -95,7 +95,7 @@ def test_sign_off_counts_pending_through_the_queue_table(w, month):
     assert refused.value.code == "pending_left" and "1" in refused.value.message
     entry_transition(actor=w.reviewer, entry=entries[0], to_status=S.APPROVED)
     period = period_sign_off(actor=w.reviewer, competition=w.comp, business_system=w.system, month=month)
-    assert set(WorkEntry.objects.values_list("status", flat=True)) == {S.LOCKED}
+    assert {e.shown_status for e in WorkEntry.objects.with_month_lock()} == {S.LOCKED}
     period_reopen(actor=w.staff, period=period, reason="更正")
     assert PendingEntry.objects.count() == 0  # reopened entries are approved, not pending
 

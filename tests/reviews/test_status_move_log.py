@@ -16,8 +16,8 @@ from django.db.models import Max
 from competitions.models import StandingDelta
 from reviews import workflow
 from reviews.entry_log import status_move_logs_nothing
-from reviews.models import EntryStatus, PendingEntry, ReviewPeriod, WorkEntry
-from reviews.workflow import PERIOD_MOVES, TRANSITIONS, entries_transition
+from reviews.models import EntryStatus, PendingEntry, WorkEntry
+from reviews.workflow import PERIOD_MOVES, TRANSITIONS, entries_transition, period_reopen, period_sign_off
 from tests.competitions.standings_data import entry
 
 S = EntryStatus
@@ -74,34 +74,28 @@ def month(today):
 
 @pytest.fixture
 def entries(w, month):
-    """Entries in every status, with positive, zero and fractional points, for two workers."""
+    """Entries in every stored status, with positive, zero and fractional points, for two workers."""
     made = []
-    for i, status in enumerate([S.PENDING, S.APPROVED, S.REJECTED, S.LOCKED] * 3):
+    for i, status in enumerate([S.PENDING, S.APPROVED, S.REJECTED] * 3):
         worker = (w.alice, w.bob)[i % 2]
-        points = ["12.5", "0", "3"][i // 4]
+        points = ["12.5", "0", "3"][i // 3]
         made.append(entry(w.comp, worker, w.km, month + timedelta(days=i), "40", points=points, status=status,
                           entered_by=w.clerk))
     return made
 
 
-# Every move the workflow makes, by the call that makes it (rejecting moves from two sources at once).
-MOVES = sorted({(target, (source, target) in PERIOD_MOVES) for (source, target) in TRANSITIONS})
+# Every move a review makes, by its target (rejecting moves from two sources at once).
+MOVES = sorted({target for (source, target) in TRANSITIONS if (source, target) not in PERIOD_MOVES})
 
 
-@pytest.mark.parametrize(("target", "period"), MOVES)
-def test_a_workflow_move_logs_exactly_what_pairing_old_and_new_rows_logs(w, entries, month, target, period):
-    """Review moves through the trigger's shortcut; a month's sign-off and reopening (move_month) on the
-    month's partition, where the trigger does not fire: both log what the general path would."""
-    sources = workflow.allowed_sources(target, period=period)
+@pytest.mark.parametrize("target", MOVES)
+def test_a_review_move_logs_exactly_what_pairing_old_and_new_rows_logs(w, entries, month, target):
+    """Review moves through the trigger's shortcut log what the general path would."""
+    sources = workflow.allowed_sources(target)
 
     def by_workflow():
-        if period:
-            review_period = ReviewPeriod.objects.get_or_create(competition=w.comp, business_system=w.system,
-                                                               month=month)[0]
-            moved = workflow.move_month(review_period, to_status=target)
-        else:
-            moved = entries_transition(actor=w.reviewer, entries=WorkEntry.objects.all(), to_status=target,
-                                       reason="请核对").moved
+        moved = entries_transition(actor=w.reviewer, entries=WorkEntry.objects.all(), to_status=target,
+                                   reason="请核对").moved
         assert moved == 3 * len(sources)
 
     def by_plain_update():  # no claim: the trigger's general path
@@ -112,9 +106,24 @@ def test_a_workflow_move_logs_exactly_what_pairing_old_and_new_rows_logs(w, entr
 
     fast, general = logged(by_workflow), logged(by_plain_update)
     assert fast == general
-    assert bool(fast[0]) == (not period)  # approved <-> locked counts the same; every other move logs
-    # move_month's own check, the trigger's three tests in Python, says the same of every move.
-    assert all(status_move_logs_nothing(source, target) == period for source in sources)
+    assert fast[0]  # every review move logs
+    # The trigger's three tests in Python say the same of every review move.
+    assert not any(status_move_logs_nothing(source, target) for source in sources)
+
+
+def test_a_months_sign_off_and_reopening_change_no_entry_and_log_nothing(w, entries, month):
+    """Locked is the month's state (WorkEntry.shown_status): a sign-off and a reopening leave every entry row,
+    the change log and the queue as they were, and the trigger would log nothing for approved <-> locked."""
+    entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(status=S.PENDING), to_status=S.APPROVED)
+    rows = sorted(WorkEntry.objects.values_list("pk", "status", "updated_at", "reviewed_at"))
+    last, waiting = last_delta(), queue()
+    period = period_sign_off(actor=w.reviewer, competition=w.comp, business_system=w.system, month=month)
+    assert WorkEntry.objects.in_shown_status([S.LOCKED]).count() == 6
+    period_reopen(actor=w.staff, period=period, reason="核对")
+    assert WorkEntry.objects.in_shown_status([S.LOCKED]).count() == 0
+    assert sorted(WorkEntry.objects.values_list("pk", "status", "updated_at", "reviewed_at")) == rows
+    assert deltas_since(last) == [] and queue() == waiting
+    assert all(status_move_logs_nothing(source, target) for source, target in PERIOD_MOVES)
 
 
 def test_a_later_statement_in_the_same_transaction_is_paired_as_usual(w, entries):
