@@ -374,6 +374,19 @@ def test_approve_matching_then_sign_off_locks_the_month(api, objs, monkeypatch):
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "signed_off" and response.json()["month"] == objs["month"]
     assert WorkEntry.objects.get(pk=objs["alice_entry"]).shown_status == EntryStatus.LOCKED
+    # Locked is the month's state: the stored row stays approved, and the API shows and filters it as locked.
+    assert WorkEntry.objects.get(pk=objs["alice_entry"]).status == EntryStatus.APPROVED
+    body = api.reviewer.get(f"/api/v1/entries/{objs['alice_entry']}/").json()
+    assert (body["status"], body["status_label"]) == ("locked", "已锁定")
+    assert body["events"][-1]["action"] == "locked" and body["events"][-1]["id"] is None
+
+    def listed(status):
+        return {e["id"] for e in api.reviewer.get("/api/v1/entries/", {"status": status}).json()["results"]}
+
+    assert objs["alice_entry"] in listed("locked") and objs["alice_entry"] not in listed("approved")
+    refused = api.reviewer.post(f"/api/v1/entries/{objs['alice_entry']}/reject/", {"reason": "重复"}, format="json")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "transition_forbidden"
+    assert WorkEntry.objects.get(pk=objs["alice_entry"]).status == EntryStatus.APPROVED
     again = api.reviewer.post("/api/v1/review/sign-off/", {"competition": objs["comp"],
                                                            "business_system": objs["system"],
                                                            "month": objs["month"]}, format="json")

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
+from competitions.models import SignedOffTotal
 from config.formatting import display_month
 from config.months import format_month, month_last_day, next_month, previous_month
 from reviews.models import EntryStatus, PendingEntry, PeriodStatus, ReviewPeriod, WorkEntry
@@ -88,6 +89,37 @@ def test_a_sign_off_racing_a_clerks_edit_never_leaves_a_pending_entry_in_a_signe
             assert isinstance(signed, TransitionRefused) and signed.code == "pending_left", signed
             assert isinstance(edited, WorkEntry) and edited.status == S.PENDING, edited
         assert pending_in_signed_off_months() == []
+        month = previous_month(previous_month(month))  # the next round in months of its own
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sign_off_racing_a_rejection_freezes_the_month_as_it_ends_and_the_locked_entry_stays(w, last_month):
+    """A sign-off moves no entry (locked is the month's state), so a reviewer's rejection of an approved entry
+    racing it must be ordered by the month: either the rejection lands first and the frozen totals leave the
+    entry out, or the sign-off does and the rejection moves nothing (the entry shows as locked)."""
+    w.comp.start_date = w.comp.start_date.replace(year=w.comp.start_date.year - 2)  # room for every round
+    w.comp.save()
+    month, outcomes = last_month, set()
+    for _round in range(ROUNDS):
+        alice, bob = enter(w, month + timedelta(days=2))
+        entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk__in=[alice.pk, bob.pk]),
+                           to_status=S.APPROVED)
+
+        rejected, signed = race(
+            lambda: entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk=alice.pk),
+                                       to_status=S.REJECTED, reason="重复录入"),  # noqa: B023 - run at once
+            lambda: sign_off(w, month),  # noqa: B023
+        )
+
+        assert isinstance(signed, ReviewPeriod), signed
+        alice = WorkEntry.objects.with_month_lock().get(pk=alice.pk)
+        assert alice.shown_status == (S.REJECTED if rejected.moved else S.LOCKED)
+        outcomes.add(rejected.moved)
+        frozen = SignedOffTotal.objects.filter(competition_id=w.comp.pk, business_system_id=w.system.pk, month=month)
+        counted = WorkEntry.objects.filter(competition=w.comp, business_system=w.system, status=S.APPROVED,
+                                           work_date__gte=month, work_date__lt=next_month(month))
+        assert sum(frozen.values_list("entries", flat=True)) == counted.count() == (1 if rejected.moved else 2)
+        assert signed.events.get().entries == counted.count()
         month = previous_month(previous_month(month))  # the next round in months of its own
 
 

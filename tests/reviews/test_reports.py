@@ -19,7 +19,7 @@ from config.months import format_month, previous_month
 from reviews import reports
 from reviews.models import EntryStatus, WorkEntry
 from reviews.services import dispute_answer, dispute_open, entry_create
-from reviews.workflow import entries_transition
+from reviews.workflow import entries_transition, period_sign_off
 
 pytestmark = pytest.mark.django_db
 
@@ -122,6 +122,27 @@ def run_kind(kind: str, params: dict, user):
 
 
 # -- the figures ---------------------------------------------------------------------------------------
+
+def test_a_signed_off_months_approved_entries_are_counted_listed_and_exported_as_locked(client, w, m, month,
+                                                                                         run_jobs):
+    """Locked is the month's state (WorkEntry.shown_status): the stored rows stay approved."""
+    _a1, _a2, a3 = m["a"]
+    _b1, _b2, bt = m["b"]
+    entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk__in=[a3.pk, bt.pk]),
+                       to_status=EntryStatus.APPROVED)
+    period_sign_off(actor=w.reviewer, competition=w.comp, business_system=w.system, month=month)
+
+    (depot,) = reports.month_by_depot(w.comp, w.system, month)
+    assert (depot["n_approved"], depot["n_locked"], depot["n_rejected"], depot["n_pending"]) == (0, 3, 3, 0)
+    login(client, w.clerk)
+    locked = client.get(f"{reverse('entries:list')}?status=locked").content.decode()
+    approved = client.get(f"{reverse('entries:list')}?status=approved").content.decode()
+    assert locked.count('class="badge locked"') == 3 and "已锁定" in locked
+    assert 'class="badge locked"' not in approved and 'class="badge approved"' not in approved
+    run_jobs(lambda: client.post(reverse("entries:export"), {"status": "locked"}))
+    rows = sheet_rows(job_book(Job.objects.get()), "录入")
+    assert [row[9] for row in rows[1:]] == ["已锁定"] * 3
+
 
 def test_month_by_depot_counts_each_status_per_depot_and_per_unit(w, m, month):
     (depot,) = reports.month_by_depot(w.comp, w.system, month)
