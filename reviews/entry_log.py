@@ -21,9 +21,9 @@ def status_move_logs_nothing(source: str, target: str) -> bool:
     """Whether moving entries from ``source`` to ``target``, changing nothing else, changes nothing the
     trigger logs: no queue row comes or goes (neither status is pending), and the standings count the
     entry the same way before and after (rejected counts nothing; APPROVED_STATUSES count as approved).
-    The same three tests as the trigger's status-move path (reviews/sql/entry_log.sql). True for the
-    month moves of sign-off and reopening (approved ⇄ locked), which reviews.workflow therefore makes
-    without the trigger."""
+    The same three tests as the trigger's status-move path (reviews/sql/entry_log.sql). True for approved ⇄
+    locked, the move migration 0008 makes without the trigger (a sign-off and a reopening move no entry:
+    locked is the month's state, WorkEntry.shown_status)."""
     from competitions.standings import APPROVED_STATUSES
     from reviews.models import EntryStatus
 

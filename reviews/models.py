@@ -177,7 +177,7 @@ class WorkEntry(models.Model):
         # A unique key of a partitioned table must hold the partition key: one entry per (entered_by,
         # idempotency_key) is kept by EntryIdempotencyKey instead, whose primary key is the entry.
         # No index may contain a column that a review changes (status, reviewed_by/at, updated_at,
-        # flags): then approving and signing off are HOT updates (the new row version goes on the same
+        # flags): then approving and rejecting are HOT updates (the new row version goes on the same
         # page and no index is touched), which the table's fillfactor of 50 (set by the migration) leaves
         # room for. The queue finds pending entries through PendingEntry instead.
         indexes = [
