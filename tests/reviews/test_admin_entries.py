@@ -53,6 +53,25 @@ def test_locked_entry_cannot_be_changed_through_the_admin(admin_client, f, setti
     assert not EntryEvent.objects.filter(entry=locked).exists()
 
 
+def test_the_list_shows_and_filters_the_months_lock(admin_client, f, setting):
+    locked = entry(f, setting, status=EntryStatus.APPROVED)
+    f.review_period(competition=setting["competition"], business_system=setting["system"], month=date(2026, 3, 1),
+                    status=PeriodStatus.SIGNED_OFF)
+    approved = entry(f, setting, status=EntryStatus.APPROVED, day=date(2026, 4, 1))
+
+    def listed(query):
+        response = admin_client.get(f"{CHANGELIST}{query}")
+        assert response.status_code == 200
+        return {obj.pk for obj in response.context["cl"].result_list}, response.content.decode()
+
+    (everything, page) = listed("")
+    assert everything == {locked.pk, approved.pk} and "已锁定" in page and "已通过" in page
+    assert listed("?status=locked")[0] == {locked.pk}
+    assert listed("?status=approved")[0] == {approved.pk}
+    assert listed("?status=nonsense")[0] == everything
+    assert "已锁定" in admin_client.get(change_url(locked)).content.decode()
+
+
 def test_open_entry_note_can_be_edited_by_a_clerk_of_its_unit_and_the_edit_is_audited(client, f, setting):
     # given a superuser who also holds the clerk grant of the entry's unit
     account = f.clerk(setting["unit"], is_staff=True, is_superuser=True)
