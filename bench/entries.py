@@ -1,4 +1,4 @@
-"""Issue 3 figures at seed scale: import speed, approving and signing off one business system's month,
+"""Issue 3 figures at seed scale: import speed, approving, signing off and reopening one business system's month,
 and the approval queue's first page.
 
     DATABASE_URL=postgres://portal:portal@127.0.0.1/portal_bench REDIS_URL=redis://127.0.0.1:6379/5 DEBUG=0 \
@@ -46,9 +46,9 @@ from config.celery_app import app as celery_app  # noqa: E402
 from config.months import month_bounds, month_last_day, next_month, previous_month  # noqa: E402
 from members.models import User, Worker  # noqa: E402
 from reviews.flags import entries_flag  # noqa: E402
-from reviews.models import EntryEvent, EntryStatus, WorkEntry  # noqa: E402
+from reviews.models import EntryEvent, EntryStatus, ReviewPeriod, WorkEntry  # noqa: E402
 from reviews.services import entries_import  # noqa: E402
-from reviews.workflow import entries_transition, period_sign_off  # noqa: E402
+from reviews.workflow import entries_transition, period_reopen, period_sign_off  # noqa: E402
 
 BENCH_NAME = "基准测试"
 
@@ -292,6 +292,18 @@ def main():
     elapsed = time.perf_counter() - started
     locked = period_entries.in_shown_status([EntryStatus.LOCKED]).count()
     say(f"sign off the month ({locked:,} entries locked, audit included)", f"{elapsed:.1f} s")
+
+    # Union staff reopen it (audited once, for the month), and the reviewer signs it off again.
+    staff = User.objects.update_or_create(username="bench-staff", defaults={"is_staff": True})[0]
+    period = ReviewPeriod.objects.get(competition=comp, business_system=system, month=month)
+    started = time.perf_counter()
+    period_reopen(actor=staff, period=period, reason="基准测试：解锁")
+    elapsed = time.perf_counter() - started
+    say(f"reopen the month ({period_entries.in_shown_status([EntryStatus.APPROVED]).count():,} entries unlocked)",
+        f"{elapsed:.2f} s")
+    started = time.perf_counter()
+    period_sign_off(actor=reviewer, competition=comp, business_system=system, month=month)
+    say("sign it off again", f"{time.perf_counter() - started:.1f} s")
 
     # Leave the seed's competitions as they were.
     comp.status = "closed"
