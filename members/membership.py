@@ -19,7 +19,7 @@ from datetime import date, datetime
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import sql
@@ -388,6 +388,15 @@ def applications_approve(*, actor, application_ids, joined_on: date | None = Non
     if not ids:
         return 0
     allowed = MembershipApplication.objects.decidable_by(actor).filter(values_in("id", ids, "bigint")).values("id")
+    if joined_on is not None:
+        # One cannot join before applying: a date of joining earlier than a form's date of application
+        # refuses the whole batch (as a date in the future does), rather than approving some of it.
+        latest = (MembershipApplication.objects.filter(pk__in=allowed, status=ApplicationStatus.SUBMITTED,
+                                                       applied_on__gt=joined_on)
+                  .aggregate(latest=Max("applied_on"))["latest"])
+        if latest is not None:
+            raise MembershipRefused(_("入会日期不能早于申请日期（%(day)s）。") % {"day": latest.isoformat()},
+                                    "date_before_application")
     try:
         allowed_sql, allowed_params = allowed.query.sql_with_params()
     except EmptyResultSet:  # someone who may decide nothing
