@@ -11,6 +11,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import cached_property
 
 from django.core.cache import cache
@@ -23,7 +24,7 @@ from psycopg import sql
 
 from competitions.models import Competition
 from config import pgbulk
-from config.formatting import display_month
+from config.formatting import display_month, format_quantity
 from config.months import month_of
 from members.models import Worker
 from members.scope import scope_of
@@ -384,6 +385,23 @@ def entry_note_set(*, actor, entry_id: int, note: str) -> WorkEntry:
     return entry
 
 
+def _quantity_left(entry: WorkEntry) -> Decimal:
+    """The work an entry still counts with every correction made to it: its first entry (the regular one
+    the chain of adjustments starts from) plus the adjustments of that entry and of those adjustments.
+    A pending correction that adds work is left out (it may yet be rejected); one that takes work away
+    is counted already. Chains are short (a correction of a correction is rare): a query per level."""
+    while entry.adjusts_id is not None:
+        entry = WorkEntry.objects.only("id", "quantity", "adjusts_id").get(pk=entry.adjusts_id)
+    left, level = entry.quantity, [entry.pk]
+    while level:
+        rows = list(WorkEntry.objects.filter(adjusts_id__in=level).exclude(status=EntryStatus.REJECTED)
+                    .values_list("id", "quantity", "status"))
+        left += sum((q for pk, q, status in rows if q < 0 or status in (EntryStatus.APPROVED, EntryStatus.LOCKED)),
+                    Decimal(0))
+        level = [pk for pk, _q, _s in rows]
+    return left
+
+
 @transaction.atomic
 def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str) -> WorkEntry:
     """A correction to an approved or locked entry: a new entry (kind adjustment) dated today, for the
@@ -404,6 +422,15 @@ def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str) -> WorkEn
     result = EntryChecker(actor=actor, competition=original.competition, kind=EntryKind.ADJUSTMENT).check([row])
     if result.errors:
         raise EntryRejected(result.errors)
+    delta = result.ok[0].quantity
+    if delta == 0:
+        raise EntryRejected([RowError(1, "quantity", _("调整量不能为 0。"), "adjustment_zero")])
+    if delta < 0 and (left := _quantity_left(original)) + delta < 0:
+        # A typo (-99999 for -99) must not give a worker negative work: a correction takes away at most
+        # what the entry and its corrections still count.
+        raise EntryRejected([RowError(1, "quantity", _(
+            "调整后工作量不能为负数：该录入及其调整合计 %(left)s，最多核减这么多。") % {
+            "left": format_quantity(left, original.rule.unit_of_measure, with_unit=True)}, "adjustment_below_zero")])
     now = timezone.now()
     adjustment = _new_entry(result.ok[0], competition=original.competition, actor=actor, source=EntrySource.FORM,
                             kind=EntryKind.ADJUSTMENT, adjusts=original, now=now)
