@@ -189,6 +189,22 @@ class TestSignOff:
         # taking all of it away is allowed
         assert entry_adjust(actor=w.clerk, entry_id=minus.pk, quantity_delta="-70", reason="全部核减").quantity == -70
 
+    def test_adjustments_cannot_take_a_days_work_past_the_metrics_daily_cap(self, w):
+        # given 4 trips of a metric capped at 6 a day, approved, and a pending correction of +1
+        day = w.first_day
+        trip = entries_create(actor=w.clerk, competition=w.comp,
+                              rows=[EntryInput(w.alice.pk, w.trips.pk, day, "4")]).created[0]
+        entry_transition(actor=w.reviewer, entry=trip, to_status=S.APPROVED)
+        plus = entry_adjust(actor=w.clerk, entry_id=trip.pk, quantity_delta="1", reason="补录")
+
+        # when another correction would make that day 7 trips (each correction alone is under the cap)
+        with pytest.raises(EntryRejected) as rejected:
+            entry_adjust(actor=w.clerk, entry_id=trip.pk, quantity_delta="2", reason="补录")
+        # then it is refused as a day over the cap, and one that reaches the cap is not
+        assert rejected.value.first.code == "quantity_over_cap"
+        assert entry_adjust(actor=w.clerk, entry_id=trip.pk, quantity_delta="1", reason="补录").quantity == 1
+        assert plus.quantity == 1
+
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_approvals_of_overlapping_entries_end_consistent(w):
