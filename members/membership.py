@@ -512,6 +512,12 @@ def _new_card(*, actor, worker: Worker, number: str, issued_on: date, replaces: 
               reason: str = "") -> MemberCard:
     if worker.membership_status != MembershipStatus.MEMBER:
         raise MembershipRefused(_("只能为会员办理互助服务卡。"), "not_a_member")
+    # The day a card is issued is as other membership dates are (membership_record): not in the future, and
+    # not before the member joined.
+    if issued_on > local_today():
+        raise MembershipRefused(_("发卡日期不能晚于今天。"), "date_in_future")
+    if worker.joined_on and issued_on < worker.joined_on:
+        raise MembershipRefused(_("发卡日期不能早于入会日期。"), "date_before_joining")
     if MemberCard.objects.filter(number=number).exists():
         raise MembershipRefused(_("互助服务卡号已被使用。"), "card_number_taken")
     try:

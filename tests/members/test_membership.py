@@ -200,6 +200,22 @@ def test_a_date_of_joining_before_the_application_is_refused_and_nothing_is_appr
     assert services.applications_approve(actor=m.officer, application_ids=[early.pk, late.pk], joined_on=today) == 2
 
 
+def test_a_card_is_not_issued_in_the_future_nor_before_the_member_joined(m, today):
+    # given alice, a member since yesterday
+    services.application_approve(actor=m.staff, joined_on=today - timedelta(days=1), application_id=services.
+                                 application_submit(actor=m.alice_user, form=form_for(
+                                     m.alice, applied_on=today - timedelta(days=2))).pk)
+    # when staff issue her card dated tomorrow, or before she joined, it is refused and no card is made
+    for day, code in ((today + timedelta(days=1), "date_in_future"), (today - timedelta(days=2), "date_before_joining")):
+        with pytest.raises(services.MembershipRefused) as refused:
+            services.card_issue(actor=m.staff, worker_id=m.alice.pk, number=card_number(1), issued_on=day)
+        assert refused.value.code == code
+    assert not MemberCard.objects.exists()
+    # the day she joined is fine
+    assert services.card_issue(actor=m.staff, worker_id=m.alice.pk, number=card_number(1),
+                               issued_on=today - timedelta(days=1)).issued_on == today - timedelta(days=1)
+
+
 def test_the_number_sequences_the_numbers_are_drawn_from_exist(db):
     with connection.cursor() as cursor:
         cursor.execute("SELECT relname FROM pg_class WHERE relkind = 'S' AND relname LIKE 'members_membership_no_%%'")
