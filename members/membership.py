@@ -554,6 +554,17 @@ def _lock_card(card_id: int) -> tuple[MemberCard, Worker]:
     return card, worker
 
 
+def _card_day(card: MemberCard, on: date | None) -> date:
+    """The day of a card's activation, loss report or replacement: today unless given; not in the future and
+    not before the card was issued."""
+    on = on or local_today()
+    if on > local_today():
+        raise MembershipRefused(_("日期不能晚于今天。"), "date_in_future")
+    if on < card.issued_on:
+        raise MembershipRefused(_("日期不能早于发卡日期。"), "date_before_issue")
+    return on
+
+
 @transaction.atomic
 def card_set_status(*, actor, card_id: int, status: str, on: date | None = None, reason: str = "") -> MemberCard:
     """Activation (已激活) or a loss report (挂失); a lost card is no longer the member's card number."""
@@ -563,10 +574,11 @@ def card_set_status(*, actor, card_id: int, status: str, on: date | None = None,
         raise MembershipRefused(_("卡片状态为“%(status)s”时不能改为“%(to)s”。") % {
             "status": card.get_status_display(), "to": CardStatus(status).label if status in CardStatus.values
             else status}, "card_state")
+    on = _card_day(card, on)
     reason = (reason or "").strip()[:REASON_MAX]
     card.status = status
     card.save(update_fields=["status"])
-    MemberCardEvent.objects.create(card=card, status=status, on=on or local_today(), reason=reason, actor=actor)
+    MemberCardEvent.objects.create(card=card, status=status, on=on, reason=reason, actor=actor)
     if status == CardStatus.LOST and worker.member_card_no == card.number:
         Worker.objects.filter(pk=worker.pk).update(member_card_no=None, updated_at=timezone.now())
     return card
@@ -580,7 +592,7 @@ def card_replace(*, actor, card_id: int, number: str, on: date | None = None, re
     card, worker = _lock_card(card_id)
     if card.status != CardStatus.LOST:
         raise MembershipRefused(_("只有已挂失的卡可以补换。"), "card_state")
-    on = on or local_today()
+    on = _card_day(card, on)
     card.status = CardStatus.REPLACED
     card.save(update_fields=["status"])
     MemberCardEvent.objects.create(card=card, status=CardStatus.REPLACED, on=on, reason=(reason or "").strip()[:200],

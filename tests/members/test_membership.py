@@ -216,6 +216,18 @@ def test_a_card_is_not_issued_in_the_future_nor_before_the_member_joined(m, toda
                                issued_on=today - timedelta(days=1)).issued_on == today - timedelta(days=1)
 
 
+def test_a_cards_activation_or_loss_is_not_dated_in_the_future_nor_before_it_was_issued(m, today):
+    services.application_approve(actor=m.staff, application_id=services.application_submit(
+        actor=m.alice_user, form=form_for(m.alice)).pk)
+    card = services.card_issue(actor=m.staff, worker_id=m.alice.pk, number=card_number(1))
+    for day, code in ((today + timedelta(days=1), "date_in_future"), (today - timedelta(days=1), "date_before_issue")):
+        with pytest.raises(services.MembershipRefused) as refused:
+            services.card_set_status(actor=m.staff, card_id=card.pk, status=CardStatus.ACTIVE, on=day)
+        assert refused.value.code == code
+    card.refresh_from_db()
+    assert card.status == CardStatus.ISSUED and card.events.count() == 1
+
+
 def test_the_number_sequences_the_numbers_are_drawn_from_exist(db):
     with connection.cursor() as cursor:
         cursor.execute("SELECT relname FROM pg_class WHERE relkind = 'S' AND relname LIKE 'members_membership_no_%%'")
