@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.shortcuts import render
 
 from competitions.querysets import current_competition
@@ -53,6 +53,10 @@ def portal_view(*, roles: tuple[str, ...] | None, competition: bool = False) -> 
             scope = scope_of(request.user)
             if roles is not None and not any(holds(scope, role) for role in roles):
                 raise PermissionDenied
+            if _holds_nul(request):
+                # PostgreSQL text cannot hold NUL: a page would fail on it in a query or a write (a 500).
+                # No form or link of the portal sends one, so the request is refused, whatever the page.
+                raise BadRequest("NUL character in the request's parameters")
             request.scope = scope
             request.worker_id = scope.worker_id
             if competition:
@@ -65,6 +69,15 @@ def portal_view(*, roles: tuple[str, ...] | None, competition: bool = False) -> 
         return gated
 
     return decorator
+
+
+def _holds_nul(request) -> bool:
+    """Whether a name or value of the query string or of a posted form holds a NUL character."""
+    for params in (request.GET, request.POST):
+        for key, values in params.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return True
+    return False
 
 
 # The portal's pages by role. Entering work needs a clerk grant and reviewing it a reviewer grant, whoever

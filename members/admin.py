@@ -10,6 +10,7 @@ from __future__ import annotations
 from axes.models import AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -58,6 +59,9 @@ class DepotFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value():
+            if not (self.value().isascii() and self.value().isdigit()):
+                # A hand-edited or stale link: the admin's "?e=1" page for a bad filter, not a server error.
+                raise IncorrectLookupParameters(f"depot={self.value()!r}")
             return queryset.filter(**{self.depot_lookup: self.value()})
         return queryset
 

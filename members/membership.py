@@ -19,7 +19,7 @@ from datetime import date, datetime
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import sql
@@ -388,6 +388,15 @@ def applications_approve(*, actor, application_ids, joined_on: date | None = Non
     if not ids:
         return 0
     allowed = MembershipApplication.objects.decidable_by(actor).filter(values_in("id", ids, "bigint")).values("id")
+    if joined_on is not None:
+        # One cannot join before applying: a date of joining earlier than a form's date of application
+        # refuses the whole batch (as a date in the future does), rather than approving some of it.
+        latest = (MembershipApplication.objects.filter(pk__in=allowed, status=ApplicationStatus.SUBMITTED,
+                                                       applied_on__gt=joined_on)
+                  .aggregate(latest=Max("applied_on"))["latest"])
+        if latest is not None:
+            raise MembershipRefused(_("入会日期不能早于申请日期（%(day)s）。") % {"day": latest.isoformat()},
+                                    "date_before_application")
     try:
         allowed_sql, allowed_params = allowed.query.sql_with_params()
     except EmptyResultSet:  # someone who may decide nothing
@@ -503,6 +512,12 @@ def _new_card(*, actor, worker: Worker, number: str, issued_on: date, replaces: 
               reason: str = "") -> MemberCard:
     if worker.membership_status != MembershipStatus.MEMBER:
         raise MembershipRefused(_("只能为会员办理互助服务卡。"), "not_a_member")
+    # The day a card is issued is as other membership dates are (membership_record): not in the future, and
+    # not before the member joined.
+    if issued_on > local_today():
+        raise MembershipRefused(_("发卡日期不能晚于今天。"), "date_in_future")
+    if worker.joined_on and issued_on < worker.joined_on:
+        raise MembershipRefused(_("发卡日期不能早于入会日期。"), "date_before_joining")
     if MemberCard.objects.filter(number=number).exists():
         raise MembershipRefused(_("互助服务卡号已被使用。"), "card_number_taken")
     try:
@@ -539,6 +554,17 @@ def _lock_card(card_id: int) -> tuple[MemberCard, Worker]:
     return card, worker
 
 
+def _card_day(card: MemberCard, on: date | None) -> date:
+    """The day of a card's activation, loss report or replacement: today unless given; not in the future and
+    not before the card was issued."""
+    on = on or local_today()
+    if on > local_today():
+        raise MembershipRefused(_("日期不能晚于今天。"), "date_in_future")
+    if on < card.issued_on:
+        raise MembershipRefused(_("日期不能早于发卡日期。"), "date_before_issue")
+    return on
+
+
 @transaction.atomic
 def card_set_status(*, actor, card_id: int, status: str, on: date | None = None, reason: str = "") -> MemberCard:
     """Activation (已激活) or a loss report (挂失); a lost card is no longer the member's card number."""
@@ -548,10 +574,11 @@ def card_set_status(*, actor, card_id: int, status: str, on: date | None = None,
         raise MembershipRefused(_("卡片状态为“%(status)s”时不能改为“%(to)s”。") % {
             "status": card.get_status_display(), "to": CardStatus(status).label if status in CardStatus.values
             else status}, "card_state")
+    on = _card_day(card, on)
     reason = (reason or "").strip()[:REASON_MAX]
     card.status = status
     card.save(update_fields=["status"])
-    MemberCardEvent.objects.create(card=card, status=status, on=on or local_today(), reason=reason, actor=actor)
+    MemberCardEvent.objects.create(card=card, status=status, on=on, reason=reason, actor=actor)
     if status == CardStatus.LOST and worker.member_card_no == card.number:
         Worker.objects.filter(pk=worker.pk).update(member_card_no=None, updated_at=timezone.now())
     return card
@@ -565,7 +592,7 @@ def card_replace(*, actor, card_id: int, number: str, on: date | None = None, re
     card, worker = _lock_card(card_id)
     if card.status != CardStatus.LOST:
         raise MembershipRefused(_("只有已挂失的卡可以补换。"), "card_state")
-    on = on or local_today()
+    on = _card_day(card, on)
     card.status = CardStatus.REPLACED
     card.save(update_fields=["status"])
     MemberCardEvent.objects.create(card=card, status=CardStatus.REPLACED, on=on, reason=(reason or "").strip()[:200],

@@ -42,18 +42,19 @@ class SkillChecker:
     """Checks certificates on behalf of one person: the worker is one they may enter grades for, the grade
     one of the eight, the job type known (the worker's own when not stated), the number and the issuing body
     given and the number not yet registered by that body (nor twice in one batch), the date not in the
-    future. Each message names the column it is about (RowError.field is the column's Chinese name)."""
+    future nor before the worker was born. Each message names the column it is about (RowError.field is the
+    column's Chinese name)."""
 
     def __init__(self, *, actor):
         self.actor = actor
         self.today = timezone.localdate()
 
-    def workers(self, employee_nos) -> dict[str, tuple[int, str, int]]:
-        """Employee number -> (worker id, name, job type id) of the workers the actor may grade (one query);
-        others read as unknown, so nobody can probe for another unit's workers."""
-        return {emp: (pk, name, job_type) for pk, emp, name, job_type in workers_gradable_by(self.actor)
-                .filter(values_in("employee_no", employee_nos, "text")).order_by()
-                .values_list("pk", "employee_no", "name", "job_type_id")}
+    def workers(self, employee_nos) -> dict[str, tuple[int, str, int, str]]:
+        """Employee number -> (worker id, name, job type id, ID number) of the workers the actor may grade (one
+        query); others read as unknown, so nobody can probe for another unit's workers."""
+        return {emp: (pk, name, job_type, id_number) for pk, emp, name, job_type, id_number
+                in workers_gradable_by(self.actor).filter(values_in("employee_no", employee_nos, "text")).order_by()
+                .values_list("pk", "employee_no", "name", "job_type_id", "id_number")}
 
     @staticmethod
     def job_types() -> dict[str, int | None]:
@@ -71,7 +72,8 @@ class SkillChecker:
     def check_one(self, *, worker_id: int, grade: int, job_type_id: int | None, certificate_no: str,
                   assessed_on: date, issuing_body: str) -> tuple[CertificateInput | None, list[RowError]]:
         """A certificate entered on a form or through the API (row 1)."""
-        found = workers_gradable_by(self.actor).filter(pk=worker_id).values_list("job_type_id", flat=True).first()
+        found, id_number = workers_gradable_by(self.actor).filter(pk=worker_id).values_list(
+            "job_type_id", "id_number").first() or (None, None)
         errors = []
         if found is None:
             errors.append(RowError(1, "工号", _("找不到该职工，或您不能为该职工录入技能等级。"), "worker_not_gradable"))
@@ -80,8 +82,8 @@ class SkillChecker:
         if job_type_id is not None and not JobType.objects.filter(pk=job_type_id).exists():
             errors.append(RowError(1, "工种", _("工种不存在。"), "job_type_unknown"))
         errors += self._text_errors(1, certificate_no, issuing_body)
-        if (why := check_assessed_on(assessed_on, self.today)) is not None:
-            errors.append(RowError(1, "评定日期", why, "date_in_future"))
+        if (why := check_assessed_on(assessed_on, self.today, id_number=id_number)) is not None:
+            errors.append(RowError(1, "评定日期", *why))
         if not errors and taken_numbers({(issuing_body.strip(), certificate_no.strip())}):
             errors += self.taken_error(1)
         if errors:
@@ -182,8 +184,8 @@ def check_table(*, checker: SkillChecker, table: list[list]) -> ParsedFile:
         else:
             if day is None:
                 errors.append(RowError(n, "评定日期", _("请填写评定日期。"), "date_missing"))
-            elif (why := check_assessed_on(day, today)) is not None:
-                errors.append(RowError(n, "评定日期", why, "date_in_future"))
+            elif (why := check_assessed_on(day, today, id_number=worker[3] if worker else None)) is not None:
+                errors.append(RowError(n, "评定日期", *why))
         key = (body_name, number)
         if number and body_name:
             if key in taken:

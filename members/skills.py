@@ -29,6 +29,7 @@ from psycopg import sql
 from members.models import SkillGrade, Worker
 from members.querysets import unit_subtree_q
 from members.scope import scope_of
+from members.validators import birth_date_of
 
 CERTIFICATE_NO_MAX = 40
 ISSUING_BODY_MAX = 100
@@ -143,10 +144,14 @@ def grade_from_text(text: str) -> int | None:
 _GRADE_BY_LABEL = {str(label): value for value, label in SkillGrade.choices}
 
 
-def check_assessed_on(day: date, today: date | None = None) -> str | None:
-    """Why ``day`` cannot be an assessment date, or None."""
+def check_assessed_on(day: date, today: date | None = None, *,
+                      id_number: str | None = None) -> tuple[str, str] | None:
+    """Why ``day`` cannot be the assessment date of the worker with ``id_number``, as (message, code), or
+    None: not in the future, and not before the worker was born (a year typed 0202 for 2022)."""
     if day > (today or timezone.localdate()):
-        return _("评定日期不能晚于今天。")
+        return _("评定日期不能晚于今天。"), "date_in_future"
+    if id_number and day < birth_date_of(id_number):
+        return _("评定日期不能早于职工的出生日期。"), "date_before_birth"
     return None
 
 

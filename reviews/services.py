@@ -11,6 +11,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import cached_property
 
 from django.core.cache import cache
@@ -21,9 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import sql
 
-from competitions.models import Competition
+from competitions.models import Competition, RuleVersion
 from config import pgbulk
-from config.formatting import display_month
+from config.formatting import display_month, format_quantity
 from config.months import month_of
 from members.models import Worker
 from members.scope import scope_of
@@ -384,6 +385,30 @@ def entry_note_set(*, actor, entry_id: int, note: str) -> WorkEntry:
     return entry
 
 
+def _corrected_range(entry: WorkEntry) -> tuple[WorkEntry, Decimal, Decimal]:
+    """The day's work an entry counts with every correction made to it: its first entry (the regular one
+    the chain of adjustments starts from, returned) plus the adjustments of that entry and of those
+    adjustments, as the least and the most it may come to: a pending correction may yet be rejected, so
+    it counts towards the most when it adds work and towards the least when it takes work away. Chains
+    are short (a correction of a correction is rare): a query per level."""
+    while entry.adjusts_id is not None:
+        entry = WorkEntry.objects.only("id", "quantity", "adjusts_id", "rule_id", "work_date").get(pk=entry.adjusts_id)
+    least = most = entry.quantity
+    level = [entry.pk]
+    while level:
+        rows = list(WorkEntry.objects.filter(adjusts_id__in=level).exclude(status=EntryStatus.REJECTED)
+                    .values_list("id", "quantity", "status"))
+        for _pk, quantity, status in rows:
+            if status in (EntryStatus.APPROVED, EntryStatus.LOCKED):
+                least, most = least + quantity, most + quantity
+            elif quantity < 0:
+                least += quantity
+            else:
+                most += quantity
+        level = [pk for pk, _q, _s in rows]
+    return entry, least, most
+
+
 @transaction.atomic
 def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str) -> WorkEntry:
     """A correction to an approved or locked entry: a new entry (kind adjustment) dated today, for the
@@ -404,6 +429,24 @@ def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str) -> WorkEn
     result = EntryChecker(actor=actor, competition=original.competition, kind=EntryKind.ADJUSTMENT).check([row])
     if result.errors:
         raise EntryRejected(result.errors)
+    delta = result.ok[0].quantity
+    if delta == 0:
+        raise EntryRejected([RowError(1, "quantity", _("调整量不能为 0。"), "adjustment_zero")])
+    # A correction is of the first entry's day: the day's work with it stays between none (a typo of -99999
+    # for -99 must not give a worker negative work) and the metric's daily cap in force that day.
+    first, least, most = _corrected_range(original)
+    unit = original.rule.unit_of_measure
+    if delta < 0 and least + delta < 0:
+        raise EntryRejected([RowError(1, "quantity", _(
+            "调整后工作量不能为负数：该录入及其调整合计 %(left)s，最多核减这么多。") % {
+            "left": format_quantity(least, unit, with_unit=True)}, "adjustment_below_zero")])
+    if delta > 0:
+        version = RuleVersion.objects.filter(rule_id=first.rule_id).in_force_on(first.work_date).first()
+        if version is not None and version.daily_cap is not None and most + delta > version.daily_cap:
+            raise EntryRejected([RowError(1, "quantity", _(
+                "调整后 %(day)s 的工作量超过该指标每日上限 %(cap)s（该录入及其调整合计 %(now)s）。") % {
+                "day": first.work_date, "cap": format_quantity(version.daily_cap, unit, with_unit=True),
+                "now": format_quantity(most, unit, with_unit=True)}, "quantity_over_cap")])
     now = timezone.now()
     adjustment = _new_entry(result.ok[0], competition=original.competition, actor=actor, source=EntrySource.FORM,
                             kind=EntryKind.ADJUSTMENT, adjusts=original, now=now)

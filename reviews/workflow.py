@@ -400,6 +400,8 @@ def period_reopen(*, actor, period: ReviewPeriod, reason: str) -> ReviewPeriod:
     reason = (reason or "").strip()
     if not reason:
         raise TransitionRefused(_("解锁必须填写原因。"), "reason_required")
+    if "\x00" in reason:  # the admin's page posts it as typed; PostgreSQL text cannot hold NUL
+        raise TransitionRefused(_("原因中有无法保存的字符（空字符），请重新填写。"), "reason_invalid")
     period = _lock_period(competition=period.competition, business_system=period.business_system, month=period.month)
     if period.status != PeriodStatus.SIGNED_OFF:
         raise TransitionRefused(_("该月尚未签发，无需解锁。"), "not_signed_off")

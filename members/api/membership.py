@@ -100,7 +100,10 @@ class ApplicationOutput(serializers.Serializer):
     birth_date = serializers.DateField()
     mobile = serializers.CharField(source="mobile_masked", help_text="手机号（脱敏）")
     education = serializers.CharField()
+    education_label = serializers.CharField(source="get_education_display", help_text="文化程度（中文）")
     political_status = serializers.CharField()
+    political_status_label = serializers.CharField(source="get_political_status_display",
+                                                   help_text="政治面貌（中文）")
     job_title = serializers.CharField()
     applied_on = serializers.DateField()
     status = serializers.ChoiceField(choices=ApplicationStatus.choices,

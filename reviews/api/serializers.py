@@ -80,6 +80,7 @@ class EntryOutput(serializers.Serializer):
         help_text="pending 待审核 / approved 已通过 / rejected 已退回 / locked 已锁定（已通过且所在月份已签发）")
     status_label = serializers.CharField(source="get_shown_status_display")
     kind = serializers.CharField(help_text="regular 日常录入 / adjustment 调整")
+    kind_label = serializers.CharField(source="get_kind_display", help_text="类型（中文）")
     adjusts_id = serializers.IntegerField(allow_null=True, help_text="调整所针对的原录入 id")
     note = serializers.CharField(help_text="说明")
     reject_reason = serializers.CharField(help_text="退回原因（已退回时）")

@@ -136,6 +136,14 @@ def _bob_user(w):
     return factories.worker_user(w.bob)
 
 
+def test_a_form_says_its_education_and_political_status_in_words_beside_their_codes(w, u):
+    # form_for fills in education "college" and political status "masses"
+    body = u.clients["officer"].get(f"/api/v1/membership/applications/{u.alices.pk}/").json()
+
+    assert (body["education"], body["education_label"]) == ("college", "大专")
+    assert (body["political_status"], body["political_status_label"]) == ("masses", "群众")
+
+
 def test_bad_input_is_a_4xx_with_a_stable_code_and_changes_nothing(w, u, api):
     staff = api.staff
     cases = [

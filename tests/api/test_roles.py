@@ -499,3 +499,14 @@ def test_staff_with_a_clerk_grant_enter_only_within_it(api, objs, w):
     assert response.status_code == 201
     entry = WorkEntry.objects.get(pk=response.json()["id"])
     assert entry.entered_by == entry.changed_by == w.staff_clerk
+
+
+def test_an_entry_says_its_kind_in_words_beside_its_code(api, objs):
+    # given an adjustment of the approved entry
+    made = api.clerk.post(f"/api/v1/entries/{objs['approved_entry']}/adjustments/",
+                          {"quantity_delta": "1", "reason": "补录"}, format="json").json()
+
+    # then each entry says 调整 or 日常录入, as it says its status in words
+    assert (made["kind"], made["kind_label"]) == ("adjustment", "调整")
+    rows = api.clerk.get("/api/v1/entries/").json()["results"]
+    assert {(r["kind"], r["kind_label"]) for r in rows} == {("adjustment", "调整"), ("regular", "日常录入")}

@@ -20,6 +20,7 @@ from competitions.models import (
     DashboardFigures,
     RunKind,
     RunOutcome,
+    RunTrigger,
     StandingRun,
     StandingVerification,
     VerificationOutcome,
@@ -177,6 +178,18 @@ def test_the_page_shows_every_panel_and_the_months_sign_off(staff, world, day):
     assert len(daily["xAxis"]["data"]) == 90 and daily["series"][0]["data"][-1] == 3
     assert participation["yAxis"]["data"] == ["机务", "工务"] and participation["series"][0]["data"] == [50.0, 100.0]
     assert [s["data"] for s in review_chart["series"]] == [[2, 1], [1, 1], [1, 0]]
+
+
+def test_the_run_list_names_what_started_each_run_in_words_not_its_stored_code(staff, world, day):
+    # given a run started from the command line (the demo's and an operator's repair runs)
+    now = timezone.now()
+    StandingRun.objects.create(competition=world.comp, day=day, kind=RunKind.FULL, requested_kind=RunKind.FULL,
+                               trigger=RunTrigger.COMMAND, outcome=RunOutcome.SUCCEEDED, started_at=now,
+                               finished_at=now)
+    # when staff open the dashboard
+    runs = page_of(staff.get(reverse("dashboard"))).split('id="run-list"')[1].split("</table>")[0]
+    # then the 触发 column reads 命令行, never the code "command"
+    assert "<td>命令行</td>" in runs and "command" not in runs
 
 
 def test_the_page_without_figures_yet_says_when_they_come_and_still_shows_the_runs(staff, world):

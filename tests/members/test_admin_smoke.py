@@ -57,3 +57,13 @@ def test_superuser_opens_change_pages(admin_client, populated):
     assert admin_client.get(reverse("admin:competitions_scoringrule_change", args=[rule.pk])).status_code == 200
     assert admin_client.get(reverse("admin:members_unit_change", args=[populated["unit"].pk])).status_code == 200
     assert admin_client.get(reverse("admin:members_user_change", args=[_superuser().pk])).status_code == 200
+
+
+@pytest.mark.parametrize("model_name", ["worker", "unit"])
+@pytest.mark.parametrize("bad", ["abc", "²"])
+def test_a_depot_filter_value_that_is_not_a_unit_id_is_refused_like_any_bad_filter(admin_client, populated, bad,
+                                                                                     model_name):
+    # A hand-edited or stale link (?depot=abc): the admin's usual "?e=1" refusal, not a server error.
+    response = admin_client.get(reverse(f"admin:members_{model_name}_changelist") + "?depot=" + bad)
+
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")

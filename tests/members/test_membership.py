@@ -159,8 +159,8 @@ def test_approving_many_is_one_statement_numbered_in_order_per_federation_and_au
     tianjin = f.unit(code="TJ", region="TJ")
     tj_depot = f.unit(parent=tianjin, code="TJ-D1")
     workers = [f.worker(m.depot, m.driver) for _ in range(6)] + [f.worker(tj_depot, m.driver) for _ in range(3)]
-    ids = [services.application_submit(actor=m.staff, form=form_for(w)).pk for w in workers]
     joined = today - timedelta(days=3)
+    ids = [services.application_submit(actor=m.staff, form=form_for(w, applied_on=joined)).pk for w in workers]
     with django_assert_max_num_queries(6):  # scope, savepoints and the one statement, whatever the number
         assert services.applications_approve(actor=m.staff, application_ids=ids, joined_on=joined) == 9
     rows = list(MembershipApplication.objects.filter(pk__in=ids).order_by("id")
@@ -176,6 +176,56 @@ def test_approving_many_is_one_statement_numbered_in_order_per_federation_and_au
     # approving again changes nothing: each was approved once
     assert services.applications_approve(actor=m.staff, application_ids=ids) == 0
     assert MembershipEvent.objects.count() == 9
+
+
+def test_a_date_of_joining_before_the_application_is_refused_and_nothing_is_approved(m, f, today):
+    # given two forms, one applied for today
+    early = services.application_submit(actor=m.staff, form=form_for(m.alice, applied_on=today - timedelta(days=10)))
+    late = services.application_submit(actor=m.staff, form=form_for(m.bob, applied_on=today))
+    yesterday = today - timedelta(days=1)
+
+    # when the officer approves them with a date of joining before one of them was applied for
+    for approve in (lambda: services.application_approve(actor=m.officer, application_id=late.pk, joined_on=yesterday),
+                    lambda: services.applications_approve(actor=m.officer, application_ids=[early.pk, late.pk],
+                                                          joined_on=yesterday)):
+        with pytest.raises(services.MembershipRefused) as refused:
+            approve()
+        # then it is refused with the reason, and no form of the batch is approved
+        assert refused.value.code == "date_before_application" and f"{today:%Y-%m-%d}" in refused.value.message
+    assert set(MembershipApplication.objects.values_list("status", flat=True)) == {ApplicationStatus.SUBMITTED}
+    assert not MembershipEvent.objects.exists()
+    assert set(Worker.objects.filter(pk__in=[m.alice.pk, m.bob.pk]).values_list("membership_status", flat=True)) \
+        == {MembershipStatus.APPLIED}
+    # a date on or after every application's still approves them all
+    assert services.applications_approve(actor=m.officer, application_ids=[early.pk, late.pk], joined_on=today) == 2
+
+
+def test_a_card_is_not_issued_in_the_future_nor_before_the_member_joined(m, today):
+    # given alice, a member since yesterday
+    services.application_approve(actor=m.staff, joined_on=today - timedelta(days=1), application_id=services.
+                                 application_submit(actor=m.alice_user, form=form_for(
+                                     m.alice, applied_on=today - timedelta(days=2))).pk)
+    # when staff issue her card dated tomorrow, or before she joined, it is refused and no card is made
+    for day, code in ((today + timedelta(days=1), "date_in_future"), (today - timedelta(days=2), "date_before_joining")):
+        with pytest.raises(services.MembershipRefused) as refused:
+            services.card_issue(actor=m.staff, worker_id=m.alice.pk, number=card_number(1), issued_on=day)
+        assert refused.value.code == code
+    assert not MemberCard.objects.exists()
+    # the day she joined is fine
+    assert services.card_issue(actor=m.staff, worker_id=m.alice.pk, number=card_number(1),
+                               issued_on=today - timedelta(days=1)).issued_on == today - timedelta(days=1)
+
+
+def test_a_cards_activation_or_loss_is_not_dated_in_the_future_nor_before_it_was_issued(m, today):
+    services.application_approve(actor=m.staff, application_id=services.application_submit(
+        actor=m.alice_user, form=form_for(m.alice)).pk)
+    card = services.card_issue(actor=m.staff, worker_id=m.alice.pk, number=card_number(1))
+    for day, code in ((today + timedelta(days=1), "date_in_future"), (today - timedelta(days=1), "date_before_issue")):
+        with pytest.raises(services.MembershipRefused) as refused:
+            services.card_set_status(actor=m.staff, card_id=card.pk, status=CardStatus.ACTIVE, on=day)
+        assert refused.value.code == code
+    card.refresh_from_db()
+    assert card.status == CardStatus.ISSUED and card.events.count() == 1
 
 
 def test_the_number_sequences_the_numbers_are_drawn_from_exist(db):

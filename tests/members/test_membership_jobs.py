@@ -148,7 +148,9 @@ def test_an_import_whose_file_expired_before_it_ran_fails_with_a_message(
 
 def submitted(m, f, count: int) -> list[MembershipApplication]:
     workers = [f.worker(m.workshop, m.driver) for _ in range(count)]
-    return [services.application_submit(actor=m.clerk, form=form_for(w)) for w in workers]
+    # Applied for a week ago: the tests approve them with dates of joining from then on.
+    applied_on = local_today() - timedelta(days=7)
+    return [services.application_submit(actor=m.clerk, form=form_for(w, applied_on=applied_on)) for w in workers]
 
 
 def test_approving_many_waiting_forms_runs_as_a_job_for_the_officers_units_only(

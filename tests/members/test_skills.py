@@ -99,6 +99,21 @@ def test_a_certificate_that_breaks_a_rule_is_refused_and_nothing_changes(w, chan
     assert state() == before
 
 
+def test_an_assessment_before_the_worker_was_born_is_refused_by_hand_and_in_a_file(w):
+    # the factory's workers were born on 1985-03-12 (their ID numbers say so); 0202 is a typo of 2022
+    before = state()
+    for day in (date(1985, 3, 11), date(202, 6, 7)):
+        with pytest.raises(CertificateRejected) as refused:
+            add(w.clerk, w.alice, SkillGrade.SENIOR, day, "N-1")
+        assert [e.code for e in refused.value.errors] == ["date_before_birth"]
+    parsed = skill_imports.check_file(actor=w.clerk, name="grades.xlsx", content=xlsx([
+        [w.alice.employee_no, "", "高级工", "", "B-1", "1985-03-11", BODY],
+        [w.alice.employee_no, "", "高级工", "", "B-2", "1985-03-12", BODY],  # on the day of birth: not refused
+    ]))
+    assert [(e.row, e.field, e.code) for e in parsed.errors] == [(2, "评定日期", "date_before_birth")]
+    assert state() == before
+
+
 def test_a_number_is_unique_per_issuing_body(w):
     add(w.clerk, w.alice, SkillGrade.SENIOR, date(2024, 1, 1), "N-1")
     with pytest.raises(CertificateRejected) as refused:

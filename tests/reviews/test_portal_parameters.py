@@ -63,3 +63,21 @@ def test_a_worker_disputing_with_an_odd_entry_id_disputes_the_day(client, w, tod
     response = client.post(reverse("my_entries"), {"entry": value, "work_date": day.isoformat(), "comment": "少记了"})
     assert response.status_code == 302
     assert Dispute.objects.get().entry_id is None
+
+
+def test_a_nul_character_in_a_query_string_or_a_form_is_a_bad_request_and_nothing_is_saved(client, w, today, entry):
+    # PostgreSQL text cannot hold NUL (0x00): a page that passed one on to a query or a write failed with a 500.
+    day = today - timedelta(days=1)
+    client.force_login(w.clerk)
+    assert client.get(reverse("entries:list"), {"worker": "\x00"}).status_code == 400
+    assert client.post(reverse("entries:detail", args=[entry.pk]), {"quantity": "2", "note": "改\x00"}).status_code == 400
+    client.force_login(w.reviewer)
+    assert client.get(reverse("review:queue"), {"worker": "1\x00"}).status_code == 400
+    assert client.post(reverse("review:entry", args=[entry.pk]),
+                       {"action": "reject", "reason": "不符\x00"}).status_code == 400
+    client.force_login(w.alice_user)
+    response = client.post(reverse("my_entries"), {"work_date": day.isoformat(), "comment": "少记了\x00"})
+    assert response.status_code == 400
+    entry.refresh_from_db()
+    assert (entry.status, entry.quantity, entry.note) == ("pending", 300, "")
+    assert not Dispute.objects.exists()

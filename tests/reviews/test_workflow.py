@@ -163,6 +163,48 @@ class TestSignOff:
         assert locked.shown_status == S.LOCKED and locked.quantity == 100
         entry_transition(actor=w.reviewer, entry=adjustment, to_status=S.APPROVED)
 
+    def test_adjustments_cannot_take_away_more_work_than_the_entry_and_its_adjustments_have(self, w):
+        # given a locked entry of 100 km, already corrected by -30 (approved) and +10 (still pending)
+        enter(w, days=1)
+        entries_transition(actor=w.reviewer, entries=WorkEntry.objects.all(), to_status=S.APPROVED)
+        sign_off(w)
+        locked = WorkEntry.objects.filter(worker=w.alice).get()
+        minus = entry_adjust(actor=w.clerk, entry_id=locked.pk, quantity_delta="-30", reason="核减")
+        entry_transition(actor=w.reviewer, entry=minus, to_status=S.APPROVED)
+        entry_adjust(actor=w.clerk, entry_id=locked.pk, quantity_delta="10", reason="补录")
+        before = WorkEntry.objects.count()
+
+        # when a clerk takes away more than the 70 km left (a typo of -99999, or -71: the pending +10 may yet
+        # be rejected, so it does not count), or adjusts by nothing
+        for delta, code in (("-99999", "adjustment_below_zero"), ("-71", "adjustment_below_zero"),
+                            ("0", "adjustment_zero")):
+            with pytest.raises(EntryRejected) as rejected:
+                entry_adjust(actor=w.clerk, entry_id=locked.pk, quantity_delta=delta, reason="更正")
+            # then it is refused with its reason, and nothing is written
+            assert rejected.value.first.code == code
+        with pytest.raises(EntryRejected) as rejected:  # adjusting the adjustment counts the same work
+            entry_adjust(actor=w.clerk, entry_id=minus.pk, quantity_delta="-71", reason="更正")
+        assert rejected.value.first.code == "adjustment_below_zero"
+        assert WorkEntry.objects.count() == before
+        # taking all of it away is allowed
+        assert entry_adjust(actor=w.clerk, entry_id=minus.pk, quantity_delta="-70", reason="全部核减").quantity == -70
+
+    def test_adjustments_cannot_take_a_days_work_past_the_metrics_daily_cap(self, w):
+        # given 4 trips of a metric capped at 6 a day, approved, and a pending correction of +1
+        day = w.first_day
+        trip = entries_create(actor=w.clerk, competition=w.comp,
+                              rows=[EntryInput(w.alice.pk, w.trips.pk, day, "4")]).created[0]
+        entry_transition(actor=w.reviewer, entry=trip, to_status=S.APPROVED)
+        plus = entry_adjust(actor=w.clerk, entry_id=trip.pk, quantity_delta="1", reason="补录")
+
+        # when another correction would make that day 7 trips (each correction alone is under the cap)
+        with pytest.raises(EntryRejected) as rejected:
+            entry_adjust(actor=w.clerk, entry_id=trip.pk, quantity_delta="2", reason="补录")
+        # then it is refused as a day over the cap, and one that reaches the cap is not
+        assert rejected.value.first.code == "quantity_over_cap"
+        assert entry_adjust(actor=w.clerk, entry_id=trip.pk, quantity_delta="1", reason="补录").quantity == 1
+        assert plus.quantity == 1
+
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_approvals_of_overlapping_entries_end_consistent(w):
