@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -728,6 +728,9 @@ def review_sign_off(request):
     })
 
 
+ROW_ACTIONS = {"approve": EntryStatus.APPROVED, "reject": EntryStatus.REJECTED}
+
+
 @reviewer_page
 @require_POST
 def review_entry(request, pk):
@@ -735,7 +738,9 @@ def review_entry(request, pk):
     entry = WorkEntry.objects.reviewable_by(request.user).filter(pk=pk).first()
     if entry is None:
         raise Http404
-    to = EntryStatus.APPROVED if request.POST.get("action") == "approve" else EntryStatus.REJECTED
+    to = ROW_ACTIONS.get(request.POST.get("action"))
+    if to is None:  # the row's buttons send one of these; anything else is not a review
+        raise BadRequest("unknown review action")
     try:
         entry_transition(actor=request.user, entry=entry, to_status=to, reason=request.POST.get("reason", ""))
         messages.success(request, _("已处理。"))

@@ -81,3 +81,12 @@ def test_a_nul_character_in_a_query_string_or_a_form_is_a_bad_request_and_nothin
     entry.refresh_from_db()
     assert (entry.status, entry.quantity, entry.note) == ("pending", 300, "")
     assert not Dispute.objects.exists()
+
+
+@pytest.mark.parametrize("action", ["", "approved", "APPROVE", "delete"])
+def test_a_review_from_the_row_with_an_unknown_action_is_a_bad_request_and_moves_nothing(client, w, entry, action):
+    client.force_login(w.reviewer)
+    response = client.post(reverse("review:entry", args=[entry.pk]), {"action": action, "reason": "不符"})
+    assert response.status_code == 400
+    entry.refresh_from_db()
+    assert entry.status == "pending"
