@@ -510,6 +510,9 @@ def dispute_open(*, actor, work_date, comment: str, entry_id: int | None = None)
         entry = WorkEntry.objects.filter(pk=entry_id, worker=worker).first()
         if entry is None:
             raise WorkEntry.DoesNotExist
+        if work_date is not None and work_date != entry.work_date:  # a dispute of the entry is of its day
+            raise EntryRejected([RowError(1, "work_date", _("工作日期与所申诉的录入不一致（该录入是 %(day)s 的）。") % {
+                "day": entry.work_date}, "date_mismatch")])
         work_date = entry.work_date
     if work_date is None or work_date > local_today():
         raise EntryRejected([RowError(1, "work_date", _("请选择有效的工作日期。"), "date_invalid")])

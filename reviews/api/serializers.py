@@ -221,7 +221,9 @@ class SignOffInput(StrictInputSerializer):
 class DisputeOpenInput(StrictInputSerializer):
     entry = id_field(required=False, allow_null=True,
                      help_text="申诉的录入 id（本人的录入）；对缺少录入的某天申诉时不填")
-    work_date = serializers.DateField(required=False, allow_null=True, help_text="申诉的工作日期（不填 entry 时必填）")
+    work_date = serializers.DateField(required=False, allow_null=True,
+                                      help_text="申诉的工作日期（不填 entry 时必填；填了 entry 时须是该录入的日期，"
+                                                "否则 400 date_mismatch）")
     comment = serializers.CharField(max_length=500, help_text="申诉内容")
 
     def validate(self, attrs):

@@ -89,6 +89,20 @@ def test_a_dispute_for_a_day_before_the_competition_is_refused(api, w):
     assert response.status_code == 201
 
 
+def test_a_dispute_of_an_entry_with_another_day_is_refused_not_moved_to_the_entrys_day(api, w, entries):
+    # The day sent was dropped silently and the entry's own day stored: the worker meant something else.
+    other_day = w.yesterday - timedelta(days=1)
+    response = api.worker.post("/api/v1/disputes/", {"entry": entries.alice.pk, "work_date": str(other_day),
+                                                     "comment": "少记了"}, format="json")
+    assert error_of(response, 400)["code"] == "date_mismatch"
+    assert not Dispute.objects.exists()
+    for day in ({"work_date": str(w.yesterday)}, {}):  # the entry's own day, or none: the entry's
+        response = api.worker.post("/api/v1/disputes/", {"entry": entries.alice.pk, "comment": "少记了", **day},
+                                   format="json")
+        assert response.status_code == 201, response.json()
+        Dispute.objects.all().delete()
+
+
 @pytest.mark.parametrize("value", ["{pk}.9", "{pk}e0", "0", "-1", str(2**63)])
 @pytest.mark.parametrize("url, name, of", [("/api/v1/job-types/", "business_system", "system"),
                                            ("/api/v1/rules/", "competition", "comp"),

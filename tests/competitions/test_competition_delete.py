@@ -79,6 +79,8 @@ def test_the_service_refuses_while_a_standings_run_holds_the_lock(ranked):
             competition_delete(actor=None, competition=ranked)
         assert refused.value.code == "standings_running"
         assert partitions(ranked.pk, DAY) != []
+        with other.cursor() as cursor:  # released now: a closed session's backend may outlive close() a moment
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [STANDINGS_LOCK_CLASS, ranked.pk])
     finally:
         other.close()
     competition_delete(actor=None, competition=ranked)
