@@ -508,16 +508,24 @@ def _card_staff(actor) -> None:
         raise MembershipRefused(_("只有工会管理员可以办理互助服务卡。"), "card_staff_only")
 
 
+def card_date_refusal(issued_on: date, joined_on: date | None, today: date) -> tuple[str, str] | None:
+    """Why a card cannot be issued on ``issued_on`` (message, code), or None. The day a card is issued is as
+    other membership dates are (membership_record): not in the future, and not before the member joined.
+    The page, the API, a replacement and the card import all ask this."""
+    if issued_on > today:
+        return _("发卡日期不能晚于今天。"), "date_in_future"
+    if joined_on and issued_on < joined_on:
+        return _("发卡日期不能早于入会日期。"), "date_before_joining"
+    return None
+
+
 def _new_card(*, actor, worker: Worker, number: str, issued_on: date, replaces: MemberCard | None = None,
               reason: str = "") -> MemberCard:
     if worker.membership_status != MembershipStatus.MEMBER:
         raise MembershipRefused(_("只能为会员办理互助服务卡。"), "not_a_member")
-    # The day a card is issued is as other membership dates are (membership_record): not in the future, and
-    # not before the member joined.
-    if issued_on > local_today():
-        raise MembershipRefused(_("发卡日期不能晚于今天。"), "date_in_future")
-    if worker.joined_on and issued_on < worker.joined_on:
-        raise MembershipRefused(_("发卡日期不能早于入会日期。"), "date_before_joining")
+    refusal = card_date_refusal(issued_on, worker.joined_on, local_today())
+    if refusal is not None:
+        raise MembershipRefused(*refusal)
     if MemberCard.objects.filter(number=number).exists():
         raise MembershipRefused(_("互助服务卡号已被使用。"), "card_number_taken")
     try:

@@ -24,6 +24,7 @@ from members.membership import (
     ApplicationChecker,
     ApplicationInput,
     MembershipRowError,
+    card_date_refusal,
     parse_day,
 )
 from members.models import (
@@ -211,7 +212,8 @@ def check_cards(*, actor, name: str, content: bytes) -> ParsedRows:
     """Reads and checks a file of card numbers (staff only: the caller's gate); nothing is written."""
     with collector_paused():
         parsed = _table_rows(CARDS, read_table(name, content))
-        workers = _workers_by_employee_no(Worker.objects.all(), {texts["工号"] for _, texts, _ in parsed.rows})
+        workers = _workers_by_employee_no(Worker.objects.all(), {texts["工号"] for _, texts, _ in parsed.rows},
+                                          "joined_on")
         numbers = {normalize_card_number(texts["卡号"]) for _, texts, _ in parsed.rows}
         taken = set(MemberCard.objects.filter(values_in("number", numbers, "text")).values_list("number", flat=True))
         live = set(MemberCard.objects.filter(status__in=LIVE_CARD, worker_id__in=[w["id"] for w in workers.values()])
@@ -253,8 +255,9 @@ def check_cards(*, actor, name: str, content: bytes) -> ParsedRows:
             except ValueError as error:
                 errors.append(MembershipRowError(n, "issued_on", str(error), "date_invalid"))
             else:
-                if issued_on > today:
-                    errors.append(MembershipRowError(n, "issued_on", _("发卡日期不能晚于今天。"), "date_in_future"))
+                refusal = card_date_refusal(issued_on, worker["joined_on"] if worker else None, today)
+                if refusal is not None:
+                    errors.append(MembershipRowError(n, "issued_on", *refusal))
             if errors:
                 parsed.errors.extend(errors)
             else:

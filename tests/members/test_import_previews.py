@@ -112,7 +112,7 @@ def test_the_bad_rows_csv_of_card_numbers_imports_once_corrected(client, m, f):
     workers = f.workers(m.depot, m.driver, 3)
     ids = [services.application_submit(actor=m.staff, form=form_for(w)).pk for w in workers]
     services.applications_approve(actor=m.staff, application_ids=ids)
-    rows = [[w.employee_no, card_number(i)[:-1] + "X", "2026-01-05"] for i, w in enumerate(workers)]
+    rows = [[w.employee_no, card_number(i)[:-1] + "X", ""] for i, w in enumerate(workers)]  # issued today
     client.force_login(m.staff)
     page = upload(client, "union:import_cards", "cards.xlsx", xlsx(CARDS.columns, rows))
     assert [(g.where, g.count) for g in page.context["preview"]["groups"]] == [("第 2–4 行", 3)]

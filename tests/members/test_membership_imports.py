@@ -120,11 +120,12 @@ def _members(m, f, n):
 
 def test_card_numbers_from_the_issuer_are_imported_whole_with_their_history(m, f):
     workers = _members(m, f, 3)
-    content = xlsx(CARDS.columns, [[w.employee_no, card_number(i), "2026-01-05"] for i, w in enumerate(workers)])
+    issued = Worker.objects.get(pk=workers[0].pk).joined_on.isoformat()  # the day they joined (today)
+    content = xlsx(CARDS.columns, [[w.employee_no, card_number(i), issued] for i, w in enumerate(workers)])
     assert cards_import(actor=m.staff, name="cards.xlsx", content=content) == 3
     for i, w in enumerate(workers):
         card = MemberCard.objects.get(worker=w)
-        assert (card.number, card.status, str(card.issued_on)) == (card_number(i), "issued", "2026-01-05")
+        assert (card.number, card.status, str(card.issued_on)) == (card_number(i), "issued", issued)
         assert list(card.events.values_list("status", flat=True)) == ["issued"]
         assert Worker.objects.get(pk=w.pk).member_card_no == card_number(i)
 
@@ -138,11 +139,14 @@ def test_bad_card_rows_leave_every_card_unissued(m, f):
             [m.carol.employee_no, card_number(4), ""],  # not a member
             ["NOBODY", card_number(5), ""],
             [workers[0].employee_no, card_number(1)[:-1] + str((int(card_number(1)[-1]) + 1) % 10), ""],
-            [workers[0].employee_no, card_number(9), ""]]  # taken
+            [workers[0].employee_no, card_number(9), ""],  # taken
+            [workers[0].employee_no, card_number(6), "2000-01-01"],  # before the member joined (as the page)
+            [workers[0].employee_no, card_number(7), "2999-01-01"]]  # in the future
     with pytest.raises(EntryRejected) as rejected:
         cards_import(actor=m.staff, name="cards.xlsx", content=xlsx(CARDS.columns, rows))
     found = {(e.row, e.field, e.code) for e in rejected.value.errors}
     assert {(3, "worker", "duplicate_worker"), (4, "worker", "card_live"), (5, "worker", "not_a_member"),
             (6, "worker", "worker_unknown"), (7, "card_number", "card_number_invalid"),
-            (8, "card_number", "card_number_taken")} <= found
+            (8, "card_number", "card_number_taken"), (9, "issued_on", "date_before_joining"),
+            (10, "issued_on", "date_in_future")} <= found
     assert MemberCard.objects.count() == 1
