@@ -89,26 +89,25 @@ class WorkEntryQuerySet(models.QuerySet):
         return self.editable_by(user)
 
 
-def month_locked_expression(outer: str = "") -> Exists:
-    """EXISTS the signed-off review period of the entry (``outer``: the path to the entry, e.g. "entry__",
-    from another model's rows)."""
+def month_locked_expression() -> Exists:
+    """EXISTS the signed-off review period of the entry (of a WorkEntry queryset's rows)."""
     from reviews.models import PeriodStatus, ReviewPeriod
 
     return Exists(ReviewPeriod.objects.filter(
-        competition_id=OuterRef(f"{outer}competition_id"), business_system_id=OuterRef(f"{outer}business_system_id"),
-        month=Func(OuterRef(f"{outer}work_date"), template="CAST(date_trunc('month', %(expressions)s) AS date)",
+        competition_id=OuterRef("competition_id"), business_system_id=OuterRef("business_system_id"),
+        month=Func(OuterRef("work_date"), template="CAST(date_trunc('month', %(expressions)s) AS date)",
                    output_field=DateField()),
         status=PeriodStatus.SIGNED_OFF))
 
 
-def shown_status_expression(outer: str = "") -> Case:
+def shown_status_expression() -> Case:
     """WorkEntry.shown_status in SQL (for a values() read: exports): "locked" for an approved entry of a
     signed-off month, else the stored status."""
     from reviews.models import EntryStatus
 
-    return Case(When(Q(**{f"{outer}status": EntryStatus.APPROVED}) & Q(month_locked_expression(outer)),
+    return Case(When(Q(status=EntryStatus.APPROVED) & Q(month_locked_expression()),
                      then=Value(EntryStatus.LOCKED.value)),
-                default=F(f"{outer}status"), output_field=CharField())
+                default=F("status"), output_field=CharField())
 
 
 class EntryEventQuerySet(models.QuerySet):
