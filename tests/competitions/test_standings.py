@@ -227,7 +227,7 @@ def test_incremental_equals_full_on_randomized_histories(f, seed):
                 to_status, period = moves.choice([("approved", False), ("rejected", False), ("pending", False),
                                                   ("locked", True), ("approved", True)])
                 picked = WorkEntry.objects.filter(pk__in=[e.pk for e in moves.sample(entries, min(len(entries), 6))])
-                if period:  # as a month's sign-off or reopening moves them (workflow.move_month), logging nothing
+                if period:  # stored locked rows, as earlier sign-offs wrote them: the trigger logs nothing
                     source = "approved" if to_status == "locked" else "locked"
                     picked.filter(status=source).update(status=to_status)
                 else:
