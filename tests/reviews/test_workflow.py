@@ -101,6 +101,14 @@ class TestMoves:
             (w.reviewer.pk, "pending", "approved")}
 
 
+def alices_locked_entry(w) -> WorkEntry:
+    """One day entered for alice and bob, approved and signed off: alice's entry (100 km), now locked."""
+    enter(w, days=1)
+    entries_transition(actor=w.reviewer, entries=WorkEntry.objects.all(), to_status=S.APPROVED)
+    sign_off(w)
+    return WorkEntry.objects.filter(worker=w.alice).get()
+
+
 @pytest.mark.django_db
 class TestSignOff:
     def test_sign_off_is_refused_while_anything_is_pending(self, w):
@@ -152,10 +160,7 @@ class TestSignOff:
             sign_off(w, actor=outsider)
 
     def test_a_correction_after_sign_off_is_an_adjustment_reviewed_like_any_other(self, w):
-        enter(w, days=1)
-        entries_transition(actor=w.reviewer, entries=WorkEntry.objects.all(), to_status=S.APPROVED)
-        sign_off(w)
-        locked = WorkEntry.objects.filter(worker=w.alice).get()
+        locked = alices_locked_entry(w)
         adjustment = entry_adjust(actor=w.clerk, entry_id=locked.pk, quantity_delta="-20", reason="里程核减")
         assert adjustment.kind == EntryKind.ADJUSTMENT and adjustment.adjusts_id == locked.pk
         assert adjustment.status == S.PENDING and adjustment.points < 0
@@ -165,10 +170,7 @@ class TestSignOff:
 
     def test_adjustments_cannot_take_away_more_work_than_the_entry_and_its_adjustments_have(self, w):
         # given a locked entry of 100 km, already corrected by -30 (approved) and +10 (still pending)
-        enter(w, days=1)
-        entries_transition(actor=w.reviewer, entries=WorkEntry.objects.all(), to_status=S.APPROVED)
-        sign_off(w)
-        locked = WorkEntry.objects.filter(worker=w.alice).get()
+        locked = alices_locked_entry(w)
         minus = entry_adjust(actor=w.clerk, entry_id=locked.pk, quantity_delta="-30", reason="核减")
         entry_transition(actor=w.reviewer, entry=minus, to_status=S.APPROVED)
         entry_adjust(actor=w.clerk, entry_id=locked.pk, quantity_delta="10", reason="补录")
