@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db.models import Func, Subquery
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -129,8 +130,11 @@ def test_an_approvals_progress_is_seen_while_its_transaction_is_open_and_nothing
     job = Job.objects.get()
 
     # when the job runs here while another connection watches, as the job's page would
-    watcher, seen = watch(lambda: (*job_row(job.pk), WorkEntry.objects.filter(status=EntryStatus.APPROVED).count()),
-                          until=finished)
+    # (one statement, so the job row and the count come from one snapshot: read one after the other, the
+    # commit could fall between them and show an old `done` beside the approved count)
+    approved = WorkEntry.objects.filter(status=EntryStatus.APPROVED).order_by().values(n=Func("pk", function="COUNT"))
+    watcher, seen = watch(lambda: Job.objects.filter(pk=job.pk).values_list(
+        "status", "done", "total", Subquery(approved)).get(), until=finished)
     tasks.run_job.apply(args=[job.pk])
     watcher.join(30)
 
