@@ -17,9 +17,9 @@ class CompetitionQuerySet(models.QuerySet):
 
     def taking_part(self, user):
         """The competitions a person takes part in: staff, all; a worker, those with a scoring rule for their
-        job type; a clerk, those with a rule for the job type of a worker of their units; a reviewer, those
-        with a rule in their business systems. Roles held together add up. Competitions in preparation stay
-        hidden from everyone but staff (visible_to)."""
+        job type; a clerk or a union officer (基层工会干部), those with a rule for the job type of a worker of
+        their units; a reviewer, those with a rule in their business systems. Roles held together add up.
+        Competitions in preparation stay hidden from everyone but staff (visible_to)."""
         from competitions.models import ScoringRule
         from members.models import Worker
         from members.querysets import unit_subtree_q
@@ -33,8 +33,9 @@ class CompetitionQuerySet(models.QuerySet):
         q = Q(pk__in=[])
         if scope.is_worker:
             q |= Exists(rules.filter(job_type__in=Worker.objects.filter(pk=scope.worker_id).values("job_type_id")))
-        if scope.is_clerk:
-            units_workers = Worker.objects.filter(unit_subtree_q(scope.clerk_unit_paths, "unit__path"))
+        unit_paths = scope.clerk_unit_paths + scope.union_unit_paths
+        if unit_paths:
+            units_workers = Worker.objects.filter(unit_subtree_q(unit_paths, "unit__path"))
             q |= Exists(rules.filter(job_type__in=units_workers.values("job_type_id")))
         if scope.is_reviewer:
             q |= Exists(rules.filter(job_type__business_system_id__in=scope.reviewer_system_ids))

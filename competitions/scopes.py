@@ -33,6 +33,19 @@ class Scope(models.TextChoices):
         return cls(value) if value in cls.values else None
 
 
+    def names(self, scope_id: int) -> bool:
+        """Whether ``scope_id`` is something this scope's lists are of: a business system, a job type or a
+        depot (站段; a bureau or a workshop has no list of its own). One query; OVERALL takes no id."""
+        from competitions.models import BusinessSystem, JobType
+        from members.models import Unit, UnitLevel
+
+        if self is Scope.OVERALL:
+            return scope_id is None
+        found = {Scope.BUSINESS_SYSTEM: BusinessSystem.objects.all(), Scope.JOB_TYPE: JobType.objects.all(),
+                 Scope.UNIT: Unit.objects.filter(level=UnitLevel.DEPOT)}[self]
+        return found.filter(pk=scope_id).exists()
+
+
 _COLUMNS = {
     Scope.OVERALL: None,
     Scope.BUSINESS_SYSTEM: "business_system_id",

@@ -17,12 +17,12 @@ from functools import cached_property
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import sql
 
-from competitions.models import Competition, RuleVersion
+from competitions.models import Competition, RuleVersion, ScoringRule
 from config import pgbulk
 from config.formatting import display_month, format_quantity
 from config.months import month_of
@@ -516,9 +516,17 @@ def dispute_open(*, actor, work_date, comment: str, entry_id: int | None = None)
         work_date = entry.work_date
     if work_date is None or work_date > local_today():
         raise EntryRejected([RowError(1, "work_date", _("请选择有效的工作日期。"), "date_invalid")])
-    # A day no competition covers had no work to count: nothing a clerk could correct.
-    if entry is None and not Competition.objects.filter(start_date__lte=work_date, end_date__gte=work_date).exists():
-        raise EntryRejected([RowError(1, "work_date", _("该日期不在劳动竞赛期间内。"), "date_outside_competition")])
+    # A day no competition covers had no work to count: nothing a clerk could correct. Nor had a day of a
+    # competition that scores nothing of the worker's job type: no clerk can enter work for them there.
+    if entry is None:
+        scores_the_job = list(Competition.objects.filter(start_date__lte=work_date, end_date__gte=work_date).annotate(
+            scores=Exists(ScoringRule.objects.filter(competition=OuterRef("pk"), job_type_id=worker.job_type_id)),
+        ).values_list("scores", flat=True))
+        if not scores_the_job:
+            raise EntryRejected([RowError(1, "work_date", _("该日期不在劳动竞赛期间内。"), "date_outside_competition")])
+        if not any(scores_the_job):
+            raise EntryRejected([RowError(1, "work_date", _("该日期的劳动竞赛没有您所在工种的计分指标，无需申诉。"),
+                                          "no_rules_for_job_type")])
     if Dispute.objects.filter(worker=worker, entry=entry, work_date=work_date, status=DisputeStatus.OPEN).exists():
         raise EntryRejected([RowError(1, "entry", _("该申诉已提交，正在处理中。"), "dispute_open")])
     return Dispute.objects.create(worker=worker, entry=entry, work_date=work_date,

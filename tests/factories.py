@@ -91,6 +91,13 @@ def reviewer(*systems: BusinessSystem, **kw) -> User:
     return account
 
 
+def union_officer(*units: Unit, **kw) -> User:
+    """A unit's union officer (基层工会干部): keeps the membership of those units' workers."""
+    account = user(**kw)
+    account.union_units.set(units)
+    return account
+
+
 def worker_user(worker_: Worker, **kw) -> User:
     account = user(username=worker_.employee_no, **kw)
     worker_.user = account

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
 from rest_framework.fields import DateTimeField
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -156,6 +156,11 @@ class Leaderboard(APIView):
         me = _own_worker(request.user)
         page = _leaderboard_page(competition_id, day, scope, scope_id, after, query["page_size"]) \
             if day is not None else _EMPTY_PAGE
+        # An empty list of something that is not a business system, job type or depot is a mistake in the
+        # request, not an empty ranking (checked only when empty: a list with rows names a real one).
+        if not page.full and not Scope(scope).names(scope_id):
+            raise ValidationError({"scope_id": [ErrorDetail(_("没有这个%(scope)s。") % {"scope": Scope(scope).label},
+                                                            code="does_not_exist")]})
         next_url = None
         if page.next_cursor is not None:
             params = request.query_params.copy()

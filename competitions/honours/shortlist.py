@@ -511,6 +511,9 @@ def generate_shortlist(*, round_: AwardRound, actor, snapshot: PeriodSnapshot | 
     or shortlisted (a proposed list is the committee's), a snapshot that does not fit; only union staff."""
     require_staff(actor)
     check_move(AwardRound.objects.get(pk=round_.pk), RoundStatus.SHORTLISTED)  # before the snapshot's work
+    if round_.basis_start > timezone.localdate():  # as a snapshot refuses it (periods.validate_range)
+        raise RoundRefused(_("评选期尚未开始（%(start)s 起），还不能生成候选名单。") % {"start": round_.basis_start},
+                           "basis_not_started")
     if snapshot is None:
         snapshot = compute_period_snapshot(competition_id=round_.competition_id, start=round_.basis_start,
                                            end=round_.basis_end, signed_off_only=round_.signed_off_only, user=actor)

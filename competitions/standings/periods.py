@@ -359,11 +359,15 @@ def _latest_day(competition_id: int) -> date | None:
 
 # --- Computing a snapshot ---------------------------------------------------------------------------
 
-def _validate(*, start: date, end: date) -> None:
+def validate_range(*, start: date, end: date) -> None:
+    """A period's range as a snapshot takes it (ValidationError naming the field otherwise): not reversed,
+    and not wholly in the future. The workspace's form asks the same (workspace.lists.parse_period)."""
     if start > end:
         raise ValidationError({"end": _("结束日期不能早于开始日期。")}, code="invalid_period")
     if start == date.min:  # the day before it is where now() is read
         raise ValidationError({"start": _("开始日期无效。")}, code="invalid_period")
+    if start > timezone.localdate():  # no work is dated there yet: an empty ranking would look like a real one
+        raise ValidationError({"start": _("开始日期不能晚于今天。")}, code="invalid_period")
 
 
 # A snapshot takes seconds; one still "running" after this long lost its process (or its task), and is
@@ -385,7 +389,7 @@ def period_snapshot_create(*, competition_id: int, start: date, end: date, signe
                            user=None) -> PeriodSnapshot:
     """A new snapshot of the range, "running" (nothing computed yet). ValidationError for a range that ends
     before it starts."""
-    _validate(start=start, end=end)
+    validate_range(start=start, end=end)
     period_snapshots_mark_stale(competition_id=competition_id)
     return PeriodSnapshot.objects.create(competition_id=competition_id, start=start, end=end,
                                          signed_off_only=signed_off_only,

@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from competitions.models import BusinessSystem, Competition, JobType, StandingDay
 from competitions.querysets import current_competition
 from competitions.scopes import Scope
+from competitions.standings.periods import validate_range
 from competitions.standings.reads import StaffList
 from config.formatting import display_month
 from config.months import format_month, month_last_day, months_between
@@ -235,4 +237,9 @@ def parse_period(data, competition: Competition, presets: list[tuple[str, list[P
     elif choice.start < competition.start_date or choice.end > competition.end_date:
         choice.errors.append(_("时段须在竞赛期间内（%(start)s 至 %(end)s）。") % {
             "start": competition.start_date.isoformat(), "end": competition.end_date.isoformat()})
+    else:
+        try:
+            validate_range(start=choice.start, end=choice.end)
+        except ValidationError as refused:
+            choice.errors.extend(refused.messages)
     return choice

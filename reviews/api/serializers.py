@@ -223,7 +223,9 @@ class DisputeOpenInput(StrictInputSerializer):
                      help_text="申诉的录入 id（本人的录入）；对缺少录入的某天申诉时不填")
     work_date = serializers.DateField(required=False, allow_null=True,
                                       help_text="申诉的工作日期（不填 entry 时必填；填了 entry 时须是该录入的日期，"
-                                                "否则 400 date_mismatch）")
+                                                "否则 400 date_mismatch；不填 entry 时须在某个对本人工种计分的"
+                                                "劳动竞赛期间内，否则 400 date_outside_competition 或 "
+                                                "no_rules_for_job_type）")
     comment = serializers.CharField(max_length=500, help_text="申诉内容")
 
     def validate(self, attrs):

@@ -89,6 +89,23 @@ def test_a_dispute_for_a_day_before_the_competition_is_refused(api, w):
     assert response.status_code == 201
 
 
+def test_a_missing_day_dispute_of_a_worker_whose_job_type_the_competition_does_not_score_is_refused(api, w, f):
+    # No clerk can enter work for a job type the competition has no rule for: nothing to correct.
+    from tests.api.conftest import bearer_client
+
+    unscored = f.worker(w.depot, f.job_type(w.system, name="调度员"))
+    client = bearer_client(f.worker_user(unscored))
+    response = client.post("/api/v1/disputes/", {"comment": "那天我上班了", "work_date": str(w.yesterday)},
+                           format="json")
+    body = error_of(response, 400)
+    assert body["code"] == "no_rules_for_job_type" and "工种" in str(body)
+    assert not Dispute.objects.exists()
+    # the same day, from a worker whose job type is scored: accepted
+    response = api.worker.post("/api/v1/disputes/", {"comment": "那天我上班了", "work_date": str(w.yesterday)},
+                               format="json")
+    assert response.status_code == 201
+
+
 def test_a_dispute_of_an_entry_with_another_day_is_refused_not_moved_to_the_entrys_day(api, w, entries):
     # The day sent was dropped silently and the entry's own day stored: the worker meant something else.
     other_day = w.yesterday - timedelta(days=1)

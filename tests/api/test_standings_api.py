@@ -70,6 +70,23 @@ def test_leaderboard_by_scope(api, ranked):
     assert api.worker.get(url, {"scope": "galaxy"}).status_code == 400
 
 
+def test_a_leaderboard_of_something_that_is_not_a_system_job_type_or_depot_is_a_400(api, ranked, f):
+    url = f"/api/v1/competitions/{ranked.comp.pk}/leaderboard/"
+    bureau = ranked.depot.parent
+    for scope, scope_id in (("unit", bureau.pk), ("unit", ranked.workshop.pk), ("unit", 999_999),
+                            ("business_system", 999_999), ("job_type", 999_999)):
+        response = api.worker.get(url, {"scope": scope, "scope_id": scope_id})
+        assert response.status_code == 400, (scope, scope_id)
+        error = response.json()["error"]
+        assert "scope_id" in error["details"], error
+    # a real depot, system or job type with nobody ranked in it: an empty list, not an error
+    empty_depot = f.unit(parent=bureau, code="D9", name="空站段")
+    empty_type = f.job_type(ranked.system, name="无人工种")
+    for scope, scope_id in (("unit", empty_depot.pk), ("job_type", empty_type.pk)):
+        response = api.worker.get(url, {"scope": scope, "scope_id": scope_id})
+        assert response.status_code == 200 and response.json()["results"] == []
+
+
 def test_leaderboard_pages_are_cached_until_a_new_run_shows_within_ten_seconds(api, ranked, today, monkeypatch):
     import time
 

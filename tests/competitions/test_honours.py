@@ -449,16 +449,19 @@ def test_visible_to_every_role(world, f):
     reviewer = f.reviewer(world.systems[1])
     other_worker = f.worker_user(other.worker(10))
     outsider_clerk = f.clerk(f.depot())
+    # a union officer (基层工会干部) of the depot, no other role; and one of a depot outside the competition
+    officer = f.union_officer(world.depot)
+    outsider_officer = f.union_officer(f.depot())
     from django.contrib.auth.models import AnonymousUser
 
     def rounds(user):
         return set(AwardRound.objects.visible_to(user).values_list("name", flat=True))
 
     assert rounds(world.staff) == {"公示中的评选", "筹备中的评选", "另一竞赛的评选"}
-    for user in (worker, machine_worker, clerk, reviewer):
+    for user in (worker, machine_worker, clerk, reviewer, officer):
         assert rounds(user) == {"公示中的评选"}
     assert rounds(other_worker) == {"另一竞赛的评选"}
-    assert rounds(outsider_clerk) == set()
+    assert rounds(outsider_clerk) == rounds(outsider_officer) == set()
     assert rounds(AnonymousUser()) == set()
     assert draft.pk not in AwardRound.objects.visible_to(worker).values_list("pk", flat=True)
 
@@ -566,6 +569,19 @@ def test_the_shortlist_computes_its_snapshot_from_the_entries_when_given_none(wo
     assert round_.nominees.get(worker=b).points == Decimal("110.000")
     assert round_.snapshot.status == SnapshotStatus.READY and len(round_.snapshot_digest) == 64
     assert round_.snapshot_digest == round_.snapshot.digest
+
+
+def test_a_round_whose_basis_period_has_not_begun_gets_no_shortlist_yet(world):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    world.competition.end_date = tomorrow + timedelta(days=90)
+    world.competition.save(update_fields=["end_date"])
+    round_ = world.round(basis_start=tomorrow, basis_end=tomorrow + timedelta(days=89))
+    with pytest.raises(services.RoundRefused) as refused:
+        generate_shortlist(round_=round_, actor=world.staff)
+    assert refused.value.code == "basis_not_started" and "评选期尚未开始" in str(refused.value)
+    assert not PeriodSnapshot.objects.exists()
+    round_.refresh_from_db()
+    assert round_.status == "draft" and not round_.nominees.exists()
 
 
 def test_the_shortlist_task_generates_and_answers_a_refusal_without_retrying(world):

@@ -374,6 +374,20 @@ def test_a_reversed_range_is_refused_and_nothing_is_saved(league):
     assert not PeriodSnapshot.objects.exists()
 
 
+def test_a_range_wholly_in_the_future_is_refused_and_one_reaching_into_it_is_not(league):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    with pytest.raises(ValidationError) as refused:
+        periods.compute_period_snapshot(competition_id=league["comp"].pk, start=today + timedelta(days=1),
+                                        end=today + timedelta(days=30))
+    assert "开始日期不能晚于今天" in str(refused.value)
+    assert not PeriodSnapshot.objects.exists()
+    snapshot = periods.compute_period_snapshot(competition_id=league["comp"].pk, start=today,
+                                               end=today + timedelta(days=30))
+    assert snapshot.status == "ready"
+
+
 def test_a_failed_computation_is_recorded_on_the_snapshot(league, monkeypatch):
     def broken(*args, **kw):
         raise RuntimeError("database went away")

@@ -440,6 +440,20 @@ def test_a_bad_period_shows_a_message_and_computes_nothing(staff, w, ranked, dat
     assert not PeriodSnapshot.objects.exists()
 
 
+def test_a_period_wholly_in_the_future_shows_a_message_and_computes_nothing(staff, w, ranked):
+    from django.utils import timezone
+
+    from competitions.models import PeriodSnapshot
+
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    w.comp.end_date = tomorrow + timedelta(days=30)
+    w.comp.save(update_fields=["end_date"])
+    page = text(staff.post(reverse("workspace:periods"), {"competition": w.comp.pk, "start": tomorrow.isoformat(),
+                                                          "end": w.comp.end_date.isoformat()}))
+    assert "开始日期不能晚于今天" in page
+    assert not PeriodSnapshot.objects.exists()
+
+
 def test_a_running_snapshot_page_polls_and_a_failed_one_says_so(staff, w):
     from competitions.models import PeriodSnapshot
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db.models import Func, Subquery
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Func, Subquery
 from django.urls import reverse
 
 from competitions import tasks
