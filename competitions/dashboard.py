@@ -45,7 +45,7 @@ from competitions.standings import reads
 from competitions.standings.ranking import APPROVED_STATUSES
 from config.months import month_of
 from members.models import Worker
-from reviews.models import EntryStatus, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.models import EntryStatus, ReviewPeriod, WorkEntry
 from reviews.reports import review_progress
 
 DAYS = 90  # points and entries per day: the page shows the last 30 or all 90
@@ -238,8 +238,7 @@ def dashboard_read(competition: Competition, *, days: int = DAY_CHOICES[0], all_
     board.month = date.fromisoformat(figures["month"])
     board.standings_day = date.fromisoformat(figures["standings_day"]) if figures["standings_day"] else None
     board.days = figures["days"][-days:]
-    signed = dict(ReviewPeriod.objects.filter(competition=competition, month=board.month,
-                                              status=PeriodStatus.SIGNED_OFF)
+    signed = dict(ReviewPeriod.objects.signed_off().filter(competition=competition, month=board.month)
                   .values_list("business_system_id", "signed_off_at"))
     board.review = [{**row, "signed_off": row["system_id"] in signed, "signed_off_at": signed.get(row["system_id"])}
                     for row in figures["review"]]

@@ -29,8 +29,7 @@ from competitions.rule_versions import RESCORE_CLAIM
 from competitions.standings.database import standings_snapshot
 from competitions.standings.digest import record_day
 from config.formatting import display_month
-from config.months import month_of
-from reviews.models import PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.models import ReviewPeriod, WorkEntry
 from reviews.services import entries_rescore
 
 logger = logging.getLogger(__name__)
@@ -291,9 +290,8 @@ def _refuse_signed_off(version: RuleVersion) -> None:
     business system (a signed-off month changes only through the audited reopen)."""
     start, until = version.covered_span()
     rule = version.rule
-    signed = (ReviewPeriod.objects.filter(competition_id=rule.competition_id,
-                                          business_system_id=rule.job_type.business_system_id,
-                                          status=PeriodStatus.SIGNED_OFF, month__gte=month_of(start), month__lt=until)
+    signed = (ReviewPeriod.objects.signed_off().overlapping(start, until - timedelta(days=1))
+              .filter(competition_id=rule.competition_id, business_system_id=rule.job_type.business_system_id)
               .order_by("month").select_related("business_system").first())
     if signed is not None:
         raise RuleVersionInUse(

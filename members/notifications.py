@@ -169,7 +169,7 @@ def sign_off_due(*, today: date | None = None) -> int:
     once per month and system (the daily beat repeats harmlessly). Returns how many were written."""
     from competitions.models import BusinessSystem, Competition
     from config.months import month_of
-    from reviews.models import PeriodStatus, ReviewPeriod
+    from reviews.models import ReviewPeriod
     from reviews.validation import local_today
     from reviews.workflow import sign_off_refusal
 
@@ -179,7 +179,7 @@ def sign_off_due(*, today: date | None = None) -> int:
     for competition in Competition.objects.active():
         if sign_off_refusal(competition=competition, month=month, today=today) is not None:
             continue
-        signed = ReviewPeriod.objects.filter(competition=competition, month=month, status=PeriodStatus.SIGNED_OFF)
+        signed = ReviewPeriod.objects.signed_off().filter(competition=competition, month=month)
         systems = (BusinessSystem.objects.filter(job_types__rules__competition=competition).distinct()
                    .exclude(pk__in=signed.values("business_system_id")))
         for system in systems:

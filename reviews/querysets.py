@@ -91,13 +91,9 @@ class WorkEntryQuerySet(models.QuerySet):
 
 def month_locked_expression() -> Exists:
     """EXISTS the signed-off review period of the entry (of a WorkEntry queryset's rows)."""
-    from reviews.models import PeriodStatus, ReviewPeriod
+    from reviews.models import ReviewPeriod
 
-    return Exists(ReviewPeriod.objects.filter(
-        competition_id=OuterRef("competition_id"), business_system_id=OuterRef("business_system_id"),
-        month=Func(OuterRef("work_date"), template="CAST(date_trunc('month', %(expressions)s) AS date)",
-                   output_field=DateField()),
-        status=PeriodStatus.SIGNED_OFF))
+    return Exists(ReviewPeriod.objects.signed_off().of_entry_row())
 
 
 def shown_status_expression() -> Case:
@@ -118,6 +114,10 @@ class EntryEventQuerySet(models.QuerySet):
 
 
 class ReviewPeriodQuerySet(models.QuerySet):
+    """A review period is one business system's month in one competition; an entry's is the one of its
+    competition, business system and the month of its work date. "Signed off" (locked) is asked here, in
+    every shape a caller needs it: for one entry, for the rows of an entries query, for a range of days."""
+
     def visible_to(self, user):
         scope = scope_of(user)
         if scope.is_staff:
@@ -125,6 +125,34 @@ class ReviewPeriodQuerySet(models.QuerySet):
         if scope.is_reviewer:
             return self.filter(business_system_id__in=scope.reviewer_system_ids)
         return self.none()
+
+    def signed_off(self):
+        """The signed-off periods: their approved entries show as locked, and nothing is written into their
+        months until union staff reopen them (reviews.workflow)."""
+        from reviews.models import PeriodStatus
+
+        return self.filter(status=PeriodStatus.SIGNED_OFF)
+
+    def of_entry(self, entry):
+        """The period ``entry`` (a WorkEntry) belongs to: one probe of the periods' unique key."""
+        from config.months import month_of
+
+        return self.filter(competition_id=entry.competition_id, business_system_id=entry.business_system_id,
+                           month=month_of(entry.work_date))
+
+    def of_entry_row(self):
+        """The period of the WorkEntry row of the enclosing query (for Exists / Subquery)."""
+        return self.filter(competition_id=OuterRef("competition_id"),
+                           business_system_id=OuterRef("business_system_id"),
+                           month=Func(OuterRef("work_date"),
+                                      template="CAST(date_trunc('month', %(expressions)s) AS date)",
+                                      output_field=DateField()))
+
+    def overlapping(self, start, end):
+        """The periods whose month has a day in [start, end]."""
+        from config.months import month_of
+
+        return self.filter(month__gte=month_of(start), month__lte=end)
 
 
 class DisputeQuerySet(models.QuerySet):

@@ -31,7 +31,7 @@ from config.spreadsheets import XlsxStream
 from config.tasks import send_on_commit
 from members.models import Unit, UnitLevel, Worker
 from members.scope import scope_of
-from reviews.models import Dispute, DisputeStatus, EntryFlag, EntryStatus, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.models import Dispute, DisputeStatus, EntryFlag, EntryStatus, ReviewPeriod, WorkEntry
 from reviews.querysets import shown_status_expression
 from reviews.queue import FILTERS as QUEUE_FILTERS
 from reviews.queue import queue_selection
@@ -50,8 +50,8 @@ def month_by_depot(competition, system, month, *, by=DEPOT) -> list[dict]:
     One aggregate over the month's entries (index entry_system_day)."""
     first, following = month_bounds(month)
     # Whether the month is signed off: one sub-select for the whole statement (it names no entry column).
-    locked = Q(Exists(ReviewPeriod.objects.filter(competition=competition, business_system=system, month=month,
-                                                  status=PeriodStatus.SIGNED_OFF)))
+    locked = Q(Exists(ReviewPeriod.objects.signed_off().filter(competition=competition, business_system=system,
+                                                               month=month)))
     approved = Q(status=EntryStatus.APPROVED)
     by_status = {f"n_{value}": Count("id", filter=Q(status=value)) for value in EntryStatus.values}
     by_status.update(n_approved=Count("id", filter=approved & ~locked), n_locked=Count("id", filter=approved & locked))

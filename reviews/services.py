@@ -38,7 +38,6 @@ from reviews.models import (
     EntryKind,
     EntrySource,
     EntryStatus,
-    PeriodStatus,
     ReviewPeriod,
     WorkEntry,
 )
@@ -127,7 +126,7 @@ def _hold_open_periods(touched: set[tuple[int, int, date]]) -> None:
     sql, params = periods.values("id").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id FROM reviews_reviewperiod WHERE id IN ({sql}) ORDER BY id FOR SHARE", params)
-    locked = list(periods.filter(status=PeriodStatus.SIGNED_OFF).select_related("business_system"))
+    locked = list(periods.signed_off().select_related("business_system"))
     if locked:
         raise EntryRejected([RowError(0, "work_date", _("%(system)s %(month)s 已签发锁定，不能再录入。") % {
             "system": locked[0].business_system.name, "month": display_month(locked[0].month)}, "month_locked")])

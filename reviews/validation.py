@@ -24,7 +24,7 @@ from config.formatting import display_month
 from config.months import month_of
 from config.pgbulk import values_in
 from members.models import Worker
-from reviews.models import EntryKind, PeriodStatus, ReviewPeriod
+from reviews.models import EntryKind, ReviewPeriod
 
 MAX_QUANTITY = Decimal("999999999.999")  # max_digits=12, decimal_places=3
 QUANTITY_PLACES = 3
@@ -312,8 +312,8 @@ class EntryChecker:
         if not system_ids:
             return set()
         return set(
-            ReviewPeriod.objects.filter(competition=self.competition, business_system_id__in=system_ids,
-                                        status=PeriodStatus.SIGNED_OFF).values_list("business_system_id", "month")
+            ReviewPeriod.objects.signed_off().filter(competition=self.competition, business_system_id__in=system_ids)
+            .values_list("business_system_id", "month")
         )
 
     def _load_existing(self, rows) -> Callable[[], dict[tuple, int]]:

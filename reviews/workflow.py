@@ -322,8 +322,7 @@ def entry_transition(*, actor, entry: WorkEntry, to_status: str, reason: str = "
 def entry_month_signed_off(entry: WorkEntry) -> bool:
     """Whether the month of ``entry`` is signed off for its business system (its rejected entries stay
     rejected and, like the locked ones, unchanged until the month is reopened)."""
-    return ReviewPeriod.objects.filter(competition_id=entry.competition_id, business_system_id=entry.business_system_id,
-                                       month=month_of(entry.work_date), status=PeriodStatus.SIGNED_OFF).exists()
+    return ReviewPeriod.objects.signed_off().of_entry(entry).exists()
 
 
 def _lock_period(*, competition, business_system, month: date) -> ReviewPeriod:

@@ -30,9 +30,9 @@ from django.db.models.functions import TruncMonth
 from competitions.models import RuleVersion
 from competitions.standings import APPROVED_STATUSES
 from config import cursors
-from config.months import month_bounds, month_of
+from config.months import month_bounds
 from reviews.history import entry_histories
-from reviews.models import EntryEvent, EntryStatus, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.models import EntryEvent, EntryStatus, ReviewPeriod, WorkEntry
 
 ZERO = Decimal("0.000")
 PAGE = 100
@@ -66,9 +66,8 @@ class PointsTrace:
 
 
 def _signed_off(competition_id: int, business_system_id: int, start: date, end: date) -> set[date]:
-    return set(ReviewPeriod.objects.filter(competition_id=competition_id, business_system_id=business_system_id,
-                                           status=PeriodStatus.SIGNED_OFF, month__gte=month_of(start),
-                                           month__lte=month_of(end))
+    return set(ReviewPeriod.objects.signed_off().overlapping(start, end)
+               .filter(competition_id=competition_id, business_system_id=business_system_id)
                .values_list("month", flat=True))
 
 

@@ -59,7 +59,7 @@ from competitions.standings.digest import DIGEST_COLUMNS, canonical_digest
 from config import cursors
 from config.months import month_last_day, next_month
 from config.tasks import send_on_commit
-from reviews.models import PeriodStatus, ReviewPeriod
+from reviews.models import ReviewPeriod
 
 logger = logging.getLogger(__name__)
 
@@ -226,8 +226,7 @@ def range_totals(competition_id: int, *, end: Bound, before: Bound) -> sql.Compo
 def signed_off_runs(competition_id: int, start: date, end: date) -> list[tuple[int, date, date]]:
     """(business system, first day, last day): each business system's runs of consecutive signed-off
     months, clipped to [start, end]."""
-    months = (ReviewPeriod.objects.filter(competition_id=competition_id, status=PeriodStatus.SIGNED_OFF,
-                                          month__lte=end, month__gte=start.replace(day=1))
+    months = (ReviewPeriod.objects.signed_off().overlapping(start, end).filter(competition_id=competition_id)
               .order_by("business_system_id", "month").values_list("business_system_id", "month"))
     runs = []
     for system, rows in groupby(months, key=lambda row: row[0]):
