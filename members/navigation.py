@@ -85,12 +85,18 @@ def _unread_badge(user) -> str:
     return f"{UNREAD_SHOWN}+" if count > UNREAD_SHOWN else str(count)
 
 
+# Pages every role has: a person's home is one of their role's own pages when they have one (a union officer
+# lands on the applications waiting for them, not on 公示).
+SHARED = {"honours_public:public_lists", "messages:list"}
+
+
 def home_url_for(user) -> str:
     """Where "/" takes a person: their first role's page."""
     scope = scope_of(user)
-    for item in NAV:
-        if holds(scope, item.role):
-            return reverse(item.url_name)
+    held = [item for item in NAV if holds(scope, item.role)]
+    own = [item for item in held if item.url_name not in SHARED]
+    for item in own or held:
+        return reverse(item.url_name)
     return reverse("no_role")
 
 # Union membership: the worker's own status and card; the union office's applications (a clerk submits

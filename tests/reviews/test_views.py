@@ -83,9 +83,12 @@ def test_the_review_queue_reads_a_bad_month_as_the_current_one(client, w, monkey
     assert page.context["month"] == date(2026, 12, 1)
 
 
-def test_home_sends_each_role_to_its_page(client, w):
+def test_home_sends_each_role_to_its_page(client, w, f):
     assert login(client, w.clerk).get("/").url == reverse("entries:list")
     assert login(client, w.reviewer).get("/").url == reverse("review:queue")
+    # a union officer (基层工会干部) with no other role: their applications, not the pages every role has
+    officer = f.union_officer(w.depot, username="union")
+    assert login(client, officer).get("/").url == reverse("union:applications")
 
 
 def test_a_clerk_enters_one_entry_through_the_form(client, w, day):
