@@ -25,6 +25,7 @@ import io
 import re
 import zipfile
 import zlib
+from datetime import date, datetime
 from decimal import Decimal
 from xml.parsers import expat
 
@@ -185,6 +186,35 @@ def check_xlsx(content: bytes) -> None:
 
 
 # -- writing ---------------------------------------------------------------------------------------
+
+# A date as offices type or save it in a cell: 2026-11-23, 2026/11/23, 2026.11.23, 2026年11月23日, with or without
+# leading zeros, and optionally a midnight time after it (Excel's text of a date cell: "2026/11/23 0:00").
+_DATE_TEXT = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\s+0{1,2}:00(?::00)?)?")
+
+
+def cell_date(value) -> date | None:
+    """A spreadsheet cell read as a date: a date or datetime cell as it is; text in one of the forms above;
+    None for an empty cell; ValueError (in Chinese) otherwise. Every import reads its dates with this."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = value.strip() if value.__class__ is str else str(value or "").strip()
+    if not text:
+        return None
+    if len(text) == 10 and text[4] == "-":  # the template's own form: the fast path of a 20,000-row file
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    found = _DATE_TEXT.fullmatch(text)
+    try:
+        if found is None:
+            raise ValueError
+        return date(*(int(part) for part in found.groups()))
+    except ValueError:
+        raise ValueError(_("日期格式应为 2026-11-23。")) from None
+
 
 def csv_cell(value):
     """``value`` for a CSV cell: text that a spreadsheet would take for a formula gets a leading single

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import sql
 
+from config.spreadsheets import cell_date
 from members.models import (
     OPEN_APPLICATION,
     ApplicationStatus,
@@ -117,21 +118,6 @@ def _choice(choices) -> dict[str, str]:
     return {**{str(label): value for value, label in choices.choices}, **{value: value for value in choices.values}}
 
 
-def parse_day(value) -> date | None:
-    """A date cell or text (2026-11-23, 2026/11/23, 2026.11.23); None for empty; ValueError otherwise."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value or "").strip().replace("/", "-").replace(".", "-")
-    if not text:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        raise ValueError(_("日期格式应为 2026-11-23。")) from None
-
-
 class ApplicationChecker:
     """Checks enrollment forms for workers ``actor`` may submit for, in a fixed number of queries.
 
@@ -207,7 +193,7 @@ class ApplicationChecker:
                 refuse("gender", _("性别与身份证号不符。"), "gender_mismatch")
 
             try:
-                given_birth = parse_day(form.birth_date)
+                given_birth = cell_date(form.birth_date)
             except ValueError as error:
                 refuse("birth_date", str(error), "date_invalid")
             else:
@@ -233,7 +219,7 @@ class ApplicationChecker:
                 refuse("job_title", _("职务最多50个字。"), "job_title_too_long")
 
             try:
-                applied_on = parse_day(form.applied_on) or today
+                applied_on = cell_date(form.applied_on) or today
             except ValueError as error:
                 refuse("applied_on", str(error), "date_invalid")
             else:

@@ -19,13 +19,12 @@ from django.utils.translation import gettext as _
 
 from config.bulk_load import load_rows
 from config.pgbulk import array, values_in
-from config.spreadsheets import xlsx_file
+from config.spreadsheets import cell_date, xlsx_file
 from members.membership import (
     ApplicationChecker,
     ApplicationInput,
     MembershipRowError,
     card_date_refusal,
-    parse_day,
 )
 from members.models import (
     LIVE_CARD,
@@ -251,7 +250,7 @@ def check_cards(*, actor, name: str, content: bytes) -> ParsedRows:
                         "row": seen_numbers[number]}, "duplicate_card_number"))
                 seen_numbers.setdefault(number, n)
             try:
-                issued_on = parse_day(cells.get("发卡日期")) or today
+                issued_on = cell_date(cells.get("发卡日期")) or today
             except ValueError as error:
                 errors.append(MembershipRowError(n, "issued_on", str(error), "date_invalid"))
             else:

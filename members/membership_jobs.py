@@ -55,10 +55,10 @@ def applications_import_job(params: dict, out, progress: Progress, *, user) -> J
 def applications_approve_all_job(params: dict, out, progress: Progress, *, user) -> JobOutcome:
     """Approves every form still 待审批 that ``user`` may decide, with the date of joining
     ``params["joined_on"]`` (the day of approval when empty): one statement, as the page's."""
-    from members.membership import parse_day
+    from config.spreadsheets import cell_date
 
     try:
-        joined_on = parse_day(params.get("joined_on"))
+        joined_on = cell_date(params.get("joined_on"))
     except ValueError as error:
         raise JobRefused(str(error)) from None
     ids = list(MembershipApplication.objects.decidable_by(user).filter(status=ApplicationStatus.SUBMITTED)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from competitions.models import JobType
 from config.pgbulk import values_in
+from config.spreadsheets import cell_date
 from members.models import SkillGrade
 from members.skills import (
     CERTIFICATE_NO_MAX,
@@ -28,7 +29,7 @@ from members.skills import (
     taken_numbers,
     workers_gradable_by,
 )
-from reviews.imports import ImportFileError, _cell_text, _parse_date, read_table
+from reviews.imports import ImportFileError, _cell_text, read_table
 from reviews.imports import bad_rows_csv as entries_bad_rows_csv
 from reviews.imports import bad_rows_xlsx as entries_bad_rows_xlsx
 from reviews.validation import RowError
@@ -177,7 +178,7 @@ def check_table(*, checker: SkillChecker, table: list[list]) -> ParsedFile:
             job_type_id = worker[2]
         errors += checker._text_errors(n, number, body_name)
         try:
-            day = _parse_date(raw_date)
+            day = cell_date(raw_date)
         except ValueError as exc:
             errors.append(RowError(n, "评定日期", str(exc), "date_invalid"))
             day = None

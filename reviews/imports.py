@@ -23,7 +23,15 @@ from django.utils.translation import gettext as _
 
 from competitions.models import Competition, ScoringRule
 from config.formatting import format_count
-from config.spreadsheets import SpreadsheetRefused, XlsxStream, check_xlsx, csv_row, csv_rows_read, xlsx_append
+from config.spreadsheets import (
+    SpreadsheetRefused,
+    XlsxStream,
+    cell_date,
+    check_xlsx,
+    csv_row,
+    csv_rows_read,
+    xlsx_append,
+)
 from reviews.validation import EntryChecker, EntryInput, RowError
 
 COLUMNS = ["工号", "姓名", "工作日期", "计分指标", "工作量", "说明"]
@@ -103,7 +111,7 @@ def read_table(name: str, content: bytes) -> list[list]:
     if lower.endswith(".xlsx"):
         # calamine (Rust) reads a sheet about eight times faster than openpyxl. Empty cells come back
         # as "", whole numbers as floats (1.0) and date cells as date/datetime; _cell_text and
-        # _parse_date read all of these. skip_empty_area=False keeps row numbers the spreadsheet's own.
+        # cell_date read all of these. skip_empty_area=False keeps row numbers the spreadsheet's own.
         from python_calamine import CalamineWorkbook
 
         try:
@@ -126,20 +134,6 @@ def _cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
-
-
-def _parse_date(value) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = _cell_text(value).replace("/", "-").replace(".", "-")
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text) if len(text) == 10 else datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        raise ValueError(_("日期格式应为 2026-11-23。")) from None
 
 
 def parse_entries(*, checker: EntryChecker, table: list[list]) -> ParsedFile:
@@ -206,7 +200,7 @@ def parse_entries(*, checker: EntryChecker, table: list[list]) -> ParsedFile:
             work_date = dates[value]
         except KeyError:
             try:
-                work_date = _parse_date(value)
+                work_date = cell_date(value)
             except ValueError as exc:
                 work_date = str(exc)
             dates[value] = work_date

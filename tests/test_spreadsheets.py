@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from config import spreadsheets
-from config.spreadsheets import SpreadsheetRefused, check_xlsx, csv_cell, csv_row, csv_rows_read, xlsx_append
+from config.spreadsheets import SpreadsheetRefused, cell_date, check_xlsx, csv_cell, csv_row, csv_rows_read, xlsx_append
 from reviews.imports import template_csv
 from tests.hostile_files import corner_bomb, text_cell, xlsx
 
@@ -113,3 +113,20 @@ def test_xlsx_numbers_stay_numbers_and_show_separators_as_the_pages_do():
         assert (rank.value, rank.data_type, rank.number_format) == (12345, "n", "#,##0")
         assert (points.value, points.data_type, points.number_format) == (1234.5, "n", "#,##0.000")
         assert all(cell.number_format == "General" for cell in rest)  # text is left alone
+
+
+@pytest.mark.parametrize("text", ["2026-11-23", "2026/11/23", "2026.11.23", "2026年11月23日", "2026/11/23 0:00",
+                                  "2026-11-23 00:00:00", " 2026-11-23 "])
+def test_a_date_cell_is_read_in_every_form_an_office_types_or_saves_it(text):
+    from datetime import date
+
+    assert cell_date(text) == date(2026, 11, 23)
+    assert cell_date("2026/1/5") == date(2026, 1, 5)
+
+
+@pytest.mark.parametrize("text", ["2026-13-01", "2026-02-30", "23/11/2026", "2026-11-23 12:00", "昨天", "46349",
+                                  "2026-11-23x", "99999-01-01"])
+def test_anything_else_is_a_chinese_value_error_and_an_empty_cell_is_none(text):
+    with pytest.raises(ValueError, match="日期格式应为 2026-11-23"):
+        cell_date(text)
+    assert cell_date("") is None and cell_date(None) is None and cell_date("  ") is None

@@ -47,6 +47,15 @@ def test_one_bad_row_is_reported_by_row_and_field_in_chinese_and_nothing_is_save
     assert WorkEntry.objects.count() == 0 and EntryEvent.objects.count() == 0
 
 
+def test_dates_typed_the_chinese_way_or_saved_by_excel_as_text_import(w, today):
+    first, second = today - timedelta(days=1), today - timedelta(days=2)
+    content = csv_bytes([f"{w.alice.employee_no},,{first.year}年{first.month}月{first.day}日,安全走行公里,350,",
+                         f"{w.bob.employee_no},,{second:%Y/%m/%d} 0:00,安全走行公里,120,"])
+    result = entries_import(actor=w.clerk, competition=w.comp, name="entries.csv", content=content)
+    assert result.created_count == 2
+    assert set(WorkEntry.objects.values_list("worker_id", "work_date")) == {(w.alice.pk, first), (w.bob.pk, second)}
+
+
 def test_the_clerk_may_explicitly_save_only_the_good_rows(w, day):
     content = csv_bytes([f"{w.alice.employee_no},,{day},安全走行公里,350,", f"{w.bob.employee_no},,{day},值乘趟数,x,"])
     result = entries_import(actor=w.clerk, competition=w.comp, name="e.csv", content=content, save_valid_only=True)
