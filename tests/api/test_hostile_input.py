@@ -188,3 +188,13 @@ def test_yes_no_filters_take_true_false_in_any_case_and_empty_as_no_filter(api, 
 def test_an_empty_status_list_is_refused_as_the_schema_says(api, w):
     error = error_of(api.clerk.get("/api/v1/entries/", {"status": ""}), 400)
     assert error["code"] == "validation_error" and "status" in error["details"]
+
+
+def test_a_nul_in_a_text_field_is_refused_in_correct_chinese(api, w):
+    # Django's own Chinese for its NUL validator says "empty strings are not allowed" (misspelt): the
+    # project's locale corrects it.
+    response = api.worker.post("/api/v1/disputes/", {"comment": "那天\x00我上班了", "work_date": str(w.yesterday)},
+                               format="json")
+    body = error_of(response, 400)
+    assert body["details"]["comment"][0] == {"code": "null_characters_not_allowed", "message": "不能包含空字符（NUL）。"}
+    assert not Dispute.objects.exists()
