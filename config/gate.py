@@ -53,7 +53,7 @@ def portal_view(*, roles: tuple[str, ...] | None, competition: bool = False) -> 
             scope = scope_of(request.user)
             if roles is not None and not any(holds(scope, role) for role in roles):
                 raise PermissionDenied
-            if _holds_nul(request):
+            if holds_nul(request):
                 # PostgreSQL text cannot hold NUL: a page would fail on it in a query or a write (a 500).
                 # No form or link of the portal sends one, so the request is refused, whatever the page.
                 raise BadRequest("NUL character in the request's parameters")
@@ -71,8 +71,9 @@ def portal_view(*, roles: tuple[str, ...] | None, competition: bool = False) -> 
     return decorator
 
 
-def _holds_nul(request) -> bool:
-    """Whether a name or value of the query string or of a posted form holds a NUL character."""
+def holds_nul(request) -> bool:
+    """Whether a name or value of the query string or of a posted form holds a NUL character (the admin's
+    pages ask it too: config.middleware.AdminNulMiddleware)."""
     for params in (request.GET, request.POST):
         for key, values in params.lists():
             if "\x00" in key or any("\x00" in value for value in values):

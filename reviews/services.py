@@ -516,11 +516,13 @@ def dispute_open(*, actor, work_date, comment: str, entry_id: int | None = None)
     if work_date is None or work_date > local_today():
         raise EntryRejected([RowError(1, "work_date", _("请选择有效的工作日期。"), "date_invalid")])
     # A day no competition covers had no work to count: nothing a clerk could correct. Nor had a day of a
-    # competition that scores nothing of the worker's job type: no clerk can enter work for them there.
+    # competition that scores nothing of the worker's job type that day: no clerk can enter work for them
+    # there (the entry checker takes only a rule in use, is_active, with a version in force on the day).
     if entry is None:
+        scoring = ScoringRule.objects.filter(competition=OuterRef("pk"), job_type_id=worker.job_type_id,
+                                             is_active=True, versions__effective_from__lte=work_date)
         scores_the_job = list(Competition.objects.filter(start_date__lte=work_date, end_date__gte=work_date).annotate(
-            scores=Exists(ScoringRule.objects.filter(competition=OuterRef("pk"), job_type_id=worker.job_type_id)),
-        ).values_list("scores", flat=True))
+            scores=Exists(scoring)).values_list("scores", flat=True))
         if not scores_the_job:
             raise EntryRejected([RowError(1, "work_date", _("该日期不在劳动竞赛期间内。"), "date_outside_competition")])
         if not any(scores_the_job):

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from competitions.honours.models import AwardRound, RoundStatus
 from competitions.honours.services import RoundRefused, check_move
-from competitions.honours.shortlist import generate_shortlist
+from competitions.honours.shortlist import generate_shortlist, refuse_basis_not_started
 from config.tasks import send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ def shortlist_start(*, award_round: AwardRound, user) -> ShortlistRun:
     with transaction.atomic():
         locked = AwardRound.objects.select_for_update().get(pk=award_round.pk)
         check_move(locked, RoundStatus.SHORTLISTED)
+        refuse_basis_not_started(locked)
         mark_stale(ShortlistRun, round_id=locked.pk)
         if ShortlistRun.objects.filter(round=locked, status=JobStatus.RUNNING).exists():
             raise RoundRefused(gettext("初选名单正在生成，请稍候。"), "shortlist_running")

@@ -503,6 +503,15 @@ def _check_snapshot(round_: AwardRound, snapshot: PeriodSnapshot) -> None:
         raise RoundRefused(_("排名快照未能完成计算，请重新生成。"), "snapshot_not_ready")
 
 
+def refuse_basis_not_started(round_: AwardRound) -> None:
+    """RoundRefused while the round's basis period has not begun: a snapshot refuses a range wholly in the
+    future (periods.validate_range). Asked when the shortlist is requested (jobs.shortlist_start, nothing
+    written) and again when it is generated."""
+    if round_.basis_start > timezone.localdate():
+        raise RoundRefused(_("评选期尚未开始（%(start)s 起），还不能生成候选名单。") % {"start": round_.basis_start},
+                           "basis_not_started")
+
+
 def generate_shortlist(*, round_: AwardRound, actor, snapshot: PeriodSnapshot | None = None) -> AwardRound:
     """Generates (or generates again) the round's shortlist from a period snapshot of its basis period, as the
     module's docstring says: computes the snapshot unless one is given (it must be of the round's competition,
@@ -511,9 +520,7 @@ def generate_shortlist(*, round_: AwardRound, actor, snapshot: PeriodSnapshot | 
     or shortlisted (a proposed list is the committee's), a snapshot that does not fit; only union staff."""
     require_staff(actor)
     check_move(AwardRound.objects.get(pk=round_.pk), RoundStatus.SHORTLISTED)  # before the snapshot's work
-    if round_.basis_start > timezone.localdate():  # as a snapshot refuses it (periods.validate_range)
-        raise RoundRefused(_("评选期尚未开始（%(start)s 起），还不能生成候选名单。") % {"start": round_.basis_start},
-                           "basis_not_started")
+    refuse_basis_not_started(round_)
     if snapshot is None:
         snapshot = compute_period_snapshot(competition_id=round_.competition_id, start=round_.basis_start,
                                            end=round_.basis_end, signed_off_only=round_.signed_off_only, user=actor)

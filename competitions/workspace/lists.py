@@ -184,13 +184,14 @@ class Preset:
 def period_presets(competition: Competition, today: date) -> list[tuple[str, list[Preset]]]:
     """The ranges a person picks from, in groups: the whole competition and the year to date, then each
     quarter and each month of the competition up to today (latest first), each clipped to the
-    competition's dates."""
+    competition's dates. None starts after today (a snapshot refuses such a range: periods.validate_range),
+    so a competition not yet started offers none, and a group left empty is left out."""
     first, last = competition.start_date, competition.end_date
     until = min(last, max(today, first))
 
     def clipped(key: str, label: str, start: date, end: date) -> Preset | None:
         start, end = max(start, first), min(end, last)
-        return Preset(key, label, start, end) if start <= end else None
+        return Preset(key, label, start, end) if start <= end and start <= today else None
 
     months = [clipped(f"month:{format_month(m)}", display_month(m), m, month_last_day(m))
               for m in months_between(first, until)]
@@ -205,7 +206,8 @@ def period_presets(competition: Competition, today: date) -> list[tuple[str, lis
     other = [clipped("all", _("整个竞赛"), first, last),
              clipped("ytd", _("今年以来"), date(until.year, 1, 1), until)]
     groups = [(_("常用"), other), (_("季度"), quarters), (_("月份"), months)]
-    return [(label, [p for p in presets if p is not None]) for label, presets in groups]
+    groups = [(label, [p for p in presets if p is not None]) for label, presets in groups]
+    return [(label, presets) for label, presets in groups if presets]
 
 
 @dataclass
@@ -228,16 +230,16 @@ def parse_period(data, competition: Competition, presets: list[tuple[str, list[P
             choice.errors.append(_("所选时段不存在，请重新选择。"))
             return choice
         choice.start, choice.end = preset.start, preset.end
-        return choice
-    choice.start, choice.end = parse_date(data.get("start")), parse_date(data.get("end"))
-    if choice.start is None or choice.end is None:
-        choice.errors.append(_("请选择一个时段，或填写开始和结束日期（YYYY-MM-DD）。"))
-    elif choice.start > choice.end:
-        choice.errors.append(_("开始日期不能晚于结束日期。"))
-    elif choice.start < competition.start_date or choice.end > competition.end_date:
-        choice.errors.append(_("时段须在竞赛期间内（%(start)s 至 %(end)s）。") % {
-            "start": competition.start_date.isoformat(), "end": competition.end_date.isoformat()})
     else:
+        choice.start, choice.end = parse_date(data.get("start")), parse_date(data.get("end"))
+        if choice.start is None or choice.end is None:
+            choice.errors.append(_("请选择一个时段，或填写开始和结束日期（YYYY-MM-DD）。"))
+        elif choice.start > choice.end:
+            choice.errors.append(_("开始日期不能晚于结束日期。"))
+        elif choice.start < competition.start_date or choice.end > competition.end_date:
+            choice.errors.append(_("时段须在竞赛期间内（%(start)s 至 %(end)s）。") % {
+                "start": competition.start_date.isoformat(), "end": competition.end_date.isoformat()})
+    if not choice.errors:  # a preset too: what the snapshot would refuse is said here, not a server error
         try:
             validate_range(start=choice.start, end=choice.end)
         except ValidationError as refused:

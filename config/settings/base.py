@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "members.middleware.PasswordChangeRequiredMiddleware",
     "members.middleware.NoStoreMiddleware",
     "config.middleware.MessageMiddleware",  # not for /api/
+    "config.middleware.AdminNulMiddleware",  # the admin's pages refuse NUL as the portal's gate does
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

@@ -106,6 +106,29 @@ def test_a_missing_day_dispute_of_a_worker_whose_job_type_the_competition_does_n
     assert response.status_code == 201
 
 
+@pytest.mark.parametrize("why", ["rule_switched_off", "rule_not_yet_in_force"])
+def test_a_missing_day_dispute_is_refused_when_the_only_rule_of_the_job_type_scores_nothing_that_day(api, w, f, why):
+    # The check counted any rule of the job type, also one switched off or whose first version takes effect
+    # later: the dispute was accepted although the clerk's entry for that day would be refused.
+    from tests.api.conftest import bearer_client
+
+    dispatcher = f.job_type(w.system, name="调度员")
+    rule = f.rule(w.comp, dispatcher, is_active=why != "rule_switched_off",
+                  effective_from=w.yesterday + timedelta(days=1) if why == "rule_not_yet_in_force" else None)
+    client = bearer_client(f.worker_user(f.worker(w.depot, dispatcher)))
+    response = client.post("/api/v1/disputes/", {"comment": "那天我上班了", "work_date": str(w.yesterday)},
+                           format="json")
+    assert error_of(response, 400)["code"] == "no_rules_for_job_type"
+    assert not Dispute.objects.exists()
+    # the rule in use and in force that day: accepted
+    rule.is_active = True
+    rule.save(update_fields=["is_active"])
+    rule.versions.update(effective_from=w.comp.start_date)
+    response = client.post("/api/v1/disputes/", {"comment": "那天我上班了", "work_date": str(w.yesterday)},
+                           format="json")
+    assert response.status_code == 201, response.content
+
+
 def test_a_dispute_of_an_entry_with_another_day_is_refused_not_moved_to_the_entrys_day(api, w, entries):
     # The day sent was dropped silently and the entry's own day stored: the worker meant something else.
     other_day = w.yesterday - timedelta(days=1)
@@ -165,3 +188,13 @@ def test_yes_no_filters_take_true_false_in_any_case_and_empty_as_no_filter(api, 
 def test_an_empty_status_list_is_refused_as_the_schema_says(api, w):
     error = error_of(api.clerk.get("/api/v1/entries/", {"status": ""}), 400)
     assert error["code"] == "validation_error" and "status" in error["details"]
+
+
+def test_a_nul_in_a_text_field_is_refused_in_correct_chinese(api, w):
+    # Django's own Chinese for its NUL validator says "empty strings are not allowed" (misspelt): the
+    # project's locale corrects it.
+    response = api.worker.post("/api/v1/disputes/", {"comment": "那天\x00我上班了", "work_date": str(w.yesterday)},
+                               format="json")
+    body = error_of(response, 400)
+    assert body["details"]["comment"][0] == {"code": "null_characters_not_allowed", "message": "不能包含空字符（NUL）。"}
+    assert not Dispute.objects.exists()

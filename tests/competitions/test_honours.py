@@ -584,6 +584,21 @@ def test_a_round_whose_basis_period_has_not_begun_gets_no_shortlist_yet(world):
     assert round_.status == "draft" and not round_.nominees.exists()
 
 
+def test_asking_for_the_shortlist_of_a_round_whose_basis_has_not_begun_is_refused_at_once(world):
+    # The refusal came only from the background run: a run was recorded and failed a moment later, instead
+    # of the request being refused with nothing written, as for every other refusal of shortlist_start.
+    from competitions.honours.jobs import ShortlistRun, shortlist_start
+
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    world.competition.end_date = tomorrow + timedelta(days=90)
+    world.competition.save(update_fields=["end_date"])
+    round_ = world.round(basis_start=tomorrow, basis_end=tomorrow + timedelta(days=89))
+    with pytest.raises(services.RoundRefused) as refused:
+        shortlist_start(award_round=round_, user=world.staff)
+    assert refused.value.code == "basis_not_started"
+    assert not ShortlistRun.objects.exists() and not PeriodSnapshot.objects.exists()
+
+
 def test_the_shortlist_task_generates_and_answers_a_refusal_without_retrying(world):
     from competitions.honours.jobs import shortlist_run, shortlist_start
     from competitions.models import JobStatus

@@ -454,6 +454,38 @@ def test_a_period_wholly_in_the_future_shows_a_message_and_computes_nothing(staf
     assert not PeriodSnapshot.objects.exists()
 
 
+@pytest.mark.parametrize("preset", ["all", "ytd", "month"])
+def test_a_competition_not_yet_started_offers_no_preset_and_a_posted_one_is_refused_not_a_server_error(
+        staff, w, preset):
+    # The presets ran from the competition's first day whatever today was: for a competition starting
+    # tomorrow every one of them was wholly in the future, and choosing one was a 500 (the snapshot's
+    # refusal escaped the form).
+    from django.utils import timezone
+
+    from competitions.models import PeriodSnapshot
+
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    w.comp.start_date, w.comp.end_date = tomorrow, tomorrow + timedelta(days=60)
+    w.comp.save(update_fields=["start_date", "end_date"])
+    form = text(staff.get(reverse("workspace:periods"), {"competition": w.comp.pk}))
+    assert "整个竞赛" not in form and "今年以来" not in form
+    key = {"all": "all", "ytd": "ytd", "month": f"month:{tomorrow:%Y-%m}"}[preset]
+    response = staff.post(reverse("workspace:periods"), {"competition": w.comp.pk, "preset": key})
+    assert response.status_code == 200
+    assert "所选时段不存在" in text(response)
+    assert not PeriodSnapshot.objects.exists()
+
+
+def test_a_competition_that_started_today_still_offers_its_presets(staff, w):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    w.comp.start_date, w.comp.end_date = today, today + timedelta(days=60)
+    w.comp.save(update_fields=["start_date", "end_date"])
+    form = text(staff.get(reverse("workspace:periods"), {"competition": w.comp.pk}))
+    assert "整个竞赛" in form and f"month:{today:%Y-%m}" in form
+
+
 def test_a_running_snapshot_page_polls_and_a_failed_one_says_so(staff, w):
     from competitions.models import PeriodSnapshot
 

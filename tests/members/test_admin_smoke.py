@@ -67,3 +67,26 @@ def test_a_depot_filter_value_that_is_not_a_unit_id_is_refused_like_any_bad_filt
     response = admin_client.get(reverse(f"admin:members_{model_name}_changelist") + "?depot=" + bad)
 
     assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+@pytest.mark.parametrize("model_name", ["reviews.dispute", "reviews.reviewperiod", "competitions.competition",
+                                        "members.membershipapplication"])
+@pytest.mark.parametrize("query", ["?status=%00", "?status__exact=a%00b", "?%00=1"])
+def test_a_nul_in_an_admin_filter_is_a_400_not_a_server_error(admin_client, populated, model_name, query):
+    # A change list filtered on a text column with a NUL reached PostgreSQL (which cannot hold NUL in text):
+    # a 500. The portal's pages refuse NUL at their gate; the admin's now do the same.
+    app_label, name = model_name.split(".")
+    response = admin_client.get(reverse(f"admin:{app_label}_{name}_changelist") + query)
+
+    assert response.status_code == 400
+    assert admin_client.get(reverse(f"admin:{app_label}_{name}_changelist")).status_code == 200
+
+
+def test_a_nul_in_a_posted_admin_form_is_a_400_and_saves_nothing(admin_client, populated):
+    from competitions.models import BusinessSystem
+
+    system = populated["system"]
+    response = admin_client.post(reverse("admin:competitions_businesssystem_change", args=[system.pk]),
+                                 {"code": system.code, "name": "机\x00务"})
+    assert response.status_code == 400
+    assert BusinessSystem.objects.get(pk=system.pk).name == system.name
