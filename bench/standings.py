@@ -15,6 +15,10 @@ worker per day). Figures printed:
     days of history and again at ``--long-days`` (target: no more than 20% slower);
   * database time of a worker's standing and of a 50-row leaderboard page at shallow and deep ranks
     (target <= 5 ms);
+  * the approval day: the last whole month put back to pending before the first run (its sign-off reopened,
+    as union staff would), approved after the ordinary nights by each of the nine business systems' reviewers
+    through the background job's path, and the nightly run after it (target <= 1.2x an ordinary night);
+    ``--no-approval-day`` skips it;
   * the peak RSS of a Celery worker process while it runs a full recompute (target < 300 MB);
   * the monthly compaction (finished months' daily partitions merged into one each): its time, "my
     history" before and after, and the read paths on a day of a merged month.
@@ -325,6 +329,62 @@ def wait_for_autovacuum(limit_s: float = 300) -> float:
     return time.monotonic() - started
 
 
+def put_back_a_month(competition_id: int, day: date) -> date | None:
+    """The last whole month before ``day``, made to wait for approval again: its sign-offs reopened (as union
+    staff would, audited) and its approved entries moved back to pending in one statement, logged as the
+    workflow's own status moves are (reviews.entry_log.STATUS_MOVE). Run before the first full recompute,
+    which drops what this logs. Returns the month, or None when it holds no approved entries."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from config.months import previous_month
+    from reviews import workflow
+    from reviews.entry_log import STATUS_MOVE
+    from reviews.models import ReviewPeriod
+
+    month = previous_month(day.replace(day=1))
+    first, following = month_bounds(month)
+    staff, _ = get_user_model().objects.get_or_create(username="bench-staff", defaults={"is_staff": True})
+    for period in ReviewPeriod.objects.signed_off().filter(competition_id=competition_id, month=month):
+        workflow.period_reopen(actor=staff, period=period, reason="基准测试：整月重新待审核")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute("SELECT set_config(%s, 'approved>pending', true)", [STATUS_MOVE])
+        cursor.execute("""UPDATE reviews_workentry SET status = 'pending', reviewed_by_id = NULL, reviewed_at = NULL
+                          WHERE competition_id = %s AND work_date >= %s AND work_date < %s AND status = 'approved'""",
+                       [competition_id, first, following])
+        moved = cursor.rowcount
+    print(f"{month:%Y-%m} put back to pending for the approval day: {moved:,} entries")
+    return month if moved else None
+
+
+def approval_day(competition_id: int, month: date, day: date, ordinary_s: float, reference_s: float) -> None:
+    """Each business system's reviewer approves the whole month's queue, as the review job does
+    (reviews.jobs.entries_approve_in_steps), then the night after it."""
+    from django.contrib.auth import get_user_model
+
+    from competitions.models import BusinessSystem
+    from reviews.jobs import entries_approve_in_steps
+    from reviews.models import EntryStatus, WorkEntry
+
+    first, following = month_bounds(month)
+    reviewer, _ = get_user_model().objects.get_or_create(username="bench-reviewer")
+    total, started = 0, time.perf_counter()
+    for system in BusinessSystem.objects.order_by("pk"):
+        reviewer.reviewer_systems.set([system])
+        reviewer.__dict__.pop("_portal_scope", None)
+        entries = WorkEntry.objects.filter(competition_id=competition_id, business_system=system, work_date__gte=first,
+                                           work_date__lt=following, status=EntryStatus.PENDING)
+        result = entries_approve_in_steps(actor=reviewer, entries=entries, system=system,
+                                          progress=lambda *_args: None, month=month, queue=(competition_id, month))
+        total += result.moved
+    print(f"  approval day: {total:,} entries of {month:%Y-%m} approved by the nine business systems' reviewers in "
+          f"{time.perf_counter() - started:.1f} s")
+    seconds = incremental_night(competition_id, day, reference_s)
+    print(f"  nightly run after the approval day: {seconds:.2f} s = {seconds / ordinary_s:.2f}x an ordinary night "
+          f"(target <= 1.2x)")
+
+
 def database_size() -> str:
     return sql("SELECT pg_size_pretty(pg_database_size(current_database()))")[0][0]
 
@@ -343,6 +403,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-celery", action="store_true")
     parser.add_argument("--read-paths-only", action="store_true", help="only time the read paths on the latest day")
+    parser.add_argument("--no-approval-day", dest="approval_day", action="store_false",
+                        help="skip the approval day (a whole month approved by all nine business systems)")
     parser.add_argument("--no-compact", action="store_true",
                         help="leave finished months in daily partitions (the monthly compaction is timed otherwise)")
     args = parser.parse_args()
@@ -380,7 +442,9 @@ def main() -> None:
     if args.read_paths_only:
         read_paths(cid, Standing.objects.filter(competition_id=cid).latest("day").day)
         return
-    if not StandingRun.objects.filter(competition_id=cid, outcome="succeeded").exists():
+    first_run = not StandingRun.objects.filter(competition_id=cid, outcome="succeeded").exists()
+    approval_month = put_back_a_month(cid, day) if args.approval_day and first_run else None
+    if first_run:
         seconds, run = recompute(cid, day, full=True)
         print(f"first full recompute (also drops {run.deltas:,} change-log rows from the data load): {seconds:.2f} s")
         # Those millions of dead change-log rows would otherwise be vacuumed by autovacuum during the timed
@@ -410,6 +474,9 @@ def main() -> None:
         print(f"  full recompute summing every entry instead: {seconds:.2f} s = {seconds / ref:.2f}x reference")
     inc_short = min(incremental_night(cid, day + timedelta(days=n), ref) for n in (1, 2))
     day += timedelta(days=2)
+    if approval_month is not None:
+        day += timedelta(days=1)
+        approval_day(cid, approval_month, day, inc_short, ref)
     read_paths(cid, day)
     if not args.no_celery:
         celery_peak_rss(cid, day)

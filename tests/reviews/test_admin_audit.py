@@ -82,8 +82,8 @@ def test_union_staff_reopen_a_signed_off_month_from_the_admin_with_a_reason(clie
     assert "解锁原因" in client.get(url).content.decode()
     client.post(url, {"reason": ""})
     assert ReviewPeriod.objects.get().status == PeriodStatus.SIGNED_OFF
-    # a reason PostgreSQL cannot store (a NUL character) is refused with a message, not a 500
-    assert client.post(url, {"reason": "补录\x00"}).status_code == 200
+    # a reason PostgreSQL cannot store (a NUL character) is refused (the admin's gate: a 400), not a 500
+    assert client.post(url, {"reason": "补录\x00"}).status_code == 400
     assert ReviewPeriod.objects.get().status == PeriodStatus.SIGNED_OFF
     client.post(url, {"reason": "补录台账"})
     assert ReviewPeriod.objects.get().status == PeriodStatus.OPEN
