@@ -519,8 +519,9 @@ def dispute_open(*, actor, work_date, comment: str, entry_id: int | None = None)
     # competition that scores nothing of the worker's job type that day: no clerk can enter work for them
     # there (the entry checker takes only a rule in use, is_active, with a version in force on the day).
     if entry is None:
+        in_force = RuleVersion.objects.in_force_on(work_date).filter(rule=OuterRef("pk"))
         scoring = ScoringRule.objects.filter(competition=OuterRef("pk"), job_type_id=worker.job_type_id,
-                                             is_active=True, versions__effective_from__lte=work_date)
+                                             is_active=True).filter(Exists(in_force))
         scores_the_job = list(Competition.objects.filter(start_date__lte=work_date, end_date__gte=work_date).annotate(
             scores=Exists(scoring)).values_list("scores", flat=True))
         if not scores_the_job:
