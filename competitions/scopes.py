@@ -32,7 +32,6 @@ class Scope(models.TextChoices):
         value = ALIASES.get(value, value)
         return cls(value) if value in cls.values else None
 
-
     def names(self, scope_id: int) -> bool:
         """Whether ``scope_id`` is something this scope's lists are of: a business system, a job type or a
         depot (站段; a bureau or a workshop has no list of its own). One query; OVERALL takes no id."""

@@ -571,11 +571,16 @@ def test_the_shortlist_computes_its_snapshot_from_the_entries_when_given_none(wo
     assert round_.snapshot_digest == round_.snapshot.digest
 
 
-def test_a_round_whose_basis_period_has_not_begun_gets_no_shortlist_yet(world):
+def round_not_yet_begun(world) -> AwardRound:
+    """A draft round whose basis period starts tomorrow (the competition runs on past it)."""
     tomorrow = timezone.localdate() + timedelta(days=1)
     world.competition.end_date = tomorrow + timedelta(days=90)
     world.competition.save(update_fields=["end_date"])
-    round_ = world.round(basis_start=tomorrow, basis_end=tomorrow + timedelta(days=89))
+    return world.round(basis_start=tomorrow, basis_end=tomorrow + timedelta(days=89))
+
+
+def test_a_round_whose_basis_period_has_not_begun_gets_no_shortlist_yet(world):
+    round_ = round_not_yet_begun(world)
     with pytest.raises(services.RoundRefused) as refused:
         generate_shortlist(round_=round_, actor=world.staff)
     assert refused.value.code == "basis_not_started" and "评选期尚未开始" in str(refused.value)
@@ -589,10 +594,7 @@ def test_asking_for_the_shortlist_of_a_round_whose_basis_has_not_begun_is_refuse
     # of the request being refused with nothing written, as for every other refusal of shortlist_start.
     from competitions.honours.jobs import ShortlistRun, shortlist_start
 
-    tomorrow = timezone.localdate() + timedelta(days=1)
-    world.competition.end_date = tomorrow + timedelta(days=90)
-    world.competition.save(update_fields=["end_date"])
-    round_ = world.round(basis_start=tomorrow, basis_end=tomorrow + timedelta(days=89))
+    round_ = round_not_yet_begun(world)
     with pytest.raises(services.RoundRefused) as refused:
         shortlist_start(award_round=round_, user=world.staff)
     assert refused.value.code == "basis_not_started"
