@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -460,6 +461,70 @@ class StandingCorrection(models.Model):
 
     def __str__(self):
         return f"{self.work_date} #{self.worker_id} {self.points:+} (run {self.run_id})"
+
+
+class StandingApproval(models.Model):
+    """The change log of reviews that only move the approved/pending split: approving pending entries, or
+    putting approved ones back to pending. Their points and counted entries stay as they were, so such a
+    move changes a worker's approved points and nothing else. Written by the entries' log trigger
+    (reviews/sql/entry_log.sql) on the workflow's status moves, never by Python code; the same change made
+    any other way is logged entry by entry in StandingDelta, which counts alike.
+
+    Why not one StandingDelta row per entry: approving a month moves 800,000 entries (7 million at ten
+    times the railway), and the night after would read, archive and delete as many rows. Here a
+    statement's moves make one row per (worker, ``work_date``): the approved points per date in two parallel
+    arrays (``dates``, ``approved_scores``, in integer thousandths), their sum in ``approved_score``; a job
+    that approves a month in several statements merges its transaction's rows into one per worker
+    (reviews.entry_log.merge_approvals). ``work_date`` is when a run takes the row in: the latest stored standings day when
+    the move was logged, or the entry's own date when that is later (so an entry dated after it waits for
+    the run of its day, as in StandingDelta). A run for a day on or after ``work_date`` adds
+    ``approved_score``; a reader of "dated up to X" for an earlier X (an old day's repair, period bounds,
+    verification) sums the array entries dated up to X (competitions.standings.ranking.approved_through).
+    ``batch``: the transaction that wrote the row (its top-level id), by which that merge finds its rows.
+
+    No index, like StandingDelta: a run reads it whole.
+    """
+
+    competition_id = models.BigIntegerField()
+    worker_id = models.BigIntegerField()
+    work_date = models.DateField()
+    first_date = models.DateField()
+    last_date = models.DateField()
+    approved_score = models.BigIntegerField()
+    dates = ArrayField(models.DateField())
+    approved_scores = ArrayField(models.BigIntegerField())
+    batch = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("审核变更日志")
+        verbose_name_plural = _("审核变更日志")
+
+    def __str__(self):
+        return f"{self.first_date}..{self.last_date} #{self.worker_id} {self.approved_score / 1000:+}"
+
+
+class StandingApprovalCorrection(models.Model):
+    """StandingApproval's rows a run consumed, kept with the consuming run: the approvals that correct days
+    stored before (competitions.standings.periods reads them as it reads StandingCorrection, through the
+    array entries dated up to the stored day). Written by the consuming run in its transaction, never by
+    Python objects."""
+
+    competition_id = models.BigIntegerField()
+    run_id = models.BigIntegerField()
+    worker_id = models.BigIntegerField()
+    first_date = models.DateField()
+    last_date = models.DateField()
+    approved_score = models.BigIntegerField()
+    dates = ArrayField(models.DateField())
+    approved_scores = ArrayField(models.BigIntegerField())
+
+    class Meta:
+        verbose_name = _("审核更正记录")
+        verbose_name_plural = _("审核更正记录")
+        indexes = [models.Index(fields=["competition_id", "run_id"], name="approvalcorrection_run")]
+
+    def __str__(self):
+        return f"{self.first_date}..{self.last_date} #{self.worker_id} (run {self.run_id})"
 
 
 class SignedOffTotal(models.Model):

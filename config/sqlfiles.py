@@ -64,17 +64,24 @@ class SqlFile:
         return migrations.RunPython(lambda apps, editor: self.install(editor.connection),
                                     lambda apps, editor: self.uninstall(editor.connection))
 
-    def reinstall_operation(self):
+    def reinstall_operation(self, before: Path | None = None):
         """A RunPython that replaces the installed function (and its triggers) with the file as it is now,
-        for a migration named in ``reinstalled_by``. Reversed, it leaves the newer body in place: the older
-        code runs on it, as the body is the file's own behaviour made faster or clearer, never a new contract."""
+        for a migration named in ``reinstalled_by``. Reversed, it leaves the newer body in place (the older
+        code runs on it, as the body is the file's own behaviour made faster or clearer), or, given
+        ``before`` (the file as the previous migration installed it, kept beside the migration), installs
+        that again: for a body that writes a table the reversed migrations drop."""
         from django.db import migrations
 
         def reinstall(apps, editor):
             self.uninstall(editor.connection)
             self.install(editor.connection)
 
-        return migrations.RunPython(reinstall, migrations.RunPython.noop)
+        def reinstall_before(apps, editor):
+            self.uninstall(editor.connection)
+            with editor.connection.cursor() as cursor:
+                cursor.execute(self.render(editor.connection, before.read_text(encoding="utf-8")))
+
+        return migrations.RunPython(reinstall, migrations.RunPython.noop if before is None else reinstall_before)
 
     def drift(self, connection) -> str | None:
         """None when the installed function's body is the rendered file's; otherwise what differs."""

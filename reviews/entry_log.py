@@ -1,5 +1,6 @@
 """The log trigger of reviews_workentry (``reviews/sql/entry_log.sql``): what each statement on the entries
-changes in the approval queue (PendingEntry) and in the standings change log (StandingDelta).
+changes in the approval queue (PendingEntry) and in the standings change logs (StandingDelta, and
+StandingApproval for moves between pending and approved).
 
 ``STATUS_MOVE`` names the transaction-local setting through which ``reviews.workflow`` tells the trigger
 that its next UPDATE only moves rows from one status to another (see the file's header).
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.db import connection
 from psycopg import sql
 
 from config.sqlfiles import SqlFile
@@ -33,7 +35,7 @@ def status_move_logs_nothing(source: str, target: str) -> bool:
 
 
 def _values() -> dict[str, sql.Composable]:
-    from competitions.models import StandingDelta
+    from competitions.models import StandingApproval, StandingDay, StandingDelta
     from competitions.standings import APPROVED_STATUSES
     from reviews.models import EntryStatus, PendingEntry, WorkEntry
 
@@ -43,6 +45,8 @@ def _values() -> dict[str, sql.Composable]:
         "entry_table": sql.Identifier(WorkEntry._meta.db_table),
         "pending_table": sql.Identifier(PendingEntry._meta.db_table),
         "delta_table": sql.Identifier(StandingDelta._meta.db_table),
+        "approval_table": sql.Identifier(StandingApproval._meta.db_table),
+        "standing_day_table": sql.Identifier(StandingDay._meta.db_table),
         "insert_trigger": sql.Identifier(f"{FUNCTION}_insert"),
         "update_trigger": sql.Identifier(f"{FUNCTION}_update"),
         "delete_trigger": sql.Identifier(f"{FUNCTION}_delete"),
@@ -58,4 +62,38 @@ def _values() -> dict[str, sql.Composable]:
 # Dropping the function drops its three triggers with it.
 ENTRY_LOG = SqlFile(path=Path(__file__).parent / "sql" / "entry_log.sql", values=_values,
                     drop="DROP FUNCTION {function}() CASCADE", installed_by=("reviews", "0001_initial"),
-                    function=FUNCTION, reinstalled_by=(("reviews", "0007_workentry_partitioned_by_month"),))
+                    function=FUNCTION, reinstalled_by=(("reviews", "0007_workentry_partitioned_by_month"),
+                                                       ("reviews", "0009_approvals_logged_per_worker")))
+
+
+# The approval log's rows this transaction wrote (the trigger marks them with its top-level id), merged
+# into one per (competition, worker, run date): their dates and points concatenated (unnested and
+# gathered again, in one hashed pass; a reader sums them, in any order). The rows are the transaction's
+# own, which no other transaction sees, so nothing waits on them and no standings run reads them
+# half-merged.
+MERGE_APPROVALS = """
+WITH written AS (
+    DELETE FROM {approval} WHERE batch = pg_current_xact_id()::text::bigint
+    RETURNING competition_id, worker_id, work_date, first_date, last_date, approved_score, dates,
+              approved_scores, batch
+)
+INSERT INTO {approval} (competition_id, worker_id, work_date, first_date, last_date, approved_score, dates,
+                        approved_scores, batch)
+SELECT w.competition_id, w.worker_id, w.work_date, MIN(w.first_date), MAX(w.last_date),
+       CAST(SUM(a.score) AS BIGINT), array_agg(a.day), array_agg(a.score), MIN(w.batch)
+FROM written w
+CROSS JOIN LATERAL unnest(w.dates, w.approved_scores) AS a (day, score)
+GROUP BY w.competition_id, w.worker_id, w.work_date
+"""
+
+
+def merge_approvals() -> int:
+    """Merges the approval-log rows of the current transaction (see MERGE_APPROVALS): a job that approves
+    a month in several statements (reviews.jobs.entries_approve_in_steps) calls it after the last, so the
+    night after reads one row per worker rather than one per worker and statement. Returns the rows left."""
+    from competitions.models import StandingApproval
+
+    statement = sql.SQL(MERGE_APPROVALS).format(approval=sql.Identifier(StandingApproval._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(statement.as_string(connection.connection))
+        return cursor.rowcount

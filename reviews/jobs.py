@@ -19,6 +19,7 @@ from config import parked_uploads
 from config.formatting import display_month, format_count
 from config.months import format_month, parse_month
 from members.scope import scope_of
+from reviews.entry_log import merge_approvals
 from reviews.imports import ImportFileError
 from reviews.models import EntryStatus, PendingEntry
 from reviews.queue import queue_filters, queue_selection
@@ -127,4 +128,6 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress, mont
         moved += result.moved
         skipped_own += result.skipped_own
         progress(moved + skipped_own, total)
+    # Each step logged a row per worker in the approval log: one per worker for the night after.
+    merge_approvals()
     return TransitionResult(moved=moved, skipped_own=skipped_own)

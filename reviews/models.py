@@ -67,7 +67,9 @@ class WorkEntry(models.Model):
     So every write path (ORM, bulk UPDATE, COPY, raw SQL) keeps both right. TRUNCATE fires no trigger:
     after one, empty the queue and change log and run a full standings recompute. ``reviews.workflow``
     tells the trigger when its UPDATE is a pure status move (``reviews.entry_log.STATUS_MOVE``), so a
-    month's approval writes both logs from the new rows alone.
+    month's approval writes both logs from the new rows alone, and its move between pending and approved
+    goes to the approval log (``competitions.StandingApproval``), one row per worker instead of one per
+    entry.
 
     The table is partitioned by month of ``work_date`` (reviews.partitions: one partition per month, made
     ahead of time, no default partition). Its primary key in the database is (id, work_date); ``id`` alone

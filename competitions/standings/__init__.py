@@ -11,6 +11,12 @@ How a run works (competitions.services.standings_recompute drives it, under a lo
   points, approved points and the number of counted entries per (competition, worker, rule, work_date).
   Rejected entries count nothing, so a rejection logs the negative of what the entry counted, and a rule
   change that rewrites points logs the difference on the days it touched, and only those.
+  A review that only moves entries between pending and approved (approving a month: 800,000 entries)
+  changes nothing but the approved split; the trigger logs it in StandingApproval instead, one row per
+  worker and transaction with the approved points per date in arrays, dated for the runs at the latest
+  stored day (or the entry's date when later). Runs add a row whole; readers of "dated up to X" for an
+  earlier X sum its dates up to X (ranking.approved_through). So the night after an approval day reads
+  and archives a row per worker, not one per approved entry.
 * **Base.** The cumulative points of every worker are carried from run to run in the day's standings
   rows themselves (Standing: points, approved points and ``entries``, the number of counted entries).
   The competition's latest succeeded run that consumed the change log records its day as ``totals_day``:
@@ -48,8 +54,10 @@ How a run works (competitions.services.standings_recompute drives it, under a lo
   dated <= X as of that run's snapshot; everything since is in the change log the later consuming runs
   consumed, or in the live log. So a consuming run, before it deletes the deltas dated <= D, copies those
   dated up to the latest day stored before D (corrections of stored days; the night's new work is dated D
-  and no stored day before D needs it) into StandingCorrection with its run id, in the same snapshot;
-  corrections_since(X) sums the archive of the runs after X's and the live log dated <= X. Why it holds
+  and no stored day before D needs it) into StandingCorrection with its run id, in the same snapshot, and
+  the approval log's rows it takes in into StandingApprovalCorrection (whole: readers sum their dates up
+  to the stored day);
+  corrections_since(X) sums the archive of the runs after X's and the live logs dated <= X. Why it holds
   for each kind of run: an incremental run for D adds to the base day (entries <= base day as of the
   previous consuming run) the log dated <= D, which holds every change since for dates <= base day and
   every change ever for the dates after it (they were never consumed): entries <= D as of this run,

@@ -4,8 +4,9 @@ rankings of depots and teams.
 
 **"A day as the entries stand now".** A stored day X holds the entries dated up to X as of the log
 position of its run (StandingDay.run: the consuming run whose change log its rows include). Everything that
-changed since for entries dated up to X is in one of two places: the archive (StandingCorrection) of the
-runs that consumed the change log after that run, or the live change log. ``corrections_since`` sums both.
+changed since for entries dated up to X is in one of two places: the archive (StandingCorrection, and
+StandingApprovalCorrection for the approvals) of the runs that consumed the change log after that run, or
+the live change log (StandingDelta, StandingApproval). ``corrections_since`` sums both.
 So now(X) = the stored rows of X + corrections_since(X), and the period [a, b] is now(b) - now(a - 1): one
 aggregate per worker over the rows of two stored days and the few corrections, whatever the length of the
 range. Without a stored day exactly at a bound, the latest stored day before it is brought forward: by the
@@ -87,6 +88,10 @@ def _thousandths(column: str, sign: int) -> sql.Composable:
     return value if sign > 0 else sql.SQL("-{}").format(value)
 
 
+def _signed(value: sql.Composable, sign: int) -> sql.Composable:
+    return value if sign > 0 else sql.SQL("-({})").format(value)
+
+
 # --- now(X): a stored day brought up to the entries as they stand --------------------------------------
 
 @dataclass(frozen=True)
@@ -119,6 +124,7 @@ def _parts(competition_id: int, bound: Bound, sign: int) -> list[sql.Composable]
     if bound.stored is None:
         return _from_the_start(competition_id, bound.day, sign)
     stored = sql.Literal(bound.stored)
+    through = sql.Literal(bound.day if bound.log_covers else bound.stored)
     parts = [
         _format("SELECT worker_id, {points}, {approved}, {entries} FROM {standing}"
                 " WHERE competition_id = {competition} AND day = {stored}",
@@ -130,8 +136,16 @@ def _parts(competition_id: int, bound: Bound, sign: int) -> list[sql.Composable]
         # Nothing dated after the latest stored day was ever consumed: the live log holds all of it.
         _format("SELECT worker_id, {points}, {approved}, {entries} FROM {delta}"
                 " WHERE competition_id = {competition} AND work_date <= {through}",
-                points=points, approved=approved, entries=entries, competition=competition,
-                through=sql.Literal(bound.day if bound.log_covers else bound.stored)),
+                points=points, approved=approved, entries=entries, competition=competition, through=through),
+        # The same two for approvals (StandingApproval): a row's dates up to the day.
+        _format("SELECT worker_id, 0, {approved}, 0 FROM {approval_correction}"
+                " WHERE competition_id = {competition} AND run_id > {run} AND first_date <= {stored}",
+                approved=_signed(ranking.approved_through(stored), sign), competition=competition,
+                run=sql.Literal(int(bound.run)), stored=stored),
+        _format("SELECT worker_id, 0, {approved}, 0 FROM {approval}"
+                " WHERE competition_id = {competition} AND first_date <= {through}",
+                approved=_signed(ranking.approved_through(through), sign), competition=competition,
+                through=through),
     ]
     if not bound.log_covers and bound.stored < bound.day:
         parts.append(_entries_part(competition, bound.stored, bound.day, sign))

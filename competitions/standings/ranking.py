@@ -13,7 +13,16 @@ from contextlib import contextmanager
 from django.db import connection
 from psycopg import sql
 
-from competitions.models import JobType, SignedOffTotal, Standing, StandingCorrection, StandingDay, StandingDelta
+from competitions.models import (
+    JobType,
+    SignedOffTotal,
+    Standing,
+    StandingApproval,
+    StandingApprovalCorrection,
+    StandingCorrection,
+    StandingDay,
+    StandingDelta,
+)
 from competitions.standings import database
 from members.models import Unit, Worker
 from reviews.models import EntryStatus, WorkEntry
@@ -29,6 +38,8 @@ TABLES = {
     "standing": sql.Identifier(STANDING),
     "delta": sql.Identifier(StandingDelta._meta.db_table),
     "correction": sql.Identifier(StandingCorrection._meta.db_table),
+    "approval": sql.Identifier(StandingApproval._meta.db_table),
+    "approval_correction": sql.Identifier(StandingApprovalCorrection._meta.db_table),
     "entry": sql.Identifier(WorkEntry._meta.db_table),
     "worker": sql.Identifier(Worker._meta.db_table),
     "unit": sql.Identifier(Unit._meta.db_table),
@@ -56,6 +67,15 @@ def _total(expression: sql.Composable) -> sql.Composable:
 
 def _format(template: str, **values: sql.Composable) -> sql.Composed:
     return sql.SQL(template).format(**PARAMS, **TABLES, **values)
+
+
+def approved_through(day: sql.Composable) -> sql.Composed:
+    """The approved points (thousandths) of an approval-log row (StandingApproval or its archive,
+    StandingApprovalCorrection) dated up to ``day``: the whole row when its last date is, otherwise the
+    sum of its array entries dated up to ``day`` (a row holds a worker's approvals of a transaction, which
+    may straddle the day)."""
+    return sql.SQL("CASE WHEN last_date <= {day} THEN approved_score ELSE (SELECT COALESCE(SUM(s), 0) FROM"
+                   " unnest(dates, approved_scores) AS a (d, s) WHERE d <= {day}) END").format(day=day)
 
 
 # Per-worker totals straight from the entries: a full run, and a run for a day older than the base.
@@ -120,7 +140,8 @@ def worker_totals_frozen(*, partial: bool) -> sql.Composed:
                    else sql.SQL(""))
 
 
-# An incremental run: the base day's rows plus the change log dated up to the day, per worker. A worker whose
+# An incremental run: the base day's rows plus the change log dated up to the day (and the approval log's
+# rows a run of the day takes in: all of their dates are up to it), per worker. A worker whose
 # counted entries drop to none (all rejected or deleted) leaves the standings. When the base day is also the
 # previous standings day (every night but a re-run), its ranks are the previous ranks.
 # One aggregate over both, in worker order: the base rows and the log's rows are stacked and summed per
@@ -137,6 +158,9 @@ _TOTALS_FROM_BASE = """
         SELECT worker_id, {points}, {approved_points}, entries,
                NULL, NULL, NULL, NULL
         FROM {delta} WHERE competition_id = {competition} AND work_date <= {day}
+        UNION ALL
+        SELECT worker_id, 0, approved_score, 0, NULL, NULL, NULL, NULL
+        FROM {approval} WHERE competition_id = {competition} AND work_date <= {day}
         ORDER BY worker_id
     ) AS u
     GROUP BY worker_id
@@ -156,7 +180,8 @@ def worker_totals_from_base(*, with_ranks: bool) -> sql.Composed:
 
 # A day older than the base day, as of the log position of the run that consumed the change log last: the
 # entries dated up to the day, minus what the live change log (everything committed since that run) added
-# to them. Both on the run's one snapshot. The change log stays (see competitions.standings).
+# to them (and the live approval log's approvals dated up to the day). Both on the run's one snapshot. The
+# change logs stay (see competitions.standings).
 _TOTALS_BEHIND_LOG = """
     SELECT worker_id, {score} AS score, {approved_score} AS approved_score, CAST(SUM(entries) AS BIGINT) AS entries
     FROM (
@@ -164,6 +189,9 @@ _TOTALS_BEHIND_LOG = """
         UNION ALL
         SELECT worker_id, -{points}, -{approved_points}, -entries
         FROM {delta} WHERE competition_id = {competition} AND work_date <= {day}
+        UNION ALL
+        SELECT worker_id, 0, -{approved_through}, 0
+        FROM {approval} WHERE competition_id = {competition} AND first_date <= {day}
     ) AS u
     GROUP BY worker_id
     HAVING SUM(entries) <> 0
@@ -173,7 +201,8 @@ _TOTALS_BEHIND_LOG = """
 def _behind_log(from_entries: sql.Composable) -> sql.Composed:
     return _format(_TOTALS_BEHIND_LOG, score=_total(sql.SQL("score")), approved_score=_total(sql.SQL("approved_score")),
                    from_entries=from_entries, points=_thousandths(sql.SQL("points")),
-                   approved_points=_thousandths(sql.SQL("approved_points")))
+                   approved_points=_thousandths(sql.SQL("approved_points")),
+                   approved_through=approved_through(PARAMS["day"]))
 
 
 WORKER_TOTALS_BEHIND_LOG = _behind_log(WORKER_TOTALS_FROM_ENTRIES)
@@ -337,6 +366,18 @@ WHERE competition_id = {competition}
 GROUP BY competition_id, worker_id, work_date
 HAVING SUM(points) <> 0 OR SUM(approved_points) <> 0 OR SUM(entries) <> 0
 """)
+# The approval log's rows the run takes in, archived whole with the consuming run when some of their dates
+# are up to the latest day stored before this run's (StandingApprovalCorrection: the readers sum a row's
+# dates up to a stored day, so its dates after it count for no stored day the archive is read for).
+ARCHIVE_APPROVALS = _format("""
+INSERT INTO {approval_correction} (competition_id, run_id, worker_id, first_date, last_date, approved_score, dates,
+                                   approved_scores)
+SELECT competition_id, {run}, worker_id, first_date, last_date, approved_score, dates, approved_scores
+FROM {approval}
+WHERE competition_id = {competition} AND work_date <= {day}
+  AND first_date <= (SELECT MAX(day) FROM {standing_day} WHERE competition_id = {competition} AND day < {day})
+""")
+DELETE_APPROVALS = _format("DELETE FROM {approval} WHERE competition_id = {competition} AND work_date <= {day}")
 # The change log dated up to the day, once a run has read it. In the same transaction, and serialized by
 # the competition's lock, this removes exactly the rows the run read: the run is REPEATABLE READ (one
 # snapshot for both).

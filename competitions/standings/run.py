@@ -11,11 +11,13 @@ from competitions.standings import database, frozen, partitions, ranking
 
 
 def delete_deltas(*, competition_id: int, day: date, run_id: int) -> int:
-    """Drops the change log dated up to ``day`` (a run's standings include it); returns how many rows.
-    Its rows dated before ``day`` are archived first (StandingCorrection), as consumed by run ``run_id``."""
+    """Drops the change log and the approval log dated up to ``day`` (a run's standings include them);
+    returns how many rows. Their rows dated before ``day`` are archived first (StandingCorrection,
+    StandingApprovalCorrection), as consumed by run ``run_id``."""
     params = {"competition": competition_id, "day": day, "run": run_id}
     database.execute(ranking.ARCHIVE_DELTAS, params)
-    return database.execute(ranking.DELETE_DELTAS, params)
+    database.execute(ranking.ARCHIVE_APPROVALS, params)
+    return database.execute(ranking.DELETE_DELTAS, params) + database.execute(ranking.DELETE_APPROVALS, params)
 
 
 def replace_day(*, competition_id: int, day: date, now, base_day: date | None, run_id: int | None = None,

@@ -6,7 +6,9 @@
 -- On an UPDATE whose statement reviews.workflow describes (the transaction-local setting
 -- reviews.entry_log.STATUS_MOVE = '<from>><to>', set right before its UPDATE), both logs are written from new_rows alone:
 -- the queue rows of the moved entries go (from pending) or come (to pending), and the standing deltas
--- are the points times the change in "counted" / "counted as approved". The setting is a claim about
+-- are the points times the change in "counted" / "counted as approved" (a move between pending and
+-- approved, which changes only the approved split, goes to the approval log, per worker: see
+-- competitions.StandingApproval). The setting is a claim about
 -- one statement, so the function clears it the first time it runs, whatever the statement; it counts
 -- only for the statement that fires the trigger directly (pg_trigger_depth() = 1) and only in the exact
 -- form '<status>><status>'; anything else takes the general path (old and new rows paired by id),
@@ -62,7 +64,30 @@ BEGIN
         END IF;
         d_counted := (move_to <> {rejected})::int - (move_from <> {rejected})::int;
         d_approved := (move_to IN ({approved}))::int - (move_from IN ({approved}))::int;
-        IF d_counted <> 0 OR d_approved <> 0 THEN
+        IF d_counted = 0 AND d_approved <> 0 THEN
+            -- Approved <-> pending: only the approved split moves. Logged in the approval log, one row per
+            -- (competition, worker, run date): the run date is the latest stored standings day, or the
+            -- entry's date when later; each entry's date and approved points in the two arrays (in no
+            -- particular order; a date may come more than once). A job that moves a month in
+            -- several statements merges its transaction's rows once at the end (reviews.entry_log).
+            -- Zero-points entries log nothing.
+            EXECUTE $sql$
+            WITH latest AS (
+                SELECT s.competition_id, MAX(s.day) AS day
+                  FROM {standing_day_table} s
+                 WHERE s.competition_id IN (SELECT DISTINCT competition_id FROM new_rows)
+                 GROUP BY s.competition_id
+            )
+            INSERT INTO {approval_table} (competition_id, worker_id, work_date, first_date, last_date,
+                                          approved_score, dates, approved_scores, batch)
+            SELECT n.competition_id, n.worker_id, GREATEST(n.work_date, l.day), MIN(n.work_date), MAX(n.work_date),
+                   CAST(SUM(n.points * 1000) AS BIGINT) * $1, array_agg(n.work_date),
+                   array_agg(CAST(n.points * 1000 AS BIGINT) * $1), $2
+              FROM new_rows n LEFT JOIN latest l ON l.competition_id = n.competition_id
+             WHERE n.points <> 0
+             GROUP BY n.competition_id, n.worker_id, GREATEST(n.work_date, l.day)
+            $sql$ USING d_approved, pg_current_xact_id()::text::bigint;
+        ELSIF d_counted <> 0 OR d_approved <> 0 THEN
             -- What pairing would log: the rows whose counted values differ (not a zero-points approval).
             INSERT INTO {delta_table} (competition_id, worker_id, rule_id, work_date, quantity, points, approved_points, entries)
             SELECT competition_id, worker_id, rule_id, work_date, d_counted * quantity, d_counted * points,

@@ -19,17 +19,23 @@ from competitions.models import (
     PeriodStanding,
     RunKind,
     SnapshotStatus,
+    StandingApproval,
+    StandingApprovalCorrection,
     StandingCorrection,
     StandingDay,
     StandingDelta,
     StandingRun,
+    VerificationOutcome,
 )
 from competitions.services import standings_compact, standings_recompute
 from competitions.standings import database, periods
 from competitions.standings.digest import DIGEST_COLUMNS, canonical_text
+from competitions.verify import verify_day
 from config.cursors import InvalidCursor
 from members.models import UnitLevel
+from reviews.entry_log import merge_approvals
 from reviews.models import PeriodStatus, WorkEntry
+from reviews.workflow import entries_transition
 from tests.competitions.standings_data import entry, rows, rows_by_full_path
 from tests.factories import review_period
 
@@ -111,9 +117,25 @@ def test_period_points_equal_the_entries_dated_in_the_range_as_they_stand_now(f,
                 e.status, e.reject_reason = "rejected", "不符合"
             elif action == "reopen":
                 e.status, e.reject_reason = "pending", ""
+            elif e.status == "pending" and rnd.random() < 0.5:  # the workflow's move: the approval log
+                entries_transition(actor=None, entries=WorkEntry.objects.filter(pk=e.pk), to_status="approved",
+                                   exclude_own=False)
+                continue
             else:
                 e.status = "approved"
             e.save()
+
+    def approve_in_steps(first_day, last_day, steps):
+        """A reviewer approves what is pending of a range of days in steps (the approval log's rows then
+        straddle the stored days in it)."""
+        span = (last_day - first_day).days + 1
+        for i in range(steps):
+            entries_transition(actor=None, entries=WorkEntry.objects.filter(
+                work_date__gte=first_day + timedelta(days=span * i // steps),
+                work_date__lt=first_day + timedelta(days=span * (i + 1) // steps)), to_status="approved",
+                exclude_own=False)
+        if steps > 2:  # merged, as the approval job does (else one row per worker and statement)
+            merge_approvals()
 
     for offset in range(20):  # 2026-02-20 .. 2026-03-11, one nightly run a day but on 03-05
         day = first + timedelta(days=offset)
@@ -121,21 +143,28 @@ def test_period_points_equal_the_entries_dated_in_the_range_as_they_stand_now(f,
             new_entry(worker, day)
         new_entry(rnd.choice(workers), first + timedelta(days=rnd.randint(0, offset)))  # dated in the past
         correct_some(3)
+        if day == date(2026, 3, 3):
+            approve_in_steps(date(2026, 2, 20), date(2026, 2, 28), 3)  # February, approved in March
         if day != date(2026, 3, 5):
             standings_recompute(competition=comp, day=day)
     latest = first + timedelta(days=19)
     # when February is corrected after the runs, an old day is repaired, and more changes wait in the log
     correct_some(8)
+    approve_in_steps(date(2026, 2, 24), date(2026, 3, 6), 2)
     standings_recompute(competition=comp, day=latest + timedelta(days=1))
     correct_some(5)
+    approve_in_steps(date(2026, 2, 21), date(2026, 3, 8), 2)  # in the live log when the old day is repaired
     repair = standings_recompute(competition=comp, day=date(2026, 2, 25))
     assert repair.kind == RunKind.FULL and repair.totals_day is None
     correct_some(5)
+    approve_in_steps(date(2026, 2, 20), latest + timedelta(days=3), 4)
     for worker in rnd.sample(workers, 4):
         new_entry(worker, latest + timedelta(days=3))  # dated after the latest standings day
 
     # then every range sums exactly the entries dated in it, as they stand now
     assert StandingCorrection.objects.filter(competition_id=comp.pk).exists()
+    assert StandingApprovalCorrection.objects.filter(competition_id=comp.pk).exists()
+    assert StandingApproval.objects.filter(competition_id=comp.pk).exists()
     assert_period_exact(comp, date(2026, 2, 21), date(2026, 3, 1))  # stored days at both bounds
     assert_period_exact(comp, date(2026, 2, 26), date(2026, 3, 4))  # the day before the start was repaired
     assert_period_exact(comp, date(2026, 3, 2), date(2026, 3, 5))  # no standings on 03-05: from 03-04
@@ -145,6 +174,11 @@ def test_period_points_equal_the_entries_dated_in_the_range_as_they_stand_now(f,
     # and the repaired day itself is the entries as of the base day's run, brought up to date
     assert (StandingDay.objects.get(competition=comp, day=date(2026, 2, 25)).run_id
             == StandingDay.objects.get(competition=comp, day=latest + timedelta(days=1)).run_id)
+    # and every stored day still verifies as it was published: the corrections since it, approvals spread
+    # over their dates, are exactly what changed after it
+    for day in StandingDay.objects.filter(competition=comp).order_by("day").values_list("day", flat=True):
+        check = verify_day(competition_id=comp.pk, day=day)
+        assert check.outcome == VerificationOutcome.OK, (day, check.differences, check.error)
 
 
 def test_corrections_since_is_empty_right_after_a_full_run_and_counts_what_changed_later(f):

@@ -10,12 +10,15 @@ from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = ("reviews", "0006_entry_references_by_trigger")
 AFTER = ("reviews", "0007_workentry_partitioned_by_month")
-LATEST = ("reviews", "0008_locked_is_the_months_state")
+# The app's latest migration, where every test leaves the database (the later tests run on it).
+LATEST = ("reviews", None)
 
 
 def migrate(target):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
+    if target == LATEST:
+        [target] = executor.loader.graph.leaf_nodes("reviews")
     executor.migrate([target])
 
 

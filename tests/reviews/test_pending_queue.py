@@ -6,12 +6,14 @@ contains a column that a review changes (so approving and locking are HOT update
 """
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from reviews.flags import entries_flag
+from reviews.jobs import entries_approve_in_steps
 from reviews.models import EntryStatus, PendingEntry, WorkEntry
 from reviews.services import entries_create, entry_update
 from reviews.validation import EntryInput
@@ -147,21 +149,98 @@ def test_approving_and_locking_a_month_are_hot_updates(w, month):
     assert updated == 40 and hot >= 36
 
 
+def approval_rows() -> dict[tuple[int, date], list]:
+    """{(worker, run date): [first date, last date, sum, [(date, its approved thousandths)]]} of the approval
+    log; a row's dates summed per date (a row may list a date more than once, in any order)."""
+    from competitions.models import StandingApproval
+
+    rows = {}
+    for a in StandingApproval.objects.all():
+        per_date = {}
+        for day, score in zip(a.dates, a.approved_scores, strict=True):
+            per_date[day] = per_date.get(day, 0) + score
+        rows[a.worker_id, a.work_date] = [a.first_date, a.last_date, a.approved_score, sorted(per_date.items())]
+    return rows
+
+
+def approved(entries, worker, days) -> list:
+    """[first date, last date, sum, [(date, thousandths)]] of ``worker``'s ``entries`` dated in ``days``."""
+    own = sorted((e.work_date, int(e.points * 1000)) for e in entries if e.worker_id == worker.pk
+                 and e.work_date in days)
+    return [own[0][0], own[-1][0], sum(score for _day, score in own), own]
+
+
 @pytest.mark.django_db
-def test_approval_logs_one_standings_change_per_entry_and_sign_off_none(w, month):
-    from competitions.models import StandingDelta
+def test_approval_logs_one_approval_row_per_worker_and_sign_off_none(w, month):
+    from competitions.models import StandingApproval, StandingDay, StandingDelta
 
     entries = enter(w, month, days=5)
-    before = StandingDelta.objects.count()
+    dates = [month + timedelta(days=d) for d in range(5)]
+    # The latest stored standings day is the third: the approvals of the days up to it are taken in by
+    # the next run, those of later days by the run of their day.
+    StandingDay.objects.create(competition=w.comp, day=dates[2], rows=0, computed_at=timezone.now())
+    deltas = StandingDelta.objects.count()
     entries_transition(actor=w.reviewer, entries=WorkEntry.objects.all(), to_status=S.APPROVED)
-    assert StandingDelta.objects.count() - before == len(entries)
-    logged = StandingDelta.objects.order_by("-id")[: len(entries)]
-    assert {d.approved_points for d in logged} == {e.points for e in entries}
-    assert all(d.quantity == 0 and d.points == 0 and d.entries == 0 for d in logged)
+    # Approving changes only the approved split: no per-entry standings change, one approval row per
+    # worker (and run date), with each date's approved points in thousandths and their sum.
+    assert StandingDelta.objects.count() == deltas
+    assert approval_rows() == {
+        **{(x.pk, dates[2]): approved(entries, x, dates[:3]) for x in (w.alice, w.bob)},
+        **{(x.pk, day): approved(entries, x, [day]) for x in (w.alice, w.bob) for day in dates[3:]},
+    }
 
-    before = StandingDelta.objects.count()
+    approvals = StandingApproval.objects.count()
     period_sign_off(actor=w.reviewer, competition=w.comp, business_system=w.system, month=month)
-    assert StandingDelta.objects.count() == before  # approved -> locked counts the same
+    assert (StandingDelta.objects.count(), StandingApproval.objects.count()) == (deltas, approvals)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transactions_approvals_make_one_row_per_worker_and_another_transactions_its_own(w, month):
+    from competitions.models import StandingApproval, StandingDay
+
+    entries = enter(w, month, days=4)
+    dates = [month + timedelta(days=d) for d in range(4)]
+    StandingDay.objects.create(competition=w.comp, day=dates[-1], rows=0, computed_at=timezone.now())
+
+    def approve_in_steps(days):  # as a month's approval job moves it, in one statement per range of ids
+        entries_approve_in_steps(actor=w.reviewer, entries=WorkEntry.objects.filter(work_date__in=days),
+                                 system=w.system, progress=lambda done, total: steps.append(done))
+
+    steps = []
+
+    approve_in_steps(dates[:2])
+    assert len(steps) > 3  # several statements, merged into one row per worker
+    first = approval_rows()
+    assert first == {(x.pk, dates[-1]): approved(entries, x, dates[:2]) for x in (w.alice, w.bob)}
+    approve_in_steps(dates[2:])
+    # The second transaction's rows are its own; the first's stay as they were.
+    for x in (w.alice, w.bob):
+        rows = StandingApproval.objects.filter(worker_id=x.pk).order_by("pk")
+        assert [[a.first_date, a.last_date, a.approved_score, list(zip(a.dates, a.approved_scores, strict=True))]
+                for a in rows] == [first[x.pk, dates[-1]], approved(entries, x, dates[2:])]
+
+
+@pytest.mark.django_db
+def test_merging_a_transactions_approvals_keeps_each_dates_sum(w, month):
+    from competitions.models import StandingApproval, StandingDay
+    from reviews.entry_log import STATUS_MOVE, merge_approvals
+
+    entries = enter(w, month, days=3)
+    dates = [month + timedelta(days=d) for d in range(3)]
+    StandingDay.objects.create(competition=w.comp, day=dates[-1], rows=0, computed_at=timezone.now())
+    for e in entries:  # one statement per entry
+        entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk=e.pk), to_status=S.APPROVED)
+    with connection.cursor() as cursor:  # Alice's first day back to pending, as a claimed status move
+        cursor.execute("SELECT set_config(%s, 'approved>pending', true)", [STATUS_MOVE])
+        cursor.execute("UPDATE reviews_workentry SET status = 'pending' WHERE worker_id = %s AND work_date = %s",
+                       [w.alice.pk, month])
+    assert StandingApproval.objects.count() == 7
+    assert merge_approvals() == 2  # one row per worker
+    rows = approval_rows()
+    assert rows[w.bob.pk, dates[-1]] == approved(entries, w.bob, dates)
+    first, last, total, per_date = rows[w.alice.pk, dates[-1]]
+    assert (first, last, total) == (dates[0], dates[-1], sum(score for _day, score in per_date))
+    assert per_date == [(dates[0], 0), *approved(entries, w.alice, dates[1:])[3]]
 
 
 @pytest.mark.django_db

@@ -2,10 +2,12 @@
 
 For its own UPDATEs the workflow tells the trigger "every row goes from status X to Y, nothing else
 counted changes", and the trigger writes the approval queue and the standings change log from the new
-rows alone instead of pairing old and new rows. These tests hold the shortcut to exactly what the
-general path writes for the same change, and show that the claim can never describe another statement.
+rows alone instead of pairing old and new rows (a move between pending and approved goes to the approval
+log, per worker). These tests hold the shortcut to exactly what the general path writes for the same
+change, as the standings read it, and show that the claim can never describe another statement.
 """
 
+from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,7 +15,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
-from competitions.models import StandingDelta
+from competitions.models import StandingApproval, StandingDelta
 from reviews import workflow
 from reviews.entry_log import status_move_logs_nothing
 from reviews.models import EntryStatus, PendingEntry, WorkEntry
@@ -40,6 +42,29 @@ def last_delta() -> int:
     return StandingDelta.objects.aggregate(m=Max("pk"))["m"] or 0
 
 
+def last_approval() -> int:
+    return StandingApproval.objects.aggregate(m=Max("pk"))["m"] or 0
+
+
+def contributions_since(last: tuple[int, int]) -> list[tuple]:
+    """What the standings read of both logs written after ``last`` (last_delta(), last_approval()): per
+    (competition, worker, work date), the change of quantity, points, approved points and counted entries, the
+    approval log's rows spread over their dates; the dates that change nothing left out."""
+    summed = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0), 0])
+    for competition, worker, day, quantity, points, approved, entries in (
+            StandingDelta.objects.filter(pk__gt=last[0]).values_list(
+                "competition_id", "worker_id", "work_date", "quantity", "points", "approved_points", "entries")):
+        total = summed[competition, worker, day]
+        total[0] += quantity
+        total[1] += points
+        total[2] += approved
+        total[3] += entries
+    for row in StandingApproval.objects.filter(pk__gt=last[1]):
+        for day, score in zip(row.dates, row.approved_scores, strict=True):
+            summed[row.competition_id, row.worker_id, day][2] += Decimal(score) / 1000
+    return sorted((*key, *total) for key, total in summed.items() if any(total))
+
+
 def queue() -> set[tuple]:
     return set(PendingEntry.objects.values_list(*QUEUE))
 
@@ -53,10 +78,10 @@ def logged(change) -> tuple:
     """What ``change`` logs and leaves in the queue and the entries' statuses; then undone."""
     try:
         with transaction.atomic():
-            last = last_delta()
+            last = last_delta(), last_approval()
             change()
             assert queue() == queue_from_entries()
-            raise Undo(deltas_since(last), queue(), sorted(WorkEntry.objects.values_list("pk", "status")))
+            raise Undo(contributions_since(last), queue(), sorted(WorkEntry.objects.values_list("pk", "status")))
     except Undo as done:
         return done.args
 
@@ -116,13 +141,13 @@ def test_a_months_sign_off_and_reopening_change_no_entry_and_log_nothing(w, entr
     the change log and the queue as they were, and the trigger would log nothing for approved <-> locked."""
     entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(status=S.PENDING), to_status=S.APPROVED)
     rows = sorted(WorkEntry.objects.values_list("pk", "status", "updated_at", "reviewed_at"))
-    last, waiting = last_delta(), queue()
+    last, approvals, waiting = last_delta(), last_approval(), queue()
     period = period_sign_off(actor=w.reviewer, competition=w.comp, business_system=w.system, month=month)
     assert WorkEntry.objects.in_shown_status([S.LOCKED]).count() == 6
     period_reopen(actor=w.staff, period=period, reason="核对")
     assert WorkEntry.objects.in_shown_status([S.LOCKED]).count() == 0
     assert sorted(WorkEntry.objects.values_list("pk", "status", "updated_at", "reviewed_at")) == rows
-    assert deltas_since(last) == [] and queue() == waiting
+    assert deltas_since(last) == [] and last_approval() == approvals and queue() == waiting
     assert all(status_move_logs_nothing(source, target) for source, target in PERIOD_MOVES)
 
 

@@ -45,6 +45,9 @@ FROM (
         UNION ALL
         SELECT worker_id, -CAST(points * 1000 AS BIGINT), -CAST(approved_points * 1000 AS BIGINT), -entries
         FROM "competitions_standingdelta" WHERE competition_id = %(competition)s AND work_date <= %(day)s
+        UNION ALL
+        SELECT worker_id, 0, -CASE WHEN last_date <= %(day)s THEN approved_score ELSE (SELECT COALESCE(SUM(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= %(day)s) END, 0
+        FROM "competitions_standingapproval" WHERE competition_id = %(competition)s AND first_date <= %(day)s
     ) AS u
     GROUP BY worker_id
     HAVING SUM(entries) <> 0

@@ -28,6 +28,9 @@ FROM (
         SELECT worker_id, CAST(points * 1000 AS BIGINT), CAST(approved_points * 1000 AS BIGINT), entries,
                NULL, NULL, NULL, NULL
         FROM "competitions_standingdelta" WHERE competition_id = %(competition)s AND work_date <= %(day)s
+        UNION ALL
+        SELECT worker_id, 0, approved_score, 0, NULL, NULL, NULL, NULL
+        FROM "competitions_standingapproval" WHERE competition_id = %(competition)s AND work_date <= %(day)s
         ORDER BY worker_id
     ) AS u
     GROUP BY worker_id
