@@ -306,7 +306,9 @@ def incremental_night(competition_id: int, day: date, reference_s: float) -> flo
     # In production the day's change log is written over the day, and autovacuum processes it long before
     # 01:00 (the run empties the table every night, so its thresholds are a few thousand rows). Here it was
     # written a second ago: without this the run pays for the hint bits, or races autovacuum for the cores.
-    sql("VACUUM (ANALYZE) competitions_standingdelta")
+    # The same for the approval log, written by the day's approvals (and left with a dead row per worker and
+    # step by each approval job's merge).
+    sql("VACUUM (ANALYZE) competitions_standingdelta, competitions_standingapproval")
     # Likewise, autovacuum processes the day's 223k new entries (and the workflow's tables) here right
     # after they were bulk-inserted, on a machine of two cores; at 01:00 it has long finished with them.
     waited = wait_for_autovacuum()

@@ -366,18 +366,23 @@ WHERE competition_id = {competition}
 GROUP BY competition_id, worker_id, work_date
 HAVING SUM(points) <> 0 OR SUM(approved_points) <> 0 OR SUM(entries) <> 0
 """)
-# The approval log's rows the run takes in, archived whole with the consuming run when some of their dates
-# are up to the latest day stored before this run's (StandingApprovalCorrection: the readers sum a row's
-# dates up to a stored day, so its dates after it count for no stored day the archive is read for).
-ARCHIVE_APPROVALS = _format("""
-INSERT INTO {approval_correction} (competition_id, run_id, worker_id, first_date, last_date, approved_score, dates,
-                                   approved_scores)
-SELECT competition_id, {run}, worker_id, first_date, last_date, approved_score, dates, approved_scores
-FROM {approval}
-WHERE competition_id = {competition} AND work_date <= {day}
-  AND first_date <= (SELECT MAX(day) FROM {standing_day} WHERE competition_id = {competition} AND day < {day})
+# The approval log's rows the run takes in, deleted and, when some of their dates are up to the latest day
+# stored before this run's, archived whole with the consuming run (StandingApprovalCorrection: the readers
+# sum a row's dates up to a stored day, so its dates after it count for no stored day the archive is read
+# for). One statement, one pass over the log; returns how many rows it took in.
+TAKE_APPROVALS = _format("""
+WITH taken AS (
+    DELETE FROM {approval} WHERE competition_id = {competition} AND work_date <= {day}
+    RETURNING worker_id, first_date, last_date, approved_score, dates, approved_scores
+), archived AS (
+    INSERT INTO {approval_correction} (competition_id, run_id, worker_id, first_date, last_date, approved_score,
+                                       dates, approved_scores)
+    SELECT {competition}, {run}, worker_id, first_date, last_date, approved_score, dates, approved_scores
+    FROM taken
+    WHERE first_date <= (SELECT MAX(day) FROM {standing_day} WHERE competition_id = {competition} AND day < {day})
+)
+SELECT count(*) FROM taken
 """)
-DELETE_APPROVALS = _format("DELETE FROM {approval} WHERE competition_id = {competition} AND work_date <= {day}")
 # The change log dated up to the day, once a run has read it. In the same transaction, and serialized by
 # the competition's lock, this removes exactly the rows the run read: the run is REPEATABLE READ (one
 # snapshot for both).

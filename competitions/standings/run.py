@@ -16,8 +16,7 @@ def delete_deltas(*, competition_id: int, day: date, run_id: int) -> int:
     StandingApprovalCorrection), as consumed by run ``run_id``."""
     params = {"competition": competition_id, "day": day, "run": run_id}
     database.execute(ranking.ARCHIVE_DELTAS, params)
-    database.execute(ranking.ARCHIVE_APPROVALS, params)
-    return database.execute(ranking.DELETE_DELTAS, params) + database.execute(ranking.DELETE_APPROVALS, params)
+    return database.execute(ranking.DELETE_DELTAS, params) + database.scalar(ranking.TAKE_APPROVALS, params)
 
 
 def replace_day(*, competition_id: int, day: date, now, base_day: date | None, run_id: int | None = None,

@@ -40,7 +40,7 @@ def _capture(action, *, business_systems=(1, 2, 3), existing=()) -> str:
 
     def scalar(statement, params=None):
         sent.append(database.render(statement))
-        return PREVIOUS
+        return 0 if statement is ranking.TAKE_APPROVALS else PREVIOUS  # a count, or a day
 
     def column(statement, params=None):
         if statement is ranking.BUSINESS_SYSTEM_IDS:
