@@ -448,3 +448,66 @@ def test_deleting_a_competition_removes_its_standings_and_no_one_elses(league, f
     assert partitions(comp_id, D1) == partitions(comp_id, D2) == []
     assert Standing.objects.filter(competition=other).count() == 2
     assert standings.worker_standing(competition_id=other.pk, worker_id=w[1].pk).rank_overall == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_approval_committed_while_a_run_computes_is_taken_in_once_by_the_next_run(league, monkeypatch):
+    """A review's approval log row committed after a run took its snapshot: that run neither counts nor drops
+    it, the next run counts it once, and every stored day still verifies as published."""
+    import threading
+
+    from django.db import connections
+
+    from competitions.models import StandingApproval, VerificationOutcome
+    from competitions.verify import verify_day
+
+    comp = league["comp"]
+    for day in (D1, D2):
+        standings_recompute(competition=comp, day=day)
+
+    def split(day):
+        return sorted(Standing.objects.filter(competition=comp, day=day).values_list(
+            "worker_id", "points", "approved_points", "pending_points"))
+
+    before = split(D2)
+    assert any(pending for *_rest, pending in before)
+    inside, release = threading.Event(), threading.Event()
+    real_replace_day = standings.replace_day
+
+    def slow_replace_day(**kw):
+        inside.set()
+        assert release.wait(20)
+        return real_replace_day(**kw)
+
+    monkeypatch.setattr(standings, "replace_day", slow_replace_day)
+    results = {}
+
+    def night():
+        try:
+            results["run"] = standings_recompute(competition=comp.pk, day=D3)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=night)
+    thread.start()
+    assert inside.wait(20)  # the run has its snapshot and the lock, half-way through its transaction
+    pending = WorkEntry.objects.filter(competition=comp, status="pending")
+    assert pending.exists()
+    entries_transition(actor=None, entries=pending, to_status="approved", exclude_own=False)  # committed
+    release.set()
+    thread.join(20)
+    monkeypatch.setattr(standings, "replace_day", real_replace_day)
+
+    assert results["run"].outcome == RunOutcome.SUCCEEDED
+    # D3 is as of the run's snapshot: nothing new dated D3, and the approval is not in it (the points and
+    # the approved points are D2's), and its log rows are still there.
+    assert split(D3) == split(D2) == before
+    assert StandingApproval.objects.filter(competition_id=comp.pk).exists()
+    # The next run counts it, once: as the entries stand now, and the log is empty.
+    run = standings_recompute(competition=comp, day=D4)
+    assert rows(comp.pk, D4) == rows_by_full_path(comp.pk, D4, run.started_at)
+    assert all(pending == 0 for *_rest, pending in split(D4))
+    assert not StandingApproval.objects.filter(competition_id=comp.pk).exists()
+    for day in (D1, D2, D3, D4):
+        check = verify_day(competition_id=comp.pk, day=day)
+        assert check.outcome == VerificationOutcome.OK, (day, check.differences, check.error)
