@@ -49,9 +49,10 @@ class SqlFile:
         connection.ensure_connection()
         return sql.SQL(text).format(**self.values()).as_string(connection.connection)
 
-    def install(self, connection) -> None:
+    def install(self, connection, template: str | None = None) -> None:
+        """Runs the file (or ``template``, an earlier version of it) rendered for ``connection``."""
         with connection.cursor() as cursor:
-            cursor.execute(self.render(connection))
+            cursor.execute(self.render(connection, template))
 
     def uninstall(self, connection) -> None:
         with connection.cursor() as cursor:
@@ -72,14 +73,12 @@ class SqlFile:
         that again: for a body that writes a table the reversed migrations drop."""
         from django.db import migrations
 
-        def reinstall(apps, editor):
+        def reinstall(apps, editor, template: str | None = None):
             self.uninstall(editor.connection)
-            self.install(editor.connection)
+            self.install(editor.connection, template)
 
         def reinstall_before(apps, editor):
-            self.uninstall(editor.connection)
-            with editor.connection.cursor() as cursor:
-                cursor.execute(self.render(editor.connection, before.read_text(encoding="utf-8")))
+            reinstall(apps, editor, before.read_text(encoding="utf-8"))
 
         return migrations.RunPython(reinstall, migrations.RunPython.noop if before is None else reinstall_before)
 

@@ -16,6 +16,9 @@ from psycopg import sql
 from config.sqlfiles import SqlFile
 
 STATUS_MOVE = "reviews.status_move"
+# The approval log's ``batch`` of the rows the current transaction writes: its top-level transaction id
+# (a savepoint's statements get the same one), written by the trigger and read by merge_approvals.
+THIS_BATCH = "pg_current_xact_id()::text::bigint"
 FUNCTION = "reviews_workentry_log"
 
 
@@ -47,6 +50,7 @@ def _values() -> dict[str, sql.Composable]:
         "delta_table": sql.Identifier(StandingDelta._meta.db_table),
         "approval_table": sql.Identifier(StandingApproval._meta.db_table),
         "standing_day_table": sql.Identifier(StandingDay._meta.db_table),
+        "this_batch": sql.SQL(THIS_BATCH),
         "insert_trigger": sql.Identifier(f"{FUNCTION}_insert"),
         "update_trigger": sql.Identifier(f"{FUNCTION}_update"),
         "delete_trigger": sql.Identifier(f"{FUNCTION}_delete"),
@@ -73,7 +77,7 @@ ENTRY_LOG = SqlFile(path=Path(__file__).parent / "sql" / "entry_log.sql", values
 # half-merged.
 MERGE_APPROVALS = """
 WITH written AS (
-    DELETE FROM {approval} WHERE batch = pg_current_xact_id()::text::bigint
+    DELETE FROM {approval} WHERE batch = {this_batch}
     RETURNING competition_id, worker_id, work_date, first_date, last_date, approved_score, dates,
               approved_scores, batch
 )
@@ -93,7 +97,8 @@ def merge_approvals() -> int:
     night after reads one row per worker rather than one per worker and statement. Returns the rows left."""
     from competitions.models import StandingApproval
 
-    statement = sql.SQL(MERGE_APPROVALS).format(approval=sql.Identifier(StandingApproval._meta.db_table))
+    statement = sql.SQL(MERGE_APPROVALS).format(approval=sql.Identifier(StandingApproval._meta.db_table),
+                                                this_batch=sql.SQL(THIS_BATCH))
     with connection.cursor() as cursor:
         cursor.execute(statement.as_string(connection.connection))
         return cursor.rowcount

@@ -13,7 +13,8 @@ How a run works (competitions.services.standings_recompute drives it, under a lo
   change that rewrites points logs the difference on the days it touched, and only those.
   A review that only moves entries between pending and approved (approving a month: 800,000 entries)
   changes nothing but the approved split; the trigger logs it in StandingApproval instead, one row per
-  worker and transaction with the approved points per date in arrays, dated for the runs at the latest
+  worker and statement (the month's approval job merges its steps' rows into one per worker) with the
+  approved points per date in arrays, dated for the runs at the latest
   stored day (or the entry's date when later). Runs add a row whole; readers of "dated up to X" for an
   earlier X sum its dates up to X (ranking.approved_through). So the night after an approval day reads
   and archives a row per worker, not one per approved entry.

@@ -86,7 +86,7 @@ BEGIN
               FROM new_rows n LEFT JOIN latest l ON l.competition_id = n.competition_id
              WHERE n.points <> 0
              GROUP BY n.competition_id, n.worker_id, GREATEST(n.work_date, l.day)
-            $sql$ USING d_approved, pg_current_xact_id()::text::bigint;
+            $sql$ USING d_approved, {this_batch};
         ELSIF d_counted <> 0 OR d_approved <> 0 THEN
             -- What pairing would log: the rows whose counted values differ (not a zero-points approval).
             INSERT INTO {delta_table} (competition_id, worker_id, rule_id, work_date, quantity, points, approved_points, entries)

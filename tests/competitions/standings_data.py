@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connections, transaction
 
 from competitions import standings
 from competitions.models import Standing
@@ -92,3 +94,39 @@ def totals_from_entries(competition_id: int, day: date) -> list[tuple]:
                     a=Sum("points", filter=Q(status__in=["approved", "locked"]), default=Decimal(0)))
           .order_by("worker_id", "rule_id"))
     return [(r["worker_id"], r["rule_id"], r["q"], r["p"], r["a"], per_worker[r["worker_id"]]) for r in qs]
+
+
+@contextmanager
+def run_held_half_way(monkeypatch, **recompute):
+    """A standings run (services.standings_recompute with ``recompute``) in a thread of its own, on a
+    connection of its own, held just before it writes its day: it has its lock and its snapshot. The body
+    runs meanwhile; on leaving, the run goes on and finishes. Yields a dict that then holds the run under
+    "run". For transactional tests (the run commits)."""
+    from competitions.services import standings_recompute
+
+    inside, release = threading.Event(), threading.Event()
+    real_replace_day = standings.replace_day
+
+    def held_replace_day(**kw):
+        inside.set()
+        assert release.wait(20)
+        return real_replace_day(**kw)
+
+    monkeypatch.setattr(standings, "replace_day", held_replace_day)
+    result = {}
+
+    def run():
+        try:
+            result["run"] = standings_recompute(**recompute)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        assert inside.wait(20), "the run never reached its write"
+        yield result
+    finally:
+        release.set()
+        thread.join(20)
+        monkeypatch.setattr(standings, "replace_day", real_replace_day)

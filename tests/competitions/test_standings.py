@@ -22,6 +22,7 @@ from tests.competitions.standings_data import (
     partitions,
     rows,
     rows_by_full_path,
+    run_held_half_way,
     totals,
     totals_from_entries,
 )
@@ -454,10 +455,6 @@ def test_deleting_a_competition_removes_its_standings_and_no_one_elses(league, f
 def test_an_approval_committed_while_a_run_computes_is_taken_in_once_by_the_next_run(league, monkeypatch):
     """A review's approval log row committed after a run took its snapshot: that run neither counts nor drops
     it, the next run counts it once, and every stored day still verifies as published."""
-    import threading
-
-    from django.db import connections
-
     from competitions.models import StandingApproval, VerificationOutcome
     from competitions.verify import verify_day
 
@@ -471,32 +468,10 @@ def test_an_approval_committed_while_a_run_computes_is_taken_in_once_by_the_next
 
     before = split(D2)
     assert any(pending for *_rest, pending in before)
-    inside, release = threading.Event(), threading.Event()
-    real_replace_day = standings.replace_day
-
-    def slow_replace_day(**kw):
-        inside.set()
-        assert release.wait(20)
-        return real_replace_day(**kw)
-
-    monkeypatch.setattr(standings, "replace_day", slow_replace_day)
-    results = {}
-
-    def night():
-        try:
-            results["run"] = standings_recompute(competition=comp.pk, day=D3)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=night)
-    thread.start()
-    assert inside.wait(20)  # the run has its snapshot and the lock, half-way through its transaction
-    pending = WorkEntry.objects.filter(competition=comp, status="pending")
-    assert pending.exists()
-    entries_transition(actor=None, entries=pending, to_status="approved", exclude_own=False)  # committed
-    release.set()
-    thread.join(20)
-    monkeypatch.setattr(standings, "replace_day", real_replace_day)
+    with run_held_half_way(monkeypatch, competition=comp.pk, day=D3) as results:
+        pending = WorkEntry.objects.filter(competition=comp, status="pending")
+        assert pending.exists()
+        entries_transition(actor=None, entries=pending, to_status="approved", exclude_own=False)  # committed
 
     assert results["run"].outcome == RunOutcome.SUCCEEDED
     # D3 is as of the run's snapshot: nothing new dated D3, and the approval is not in it (the points and

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,13 +9,12 @@ import pytest
 from celery import Celery
 from celery.schedules import crontab
 from django.conf import settings
-from django.db import connections
 
-from competitions import standings, tasks
+from competitions import tasks
 from competitions.models import RunOutcome, Standing, StandingRun
 from competitions.services import standings_recompute
 from tests.celery_worker import celery_worker
-from tests.competitions.standings_data import entry
+from tests.competitions.standings_data import entry, run_held_half_way
 
 DAY = date(2026, 3, 1)
 
@@ -93,36 +91,14 @@ def test_recompute_task_is_late_acked_and_retries_database_errors_with_backoff()
 @pytest.mark.django_db(transaction=True)
 def test_two_overlapping_runs_of_one_competition_are_serialized_by_the_lock(f, monkeypatch):
     comp = small_competition(f)
-    inside, release = threading.Event(), threading.Event()
-    real_replace_day = standings.replace_day
-
-    def slow_replace_day(**kw):
-        inside.set()
-        assert release.wait(20)
-        return real_replace_day(**kw)
-
-    monkeypatch.setattr(standings, "replace_day", slow_replace_day)
-    results = {}
-
-    def first():
-        try:
-            results["first"] = standings_recompute(competition=comp.pk, day=DAY)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=first)
-    thread.start()
-    assert inside.wait(20)  # the first run holds the lock, half-way through its transaction
-
-    second = standings_recompute(competition=comp.pk, day=DAY)  # another connection, same competition
-    release.set()
-    thread.join(20)
+    with run_held_half_way(monkeypatch, competition=comp.pk, day=DAY) as results:
+        # the first run holds the lock, half-way through its transaction
+        second = standings_recompute(competition=comp.pk, day=DAY)  # another connection, same competition
 
     assert second.outcome == RunOutcome.SKIPPED
-    assert results["first"].outcome == RunOutcome.SUCCEEDED
+    assert results["run"].outcome == RunOutcome.SUCCEEDED
     assert Standing.objects.filter(competition=comp, day=DAY).count() == 5
     other = small_competition(f, workers=2)  # the lock is per competition
-    monkeypatch.setattr(standings, "replace_day", real_replace_day)
     assert standings_recompute(competition=other.pk, day=DAY).outcome == RunOutcome.SUCCEEDED
     assert standings_recompute(competition=comp.pk, day=DAY).outcome == RunOutcome.SUCCEEDED  # released
 
