@@ -216,7 +216,7 @@ def test_a_transactions_approvals_make_one_row_per_worker_and_another_transactio
     # The second transaction's rows are its own; the first's stay as they were.
     for x in (w.alice, w.bob):
         rows = StandingApproval.objects.filter(worker_id=x.pk).order_by("pk")
-        assert [[a.first_date, a.last_date, a.approved_score, list(zip(a.dates, a.approved_scores, strict=True))]
+        assert [[a.first_date, a.last_date, a.approved_score, sorted(zip(a.dates, a.approved_scores, strict=True))]
                 for a in rows] == [first[x.pk, dates[-1]], approved(entries, x, dates[2:])]
 
 
@@ -241,6 +241,39 @@ def test_merging_a_transactions_approvals_keeps_each_dates_sum(w, month):
     first, last, total, per_date = rows[w.alice.pk, dates[-1]]
     assert (first, last, total) == (dates[0], dates[-1], sum(score for _day, score in per_date))
     assert per_date == [(dates[0], 0), *approved(entries, w.alice, dates[1:])[3]]
+
+
+@pytest.mark.django_db
+def test_merging_leaves_the_rows_dated_after_the_latest_stored_day_as_they_are(w, month):
+    # A row dated after the latest stored day holds one worker's entries of that date: the merge leaves it
+    # (and every row of a competition with no stored day), and merges the rows dated on the stored day.
+    from competitions.models import StandingApproval, StandingDay
+    from reviews.entry_log import merge_approvals
+
+    entries = enter(w, month, days=4)
+    dates = [month + timedelta(days=d) for d in range(4)]
+
+    def approve_each(days):  # one statement per entry
+        for e in entries:
+            if e.work_date in days:
+                entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk=e.pk), to_status=S.APPROVED)
+
+    def rows():
+        return sorted((a.worker_id, a.work_date, a.approved_score, sorted(a.dates))
+                      for a in StandingApproval.objects.all())
+
+    approve_each(dates[:1])  # no stored day yet: one row per worker and date
+    before = rows()
+    assert merge_approvals() == 0 and rows() == before
+    StandingApproval.objects.all().delete()
+
+    StandingDay.objects.create(competition=w.comp, day=dates[2], rows=0, computed_at=timezone.now())
+    approve_each(dates[1:])
+    assert StandingApproval.objects.count() == 6  # per worker: the second and third days on the stored day, the last its own
+    assert merge_approvals() == 2
+    assert rows() == sorted(
+        [(x.pk, dates[2], approved(entries, x, dates[1:3])[2], dates[1:3]) for x in (w.alice, w.bob)]
+        + [(x.pk, dates[3], approved(entries, x, dates[3:])[2], dates[3:]) for x in (w.alice, w.bob)])
 
 
 @pytest.mark.django_db
