@@ -25,7 +25,7 @@ from reviews.models import EntryStatus, PendingEntry
 from reviews.queue import queue_filters, queue_selection
 from reviews.services import entries_import
 from reviews.validation import EntryRejected
-from reviews.workflow import TransitionRefused, TransitionResult, entries_transition, lock_systems
+from reviews.workflow import QueueRange, TransitionRefused, TransitionResult, entries_transition, lock_systems
 
 # A month's approval is cut into this many statements (by ranges of entry ids), so that its page can show
 # how far it got; each is still one set-based UPDATE of a tenth of the month.
@@ -101,7 +101,8 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress, mont
 
     ``queue`` is (competition id, month) when ``entries`` are exactly that month's queue (PendingEntry)
     in ``system``: their number and id range are then read from the queue table's index alone, instead
-    of a pass over the month's entries before the first step. ``month``: the month of every one of
+    of a pass over the month's entries before the first step, and each step's UPDATE is driven by the
+    queue rows of its range (workflow.QueueRange). ``month``: the month of every one of
     ``entries``, when known (see entries_transition)."""
     lock_systems([system.pk])
     if queue is not None:
@@ -123,8 +124,9 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress, mont
         # than all of it again.
         part = entries.filter(id__gte=low, id__lt=low + step, pending__entry_id__gte=low,
                               pending__entry_id__lt=low + step)
-        result = entries_transition(actor=actor, entries=part, to_status=EntryStatus.APPROVED, systems=[system.pk],
-                                    month=month)
+        result = entries_transition(
+            actor=actor, entries=part, to_status=EntryStatus.APPROVED, systems=[system.pk], month=month,
+            queue=QueueRange(competition_id, system.pk, month, low, low + step) if queue is not None else None)
         moved += result.moved
         skipped_own += result.skipped_own
         progress(moved + skipped_own, total)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, PermissionDenied
@@ -111,6 +112,17 @@ class TransitionResult:
     skipped_own: int = 0
 
 
+class QueueRange(NamedTuple):
+    """The entries of one business system's month still in its approval queue (PendingEntry), with ids in
+    [low, high): a step of a month's approval (reviews.jobs.entries_approve_in_steps)."""
+
+    competition_id: int
+    business_system_id: int
+    month: date
+    low: int
+    high: int
+
+
 # The entries that are a person's own work: entered or last changed by them. Nobody approves or rejects
 # those, whatever grants they hold (separation of duties).
 OWN_WORK_FIELDS = ("entered_by", "changed_by")
@@ -137,7 +149,7 @@ def _check_reason(to_status: str, reason: str) -> str:
 
 @transaction.atomic
 def entries_transition(*, actor, entries, to_status: str, reason: str = "", exclude_own: bool = True,
-                       systems=None, month: date | None = None) -> TransitionResult:
+                       systems=None, month: date | None = None, queue: QueueRange | None = None) -> TransitionResult:
     """Move every entry of the queryset ``entries`` that is in an allowed source status to ``to_status``.
 
     Entries in other statuses are left alone (the caller decides whether that is an error). With
@@ -147,8 +159,9 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     fine; found with one query when not given). ``month``: the month every one of ``entries`` is dated
     in, when the caller knows it (a month's queue): the statements then name its work dates, so that
     PostgreSQL reads and updates that month's partition of the entries only instead of probing every
-    month's for each entry. Entries of a signed-off month never move (they show as locked). Returns how
-    many moved.
+    month's for each entry. Entries of a signed-off month never move (they show as locked). ``queue``:
+    ``entries`` are exactly the pending entries of a QueueRange, which the statement then reads from the
+    queue table (``_update_from_queue``). Returns how many moved.
     """
     sources = allowed_sources(to_status)
     if not sources:
@@ -156,6 +169,8 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     reason = _check_reason(to_status, reason)
     now = timezone.now()
     target = entries.filter(status__in=sources)
+    if queue is not None:
+        month = queue.month
     dates = month_bounds(month) if month is not None else None
     if dates is not None:
         target = target.filter(work_date__gte=dates[0], work_date__lt=dates[1])
@@ -167,7 +182,7 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     lock_systems(systems)
     rejected: list = []
     moved, skipped_own = _transition_rows(actor, target, own, to_status, reason, now, reviewing, sources, rejected,
-                                          dates)
+                                          dates, queue)
     if rejected:
         from members.notifications import entries_rejected
 
@@ -176,7 +191,7 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
 
 
 def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sources, rejected: list,
-                     dates: tuple[date, date] | None) -> tuple[int, int]:
+                     dates: tuple[date, date] | None, queue: QueueRange | None) -> tuple[int, int]:
     """One statement per source status: ``UPDATE … WHERE <the queryset's conditions> AND status = s
     RETURNING id`` feeding ``INSERT … SELECT`` of the audit facts. No read-then-lock pass: the
     advisory lock orders concurrent transitions, and the UPDATE re-checks ``status`` on any row it
@@ -187,6 +202,9 @@ def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sour
     target, each row marked whether it is own work, moves the others (re-checking on the row it updates
     that it is still not own work) and counts the own ones: (moved, skipped own) without a second pass
     over the selection. Without it, the UPDATE reads the queryset's conditions itself.
+
+    With ``queue``, the pending entries' statement is driven by the queue rows of the range instead
+    (``_update_from_queue``).
 
     A rejection's statement also counts what it moved per (clerk who entered it, depot): those counts
     are appended to ``rejected`` as RejectedBatch for the clerks' messages (members.notifications)."""
@@ -214,8 +232,14 @@ def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sour
                 # entry is written into it. The month's state is read after lock_systems, which a sign-off
                 # takes too: a sign-off under way has committed by then.
                 rows = rows.in_open_months()
+            # The own rows of the target, counted by the same statement (none without ``own``).
+            skipped = "(SELECT count(DISTINCT id) FROM target WHERE own)" if own is not None else "0"
+            skipped_params = []
             try:
-                if own is None:
+                if queue is not None and source == S.PENDING:
+                    sql, params, skipped, skipped_params = _update_from_queue(
+                        queue, actor_id if own is not None else None, values, source, table, dates)
+                elif own is None:
                     update = rows.query.chain(UpdateQuery)
                     update.add_update_values(values)
                     sql, params = update.get_compiler(connection.alias).as_sql()
@@ -230,9 +254,8 @@ def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sour
             # (reviews/sql/entry_log.sql). The trigger clears the setting as it reads it; a failed statement's
             # rollback clears it too. The reset below only keeps the session tidy.
             cursor.execute("SELECT set_config(%s, %s, true)", [STATUS_MOVE, f"{source}>{to_status}"])
-            audit_params = [*params, TRANSITIONS[(source, to_status)], actor_id, now, source, to_status, reason]
-            # The own rows of the target, counted by the same statement (none without ``own``).
-            skipped = "(SELECT count(DISTINCT id) FROM target WHERE own)" if own is not None else "0"
+            audit_params = [*params, TRANSITIONS[(source, to_status)], actor_id, now, source, to_status, reason,
+                            *skipped_params]
             if to_status == S.REJECTED:
                 # The same statement, counting what it moved per clerk and depot (a data-modifying WITH runs
                 # whether or not the outer query reads it); a first row carries the own work skipped.
@@ -267,6 +290,51 @@ def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sour
     return moved, skipped_own
 
 
+def _set_clause(values: dict) -> tuple[str, list]:
+    """``column = %s, …`` of an UPDATE of entries setting ``values`` (field name -> value), and its params."""
+    assignments, params = [], []
+    for name, value in values.items():
+        field = WorkEntry._meta.get_field(name)
+        assignments.append(f"{connection.ops.quote_name(field.column)} = %s")
+        params.append(field.get_db_prep_save(getattr(value, "pk", value), connection))
+    return ", ".join(assignments), params
+
+
+def _still_not_own(table: str) -> str:
+    """The condition, on the row an UPDATE moves, that it is not the work of the actor (one %s per
+    OWN_WORK_FIELDS): checked on the newest version of a row the UPDATE had to wait for."""
+    return " AND ".join(f"{table}.{connection.ops.quote_name(WorkEntry._meta.get_field(name).column)} "
+                        f"IS DISTINCT FROM %s" for name in OWN_WORK_FIELDS)
+
+
+def _update_from_queue(queue: QueueRange, actor_id, values: dict, source: str, table: str,
+                       dates: tuple[date, date]) -> tuple[str, list, str, list]:
+    """``WITH moved AS (UPDATE … FROM <the queue rows of the range> WHERE …`` (left open for RETURNING), and
+    the count of the rows it leaves (with its params): one pass over the queue's primary key and one probe
+    of each entry, where reading a queryset into a target first (``_update_from_target``) would probe every
+    entry twice, a sixth of a month's approval.
+
+    ``actor_id``: leave that person's own work alone (None: move all). Every queue row of the range is a
+    pending entry of the month, so the rows the statement leaves are the ones not moved, counted as the
+    queue rows of the range (in the statement's snapshot) less the moved: the actor's own work, and any
+    entry another transaction moved or deleted meanwhile (the UPDATE re-checks the row it waited for)."""
+    queue_table = connection.ops.quote_name(PendingEntry._meta.db_table)
+    in_range = ("queued.business_system_id = %s AND queued.competition_id = %s AND queued.month = %s"
+                " AND queued.entry_id >= %s AND queued.entry_id < %s")
+    range_params = [queue.business_system_id, queue.competition_id, queue.month, queue.low, queue.high]
+    assignments, assignment_params = _set_clause(values)
+    sql = (f"WITH moved AS (UPDATE {table} SET {assignments} FROM {queue_table} queued "
+           f"WHERE {in_range} AND {table}.id = queued.entry_id AND {table}.work_date >= %s "
+           f"AND {table}.work_date < %s AND {table}.status = %s")
+    params = [*assignment_params, *range_params, *dates, source]
+    if actor_id is None:
+        return sql, params, "0", []
+    sql += f" AND {_still_not_own(table)}"
+    params += [actor_id] * len(OWN_WORK_FIELDS)
+    left = f"((SELECT count(*) FROM {queue_table} queued WHERE {in_range}) - (SELECT count(*) FROM moved))"
+    return sql, params, left, range_params
+
+
 def _update_from_target(rows, own, actor_id, values: dict, source: str, table: str,
                         dates: tuple[date, date] | None = None) -> tuple[str, list]:
     """``WITH target AS (…), moved AS (UPDATE … FROM target WHERE …`` (left open for RETURNING): the
@@ -279,16 +347,11 @@ def _update_from_target(rows, own, actor_id, values: dict, source: str, table: s
     selected = rows.order_by().annotate(own=ExpressionWrapper(own, output_field=BooleanField())).values_list(
         "pk", "own")
     select_sql, select_params = selected.query.sql_with_params()
-    assignments, assignment_params = [], []
-    for name, value in values.items():
-        field = WorkEntry._meta.get_field(name)
-        assignments.append(f"{connection.ops.quote_name(field.column)} = %s")
-        assignment_params.append(field.get_db_prep_save(getattr(value, "pk", value), connection))
-    still_not_own = " AND ".join(f"{table}.{connection.ops.quote_name(WorkEntry._meta.get_field(name).column)} "
-                                 f"IS DISTINCT FROM %s" for name in OWN_WORK_FIELDS)
+    assignments, assignment_params = _set_clause(values)
     sql = (f"WITH target (id, own) AS MATERIALIZED ({select_sql}), "
-           f"moved AS (UPDATE {table} SET {', '.join(assignments)} FROM target "
-           f"WHERE {table}.id = target.id AND target.own IS NOT TRUE AND {table}.status = %s AND {still_not_own}")
+           f"moved AS (UPDATE {table} SET {assignments} FROM target "
+           f"WHERE {table}.id = target.id AND target.own IS NOT TRUE AND {table}.status = %s "
+           f"AND {_still_not_own(table)}")
     within = []
     if dates is not None:
         sql += f" AND {table}.work_date >= %s AND {table}.work_date < %s"
