@@ -9,6 +9,8 @@ from datetime import date, timedelta
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from competitions import tasks
@@ -16,7 +18,7 @@ from competitions.models import Job, JobStatus
 from config import parked_uploads
 from reviews import imports
 from reviews import jobs as review_jobs
-from reviews.models import EntryAction, EntryEvent, EntryStatus, WorkEntry
+from reviews.models import EntryAction, EntryEvent, EntryStatus, PendingEntry, WorkEntry
 from reviews.services import entry_create, entry_update
 
 pytestmark = pytest.mark.django_db
@@ -348,3 +350,33 @@ def test_approving_the_whole_queue_in_steps_counts_it_from_the_queue_table_and_t
     assert (result.moved, result.skipped_own) == (2, 1)
     assert WorkEntry.objects.get(pk=month_of_entries[2].pk).status == EntryStatus.PENDING
     assert WorkEntry.objects.get(pk=carols.pk).status == EntryStatus.PENDING
+
+
+def test_a_step_driven_by_the_queue_leaves_what_the_reviewer_entered_or_changed_and_counts_it(
+        w, day, month_of_entries, monkeypatch):
+    # given: the month's queue, one entry the reviewer entered and one of the clerk's the reviewer changed
+    from config.months import month_of
+    from reviews.queue import queue_selection
+
+    monkeypatch.setattr(review_jobs, "APPROVE_CHUNKS", 3)
+    alices, bobs, own = month_of_entries
+    entry_update(actor=w.reviewer, entry_id=bobs.pk, quantity="401")
+    month = month_of(day)
+    entries, _status = queue_selection(user=w.reviewer, competition=w.comp, system=w.system, month=month,
+                                       filters={})
+
+    # when: approved in steps driven by the queue table
+    with CaptureQueriesContext(connection) as queries:
+        result = review_jobs.entries_approve_in_steps(actor=w.reviewer, entries=entries, system=w.system,
+                                                      progress=lambda done, total: None, queue=(w.comp.pk, month))
+    moves = [q["sql"] for q in queries.captured_queries if "UPDATE" in q["sql"] and "reviews_entryevent" in q["sql"]]
+    assert len(moves) == 3 and all('FROM "reviews_pendingentry" queued' in sql and "target" not in sql for sql in moves)
+
+    # then: only the clerk's unchanged entry moved, with its audit fact; the other two are left and counted
+    assert (result.moved, result.skipped_own) == (1, 2)
+    assert dict(WorkEntry.objects.filter(pk__in=[alices.pk, bobs.pk, own.pk]).values_list("pk", "status")) == {
+        alices.pk: EntryStatus.APPROVED, bobs.pk: EntryStatus.PENDING, own.pk: EntryStatus.PENDING}
+    assert list(EntryEvent.objects.filter(action=EntryAction.APPROVED).values_list("entry_id", "actor_id")) == [
+        (alices.pk, w.reviewer.pk)]
+    assert sorted(PendingEntry.objects.filter(month=month, business_system_id=w.system.pk)
+                  .values_list("entry_id", flat=True)) == sorted([bobs.pk, own.pk])
