@@ -258,22 +258,21 @@ def test_merging_leaves_the_rows_dated_after_the_latest_stored_day_as_they_are(w
             if e.work_date in days:
                 entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk=e.pk), to_status=S.APPROVED)
 
-    def rows():
-        return sorted((a.worker_id, a.work_date, a.approved_score, sorted(a.dates))
-                      for a in StandingApproval.objects.all())
-
     approve_each(dates[:1])  # no stored day yet: one row per worker and date
-    before = rows()
-    assert merge_approvals() == 0 and rows() == before
+    before = approval_rows()
+    assert before == {(x.pk, dates[0]): approved(entries, x, dates[:1]) for x in (w.alice, w.bob)}
+    assert merge_approvals() == 0 and approval_rows() == before
     StandingApproval.objects.all().delete()
 
     StandingDay.objects.create(competition=w.comp, day=dates[2], rows=0, computed_at=timezone.now())
     approve_each(dates[1:])
     assert StandingApproval.objects.count() == 6  # per worker: the second and third days on the stored day, the last its own
     assert merge_approvals() == 2
-    assert rows() == sorted(
-        [(x.pk, dates[2], approved(entries, x, dates[1:3])[2], dates[1:3]) for x in (w.alice, w.bob)]
-        + [(x.pk, dates[3], approved(entries, x, dates[3:])[2], dates[3:]) for x in (w.alice, w.bob)])
+    assert StandingApproval.objects.count() == 4
+    assert approval_rows() == {
+        **{(x.pk, dates[2]): approved(entries, x, dates[1:3]) for x in (w.alice, w.bob)},
+        **{(x.pk, dates[3]): approved(entries, x, dates[3:]) for x in (w.alice, w.bob)},
+    }
 
 
 @pytest.mark.django_db
