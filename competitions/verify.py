@@ -71,15 +71,15 @@ def totals_as_published(corrections: sql.Composable) -> sql.Composed:
     """Per-worker totals (in thousandths, as the ranking statement wants them) of the entries dated up to the
     day, minus ``corrections`` (what changed after the day's log position): the day as it was published."""
     return sql.SQL("""
-    SELECT worker_id, CAST(SUM(score) AS BIGINT) AS score, CAST(SUM(approved_score) AS BIGINT) AS approved_score,
-           SUM(entries) AS entries
+    SELECT worker_id, sum_int8(score) AS score, sum_int8(approved_score) AS approved_score,
+           sum_int8(entries) AS entries
     FROM (
         {entries}
         UNION ALL
         SELECT c.worker_id, -{points}, -{approved_points}, -c.entries FROM ({corrections}) AS c
     ) AS t
     GROUP BY worker_id
-    HAVING SUM(entries) <> 0
+    HAVING sum_int8(entries) <> 0
 """).format(entries=ranking.WORKER_TOTALS_FROM_ENTRIES, corrections=corrections,
             points=sql.SQL("CAST(c.points * 1000 AS BIGINT)"),
             approved_points=sql.SQL("CAST(c.approved_points * 1000 AS BIGINT)"))

@@ -90,7 +90,7 @@ WITH written AS (
 INSERT INTO {approval} (competition_id, worker_id, work_date, first_date, last_date, approved_score, dates,
                         approved_scores, batch)
 SELECT w.competition_id, w.worker_id, w.work_date, MIN(w.first_date), MAX(w.last_date),
-       CAST(SUM(a.score) AS BIGINT), array_agg(a.day), array_agg(a.score), MIN(w.batch)
+       sum_int8(a.score), array_agg(a.day), array_agg(a.score), MIN(w.batch)
 FROM written w
 CROSS JOIN LATERAL unnest(w.dates, w.approved_scores) AS a (day, score)
 GROUP BY w.competition_id, w.worker_id, w.work_date

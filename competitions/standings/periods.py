@@ -193,8 +193,8 @@ def _from_the_start(competition_id: int, through: date, sign: int) -> list[sql.C
 
 def _sum_per_worker(parts: list[sql.Composable], *, having: str) -> sql.Composed:
     return _format("""
-    SELECT worker_id, CAST(SUM(score) AS BIGINT) AS score, CAST(SUM(approved_score) AS BIGINT) AS approved_score,
-           CAST(SUM(entries) AS BIGINT) AS entries
+    SELECT worker_id, sum_int8(score) AS score, sum_int8(approved_score) AS approved_score,
+           sum_int8(entries) AS entries
     FROM ({parts}) AS u (worker_id, score, approved_score, entries)
     GROUP BY worker_id
     HAVING {having}""", parts=sql.SQL("\n        UNION ALL\n        ").join(parts), having=sql.SQL(having))
@@ -234,7 +234,7 @@ def period_totals(competition_id: int, start: date, end: date) -> sql.Composed:
 def range_totals(competition_id: int, *, end: Bound, before: Bound) -> sql.Composed:
     """period_totals given its bounds: now(end) - now(the day before the start)."""
     return _sum_per_worker(_parts(competition_id, end, 1) + _parts(competition_id, before, -1),
-                           having="SUM(entries) > 0")
+                           having="sum_int8(entries) > 0")
 
 
 def signed_off_runs(competition_id: int, start: date, end: date) -> list[tuple[int, date, date]]:
@@ -282,16 +282,16 @@ def runs_totals(competition_id: int, runs: list[tuple[int, date, date]], bounds:
     values = sql.SQL(", ").join(sql.SQL("({}, {}, {})").format(*map(sql.Literal, weight)) for weight in weights)
     return _format("""
     WITH {ctes}
-    SELECT b.worker_id, CAST(SUM(b.score * k.sign) AS BIGINT) AS score,
-           CAST(SUM(b.approved_score * k.sign) AS BIGINT) AS approved_score,
-           CAST(SUM(b.entries * k.sign) AS BIGINT) AS entries
+    SELECT b.worker_id, sum_int8(b.score * k.sign) AS score,
+           sum_int8(b.approved_score * k.sign) AS approved_score,
+           sum_int8(b.entries * k.sign) AS entries
     FROM ({stacked}) AS b (bound, worker_id, score, approved_score, entries)
     JOIN {worker} w ON w.id = b.worker_id
     JOIN {job_type} jt ON jt.id = w.job_type_id
     JOIN (VALUES {values}) AS k (business_system_id, bound, sign)
       ON k.business_system_id = jt.business_system_id AND k.bound = b.bound
     GROUP BY b.worker_id
-    HAVING SUM(b.entries * k.sign) > 0""", ctes=ctes, stacked=stacked, values=values)
+    HAVING sum_int8(b.entries * k.sign) > 0""", ctes=ctes, stacked=stacked, values=values)
 
 
 # The columns of a snapshot's rows, in the order they are written.

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import DataError, connection, transaction
 
 from competitions import tasks
 from competitions.models import (
@@ -229,6 +229,46 @@ def fetch(statement):
     with connection.cursor() as cursor:
         cursor.execute(database.render(statement))
         return [tuple(row) for row in cursor.fetchall()]
+
+
+
+def test_a_periods_totals_are_bigints_including_approvals_that_straddle_a_stored_day(f):
+    # given approvals logged and archived as rows whose dates straddle a stored day (read through their
+    # arrays, approved_through), and a signed-off month
+    comp, jt = f.competition(), f.job_type()
+    rule, w1, w2 = f.rule(comp, jt), f.worker(job_type_=jt), f.worker(job_type_=jt)
+    for day in (1, 2, 3, 4):
+        entry(comp, w1, rule, date(2026, 3, day), day)
+        entry(comp, w2, rule, date(2026, 3, day), 1)
+    standings_recompute(competition=comp, day=date(2026, 3, 2), full=True)
+    entries_transition(actor=None, entries=WorkEntry.objects.filter(worker=w1), to_status="approved",
+                       exclude_own=False)
+    standings_recompute(competition=comp, day=date(2026, 3, 4))  # archives the straddling row
+    entries_transition(actor=None, entries=WorkEntry.objects.filter(worker=w2), to_status="approved",
+                       exclude_own=False)  # live in the log
+    review_period(competition=comp, business_system=jt.business_system, month=date(2026, 3, 1),
+                  status=PeriodStatus.SIGNED_OFF)
+
+    # then every sum of a period is a bigint (no numeric in the stacked rows: the sums stay 64-bit, sum_int8)
+    for statement in (periods.period_totals(comp.pk, date(2026, 3, 2), date(2026, 3, 3)),
+                      periods.signed_off_totals(comp.pk, date(2026, 3, 2), date(2026, 3, 3))):
+        with connection.cursor() as cursor:
+            cursor.execute(database.render(statement))
+            assert [column.type_code for column in cursor.description] == [20, 20, 20, 20]  # int8
+            assert sorted(cursor.fetchall()) == [(w1.pk, 5000, 5000, 2), (w2.pk, 2000, 2000, 2)]
+
+
+def test_sum_int8_sums_bigints_as_a_bigint_and_refuses_an_overflow():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sum_int8(x), pg_typeof(sum_int8(x))::text FROM (VALUES (1::bigint), (NULL), (-4), (9))"
+                       " AS v (x)")
+        assert cursor.fetchone() == (6, "bigint")
+        cursor.execute("SELECT sum_int8(x) FROM (VALUES (1::bigint)) AS v (x) WHERE false")
+        assert cursor.fetchone() == (None,)  # as SUM: no rows, no sum
+        cursor.execute("SELECT sum_int8(x) FROM (VALUES (1), (2)) AS v (x)")  # integers too
+        assert cursor.fetchone() == (3,)
+        with pytest.raises(DataError), transaction.atomic():
+            cursor.execute("SELECT sum_int8(x) FROM (VALUES (9223372036854775807), (1)) AS v (x)")
 
 
 @pytest.fixture

@@ -19,21 +19,21 @@ FROM (
            p.rank_overall AS prev_overall, p.rank_business_system AS prev_business_system,
            p.rank_job_type AS prev_job_type, p.rank_unit AS prev_unit
     FROM (
-    SELECT worker_id, CAST(SUM(score) AS BIGINT) AS score, CAST(SUM(approved_score) AS BIGINT) AS approved_score, CAST(SUM(entries) AS BIGINT) AS entries
+    SELECT worker_id, sum_int8(score) AS score, sum_int8(approved_score) AS approved_score, sum_int8(entries) AS entries
     FROM (
         
-    SELECT worker_id, CAST(SUM(score) AS BIGINT) AS score, CAST(SUM(approved_score) AS BIGINT) AS approved_score,
-           CAST(SUM(entries) AS BIGINT) AS entries
+    SELECT worker_id, sum_int8(score) AS score, sum_int8(approved_score) AS approved_score,
+           sum_int8(entries) AS entries
     FROM (
-        SELECT e.worker_id, CAST(SUM(CAST(e.points * 1000 AS BIGINT)) AS BIGINT) AS score,
-               COALESCE(CAST(SUM(CAST(e.points * 1000 AS BIGINT)) FILTER (WHERE e.status IN ('approved', 'locked')) AS BIGINT), 0) AS approved_score,
+        SELECT e.worker_id, sum_int8(CAST(e.points * 1000 AS BIGINT)) AS score,
+               COALESCE(sum_int8(CAST(e.points * 1000 AS BIGINT)) FILTER (WHERE e.status IN ('approved', 'locked')), 0) AS approved_score,
                COUNT(*) AS entries
         FROM "reviews_workentry" e
         WHERE e.competition_id = %(competition)s AND e.work_date <= %(day)s AND e.work_date >= %(open_from)s
           AND e.status <> 'rejected'
         GROUP BY e.worker_id
         UNION ALL
-        SELECT f.worker_id, CAST(SUM(CAST(f.points * 1000 AS BIGINT)) AS BIGINT), CAST(SUM(CAST(f.approved_points * 1000 AS BIGINT)) AS BIGINT), SUM(f.entries)
+        SELECT f.worker_id, sum_int8(CAST(f.points * 1000 AS BIGINT)), sum_int8(CAST(f.approved_points * 1000 AS BIGINT)), SUM(f.entries)
         FROM "competitions_signedofftotal" f
         JOIN unnest(CAST(%(frozen_systems)s AS bigint[]), CAST(%(frozen_months)s AS date[])) AS p(system_id, month)
           ON f.business_system_id = p.system_id AND f.month = p.month
@@ -46,11 +46,11 @@ FROM (
         SELECT worker_id, -CAST(points * 1000 AS BIGINT), -CAST(approved_points * 1000 AS BIGINT), -entries
         FROM "competitions_standingdelta" WHERE competition_id = %(competition)s AND work_date <= %(day)s
         UNION ALL
-        SELECT worker_id, 0, -CASE WHEN last_date <= %(day)s THEN approved_score ELSE (SELECT COALESCE(SUM(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= %(day)s) END, 0
+        SELECT worker_id, 0, -CASE WHEN last_date <= %(day)s THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= %(day)s) END, 0
         FROM "competitions_standingapproval" WHERE competition_id = %(competition)s AND first_date <= %(day)s
     ) AS u
     GROUP BY worker_id
-    HAVING SUM(entries) <> 0
+    HAVING sum_int8(entries) <> 0
 ) AS t
     LEFT JOIN "competitions_standing" p
            ON p.competition_id = %(competition)s AND p.day = %(previous_day)s AND p.worker_id = t.worker_id

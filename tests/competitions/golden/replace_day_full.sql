@@ -18,8 +18,8 @@ FROM (
            p.rank_overall AS prev_overall, p.rank_business_system AS prev_business_system,
            p.rank_job_type AS prev_job_type, p.rank_unit AS prev_unit
     FROM (
-    SELECT e.worker_id, CAST(SUM(CAST(e.points * 1000 AS BIGINT)) AS BIGINT) AS score,
-           COALESCE(CAST(SUM(CAST(e.points * 1000 AS BIGINT)) FILTER (WHERE e.status IN ('approved', 'locked')) AS BIGINT), 0)
+    SELECT e.worker_id, sum_int8(CAST(e.points * 1000 AS BIGINT)) AS score,
+           COALESCE(sum_int8(CAST(e.points * 1000 AS BIGINT)) FILTER (WHERE e.status IN ('approved', 'locked')), 0)
                AS approved_score,
            COUNT(*) AS entries
     FROM "reviews_workentry" e

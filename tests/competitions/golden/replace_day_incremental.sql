@@ -16,7 +16,7 @@ SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot
        s.prev_unit - RANK() OVER unit AS change_unit,
        ROUND(COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0) / 1000.0, 3) AS points_to_next
 FROM (
-    SELECT worker_id, CAST(SUM(score) AS BIGINT) AS score, CAST(SUM(approved_score) AS BIGINT) AS approved_score,
+    SELECT worker_id, sum_int8(score) AS score, sum_int8(approved_score) AS approved_score,
            SUM(entries) AS entries,
            MAX(rank_overall) AS prev_overall, MAX(rank_business_system) AS prev_business_system,
            MAX(rank_job_type) AS prev_job_type, MAX(rank_unit) AS prev_unit

@@ -20,7 +20,7 @@ FROM (
            p.rank_overall AS prev_overall, p.rank_business_system AS prev_business_system,
            p.rank_job_type AS prev_job_type, p.rank_unit AS prev_unit
     FROM (
-    SELECT worker_id, CAST(SUM(score) AS BIGINT) AS score, CAST(SUM(approved_score) AS BIGINT) AS approved_score,
+    SELECT worker_id, sum_int8(score) AS score, sum_int8(approved_score) AS approved_score,
            SUM(entries) AS entries
     FROM (
         SELECT worker_id, CAST(points * 1000 AS BIGINT) AS score, CAST(approved_points * 1000 AS BIGINT) AS approved_score,

@@ -16,12 +16,12 @@ FROM (
            p.rank_overall AS prev_overall, p.rank_business_system AS prev_business_system,
            p.rank_job_type AS prev_job_type, p.rank_unit AS prev_unit
     FROM (
-    SELECT worker_id, CAST(SUM(score) AS BIGINT) AS score, CAST(SUM(approved_score) AS BIGINT) AS approved_score,
-           SUM(entries) AS entries
+    SELECT worker_id, sum_int8(score) AS score, sum_int8(approved_score) AS approved_score,
+           sum_int8(entries) AS entries
     FROM (
         
-    SELECT e.worker_id, CAST(SUM(CAST(e.points * 1000 AS BIGINT)) AS BIGINT) AS score,
-           COALESCE(CAST(SUM(CAST(e.points * 1000 AS BIGINT)) FILTER (WHERE e.status IN ('approved', 'locked')) AS BIGINT), 0)
+    SELECT e.worker_id, sum_int8(CAST(e.points * 1000 AS BIGINT)) AS score,
+           COALESCE(sum_int8(CAST(e.points * 1000 AS BIGINT)) FILTER (WHERE e.status IN ('approved', 'locked')), 0)
                AS approved_score,
            COUNT(*) AS entries
     FROM "reviews_workentry" e
@@ -33,20 +33,20 @@ FROM (
 SELECT worker_id, ROUND(score / 1000.0, 3) AS points, ROUND(approved_score / 1000.0, 3) AS approved_points,
        entries
 FROM (
-    SELECT worker_id, CAST(SUM(score) AS BIGINT) AS score, CAST(SUM(approved_score) AS BIGINT) AS approved_score,
-           CAST(SUM(entries) AS BIGINT) AS entries
+    SELECT worker_id, sum_int8(score) AS score, sum_int8(approved_score) AS approved_score,
+           sum_int8(entries) AS entries
     FROM (SELECT worker_id, CAST("points" * 1000 AS BIGINT), CAST("approved_points" * 1000 AS BIGINT), entries FROM "competitions_standingcorrection" WHERE competition_id = 7 AND run_id > 40 AND work_date <= '2026-03-15'::date
         UNION ALL
         SELECT worker_id, CAST("points" * 1000 AS BIGINT), CAST("approved_points" * 1000 AS BIGINT), entries FROM "competitions_standingdelta" WHERE competition_id = 7 AND work_date <= '2026-03-15'::date
         UNION ALL
-        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-15'::date THEN approved_score ELSE (SELECT COALESCE(SUM(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-15'::date) END, 0 FROM "competitions_standingapprovalcorrection" WHERE competition_id = 7 AND run_id > 40 AND first_date <= '2026-03-15'::date
+        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-15'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-15'::date) END, 0 FROM "competitions_standingapprovalcorrection" WHERE competition_id = 7 AND run_id > 40 AND first_date <= '2026-03-15'::date
         UNION ALL
-        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-15'::date THEN approved_score ELSE (SELECT COALESCE(SUM(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-15'::date) END, 0 FROM "competitions_standingapproval" WHERE competition_id = 7 AND first_date <= '2026-03-15'::date) AS u (worker_id, score, approved_score, entries)
+        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-15'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-15'::date) END, 0 FROM "competitions_standingapproval" WHERE competition_id = 7 AND first_date <= '2026-03-15'::date) AS u (worker_id, score, approved_score, entries)
     GROUP BY worker_id
     HAVING TRUE) AS c) AS c
     ) AS t
     GROUP BY worker_id
-    HAVING SUM(entries) <> 0
+    HAVING sum_int8(entries) <> 0
 ) AS t
     LEFT JOIN "competitions_standing" p
            ON p.competition_id = %(competition)s AND p.day = %(previous_day)s AND p.worker_id = t.worker_id
