@@ -280,16 +280,22 @@ def runs_totals(competition_id: int, runs: list[tuple[int, date, date]], bounds:
         sql.SQL("SELECT {}, worker_id, score, approved_score, entries FROM b{}").format(sql.Literal(i), sql.SQL(str(i)))
         for i in range(len(bounds)))
     values = sql.SQL(", ").join(sql.SQL("({}, {}, {})").format(*map(sql.Literal, weight)) for weight in weights)
+    # Each bound's row is given its worker's business system first, then its weight. OFFSET 0 keeps that
+    # order: left to itself the planner joined the weights to the rows on the bound alone (one row per
+    # business system each, 2 M rows for 223,000 workers) and the business system after, 1.34-1.36 s
+    # against 0.57 s for a range of signed-off months of nine business systems.
     return _format("""
     WITH {ctes}
     SELECT b.worker_id, sum_int8(b.score * k.sign) AS score,
            sum_int8(b.approved_score * k.sign) AS approved_score,
            sum_int8(b.entries * k.sign) AS entries
-    FROM ({stacked}) AS b (bound, worker_id, score, approved_score, entries)
-    JOIN {worker} w ON w.id = b.worker_id
-    JOIN {job_type} jt ON jt.id = w.job_type_id
+    FROM (SELECT b.*, jt.business_system_id
+          FROM ({stacked}) AS b (bound, worker_id, score, approved_score, entries)
+          JOIN {worker} w ON w.id = b.worker_id
+          JOIN {job_type} jt ON jt.id = w.job_type_id
+          OFFSET 0) AS b
     JOIN (VALUES {values}) AS k (business_system_id, bound, sign)
-      ON k.business_system_id = jt.business_system_id AND k.bound = b.bound
+      ON k.business_system_id = b.business_system_id AND k.bound = b.bound
     GROUP BY b.worker_id
     HAVING sum_int8(b.entries * k.sign) > 0""", ctes=ctes, stacked=stacked, values=values)
 

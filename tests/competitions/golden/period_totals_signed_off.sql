@@ -43,14 +43,16 @@ b2 AS MATERIALIZED (
     SELECT b.worker_id, sum_int8(b.score * k.sign) AS score,
            sum_int8(b.approved_score * k.sign) AS approved_score,
            sum_int8(b.entries * k.sign) AS entries
-    FROM (SELECT 0, worker_id, score, approved_score, entries FROM b0
+    FROM (SELECT b.*, jt.business_system_id
+          FROM (SELECT 0, worker_id, score, approved_score, entries FROM b0
     UNION ALL
     SELECT 1, worker_id, score, approved_score, entries FROM b1
     UNION ALL
     SELECT 2, worker_id, score, approved_score, entries FROM b2) AS b (bound, worker_id, score, approved_score, entries)
-    JOIN "members_worker" w ON w.id = b.worker_id
-    JOIN "competitions_jobtype" jt ON jt.id = w.job_type_id
+          JOIN "members_worker" w ON w.id = b.worker_id
+          JOIN "competitions_jobtype" jt ON jt.id = w.job_type_id
+          OFFSET 0) AS b
     JOIN (VALUES (1, 2, 1), (2, 1, 1), (1, 0,  -1), (2, 0,  -1)) AS k (business_system_id, bound, sign)
-      ON k.business_system_id = jt.business_system_id AND k.bound = b.bound
+      ON k.business_system_id = b.business_system_id AND k.bound = b.bound
     GROUP BY b.worker_id
     HAVING sum_int8(b.entries * k.sign) > 0;
