@@ -104,6 +104,23 @@ def test_a_changed_rank_is_a_difference_too(published):
     assert check.differences[0]["columns"] == ["rank_unit"]
 
 
+
+def test_a_row_on_one_side_only_and_a_null_set_are_differences(published):
+    comp, w = published["comp"], published["w"]
+    with connection.cursor() as cursor:  # a stored row removed behind the runs' back
+        cursor.execute("DELETE FROM competitions_standing WHERE competition_id = %s AND day = %s AND worker_id = %s",
+                       [comp.pk, D1, w[2].pk])
+    tamper(comp.pk, D1, w[4].pk, "rank_unit = NULL")  # a value become NULL (NULL = NULL is no difference)
+
+    check = verify_day(competition_id=comp.pk, day=D1)
+
+    assert (check.outcome, check.rows_stored, check.rows_recomputed, check.rows_differing) == (
+        VerificationOutcome.MISMATCH, 5, 6, 2)
+    missing, nulled = sorted(check.differences, key=lambda d: [w[2].pk, w[4].pk].index(d["worker_id"]))
+    assert (missing["worker_id"], missing["stored"], missing["recomputed"]["worker_id"]) == (w[2].pk, None, w[2].pk)
+    assert (nulled["columns"], nulled["stored"]["rank_unit"]) == (["rank_unit"], None)
+    assert nulled["recomputed"]["rank_unit"] is not None
+
 def test_a_changed_ledger_entry_breaks_the_chain(published):
     comp = published["comp"]
     first, second = StandingDigest.objects.filter(competition=comp).order_by("id")
