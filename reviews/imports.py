@@ -147,6 +147,8 @@ def parse_entries(*, checker: EntryChecker, table: list[list]) -> ParsedFile:
     index = {name: header.index(name) for name in COLUMNS if name in header}
     width = max(index.values()) + 1
     body = []  # (row number, cells as read, their texts)
+    unreadable = []  # row errors of rows holding a NUL character (PostgreSQL text cannot store one)
+    fields = {i: _COLUMN_FIELD[name] for name, i in index.items()}
     strip = str.strip
     for n, row in enumerate(table[1:], start=2):
         # This runs once per cell of the file. A CSV's cells are all text: strip them in one go.
@@ -155,11 +157,16 @@ def parse_entries(*, checker: EntryChecker, table: list[list]) -> ParsedFile:
         except TypeError:  # a spreadsheet's numbers, dates, empty cells
             texts = [_cell_text(c) for c in row]
         if any(texts):
+            if "\x00" in "".join(texts):
+                column = next(i for i, text in enumerate(texts) if "\x00" in text)
+                unreadable.append(RowError(n, fields.get(column, "entry"),
+                                           _("含有无法保存的空字符（NUL），请删除后重新导入。"), "nul_character"))
+                continue
             if len(row) < width:
                 row = [*row, *[None] * (width - len(row))]
                 texts += [""] * (width - len(texts))
             body.append((n, row, texts))
-    if len(body) > MAX_ROWS:
+    if len(body) + len(unreadable) > MAX_ROWS:
         raise ImportFileError(_("一次最多导入%(max)s行，请分批导入。") % {"max": MAX_ROWS})
     i_worker, i_date, i_rule, i_quantity = (index[c] for c in REQUIRED)
     i_name, i_note = index.get("姓名"), index.get("说明")
@@ -172,8 +179,9 @@ def parse_entries(*, checker: EntryChecker, table: list[list]) -> ParsedFile:
     rules = {(jt, metric): pk for pk, jt, metric in ScoringRule.objects.filter(competition=checker.competition)
              .values_list("pk", "job_type_id", "metric")}
 
-    parsed = ParsedFile(total=len(body), table=table, index=index, skipped=skipped)
+    parsed = ParsedFile(total=len(body) + len(unreadable), table=table, index=index, skipped=skipped)
     errors, inputs = parsed.errors, parsed.rows
+    errors.extend(unreadable)
     dates: dict = {}  # cell value -> date, None (empty) or the message why it is not a date
     for n, row, texts in body:
         emp = texts[i_worker]

@@ -409,7 +409,7 @@ def _corrected_range(entry: WorkEntry) -> tuple[WorkEntry, Decimal, Decimal]:
 
 
 @transaction.atomic
-def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str) -> WorkEntry:
+def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str, source: str = EntrySource.FORM) -> WorkEntry:
     """A correction to an approved or locked entry: a new entry (kind adjustment) dated today, for the
     same worker and rule, that adds ``quantity_delta`` (negative to take work away), reviewed like
     any other. The locked original is never touched."""
@@ -432,7 +432,14 @@ def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str) -> WorkEn
     if delta == 0:
         raise EntryRejected([RowError(1, "quantity", _("调整量不能为 0。"), "adjustment_zero")])
     # A correction is of the first entry's day: the day's work with it stays between none (a typo of -99999
-    # for -99 must not give a worker negative work) and the metric's daily cap in force that day.
+    # for -99 must not give a worker negative work) and the metric's daily cap in force that day. Two
+    # corrections of the same day at once would each pass that check on the other's absence: the first
+    # entry's row is locked first, so they are checked one after the other (a review of it waits too). In
+    # the house's lock order (reviews.workflow): the month the correction lands in, then the entry row.
+    _hold_open_periods({(original.competition_id, original.business_system_id, month_of(today))})
+    first, _least, _most = _corrected_range(original)
+    list(WorkEntry.objects.select_for_update(no_key=True).filter(pk=first.pk, work_date=first.work_date)
+         .values_list("pk", flat=True))
     first, least, most = _corrected_range(original)
     unit = original.rule.unit_of_measure
     if delta < 0 and least + delta < 0:
@@ -447,7 +454,7 @@ def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str) -> WorkEn
                 "day": first.work_date, "cap": format_quantity(version.daily_cap, unit, with_unit=True),
                 "now": format_quantity(most, unit, with_unit=True)}, "quantity_over_cap")])
     now = timezone.now()
-    adjustment = _new_entry(result.ok[0], competition=original.competition, actor=actor, source=EntrySource.FORM,
+    adjustment = _new_entry(result.ok[0], competition=original.competition, actor=actor, source=source,
                             kind=EntryKind.ADJUSTMENT, adjusts=original, now=now)
     return _write_created([adjustment], actor=actor, now=now)[0]
 

@@ -125,7 +125,7 @@ def parse_quantity(value, *, allow_negative: bool = False) -> Decimal:
         raise ValueError(_("工作量必须是数字。"))
     if number < 0 and not allow_negative:
         raise ValueError(_("工作量不能为负数。"))
-    if abs(number) > MAX_QUANTITY:
+    if number.copy_abs() > MAX_QUANTITY:  # copy_abs: no context, so no Overflow for 1E+999999999
         raise ValueError(_("工作量过大。"))
     if -number.as_tuple().exponent > QUANTITY_PLACES and number != number.quantize(Decimal("0.001")):
         raise ValueError(_("工作量最多保留3位小数。"))

@@ -566,11 +566,15 @@ def _refuse_unless_reviewer(request, system) -> None:
         raise PermissionDenied
 
 
-def _month_param(value) -> date:
-    """The month asked for; the current month when none (or no valid one) is."""
+def _month_param(request, value) -> date:
+    """The month asked for; on a page, the current month when none (or no valid one) is. A form (POST)
+    acts on the month it names: without a valid one it is refused (404), never applied to the current
+    month instead (a tampered "approve all" would approve this month's queue)."""
     try:
         return parse_month(value)
     except ValidationError:
+        if request.method == "POST":
+            raise Http404 from None
         return month_of(local_today())
 
 
@@ -603,7 +607,7 @@ def review_queue(request):
         raise PermissionDenied
     g = request.GET if request.method == "GET" else request.POST
     system = _reviewer_system(request, systems)
-    month = _month_param(g.get("month"))
+    month = _month_param(request, g.get("month"))
     qs, status = _queue_filters(request, system, month)
 
     if request.method == "POST":
@@ -781,12 +785,12 @@ def dispute_export(request):
 
 def _reviewed_month(request):
     """The reviewer's business system and month the page or form names: another system than their own
-    answers 404, a bad month is the current one (as on the queue)."""
+    answers 404, a bad month is the current one on a page and 404 for a form (as on the queue)."""
     systems = _reviewer_systems(request)
     if not systems:
         raise PermissionDenied
     g = request.GET if request.method == "GET" else request.POST
-    return _reviewer_system(request, systems, strict=True), _month_param(g.get("month")), systems
+    return _reviewer_system(request, systems, strict=True), _month_param(request, g.get("month")), systems
 
 
 @reviewer_reading_page

@@ -180,6 +180,8 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     if systems is None:
         systems = entries.order_by().values_list("business_system_id", flat=True).distinct()
     lock_systems(systems)
+    if to_status == S.REJECTED:
+        _refuse_rejecting_corrected(target)
     rejected: list = []
     moved, skipped_own = _transition_rows(actor, target, own, to_status, reason, now, reviewing, sources, rejected,
                                           dates, queue)
@@ -188,6 +190,21 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
 
         entries_rejected(batches=rejected, reason=reason)
     return TransitionResult(moved=moved, skipped_own=skipped_own)
+
+
+def _refuse_rejecting_corrected(target) -> None:
+    """An entry with an adjustment (reviews.services.entry_adjust) that is not rejected cannot be rejected
+    unless the adjustment is rejected with it: the adjustment corrects that entry's day, and on its own a
+    correction taking work away would leave the worker negative work (approved, it counts). Reject the
+    adjustment first, or both at once. One query (the adjustments' partial index)."""
+    ids = target.values("pk")
+    found = list(WorkEntry.objects.filter(adjusts_id__in=ids).exclude(status=S.REJECTED).exclude(pk__in=ids)
+                 .order_by("adjusts_id").values_list("adjusts_id", "id")[:5])
+    if found:
+        raise TransitionRefused(_(
+            "录入 %(entries)s 已有调整（%(adjustments)s），请先退回其调整，或与调整一起退回。") % {
+            "entries": "、".join(f"#{entry}" for entry in dict.fromkeys(e for e, _a in found)),
+            "adjustments": "、".join(f"#{adjustment}" for _e, adjustment in found)}, "has_adjustments")
 
 
 def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sources, rejected: list,
@@ -464,6 +481,8 @@ def period_reopen(*, actor, period: ReviewPeriod, reason: str) -> ReviewPeriod:
         raise TransitionRefused(_("解锁必须填写原因。"), "reason_required")
     if "\x00" in reason:  # the admin's page posts it as typed; PostgreSQL text cannot hold NUL
         raise TransitionRefused(_("原因中有无法保存的字符（空字符），请重新填写。"), "reason_invalid")
+    if len(reason) > (limit := PeriodEvent._meta.get_field("reason").max_length):
+        raise TransitionRefused(_("原因最多 %(n)s 个字。") % {"n": limit}, "reason_too_long")
     period = _lock_period(competition=period.competition, business_system=period.business_system, month=period.month)
     if period.status != PeriodStatus.SIGNED_OFF:
         raise TransitionRefused(_("该月尚未签发，无需解锁。"), "not_signed_off")

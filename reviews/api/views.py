@@ -164,7 +164,8 @@ class EntryAdjust(IdempotentPostMixin, APIView):
     def post(self, request, pk: int):
         data = s.AdjustmentInput(data=request.data)
         data.is_valid(raise_exception=True)
-        adjustment = services.entry_adjust(actor=request.user, entry_id=pk, **data.validated_data)
+        adjustment = services.entry_adjust(actor=request.user, entry_id=pk, source=EntrySource.API,
+                                           **data.validated_data)
         return _entry_response(adjustment.pk, status.HTTP_201_CREATED)
 
 
@@ -216,7 +217,8 @@ class EntryApprove(_EntryTransition):
     tags=REVIEW, operation_id="entries_reject", summary="退回一条录入（审核员）", request=s.RejectInput,
                parameters=[IDEMPOTENCY_PARAMETER],
                responses={200: s.EntryDetailOutput, **error_responses(400, 403, 404, 409)},
-               description="必须填写退回原因；录入员修改后重新提交。"))
+               description="必须填写退回原因；录入员修改后重新提交。已有未退回调整的录入不能单独退回"
+                           "（409 has_adjustments：先退回其调整，或用批量退回与调整一起退回）。"))
 class EntryReject(_EntryTransition):
     to_status = EntryStatus.REJECTED
 

@@ -508,5 +508,6 @@ def test_an_entry_says_its_kind_in_words_beside_its_code(api, objs):
 
     # then each entry says 调整 or 日常录入, as it says its status in words
     assert (made["kind"], made["kind_label"]) == ("adjustment", "调整")
+    assert WorkEntry.objects.get(pk=made["id"]).source == "api"  # made through the API, as it says
     rows = api.clerk.get("/api/v1/entries/").json()["results"]
     assert {(r["kind"], r["kind_label"]) for r in rows} == {("adjustment", "调整"), ("regular", "日常录入")}

@@ -85,6 +85,10 @@ def test_union_staff_reopen_a_signed_off_month_from_the_admin_with_a_reason(clie
     # a reason PostgreSQL cannot store (a NUL character) is refused (the admin's gate: a 400), not a 500
     assert client.post(url, {"reason": "补录\x00"}).status_code == 400
     assert ReviewPeriod.objects.get().status == PeriodStatus.SIGNED_OFF
+    # a reason longer than the record keeps is refused with a message, not a 500
+    response = client.post(url, {"reason": "补" * 201})
+    assert response.status_code == 200 and "原因最多 200 个字" in response.content.decode()
+    assert ReviewPeriod.objects.get().status == PeriodStatus.SIGNED_OFF
     client.post(url, {"reason": "补录台账"})
     assert ReviewPeriod.objects.get().status == PeriodStatus.OPEN
     assert WorkEntry.objects.get().status == "approved"

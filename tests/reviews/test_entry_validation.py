@@ -64,6 +64,7 @@ def test_a_date_outside_the_competition_or_in_the_future_is_refused(w, today):
 @pytest.mark.parametrize(("quantity", "message"), [
     ("-1", "工作量不能为负数。"), ("abc", "工作量必须是数字。"), ("1.2345", "工作量最多保留3位小数。"),
     ("1e30", "工作量过大。"), ("", "请填写工作量。"), ("NaN", "工作量必须是数字。"),
+    ("1E+999999999", "工作量过大。"), ("-1E+999999999", "工作量不能为负数。"), ("1E-999999999", "工作量最多保留3位小数。"),
 ])
 def test_a_bad_quantity_is_refused_with_its_message(w, quantity, message):
     error = refused(w, quantity=quantity)

@@ -75,6 +75,24 @@ def test_an_xlsx_file_is_read_the_same_way_including_date_cells(w, today):
     assert len(good) == 1 and str(good[0].quantity) == "120.500"
 
 
+def test_a_nul_character_in_any_cell_is_a_row_error_naming_its_column_and_nothing_is_saved(w, day):
+    # PostgreSQL text cannot hold NUL: found at the preview, never at saving (a 500 there, or a failed job)
+    content = csv_bytes([f"{w.alice.employee_no},张三明,{day},安全走行公里,350,a\x00b",
+                         f"{w.bob.employee_no[:2]}\x00{w.bob.employee_no[2:]},,{day},安全走行公里,1,",
+                         f"{w.bob.employee_no},李四,{day},安全走行公里,1e999999999,"])
+    parsed, good = check_file(actor=w.clerk, competition=w.comp, name="e.csv", content=content)
+    assert [str(e) for e in parsed.errors] == [
+        "第2行 说明：含有无法保存的空字符（NUL），请删除后重新导入。",
+        "第3行 工号：含有无法保存的空字符（NUL），请删除后重新导入。",
+        "第4行 工作量：工作量过大。",
+    ]
+    assert good == [] and parsed.total == 3
+    with pytest.raises(EntryRejected):
+        entries_import(actor=w.clerk, competition=w.comp, name="e.csv", content=content)
+    assert WorkEntry.objects.count() == 0
+    bad = bad_rows_csv(parsed).decode("utf-8-sig").splitlines()  # every row written back, with its error
+    assert len(bad) == 4 and bad[1].endswith("a\x00b,说明：含有无法保存的空字符（NUL），请删除后重新导入。")
+
 def test_a_gbk_csv_from_excel_is_understood(w, day):
     content = f"工号,姓名,工作日期,计分指标,工作量,说明\n{w.alice.employee_no},张三明,{day},安全走行公里,1,\n".encode("gbk")
     parsed, good = check_file(actor=w.clerk, competition=w.comp, name="e.csv", content=content)

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from competitions.models import Job
 from reviews.models import Dispute, WorkEntry
 from reviews.services import entry_create
 
@@ -25,8 +26,25 @@ def test_the_review_queue_reads_odd_ids_and_months_as_no_filter(client, w, entry
     client.force_login(w.reviewer)
     for name in ("unit", "job_type", "rule"):
         assert client.get(reverse("review:queue"), {name: value}).status_code == 200, name
-    response = client.post(reverse("review:queue"), {"action": "approve", "entry": [value, str(entry.pk)]})
+    response = client.post(reverse("review:queue"), {"action": "approve", "entry": [value, str(entry.pk)],
+                                                     "month": f"{entry.work_date:%Y-%m}"})
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("month", ["garbage", "9999-12", "0000-01", ""])
+def test_a_review_form_naming_no_valid_month_is_refused_and_moves_nothing(client, w, entry, month, run_jobs):
+    # a tampered or stale form is never applied to the current month instead of the one it names
+    client.force_login(w.reviewer)
+    data = {"month": month} if month else {}
+    for action in ("approve_all", "approve"):
+        response = run_jobs(lambda: client.post(reverse("review:queue"), {  # noqa: B023 (called at once)
+            "action": action, "entry": [str(entry.pk)], "system": str(w.system.pk), **data}))
+        assert response.status_code == 404, action
+    for name in ("review:export", "review:report"):
+        assert client.post(reverse(name), {"system": str(w.system.pk), **data}).status_code == 404, name
+    entry.refresh_from_db()
+    assert entry.status == "pending"
+    assert not Job.objects.exists()
 
 
 @pytest.mark.parametrize("month", ["0000-01", "9999-12", "２０２６-01", "2026-1²"])

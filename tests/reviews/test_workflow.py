@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.utils import timezone
 
 from reviews.models import (
     Dispute,
@@ -13,6 +14,7 @@ from reviews.models import (
     EntryStatus,
     PeriodEvent,
     PeriodStatus,
+    ReviewPeriod,
     WorkEntry,
 )
 from reviews.services import dispute_answer, dispute_open, entries_create, entry_adjust, entry_update
@@ -25,6 +27,7 @@ from reviews.workflow import (
     period_reopen,
     period_sign_off,
 )
+from tests.concurrency import race
 
 S = EntryStatus
 
@@ -206,6 +209,55 @@ class TestSignOff:
         assert rejected.value.first.code == "quantity_over_cap"
         assert entry_adjust(actor=w.clerk, entry_id=trip.pk, quantity_delta="1", reason="补录").quantity == 1
         assert plus.quantity == 1
+
+    def test_an_entry_with_a_live_adjustment_is_rejected_only_with_it(self, w):
+        # given alice's approved 100 km (an open month) and a pending correction taking all of it away
+        entry = enter(w, days=1)[0]
+        entry_transition(actor=w.reviewer, entry=entry, to_status=S.APPROVED)
+        minus = entry_adjust(actor=w.clerk, entry_id=entry.pk, quantity_delta="-100", reason="重复录入")
+
+        # when the reviewer rejects the entry alone, then it is refused (approving the correction later would
+        # leave alice -100 km that day) and nothing moves
+        for rejecting in (lambda: entry_transition(actor=w.reviewer, entry=entry, to_status=S.REJECTED, reason="不符"),
+                          lambda: entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk=entry.pk),
+                                                     to_status=S.REJECTED, reason="不符")):
+            with pytest.raises(TransitionRefused) as refused:
+                rejecting()
+            assert refused.value.code == "has_adjustments" and f"#{minus.pk}" in refused.value.message
+        both = WorkEntry.objects.filter(pk__in=[entry.pk, minus.pk])
+        assert dict(both.values_list("pk", "status")) == {entry.pk: S.APPROVED, minus.pk: S.PENDING}
+        # rejected together they both go; a rejected correction no longer holds the entry
+        entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk__in=[entry.pk, minus.pk]),
+                           to_status=S.REJECTED, reason="不符")
+        assert set(both.values_list("status", flat=True)) == {S.REJECTED}
+
+    def test_a_correction_rejected_first_frees_its_entry(self, w):
+        entry = enter(w, days=1)[0]
+        entry_transition(actor=w.reviewer, entry=entry, to_status=S.APPROVED)
+        plus = entry_adjust(actor=w.clerk, entry_id=entry.pk, quantity_delta="5", reason="补录")
+        entry_transition(actor=w.reviewer, entry=plus, to_status=S.REJECTED, reason="无依据")
+        assert entry_transition(actor=w.reviewer, entry=entry, to_status=S.REJECTED, reason="不符").status == S.REJECTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_corrections_made_at_the_same_moment_never_take_a_day_below_zero(w):
+    # given alice's approved 100 km, and this month's review period (where corrections land) already there
+    entry = enter(w, days=1)[0]
+    entry_transition(actor=w.reviewer, entry=entry, to_status=S.APPROVED)
+    ReviewPeriod.objects.create(competition=w.comp, business_system=w.system, month=timezone.localdate().replace(day=1))
+
+    # when six clerks' corrections of -60 km each arrive at once
+    outcomes = race(*[lambda: entry_adjust(actor=w.clerk, entry_id=entry.pk, quantity_delta="-60", reason="核减")
+                      for _ in range(6)])
+
+    # then one is written and the others are refused as below zero, so approving all of them keeps the day >= 0
+    made = [o for o in outcomes if isinstance(o, WorkEntry)]
+    assert len(made) == 1, outcomes
+    assert all(isinstance(o, EntryRejected) and o.first.code == "adjustment_below_zero"
+               for o in outcomes if o not in made), outcomes
+    entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(adjusts=entry), to_status=S.APPROVED)
+    day = WorkEntry.objects.filter(worker=w.alice).exclude(status=S.REJECTED).values_list("quantity", flat=True)
+    assert sum(day) == 40
 
 
 @pytest.mark.django_db(transaction=True)
