@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from psycopg import sql
 
 from config.spreadsheets import cell_date
+from config.text import stripped
 from members.models import (
     OPEN_APPLICATION,
     ApplicationStatus,
@@ -286,7 +287,7 @@ def application_submit(*, actor, form: ApplicationInput) -> MembershipApplicatio
 
 
 def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
+    reason = stripped(reason)
     if not reason:
         raise MembershipRefused(_("请填写原因。"), "reason_required")
     if len(reason) > REASON_MAX:

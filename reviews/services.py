@@ -26,6 +26,7 @@ from competitions.models import Competition, RuleVersion, ScoringRule
 from config import pgbulk
 from config.formatting import display_month, format_quantity
 from config.months import month_of
+from config.text import stripped
 from members.models import Worker
 from members.scope import scope_of
 from reviews.flags import flags_due
@@ -413,7 +414,7 @@ def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str, source: s
     """A correction to an approved or locked entry: a new entry (kind adjustment) dated today, for the
     same worker and rule, that adds ``quantity_delta`` (negative to take work away), reviewed like
     any other. The locked original is never touched."""
-    reason = (reason or "").strip()
+    reason = stripped(reason)
     if not reason:
         raise EntryRejected([RowError(1, "note", _("调整必须填写原因。"), "reason_required")])
     original = WorkEntry.objects.editable_by(actor).filter(pk=entry_id).select_related("competition").first()
@@ -507,7 +508,7 @@ def dispute_open(*, actor, work_date, comment: str, entry_id: int | None = None)
     scope = scope_of(actor)
     if not scope.is_worker:
         raise PermissionDenied(_("只有职工本人可以提出申诉。"))
-    comment = (comment or "").strip()
+    comment = stripped(comment)
     if not comment:
         raise EntryRejected([RowError(1, "note", _("请填写申诉内容。"), "comment_required")])
     worker = Worker.objects.get(pk=scope.worker_id)
@@ -551,7 +552,7 @@ def dispute_answer(*, actor, dispute_id: int, response: str, corrected: bool) ->
         raise Dispute.DoesNotExist
     if dispute.status != DisputeStatus.OPEN:
         raise EntryRejected([RowError(1, "entry", _("该申诉已处理。"), "dispute_closed")])
-    response = (response or "").strip()
+    response = stripped(response)
     if not response:
         raise EntryRejected([RowError(1, "note", _("请填写处理意见。"), "response_required")])
     dispute.status = DisputeStatus.CORRECTED if corrected else DisputeStatus.ANSWERED

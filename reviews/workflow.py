@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from competitions.standings.frozen import freeze_month, unfreeze_month
 from config.formatting import display_date, display_month
 from config.months import month_bounds, month_last_day, month_of
+from config.text import stripped
 from members.scope import scope_of
 from reviews.entry_log import STATUS_MOVE
 from reviews.models import (
@@ -139,7 +140,7 @@ def is_own_work(actor, entry: WorkEntry) -> bool:
 
 
 def _check_reason(to_status: str, reason: str) -> str:
-    reason = (reason or "").strip()
+    reason = stripped(reason)
     if to_status == S.REJECTED and not reason:
         raise TransitionRefused(_("退回必须填写原因。"), "reason_required")
     if len(reason) > 200:
@@ -476,7 +477,7 @@ def period_reopen(*, actor, period: ReviewPeriod, reason: str) -> ReviewPeriod:
     PeriodEvent, which each unlocked entry's history shows: reviews.history)."""
     if not scope_of(actor).is_staff:
         raise PermissionDenied(_("只有工会管理人员可以解锁已签发的月份。"))
-    reason = (reason or "").strip()
+    reason = stripped(reason)
     if not reason:
         raise TransitionRefused(_("解锁必须填写原因。"), "reason_required")
     if "\x00" in reason:  # the admin's page posts it as typed; PostgreSQL text cannot hold NUL

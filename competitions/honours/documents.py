@@ -111,6 +111,13 @@ class NoChineseFont(Exception):  # noqa: N818
     pass
 
 
+class FontLacksCharacters(NoChineseFont):
+    """The certificates' font has no glyph for some character they would print (a rare character of a
+    name, such as 𠮷, or an emoji in the award's name): fpdf2 would leave it out of the PDF and only log a
+    warning, and the certificates are frozen once stored. So nothing is stored and staff are told which
+    characters of which names, to configure a font that has them (CERTIFICATE_FONT) and build again."""
+
+
 # -- what goes on the documents -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -210,6 +217,7 @@ def certificates_pdf(terms: CertificateTerms, people: list[Honoree], font: Path)
     pdf.set_auto_page_break(False)
     pdf.set_margins(30, 20, 30)
     pdf.add_font("cjk", "", str(font), collection_font_number=0)
+    _refuse_missing_glyphs(pdf.fonts["cjk"].cmap, terms, people)
     for person in people:
         pdf.add_page()
         pdf.set_draw_color(178, 34, 34)
@@ -258,6 +266,24 @@ def certificates_pdf(terms: CertificateTerms, people: list[Honoree], font: Path)
             number += f" · {gettext('工号')} {person.employee_no}"
         pdf.cell(0, 6, number, align="L")
     return bytes(pdf.output())
+
+
+def _refuse_missing_glyphs(cmap, terms: CertificateTerms, people: list[Honoree]) -> None:
+    """FontLacksCharacters naming every text of the certificates with a character ``cmap`` (the font's
+    character map) has no glyph for; nothing when the font has them all. Spaces and line breaks print as
+    space either way."""
+    texts = [terms.award, terms.competition, *terms.issuers]
+    texts += [text for person in people for text in (person.name, person.depot, person.team, person.employee_no)]
+    lacking: dict[str, list[str]] = {}
+    for text in dict.fromkeys(texts):
+        for char in dict.fromkeys(text):
+            if ord(char) not in cmap and not char.isspace():
+                lacking.setdefault(char, []).append(text)
+    if lacking:
+        shown = "；".join(f"“{char}”（{'、'.join(where[:3])}）" for char, where in list(lacking.items())[:10])
+        raise FontLacksCharacters(gettext(
+            "证书字体中没有以下字符，证书未生成（生成后即冻结，不能缺字）：%(chars)s。请在 CERTIFICATE_FONT 中"
+            "指定包含这些字的 TrueType 字体后重新生成。") % {"chars": shown})
 
 
 # -- building them in the background -------------------------------------------------------------------

@@ -12,6 +12,7 @@ from competitions.honours.services import PUBLICITY_DAYS_MAX, ROUND_FIELDS
 from competitions.models import BusinessSystem, JobType
 from config.api.serializers import MAX_ID
 from config.months import parse_month
+from config.text import stripped
 from members.models import Unit, UnitLevel
 
 QUOTA_FIELD = "quota_%d"
@@ -148,7 +149,7 @@ class ReasonForm(forms.Form):
                                              "max_length": _("原因不能超过 %(limit_value)d 个字。")})
 
     def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
+        reason = stripped(self.cleaned_data["reason"])
         if not reason:
             raise ValidationError(_("请填写原因。"))
         return reason
@@ -181,7 +182,7 @@ class AnswerForm(forms.Form):
                                              "max_length": _("答复意见不能超过 %(limit_value)d 个字。")})
 
     def clean_answer(self):
-        answer = self.cleaned_data["answer"].strip()
+        answer = stripped(self.cleaned_data["answer"])
         if not answer:
             raise ValidationError(_("请填写答复意见。"))
         return answer

@@ -41,6 +41,7 @@ from competitions.honours.models import (
     UnitLevelChoice,
 )
 from competitions.models import BusinessSystem, Competition, JobType
+from config.text import stripped
 from members.models import Unit, UnitLevel, Worker
 from members.scope import scope_of
 from reviews.workflow import TransitionRefused
@@ -80,7 +81,7 @@ def require_staff(actor) -> None:
 
 
 def _reason(reason: str, *, what: str) -> str:
-    reason = (reason or "").strip()
+    reason = stripped(reason)
     if not reason:
         raise RoundRefused(_("%(what)s必须填写原因。") % {"what": what}, "reason_required")
     if len(reason) > REASON_MAX:

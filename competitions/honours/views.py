@@ -46,6 +46,7 @@ from competitions.honours.models import (
 )
 from competitions.models import Competition
 from competitions.querysets import current_competition
+from competitions.workspace.exports import file_name
 from config import cursors
 from config.gate import portal_view
 from config.months import format_month
@@ -416,16 +417,17 @@ def documents_build(request, pk):
 @staff_page
 def document_download(request, pk, kind):
     award_round = _round_or_404(request, pk)
+    kinds = {"roster": ("roster", _("表彰名单"), ".xlsx", docs.XLSX_TYPE),
+             "certificates": ("certificates", _("荣誉证书"), ".pdf", docs.PDF_TYPE)}
+    if kind not in kinds:
+        raise Http404
+    field, label, suffix, content_type = kinds[kind]
     documents = docs.AwardDocuments.objects.filter(round=award_round).first()
-    stored = None
-    if documents is not None:
-        stored = documents.roster if kind == "roster" else documents.certificates
+    stored = getattr(documents, field) if documents is not None else None
     if not stored:
         raise Http404
-    filename, content_type = ((_("%(name)s-表彰名单.xlsx"), docs.XLSX_TYPE) if kind == "roster"
-                              else (_("%(name)s-荣誉证书.pdf"), docs.PDF_TYPE))
     return FileResponse(stored.open("rb"), as_attachment=True, content_type=content_type,
-                        filename=filename % {"name": award_round.name})
+                        filename=file_name(award_round.name, label, suffix=suffix))
 
 
 # -- every point traceable --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ the file holds: the competition, the day or range, the list, the digest, when it
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,13 +39,16 @@ def row_values(row: reads.StaffRow, *, change: bool) -> list:
 
 
 # Characters that a file name may not hold on Windows, macOS or Linux.
-_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
 
-def file_name(*parts: str) -> str:
-    """The download's name: the parts joined with "_", characters no file system takes replaced."""
-    name = "_".join(_UNSAFE_NAME.sub("-", part).strip() for part in parts if part)
-    return f"{name[:150]}.xlsx"
+def file_name(*parts: str, suffix: str = ".xlsx") -> str:
+    """The download's name: the parts joined with "_", characters no file system takes replaced, and
+    invisible format characters dropped (a right-to-left override, U+202E, would show "名单.xlsx" as
+    "名单xslx." and disguise what the file is)."""
+    parts = ("".join(char for char in part if unicodedata.category(char) != "Cf") for part in parts if part)
+    name = "_".join(_UNSAFE_NAME.sub("-", part).strip() for part in parts)
+    return f"{name[:150]}{suffix}"
 
 
 def _selection(params: dict) -> tuple[lists.Choices, reads.StaffList]:

@@ -262,7 +262,8 @@ def export_day(request):
         return redirect(_link("workspace:day", {"competition": competition.pk} if competition else {}))
     params = {"competition": context["competition"].pk, "day": context["day"].isoformat(),
               **context["selection"].query()}
-    job = job_start(kind="standings_day_xlsx", params=params, user=request.user)
+    # The same export asked for again while it runs is the same job (a double click, a second tab).
+    job = job_start(kind="standings_day_xlsx", params=params, user=request.user, once_key=params)
     return redirect("jobs:detail", job.pk)
 
 
@@ -275,6 +276,6 @@ def export_period(request, pk: int):
     if context["errors"] or snapshot.status != SnapshotStatus.READY:
         _flash(request, context["errors"] or [_("该时段排名尚未计算完成，无法导出。")])
         return redirect("workspace:period", snapshot.pk)
-    job = job_start(kind="standings_period_xlsx", params={"snapshot": snapshot.pk, **context["selection"].query()},
-                    user=request.user)
+    params = {"snapshot": snapshot.pk, **context["selection"].query()}
+    job = job_start(kind="standings_period_xlsx", params=params, user=request.user, once_key=params)
     return redirect("jobs:detail", job.pk)

@@ -300,6 +300,9 @@ def test_a_round_goes_from_definition_to_the_final_list_and_its_documents_throug
     # then the 表彰名单 reads back with its Chinese headers and the final people
     roster = client.get(reverse("honours:document", args=[award_round.pk, "roster"]))
     assert roster.status_code == 200 and roster["Content-Type"] == documents.XLSX_TYPE
+    assert "2025%E5%B9%B4" in roster["Content-Disposition"] and ".xlsx" in roster["Content-Disposition"]
+    # no other kind of document is served
+    assert client.get(reverse("honours:document", args=[award_round.pk, "zzz"])).status_code == 404
     sheet = load_workbook(io.BytesIO(b"".join(roster.streaming_content))).active
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert rows[0] == ["序号", "工号", "姓名", "站段", "班组", "工种", "业务系统", "积分", "名次"]
@@ -565,6 +568,18 @@ def test_without_a_chinese_font_the_roster_is_made_and_the_certificates_fail_wit
     with pytest.raises(services.RoundRefused, match="已冻结"):
         documents.documents_request(award_round=award_round, user=w.staff)
 
+
+def test_a_name_the_font_cannot_print_fails_the_certificates_naming_it_and_nothing_is_frozen(w):
+    # given a final list with a rare character (U+20BB7, 𠮷) the bundled font has no glyph for
+    award_round = finalized(w, ["宋𠮷", "赵六"])
+
+    # when the documents are built, then the certificates are not stored (fpdf2 would silently leave the
+    # character out, and stored certificates are frozen) and the error says which character of which name
+    built = build_now(award_round, w.staff)
+    assert built.status == JobStatus.FAILED and not built.certificates and built.roster
+    assert "“𠮷”（宋𠮷）" in built.error and "CERTIFICATE_FONT" in built.error
+    # and nothing is frozen: once a font with the character is configured, a new request builds them
+    assert documents.documents_request(award_round=award_round, user=w.staff).status == JobStatus.RUNNING
 
 def test_a_configured_font_that_is_missing_falls_back_to_the_bundled_one(settings):
     settings.CERTIFICATE_FONT = "/nowhere/font.ttf"

@@ -205,6 +205,7 @@ def test_an_upheld_objection_takes_the_nominee_off_the_public_list(client, w, h)
 @pytest.mark.parametrize(("nominee", "reason", "message"), [
     ("bob", "", "必须填写原因"),
     ("bob", "   ", "必须填写原因"),
+    ("bob", "\u200b\ufeff\u2060", "必须填写原因"),  # invisible characters only: no reason either
     ("bob", "长" * 10_000, "原因不能超过"),
     ("carol_off", "已删除的人", "名单中没有这位人选"),
     ("other", "另一个竞赛的人", "名单中没有这位人选"),

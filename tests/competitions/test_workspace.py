@@ -339,6 +339,20 @@ def test_an_export_with_bad_input_starts_nothing_and_says_why(staff, w, ranked):
     assert staff.get(reverse("workspace:export_day")).status_code == 405
 
 
+def test_an_export_pressed_twice_while_it_waits_is_one_job(staff, w, ranked, monkeypatch):
+    monkeypatch.setattr(tasks.run_job, "delay", lambda *a, **kw: None)  # the queue holds it: not run yet
+    d3, _d2, d1 = portal_data.days()
+    snapshot = snapshot_of(w, d3, d1)
+    for url, data in ((reverse("workspace:export_day"), {"competition": w.comp.pk, "day": d1.isoformat()}),
+                      (reverse("workspace:export_period", args=[snapshot.pk]), {"scope": "overall"})):
+        first = staff.post(url, data)
+        again = staff.post(url, data)
+        assert first.url == again.url, url
+    assert Job.objects.count() == 2  # one per export, not one per press
+    other = staff.post(reverse("workspace:export_day"), {"competition": w.comp.pk, "day": d1.isoformat(),
+                                                          "depot": w.depot.pk})
+    assert other.status_code == 302 and Job.objects.count() == 3  # another list is another export
+
 def test_a_finished_job_is_not_run_again_and_a_missing_one_is_ignored(w, files):
     job = Job.objects.create(kind="standings_day_xlsx", created_by=w.staff, status=JobStatus.SUCCEEDED)
     assert jobs.job_run(job_id=job.pk) is None
@@ -667,3 +681,13 @@ def test_with_the_broker_away_an_export_and_a_period_fail_at_once_with_a_message
                                                    user=w.staff)
     snapshot = PeriodSnapshot.objects.get(pk=snapshot.pk)
     assert snapshot.status == SnapshotStatus.FAILED and "任务队列暂时不可用" in snapshot.error
+
+
+@pytest.mark.parametrize(("parts", "suffix", "expected"), [
+    (("../证书😀\"; x\\y <b>𠀀</b> \u202e", "表彰名单"), ".xlsx", "..-证书😀-; x-y -b-𠀀-b-_表彰名单.xlsx"),
+    (("名单\u202excod.", "荣誉证书"), ".pdf", "名单xcod._荣誉证书.pdf"),
+])
+def test_a_download_name_keeps_no_path_separator_control_or_direction_override(parts, suffix, expected):
+    from competitions.workspace.exports import file_name
+
+    assert file_name(*parts, suffix=suffix) == expected

@@ -68,6 +68,9 @@ class TestMoves:
         with pytest.raises(TransitionRefused) as error:
             entry_transition(actor=w.reviewer, entry=entry, to_status=S.REJECTED, reason="  ")
         assert error.value.code == "reason_required"
+        with pytest.raises(TransitionRefused) as error:  # a zero-width space and a byte order mark show nothing
+            entry_transition(actor=w.reviewer, entry=entry, to_status=S.REJECTED, reason="\u200b \ufeff")
+        assert error.value.code == "reason_required"
 
     @pytest.mark.parametrize(("start", "to"), [
         (start, to) for start in S.values for to in S.values if (start, to) not in TRANSITIONS
