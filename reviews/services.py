@@ -420,6 +420,11 @@ def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str, source: s
     original = WorkEntry.objects.editable_by(actor).filter(pk=entry_id).select_related("competition").first()
     if original is None:
         raise WorkEntry.DoesNotExist
+    if original.status == EntryStatus.REJECTED and original.month_is_locked:
+        # Neither edited (its month is locked) nor adjusted (it counts nothing to correct): say so, rather
+        # than send the clerk back to an edit that is refused.
+        raise EntryRejected([RowError(1, "entry", _(
+            "该录入已退回，所在月份已签发锁定，不能修改或调整；如需补录，请联系工会干部解锁该月。"), "month_locked")])
     if original.status not in (EntryStatus.APPROVED, EntryStatus.LOCKED):
         raise EntryRejected([RowError(1, "entry", _("待审核或已退回的录入请直接修改，无需调整。"), "use_edit")])
     today = local_today()

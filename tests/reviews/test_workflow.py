@@ -165,6 +165,19 @@ class TestSignOff:
         with pytest.raises(PermissionDenied):
             sign_off(w, actor=outsider)
 
+    def test_a_rejected_entry_of_a_signed_off_month_is_neither_edited_nor_adjusted_and_the_clerk_is_told_why(self, w):
+        enter(w, days=1)
+        bobs = WorkEntry.objects.get(worker=w.bob)
+        entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(worker=w.alice), to_status=S.APPROVED)
+        entry_transition(actor=w.reviewer, entry=bobs, to_status=S.REJECTED, reason="不符")
+        sign_off(w)
+        for change in (lambda: entry_update(actor=w.clerk, entry_id=bobs.pk, quantity="90"),
+                       lambda: entry_adjust(actor=w.clerk, entry_id=bobs.pk, quantity_delta="5", reason="补录")):
+            with pytest.raises(EntryRejected) as refused:
+                change()
+            assert refused.value.first.code == "month_locked", refused.value.first
+        assert "解锁" in str(refused.value.first.message)
+
     def test_a_correction_after_sign_off_is_an_adjustment_reviewed_like_any_other(self, w):
         locked = alices_locked_entry(w)
         adjustment = entry_adjust(actor=w.clerk, entry_id=locked.pk, quantity_delta="-20", reason="里程核减")
