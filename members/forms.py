@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +42,34 @@ class LoginForm(LockedOutMessageMixin, AuthenticationForm):
 class AdminLoginForm(LockedOutMessageMixin, AdminAuthenticationForm):
     """The admin's login, with the same lockout message."""
 
+
+class PortalPasswordChangeForm(PasswordChangeForm):
+    """The portal's password change (also the first-login page). The current password is checked through
+    lockout.authenticate, as a login is: wrong guesses count toward the same lockout and a locked account
+    is told so, so a session left open on a shared computer is no way to guess the password (the API's
+    password change does the same). The new password must differ from the current one
+    (account_password_change)."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if lockout.authenticate(self.request, username=self.user.get_username(), password=old_password) is None:
+            if getattr(self.request, "axes_locked_out", False):
+                raise ValidationError(lockout.locked_message(self.request), code="locked_out")
+            raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("new_password2") and cleaned.get("new_password2") == cleaned.get("old_password"):
+            self.add_error("new_password2", ValidationError(SAME_PASSWORD, code="password_unchanged"))
+        return cleaned
+
+
+SAME_PASSWORD = _("新密码不能与当前密码相同。")
 
 class PasswordResetByClerkForm(forms.Form):
     employee_no = forms.CharField(label=_("工号"), max_length=20)

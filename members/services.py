@@ -32,6 +32,8 @@ def account_password_change(*, user: User, password: str) -> None:
     """The account holder sets their own new password (the portal's page or the API): validated by the
     password rules, it lifts ``must_change_password``. Every API token of the account ends with the old
     password (ApiToken.password_stamp); the caller keeps the current session or issues new tokens."""
+    if user.check_password(password):  # a temporary password kept is still the one the clerk knows
+        raise ValidationError(_("新密码不能与当前密码相同。"), code="password_unchanged")
     validate_password(password, user)
     user.set_password(password)
     user.must_change_password = False

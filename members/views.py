@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from config.gate import portal_view, signed_in_page
 from members import lockout
-from members.forms import LoginForm, PasswordResetByClerkForm
+from members.forms import LoginForm, PasswordResetByClerkForm, PortalPasswordChangeForm
 from members.models import Worker
 from members.navigation import home_url_for
 from members.services import account_password_change, account_reset_password
@@ -46,6 +46,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     template_name = "members/password_change.html"
     success_url = reverse_lazy("home")
+    form_class = PortalPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
 
     def form_valid(self, form):
         account_password_change(user=form.user, password=form.cleaned_data["new_password1"])

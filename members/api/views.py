@@ -124,7 +124,8 @@ class PasswordChangeView(APIView):
         description="用当前密码（含录入员重置的临时密码）设置新密码；须先改密码的账号（错误码 "
                     "password_change_required）只能调用本接口、注销和刷新。修改后该账号所有的 access / refresh "
                     "令牌（各设备上的登录）立即失效，响应返回本设备的一对新令牌。当前密码错误返回 "
-                    "invalid_credentials，并与登录失败一样计入锁定次数。",
+                    "invalid_credentials，并与登录失败一样计入锁定次数；锁定期间返回 429、错误码 login_locked。"
+                    "新密码不能与当前密码相同。",
     )
     def post(self, request):
         data = PasswordChangeInput(data=request.data)
@@ -134,6 +135,8 @@ class PasswordChangeView(APIView):
         # stolen phone's token must not become a way to guess the password.
         if lockout.authenticate(request, username=user.get_username(),
                                 password=data.validated_data["old_password"]) is None:
+            if getattr(request, "axes_locked_out", False):  # as the login says it: the password was not checked
+                raise ApiError(lockout.locked_message(request), "login_locked", status.HTTP_429_TOO_MANY_REQUESTS)
             raise ApiError(_("当前密码不正确。"), "invalid_credentials", status.HTTP_400_BAD_REQUEST)
         try:
             account_password_change(user=user, password=data.validated_data["new_password"])

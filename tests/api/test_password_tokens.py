@@ -140,6 +140,8 @@ def test_an_account_that_must_change_its_password_changes_it_through_the_api_and
     wrong = phone.post("/api/v1/auth/password/", {"old_password": "not-it-0000", "new_password": NEW_PASSWORD},
                        format="json")
     assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "invalid_credentials"
+    same = phone.post("/api/v1/auth/password/", {"old_password": PASSWORD, "new_password": PASSWORD}, format="json")
+    assert same.status_code == 400 and set(same.json()["error"]["details"]) == {"new_password"}  # no change
     w.alice_user.refresh_from_db()
     assert w.alice_user.must_change_password and w.alice_user.check_password(PASSWORD)
     # when: the worker chooses a good one
@@ -154,6 +156,17 @@ def test_an_account_that_must_change_its_password_changes_it_through_the_api_and
     assert fresh.get("/api/v1/me/").status_code == 200
     assert ApiToken.objects.filter(user=w.alice_user).count() == 2  # the old login's row is dead, not reused
 
+
+def test_a_locked_account_changing_its_password_is_told_it_is_locked_not_that_the_password_is_wrong(w, settings):
+    phone, _tokens = signed_in_phone_despite_must_change(w.alice_user)
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        phone.post("/api/v1/auth/password/", {"old_password": "not-it-0000", "new_password": NEW_PASSWORD},
+                   format="json")
+    right = phone.post("/api/v1/auth/password/", {"old_password": PASSWORD, "new_password": NEW_PASSWORD},
+                       format="json")
+    assert right.status_code == 429 and right.json()["error"]["code"] == "login_locked"
+    w.alice_user.refresh_from_db()
+    assert w.alice_user.check_password(PASSWORD)
 
 def signed_in_phone_despite_must_change(user):
     client = APIClient()

@@ -7,6 +7,7 @@ from django.contrib.auth import authenticate
 from django.test import RequestFactory
 from django.urls import reverse
 
+from members import lockout
 from members.models import User
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +99,26 @@ def test_must_change_password_sends_every_page_to_the_change_form_until_changed(
     assert not account.must_change_password and account.check_password("Rail-way-2026")
     assert client.get(reverse("me")).status_code == 200  # still logged in after the change
 
+
+def test_the_password_page_counts_wrong_current_passwords_toward_the_lockout_and_refuses_the_same_one(
+        client, world, settings):
+    account = world["account"]
+    login(client, account.username, PASSWORD)
+    change = {"new_password1": "Rail-way-2026", "new_password2": "Rail-way-2026"}
+    # a signed-in session guessing the current password is counted as failed logins are ...
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        page = client.post(reverse("password_change"), {"old_password": "not-it-0000", **change}).content.decode()
+        assert "旧密码不正确" in page or "已暂时锁定" in page
+    # ... so that once locked even the right one is refused, with how long, and nothing changes
+    page = client.post(reverse("password_change"), {"old_password": PASSWORD, **change}).content.decode()
+    assert "已暂时锁定" in page
+    account.refresh_from_db()
+    assert account.check_password(PASSWORD)
+    # a "new" password equal to the current one (a clerk's temporary password kept) is no change
+    lockout.clear_account(account.username)
+    page = client.post(reverse("password_change"), {"old_password": PASSWORD, "new_password1": PASSWORD,
+                                                     "new_password2": PASSWORD}).content.decode()
+    assert "新密码不能与当前密码相同" in page
 
 def test_a_clerk_resets_a_workers_password_which_must_be_changed_at_next_login(client, world, caplog):
     caplog.set_level(logging.DEBUG)
