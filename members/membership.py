@@ -513,16 +513,20 @@ def _new_card(*, actor, worker: Worker, number: str, issued_on: date, replaces: 
     refusal = card_date_refusal(issued_on, worker.joined_on, local_today())
     if refusal is not None:
         raise MembershipRefused(*refusal)
-    if MemberCard.objects.filter(number=number).exists():
+    # Another worker's card number on record (an import of workers may have set one without a card) is
+    # taken too: the worker's member_card_no is unique.
+    if (MemberCard.objects.filter(number=number).exists()
+            or Worker.objects.filter(member_card_no=number).exclude(pk=worker.pk).exists()):
         raise MembershipRefused(_("互助服务卡号已被使用。"), "card_number_taken")
     try:
         with transaction.atomic():
             card = MemberCard.objects.create(worker=worker, number=number, issued_on=issued_on, replaces=replaces,
                                              created_by=actor)
+        MemberCardEvent.objects.create(card=card, status=CardStatus.ISSUED, on=issued_on, reason=reason,
+                                       actor=actor)
+        Worker.objects.filter(pk=worker.pk).update(member_card_no=number, updated_at=timezone.now())
     except IntegrityError:  # the same number, or a second live card, committed meanwhile
         raise MembershipRefused(_("卡号已被使用，或该会员已有在用的互助服务卡。"), "card_conflict") from None
-    MemberCardEvent.objects.create(card=card, status=CardStatus.ISSUED, on=issued_on, reason=reason, actor=actor)
-    Worker.objects.filter(pk=worker.pk).update(member_card_no=number, updated_at=timezone.now())
     logger.info("membership: card %s issued to worker %s by user %s", card.pk, worker.pk, actor.pk)
     return card
 

@@ -38,7 +38,7 @@ from members.models import (
     PoliticalStatus,
     Worker,
 )
-from members.validators import mask_id_number, normalize_card_number, validate_card_number
+from members.validators import mask_id_number, mask_mobile, normalize_card_number, validate_card_number
 from reviews.imports import ImportFileError, _cell_text, collector_paused, read_table
 from reviews.imports import bad_rows_csv as entries_bad_rows_csv
 from reviews.imports import bad_rows_xlsx as entries_bad_rows_xlsx
@@ -48,6 +48,10 @@ MAX_ROWS = 50_000
 # Columns the office's pages and the bad-rows file show masked: the bad-rows file is a list of problems,
 # and leaves the office as attachments do.
 MASKED = {"身份证号": mask_id_number}
+# The preview page masks phones as well; the rows-to-fix file keeps them as typed, so that the file imports
+# once corrected (an ID number masked there stands for the one on file, _id_number_given; a form's phone
+# need not be on file, and a masked one could not be restored).
+SHOWN_MASKED = {**MASKED, "手机号": mask_mobile}
 
 
 @dataclass(frozen=True)
@@ -85,12 +89,12 @@ class ParsedRows:
     _texts: dict[int, dict[str, str]] | None = field(default=None, repr=False)
 
     def cells(self, row: int) -> list[str]:
-        """Row ``row`` (the spreadsheet's number) as read, one text per column of the kind, the ID number
-        masked (the office's pages never show one whole)."""
+        """Row ``row`` (the spreadsheet's number) as read, one text per column of the kind, the ID number and
+        the phone masked (the office's pages never show one whole)."""
         if self._texts is None:
             self._texts = {n: texts for n, texts, _cells in self.rows}
         texts = dict(self._texts.get(row, {}))
-        for column, mask in MASKED.items():
+        for column, mask in SHOWN_MASKED.items():
             if texts.get(column):
                 texts[column] = mask(texts[column])
         return [texts.get(c, "") for c in self.kind.columns]
@@ -215,6 +219,9 @@ def check_cards(*, actor, name: str, content: bytes) -> ParsedRows:
                                           "joined_on")
         numbers = {normalize_card_number(texts["卡号"]) for _, texts, _ in parsed.rows}
         taken = set(MemberCard.objects.filter(values_in("number", numbers, "text")).values_list("number", flat=True))
+        # a card number on record as another worker's (an import of workers sets it without a card) is taken too
+        on_record = dict(Worker.objects.filter(values_in("member_card_no", numbers, "text"))
+                         .values_list("member_card_no", "id"))
         live = set(MemberCard.objects.filter(status__in=LIVE_CARD, worker_id__in=[w["id"] for w in workers.values()])
                    .values_list("worker_id", flat=True))
         seen_numbers: dict[str, int] = {}
@@ -242,7 +249,8 @@ def check_cards(*, actor, name: str, content: bytes) -> ParsedRows:
             except Exception as error:  # ValidationError: its message is the person's
                 errors.append(MembershipRowError(n, "card_number", error.messages[0], "card_number_invalid"))
             else:
-                if number in taken:
+                holder = on_record.get(number)
+                if number in taken or (holder is not None and (worker is None or holder != worker["id"])):
                     errors.append(MembershipRowError(n, "card_number", _("互助服务卡号已被使用。"),
                                                      "card_number_taken"))
                 elif number in seen_numbers:
@@ -287,11 +295,15 @@ def cards_import(*, actor, name: str, content: bytes) -> int:
         by_worker = [(r["worker_id"], r["number"]) for r in parsed.ok]
         from django.db import connection
 
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE members_worker w SET member_card_no = c.number, updated_at = %s "
-                "FROM unnest(%s::bigint[], %s::text[]) AS c(worker_id, number) WHERE w.id = c.worker_id",
-                [now, array([w for w, _ in by_worker], "number"), array([n for _, n in by_worker], "text")])
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE members_worker w SET member_card_no = c.number, updated_at = %s "
+                    "FROM unnest(%s::bigint[], %s::text[]) AS c(worker_id, number) WHERE w.id = c.worker_id",
+                    [now, array([w for w, _ in by_worker], "number"), array([n for _, n in by_worker], "text")])
+        except IntegrityError:  # a worker's card number on record was set meanwhile
+            raise EntryRejected([MembershipRowError(
+                0, "card_number", _("其中有卡号或会员刚被他人登记，请重新预览后再导入。"), "card_conflict")]) from None
     return len(cards)
 
 

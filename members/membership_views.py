@@ -8,6 +8,8 @@ a card number in full only to the member and to staff (members.membership.card_n
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -165,11 +167,24 @@ def application_list(request):
     })
 
 
+def _joined_on(request) -> date | None:
+    """The joining date a decision names: None when none is given (the service takes today); a date that is
+    not one is refused, never read as today."""
+    text = (request.POST.get("joined_on") or "").strip()
+    day = _parse_date(text)
+    if text and day is None:
+        raise services.MembershipRefused(_("入会日期无效，请按 2026-01-31 的格式填写。"), "date_invalid")
+    return day
+
 @office_page
 @require_POST
 def applications_approve(request):
     """批准选中的申请, or every form still 待审批 that this person may decide (``all``): one statement."""
-    joined_on = _parse_date(request.POST.get("joined_on"))
+    try:
+        joined_on = _joined_on(request)
+    except services.MembershipRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("union:applications")
     if request.POST.get("all") == "1" and membership_jobs.approve_all_in_background(request.user):
         # Many waiting forms: a background job (members.membership_jobs) whose page shows the outcome;
         # pressed again while it runs, the same job.
@@ -224,8 +239,7 @@ def application_detail(request, pk):
         action = request.POST.get("action")
         try:
             if action == "approve":
-                services.application_approve(actor=request.user, application_id=pk,
-                                             joined_on=_parse_date(request.POST.get("joined_on")))
+                services.application_approve(actor=request.user, application_id=pk, joined_on=_joined_on(request))
                 messages.success(request, _("已批准。"))
             elif action == "return":
                 services.application_return(actor=request.user, application_id=pk, reason=request.POST.get("reason"))

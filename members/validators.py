@@ -74,7 +74,7 @@ def birth_date_of(id_number: str) -> date:
 # The mutual-aid service card is a co-branded bank card (工会会员服务卡): its number is a payment card number
 # (ISO/IEC 7812), 16 to 19 digits whose last digit is the Luhn check digit of the others. The issuer
 # assigns it; the check catches a mistyped digit or two swapped neighbours before the number is saved.
-_CARD_RE = re.compile(r"^\d{16,19}$")
+_CARD_RE = re.compile(r"^[0-9]{16,19}$")  # ASCII digits: \d takes full-width ones, the database does not
 
 
 def normalize_card_number(value: str) -> str:

@@ -106,6 +106,8 @@ def read_table(name: str, content: bytes) -> list[list]:
         else:
             raise ImportFileError(_("无法识别文件编码，请另存为UTF-8编码的CSV。"))
         rows = list(csv.reader(io.StringIO(text)))
+        if "\x00" in text:
+            _refuse_nul(rows)
         # Only a file with a quote anywhere can hold a quoted formula-like cell (the common case skips the pass).
         return csv_rows_read(rows) if "'" in text else rows
     if lower.endswith(".xlsx"):
@@ -119,12 +121,26 @@ def read_table(name: str, content: bytes) -> list[list]:
         except SpreadsheetRefused as refused:
             raise ImportFileError(str(refused)) from None
         try:
-            return CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python(
+            rows = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python(
                 skip_empty_area=False)
         except Exception:  # a broken file raises several kinds; all mean "not a workbook"
             raise ImportFileError(_("无法读取该Excel文件，请使用下载的模板（.xlsx）。")) from None
+        _refuse_nul(rows)  # a sheet's XML spells one as _x0000_, which the reader turns into the character
+        return rows
     raise ImportFileError(_("只支持 .xlsx 或 .csv 文件。"))
 
+
+def _refuse_nul(rows: list[list]) -> None:
+    """ImportFileError naming the first cell that holds a NUL character (PostgreSQL text cannot store one;
+    it would fail the save after a preview that passed), by row and by the column's header. Every import
+    reads its file through read_table, so this is the one check for all of them."""
+    header = rows[0] if rows else []
+    for n, row in enumerate(rows, start=1):
+        for i, cell in enumerate(row):
+            if isinstance(cell, str) and "\x00" in cell:
+                column = _cell_text(header[i]).replace("\x00", "") if i < len(header) else ""
+                raise ImportFileError(_("第%(row)s行“%(column)s”列含有无法保存的空字符（NUL），请删除后重新导入。") % {
+                    "row": n, "column": column or i + 1})
 
 def _cell_text(value) -> str:
     if value.__class__ is str:
@@ -147,8 +163,6 @@ def parse_entries(*, checker: EntryChecker, table: list[list]) -> ParsedFile:
     index = {name: header.index(name) for name in COLUMNS if name in header}
     width = max(index.values()) + 1
     body = []  # (row number, cells as read, their texts)
-    unreadable = []  # row errors of rows holding a NUL character (PostgreSQL text cannot store one)
-    fields = {i: _COLUMN_FIELD[name] for name, i in index.items()}
     strip = str.strip
     for n, row in enumerate(table[1:], start=2):
         # This runs once per cell of the file. A CSV's cells are all text: strip them in one go.
@@ -157,16 +171,11 @@ def parse_entries(*, checker: EntryChecker, table: list[list]) -> ParsedFile:
         except TypeError:  # a spreadsheet's numbers, dates, empty cells
             texts = [_cell_text(c) for c in row]
         if any(texts):
-            if "\x00" in "".join(texts):
-                column = next(i for i, text in enumerate(texts) if "\x00" in text)
-                unreadable.append(RowError(n, fields.get(column, "entry"),
-                                           _("含有无法保存的空字符（NUL），请删除后重新导入。"), "nul_character"))
-                continue
             if len(row) < width:
                 row = [*row, *[None] * (width - len(row))]
                 texts += [""] * (width - len(texts))
             body.append((n, row, texts))
-    if len(body) + len(unreadable) > MAX_ROWS:
+    if len(body) > MAX_ROWS:
         raise ImportFileError(_("一次最多导入%(max)s行，请分批导入。") % {"max": MAX_ROWS})
     i_worker, i_date, i_rule, i_quantity = (index[c] for c in REQUIRED)
     i_name, i_note = index.get("姓名"), index.get("说明")
@@ -179,9 +188,8 @@ def parse_entries(*, checker: EntryChecker, table: list[list]) -> ParsedFile:
     rules = {(jt, metric): pk for pk, jt, metric in ScoringRule.objects.filter(competition=checker.competition)
              .values_list("pk", "job_type_id", "metric")}
 
-    parsed = ParsedFile(total=len(body) + len(unreadable), table=table, index=index, skipped=skipped)
+    parsed = ParsedFile(total=len(body), table=table, index=index, skipped=skipped)
     errors, inputs = parsed.errors, parsed.rows
-    errors.extend(unreadable)
     dates: dict = {}  # cell value -> date, None (empty) or the message why it is not a date
     for n, row, texts in body:
         emp = texts[i_worker]

@@ -97,7 +97,9 @@ class ApplicationOutput(serializers.Serializer):
     name = serializers.CharField()
     gender = serializers.CharField()
     id_number = serializers.CharField(source="id_number_masked", help_text="身份证号（脱敏）")
-    birth_date = serializers.DateField()
+    # The year only: the masked ID number hides exactly the birth date (digits 7-14), which a whole date
+    # beside it would give back.
+    birth_year = serializers.SerializerMethodField(help_text="出生年份（身份证号脱敏，出生日期只给年份）")
     mobile = serializers.CharField(source="mobile_masked", help_text="手机号（脱敏）")
     education = serializers.CharField()
     education_label = serializers.CharField(source="get_education_display", help_text="文化程度（中文）")
@@ -114,6 +116,9 @@ class ApplicationOutput(serializers.Serializer):
     membership_no = serializers.CharField(allow_null=True, help_text="会员编号（批准后）：地区代码+8位序号")
     joined_on = serializers.DateField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
+
+    def get_birth_year(self, application) -> int | None:
+        return application.birth_date.year if application.birth_date else None
 
 
 class EventOutput(serializers.Serializer):

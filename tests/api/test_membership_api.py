@@ -123,8 +123,11 @@ def test_the_api_never_shows_an_id_number_and_a_card_in_full_only_to_the_member_
         url = "/api/v1/me/membership/" if role == "bob" else f"/api/v1/membership/members/{w.bob.pk}/"
         body = client.get(url).content.decode()
         listing = client.get("/api/v1/membership/applications/?status=approved").content.decode()
+        birth = w.bob.id_number[6:14]
         for text in (body, listing):
             assert w.bob.id_number not in text and "13800138000" not in text
+            # nor the birth date the mask hides (only its year is given)
+            assert f"{birth[:4]}-{birth[4:6]}-{birth[6:]}" not in text and '"birth_date"' not in text
         seen[role] = u.card.number in body
         assert u.card.number[-4:] in body
     assert seen == {"bob": True, "officer": False, "staff": True}

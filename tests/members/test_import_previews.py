@@ -74,6 +74,9 @@ def test_1200_identical_bad_forms_are_one_group_and_the_bad_rows_xlsx_imports_on
     assert [r[0] for r in rows[1:]] == [w.employee_no for w in workers]
     assert all(r[-1].startswith("文化程度：请从下列选项中选择") for r in rows[1:])
     assert [r[id_at] for r in rows[1:]] == [mask_id_number(w.id_number) for w in workers]
+    mobile_at = APPLICATIONS.columns.index("手机号")  # the page masks phones; the file keeps them as typed
+    assert first[0][1][mobile_at] == "138****8000" and "13800138000" not in html
+    assert {r[mobile_at] for r in rows[1:]} == {"13800138000"}
 
     # when: the education is corrected in the spreadsheet and the file uploaded again
     education = APPLICATIONS.columns.index("文化程度") + 1

@@ -130,6 +130,28 @@ def test_card_numbers_from_the_issuer_are_imported_whole_with_their_history(m, f
         assert Worker.objects.get(pk=w.pk).member_card_no == card_number(i)
 
 
+def test_a_card_number_on_record_as_another_workers_is_taken_in_the_import_and_on_the_page(m, f):
+    # given a worker whose card number is on record without a card (as an import of workers sets it)
+    workers = _members(m, f, 2)
+    Worker.objects.filter(pk=m.carol.pk).update(member_card_no=card_number(8))
+    Worker.objects.filter(pk=workers[1].pk).update(member_card_no=card_number(9))
+    # then issuing that number to someone else is refused with a message (was a 500), in the import and the service
+    with pytest.raises(EntryRejected) as rejected:
+        cards_import(actor=m.staff, name="cards.xlsx", content=xlsx(CARDS.columns, [
+            [workers[0].employee_no, card_number(8), ""]]))
+    assert [(e.row, e.field, e.code) for e in rejected.value.errors] == [(2, "card_number", "card_number_taken")]
+    with pytest.raises(services.MembershipRefused) as refused:
+        services.card_issue(actor=m.staff, worker_id=workers[0].pk, number=card_number(8))
+    assert refused.value.code == "card_number_taken" and not MemberCard.objects.exists()
+    # while the worker whose number it is gets the card for it
+    assert cards_import(actor=m.staff, name="cards.xlsx", content=xlsx(CARDS.columns, [
+        [workers[1].employee_no, card_number(9), ""]])) == 1
+    # and full-width digits are a format error at once, not a conflict after the preview
+    with pytest.raises(EntryRejected) as rejected:
+        cards_import(actor=m.staff, name="cards.xlsx", content=xlsx(CARDS.columns, [
+            [workers[0].employee_no, card_number(1).translate(str.maketrans("0123456789", "０１２３４５６７８９")), ""]]))
+    assert [e.code for e in rejected.value.errors] == ["card_number_invalid"]
+
 def test_bad_card_rows_leave_every_card_unissued(m, f):
     workers = _members(m, f, 2)
     services.card_issue(actor=m.staff, worker_id=workers[1].pk, number=card_number(9))

@@ -172,6 +172,9 @@ def test_no_membership_page_prints_an_id_number_and_the_card_in_full_only_for_th
                 continue
             html = response.content.decode()
             assert m.alice.id_number not in html and m.alice.mobile not in html and "13800138000" not in html, (role, url)
+            # nor the birth date beside the masked number: the mask hides exactly those digits
+            birth = m.alice.id_number[6:14]
+            assert f"{birth[:4]}-{birth[4:6]}-{birth[6:]}" not in html, (role, url)
             if number in html:
                 seen_whole.add(role)
             elif "union:member" in url or url == reverse("my_membership"):
@@ -231,3 +234,14 @@ def test_each_membership_page_has_a_fixed_number_of_queries(client, m, alices, f
         client.force_login(user)
         with django_assert_max_num_queries(most):
             assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("joined_on", ["2026-02-30", "garbage", "9999-12-31"])
+def test_a_joining_date_that_is_no_date_is_refused_never_read_as_today(client, m, alices, joined_on):
+    client.force_login(m.officer)
+    for url, data in ((reverse("union:application", args=[alices.pk]), {"action": "approve"}),
+                      (reverse("union:applications_approve"), {"ids": [alices.pk]})):
+        page = client.post(url, {**data, "joined_on": joined_on}, follow=True).content.decode()
+        assert "入会日期无效" in page, url
+    alices.refresh_from_db()
+    assert alices.status == ApplicationStatus.SUBMITTED
