@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import sql
 
+from config.formatting import display_date
 from config.spreadsheets import cell_date
 from config.text import stripped
 from members.models import (
@@ -452,6 +453,12 @@ def membership_record(*, actor, worker_id: int, kind: str, on: date, reason: str
             "membership_state")
     if worker.joined_on and on < worker.joined_on:
         raise MembershipRefused(_("日期不能早于入会日期。"), "date_before_joining")
+    # A history reads in date order: a step is not dated before the member's last one (the worker's row is
+    # locked above, so no step is recorded meanwhile).
+    last = MembershipEvent.objects.filter(worker=worker).aggregate(last=Max("on"))["last"]
+    if last is not None and on < last:
+        raise MembershipRefused(_("日期不能早于上一次会籍变动（%(day)s）。") % {"day": display_date(last)},
+                                "date_before_previous")
     event = MembershipEvent(worker=worker, kind=kind, on=on, reason=reason, actor=actor)
     if kind == MembershipEventKind.TRANSFERRED:
         to_unit = Unit.objects.filter(pk=to_unit_id, is_active=True).first() if to_unit_id else None
@@ -561,6 +568,10 @@ def _card_day(card: MemberCard, on: date | None) -> date:
         raise MembershipRefused(_("日期不能晚于今天。"), "date_in_future")
     if on < card.issued_on:
         raise MembershipRefused(_("日期不能早于发卡日期。"), "date_before_issue")
+    last = MemberCardEvent.objects.filter(card=card).aggregate(last=Max("on"))["last"]  # the card row is locked
+    if last is not None and on < last:
+        raise MembershipRefused(_("日期不能早于该卡上一次状态变动（%(day)s）。") % {"day": display_date(last)},
+                                "date_before_previous")
     return on
 
 

@@ -322,3 +322,29 @@ def test_two_officers_approving_the_same_forms_at_once_approve_each_once(m, f):
     assert MembershipEvent.objects.filter(kind="joined").count() == 30
     numbers = list(MembershipApplication.objects.values_list("membership_no", flat=True))
     assert len(set(numbers)) == 30 and None not in numbers
+
+
+def test_a_members_history_and_a_cards_history_are_never_dated_out_of_order(m, today):
+    # given alice, a member for the last 60 days, suspended 10 days ago, and a card issued 40 days ago, lost 5 days ago
+    services.application_approve(actor=m.staff, joined_on=today - timedelta(days=60), application_id=services.
+                                 application_submit(actor=m.alice_user, form=form_for(
+                                     m.alice, applied_on=today - timedelta(days=61))).pk)
+    card = services.card_issue(actor=m.staff, worker_id=m.alice.pk, number=card_number(1),
+                               issued_on=today - timedelta(days=40))
+    services.card_set_status(actor=m.staff, card_id=card.pk, status=CardStatus.LOST, on=today - timedelta(days=5))
+    services.membership_record(actor=m.staff, worker_id=m.alice.pk, kind="suspended", on=today - timedelta(days=10),
+                               reason="欠缴会费")
+    # when a step is dated before the last one (after joining, after the card's issue), then it is refused
+    with pytest.raises(services.MembershipRefused) as refused:
+        services.membership_record(actor=m.staff, worker_id=m.alice.pk, kind="restored",
+                                   on=today - timedelta(days=20), reason="补缴")
+    assert refused.value.code == "date_before_previous"
+    with pytest.raises(services.MembershipRefused) as refused:
+        services.card_replace(actor=m.staff, card_id=card.pk, number=card_number(2), on=today - timedelta(days=30))
+    assert refused.value.code == "date_before_previous"
+    assert Worker.objects.get(pk=m.alice.pk).membership_status == MembershipStatus.SUSPENDED
+    assert MemberCard.objects.count() == 1
+    # and on or after it, it is recorded
+    services.membership_record(actor=m.staff, worker_id=m.alice.pk, kind="restored", on=today - timedelta(days=10),
+                               reason="补缴")
+    assert services.card_replace(actor=m.staff, card_id=card.pk, number=card_number(2), on=today).issued_on == today
