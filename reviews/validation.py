@@ -17,6 +17,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from competitions.models import Competition, RuleVersion, ScoringRule
 from config import pgbulk
@@ -50,14 +51,16 @@ class RowError:
                                                        "message": self.message}
 
 
+# The column names of the import files (whose headers are Chinese in every language), in the language of the
+# page where a row's problem is shown.
 FIELD_LABELS = {
-    "worker": "工号",
-    "name": "姓名",
-    "rule": "计分指标",
-    "work_date": "工作日期",
-    "quantity": "工作量",
-    "note": "说明",
-    "entry": "录入",
+    "worker": gettext_lazy("工号"),
+    "name": gettext_lazy("姓名"),
+    "rule": gettext_lazy("计分指标"),
+    "work_date": gettext_lazy("工作日期"),
+    "quantity": gettext_lazy("工作量"),
+    "note": gettext_lazy("说明"),
+    "entry": gettext_lazy("录入"),
 }
 
 

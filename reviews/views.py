@@ -518,8 +518,9 @@ def my_entries(request):
                          entry_id=_id_param(entry_id))
         except WorkEntry.DoesNotExist:
             raise Http404 from None
-        except EntryRejected as error:
-            _show_errors(request, error)
+        except EntryRejected as error:  # one form, not rows of a file: the message alone
+            for problem in error.errors:
+                messages.error(request, problem.message)
         else:
             messages.success(request, _("申诉已提交，本单位录入员会处理并答复。"))
         return redirect(f"{reverse('my_entries')}?end={end.isoformat()}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from competitions.scopes import Scope
@@ -153,7 +154,7 @@ class LeaderboardQuery(StandingQuery):
     def validate(self, attrs):
         if attrs["scope"] != "overall" and not attrs.get("scope_id"):
             raise serializers.ValidationError({"scope_id": [serializers.ErrorDetail(
-                "该范围需要指定 scope_id。", code="required")]})
+                gettext("该范围需要指定 scope_id。"), code="required")]})
         return attrs
 
 

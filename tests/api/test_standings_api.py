@@ -210,3 +210,14 @@ def test_fast_query_parsing_agrees_with_the_serializers():
     assert accepted > 500
     assert _fast(cs.LeaderboardQuery, QueryDict("page_size=50&cursor=WzEsMl0&day=2026-11-24")) == {
         "day": date(2026, 11, 24), "scope": "overall", "cursor": "WzEsMl0", "page_size": 50}
+
+
+def test_the_standings_errors_speak_the_clients_language(api, w):
+    url = f"/api/v1/competitions/{w.comp.pk}/"
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    missing = api.worker.get(url + "standings/me/", **english).json()["error"]
+    assert missing["code"] == "no_standing" and missing["message"].startswith("No standing yet")
+    bad = api.worker.get(url + "leaderboard/", {"scope": "unit"}, **english).json()["error"]
+    assert bad["message"].startswith("The request's parameters are not valid")
+    assert bad["details"]["scope_id"] == [{"code": "required", "message": "This scope needs a scope_id."}]
+    assert api.worker.get(url + "standings/me/").json()["error"]["message"].startswith("暂无排名")

@@ -101,3 +101,19 @@ def test_my_entries_take_the_same_queries_for_a_few_or_many_entries_and_disputes
         entry(w.comp, w.alice, w.trips, day, 1, points=2, status="rejected")
         dispute_open(actor=w.alice_user, work_date=day, comment="核对")
     assert count() == few
+
+
+def test_a_refused_dispute_says_why_as_one_form_in_the_pages_language(alice, w, made, today):
+    # one form, not a file's rows: no "第1行", and in English no Chinese field label or message
+    entry = made["alice_d1"]
+    cases = [({"entry": entry.pk, "comment": " "}, "请填写申诉内容。", "Say what is wrong."),
+             ({"entry": entry.pk, "work_date": (entry.work_date - timedelta(days=1)).isoformat(), "comment": "x"},
+              "工作日期与所申诉的录入不一致", "The work date is not the date of the entry disputed")]
+    for data, chinese, english in cases:
+        html = alice.post(reverse("my_entries"), data, follow=True).content.decode()
+        assert chinese in html and "第1行" not in html
+        alice.post(reverse("set_language"), {"language": "en", "next": "/"})
+        html = alice.post(reverse("my_entries"), data, follow=True).content.decode()
+        assert english in html and "Row 1" not in html and "工作日期" not in html
+        alice.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    assert not Dispute.objects.exists()
