@@ -26,12 +26,12 @@ from competitions.charts import (
     trend_options,
 )
 from competitions.dashboard import DAY_CHOICES, FAILURES_DAYS, REFRESH_MINUTES, dashboard_read
-from competitions.models import RunOutcome, StandingRun
+from competitions.models import BusinessSystem, JobType, RunOutcome, StandingRun
 from competitions.scopes import Scope
 from competitions.workspace import lists
 from config.cursors import InvalidCursor
 from config.gate import portal_view, worker_page
-from members.models import Worker
+from members.models import Unit, Worker
 from members.validators import mask_name
 
 FIRST_PAGE = 20  # the top of the list on the first page
@@ -50,13 +50,26 @@ def _my_worker(request) -> Worker:
             .get(pk=request.worker_id))
 
 
-def _scope_names(worker: Worker) -> dict[str, str]:
-    return {
+def _scope_names(worker: Worker, row=None) -> dict[str, str]:
+    """The names of the worker's scopes: of the business system, job type and depot ``row`` (a Standing)
+    recorded, when given, which are the scopes its ranks are in; the worker's current ones otherwise. A
+    worker moved since the row was computed is named with the depot they were ranked in, not the new one
+    (a query per scope that changed; none when nothing did)."""
+    names = {
         "overall": str(_("全部职工")),
         "business_system": worker.job_type.business_system.name,
         "job_type": worker.job_type.name,
         "unit": worker.unit.depot.name if worker.unit.depot_id else "",
     }
+    if row is not None:
+        recorded = {"business_system": (row.business_system_id, worker.job_type.business_system_id, BusinessSystem),
+                    "job_type": (row.job_type_id, worker.job_type_id, JobType),
+                    "unit": (row.depot_id, worker.unit.depot_id, Unit)}
+        for key, (then, now, model) in recorded.items():
+            if then != now:
+                found = model.objects.filter(pk=then).values_list("name", flat=True).first() if then else None
+                names[key] = found or ""
+    return names
 
 
 @worker_page
@@ -72,7 +85,7 @@ def me(request):
         run = (StandingRun.objects.filter(competition_id=competition.pk, day=standing.day,
                                           outcome=RunOutcome.SUCCEEDED)
                .order_by("-finished_at").only("finished_at").first())
-    names = _scope_names(worker)
+    names = _scope_names(worker, standing)
     ranks = []
     if standing is not None:
         for key, (rank_field, change_field, label) in SCOPES.items():
@@ -112,7 +125,7 @@ def leaderboard(request):
         Scope.UNIT: me_row.depot_id if me_row else worker.unit.depot_id,
     }
     context = {"competition": competition, "scopes": [(k.value, v[2]) for k, v in SCOPES.items()],
-               "scope": scope.value, "label": label, "scope_name": _scope_names(worker)[scope], "day": day,
+               "scope": scope.value, "label": label, "scope_name": _scope_names(worker, me_row)[scope], "day": day,
                "rows": [], "around": [], "next_after": None, "paged": False, "me": None}
     if day is None or (scope != Scope.OVERALL and scope_ids[scope] is None):
         return render(request, "competitions/leaderboard.html", context)

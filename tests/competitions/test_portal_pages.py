@@ -162,3 +162,12 @@ def test_page_sizes_stay_small(alice, w, ranked, capsys):
     with capsys.disabled():
         print(f"\nHTML bytes: {sizes}")
     assert all(size < 30_000 for size in sizes.values()), sizes
+
+
+def test_a_worker_moved_to_another_depot_sees_the_depot_they_are_ranked_in_until_the_next_run(alice, w, ranked):
+    # given alice moved to the other depot after the last standings run (her ranks are still her old depot's)
+    Worker.objects.filter(pk=w.alice.pk).update(unit=w.other_depot)
+    # then her page's ranks and the depot leaderboard name the depot of the ranking shown, not the new one
+    me, board = text(alice.get(reverse("me"))), text(alice.get(reverse("leaderboard") + "?scope=unit"))
+    assert f"站段 · {w.depot.name}</span>" in me and f"站段 · {w.other_depot.name}" not in me
+    assert f"站段 · {w.depot.name}</span></h1>" in board and f"站段 · {w.other_depot.name}" not in board
