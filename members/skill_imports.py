@@ -10,6 +10,7 @@ is row 1).
 from __future__ import annotations
 
 import io
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from competitions.models import JobType
 from config.pgbulk import values_in
 from config.spreadsheets import cell_date
+from config.text import stripped
 from members.models import SkillGrade
 from members.skills import (
     CERTIFICATE_NO_MAX,
@@ -73,6 +75,7 @@ class SkillChecker:
     def check_one(self, *, worker_id: int, grade: int, job_type_id: int | None, certificate_no: str,
                   assessed_on: date, issuing_body: str) -> tuple[CertificateInput | None, list[RowError]]:
         """A certificate entered on a form or through the API (row 1)."""
+        certificate_no, issuing_body = certificate_text(certificate_no), certificate_text(issuing_body)
         found, id_number = workers_gradable_by(self.actor).filter(pk=worker_id).values_list(
             "job_type_id", "id_number").first() or (None, None)
         errors = []
@@ -108,6 +111,12 @@ class SkillChecker:
         return errors
 
 
+def certificate_text(text: str) -> str:
+    """A certificate number or issuing body as compared and stored: full-width letters and digits as their
+    ASCII forms (ＱＡ-0001 is QA-0001, which the same body may not issue twice), invisible characters and
+    whitespace at the ends dropped (one made of nothing visible is no number)."""
+    return unicodedata.normalize("NFKC", stripped(text))
+
 @dataclass
 class ParsedFile:
     rows: list[CertificateInput] = field(default_factory=list)
@@ -140,6 +149,7 @@ def check_table(*, checker: SkillChecker, table: list[list]) -> ParsedFile:
     body = []
     for n, row in enumerate(table[1:], start=2):
         texts = [_cell_text(row[i]) if (i := index.get(c)) is not None and i < len(row) else "" for c in COLUMNS]
+        texts[4], texts[6] = certificate_text(texts[4]), certificate_text(texts[6])  # 证书编号, 发证机构
         if any(texts):
             raw_date = row[index["评定日期"]] if index["评定日期"] < len(row) else ""
             body.append((n, texts, raw_date))

@@ -84,6 +84,8 @@ def test_the_job_type_is_the_workers_unless_stated(w):
 @pytest.mark.parametrize("change, code", [
     ({"assessed_on": date.today() + timedelta(days=2)}, "date_in_future"),
     ({"certificate_no": "  "}, "certificate_no_missing"),
+    ({"certificate_no": "\u200b\ufeff"}, "certificate_no_missing"),  # nothing visible is no number
+    ({"issuing_body": "\u200b"}, "issuing_body_missing"),
     ({"issuing_body": ""}, "issuing_body_missing"),
     ({"certificate_no": "X" * 41}, "certificate_no_too_long"),
     ({"grade": 9}, "grade_invalid"),
@@ -120,6 +122,14 @@ def test_a_number_is_unique_per_issuing_body(w):
         add(w.clerk, w.bob, SkillGrade.SENIOR, date(2024, 1, 1), "N-1")
     assert refused.value.errors[0].message == "该发证机构的此证书编号已登记。"
     add(w.clerk, w.bob, SkillGrade.SENIOR, date(2024, 1, 1), "N-1", body="天津市职业技能鉴定中心")  # another body
+    assert SkillCertificate.objects.count() == 2
+    # the same number in full-width letters and digits is the same number, by hand and in a file
+    with pytest.raises(CertificateRejected) as refused:
+        add(w.clerk, w.bob, SkillGrade.SENIOR, date(2024, 1, 1), "Ｎ-１")
+    assert refused.value.errors[0].code == "certificate_taken"
+    parsed = skill_imports.check_file(actor=w.clerk, name="grades.xlsx", content=xlsx([
+        [w.bob.employee_no, "", "高级工", "", "Ｎ-１", "2024-01-01", BODY]]))
+    assert [(e.row, e.code) for e in parsed.errors] == [(2, "certificate_taken")]
     assert SkillCertificate.objects.count() == 2
 
 
