@@ -1,7 +1,8 @@
-"""Text people type as reasons, answers and comments."""
+"""Text people type as reasons, answers and comments, and the names of the files they download."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Characters that print as nothing: controls, format characters (zero-width space and joiners, the byte
@@ -23,3 +24,16 @@ def stripped(text: str | None) -> str:
     while end > start and _invisible(text[end - 1]):
         end -= 1
     return text[start:end]
+
+
+# Characters that a file name may not hold on Windows, macOS or Linux.
+_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+def file_name(*parts: str, suffix: str = ".xlsx") -> str:
+    """The download's name: the parts joined with "_", characters no file system takes replaced, and
+    invisible format characters dropped (a right-to-left override, U+202E, would show "名单.xlsx" as
+    "名单xslx." and disguise what the file is)."""
+    parts = ("".join(char for char in part if unicodedata.category(char) != "Cf") for part in parts if part)
+    name = "_".join(_UNSAFE_NAME.sub("-", part).strip() for part in parts)
+    return f"{name[:150]}{suffix}"

@@ -47,8 +47,8 @@ class PortalPasswordChangeForm(PasswordChangeForm):
     """The portal's password change (also the first-login page). The current password is checked through
     lockout.authenticate, as a login is: wrong guesses count toward the same lockout and a locked account
     is told so, so a session left open on a shared computer is no way to guess the password (the API's
-    password change does the same). The new password must differ from the current one
-    (account_password_change)."""
+    password change does the same). That the new password differs from the current one is
+    account_password_change's rule; the page shows its refusal on this form."""
 
     def __init__(self, user, *args, request=None, **kwargs):
         self.request = request
@@ -62,14 +62,7 @@ class PortalPasswordChangeForm(PasswordChangeForm):
             raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
         return old_password
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("new_password2") and cleaned.get("new_password2") == cleaned.get("old_password"):
-            self.add_error("new_password2", ValidationError(SAME_PASSWORD, code="password_unchanged"))
-        return cleaned
 
-
-SAME_PASSWORD = _("新密码不能与当前密码相同。")
 
 class PasswordResetByClerkForm(forms.Form):
     employee_no = forms.CharField(label=_("工号"), max_length=20)

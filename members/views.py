@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
@@ -52,7 +52,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return {**super().get_form_kwargs(), "request": self.request}
 
     def form_valid(self, form):
-        account_password_change(user=form.user, password=form.cleaned_data["new_password1"])
+        try:
+            account_password_change(user=form.user, password=form.cleaned_data["new_password1"])
+        except ValidationError as refused:  # the service's own rules (a new password equal to the current one)
+            form.add_error("new_password2", refused)
+            return self.form_invalid(form)
         update_session_auth_hash(self.request, form.user)  # this browser stays signed in; others do not
         messages.success(self.request, _("密码已修改。"))
         return redirect(self.get_success_url())

@@ -25,10 +25,11 @@ from django.utils.translation import gettext as _
 
 from competitions.jobs import PROGRESS_EVERY, JobRefused, Progress
 from competitions.models import BusinessSystem, Competition
-from competitions.workspace.exports import file_name, write_about, write_rows
+from competitions.workspace.exports import write_about, write_rows
 from config.months import format_month, month_bounds, parse_month
 from config.spreadsheets import XlsxStream
 from config.tasks import send_on_commit
+from config.text import file_name
 from members.models import Unit, UnitLevel, Worker
 from members.scope import scope_of
 from reviews.models import Dispute, DisputeStatus, EntryFlag, EntryStatus, ReviewPeriod, WorkEntry

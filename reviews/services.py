@@ -385,14 +385,20 @@ def entry_note_set(*, actor, entry_id: int, note: str) -> WorkEntry:
     return entry
 
 
+def _first_entry(entry: WorkEntry) -> WorkEntry:
+    """The regular entry a chain of adjustments starts from (``entry`` itself when it is one)."""
+    while entry.adjusts_id is not None:
+        entry = WorkEntry.objects.only("id", "quantity", "adjusts_id", "rule_id", "work_date").get(pk=entry.adjusts_id)
+    return entry
+
+
 def _corrected_range(entry: WorkEntry) -> tuple[WorkEntry, Decimal, Decimal]:
     """The day's work an entry counts with every correction made to it: its first entry (the regular one
     the chain of adjustments starts from, returned) plus the adjustments of that entry and of those
     adjustments, as the least and the most it may come to: a pending correction may yet be rejected, so
     it counts towards the most when it adds work and towards the least when it takes work away. Chains
     are short (a correction of a correction is rare): a query per level."""
-    while entry.adjusts_id is not None:
-        entry = WorkEntry.objects.only("id", "quantity", "adjusts_id", "rule_id", "work_date").get(pk=entry.adjusts_id)
+    entry = _first_entry(entry)
     least = most = entry.quantity
     level = [entry.pk]
     while level:
@@ -443,10 +449,10 @@ def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str, source: s
     # entry's row is locked first, so they are checked one after the other (a review of it waits too). In
     # the house's lock order (reviews.workflow): the month the correction lands in, then the entry row.
     _hold_open_periods({(original.competition_id, original.business_system_id, month_of(today))})
-    first, _least, _most = _corrected_range(original)
+    first = _first_entry(original)
     list(WorkEntry.objects.select_for_update(no_key=True).filter(pk=first.pk, work_date=first.work_date)
          .values_list("pk", flat=True))
-    first, least, most = _corrected_range(original)
+    first, least, most = _corrected_range(first)
     unit = original.rule.unit_of_measure
     if delta < 0 and least + delta < 0:
         raise EntryRejected([RowError(1, "quantity", _(

@@ -1,8 +1,8 @@
-"""config.text: what counts as typed text in a reason."""
+"""config.text: what counts as typed text in a reason, and a download's file name."""
 
 import pytest
 
-from config.text import stripped
+from config.text import file_name, stripped
 
 
 @pytest.mark.parametrize(("typed", "kept"), [
@@ -14,3 +14,11 @@ from config.text import stripped
 ])
 def test_stripped_drops_whitespace_and_invisible_characters_at_the_ends(typed, kept):
     assert stripped(typed) == kept
+
+
+@pytest.mark.parametrize(("parts", "suffix", "expected"), [
+    (("../证书😀\"; x\\y <b>𠀀</b> \u202e", "表彰名单"), ".xlsx", "..-证书😀-; x-y -b-𠀀-b-_表彰名单.xlsx"),
+    (("名单\u202excod.", "荣誉证书"), ".pdf", "名单xcod._荣誉证书.pdf"),
+])
+def test_a_download_name_keeps_no_path_separator_control_or_direction_override(parts, suffix, expected):
+    assert file_name(*parts, suffix=suffix) == expected

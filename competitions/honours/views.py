@@ -46,10 +46,10 @@ from competitions.honours.models import (
 )
 from competitions.models import Competition
 from competitions.querysets import current_competition
-from competitions.workspace.exports import file_name
 from config import cursors
 from config.gate import portal_view
 from config.months import format_month
+from config.text import file_name
 from members.models import Unit, UnitLevel, Worker
 
 staff_page = portal_view(roles=("staff",))

@@ -9,9 +9,6 @@ the file holds: the competition, the day or range, the list, the digest, when it
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +19,7 @@ from competitions.standings import periods, reads
 from competitions.standings.digest import day_digest
 from competitions.workspace import lists
 from config.spreadsheets import XlsxStream
+from config.text import file_name
 from members.models import SkillGrade
 
 
@@ -38,17 +36,6 @@ def row_values(row: reads.StaffRow, *, change: bool) -> list:
     return [*values, row.change] if change else values
 
 
-# Characters that a file name may not hold on Windows, macOS or Linux.
-_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
-
-
-def file_name(*parts: str, suffix: str = ".xlsx") -> str:
-    """The download's name: the parts joined with "_", characters no file system takes replaced, and
-    invisible format characters dropped (a right-to-left override, U+202E, would show "名单.xlsx" as
-    "名单xslx." and disguise what the file is)."""
-    parts = ("".join(char for char in part if unicodedata.category(char) != "Cf") for part in parts if part)
-    name = "_".join(_UNSAFE_NAME.sub("-", part).strip() for part in parts)
-    return f"{name[:150]}{suffix}"
 
 
 def _selection(params: dict) -> tuple[lists.Choices, reads.StaffList]:

@@ -681,13 +681,3 @@ def test_with_the_broker_away_an_export_and_a_period_fail_at_once_with_a_message
                                                    user=w.staff)
     snapshot = PeriodSnapshot.objects.get(pk=snapshot.pk)
     assert snapshot.status == SnapshotStatus.FAILED and "任务队列暂时不可用" in snapshot.error
-
-
-@pytest.mark.parametrize(("parts", "suffix", "expected"), [
-    (("../证书😀\"; x\\y <b>𠀀</b> \u202e", "表彰名单"), ".xlsx", "..-证书😀-; x-y -b-𠀀-b-_表彰名单.xlsx"),
-    (("名单\u202excod.", "荣誉证书"), ".pdf", "名单xcod._荣誉证书.pdf"),
-])
-def test_a_download_name_keeps_no_path_separator_control_or_direction_override(parts, suffix, expected):
-    from competitions.workspace.exports import file_name
-
-    assert file_name(*parts, suffix=suffix) == expected
