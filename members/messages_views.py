@@ -29,7 +29,7 @@ def message_list(request):
         except cursors.InvalidCursor:
             return redirect("messages:list")
         rows = rows.filter(id__lt=last_id)
-    page = list(rows.only("id", "kind", "title", "body", "link", "created_at", "read_at")[:PAGE + 1])
+    page = list(rows.only("id", "kind", "title", "body", "params", "link", "created_at", "read_at")[:PAGE + 1])
     more = len(page) > PAGE
     page = page[:PAGE]
     return render(request, "members/messages.html", {

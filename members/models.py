@@ -9,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from members.querysets import (
@@ -582,6 +583,11 @@ class Notification(models.Model):
     body = models.CharField(_("内容"), max_length=1000, blank=True)
     link = models.CharField(_("链接"), max_length=300, blank=True)
     key = models.CharField(_("事件键"), max_length=100, blank=True)
+    # The facts the message is about (a count, a day, a reason…), from which its title and body are shown in
+    # the reader's language (``text``); the stored title and body are the same in the portal's language, for
+    # the admin, the robots and the messages written before these facts were kept.
+    params = models.JSONField(_("内容参数"), default=dict, blank=True,
+                              db_default=models.Value({}, output_field=models.JSONField()))
     created_at = models.DateTimeField(_("时间"), db_default=models.functions.Now())
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
 
@@ -607,6 +613,13 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.recipient_id} {self.kind} {self.title}"
+
+    @cached_property
+    def text(self):
+        """The title and body as the reader's language says them (members.notifications.shown_text)."""
+        from members.notifications import shown_text
+
+        return shown_text(self)
 
 
 class NotificationPreference(models.Model):

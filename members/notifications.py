@@ -18,7 +18,10 @@ a broadcast would make every page count the broadcasts the person is in the audi
 the worker, the job type and the scoring rules) minus their read markers. The price is the fan-out's
 rows, written set-based in the background (bench/notifications.py prints its time at seed scale).
 
-Messages are written in the portal's language (Chinese): they are stored text, written once for everyone.
+A message is shown in its reader's language: each event stores its facts (Notification.params: a count, a
+day, a reason) and ``shown_text`` words them for the kind (``_texts``) when the message is read, in the
+page's or the API request's language. The title and body are also stored, worded in the portal's language
+(Chinese), for the admin, the depots' robots and the messages written before the facts were kept.
 
 Messages are not kept for ever (a 公示 alone writes 223,000 rows): read ones go NOTIFICATION_KEEP_DAYS
 after they were sent, unread ones NOTIFICATION_UNREAD_KEEP_DAYS after (notifications_purge, a daily beat).
@@ -26,15 +29,18 @@ after they were sent, unread ones NOTIFICATION_UNREAD_KEEP_DAYS after (notificat
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from psycopg import sql
 
 from competitions.standings import database
@@ -60,19 +66,87 @@ def _language():
     return translation.override(settings.LANGUAGE_CODE)
 
 
-def notify(*, recipient_ids, kind: str, title: str, body: str = "", link: str = "", key: str = "") -> int:
-    """One message to each of ``recipient_ids`` (one statement); with ``key``, a person already told of the
-    same event is not told again. Returns how many were written."""
+class MessageText(NamedTuple):
+    title: str
+    body: str
+
+
+# The weekly digest's body, by how the worker's overall rank moved: the same text is PostgreSQL's format()
+# string when the digest is written (rank_digest) and Python's when it is shown (positional %s in both).
+DIGEST_BODIES = {
+    "up": _lazy("总排名第 %s 名，比上周上升 %s 名；累计积分 %s。"),
+    "down": _lazy("总排名第 %s 名，比上周下降 %s 名；累计积分 %s。"),
+    "same": _lazy("总排名第 %s 名，与上周持平；累计积分 %s。"),
+    "new": _lazy("总排名第 %s 名（上周未上榜）；累计积分 %s。"),
+}
+
+
+def _texts(kind: str, facts: dict) -> MessageText:
+    """What a message of ``kind`` says about ``facts`` (its Notification.params), in the active language.
+    Raises KeyError, TypeError or ValueError for facts that do not fit the kind."""
+    from reviews.models import DisputeStatus
+
+    if kind == K.ENTRIES_REJECTED:
+        return MessageText(_("您录入的 %(n)s 条被驳回") % {"n": format_count(int(facts["n"]))},
+                           _("驳回原因：%(reason)s") % {"reason": facts["reason"]})
+    if kind == K.DISPUTE_ANSWERED:
+        return MessageText(_("您 %(day)s 的申诉已答复（%(status)s）") % {
+            "day": display_date(date.fromisoformat(facts["day"])), "status": DisputeStatus(facts["status"]).label},
+            str(facts["response"]))
+    if kind == K.PUBLIC_NOTICE:
+        return MessageText(_("%(round)s 公示开始") % {"round": facts["round"]},
+                           _("公示至 %(end)s，如有异议可在公示期内提出。") % {
+                               "end": display_date(date.fromisoformat(facts["end"]))})
+    if kind == K.SIGN_OFF_DUE:
+        month = display_month(date.fromisoformat(facts["month"]))
+        return MessageText(_("%(month)s %(system)s 待签发") % {"month": month, "system": facts["system"]},
+                           _("%(competition)s：%(month)s 已结束，请审核完待审录入后签发。") % {
+                               "competition": facts["competition"], "month": month})
+    if kind == K.RANK_DIGEST:
+        numbers = (facts["rank"], facts["change"], facts["points"]) if facts["trend"] in ("up", "down") else (
+            facts["rank"], facts["points"])
+        body = str(DIGEST_BODIES[facts["trend"]]) % numbers
+        return MessageText(_digest_title(date.fromisoformat(facts["day"])), body)
+    raise ValueError(kind)
+
+
+def _digest_title(day: date) -> str:
+    return _("本周排名变化（截至 %(day)s）") % {"day": display_date(day)}
+
+
+def written_text(kind: str, facts: dict) -> MessageText:
+    """The stored title and body of a message: ``_texts`` in the portal's language, cut to the columns."""
+    with _language():
+        title, body = _texts(kind, facts)
+    return MessageText(title[:200], body[:1000])
+
+
+def shown_text(notification) -> MessageText:
+    """A message's title and body in the reader's (the active) language, from its facts; a message without
+    them (written before they were kept), or whose facts do not fit, shows its stored text."""
+    if notification.params:
+        try:
+            return _texts(notification.kind, notification.params)
+        except (KeyError, TypeError, ValueError):
+            pass
+    return MessageText(notification.title, notification.body)
+
+
+def notify(*, recipient_ids, kind: str, facts: dict, link: str = "", key: str = "") -> int:
+    """One message of ``kind`` about ``facts`` to each of ``recipient_ids`` (one statement); with ``key``, a
+    person already told of the same event is not told again. Returns how many were written."""
     ids = sorted({int(i) for i in recipient_ids if i is not None})
     if not ids:
         return 0
+    title, body = written_text(kind, facts)
     return database.execute(sql.SQL("""
-        INSERT INTO {table} (recipient_id, kind, title, body, link, key, created_at)
-        SELECT recipient, %(kind)s, %(title)s, %(body)s, %(link)s, %(key)s, now()
+        INSERT INTO {table} (recipient_id, kind, title, body, params, link, key, created_at)
+        SELECT recipient, %(kind)s, %(title)s, %(body)s, %(params)s::jsonb, %(link)s, %(key)s, now()
         FROM unnest(%(ids)s::bigint[]) AS recipient
         ON CONFLICT (recipient_id, kind, key) WHERE NOT (key = '') DO NOTHING
     """).format(table=sql.Identifier(Notification._meta.db_table)),
-        {"kind": kind, "title": title[:200], "body": body[:1000], "link": link, "key": key, "ids": ids})
+        {"kind": kind, "title": title, "body": body, "params": json.dumps(facts, ensure_ascii=False),
+         "link": link, "key": key, "ids": ids})
 
 
 # -- the events ------------------------------------------------------------------------------------------
@@ -97,13 +171,15 @@ def entries_rejected(*, batches: list[RejectedBatch], reason: str) -> None:
             per_clerk[batch.clerk_id] += batch.entries
         if batch.depot_id is not None:
             per_depot[batch.depot_id] += batch.entries
+    link = reverse("entries:list") + "?status=rejected"
+    rows = []
+    for clerk, n in per_clerk.items():
+        facts = {"n": n, "reason": reason}
+        rows.append(Notification(recipient_id=clerk, kind=K.ENTRIES_REJECTED, link=link, params=facts,
+                                 **written_text(K.ENTRIES_REJECTED, facts)._asdict()))
+    Notification.objects.bulk_create(rows)
     with _language():
-        link = reverse("entries:list") + "?status=rejected"
         body = _("驳回原因：%(reason)s") % {"reason": reason}
-        rows = [Notification(recipient_id=clerk, kind=K.ENTRIES_REJECTED, link=link, body=body[:1000],
-                             title=_("您录入的 %(n)s 条被驳回") % {"n": format_count(n)})
-                for clerk, n in per_clerk.items()]
-        Notification.objects.bulk_create(rows)
         for robot_id, depot_id in _robots(K.ENTRIES_REJECTED, depot_ids=per_depot):
             _wecom_send(robot_id, _("本站段 %(n)s 条录入被驳回") % {"n": format_count(per_depot[depot_id])}, body, link)
 
@@ -116,11 +192,8 @@ def dispute_answered(*, dispute) -> None:
     user_id = Worker.objects.filter(pk=dispute.worker_id).values_list("user_id", flat=True).first()
     if user_id is None:
         return
-    with _language():
-        notify(recipient_ids=[user_id], kind=K.DISPUTE_ANSWERED, link=reverse("my_entries"),
-               title=_("您 %(day)s 的申诉已答复（%(status)s）") % {"day": display_date(dispute.work_date),
-                                                            "status": dispute.get_status_display()},
-               body=dispute.response)
+    notify(recipient_ids=[user_id], kind=K.DISPUTE_ANSWERED, link=reverse("my_entries"),
+           facts={"day": dispute.work_date.isoformat(), "status": dispute.status, "response": dispute.response})
 
 
 def public_notice_opened(*, round_id: int) -> int:
@@ -135,33 +208,34 @@ def public_notice_opened(*, round_id: int) -> int:
         return 0
     audience = (Worker.objects.taking_part_in(round_.competition_id)
                 .filter(is_active=True, user__isnull=False, user__is_active=True).order_by().values("user_id"))
-    return _insert_from(audience, kind=K.PUBLIC_NOTICE, key=f"round:{round_.pk}", **_public_notice(round_))
+    return _insert_from(audience, kind=K.PUBLIC_NOTICE, key=f"round:{round_.pk}", facts=_public_notice(round_),
+                        link=reverse("honours_public:public_round", args=[round_.pk]))
 
 
 def public_notice_announce(*, round_) -> None:
     """The depots' robots that relay 公示 hear of a round's opening (sent after the publishing commit)."""
-    wecom_announce(kind=K.PUBLIC_NOTICE, competition_id=round_.competition_id, **_public_notice(round_))
+    wecom_announce(kind=K.PUBLIC_NOTICE, competition_id=round_.competition_id,
+                   link=reverse("honours_public:public_round", args=[round_.pk]),
+                   **written_text(K.PUBLIC_NOTICE, _public_notice(round_))._asdict())
 
 
 def _public_notice(round_) -> dict:
-    with _language():
-        return {
-            "title": _("%(round)s 公示开始") % {"round": round_},
-            "body": _("公示至 %(end)s，如有异议可在公示期内提出。") % {"end": display_date(round_.publicity_end)},
-            "link": reverse("honours_public:public_round", args=[round_.pk]),
-        }
+    return {"round": str(round_), "end": timezone.localdate(round_.publicity_end).isoformat()}
 
 
-def _insert_from(recipients, *, kind: str, title: str, body: str, link: str, key: str) -> int:
-    """INSERT … SELECT: one message to each ``user_id`` the queryset ``recipients`` yields, once per key."""
+def _insert_from(recipients, *, kind: str, facts: dict, link: str, key: str) -> int:
+    """INSERT … SELECT: one message of ``kind`` about ``facts`` to each ``user_id`` the queryset
+    ``recipients`` yields, once per key."""
     # The audience's SQL is Django's (positional parameters), so this statement's own values are positional too.
     select, params = recipients.query.sql_with_params()
+    title, body = written_text(kind, facts)
     statement = sql.SQL("""
-        INSERT INTO {table} (recipient_id, kind, title, body, link, key, created_at)
-        SELECT audience.user_id, %s, %s, %s, %s, %s, now() FROM ({select}) AS audience
+        INSERT INTO {table} (recipient_id, kind, title, body, params, link, key, created_at)
+        SELECT audience.user_id, %s, %s, %s, %s::jsonb, %s, %s, now() FROM ({select}) AS audience
         ON CONFLICT (recipient_id, kind, key) WHERE NOT (key = '') DO NOTHING
     """).format(table=sql.Identifier(Notification._meta.db_table), select=sql.SQL(select))
-    return database.send(database.render(statement), [kind, title[:200], body[:1000], link, key, *params])
+    return database.send(database.render(statement),
+                         [kind, title, body, json.dumps(facts, ensure_ascii=False), link, key, *params])
 
 
 def sign_off_due(*, today: date | None = None) -> int:
@@ -184,13 +258,10 @@ def sign_off_due(*, today: date | None = None) -> int:
                    .exclude(pk__in=signed.values("business_system_id")))
         for system in systems:
             reviewers = system.reviewers.filter(is_active=True).values_list("pk", flat=True)
-            with _language():
-                written += notify(
-                    recipient_ids=reviewers, kind=K.SIGN_OFF_DUE, key=f"{competition.pk}:{system.pk}:{month:%Y-%m}",
-                    link=reverse("review:queue") + f"?month={month:%Y-%m}&system={system.pk}",
-                    title=_("%(month)s %(system)s 待签发") % {"month": display_month(month), "system": system.name},
-                    body=_("%(competition)s：%(month)s 已结束，请审核完待审录入后签发。") % {
-                        "competition": competition.name, "month": display_month(month)})
+            written += notify(
+                recipient_ids=reviewers, kind=K.SIGN_OFF_DUE, key=f"{competition.pk}:{system.pk}:{month:%Y-%m}",
+                link=reverse("review:queue") + f"?month={month:%Y-%m}&system={system.pk}",
+                facts={"month": month.isoformat(), "system": system.name, "competition": competition.name})
     return written
 
 
@@ -213,23 +284,18 @@ def rank_digest(*, today: date | None = None) -> int:
         before = (days.filter(day__lte=latest - timedelta(days=7)).order_by("-day")
                   .values_list("day", flat=True).first())
         with _language():
-            texts = {
-                "title": _("本周排名变化（截至 %(day)s）") % {"day": display_date(latest)},
-                "up": _("总排名第 %s 名，比上周上升 %s 名；累计积分 %s。"),
-                "down": _("总排名第 %s 名，比上周下降 %s 名；累计积分 %s。"),
-                "same": _("总排名第 %s 名，与上周持平；累计积分 %s。"),
-                "new": _("总排名第 %s 名（上周未上榜）；累计积分 %s。"),
-                "link": reverse("me"),
-            }
+            texts = {"title": _digest_title(latest), **{trend: str(text) for trend, text in DIGEST_BODIES.items()}}
+        # The body is worded here in the portal's language; the facts (params) let it be worded again in the
+        # reader's (shown_text).
         statement = sql.SQL("""
-            INSERT INTO {notification} (recipient_id, kind, title, body, link, key, created_at)
+            INSERT INTO {notification} (recipient_id, kind, title, body, params, link, key, created_at)
             SELECT w.user_id, %(kind)s, %(title)s,
-                   CASE WHEN p.rank_overall IS NULL THEN format(%(new)s, s.rank_overall, shown.points)
-                        WHEN p.rank_overall > s.rank_overall
-                            THEN format(%(up)s, s.rank_overall, p.rank_overall - s.rank_overall, shown.points)
-                        WHEN p.rank_overall < s.rank_overall
-                            THEN format(%(down)s, s.rank_overall, s.rank_overall - p.rank_overall, shown.points)
-                        ELSE format(%(same)s, s.rank_overall, shown.points) END,
+                   CASE moved.trend WHEN 'new' THEN format(%(new)s, s.rank_overall, shown.points)
+                                    WHEN 'up' THEN format(%(up)s, s.rank_overall, moved.change, shown.points)
+                                    WHEN 'down' THEN format(%(down)s, s.rank_overall, moved.change, shown.points)
+                                    ELSE format(%(same)s, s.rank_overall, shown.points) END,
+                   jsonb_build_object('day', %(day_text)s, 'trend', moved.trend, 'rank', s.rank_overall,
+                                      'change', moved.change, 'points', shown.points),
                    %(link)s, %(key)s, now()
             FROM {preference} pref
             JOIN {user} u ON u.id = pref.user_id AND u.is_active
@@ -237,6 +303,10 @@ def rank_digest(*, today: date | None = None) -> int:
             JOIN {standing} s ON s.competition_id = %(competition)s AND s.day = %(day)s AND s.worker_id = w.id
             LEFT JOIN {standing} p ON p.competition_id = %(competition)s AND p.day = %(before)s AND p.worker_id = w.id
             CROSS JOIN LATERAL (SELECT to_char(s.points, %(points_format)s) AS points) shown
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN p.rank_overall IS NULL THEN 'new' WHEN p.rank_overall > s.rank_overall THEN 'up'
+                            WHEN p.rank_overall < s.rank_overall THEN 'down' ELSE 'same' END AS trend,
+                       abs(p.rank_overall - s.rank_overall) AS change) moved
             WHERE pref.weekly_digest
             ON CONFLICT (recipient_id, kind, key) WHERE NOT (key = '') DO NOTHING
         """).format(notification=sql.Identifier(Notification._meta.db_table),
@@ -245,7 +315,7 @@ def rank_digest(*, today: date | None = None) -> int:
                     worker=sql.Identifier(Worker._meta.db_table), standing=sql.Identifier("competitions_standing"))
         written += database.execute(statement, {
             **texts, "kind": K.RANK_DIGEST, "key": f"{competition.pk}:{latest.isoformat()}",
-            "points_format": POINTS_SQL_FORMAT,
+            "points_format": POINTS_SQL_FORMAT, "link": reverse("me"), "day_text": latest.isoformat(),
             "competition": competition.pk, "day": latest, "before": before})
     return written
 

@@ -28,6 +28,8 @@ class NotificationOutput(serializers.ModelSerializer):
         choices=NotificationKind.choices,
         help_text="entries_rejected 录入被驳回、dispute_answered 申诉已答复、sign_off_due 月份待签发、"
                   "public_notice 公示开始、rank_digest 每周排名变化")
+    title = serializers.CharField(source="text.title", help_text="标题（按请求的语言）")
+    body = serializers.CharField(source="text.body", help_text="内容（按请求的语言，可为空）")
     link = serializers.CharField(help_text="门户内的相对地址（可为空）")
     read = serializers.SerializerMethodField(help_text="是否已读")
 

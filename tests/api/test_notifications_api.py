@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from members import notifications
 from members.models import Notification, NotificationKind
+from members.notifications import written_text
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +153,13 @@ def test_the_endpoints_are_in_the_schema(api):
     for path in ("/api/v1/me/notifications/", "/api/v1/me/notifications/read/",
                  "/api/v1/me/notifications/unread-count/", "/api/v1/me/notification-settings/"):
         assert path in schema
+
+
+def test_a_message_is_worded_in_the_requests_language(api, w):
+    facts = {"n": 2, "reason": "公里数有误"}
+    notifications.notify(recipient_ids=[w.clerk.pk], kind=NotificationKind.ENTRIES_REJECTED, facts=facts)
+    assert written_text(NotificationKind.ENTRIES_REJECTED, facts).title == "您录入的 2 条被驳回"
+    for language, title, body in (("en", "2 of your entries were rejected", "Reason: 公里数有误"),
+                                  ("zh-hans", "您录入的 2 条被驳回", "驳回原因：公里数有误")):
+        [row] = api.clerk.get(LIST, HTTP_ACCEPT_LANGUAGE=language).json()["results"]
+        assert (row["title"], row["body"]) == (title, body)

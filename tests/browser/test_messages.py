@@ -28,7 +28,8 @@ def reject_two(w):
 def test_a_clerk_on_a_phone_sees_the_badge_reads_a_message_and_follows_its_link(phone, w, shot):
     # given a rejection of two of the clerk's entries, and a message of another kind
     reject_two(w)
-    notifications.notify(recipient_ids=[w.clerk.pk], kind=NotificationKind.SIGN_OFF_DUE, title="另一条消息")
+    notifications.notify(recipient_ids=[w.clerk.pk], kind=NotificationKind.SIGN_OFF_DUE,
+                         facts={"month": "2026-11-01", "system": "另一条消息", "competition": "竞赛"})
 
     log_in(phone, "clerk")
     badge = phone.locator("#unread-badge")
@@ -66,7 +67,7 @@ def test_a_worker_on_a_desktop_marks_all_read_and_opts_in_to_the_digest(browser,
     violations = watch_csp(page)
     for i in range(3):
         notifications.notify(recipient_ids=[w.alice_user.pk], kind=NotificationKind.PUBLIC_NOTICE,
-                             title=f"公示{i}", link="/honours/")
+                             facts={"round": f"公示{i}", "end": "2026-12-31"}, link="/honours/")
     try:
         log_in(page, w.alice.employee_no)
         assert page.locator("#unread-badge").inner_text() == "3"

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from competitions.honours import services as honours
 from competitions.honours.models import RoundStatus
@@ -65,6 +65,8 @@ def test_a_rejection_tells_each_clerk_once_how_many_of_their_entries_were_reject
     assert message.kind == K.ENTRIES_REJECTED
     assert message.title == "您录入的 3 条被驳回"
     assert message.body == "驳回原因：公里数与台账不符"
+    with translation.override("en"):  # shown in the reader's language; the reason as the reviewer wrote it
+        assert message.text == ("3 of your entries were rejected", "Reason: 公里数与台账不符")
     assert message.link == reverse("entries:list") + "?status=rejected"
     assert message.read_at is None
     [other] = inbox(w.other_clerk)
@@ -100,6 +102,8 @@ def test_an_answered_dispute_tells_the_worker_who_raised_it_and_nobody_else(w, f
     assert message.kind == K.DISPUTE_ANSWERED
     assert "的申诉已答复（已更正）" in message.title
     assert message.body == "已补录"
+    with translation.override("en"):
+        assert message.text == (f"Your dispute of {day.day} {day:%b %Y} was answered (Corrected)", "已补录")
     assert message.link == reverse("my_entries")
     assert recipients() == {w.alice_user.pk}
 
@@ -124,6 +128,9 @@ def test_a_month_due_for_sign_off_tells_its_reviewers_once_and_a_signed_off_one_
     [message] = inbox(w.reviewer)
     assert message.kind == K.SIGN_OFF_DUE
     assert message.title == f"{year}年2月 机务 待签发"
+    with translation.override("en"):
+        assert message.text == (f"Feb {year} 机务 is due for sign-off",
+                                f"{w.comp.name}: Feb {year} has ended; review its pending entries and sign it off.")
     assert message.link == reverse("review:queue") + f"?month={year}-02&system={w.system.pk}"
     assert not inbox(track_reviewer) and not inbox(idle)
     # and the daily beat repeats harmlessly: once per month and system
@@ -165,6 +172,11 @@ def test_opening_a_public_notice_tells_every_worker_taking_part_once_and_nobody_
     [message] = inbox(carol_user)
     assert message.kind == K.PUBLIC_NOTICE
     assert message.title == "一季度先进个人 公示开始"
+    round_.refresh_from_db()
+    end = timezone.localdate(round_.publicity_end)
+    with translation.override("en"):
+        assert message.text == ("Public notice of 一季度先进个人 opened",
+                                f"The notice runs until {end.day} {end:%b %Y}; objections may be raised until then.")
     assert message.link == reverse("honours_public:public_round", args=[round_.pk])
     assert not inbox(dave_user) and not inbox(erin_user) and not inbox(w.staff) and not inbox(w.clerk)
     # and a redelivered task writes nothing twice
@@ -199,6 +211,9 @@ def test_the_weekly_digest_tells_each_worker_who_opted_in_their_rank_change_from
     [message] = inbox(w.alice_user)
     assert message.kind == K.RANK_DIGEST
     assert message.body == "总排名第 1 名，比上周上升 1 名；累计积分 6.000。"
+    with translation.override("en"):
+        assert message.text == (f"This week's rank change (as of {latest.day} {latest:%b %Y})",
+                                "Overall rank 1, up 1 since last week; 6.000 points in all.")
     assert message.link == reverse("me")
     assert not inbox(bob_user) and not inbox(carol_user)
     # once per standings day
@@ -251,14 +266,14 @@ def test_every_page_shows_the_unread_count_in_the_navigation_for_one_query(clien
 @pytest.mark.parametrize("role", ["worker", "clerk", "reviewer", "staff"])
 def test_every_role_has_a_message_centre_with_only_their_own_messages(client, w, role):
     user = {"worker": w.alice_user, "clerk": w.clerk, "reviewer": w.reviewer, "staff": w.staff}[role]
-    notifications.notify(recipient_ids=[user.pk], kind=K.ENTRIES_REJECTED, title="给我的", body="正文")
+    notifications.notify(recipient_ids=[user.pk], kind=K.ENTRIES_REJECTED, facts={"n": 3, "reason": "给我的"})
     others = [u for u in (w.alice_user, w.clerk, w.reviewer, w.staff, w.other_clerk) if u != user]
-    notifications.notify(recipient_ids=[u.pk for u in others], kind=K.ENTRIES_REJECTED, title="给别人的")
+    notifications.notify(recipient_ids=[u.pk for u in others], kind=K.ENTRIES_REJECTED, facts={"n": 4, "reason": "给别人的"})
     client.force_login(user)
     response = client.get(reverse("messages:list"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "给我的" in html and "正文" in html and "给别人的" not in html
+    assert "您录入的 3 条被驳回" in html and "驳回原因：给我的" in html and "给别人的" not in html
     assert 'id="unread-badge"' in html and 'class="card notification unread"' in html
     assert ('id="digest-settings"' in html) == (role == "worker")
 
@@ -270,8 +285,8 @@ def test_the_message_centre_sends_anonymous_visitors_to_the_login(client):
 
 
 def test_marking_read_touches_only_ones_own_messages(client, w):
-    notifications.notify(recipient_ids=[w.clerk.pk], kind=K.ENTRIES_REJECTED, title="我的")
-    notifications.notify(recipient_ids=[w.other_clerk.pk], kind=K.ENTRIES_REJECTED, title="别人的")
+    notifications.notify(recipient_ids=[w.clerk.pk], kind=K.ENTRIES_REJECTED, facts={"n": 1, "reason": "我的"})
+    notifications.notify(recipient_ids=[w.other_clerk.pk], kind=K.ENTRIES_REJECTED, facts={"n": 1, "reason": "别人的"})
     mine = Notification.objects.get(recipient=w.clerk)
     theirs = Notification.objects.get(recipient=w.other_clerk)
     client.force_login(w.clerk)
@@ -331,3 +346,22 @@ def test_a_notification_link_must_be_a_path_of_the_portal(w):
     for link in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
         with pytest.raises(IntegrityError), transaction.atomic():
             Notification.objects.create(recipient=w.clerk, kind=K.ENTRIES_REJECTED, title="x", link=link)
+
+
+def test_a_reader_who_switched_to_english_reads_their_messages_in_english(client, w, today):
+    # given a rejection of two of the clerk's entries, and an old message stored without its facts
+    day = today - timedelta(days=1)
+    ids = [enter(w, w.clerk, worker, w.km, day).pk for worker in (w.alice, w.bob)]
+    workflow.entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk__in=ids),
+                                to_status=EntryStatus.REJECTED, reason="公里数有误")
+    Notification.objects.create(recipient=w.clerk, kind=K.SIGN_OFF_DUE, title="旧消息", body="旧正文")
+    client.force_login(w.clerk)
+
+    # Chinese first
+    html = client.get(reverse("messages:list")).content.decode()
+    assert "您录入的 2 条被驳回" in html and "驳回原因：公里数有误" in html and "旧消息" in html
+    # the page in English: the rejection in English (the reason as written), the old message as stored
+    client.post(reverse("set_language"), {"language": "en", "next": reverse("messages:list")})
+    html = client.get(reverse("messages:list")).content.decode()
+    assert "2 of your entries were rejected" in html and "Reason: 公里数有误" in html
+    assert "您录入的" not in html and "旧消息" in html
