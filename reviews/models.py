@@ -441,6 +441,11 @@ class Dispute(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status="open") | ~Q(response=""), name="dispute_closed_has_response",
                                    violation_error_message=_("处理申诉必须填写意见。")),
+            # One open dispute per worker and entry (or entryless day): a double tap on a phone sends two
+            # requests at once, and dispute_open's check alone cannot see the other's uncommitted row.
+            models.UniqueConstraint(fields=["worker", "work_date", "entry"], condition=Q(status="open"),
+                                    nulls_distinct=False, name="dispute_one_open",
+                                    violation_error_message=_("该申诉已提交，正在处理中。")),
         ]
         indexes = [models.Index(fields=["unit", "status"], name="dispute_unit_status")]
 

@@ -548,10 +548,15 @@ def dispute_open(*, actor, work_date, comment: str, entry_id: int | None = None)
         if not any(scores_the_job):
             raise EntryRejected([RowError(1, "work_date", _("该日期的劳动竞赛没有您所在工种的计分指标，无需申诉。"),
                                           "no_rules_for_job_type")])
+    already_open = EntryRejected([RowError(1, "entry", _("该申诉已提交，正在处理中。"), "dispute_open")])
     if Dispute.objects.filter(worker=worker, entry=entry, work_date=work_date, status=DisputeStatus.OPEN).exists():
-        raise EntryRejected([RowError(1, "entry", _("该申诉已提交，正在处理中。"), "dispute_open")])
-    return Dispute.objects.create(worker=worker, entry=entry, work_date=work_date,
-                                  unit_id=entry.unit_id if entry else worker.unit_id, comment=comment[:500])
+        raise already_open
+    try:
+        with transaction.atomic():  # the same dispute sent twice at once: the second meets dispute_one_open
+            return Dispute.objects.create(worker=worker, entry=entry, work_date=work_date,
+                                          unit_id=entry.unit_id if entry else worker.unit_id, comment=comment[:500])
+    except IntegrityError:
+        raise already_open from None
 
 
 @transaction.atomic

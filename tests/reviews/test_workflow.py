@@ -1,4 +1,5 @@
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -27,7 +28,7 @@ from reviews.workflow import (
     period_reopen,
     period_sign_off,
 )
-from tests.concurrency import race
+from tests.concurrency import in_thread, pause_after, race
 
 S = EntryStatus
 
@@ -333,6 +334,30 @@ class TestDisputes:
         dispute = dispute_open(actor=w.alice_user, work_date=w.first_day, comment="漏记")
         with pytest.raises(Dispute.DoesNotExist):
             dispute_answer(actor=w.other_clerk, dispute_id=dispute.pk, response="x", corrected=False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_dispute_sent_twice_at_once_is_opened_once(w, monkeypatch):
+    # given: the first request has written its dispute and not yet committed
+    entry = enter(w, days=1)[0]
+    inside, release = pause_after(monkeypatch, Dispute.objects, "create")
+    results = {}
+
+    def send():
+        return dispute_open(actor=w.alice_user, entry_id=entry.pk, work_date=None, comment="少记了50公里")
+
+    first = in_thread(results, "first", send)
+    assert inside.wait(20)
+    # when: the second passes the check (it cannot see the first's row) and writes too
+    second = in_thread(results, "second", send)
+    time.sleep(0.5)
+    release.set()
+    first.join()
+    second.join()
+    # then: one open dispute; the second is told it is already being handled
+    assert isinstance(results["first"], Dispute), results
+    assert isinstance(results["second"], EntryRejected) and results["second"].first.code == "dispute_open", results
+    assert Dispute.objects.filter(worker=w.alice, status=DisputeStatus.OPEN).count() == 1
 
 
 @pytest.mark.django_db
