@@ -344,7 +344,7 @@ def entry_update(*, actor, entry_id: int, quantity=None, work_date=None, note: s
     new_note = entry.note if note is None else note
     row = EntryInput(worker_id=entry.worker_id, rule_id=entry.rule_id, work_date=new_date, quantity=new_quantity,
                      note=new_note)
-    checker = EntryChecker(actor=actor, competition=entry.competition, exclude_entry_id=entry.pk)
+    checker = EntryChecker(actor=actor, competition=entry.competition, exclude_entry_id=entry.pk, correcting=entry)
     result = checker.check([row])
     if result.errors:
         raise EntryRejected(result.errors)
@@ -437,7 +437,8 @@ def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str, source: s
     row = EntryInput(worker_id=original.worker_id, rule_id=original.rule_id, work_date=today,
                      quantity=quantity_delta, note=_("调整 %(day)s：%(reason)s") % {"day": original.work_date,
                                                                                   "reason": reason})
-    result = EntryChecker(actor=actor, competition=original.competition, kind=EntryKind.ADJUSTMENT).check([row])
+    result = EntryChecker(actor=actor, competition=original.competition, kind=EntryKind.ADJUSTMENT,
+                          correcting=original).check([row])
     if result.errors:
         raise EntryRejected(result.errors)
     delta = result.ok[0].quantity

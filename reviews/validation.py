@@ -143,7 +143,7 @@ class EntryChecker:
     """Checks rows for one competition on behalf of one person (the clerk entering them)."""
 
     def __init__(self, *, actor, competition: Competition, kind: str = EntryKind.REGULAR,
-                 exclude_entry_id: int | None = None):
+                 exclude_entry_id: int | None = None, correcting=None):
         self.actor = actor
         self.competition = competition
         self.kind = kind
@@ -152,6 +152,13 @@ class EntryChecker:
         # worker id -> what the checks need (None: inactive), for workers already loaded by
         # ``workers_by_employee_no``; ``check`` loads only the others.
         self._workers: dict[int, tuple[int, int, str] | None] = {}
+        if correcting is not None:
+            # A correction (an edit or an adjustment) of an entry the actor may change (editable_by: its
+            # unit is theirs) is of work done where and as the entry files it. The worker may have moved
+            # to another depot or job since, or left: the entry's clerk still corrects it, the correction
+            # stays filed with the entry, and no other clerk could see it to correct it instead.
+            self._workers[correcting.worker_id] = (correcting.job_type_id, correcting.unit_id,
+                                                   correcting.job_type.name)
 
     def check(self, rows: list[EntryInput]) -> CheckResult:
         # Everything is loaded as tuples (no model instances): a file may have 200,000 rows.

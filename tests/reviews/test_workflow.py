@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.utils import timezone
 
+from members.models import Worker
 from reviews.models import (
     Dispute,
     DisputeStatus,
@@ -63,6 +64,21 @@ class TestMoves:
         assert entry.status == S.APPROVED and entry.reviewed_by == w.reviewer
         actions = list(EntryEvent.objects.filter(entry=entry).values_list("action", flat=True))
         assert actions == ["created", "rejected", "edited", "resubmitted", "approved"]
+
+    def test_the_entrys_clerk_corrects_it_after_the_worker_moved_to_another_depot(self, w):
+        # given: one of alice's entries rejected, one approved; then alice moves to the other depot's clerk
+        rejected, approved = enter(w, days=2)[:2]
+        entry_transition(actor=w.reviewer, entry=rejected, to_status=S.REJECTED, reason="公里数与台账不符")
+        entry_transition(actor=w.reviewer, entry=approved, to_status=S.APPROVED)
+        Worker.objects.filter(pk=w.alice.pk).update(unit=w.other_depot)
+        # when: the clerk who entered them corrects both
+        edited = entry_update(actor=w.clerk, entry_id=rejected.pk, quantity="90")
+        adjustment = entry_adjust(actor=w.clerk, entry_id=approved.pk, quantity_delta="-1", reason="多报1公里")
+        # then: the edit is resubmitted, and the adjustment is filed with the entry it corrects, where this
+        # clerk (not the other depot's, who cannot see the entry) follows it
+        assert (edited.status, edited.quantity, edited.unit_id) == (S.PENDING, 90, w.workshop.pk)
+        assert adjustment.unit_id == approved.unit_id == w.workshop.pk
+        assert WorkEntry.objects.editable_by(w.clerk).filter(pk=adjustment.pk).exists()
 
     def test_rejecting_needs_a_reason(self, w):
         entry = enter(w, days=1)[0]
