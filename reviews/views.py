@@ -5,11 +5,12 @@ reviewers (the monthly approval queue). Every list starts from a ``visible_to``/
 from __future__ import annotations
 
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -27,7 +28,7 @@ from members.scope import scope_of
 from reviews import grid, imports
 from reviews.history import entry_history
 from reviews.models import Dispute, DisputeStatus, EntryStatus, PendingEntry, PeriodStatus, ReviewPeriod, WorkEntry
-from reviews.queue import queue_filters, queue_selection
+from reviews.queue import FILTERS, queue_filters, queue_selection
 from reviews.reports import month_by_depot as _month_by_depot
 from reviews.reports import review_progress_cached
 from reviews.reports import system_depots as _depots_for
@@ -103,6 +104,20 @@ def _query_without(request, key):
     params = request.GET.copy()
     params.pop(key, None)
     return params.urlencode()
+
+
+# What the queue's address may carry back after a review (its filters, business system and month), and how
+# long a value may be: the form's ``query`` is whatever was posted, and a redirect to an overlong address
+# is refused by Django (DisallowedRedirect, a 400 logged as an error).
+QUEUE_PARAMS = (*FILTERS, "system", "month")
+QUEUE_PARAM_MAX = 100
+
+
+def _back_to_queue(request):
+    """Back to the review queue as it was shown: the known parameters of the posted ``query`` only."""
+    posted = QueryDict(request.POST.get("query", ""))
+    params = {name: value for name in QUEUE_PARAMS if (value := posted.get(name, "")) and len(value) <= QUEUE_PARAM_MAX}
+    return redirect(f"{reverse('review:queue')}?{urlencode(params)}" if params else "review:queue")
 
 
 def _clerk_rules(request):
@@ -632,7 +647,7 @@ def review_queue(request):
                                    % {"n": format_count(result.skipped_own)})
         except TransitionRefused as error:
             messages.error(request, error.message)
-        return redirect(f"{reverse('review:queue')}?{request.POST.get('query', '')}")
+        return _back_to_queue(request)
 
     # Flagged first, then oldest first. Pending entries are read in the order of the queue table's
     # index (its flags and dates are the entries' own, kept by the triggers).
@@ -751,7 +766,7 @@ def review_entry(request, pk):
         messages.success(request, _("已处理。"))
     except TransitionRefused as error:
         messages.error(request, error.message)
-    return redirect(f"{reverse('review:queue')}?{request.POST.get('query', '')}")
+    return _back_to_queue(request)
 
 
 

@@ -31,6 +31,24 @@ def test_the_review_queue_reads_odd_ids_and_months_as_no_filter(client, w, entry
     assert response.status_code == 302
 
 
+def test_after_a_review_the_queue_comes_back_with_its_own_filters_only(client, w, entry):
+    # the form's ``query`` (the page's address) is posted back as typed: only the queue's own parameters
+    # return, and none overlong (Django refuses a redirect to an address over 2,048 characters)
+    client.force_login(w.reviewer)
+    month = f"{entry.work_date:%Y-%m}"
+    query = f"month={month}&system={w.system.pk}&status=pending&flagged=1&next=//evil.example&worker={'9' * 100_000}"
+    response = client.post(reverse("review:queue"), {"action": "approve", "entry": [str(entry.pk)], "month": month,
+                                                     "query": query})
+    assert response.status_code == 302
+    assert response["Location"] == (f"{reverse('review:queue')}?status=pending&flagged=1&system={w.system.pk}"
+                                    f"&month={month}")
+    entry.refresh_from_db()
+    assert entry.status == "approved"
+    response = client.post(reverse("review:entry", args=[entry.pk]), {"action": "reject", "reason": "有误",
+                                                                       "query": "x" * 100_000})
+    assert response.status_code == 302 and response["Location"] == reverse("review:queue")
+
+
 @pytest.mark.parametrize("month", ["garbage", "9999-12", "0000-01", ""])
 def test_a_review_form_naming_no_valid_month_is_refused_and_moves_nothing(client, w, entry, month, run_jobs):
     # a tampered or stale form is never applied to the current month instead of the one it names
