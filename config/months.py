@@ -59,9 +59,10 @@ def last_months(n: int, *, until: date) -> list[date]:
     """The ``n`` months ending with the month of ``until``, newest first, none skipped."""
     months: list[date] = []
     month = month_of(until)
-    for _step in range(n):
+    for step in range(n):
         months.append(month)
-        month = previous_month(month)
+        if step < n - 1:  # not past the last one: the month before 0001-01 is beyond the calendar
+            month = previous_month(month)
     return months
 
 

@@ -89,6 +89,12 @@ def test_months_between_includes_both_ends_newest_first():
     assert months_between(date(2026, 3, 1), date(2026, 2, 28)) == []
 
 
+def test_months_reach_the_first_month_of_the_calendar_without_stepping_past_it():
+    # A competition entered in the admin from 0001-01-01 asks for its months down to 0001-01.
+    assert last_months(2, until=date(1, 2, 9)) == [date(1, 2, 1), date(1, 1, 1)]
+    assert months_between(date(1, 1, 1), date(1, 3, 31)) == [date(1, 3, 1), date(1, 2, 1), date(1, 1, 1)]
+
+
 @pytest.mark.parametrize(("text", "month"), [
     ("2026-01", date(2026, 1, 1)), ("2026-12", date(2026, 12, 1)), ("0001-01", date(1, 1, 1)),
     ("9999-11", date(9999, 11, 1)), ("2024-02", date(2024, 2, 1)),
