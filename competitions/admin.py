@@ -34,6 +34,7 @@ from competitions.services import (
     rule_version_check,
     rule_version_in_use_message,
 )
+from config.admin_dates import BoundedDateHierarchyMixin
 from config.formatting import format_count
 from members.admin_import import PortalImportExportMixin
 
@@ -63,7 +64,7 @@ class JobTypeAdmin(PortalImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Competition)
-class CompetitionAdmin(admin.ModelAdmin):
+class CompetitionAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
     list_display = ("name", "start_date", "end_date", "status", "created_at")
     list_filter = ("status", "organizers")
     search_fields = ("name",)
@@ -228,7 +229,7 @@ class ScoringRuleAdmin(PortalImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(RuleVersion)
-class RuleVersionAdmin(admin.ModelAdmin):
+class RuleVersionAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
     form = RuleVersionForm
     list_display = ("rule", "effective_from", "points_per_unit", "daily_cap", "created_at")
     list_filter = ("rule__competition", "rule__job_type__business_system")
@@ -245,7 +246,7 @@ class RuleVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
     """Who ran which background job (exports) and how it went: a read-only history for union staff. The
     files themselves are downloaded only by their creators, on the job's page in the portal."""
 

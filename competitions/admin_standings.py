@@ -27,6 +27,7 @@ from competitions.models import (
     StandingVerification,
 )
 from competitions.tasks import standings_recompute_task, verify_standings_task
+from config.admin_dates import BoundedDateHierarchyMixin
 from config.formatting import display_date, format_count, format_number
 
 logger = logging.getLogger(__name__)
@@ -178,7 +179,7 @@ def count_column(field: str, description):
 
 
 @admin.register(StandingRun)
-class StandingRunAdmin(admin.ModelAdmin):
+class StandingRunAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
     list_display = ["competition", "day", "kind", "trigger", "outcome", "started_at", "finished_at", "seconds",
                     "rows_shown", "deltas_shown", "requested_by", "reason"]
     list_filter = ["outcome", "kind", "trigger", "competition"]
@@ -201,7 +202,7 @@ class StandingRunAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
     """Records written by the runs and checks, which staff look at and never add, change or delete."""
 
     def has_add_permission(self, request):

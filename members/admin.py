@@ -7,7 +7,8 @@ never searchable: a search term travels in the URL (``?q=``) and lands in access
 
 from __future__ import annotations
 
-from axes.models import AccessFailureLog, AccessLog
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -22,6 +23,7 @@ from django.urls import path, reverse
 
 from competitions.admin_standings import ReadOnlyAdmin
 from config import cursors
+from config.admin_dates import BoundedDateHierarchyMixin
 from members.admin_import import PortalImportExportMixin
 from members.admin_paging import FastChangeListMixin
 from members.forms import AdminLoginForm
@@ -46,6 +48,14 @@ admin.site.login_form = AdminLoginForm
 # The lockout's staff page is axes' list of failed logins (登录失败记录); its logs of successful logins and of
 # every failure are switched off (AXES_DISABLE_ACCESS_LOG), so their empty pages would only confuse.
 admin.site.unregister([AccessLog, AccessFailureLog])
+
+
+class AccessAttemptAdmin(BoundedDateHierarchyMixin, AxesAccessAttemptAdmin):
+    """axes' list of failed logins, with the drill-down by date every admin list here has."""
+
+
+admin.site.unregister(AccessAttempt)
+admin.site.register(AccessAttempt, AccessAttemptAdmin)
 
 
 class DepotFilter(admin.SimpleListFilter):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from config.admin_dates import BoundedDateHierarchyMixin
 from config.formatting import display_month, format_count, format_points, format_quantity
 from members.admin_paging import FastChangeListMixin
 from reviews.history import entry_history
@@ -199,7 +200,7 @@ class PeriodEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(ReviewPeriod)
-class ReviewPeriodAdmin(admin.ModelAdmin):
+class ReviewPeriodAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
     list_display = ("business_system", "month_shown", "competition", "status", "signed_off_by", "signed_off_at")
     list_filter = ("status", "business_system", "competition")
     list_select_related = ("business_system", "competition", "signed_off_by")
@@ -266,7 +267,7 @@ class PeriodEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(FastChangeListMixin, admin.ModelAdmin):
+class DisputeAdmin(BoundedDateHierarchyMixin, FastChangeListMixin, admin.ModelAdmin):
     list_display = ("id", "worker", "work_date", "unit", "status", "created_at", "responded_by", "responded_at")
     list_filter = ("status", "unit__region")
     list_select_related = ("worker", "unit", "responded_by")
