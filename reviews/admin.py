@@ -207,13 +207,13 @@ class ReviewPeriodAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
     date_hierarchy = "month"  # one row per system and month: cheap
     # Signing off and reopening lock or unlock every entry of the month and are audited: they go
     # through the period services, not a field edit here.
-    readonly_fields = ("status", "signed_off_by", "signed_off_at")
+    readonly_fields = ("competition", "business_system", "month", "status", "signed_off_by", "signed_off_at")
     inlines = [PeriodEventInline]
 
-    def get_readonly_fields(self, request, obj=None):
-        if obj is not None:
-            return ("competition", "business_system", "month", *self.readonly_fields)
-        return self.readonly_fields
+    def has_add_permission(self, request):
+        # A month's row comes with its first entry (reviews.services._hold_open_periods) or its sign-off, always
+        # a month of the competition; one added by hand could be any date, a month outside the competition.
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -62,6 +62,18 @@ def test_signed_off_period_shows_its_audit_trail_read_only(admin_client, f):
                              {"post": "yes"}).status_code == 403
 
 
+def test_staff_cannot_add_a_review_month_by_hand(admin_client, f):
+    comp = f.competition(start=date(2026, 1, 1), end=date(2026, 12, 31))
+
+    # A month outside the competition, and a "month" that is not a first day, were both offered a form.
+    for month in ("2030-01-01", "2026-03-15"):
+        response = admin_client.post(reverse("admin:reviews_reviewperiod_add"), {
+            "competition": comp.pk, "business_system": f.business_system().pk, "month": month,
+            "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"})
+        assert response.status_code == 403
+    assert not ReviewPeriod.objects.exists()
+
+
 @pytest.mark.django_db
 def test_union_staff_reopen_a_signed_off_month_from_the_admin_with_a_reason(client, w, today):
     from datetime import timedelta
