@@ -26,6 +26,7 @@ from competitions.models import (
 from competitions.resources import JobTypeResource, ScoringRuleResource
 from competitions.services import (
     CompetitionInUse,
+    competition_dates_check,
     competition_delete,
     rule_direction_check,
     rule_direction_in_use_message,
@@ -63,8 +64,28 @@ class JobTypeAdmin(PortalImportExportMixin, admin.ModelAdmin):
     list_per_page = 100
 
 
+class CompetitionForm(forms.ModelForm):
+    """A competition as staff edit it: new dates must still hold its entries and rule versions
+    (services.competition_dates_check is the rule)."""
+
+    class Meta:
+        model = Competition
+        fields = ("name", "organizers", "start_date", "end_date", "status", "description")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start_date") and cleaned.get("end_date"):
+            try:
+                competition_dates_check(competition=self.instance, start_date=cleaned["start_date"],
+                                        end_date=cleaned["end_date"])
+            except ValidationError as refused:
+                self.add_error(None, refused)
+        return cleaned
+
+
 @admin.register(Competition)
 class CompetitionAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
+    form = CompetitionForm
     list_display = ("name", "start_date", "end_date", "status", "created_at")
     list_filter = ("status", "organizers")
     search_fields = ("name",)

@@ -11,6 +11,7 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +29,7 @@ from competitions.models import (
 from competitions.rule_versions import RESCORE_CLAIM
 from competitions.standings.database import standings_snapshot
 from competitions.standings.digest import record_day
-from config.formatting import display_month
+from config.formatting import display_date, display_month
 from reviews.models import ReviewPeriod, WorkEntry
 from reviews.services import entries_rescore
 
@@ -212,6 +213,34 @@ def _finish(run: StandingRun, *, outcome: str, error: str = "") -> None:
     if outcome != RunOutcome.SUCCEEDED:
         run.totals_day = None
     run.save(update_fields=["outcome", "error", "finished_at", "kind", "rows", "deltas", "totals_day"])
+
+
+def competition_dates_check(*, competition: Competition, start_date: date, end_date: date) -> None:
+    """Raises ValidationError when a stored competition's new dates would leave its entries, or the versions
+    of its scoring rules, outside it: every entry is dated within its competition (reviews.validation) and
+    every version takes effect within it (RuleVersion.clean, which would then refuse any later edit of the
+    version, even of its daily cap). For the admin's form, so staff see why on the form."""
+    if competition.pk is None:
+        return
+    errors = []
+    entries = WorkEntry.objects.filter(competition_id=competition.pk).aggregate(first=Min("work_date"),
+                                                                                last=Max("work_date"))
+    if entries["first"] is not None and (entries["first"] < start_date or entries["last"] > end_date):
+        errors.append(ValidationError(
+            _("该竞赛已有录入，工作日期最早 %(first)s、最晚 %(last)s；竞赛期间须包含这些日期。") % {
+                "first": display_date(entries["first"]), "last": display_date(entries["last"])},
+            code="entries_outside"))
+    versions = (RuleVersion.objects.filter(rule__competition_id=competition.pk)
+                .exclude(effective_from__range=(start_date, end_date))
+                .aggregate(first=Min("effective_from"), last=Max("effective_from")))
+    if versions["first"] is not None:
+        errors.append(ValidationError(
+            _("该竞赛有计分标准版本在新的竞赛期间之外生效（最早 %(first)s，最晚 %(last)s）；"
+              "请先修改这些版本的生效日期。") % {
+                "first": display_date(versions["first"]), "last": display_date(versions["last"])},
+            code="versions_outside"))
+    if errors:
+        raise ValidationError(errors)
 
 
 class CompetitionInUse(ValidationError):

@@ -22,3 +22,48 @@ def test_a_competition_dated_from_the_first_day_of_the_calendar_is_saved(admin_c
 
     assert response.status_code == 302
     assert Competition.objects.get().start_date == date(1, 1, 1)
+
+
+@pytest.fixture
+def entered(f):
+    """A competition of 2026 whose one entry is dated 10 March, priced by a version in force from 1 January."""
+    from reviews.services import entry_create
+
+    comp, depot = f.competition(start=date(2026, 1, 1), end=date(2026, 12, 31)), f.depot()
+    job = f.job_type()
+    worker, rule = f.worker(depot, job), f.rule(comp, job)
+    entry_create(actor=f.clerk(depot), competition=comp, worker_id=worker.pk, rule_id=rule.pk,
+                 work_date=date(2026, 3, 10), quantity=5)
+    return comp
+
+
+def change(admin_client, comp, **dates):
+    url = reverse("admin:competitions_competition_change", args=[comp.pk])
+    return admin_client.post(url, competition_form(name=comp.name, **dates))
+
+
+def test_new_dates_that_would_leave_entries_outside_the_competition_are_refused(admin_client, entered):
+    response = change(admin_client, entered, start_date="2026-01-01", end_date="2026-02-28")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "该竞赛已有录入，工作日期最早 2026年3月10日、最晚 2026年3月10日；竞赛期间须包含这些日期。" in page
+    entered.refresh_from_db()
+    assert (entered.start_date, entered.end_date) == (date(2026, 1, 1), date(2026, 12, 31))
+
+
+def test_a_later_start_that_would_leave_a_rule_version_before_it_says_which_dates(admin_client, entered):
+    response = change(admin_client, entered, start_date="2026-03-01", end_date="2026-12-31")
+
+    assert response.status_code == 200
+    assert "该竞赛有计分标准版本在新的竞赛期间之外生效（最早 2026年1月1日，最晚 2026年1月1日）" in response.content.decode()
+    entered.refresh_from_db()
+    assert entered.start_date == date(2026, 1, 1)
+
+
+def test_new_dates_that_still_hold_the_entries_and_versions_are_saved(admin_client, entered):
+    response = change(admin_client, entered, start_date="2025-12-01", end_date="2027-03-31")
+
+    assert response.status_code == 302
+    entered.refresh_from_db()
+    assert (entered.start_date, entered.end_date) == (date(2025, 12, 1), date(2027, 3, 31))
