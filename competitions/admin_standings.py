@@ -29,6 +29,7 @@ from competitions.models import (
 from competitions.tasks import standings_recompute_task, verify_standings_task
 from config.admin_dates import BoundedDateHierarchyMixin
 from config.formatting import display_date, format_count, format_number
+from config.text import stripped
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,13 @@ class RepairForm(forms.Form):
         self.first, self.last = repair_days(competition)
         if self.first is not None:
             self.fields["day"].widget.attrs.update(min=self.first.isoformat(), max=self.last.isoformat())
+
+    def clean_reason(self):
+        # A reason of zero-width spaces or a byte order mark alone passes the field's own strip: it is no reason.
+        reason = stripped(self.cleaned_data["reason"])
+        if not reason:
+            raise forms.ValidationError(self.fields["reason"].error_messages["required"], code="required")
+        return reason
 
     def clean_day(self):
         day = self.cleaned_data["day"]

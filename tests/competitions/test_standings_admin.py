@@ -105,6 +105,7 @@ def test_staff_recompute_an_old_day_from_the_admin_as_a_background_run_with_thei
     (-61, "修复", "只能重算竞赛期间内"),  # before the competition started
     (1, "修复", "只能重算竞赛期间内"),  # tomorrow: no work yet
     (-5, "", "请填写重算原因"),
+    (-5, "\u200b \ufeff", "请填写重算原因"),  # zero-width space and byte order mark: nothing a person can read
 ])
 def test_a_repair_outside_the_competition_or_without_a_reason_is_refused_and_nothing_is_sent(
         client, f, monkeypatch, offset, reason, message):
