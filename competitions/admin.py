@@ -154,7 +154,10 @@ class RuleVersionForm(forms.ModelForm):
                 setattr(version, name, cleaned[name])
         if "rule" in cleaned:
             version.rule = cleaned["rule"]
-        if version.rule_id and version.effective_from and version.points_per_unit and not self.errors:
+        rule = version.given_rule()
+        # A new rule's own form may be incomplete: its versions are checked once it names its competition and job type.
+        if (rule is not None and rule.competition_id and rule.job_type_id and version.effective_from
+                and version.points_per_unit and not self.errors):
             try:
                 rule_version_check(version=version)
             except ValidationError as refused:

@@ -195,10 +195,15 @@ class RuleVersion(models.Model):
         return f"{self.rule} @ {self.effective_from}"
 
     def clean(self):
-        if self.rule_id and self.effective_from:
-            competition = self.rule.competition
-            if not competition.covers(self.effective_from):
+        rule = self.given_rule()
+        if rule is not None and rule.competition_id and self.effective_from:
+            if not rule.competition.covers(self.effective_from):
                 raise ValidationError({"effective_from": _("生效日期必须在竞赛期间内。")})
+
+    def given_rule(self) -> ScoringRule | None:
+        """The version's rule, saved or not: the rule admin cleans a new rule's versions (its inline) before it
+        saves the rule, so they hold the rule but not yet its id. None when there is no rule."""
+        return self.rule if self.rule_id is not None or RuleVersion.rule.is_cached(self) else None
 
     def covered_span(self) -> tuple[date, date]:
         """The work dates this version prices, as stored: [its effective_from, the next version's) (the

@@ -61,3 +61,25 @@ def test_rule_changelist_shows_latest_points_in_constant_queries(admin_client, f
 
     assert many == few
     assert all(rule.latest_points == Decimal("0.5") for rule in response.context["cl"].result_list)
+
+
+def test_a_new_rules_version_outside_the_competition_is_refused_on_the_form(admin_client, f):
+    comp = f.competition(start=date(2026, 1, 1), end=date(2026, 12, 31))
+
+    response = admin_client.post(ADD, rule_form(comp, f.job_type(), v=("2027-01-01", "1")))
+
+    assert response.status_code == 200
+    assert "生效日期必须在竞赛期间内。" in response.content.decode()
+    assert not ScoringRule.objects.exists()
+
+
+def test_a_new_rules_version_in_a_signed_off_month_is_refused_on_the_form(admin_client, f):
+    comp, job = f.competition(start=date(2026, 1, 1), end=date(2026, 12, 31)), f.job_type()
+    f.review_period(competition=comp, business_system=job.business_system, month=date(2026, 3, 1),
+                    status="signed_off")
+
+    response = admin_client.post(ADD, rule_form(comp, job, later=("2026-04-01", "2"), v=("2026-03-10", "1")))
+
+    assert response.status_code == 200
+    assert "2026年3月 已签发锁定，新标准不能从该月或更早生效" in response.content.decode()
+    assert not ScoringRule.objects.exists()
