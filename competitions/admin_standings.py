@@ -279,7 +279,7 @@ class StandingDayAdmin(ReadOnlyAdmin):
 class StandingDigestAdmin(ReadOnlyAdmin):
     """The digest ledger: append-only, written by the runs. Read-only here, and nothing can be deleted."""
 
-    list_display = ["id", "competition", "day", "rows_shown", "digest", "chain", "previous_id", "run_id",
+    list_display = ["id", "competition", "day", "rows_shown", "digest", "chain", "previous_shown", "run_shown",
                     "published_at"]
     list_filter = ["competition"]
     date_hierarchy = "day"
@@ -294,6 +294,15 @@ class StandingDigestAdmin(ReadOnlyAdmin):
     @admin.display(description=_("链摘要"))
     def chain(self, obj):
         return digest_html(obj.chain_digest)
+
+    # The ids the ledger cites, under the fields' own names (a bare "previous_id" column reads "Previous id").
+    @admin.display(description=StandingDigest._meta.get_field("previous").verbose_name, ordering="previous_id")
+    def previous_shown(self, obj):
+        return obj.previous_id or "-"
+
+    @admin.display(description=StandingDigest._meta.get_field("run").verbose_name, ordering="run_id")
+    def run_shown(self, obj):
+        return obj.run_id or "-"
 
 
 @admin.register(StandingVerification)

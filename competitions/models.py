@@ -294,7 +294,7 @@ class StandingRun(models.Model):
         indexes = [models.Index(fields=["competition", "-started_at"], name="standingrun_latest")]
 
     def __str__(self):
-        return f"{self.competition_id} {self.day} {self.kind} {self.outcome}"
+        return f"#{self.pk} {self.day} {self.get_kind_display()} {self.get_outcome_display()}"
 
     @property
     def duration(self):
