@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from competitions.jobs import JOB_KINDS
 from competitions.models import (
@@ -247,7 +248,7 @@ class ScoringRuleAdmin(PortalImportExportMixin, admin.ModelAdmin):
             latest_points=Subquery(latest.values("points_per_unit")[:1]),
         )
 
-    @admin.display(description="最新每单位积分")
+    @admin.display(description=gettext_lazy("最新每单位积分"))
     def current_points(self, obj):
         return obj.latest_points
 
@@ -292,16 +293,16 @@ class JobAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
         # Jobs and their files go together after competitions.jobs.JOB_KEEP_DAYS (job_purge), never one alone.
         return False
 
-    @admin.display(description="类型", ordering="kind")
+    @admin.display(description=gettext_lazy("类型"), ordering="kind")
     def kind_shown(self, obj):
         kind = JOB_KINDS.get(obj.kind)
         return kind.label if kind else obj.kind
 
-    @admin.display(description="已完成", ordering="done")
+    @admin.display(description=gettext_lazy("已完成"), ordering="done")
     def done_shown(self, obj):
         return format_count(obj.done)
 
-    @admin.display(description="总数", ordering="total")
+    @admin.display(description=gettext_lazy("总数"), ordering="total")
     def total_shown(self, obj):
         return format_count(obj.total) or "-"
 

@@ -1,14 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from competitions import views as competitions_views
 from members import skill_views
 from reviews import urls as reviews_urls
 
-admin.site.site_header = "劳动竞赛门户 · 工会管理"
-admin.site.site_title = "劳动竞赛门户"
-admin.site.index_title = "工会管理后台"
+admin.site.site_header = _("劳动竞赛门户 · 工会管理")
+admin.site.site_title = _("劳动竞赛门户")
+admin.site.index_title = _("工会管理后台")
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),

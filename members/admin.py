@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 
 from competitions.admin_standings import ReadOnlyAdmin
 from config import cursors
@@ -61,7 +62,7 @@ admin.site.register(AccessAttempt, AccessAttemptAdmin)
 class DepotFilter(admin.SimpleListFilter):
     """所属站段: the depots only (a few dozen), not every unit of the tree."""
 
-    title = "所属站段"
+    title = _("所属站段")
     parameter_name = "depot"
 
     def lookups(self, request, model_admin):
@@ -138,7 +139,7 @@ class UnitAdmin(PortalImportExportMixin, admin.ModelAdmin):
         # The ancestors by their codes, read off the materialized path: one query whatever the depth.
         codes = parent.path.strip("/").split("/")[:-1] if parent else []
         ancestors = sorted(units.filter(code__in=codes).only("pk", "name", "level"), key=lambda u: u.level)
-        title = f"单位树 · {parent.name}" if parent else "单位树"
+        title = _("单位树 · %(unit)s") % {"unit": parent.name} if parent else _("单位树")
         return TemplateResponse(request, "admin/members/unit/tree.html", {
             **self.admin_site.each_context(request), **context, "ancestors": ancestors, "title": title,
             "tree_url": reverse("admin:members_unit_tree")})
@@ -150,7 +151,7 @@ class UnitAdmin(PortalImportExportMixin, admin.ModelAdmin):
             unit_move(actor=request.user, unit=obj, parent=obj.parent, code=obj.code)
         obj.save()
 
-    @admin.display(description="单位（按层级缩进）", ordering="path")
+    @admin.display(description=_("单位（按层级缩进）"), ordering="path")
     def tree_name(self, obj):
         return "　" * (obj.level - 1) + obj.name
 
@@ -161,11 +162,11 @@ class PortalUserAdmin(FastChangeListMixin, UserAdmin):
 
     fieldsets = (
         *UserAdmin.fieldsets,
-        ("门户角色", {"fields": ("must_change_password", "clerk_units", "reviewer_systems", "union_units")}),
+        (_("门户角色"), {"fields": ("must_change_password", "clerk_units", "reviewer_systems", "union_units")}),
     )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
-        ("门户角色", {"fields": ("must_change_password",)}),
+        (_("门户角色"), {"fields": ("must_change_password",)}),
     )
     list_display = ("username", "first_name", "last_name", "is_staff", "is_active", "must_change_password",
                     "last_login")
@@ -180,11 +181,11 @@ class MaskedPersonalDataMixin:
 
     masked_swap = {"id_number": "masked_id_number", "mobile": "masked_mobile"}
 
-    @admin.display(description="身份证号")
+    @admin.display(description=_("身份证号"))
     def masked_id_number(self, obj):
         return obj.id_number_masked
 
-    @admin.display(description="手机号")
+    @admin.display(description=_("手机号"))
     def masked_mobile(self, obj):
         return obj.mobile_masked
 
@@ -207,8 +208,8 @@ class WorkerAdmin(MaskedPersonalDataMixin, FastChangeListMixin, PortalImportExpo
     list_display = list_display_masked
     list_display_links = ("employee_no", "name")
     list_filter = (
-        DepotFilter, ("unit__level", titled(admin.ChoicesFieldListFilter, "单位层级")),
-        ("unit__region", titled(admin.ChoicesFieldListFilter, "单位所在地区")),
+        DepotFilter, ("unit__level", titled(admin.ChoicesFieldListFilter, _("单位层级"))),
+        ("unit__region", titled(admin.ChoicesFieldListFilter, _("单位所在地区"))),
         "job_type__business_system", "job_type", "skill_grade",
         "membership_status", "gender", "is_active",
     )
@@ -217,7 +218,7 @@ class WorkerAdmin(MaskedPersonalDataMixin, FastChangeListMixin, PortalImportExpo
     sortable_by = ("employee_no", "name")
     # Kept for the autocomplete widgets of other admins; get_search_results does the matching.
     search_fields = ("employee_no", "name")
-    search_help_text = "按工号（可只输入开头部分）或姓名（可只输入开头）搜索。"
+    search_help_text = _("按工号（可只输入开头部分）或姓名（可只输入开头）搜索。")
     autocomplete_fields = ("unit", "job_type")
     raw_id_fields = ("user",)
     readonly_fields = ("created_at", "updated_at")
@@ -304,14 +305,14 @@ class SkillCertificateAdmin(FastChangeListMixin, ReadOnlyAdmin):
     list_select_related = ("worker", "job_type", "entered_by")
     # Prefix searches: 工号 through the worker's indexed employee number, and the certificate's number.
     search_fields = ("^worker__employee_no", "^certificate_no")
-    search_help_text = "按工号或证书编号搜索（可只输入开头部分）。"
+    search_help_text = _("按工号或证书编号搜索（可只输入开头部分）。")
     sortable_by = ("assessed_on",)
     raw_id_fields = ("worker",)
 
 # -- 企业微信 group robots ---------------------------------------------------------------------------------
 
 class WecomRobotForm(forms.ModelForm):
-    kinds = forms.MultipleChoiceField(label="转发的消息类型", required=False, widget=forms.CheckboxSelectMultiple,
+    kinds = forms.MultipleChoiceField(label=_("转发的消息类型"), required=False, widget=forms.CheckboxSelectMultiple,
                                       choices=[(kind.value, kind.label) for kind in WECOM_KINDS])
 
     class Meta:
@@ -331,7 +332,7 @@ class WecomRobotAdmin(admin.ModelAdmin):
     list_select_related = ["depot"]
     readonly_fields = ["last_sent_at", "last_error", "last_error_at"]
 
-    @admin.display(description="转发的消息类型")
+    @admin.display(description=_("转发的消息类型"))
     def kind_labels(self, robot):
         labels = dict(NotificationKind.choices)
         return "、".join(str(labels.get(kind, kind)) for kind in robot.kinds) or "—"

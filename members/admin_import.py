@@ -107,7 +107,7 @@ class PortalImportExportMixin(ImportExportMixin):
         if isinstance(e, SpreadsheetRefused):
             form.add_error("import_file", str(e))
             return
-        form.add_error("import_file", "无法读取该文件。请确认所选格式（xlsx 或 csv）与文件一致，且文件未损坏。")
+        form.add_error("import_file", _("无法读取该文件。请确认所选格式（xlsx 或 csv）与文件一致，且文件未损坏。"))
 
     def import_action(self, request, **kwargs):
         parking = admin_import_user.set(request.user.pk)
@@ -139,7 +139,7 @@ class PortalImportExportMixin(ImportExportMixin):
             # The data changed between preview and confirm: nothing was saved (rolled back).
             resource = self.get_import_resource_classes(request)[0](**self.get_resource_kwargs(request))
             problems = import_problems(result, resource)
-            messages.error(request, "导入未完成，没有保存任何数据。" + " ".join(problems[:MESSAGE_PROBLEM_LIMIT]))
+            messages.error(request, " ".join([_("导入未完成，没有保存任何数据。"), *problems[:MESSAGE_PROBLEM_LIMIT]]))
             info = self.model._meta.app_label, self.model._meta.model_name
             return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_import"))
         return super().process_result(result, request)
@@ -148,6 +148,7 @@ class PortalImportExportMixin(ImportExportMixin):
         totals = result.totals
         messages.success(
             request,
-            f"导入完成：新增 {totals['new']} 条，更新 {totals['update']} 条，"
-            f"跳过 {totals['skip']} 条（{self.model._meta.verbose_name_plural}）。",
+            _("导入完成：新增 %(new)s 条，更新 %(update)s 条，跳过 %(skip)s 条（%(what)s）。") % {
+                "new": totals["new"], "update": totals["update"], "skip": totals["skip"],
+                "what": self.model._meta.verbose_name_plural},
         )

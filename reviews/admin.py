@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from config.admin_dates import BoundedDateHierarchyMixin
 from config.formatting import display_month, format_count, format_points, format_quantity
@@ -53,11 +54,11 @@ class ReadOnlyAdminMixin:
 class EventQuantitiesMixin:
     """An audit row's quantities in its entry's unit of measure (the entry and rule come with the row's query)."""
 
-    @admin.display(description="原工作量")
+    @admin.display(description=_("原工作量"))
     def old_quantity_shown(self, obj):
         return format_quantity(obj.old_quantity, obj.entry.rule.unit_of_measure) or "-"
 
-    @admin.display(description="新工作量")
+    @admin.display(description=_("新工作量"))
     def new_quantity_shown(self, obj):
         return format_quantity(obj.new_quantity, obj.entry.rule.unit_of_measure) or "-"
 
@@ -77,7 +78,7 @@ class EntryEventInline(EventQuantitiesMixin, ReadOnlyAdminMixin, admin.TabularIn
 class ShownStatusFilter(admin.SimpleListFilter):
     """The status people see (WorkEntry.shown_status): "locked" is an approved entry of a signed-off month."""
 
-    title = "状态"
+    title = _("状态")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
@@ -101,7 +102,7 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
     sortable_by = ("id",)
     # No date_hierarchy: its drill-down runs SELECT DISTINCT over the dates of millions of entries.
     search_fields = ("=worker__employee_no",)
-    search_help_text = "按工号精确搜索。"
+    search_help_text = _("按工号精确搜索。")
     raw_id_fields = ("worker", "rule", "adjusts", "unit", "job_type", "business_system", "entered_by",
                      "changed_by", "reviewed_by")
     fields = ("competition", "worker", "rule", "work_date", "quantity", "points", "status_shown", "kind", "adjusts",
@@ -118,11 +119,11 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_month_lock()
 
-    @admin.display(description="状态")
+    @admin.display(description=_("状态"))
     def status_shown(self, obj):
         return obj.get_shown_status_display()
 
-    @admin.display(description="签发与解锁")
+    @admin.display(description=_("签发与解锁"))
     def month_moves(self, obj):
         # The month's sign-offs and reopenings that moved this entry: stored once per month (PeriodEvent),
         # not among the entry's own facts below (reviews.history).
@@ -140,11 +141,11 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
             return queryset, False
         return queryset.filter(worker__employee_no__in={term, term.upper()}), False
 
-    @admin.display(description="工作量")
+    @admin.display(description=_("工作量"))
     def quantity_shown(self, obj):
         return format_quantity(obj.quantity, obj.rule.unit_of_measure, with_unit=True)
 
-    @admin.display(description="积分")
+    @admin.display(description=_("积分"))
     def points_shown(self, obj):
         return format_points(obj.points)
 
@@ -185,9 +186,9 @@ class EntryEventAdmin(EventQuantitiesMixin, FastChangeListMixin, ReadOnlyAdminMi
     ordering = ("-id",)  # newest first, by primary key (indexed)
     sortable_by = ("entry_no",)
     search_fields = ("=entry__id",)
-    search_help_text = "按录入编号搜索。"
+    search_help_text = _("按录入编号搜索。")
 
-    @admin.display(description="录入编号", ordering="entry_id")
+    @admin.display(description=_("录入编号"), ordering="entry_id")
     def entry_no(self, obj):
         return obj.entry_id  # the id only: showing the entry itself would load it row by row
 
@@ -221,15 +222,16 @@ class ReviewPeriodAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
     def get_list_display(self, request):
         return (*self.list_display, "reopen_link")
 
-    @admin.display(description="月份", ordering="month")
+    @admin.display(description=_("月份"), ordering="month")
     def month_shown(self, obj):
         return display_month(obj.month)
 
-    @admin.display(description="解锁")
+    @admin.display(description=_("解锁"))
     def reopen_link(self, obj):
         if obj.status != PeriodStatus.SIGNED_OFF:
             return "-"
-        return format_html('<a href="{}">解锁…</a>', reverse("admin:reviews_reviewperiod_reopen", args=[obj.pk]))
+        return format_html('<a href="{}">{}</a>', reverse("admin:reviews_reviewperiod_reopen", args=[obj.pk]),
+                           _("解锁…"))
 
     def get_urls(self):
         return [
@@ -248,10 +250,10 @@ class ReviewPeriodAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
             except TransitionRefused as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, f"已解锁 {period}，原因已记录。")
+                messages.success(request, _("已解锁 %(period)s，原因已记录。") % {"period": period})
                 return redirect("admin:reviews_reviewperiod_change", period.pk)
         context = {**self.admin_site.each_context(request), "period": period, "opts": self.model._meta,
-                   "title": f"解锁 {period}"}
+                   "title": _("解锁 %(period)s") % {"period": period}}
         return TemplateResponse(request, "admin/reviews/reviewperiod/reopen.html", context)
 
 
@@ -261,7 +263,7 @@ class PeriodEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("action",)
     list_select_related = ("period__business_system", "actor")
 
-    @admin.display(description="涉及录入数", ordering="entries")
+    @admin.display(description=_("涉及录入数"), ordering="entries")
     def entries_shown(self, obj):
         return format_count(obj.entries)
 
@@ -272,7 +274,7 @@ class DisputeAdmin(BoundedDateHierarchyMixin, FastChangeListMixin, admin.ModelAd
     list_filter = ("status", "unit__region")
     list_select_related = ("worker", "unit", "responded_by")
     search_fields = ("=worker__employee_no",)
-    search_help_text = "按工号精确搜索。"
+    search_help_text = _("按工号精确搜索。")
     date_hierarchy = "created_at"
     raw_id_fields = ("worker", "entry", "unit")
     fields = ("worker", "entry", "work_date", "unit", "comment", "created_at", "status", "response",
