@@ -87,3 +87,21 @@ def test_the_admin_switched_to_english_shows_no_chinese_of_its_own(admin_client,
 
     # The language menu names 简体中文 in Chinese, as language menus do.
     assert re.findall(r"[^\n]*[\u4e00-\u9fff][^\n]*", text.replace("简体中文", "")) == []
+
+
+def test_an_import_file_without_rows_is_refused_in_chinese(admin_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    empty = SimpleUploadedFile("规则.csv", "劳动竞赛,工种编码,量化指标\n".encode("utf-8-sig"), content_type="text/csv")
+    response = admin_client.post(reverse("admin:competitions_scoringrule_import"),
+                                 {"format": "1", "resource": "0", "import_file": empty})
+
+    page = response.content.decode()
+    assert "文件中没有可导入的数据。" in page and "No valid data" not in page
+
+
+def test_an_export_without_columns_is_refused_in_chinese(admin_client):
+    response = admin_client.post(reverse("admin:competitions_scoringrule_export"), {"format": "1", "resource": "0"})
+
+    page = response.content.decode()
+    assert "请至少选择一列再导出。" in page and "ScoringRuleResource" not in page
