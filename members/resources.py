@@ -18,6 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import IntegrityError, connections
 from django.utils import timezone
 from import_export import fields, resources, widgets
@@ -280,6 +281,7 @@ class PortalResource(resources.ModelResource):
         self.row_problems.clear()
         self.file_error = False
         self.normalize_headers(dataset)
+        self.remove_nul_characters(dataset)
         missing = [col for col in self.required_columns() if col not in dataset.headers]
         if missing:
             self.file_error = True
@@ -295,6 +297,20 @@ class PortalResource(resources.ModelResource):
                 if value in repeated:
                     self.add_problem(number, name, f"与文件中其他行重复（{column}）。")
         self.check_dataset(dataset)
+
+    def remove_nul_characters(self, dataset):
+        """A NUL character is reported on its cell, as on every form (Django's own message), and taken out of the
+        file: PostgreSQL text cannot hold it, and the lookups of every row's key (the instance loader) would
+        send it to the database before any row is checked."""
+        fields_by_column = {str(field.column_name): name for name, field in self.fields.items()}
+        for index, row in enumerate(dataset):
+            if not any(isinstance(value, str) and "\x00" in value for value in row):
+                continue
+            for header, value in zip(dataset.headers, row, strict=False):
+                if isinstance(value, str) and "\x00" in value:
+                    self.add_problem(index + 1, fields_by_column.get(header, header),
+                                     str(ProhibitNullCharactersValidator.message))
+            dataset[index] = [value.replace("\x00", "") if isinstance(value, str) else value for value in row]
 
     def get_user_visible_fields(self):
         # The import page lists the columns it reads; export-only columns (单位名称) are not read.

@@ -43,6 +43,20 @@ def test_job_type_name_repeated_in_a_system_is_reported_and_nothing_saved(f):
     assert JobType.objects.count() == 1
 
 
+def test_a_nul_character_in_a_key_column_is_reported_on_its_cell_and_nothing_saved(admin_client, f):
+    f.business_system(code="JW", name="机务")
+    upload = io.BytesIO("工种编码,工种名称,业务系统\nJT-A,检修工,JW\nJT\x00B,司机,JW\n".encode("utf-8-sig"))
+    upload.name = "job_types.csv"
+
+    # The key column is looked up for every row before any row is checked: the NUL reached PostgreSQL (500).
+    response = admin_client.post(reverse("admin:competitions_jobtype_import"),
+                                 {"import_file": upload, "format": "1", "resource": "0"})
+
+    assert response.status_code == 200
+    assert "第2行 工种编码：不能包含空字符（NUL）。" in response.context["import_problems"]
+    assert not JobType.objects.exists()
+
+
 @pytest.fixture
 def setting(f):
     comp = f.competition(name="2026京津冀劳动竞赛", start=date(2026, 1, 1), end=date(2026, 12, 31))
