@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.shortcuts import redirect
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -46,6 +48,15 @@ class OrganizerAdmin(admin.ModelAdmin):
     list_display = ("name", "region")
     list_filter = ("region",)
     search_fields = ("name",)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # The competitions it organizes keep it, as if the link were PROTECT: deleting it would silently take
+        # it off them (a many-to-many link is deleted with it), and a competition may be left with none.
+        competitions = Competition.objects.filter(organizers__in=objs).distinct().order_by("name")
+        protected = [*protected, *(format_html("{}: {}", capfirst(Competition._meta.verbose_name), competition)
+                                   for competition in competitions)]
+        return deleted, counts, perms_needed, protected
 
 
 @admin.register(BusinessSystem)

@@ -67,3 +67,26 @@ def test_new_dates_that_still_hold_the_entries_and_versions_are_saved(admin_clie
     assert response.status_code == 302
     entered.refresh_from_db()
     assert (entered.start_date, entered.end_date) == (date(2025, 12, 1), date(2027, 3, 31))
+
+
+def test_an_organizer_of_a_competition_is_not_deleted(admin_client, f):
+    comp = f.competition()
+    organizer = comp.organizers.get()
+    url = reverse("admin:competitions_organizer_delete", args=[organizer.pk])
+
+    page = admin_client.get(url).content.decode()
+    admin_client.post(url, {"post": "yes"})
+    admin_client.post(reverse("admin:competitions_organizer_changelist"),
+                      {"action": "delete_selected", "_selected_action": [organizer.pk], "post": "yes"})
+
+    # Deleting it used to take it off the competition, which was left with no organizer.
+    assert f"劳动竞赛: {comp.name}" in page
+    assert list(comp.organizers.all()) == [organizer]
+
+
+def test_an_organizer_of_no_competition_is_deleted(admin_client):
+    organizer = Organizer.objects.create(name="天津市总工会")
+
+    admin_client.post(reverse("admin:competitions_organizer_delete", args=[organizer.pk]), {"post": "yes"})
+
+    assert not Organizer.objects.filter(pk=organizer.pk).exists()
