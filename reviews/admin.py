@@ -9,6 +9,7 @@ needs a clerk grant for its unit, as in the portal (members.scope), superusers i
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.admin_dates import BoundedDateHierarchyMixin
 from config.formatting import display_month, format_count, format_points, format_quantity
+from config.text import stripped
 from members.admin_paging import FastChangeListMixin
 from reviews.history import entry_history
 from reviews.models import (
@@ -33,7 +35,7 @@ from reviews.models import (
     ReviewPeriod,
     WorkEntry,
 )
-from reviews.services import entry_note_set
+from reviews.services import dispute_answer, entry_note_set
 from reviews.validation import EntryRejected
 from reviews.workflow import TransitionRefused, period_reopen
 
@@ -268,6 +270,21 @@ class PeriodEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_count(obj.entries)
 
 
+class DisputeForm(forms.ModelForm):
+    """Answering a dispute, as the clerk's page does (services.dispute_answer writes it): an answer a person
+    can read, with 已答复 or 已更正."""
+
+    class Meta:
+        model = Dispute
+        fields = ("status", "response")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status", DisputeStatus.OPEN) != DisputeStatus.OPEN and not stripped(cleaned.get("response")):
+            self.add_error("response", _("请填写处理意见。"))
+        return cleaned
+
+
 @admin.register(Dispute)
 class DisputeAdmin(BoundedDateHierarchyMixin, FastChangeListMixin, admin.ModelAdmin):
     list_display = ("id", "worker", "work_date", "unit", "status", "created_at", "responded_by", "responded_at")
@@ -282,14 +299,28 @@ class DisputeAdmin(BoundedDateHierarchyMixin, FastChangeListMixin, admin.ModelAd
     readonly_fields = ("worker", "entry", "work_date", "unit", "comment", "created_at", "responded_by",
                        "responded_at")
 
+    form = DisputeForm
+
     def has_add_permission(self, request):
         return False  # workers raise disputes from the portal
 
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        # An answered dispute is closed, as in the portal (该申诉已处理): its answer stays as the worker read it.
+        # Its stored status: a refused answer leaves the form's status on the object, and its error must show.
+        if obj is not None and Dispute.objects.filter(pk=obj.pk).exclude(status=DisputeStatus.OPEN).exists():
+            return (*self.readonly_fields, "status", "response")
+        return self.readonly_fields
+
     def save_model(self, request, obj, form, change):
-        if {"status", "response"} & set(form.changed_data) and obj.status != DisputeStatus.OPEN:
-            obj.responded_by = request.user
-            obj.responded_at = timezone.now()
-        super().save_model(request, obj, form, change)
+        if "status" not in form.changed_data or obj.status == DisputeStatus.OPEN:
+            super().save_model(request, obj, form, change)
+            return
+        # Through the service, as the clerk's answer: it records who answered and tells the worker.
+        try:
+            dispute_answer(actor=request.user, dispute_id=obj.pk, response=obj.response,
+                           corrected=obj.status == DisputeStatus.CORRECTED)
+        except EntryRejected as error:
+            raise PermissionDenied(error.errors[0].message) from None

@@ -105,3 +105,34 @@ def test_union_staff_reopen_a_signed_off_month_from_the_admin_with_a_reason(clie
     assert ReviewPeriod.objects.get().status == PeriodStatus.OPEN
     assert WorkEntry.objects.get().status == "approved"
     assert PeriodEvent.objects.filter(action="reopened", reason="补录台账", actor=w.staff).exists()
+
+
+@pytest.fixture
+def dispute(w, today):
+    from reviews.services import dispute_open, entry_create
+
+    entry = entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk,
+                         work_date=today, quantity=100)
+    return dispute_open(actor=w.alice_user, work_date=None, comment="数量不对", entry_id=entry.pk)
+
+
+def test_staff_answer_a_dispute_in_the_admin_as_the_clerk_does(admin_client, w, dispute):
+    from members.models import Notification
+    from reviews.models import Dispute
+
+    url = reverse("admin:reviews_dispute_change", args=[dispute.pk])
+    # An answer of a zero-width space is no answer.
+    refused = admin_client.post(url, {"status": "answered", "response": "\u200b"})
+    assert "请填写处理意见。" in refused.content.decode()
+    assert Dispute.objects.get().status == "open"
+
+    admin_client.post(url, {"status": "answered", "response": " 已核实 "})
+    # Answered through the service: the answer kept as read, who answered, and the worker told.
+    answered = Dispute.objects.get()
+    assert (answered.status, answered.response, answered.responded_by.is_superuser) == ("answered", "已核实", True)
+    assert Notification.objects.filter(recipient=w.alice_user, kind="dispute_answered").count() == 1
+
+    # Closed: neither rewritten nor reopened (the admin used to save both).
+    admin_client.post(url, {"status": "open", "response": "改了"})
+    admin_client.post(url, {"status": "corrected", "response": "改了"})
+    assert Dispute.objects.values_list("status", "response").get() == ("answered", "已核实")
