@@ -14,12 +14,13 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from competitions.querysets import CompetitionQuerySet, JobQuerySet, RuleVersionQuerySet
+from config.text import validate_visible
 
 
 class Organizer(models.Model):
     """A federation of trade unions (总工会) that organizes competitions, often jointly."""
 
-    name = models.CharField(_("名称"), max_length=100, unique=True)
+    name = models.CharField(_("名称"), max_length=100, unique=True, validators=[validate_visible])
     region = models.CharField(_("地区"), max_length=2, choices=[("BJ", _("北京")), ("TJ", _("天津")),
                                                                ("HE", _("河北"))], blank=True)
 
@@ -36,7 +37,7 @@ class BusinessSystem(models.Model):
     """业务系统: 车务, 客运, 机务 … Department reviewers are scoped to these."""
 
     code = models.CharField(_("编码"), max_length=16, unique=True)
-    name = models.CharField(_("名称"), max_length=50, unique=True)
+    name = models.CharField(_("名称"), max_length=50, unique=True, validators=[validate_visible])
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     class Meta:
@@ -52,7 +53,7 @@ class JobType(models.Model):
     """工种, each in exactly one business system."""
 
     code = models.CharField(_("编码"), max_length=16, unique=True)
-    name = models.CharField(_("名称"), max_length=50)
+    name = models.CharField(_("名称"), max_length=50, validators=[validate_visible])
     business_system = models.ForeignKey(BusinessSystem, verbose_name=_("业务系统"), on_delete=models.PROTECT,
                                         related_name="job_types")
 
@@ -76,7 +77,7 @@ class CompetitionStatus(models.TextChoices):
 
 
 class Competition(models.Model):
-    name = models.CharField(_("竞赛名称"), max_length=200)
+    name = models.CharField(_("竞赛名称"), max_length=200, validators=[validate_visible])
     organizers = models.ManyToManyField(Organizer, verbose_name=_("主办工会"), related_name="competitions")
     start_date = models.DateField(_("开始日期"))
     end_date = models.DateField(_("结束日期"))
@@ -131,8 +132,8 @@ class ScoringRule(models.Model):
     competition = models.ForeignKey(Competition, verbose_name=_("劳动竞赛"), on_delete=models.PROTECT,
                                     related_name="rules")
     job_type = models.ForeignKey(JobType, verbose_name=_("工种"), on_delete=models.PROTECT, related_name="rules")
-    metric = models.CharField(_("量化指标"), max_length=50)
-    unit_of_measure = models.CharField(_("计量单位"), max_length=16)
+    metric = models.CharField(_("量化指标"), max_length=50, validators=[validate_visible])
+    unit_of_measure = models.CharField(_("计量单位"), max_length=16, validators=[validate_visible])
     direction = models.SmallIntegerField(_("加/扣分"), choices=Direction.choices, default=Direction.ADD)
     is_active = models.BooleanField(_("启用"), default=True)
 

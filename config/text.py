@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
 # Characters that print as nothing: controls, format characters (zero-width space and joiners, the byte
 # order mark, direction marks and overrides) and separators.
 INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
@@ -24,6 +27,13 @@ def stripped(text: str | None) -> str:
     while end > start and _invisible(text[end - 1]):
         end -= 1
     return text[start:end]
+
+
+def validate_visible(value: str) -> None:
+    """A name that shows as something: one of only whitespace and invisible characters (a zero-width space
+    passes a form's required check) would be a blank name in every list, ranking and export."""
+    if value and not stripped(value):
+        raise ValidationError(_("不能只有空白或不可见的字符。"), code="invisible")
 
 
 # Characters that a file name may not hold on Windows, macOS or Linux.

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from config.text import validate_visible
 from members.querysets import (
     MemberRecordQuerySet,
     MembershipApplicationQuerySet,
@@ -52,7 +53,7 @@ class Unit(models.Model):
     """
 
     code = models.CharField(_("单位编码"), max_length=32, unique=True)
-    name = models.CharField(_("单位名称"), max_length=100)
+    name = models.CharField(_("单位名称"), max_length=100, validators=[validate_visible])
     level = models.PositiveSmallIntegerField(_("层级"), choices=UnitLevel.choices)
     region = models.CharField(_("地区"), max_length=2, choices=Region.choices)
     parent = models.ForeignKey(
@@ -189,7 +190,7 @@ class Worker(models.Model):
 
     employee_no = models.CharField(_("工号"), max_length=20, unique=True,
                                    error_messages={"unique": _("工号已存在。")})
-    name = models.CharField(_("姓名"), max_length=50)
+    name = models.CharField(_("姓名"), max_length=50, validators=[validate_visible])
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
     id_number = models.CharField(_("身份证号"), max_length=18, unique=True, validators=[validate_id_number],
                                  error_messages={"unique": _("该身份证号已登记。")})

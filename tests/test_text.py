@@ -1,8 +1,9 @@
 """config.text: what counts as typed text in a reason, and a download's file name."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
-from config.text import file_name, stripped
+from config.text import file_name, stripped, validate_visible
 
 
 @pytest.mark.parametrize(("typed", "kept"), [
@@ -22,3 +23,12 @@ def test_stripped_drops_whitespace_and_invisible_characters_at_the_ends(typed, k
 ])
 def test_a_download_name_keeps_no_path_separator_control_or_direction_override(parts, suffix, expected):
     assert file_name(*parts, suffix=suffix) == expected
+
+
+def test_a_visible_name_passes_and_an_invisible_one_is_refused():
+    validate_visible("北京机务段")
+    validate_visible("\u200b北京机务段")  # something shows
+    validate_visible("")  # blank is the field's own business (blank=True or required)
+    for invisible in ("\u200b", "\ufeff", " \u3000 ", "\u202e\u200d"):
+        with pytest.raises(ValidationError):
+            validate_visible(invisible)

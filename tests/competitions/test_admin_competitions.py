@@ -90,3 +90,31 @@ def test_an_organizer_of_no_competition_is_deleted(admin_client):
     admin_client.post(reverse("admin:competitions_organizer_delete", args=[organizer.pk]), {"post": "yes"})
 
     assert not Organizer.objects.filter(pk=organizer.pk).exists()
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\ufeff\u200b\u3000", " \u202e "])
+def test_a_competition_named_only_by_invisible_characters_is_refused(admin_client, name):
+    response = admin_client.post(reverse("admin:competitions_competition_add"), competition_form(name=name))
+
+    assert response.status_code == 200
+    assert "不能只有空白或不可见的字符。" in response.content.decode()
+    assert not Competition.objects.exists()
+
+
+def test_a_metric_of_invisible_characters_is_refused_by_the_import(f):
+    import tablib
+
+    from competitions.resources import ScoringRuleResource
+    from members.resources import import_problems
+
+    comp = f.competition(name="竞赛甲")
+    f.job_type(code="JT-A")
+    dataset = tablib.Dataset(["竞赛甲", "JT-A", "\u200b", "件", "加分", "1", "", "2026-01-01"],
+                             headers=["劳动竞赛", "工种编码", "量化指标", "计量单位", "加/扣分", "每单位积分", "每日上限",
+                                      "生效日期"])
+    resource = ScoringRuleResource()
+
+    result = resource.import_data(dataset, dry_run=False)
+
+    assert "第1行 量化指标：不能只有空白或不可见的字符。" in import_problems(result, resource)
+    assert not comp.rules.exists()
