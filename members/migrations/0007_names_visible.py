@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0005_notifications'),
+        ('members', '0006_notification_params'),
     ]
 
     operations = [
