@@ -1,6 +1,7 @@
 """Validators for personal data: resident ID numbers (GB 11643-1999) and mainland mobile numbers."""
 
 import re
+import unicodedata
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -8,8 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# ASCII digits: \d also takes full-width and other Unicode digits, which would be stored as typed (a second
+# spelling of the same number) or fail the check digit with a misleading message.
+_ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
+_MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 def id_number_check_digit(first17: str) -> str:
@@ -18,7 +21,8 @@ def id_number_check_digit(first17: str) -> str:
 
 
 def normalize_id_number(value: str) -> str:
-    return (value or "").strip().upper()
+    """As stored: full-width digits and Ｘ (typed with a Chinese input method) as ASCII, x as X."""
+    return unicodedata.normalize("NFKC", value or "").strip().upper()
 
 
 def validate_id_number(value: str) -> None:

@@ -150,3 +150,19 @@ def test_unit_save_refuses_a_move_that_bypasses_the_service(f):
     workshop.name = "改名车间"
     workshop.save()  # anything else is saved as before
     assert Unit.objects.get(pk=workshop.pk).name == "改名车间"
+
+
+def test_an_id_number_typed_in_full_width_is_stored_in_ascii_and_is_the_same_persons(f):
+    first = f.worker(employee_no="E100")
+    typed = first.id_number.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789X"})
+    again = Worker(employee_no="E101", name="王五", gender="M", id_number=typed, unit=first.unit,
+                   job_type=first.job_type)
+    with pytest.raises(ValidationError) as error:
+        again.full_clean()
+    assert error.value.message_dict["id_number"] == ["该身份证号已登记。"]
+    other = f.make_id_number()
+    new = Worker(employee_no="E102", name="赵六", gender="M", unit=first.unit, job_type=first.job_type,
+                 id_number=other.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789X"}))
+    new.full_clean()
+    new.save()
+    assert Worker.objects.get(employee_no="E102").id_number == other

@@ -6,6 +6,7 @@ from members.validators import (
     mask_id_number,
     mask_mobile,
     mask_name,
+    normalize_id_number,
     validate_id_number,
     validate_mobile,
 )
@@ -56,3 +57,20 @@ def test_masks_hide_birth_date_middle_digits_and_given_name():
     assert mask_name("张三明") == "张*明"
     assert mask_name("李四") == "李*"
     assert mask_name("欧阳小明") == "欧**明"
+
+
+def test_an_id_number_typed_in_full_width_is_the_same_number_and_other_digits_are_refused():
+    # a Chinese input method types full-width digits: they are the ASCII number, as stored and compared
+    typed = "１１０１０５１９４９１２３１００２ｘ"
+    assert normalize_id_number(typed) == "11010519491231002X"
+    validate_id_number(typed)
+    # digits of other scripts pass Python's \d (and int()) but are no ID number
+    with pytest.raises(ValidationError) as error:
+        validate_id_number("١١٠١٠٥١٩٤٩١٢٣١٠٠٢X")
+    assert error.value.code == "id_format"
+
+
+@pytest.mark.parametrize("value", ["1３８００１３８０００", "1٣800138000"])
+def test_a_mobile_number_is_ascii_digits(value):
+    with pytest.raises(ValidationError):
+        validate_mobile(value)
