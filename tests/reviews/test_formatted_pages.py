@@ -112,3 +112,43 @@ def test_staff_see_the_admin_entry_lists_formatted_and_in_words(client, w, long_
     assert "待审核" in events and "已通过" in events and "123,456.7" in events
     change = page(client, w.staff, reverse("admin:reviews_workentry_change", args=[long_haul.pk]))
     assert "已通过" in change and ">approved<" not in change
+
+
+def test_the_review_progress_reads_its_month_as_words_and_its_counts_with_separators(client, w, long_haul, day,
+                                                                                  monkeypatch):
+    # given a month with more than a thousand entries (the counts stood in for: the page only shows them)
+    from reviews import views
+
+    def big(*args):
+        figures = real(*args)
+        figures["totals"] = {**figures["totals"], "total": 12345, "n_pending": 10234}
+        figures["depots"] = [{**d, "total": 12345} for d in figures["depots"]]
+        return figures
+
+    real = views.review_progress_cached
+    monkeypatch.setattr(views, "review_progress_cached", big)
+    url = f"{reverse('review:progress')}?system={w.system.pk}&month={day:%Y-%m}"
+    for language, month in (("zh-hans", f"{day.year}年{day.month}月"), ("en", f"{day:%b %Y}")):
+        # when the reviewer opens the progress page, in either language
+        html = page(client, w.reviewer, url, language)
+        # then the month is written as on the queue, and counts as everywhere else (config.formatting)
+        assert f"{month}</h1>" in html and f'selected>{month}</option>' in html
+        assert "<b>12,345</b>" in html and '<b id="pending-left">10,234</b>' in html
+        assert '<td class="num">12,345</td>' in html
+        assert not re.search(r">\s*\d{4}-\d\d\s*<", html)
+
+
+def test_the_dashboard_shows_counts_with_separators_in_chinese_too(client, w, long_haul, day):
+    # given stored figures of a big competition (the dashboard shows what dashboard_refresh stored)
+    from competitions.dashboard import dashboard_refresh
+
+    stored = dashboard_refresh(competition=w.comp, today=day)
+    stored.figures["review"] = [{**r, "entered": 23456, "pending": 14231} for r in stored.figures["review"]]
+    stored.save(update_fields=["figures"])
+    for language, month in (("zh-hans", f"{day.year}年{day.month}月"), ("en", f"{day:%b %Y}")):
+        # when union staff open the dashboard
+        html = page(client, w.staff, reverse("dashboard"), language)
+        review = html.split('id="review"')[1].split("</section>")[0]
+        # then the review panel's counts have separators in both languages, and its month is words
+        assert '<td class="num">23,456</td>' in review and '<td class="num">14,231</td>' in review
+        assert month in review.split("</h2>")[0]
