@@ -1,5 +1,7 @@
 """One error format for every failure, and never a 500 for bad input."""
 
+import re
+
 import pytest
 
 from reviews.models import WorkEntry
@@ -214,3 +216,29 @@ def test_a_cursor_of_one_list_is_refused_by_another(api, w, entries):
     assert api.staff.get(nxt).status_code == 200
     assert error_of(api.staff.get("/api/v1/disputes/", {"cursor": cursor}), 400)["code"] == "invalid_cursor"
     assert error_of(api.staff.get("/api/v1/entries/", {"cursor": cursor[:-3] + "abc"}), 400)["code"] == "invalid_cursor"
+
+
+def test_the_errors_speak_the_clients_language_whatever_went_wrong(api, w):
+    # given a client that asks for English
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    # when its request is malformed, uses a wrong method, a wrong media type or bad paging
+    malformed = api.clerk.post("/api/v1/entries/", data="not json", content_type="application/json", **english)
+    method = api.clerk.delete("/api/v1/me/", **english)
+    media = api.clerk.post("/api/v1/entries/", data="a=1", content_type="text/plain", **english)
+    paging = api.clerk.get("/api/v1/entries/", {"page_size": 1000}, **english)
+    # then every message is English (they were half Chinese: only some had an English entry)
+    messages = [error_of(malformed, 400)["message"], error_of(method, 405)["message"],
+                error_of(media, 415)["message"], str(error_of(paging, 400))]
+    assert messages[:3] == ["The request body is not valid JSON.", "This request method is not supported.",
+                            "Unsupported content type; send JSON."]
+    assert not any(re.search(r"[\u4e00-\u9fff]", m) for m in messages), messages
+
+
+def test_every_stock_error_message_has_its_english():
+    from django.utils import translation
+
+    from config.api.errors import _STATUS_CODES
+
+    with translation.override("en"):
+        for code, message in _STATUS_CODES.values():
+            assert not re.search(r"[\u4e00-\u9fff]", str(message)), code

@@ -190,6 +190,10 @@ def test_the_run_list_names_what_started_each_run_in_words_not_its_stored_code(s
     runs = page_of(staff.get(reverse("dashboard"))).split('id="run-list"')[1].split("</table>")[0]
     # then the 触发 column reads 命令行, never the code "command"
     assert "<td>命令行</td>" in runs and "command" not in runs
+    # and in English, in English (the trigger's labels had no English entry)
+    staff.cookies["django_language"] = "en"
+    runs = page_of(staff.get(reverse("dashboard"))).split('id="run-list"')[1].split("</table>")[0]
+    assert "<td>Command line</td>" in runs and "命令行" not in runs
 
 
 def test_the_page_without_figures_yet_says_when_they_come_and_still_shows_the_runs(staff, world):
