@@ -86,3 +86,20 @@ def test_the_single_entry_form_shows_the_worker_and_their_metrics_as_the_number_
     assert "超过该指标每日上限" in screen.locator("#quantity-errors").inner_text()
     assert screen.locator("#quantity").input_value() == "9"
     assert not WorkEntry.objects.exists()
+
+
+def test_the_clerks_tabs_fit_a_phone_in_english_too(browser, live_server, shot, w):
+    # given a clerk on a phone who reads the portal in English (its labels are longer than the Chinese)
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="en-US",
+                                  base_url=live_server.url)
+    context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    tab = context.new_page()
+    log_in(tab, "clerk")
+    for url in ("/entries/", "/entries/new/"):
+        # when the clerk opens the entry pages
+        tab.goto(url)
+        # then the row of tabs wraps instead of pushing the page wider than the phone
+        assert "Batch grid" in tab.content()
+        assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], url
+    shot(tab, "clerk-tabs-phone-english")
+    context.close()
