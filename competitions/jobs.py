@@ -75,6 +75,8 @@ STALE_ERROR = gettext_lazy("任务中断（处理进程已停止），请重新�
 Progress = Callable[[int, "int | None"], None]
 # What a job's page says while it runs, unless its kind says otherwise (JobKind.progress_text).
 PROGRESS_TEXT = gettext_lazy("已完成 %(done)s / %(total)s")
+# What it says once its file is made, unless its kind says otherwise (JobKind.done_text): the rows counted.
+DONE_TEXT = gettext_lazy("已完成，共 %(n)s 行。")
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class JobKind:
     as_user: bool = False
     # What the page says while it runs; %(done)s, %(total)s and %(percent)s are filled in.
     progress_text: str = PROGRESS_TEXT
+    # What it says once the file is made; %(n)s is the rows the job counted (its progress).
+    done_text: str = DONE_TEXT
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,10 @@ JOB_KINDS |= {
     "disputes_xlsx": JobKind(gettext_lazy("申诉列表导出"), "reviews.reports.disputes_xlsx", as_user=True,
                              progress_text=gettext_lazy("已导出 %(done)s / %(total)s 行")),
     "review_month_xlsx": JobKind(gettext_lazy("月度审核报表"), "reviews.reports.review_month_xlsx", as_user=True,
-                                 progress_text=gettext_lazy("已写出退回明细 %(done)s / %(total)s 行")),
+                                 progress_text=gettext_lazy("已写出退回明细 %(done)s / %(total)s 行"),
+                                 # Its progress counts the rejected entries' sheet only: "共 0 行" read as an
+                                 # empty report for a month without rejections.
+                                 done_text=gettext_lazy("报表已生成，其中退回明细 %(n)s 行。")),
 }
 
 # The union office's large membership work (members/membership_jobs.py): a big file of enrollment forms,
@@ -281,6 +288,9 @@ def job_progress_text(job: Job) -> str:
         return str(text) % {"done": format_count(job.done), "total": format_count(job.total), "percent": job.percent}
     if job.status == JobStatus.RUNNING:
         return _("正在准备……")
+    if job.status == JobStatus.SUCCEEDED and job.filename:
+        kind = JOB_KINDS.get(job.kind)
+        return str(kind.done_text if kind else DONE_TEXT) % {"n": format_count(job.done)}
     return job.get_status_display()
 
 

@@ -302,6 +302,21 @@ def test_the_monthly_review_report_reads_back_with_the_months_figures(client, w,
     assert about["业务系统"] == "机务" and about["录入"] == 6
 
 
+def test_the_finished_reports_page_says_what_its_row_count_counts(client, w, m, month, run_jobs):
+    # given a reviewer who made the month's report (3 rejected entries among the month's 6)
+    login(client, w.reviewer)
+    run_jobs(lambda: client.post(reverse("review:report"), {"system": w.system.pk, "month": format_month(month)}))
+    job = Job.objects.get()
+    # when they open the finished job
+    page = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    # then the count is said to be the rejected entries' sheet, not the report's rows ("共 0 行" for a
+    # month without rejections read as an empty report)
+    assert "报表已生成，其中退回明细 3 行。" in page and "已完成，共" not in page
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert "its sheet of rejected entries has 3 rows" in page
+
+
 def test_the_report_counts_only_this_competition_and_system(w, m, month):
     _name, book = run_kind("review_month_xlsx", {"competition": w.comp.pk, "system": w.other_system.pk,
                                                  "month": format_month(month)}, w.staff)
