@@ -438,6 +438,20 @@ def test_a_preset_month_sets_the_range(staff, w, ranked, run_snapshots):
     assert reverse("workspace:period", args=[snapshot.pk]) in page
 
 
+def test_the_recent_periods_count_their_ranked_workers_with_separators(staff, w, ranked, run_snapshots):
+    from competitions.models import PeriodSnapshot
+    from config.months import format_month
+
+    # given a period of a railway's size (the figure stood in for: the list only shows it)
+    run_snapshots(lambda: staff.post(reverse("workspace:periods"), {
+        "competition": w.comp.pk, "preset": f"month:{format_month(portal_data.days()[-1])}"}))
+    PeriodSnapshot.objects.update(rows=223456)
+    # when staff list the recent periods
+    page = text(staff.get(reverse("workspace:periods"), {"competition": w.comp.pk}))
+    # then the count reads as counts do everywhere (config.formatting)
+    assert '<td class="num">223,456</td>' in page.split('id="snapshots"')[1]
+
+
 @pytest.mark.parametrize("data, message", [
     ({"start": "2026-03-31", "end": "2026-03-01"}, "开始日期不能晚于结束日期"),
     ({"start": "0001-01-01", "end": "9999-12-31"}, "请选择一个时段，或填写开始和结束日期"),
