@@ -47,8 +47,13 @@ class Choices:
 
     @staticmethod
     def grades() -> list[tuple[int, str]]:
-        """The skill grade filter's choices: "技能等级 ≥ N" for each of the eight grades above the first."""
+        """The skill grade filter's choices: "中级工及以上" for each of the eight grades above the first."""
         return [(value, _("%(grade)s及以上") % {"grade": label}) for value, label in SkillGrade.choices[1:]]
+
+    @classmethod
+    def grade_name(cls, min_grade: int | None) -> str:
+        """The chosen skill grade as the filter names it ("中级工及以上"), "" for none."""
+        return dict(cls.grades()).get(min_grade, "")
 
     def scope_options(self) -> list[tuple[str, list[tuple[str, str]]]]:
         """The scope select's groups of (value, label)."""

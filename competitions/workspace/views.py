@@ -115,7 +115,8 @@ def _print_context(context: dict, rows: list) -> dict:
     of, choices = context["selection"].of, context["choices"]
     return {"rows": rows[:PRINT_ROWS], "cut": len(rows) > PRINT_ROWS, "print_rows": PRINT_ROWS,
             "generated_at": timezone.now(), "depot_name": choices.depots.get(of.depot_id, ""),
-            "job_type_name": choices.job_types.get(of.job_type_id, ("", ""))[0]}
+            "job_type_name": choices.job_types.get(of.job_type_id, ("", ""))[0],
+            "grade_name": choices.grade_name(of.min_grade)}
 
 
 def _day_digest(competition, day) -> str | None:

@@ -247,6 +247,17 @@ def test_the_printable_page_has_the_header_and_the_top_rows_of_the_filtered_list
     assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/portal/workspace.js" defer>']
 
 
+
+def test_the_printable_page_names_the_chosen_skill_grade_as_the_filter_does(staff, w, ranked):
+    # given staff who filtered the day's list to 技师 and above
+    page = text(staff.get(reverse("workspace:day_print"), {"grade": 5}))
+    # then the printed header names the grade as the filter's choice does, not its stored number
+    assert "技能等级：技师及以上" in page and "≥ 5" not in page
+    staff.cookies["django_language"] = "en"
+    page = text(staff.get(reverse("workspace:day_print"), {"grade": 5}))
+    assert "≥ 5" not in page and "Technician" in page
+
+
 # -- exports ---------------------------------------------------------------------------------------
 
 def test_an_export_runs_in_the_background_and_writes_every_row_of_the_list_with_escaped_formulas(
