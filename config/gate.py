@@ -73,7 +73,7 @@ def portal_view(*, roles: tuple[str, ...] | None, competition: bool = False) -> 
 
 def holds_nul(request) -> bool:
     """Whether a name or value of the query string or of a posted form holds a NUL character (the admin's
-    pages ask it too: config.middleware.AdminNulMiddleware)."""
+    pages ask it too: config.middleware.AdminParametersMiddleware)."""
     for params in (request.GET, request.POST):
         for key, values in params.lists():
             if "\x00" in key or any("\x00" in value for value in values):

@@ -49,7 +49,7 @@ MIDDLEWARE = [
     "members.middleware.PasswordChangeRequiredMiddleware",
     "members.middleware.NoStoreMiddleware",
     "config.middleware.MessageMiddleware",  # not for /api/
-    "config.middleware.AdminNulMiddleware",  # the admin's pages refuse NUL as the portal's gate does
+    "config.middleware.AdminParametersMiddleware",  # the admin refuses NUL and overlong date drill-downs
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
