@@ -69,11 +69,14 @@ class DepotFilter(admin.SimpleListFilter):
         return list(Unit.objects.filter(level=UnitLevel.DEPOT).order_by("path").values_list("pk", "name"))
 
     def queryset(self, request, queryset):
-        if self.value():
-            if not (self.value().isascii() and self.value().isdigit()):
+        # Text from the query string, or a depot's id from lookups() when the admin counts each choice
+        # ("显示计数", ?_facets): the counts used to fail on the int (no .isascii), a 500.
+        value = str(self.value()) if self.value() is not None else ""
+        if value:
+            if not (value.isascii() and value.isdigit()):
                 # A hand-edited or stale link: the admin's "?e=1" page for a bad filter, not a server error.
-                raise IncorrectLookupParameters(f"depot={self.value()!r}")
-            return queryset.filter(**{self.depot_lookup: self.value()})
+                raise IncorrectLookupParameters(f"depot={value!r}")
+            return queryset.filter(**{self.depot_lookup: value})
         return queryset
 
     depot_lookup = "unit__depot_id"

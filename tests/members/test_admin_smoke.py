@@ -106,3 +106,16 @@ def test_a_date_drill_down_too_big_for_a_date_is_a_400_not_a_server_error(admin_
     # an ordinary drill-down, and a bad one Django refuses itself, still work as before
     assert admin_client.get(f"{url}?{field}__year=2026").status_code == 200
     assert admin_client.get(f"{url}?{field}__year=0").status_code == 302
+
+
+@pytest.mark.parametrize("model_name", ["worker", "unit"])
+def test_the_depot_filter_counts_its_choices_when_the_admin_shows_counts(admin_client, populated, model_name):
+    # The change list's "显示计数" link (?_facets) counts each depot of the filter: it failed on the depot's
+    # id (an int, not the query string's text), a 500 on the worker and unit lists.
+    response = admin_client.get(reverse(f"admin:members_{model_name}_changelist") + "?_facets=True")
+
+    assert response.status_code == 200
+    depot = populated["unit"].parent
+    assert f"{depot.name} (" in response.content.decode()  # the choice shown with its count
+    response = admin_client.get(reverse(f"admin:members_{model_name}_changelist") + f"?_facets=True&depot={depot.pk}")
+    assert response.status_code == 200
