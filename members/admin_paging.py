@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
@@ -39,7 +40,13 @@ class EstimatedCountPaginator(Paginator):
 
     def _capped_count(self, queryset, connection) -> int:
         limited = queryset.order_by().values("pk")[: self.cap + 1]
-        sql, params = limited.query.sql_with_params()
+        try:
+            sql, params = limited.query.sql_with_params()
+        except EmptyResultSet:
+            # A filter no row can match, known before any SQL (an id beyond the column's range,
+            # ?job_type__id__exact=9223372036854775808): the ORM answers such a query with no rows
+            # when it runs it; compiled by hand here, it is none to count.
+            return 0
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM ({sql}) AS capped", params)
             return cursor.fetchone()[0]

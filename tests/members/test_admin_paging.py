@@ -50,3 +50,16 @@ def test_big_filtered_list_uses_the_planner_estimate(workers, monkeypatch):
 
     assert count >= 4  # never fewer than the rows already counted (cap + 1)
     assert any(q["sql"].startswith("EXPLAIN") for q in ctx.captured_queries)
+
+
+def test_a_filter_no_row_can_match_counts_none(workers, admin_client):
+    # given a filter on an id beyond the column's range: Django knows before any SQL that nothing matches
+    paginator = EstimatedCountPaginator(Worker.objects.filter(job_type_id=2**63), 5)
+    # then there is nothing to count (compiling the capped count by hand raised EmptyResultSet: a 500)
+    assert paginator.count == 0
+    # and the worker change list says it has no rows, as for any other filter matching none
+    from django.urls import reverse
+
+    for query in ("job_type__id__exact=9223372036854775808", "skill_grade__exact=-1"):
+        response = admin_client.get(reverse("admin:members_worker_changelist") + "?" + query)
+        assert response.status_code == 200, query
