@@ -836,8 +836,12 @@ def review_progress(request):
     months = months_between(request.competition.start_date, local_today())
     if month not in months:
         months = sorted([*months, month], reverse=True)
+    refusal = sign_off_refusal(competition=request.competition, month=month)
     return render(request, "reviews/review_progress.html", {
         "systems": systems, "system": system, "month": month, "months": months,
+        # A month outside the competition expects no entries: the page says so instead of listing every
+        # depot as one that has entered nothing yet.
+        "outside": refusal if refusal is not None and refusal.code == "month_outside_competition" else None,
         "queue_url": f"{reverse('review:queue')}?system={system.pk}&month={format_month(month)}",
         "sign_off_url": _sign_off_url(system, month),
         **review_progress_cached(request.competition, system, month),

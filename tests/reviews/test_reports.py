@@ -222,6 +222,18 @@ def test_a_month_with_no_entries_lists_every_depot_of_the_system_as_silent(clien
     assert "北京机务段" in silent and "北京工务段" not in silent
 
 
+
+def test_a_month_outside_the_competition_says_so_instead_of_listing_silent_depots(client, w, f, month):
+    from config.months import previous_month
+
+    # given a month before the competition began (a hand-edited link, or the month list's extra entry)
+    before = previous_month(w.comp.start_date.replace(day=1))
+    # when the reviewer opens its progress
+    page = login(client, w.reviewer).get(progress_url(w, before)).content.decode()
+    # then the page says it is outside the competition, not that 北京机务段 has entered nothing yet
+    silent = page.split('id="silent-depots"')[1]
+    assert "不在竞赛期间" in silent and "北京机务段" not in silent
+
 # Signed in (session, user), the person's roles (three), the current competition, the reviewer's systems;
 # then, without a copy in the cache, the month's aggregate and the system's depots.
 PROGRESS_QUERIES = 8  # with the navigation's unread count
