@@ -245,6 +245,9 @@ def test_the_printable_page_has_the_header_and_the_top_rows_of_the_filtered_list
     assert table_workers(page) == expected_order(w.comp, d1, depot_id=w.depot.pk)[:2]
     assert "/static/portal/print.css" in page and "<nav" not in page
     assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/portal/workspace.js" defer>']
+    staff.cookies["django_language"] = "en"
+    page = text(staff.get(reverse("workspace:day_print"), {"depot": w.depot.pk}))
+    assert "at most the top 2 rows (cut short: export to Excel" in page  # a space before the note
 
 
 
