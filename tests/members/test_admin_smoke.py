@@ -116,6 +116,7 @@ def test_the_depot_filter_counts_its_choices_when_the_admin_shows_counts(admin_c
 
     assert response.status_code == 200
     depot = populated["unit"].parent
-    assert f"{depot.name} (" in response.content.decode()  # the choice shown with its count
+    # the choice shown with its count; the 223,000 workers' list never counts (FastChangeListMixin.show_facets)
+    assert (f"{depot.name} (" in response.content.decode()) == (model_name == "unit")
     response = admin_client.get(reverse(f"admin:members_{model_name}_changelist") + f"?_facets=True&depot={depot.pk}")
     assert response.status_code == 200
