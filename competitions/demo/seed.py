@@ -52,9 +52,11 @@ from competitions.standings.frozen import freeze_signed_off
 from config.bulk_load import copy_text_chunks, deferred_indexes, load_rows, table_list
 from config.months import month_of
 from members.models import Unit, UnitLevel, User, Worker
+from reviews.flags import entries_flag
 from reviews.models import (
     EntryAction,
     EntryEvent,
+    EntryKind,
     EntrySource,
     EntryStatus,
     PeriodAction,
@@ -378,6 +380,39 @@ def _create_periods(*, competition, systems, days, today, reviewer_by_system, lo
     return len(periods)
 
 
+# A few of the demo depot's pending entries this month are made unusual (OUTLIER_FACTOR and more times the
+# usual quantity, within the rule's daily cap), so the reviewer's queue shows its 审核提示 first, as it does
+# after a mistyped quantity; the flags are then computed as the scheduled recompute would.
+FLAGGED_ENTRIES = 6
+FLAGGED_FACTOR = 5
+
+
+def _flag_some(*, competition, systems, depot_id: int, month: date) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("""
+            WITH picked AS (
+                SELECT e.id FROM {entries} e
+                JOIN {units} u ON u.id = e.unit_id
+                JOIN LATERAL (SELECT v.daily_cap FROM {versions} v
+                              WHERE v.rule_id = e.rule_id AND v.effective_from <= e.work_date
+                              ORDER BY v.effective_from DESC LIMIT 1) v ON true
+                WHERE e.competition_id = %(competition)s AND e.work_date >= %(month)s AND u.depot_id = %(depot)s
+                  AND e.status = %(pending)s AND e.kind = %(regular)s AND e.quantity > 0
+                  AND (v.daily_cap IS NULL OR e.quantity * %(factor)s <= v.daily_cap)
+                ORDER BY e.work_date, e.id LIMIT %(n)s)
+            UPDATE {entries} e SET quantity = e.quantity * %(factor)s, points = e.points * %(factor)s
+            FROM picked WHERE e.id = picked.id AND e.work_date >= %(month)s
+        """).format(entries=sql.Identifier(WorkEntry._meta.db_table), units=sql.Identifier(Unit._meta.db_table),
+                    versions=sql.Identifier(RuleVersion._meta.db_table)),
+            {"competition": competition.pk, "month": month, "depot": depot_id, "pending": EntryStatus.PENDING,
+             "regular": EntryKind.REGULAR, "factor": FLAGGED_FACTOR, "n": FLAGGED_ENTRIES})
+        # Freshly loaded: the planner needs the entries' statistics to read the month well.
+        cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(WorkEntry._meta.db_table)))
+    for system in systems:
+        entries_flag(competition_id=competition.pk, business_system_id=system.pk, month=month)
+    return WorkEntry.objects.filter(competition=competition, work_date__gte=month, flags__gt=0).count()
+
+
 # --- entry points ----------------------------------------------------------------------------------
 
 
@@ -426,6 +461,9 @@ def seed_demo(*, workers: int, days: int, seed: int, today: date | None = None,
         periods = _create_periods(competition=competition, systems=systems, days=day_list, today=today,
                                   reviewer_by_system=reviewer_by_system, locked_counts=locked_counts)
         watch.lap("月度审核记录")
+        flagged = _flag_some(competition=competition, systems=systems, month=current_month,
+                             depot_id=unit_ids[_demo_depot(plan).code])
+        watch.lap(f"审核提示 {flagged:,} 条")
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("ANALYZE {}").format(table_list((Worker._meta.db_table, Unit._meta.db_table))))
 

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Q
+from django.urls import reverse
 
 from competitions.demo import catalog
 from competitions.models import (
@@ -28,7 +29,7 @@ from config import embedded_db
 from config.bulk_load import index_definitions, model_index_names
 from members.models import Unit, UnitLevel, User, Worker
 from members.validators import validate_id_number, validate_mobile
-from reviews.models import EntryEvent, EntryStatus, PeriodEvent, PeriodStatus, ReviewPeriod, WorkEntry
+from reviews.models import EntryEvent, EntryFlag, EntryStatus, PeriodEvent, PeriodStatus, ReviewPeriod, WorkEntry
 
 TODAY = date(2026, 11, 24)
 # 40 days ending yesterday: 2026-10-15 … 2026-11-23, so one whole past month (locked) and the current one.
@@ -292,3 +293,15 @@ def test_the_demo_has_a_round_in_publicity_that_every_demo_account_sees(seeded):
         assert AwardRound.objects.visible_to(User.objects.get(username=username)).filter(pk=award_round.pk).exists()
     worker = User.objects.filter(worker__isnull=False).first()
     assert AwardRound.objects.visible_to(worker).filter(pk=award_round.pk).exists()
+
+
+def test_the_demo_reviewer_sees_unusual_entries_first_in_the_queue(seeded, client):
+    # a few of the demo depot's pending entries this month are far above the usual quantity, within the cap
+    demo = Unit.objects.get(code=f"{catalog.DEMO_REGION_CODE}-{catalog.DEMO_SYSTEM_CODE}01")
+    outliers = WorkEntry.objects.filter(status=EntryStatus.PENDING, flags=EntryFlag.OUTLIER, unit__depot=demo)
+    assert outliers.count() == 6
+    client.force_login(User.objects.get(username="reviewer"))
+    response = client.get(reverse("review:queue"), {"month": f"{TODAY:%Y-%m}"})
+    first = response.context["entries"][0]
+    assert first.flags & EntryFlag.OUTLIER
+    assert "远高于同指标中位数" in response.content.decode()
