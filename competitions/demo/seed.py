@@ -47,8 +47,11 @@ from competitions.models import (
     Organizer,
     RuleVersion,
     ScoringRule,
+    Standing,
+    StandingDelta,
 )
 from competitions.standings.frozen import freeze_signed_off
+from competitions.standings.partitions import forget_competition, partitions
 from config.bulk_load import copy_text_chunks, deferred_indexes, load_rows, table_list
 from config.months import month_of
 from members.models import Unit, UnitLevel, User, Worker
@@ -520,6 +523,11 @@ def reset_demo_data(log=print) -> None:
         (Organizer, BusinessSystem, JobType, Competition, Unit, Worker))]
     with transaction.atomic():
         user_ids = list(User.objects.filter(seeded_usernames).values_list("pk", flat=True))
+        # The standings, change logs and frozen totals have no foreign keys (nothing cascades to them):
+        # they are removed as deleting a competition does, for every competition they name (one deleted
+        # without it, by a reset before this one did it, included).
+        for competition_id in _competitions_in_standings():
+            forget_competition(competition_id=competition_id)
         with connection.cursor() as cursor:
             # TRUNCATE, not DELETE: millions of entries go in a moment, and no dead tuples stay behind.
             # It refuses while deferred foreign-key checks are queued in this transaction, so
@@ -529,6 +537,12 @@ def reset_demo_data(log=print) -> None:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         User.objects.filter(pk__in=user_ids).delete()
     log(f"已清空演示数据（{len(tables)} 张表）。")
+
+
+def _competitions_in_standings() -> set[int]:
+    named = {int(name.split("_")[2]) for name in partitions(f"{Standing._meta.db_table}_")}
+    return (named | set(Competition.objects.values_list("pk", flat=True))
+            | set(StandingDelta.objects.values_list("competition_id", flat=True).distinct()))
 
 
 def _models_depending_on(roots) -> list:

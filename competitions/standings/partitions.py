@@ -222,9 +222,9 @@ def forget_competition(*, competition_id: int) -> None:
     for table in partitions(f"{STANDING}_{int(competition_id)}_"):
         database.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
     _lock_timeout(None)
-    # The archived corrections have no foreign key either, nor the approval log, nor the period snapshots'
-    # rows.
-    for table in ("correction", "approval_correction", "approval"):
+    # The archived corrections have no foreign key either, nor the change logs (deleting the competition's
+    # entries logged their removal), nor the period snapshots' rows.
+    for table in ("correction", "approval_correction", "approval", "delta"):
         database.execute(sql.SQL("DELETE FROM {} WHERE competition_id = {}").format(
             TABLES[table], PARAMS["competition"]), {"competition": competition_id})
     from competitions.standings.frozen import forget_competition_totals

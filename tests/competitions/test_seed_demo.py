@@ -22,9 +22,12 @@ from competitions.models import (
     JobType,
     Organizer,
     ScoringRule,
+    SignedOffTotal,
     StandingDay,
+    StandingDelta,
     StandingRun,
 )
+from competitions.standings.partitions import partitions
 from config import embedded_db
 from config.bulk_load import index_definitions, model_index_names
 from members.models import Unit, UnitLevel, User, Worker
@@ -239,6 +242,16 @@ def test_every_demo_day_gets_its_standings_and_a_second_if_empty_run_leaves_them
     call_command("seed_demo", "--if-empty", stdout=out)
     assert "未做改动" in out.getvalue() and catalog.ADMIN.password in out.getvalue()
     assert StandingRun.objects.count() == runs
+
+
+def test_a_reset_takes_the_old_competitions_standings_and_change_logs_with_it(seeded):
+    # standings partitions, the frozen totals and the change log have no foreign keys: nothing cascades
+    old = Competition.objects.get()
+    assert partitions(f"competitions_standing_{old.pk}_")
+    seed("--reset", "--standings", "none")
+    assert not partitions(f"competitions_standing_{old.pk}_")
+    assert not StandingDelta.objects.exclude(competition_id=Competition.objects.get().pk).exists()
+    assert not SignedOffTotal.objects.filter(competition_id=old.pk).exists()
 
 
 def test_the_demo_setup_works_on_a_throwaway_embedded_postgresql():
