@@ -21,6 +21,7 @@ from members.querysets import (
     WorkerQuerySet,
 )
 from members.validators import (
+    birth_date_of,
     mask_card_number,
     mask_id_number,
     mask_mobile,
@@ -255,6 +256,17 @@ class Worker(models.Model):
         self.id_number = normalize_id_number(self.id_number)
         if self.membership_status == MembershipStatus.MEMBER and not self.joined_on:
             raise ValidationError({"joined_on": _("会员必须填写入会日期。")})
+        if self.joined_on:
+            # As when an application is approved (members.membership): not later than today; and nobody joins
+            # before they were born (the birth date the ID number carries, when it is valid).
+            if self.joined_on > timezone.localdate():
+                raise ValidationError({"joined_on": _("入会日期不能晚于今天。")})
+            try:
+                validate_id_number(self.id_number)
+            except ValidationError:
+                return  # the ID number's own error is reported on its field
+            if self.joined_on < birth_date_of(self.id_number):
+                raise ValidationError({"joined_on": _("入会日期不能早于出生日期。")})
 
     @property
     def id_number_masked(self) -> str:

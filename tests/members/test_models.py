@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
@@ -166,3 +168,16 @@ def test_an_id_number_typed_in_full_width_is_stored_in_ascii_and_is_the_same_per
     new.full_clean()
     new.save()
     assert Worker.objects.get(employee_no="E102").id_number == other
+
+
+@pytest.mark.parametrize(("joined_on", "message"), [
+    (date(9999, 12, 31), "入会日期不能晚于今天。"),
+    (date(1, 1, 1), "入会日期不能早于出生日期。"),
+])
+def test_a_joining_date_in_the_future_or_before_birth_is_refused(f, joined_on, message):
+    worker = f.worker(membership_status=MembershipStatus.MEMBER, joined_on=date(2020, 5, 1))
+    worker.full_clean()
+    worker.joined_on = joined_on
+    with pytest.raises(ValidationError) as error:
+        worker.full_clean()
+    assert error.value.message_dict["joined_on"] == [message]
