@@ -3,6 +3,8 @@ every import follows: Chinese headers, all or nothing, "第N行 列名：原因"
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.core.exceptions import ValidationError
 from import_export import fields
 from import_export.instance_loaders import CachedInstanceLoader
@@ -18,6 +20,7 @@ from members.resources import (
     PortalResource,
     TextWidget,
     YesNoWidget,
+    cell_text,
 )
 
 
@@ -142,6 +145,27 @@ class ScoringRuleResource(PortalResource):
                           else {**errors, "points_per_unit": e.messages})
         if errors:
             raise ValidationError(errors)
+
+    def check_dataset(self, dataset):
+        """One row per rule and 生效日期: a second row for the same version would silently replace the first
+        (the last one read wins), so both are reported."""
+        columns = [self.column_of(name) for name in (*self.get_import_id_fields(), "effective_from")]
+        if any(column not in dataset.headers for column in columns):
+            return
+        date_widget = self.fields["effective_from"].widget
+        keys = []
+        for row in dataset.dict:
+            try:
+                day = date_widget.clean(row[columns[-1]])
+            except ValueError:
+                day = None  # reported on its own row
+            keys.append(None if day is None else (*(cell_text(row[c]) for c in columns[:-1]), day))
+        repeated = {key for key, n in Counter(k for k in keys if k is not None).items() if n > 1}
+        for number, key in enumerate(keys, 1):
+            if key in repeated:
+                others = "、".join(str(n) for n, k in enumerate(keys, 1) if k == key and n != number)
+                self.add_problem(number, "effective_from",
+                                 f"与第{others}行是同一计分规则的同一生效日期，每个版本只能有一行。")
 
     @staticmethod
     def _version_to_save(rule, values) -> RuleVersion:

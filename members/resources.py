@@ -42,7 +42,7 @@ def can_view_full_id(user) -> bool:
     return bool(user is not None and user.is_active and user.has_perm(FULL_ID_PERMISSION))
 
 
-def _text(value) -> str:
+def cell_text(value) -> str:
     """A cell as text: Excel hands over numbers and None where people typed codes."""
     if value is None:
         return ""
@@ -83,7 +83,7 @@ class CachedLookupWidget(widgets.ForeignKeyWidget):
         if self._by_key is None:
             self._load()
         for name in self.lookup_fields:
-            key = _text(getattr(obj, name))
+            key = cell_text(getattr(obj, name))
             existing = self._by_key.get(key)
             if existing is None or existing.pk == obj.pk:
                 # The object just saved replaces the one read at the start: a unit moved by an
@@ -95,7 +95,7 @@ class CachedLookupWidget(widgets.ForeignKeyWidget):
                 self._ambiguous.add(key)
 
     def clean(self, value, row=None, **kwargs):
-        key = _text(value)
+        key = cell_text(value)
         if not key:
             return None
         if self._by_key is None:
@@ -125,7 +125,7 @@ class ChoiceLabelWidget(widgets.Widget):
             self.by_text[str(value)] = value
 
     def clean(self, value, row=None, **kwargs):
-        key = _text(value)
+        key = cell_text(value)
         if not key:
             return None
         if key not in self.by_text:
@@ -147,14 +147,14 @@ class YesNoWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
         if isinstance(value, bool):
             return value
-        key = _text(value).lower()
+        key = cell_text(value).lower()
         if not key:
             return None
         if key in self.TRUE:
             return True
         if key in self.FALSE:
             return False
-        raise ValueError(f"“{_text(value)}”无效，应为：是、否。")
+        raise ValueError(f"“{cell_text(value)}”无效，应为：是、否。")
 
     def render(self, value, obj=None, **kwargs):
         return "是" if value else "否"
@@ -162,14 +162,14 @@ class YesNoWidget(widgets.Widget):
 
 class TextWidget(widgets.CharWidget):
     def clean(self, value, row=None, **kwargs):
-        return _text(value)
+        return cell_text(value)
 
 
 class NullableTextWidget(TextWidget):
     """Empty cells become NULL: for optional unique columns, where many blanks must not collide."""
 
     def clean(self, value, row=None, **kwargs):
-        return _text(value) or None
+        return cell_text(value) or None
 
 
 class ChineseDateWidget(widgets.Widget):
@@ -180,7 +180,7 @@ class ChineseDateWidget(widgets.Widget):
             return value.date()
         if isinstance(value, date):
             return value
-        text = _text(value)
+        text = cell_text(value)
         if not text:
             return None
         for fmt in self.FORMATS:
@@ -196,7 +196,7 @@ class ChineseDateWidget(widgets.Widget):
 
 class ChineseDecimalWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
-        text = _text(value)
+        text = cell_text(value)
         if not text:
             return None
         try:
@@ -271,7 +271,7 @@ class PortalResource(resources.ModelResource):
             aliases[name] = field.column_name
             if field.attribute:
                 aliases[field.attribute] = field.column_name
-        headers = [_text(h) for h in dataset.headers or []]
+        headers = [cell_text(h) for h in dataset.headers or []]
         dataset.headers = [aliases.get(h, h) for h in headers]
 
     def required_columns(self):
@@ -334,7 +334,7 @@ class PortalResource(resources.ModelResource):
         return queryset
 
     def unique_key(self, name, value) -> str:
-        return _text(value)
+        return cell_text(value)
 
     def check_dataset(self, dataset):
         """Set-based checks over the whole file; report with ``add_problem``."""
@@ -346,7 +346,7 @@ class PortalResource(resources.ModelResource):
         # A file-level error is reported once, not as a "required" error on every row; and blank
         # lines (Excel keeps rows that were only formatted or cleared) are skipped in place, so
         # the row numbers of the other rows still match the file.
-        if getattr(self, "file_error", False) or not any(_text(value) for value in row.values()):
+        if getattr(self, "file_error", False) or not any(cell_text(value) for value in row.values()):
             row_result = self.get_row_result_class()()
             row_result.import_type = RowResult.IMPORT_TYPE_SKIP
             return row_result
@@ -451,7 +451,7 @@ class UnitResource(PortalResource):
         return Unit.objects.select_related("parent")
 
     def import_instance(self, instance, row, **kwargs):
-        code = _text(row.get(self.column_of("code")))
+        code = cell_text(row.get(self.column_of("code")))
         if "/" in code:
             self.add_problem(kwargs.get("row_number"), "code", "单位编码不能包含“/”。")
         super().import_instance(instance, row, **kwargs)
@@ -530,14 +530,14 @@ class WorkerResource(PortalResource):
 
     def unique_key(self, name, value):
         if name == "id_number":
-            return normalize_id_number(_text(value))
-        return _text(value)
+            return normalize_id_number(cell_text(value))
+        return cell_text(value)
 
     def check_dataset(self, dataset):
         """Numbers that already belong to another worker: one query per column for the whole file."""
         headers = dataset.headers
         emp_column = self.column_of("employee_no")
-        employee_nos = [_text(v) for v in dataset[emp_column]]
+        employee_nos = [cell_text(v) for v in dataset[emp_column]]
         for name, label in (("id_number", "身份证号"), ("member_card_no", "互助服务卡号")):
             column = self.column_of(name)
             if column not in headers:
@@ -555,7 +555,7 @@ class WorkerResource(PortalResource):
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
         mask = self.personal_fields.get(field.attribute)
         if mask is not None and field.column_name in row:
-            value = _text(row[field.column_name])
+            value = cell_text(row[field.column_name])
             if "*" in value:
                 # A masked export sent back unchanged: keep the number on file. Anything else
                 # with a star is a typo, not a number.

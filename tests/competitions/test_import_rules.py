@@ -120,6 +120,24 @@ def test_bad_rule_rows_are_reported_in_chinese_and_nothing_saved(setting):
     assert RuleVersion.objects.count() == 0
 
 
+def test_two_rows_for_the_same_rule_and_date_are_both_reported_and_nothing_saved(setting):
+    # the same version twice (the date in two spellings): before, the last row silently won
+    data = [
+        ["2026京津冀劳动竞赛", "JT-DRV", "安全走行公里", "公里", "加分", "0.01", "", "2026-01-01"],
+        ["2026京津冀劳动竞赛", "JT-DRV", "违章次数", "次", "扣分", "5", "", "2026-01-01"],
+        ["2026京津冀劳动竞赛", "JT-DRV", "安全走行公里", "公里", "加分", "0.02", "", "2026/1/1"],
+        ["2026京津冀劳动竞赛", "JT-DRV", "安全走行公里", "公里", "加分", "0.02", "", "2026-07-01"],
+    ]
+    resource = ScoringRuleResource()
+
+    result = resource.import_data(tablib.Dataset(*data, headers=RULE_HEADERS), dry_run=False)
+
+    problems = import_problems(result, resource)
+    assert problems == ["第1行 生效日期：与第3行是同一计分规则的同一生效日期，每个版本只能有一行。",
+                        "第3行 生效日期：与第1行是同一计分规则的同一生效日期，每个版本只能有一行。"]
+    assert ScoringRule.objects.count() == 0 and RuleVersion.objects.count() == 0
+
+
 def test_rule_export_round_trip(f, setting):
     rule = f.rule(setting["competition"], setting["job"], metric="安全走行公里", points_per_unit="0.01")
     RuleVersion.objects.create(rule=rule, effective_from=date(2026, 7, 1), points_per_unit=Decimal("0.02"))
