@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -177,9 +178,16 @@ class RuleVersionForm(forms.ModelForm):
         return cleaned
 
 
+class RuleVersionFormSet(BaseInlineFormSet):
+    def get_unique_error_message(self, unique_check):
+        # Django's names the field by its code ("请修改effective_from的重复数据").
+        return _("生效日期重复：同一计分规则每个生效日期只能有一个版本。")
+
+
 class RuleVersionInline(admin.TabularInline):
     model = RuleVersion
     form = RuleVersionForm
+    formset = RuleVersionFormSet
     extra = 0
     # A rule without a version has no points: require one.
     min_num = 1

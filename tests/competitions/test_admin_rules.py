@@ -83,3 +83,15 @@ def test_a_new_rules_version_in_a_signed_off_month_is_refused_on_the_form(admin_
     assert response.status_code == 200
     assert "2026年3月 已签发锁定，新标准不能从该月或更早生效" in response.content.decode()
     assert not ScoringRule.objects.exists()
+
+
+def test_two_versions_from_the_same_day_are_refused_in_words(admin_client, f):
+    comp = f.competition(start=date(2026, 1, 1), end=date(2026, 12, 31))
+
+    response = admin_client.post(ADD, rule_form(comp, f.job_type(), a=("2026-02-01", "1"), b=("2026-02-01", "2")))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "生效日期重复：同一计分规则每个生效日期只能有一个版本。" in html
+    assert "的重复数据" not in html  # Django's own, naming the field by its code: 请修改effective_from的重复数据
+    assert not ScoringRule.objects.exists()
