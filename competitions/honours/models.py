@@ -13,6 +13,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import translation
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 # Registers the freeze guard's SQL file, so `manage.py check` compares it with what is installed.
@@ -361,6 +363,28 @@ class RoundAction(models.TextChoices):
     CANCELLED = "cancelled", _("取消")
 
 
+def event_text(action: str, facts: dict) -> str:
+    """What the system says of a step ``action`` about ``facts`` (a RoundEvent's params), in the active
+    language. Raises KeyError, TypeError or ValueError for facts that do not fit the action."""
+    if action == RoundAction.SHORTLISTED:
+        return gettext_now("依据排名快照 #%(snapshot)s（摘要 %(digest)s）：初选 %(nominees)s 名，"
+                           "未入选说明 %(exclusions)s 条。") % {
+            "snapshot": int(facts["snapshot"]), "digest": str(facts["digest"]), "nominees": int(facts["nominees"]),
+            "exclusions": int(facts["exclusions"])}
+    if action == RoundAction.PUBLISHED:
+        return gettext_now("公示%(days)s天") % {"days": int(facts["days"])}
+    if action == RoundAction.EDITED and facts["shortlist_discarded"]:
+        return gettext_now("评选条件已修改，原初选名单作废。")
+    raise ValueError(action)
+
+
+def event_written_reason(action: str, facts: dict) -> str:
+    """The stored reason of a step the system words: ``event_text`` in the portal's language, cut to the
+    column."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return event_text(action, facts)[:REASON_MAX]
+
+
 class RoundEvent(models.Model):
     """One step of a round (who, when, why), written by the service that made it in the same transaction."""
 
@@ -369,7 +393,11 @@ class RoundEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True,
                               on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("时间"))
+    # Typed by a person (a committee member's reason, an objection, its answer), or worded by the system in the
+    # portal's language from ``params`` (event_written_reason), which ``text`` words again in the reader's.
     reason = models.CharField(_("原因"), max_length=REASON_MAX, blank=True)
+    params = models.JSONField(_("原因参数"), default=dict, blank=True,
+                              db_default=models.Value({}, output_field=models.JSONField()))
     # A shortlist generated again replaces the nominees; the committee's earlier events keep their reasons.
     nominee = models.ForeignKey(Nominee, verbose_name=_("候选人"), null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="events")
@@ -383,6 +411,17 @@ class RoundEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} {self.round_id}"
+
+    @property
+    def text(self) -> str:
+        """The reason in the reader's (the active) language: worded from the facts when the system wrote it;
+        as stored when a person typed it, or when the row has no facts (written before they were kept)."""
+        if self.params:
+            try:
+                return event_text(self.action, self.params)
+            except (KeyError, TypeError, ValueError):
+                pass
+        return self.reason
 
 
 class ObjectionStatus(models.TextChoices):

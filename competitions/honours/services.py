@@ -39,6 +39,7 @@ from competitions.honours.models import (
     RoundKind,
     RoundStatus,
     UnitLevelChoice,
+    event_written_reason,
 )
 from competitions.models import BusinessSystem, Competition, JobType
 from config.text import stripped
@@ -107,9 +108,14 @@ def check_move(round_: AwardRound, to_status: str) -> str:
     return action
 
 
-def record(round_: AwardRound, action: str, *, actor, at=None, reason: str = "", nominee=None) -> RoundEvent:
+def record(round_: AwardRound, action: str, *, actor, at=None, reason: str = "", facts: dict | None = None,
+           nominee=None) -> RoundEvent:
+    """Writes a step's event. ``reason`` is what a person typed; a reason the system words is given as its
+    ``facts`` instead: stored in the portal's language, and shown in the reader's (RoundEvent.text)."""
+    if facts:
+        reason = event_written_reason(action, facts)
     return RoundEvent.objects.create(round=round_, action=action, actor=actor, at=at or timezone.now(),
-                                     reason=reason, nominee=nominee)
+                                     reason=reason, params=facts or {}, nominee=nominee)
 
 
 def taking_part(competition_id: int, worker: Worker) -> bool:
@@ -227,7 +233,7 @@ def round_edit(*, actor, round_: AwardRound, quotas: dict[int, int] | None = Non
         quotas = {q.group_id: q.quota for q in locked.quotas.all()}
     excluded = list(locked.excluded_rounds.all()) if excluded_rounds is None else list(excluded_rounds)
     _validate(locked, quotas, excluded)
-    reason = ""
+    facts = None
     if locked.status == R.SHORTLISTED:
         locked.nominees.all().delete()
         locked.exclusions.all().delete()
@@ -235,11 +241,11 @@ def round_edit(*, actor, round_: AwardRound, quotas: dict[int, int] | None = Non
         locked.snapshot = None
         locked.snapshot_digest = ""
         locked.shortlisted_at = None
-        reason = _("评选条件已修改，原初选名单作废。")
+        facts = {"shortlist_discarded": True}
     locked.save()
     locked.excluded_rounds.set(excluded)
     _write_quotas(locked, quotas)
-    record(locked, RoundAction.EDITED, actor=actor, reason=reason)
+    record(locked, RoundAction.EDITED, actor=actor, facts=facts)
     return locked
 
 
@@ -365,7 +371,7 @@ def publish(*, actor, round_: AwardRound, days: int) -> AwardRound:
     locked.publicity_start = now
     locked.publicity_end = now + timedelta(days=days)
     locked.save(update_fields=["status", "publicity_days", "publicity_start", "publicity_end"])
-    record(locked, action, actor=actor, at=now, reason=_("公示%(days)s天") % {"days": days})
+    record(locked, action, actor=actor, at=now, facts={"days": days})
     # Everyone taking part is told, in the background: up to a whole competition's workers.
     from config.tasks import send_on_commit
     from members import notifications, tasks

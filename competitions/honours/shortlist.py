@@ -543,8 +543,7 @@ def generate_shortlist(*, round_: AwardRound, actor, snapshot: PeriodSnapshot | 
         locked.snapshot_digest = snapshot.digest or ""
         locked.shortlisted_at = now
         locked.save(update_fields=["status", "snapshot", "snapshot_digest", "shortlisted_at"])
-        record(locked, action, actor=actor, at=now, reason=_(
-            "依据排名快照 #%(snapshot)s（摘要 %(digest)s）：初选 %(nominees)s 名，未入选说明 %(exclusions)s 条。") % {
+        record(locked, action, actor=actor, at=now, facts={
             "snapshot": snapshot.pk, "digest": (snapshot.digest or "")[:12], "nominees": nominees,
             "exclusions": exclusions})
     return locked
