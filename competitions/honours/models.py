@@ -10,6 +10,8 @@ round, its quotas, nominees and objections, whatever path the write takes.
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -316,9 +318,53 @@ class ExclusionRule(models.TextChoices):
     MIN_SKILL_GRADE = "min_skill_grade", _("技能等级低于最低要求")
 
 
+# What an exclusion says of the rule broken, worded by the system (never typed by a person). The same text is
+# PostgreSQL's format() template when the shortlist writes the stored ``detail`` (competitions.honours.shortlist:
+# %1$s is the first value after the template) and is filled in here, from the row's facts, when it is shown.
+EXCLUSION_TEXTS = {
+    ExclusionRule.MIN_POINTS: _("已审核积分 %1$s < 最低 %2$s"),
+    ExclusionRule.MAX_DEDUCTIONS: _("扣分 %1$s 次 > 允许 %2$s 次"),
+    ExclusionRule.OPEN_DISPUTE: _("有 %1$s 条未处理的申诉"),
+    ExclusionRule.MIN_ACTIVE_DAYS: _("有效天数 %1$s 天 < 最少 %2$s 天"),
+    ExclusionRule.ALREADY_HONOURED: _("已在“%1$s”中获表彰"),
+    ExclusionRule.MIN_PARTICIPANTS: _("参赛人数 %1$s 人 < 最少 %2$s 人"),
+    ExclusionRule.MIN_SKILL_GRADE: _("技能等级 %1$s 低于 %2$s"),
+}
+# The facts (Exclusion.params keys) each rule's text says, in the template's order. The figures are kept as
+# PostgreSQL wrote them (numeric text such as "12.500"), the skill grades as numbers (their names are worded
+# when shown), the earlier round by its name.
+EXCLUSION_FACTS = {
+    ExclusionRule.MIN_POINTS: ("points", "min"),
+    ExclusionRule.MAX_DEDUCTIONS: ("deductions", "allowed"),
+    ExclusionRule.OPEN_DISPUTE: ("disputes",),
+    ExclusionRule.MIN_ACTIVE_DAYS: ("days", "min"),
+    ExclusionRule.ALREADY_HONOURED: ("round",),
+    ExclusionRule.MIN_PARTICIPANTS: ("participants", "min"),
+    ExclusionRule.MIN_SKILL_GRADE: ("grade", "min"),
+}
+_POSITIONAL = re.compile(r"%(?:(\d+)\$s|%)")
+
+
+def _fill(template: str, values: list) -> str:
+    """PostgreSQL's format() of ``template`` with ``values`` (%1$s, %2$s and %% only), in one pass, so a value
+    that happens to contain "%2$s" is not filled in again."""
+    return _POSITIONAL.sub(lambda m: "%" if m.group(1) is None else str(values[int(m.group(1)) - 1]), template)
+
+
+def exclusion_text(rule: str, facts: dict) -> str:
+    """What an exclusion under ``rule`` says about ``facts`` (its params), in the active language. Raises
+    KeyError, TypeError or ValueError for facts that do not fit the rule."""
+    rule = ExclusionRule(rule)
+    values = [facts[key] for key in EXCLUSION_FACTS[rule]]
+    if rule == ExclusionRule.MIN_SKILL_GRADE:
+        values = [SkillGrade(int(value)).label for value in values]
+    return _fill(str(EXCLUSION_TEXTS[rule]), values)
+
+
 class Exclusion(models.Model):
     """Someone who ranked at or above the final quota line of their group but was not shortlisted, and the
-    rule that excluded them, with the figure (``detail``: "扣分 2 次 > 允许 0 次"). One row per rule broken."""
+    rule that excluded them, with the figure (``detail``: "扣分 2 次 > 允许 0 次", and its facts in ``params``:
+    {"deductions": 2, "allowed": 0}, which ``text`` words in the reader's language). One row per rule broken."""
 
     round = models.ForeignKey(AwardRound, verbose_name=_("评选"), on_delete=models.CASCADE, related_name="exclusions")
     worker = models.ForeignKey("members.Worker", verbose_name=_("职工"), null=True, blank=True,
@@ -332,7 +378,11 @@ class Exclusion(models.Model):
     rank = models.IntegerField(_("排名"))
     approved_points = models.DecimalField(_("已审核积分"), max_digits=18, decimal_places=3)
     rule = models.CharField(_("不符合的条件"), max_length=20, choices=ExclusionRule.choices)
+    # Worded in the portal's language when written (for the admin, exports and rows older than ``params``);
+    # shown from the facts in the reader's (``text``).
     detail = models.CharField(_("说明"), max_length=200)
+    params = models.JSONField(_("说明参数"), default=dict, blank=True,
+                              db_default=models.Value({}, output_field=models.JSONField()))
 
     class Meta:
         verbose_name = _("未入选说明")
@@ -346,6 +396,17 @@ class Exclusion(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.detail}"
+
+    @property
+    def text(self) -> str:
+        """The detail in the reader's (the active) language, from the facts; a row without them (written before
+        they were kept), or whose facts do not fit the rule, shows its stored detail."""
+        if self.params:
+            try:
+                return exclusion_text(self.rule, self.params)
+            except (KeyError, TypeError, ValueError, IndexError):
+                pass
+        return self.detail
 
 
 class RoundAction(models.TextChoices):

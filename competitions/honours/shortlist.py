@@ -45,12 +45,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from psycopg import sql
 
 from competitions.honours.models import (
+    EXCLUSION_TEXTS,
     AwardRound,
     Exclusion,
     ExclusionRule,
@@ -272,43 +274,43 @@ LEFT JOIN {unit} tu ON tu.id = c.team_id
 WHERE c.eligible AND c.pick <= c.quota
 """
 
-# One row per rule broken by each excluded candidate at or above the line, with the figure.
+# One row per rule broken by each excluded candidate at or above the line, with the figure: worded (``detail``,
+# in the portal's language) and as facts (``params``, which Exclusion.text words in the reader's language).
 INSERT_EXCLUSIONS = """
 WITH line AS ({line})
 INSERT INTO {exclusion} (round_id, worker_id, name, employee_no, group_id, group_name, rank, approved_points, rule,
-                         detail)
+                         detail, params)
 SELECT {round}, c.worker_id, w.name, c.employee_no, {group_id}, {group_name}, c.group_rank, c.approved_points,
-       f.rule, f.detail
+       f.rule, f.detail, f.params
 FROM {temp} c
 JOIN line l ON l.group_id = c.group_id
 JOIN {worker} w ON w.id = c.worker_id
 LEFT JOIN {round_table} hr ON hr.id = c.honoured_in
 {name_join}
 CROSS JOIN LATERAL (VALUES
-    ({r_min_points}, c.fails_min_points, format({t_min_points}, c.approved_points, {min_points})),
-    ({r_max_deductions}, c.fails_max_deductions, format({t_max_deductions}, c.deductions, {max_deductions})),
-    ({r_open_dispute}, c.fails_open_dispute, format({t_open_dispute}, c.disputes)),
-    ({r_min_active_days}, c.fails_min_active_days, format({t_min_active_days}, c.active_days, {min_active_days})),
-    ({r_already_honoured}, c.fails_already_honoured, format({t_already_honoured}, hr.name)),
+    ({r_min_points}, c.fails_min_points, format({t_min_points}, c.approved_points, {min_points}),
+     jsonb_build_object('points', CAST(c.approved_points AS text), 'min', CAST(CAST({min_points} AS numeric) AS text))),
+    ({r_max_deductions}, c.fails_max_deductions, format({t_max_deductions}, c.deductions, {max_deductions}),
+     jsonb_build_object('deductions', c.deductions, 'allowed', CAST({max_deductions} AS int))),
+    ({r_open_dispute}, c.fails_open_dispute, format({t_open_dispute}, c.disputes),
+     jsonb_build_object('disputes', c.disputes)),
+    ({r_min_active_days}, c.fails_min_active_days, format({t_min_active_days}, c.active_days, {min_active_days}),
+     jsonb_build_object('days', c.active_days, 'min', CAST({min_active_days} AS int))),
+    ({r_already_honoured}, c.fails_already_honoured, format({t_already_honoured}, hr.name),
+     jsonb_build_object('round', hr.name)),
     ({r_min_skill_grade}, c.fails_min_skill_grade,
      format({t_min_skill_grade}, (CAST({grade_labels} AS text[]))[c.skill_grade],
-            (CAST({grade_labels} AS text[]))[CAST({min_skill_grade} AS int)]))
-) AS f(rule, failed, detail)
+            (CAST({grade_labels} AS text[]))[CAST({min_skill_grade} AS int)]),
+     jsonb_build_object('grade', c.skill_grade, 'min', CAST({min_skill_grade} AS int)))
+) AS f(rule, failed, detail, params)
 WHERE f.failed AND NOT c.eligible AND c.approved_points >= l.line
 """
 
 
 def _rule_texts() -> dict[str, str]:
-    # Rendered by PostgreSQL's format(): %1$s is the first value after the template, %2$s the second.
-    return {
-        "t_min_points": _("已审核积分 %1$s < 最低 %2$s"),
-        "t_max_deductions": _("扣分 %1$s 次 > 允许 %2$s 次"),
-        "t_open_dispute": _("有 %1$s 条未处理的申诉"),
-        "t_min_active_days": _("有效天数 %1$s 天 < 最少 %2$s 天"),
-        "t_already_honoured": _("已在“%1$s”中获表彰"),
-        "t_min_participants": _("参赛人数 %1$s 人 < 最少 %2$s 人"),
-        "t_min_skill_grade": _("技能等级 %1$s 低于 %2$s"),
-    }
+    """The exclusions' templates (models.EXCLUSION_TEXTS) in the active language, as the statements' values:
+    rendered by PostgreSQL's format() (%1$s is the first value after the template, %2$s the second)."""
+    return {f"t_{rule.value}": str(text) for rule, text in EXCLUSION_TEXTS.items()}
 
 
 PARAMS = ("snapshot", "competition", "start", "end", "competition_start", "competition_end", "group_ids", "quotas",
@@ -324,15 +326,18 @@ def _sql(template: str, **values: sql.Composable) -> sql.Composed:
 
 def _params(round_: AwardRound, snapshot: PeriodSnapshot) -> dict:
     competition = round_.competition
+    # The stored details are worded in the portal's language, whoever asked for the shortlist.
+    with translation.override(settings.LANGUAGE_CODE):
+        words = {**_rule_texts(), "grade_labels": [str(label) for label in SkillGrade.labels]}
     return {
         "snapshot": snapshot.pk, "competition": competition.pk, "start": round_.basis_start, "end": round_.basis_end,
         "competition_start": competition.start_date, "competition_end": competition.end_date,
         "excluded_rounds": list(round_.excluded_rounds.values_list("pk", flat=True)),
         "min_points": round_.min_points, "max_deductions": round_.max_deductions,
         "no_open_dispute": round_.no_open_dispute, "min_active_days": round_.min_active_days,
-        "min_participants": round_.min_participants, "round": round_.pk, **_rule_texts(),
-        # The grades' names, indexed by grade (PostgreSQL arrays count from 1, as the grades do).
-        "min_skill_grade": round_.min_skill_grade, "grade_labels": [str(label) for label in SkillGrade.labels],
+        "min_participants": round_.min_participants, "round": round_.pk,
+        # The grades' names (grade_labels) are indexed by grade (PostgreSQL arrays count from 1, as the grades do).
+        "min_skill_grade": round_.min_skill_grade, **words,
     }
 
 
@@ -445,9 +450,10 @@ WHERE c.eligible AND c.pick <= c.quota
 INSERT_UNIT_EXCLUSIONS = """
 WITH line AS ({line})
 INSERT INTO {exclusion} (round_id, unit_id, name, employee_no, group_id, group_name, rank, approved_points, rule,
-                         detail)
+                         detail, params)
 SELECT {round}, c.unit_id, c.name, '', {group_id}, {group_name}, c.group_rank, c.approved_points, {r_min_participants},
-       format({t_min_participants}, c.participants, {min_participants})
+       format({t_min_participants}, c.participants, {min_participants}),
+       jsonb_build_object('participants', c.participants, 'min', CAST({min_participants} AS int))
 FROM {temp} c
 JOIN line l ON l.group_id = c.group_id
 {name_join}

@@ -1,19 +1,25 @@
-"""What the system writes of an award round in words (its events' reasons) is stored in the portal's language
-and shown in the reader's: each kind written through its real service, the stored text read in Chinese and the
-shown text in English; text a person typed stays as typed; rows written before the facts were kept show their
-stored text; and the round's page in English."""
+"""What the system writes of an award round in words (its events' reasons, its exclusions' details) is stored
+in the portal's language and shown in the reader's: each kind written through its real service, the stored
+text read in Chinese and the shown text in English; text a person typed stays as typed; rows written before the
+facts were kept show their stored text; and the round's page in English."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
 
 from competitions.honours import services
-from competitions.honours.models import RoundAction, RoundEvent
-from tests.competitions.test_honours import World, proposed_round
+from competitions.honours.models import Exclusion, ExclusionRule, RoundAction, RoundEvent
+from members.models import SkillGrade
+from reviews.models import Dispute, WorkEntry
+from tests.competitions.test_honours import World, collective_world, finalized_round_with, proposed_round
+from tests.competitions.test_skill_grade_rules import certify
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +111,126 @@ def test_a_staff_member_who_switched_to_english_reads_the_rounds_history_in_engl
     page = client.get(url).content.decode()
     assert "From ranking snapshot #" in page and "Public notice of 7 days" in page and "有违章记录" in page
     assert "依据排名快照" not in page and "公示7天" not in page
+
+
+# --- Exclusions -------------------------------------------------------------------------------------------
+
+def exclusion(round_) -> Exclusion:
+    (only,) = Exclusion.objects.filter(round=round_)
+    return only
+
+
+def shown(row, chinese: str, english: str) -> None:
+    """The stored detail is ``chinese``; worded again from the facts it reads the same in Chinese (the
+    database's wording and Python's agree), and ``english`` in English."""
+    assert (row.detail, row.text) == (chinese, chinese)
+    with override("en"):
+        assert row.text == english
+
+
+def test_an_exclusion_for_too_many_deductions(world):
+    world.worker(100, days=2, deductions=2), world.worker(90, days=2)
+    round_ = world.shortlist(world.round(quota_total=1, max_deductions=0))
+    row = exclusion(round_)
+    assert (row.rule, row.params) == (ExclusionRule.MAX_DEDUCTIONS, {"deductions": 2, "allowed": 0})
+    shown(row, "扣分 2 次 > 允许 0 次", "2 deductions > 0 allowed")
+
+
+def test_an_exclusion_for_too_few_points(world):
+    world.worker(100), world.worker(90)
+    round_ = world.shortlist(world.round(quota_total=2, min_points=Decimal("95")))
+    shown(exclusion(round_), "已审核积分 90.000 < 最低 95.000", "approved points 90.000 < minimum 95.000")
+
+
+def test_an_exclusion_for_an_open_dispute(world):
+    first, _second = world.worker(100), world.worker(90)
+    disputed = WorkEntry.objects.filter(worker=first).first()
+    Dispute.objects.create(worker=first, entry=disputed, work_date=disputed.work_date, unit=first.unit,
+                           comment="少记了一趟")
+    round_ = world.shortlist(world.round(quota_total=1, no_open_dispute=True))
+    shown(exclusion(round_), "有 1 条未处理的申诉", "1 open disputes")
+
+
+def test_an_exclusion_for_too_few_active_days(world):
+    world.worker(100, days=2), world.worker(90, days=3)
+    round_ = world.shortlist(world.round(quota_total=1, min_active_days=3))
+    shown(exclusion(round_), "有效天数 2 天 < 最少 3 天", "2 active days < minimum 3")
+
+
+def test_an_exclusion_for_an_earlier_honour_names_the_round_as_it_is_called(world):
+    first, _second = world.worker(100), world.worker(90)
+    earlier = finalized_round_with(world, first, name="2025年度先进个人")
+    round_ = world.shortlist(world.round(quota_total=1, excluded_rounds=[earlier]))
+    shown(exclusion(round_), "已在“2025年度先进个人”中获表彰", 'already honoured in "2025年度先进个人"')
+
+
+def test_an_exclusion_for_a_skill_grade_names_the_grades_in_the_readers_language(world):
+    first, second = world.worker(100), world.worker(90)
+    certify(first, SkillGrade.INTERMEDIATE, world.staff, "R-1")
+    certify(second, SkillGrade.SENIOR, world.staff, "R-2")
+    round_ = world.shortlist(world.round(quota_total=1, min_skill_grade=SkillGrade.SENIOR))
+    row = exclusion(round_)
+    assert row.params == {"grade": SkillGrade.INTERMEDIATE, "min": SkillGrade.SENIOR}
+    shown(row, "技能等级 中级工 低于 高级工", "skill grade Intermediate worker below Senior worker")
+
+
+def test_an_exclusion_of_a_unit_for_too_few_participants(world, f):
+    collective_world(world, f)
+    round_ = world.shortlist(world.round(kind="collective", unit_level="depot", quota_total=1, min_participants=2))
+    shown(exclusion(round_), "参赛人数 1 人 < 最少 2 人", "1 participants < minimum 2")
+
+
+def test_an_exclusion_is_stored_in_chinese_when_an_english_reader_generates_the_shortlist(world):
+    world.worker(100, days=2), world.worker(90, days=3)
+    round_ = world.round(quota_total=1, min_active_days=3)
+    with override("en"):
+        round_ = world.shortlist(round_)
+        row = exclusion(round_)
+        assert (row.detail, row.text) == ("有效天数 2 天 < 最少 3 天", "2 active days < minimum 3")
+
+
+def test_an_exclusion_without_facts_shows_its_stored_detail(world):
+    world.worker(100, days=2), world.worker(90, days=3)
+    round_ = world.shortlist(world.round(quota_total=1, min_active_days=3))
+    Exclusion.objects.filter(round=round_).update(params={})
+    row = exclusion(round_)
+    with override("en"):
+        assert row.text == "有效天数 2 天 < 最少 3 天"
+    row.params = {"days": 2}  # facts that do not fit the rule
+    with override("en"):
+        assert row.text == "有效天数 2 天 < 最少 3 天"
+
+
+def test_a_staff_member_who_switched_to_english_reads_the_exclusions_in_english(client, world):
+    first, second = world.worker(100), world.worker(90)
+    certify(first, SkillGrade.INTERMEDIATE, world.staff, "R-1")
+    certify(second, SkillGrade.SENIOR, world.staff, "R-2")
+    round_ = world.shortlist(world.round(quota_total=1, min_skill_grade=SkillGrade.SENIOR))
+    client.force_login(world.staff)
+    url = reverse("honours:round", args=[round_.pk])
+
+    assert "技能等级 中级工 低于 高级工" in client.get(url).content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": url})
+    page = client.get(url).content.decode()
+    assert "skill grade Intermediate worker below Senior worker" in page and "技能等级 中级工" not in page
+
+
+def test_wording_the_history_and_exclusions_adds_no_queries_to_the_rounds_page(client, world, f):
+    def page_queries(excluded: int) -> int:
+        w = World(f)
+        for i in range(excluded):
+            w.worker(200 + i, days=1)  # one active day: excluded, above the line
+        w.worker(100, days=3)
+        round_ = w.shortlist(w.round(quota_total=1, min_active_days=3))
+        round_ = services.round_edit(actor=w.staff, round_=round_, quota_total=1)  # a worded event more
+        round_ = w.shortlist(round_)
+        assert Exclusion.objects.filter(round=round_).count() == excluded
+        client.force_login(w.staff)
+        url = reverse("honours:round", args=[round_.pk])
+        client.post(reverse("set_language"), {"language": "en", "next": url})
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url).content.decode()
+        assert page.count("1 active days &lt; minimum 3") == excluded
+        return len(queries)
+
+    assert page_queries(1) == page_queries(6)
