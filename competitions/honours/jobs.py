@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 # Far beyond a shortlist's seconds, within a coffee break.
 STALE = timedelta(minutes=10)
+STALE_ERROR = _("任务未能完成（进程中断），请重新发起。")
 
 
 class JobStatus(models.TextChoices):
@@ -59,19 +60,26 @@ class RoundJob(models.Model):
         self.status, self.error, self.finished_at = status, error, timezone.now()
 
 
+def _portal_words(text) -> str:
+    """An error the system words, in the portal's language: a page view or request marks a job failed, and the
+    stored error is read by every member of staff, whatever language the one who happened to mark it reads."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
+
+
 def mark_unsent(model: type[RoundJob], pk: int) -> None:
     """The task queue could not take the job (config.tasks.send_on_commit): failed at once, saying so."""
     from competitions.jobs import QUEUE_DOWN
 
     model.objects.filter(pk=pk, status=JobStatus.RUNNING).update(
-        status=JobStatus.FAILED, finished_at=timezone.now(), error=str(QUEUE_DOWN))
+        status=JobStatus.FAILED, finished_at=timezone.now(), error=_portal_words(QUEUE_DOWN))
 
 
 def mark_stale(model: type[RoundJob], **of_round) -> None:
     """Jobs still "running" after STALE died without recording it (a killed worker): marked failed."""
     now = timezone.now()
     model.objects.filter(status=JobStatus.RUNNING, requested_at__lt=now - STALE, **of_round).update(
-        status=JobStatus.FAILED, finished_at=now, error=gettext("任务未能完成（进程中断），请重新发起。"))
+        status=JobStatus.FAILED, finished_at=now, error=_portal_words(STALE_ERROR))
 
 
 class ShortlistRun(RoundJob):

@@ -5,6 +5,7 @@ facts were kept show their stored text; and the round's page in English."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from competitions.honours import services
+from competitions.honours.jobs import STALE, JobStatus, ShortlistRun
 from competitions.honours.models import Exclusion, ExclusionRule, RoundAction, RoundEvent
 from members.models import SkillGrade
 from reviews.models import Dispute, WorkEntry
@@ -234,3 +236,18 @@ def test_wording_the_history_and_exclusions_adds_no_queries_to_the_rounds_page(c
         return len(queries)
 
     assert page_queries(1) == page_queries(6)
+
+
+# --- Background jobs ----------------------------------------------------------------------------------------
+
+def test_a_stale_shortlist_run_marked_failed_by_an_english_page_view_is_stored_in_chinese(client, world):
+    round_ = world.round()
+    run = ShortlistRun.objects.create(round=round_, requested_by=world.staff,
+                                      requested_at=timezone.now() - STALE - timedelta(minutes=1))
+    client.force_login(world.staff)
+    url = reverse("honours:round", args=[round_.pk])
+    client.post(reverse("set_language"), {"language": "en", "next": url})
+
+    client.get(url)
+    run.refresh_from_db()
+    assert (run.status, run.error) == (JobStatus.FAILED, "任务未能完成（进程中断），请重新发起。")
