@@ -1,4 +1,4 @@
-"""Text people type as reasons, answers and comments, and the names of the files they download."""
+"""Text people type as reasons, answers, comments and codes, and the names of the files they download."""
 
 from __future__ import annotations
 
@@ -27,6 +27,15 @@ def stripped(text: str | None) -> str:
     while end > start and _invisible(text[end - 1]):
         end -= 1
     return text[start:end]
+
+
+def typed_code(text: str | None) -> str:
+    """A code as a person typed it (an employee number, a certificate number), read as the code it names:
+    full-width letters and digits from a Chinese input method as their ASCII forms (１１０００４４６ is
+    11000446, Ｑ０００２ is Q0002), and whitespace and invisible characters around it, such as a zero-width
+    space pasted from a chat, dropped. Case is kept: a code may be stored in either case, and a lookup
+    by it is exact. Characters inside are left for a validator to refuse."""
+    return stripped(unicodedata.normalize("NFKC", text or ""))
 
 
 def validate_visible(value: str) -> None:

@@ -10,7 +10,6 @@ is row 1).
 from __future__ import annotations
 
 import io
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -20,7 +19,7 @@ from django.utils.translation import gettext as _
 from competitions.models import JobType
 from config.pgbulk import values_in
 from config.spreadsheets import cell_date
-from config.text import stripped
+from config.text import typed_code
 from members.models import SkillGrade
 from members.skills import (
     CERTIFICATE_NO_MAX,
@@ -115,7 +114,7 @@ def certificate_text(text: str) -> str:
     """A certificate number or issuing body as compared and stored: full-width letters and digits as their
     ASCII forms (ＱＡ-0001 is QA-0001, which the same body may not issue twice), invisible characters and
     whitespace at the ends dropped (one made of nothing visible is no number)."""
-    return unicodedata.normalize("NFKC", stripped(text))
+    return typed_code(text)
 
 @dataclass
 class ParsedFile:

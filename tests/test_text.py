@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from config.text import file_name, stripped, validate_visible
+from config.text import file_name, stripped, typed_code, validate_visible
 
 
 @pytest.mark.parametrize(("typed", "kept"), [
@@ -15,6 +15,16 @@ from config.text import file_name, stripped, validate_visible
 ])
 def test_stripped_drops_whitespace_and_invisible_characters_at_the_ends(typed, kept):
     assert stripped(typed) == kept
+
+
+@pytest.mark.parametrize(("typed", "code"), [
+    ("１１０００４４６", "11000446"), ("Ｑ０００２", "Q0002"), ("ｑ０００２", "q0002"),  # case is kept
+    (" \u3000BJ004411\t", "BJ004411"), ("\u200bBJ004411\ufeff", "BJ004411"), ("ＢＪ－００１", "BJ-001"),
+    ("BJ 0044\u200b11", "BJ 0044\u200b11"),  # inside the code it stays, for the validator to refuse
+    (None, ""), ("\u200b\u3000", ""),
+])
+def test_a_typed_code_is_read_as_ascii_without_what_surrounds_it(typed, code):
+    assert typed_code(typed) == code
 
 
 @pytest.mark.parametrize(("parts", "suffix", "expected"), [
