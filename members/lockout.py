@@ -51,6 +51,8 @@ from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.text import typed_code
+
 DEVICE_COOKIE = "portal_device"
 _DEVICE_SALT = "members.lockout.device"
 _DEVICE_ACCOUNTS = 5  # a shared depot computer remembers this many accounts
@@ -85,7 +87,14 @@ def authenticate(request, *, username: str, password: str):
     """``django.contrib.auth.authenticate`` as one step per account: the lock check, the password check
     and the count of a failure happen under the account's advisory lock, in one transaction, so a
     guess sent at the same time as another waits until that one is counted and then sees it. Every
-    password login goes through here (the portal's and the admin's forms, the API)."""
+    password login goes through here (the portal's and the admin's forms, the API).
+
+    The username is an employee number as typed (config.text.typed_code): １１０００４４６ from a Chinese input
+    method, or one with a space or a zero-width space around it, is the account 11000446, and its failures
+    are counted, locked and cleared under that one number (axes reads it from these credentials), never
+    under a second spelling that has a count of its own. Usernames are stored NFKC-normalised already
+    (AbstractBaseUser.normalize_username) and hold no spaces, so no stored one becomes unreachable."""
+    username = typed_code(username)
     with transaction.atomic():
         with connection.cursor() as cursor:
             # hashtext: two employee numbers sharing a hash only wait for each other, never unlock.
@@ -97,7 +106,7 @@ def authenticate(request, *, username: str, password: str):
 
 def _account_digest(username: str) -> str:
     # Hashed: the cookie is no place for a list of employee numbers.
-    return hashlib.sha256(f"{_DEVICE_SALT}:{(username or '').strip().lower()}".encode()).hexdigest()[:24]
+    return hashlib.sha256(f"{_DEVICE_SALT}:{typed_code(username).lower()}".encode()).hexdigest()[:24]
 
 
 def _device(request) -> tuple[str | None, list[str]]:

@@ -149,3 +149,9 @@ def workers(unit_: Unit, job_type_: JobType, count: int) -> list[Worker]:
                            id_number=make_id_number(n, born=f"{1960 + i // 1000}0101"), unit=unit_,
                            job_type=job_type_))
     return Worker.objects.bulk_create(made, batch_size=2000)
+
+
+def ime_typed(code: str) -> str:
+    """``code`` as a clerk types it with a Chinese input method and pastes it from a chat: full-width letters
+    and digits (E000012 -> Ｅ０００００１２), a zero-width space before and an ideographic space after."""
+    return "\u200b" + "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in code) + "\u3000"

@@ -20,6 +20,7 @@ from rest_framework import authentication, exceptions, status
 from rest_framework.throttling import SimpleRateThrottle
 
 from config.api import db
+from config.text import typed_code
 from members.models import ApiToken, User, Worker
 
 
@@ -234,9 +235,10 @@ class LoginAccountThrottle(FailedLoginThrottle):
 
     def ident_for(self, request):
         username = request.data.get("employee_no") if isinstance(request.data, dict) else None
-        if not isinstance(username, str) or not username.strip():
+        # The number as lockout.authenticate reads it: １１０００４４６ and 11000446 are one account's guesses.
+        if not isinstance(username, str) or not typed_code(username):
             return None
-        return digest(username.strip().lower())
+        return digest(typed_code(username).lower())
 
 
 class LoginAddressThrottle(FailedLoginThrottle):

@@ -49,7 +49,7 @@ class LoginView(APIView):
         employee_no = self.request.data.get("employee_no") if isinstance(self.request.data, dict) else None
         # A device the account has logged in on before is slowed neither by others' guesses at the
         # account nor by those from its address (members/lockout.py counts the device's own guesses).
-        if isinstance(employee_no, str) and lockout.known_device(self.request, employee_no.strip()):
+        if isinstance(employee_no, str) and lockout.known_device(self.request, employee_no):
             return throttles
         return [*throttles, LoginAccountThrottle(), LoginAddressThrottle()]
 
@@ -65,7 +65,7 @@ class LoginView(APIView):
     def post(self, request):
         data = LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = lockout.authenticate(request, username=data.validated_data["employee_no"].strip(),
+        user = lockout.authenticate(request, username=data.validated_data["employee_no"],
                                     password=data.validated_data["password"])
         if user is None:
             for throttle in self.get_throttles():

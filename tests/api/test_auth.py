@@ -206,3 +206,13 @@ def test_token_lookup_by_hand_matches_the_orm(w):
         tokens_revoke(token=fast)
         assert token_lookup(digest(access)) is None and token_lookup_orm(digest(access)) is None
     assert token_lookup(digest("no-such-token")) is None
+
+
+def test_worker_logs_in_with_the_employee_number_typed_in_full_width_digits(w):
+    from tests.factories import ime_typed
+
+    client = APIClient()
+    response = login(client, ime_typed(w.alice.employee_no))
+    assert response.status_code == 200
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    assert client.get("/api/v1/me/").json()["username"] == w.alice.employee_no

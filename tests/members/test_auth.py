@@ -198,3 +198,10 @@ def test_logout_ends_the_session(client, world):
     client.force_login(world["account"])
     client.post(reverse("logout"))
     assert client.get(reverse("me")).status_code == 302
+
+
+def test_a_worker_logs_in_with_the_employee_number_typed_in_full_width_digits(client, world):
+    from tests.factories import ime_typed
+
+    response = login(client, ime_typed(world["worker"].employee_no), PASSWORD)
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(world["account"].pk)

@@ -241,3 +241,27 @@ def test_guesses_sent_at_the_same_instant_get_no_more_password_checks_than_the_l
     # and the victim's known phone still logs in with the right password
     assert logged_in(login(phone, victim, PASSWORD, DEPOT_NAT))
     cache.clear()  # the API's throttles count these guesses for a minute, in Redis: not into the next test
+
+
+@pytest.mark.parametrize("door", [login, api_login], ids=["portal", "api"])
+def test_failures_under_a_full_width_spelling_count_toward_the_same_number(victim, settings, door):
+    from tests.factories import ime_typed
+
+    # given guesses at the victim's number, half of them typed in full-width digits with spaces around
+    attacker = APIClient() if door is api_login else Client()
+    for n in range(settings.LOGIN_FAILURE_LIMIT):
+        door(attacker, ime_typed(victim) if n % 2 else victim, "wrong-password", ATTACKER)
+    # then they are counted under the one number, and lock it under either spelling
+    assert failures_counted(victim) == settings.LOGIN_FAILURE_LIMIT
+    assert not AccessAttempt.objects.exclude(username=victim).exists()
+    assert not logged_in(login(Client(), ime_typed(victim), PASSWORD, ATTACKER))
+    # and a login under the full-width spelling clears them and makes the phone a known device of the number,
+    # which guesses at it from the phone's address do not lock out
+    phone = Client()
+    assert logged_in(login(phone, ime_typed(victim), PASSWORD, DEPOT_NAT))
+    assert failures_counted(victim) == 0
+    phone.post(reverse("logout"))
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        login(Client(), victim, "wrong-password", DEPOT_NAT)
+    assert not logged_in(login(Client(), victim, PASSWORD, DEPOT_NAT))
+    assert logged_in(login(phone, victim, PASSWORD, DEPOT_NAT))
