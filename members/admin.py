@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from competitions.admin_standings import ReadOnlyAdmin
 from config import cursors
 from config.admin_dates import BoundedDateHierarchyMixin
+from config.text import typed_code
 from members.admin_import import PortalImportExportMixin
 from members.admin_paging import FastChangeListMixin
 from members.forms import AdminLoginForm
@@ -256,7 +257,7 @@ class WorkerAdmin(MaskedPersonalDataMixin, FastChangeListMixin, PortalImportExpo
         term = search_term.strip()
         if not term:
             return queryset, False
-        q = Q(employee_no__startswith=term) | Q(name__startswith=term)
+        q = Q(employee_no__startswith=typed_code(term)) | Q(name__startswith=term)
         if term.upper() != term:
             q |= Q(employee_no__startswith=term.upper())
         return queryset.filter(q), False

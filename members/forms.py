@@ -9,7 +9,17 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from config.text import typed_code
 from members import lockout
+
+
+class EmployeeNoField(forms.CharField):
+    """A 工号 typed on a form, read as config.text.typed_code reads it (full-width digits and letters as ASCII,
+    whitespace and invisible characters around it dropped) before its length is checked, so every lookup
+    by it compares the number the person meant."""
+
+    def to_python(self, value):
+        return typed_code(super().to_python(value))
 
 
 class LockedOutMessageMixin:
@@ -65,7 +75,7 @@ class PortalPasswordChangeForm(PasswordChangeForm):
 
 
 class PasswordResetByClerkForm(forms.Form):
-    employee_no = forms.CharField(label=_("工号"), max_length=20)
+    employee_no = EmployeeNoField(label=_("工号"), max_length=20)
     password = forms.CharField(
         label=_("临时密码"), required=False, strip=False, widget=forms.PasswordInput(render_value=False),
         help_text=_("留空则自动生成。职工首次登录时须修改。"),

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from config.bulk_load import load_rows
 from config.pgbulk import array, values_in
 from config.spreadsheets import cell_date, xlsx_file
+from config.text import typed_code
 from members.membership import (
     ApplicationChecker,
     ApplicationInput,
@@ -124,6 +125,8 @@ def _table_rows(kind: FileKind, table: list[list]) -> ParsedRows:
     for n, row in enumerate(table[1:], start=2):
         cells = {name: row[i] if i < len(row) else None for name, i in index.items()}
         texts = {name: _cell_text(value) for name, value in cells.items()}
+        if "工号" in texts:
+            texts["工号"] = typed_code(texts["工号"])  # as typed with a Chinese input method: １１０００４４６
         if any(texts.values()):
             parsed.rows.append((n, texts, cells))
     if len(parsed.rows) > MAX_ROWS:
@@ -132,7 +135,7 @@ def _table_rows(kind: FileKind, table: list[list]) -> ParsedRows:
 
 
 def _workers_by_employee_no(queryset, numbers, *more) -> dict[str, dict]:
-    numbers = [n for n in numbers if n]
+    numbers = [n for n in numbers if n]  # read as typed_code reads them (_table_rows)
     rows = queryset.filter(values_in("employee_no", numbers, "text")).values("id", "employee_no", "membership_status",
                                                                             *more)
     return {row["employee_no"]: row for row in rows}

@@ -21,9 +21,11 @@ from django.views.decorators.http import require_POST
 from competitions.jobs import job_start
 from config import cursors, parked_uploads
 from config.gate import portal_view
+from config.text import typed_code
 from members import membership as services
 from members import membership_imports as imports
 from members import membership_jobs
+from members.forms import EmployeeNoField
 from members.models import (
     ApplicationStatus,
     CardStatus,
@@ -89,7 +91,7 @@ class ApplicationForm(forms.Form):
 
 
 class ForWorkerForm(ApplicationForm):
-    employee_no = forms.CharField(label=gettext_lazy("工号"), max_length=20)
+    employee_no = EmployeeNoField(label=gettext_lazy("工号"), max_length=20)
     field_order = ["employee_no"]
 
 
@@ -148,7 +150,7 @@ def application_list(request):
         qs = qs.filter(status=status)
     else:
         status = ""
-    employee_no = request.GET.get("worker", "").strip()[:20]
+    employee_no = typed_code(request.GET.get("worker"))[:20]
     if employee_no:
         qs = qs.filter(worker__employee_no__startswith=employee_no)
     after = _after_id(request, "membership.applications")
@@ -213,7 +215,7 @@ def application_new(request):
     form = ForWorkerForm(request.POST or None, initial={"applied_on": local_today()})
     if request.method == "POST" and form.is_valid():
         worker = (Worker.objects.may_apply_for(request.user)
-                  .filter(employee_no=form.cleaned_data["employee_no"].strip()).first())
+                  .filter(employee_no=form.cleaned_data["employee_no"]).first())
         if worker is None:
             form.add_error("employee_no", _("找不到该职工，或该职工不属于您负责的单位。"))
         else:

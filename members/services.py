@@ -13,6 +13,7 @@ from django.db.models import F, Max, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.utils.translation import gettext as _
 
+from config.text import typed_code
 from members import lockout
 from members.models import Unit, UnitLevel, User, Worker
 from members.scope import scope_of
@@ -59,7 +60,7 @@ def account_reset_password(*, actor, employee_no: str, password: str = "") -> tu
     # Staff reset any worker's password (administering accounts is theirs); a clerk their units' workers'.
     workers = Worker.objects.all() if scope.is_staff else Worker.objects.enterable_by(actor)
     worker = (workers.select_related("user")
-              .filter(employee_no=(employee_no or "").strip(), is_active=True).first())
+              .filter(employee_no=typed_code(employee_no), is_active=True).first())
     if worker is None:
         raise Worker.DoesNotExist
     account = worker.user

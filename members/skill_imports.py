@@ -149,6 +149,7 @@ def check_table(*, checker: SkillChecker, table: list[list]) -> ParsedFile:
     for n, row in enumerate(table[1:], start=2):
         texts = [_cell_text(row[i]) if (i := index.get(c)) is not None and i < len(row) else "" for c in COLUMNS]
         texts[4], texts[6] = certificate_text(texts[4]), certificate_text(texts[6])  # 证书编号, 发证机构
+        texts[0] = typed_code(texts[0])  # 工号, as typed with a Chinese input method: １１０００４４６
         if any(texts):
             raw_date = row[index["评定日期"]] if index["评定日期"] < len(row) else ""
             body.append((n, texts, raw_date))

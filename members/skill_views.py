@@ -15,7 +15,9 @@ from django.views.decorators.http import require_POST
 from competitions.models import JobType
 from config import cursors, parked_uploads
 from config.gate import portal_view
+from config.text import typed_code
 from members import skill_imports
+from members.forms import EmployeeNoField
 from members.models import SkillGrade, Worker
 from members.skills import (
     CERTIFICATE_NO_MAX,
@@ -36,7 +38,7 @@ my_page = portal_view(roles=("worker",))
 
 
 class CertificateForm(forms.Form):
-    employee_no = forms.CharField(label=gettext_lazy("工号"), max_length=20,
+    employee_no = EmployeeNoField(label=gettext_lazy("工号"), max_length=20,
                                   error_messages={"required": gettext_lazy("请填写工号。")})
     grade = forms.TypedChoiceField(label=gettext_lazy("技能等级"), choices=SkillGrade.choices, coerce=int,
                                    error_messages={"required": gettext_lazy("请选择技能等级。"),
@@ -79,7 +81,7 @@ def _page(request, queryset, salt: str) -> tuple[list, str | None]:
 @grades_page
 def certificate_list(request):
     """The certificates of the workers the person may see, newest first; filtered by employee number."""
-    employee_no = (request.GET.get("employee_no") or "").strip()[:20]
+    employee_no = typed_code(request.GET.get("employee_no"))[:20]
     queryset = (SkillCertificate.objects.visible_to(request.user)
                 .select_related("worker", "job_type", "entered_by")
                 .only("grade", "certificate_no", "assessed_on", "issuing_body", "entered_at", "worker__employee_no",
@@ -96,7 +98,7 @@ def certificate_new(request):
     form = CertificateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        worker_id = (workers_gradable_by(request.user).filter(employee_no=data["employee_no"].strip())
+        worker_id = (workers_gradable_by(request.user).filter(employee_no=data["employee_no"])
                      .values_list("pk", flat=True).first())
         if worker_id is None:
             form.add_error("employee_no", _("找不到该职工，或您不能为该职工录入技能等级。"))

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.admin_dates import BoundedDateHierarchyMixin
 from config.formatting import display_month, format_count, format_points, format_quantity
-from config.text import stripped
+from config.text import stripped, typed_code
 from members.admin_paging import FastChangeListMixin
 from reviews.history import entry_history
 from reviews.models import (
@@ -138,7 +138,7 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
             for event in moves))
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
+        term = typed_code(search_term)
         if not term:
             return queryset, False
         return queryset.filter(worker__employee_no__in={term, term.upper()}), False

@@ -32,6 +32,7 @@ from config.spreadsheets import (
     csv_rows_read,
     xlsx_append,
 )
+from config.text import typed_code
 from reviews.validation import EntryChecker, EntryInput, RowError
 
 COLUMNS = ["工号", "姓名", "工作日期", "计分指标", "工作量", "说明"]
@@ -182,6 +183,9 @@ def parse_entries(*, checker: EntryChecker, table: list[list]) -> ParsedFile:
     kept = [item for item in body if item[2][i_quantity]]  # see ParsedFile.skipped
     skipped = len(body) - len(kept)
     body = kept
+    for _n, _row, texts in body:
+        # The 工号 as typed with a Chinese input method (１１０００４４６, spaces around it) is the number.
+        texts[i_worker] = typed_code(texts[i_worker])
 
     # Only workers the clerk may enter for are found; others read as unknown (no probing).
     workers = checker.workers_by_employee_no({texts[i_worker] for _, _, texts in body})

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from config.months import month_bounds
+from config.text import typed_code
 from members.models import Unit
 from members.querysets import unit_subtree_q
 from reviews.models import EntryStatus, WorkEntry
@@ -52,7 +53,7 @@ def queue_selection(*, user, competition, system, month: date, filters) -> tuple
         qs = qs.filter(job_type_id=job_type)
     if (rule := _id_param(filters.get("rule"))) is not None:
         qs = qs.filter(rule_id=rule)
-    if emp := (filters.get("worker") or "").strip():
+    if emp := typed_code(filters.get("worker")):
         qs = qs.filter(worker__employee_no=emp)
     if day := _parse_date(filters.get("date")):
         qs = qs.filter(work_date=day)

@@ -22,6 +22,7 @@ from config import cursors, parked_uploads
 from config.formatting import display_month, format_count, format_points, format_quantity
 from config.gate import clerk_page, clerk_reading_page, reviewer_page, reviewer_reading_page, worker_page
 from config.months import format_month, month_of, months_between, parse_month
+from config.text import typed_code
 from members.models import Unit, Worker
 from members.querysets import unit_subtree_q
 from members.scope import scope_of
@@ -149,7 +150,7 @@ def entry_list_filtered(user, competition, params):
     day = _parse_date(params.get("date"))
     if day:
         qs = qs.filter(work_date=day)
-    emp = params.get("worker", "").strip()
+    emp = typed_code(params.get("worker"))
     if emp:
         qs = qs.filter(worker__employee_no=emp)
     return qs
@@ -177,7 +178,9 @@ def _field_errors(error: EntryRejected) -> dict[str, list[str]]:
 
 def _enterable_worker(request, employee_no: str):
     """The worker with this 工号 the person may enter work for (their units only), with unit and job type;
-    None for another unit's worker exactly as for a number that does not exist."""
+    None for another unit's worker exactly as for a number that does not exist. The number is read as typed
+    (config.text.typed_code: full-width digits from a Chinese input method, spaces around it)."""
+    employee_no = typed_code(employee_no)
     if not employee_no or len(employee_no) > 20:
         return None
     return (Worker.objects.enterable_by(request.user).filter(employee_no=employee_no)
@@ -196,8 +199,7 @@ def entry_new(request):
     worker = None
     if request.method == "POST":
         form = request.POST
-        emp = form.get("worker", "").strip()
-        worker = _enterable_worker(request, emp)
+        worker = _enterable_worker(request, form.get("worker", ""))
         if form.get("action") == "lookup":
             if worker is None:
                 errors["worker"] = [_("找不到该职工，或该职工不属于您负责的单位。")]
@@ -229,7 +231,7 @@ def worker_lookup(request):
     """JSON for the single-entry form: the worker with ``?employee_no=`` among those the person may enter
     work for: name, unit, job type and the ids of that job type's metrics, nothing else (no ID number, no
     phone). Another unit's worker answers 404, exactly like a number that does not exist."""
-    worker = _enterable_worker(request, request.GET.get("employee_no", "").strip())
+    worker = _enterable_worker(request, request.GET.get("employee_no", ""))
     if worker is None:
         return JsonResponse({"error": {"code": "not_found", "message": _(
             "找不到该职工，或该职工不属于您负责的单位。")}}, status=404)
@@ -279,7 +281,7 @@ def entry_grid(request):
     if mode == "day" and rule is not None:
         rows, shown = grid.day_rows(user=request.user, rule=rule, day=day, after=_after(request, grid.CURSOR, int, int))
     elif mode == "week":
-        emp = request.GET.get("worker", "").strip()
+        emp = typed_code(request.GET.get("worker"))
         worker = Worker.objects.enterable_by(request.user).filter(employee_no=emp).select_related("unit").first()
         if worker is not None:
             rows = grid.week_rows(worker=worker, rules=rules, day=day)

@@ -49,7 +49,7 @@ from competitions.querysets import current_competition
 from config import cursors
 from config.gate import portal_view
 from config.months import format_month
-from config.text import file_name
+from config.text import file_name, typed_code
 from members.models import Unit, UnitLevel, Worker
 
 staff_page = portal_view(roles=("staff",))
@@ -288,7 +288,7 @@ def _candidates(award_round: AwardRound, query: str) -> list:
         return []
     if award_round.kind == RoundKind.INDIVIDUAL:
         return list(Worker.objects.taking_part_in(award_round.competition_id).filter(is_active=True)
-                    .filter(Q(employee_no__startswith=query) | Q(name__contains=query))
+                    .filter(Q(employee_no__startswith=typed_code(query)) | Q(name__contains=query))
                     .select_related("unit__depot", "job_type")
                     .only("id", "employee_no", "name", "unit__name", "unit__depot__name", "job_type__name")
                     .order_by("employee_no")[:SEARCH_LIMIT])

@@ -5,13 +5,14 @@ from __future__ import annotations
 import django_filters
 
 from config.api.filters import BooleanFilter, IdFilter
+from config.text import typed_code
 from members.models import Unit, UnitLevel, Worker
 from members.skills import SkillCertificate
 from reviews.api.filters import filter_unit_subtree
 
 
 class WorkerFilter(django_filters.FilterSet):
-    employee_no = django_filters.CharFilter(field_name="employee_no", lookup_expr="startswith", max_length=20,
+    employee_no = django_filters.CharFilter(method="filter_employee_no", max_length=20,
                                             help_text="工号开头（前缀匹配，区分大小写）")
     name = django_filters.CharFilter(field_name="name", lookup_expr="startswith", max_length=50,
                                      help_text="姓名开头（前缀匹配，如姓氏）")
@@ -24,6 +25,10 @@ class WorkerFilter(django_filters.FilterSet):
     class Meta:
         model = Worker
         fields = ["employee_no", "name", "unit", "job_type", "is_active", "enterable"]
+
+    def filter_employee_no(self, qs, name, value):
+        # As typed with a Chinese input method: ＢＪ００４ is the start of BJ004411 (config.text.typed_code).
+        return qs.filter(employee_no__startswith=code) if (code := typed_code(value)) else qs
 
     def filter_enterable(self, qs, name, value):
         return qs.filter(pk__in=Worker.objects.enterable_by(self.request.user).values("pk")) if value else qs

@@ -216,3 +216,12 @@ def test_worker_logs_in_with_the_employee_number_typed_in_full_width_digits(w):
     assert response.status_code == 200
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
     assert client.get("/api/v1/me/").json()["username"] == w.alice.employee_no
+
+
+def test_the_clerks_worker_search_reads_a_full_width_start_of_the_number(w):
+    from tests.factories import ime_typed
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client, w.clerk.username).json()['access']}")
+    found = client.get("/api/v1/workers/", {"employee_no": ime_typed(w.alice.employee_no[:4])}).json()
+    assert w.alice.employee_no in {row["employee_no"] for row in found["results"]}

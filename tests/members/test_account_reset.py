@@ -43,3 +43,16 @@ def test_the_reset_service_refuses_a_disabled_account_for_staff_too(disabled):
         account_reset_password(actor=disabled["staff"], employee_no=disabled["worker"].employee_no)
     disabled["account"].refresh_from_db()
     assert disabled["account"].is_active is False
+
+
+def test_a_clerk_resets_the_password_of_a_worker_typed_in_full_width_digits(client, f):
+    from tests.factories import ime_typed
+
+    depot = f.depot(name="北京机务段")
+    worker = f.worker(depot, f.job_type(name="电力机车司机"), name="李四")
+    client.force_login(f.clerk(depot, username="clerk"))
+    response = client.post(reverse("password_reset_by_clerk"),
+                           {"employee_no": ime_typed(worker.employee_no), "password": "Temp-pass-77"})
+    assert response.status_code == 200 and response.context["done"]["employee_no"] == worker.employee_no
+    worker.refresh_from_db()
+    assert worker.user.username == worker.employee_no and worker.user.check_password("Temp-pass-77")

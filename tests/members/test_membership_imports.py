@@ -172,3 +172,17 @@ def test_bad_card_rows_leave_every_card_unissued(m, f):
             (8, "card_number", "card_number_taken"), (9, "issued_on", "date_before_joining"),
             (10, "issued_on", "date_in_future")} <= found
     assert MemberCard.objects.count() == 1
+
+
+def test_forms_and_cards_name_workers_by_full_width_employee_numbers(m, f):
+    from tests.factories import ime_typed
+
+    worker = f.worker(m.workshop, m.driver)
+    content = xlsx(APPLICATIONS.columns, [row_for(worker, 工号=ime_typed(worker.employee_no))])
+    assert applications_import(actor=m.officer, name="forms.xlsx", content=content) == 1
+    assert MembershipApplication.objects.filter(worker=worker).exists()
+    member = _members(m, f, 1)[0]
+    issued = Worker.objects.get(pk=member.pk).joined_on.isoformat()
+    content = xlsx(CARDS.columns, [[ime_typed(member.employee_no), card_number(1), issued]])
+    assert cards_import(actor=m.staff, name="cards.xlsx", content=content) == 1
+    assert MemberCard.objects.filter(worker=member).exists()

@@ -245,3 +245,12 @@ def test_a_joining_date_that_is_no_date_is_refused_never_read_as_today(client, m
         assert "入会日期无效" in page, url
     alices.refresh_from_db()
     assert alices.status == ApplicationStatus.SUBMITTED
+
+
+def test_a_clerk_names_the_worker_of_a_form_in_full_width_digits(client, m):
+    from tests.factories import ime_typed
+
+    client.force_login(m.clerk)
+    response = client.post(reverse("union:application_new"),
+                           {**post_data(m.bob), "employee_no": ime_typed(m.bob.employee_no)})
+    assert response.status_code == 302 and MembershipApplication.objects.filter(worker=m.bob).exists()

@@ -374,3 +374,19 @@ def test_the_api_lists_the_certificates_each_role_may_see(w, union_officer, djan
     client = bearer_client(w.staff)
     with django_assert_max_num_queries(6):  # token, scope (3), the page
         client.get("/api/v1/skills/")
+
+
+def test_a_full_width_employee_number_finds_the_worker_on_the_form_in_a_file_and_in_the_list(client, w):
+    from tests.factories import ime_typed
+
+    client.force_login(w.clerk)
+    typed = ime_typed(w.alice.employee_no)
+    response = client.post(reverse("skills:new"), {
+        "employee_no": typed, "grade": SkillGrade.SENIOR, "job_type": "", "certificate_no": "FORM-1",
+        "assessed_on": "2024-05-01", "issuing_body": BODY})
+    assert response.status_code == 302 and grade_of(w.alice) == SkillGrade.SENIOR
+    content = xlsx([[typed, w.alice.name, "技师", "", "F-1", "2025-03-01", BODY]])
+    assert skill_imports.certificates_import(actor=w.clerk, name="grades.xlsx", content=content) == 1
+    assert grade_of(w.alice) == SkillGrade.TECHNICIAN
+    listed = client.get(reverse("skills:certificates"), {"employee_no": typed}).context["rows"]
+    assert {row.certificate_no for row in listed} == {"FORM-1", "F-1"}

@@ -18,7 +18,7 @@ from reviews import grid, imports
 from reviews.imports import ROSTER_COLUMNS, error_groups, rows_text
 from reviews.models import WorkEntry
 from reviews.validation import RowError
-from tests.factories import make_id_number, next_id
+from tests.factories import ime_typed, make_id_number, next_id
 
 pytestmark = pytest.mark.django_db
 
@@ -205,6 +205,51 @@ def test_the_lookup_for_every_role(client, w, f):
     staff_clerk = f.clerk(w.depot, username="staff-clerk", is_staff=True)
     assert login(client, staff_clerk).get(url, query).json()["name"] == w.alice.name
     assert client.get(url, {"employee_no": w.carol.employee_no}).status_code == 404
+
+
+# -- the 工号 as typed with a Chinese input method ---------------------------------------------------
+
+def test_a_full_width_employee_number_with_spaces_around_it_finds_the_worker_on_the_entry_form(client, w, day):
+    login(client, w.clerk)
+    typed = ime_typed(w.alice.employee_no)
+    lookup = client.post(reverse("entries:new"), {"worker": typed, "action": "lookup"})
+    assert lookup.context["worker"].pk == w.alice.pk and "worker" not in lookup.context["errors"]
+    answer = client.get(reverse("entries:worker_lookup"), {"employee_no": typed})
+    assert answer.status_code == 200 and answer.json()["employee_no"] == w.alice.employee_no
+    client.post(reverse("entries:new"), {"worker": typed, "rule": w.km.pk, "work_date": day.isoformat(),
+                                         "quantity": "300", "action": "save"})
+    assert list(WorkEntry.objects.values_list("worker_id", "quantity")) == [(w.alice.pk, 300)]
+
+
+def test_a_full_width_employee_number_opens_the_week_grid_and_filters_the_entry_list(client, w, day):
+    login(client, w.clerk)
+    typed = ime_typed(w.alice.employee_no)
+    page = client.get(reverse("entries:grid"), {"mode": "week", "worker": typed, "date": day.isoformat()})
+    assert page.context["worker"].pk == w.alice.pk and len(page.context["rows"]) == 14
+    assert not [str(m) for m in page.context["messages"]]
+    client.post(reverse("entries:new"), {"worker": w.bob.employee_no, "rule": w.km.pk, "work_date": day.isoformat(),
+                                         "quantity": "5", "action": "save"})
+    client.post(reverse("entries:new"), {"worker": w.alice.employee_no, "rule": w.km.pk,
+                                         "work_date": day.isoformat(), "quantity": "7", "action": "save"})
+    listed = client.get(reverse("entries:list"), {"worker": typed}).context["entries"]
+    assert [e.worker_id for e in listed] == [w.alice.pk]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_an_import_file_naming_workers_by_full_width_numbers_imports(client, w, day, kind):
+    rows = [HEADER, [ime_typed(w.alice.employee_no), "", day.isoformat(), "安全走行公里", "300", ""],
+            [f" {w.bob.employee_no}\ufeff", "", day.isoformat(), "安全走行公里", "5", ""]]
+    if kind == "csv":
+        out = io.StringIO()
+        csv.writer(out).writerows(rows)
+        content = out.getvalue().encode()
+    else:
+        content = _xlsx(rows)
+    login(client, w.clerk)
+    preview = client.post(reverse("entries:import"), {"file": SimpleUploadedFile(f"e.{kind}", content)})
+    assert preview.context["preview"]["error_count"] == 0 and preview.context["preview"]["good"] == 2
+    client.post(reverse("entries:import_confirm"), {"token": preview.context["preview"]["token"]})
+    assert sorted(WorkEntry.objects.values_list("worker_id", "quantity")) == sorted([(w.alice.pk, 300), (w.bob.pk, 5)])
 
 
 # -- the import: grouped errors ------------------------------------------------------------------

@@ -167,6 +167,17 @@ def test_a_reviewer_rejects_one_and_approves_the_rest_from_the_queue(client, w, 
     assert other.status == EntryStatus.APPROVED
 
 
+def test_the_review_queue_finds_a_worker_by_a_full_width_employee_number_with_spaces_around_it(client, w, day, entry):
+    from tests.factories import ime_typed
+
+    entry_create(actor=w.clerk, competition=w.comp, worker_id=w.bob.pk, rule_id=w.km.pk, work_date=day,
+                 quantity="100")
+    page = login(client, w.reviewer).get(reverse("review:queue"), {"month": f"{day:%Y-%m}",
+                                                                   "worker": ime_typed(w.alice.employee_no)})
+    html = page.content.decode()
+    assert w.alice.name in html and w.bob.name not in html
+
+
 def test_a_reviewer_of_another_system_cannot_act_on_an_entry_by_url(client, w, f, entry):
     outsider = f.reviewer(w.other_system)
     response = login(client, outsider).post(reverse("review:entry", args=[entry.pk]), {"action": "approve"})
