@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from config.text import validate_visible
+from config.text import typed_code, validate_visible
 from members.querysets import (
     MemberRecordQuerySet,
     MembershipApplicationQuerySet,
@@ -27,6 +27,7 @@ from members.validators import (
     mask_mobile,
     normalize_id_number,
     validate_card_number,
+    validate_employee_no,
     validate_id_number,
     validate_mobile,
 )
@@ -189,7 +190,7 @@ class MembershipStatus(models.TextChoices):
 class Worker(models.Model):
     """A worker (职工). ID number and mobile are personal data: validated, shown masked."""
 
-    employee_no = models.CharField(_("工号"), max_length=20, unique=True,
+    employee_no = models.CharField(_("工号"), max_length=20, unique=True, validators=[validate_employee_no],
                                    error_messages={"unique": _("工号已存在。")})
     name = models.CharField(_("姓名"), max_length=50, validators=[validate_visible])
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
@@ -251,6 +252,30 @@ class Worker(models.Model):
     def __str__(self):
         # Never the ID number or phone: __str__ ends up in logs and admin messages.
         return f"{self.employee_no} {self.name}"
+
+    def clean_fields(self, exclude=None):
+        # The 工号 as a person typed it (config.text.typed_code), before its validators and the unique check:
+        # the admin's form and its import store Ｑ０００２ as Q0002, not as a second spelling of it.
+        if isinstance(self.employee_no, str):
+            self.employee_no = typed_code(self.employee_no)
+        super().clean_fields(exclude=exclude)
+
+    def validate_unique(self, exclude=None):
+        super().validate_unique(exclude=exclude)
+        if exclude and "employee_no" in exclude:
+            return
+        # Numbers are compared exactly everywhere (a login, a lookup), and some are stored in lower case, so
+        # a new q0001 beside Q0001 would be a second worker whom nobody can tell apart by number. Checked only
+        # when the number is new or changed: existing pairs that differ by case can still be edited.
+        number = self.employee_no or ""
+        stored = Worker.objects.filter(pk=self.pk).values_list("employee_no", flat=True).first() if self.pk else None
+        if number and number != stored:
+            other = (Worker.objects.filter(employee_no__iexact=number).exclude(pk=self.pk)
+                     .exclude(employee_no=number).values_list("employee_no", flat=True).first())
+            if other is not None:
+                raise ValidationError({"employee_no": ValidationError(
+                    _("工号与已有的工号 %(other)s 只有大小写不同，请核对。"), code="employee_no_case",
+                    params={"other": other})})
 
     def clean(self):
         self.id_number = normalize_id_number(self.id_number)

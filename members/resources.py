@@ -20,11 +20,13 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import IntegrityError, connections
+from django.db.models.functions import Upper
 from django.utils import timezone
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader, ModelInstanceLoader
 from import_export.results import RowResult
 
+from config.text import typed_code
 from members.models import Gender, MembershipStatus, Region, SkillGrade, Unit, UnitLevel, Worker
 from members.services import unit_move
 from members.validators import mask_id_number, mask_mobile, normalize_id_number
@@ -163,6 +165,15 @@ class YesNoWidget(widgets.Widget):
 class TextWidget(widgets.CharWidget):
     def clean(self, value, row=None, **kwargs):
         return cell_text(value)
+
+
+class EmployeeNoWidget(TextWidget):
+    """A 工号 as typed (config.text.typed_code): what the row's key lookup (the instance loader), the
+    uniqueness checks and the stored worker all use, so Ｑ０００２ in a file updates Q0002 instead of adding
+    a second worker; a number Excel holds as 11000446.0 is 11000446."""
+
+    def clean(self, value, row=None, **kwargs):
+        return typed_code(cell_text(value))
 
 
 class NullableTextWidget(TextWidget):
@@ -479,7 +490,7 @@ def _job_type_lookup():
 
 
 class WorkerResource(PortalResource):
-    employee_no = fields.Field("employee_no", "工号", widget=TextWidget())
+    employee_no = fields.Field("employee_no", "工号", widget=EmployeeNoWidget())
     name = fields.Field("name", "姓名", widget=TextWidget())
     gender = fields.Field("gender", "性别", widget=ChoiceLabelWidget(Gender.choices))
     id_number = fields.Field("id_number", "身份证号", widget=PersonalDataWidget(mask_id_number))
@@ -531,13 +542,17 @@ class WorkerResource(PortalResource):
     def unique_key(self, name, value):
         if name == "id_number":
             return normalize_id_number(cell_text(value))
+        if name == "employee_no":
+            # Q0001 and q0001 in one file are one number twice (Worker.validate_unique).
+            return typed_code(cell_text(value)).upper()
         return cell_text(value)
 
     def check_dataset(self, dataset):
         """Numbers that already belong to another worker: one query per column for the whole file."""
         headers = dataset.headers
         emp_column = self.column_of("employee_no")
-        employee_nos = [cell_text(v) for v in dataset[emp_column]]
+        employee_nos = [typed_code(cell_text(v)) for v in dataset[emp_column]]
+        self.check_employee_no_case(employee_nos)
         for name, label in (("id_number", "身份证号"), ("member_card_no", "互助服务卡号")):
             column = self.column_of(name)
             if column not in headers:
@@ -551,6 +566,22 @@ class WorkerResource(PortalResource):
                 owner = owners.get(value)
                 if owner is not None and owner != employee_no:
                     self.add_problem(number, name, f"该{label}已登记在其他职工名下。")
+
+    def check_employee_no_case(self, employee_nos):
+        """Worker.validate_unique's rule for the whole file in one query (the rows skip per-row unique checks):
+        a new number that differs only by case from a worker's on file is refused, not a second worker."""
+        wanted = {number.upper() for number in employee_nos if number}
+        if not wanted:
+            return
+        on_file = {}
+        for number in (Worker.objects.annotate(upper=Upper("employee_no")).filter(upper__in=wanted)
+                       .values_list("employee_no", flat=True)):
+            on_file.setdefault(number.upper(), set()).add(number)
+        for row_number, number in enumerate(employee_nos, 1):
+            others = on_file.get(number.upper(), set())
+            if number and others and number not in others:
+                self.add_problem(row_number, "employee_no",
+                                 f"工号与已有的工号 {'、'.join(sorted(others))} 只有大小写不同，请核对。")
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
         mask = self.personal_fields.get(field.attribute)

@@ -1,4 +1,4 @@
-"""Validators for personal data: resident ID numbers (GB 11643-1999) and mainland mobile numbers."""
+"""Validators for personal data (resident ID numbers, GB 11643-1999; mainland mobile numbers) and 工号."""
 
 import re
 import unicodedata
@@ -13,6 +13,9 @@ _ID_CHECK = "10X98765432"
 # spelling of the same number) or fail the check digit with a misleading message.
 _ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
 _MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+# ASCII letters and digits and '-': a full-width, spaced or zero-width-joined number would be a second
+# spelling of one the clerks type, which no lookup (config.text.typed_code) finds.
+_EMPLOYEE_NO_RE = re.compile(r"^[A-Za-z0-9-]+$")
 
 
 def id_number_check_digit(first17: str) -> str:
@@ -38,6 +41,14 @@ def validate_id_number(value: str) -> None:
         raise ValidationError(_("身份证号中的出生日期无效。"), code="id_birth_date")
     if id_number_check_digit(value[:17]) != value[17]:
         raise ValidationError(_("身份证号校验位不正确，请核对。"), code="id_check_digit")
+
+
+def validate_employee_no(value: str) -> None:
+    """A 工号 as stored: letters, digits and '-' only. Worker.clean_fields has already read it as typed
+    (config.text.typed_code: full-width forms as ASCII, spaces around it dropped), so what is refused here is
+    a space or an invisible character inside it, or a character no number has."""
+    if not _EMPLOYEE_NO_RE.match(value or ""):
+        raise ValidationError(_("工号只能由字母、数字和“-”组成，不能含空格或其他字符。"), code="employee_no_format")
 
 
 def validate_mobile(value: str) -> None:

@@ -149,3 +149,38 @@ def test_personal_data_cannot_be_probed_through_url_filters(client, f, worker, l
     response = client.get(CHANGELIST, {lookup: worker.id_number[:10] if "id" in lookup else "139"})
 
     assert response.status_code == 400
+
+
+def _add_form(worker, employee_no):
+    return {"employee_no": employee_no, "name": "新职工", "gender": "M", "id_number": "", "mobile": "",
+            "unit": worker.unit_id, "job_type": worker.job_type_id, "skill_grade": 1, "membership_status": "none",
+            "is_active": "on"}
+
+
+def test_the_admin_stores_a_full_width_employee_number_as_ascii_and_refuses_a_second_spelling(admin_client, f):
+    from members.models import Worker
+    from tests.factories import ime_typed, make_id_number
+
+    existing = f.worker(employee_no="Q0001")
+    form = {**_add_form(existing, ime_typed("Q0002")), "id_number": make_id_number(90001)}
+    assert admin_client.post(reverse("admin:members_worker_add"), form).status_code == 302
+    assert Worker.objects.filter(employee_no="Q0002").exists()
+    # the same number again in full width, in lower case, or with a space or a zero-width space inside it
+    for typed, message in ((ime_typed("Q0001"), "工号已存在。"), ("q0001", "只有大小写不同"),
+                           ("Q 0003", "工号只能由字母、数字"), ("Q\u200b0003", "工号只能由字母、数字")):
+        form = {**_add_form(existing, typed), "id_number": make_id_number(90002)}
+        page = admin_client.post(reverse("admin:members_worker_add"), form)
+        assert page.status_code == 200 and message in page.content.decode(), typed
+    assert Worker.objects.count() == 2
+
+
+def test_workers_whose_numbers_differ_only_by_case_on_file_can_still_be_edited(admin_client, f):
+    # numbers stored before the rule (the migration rewrites none) stay editable
+    upper, lower = f.worker(employee_no="Q0001"), f.worker(employee_no="q0001")
+    data = {"employee_no": lower.employee_no, "name": "新名字", "gender": "F", "unit": lower.unit_id,
+            "job_type": lower.job_type_id, "skill_grade": 3, "membership_status": "none", "is_active": "on",
+            "id_number": lower.id_number, "mobile": ""}
+    response = admin_client.post(reverse("admin:members_worker_change", args=[lower.pk]), data)
+    assert response.status_code == 302
+    lower.refresh_from_db()
+    assert (lower.employee_no, lower.name, upper.employee_no) == ("q0001", "新名字", "Q0001")

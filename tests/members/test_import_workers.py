@@ -353,3 +353,32 @@ def test_unreadable_file_is_refused_in_chinese(admin_client, setting):
     response = upload(admin_client, file, XLSX)
 
     assert "无法读取该文件" in response.content.decode()
+
+
+def test_a_full_width_employee_number_in_a_file_updates_the_worker_it_names(admin_client, setting):
+    from tests.factories import ime_typed
+
+    confirm(admin_client, upload(admin_client, csv_upload(rows(2)), CSV))
+    changed = rows(2)
+    changed[0][0], changed[0][1] = ime_typed("W00001"), "改名"
+    changed[1][0] = " W00002\ufeff"
+    preview = upload(admin_client, xlsx_upload(changed), XLSX)
+    assert preview.context["confirm_form"] is not None
+    assert confirm(admin_client, preview).status_code == 302
+    assert sorted(Worker.objects.values_list("employee_no", "name")) == [("W00001", "改名"), ("W00002", "职工2")]
+
+
+def test_a_file_cannot_add_a_second_spelling_of_an_employee_number(setting):
+    WorkerResource().import_data(tablib.Dataset(*rows(1), headers=HEADERS), dry_run=False)
+    bad = rows(4, start=2)
+    bad[0][0] = "w00001"  # W00001 on file in lower case
+    bad[1][0] = "W 00003"  # a space inside
+    bad[2][0], bad[3][0] = "X00004", "x00004"  # one new number twice, by case
+    dataset = tablib.Dataset(*bad, headers=HEADERS)
+    resource = WorkerResource()
+    result = resource.import_data(dataset, dry_run=True)
+    problems = import_problems(result, resource)
+    assert "第1行 工号：工号与已有的工号 W00001 只有大小写不同，请核对。" in problems
+    assert "第2行 工号：工号只能由字母、数字和“-”组成，不能含空格或其他字符。" in problems
+    assert "第3行 工号：与文件中其他行重复（工号）。" in problems and "第4行 工号：与文件中其他行重复（工号）。" in problems
+    assert list(Worker.objects.values_list("employee_no", flat=True)) == ["W00001"]

@@ -7,6 +7,7 @@ from members.validators import (
     mask_mobile,
     mask_name,
     normalize_id_number,
+    validate_employee_no,
     validate_id_number,
     validate_mobile,
 )
@@ -74,3 +75,22 @@ def test_an_id_number_typed_in_full_width_is_the_same_number_and_other_digits_ar
 def test_a_mobile_number_is_ascii_digits(value):
     with pytest.raises(ValidationError):
         validate_mobile(value)
+
+
+@pytest.mark.parametrize("number", ["11000446", "BJ004411", "q0001", "JD-2024-01"])
+def test_an_employee_number_of_letters_digits_and_hyphens_is_valid(number):
+    validate_employee_no(number)
+
+
+@pytest.mark.parametrize("number", ["Q 0001", "Q\u200b0001", "Ｑ０００１", "Q_0001", "工0001", "Q0001 ", ""])
+def test_an_employee_number_with_anything_else_is_refused_naming_the_employee_number(number):
+    with pytest.raises(ValidationError, match="工号"):
+        validate_employee_no(number)
+
+
+@pytest.mark.django_db
+def test_a_worker_reads_the_employee_number_as_typed_before_validating_it(f):
+    worker = f.worker()
+    worker.employee_no = "\u200bＢＪ－００４４１１\u3000"
+    worker.full_clean()
+    assert worker.employee_no == "BJ-004411"
