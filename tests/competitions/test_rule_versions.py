@@ -244,10 +244,11 @@ def test_the_import_refuses_a_used_versions_new_rate_and_a_new_direction_and_add
 
     same_day = ["2026京津冀劳动竞赛", "JT-DRV", "安全走行公里", "件", "加分", "9", "", "2026-01-01"]
     flipped = ["2026京津冀劳动竞赛", "JT-DRV", "安全走行公里", "件", "扣分", "1", "", "2026-01-01"]
-    problems = run(same_day, flipped)
+    # (one file each: two rows for the same rule and date are refused as a repeat, test_import_rules)
+    problems = run(same_day) + run(flipped)
 
     assert any(p.startswith("第1行 每单位积分：该计分标准版本已有") for p in problems), problems
-    assert "第2行 加/扣分：该计分规则已有录入，不能改变加/扣分；请新建一条规则。" in problems
+    assert "第1行 加/扣分：该计分规则已有录入，不能改变加/扣分；请新建一条规则。" in problems
     assert stored_points(s) == {JAN1: 1, MAY1: 2}
 
     assert run(["2026京津冀劳动竞赛", "JT-DRV", "安全走行公里", "件", "加分", "0.5", "", "2026-03-15"]) == []
