@@ -5,5 +5,6 @@ SET LOCAL lock_timeout = DEFAULT;
 DELETE FROM "competitions_standingcorrection" WHERE competition_id = %(competition)s;
 DELETE FROM "competitions_standingapprovalcorrection" WHERE competition_id = %(competition)s;
 DELETE FROM "competitions_standingapproval" WHERE competition_id = %(competition)s;
+DELETE FROM "competitions_standingdelta" WHERE competition_id = %(competition)s;
 DELETE FROM "competitions_signedofftotal" WHERE competition_id = %(competition)s;
 DROP TABLE "competitions_periodstanding_7_5";
