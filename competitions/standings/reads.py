@@ -121,8 +121,9 @@ def _list_salt(competition_id: int, scope: str, scope_id: int | None) -> str:
 
 class BoardRow(NamedTuple):
     """A row of a leaderboard or of "the places around me", as the portal and the API show it: the rank
-    and its change in the list's scope, the worker's current name, depot (站段; None when not under one),
-    team (their own unit) and job type. The name is the full one: who may see it is the caller's rule."""
+    and its change in the list's scope, the worker's current name and team (their own unit), and the depot
+    (站段; None when not under one) and job type they were ranked in that day, as the staff's list (StaffRow)
+    and "my page" name them. The name is the full one: who may see it is the caller's rule."""
 
     rank: int
     change: int | None
@@ -139,8 +140,10 @@ class BoardRow(NamedTuple):
 # before or from a worker's row): one range scan of the scope's index (partitions.PARTITION_INDEXES, in its
 # order), joined to the page's workers. Rank bounds are index conditions; the OR only trims the ties on the
 # bound's rank, so a page deep in the list costs what the first page costs. Sent as prepared statements
-# (config.api.db): the ORM cost several times the query itself on this hot path. Name, depot, team and job
-# type are the worker's current ones; a worker deleted since the run shows with an empty name.
+# (config.api.db): the ORM cost several times the query itself on this hot path. Name and team are the
+# worker's current ones, depot and job type the day's (a worker moved since the run is listed in their old
+# depot's list: the row says that depot, not the new one); a worker deleted since the run shows with an empty
+# name.
 _BOUNDS = {
     "first": ("", ""),
     "after": ("{rank} >= {rank_value} AND ({rank} > {rank_value} OR s.worker_id > {worker})", ""),
@@ -167,8 +170,8 @@ SELECT {rank}, {change}, s.worker_id, COALESCE(w.name, ''), depot.name, COALESCE
 FROM {standing} s
 LEFT JOIN {worker_table} w ON w.id = s.worker_id
 LEFT JOIN {unit_table} unit ON unit.id = w.unit_id
-LEFT JOIN {unit_table} depot ON depot.id = unit.depot_id
-LEFT JOIN {job_type_table} jt ON jt.id = w.job_type_id
+LEFT JOIN {unit_table} depot ON depot.id = s.depot_id
+LEFT JOIN {job_type_table} jt ON jt.id = s.job_type_id
 WHERE {where}
 ORDER BY {rank}{direction}, s.worker_id{direction}
 LIMIT {limit}

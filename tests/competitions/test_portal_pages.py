@@ -171,3 +171,14 @@ def test_a_worker_moved_to_another_depot_sees_the_depot_they_are_ranked_in_until
     me, board = text(alice.get(reverse("me"))), text(alice.get(reverse("leaderboard") + "?scope=unit"))
     assert f"站段 · {w.depot.name}</span>" in me and f"站段 · {w.other_depot.name}" not in me
     assert f"站段 · {w.depot.name}</span></h1>" in board and f"站段 · {w.other_depot.name}" not in board
+
+
+def test_a_moved_workers_row_in_a_list_names_the_depot_and_job_type_they_are_ranked_in(alice, w, ranked, f):
+    # given alice moved to the other depot and job type after the last standings run
+    Worker.objects.filter(pk=w.alice.pk).update(unit=w.other_depot, job_type=f.job_type(name="线路工"))
+    board = text(alice.get(reverse("leaderboard") + "?scope=unit"))
+    # then her row in her old depot's list reads that depot and her old job type, as the staff's list of the
+    # day and her own page do (it said the new depot, inside the old depot's list)
+    row = re.search(r'<tr class="me" id="me-row">.*?</tr>', board, re.S).group(0)
+    assert w.depot.name in row and w.km.job_type.name in row
+    assert "线路工" not in row

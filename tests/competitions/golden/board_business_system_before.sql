@@ -3,8 +3,8 @@ SELECT "s"."rank_business_system", "s"."change_business_system", s.worker_id, CO
 FROM "competitions_standing" s
 LEFT JOIN "members_worker" w ON w.id = s.worker_id
 LEFT JOIN "members_unit" unit ON unit.id = w.unit_id
-LEFT JOIN "members_unit" depot ON depot.id = unit.depot_id
-LEFT JOIN "competitions_jobtype" jt ON jt.id = w.job_type_id
+LEFT JOIN "members_unit" depot ON depot.id = s.depot_id
+LEFT JOIN "competitions_jobtype" jt ON jt.id = s.job_type_id
 WHERE s.competition_id = %(competition)s AND s.day = %(day)s AND "s"."business_system_id" = %(scope_id)s AND "s"."rank_business_system" <= %(rank)s AND ("s"."rank_business_system" < %(rank)s OR s.worker_id < %(worker)s)
 ORDER BY "s"."rank_business_system" DESC, s.worker_id DESC
 LIMIT %(limit)s;

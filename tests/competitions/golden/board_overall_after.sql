@@ -3,8 +3,8 @@ SELECT "s"."rank_overall", "s"."change_overall", s.worker_id, COALESCE(w.name, '
 FROM "competitions_standing" s
 LEFT JOIN "members_worker" w ON w.id = s.worker_id
 LEFT JOIN "members_unit" unit ON unit.id = w.unit_id
-LEFT JOIN "members_unit" depot ON depot.id = unit.depot_id
-LEFT JOIN "competitions_jobtype" jt ON jt.id = w.job_type_id
+LEFT JOIN "members_unit" depot ON depot.id = s.depot_id
+LEFT JOIN "competitions_jobtype" jt ON jt.id = s.job_type_id
 WHERE s.competition_id = %(competition)s AND s.day = %(day)s AND "s"."rank_overall" >= %(rank)s AND ("s"."rank_overall" > %(rank)s OR s.worker_id > %(worker)s)
 ORDER BY "s"."rank_overall", s.worker_id
 LIMIT %(limit)s;
