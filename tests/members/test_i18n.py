@@ -51,3 +51,23 @@ def test_the_language_switch_turns_the_portal_english_and_back(client, w):
     assert '<html lang="en">' in html and "My entries" in html and "我的录入" not in html
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     assert "我的录入" in client.get(reverse("my_entries")).content.decode()
+
+
+def test_no_template_puts_a_chinese_colon_after_a_translated_label():
+    # "{% translate '技能等级' %}：" read "Skill grade：Junior worker" in English: the separator is a string of
+    # its own, {% translate "：" %} (English ": "), so each language has its own punctuation.
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    found = [f"{path.relative_to(templates)}: {match.group(0)}" for path in sorted(templates.rglob("*.html"))
+             for match in re.finditer(r'(translate "[^"]*"|endblocktranslate) %}：', path.read_text(encoding="utf-8"))]
+    assert found == []
+
+
+@pytest.mark.django_db
+def test_my_page_and_membership_read_english_punctuation_in_english(client, w):
+    client.force_login(w.alice_user)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    me, membership = (client.get(reverse(name)).content.decode() for name in ("me", "my_membership"))
+    assert 'Skill grade: <a href="' in me and "：" not in me
+    assert "Membership status: <b>" in membership and "：" not in membership
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    assert '技能等级：<a href="' in client.get(reverse("me")).content.decode()
