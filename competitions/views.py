@@ -11,6 +11,8 @@ At the end, the union leaders' dashboard (staff only; its figures are competitio
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -93,9 +95,15 @@ def me(request):
                           "change": getattr(standing, change_field)})
     rules = [{"metric": t.metric, "unit": t.unit_of_measure, "quantity": t.quantity, "points": t.points,
               "approved": t.approved_points, "pending": t.pending_points} for t in totals]
+    # The totals per metric are the entries as they stand now (dated up to the standing's day), the card
+    # above them the nightly run's: an entry reviewed, rejected or corrected since the run makes them
+    # differ until the next run, which the page then says instead of showing two sums silently apart.
+    totals_changed = standing is not None and (
+        sum((t.points for t in totals), Decimal(0)) != standing.points
+        or sum((t.approved_points for t in totals), Decimal(0)) != standing.approved_points)
     return render(request, "competitions/me.html", {
         "competition": competition, "worker": worker, "standing": standing, "ranks": ranks, "rules": rules,
-        "run": run, "chart": trend_chart(history, "rank_overall"),
+        "totals_changed": totals_changed, "run": run, "chart": trend_chart(history, "rank_overall"),
         "chart_options": chart_json(trend_options(history)), "chart_scripts": chart_scripts(),
     })
 

@@ -115,7 +115,8 @@ class MyStanding(_WorkerOnly, APIView):
 
 @extend_schema_view(get=extend_schema(
     tags=STANDINGS_TAG, operation_id="my_workload", summary="我的累计工作量",
-    description="各指标的累计工作量与积分（截至最近一次排名计算），每个指标一条，不分页。",
+    description="各指标的累计工作量与积分：最近一个排名日及以前的录入按现状累计（排名计算后的审核、退回、更正已计入，"
+                "所以可能暂时与 standings/me 的积分不同，下次排名计算后一致），每个指标一条，不分页。",
     responses={200: serializers.RuleTotalOutput(many=True), **error_responses(403, 404)}))
 class MyWorkload(_WorkerOnly, APIView):
     def get(self, request, pk: int):

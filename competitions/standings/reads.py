@@ -76,7 +76,8 @@ class RuleTotal:
 
 def worker_rule_totals(*, competition_id: int, worker_id: int, day: date | None = None) -> list[RuleTotal]:
     """Cumulative quantity and points per rule of the worker's counted entries dated up to ``day`` (by
-    default the latest standings day, so they add up to the points of the standing shown next to them).
+    default the latest standings day, so they add up to the points of the standing shown next to them until
+    an entry is reviewed, rejected or corrected after that day's run: the entries are read as they stand now).
 
     One query: the worker's entries through the entries' worker index (a few hundred rows for a
     year-long competition), summed per rule; without ``day``, the latest day is a subquery (one backward

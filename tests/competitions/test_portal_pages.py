@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from competitions import views
 from members.models import Worker
+from reviews.models import WorkEntry
 from tests.competitions import portal_data
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +50,19 @@ def test_my_page_shows_points_approved_and_pending_four_ranks_with_change_gap_an
     assert "<script" not in main and "http" not in main
     # The page's only script is the portal's own file (the language switch), loaded in the head.
     assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/portal/portal.js" defer>']
+
+
+def test_my_page_says_when_the_totals_per_metric_moved_on_since_the_standings_run(alice, w, ranked):
+    # given the page right after the run: the totals per metric add up to the card's points, no note
+    assert 'id="totals-changed"' not in text(alice.get(reverse("me")))
+    # when alice's pending day is approved and another day rejected before the next run
+    WorkEntry.objects.filter(pk=ranked["alice_d1"].pk).update(status="approved")
+    # then the card still shows the run's split (18 approved + 5 pending) and the page says why the table,
+    # as the entries stand now (23 approved), differs from it
+    page = text(alice.get(reverse("me")))
+    assert "已审核 18.000" in page and 'id="totals-changed"' in page
+    WorkEntry.objects.filter(pk=ranked["alice_d3"].pk).update(status="rejected", reject_reason="不符合")
+    assert 'id="totals-changed"' in text(alice.get(reverse("me")))
 
 
 def test_my_page_shows_the_rank_change_since_yesterday(alice, w, f):
