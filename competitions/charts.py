@@ -26,7 +26,7 @@ from django.templatetags.static import static
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from config.formatting import POINT_DECIMALS
+from config.formatting import POINT_DECIMALS, format_count, format_number
 
 WIDTH, HEIGHT = 360, 200
 LEFT, RIGHT, TOP, BOTTOM = 40, 36, 12, 24  # room for the axis labels
@@ -74,7 +74,8 @@ def _nice_max(value: float) -> float:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    # Separators as every other figure on the page (config.formatting) and the interactive chart's axis.
+    return format_number(value, 0 if float(value).is_integer() else 1)
 
 
 def trend_chart(history: list, rank_field: str = "rank_job_type") -> TrendChart | None:
@@ -106,7 +107,7 @@ def trend_chart(history: list, rank_field: str = "rank_job_type") -> TrendChart 
     chart.last_points, chart.last_rank = pts[-1], rks[-1]
     chart.points_labels = [(y_points(top_points * k / 2), _fmt(top_points * k / 2)) for k in (0, 1, 2)]
     middle_rank = (1 + worst_rank) // 2
-    chart.rank_labels = [(y_rank(rank), str(rank)) for rank in sorted({1, middle_rank, worst_rank})]
+    chart.rank_labels = [(y_rank(rank), format_count(rank)) for rank in sorted({1, middle_rank, worst_rank})]
     label_at = sorted({0, len(rows) // 2, len(rows) - 1})
     chart.x_labels = [(x_at(i), rows[i].day.strftime("%m-%d")) for i in label_at]
     return chart

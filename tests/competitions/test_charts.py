@@ -48,3 +48,13 @@ def test_the_interactive_chart_has_every_day_points_and_the_overall_rank_upside_
     # The tooltip shows points with the three decimals shown everywhere, and the rank with none.
     assert options["portal"]["decimals"] == [3, 0]
     assert trend_options([]) is None
+
+
+def test_the_drawn_charts_axis_labels_have_separators_as_the_figures_beside_it():
+    # given ranks in the thousands and points past 1,000 (the page shows #1,943 and 2,760.000)
+    rows = [SimpleNamespace(day=date(2026, 1, 1) + timedelta(days=n), points=Decimal(1000 + n * 120),
+                            rank_job_type=2563 - n * 20) for n in range(30)]
+    chart = trend_chart(rows)
+    # then the axis reads 1,282 and 2,563 (was 1282, 2563) and 5,000 (was 5000)
+    assert [text for _y, text in chart.rank_labels] == ["1", "1,282", "2,563"]
+    assert [text for _y, text in chart.points_labels] == ["0", "2,500", "5,000"]
