@@ -40,7 +40,7 @@ from competitions.services import (
     rule_version_in_use_message,
 )
 from config.admin_dates import BoundedDateHierarchyMixin
-from config.formatting import format_count
+from config.formatting import display_date, format_count
 from members.admin_import import PortalImportExportMixin
 
 
@@ -215,7 +215,7 @@ def save_rule_version(request, version: RuleVersion) -> None:
     version._state.adding = False
     if rescored:
         messages.info(request, _("已按新标准（自%(day)s起）重新计分 %(n)d 条录入。")
-                      % {"day": version.effective_from, "n": rescored})
+                      % {"day": display_date(version.effective_from), "n": rescored})
 
 
 class ScoringRuleForm(forms.ModelForm):

@@ -52,7 +52,7 @@ def _enqueue(competition_id: int, day, *, full: bool, requested_by_id: int | Non
 def _report(modeladmin, request, sent: int, failed: int, day=None) -> None:
     if sent:
         text = (_("已提交 %(n)d 个排名计算（%(day)s），结果见“排名计算记录”。") if day is not None
-                else _("已提交 %(n)d 个排名计算。")) % {"n": sent, "day": day}
+                else _("已提交 %(n)d 个排名计算。")) % {"n": sent, "day": display_date(day)}
         modeladmin.message_user(request, text, messages.SUCCESS)
     if failed:
         modeladmin.message_user(request, QUEUE_DOWN % {"n": failed}, messages.ERROR)

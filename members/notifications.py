@@ -192,7 +192,9 @@ def dispute_answered(*, dispute) -> None:
     user_id = Worker.objects.filter(pk=dispute.worker_id).values_list("user_id", flat=True).first()
     if user_id is None:
         return
-    notify(recipient_ids=[user_id], kind=K.DISPUTE_ANSWERED, link=reverse("my_entries"),
+    # The link opens my entries at the disputed day (the page shows the days up to ``end``, newest first).
+    notify(recipient_ids=[user_id], kind=K.DISPUTE_ANSWERED,
+           link=f"{reverse('my_entries')}?end={dispute.work_date.isoformat()}",
            facts={"day": dispute.work_date.isoformat(), "status": dispute.status, "response": dispute.response})
 
 

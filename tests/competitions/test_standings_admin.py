@@ -93,6 +93,7 @@ def test_staff_recompute_an_old_day_from_the_admin_as_a_background_run_with_thei
 
     # then the run is recorded for that day with who asked and why, and the day's standings are there
     assert response.status_code == 200
+    assert f"已提交 1 个排名计算（{old_day.year}年{old_day.month}月{old_day.day}日）" in response.content.decode()
     run = StandingRun.objects.get(competition=comp)
     assert (run.day, run.outcome, run.rows, run.trigger) == (old_day, RunOutcome.SUCCEEDED, 3, "admin")
     assert (run.requested_by, run.reason) == (staff, "补录后修复当日排名")

@@ -104,7 +104,7 @@ def test_an_answered_dispute_tells_the_worker_who_raised_it_and_nobody_else(w, f
     assert message.body == "已补录"
     with translation.override("en"):
         assert message.text == (f"Your dispute of {day.day} {day:%b %Y} was answered (Corrected)", "已补录")
-    assert message.link == reverse("my_entries")
+    assert message.link == f"{reverse('my_entries')}?end={day.isoformat()}"  # the disputed day
     assert recipients() == {w.alice_user.pk}
 
 
