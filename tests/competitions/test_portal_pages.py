@@ -91,7 +91,14 @@ def test_the_job_type_leaderboard_lists_only_my_job_type_and_masks_other_names(a
 @pytest.mark.parametrize("scope", ["overall", "business_system", "job_type", "unit"])
 def test_every_scope_finds_me(alice, w, ranked, scope):
     page = text(alice.get(reverse("leaderboard") + f"?scope={scope}"))
-    assert 'id="me-row"' in page
+    assert 'id="me-row"' in page and 'id="not-ranked"' not in page
+
+
+def test_a_worker_not_ranked_yet_is_told_so_on_the_leaderboard(client, w, f, ranked):
+    client.force_login(f.worker_user(f.worker(w.workshop, w.driver, name="新来")))
+    page = text(client.get(reverse("leaderboard")))
+    assert 'id="board"' in page and 'id="me-row"' not in page
+    assert 'id="not-ranked"' in page and "您还没有排名" in page
 
 
 def test_an_old_system_bookmark_still_opens_the_business_system_leaderboard(alice, w, ranked):
