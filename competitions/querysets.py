@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
 
 class CompetitionQuerySet(models.QuerySet):
@@ -58,11 +58,21 @@ class RuleVersionQuerySet(models.QuerySet):
         return self.filter(effective_from__lte=day).order_by("-effective_from")
 
 
-def current_competition():
-    """The competition the portal shows: the most recently started active one."""
+def current_competition(user=None):
+    """The competition the portal shows ``user``: the most recently started active one they take part in
+    (Competition.objects.taking_part: a worker's job type has its rules, a clerk's or union officer's
+    workers', a reviewer's business systems'), so that two competitions running at once each show to their
+    own people; someone taking part in none (and no ``user``), the most recently started active one. Staff
+    take part in all. One query."""
     from competitions.models import Competition
 
-    return Competition.objects.active().order_by("-start_date", "-id").first()
+    competitions = Competition.objects.active()
+    order = ["-start_date", "-id"]
+    if user is not None and getattr(user, "is_authenticated", False):
+        mine = Competition.objects.taking_part(user).values("pk")
+        competitions = competitions.annotate(mine=ExpressionWrapper(Q(pk__in=mine), output_field=BooleanField()))
+        order.insert(0, "-mine")
+    return competitions.order_by(*order).first()
 
 
 class JobQuerySet(models.QuerySet):

@@ -60,7 +60,7 @@ def portal_view(*, roles: tuple[str, ...] | None, competition: bool = False) -> 
             request.scope = scope
             request.worker_id = scope.worker_id
             if competition:
-                request.competition = current_competition()
+                request.competition = current_competition(request.user)
                 if request.competition is None:
                     return render(request, "reviews/no_competition.html")
             return view(request, *args, **kwargs)
