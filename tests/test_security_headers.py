@@ -77,3 +77,12 @@ def test_the_api_docs_pages_load_their_viewers_from_our_own_static_files(client)
     redoc = client.get("/api/v1/redoc/")
     assert redoc.status_code == 200 and "//" not in "".join(re.findall(r'(?:src|href)="([^"]*)"', redoc.content.decode()))
     assert policy(redoc)["script-src"] == ["'self'"]
+
+
+def test_the_portal_and_the_admin_name_their_icon_a_file_of_the_site(client, f):
+    # (browsers asked for /favicon.ico on every page, a 404 each time)
+    icon = '<link rel="icon" href="/static/portal/favicon.svg" type="image/svg+xml">'
+    assert icon in client.get(reverse("login")).content.decode()
+    client.force_login(f.staff_user())
+    assert icon in client.get("/admin/").content.decode()
+    assert (Path(settings.BASE_DIR) / "static" / "portal" / "favicon.svg").read_text().startswith("<svg")
