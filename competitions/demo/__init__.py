@@ -14,6 +14,7 @@ from competitions.demo.seed import (
     existing_accounts,
     format_accounts,
     reset_demo_data,
+    seed_dashboard,
     seed_demo,
     seed_standings,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "existing_accounts",
     "format_accounts",
     "reset_demo_data",
+    "seed_dashboard",
     "seed_demo",
     "seed_standings",
 ]

@@ -610,6 +610,23 @@ def seed_standings(*, log=print) -> int:
     return runs
 
 
+def seed_dashboard(*, today: date | None = None, log=print) -> bool:
+    """The dashboard's stored figures (/staff/dashboard/) of the current competition, computed once when it has
+    none. Elsewhere Celery beat computes them every DASHBOARD_REFRESH_MINUTES; the demo runs no beat (its tasks
+    run in-process), so without this its dashboard would say "统计尚未生成" for as long as it runs. True when
+    computed."""
+    from competitions.dashboard import dashboard_refresh
+    from competitions.models import DashboardFigures
+    from competitions.querysets import current_competition
+
+    competition = current_competition()
+    if competition is None or DashboardFigures.objects.filter(competition=competition).exists():
+        return False
+    dashboard_refresh(competition=competition, today=today)
+    log("已生成数据看板的统计。")
+    return True
+
+
 def seed_award_round(*, competition, first: date, last: date, log=print) -> None:
     """A 先进个人 round over the demo days, shortlisted, proposed and in 公示 for a week, so every demo account
     sees a 公示 list, and staff a round to finish (answer objections, finalize, print certificates). It goes

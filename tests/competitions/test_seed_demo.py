@@ -19,6 +19,7 @@ from competitions.models import (
     BusinessSystem,
     Competition,
     CompetitionStatus,
+    DashboardFigures,
     JobType,
     Organizer,
     ScoringRule,
@@ -242,6 +243,33 @@ def test_every_demo_day_gets_its_standings_and_a_second_if_empty_run_leaves_them
     call_command("seed_demo", "--if-empty", stdout=out)
     assert "未做改动" in out.getvalue() and catalog.ADMIN.password in out.getvalue()
     assert StandingRun.objects.count() == runs
+
+
+def test_the_demo_dashboard_has_its_figures_at_once_though_the_demo_runs_no_beat(seeded, client):
+    # given the demo as .ci/demo builds it (no Celery beat to refresh the dashboard every 10 minutes)
+    assert "已生成数据看板的统计" in seeded
+    # when union staff open the dashboard
+    client.force_login(User.objects.get(username=catalog.ADMIN.username))
+    page = client.get(reverse("dashboard")).content.decode()
+    # then it shows the figures, not "统计尚未生成 … 请稍后刷新本页" for as long as the demo runs
+    assert "统计尚未生成" not in page and 'id="totals"' in page
+    assert DashboardFigures.objects.get().figures["today"] == TODAY.isoformat()
+
+
+def test_a_demo_built_without_dashboard_figures_gets_them_on_its_next_start(seeded):
+    DashboardFigures.objects.all().delete()
+    out = StringIO()
+    call_command("seed_demo", "--if-empty", stdout=out)
+    assert "已生成数据看板的统计" in out.getvalue() and DashboardFigures.objects.exists()
+    # and a start that finds them leaves them alone
+    computed_at = DashboardFigures.objects.get().computed_at
+    call_command("seed_demo", "--if-empty", stdout=StringIO())
+    assert DashboardFigures.objects.get().computed_at == computed_at
+
+
+def test_no_dashboard_figures_without_the_standings(db):
+    out = seed("--standings", "none")
+    assert "已生成数据看板的统计" not in out and not DashboardFigures.objects.exists()
 
 
 def test_a_reset_takes_the_old_competitions_standings_and_change_logs_with_it(seeded):

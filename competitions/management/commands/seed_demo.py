@@ -10,6 +10,7 @@ from competitions.demo import (
     existing_accounts,
     format_accounts,
     reset_demo_data,
+    seed_dashboard,
     seed_demo,
     seed_standings,
 )
@@ -43,6 +44,8 @@ class Command(BaseCommand):
                 self.stdout.write("数据库中已有数据，未做改动。")
                 if opts["standings"] != "none":
                     seed_standings(log=self.stdout.write)  # a no-op when standings exist
+                    # A demo built before the dashboard was computed here gets its figures now.
+                    seed_dashboard(today=opts["today"], log=self.stdout.write)
                 self._print_accounts(existing_accounts())
                 return
             rebuild = {"auto": None, "rebuild": True, "keep": False}[opts["index_mode"]]
@@ -57,6 +60,8 @@ class Command(BaseCommand):
         standings = opts["standings"]
         if standings == "all" or (standings == "auto" and opts["workers"] <= STANDINGS_AUTO_MAX_WORKERS):
             seed_standings(log=self.stdout.write)
+            # With the standings (the same size limit): its top tens and participation read them.
+            seed_dashboard(today=opts["today"], log=self.stdout.write)
         else:
             self.stdout.write("未计算排名；需要时运行 manage.py recompute_standings。")
         self._print_accounts(report.accounts)
