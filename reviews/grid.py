@@ -24,9 +24,10 @@ from django.utils.translation import gettext as _
 
 from config import cursors
 from config.formatting import format_count, format_quantity
+from config.months import month_of
 from members.models import Worker
-from reviews.models import EntryKind, WorkEntry
-from reviews.validation import RowError
+from reviews.models import EntryKind, ReviewPeriod, WorkEntry
+from reviews.validation import RowError, local_today
 
 GRID_PAGE = 500  # workers per page of the day grid
 CURSOR = "grid"  # the cursor's salt (config.cursors): (last worker's id, their position)
@@ -40,6 +41,7 @@ class GridRow:
     rule: object  # ScoringRule
     day: date
     existing: Decimal | None  # the quantity already entered: the row shows it instead of an input
+    closed: str | None = None  # why nothing can be entered on the row's day (shown instead of an input)
     value: str = ""  # what was typed, shown again after an error
     note: str = ""
     errors: list[str] = field(default_factory=list)
@@ -59,7 +61,26 @@ class Shown:
         return self.next is not None or self.first > 1
 
 
-def day_rows(*, user, rule, day: date, after: tuple[int, int] | None) -> tuple[list[GridRow], Shown]:
+def closed_days(*, competition, system_id: int, days: list[date]) -> dict[date, str]:
+    """The days of ``days`` on which the grid offers no input, with the reason it shows instead: the checks of
+    reviews.validation that depend on the day alone (outside the competition, in the future, in a month
+    signed off for the business system), so that a clerk is not offered a cell that saving always refuses."""
+    today = local_today()
+    signed_off = set(ReviewPeriod.objects.signed_off().filter(
+        competition=competition, business_system_id=system_id, month__in={month_of(d) for d in days})
+        .values_list("month", flat=True))
+    closed = {}
+    for d in days:
+        if not competition.start_date <= d <= competition.end_date:
+            closed[d] = _("不在竞赛期间")
+        elif d > today:
+            closed[d] = _("未来日期")
+        elif month_of(d) in signed_off:
+            closed[d] = _("本月已签发锁定")
+    return closed
+
+
+def day_rows(*, user, competition, rule, day: date, after: tuple[int, int] | None) -> tuple[list[GridRow], Shown]:
     """The page of the day grid after the cursor ``after`` (None: the first page). The cursor holds the
     last worker's id and position, never an employee number (it travels in links); the page after it
     starts past that worker's (unit path, 工号), looked up inside the page's own query."""
@@ -80,11 +101,13 @@ def day_rows(*, user, rule, day: date, after: tuple[int, int] | None) -> tuple[l
     existing = dict(WorkEntry.objects.filter(rule=rule, work_date=day, kind=EntryKind.REGULAR,
                                              worker__in=[w.pk for w in page]).values_list("worker_id", "quantity"))
     suffix = f":{rule.pk}:{day.isoformat()}"
-    rows = [GridRow(n, f"{w.pk}{suffix}", w, rule, day, existing.get(w.pk)) for n, w in enumerate(page, start=first)]
+    closed = closed_days(competition=competition, system_id=rule.job_type.business_system_id, days=[day]).get(day)
+    rows = [GridRow(n, f"{w.pk}{suffix}", w, rule, day, existing.get(w.pk), closed)
+            for n, w in enumerate(page, start=first)]
     return rows, Shown(total, first, last_n, cursors.encode(CURSOR, page[-1].pk, last_n) if more else None)
 
 
-def week_rows(*, worker, rules, day: date) -> list[GridRow]:
+def week_rows(*, worker, competition, rules, day: date) -> list[GridRow]:
     """The week (Monday to Sunday) of ``day`` for one worker: a row per day and metric of their job type."""
     start = day - timedelta(days=day.weekday())
     days = [start + timedelta(days=i) for i in range(7)]
@@ -92,7 +115,9 @@ def week_rows(*, worker, rules, day: date) -> list[GridRow]:
     existing = {(r, d): q for r, d, q in WorkEntry.objects.filter(
         worker=worker, work_date__in=days, kind=EntryKind.REGULAR).values_list("rule_id", "work_date", "quantity")}
     cells = [(r, d) for d in days for r in worker_rules]
-    return [GridRow(n, f"{worker.pk}:{r.pk}:{d.isoformat()}", worker, r, d, existing.get((r.pk, d)))
+    closed = closed_days(competition=competition, system_id=worker_rules[0].job_type.business_system_id,
+                         days=days) if worker_rules else {}
+    return [GridRow(n, f"{worker.pk}:{r.pk}:{d.isoformat()}", worker, r, d, existing.get((r.pk, d)), closed.get(d))
             for n, (r, d) in enumerate(cells, start=1)]
 
 
@@ -134,6 +159,8 @@ def rows_html(rows: list[GridRow]) -> SafeString:
             quantity = (f'<span class="badge">{entered} '
                         f'{escape(format_quantity(row.existing, rule.unit_of_measure))}</span>')
             note = ""
+        elif row.closed is not None and not row.errors:
+            quantity, note = f'<span class="muted">{escape(row.closed)}</span>', ""
         else:
             key = escape(row.key)
             invalid = f' aria-invalid="true" aria-describedby="err-{row.n}"' if row.errors else ""

@@ -279,12 +279,13 @@ def entry_grid(request):
     worker = None
     shown = None
     if mode == "day" and rule is not None:
-        rows, shown = grid.day_rows(user=request.user, rule=rule, day=day, after=_after(request, grid.CURSOR, int, int))
+        rows, shown = grid.day_rows(user=request.user, competition=request.competition, rule=rule, day=day,
+                                     after=_after(request, grid.CURSOR, int, int))
     elif mode == "week":
         emp = typed_code(request.GET.get("worker"))
         worker = Worker.objects.enterable_by(request.user).filter(employee_no=emp).select_related("unit").first()
         if worker is not None:
-            rows = grid.week_rows(worker=worker, rules=rules, day=day)
+            rows = grid.week_rows(worker=worker, competition=request.competition, rules=rules, day=day)
         elif emp:
             messages.error(request, _("找不到该职工，或该职工不属于您负责的单位。"))
 

@@ -11,14 +11,16 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
+from config.months import month_of
 from config.spreadsheets import xlsx_append
 from members.models import Worker
 from reviews import grid, imports
 from reviews.imports import ROSTER_COLUMNS, error_groups, rows_text
-from reviews.models import WorkEntry
+from reviews.models import PeriodStatus, WorkEntry
 from reviews.validation import RowError
-from tests.factories import ime_typed, make_id_number, next_id
+from tests.factories import ime_typed, make_id_number, next_id, review_period
 
 pytestmark = pytest.mark.django_db
 
@@ -126,16 +128,50 @@ def test_a_mangled_grid_cursor_opens_the_first_page(client, w, day):
     assert [r.n for r in page.context["rows"]] == [1, 2]
 
 
+def test_the_week_grid_offers_no_cell_for_a_day_saving_would_refuse(client, w, today):
+    # given: this week's grid for alice, and her business system's last month signed off
+    last_month = month_of(today.replace(day=1) - timedelta(days=1))
+    review_period(competition=w.comp, business_system=w.system, month=last_month, status=PeriodStatus.SIGNED_OFF,
+                  signed_off_at=timezone.now())
+    login(client, w.clerk)
+    page = client.get(reverse("entries:grid"), {"mode": "week", "date": today.isoformat(),
+                                                "worker": w.alice.employee_no})
+    rows = page.context["rows"]
+    html = page.content.decode()
+    # then: a day after today shows why instead of an input (saving it says 不能录入未来日期的工作量)
+    for row in rows:
+        inputs = f'name="q:{row.key}"' in html
+        if row.day > today:
+            assert row.closed == "未来日期" and not inputs
+        elif month_of(row.day) == last_month:
+            assert row.closed == "本月已签发锁定" and not inputs
+        else:
+            assert row.closed is None and inputs
+    assert any(row.day > today for row in rows) or today.weekday() == 6
+    # and the day grid of a signed-off month has no inputs at all
+    day_page = client.get(grid_url(w, last_month))
+    assert [r.closed for r in day_page.context["rows"]] == ["本月已签发锁定"] * 2
+    assert 'name="key"' not in day_page.content.decode() and "本月已签发锁定" in day_page.content.decode()
+
+
+def test_a_grid_day_in_the_future_has_no_inputs(client, w, today):
+    login(client, w.clerk)
+    page = client.get(grid_url(w, today + timedelta(days=1)))
+    assert [r.closed for r in page.context["rows"]] == ["未来日期"] * 2 and 'name="key"' not in page.content.decode()
+    # today still takes entries
+    assert 'name="key"' in client.get(grid_url(w, today)).content.decode()
+
+
 def test_the_500_worker_grid_page_makes_a_fixed_number_of_queries(client, w, day, django_assert_num_queries):
     drivers(w, w.workshop, 520)
     login(client, w.clerk)
     # the session, the user, their scope (3), the navigation's unread count, the competition, the rules, the
-    # count, the page of workers and their entries of the day: the same for page two (its cursor is resolved
-    # inside the page's query)
-    with django_assert_num_queries(11):
+    # count, the page of workers, their entries of the day and whether the day's month is signed off: the same
+    # for page two (its cursor is resolved inside the page's query)
+    with django_assert_num_queries(12):
         first = client.get(grid_url(w, day))
     assert len(first.context["rows"]) == 500 and first.context["shown"].total == 522
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         second = client.get(grid_url(w, day, after=first.context["shown"].next))
     assert len(second.context["rows"]) == 22
 
