@@ -627,6 +627,12 @@ def seed_dashboard(*, today: date | None = None, log=print) -> bool:
     return True
 
 
+def demo_round_name(first: date, last: date) -> str:
+    """The demo round's name, its dates written as the portal writes a day (config.formatting: 2026年11月7日,
+    no leading zeros), so that it reads like the dates beside it on every page that names it."""
+    return f"{first.year}年{first.month}月{first.day}日至{last.month}月{last.day}日先进个人（演示）"
+
+
 def seed_award_round(*, competition, first: date, last: date, log=print) -> None:
     """A 先进个人 round over the demo days, shortlisted, proposed and in 公示 for a week, so every demo account
     sees a 公示 list, and staff a round to finish (answer objections, finalize, print certificates). It goes
@@ -637,7 +643,7 @@ def seed_award_round(*, competition, first: date, last: date, log=print) -> None
 
     admin = User.objects.get(username=catalog.ADMIN.username)
     award_round = services.round_create(
-        actor=admin, competition=competition, name=f"{first:%Y年%m月%d日}至{last:%m月%d日}先进个人（演示）",
+        actor=admin, competition=competition, name=demo_round_name(first, last),
         kind=RoundKind.INDIVIDUAL, basis_start=first, basis_end=last, quota_total=20,
         quota_by=QuotaBy.BUSINESS_SYSTEM, quota_mode=QuotaMode.PROPORTIONAL, tie_rule=TieRule.INCLUDE_ALL,
         signed_off_only=False, max_deductions=0, no_open_dispute=True, min_active_days=max(1, (last - first).days // 2))

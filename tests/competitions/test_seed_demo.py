@@ -322,6 +322,13 @@ def test_organizers_are_not_duplicated_by_a_reset(seeded):
     assert Decimal(WorkEntry.objects.first().quantity) >= 0
 
 
+def test_the_demo_rounds_name_writes_its_days_as_the_portal_does_without_leading_zeros():
+    from competitions.demo.seed import demo_round_name
+
+    # before: 2026年11月07日至12月06日先进个人（演示）, beside 2026年12月7日 on the same pages
+    assert demo_round_name(date(2026, 11, 7), date(2026, 12, 6)) == "2026年11月7日至12月6日先进个人（演示）"
+
+
 def test_the_demo_has_a_round_in_publicity_that_every_demo_account_sees(seeded):
     """A newcomer signing in as any role finds a 公示 list (made through the staff's services)."""
     from competitions.honours.models import AwardRound, RoundStatus
