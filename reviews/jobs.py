@@ -7,6 +7,8 @@ Both are all or nothing, one transaction, with the progress written beside it (c
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Min
@@ -89,7 +91,9 @@ def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> Jo
     return JobOutcome(summary=summary,
                       message=_("%(system)s %(month)s：已通过 %(n)s 条。") % {
                           "system": system.name, "month": display_month(month), "n": format_count(result.moved)},
-                      link=f"{reverse('review:queue')}?system={system.pk}&month={format_month(month)}",
+                      # Back to the queue as it was when the job was started: its filters too.
+                      link=f"{reverse('review:queue')}?" + urlencode(
+                          {**queue_filters(filters), "system": system.pk, "month": format_month(month)}),
                       link_label=_("返回审核队列"))
 
 

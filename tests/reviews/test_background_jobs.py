@@ -204,6 +204,9 @@ def test_approve_all_runs_as_a_job_with_the_queues_filters_and_skips_the_reviewe
     assert dict(WorkEntry.objects.values_list("pk", "status")) == {
         alices.pk: EntryStatus.PENDING, bobs.pk: EntryStatus.APPROVED, own.pk: EntryStatus.PENDING}
     assert job.summary == [("已通过", 1)]
+    # its page leads back to the queue as it was, filter included
+    assert (f'href="{reverse("review:queue")}?worker={w.bob.employee_no}&amp;system={w.system.pk}'
+            f'&amp;month={day:%Y-%m}">返回审核队列') in page_of(client, job)
 
     # an entry of the clerk's that the reviewer (also a clerk of the depot) then corrected: their work too
     changed = entry_create(actor=w.clerk, competition=w.comp, worker_id=w.bob.pk, rule_id=w.trips.pk,
