@@ -602,6 +602,7 @@ class NotificationKind(models.TextChoices):
     SIGN_OFF_DUE = "sign_off_due", _("月份待签发")
     PUBLIC_NOTICE = "public_notice", _("公示开始")
     RANK_DIGEST = "rank_digest", _("每周排名变化")
+    OBJECTION_ANSWERED = "objection_answered", _("异议已答复")
 
 
 class Notification(models.Model):

@@ -6,6 +6,7 @@ Who is told what:
 * entries rejected → the clerk who entered them: one message per clerk and rejection (a batch of 37 is
   "您录入的 37 条被驳回"), written by the review workflow (reviews.workflow) from the same statement's counts;
 * a dispute answered → the worker who raised it;
+* an objection to a 公示 answered → the person who raised it;
 * a month due for sign-off → the reviewers of the business system, once per month and system (daily beat);
 * a 公示 opened → every worker taking part in the competition who has an account (up to 223,000): one
   ``INSERT … SELECT`` in a Celery task sent when the publishing transaction commits;
@@ -93,6 +94,11 @@ def _texts(kind: str, facts: dict) -> MessageText:
         return MessageText(_("您 %(day)s 的申诉已答复（%(status)s）") % {
             "day": display_date(date.fromisoformat(facts["day"])), "status": DisputeStatus(facts["status"]).label},
             str(facts["response"]))
+    if kind == K.OBJECTION_ANSWERED:
+        from competitions.honours.models import ObjectionStatus
+
+        return MessageText(_("您对“%(round)s”提出的异议已答复（%(status)s）") % {
+            "round": facts["round"], "status": ObjectionStatus(facts["status"]).label}, str(facts["answer"]))
     if kind == K.PUBLIC_NOTICE:
         return MessageText(_("%(round)s 公示开始") % {"round": facts["round"]},
                            _("公示至 %(end)s，如有异议可在公示期内提出。") % {
@@ -196,6 +202,13 @@ def dispute_answered(*, dispute) -> None:
     notify(recipient_ids=[user_id], kind=K.DISPUTE_ANSWERED,
            link=f"{reverse('my_entries')}?end={dispute.work_date.isoformat()}",
            facts={"day": dispute.work_date.isoformat(), "status": dispute.status, "response": dispute.response})
+
+
+def objection_answered(*, objection) -> None:
+    """The person who raised an objection to a 公示 hears the answer (called in the answering transaction)."""
+    notify(recipient_ids=[objection.raised_by_id], kind=K.OBJECTION_ANSWERED,
+           link=reverse("honours_public:my_objections"),
+           facts={"round": str(objection.round), "status": objection.status, "answer": objection.answer})
 
 
 def public_notice_opened(*, round_id: int) -> int:

@@ -432,6 +432,10 @@ def answer_objection(*, actor, objection: Objection, upheld: bool, answer: str) 
         nominee.save(update_fields=["status", "reason"])
     action = RoundAction.OBJECTION_UPHELD if upheld else RoundAction.OBJECTION_REJECTED
     record(round_, action, actor=actor, at=now, reason=answer, nominee=nominee)
+    from members import notifications
+
+    locked.round = round_
+    notifications.objection_answered(objection=locked)
     return locked
 
 

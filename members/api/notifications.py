@@ -27,7 +27,7 @@ class NotificationOutput(serializers.ModelSerializer):
     kind = serializers.ChoiceField(
         choices=NotificationKind.choices,
         help_text="entries_rejected 录入被驳回、dispute_answered 申诉已答复、sign_off_due 月份待签发、"
-                  "public_notice 公示开始、rank_digest 每周排名变化")
+                  "public_notice 公示开始、rank_digest 每周排名变化、objection_answered 异议已答复")
     title = serializers.CharField(source="text.title", help_text="标题（按请求的语言）")
     body = serializers.CharField(source="text.body", help_text="内容（按请求的语言，可为空）")
     link = serializers.CharField(help_text="门户内的相对地址（可为空）")

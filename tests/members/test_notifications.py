@@ -365,3 +365,27 @@ def test_a_reader_who_switched_to_english_reads_their_messages_in_english(client
     html = client.get(reverse("messages:list")).content.decode()
     assert "2 of your entries were rejected" in html and "Reason: 公里数有误" in html
     assert "您录入的" not in html and "旧消息" in html
+
+
+def test_an_answered_objection_tells_the_person_who_raised_it_and_nobody_else(w, f):
+    # given a list in 公示 with alice on it, and bob's objection to her
+    bob_user = f.worker_user(w.bob)
+    now = timezone.now()
+    round_ = honours_public_data.award_round(w.comp, "一季度先进个人", status=RoundStatus.PUBLICIZED,
+                                             publicity=(now - timedelta(days=1), now + timedelta(days=6)))
+    nominee = honours_public_data.nominee(round_, w.alice, 1, "100")
+    objection = honours.raise_objection(user=bob_user, nominee=nominee, reason="她那个月请过假")
+    assert Notification.objects.count() == 0
+
+    # when staff answer it
+    honours.answer_objection(actor=w.staff, objection=objection, upheld=False, answer="经核实，出勤无误")
+
+    # then bob is told, with a link to his objections, and nobody else
+    [message] = inbox(bob_user)
+    assert message.kind == K.OBJECTION_ANSWERED
+    assert message.title == "您对“一季度先进个人”提出的异议已答复（异议不成立）"
+    assert message.body == "经核实，出勤无误"
+    assert message.link == reverse("honours_public:my_objections")
+    assert recipients() == {bob_user.pk}
+    with translation.override("en"):
+        assert message.text == ("Your objection to “一季度先进个人” was answered (Objection rejected)", "经核实，出勤无误")
