@@ -27,7 +27,7 @@ from config.formatting import format_count, format_quantity
 from config.months import month_of
 from members.models import Worker
 from reviews.models import EntryKind, ReviewPeriod, WorkEntry
-from reviews.validation import RowError, local_today
+from reviews.validation import RowError, day_closed, local_today
 
 GRID_PAGE = 500  # workers per page of the day grid
 CURSOR = "grid"  # the cursor's salt (config.cursors): (last worker's id, their position)
@@ -69,14 +69,13 @@ def closed_days(*, competition, system_id: int, days: list[date]) -> dict[date, 
     signed_off = set(ReviewPeriod.objects.signed_off().filter(
         competition=competition, business_system_id=system_id, month__in={month_of(d) for d in days})
         .values_list("month", flat=True))
+    labels = {"date_outside": _("不在竞赛期间"), "date_future": _("未来日期"), "month_locked": _("本月已签发锁定")}
     closed = {}
     for d in days:
-        if not competition.start_date <= d <= competition.end_date:
-            closed[d] = _("不在竞赛期间")
-        elif d > today:
-            closed[d] = _("未来日期")
-        elif month_of(d) in signed_off:
-            closed[d] = _("本月已签发锁定")
+        code = day_closed(d, start=competition.start_date, end=competition.end_date, today=today,
+                          signed_off=month_of(d) in signed_off)
+        if code is not None:
+            closed[d] = labels[code]
     return closed
 
 

@@ -135,6 +135,20 @@ def parse_quantity(value, *, allow_negative: bool = False) -> Decimal:
     return number.quantize(Decimal("0.001"))
 
 
+def day_closed(day: date, *, start: date, end: date, today: date, signed_off: bool) -> str | None:
+    """Why no work can be entered on ``day``, from the day alone, as the error's code: ``date_outside`` (not in
+    the competition, ``start`` to ``end``), ``date_future`` (after ``today``) or ``month_locked`` (its month
+    is ``signed_off`` for the business system); None when it is open. EntryChecker refuses a row on it; the
+    batch grid (reviews.grid) offers no input on it."""
+    if not start <= day <= end:
+        return "date_outside"
+    if day > today:
+        return "date_future"
+    if signed_off:
+        return "month_locked"
+    return None
+
+
 def local_today() -> date:
     return timezone.localdate()
 
@@ -229,14 +243,16 @@ class EntryChecker:
             day = row.work_date
             if day is None:
                 errors.append(RowError(n, "work_date", _("请填写工作日期。"), "date_missing"))
-            elif not start <= day <= end:
-                errors.append(RowError(n, "work_date", _("工作日期不在竞赛期间（%(start)s 至 %(end)s）内。") % {
-                    "start": start, "end": end}, "date_outside"))
-            elif day > today:
-                errors.append(RowError(n, "work_date", _("不能录入未来日期的工作量。"), "date_future"))
-            elif rule is not None and signed_off and (rule[1], month_of(day)) in signed_off:
-                errors.append(RowError(n, "work_date", _("%(month)s 已签发锁定，不能再录入或修改；如需更正请提交调整。")
-                                       % {"month": display_month(day)}, "month_locked"))
+            elif code := day_closed(day, start=start, end=end, today=today,
+                                    signed_off=rule is not None and (rule[1], month_of(day)) in signed_off):
+                if code == "date_outside":
+                    message = _("工作日期不在竞赛期间（%(start)s 至 %(end)s）内。") % {"start": start, "end": end}
+                elif code == "date_future":
+                    message = _("不能录入未来日期的工作量。")
+                else:
+                    message = _("%(month)s 已签发锁定，不能再录入或修改；如需更正请提交调整。") % {
+                        "month": display_month(day)}
+                errors.append(RowError(n, "work_date", message, code))
 
             value = row.quantity
             quantity = quantities.get(value) if type(value) is str else None
