@@ -32,10 +32,14 @@ def stripped(text: str | None) -> str:
 def typed_code(text: str | None) -> str:
     """A code as a person typed it (an employee number, a certificate number), read as the code it names:
     full-width letters and digits from a Chinese input method as their ASCII forms (１１０００４４６ is
-    11000446, Ｑ０００２ is Q0002), and whitespace and invisible characters around it, such as a zero-width
-    space pasted from a chat, dropped. Case is kept: a code may be stored in either case, and a lookup
-    by it is exact. Characters inside are left for a validator to refuse."""
-    return stripped(unicodedata.normalize("NFKC", text or ""))
+    11000446, Ｑ０００２ is Q0002), invisible format characters (Unicode category Cf: a zero-width space,
+    joiner or no-break space, a byte order mark, a direction mark) dropped wherever they are, and whitespace
+    around it dropped. A format character shows as nothing, so 1100\u200b0446 pasted from a chat looks
+    like 11000446 to the person who typed it, and no code holds one. Case is kept: a code may be stored in
+    either case, and a lookup by it is exact. A space inside is visible and left for a validator to
+    refuse."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return stripped("".join(char for char in text if unicodedata.category(char) != "Cf"))
 
 
 def validate_visible(value: str) -> None:

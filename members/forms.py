@@ -15,7 +15,7 @@ from members import lockout
 
 class EmployeeNoField(forms.CharField):
     """A 工号 typed on a form, read as config.text.typed_code reads it (full-width digits and letters as ASCII,
-    whitespace and invisible characters around it dropped) before its length is checked, so every lookup
+    invisible format characters anywhere and whitespace around it dropped) before its length is checked, so every lookup
     by it compares the number the person meant."""
 
     def to_python(self, value):

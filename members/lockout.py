@@ -90,10 +90,11 @@ def authenticate(request, *, username: str, password: str):
     password login goes through here (the portal's and the admin's forms, the API).
 
     The username is an employee number as typed (config.text.typed_code): １１０００４４６ from a Chinese input
-    method, or one with a space or a zero-width space around it, is the account 11000446, and its failures
-    are counted, locked and cleared under that one number (axes reads it from these credentials), never
+    method, or one with a space around it or a zero-width space anywhere in it, is the account 11000446, and
+    its failures are counted, locked and cleared under that one number (axes reads it from these credentials), never
     under a second spelling that has a count of its own. Usernames are stored NFKC-normalised already
-    (AbstractBaseUser.normalize_username) and hold no spaces, so no stored one becomes unreachable."""
+    (AbstractBaseUser.normalize_username) and hold no spaces; a worker's account named after a number stored
+    with an invisible character inside it (before members 0008) is reached once the number is normalised."""
     username = typed_code(username)
     with transaction.atomic():
         with connection.cursor() as cursor:

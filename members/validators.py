@@ -45,8 +45,8 @@ def validate_id_number(value: str) -> None:
 
 def validate_employee_no(value: str) -> None:
     """A 工号 as stored: letters, digits and '-' only. Worker.clean_fields has already read it as typed
-    (config.text.typed_code: full-width forms as ASCII, spaces around it dropped), so what is refused here is
-    a space or an invisible character inside it, or a character no number has."""
+    (config.text.typed_code: full-width forms as ASCII, invisible format characters and the spaces around it
+    dropped), so what is refused here is a space inside it, or a character no number has."""
     if not _EMPLOYEE_NO_RE.match(value or ""):
         raise ValidationError(_("工号只能由字母、数字和“-”组成，不能含空格或其他字符。"), code="employee_no_format")
 

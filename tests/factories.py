@@ -153,5 +153,7 @@ def workers(unit_: Unit, job_type_: JobType, count: int) -> list[Worker]:
 
 def ime_typed(code: str) -> str:
     """``code`` as a clerk types it with a Chinese input method and pastes it from a chat: full-width letters
-    and digits (E000012 -> Ｅ０００００１２), a zero-width space before and an ideographic space after."""
-    return "\u200b" + "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in code) + "\u3000"
+    and digits (E000012 -> Ｅ０００００１２), a zero-width space before and an ideographic space after, and
+    a word joiner inside (Ｅ０\u2060０００００１２), which shows as nothing either."""
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in code)
+    return "\u200b" + wide[:2] + "\u2060" + wide[2:] + "\u3000"

@@ -20,7 +20,9 @@ def test_stripped_drops_whitespace_and_invisible_characters_at_the_ends(typed, k
 @pytest.mark.parametrize(("typed", "code"), [
     ("１１０００４４６", "11000446"), ("Ｑ０００２", "Q0002"), ("ｑ０００２", "q0002"),  # case is kept
     (" \u3000BJ004411\t", "BJ004411"), ("\u200bBJ004411\ufeff", "BJ004411"), ("ＢＪ－００１", "BJ-001"),
-    ("BJ 0044\u200b11", "BJ 0044\u200b11"),  # inside the code it stays, for the validator to refuse
+    # a format character shows as nothing wherever it is; a space inside is visible, for the validator to refuse
+    ("1100\u200b0446", "11000446"), ("\u200b１１\u2060００\ufeff０４４６\u200d", "11000446"),
+    ("BJ\u202e0044\u00ad11", "BJ004411"), ("BJ 0044\u200b11", "BJ 004411"),
     (None, ""), ("\u200b\u3000", ""),
 ])
 def test_a_typed_code_is_read_as_ascii_without_what_surrounds_it(typed, code):

@@ -205,3 +205,9 @@ def test_a_worker_logs_in_with_the_employee_number_typed_in_full_width_digits(cl
 
     response = login(client, ime_typed(world["worker"].employee_no), PASSWORD)
     assert response.status_code == 302 and client.session["_auth_user_id"] == str(world["account"].pk)
+
+
+def test_a_worker_logs_in_with_a_zero_width_space_pasted_inside_the_employee_number(client, world):
+    number = world["worker"].employee_no
+    response = login(client, f"{number[:4]}\u200b{number[4:]}", PASSWORD)
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(world["account"].pk)
