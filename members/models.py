@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -240,6 +241,9 @@ class Worker(models.Model):
             models.Index(fields=["name"], name="worker_name"),
             # The admin searches 工号 by prefix (LIKE 'E12%'); the unique index's collation cannot serve that.
             models.Index(fields=["employee_no"], name="worker_empno_prefix", opclasses=["varchar_pattern_ops"]),
+            # A new number that differs only by case from one on file is refused (validate_unique, the worker
+            # import: WorkerQuerySet.numbered_any_case); without it each such check read the whole table.
+            models.Index(Upper("employee_no"), name="worker_empno_upper"),
             # The staff's statistics (members.statistics) count workers in service by unit, job type, grade and
             # membership: read from this index alone, in its order, instead of every row of the table.
             models.Index(fields=["unit", "job_type", "skill_grade", "membership_status"], name="worker_tally",
@@ -270,7 +274,7 @@ class Worker(models.Model):
         number = self.employee_no or ""
         stored = Worker.objects.filter(pk=self.pk).values_list("employee_no", flat=True).first() if self.pk else None
         if number and number != stored:
-            other = (Worker.objects.filter(employee_no__iexact=number).exclude(pk=self.pk)
+            other = (Worker.objects.numbered_any_case([number]).exclude(pk=self.pk)
                      .exclude(employee_no=number).values_list("employee_no", flat=True).first())
             if other is not None:
                 raise ValidationError({"employee_no": ValidationError(

@@ -7,7 +7,8 @@ from operator import or_
 
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Upper
+from django.db.models.lookups import In
 
 from members.scope import scope_of
 
@@ -66,6 +67,13 @@ class WorkerQuerySet(models.QuerySet):
         if scope.is_worker:
             q |= Q(pk=scope.worker_id)
         return self.filter(q)
+
+    def numbered_any_case(self, numbers):
+        """Workers whose 工号 is one of ``numbers`` in any case (q0001 names Q0001 here), for the rule that a
+        new number may not differ from one on file only by case (Worker.validate_unique, the worker import).
+        UPPER(employee_no) is the expression the index worker_empno_upper holds, so this reads the rows it
+        names, not the table."""
+        return self.filter(In(Upper("employee_no"), sorted({number.upper() for number in numbers})))
 
     def taking_part_in(self, competition_id: int):
         """The workers taking part in a competition: it has a scoring rule for their job type (the rule

@@ -20,7 +20,6 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import IntegrityError, connections
-from django.db.models.functions import Upper
 from django.utils import timezone
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader, ModelInstanceLoader
@@ -574,8 +573,7 @@ class WorkerResource(PortalResource):
         if not wanted:
             return
         on_file = {}
-        for number in (Worker.objects.annotate(upper=Upper("employee_no")).filter(upper__in=wanted)
-                       .values_list("employee_no", flat=True)):
+        for number in Worker.objects.numbered_any_case(wanted).values_list("employee_no", flat=True):
             on_file.setdefault(number.upper(), set()).add(number)
         for row_number, number in enumerate(employee_nos, 1):
             others = on_file.get(number.upper(), set())

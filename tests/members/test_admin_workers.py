@@ -184,3 +184,26 @@ def test_workers_whose_numbers_differ_only_by_case_on_file_can_still_be_edited(a
     assert response.status_code == 302
     lower.refresh_from_db()
     assert (lower.employee_no, lower.name, upper.employee_no) == ("q0001", "新名字", "Q0001")
+
+
+def plan_of(statement: str) -> str:
+    """PostgreSQL's plan for a statement a page ran, with sequential scans made a last resort: the test's
+    few rows would otherwise be read by a scan whichever indexes exist, and the question is whether the
+    statement can use the index at all (its expression must be the index's, UPPER(employee_no))."""
+    from django.db import transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {statement}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_case_only_check_on_a_save_reads_the_index_on_the_upper_case_number(admin_client, f):
+    existing = f.worker(employee_no="Q0001")
+    form = {**_add_form(existing, "q0001"), "id_number": "11010519850101002X"}
+    with CaptureQueriesContext(connection) as ran:
+        page = admin_client.post(reverse("admin:members_worker_add"), form)
+    assert "只有大小写不同" in page.content.decode()
+    [check] = [q["sql"] for q in ran.captured_queries if 'UPPER("members_worker"."employee_no")' in q["sql"]]
+    plan = plan_of(check)
+    assert "worker_empno_upper" in plan and "Seq Scan" not in plan, plan

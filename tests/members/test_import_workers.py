@@ -382,3 +382,18 @@ def test_a_file_cannot_add_a_second_spelling_of_an_employee_number(setting):
     assert "第2行 工号：工号只能由字母、数字和“-”组成，不能含空格或其他字符。" in problems
     assert "第3行 工号：与文件中其他行重复（工号）。" in problems and "第4行 工号：与文件中其他行重复（工号）。" in problems
     assert list(Worker.objects.values_list("employee_no", flat=True)) == ["W00001"]
+
+
+def test_the_files_case_only_check_reads_the_index_on_the_upper_case_number(setting):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.members.test_admin_workers import plan_of
+
+    WorkerResource().import_data(tablib.Dataset(*rows(1), headers=HEADERS), dry_run=False)
+    dataset = tablib.Dataset(*rows(3, start=2), headers=HEADERS)
+    with CaptureQueriesContext(connection) as ran:
+        WorkerResource().import_data(dataset, dry_run=True)
+    [check] = [q["sql"] for q in ran.captured_queries if 'UPPER("members_worker"."employee_no")' in q["sql"]]
+    plan = plan_of(check)
+    assert "worker_empno_upper" in plan and "Seq Scan" not in plan, plan
