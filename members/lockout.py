@@ -94,7 +94,8 @@ def authenticate(request, *, username: str, password: str):
     its failures are counted, locked and cleared under that one number (axes reads it from these credentials), never
     under a second spelling that has a count of its own. Usernames are stored NFKC-normalised already
     (AbstractBaseUser.normalize_username) and hold no spaces; a worker's account named after a number stored
-    with an invisible character inside it (before members 0008) is reached once the number is normalised."""
+    with an invisible character inside it (before members 0008) is renamed with the number by
+    ``manage.py normalise_employee_numbers``."""
     username = typed_code(username)
     with transaction.atomic():
         with connection.cursor() as cursor:

@@ -15,7 +15,10 @@ _ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
 _MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 # ASCII letters and digits and '-': a full-width, spaced or zero-width-joined number would be a second
 # spelling of one the clerks type, which no lookup (config.text.typed_code) finds.
-_EMPLOYEE_NO_RE = re.compile(r"^[A-Za-z0-9-]+$")
+# Also read by PostgreSQL (members.employee_numbers finds the numbers stored before the rule): keep it a
+# pattern both engines read alike.
+EMPLOYEE_NO_PATTERN = r"^[A-Za-z0-9-]+$"
+_EMPLOYEE_NO_RE = re.compile(EMPLOYEE_NO_PATTERN)
 
 
 def id_number_check_digit(first17: str) -> str:
@@ -47,7 +50,7 @@ def validate_employee_no(value: str) -> None:
     """A 工号 as stored: letters, digits and '-' only. Worker.clean_fields has already read it as typed
     (config.text.typed_code: full-width forms as ASCII, invisible format characters and the spaces around it
     dropped), so what is refused here is a space inside it, or a character no number has."""
-    if not _EMPLOYEE_NO_RE.match(value or ""):
+    if not _EMPLOYEE_NO_RE.fullmatch(value or ""):  # fullmatch: "$" alone lets a final newline through
         raise ValidationError(_("工号只能由字母、数字和“-”组成，不能含空格或其他字符。"), code="employee_no_format")
 
 

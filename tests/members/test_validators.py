@@ -82,7 +82,7 @@ def test_an_employee_number_of_letters_digits_and_hyphens_is_valid(number):
     validate_employee_no(number)
 
 
-@pytest.mark.parametrize("number", ["Q 0001", "Q\u200b0001", "Ｑ０００１", "Q_0001", "工0001", "Q0001 ", ""])
+@pytest.mark.parametrize("number", ["Q 0001", "Q\u200b0001", "Ｑ０００１", "Q_0001", "工0001", "Q0001 ", "Q0001\n", ""])
 def test_an_employee_number_with_anything_else_is_refused_naming_the_employee_number(number):
     with pytest.raises(ValidationError, match="工号"):
         validate_employee_no(number)
