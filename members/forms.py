@@ -41,12 +41,17 @@ class LockedOutMessageMixin:
 
 
 class LoginForm(LockedOutMessageMixin, AuthenticationForm):
-    """Employee number and password; a locked account or address gets its own message."""
+    """Employee number (a worker's) or user name (a clerk's, a reviewer's, union staff's) and password; a
+    locked account or address gets its own message."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": _("工号或密码不正确。"),
+        "invalid_login": _("工号/用户名或密码不正确。"),
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("工号或用户名")
 
 
 class AdminLoginForm(LockedOutMessageMixin, AdminAuthenticationForm):

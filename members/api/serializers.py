@@ -9,7 +9,8 @@ from reviews.api.serializers import WorkerRefOutput
 
 
 class LoginInput(StrictInputSerializer):
-    employee_no = serializers.CharField(max_length=150, help_text="工号（登录名）")
+    employee_no = serializers.CharField(max_length=150,
+                                        help_text="登录名：职工填工号，录入员、审核员、工会干部填用户名")
     password = serializers.CharField(max_length=128, trim_whitespace=False, help_text="密码")
 
 

@@ -56,8 +56,9 @@ class LoginView(APIView):
     @extend_schema(
         tags=TAG, operation_id="auth_login", request=LoginInput,
         responses={200: TokensOutput, **error_responses(400)},
-        summary="登录（工号 + 密码）",
-        description="返回 access / refresh 令牌。密码错误次数过多时按账号和按IP地址限流（429）。"
+        summary="登录（工号或用户名 + 密码）",
+        description="employee_no 填职工的工号，或录入员、审核员等的用户名。"
+                    "返回 access / refresh 令牌。密码错误次数过多时按账号和按IP地址限流（429）。"
                     "错误的工号与错误的密码返回同一个错误码 invalid_credentials。"
                     "同一工号或同一地址失败过多时暂时锁定，返回 429、错误码 login_locked（密码不再核对）；"
                     "在以前登录成功过的设备上（响应设置的 portal_device Cookie）不受他人造成的锁定影响。",
@@ -73,7 +74,7 @@ class LoginView(APIView):
                     throttle.record_failure(request, self)
             if getattr(request, "axes_locked_out", False):
                 raise ApiError(lockout.locked_message(request), "login_locked", status.HTTP_429_TOO_MANY_REQUESTS)
-            raise ApiError(_("工号或密码不正确。"), "invalid_credentials", status.HTTP_400_BAD_REQUEST)
+            raise ApiError(_("工号/用户名或密码不正确。"), "invalid_credentials", status.HTTP_400_BAD_REQUEST)
         response = Response(TokensOutput(tokens_issue(user=user)).data)
         lockout.logged_in(request, response, user.get_username())
         return response

@@ -40,7 +40,20 @@ def test_a_worker_logs_in_with_employee_number_and_lands_on_my_page(client, worl
 def test_a_wrong_password_is_refused_in_chinese(client, world):
     response = login(client, world["worker"].employee_no, "wrong-password")
     assert response.status_code == 200
-    assert "工号或密码不正确" in response.content.decode()
+    assert "工号/用户名或密码不正确" in response.content.decode()
+
+
+@pytest.mark.parametrize(("language", "label"), [("zh-hans", "工号或用户名"), ("en", "Employee no. or username")])
+def test_the_login_page_asks_for_an_employee_number_or_a_user_name(client, world, language, label):
+    # staff and clerks log in with a user name (clerk, admin), workers with their employee number
+    client.cookies["django_language"] = language
+    page = client.get(reverse("login")).content.decode()
+    assert f'<label for="id_username">{label}</label>' in page
+
+
+def test_a_clerk_logs_in_with_a_user_name_on_the_same_form(client, world):
+    assert login(client, "clerk", PASSWORD).status_code == 302
+    assert client.session["_auth_user_id"] == str(world["clerk"].pk)
 
 
 def test_five_failures_lock_the_account_even_against_the_right_password(client, world, settings):
