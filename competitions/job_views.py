@@ -14,7 +14,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from competitions.jobs import JOB_KEEP_DAYS, JOB_KINDS, job_progress_text
+from competitions.jobs import JOB_KEEP_DAYS, JOB_KINDS, job_progress_text, job_started_with
 from competitions.models import Job, JobStatus
 from config import cursors
 from config.gate import signed_in_page
@@ -85,7 +85,7 @@ def job_detail(request, pk: int):
     job = _visible_job(request, pk)
     return render(request, "competitions/jobs/detail.html", {
         "job": job, "kind_label": _kind_label(job), "progress_text": job_progress_text(job),
-        "duration_text": _duration_text(job),
+        "duration_text": _duration_text(job), "started_with": job_started_with(job),
         "downloadable": _downloadable(job, request.user)})
 
 

@@ -90,6 +90,9 @@ class JobKind:
     progress_text: str = PROGRESS_TEXT
     # What it says once the file is made; %(n)s is the rows the job counted (its progress).
     done_text: str = DONE_TEXT
+    # Dotted path of a function of the job's params giving (label, value) lines of what it was started with
+    # (a selection's filters), worded when its page is read, in the reader's language; "" for none.
+    started_with: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,8 @@ JOB_KINDS: dict[str, JobKind] = {
     "entries_import": JobKind(gettext_lazy("导入工作量"), "reviews.jobs.entries_import_job", as_user=True,
                               progress_text=gettext_lazy("正在导入…… %(percent)s%%")),
     "review_approve_all": JobKind(gettext_lazy("全部通过"), "reviews.jobs.review_approve_all_job", as_user=True,
-                                  progress_text=gettext_lazy("已处理 %(done)s / %(total)s 条")),
+                                  progress_text=gettext_lazy("已处理 %(done)s / %(total)s 条"),
+                                  started_with="reviews.jobs.review_approve_all_started_with"),
 }
 
 # The offices' exports and the monthly review report (reviews/reports.py).
@@ -154,6 +158,12 @@ JOB_KEEP_DAYS = 7
 PROGRESS_EVERY = 5000
 # ... and not more often than this many seconds, whatever a kind reports: the page polls every second or two.
 PROGRESS_MIN_SECONDS = 0.2
+
+
+def job_started_with(job: Job) -> list[tuple[str, str]]:
+    """The lines of what ``job`` was started with (JobKind.started_with), in the active language."""
+    kind = JOB_KINDS.get(job.kind)
+    return import_string(kind.started_with)(job.params or {}) if kind and kind.started_with else []
 
 
 class JobRefused(Exception):

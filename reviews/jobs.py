@@ -24,7 +24,7 @@ from members.scope import scope_of
 from reviews.entry_log import merge_approvals
 from reviews.imports import ImportFileError
 from reviews.models import EntryStatus, PendingEntry
-from reviews.queue import queue_filters, queue_selection
+from reviews.queue import queue_filter_lines, queue_filters, queue_selection
 from reviews.services import entries_import
 from reviews.validation import EntryRejected
 from reviews.workflow import QueueRange, TransitionRefused, TransitionResult, entries_transition, lock_systems
@@ -95,6 +95,19 @@ def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> Jo
                       link=f"{reverse('review:queue')}?" + urlencode(
                           {**queue_filters(filters), "system": system.pk, "month": format_month(month)}),
                       link_label=_("返回审核队列"))
+
+
+def review_approve_all_started_with(params: dict) -> list[tuple[str, str]]:
+    """What a 全部通过 job was started with, for its page in the reader's language: the business system, the
+    month and the queue's filters (reviews.queue.queue_filter_lines). Its params hold ids, a month and the
+    filters (a worker only by employee number): named here, when the page is read."""
+    system = BusinessSystem.objects.filter(pk=params.get("system")).values_list("name", flat=True).first()
+    try:
+        month = display_month(parse_month(params.get("month")))
+    except ValidationError:
+        month = "–"
+    return [(_("业务系统"), system or "–"), (_("月份"), month),
+            *queue_filter_lines(params.get("filters") or {})]
 
 
 @transaction.atomic

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.translation import gettext as _
+
+from config.formatting import display_date
 from config.months import month_bounds
 from config.text import typed_code
 from members.models import Unit
@@ -60,3 +63,33 @@ def queue_selection(*, user, competition, system, month: date, filters) -> tuple
     if filters.get("flagged") == "1":
         qs = qs.exclude(flags=0)
     return qs, status
+
+
+def queue_filter_lines(filters) -> list[tuple[str, str]]:
+    """The queue's ``filters`` as a person reads them, in the active language (the reader's): a (label,
+    value) pair per filter that queue_selection applies, read as it reads them (one it does not understand
+    is left out, as it is ignored there), the status always. Units, job types and metrics by their names
+    as they are now (one query each that is set); the worker by the employee number the filter holds,
+    nothing else of theirs."""
+    from competitions.models import JobType, ScoringRule
+    from reviews.views import _id_param, _parse_date
+
+    def name_of(queryset, pk, *fields):
+        found = queryset.filter(pk=pk).values_list(*fields).first()
+        return "·".join(found) if found else _("#%(id)s（已删除）") % {"id": pk}
+
+    status = filters.get("status") or EntryStatus.PENDING
+    lines = [(_("状态"), EntryStatus(status).label if status in EntryStatus.values else _("全部"))]
+    if (unit := _id_param(filters.get("unit"))) is not None:
+        lines.append((_("站段"), name_of(Unit.objects, unit, "name")))
+    if (job_type := _id_param(filters.get("job_type"))) is not None:
+        lines.append((_("工种"), name_of(JobType.objects, job_type, "name")))
+    if (rule := _id_param(filters.get("rule"))) is not None:
+        lines.append((_("指标"), name_of(ScoringRule.objects, rule, "job_type__name", "metric")))
+    if emp := typed_code(filters.get("worker")):
+        lines.append((_("工号"), emp))
+    if day := _parse_date(filters.get("date")):
+        lines.append((_("日期"), display_date(day)))
+    if filters.get("flagged") == "1":
+        lines.append((_("只看提示"), _("是")))
+    return lines

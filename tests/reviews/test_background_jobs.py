@@ -226,6 +226,46 @@ def test_approve_all_runs_as_a_job_with_the_queues_filters_and_skips_the_reviewe
     assert EntryEvent.objects.filter(action=EntryAction.APPROVED, actor=w.reviewer).count() == 2
 
 
+def test_an_approve_all_jobs_page_names_the_filters_it_was_started_with_in_the_readers_language(
+        client, w, day, month_of_entries, run_jobs, django_assert_max_num_queries):
+    client.force_login(w.reviewer)
+    run_jobs(lambda: approve_all(client, day, unit=str(w.depot.pk), job_type=str(w.driver.pk),
+                                 rule=str(w.km.pk), worker=f" {w.bob.employee_no}", date=day.isoformat(),
+                                 flagged="1", status="pending"))
+    job = Job.objects.get()
+    # the params keep ids, the month and the employee number: nothing personal to word later
+    assert job.params["filters"] == {"status": "pending", "unit": str(w.depot.pk), "job_type": str(w.driver.pk),
+                                     "rule": str(w.km.pk), "worker": w.bob.employee_no,
+                                     "date": day.isoformat(), "flagged": "1"}
+    with django_assert_max_num_queries(11):  # the page's 7, and a name each for system, depot, job type, rule
+        page = page_of(client, job)
+    assert (f"<dt>业务系统</dt><dd>机务</dd><dt>月份</dt><dd>{day.year}年{day.month}月</dd>"
+            "<dt>状态</dt><dd>待审核</dd><dt>站段</dt><dd>北京机务段</dd><dt>工种</dt><dd>电力机车司机</dd>"
+            f"<dt>指标</dt><dd>电力机车司机·安全走行公里</dd><dt>工号</dt><dd>{w.bob.employee_no}</dd>"
+            f"<dt>日期</dt><dd>{day.year}年{day.month}月{day.day}日</dd><dt>只看提示</dt><dd>是</dd>") in page
+    assert w.bob.name not in page and w.bob.id_number not in page
+
+    # an English reader reads the same filters in English; a depot deleted since is named by its id
+    client.cookies["django_language"] = "en"
+    english = page_of(client, job)
+    assert ">Started with</p>" in english
+    assert ("<dt>Business system</dt><dd>机务</dd>" in english and "<dt>Status</dt><dd>Pending</dd>" in english
+            and "<dt>Depot</dt><dd>北京机务段</dd>" in english and "<dt>Flagged only</dt><dd>Yes</dd>" in english
+            and f"<dt>Employee number</dt><dd>{w.bob.employee_no}</dd>" in english)
+    job.params["filters"]["unit"] = "999999999"
+    job.save(update_fields=["params"])
+    assert "<dt>Depot</dt><dd>#999999999 (deleted)</dd>" in page_of(client, job)
+
+
+def test_the_whole_months_approve_all_says_so_and_other_jobs_name_nothing(client, w, day, month_of_entries,
+                                                                          run_jobs):
+    client.force_login(w.reviewer)
+    run_jobs(lambda: approve_all(client, day))
+    page = page_of(client, Job.objects.get())
+    assert (f"<dt>业务系统</dt><dd>机务</dd><dt>月份</dt><dd>{day.year}年{day.month}月</dd>"
+            "<dt>状态</dt><dd>待审核</dd></dl>") in page
+
+
 def test_pressing_approve_all_again_while_it_runs_shows_the_same_job(
         client, w, day, month_of_entries, monkeypatch, django_capture_on_commit_callbacks):
     monkeypatch.setattr(tasks.run_job, "delay", lambda *a: None)
