@@ -384,7 +384,7 @@ def test_a_file_cannot_add_a_second_spelling_of_an_employee_number(setting):
     assert list(Worker.objects.values_list("employee_no", flat=True)) == ["W00001"]
 
 
-def test_the_files_case_only_check_reads_the_index_on_the_upper_case_number(setting):
+def test_the_files_case_only_check_reads_the_index_on_the_upper_case_number(f, setting):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -395,5 +395,5 @@ def test_the_files_case_only_check_reads_the_index_on_the_upper_case_number(sett
     with CaptureQueriesContext(connection) as ran:
         WorkerResource().import_data(dataset, dry_run=True)
     [check] = [q["sql"] for q in ran.captured_queries if 'UPPER("members_worker"."employee_no")' in q["sql"]]
-    plan = plan_of(check)
+    plan = plan_of(f, check)
     assert "worker_empno_upper" in plan and "Seq Scan" not in plan, plan
