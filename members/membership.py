@@ -89,7 +89,8 @@ class MembershipRowError(RowError):
 
     @property
     def label(self) -> str:
-        return FIELD_LABELS.get(self.field, self.field)
+        # The form's field names are Chinese columns and msgids: worded in the active language.
+        return _(FIELD_LABELS.get(self.field, self.field))
 
 
 @dataclass(slots=True)

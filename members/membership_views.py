@@ -376,7 +376,7 @@ def _import_page(request, what: str):
                 messages.error(request, str(error))
             except EntryRejected as rejected:
                 for error in rejected.errors[:20]:
-                    messages.error(request, str(error) if error.row else f"{error.label}：{error.message}")
+                    messages.error(request, str(error))
                 messages.error(request, _("文件有错误，未保存任何数据。"))
             else:
                 parked_uploads.unpark(user_id=request.user.pk, token=request.POST.get("token"))

@@ -131,7 +131,7 @@ def place_errors(errors: list[RowError], rows: list[GridRow]) -> tuple[list[int]
         if row is None:
             elsewhere.append(error)
             continue
-        row.errors.append(f"{error.label}：{error.message}")
+        row.errors.append(error.field_text)
         if not bad or bad[-1] != error.row:
             bad.append(error.row)
     return bad, elsewhere

@@ -380,7 +380,7 @@ def bad_rows_table(parsed, masked: dict[str, Callable[[str], str]] | None = None
     ``masked``: column name -> how that column's cells are written (an ID number masked)."""
     messages: dict[int, list[str]] = {}
     for error in parsed.errors:
-        messages.setdefault(error.row, []).append(f"{error.label}：{error.message}")
+        messages.setdefault(error.row, []).append(error.field_text)
     header = list(parsed.table[0]) if parsed.table else []
     while header and _cell_text(header[-1]) == "":
         header.pop()
@@ -394,7 +394,7 @@ def bad_rows_table(parsed, masked: dict[str, Callable[[str], str]] | None = None
     for n in sorted(messages):
         cells = list(parsed.table[n - 1][:width]) if 1 < n <= len(parsed.table) else []
         cells += [None] * (width - len(cells))
-        cells[error_at] = "；".join(messages[n])
+        cells[error_at] = _("；").join(messages[n])
         for at, mask in masks:
             cells[at] = mask(_cell_text(cells[at]))
         rows.append(cells)

@@ -44,9 +44,20 @@ class RowError:
 
     @property
     def label(self) -> str:
-        return FIELD_LABELS.get(self.field, self.field)
+        # A field named by its Chinese column (the skill certificates' 证书编号) is worded like the others.
+        return str(FIELD_LABELS[self.field]) if self.field in FIELD_LABELS else _(self.field)
+
+    @property
+    def field_text(self) -> str:
+        """The problem without its row, "工作量：…" ("Quantity: …"): beside its row in the grid, in the
+        bad-rows file's column, or for a problem of no row (a whole-batch refusal)."""
+        return _("%(label)s：%(message)s") % {"label": self.label, "message": self.message}
 
     def __str__(self) -> str:
+        """"第3行 工作量：…" ("Row 3, Quantity: …"), in the active language; a problem of no row (row 0) is
+        its ``field_text``."""
+        if not self.row:
+            return self.field_text
         return _("第%(row)s行 %(label)s：%(message)s") % {"row": self.row, "label": self.label,
                                                        "message": self.message}
 

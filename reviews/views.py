@@ -130,7 +130,7 @@ def _clerk_rules(request):
 
 def _show_errors(request, error: EntryRejected, limit=20):
     for e in error.errors[:limit]:
-        messages.error(request, str(e) if e.row else f"{e.label}：{e.message}")
+        messages.error(request, str(e))
     if len(error.errors) > limit:
         messages.error(request, _("……另有 %(n)s 个问题。") % {"n": len(error.errors) - limit})
 
@@ -316,7 +316,7 @@ def _grid_errors(request, errors, rows: list[grid.GridRow]) -> None:
     row on the page (a whole-batch refusal, a key edited by hand)."""
     bad, elsewhere = grid.place_errors(errors, rows)
     for e in elsewhere:
-        messages.error(request, str(e) if e.row else f"{e.label}：{e.message}")
+        messages.error(request, str(e))
     if bad:
         listed = "、".join(format_count(n) for n in bad[:10]) + ("……" if len(bad) > 10 else "")
         messages.error(request, _("%(count)s 行有问题（第 %(rows)s 行），未保存任何录入；已填写的内容都还在，"

@@ -9,6 +9,7 @@ import io
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -231,3 +232,18 @@ def test_the_skill_bad_rows_xlsx_for_every_role(client, w, f):
         assert client.get(url).status_code == 403
     client.logout()
     assert client.get(url).url.startswith(reverse("login"))
+
+
+# -- in the reader's language -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "Rows 2</b>: Education: Choose one of: "),
+    ("zh-hans", "第 2 行</b>：文化程度：请从下列选项中选择："),
+])
+def test_the_membership_forms_import_names_its_columns_in_the_officers_language(client, m, f, language, text):
+    [worker] = f.workers(m.depot, m.driver, 1)
+    client.force_login(m.officer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = upload(client, "union:import_applications", "forms.xlsx",
+                  xlsx(APPLICATIONS.columns, [row_for(worker, 文化程度="博士后")]))
+    assert text in page.content.decode()
