@@ -10,7 +10,13 @@ calls ``progress(done, total)`` now and then, and ends in one of two ways:
   whose rows have errors): the job fails with the message, its lines still shown.
 
 It raises JobRefused with a message for the person when the job cannot be done at all (what it was about
-is gone). Messages are written in the language of the person who started the job (Job.language).
+is gone). The job runs in the language of the person who started it (Job.language: its file's words). What
+its page says afterwards (its error, its result's message and lines) is read by others too (union staff) and
+by the same person after switching language, so it is kept as config.stored_text keeps a text: worded in the
+portal's language (``error``, ``result``) for the admin and rows written before, and with its message ids and
+facts (``error_params``, ``result["texts"]``), shown in the reader's language (Job.error_text, Job.summary,
+Job.message, Job.link_label). A kind words these with ``gettext_noop`` (a message id) and facts, not with
+``gettext``.
 
 job_start records the job and sends it to a Celery task after commit; the task calls job_run, which runs
 the kind and keeps the result. A page only reads the Job row. With a ``once_key`` (what the job does: the
@@ -55,22 +61,24 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.files import File
 from django.db import DatabaseError, IntegrityError, connections, transaction
-from django.db.models import BooleanField, Case, ExpressionWrapper, Q, Value, When
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.functions import Now
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from psycopg import sql
 
 from competitions.models import Job, JobStatus
 from config.formatting import format_count
+from config.stored_text import Refusal, StoredText, as_stored
 from config.tasks import send_on_commit
 
 logger = logging.getLogger(__name__)
 
-QUEUE_DOWN = gettext_lazy("任务队列暂时不可用，未能开始；请稍后再试。")
-STALE_ERROR = gettext_lazy("任务中断（处理进程已停止），请重新发起。")
+QUEUE_DOWN = StoredText(gettext_noop("任务队列暂时不可用，未能开始；请稍后再试。"))
+STALE_ERROR = StoredText(gettext_noop("任务中断（处理进程已停止），请重新发起。"))
+FAILED_ERROR = StoredText(gettext_noop("任务执行出错，请稍后重试；如仍失败请联系管理员。"))
 
 Progress = Callable[[int, "int | None"], None]
 # What a job's page says while it runs, unless its kind says otherwise (JobKind.progress_text).
@@ -99,18 +107,25 @@ class JobKind:
 class JobOutcome:
     """What a job that makes no file ends with: ``summary`` lines (label, value) shown on the job's page
     in the order given, a ``message`` above them, and a ``link`` onwards (a URL of the portal, with its
-    ``link_label``). ``ok=False``: the work was refused as a whole; the job fails with ``message``."""
+    ``link_label``). ``ok=False``: the work was refused as a whole; the job fails with ``message``.
+    The labels, the message and the link's label are message ids (gettext_noop) or StoredTexts, shown in
+    the reader's language."""
 
-    summary: dict[str, object] = field(default_factory=dict)
-    message: str = ""
+    summary: dict[str | StoredText, object] = field(default_factory=dict)
+    message: str | StoredText = ""
     link: str = ""
-    link_label: str = ""
+    link_label: str | StoredText = ""
     ok: bool = True
 
     def as_result(self) -> dict:
+        labels = [as_stored(label) for label in self.summary]
+        message, link_label = as_stored(self.message), as_stored(self.link_label)
         # A list of pairs, not an object: jsonb does not keep the order of an object's keys.
-        return {"summary": [[str(label), value] for label, value in self.summary.items()],
-                "message": str(self.message), "link": self.link, "link_label": str(self.link_label)}
+        values = self.summary.values()
+        return {"summary": [[label.written(), value] for label, value in zip(labels, values, strict=True)],
+                "message": message.written(), "link": self.link, "link_label": link_label.written(),
+                "texts": {"summary": [label.as_json() for label in labels], "message": message.as_json(),
+                          "link_label": link_label.as_json()}}
 
 
 JOB_KINDS: dict[str, JobKind] = {
@@ -166,8 +181,9 @@ def job_started_with(job: Job) -> list[tuple[str, str]]:
     return import_string(kind.started_with)(job.params or {}) if kind and kind.started_with else []
 
 
-class JobRefused(Exception):
-    """The job cannot be done; the message is for the person who started it."""
+class JobRefused(Refusal):
+    """The job cannot be done; the message is for the person who started it (and whoever reads the job), a
+    message id with its facts: ``JobRefused(gettext_noop("超过 %(n)s 行…"), n=…)``, or a refusal's ``text``."""
 
 
 def parked_upload(params: dict, *, user) -> tuple[str, str, bytes]:
@@ -178,7 +194,7 @@ def parked_upload(params: dict, *, user) -> tuple[str, str, bytes]:
     token = params.get("token")
     stored = parked_uploads.parked(user_id=user.pk, token=token) if token else None
     if stored is None:
-        raise JobRefused(_("导入文件已过期，请重新上传。"))
+        raise JobRefused(gettext_noop("导入文件已过期，请重新上传。"))
     return token, *stored
 
 
@@ -217,7 +233,8 @@ def job_start(*, kind: str, params: dict, user, once_key=None) -> Job:
             job = Job.objects.create(kind=kind, params=params, created_by=user, once_key=key,
                                      language=translation.get_language() or settings.LANGUAGE_CODE)
             send_on_commit(run_job, job.pk, unsent=lambda: Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED)
-                           .update(status=JobStatus.FAILED, error=str(QUEUE_DOWN), finished_at=timezone.now()))
+                           .update(status=JobStatus.FAILED, error=QUEUE_DOWN.written(),
+                                   error_params=QUEUE_DOWN.as_json(), finished_at=timezone.now()))
     except IntegrityError:
         # The same press, a moment earlier, from another request (job_once_while_unfinished).
         earlier = unfinished.first()
@@ -238,16 +255,10 @@ def _stale() -> Q:
 
 
 def jobs_fail_stale(**which) -> int:
-    """Marks failed, with STALE_ERROR in each job's language, the running jobs (those matching the filters
-    ``which``, or all) whose heartbeat stopped: their process died. One statement; returns how many."""
-    messages = {}
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            messages[code] = str(STALE_ERROR)
-    with translation.override(settings.LANGUAGE_CODE):
-        default = str(STALE_ERROR)
-    error = Case(*[When(language=code, then=Value(text)) for code, text in messages.items()], default=Value(default))
-    failed = Job.objects.filter(_stale(), **which).update(status=JobStatus.FAILED, error=error, finished_at=Now())
+    """Marks failed, with STALE_ERROR, the running jobs (those matching the filters ``which``, or all) whose
+    heartbeat stopped: their process died. One statement; returns how many."""
+    failed = Job.objects.filter(_stale(), **which).update(status=JobStatus.FAILED, error=STALE_ERROR.written(),
+                                                          error_params=STALE_ERROR.as_json(), finished_at=Now())
     if failed:
         logger.warning("jobs: %s running job(s) failed: no heartbeat for %s minutes", failed,
                        settings.JOB_STALE_MINUTES)
@@ -418,13 +429,13 @@ def _job_run(job: Job) -> Job:
     filename = None
     try:
         if kind is None:
-            raise JobRefused(_("未知的任务类型。"))
+            raise JobRefused(gettext_noop("未知的任务类型。"))
         run = import_string(kind.run)
         with tempfile.TemporaryFile() as out:
             if kind.as_user:
                 user = job.created_by if job.created_by is not None and job.created_by.is_active else None
                 if user is None:
-                    raise JobRefused(_("发起任务的账号已不可用。"))
+                    raise JobRefused(gettext_noop("发起任务的账号已不可用。"))
                 ended = run(job.params, out, progress, user=user)
             else:
                 ended = run(job.params, out, progress)
@@ -435,28 +446,29 @@ def _job_run(job: Job) -> Job:
                 job.file.save(f"{job.pk}-{job.kind}{PurePath(filename).suffix}", File(out, name=filename),
                               save=False)
     except JobRefused as refused:
-        return _job_finish(job, progress, status=JobStatus.FAILED, error=str(refused))
+        return _job_finish(job, progress, status=JobStatus.FAILED, error=refused.text)
     except Exception:
         logger.exception("jobs: job %s (%s) failed", job.pk, job.kind)
-        return _job_finish(job, progress, status=JobStatus.FAILED,
-                           error=_("任务执行出错，请稍后重试；如仍失败请联系管理员。"))
+        return _job_finish(job, progress, status=JobStatus.FAILED, error=FAILED_ERROR)
     finally:
         progress.close()
     if isinstance(ended, JobOutcome):
         job.result = ended.as_result()
         if not ended.ok:
-            return _job_finish(job, progress, status=JobStatus.FAILED, error=str(ended.message))
+            return _job_finish(job, progress, status=JobStatus.FAILED, error=as_stored(ended.message))
     else:
         job.filename = filename
     return _job_finish(job, progress, status=JobStatus.SUCCEEDED)
 
 
-def _job_finish(job: Job, progress: _ProgressWriter, *, status: str, error: str = "") -> Job:
-    job.status, job.error, job.finished_at = status, error, timezone.now()
+def _job_finish(job: Job, progress: _ProgressWriter, *, status: str, error: StoredText | None = None) -> Job:
+    job.status, job.finished_at = status, timezone.now()
+    job.error, job.error_params = (error.written(), error.as_json()) if error is not None else ("", {})
     job.done, job.total = progress.done, progress.total
     if status == JobStatus.SUCCEEDED:
         # Finished is all of it, whatever the last report said (a count taken before the work began).
         job.total = job.done if job.total is None else max(job.total, job.done)
         job.done = job.total
-    job.save(update_fields=["status", "error", "finished_at", "done", "total", "file", "filename", "result"])
+    job.save(update_fields=["status", "error", "error_params", "finished_at", "done", "total", "file", "filename",
+                            "result"])
     return job

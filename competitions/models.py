@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from competitions.querysets import CompetitionQuerySet, JobQuerySet, RuleVersionQuerySet
+from config.stored_text import shown
 from config.text import validate_visible
 
 
@@ -805,8 +806,9 @@ class Job(models.Model):
     ``filename`` is the name the download gets. Everyone sees their own jobs, union staff everyone's
     (JobQuerySet.visible_to). ``once_key`` names what the job does (a month's approval, an uploaded file):
     while one such job of a person is unfinished, starting it again returns it instead (a constraint, so
-    two presses at the same instant cannot both start). ``language`` is the starter's, in which the job's
-    messages are written. Jobs are kept JOB_KEEP_DAYS (competitions/jobs.py), then deleted with their files.
+    two presses at the same instant cannot both start). ``language`` is the starter's, in which the job runs
+    (the words of its file); its error and result are shown in each reader's (competitions/jobs.py). Jobs
+    are kept JOB_KEEP_DAYS (competitions/jobs.py), then deleted with their files.
     ``heartbeat_at`` is renewed while the job's process is alive (every JOB_HEARTBEAT_SECONDS and with each
     progress write); a running job whose heartbeat stopped for JOB_STALE_MINUTES is marked failed
     (jobs.jobs_fail_stale), which frees its once key.
@@ -824,7 +826,12 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    # The error and the result are worded in the portal's language (for the admin and for jobs older than
+    # the texts' ids); ``error_params`` and ``result["texts"]`` keep their message ids and facts, which
+    # error_text, summary, message and link_label word in the reader's (config.stored_text).
     error = models.TextField(_("错误"), blank=True)
+    error_params = models.JSONField(_("错误参数"), default=dict, blank=True,
+                                    db_default=models.Value({}, output_field=models.JSONField()))
     result = models.JSONField(_("结果"), default=dict, blank=True)
     once_key = models.CharField(_("防重复键"), max_length=64, blank=True)
     language = models.CharField(_("语言"), max_length=10, blank=True)
@@ -869,9 +876,33 @@ class Job(models.Model):
         return self.finished_at - self.started_at
 
     @property
+    def error_text(self) -> str:
+        """Why the job failed, in the reader's (the active) language."""
+        return shown(self.error_params, self.error)
+
+    def _result_text(self, name: str) -> str:
+        result = self.result or {}
+        return shown((result.get("texts") or {}).get(name), result.get(name, ""))
+
+    @property
+    def message(self) -> str:
+        """The result's message, in the reader's language."""
+        return self._result_text("message")
+
+    @property
+    def link_label(self) -> str:
+        return self._result_text("link_label")
+
+    @property
     def summary(self) -> list[tuple[str, object]]:
-        """The result's lines (label, value), in the order the kind gave them."""
-        return [tuple(line) for line in (self.result or {}).get("summary", [])]
+        """The result's lines (label, value), in the order the kind gave them, labelled in the reader's
+        language."""
+        result = self.result or {}
+        lines = result.get("summary", [])
+        labels = (result.get("texts") or {}).get("summary") or []
+        if len(labels) != len(lines):
+            labels = [None] * len(lines)
+        return [(shown(label, written), value) for (written, value), label in zip(lines, labels, strict=True)]
 
 
 # The award rounds' background work and documents (competitions/honours/jobs.py and documents.py).

@@ -30,8 +30,10 @@ from decimal import Decimal
 from xml.parsers import expat
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from config.formatting import POINT_DECIMALS, xlsx_number_format
+from config.stored_text import Refusal
 
 # The rectangle from A1 to a sheet's last cell. An entry file at its row limit (200,000 rows × 6
 # columns) is 1.2 million; five million leaves room for extra columns and stays a few hundred MB
@@ -50,8 +52,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
 
-class SpreadsheetRefused(Exception):
-    """The file is not read: too large when unpacked, or broken; the message is for the person."""
+class SpreadsheetRefused(Refusal):
+    """The file is not read: too large when unpacked, or broken; the message is for the person (its id and
+    facts: config.stored_text)."""
 
 
 _KINDS = {"c": 1, "row": 2, "dimension": 3, "Relationship": 4}
@@ -110,18 +113,18 @@ class _PartScan:
     def note(self, row: int, col: int):
         self.max_row, self.max_col = max(self.max_row, row), max(self.max_col, col)
         if self.max_row * self.max_col > MAX_CELLS:
-            raise SpreadsheetRefused(_(
-                "表格范围过大（%(ref)s），请删除多余的行列或空白单元格后重新保存，或分批导入。")
-                % {"ref": f"{_column_letters(self.max_col)}{self.max_row}"})
+            raise SpreadsheetRefused(gettext_noop(
+                "表格范围过大（%(ref)s），请删除多余的行列或空白单元格后重新保存，或分批导入。"),
+                ref=f"{_column_letters(self.max_col)}{self.max_row}")
 
 
 def _refuse_doctype(*args):
-    raise SpreadsheetRefused(_("无法读取该Excel文件，请使用下载的模板（.xlsx）。"))
+    raise SpreadsheetRefused(gettext_noop("无法读取该Excel文件，请使用下载的模板（.xlsx）。"))
 
 
 def _column_number(letters: str) -> int:
     if not _COLUMN_LETTERS.fullmatch(letters):
-        raise SpreadsheetRefused(_("无法读取该Excel文件，请使用下载的模板（.xlsx）。"))
+        raise SpreadsheetRefused(gettext_noop("无法读取该Excel文件，请使用下载的模板（.xlsx）。"))
     n = 0
     for ch in letters:
         n = n * 26 + ord(ch) - 64
@@ -130,7 +133,7 @@ def _column_number(letters: str) -> int:
 
 def _row_number(digits: str) -> int:
     if not (digits.isascii() and digits.isdigit() and len(digits) <= 7):
-        raise SpreadsheetRefused(_("无法读取该Excel文件，请使用下载的模板（.xlsx）。"))
+        raise SpreadsheetRefused(gettext_noop("无法读取该Excel文件，请使用下载的模板（.xlsx）。"))
     return int(digits)
 
 
@@ -148,7 +151,7 @@ def _unpacked(book: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]):
         while chunk := part.read(_CHUNK):
             budget[0] -= len(chunk)
             if budget[0] < 0:
-                raise SpreadsheetRefused(_("文件解压后过大，请删除多余内容后重新保存，或分批导入。"))
+                raise SpreadsheetRefused(gettext_noop("文件解压后过大，请删除多余内容后重新保存，或分批导入。"))
             yield chunk
 
 
@@ -161,11 +164,11 @@ def check_xlsx(content: bytes) -> None:
         book = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile:
         return
-    unreadable = _("无法读取该Excel文件，请使用下载的模板（.xlsx）。")
+    unreadable = gettext_noop("无法读取该Excel文件，请使用下载的模板（.xlsx）。")
     with book:
         infos = book.infolist()
         if sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
-            raise SpreadsheetRefused(_("文件解压后过大，请删除多余内容后重新保存，或分批导入。"))
+            raise SpreadsheetRefused(gettext_noop("文件解压后过大，请删除多余内容后重新保存，或分批导入。"))
         budget = [MAX_UNPACKED_BYTES]
         for info in infos:
             name = info.filename.lower()

@@ -16,6 +16,7 @@ import psycopg
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from config.bulk_load import load_rows
 from config.pgbulk import array, values_in
@@ -115,11 +116,11 @@ class ParsedRows:
 
 def _table_rows(kind: FileKind, table: list[list]) -> ParsedRows:
     if not table:
-        raise ImportFileError(_("文件是空的。"))
+        raise ImportFileError(gettext_noop("文件是空的。"))
     header = [_cell_text(c) for c in table[0]]
     missing = [c for c in kind.required if c not in header]
     if missing:
-        raise ImportFileError(_("缺少列：%(cols)s。请使用下载的模板。") % {"cols": "、".join(missing)})
+        raise ImportFileError(gettext_noop("缺少列：%(cols)s。请使用下载的模板。"), cols="、".join(missing))
     index = {name: header.index(name) for name in kind.columns if name in header}
     parsed = ParsedRows(kind=kind, table=table)
     for n, row in enumerate(table[1:], start=2):
@@ -130,7 +131,7 @@ def _table_rows(kind: FileKind, table: list[list]) -> ParsedRows:
         if any(texts.values()):
             parsed.rows.append((n, texts, cells))
     if len(parsed.rows) > MAX_ROWS:
-        raise ImportFileError(_("一次最多导入%(max)s行，请分批导入。") % {"max": MAX_ROWS})
+        raise ImportFileError(gettext_noop("一次最多导入%(max)s行，请分批导入。"), max=MAX_ROWS)
     return parsed
 
 

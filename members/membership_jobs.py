@@ -7,11 +7,12 @@ as it would be in the page. Both are all or nothing, one transaction, as their i
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from competitions.jobs import JobOutcome, JobRefused, Progress, parked_upload
 from config import parked_uploads
 from config.formatting import format_count
+from config.stored_text import StoredText
 from members import membership_imports as imports
 from members.membership import MembershipRefused, applications_approve
 from members.models import ApplicationStatus, MembershipApplication
@@ -37,19 +38,19 @@ def applications_import_job(params: dict, out, progress: Progress, *, user) -> J
     try:
         count = imports.applications_import(actor=user, name=name, content=content)
     except ImportFileError as error:
-        raise JobRefused(str(error)) from None
+        raise JobRefused(error.text) from None
     except EntryRejected as error:
         # Nothing saved; the file stays parked, so its bad rows can still be fetched and fixed.
         bad = len({e.row for e in error.errors if e.row})
-        return JobOutcome(summary={_("有问题的行"): bad, _("已导入"): 0},
-                          message=_("文件有错误，未保存任何入会申请。") if bad else error.errors[0].message,
+        return JobOutcome(summary={gettext_noop("有问题的行"): bad, gettext_noop("已导入"): 0},
+                          message=gettext_noop("文件有错误，未保存任何入会申请。") if bad else error.errors[0].message,
                           link=reverse("union:import_applications_bad_rows", args=[token]) if bad else "",
-                          link_label=_("下载有问题的行") if bad else "", ok=False)
+                          link_label=gettext_noop("下载有问题的行") if bad else "", ok=False)
     parked_uploads.unpark(user_id=user.pk, token=token)
     progress(1, 1)
-    return JobOutcome(summary={_("已导入"): count},
-                      message=_("已导入 %(n)s 份入会申请，待审批。") % {"n": format_count(count)},
-                      link=reverse("union:applications"), link_label=_("查看入会申请"))
+    return JobOutcome(summary={gettext_noop("已导入"): count},
+                      message=StoredText(gettext_noop("已导入 %(n)s 份入会申请，待审批。"), {"n": format_count(count)}),
+                      link=reverse("union:applications"), link_label=gettext_noop("查看入会申请"))
 
 
 def applications_approve_all_job(params: dict, out, progress: Progress, *, user) -> JobOutcome:
@@ -69,9 +70,10 @@ def applications_approve_all_job(params: dict, out, progress: Progress, *, user)
     except MembershipRefused as refused:
         raise JobRefused(refused.message) from None
     progress(len(ids), len(ids))
-    summary = {_("已批准"): count}
+    summary = {gettext_noop("已批准"): count}
     if len(ids) > count:
         # Decided by someone else between the count and the statement.
-        summary[_("已由他人处理，未再批准")] = len(ids) - count
-    return JobOutcome(summary=summary, message=_("已批准 %(n)s 份入会申请。") % {"n": format_count(count)},
-                      link=reverse("union:applications"), link_label=_("返回入会申请"))
+        summary[gettext_noop("已由他人处理，未再批准")] = len(ids) - count
+    return JobOutcome(summary=summary,
+                      message=StoredText(gettext_noop("已批准 %(n)s 份入会申请。"), {"n": format_count(count)}),
+                      link=reverse("union:applications"), link_label=gettext_noop("返回入会申请"))

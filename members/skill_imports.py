@@ -15,6 +15,7 @@ from datetime import date
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from competitions.models import JobType
 from config.pgbulk import values_in
@@ -139,11 +140,11 @@ def check_file(*, actor, name: str, content: bytes) -> ParsedFile:
 
 def check_table(*, checker: SkillChecker, table: list[list]) -> ParsedFile:
     if not table:
-        raise ImportFileError(_("文件是空的。"))
+        raise ImportFileError(gettext_noop("文件是空的。"))
     header = [_cell_text(c) for c in table[0]]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise ImportFileError(_("缺少列：%(cols)s。请使用下载的模板。") % {"cols": "、".join(missing)})
+        raise ImportFileError(gettext_noop("缺少列：%(cols)s。请使用下载的模板。"), cols="、".join(missing))
     index = {name: header.index(name) for name in COLUMNS if name in header}
     body = []
     for n, row in enumerate(table[1:], start=2):
@@ -154,7 +155,7 @@ def check_table(*, checker: SkillChecker, table: list[list]) -> ParsedFile:
             raw_date = row[index["评定日期"]] if index["评定日期"] < len(row) else ""
             body.append((n, texts, raw_date))
     if len(body) > MAX_ROWS:
-        raise ImportFileError(_("一次最多导入%(max)s行，请分批导入。") % {"max": MAX_ROWS})
+        raise ImportFileError(gettext_noop("一次最多导入%(max)s行，请分批导入。"), max=MAX_ROWS)
 
     workers = checker.workers({texts[0] for _, texts, _d in body})
     job_types = checker.job_types() if any(texts[3] for _, texts, _d in body) else {}

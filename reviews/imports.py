@@ -20,6 +20,7 @@ from datetime import date, datetime
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from competitions.models import Competition, ScoringRule
 from config.formatting import format_count
@@ -32,6 +33,7 @@ from config.spreadsheets import (
     csv_rows_read,
     xlsx_append,
 )
+from config.stored_text import Refusal
 from config.text import typed_code
 from reviews.validation import EntryChecker, EntryInput, RowError
 
@@ -70,8 +72,9 @@ def import_in_background(name: str, content: bytes) -> bool:
     return found is None or int(found.group(1)) - 1 > IMPORT_BACKGROUND_ROWS
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (wrong type, no header, too big)."""
+class ImportFileError(Refusal):
+    """The file as a whole cannot be read (wrong type, no header, too big): a message id and its facts
+    (config.stored_text), so a background import keeps it to be shown in its reader's language."""
 
 
 @dataclass
@@ -95,7 +98,7 @@ class ParsedFile:
 def read_table(name: str, content: bytes) -> list[list]:
     """Rows of cells (header first) from a .csv (UTF-8 or GBK, as Excel in China saves it) or .xlsx."""
     if len(content) > MAX_BYTES:
-        raise ImportFileError(_("文件过大（上限20MB），请分批导入。"))
+        raise ImportFileError(gettext_noop("文件过大（上限20MB），请分批导入。"))
     lower = name.lower()
     if lower.endswith(".csv"):
         for encoding in ("utf-8-sig", "gb18030"):
@@ -105,7 +108,7 @@ def read_table(name: str, content: bytes) -> list[list]:
             except UnicodeDecodeError:
                 continue
         else:
-            raise ImportFileError(_("无法识别文件编码，请另存为UTF-8编码的CSV。"))
+            raise ImportFileError(gettext_noop("无法识别文件编码，请另存为UTF-8编码的CSV。"))
         rows = list(csv.reader(io.StringIO(text)))
         if "\x00" in text:
             _refuse_nul(rows)
@@ -120,15 +123,15 @@ def read_table(name: str, content: bytes) -> list[list]:
         try:
             check_xlsx(content)
         except SpreadsheetRefused as refused:
-            raise ImportFileError(str(refused)) from None
+            raise ImportFileError(refused.text) from None
         try:
             rows = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python(
                 skip_empty_area=False)
         except Exception:  # a broken file raises several kinds; all mean "not a workbook"
-            raise ImportFileError(_("无法读取该Excel文件，请使用下载的模板（.xlsx）。")) from None
+            raise ImportFileError(gettext_noop("无法读取该Excel文件，请使用下载的模板（.xlsx）。")) from None
         _refuse_nul(rows)  # a sheet's XML spells one as _x0000_, which the reader turns into the character
         return rows
-    raise ImportFileError(_("只支持 .xlsx 或 .csv 文件。"))
+    raise ImportFileError(gettext_noop("只支持 .xlsx 或 .csv 文件。"))
 
 
 def _refuse_nul(rows: list[list]) -> None:
@@ -140,8 +143,9 @@ def _refuse_nul(rows: list[list]) -> None:
         for i, cell in enumerate(row):
             if isinstance(cell, str) and "\x00" in cell:
                 column = _cell_text(header[i]).replace("\x00", "") if i < len(header) else ""
-                raise ImportFileError(_("第%(row)s行“%(column)s”列含有无法保存的空字符（NUL），请删除后重新导入。") % {
-                    "row": n, "column": column or i + 1})
+                raise ImportFileError(
+                    gettext_noop("第%(row)s行“%(column)s”列含有无法保存的空字符（NUL），请删除后重新导入。"),
+                    row=n, column=column or i + 1)
 
 def _cell_text(value) -> str:
     if value.__class__ is str:
@@ -156,11 +160,11 @@ def _cell_text(value) -> str:
 def parse_entries(*, checker: EntryChecker, table: list[list]) -> ParsedFile:
     """Resolve a table's rows to ``EntryInput``s for ``checker``; problems found here become row errors."""
     if not table:
-        raise ImportFileError(_("文件是空的。"))
+        raise ImportFileError(gettext_noop("文件是空的。"))
     header = [_cell_text(c) for c in table[0]]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise ImportFileError(_("缺少列：%(cols)s。请使用下载的模板。") % {"cols": "、".join(missing)})
+        raise ImportFileError(gettext_noop("缺少列：%(cols)s。请使用下载的模板。"), cols="、".join(missing))
     index = {name: header.index(name) for name in COLUMNS if name in header}
     width = max(index.values()) + 1
     body = []  # (row number, cells as read, their texts)
@@ -177,7 +181,7 @@ def parse_entries(*, checker: EntryChecker, table: list[list]) -> ParsedFile:
                 texts += [""] * (width - len(texts))
             body.append((n, row, texts))
     if len(body) > MAX_ROWS:
-        raise ImportFileError(_("一次最多导入%(max)s行，请分批导入。") % {"max": MAX_ROWS})
+        raise ImportFileError(gettext_noop("一次最多导入%(max)s行，请分批导入。"), max=MAX_ROWS)
     i_worker, i_date, i_rule, i_quantity = (index[c] for c in REQUIRED)
     i_name, i_note = index.get("姓名"), index.get("说明")
     kept = [item for item in body if item[2][i_quantity]]  # see ParsedFile.skipped

@@ -13,13 +13,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Min
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from competitions.jobs import JobOutcome, JobRefused, Progress, parked_upload
 from competitions.models import BusinessSystem, Competition
 from config import parked_uploads
-from config.formatting import display_month, format_count
+from config.formatting import format_count
 from config.months import format_month, parse_month
+from config.stored_text import Month, StoredText
 from members.scope import scope_of
 from reviews.entry_log import merge_approvals
 from reviews.imports import ImportFileError
@@ -39,7 +40,7 @@ def entries_import_job(params: dict, out, progress: Progress, *, user) -> JobOut
     (reviews.services.entries_import: all or nothing, or only the good rows with ``save_valid_only``)."""
     competition = Competition.objects.filter(pk=params.get("competition")).first()
     if competition is None:
-        raise JobRefused(_("该竞赛已不存在。"))
+        raise JobRefused(gettext_noop("该竞赛已不存在。"))
     token, name, content = parked_upload(params, user=user)
     progress(0, 2)
     try:
@@ -47,18 +48,20 @@ def entries_import_job(params: dict, out, progress: Progress, *, user) -> JobOut
                                 save_valid_only=bool(params.get("save_valid_only")),
                                 checked=lambda: progress(1, 2))
     except ImportFileError as error:
-        raise JobRefused(str(error)) from None
+        raise JobRefused(error.text) from None
     except EntryRejected as error:
         # Nothing saved; the file stays parked, so its bad rows can still be fetched and fixed.
-        return JobOutcome(summary={_("有问题的行"): len({e.row for e in error.errors}), _("已导入"): 0},
-                          message=_("文件有错误，未保存任何录入。"),
-                          link=reverse("entries:import_bad_rows", args=[token]), link_label=_("下载有问题的行"),
-                          ok=False)
+        return JobOutcome(summary={gettext_noop("有问题的行"): len({e.row for e in error.errors}),
+                                   gettext_noop("已导入"): 0},
+                          message=gettext_noop("文件有错误，未保存任何录入。"),
+                          link=reverse("entries:import_bad_rows", args=[token]),
+                          link_label=gettext_noop("下载有问题的行"), ok=False)
     parked_uploads.unpark(user_id=user.pk, token=token)
-    return JobOutcome(summary={_("已导入"): result.created_count,
-                               _("有问题未导入的行"): len({e.row for e in result.errors})},
-                      message=_("已导入 %(n)s 条录入，待审核。") % {"n": format_count(result.created_count)},
-                      link=reverse("entries:list"), link_label=_("查看录入"))
+    return JobOutcome(summary={gettext_noop("已导入"): result.created_count,
+                               gettext_noop("有问题未导入的行"): len({e.row for e in result.errors})},
+                      message=StoredText(gettext_noop("已导入 %(n)s 条录入，待审核。"),
+                                         {"n": format_count(result.created_count)}),
+                      link=reverse("entries:list"), link_label=gettext_noop("查看录入"))
 
 
 def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> JobOutcome:
@@ -72,9 +75,9 @@ def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> Jo
     except ValidationError:
         month = None
     if competition is None or system is None or month is None:
-        raise JobRefused(_("要审核的竞赛、业务系统或月份已不存在。"))
+        raise JobRefused(gettext_noop("要审核的竞赛、业务系统或月份已不存在。"))
     if not scope_of(user).may_review(system.pk):
-        raise JobRefused(_("您不负责该业务系统的审核。"))
+        raise JobRefused(gettext_noop("您不负责该业务系统的审核。"))
     filters = params.get("filters") or {}
     entries, status = queue_selection(user=user, competition=competition, system=system, month=month,
                                       filters=filters)
@@ -85,16 +88,16 @@ def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> Jo
                                           month=month, queue=(competition.pk, month) if whole_queue else None)
     except TransitionRefused as refused:
         raise JobRefused(refused.message) from None
-    summary = {_("已通过"): result.moved}
+    summary = {gettext_noop("已通过"): result.moved}
     if result.skipped_own:
-        summary[_("本人录入或修改过的，已跳过")] = result.skipped_own
+        summary[gettext_noop("本人录入或修改过的，已跳过")] = result.skipped_own
     return JobOutcome(summary=summary,
-                      message=_("%(system)s %(month)s：已通过 %(n)s 条。") % {
-                          "system": system.name, "month": display_month(month), "n": format_count(result.moved)},
+                      message=StoredText(gettext_noop("%(system)s %(month)s：已通过 %(n)s 条。"), {
+                          "system": system.name, "month": Month(month), "n": format_count(result.moved)}),
                       # Back to the queue as it was when the job was started: its filters too.
                       link=f"{reverse('review:queue')}?" + urlencode(
                           {**queue_filters(filters), "system": system.pk, "month": format_month(month)}),
-                      link_label=_("返回审核队列"))
+                      link_label=gettext_noop("返回审核队列"))
 
 
 def review_approve_all_started_with(params: dict) -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from competitions.jobs import PROGRESS_EVERY, JobRefused, Progress
 from competitions.models import BusinessSystem, Competition
@@ -144,7 +145,7 @@ def review_progress_refresh(*, competition_id: int, system_id: int, month: date)
 def _competition(params: dict) -> Competition:
     competition = Competition.objects.filter(pk=params.get("competition")).first()
     if competition is None:
-        raise JobRefused(_("该劳动竞赛已不存在，无法导出。"))
+        raise JobRefused(gettext_noop("该劳动竞赛已不存在，无法导出。"))
     return competition
 
 
@@ -153,7 +154,7 @@ def _reviewed_system(user, params: dict) -> BusinessSystem:
     scope = scope_of(user)
     system = BusinessSystem.objects.filter(pk=params.get("system")).first()
     if system is None or not (scope.is_staff or system.pk in scope.reviewer_system_ids):
-        raise JobRefused(_("您已不再负责该业务系统的审核，无法导出。"))
+        raise JobRefused(gettext_noop("您已不再负责该业务系统的审核，无法导出。"))
     return system
 
 
@@ -161,14 +162,14 @@ def _month(params: dict) -> date:
     try:
         return parse_month(params.get("month"))
     except ValidationError:
-        raise JobRefused(_("月份无效，无法导出。")) from None
+        raise JobRefused(gettext_noop("月份无效，无法导出。")) from None
 
 
 def _counted(qs) -> int:
     """How many rows an export will write, refused beyond MAX_ROWS (counted no further than that)."""
     total = qs[:MAX_ROWS + 1].count()
     if total > MAX_ROWS:
-        raise JobRefused(_("超过 %(n)s 行，Excel 放不下；请缩小筛选范围后再导出。") % {"n": f"{MAX_ROWS:,}"})
+        raise JobRefused(gettext_noop("超过 %(n)s 行，Excel 放不下；请缩小筛选范围后再导出。"), n=f"{MAX_ROWS:,}")
     return total
 
 

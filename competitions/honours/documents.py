@@ -31,7 +31,7 @@ from django.core.files.storage import FileSystemStorage
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from competitions.honours.jobs import JobStatus, RoundJob, mark_stale, mark_unsent
@@ -39,6 +39,7 @@ from competitions.honours.models import AwardRound, Nominee, NomineeStatus, Roun
 from competitions.honours.services import RoundRefused
 from config.formatting import display_date
 from config.spreadsheets import xlsx_file
+from config.stored_text import Refusal
 from config.tasks import send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -107,8 +108,8 @@ class AwardDocuments(RoundJob):
         return f"{self.round_id} {self.status}"
 
 
-class NoChineseFont(Exception):  # noqa: N818
-    pass
+class NoChineseFont(Refusal):
+    """No font prints Chinese: the message (an id and facts, config.stored_text) tells staff what to install."""
 
 
 class FontLacksCharacters(NoChineseFont):
@@ -178,7 +179,7 @@ def certificate_font() -> Path:
     for path in candidates:
         if path.is_file():
             return path
-    raise NoChineseFont(gettext(
+    raise NoChineseFont(gettext_noop(
         "没有可用的中文字体，无法生成证书。请安装依赖 paperang-p2-fonts-cjk（uv sync）或系统字体 "
         "fonts-wqy-microhei，或在 CERTIFICATE_FONT 中指定一个 TrueType 中文字体文件，然后重新生成。"))
 
@@ -281,9 +282,9 @@ def _refuse_missing_glyphs(cmap, terms: CertificateTerms, people: list[Honoree])
                 lacking.setdefault(char, []).append(text)
     if lacking:
         shown = "；".join(f"“{char}”（{'、'.join(where[:3])}）" for char, where in list(lacking.items())[:10])
-        raise FontLacksCharacters(gettext(
+        raise FontLacksCharacters(gettext_noop(
             "证书字体中没有以下字符，证书未生成（生成后即冻结，不能缺字）：%(chars)s。请在 CERTIFICATE_FONT 中"
-            "指定包含这些字的 TrueType 字体后重新生成。") % {"chars": shown})
+            "指定包含这些字的 TrueType 字体后重新生成。"), chars=shown)
 
 
 # -- building them in the background -------------------------------------------------------------------
@@ -308,8 +309,9 @@ def documents_request(*, award_round: AwardRound, user) -> AwardDocuments:
             documents = AwardDocuments.objects.create(round=locked, requested_by=user, requested_at=now)
         else:
             documents.status, documents.requested_by, documents.requested_at = JobStatus.RUNNING, user, now
-            documents.error, documents.finished_at = "", None
-            documents.save(update_fields=["status", "requested_by", "requested_at", "error", "finished_at"])
+            documents.error, documents.error_params, documents.finished_at = "", {}, None
+            documents.save(update_fields=["status", "requested_by", "requested_at", "error", "error_params",
+                                          "finished_at"])
         documents_id = documents.pk
         send_on_commit(honours_documents_task, documents_id, unsent=lambda: mark_unsent(AwardDocuments, documents_id))
     return documents
@@ -343,7 +345,7 @@ def documents_build(*, documents_id: int) -> AwardDocuments | None:
     except DatabaseError:
         raise  # the task retries (config.tasks)
     except NoChineseFont as error:
-        documents.finish(JobStatus.FAILED, str(error))
+        documents.finish(JobStatus.FAILED, error.text)
     except Exception as error:
         logger.exception("honours: documents of round %s failed", award_round.pk)
         documents.finish(JobStatus.FAILED, f"{type(error).__name__}: {error}")

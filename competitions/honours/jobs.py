@@ -20,20 +20,21 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, models, transaction
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from competitions.honours.models import AwardRound, RoundStatus
 from competitions.honours.services import RoundRefused, check_move
 from competitions.honours.shortlist import generate_shortlist, refuse_basis_not_started
+from config.stored_text import StoredText, as_stored, shown
 from config.tasks import send_on_commit
 
 logger = logging.getLogger(__name__)
 
 # Far beyond a shortlist's seconds, within a coffee break.
 STALE = timedelta(minutes=10)
-STALE_ERROR = _("任务未能完成（进程中断），请重新发起。")
+STALE_ERROR = StoredText(gettext_noop("任务未能完成（进程中断），请重新发起。"))
 
 
 class JobStatus(models.TextChoices):
@@ -44,7 +45,9 @@ class JobStatus(models.TextChoices):
 
 class RoundJob(models.Model):
     """What every background job of a round records for staff: who asked and when, how it ended, why it
-    failed."""
+    failed: ``error`` worded in the portal's language, for the admin and for rows older than
+    ``error_params``, its message id and facts, which ``error_text`` words in the reader's
+    (config.stored_text)."""
 
     status = models.CharField(_("状态"), max_length=10, choices=JobStatus.choices, default=JobStatus.RUNNING)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True,
@@ -52,19 +55,23 @@ class RoundJob(models.Model):
     requested_at = models.DateTimeField(_("发起时间"))
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     error = models.TextField(_("错误"), blank=True)
+    error_params = models.JSONField(_("错误参数"), default=dict, blank=True,
+                                    db_default=models.Value({}, output_field=models.JSONField()))
 
     class Meta:
         abstract = True
 
-    def finish(self, status: str, error: str = "") -> None:
-        self.status, self.error, self.finished_at = status, error, timezone.now()
+    def finish(self, status: str, error: StoredText | str = "") -> None:
+        """Records the end; ``error`` is stored in the portal's language whoever's request or task ends the
+        job (its reader may read another), with its id and facts."""
+        error = as_stored(error) if error else None
+        self.status, self.finished_at = status, timezone.now()
+        self.error, self.error_params = (error.written(), error.as_json()) if error else ("", {})
 
-
-def _portal_words(text) -> str:
-    """An error the system words, in the portal's language: a page view or request marks a job failed, and the
-    stored error is read by every member of staff, whatever language the one who happened to mark it reads."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return str(text)
+    @property
+    def error_text(self) -> str:
+        """Why the job failed, in the reader's (the active) language."""
+        return shown(self.error_params, self.error)
 
 
 def mark_unsent(model: type[RoundJob], pk: int) -> None:
@@ -72,14 +79,15 @@ def mark_unsent(model: type[RoundJob], pk: int) -> None:
     from competitions.jobs import QUEUE_DOWN
 
     model.objects.filter(pk=pk, status=JobStatus.RUNNING).update(
-        status=JobStatus.FAILED, finished_at=timezone.now(), error=_portal_words(QUEUE_DOWN))
+        status=JobStatus.FAILED, finished_at=timezone.now(), error=QUEUE_DOWN.written(),
+        error_params=QUEUE_DOWN.as_json())
 
 
 def mark_stale(model: type[RoundJob], **of_round) -> None:
     """Jobs still "running" after STALE died without recording it (a killed worker): marked failed."""
     now = timezone.now()
     model.objects.filter(status=JobStatus.RUNNING, requested_at__lt=now - STALE, **of_round).update(
-        status=JobStatus.FAILED, finished_at=now, error=_portal_words(STALE_ERROR))
+        status=JobStatus.FAILED, finished_at=now, error=STALE_ERROR.written(), error_params=STALE_ERROR.as_json())
 
 
 class ShortlistRun(RoundJob):
@@ -140,5 +148,5 @@ def shortlist_run(*, run_id: int) -> ShortlistRun | None:
     except Exception as error:
         logger.exception("honours: shortlist of round %s failed", run.round_id)
         run.finish(JobStatus.FAILED, f"{type(error).__name__}: {error}")
-    run.save(update_fields=["status", "error", "finished_at"])
+    run.save(update_fields=["status", "error", "error_params", "finished_at"])
     return run

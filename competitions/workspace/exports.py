@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from competitions.jobs import PROGRESS_EVERY, JobRefused, Progress
 from competitions.models import Competition, PeriodSnapshot, PeriodStanding, SnapshotStatus, StandingDay
@@ -99,7 +100,7 @@ def day_xlsx(params: dict, out, progress: Progress) -> str:
     standing_day = (StandingDay.objects.filter(competition=competition, day=day).first()
                     if competition is not None and day is not None else None)
     if standing_day is None:
-        raise JobRefused(_("该日的排名已不存在，无法导出。"))
+        raise JobRefused(gettext_noop("该日的排名已不存在，无法导出。"))
     choices, of = _selection(params)
     at = {"competition_id": competition.pk, "day": day}
     total = standing_day.rows if of == reads.StaffList(Scope.OVERALL) else reads.staff_board_count(**at, of=of)
@@ -138,7 +139,7 @@ def period_xlsx(params: dict, out, progress: Progress) -> str:
     snapshot = (PeriodSnapshot.objects.select_related("competition")
                 .filter(pk=params.get("snapshot"), status=SnapshotStatus.READY).first())
     if snapshot is None:
-        raise JobRefused(_("该时段排名已不存在，无法导出。"))
+        raise JobRefused(gettext_noop("该时段排名已不存在，无法导出。"))
     choices, of = _selection(params)
     competition = snapshot.competition
     total = snapshot.rows if of == reads.StaffList(Scope.OVERALL) else (

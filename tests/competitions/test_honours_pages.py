@@ -10,13 +10,13 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from competitions import tasks
 from competitions.honours import documents, services, views
-from competitions.honours.jobs import JobStatus, ShortlistRun
+from competitions.honours.jobs import JobStatus, ShortlistRun, mark_unsent
 from competitions.honours.models import (
     AwardRound,
     Nominee,
@@ -580,6 +580,36 @@ def test_a_name_the_font_cannot_print_fails_the_certificates_naming_it_and_nothi
     assert "“𠮷”（宋𠮷）" in built.error and "CERTIFICATE_FONT" in built.error
     # and nothing is frozen: once a font with the character is configured, a new request builds them
     assert documents.documents_request(award_round=award_round, user=w.staff).status == JobStatus.RUNNING
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("en", ["The certificate font has no glyph for these characters", "“𠮷”（宋𠮷）"]),
+    ("zh-hans", ["证书字体中没有以下字符", "“𠮷”（宋𠮷）"]),
+])
+def test_the_font_error_is_stored_in_chinese_and_read_in_the_readers_language(client, w, language, words):
+    award_round = finalized(w, ["宋𠮷"])
+    built = build_now(award_round, w.staff)
+    assert built.error.startswith("证书字体中没有以下字符") and built.error_params["facts"] == {"chars": "“𠮷”（宋𠮷）"}
+    client.force_login(w.staff)
+    client.cookies["django_language"] = language
+    page = text(client.get(reverse("honours:round", args=[award_round.pk])))
+    failed = next(line for line in page.splitlines() if "CERTIFICATE_FONT" in line)
+    assert all(word in failed for word in words)
+
+
+@pytest.mark.parametrize(("language", "text_shown"), [
+    ("en", "The task queue is unavailable, so this could not start; please try again later."),
+    ("zh-hans", "任务队列暂时不可用，未能开始；请稍后再试。"),
+])
+def test_a_shortlist_the_queue_could_not_take_reads_in_the_readers_language(client, w, language, text_shown):
+    award_round = finalized(w, ["赵六"])
+    run = ShortlistRun.objects.create(round=award_round, requested_by=w.staff, requested_at=timezone.now())
+    with translation.override("en"):
+        mark_unsent(ShortlistRun, run.pk)
+    run.refresh_from_db()
+    assert run.error == "任务队列暂时不可用，未能开始；请稍后再试。"
+    with translation.override(language):
+        assert run.error_text == text_shown
+
 
 def test_a_configured_font_that_is_missing_falls_back_to_the_bundled_one(settings):
     settings.CERTIFICATE_FONT = "/nowhere/font.ttf"

@@ -71,14 +71,20 @@ def test_the_check_is_scheduled_with_an_expiry_shorter_than_its_period_and_well_
     assert settings.JOB_STALE_MINUTES * 60 >= 3 * settings.JOB_HEARTBEAT_SECONDS
 
 
-def test_a_failed_job_speaks_the_language_of_the_person_who_started_it(w):
+def test_a_job_failed_as_dead_is_stored_in_chinese_and_read_in_each_readers_language(w):
     english = running_job(w.reviewer, heartbeat_minutes_ago=60, language="en")
     chinese = running_job(w.other_reviewer, heartbeat_minutes_ago=60, language="zh-hans")
-    unknown = running_job(w.clerk, heartbeat_minutes_ago=60, language="")
     with translation.override("en"):
         jobs.jobs_fail_stale()
-    assert [Job.objects.get(pk=j.pk).error for j in (english, chinese, unknown)] == [
-        "The job was interrupted (its worker process stopped); start it again.", STALE, STALE]
+    failed = [Job.objects.get(pk=j.pk) for j in (english, chinese)]
+    # stored in the portal's language, whoever's request or beat marked them (the admin reads it)
+    assert [job.error for job in failed] == [STALE, STALE]
+    # and shown in the reader's, whoever started the job
+    with translation.override("en"):
+        assert [job.error_text for job in failed] == [
+            "The job was interrupted (its worker process stopped); start it again."] * 2
+    with translation.override("zh-hans"):
+        assert [job.error_text for job in failed] == [STALE, STALE]
 
 
 def test_a_press_given_a_job_whose_process_died_starts_the_work_again(w, monkeypatch,

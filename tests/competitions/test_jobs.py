@@ -9,16 +9,19 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from competitions import jobs, tasks
 from competitions.jobs import JobKind, JobOutcome, JobRefused
 from competitions.models import Job, JobStatus
+from config.stored_text import Month, StoredText
 from tests.concurrency import watch
 
 pytestmark = pytest.mark.django_db
@@ -64,12 +67,19 @@ def crashing_kind(params, out, progress):
 
 
 def translated_refusal_kind(params, out, progress):
-    raise JobRefused(translation.gettext("导入文件已过期，请重新上传。"))
+    raise JobRefused(gettext_noop("超过 %(n)s 行，Excel 放不下；请缩小筛选范围后再导出。"), n="1,048,575")
+
+
+def worded_outcome_kind(params, out, progress):
+    return JobOutcome(summary={gettext_noop("已通过"): 7},
+                      message=StoredText(gettext_noop("%(system)s %(month)s：已通过 %(n)s 条。"),
+                                         {"system": "机务", "month": Month(date(2026, 11, 1)), "n": "7"}),
+                      link=reverse("entries:list"), link_label=gettext_noop("查看录入"))
 
 
 @pytest.fixture
 def kinds(monkeypatch):
-    for name in ("counting", "refusing", "refused_outcome", "crashing", "translated_refusal"):
+    for name in ("counting", "refusing", "refused_outcome", "crashing", "translated_refusal", "worded_outcome"):
         monkeypatch.setitem(jobs.JOB_KINDS, name, JobKind(name, f"tests.competitions.test_jobs.{name}_kind",
                                                           as_user=name == "counting"))
 
@@ -256,11 +266,66 @@ def test_a_failing_job_shows_its_error_in_chinese(client, w, kinds, run_jobs, ki
         assert "<dt>有问题的行</dt>" in page
 
 
-def test_a_job_speaks_the_language_of_the_person_who_started_it(w, kinds, run_jobs):
+def test_a_refusal_is_stored_in_chinese_and_read_in_each_readers_language(client, w, kinds, run_jobs):
+    # given a job an English reader started, refused with a figure
     with translation.override("en"):
         job = run_jobs(lambda: jobs.job_start(kind="translated_refusal", params={}, user=w.staff))
     job.refresh_from_db()
-    assert job.language == "en" and job.error == "The uploaded file has expired; upload it again."
+    # then the admin's column says it in Chinese, with the message's id and facts beside it
+    assert job.language == "en" and job.error == "超过 1,048,575 行，Excel 放不下；请缩小筛选范围后再导出。"
+    assert job.error_params == {"id": "超过 %(n)s 行，Excel 放不下；请缩小筛选范围后再导出。", "facts": {"n": "1,048,575"}}
+    # and its page says it in the language of whoever reads it
+    client.force_login(w.staff)
+    url = reverse("jobs:detail", args=[job.pk])
+    client.cookies["django_language"] = "en"
+    assert ("The job failed: More than 1,048,575 rows do not fit in Excel; narrow the filters and export again."
+            in client.get(url).content.decode())
+    client.cookies["django_language"] = "zh-hans"
+    assert "任务失败：超过 1,048,575 行，Excel 放不下；请缩小筛选范围后再导出。" in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize(("language", "texts"), [
+    ("en", ["机务 Nov 2026: 7 entries approved.", "<dt>Approved</dt>", ">See the entries</a>"]),
+    ("zh-hans", ["机务 2026年11月：已通过 7 条。", "<dt>已通过</dt>", ">查看录入</a>"]),
+])
+def test_an_outcome_started_in_chinese_reads_in_the_readers_language(client, w, kinds, run_jobs, language, texts):
+    with translation.override("zh-hans"):
+        job = run_jobs(lambda: jobs.job_start(kind="worded_outcome", params={}, user=w.clerk))
+    job.refresh_from_db()
+    assert job.result["message"] == "机务 2026年11月：已通过 7 条。" and job.result["summary"] == [["已通过", 7]]
+    client.force_login(w.clerk)
+    client.cookies["django_language"] = language
+    page = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    for text in texts:
+        assert text in page
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "The job failed: The task queue is unavailable, so this could not start; please try again later."),
+    ("zh-hans", "任务失败：任务队列暂时不可用，未能开始；请稍后再试。"),
+])
+def test_a_job_the_queue_could_not_take_says_so_in_the_readers_language(
+        client, w, monkeypatch, django_capture_on_commit_callbacks, language, text):
+    def broker_away(*args):
+        raise ConnectionError("Redis is away")
+
+    monkeypatch.setattr(tasks.run_job, "delay", broker_away)
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        job = jobs.job_start(kind="review_approve_all", params={}, user=w.reviewer)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.error == "任务队列暂时不可用，未能开始；请稍后再试。"
+    client.force_login(w.reviewer)
+    client.cookies["django_language"] = language
+    assert text in client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+
+
+def test_a_job_stored_before_its_texts_ids_were_kept_shows_its_stored_words(client, w):
+    job = a_job(w.staff, status=JobStatus.FAILED, with_file=False, error="旧的错误说明。",
+                result={"summary": [["已导入", 3]], "message": "旧的结果。", "link": "", "link_label": ""})
+    client.force_login(w.staff)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert "The job failed: 旧的错误说明。" in page and "<dt>已导入</dt>" in page
 
 
 def test_a_job_that_acts_for_a_disabled_account_does_nothing(w, kinds, run_jobs):

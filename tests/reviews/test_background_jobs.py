@@ -12,8 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
-from competitions import tasks
+from competitions import jobs, tasks
 from competitions.models import Job, JobStatus
 from config import parked_uploads
 from reviews import imports
@@ -423,3 +424,87 @@ def test_a_step_driven_by_the_queue_leaves_what_the_reviewer_entered_or_changed_
         (alices.pk, w.reviewer.pk)]
     assert sorted(PendingEntry.objects.filter(month=month, business_system_id=w.system.pk)
                   .values_list("entry_id", flat=True)) == sorted([bobs.pk, own.pk])
+
+
+# -- in the reader's language ------------------------------------------------------------------------------
+
+def read_in(client, job: Job, language: str) -> str:
+    client.cookies["django_language"] = language
+    return page_of(client, job)
+
+
+def test_a_large_import_an_english_clerk_started_is_stored_in_chinese_and_read_in_each_language(
+        client, w, day, background_from_three_rows, run_jobs):
+    # given a clerk reading in English, whose file has two bad rows
+    client.force_login(w.clerk)
+    client.cookies["django_language"] = "en"
+    token = preview(client, csv_file(w, day, bad=2))
+
+    # when they import it in the background
+    run_jobs(lambda: client.post(reverse("entries:import_confirm"), {"token": token}))
+
+    # then the job keeps its words in Chinese (the admin reads them) ...
+    job = Job.objects.get()
+    assert job.language == "en" and job.error == "文件有错误，未保存任何录入。"
+    assert job.result["summary"] == [["有问题的行", 2], ["已导入", 0]] and job.result["link_label"] == "下载有问题的行"
+    # ... and its page says them in the language of whoever reads it
+    english = read_in(client, job, "en")
+    assert "The job failed: The file has errors; nothing was saved." in english
+    assert "<dt>Rows with problems</dt>" in english and "<dt>Imported</dt>" in english
+    assert ">Download the rows with problems</a>" in english
+    client.force_login(w.staff)
+    chinese = read_in(client, job, "zh-hans")
+    assert "任务失败：文件有错误，未保存任何录入。" in chinese and "<dt>有问题的行</dt>" in chinese
+
+
+def test_a_succeeded_import_reads_its_message_in_the_readers_language(
+        client, w, day, background_from_three_rows, run_jobs):
+    client.force_login(w.clerk)
+    token = preview(client, csv_file(w, day))
+    run_jobs(lambda: client.post(reverse("entries:import_confirm"), {"token": token}))
+    job = Job.objects.get()
+    assert job.status == JobStatus.SUCCEEDED and job.result["message"] == "已导入 3 条录入，待审核。"
+    english = read_in(client, job, "en")
+    assert "Imported 3 entries, pending review." in english and ">See the entries</a>" in english
+    assert "已导入 3 条录入，待审核。" in read_in(client, job, "zh-hans")
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "The job failed: Row 3, column “工作量” holds a NUL character, which cannot be stored; remove it and "
+           "import again."),
+    ("zh-hans", "任务失败：第3行“工作量”列含有无法保存的空字符（NUL），请删除后重新导入。"),
+])
+def test_a_parked_file_the_import_job_cannot_read_says_why_in_the_readers_language(
+        client, w, day, run_jobs, language, text):
+    # given a parked file whose third row holds a NUL (the job reads the file again: one parked before a
+    # check was added, or changed under it)
+    content = csv_file(w, day).replace(b",11,", b",1\x001,")
+    token = parked_uploads.park(user_id=w.clerk.pk, name="entries.csv", content=content)
+
+    # when its import runs, started by a clerk reading in English
+    with translation.override("en"):
+        job = run_jobs(lambda: jobs.job_start(kind="entries_import", user=w.clerk,
+                                              params={"competition": w.comp.pk, "token": token}))
+
+    # then it failed, stored in Chinese with the row and the column, and reads in the reader's language
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error == "第3行“工作量”列含有无法保存的空字符（NUL），请删除后重新导入。"
+    client.force_login(w.clerk)
+    assert text in read_in(client, job, language)
+    assert not WorkEntry.objects.exists()
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "The job failed: The uploaded file has expired; upload it again."),
+    ("zh-hans", "任务失败：导入文件已过期，请重新上传。"),
+])
+def test_an_import_whose_file_expired_meanwhile_says_so_in_the_readers_language(
+        client, w, day, run_jobs, language, text):
+    with translation.override("en"):
+        job = run_jobs(lambda: jobs.job_start(kind="entries_import", user=w.clerk,
+                                              params={"competition": w.comp.pk, "token": "gone"}))
+    job.refresh_from_db()
+    assert job.error == "导入文件已过期，请重新上传。"
+    client.force_login(w.clerk)
+    assert text in read_in(client, job, language)

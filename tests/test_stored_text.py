@@ -1,0 +1,30 @@
+"""config.stored_text: a text stored with its message id and facts reads in the reader's language."""
+
+from datetime import date
+
+from django.utils import translation
+
+from config.stored_text import Day, Refusal, StoredText, shown
+
+
+def test_a_stored_text_round_trips_through_json_and_words_its_facts_in_the_active_language():
+    text = StoredText("您 %(day)s 的申诉已答复（%(status)s）", {"day": Day(date(2026, 11, 5)), "status": StoredText("已答复")})
+    data = text.as_json()
+    assert data == {"id": "您 %(day)s 的申诉已答复（%(status)s）", "facts": {"day": {"day": "2026-11-05"},
+                                                                    "status": {"id": "已答复", "facts": {}}}}
+    assert text.written() == "您 2026年11月5日 的申诉已答复（已答复）"
+    with translation.override("en"):
+        assert shown(data, "stored") == str(text) == "Your dispute of 5 Nov 2026 was answered (Answered)"
+
+
+def test_a_row_without_facts_or_with_facts_that_do_not_fit_shows_its_stored_words():
+    assert shown({}, "旧的说明") == "旧的说明"
+    assert shown({"id": "已导入 %(n)s 条录入，待审核。", "facts": {}}, "旧的说明") == "旧的说明"
+    assert shown({"facts": {}}, "旧的说明") == "旧的说明"
+
+
+def test_a_refusal_says_its_message_in_the_active_language_and_keeps_its_id():
+    refusal = Refusal("导入文件已过期，请重新上传。")
+    assert refusal.text.as_json() == {"id": "导入文件已过期，请重新上传。", "facts": {}}
+    with translation.override("en"):
+        assert str(refusal) == "The uploaded file has expired; upload it again."
