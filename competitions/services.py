@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from competitions import standings
 from competitions.locks import live_backends, standings_lock, standings_lock_holders, standings_lock_until_commit
@@ -30,6 +31,7 @@ from competitions.rule_versions import RESCORE_CLAIM
 from competitions.standings.database import standings_snapshot
 from competitions.standings.digest import record_day
 from config.formatting import display_date, display_month
+from config.stored_text import StoredText
 from reviews.models import ReviewPeriod, WorkEntry
 from reviews.services import entries_rescore
 
@@ -349,8 +351,9 @@ def rule_version_add(*, actor, rule: ScoringRule, effective_from: date, points_p
         cursor.execute("SELECT set_config(%s, %s, true)", [RESCORE_CLAIM, str(rule.pk)])
         version.save()
         cursor.execute("SELECT set_config(%s, '', true)", [RESCORE_CLAIM])
-    reason = _("计分标准调整：自%(day)s起每单位积分为%(points)s") % {"day": effective_from,
-                                                                "points": format(points_per_unit.normalize(), "f")}
+    # The day as it always read here (2026-11-05), in either language.
+    reason = StoredText(gettext_noop("计分标准调整：自%(day)s起每单位积分为%(points)s"), {
+        "day": effective_from.isoformat(), "points": format(points_per_unit.normalize(), "f")})
     rescored = entries_rescore(actor=actor, version=version, reason=reason)
     logger.info("rule %s: version from %s by user %s repriced %s entries", rule.pk, effective_from,
                 getattr(actor, "pk", None), rescored)

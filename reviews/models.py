@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.formatting import display_month
 from config.months import format_month
+from config.stored_text import shown
 from reviews.querysets import DisputeQuerySet, EntryEventQuerySet, ReviewPeriodQuerySet, WorkEntryQuerySet
 
 
@@ -335,7 +336,12 @@ class EntryEvent(models.Model):
     to_status = models.CharField(_("新状态"), max_length=10, blank=True, choices=EntryStatus.choices)
     old_quantity = models.DecimalField(_("原工作量"), max_digits=12, decimal_places=3, null=True, blank=True)
     new_quantity = models.DecimalField(_("新工作量"), max_digits=12, decimal_places=3, null=True, blank=True)
+    # Typed by a person (a rejection's reason), or worded by the system in the portal's language (a
+    # rescoring's "计分标准调整：…") with its message id and facts in ``params``, which ``text`` words again in
+    # the reader's (config.stored_text).
     reason = models.CharField(_("原因"), max_length=200, blank=True)
+    params = models.JSONField(_("原因参数"), default=dict, blank=True,
+                              db_default=models.Value({}, output_field=models.JSONField()))
 
     objects = EntryEventQuerySet.as_manager()
 
@@ -347,6 +353,12 @@ class EntryEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} #{self.entry_id}"
+
+    @property
+    def text(self) -> str:
+        """The reason in the reader's (the active) language: worded from the facts when the system wrote it;
+        as stored when a person typed it, or when the row has no facts (written before they were kept)."""
+        return shown(self.params, self.reason)
 
 
 class PeriodStatus(models.TextChoices):

@@ -7,6 +7,7 @@ the change.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from competitions.models import Competition, RuleVersion, ScoringRule
 from config import pgbulk
 from config.formatting import display_month, format_quantity
 from config.months import month_of
+from config.stored_text import StoredText
 from config.text import stripped
 from members.models import Worker
 from members.scope import scope_of
@@ -485,9 +487,10 @@ _RESCORED_POINTS = sql.SQL("""CASE
     ELSE round(e.quantity * {rate}, 3) END""")
 
 
-def entries_rescore(*, actor, version, reason: str) -> int:
+def entries_rescore(*, actor, version, reason: StoredText) -> int:
     """Reprices the entries ``version`` (a RuleVersion) covers at its points per unit, in one UPDATE whose
-    RETURNING writes a RESCORED audit fact per changed entry (same statement), and returns how many
+    RETURNING writes a RESCORED audit fact per changed entry (same statement: ``reason`` worded in the
+    portal's language, its id and facts as the fact's params), and returns how many
     changed. The entries' log trigger logs each difference for the standings (a general UPDATE, not a
     status move), so the next incremental run includes it. The caller holds the transaction and has made
     sure no entry it covers is in a signed-off month (competitions.services.rule_version_add)."""
@@ -500,13 +503,15 @@ def entries_rescore(*, actor, version, reason: str) -> int:
                AND e.points <> {points}
             RETURNING e.id, e.status, e.quantity)
         INSERT INTO {events} (entry_id, action, actor_id, at, from_status, to_status, old_quantity, new_quantity,
-                              reason)
-        SELECT id, %(action)s, %(actor)s, %(now)s, status, status, quantity, quantity, %(reason)s FROM changed
+                              reason, params)
+        SELECT id, %(action)s, %(actor)s, %(now)s, status, status, quantity, quantity, %(reason)s,
+               %(params)s::jsonb FROM changed
     """).format(entries=sql.Identifier(WorkEntry._meta.db_table), events=sql.Identifier(EntryEvent._meta.db_table),
                 points=points)
     params = {"rate": version.points_per_unit * version.rule.direction, "now": timezone.now(), "rule": version.rule_id,
               "start": start, "until": until, "action": EntryAction.RESCORED.value,
-              "actor": getattr(actor, "pk", None), "reason": reason[:200]}
+              "actor": getattr(actor, "pk", None), "reason": reason.written()[:200],
+              "params": json.dumps(reason.as_json(), ensure_ascii=False)}
     with connection.cursor() as cursor:
         cursor.execute(statement.as_string(connection.connection), params)
         return cursor.rowcount

@@ -103,7 +103,7 @@ class EntryEventOutput(serializers.Serializer):
     to_status_label = serializers.CharField(source="get_to_status_display", help_text="新状态（中文）")
     old_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, allow_null=True)
     new_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, allow_null=True)
-    reason = serializers.CharField(help_text="原因或说明")
+    reason = serializers.CharField(source="text", help_text="原因或说明（系统写的说明用请求的语言）")
 
     def get_actor(self, event) -> str | None:
         if event.actor is None:

@@ -12,7 +12,7 @@ import pytest
 import tablib
 from django.db import IntegrityError, connections, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from competitions.models import Direction, RuleVersion, RunKind, ScoringRule
 from competitions.resources import ScoringRuleResource
@@ -90,6 +90,33 @@ def test_a_new_version_reprices_exactly_the_entries_it_covers_with_an_audit_fact
         (s.staff.pk, True, True)}
     assert "2026-03-15" in events.first().reason and "0.5" in events.first().reason
     assert WorkEntry.objects.get(pk=s.covered[2].pk).status == "approved"  # repricing is not a review
+
+
+@pytest.mark.parametrize(("language", "reason"), [
+    ("en", "Scoring rate changed: 0.5 points per unit from 2026-03-15"),
+    ("zh-hans", "计分标准调整：自2026-03-15起每单位积分为0.5"),
+])
+def test_a_rescoring_reason_is_stored_in_chinese_and_read_in_the_readers_language(s, client, language, reason):
+    # given a new rate added by staff whose admin reads English
+    with translation.override("en"):
+        rule_version_add(actor=s.staff, rule=s.rule, effective_from=MAR15, points_per_unit=Decimal("0.5"))
+    event = EntryEvent.objects.get(action=EntryAction.RESCORED, entry=s.covered[2])
+    # then the fact keeps its Chinese words (the admin's) and its facts
+    assert event.reason == "计分标准调整：自2026-03-15起每单位积分为0.5"
+    assert event.params["facts"] == {"day": "2026-03-15", "points": "0.5"}
+    # and the entry's history says it in the reader's language, on its page and in the API
+    client.force_login(s.staff)
+    client.cookies["django_language"] = language
+    page = client.get(reverse("entries:detail", args=[s.covered[2].pk])).content.decode()
+    assert f"<td>{reason}</td>" in page
+    body = client.get(f"/api/v1/entries/{s.covered[2].pk}/", HTTP_ACCEPT_LANGUAGE=language).json()
+    assert [e["reason"] for e in body["events"] if e["action"] == "rescored"] == [reason]
+
+
+def test_a_reason_typed_by_a_person_or_stored_before_the_facts_reads_as_stored(s):
+    EntryEvent.objects.create(entry=s.covered[0], action=EntryAction.REJECTED, at=timezone.now(), reason="数量不对")
+    with translation.override("en"):
+        assert EntryEvent.objects.get(entry=s.covered[0]).text == "数量不对"
 
 
 def test_the_incremental_standings_after_a_new_version_equal_a_full_recompute(s):
