@@ -22,10 +22,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from psycopg import sql
 
 from config.formatting import display_date
 from config.spreadsheets import cell_date
+from config.stored_text import StoredText
 from config.text import stripped
 from members.models import (
     OPEN_APPLICATION,
@@ -372,7 +374,7 @@ def applications_approve(*, actor, application_ids, joined_on: date | None = Non
 
     today = local_today()
     if joined_on is not None and joined_on > today:
-        raise MembershipRefused(_("入会日期不能晚于今天。"), "date_in_future")
+        raise MembershipRefused(StoredText(gettext_noop("入会日期不能晚于今天。")), "date_in_future")
     ids = sorted({int(pk) for pk in application_ids})
     if not ids:
         return 0
@@ -384,8 +386,8 @@ def applications_approve(*, actor, application_ids, joined_on: date | None = Non
                                                        applied_on__gt=joined_on)
                   .aggregate(latest=Max("applied_on"))["latest"])
         if latest is not None:
-            raise MembershipRefused(_("入会日期不能早于申请日期（%(day)s）。") % {"day": latest.isoformat()},
-                                    "date_before_application")
+            raise MembershipRefused(StoredText(gettext_noop("入会日期不能早于申请日期（%(day)s）。"),
+                                               {"day": latest.isoformat()}), "date_before_application")
     try:
         allowed_sql, allowed_params = allowed.query.sql_with_params()
     except EmptyResultSet:  # someone who may decide nothing

@@ -68,7 +68,7 @@ def applications_approve_all_job(params: dict, out, progress: Progress, *, user)
     try:
         count = applications_approve(actor=user, application_ids=ids, joined_on=joined_on)
     except MembershipRefused as refused:
-        raise JobRefused(refused.message) from None
+        raise JobRefused(refused.text) from None
     progress(len(ids), len(ids))
     summary = {gettext_noop("已批准"): count}
     if len(ids) > count:

@@ -87,7 +87,7 @@ def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> Jo
         result = entries_approve_in_steps(actor=user, entries=entries, system=system, progress=progress,
                                           month=month, queue=(competition.pk, month) if whole_queue else None)
     except TransitionRefused as refused:
-        raise JobRefused(refused.message) from None
+        raise JobRefused(refused.text) from None
     summary = {gettext_noop("已通过"): result.moved}
     if result.skipped_own:
         summary[gettext_noop("本人录入或修改过的，已跳过")] = result.skipped_own

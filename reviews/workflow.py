@@ -28,10 +28,12 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from competitions.standings.frozen import freeze_month, unfreeze_month
 from config.formatting import display_date, display_month
 from config.months import month_bounds, month_last_day, month_of
+from config.stored_text import StoredText, as_stored
 from config.text import stripped
 from members.scope import scope_of
 from reviews.entry_log import STATUS_MOVE
@@ -101,10 +103,14 @@ def lock_systems(system_ids) -> None:
 
 
 class TransitionRefused(Exception):  # noqa: N818
-    def __init__(self, message: str, code: str):
-        self.message = message
+    """A step refused: ``message`` for the person (in the active language), ``code`` stable (API). Given a
+    StoredText (config.stored_text), ``text`` keeps its id and facts for a background job that stores it."""
+
+    def __init__(self, message, code: str):
+        self.text = as_stored(message)
+        self.message = str(message)
         self.code = code
-        super().__init__(message)
+        super().__init__(self.message)
 
 
 @dataclass
@@ -166,7 +172,7 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     """
     sources = allowed_sources(to_status)
     if not sources:
-        raise TransitionRefused(_("不允许的状态变更。"), "transition_forbidden")
+        raise TransitionRefused(StoredText(gettext_noop("不允许的状态变更。")), "transition_forbidden")
     reason = _check_reason(to_status, reason)
     now = timezone.now()
     target = entries.filter(status__in=sources)

@@ -144,7 +144,7 @@ def shortlist_run(*, run_id: int) -> ShortlistRun | None:
     except DatabaseError:
         raise  # retried by the task (config.tasks); the run stays "running" until then
     except RoundRefused as error:
-        run.finish(JobStatus.FAILED, error.message)
+        run.finish(JobStatus.FAILED, error.text)
     except Exception as error:
         logger.exception("honours: shortlist of round %s failed", run.round_id)
         run.finish(JobStatus.FAILED, f"{type(error).__name__}: {error}")

@@ -48,7 +48,7 @@ from fractions import Fraction
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from psycopg import sql
 
 from competitions.honours.models import (
@@ -69,6 +69,7 @@ from competitions.honours.models import (
 from competitions.honours.services import RoundRefused, check_move, lock_round, record, require_staff
 from competitions.models import BusinessSystem, JobType, PeriodSnapshot, PeriodStanding, ScoringRule, SnapshotStatus
 from competitions.standings.periods import compute_period_snapshot, unit_rankings_statement
+from config.stored_text import StoredText
 from members.models import SkillGrade, Unit, UnitLevel, Worker
 from reviews.models import Dispute, DisputeStatus, EntryStatus, WorkEntry
 
@@ -504,9 +505,9 @@ def _collective(round_: AwardRound, snapshot: PeriodSnapshot) -> tuple[int, int]
 def _check_snapshot(round_: AwardRound, snapshot: PeriodSnapshot) -> None:
     if (snapshot.competition_id, snapshot.start, snapshot.end, snapshot.signed_off_only) != (
             round_.competition_id, round_.basis_start, round_.basis_end, round_.signed_off_only):
-        raise RoundRefused(_("排名快照的竞赛、期间或口径与评选不一致。"), "snapshot_mismatch")
+        raise RoundRefused(StoredText(gettext_noop("排名快照的竞赛、期间或口径与评选不一致。")), "snapshot_mismatch")
     if snapshot.status != SnapshotStatus.READY:
-        raise RoundRefused(_("排名快照未能完成计算，请重新生成。"), "snapshot_not_ready")
+        raise RoundRefused(StoredText(gettext_noop("排名快照未能完成计算，请重新生成。")), "snapshot_not_ready")
 
 
 def refuse_basis_not_started(round_: AwardRound) -> None:
@@ -514,8 +515,9 @@ def refuse_basis_not_started(round_: AwardRound) -> None:
     future (periods.validate_range). Asked when the shortlist is requested (jobs.shortlist_start, nothing
     written) and again when it is generated."""
     if round_.basis_start > timezone.localdate():
-        raise RoundRefused(_("评选期尚未开始（%(start)s 起），还不能生成候选名单。") % {"start": round_.basis_start},
-                           "basis_not_started")
+        # A StoredText: the background run (jobs.shortlist_run) keeps it to be shown in its reader's language.
+        raise RoundRefused(StoredText(gettext_noop("评选期尚未开始（%(start)s 起），还不能生成候选名单。"),
+                                      {"start": str(round_.basis_start)}), "basis_not_started")
 
 
 def generate_shortlist(*, round_: AwardRound, actor, snapshot: PeriodSnapshot | None = None) -> AwardRound:

@@ -251,3 +251,30 @@ def test_a_stale_shortlist_run_marked_failed_by_an_english_page_view_is_stored_i
     client.get(url)
     run.refresh_from_db()
     assert (run.status, run.error) == (JobStatus.FAILED, "任务未能完成（进程中断），请重新发起。")
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "The round's period has not begun yet (it starts on {start}); the shortlist cannot be generated yet."),
+    ("zh-hans", "评选期尚未开始（{start} 起），还不能生成候选名单。"),
+])
+def test_a_shortlist_run_refused_in_the_background_reads_in_the_readers_language(client, world, language, text):
+    from competitions.honours.jobs import shortlist_run, shortlist_start
+    from competitions.honours.models import AwardRound
+
+    # given a run requested, whose round's period was then moved to start tomorrow
+    round_ = world.round(quota_total=1)
+    run = shortlist_start(award_round=round_, user=world.staff)
+    start = timezone.localdate() + timedelta(days=1)
+    AwardRound.objects.filter(pk=round_.pk).update(basis_start=start, basis_end=start + timedelta(days=30))
+
+    # when the run is carried out (its task speaks no one's language in particular)
+    with override("en"):
+        run = shortlist_run(run_id=run.pk)
+
+    # then it failed, stored in Chinese, and the round's page says why in the reader's language
+    assert run.status == JobStatus.FAILED
+    assert run.error == f"评选期尚未开始（{start} 起），还不能生成候选名单。"
+    client.force_login(world.staff)
+    client.cookies["django_language"] = language
+    page = client.get(reverse("honours:round", args=[round_.pk])).content.decode()
+    assert text.format(start=start).replace("'", "&#x27;") in page

@@ -191,6 +191,20 @@ def test_an_approve_all_job_with_a_joining_date_in_the_future_approves_nothing(
                                                     status=ApplicationStatus.APPROVED).exists()
 
 
+def test_an_english_officers_refused_approve_all_is_stored_in_chinese_and_read_in_each_language(
+        client, m, f, background_from_two_forms, run_jobs):
+    submitted(m, f, 2)
+    client.force_login(m.officer)
+    client.cookies["django_language"] = "en"
+    run_jobs(lambda: client.post(reverse("union:applications_approve"),
+                                 {"all": "1", "joined_on": (local_today() + timedelta(days=1)).isoformat()}))
+    job = Job.objects.get()
+    assert job.language == "en" and job.error == "入会日期不能晚于今天。"
+    assert "The job failed: The date of joining cannot be after today." in page_of(client, job)
+    client.cookies["django_language"] = "zh-hans"
+    assert "任务失败：入会日期不能晚于今天。" in page_of(client, job)
+
+
 def test_approving_a_few_waiting_forms_stays_in_the_request(client, m, f):
     submitted(m, f, 2)
     client.force_login(m.officer)
