@@ -1,5 +1,5 @@
-"""Texts the system writes now and a person reads later (a background job's error and result lines), shown in
-the reader's language.
+"""Texts the system writes now and a person reads later (a background job's error and result lines, a
+rescoring's reason in an entry's history), shown in the reader's language.
 
 Such a text is kept twice: worded in the portal's language (Chinese) in its own column, for the admin and for
 rows written before the facts were kept; and as its message id (the Chinese source text, the catalogue's
