@@ -13,12 +13,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Min
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from competitions.jobs import JobOutcome, JobRefused, Progress, parked_upload
 from competitions.models import BusinessSystem, Competition
 from config import parked_uploads
-from config.formatting import format_count
+from config.formatting import display_month, format_count
 from config.months import format_month, parse_month
 from config.stored_text import Month, StoredText
 from members.scope import scope_of
