@@ -29,11 +29,18 @@ from competitions.models import (
 from competitions.tasks import standings_recompute_task, verify_standings_task
 from config.admin_dates import BoundedDateHierarchyMixin
 from config.formatting import display_date, format_count, format_number
+from config.tasks import workers_listening
 from config.text import stripped
 
 logger = logging.getLogger(__name__)
 
 QUEUE_DOWN = _("任务队列暂时不可用，%(n)d 个排名计算未能提交；夜间计算照常进行，也可稍后再试。")
+# Sent, but no worker answered (config.tasks.workers_listening): the message waits in the queue and runs
+# when a worker starts; until then no run appears, so staff are told rather than told "submitted".
+NO_WORKER = _("%(n)d 个排名计算已放入任务队列，但现在没有后台处理进程（Celery worker）在运行："
+              "计算要等处理进程启动后才会进行，在此之前“排名计算记录”中不会出现。请联系系统管理员启动后台处理进程。")
+NO_WORKER_VERIFY = _("%(n)d 个排名核验已放入任务队列，但现在没有后台处理进程（Celery worker）在运行："
+                     "核验要等处理进程启动后才会进行，在此之前“排名核验”中不会出现。请联系系统管理员启动后台处理进程。")
 
 
 def _enqueue(competition_id: int, day, *, full: bool, requested_by_id: int | None = None, reason: str = "") -> bool:
@@ -50,7 +57,9 @@ def _enqueue(competition_id: int, day, *, full: bool, requested_by_id: int | Non
 
 
 def _report(modeladmin, request, sent: int, failed: int, day=None) -> None:
-    if sent:
+    if sent and not workers_listening():
+        modeladmin.message_user(request, NO_WORKER % {"n": sent}, messages.WARNING)
+    elif sent:
         text = (_("已提交 %(n)d 个排名计算（%(day)s），结果见“排名计算记录”。") if day is not None
                 else _("已提交 %(n)d 个排名计算。")) % {"n": sent, "day": display_date(day)}
         modeladmin.message_user(request, text, messages.SUCCESS)
@@ -244,7 +253,9 @@ def verify(modeladmin, request, queryset):
             logger.warning("standings verification of competition %s for %s not sent", competition_id, day,
                            exc_info=True)
             failed += 1
-    if sent:
+    if sent and not workers_listening():
+        modeladmin.message_user(request, NO_WORKER_VERIFY % {"n": sent}, messages.WARNING)
+    elif sent:
         modeladmin.message_user(request, _("已提交 %(n)d 个排名核验，结果见“排名核验”。") % {"n": sent},
                                 messages.SUCCESS)
     if failed:

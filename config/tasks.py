@@ -56,6 +56,37 @@ def send_on_commit(task, *args, unsent=None) -> None:
     transaction.on_commit(send)
 
 
+# Whether a Celery worker is listening: asked of the workers themselves (a broadcast ping over the broker),
+# because a message the broker accepted says nothing of anyone taking it. A page that has just sent work
+# asks, so that it can say "sent" only when something will run it; the answer waits at most
+# WORKERS_PING_SECONDS and is kept for WORKERS_CACHE_SECONDS, so that a page pressed again, or by several
+# staff, does not wait again.
+WORKERS_PING_SECONDS = 1.0
+WORKERS_CACHE_SECONDS = 15
+WORKERS_CACHE_KEY = "celery:workers-listening"
+
+
+def workers_listening() -> bool:
+    """True when at least one Celery worker answered a ping within WORKERS_PING_SECONDS (cached), or when
+    tasks run in this process (no broker: CELERY_TASK_ALWAYS_EAGER). Never raises: a broker that cannot
+    be reached has no worker listening on it."""
+    from django.core.cache import cache
+
+    from config.celery_app import app
+
+    if app.conf.task_always_eager:
+        return True
+    listening = cache.get(WORKERS_CACHE_KEY)
+    if listening is None:
+        try:
+            listening = bool(app.control.ping(timeout=WORKERS_PING_SECONDS, limit=1))
+        except Exception:  # kombu's OperationalError, or the Redis client's own errors: the broker is away
+            logger.warning("celery workers not pinged: broker unavailable", exc_info=True)
+            listening = False
+        cache.set(WORKERS_CACHE_KEY, listening, WORKERS_CACHE_SECONDS)
+    return listening
+
+
 # Tasks that call another system over the network (a 企业微信 group robot): nothing of ours to roll back, so
 # the message is acknowledged when taken (a worker lost mid-send must not post twice to a group); a refusal
 # that may pass (the network, a 5xx, rate limiting) is retried with a growing, jittered delay, about an hour

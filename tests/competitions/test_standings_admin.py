@@ -1,11 +1,17 @@
+import os
+import time
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from competitions import admin_standings
 from competitions.models import RunOutcome, Standing, StandingRun
+from config import tasks as config_tasks
+from config.celery_app import app as celery_app
 from tests.competitions.standings_data import entry
 
 pytestmark = pytest.mark.django_db
@@ -13,9 +19,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def run_tasks_inline(monkeypatch):
-    """Send the admin's tasks through Celery's in-process execution instead of the broker."""
-    monkeypatch.setattr(admin_standings.standings_recompute_task, "delay",
-                        lambda *a, **kw: admin_standings.standings_recompute_task.apply(args=a, kwargs=kw))
+    """Run the admin's tasks in this process, as Celery does without a broker (the tasks then have someone
+    to run them: workers_listening says so without asking the broker)."""
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
 
 
 def test_union_staff_start_a_recompute_from_the_admin_and_see_the_run(client, f, run_tasks_inline,
@@ -126,3 +132,57 @@ def test_the_repair_page_is_the_admins(client, f):
     url = reverse("admin:competitions_standingscompetition_repair", args=[comp.pk])
     client.force_login(f.clerk(f.unit()))
     assert client.get(url).status_code == 302  # to the admin's login: not staff
+
+
+# -- a recompute sent with no worker to run it ---------------------------------------------------------------
+
+@pytest.fixture
+def no_cached_answer():
+    cache.delete(config_tasks.WORKERS_CACHE_KEY)
+    yield
+    cache.delete(config_tasks.WORKERS_CACHE_KEY)
+
+
+def test_with_no_worker_running_the_recompute_is_queued_and_staff_are_told_nothing_runs_it_yet(
+        client, f, no_cached_answer, django_capture_on_commit_callbacks):
+    # given: Redis takes the message (the test broker), but no Celery worker listens on it
+    client.force_login(f.user(is_staff=True, is_superuser=True))
+    comp = f.competition()
+
+    # when: staff ask for yesterday's standings now
+    started = time.monotonic()
+    response = client.post(reverse("admin:competitions_standingscompetition_changelist"),
+                           {"action": "recompute_yesterday", "_selected_action": [comp.pk]}, follow=True)
+    first = time.monotonic() - started
+
+    # then: the page says the recompute waits for a worker, not that it was submitted, and answers promptly
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "1 个排名计算已放入任务队列，但现在没有后台处理进程（Celery worker）在运行" in html
+    assert "已提交" not in html
+    assert first < config_tasks.WORKERS_PING_SECONDS + 2
+    # the answer is kept: the repair page pressed next does not ask the workers again
+    assert cache.get(config_tasks.WORKERS_CACHE_KEY) is False
+    repaired = client.post(reverse("admin:competitions_standingscompetition_repair", args=[comp.pk]),
+                           {"day": comp.start_date.isoformat(), "reason": "修复"}, follow=True)
+    assert "没有后台处理进程" in repaired.content.decode()
+    assert not StandingRun.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_worker_listening_staff_are_told_the_recompute_was_submitted(client, f, tmp_path, no_cached_answer):
+    from tests.celery_worker import celery_worker
+
+    client.force_login(f.user(is_staff=True, is_superuser=True))
+    comp = f.competition()
+    # a real worker on the test broker, on a queue of its own (it answers the ping; the recompute it is not
+    # asked to run stays in the default queue)
+    with celery_worker(broker=settings.CELERY_BROKER_URL, queue=f"ping-test-{os.getpid()}",
+                       log=tmp_path / "worker.log"):
+        deadline = time.monotonic() + 60
+        while not celery_app.control.ping(timeout=0.5):
+            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+        response = client.post(reverse("admin:competitions_standingscompetition_changelist"),
+                               {"action": "recompute_yesterday", "_selected_action": [comp.pk]}, follow=True)
+    html = response.content.decode()
+    assert "已提交 1 个排名计算" in html and "没有后台处理进程" not in html

@@ -12,7 +12,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from competitions import admin_standings, tasks
+from competitions import tasks
 from competitions.models import (
     CompetitionStatus,
     StandingDigest,
@@ -243,8 +243,7 @@ def test_only_staff_see_verifications_in_the_admin(published, client, f):
 
 
 def test_staff_verify_published_days_from_the_admins_day_list(published, client, f, monkeypatch):
-    monkeypatch.setattr(admin_standings.verify_standings_task, "delay",
-                        lambda *a, **kw: admin_standings.verify_standings_task.apply(args=a, kwargs=kw))
+    monkeypatch.setitem(app.conf, "task_always_eager", True)  # run in this process: someone runs the checks
     comp = published["comp"]
     client.force_login(f.user(is_staff=True, is_superuser=True))
     days = list(comp.standing_days.order_by("day").values_list("pk", flat=True))
