@@ -10,13 +10,15 @@ from __future__ import annotations
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from competitions.admin_standings import ReadOnlyAdmin
 from config import cursors
 from config.admin_dates import BoundedDateHierarchyMixin
+from config.formatting import format_count
 from config.text import typed_code
 from members.admin_import import PortalImportExportMixin
 from members.admin_paging import FastChangeListMixin
@@ -202,6 +205,34 @@ class MaskedPersonalDataMixin:
         return super().lookup_allowed(lookup, value, request)
 
 
+WORKER_KEPT = _("职工 %(worker)s 有%(records)s，不能删除：这些是其工作和会籍的记录，须保留。"
+                "职工离开时，请在其页面取消勾选“在职”，标记为离职。")
+WORKERS_KEPT = _("所选职工中有 %(n)s 人有录入等记录，不能删除，本次没有删除任何职工：%(workers)s。"
+                 "职工离开时，请在其页面取消勾选“在职”，标记为离职；只删除没有这些记录的职工。")
+WORKERS_KEPT_SHOWN = 5
+
+
+def records_text(kept: list[tuple[str, int]]) -> str:
+    return "、".join(_("%(what)s %(n)s 条") % {"what": what, "n": format_count(n)} for what, n in kept)
+
+
+def delete_selected_workers(modeladmin, request, queryset):
+    """Django's delete_selected, refused as a whole when a selected worker is kept by their records
+    (WorkerQuerySet.kept_records), with who and why; asked on the confirmation and on its answer."""
+    kept = queryset.kept_records()
+    if not kept:
+        return delete_selected(modeladmin, request, queryset)
+    named = Worker.objects.filter(pk__in=sorted(kept)[:WORKERS_KEPT_SHOWN]).order_by("employee_no")
+    workers = "；".join(str(_("%(worker)s（%(records)s）") % {"worker": worker,
+                                                             "records": records_text(kept[worker.pk])})
+                       for worker in named)
+    if len(kept) > WORKERS_KEPT_SHOWN:
+        workers += str(_("等"))
+    modeladmin.message_user(request, WORKERS_KEPT % {"n": format_count(len(kept)), "workers": workers},
+                            messages.ERROR)
+    return None
+
+
 @admin.register(Worker)
 class WorkerAdmin(MaskedPersonalDataMixin, FastChangeListMixin, PortalImportExportMixin, admin.ModelAdmin):
     resource_classes = [WorkerResource]
@@ -250,6 +281,26 @@ class WorkerAdmin(MaskedPersonalDataMixin, FastChangeListMixin, PortalImportExpo
         if self.shows_masked(request, obj):
             readonly += list(self.masked_swap.values())
         return readonly
+
+    # A worker with entries, disputes, membership history or nominations is kept (on_delete=PROTECT): Django's
+    # own page said 你的帐号无权删除… even to a superuser (the certificates that would go with them are
+    # read-only here). Both ways to delete say what keeps the worker, and what to do instead, before asking.
+    def delete_view(self, request, object_id, extra_context=None):
+        worker = self.get_object(request, unquote(object_id))
+        if worker is not None and request.method in ("GET", "POST"):
+            kept = Worker.objects.filter(pk=worker.pk).kept_records()
+            if kept:
+                self.message_user(request, WORKER_KEPT % {"worker": worker, "records": records_text(kept[worker.pk])},
+                                  messages.ERROR)
+                return redirect(reverse("admin:members_worker_change", args=[worker.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _func, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (delete_selected_workers, name, description)
+        return actions
 
     def get_search_results(self, request, queryset, search_term):
         """Employee number by prefix (exact included) or name by prefix: both served by indexes,
