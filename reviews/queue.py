@@ -27,15 +27,55 @@ def queue_filters(values) -> dict[str, str]:
     return {name: str(values.get(name, "")).strip() for name in FILTERS if str(values.get(name, "")).strip()}
 
 
+def queue_filters_checked(*, competition, system, filters) -> tuple[dict[str, str], list[str]]:
+    """The queue's filters (queue_filters) with each that names nothing in ``system``'s queue left out, and
+    a message for it: a depot, job type or metric of another business system (a crafted or stale link,
+    which listed nothing under 全部), a status or day that is none. The page shows the messages in its
+    filter form and keeps only what is left; the selection (queue_selection) reads what is left too, so the
+    page, its export and its 全部通过 agree on what is selected. A query each for a unit, job type or
+    metric given, none otherwise."""
+    from competitions.models import JobType, ScoringRule
+    from reviews.reports import system_depots
+    from reviews.views import _id_param, _parse_date
+
+    kept, errors = queue_filters(filters), []
+    if "status" in kept and kept["status"] not in EntryStatus.values:
+        errors.append(_("所选状态不存在，已显示待审核的录入。"))
+        del kept["status"]
+    if "unit" in kept:
+        unit = _id_param(kept["unit"])
+        depot = Unit.objects.filter(pk=unit).values_list("depot_id", flat=True).first() if unit else None
+        if depot is None or not system_depots(system).filter(pk=depot).exists():
+            errors.append(_("所选站段不在本业务系统中，已取消该筛选。"))
+            del kept["unit"]
+    if "job_type" in kept:
+        job_type = _id_param(kept["job_type"])
+        if job_type is None or not JobType.objects.filter(pk=job_type, business_system=system).exists():
+            errors.append(_("所选工种不在本业务系统中，已取消该筛选。"))
+            del kept["job_type"]
+    if "rule" in kept:
+        rule = _id_param(kept["rule"])
+        if rule is None or not ScoringRule.objects.filter(pk=rule, competition=competition,
+                                                           job_type__business_system=system).exists():
+            errors.append(_("所选指标不在本业务系统中，已取消该筛选。"))
+            del kept["rule"]
+    if "date" in kept and _parse_date(kept["date"]) is None:
+        errors.append(_("日期格式应为 YYYY-MM-DD，已取消该筛选。"))
+        del kept["date"]
+    return kept, errors
+
+
 def queue_selection(*, user, competition, system, month: date, filters) -> tuple:
     """(entries, status): the entries of the queue ``user`` may read (reviews.querysets.review_readable_by;
     whoever acts on them checks the reviewer grant for ``system`` first) that the queue's ``filters`` select (a mapping:
     a query string, a form, or a job's params) in ``system``'s ``month`` of ``competition``. Without a
-    status filter, the pending ones. A filter that is not understood is ignored, as on the page."""
+    status filter, the pending ones. A filter that is not understood, or names nothing in ``system``, is
+    left out, as on the page (queue_filters_checked)."""
     # The pages' readers of an id and a day, so a filter means here what it means on the page (imported
     # here: the views import this module).
     from reviews.views import _id_param, _parse_date
 
+    filters, _errors = queue_filters_checked(competition=competition, system=system, filters=filters)
     status = filters.get("status") or EntryStatus.PENDING
     qs = WorkEntry.objects.review_readable_by(user)
     first, following = month_bounds(month)

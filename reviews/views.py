@@ -29,7 +29,7 @@ from members.scope import scope_of
 from reviews import grid, imports
 from reviews.history import entry_history
 from reviews.models import Dispute, DisputeStatus, EntryStatus, PendingEntry, PeriodStatus, ReviewPeriod, WorkEntry
-from reviews.queue import FILTERS, queue_filters, queue_selection
+from reviews.queue import FILTERS, queue_filters, queue_filters_checked, queue_selection
 from reviews.reports import month_by_depot as _month_by_depot
 from reviews.reports import review_progress_cached
 from reviews.reports import system_depots as _depots_for
@@ -156,15 +156,30 @@ def entry_list_filtered(user, competition, params):
     return qs
 
 
+def entry_list_filters_checked(params) -> tuple[dict[str, str], list[str]]:
+    """The entry list's filters as given (ENTRY_LIST_FILTERS), with a status or day that is none left out
+    and a message for it, shown in the filter form: the list is then not filtered by what the form shows
+    empty (a mistyped ?date= listed every day, saying nothing)."""
+    kept, errors = _known(params, ENTRY_LIST_FILTERS), []
+    if "status" in kept and kept["status"] not in EntryStatus.values:
+        errors.append(_("所选状态不存在，已取消该筛选。"))
+        del kept["status"]
+    if "date" in kept and _parse_date(kept["date"]) is None:
+        errors.append(_("日期格式应为 YYYY-MM-DD，已取消该筛选。"))
+        del kept["date"]
+    return kept, errors
+
+
 @clerk_reading_page
 def entry_list(request):
-    qs = (entry_list_filtered(request.user, request.competition, request.GET).select_related("worker", "rule")
+    kept, filter_errors = entry_list_filters_checked(request.GET)
+    qs = (entry_list_filtered(request.user, request.competition, kept).select_related("worker", "rule")
           .with_month_lock())
     rows, next_after = _keyset(request, qs)
     return render(request, "reviews/entry_list.html", {
         "entries": rows, "next_after": next_after, "base_query": _query_without(request, "after"),
-        "statuses": EntryStatus.choices, "filters": request.GET,
-        "export_filters": _known(request.GET, ENTRY_LIST_FILTERS).items(),
+        "statuses": EntryStatus.choices, "filters": kept, "filter_errors": filter_errors,
+        "export_filters": kept.items(),
     })
 
 
@@ -598,9 +613,13 @@ def _month_param(request, value) -> date:
 
 
 def _queue_filters(request, system, month):
-    """The queue's selection (reviews.queue) from the page's query string, or from its form when posted."""
-    return queue_selection(user=request.user, competition=request.competition, system=system, month=month,
-                           filters=request.GET if request.method == "GET" else request.POST)
+    """The queue's selection (reviews.queue) from the page's query string, or from its form when posted:
+    (entries, status, the filters kept, the messages on those left out)."""
+    g = request.GET if request.method == "GET" else request.POST
+    kept, errors = queue_filters_checked(competition=request.competition, system=system, filters=g)
+    qs, status = queue_selection(user=request.user, competition=request.competition, system=system, month=month,
+                                 filters=kept)
+    return qs, status, kept, errors
 
 
 def _reviewer_system(request, systems, *, strict: bool = False):
@@ -627,7 +646,7 @@ def review_queue(request):
     g = request.GET if request.method == "GET" else request.POST
     system = _reviewer_system(request, systems)
     month = _month_param(request, g.get("month"))
-    qs, status = _queue_filters(request, system, month)
+    qs, status, kept, filter_errors = _queue_filters(request, system, month)
 
     if request.method == "POST":
         _refuse_unless_reviewer(request, system)
@@ -687,7 +706,8 @@ def review_queue(request):
         "period": period, "signed_off": period is not None and period.status == PeriodStatus.SIGNED_OFF,
         "sign_off_refusal": sign_off_refusal(competition=request.competition, month=month),
         "sign_off_url": _sign_off_url(system, month),
-        "pending_capped": pending_capped, "filters": g, "export_filters": queue_filters(g).items(),
+        "pending_capped": pending_capped, "filters": kept, "export_filters": kept.items(),
+        "filter_errors": filter_errors,
         "query": _query_without(request, "after"),
         "depots": _depots_for(system),
         "job_types": JobType.objects.filter(business_system=system),
