@@ -11,7 +11,7 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -30,7 +30,7 @@ from competitions.models import (
 from competitions.rule_versions import RESCORE_CLAIM
 from competitions.standings.database import standings_snapshot
 from competitions.standings.digest import record_day
-from config.formatting import display_date, display_month
+from config.formatting import display_date, display_month, format_count
 from config.stored_text import StoredText
 from reviews.models import ReviewPeriod, WorkEntry
 from reviews.services import entries_rescore
@@ -310,10 +310,22 @@ def rule_version_check(*, version: RuleVersion) -> None:
     if (version.effective_from, version.points_per_unit) == (stored.effective_from, stored.points_per_unit):
         return
     entries = stored.covered_entries().count()
-    if not entries and version.effective_from != stored.effective_from:
-        entries = version.covered_entries().count()
     if entries:
         raise RuleVersionInUse(rule_version_in_use_message(entries), code="version_in_use")
+    if version.effective_from != stored.effective_from:
+        # A version that priced nothing, moved onto days with entries: those are priced by another version,
+        # and moving a date reprices nothing (rule_version_add does), so their points would no longer be
+        # this rule's. Said as such: it is not "this version has entries", which it has not.
+        taken = version.covered_entries().aggregate(n=Count("*"), first=Min("work_date"), last=Max("work_date"))
+        if taken["n"]:
+            days = (display_date(taken["first"]) if taken["first"] == taken["last"] else _("%(first)s 至 %(last)s") % {
+                "first": display_date(taken["first"]), "last": display_date(taken["last"])})
+            raise RuleVersionInUse({"effective_from": _(
+                "本版本还没有按其计分的录入，但生效日期改为 %(day)s 后，%(days)s 已按其他版本计分的 %(n)s 条录入"
+                "将归本版本，而改日期不会给它们重新计分。请选择这些录入之后的日期；如要它们按新标准计分，"
+                "请新增一个从该日起生效的版本（保存时会重新计分）。") % {
+                    "day": display_date(version.effective_from), "days": days, "n": format_count(taken["n"])}},
+                code="date_takes_entries")
 
 
 def _refuse_signed_off(version: RuleVersion) -> None:

@@ -188,10 +188,17 @@ def test_a_date_change_that_would_take_over_priced_entries_is_refused(s, f):
     # take over entries the January version priced
     june = RuleVersion.objects.create(rule=s.other, effective_from=date(2026, 6, 1), points_per_unit=Decimal(3))
 
-    with pytest.raises(RuleVersionInUse):
+    with pytest.raises(RuleVersionInUse) as refused:
         rule_version_change(actor=s.staff, version=june, effective_from=MAR15, points_per_unit=Decimal(3),
                             daily_cap=None)
     assert RuleVersion.objects.get(pk=june.pk).effective_from == date(2026, 6, 1)
+    # said as what it is: the entries it would take over (s.other's one on Apr 5), not "this version has
+    # entries" (it has none)
+    assert refused.value.code == "date_takes_entries"
+    [message] = refused.value.message_dict["effective_from"]
+    assert "本版本还没有按其计分的录入，但生效日期改为 2026年3月15日 后，2026年4月5日 已按其他版本计分的 1 条录入将归本版本" \
+        in message
+    assert "不能再修改" not in message
 
 
 def test_the_database_refuses_every_write_that_would_let_points_drift(s):
@@ -236,7 +243,13 @@ def test_the_admin_refuses_moving_an_unused_version_over_priced_entries(s, admin
     response = admin_client.post(url, {"rule": s.other.pk, "effective_from": "2026-03-15", "points_per_unit": "3"})
 
     assert response.status_code == 200
-    assert "不能再修改" in str(response.context["adminform"].form.non_field_errors())
+    form = response.context["adminform"].form
+    assert "已按其他版本计分的 1 条录入将归本版本，而改日期不会给它们重新计分" in str(form.errors["effective_from"])
+    # entries on several days are named by their first and last
+    priced(s.other, s.w2, MAR20, "1")
+    response = admin_client.post(url, {"rule": s.other.pk, "effective_from": "2026-03-15", "points_per_unit": "3"})
+    assert "2026年3月20日 至 2026年4月5日 已按其他版本计分的 2 条录入" in response.content.decode()
+    assert "不能再修改" not in response.content.decode()
     assert RuleVersion.objects.get(pk=june.pk).effective_from == date(2026, 6, 1)
 
 
