@@ -28,7 +28,7 @@ from competitions.models import (
 )
 from competitions.tasks import standings_recompute_task, verify_standings_task
 from config.admin_dates import BoundedDateHierarchyMixin
-from config.formatting import display_date, format_count, format_number
+from config.formatting import display_date, display_datetime, format_count, format_number
 from config.tasks import workers_listening
 from config.text import stripped
 
@@ -169,7 +169,8 @@ class StandingsCompetitionAdmin(admin.ModelAdmin):
     @admin.display(description=_("最近一次计算"))
     def last_run(self, obj):
         run = obj.standing_runs.order_by("-started_at").first()
-        return f"{run.day} {run.get_outcome_display()} {timezone.localtime(run.started_at):%m-%d %H:%M}" if run else "-"
+        return (f"{display_date(run.day)} {run.get_outcome_display()} · {display_datetime(run.started_at)}"
+                if run else "-")
 
     def has_add_permission(self, request):
         return False

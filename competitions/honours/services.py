@@ -42,6 +42,7 @@ from competitions.honours.models import (
     event_written_reason,
 )
 from competitions.models import BusinessSystem, Competition, JobType
+from config.formatting import display_datetime
 from config.text import stripped
 from members.models import Unit, UnitLevel, Worker
 from members.scope import scope_of
@@ -449,7 +450,7 @@ def finalize(*, actor, round_: AwardRound) -> AwardRound:
     now = timezone.now()
     if now < locked.publicity_end:
         raise RoundRefused(_("公示期至 %(end)s 结束，结束后才能定稿。") % {
-            "end": timezone.localtime(locked.publicity_end).strftime("%Y-%m-%d %H:%M")}, "publicity_running")
+            "end": display_datetime(locked.publicity_end)}, "publicity_running")
     open_count = locked.objections.filter(status=ObjectionStatus.OPEN).count()
     if open_count:
         raise RoundRefused(_("还有 %(n)s 条异议未答复，全部答复后才能定稿。") % {"n": open_count}, "objections_open")

@@ -17,7 +17,7 @@ from competitions.querysets import current_competition
 from competitions.scopes import Scope
 from competitions.standings.periods import validate_range
 from competitions.standings.reads import StaffList
-from config.formatting import display_month
+from config.formatting import display_date, display_month
 from config.months import format_month, month_last_day, months_between
 from members.models import SkillGrade, Unit, UnitLevel
 
@@ -172,7 +172,7 @@ def parse_day(query, days: dict[date, StandingDay]) -> tuple[date | None, list[s
     if day is None:
         return latest, [_("日期格式应为 YYYY-MM-DD，已显示最近一天的排名。")]
     if day not in days:
-        return latest, [_("%(day)s 没有已发布的排名，已显示最近一天的排名。") % {"day": day.isoformat()}]
+        return latest, [_("%(day)s 没有已发布的排名，已显示最近一天的排名。") % {"day": display_date(day)}]
     return day, []
 
 
@@ -243,7 +243,7 @@ def parse_period(data, competition: Competition, presets: list[tuple[str, list[P
             choice.errors.append(_("开始日期不能晚于结束日期。"))
         elif choice.start < competition.start_date or choice.end > competition.end_date:
             choice.errors.append(_("时段须在竞赛期间内（%(start)s 至 %(end)s）。") % {
-                "start": competition.start_date.isoformat(), "end": competition.end_date.isoformat()})
+                "start": display_date(competition.start_date), "end": display_date(competition.end_date)})
     if not choice.errors:  # a preset too: what the snapshot would refuse is said here, not a server error
         try:
             validate_range(start=choice.start, end=choice.end)

@@ -25,6 +25,7 @@ from competitions.standings import reads
 from competitions.standings.digest import day_digest
 from competitions.workspace import lists
 from config.cursors import InvalidCursor
+from config.formatting import display_date, display_datetime
 from config.gate import portal_view
 
 staff_page = portal_view(roles=("staff",))
@@ -106,7 +107,7 @@ def day_print(request):
         rows = reads.staff_board(competition_id=competition.pk, day=day, of=of, limit=PRINT_ROWS + 1)
     query = {k: v for k, v in request.GET.items() if k != "after"}
     context.update(_print_context(context, rows), title=_("每日排名"), period_label=_("排名日期"),
-                   period=day.isoformat() if day else "–", digest=_day_digest(competition, day),
+                   period=display_date(day) if day else "–", digest=_day_digest(competition, day),
                    back_url=_link("workspace:day", query), show_change=True)
     return render(request, "competitions/workspace/print.html", context)
 
@@ -236,7 +237,7 @@ def period_print(request, pk: int):
         rows = _board_page(snapshot, context["selection"].of, after=None, limit=PRINT_ROWS + 1).rows
     query = {k: v for k, v in request.GET.items() if k != "after"}
     context.update(_print_context(context, rows), units=units, title=_("时段排名"), period_label=_("时段"),
-                   period=f"{snapshot.start.isoformat()} ~ {snapshot.end.isoformat()}", digest=snapshot.digest,
+                   period=f"{display_date(snapshot.start)} ~ {display_date(snapshot.end)}", digest=snapshot.digest,
                    basis=_period_basis(snapshot), back_url=_link("workspace:period", query, snapshot.pk))
     if units is not None:
         context["cut"] = False
@@ -244,7 +245,7 @@ def period_print(request, pk: int):
 
 
 def _period_basis(snapshot: PeriodSnapshot) -> str:
-    at = timezone.localtime(snapshot.computed_at).strftime("%Y-%m-%d %H:%M") if snapshot.computed_at else "–"
+    at = display_datetime(snapshot.computed_at) if snapshot.computed_at else "–"
     if snapshot.signed_off_only:
         return _("按 %(at)s 时的录入计算，只计已签发月份") % {"at": at}
     return _("按 %(at)s 时的录入计算") % {"at": at}

@@ -27,6 +27,7 @@ from competitions.models import (
 )
 from competitions.services import standings_recompute
 from competitions.tasks import dashboard_refresh_task
+from config.formatting import display_date
 from reviews.models import PeriodStatus
 from tests.competitions.standings_data import entry
 from tests.factories import review_period
@@ -163,7 +164,7 @@ def test_the_page_shows_every_panel_and_the_months_sign_off(staff, world, day):
     review_period(competition=world.comp, business_system=world.other_system, month=day.replace(day=1),
                                 status=PeriodStatus.SIGNED_OFF, signed_off_by=world.staff, signed_off_at=timezone.now())
     page = page_of(staff.get(reverse("dashboard") + "?days=90"))
-    assert 'id="freshness"' in page and "统计于" in page and f"排名数据截至 {day:%Y-%m-%d}" in page
+    assert 'id="freshness"' in page and "统计于" in page and f"排名数据截至 {display_date(day)}" in page
     review = page.split('id="review-systems"')[1].split("</table>")[0]
     jiwu, gongwu = review.split(">机务</a></td>")[1].split("</tr>")[0], review.split(">工务</a></td>")[1]
     assert "未签发" in jiwu and "75.0%" in jiwu  # 2 approved + 1 rejected of 4

@@ -9,6 +9,7 @@ from django.utils import translation
 
 from competitions.honours import services
 from competitions.honours.models import Objection
+from config.formatting import display_date
 from tests.competitions import honours_public_data
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +120,7 @@ def test_a_list_in_publicity_shows_names_numbers_units_job_type_points_window_an
     assert "王五" not in html and f'id="nominee-{h.carol_off.pk}"' not in html
     # The window, the days left (six days and three hours: 7), the basis period, the snapshot's digest.
     assert "还剩 7 天" in html and "公示期：" in html
-    assert f"评选依据：{h.publicized.basis_start:%Y-%m-%d} 至 {h.publicized.basis_end:%Y-%m-%d}" in html
+    assert f"评选依据：{display_date(h.publicized.basis_start)} 至 {display_date(h.publicized.basis_end)}" in html
     assert f'<code class="digest" id="digest">{honours_public_data.DIGEST}</code>' in html
     # 公示 needs full names; it never needs an ID number or a phone.
     for worker in (w.alice, w.bob):

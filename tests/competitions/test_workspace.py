@@ -20,6 +20,7 @@ from competitions.models import Job, JobStatus, Standing
 from competitions.scopes import Scope
 from competitions.standings import reads
 from competitions.workspace import exports, views
+from config.formatting import display_date
 from tests.competitions import portal_data
 from tests.competitions.standings_data import entry
 
@@ -203,7 +204,7 @@ def test_a_page_runs_a_bounded_number_of_queries(staff, w, ranked, django_assert
     ({"day": "2026-02-30"}, "日期格式应为 YYYY-MM-DD"),
     ({"day": "'; DROP TABLE x; --"}, "日期格式应为 YYYY-MM-DD"),
     ({"day": "9999-12-31"}, "日期格式应为 YYYY-MM-DD"),
-    ({"day": "2001-01-01"}, "2001-01-01 没有已发布的排名"),
+    ({"day": "2001-01-01"}, "2001年1月1日 没有已发布的排名"),
     ({"scope": "unit:999999999"}, "所选排名范围不存在"),
     ({"scope": "job_type"}, "所选排名范围不存在"),
     ({"scope": "overall:3"}, "所选排名范围不存在"),
@@ -433,7 +434,7 @@ def test_a_period_is_computed_in_the_background_and_its_page_shows_the_list_and_
     row = re.search(rf'<tr data-worker="{w.alice.pk}">(.*?)</tr>', page, re.S).group(1)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
     assert cells[1:3] == [w.alice.employee_no, "张三明"] and cells[7:10] == ["18.000", "18.000", "0.000"]
-    assert f"工作日期 {d3:%Y-%m-%d} 至 {d2:%Y-%m-%d} 的录入积分" in page
+    assert f"工作日期 {display_date(d3)} 至 {display_date(d2)} 的录入积分" in page
     assert "按 " in page and "时录入的状态计算" in page and snapshot.digest[:8] in page
     assert "变化" not in page.split('id="standings"')[1].split("</thead>")[0]
 
@@ -625,7 +626,7 @@ def test_the_period_printable_page(staff, w, ranked):
     d3, _d2, d1 = portal_data.days()
     snapshot = snapshot_of(w, d3, d1)
     page = text(staff.get(reverse("workspace:period_print", args=[snapshot.pk])))
-    assert f"{d3.isoformat()} ~ {d1.isoformat()}" in page and snapshot.digest in page
+    assert f"{display_date(d3)} ~ {display_date(d1)}" in page and snapshot.digest in page
     assert table_workers(page) == period_order(snapshot)
     page = text(staff.get(reverse("workspace:period_print", args=[snapshot.pk]), {"tab": "teams"}))
     assert "先进集体：班组" in page and 'id="units"' in page

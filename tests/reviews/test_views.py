@@ -3,6 +3,7 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
+from config.formatting import display_date
 from reviews.models import EntryStatus, WorkEntry
 from reviews.services import entry_create
 
@@ -221,8 +222,8 @@ def test_the_entry_list_pages_by_an_opaque_cursor_and_a_mangled_one_opens_the_fi
     first = client.get(url).content.decode()
     after = re.search(r'after=([^"&]+)', first).group(1)
     second = client.get(url, {"after": after}).content.decode()
-    shown = [set(re.findall(r"(\d{4}-\d{2}-\d{2})", page)) for page in (first, second)]
-    assert len(shown[0] | shown[1]) == 55 and str(day - timedelta(days=54)) in shown[1]
-    assert str(day) not in shown[1]
+    shown = [set(re.findall(r"(\d{4}年\d{1,2}月\d{1,2}日)", page)) for page in (first, second)]
+    assert len(shown[0] | shown[1]) == 55 and display_date(day - timedelta(days=54)) in shown[1]
+    assert display_date(day) not in shown[1]
     for bad in (f"{day.isoformat()}_1", after[:-2] + "zz"):  # the old format, a forged signature
-        assert str(day) in client.get(url, {"after": bad}).content.decode()
+        assert display_date(day) in client.get(url, {"after": bad}).content.decode()
