@@ -340,8 +340,9 @@ class EntryEvent(models.Model):
     # rescoring's "计分标准调整：…") with its message id and facts in ``params``, which ``text`` words again in
     # the reader's (config.stored_text).
     reason = models.CharField(_("原因"), max_length=200, blank=True)
-    params = models.JSONField(_("原因参数"), default=dict, blank=True,
-                              db_default=models.Value({}, output_field=models.JSONField()))
+    # NULL where there are none (a typed reason, and every review's row): a month's approval writes one
+    # event per entry, and an empty object would be stored in each.
+    params = models.JSONField(_("原因参数"), null=True, blank=True)
 
     objects = EntryEventQuerySet.as_manager()
 
