@@ -28,6 +28,20 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def login_employee_no(request) -> str | None:
+    """The employee number a login's body names, as the throttles read it before the body is validated:
+    a string UTF-8 can encode, or None. A JSON body may hold a lone surrogate ("\\ud800"), which no hash
+    or query takes; the login's serializer then refuses it in the error format."""
+    username = request.data.get("employee_no") if isinstance(request.data, dict) else None
+    if not isinstance(username, str):
+        return None
+    try:
+        username.encode()
+    except UnicodeEncodeError:
+        return None
+    return username
+
+
 def password_stamp(user) -> str:
     """What ApiToken.password_stamp holds for ``user``'s current password: a token issued before the
     password changed no longer matches. (PostgreSQL computes the same value: PasswordStamp.)"""
@@ -234,9 +248,9 @@ class LoginAccountThrottle(FailedLoginThrottle):
     cache = cache
 
     def ident_for(self, request):
-        username = request.data.get("employee_no") if isinstance(request.data, dict) else None
+        username = login_employee_no(request)
         # The number as lockout.authenticate reads it: １１０００４４６ and 11000446 are one account's guesses.
-        if not isinstance(username, str) or not typed_code(username):
+        if username is None or not typed_code(username):
             return None
         return digest(typed_code(username).lower())
 

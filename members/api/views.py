@@ -19,6 +19,7 @@ from members.api.authentication import (
     BearerTokenAuthentication,
     LoginAccountThrottle,
     LoginAddressThrottle,
+    login_employee_no,
     tokens_issue,
     tokens_refresh,
     tokens_revoke,
@@ -46,10 +47,10 @@ class LoginView(APIView):
 
     def get_throttles(self):
         throttles = super().get_throttles()
-        employee_no = self.request.data.get("employee_no") if isinstance(self.request.data, dict) else None
+        employee_no = login_employee_no(self.request)
         # A device the account has logged in on before is slowed neither by others' guesses at the
         # account nor by those from its address (members/lockout.py counts the device's own guesses).
-        if isinstance(employee_no, str) and lockout.known_device(self.request, employee_no):
+        if employee_no is not None and lockout.known_device(self.request, employee_no):
             return throttles
         return [*throttles, LoginAccountThrottle(), LoginAddressThrottle()]
 

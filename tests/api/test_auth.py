@@ -158,6 +158,22 @@ def test_login_rejects_unknown_fields_and_wrong_types(w):
     assert set(response.json()["error"]["details"]) == {"employee_no", "password"}
 
 
+
+@pytest.mark.parametrize("employee_no, password", [("\ud800", "x"), ("E1\ud800", "\ud800"), ("E1", "\ud800")])
+def test_a_lone_surrogate_in_the_login_is_400_not_a_server_error(w, employee_no, password):
+    # The throttles read the employee number before the body is validated, and hashing it failed (500).
+    import json
+
+    client = APIClient(raise_request_exception=False)
+    body = json.dumps({"employee_no": employee_no, "password": password})
+    response = client.post("/api/v1/auth/login/", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert {field for field, value in (("employee_no", employee_no), ("password", password))
+            if "\ud800" in value} == set(error["details"])
+    assert login(client, w.alice.employee_no).status_code == 200  # and the account still logs in
+
 def test_anonymous_requests_are_throttled(w, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
         **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "3/min"}}
