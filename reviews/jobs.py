@@ -91,7 +91,7 @@ def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> Jo
         raise JobRefused(refused.text) from None
     summary = {gettext_noop("已通过"): result.moved}
     if result.skipped_own:
-        summary[gettext_noop("本人录入或修改过的，已跳过")] = result.skipped_own
+        summary[gettext_noop("本人的或本人录入、修改过的，已跳过")] = result.skipped_own
     return JobOutcome(summary=summary,
                       message=StoredText(gettext_noop("%(system)s %(month)s：已通过 %(n)s 条。"), {
                           "system": system.name, "month": Month(month), "n": format_count(result.moved)}),

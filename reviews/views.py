@@ -665,7 +665,7 @@ def review_queue(request):
                                             reason=request.POST.get("reason", ""), systems=[system.pk], month=month)
                 messages.success(request, _("已处理 %(n)s 条。") % {"n": format_count(result.moved)})
                 if result.skipped_own:
-                    messages.error(request, _("%(n)s 条是您本人录入或修改过的，不能由您审核，已跳过。")
+                    messages.error(request, _("%(n)s 条是您本人的工作量或您录入、修改过的，不能由您审核，已跳过。")
                                    % {"n": format_count(result.skipped_own)})
         except TransitionRefused as error:
             messages.error(request, error.message)

@@ -130,19 +130,29 @@ class QueueRange(NamedTuple):
     high: int
 
 
-# The entries that are a person's own work: entered or last changed by them. Nobody approves or rejects
-# those, whatever grants they hold (separation of duties).
+# The entries that are a person's own work: entered or last changed by them, or the work of their own worker
+# record (an account that is a worker and holds a reviewer grant would otherwise approve its own points).
+# Nobody approves or rejects those, whatever grants they hold (separation of duties).
 OWN_WORK_FIELDS = ("entered_by", "changed_by")
 
 
+def own_work_keys(actor) -> list[tuple[str, int]]:
+    """(entry field, value) pairs of which any one makes an entry ``actor``'s own work."""
+    keys = [(name, actor.pk) for name in OWN_WORK_FIELDS]
+    worker_id = scope_of(actor).worker_id
+    if worker_id is not None:
+        keys.append(("worker", worker_id))
+    return keys
+
+
 def own_work_q(actor) -> Q:
-    """The entries that are ``actor``'s own work (OWN_WORK_FIELDS)."""
-    return Q(*[Q(**{f"{name}_id": actor.pk}) for name in OWN_WORK_FIELDS], _connector=Q.OR)
+    """The entries that are ``actor``'s own work (own_work_keys)."""
+    return Q(*[Q(**{f"{name}_id": value}) for name, value in own_work_keys(actor)], _connector=Q.OR)
 
 
 def is_own_work(actor, entry: WorkEntry) -> bool:
-    actor_id = getattr(actor, "pk", None)
-    return actor_id is not None and actor_id in [getattr(entry, f"{name}_id") for name in OWN_WORK_FIELDS]
+    return getattr(actor, "pk", None) is not None and any(
+        getattr(entry, f"{name}_id") == value for name, value in own_work_keys(actor))
 
 
 def _check_reason(to_status: str, reason: str) -> str:
@@ -242,6 +252,7 @@ def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sour
     elif to_status == S.PENDING:
         values["reject_reason"] = ""
     actor_id = actor.pk if actor is not None else None
+    own_keys = own_work_keys(actor) if own is not None else None
     table = connection.ops.quote_name(WorkEntry._meta.db_table)
     moved = skipped_own = 0
     with connection.cursor() as cursor:
@@ -262,14 +273,14 @@ def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sour
             try:
                 if queue is not None and source == S.PENDING:
                     sql, params, skipped, skipped_params = _update_from_queue(
-                        queue, actor_id if own is not None else None, values, source, table, dates)
+                        queue, own_keys, values, source, table, dates)
                 elif own is None:
                     update = rows.query.chain(UpdateQuery)
                     update.add_update_values(values)
                     sql, params = update.get_compiler(connection.alias).as_sql()
                     sql = f"WITH moved AS ({sql}"
                 else:
-                    sql, params = _update_from_target(rows, own, actor_id, values, source, table, dates)
+                    sql, params = _update_from_target(rows, own, own_keys, values, source, table, dates)
             except EmptyResultSet:  # e.g. a filter on a unit that does not exist: nothing to move
                 continue
             # Tell the entries' log trigger that this statement moves rows from ``source`` to
@@ -324,22 +335,23 @@ def _set_clause(values: dict) -> tuple[str, list]:
     return ", ".join(assignments), params
 
 
-def _still_not_own(table: str) -> str:
-    """The condition, on the row an UPDATE moves, that it is not the work of the actor (one %s per
-    OWN_WORK_FIELDS): checked on the newest version of a row the UPDATE had to wait for."""
-    return " AND ".join(f"{table}.{connection.ops.quote_name(WorkEntry._meta.get_field(name).column)} "
-                        f"IS DISTINCT FROM %s" for name in OWN_WORK_FIELDS)
+def _still_not_own(table: str, own_keys: list[tuple[str, int]]) -> tuple[str, list]:
+    """The condition, on the row an UPDATE moves, that it is not the work of the actor (own_work_keys), and
+    its params: checked on the newest version of a row the UPDATE had to wait for."""
+    sql = " AND ".join(f"{table}.{connection.ops.quote_name(WorkEntry._meta.get_field(name).column)} "
+                       f"IS DISTINCT FROM %s" for name, _value in own_keys)
+    return sql, [value for _name, value in own_keys]
 
 
-def _update_from_queue(queue: QueueRange, actor_id, values: dict, source: str, table: str,
+def _update_from_queue(queue: QueueRange, own_keys, values: dict, source: str, table: str,
                        dates: tuple[date, date]) -> tuple[str, list, str, list]:
     """``WITH moved AS (UPDATE … FROM <the queue rows of the range> WHERE …`` (left open for RETURNING), and
     the count of the rows it leaves (with its params): one pass over the queue's primary key and one probe
     of each entry, where reading a queryset into a target first (``_update_from_target``) would probe every
     entry twice, a sixth of a month's approval.
 
-    ``actor_id``: leave that person's own work alone (None: move all). Every queue row of the range is a
-    pending entry of the month, so the rows the statement leaves are the ones not moved, counted as the
+    ``own_keys``: leave the actor's own work (own_work_keys) alone (None: move all). Every queue row of the
+    range is a pending entry of the month, so the rows the statement leaves are the ones not moved, counted as the
     queue rows of the range (in the statement's snapshot) less the moved: the actor's own work, and any
     entry another transaction moved or deleted meanwhile (the UPDATE re-checks the row it waited for)."""
     queue_table = connection.ops.quote_name(PendingEntry._meta.db_table)
@@ -351,18 +363,19 @@ def _update_from_queue(queue: QueueRange, actor_id, values: dict, source: str, t
            f"WHERE {in_range} AND {table}.id = queued.entry_id AND {table}.work_date >= %s "
            f"AND {table}.work_date < %s AND {table}.status = %s")
     params = [*assignment_params, *range_params, *dates, source]
-    if actor_id is None:
+    if own_keys is None:
         return sql, params, "0", []
-    sql += f" AND {_still_not_own(table)}"
-    params += [actor_id] * len(OWN_WORK_FIELDS)
+    not_own, not_own_params = _still_not_own(table, own_keys)
+    sql += f" AND {not_own}"
+    params += not_own_params
     left = f"((SELECT count(*) FROM {queue_table} queued WHERE {in_range}) - (SELECT count(*) FROM moved))"
     return sql, params, left, range_params
 
 
-def _update_from_target(rows, own, actor_id, values: dict, source: str, table: str,
+def _update_from_target(rows, own, own_keys, values: dict, source: str, table: str,
                         dates: tuple[date, date] | None = None) -> tuple[str, list]:
     """``WITH target AS (…), moved AS (UPDATE … FROM target WHERE …`` (left open for RETURNING): the
-    target is the queryset ``rows`` read once, as (id, whether it is ``actor_id``'s own work: ``own``);
+    target is the queryset ``rows`` read once, as (id, whether it is the actor's own work: ``own``);
     the UPDATE moves the rows of the target that are not, joined by id, and re-checks on the row it
     updates (the newest version, if it had to wait for another writer) that it is still in ``source``
     and still not own work. ``dates`` (first day, first day after): the work dates of every row, named
@@ -372,15 +385,16 @@ def _update_from_target(rows, own, actor_id, values: dict, source: str, table: s
         "pk", "own")
     select_sql, select_params = selected.query.sql_with_params()
     assignments, assignment_params = _set_clause(values)
+    not_own, not_own_params = _still_not_own(table, own_keys)
     sql = (f"WITH target (id, own) AS MATERIALIZED ({select_sql}), "
            f"moved AS (UPDATE {table} SET {assignments} FROM target "
            f"WHERE {table}.id = target.id AND target.own IS NOT TRUE AND {table}.status = %s "
-           f"AND {_still_not_own(table)}")
+           f"AND {not_own}")
     within = []
     if dates is not None:
         sql += f" AND {table}.work_date >= %s AND {table}.work_date < %s"
         within = list(dates)
-    return sql, [*select_params, *assignment_params, source, *[actor_id] * len(OWN_WORK_FIELDS), *within]
+    return sql, [*select_params, *assignment_params, source, *not_own_params, *within]
 
 
 def entry_transition(*, actor, entry: WorkEntry, to_status: str, reason: str = "") -> WorkEntry:
@@ -392,6 +406,8 @@ def entry_transition(*, actor, entry: WorkEntry, to_status: str, reason: str = "
             "transition_forbidden",
         )
     if to_status in (S.APPROVED, S.REJECTED) and is_own_work(actor, entry):
+        if entry.worker_id == scope_of(actor).worker_id:
+            raise TransitionRefused(_("不能审核本人的工作量，请由其他审核员审核。"), "self_review")
         raise TransitionRefused(_("不能审核本人录入或修改过的工作量，请由其他审核员审核。"), "self_review")
     result = entries_transition(actor=actor, entries=WorkEntry.objects.filter(pk=entry.pk), to_status=to_status,
                                 reason=reason, systems=[entry.business_system_id])

@@ -125,7 +125,8 @@ class BatchResultOutput(serializers.Serializer):
 
 class TransitionResultOutput(serializers.Serializer):
     moved = serializers.IntegerField(help_text="实际变更状态的条数")
-    skipped_own = serializers.IntegerField(help_text="因是本人录入或最后修改而跳过的条数（不能审核自己的工作）")
+    skipped_own = serializers.IntegerField(
+        help_text="因是本人的工作量、或本人录入或最后修改而跳过的条数（不能审核自己的工作）")
 
 
 class DisputeOutput(serializers.Serializer):

@@ -207,7 +207,7 @@ class _EntryTransition(IdempotentPostMixin, APIView):
     tags=REVIEW, operation_id="entries_approve", summary="通过一条录入（审核员）", request=None,
                parameters=[IDEMPOTENCY_PARAMETER],
                responses={200: s.EntryDetailOutput, **error_responses(400, 403, 404, 409)},
-               description="须持有该业务系统的审核授权（工会干部、超级用户亦然）。不能审核本人录入或最后修改的"
+               description="须持有该业务系统的审核授权（工会干部、超级用户亦然）。不能审核本人的、本人录入或最后修改的"
                            "（409 self_review）；状态已被他人改变时 409 stale_status。"))
 class EntryApprove(_EntryTransition):
     to_status = EntryStatus.APPROVED
@@ -249,7 +249,7 @@ def _transition_response(result) -> Response:
 @extend_schema_view(post=extend_schema(
     tags=REVIEW, operation_id="review_approve", summary="批量通过所选录入（审核员）", request=s.IdsInput,
                parameters=[IDEMPOTENCY_PARAMETER],
-               description="只通过所选中在您审核范围内、且待审核的录入；本人录入或最后修改的跳过，"
+               description="只通过所选中在您审核范围内、且待审核的录入；本人的、本人录入或最后修改的跳过，"
                            "其条数见 skipped_own。",
                responses={200: s.TransitionResultOutput, **error_responses(400, 403, 409)}))
 class ReviewApproveSelected(IdempotentPostMixin, APIView):
@@ -283,7 +283,7 @@ class ReviewRejectSelected(IdempotentPostMixin, APIView):
 @extend_schema_view(post=extend_schema(
     tags=REVIEW, operation_id="review_approve_matching", summary="通过符合条件的全部待审核录入（审核员）",
                request=s.ApproveMatchingInput, parameters=[IDEMPOTENCY_PARAMETER],
-               description="条件与审核队列的筛选相同（月份必填）；一条语句完成，本人录入或最后修改的跳过"
+               description="条件与审核队列的筛选相同（月份必填）；一条语句完成，本人的、本人录入或最后修改的跳过"
                            "（条数见 skipped_own）。",
                responses={200: s.TransitionResultOutput, **error_responses(400, 403, 409)}))
 class ReviewApproveMatching(IdempotentPostMixin, APIView):

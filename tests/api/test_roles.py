@@ -404,6 +404,7 @@ def test_other_systems_reviewer_may_not_sign_off(api, objs):
 def test_reviewer_cannot_approve_their_own_entry(api, w, objs, f):
     # A reviewer who is also a clerk of the depot enters work, then tries to approve it.
     w.reviewer.clerk_units.add(w.depot)
+    w.reviewer._portal_scope = None  # the grant is new: its scope is read again (as a request would)
     entry = services.entry_create(actor=w.reviewer, competition=w.comp, worker_id=w.bob.pk, rule_id=w.km.pk,
                                   work_date=w.yesterday, quantity="1")
     response = api.reviewer.post(f"/api/v1/entries/{entry.pk}/approve/", format="json")

@@ -217,11 +217,11 @@ def test_approve_all_runs_as_a_job_with_the_queues_filters_and_skips_the_reviewe
     # the whole month: alice's moves, the reviewer's own and the one they changed are skipped and said so
     run_jobs(lambda: approve_all(client, day))
     job = Job.objects.latest("id")
-    assert job.status == JobStatus.SUCCEEDED and job.summary == [("已通过", 1), ("本人录入或修改过的，已跳过", 2)]
+    assert job.status == JobStatus.SUCCEEDED and job.summary == [("已通过", 1), ("本人的或本人录入、修改过的，已跳过", 2)]
     assert WorkEntry.objects.get(pk=alices.pk).status == EntryStatus.APPROVED
     assert WorkEntry.objects.get(pk=own.pk).status == WorkEntry.objects.get(pk=changed.pk).status == "pending"
     page = page_of(client, job)
-    assert f"机务 {day.year}年{day.month}月：已通过 1 条。" in page and "<dt>本人录入或修改过的，已跳过</dt>" in page
+    assert f"机务 {day.year}年{day.month}月：已通过 1 条。" in page and "<dt>本人的或本人录入、修改过的，已跳过</dt>" in page
     assert f'href="{reverse("review:queue")}?system={w.system.pk}&amp;month={day:%Y-%m}">返回审核队列' in page
     # one audit fact per approved entry, by the reviewer
     assert EntryEvent.objects.filter(action=EntryAction.APPROVED, actor=w.reviewer).count() == 2

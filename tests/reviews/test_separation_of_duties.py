@@ -134,7 +134,7 @@ def test_the_queues_bulk_moves_skip_ones_own_work_and_say_how_many(client, w, ac
         "action": "approve", "entry": [own.pk, pending.pk, others.pk], "system": w.system.pk,
         "month": f"{day:%Y-%m}"}, follow=True)
     page = response.content.decode()
-    assert "已处理 1 条" in page and "2 条是您本人录入或修改过的，不能由您审核，已跳过" in page
+    assert "已处理 1 条" in page and "2 条是您本人的工作量或您录入、修改过的，不能由您审核，已跳过" in page
     statuses = dict(WorkEntry.objects.values_list("pk", "status"))
     assert statuses == {own.pk: "pending", pending.pk: "pending", others.pk: "approved"}
 
@@ -153,3 +153,43 @@ def test_the_workflow_skips_ones_own_work_in_the_same_statement_and_counts_it(w,
     entry_update(actor=w.clerk, entry_id=pending.pk, quantity="90")
     pending.refresh_from_db()
     assert (pending.status, pending.changed_by, pending.entered_by) == ("pending", w.clerk, w.clerk)
+
+
+def test_a_reviewer_who_is_the_worker_reviews_none_of_their_own_entries_one_by_one_selected_or_all(
+        client, w, pending, day, run_jobs):
+    # alice's own account holds a reviewer grant for her business system: the entries of her work, though
+    # the depot's clerk entered them, are still hers, and approving them was approving her own points.
+    from competitions.models import Job
+    from tests.api.conftest import bearer_client
+
+    me = w.alice_user
+    me.reviewer_systems.add(w.system)
+    second = entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.trips.pk,
+                          work_date=day, quantity="2")
+    bobs = entry_create(actor=w.clerk, competition=w.comp, worker_id=w.bob.pk, rule_id=w.km.pk, work_date=day,
+                        quantity="50")
+    as_(client, me)
+    # one entry, in the portal and in the API
+    for action in ("approve", "reject"):
+        response = client.post(reverse("review:entry", args=[pending.pk]), {"action": action, "reason": "核对"},
+                               follow=True)
+        assert "不能审核本人的工作量" in response.content.decode()
+    api = bearer_client(me)
+    response = api.post(f"/api/v1/entries/{pending.pk}/approve/")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "self_review"
+    # the queue's selected entries: bob's moves, hers is skipped and counted
+    response = client.post(reverse("review:queue"), {
+        "action": "approve", "entry": [pending.pk, bobs.pk], "system": w.system.pk, "month": f"{day:%Y-%m}"},
+        follow=True)
+    assert "1 条是您本人的工作量或您录入、修改过的，不能由您审核，已跳过" in response.content.decode()
+    assert api.post("/api/v1/review/approve/", {"ids": [second.pk]}, format="json").json()["skipped_own"] == 1
+    # the whole month's queue, as a job: nothing of hers moves
+    run_jobs(lambda: client.post(reverse("review:queue"), {"action": "approve_all", "month": f"{day:%Y-%m}"}))
+    assert Job.objects.get().summary == [("已通过", 0), ("本人的或本人录入、修改过的，已跳过", 2)]
+    statuses = dict(WorkEntry.objects.values_list("pk", "status"))
+    assert statuses == {pending.pk: "pending", second.pk: "pending", bobs.pk: "approved"}
+    # another reviewer of the system approves them
+    as_(client, w.reviewer)
+    client.post(reverse("review:entry", args=[pending.pk]), {"action": "approve"})
+    pending.refresh_from_db()
+    assert (pending.status, pending.reviewed_by) == (EntryStatus.APPROVED, w.reviewer)
