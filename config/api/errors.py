@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+from functools import wraps
 
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -173,6 +174,21 @@ def _suspicious(exc: SuspiciousOperation) -> ApiError:
 @csrf_exempt  # it changes nothing; a POST to a wrong URL is a 404 in the error format, not a CSRF page
 def not_found_view(request, *args, **kwargs):
     return JsonResponse(error_body("not_found", _("接口不存在。")), status=404)
+
+
+def read_only_page(view):
+    """A page of the API's documentation (the schema, Swagger UI, Redoc) for GET and HEAD; any other method
+    is the API's 405 in its error format. Their renderers are HTML or YAML: OPTIONS, answered with DRF's
+    metadata that no template renders, was a 500, and POST or PUT a plain-text "405 Method Not Allowed"."""
+    code, message = _STATUS_CODES[exceptions.MethodNotAllowed]
+
+    @wraps(view)
+    def page(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return JsonResponse(error_body(code, message), status=405, headers={"Allow": "GET, HEAD"})
+        return view(request, *args, **kwargs)
+
+    return page
 
 
 # -- Django's error views (config/urls.py handler400/403/404/500) ---------------------------------

@@ -40,6 +40,16 @@ def test_schema_and_docs_are_served(client):
     assert client.get("/api/v1/docs/").status_code == 200
 
 
+@pytest.mark.parametrize("method", ["options", "post", "put", "patch", "delete"])
+@pytest.mark.parametrize("url", ["/api/v1/schema/", "/api/v1/docs/", "/api/v1/redoc/"])
+def test_the_documentation_answers_any_other_method_405_in_the_error_format(client, url, method):
+    # OPTIONS on /docs/ was a 500 (DRF's metadata through an HTML template renderer), POST a plain-text page.
+    response = getattr(client, method)(url)
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD"
+    assert response.json() == {"error": {"code": "method_not_allowed", "message": "不支持该请求方法。"}}
+    assert client.head(url).status_code == 200
+
+
 def query_parameters(schema_text):
     schema = yaml.safe_load(schema_text)
     return [(path, p) for path, item in schema["paths"].items() for op in item.values()
