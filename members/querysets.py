@@ -151,13 +151,17 @@ class MembershipApplicationQuerySet(models.QuerySet):
         return self.filter(q)
 
     def decidable_by(self, user):
-        """The applications a person may approve, return or reject: staff all, a union officer their units'."""
+        """The applications a person may approve, return or reject: staff all, a union officer their units',
+        never their own (an officer or a member of staff who is a worker does not decide their own
+        enrollment; another does)."""
         scope = scope_of(user)
         if scope.is_staff:
-            return self
-        if not scope.is_union_officer:
+            own = self
+        elif scope.is_union_officer:
+            own = self.filter(_union_subtree_q(scope, "unit__path"))
+        else:
             return self.none()
-        return self.filter(_union_subtree_q(scope, "unit__path"))
+        return own.exclude(worker_id=scope.worker_id) if scope.worker_id is not None else own
 
 
 class MemberRecordQuerySet(models.QuerySet):

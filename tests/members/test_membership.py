@@ -115,6 +115,31 @@ def test_only_the_union_officer_of_the_unit_or_staff_decides(m):
     assert refused.value.code == "application_not_submitted"
 
 
+
+def test_a_union_officer_or_staff_who_is_the_worker_does_not_decide_their_own_application(m, client):
+    # alice's own account keeps her depot's membership (and another is union staff): neither approves,
+    # returns or rejects their own enrollment, one form or many; another officer or staff does.
+    m.alice_user.union_units.set([m.depot])
+    alices = services.application_submit(actor=m.alice_user, form=form_for(m.alice))
+    with pytest.raises(MembershipApplication.DoesNotExist):
+        services.application_approve(actor=m.alice_user, application_id=alices.pk)
+    with pytest.raises(MembershipApplication.DoesNotExist):
+        services.application_return(actor=m.alice_user, application_id=alices.pk, reason="x")
+    assert services.applications_approve(actor=m.alice_user, application_ids=[alices.pk]) == 0
+    client.force_login(m.alice_user)
+    response = client.post(f"/union/applications/{alices.pk}/", {"action": "approve"}, follow=True)
+    assert "您不能审批该申请。" in response.content.decode()
+    bob_staff = m.bob_user
+    bob_staff.is_staff = True
+    bob_staff.save(update_fields=["is_staff"])
+    bobs = services.application_submit(actor=m.clerk, form=form_for(m.bob))
+    assert services.applications_approve(actor=bob_staff, application_ids=[bobs.pk]) == 0
+    assert set(MembershipApplication.objects.values_list("status", flat=True)) == {ApplicationStatus.SUBMITTED}
+    # the other's: decided
+    assert services.applications_approve(actor=bob_staff, application_ids=[alices.pk, bobs.pk]) == 1
+    assert services.applications_approve(actor=m.alice_user, application_ids=[bobs.pk]) == 1
+    assert set(MembershipApplication.objects.values_list("status", flat=True)) == {ApplicationStatus.APPROVED}
+
 @pytest.mark.parametrize("changes, field, code", [
     ({"name": "别人"}, "name", "name_mismatch"),
     ({"id_number": "110105198503120000"}, "id_number", "id_check_digit"),
