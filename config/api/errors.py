@@ -69,6 +69,14 @@ def error_body(code: str, message, details=None) -> dict:
     return {"error": body}
 
 
+# DRF's messages written without gettext: no catalog translates them, so they are worded here.
+_UNTRANSLATED = {"No data provided": gettext_lazy("请求内容为空（null），应为 JSON 对象。")}
+
+
+def _message(error) -> str:
+    return str(_UNTRANSLATED.get(str(error), error))
+
+
 def _field_details(detail) -> dict:
     """DRF's nested ErrorDetail structure → {field: [{code, message}]}, nested names joined by dots."""
     out: dict[str, list] = {}
@@ -84,13 +92,13 @@ def _field_details(detail) -> dict:
         elif isinstance(value, list):
             if value and all(isinstance(v, str) for v in value):
                 out.setdefault(prefix or "non_field_errors", []).extend(
-                    {"code": getattr(v, "code", "invalid") or "invalid", "message": str(v)} for v in value)
+                    {"code": getattr(v, "code", "invalid") or "invalid", "message": _message(v)} for v in value)
             else:
                 for index, inner in enumerate(value):
                     walk(f"{prefix}.{index}" if prefix else str(index), inner)
         elif value is not None:
             out.setdefault(prefix or "non_field_errors", []).append(
-                {"code": getattr(value, "code", "invalid") or "invalid", "message": str(value)})
+                {"code": getattr(value, "code", "invalid") or "invalid", "message": _message(value)})
 
     walk("", detail)
     return out

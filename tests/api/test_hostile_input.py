@@ -198,3 +198,15 @@ def test_a_nul_in_a_text_field_is_refused_in_correct_chinese(api, w):
     body = error_of(response, 400)
     assert body["details"]["comment"][0] == {"code": "null_characters_not_allowed", "message": "不能包含空字符（NUL）。"}
     assert not Dispute.objects.exists()
+
+
+@pytest.mark.parametrize("language, message", [("zh-hans", "请求内容为空（null），应为 JSON 对象。"),
+                                               ("en", "The request body is empty (null); it should be a JSON object.")])
+def test_a_null_body_is_refused_in_the_readers_language(api, w, language, message):
+    # DRF words this refusal without gettext ("No data provided"): it reached Chinese readers in English.
+    response = api.worker.post("/api/v1/disputes/", data="null", content_type="application/json",
+                               HTTP_ACCEPT_LANGUAGE=language)
+    body = error_of(response, 400)
+    assert body["code"] == "validation_error"
+    assert body["details"] == {"non_field_errors": [{"code": "null", "message": message}]}
+    assert not Dispute.objects.exists()
