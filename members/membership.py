@@ -449,6 +449,12 @@ def membership_record(*, actor, worker_id: int, kind: str, on: date, reason: str
     worker = Worker.objects.membership_kept_by(actor).select_for_update(of=("self",)).filter(pk=worker_id).first()
     if worker is None:
         raise Worker.DoesNotExist
+    from members.scope import scope_of
+
+    if worker.pk == scope_of(actor).worker_id:
+        # An officer (or staff) who is a worker does not suspend, restore or transfer their own membership, as
+        # they do not decide their own enrollment (MembershipApplication.decidable_by).
+        raise MembershipRefused(_("不能为本人办理会籍变动，请由其他工会干部办理。"), "own_membership")
     allowed_from, to_status = EVENT_MOVES[kind]
     if worker.membership_status not in allowed_from:
         raise MembershipRefused(_("会籍状态为“%(status)s”时不能%(kind)s。") % {

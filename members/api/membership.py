@@ -357,7 +357,8 @@ def _kept_worker(request, pk: int) -> Worker:
     post=extend_schema(tags=TAG, operation_id="membership_members_record", summary="记录会籍变动",
                        request=EventInput, parameters=[IDEMPOTENCY_PARAMETER],
                        description="转会（transferred，须 to_unit）、暂停（suspended）、终止（terminated）、"
-                                   "恢复（restored），须填日期和原因；状态不允许时返回409。",
+                                   "恢复（restored），须填日期和原因；状态不允许时返回409；"
+                                   "不能为本人办理（409 own_membership）。",
                        responses={200: MembershipOutput, **error_responses(400, 403, 404, 409)}),
 )
 class MemberDetail(IdempotentPostMixin, APIView):

@@ -85,6 +85,26 @@ def test_suspension_and_restoration_move_the_status_and_refuse_moves_from_the_wr
         assert refused.value.code == code
 
 
+def test_a_union_officer_who_is_the_worker_records_no_change_to_their_own_membership(m, today, client):
+    application = services.application_submit(actor=m.clerk, form=form_for(m.alice))
+    services.application_approve(actor=m.staff, application_id=application.pk)
+    m.alice_user.union_units.set([m.depot])
+    for kind in ("suspended", "terminated", "transferred"):
+        with pytest.raises(services.MembershipRefused) as refused:
+            services.membership_record(actor=m.alice_user, worker_id=m.alice.pk, kind=kind, on=today, reason="x",
+                                       to_unit_id=m.other_depot.pk)
+        assert refused.value.code == "own_membership"
+    client.force_login(m.alice_user)
+    response = client.post(f"/union/members/{m.alice.pk}/", {"form": "event", "kind": "suspended",
+                                                              "on": str(today), "reason": "x"}, follow=True)
+    assert "不能为本人办理会籍变动，请由其他工会干部办理。" in response.content.decode()
+    alice = Worker.objects.get(pk=m.alice.pk)
+    assert (alice.membership_status, alice.unit_id) == (MembershipStatus.MEMBER, m.alice.unit_id)
+    assert not MembershipEvent.objects.exclude(kind="joined").exists()
+    # the other officer of the depot records it
+    services.membership_record(actor=m.officer, worker_id=m.alice.pk, kind="suspended", on=today, reason="欠缴会费")
+    assert Worker.objects.get(pk=m.alice.pk).membership_status == MembershipStatus.SUSPENDED
+
 def test_a_clerk_or_union_officer_submits_for_their_units_workers_only_and_a_worker_only_for_themself(m):
     with pytest.raises(EntryRejected) as rejected:
         services.application_submit(actor=m.clerk, form=form_for(m.carol))  # carol is of the other depot
