@@ -181,6 +181,22 @@ def test_the_progress_page_shows_each_depots_figures_and_the_silent_depots(clien
     assert reverse("review:sign_off") in page and reverse("review:queue") in page
 
 
+def test_the_progress_pages_share_reviewed_is_not_called_approved(client, w, m, month):
+    # given last month's 6 entries of 北京机务段: 1 approved, 3 rejected, 2 pending
+    login(client, w.reviewer)
+    # when the reviewer reads the progress page, in Chinese and in English
+    page = client.get(progress_url(w, month)).content.decode()
+    client.cookies["django_language"] = "en"
+    english = client.get(progress_url(w, month)).content.decode()
+    # then the share reviewed (approved and rejected, 4 of 6) has its own name: in English it read
+    # "Approved", beside the column of the approved entries, over a figure counting the rejected ones too
+    assert "已审核比例：66.7%" in page.split('id="progress-summary"')[1].split("</p>")[0]
+    head = english.split('id="progress"')[1].split("</thead>")[0]
+    assert [c.split("</th>")[0] for c in head.split('class="num">')[1:]] == [
+        "Entries", "Approved", "Pending", "Rejected", "Flagged", "Reviewed"]
+    assert "Reviewed: 66.7%" in english
+
+
 def test_the_page_shows_a_copy_counted_within_a_minute_and_counts_again_in_the_background(
         client, w, m, month, monkeypatch, django_capture_on_commit_callbacks):
     from reviews import tasks as review_tasks
