@@ -663,7 +663,7 @@ def review_queue(request):
                 to = EntryStatus.REJECTED if action == "reject" else EntryStatus.APPROVED
                 result = entries_transition(actor=request.user, entries=target, to_status=to,
                                             reason=request.POST.get("reason", ""), systems=[system.pk], month=month)
-                messages.success(request, _("已处理 %(n)s 条。") % {"n": format_count(result.moved)})
+                messages.success(request, _reviewed_text(to, result.moved))
                 if result.skipped_own:
                     messages.error(request, _("%(n)s 条是您本人的工作量或您录入、修改过的，不能由您审核，已跳过。")
                                    % {"n": format_count(result.skipped_own)})
@@ -774,6 +774,12 @@ def review_sign_off(request):
 ROW_ACTIONS = {"approve": EntryStatus.APPROVED, "reject": EntryStatus.REJECTED}
 
 
+def _reviewed_text(to: str, n: int) -> str:
+    """What a review from the queue did, said after it: approved or rejected, and how many."""
+    done = _("已退回 %(n)s 条录入，已通知录入员。") if to == EntryStatus.REJECTED else _("已通过 %(n)s 条录入。")
+    return done % {"n": format_count(n)}
+
+
 @reviewer_page
 @require_POST
 def review_entry(request, pk):
@@ -786,7 +792,7 @@ def review_entry(request, pk):
         raise BadRequest("unknown review action")
     try:
         entry_transition(actor=request.user, entry=entry, to_status=to, reason=request.POST.get("reason", ""))
-        messages.success(request, _("已处理。"))
+        messages.success(request, _reviewed_text(to, 1))
     except TransitionRefused as error:
         messages.error(request, error.message)
     return _back_to_queue(request)

@@ -134,7 +134,7 @@ def test_the_queues_bulk_moves_skip_ones_own_work_and_say_how_many(client, w, ac
         "action": "approve", "entry": [own.pk, pending.pk, others.pk], "system": w.system.pk,
         "month": f"{day:%Y-%m}"}, follow=True)
     page = response.content.decode()
-    assert "已处理 1 条" in page and "2 条是您本人的工作量或您录入、修改过的，不能由您审核，已跳过" in page
+    assert "已通过 1 条录入。" in page and "2 条是您本人的工作量或您录入、修改过的，不能由您审核，已跳过" in page
     statuses = dict(WorkEntry.objects.values_list("pk", "status"))
     assert statuses == {own.pk: "pending", pending.pk: "pending", others.pk: "approved"}
 

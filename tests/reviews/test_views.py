@@ -159,8 +159,10 @@ def test_a_reviewer_rejects_one_and_approves_the_rest_from_the_queue(client, w, 
     month = day.strftime("%Y-%m")
     page = client.get(reverse("review:queue") + f"?month={month}")
     assert w.alice.name in page.content.decode()
-    client.post(reverse("review:queue"), {"action": "reject", "entry": [entry.pk], "reason": "里程不符",
-                                          "month": month})
+    page = client.post(reverse("review:queue"), {"action": "reject", "entry": [entry.pk], "reason": "里程不符",
+                                                 "month": month}, follow=True).content.decode()
+    # the queue says what was done to how many, not "已处理 1 条" for an approval and a rejection alike
+    assert "已退回 1 条录入，已通知录入员。" in page
     run_jobs(lambda: client.post(reverse("review:queue"), {"action": "approve_all", "month": month}))
     entry.refresh_from_db()
     other.refresh_from_db()
