@@ -212,6 +212,11 @@ def entry_new(request):
     form = {"work_date": (local_today() - timedelta(days=1)).isoformat()}
     errors: dict[str, list[str]] = {}
     worker = None
+    dispute = _dispute_without_entry(request, request.GET.get("dispute") or request.POST.get("dispute"))
+    if dispute is not None and request.method == "GET":
+        # From an open dispute about a day with no entry: its worker and its day, ready for the quantity.
+        form = {"worker": dispute.worker.employee_no, "work_date": dispute.work_date.isoformat()}
+        worker = _enterable_worker(request, dispute.worker.employee_no)
     if request.method == "POST":
         form = request.POST
         worker = _enterable_worker(request, form.get("worker", ""))
@@ -234,11 +239,22 @@ def entry_new(request):
                     "name": entry.worker.name, "day": entry.work_date,
                     "qty": format_quantity(entry.quantity, entry.rule.unit_of_measure, with_unit=True),
                     "points": format_points(entry.points)})
-                return redirect("entries:new")
+                # Entered for a dispute: back to the disputes, where it is answered.
+                return redirect("entries:disputes" if dispute is not None else "entries:new")
     if worker is not None:
         rules = [r for r in rules if r.job_type_id == worker.job_type_id]
     return render(request, "reviews/entry_new.html", {"rules": rules, "form": form, "errors": errors,
-                                                      "worker": worker})
+                                                      "worker": worker, "dispute": dispute})
+
+
+def _dispute_without_entry(request, value):
+    """The open dispute ``value`` names, about a day its worker has no entry, among those the person answers;
+    None for any other (answered, about an entry, another unit's, not a number)."""
+    pk = _id_param(value or "")
+    if pk is None:
+        return None
+    return (disputes_handled_by(request.user).filter(pk=pk, status=DisputeStatus.OPEN, entry__isnull=True)
+            .select_related("worker").first())
 
 
 @clerk_page

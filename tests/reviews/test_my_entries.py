@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from reviews.models import Dispute
+from reviews.models import Dispute, WorkEntry
 from reviews.services import dispute_answer
 from tests.competitions import portal_data
 
@@ -62,6 +62,37 @@ def test_a_worker_disputes_a_day_with_no_entry(alice, w, made, today):
     alice.post(reverse("my_entries"), {"work_date": day.isoformat(), "comment": "当天出乘但没有录入"})
     dispute = Dispute.objects.get()
     assert dispute.entry is None and dispute.work_date == day
+
+
+def test_the_clerk_enters_a_disputed_day_from_the_dispute_and_comes_back_to_answer_it(alice, client, w, made,
+                                                                                       today):
+    # given alice's dispute about a day she has no entry
+    day = today - timedelta(days=5)
+    alice.post(reverse("my_entries"), {"work_date": day.isoformat(), "comment": "当天出乘但没有录入"})
+    dispute = Dispute.objects.get()
+    client.force_login(w.clerk)
+    # when her clerk reads the disputes: the card leads to the entry form (it was a dead end: the day's
+    # worker and date had to be typed again on another page)
+    link = f'{reverse("entries:new")}?dispute={dispute.pk}'
+    assert f'href="{link}"' in client.get(reverse("entries:disputes")).content.decode()
+    html = client.get(link).content.decode()
+    # then the form has her number, the day and her job type's metrics only, and says why
+    assert f'value="{w.alice.employee_no}"' in html and f'value="{day.isoformat()}"' in html
+    assert w.km.metric in html and w.metres.metric not in html and 'id="for-dispute"' in html
+    # and saving it returns to the disputes, where it is still open to be answered
+    response = client.post(reverse("entries:new"), {"worker": w.alice.employee_no, "rule": w.km.pk,
+                                                     "work_date": day.isoformat(), "quantity": "300",
+                                                     "dispute": dispute.pk})
+    assert response.status_code == 302 and response["Location"] == reverse("entries:disputes")
+    assert WorkEntry.objects.filter(worker=w.alice, work_date=day, rule=w.km).exists()
+    # another unit's clerk, or an answered dispute, gets the plain form
+    client.force_login(w.other_clerk)
+    assert 'id="for-dispute"' not in client.get(link).content.decode()
+    dispute_answer(actor=w.clerk, dispute_id=dispute.pk, response="已补录", corrected=True)
+    client.force_login(w.clerk)
+    html = client.get(link).content.decode()
+    assert 'id="for-dispute"' not in html and f'value="{w.alice.employee_no}"' not in html
+    assert link not in client.get(reverse("entries:disputes") + "?status=corrected").content.decode()
 
 
 def test_disputing_another_workers_entry_by_editing_the_form_is_not_found(alice, w, made):
