@@ -20,7 +20,7 @@ from datetime import date, datetime
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext
 
 from competitions.models import Competition, ScoringRule
 from config.formatting import format_count
@@ -342,7 +342,9 @@ def rows_text(rows: list[int]) -> str:
     if len(runs) > GROUP_RUNS_LISTED:
         runs = [[rows[0], rows[-1]]]
     parts = [format_count(a) if a == b else f"{format_count(a)}–{format_count(b)}" for a, b in runs]
-    return _("第 %(rows)s 行") % {"rows": "、".join(parts)}
+    if len(rows) == 1:  # English says "Row 4", not "Rows 4"
+        return pgettext("一行", "第 %(rows)s 行") % {"rows": parts[0]}
+    return _("第 %(rows)s 行") % {"rows": _("、").join(parts)}
 
 
 def error_groups(errors: list[RowError]) -> list[ErrorGroup]:

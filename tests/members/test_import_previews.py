@@ -237,7 +237,7 @@ def test_the_skill_bad_rows_xlsx_for_every_role(client, w, f):
 # -- in the reader's language -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("language", "text"), [
-    ("en", "Rows 2</b>: Education: Choose one of: "),
+    ("en", "Row 2</b>: Education: Choose one of: "),
     ("zh-hans", "第 2 行</b>：文化程度：请从下列选项中选择："),
 ])
 def test_the_membership_forms_import_names_its_columns_in_the_officers_language(client, m, f, language, text):

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from config.months import month_of
 from config.spreadsheets import xlsx_append
@@ -292,6 +292,8 @@ def test_an_import_file_naming_workers_by_full_width_numbers_imports(client, w, 
 
 def test_rows_are_written_as_runs_and_a_scattered_group_as_first_to_last_with_thousands_separators():
     assert rows_text([12]) == "第 12 行"
+    with translation.override("en"):  # one row is a Row; the runs are listed with English commas
+        assert (rows_text([12]), rows_text([2, 5, 6, 7, 9])) == ("Row 12", "Rows 2, 5–7, 9")
     assert rows_text([2, 5, 6, 7, 9]) == "第 2、5–7、9 行"
     assert rows_text([12, *range(14, 3000), 3001, 3003, *range(3005, 7981)]) == "第 12–7,980 行"
 

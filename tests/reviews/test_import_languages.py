@@ -54,7 +54,7 @@ def entries_xlsx(w, day) -> bytes:
 
 @pytest.mark.parametrize(("language", "groups", "bad_rows"), [
     ("en", ["Rows 2–3</b>: Quantity: The quantity cannot be negative, 2 rows",
-            "Rows 4</b>: Employee number: No such worker, or the worker is not in one of your units."],
+            "Row 4</b>: Employee number: No such worker, or the worker is not in one of your units."],
      ["Quantity: The quantity cannot be negative.", "Quantity: The quantity cannot be negative.",
       "Employee number: No such worker, or the worker is not in one of your units."]),
     ("zh-hans", ["第 2–3 行</b>：工作量：工作量不能为负数，共 2 行",
