@@ -95,3 +95,24 @@ def test_staff_define_shortlist_adjust_publish_answer_and_finalize_a_round(desk,
         desk.click("#download-certificates")
     assert download.value.suggested_filename.endswith(".pdf")
     assert Nominee.objects.filter(round=award_round, status=NomineeStatus.FINAL).count() == 1
+
+
+def test_the_round_form_fits_a_phone_and_its_card(browser, live_server, w):
+    # given union staff on a phone (390 px), and on a desktop, opening a new award round's form
+    from tests.browser.conftest import DESKTOP, PHONE, watched_page
+
+    for viewport in (PHONE, DESKTOP):
+        pages = watched_page(browser, live_server, viewport=viewport)
+        page = next(pages)
+        log_in(page, "staff")
+        page.goto("/staff/honours/")
+        page.click("#new-round")
+        page.wait_for_load_state()
+        # then nothing is wider than the screen, and every fieldset stays inside the form's card: the tie
+        # rule's select, with its long option, stretched its fieldset (a fieldset is as wide as its widest
+        # control) to 873 px on a phone, and past the card's edge on a desktop
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        card = page.locator("#round-form").bounding_box()
+        for box in (f.bounding_box() for f in page.locator("#round-form fieldset").all()):
+            assert box["x"] + box["width"] <= card["x"] + card["width"], viewport
+        next(pages, None)  # closes the context and checks the Content-Security-Policy
