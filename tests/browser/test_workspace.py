@@ -80,3 +80,22 @@ def test_staff_rank_filter_export_with_progress_and_compute_a_period_with_its_co
     desk.wait_for_load_state()
     assert desk.locator("button[data-print]").is_visible()
     assert "先进集体：站段" in desk.locator("header.sheet-head").inner_text()
+
+
+def test_the_period_page_fits_a_phone_in_english(browser, live_server, w):
+    # given union staff reading in English on a 390 px phone
+    from tests.browser.conftest import PHONE, watched_page
+
+    pages = watched_page(browser, live_server, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = next(pages)
+    log_in(page, "staff")
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    # when they open the period standings
+    page.goto("/staff/standings/periods/")
+    # then the period menu, whose options read "This month (2026-12-01 ~ 2026-12-31)", fits the screen: its
+    # field in the inline form kept the widest option's width, and the page was 455 px wide
+    assert "Period" in page.inner_text("label[for=f-preset]")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    box = page.locator("#f-preset").bounding_box()
+    assert box["x"] + box["width"] <= PHONE["width"]
+    next(pages, None)  # closes the context and checks the Content-Security-Policy
