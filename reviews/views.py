@@ -179,8 +179,14 @@ def entry_list(request):
     return render(request, "reviews/entry_list.html", {
         "entries": rows, "next_after": next_after, "base_query": _query_without(request, "after"),
         "statuses": EntryStatus.choices, "filters": kept, "filter_errors": filter_errors,
-        "export_filters": kept.items(),
+        "export_filters": kept.items(), "list_query": urlencode(kept),
     })
+
+
+def _list_query(request) -> str:
+    """The entry list's filters (ENTRY_LIST_FILTERS) from this page's address, as a query string: an entry
+    opened from a filtered list leads back to it, also after a correction."""
+    return urlencode(_known(request.GET, ENTRY_LIST_FILTERS))
 
 
 def _field_errors(error: EntryRejected) -> dict[str, list[str]]:
@@ -497,6 +503,7 @@ def entry_detail(request, pk):
     if entry is None:
         raise Http404
     editable = WorkEntry.objects.editable_by(request.user).filter(pk=entry.pk).exists()
+    list_query = _list_query(request)  # the forms post to the page's own address, filters and all
     if request.method == "POST":
         if not editable:
             raise PermissionDenied
@@ -506,17 +513,22 @@ def entry_detail(request, pk):
                                           quantity_delta=request.POST.get("quantity"),
                                           reason=request.POST.get("reason", ""))
                 messages.success(request, _("已提交调整，待审核。"))
-                return redirect("entries:detail", pk=adjustment.pk)
+                return redirect(_with_query(reverse("entries:detail", args=[adjustment.pk]), list_query))
             entry_update(actor=request.user, entry_id=entry.pk, quantity=request.POST.get("quantity"),
                          note=request.POST.get("note", entry.note))
             messages.success(request, _("已修改。"))
-            return redirect("entries:detail", pk=entry.pk)
+            return redirect(_with_query(reverse("entries:detail", args=[entry.pk]), list_query))
         except EntryRejected as error:
             _show_errors(request, error)
         except TransitionRefused as error:
             messages.error(request, error.message)
     return render(request, "reviews/entry_detail.html",
-                  {"entry": entry, "events": entry_history(entry), "editable": editable})
+                  {"entry": entry, "events": entry_history(entry), "editable": editable,
+                   "list_url": _with_query(reverse("entries:list"), list_query)})
+
+
+def _with_query(url: str, query: str) -> str:
+    return f"{url}?{query}" if query else url
 
 
 def disputes_handled_by(user):

@@ -229,3 +229,30 @@ def test_the_entry_list_pages_by_an_opaque_cursor_and_a_mangled_one_opens_the_fi
     assert display_date(day) not in shown[1]
     for bad in (f"{day.isoformat()}_1", after[:-2] + "zz"):  # the old format, a forged signature
         assert display_date(day) in client.get(url, {"after": bad}).content.decode()
+
+
+def test_an_entry_opened_from_a_filtered_list_leads_back_to_it_after_a_correction(client, w, day, entry):
+    from reviews.workflow import entries_transition
+
+    entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk=entry.pk),
+                       to_status=EntryStatus.REJECTED, reason="里程不符")
+    login(client, w.clerk)
+    # given the clerk's list of one worker's rejected entries (where the rejection message leads)
+    query = f"status=rejected&worker={w.alice.employee_no}"
+    page = client.get(f"{reverse('entries:list')}?{query}&after=&other=x").content.decode()
+    detail = f"{reverse('entries:detail', args=[entry.pk])}?status=rejected&amp;worker={w.alice.employee_no}"
+    # when they open the entry: its link keeps the list's filters (and only them)
+    assert f'href="{detail}"' in page
+    url = detail.replace("&amp;", "&")
+    html = client.get(url).content.decode()
+    # then the entry leads back to the filtered list, before and after it is corrected and resubmitted:
+    # before, "录入列表" was the only way back and it showed every entry of every day
+    back = 'id="back-to-list"'
+    assert f'href="{reverse("entries:list")}?status=rejected&amp;worker={w.alice.employee_no}" {back}' in html
+    response = client.post(url, {"quantity": "90"})
+    assert response.status_code == 302 and response["Location"] == url
+    entry.refresh_from_db()
+    assert entry.status == EntryStatus.PENDING and entry.quantity == 90
+    # an entry opened from the unfiltered list leads back to it
+    assert f'href="{reverse("entries:list")}" {back}' in client.get(
+        reverse("entries:detail", args=[entry.pk])).content.decode()
