@@ -140,11 +140,12 @@ class ReviewPeriodQuerySet(models.QuerySet):
         return self.filter(competition_id=entry.competition_id, business_system_id=entry.business_system_id,
                            month=month_of(entry.work_date))
 
-    def of_entry_row(self):
-        """The period of the WorkEntry row of the enclosing query (for Exists / Subquery)."""
-        return self.filter(competition_id=OuterRef("competition_id"),
-                           business_system_id=OuterRef("business_system_id"),
-                           month=Func(OuterRef("work_date"),
+    def of_entry_row(self, via: str = ""):
+        """The period of the WorkEntry row of the enclosing query (for Exists / Subquery); ``via`` reaches
+        the entry from another row ("entry__" from a dispute)."""
+        return self.filter(competition_id=OuterRef(f"{via}competition_id"),
+                           business_system_id=OuterRef(f"{via}business_system_id"),
+                           month=Func(OuterRef(f"{via}work_date"),
                                       template="CAST(date_trunc('month', %(expressions)s) AS date)",
                                       output_field=DateField()))
 
@@ -168,3 +169,10 @@ class DisputeQuerySet(models.QuerySet):
         if scope.is_worker:
             q |= Q(worker_id=scope.worker_id)
         return self.filter(q)
+
+    def with_entry_month_lock(self):
+        """Each dispute annotated ``entry_month_locked``: whether the month of the entry it is about is signed
+        off, so the entry cannot be changed any more (False for a day without an entry)."""
+        from reviews.models import ReviewPeriod
+
+        return self.annotate(entry_month_locked=Exists(ReviewPeriod.objects.signed_off().of_entry_row("entry__")))

@@ -550,7 +550,8 @@ def dispute_list(request):
             _show_errors(request, error)
         return redirect("entries:disputes")
     show = request.GET.get("status", DisputeStatus.OPEN)
-    disputes = list(qs.filter(status=show).select_related("worker", "entry__rule").order_by("created_at", "id")[:200])
+    disputes = list(qs.filter(status=show).select_related("worker", "entry__rule").with_entry_month_lock()
+                    .order_by("created_at", "id")[:200])
     return render(request, "reviews/dispute_list.html", {"disputes": disputes, "show": show,
                                                           "statuses": DisputeStatus.choices})
 

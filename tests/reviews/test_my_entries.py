@@ -95,6 +95,38 @@ def test_the_clerk_enters_a_disputed_day_from_the_dispute_and_comes_back_to_answ
     assert link not in client.get(reverse("entries:disputes") + "?status=corrected").content.decode()
 
 
+def test_the_clerk_is_told_a_disputed_entry_is_in_a_signed_off_month(alice, client, w, made, today,
+                                                                      django_assert_max_num_queries):
+    from config.months import month_of
+    from reviews.models import EntryStatus, PeriodStatus
+    from reviews.workflow import entries_transition
+    from tests.factories import review_period
+
+    # given alice's disputes: one about an entry of a month then signed off, one about a day with no entry
+    locked = made["alice_d1"]
+    entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk=locked.pk),
+                       to_status=EntryStatus.APPROVED)
+    alice.post(reverse("my_entries"), {"entry": locked.pk, "comment": "少录了一趟"})
+    alice.post(reverse("my_entries"), {"work_date": today.isoformat(), "comment": "当天没有录入"})
+    review_period(competition=w.comp, business_system=w.system, month=month_of(locked.work_date),
+                  status=PeriodStatus.SIGNED_OFF)
+    client.force_login(w.clerk)
+    # when the clerk reads the open disputes (the months' locks read with the disputes, not one per card)
+    with django_assert_max_num_queries(12):
+        html = client.get(reverse("entries:disputes")).content.decode()
+    # then the card of the locked entry says it can no longer be changed, and why: before, nothing told the
+    # clerk, who could answer "已更正" to a worker without being able to correct anything
+    cards = html.split('<div class="card">')[1:]
+    first = next(c for c in cards if "少录了一趟" in c)
+    second = next(c for c in cards if "当天没有录入" in c)
+    assert 'class="muted locked-month"' in first and "如需更正，请工会干部先解锁该月" in first
+    assert "locked-month" not in second
+    # and an entry of a month still open has no such note
+    review_period(competition=w.comp, business_system=w.system, month=month_of(locked.work_date),
+                  status=PeriodStatus.OPEN)
+    assert "locked-month" not in client.get(reverse("entries:disputes")).content.decode()
+
+
 def test_disputing_another_workers_entry_by_editing_the_form_is_not_found(alice, w, made):
     response = alice.post(reverse("my_entries"), {"entry": made["bob_d1"].pk, "comment": "试试"})
     assert response.status_code == 404
