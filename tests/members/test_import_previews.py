@@ -247,3 +247,20 @@ def test_the_membership_forms_import_names_its_columns_in_the_officers_language(
     page = upload(client, "union:import_applications", "forms.xlsx",
                   xlsx(APPLICATIONS.columns, [row_for(worker, 文化程度="博士后")]))
     assert text in page.content.decode()
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "Columns: 工号 (Employee number), 姓名 (Name), 性别 (Gender), 身份证号 (ID number), "),
+    ("zh-hans", "列：工号、姓名、性别、身份证号、出生日期、"),
+])
+def test_the_import_page_says_what_its_chinese_columns_are_in_the_officers_language(client, m, language, text):
+    # given a union officer reading in ``language``
+    client.force_login(m.officer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    # when they open the membership forms' import
+    page = client.get(reverse("union:import_applications")).content.decode()
+    # then the columns the file must have (Chinese headers in every language) are named, and in English
+    # glossed; before, an English page listed 工号、姓名、性别… with nothing to say what they were
+    columns = page.split('id="columns">')[1].split("</p>")[0]
+    assert columns.startswith(text)
+    assert ("（" in columns) is ("、" in columns) is (language == "zh-hans")  # English: ", " and " ("
