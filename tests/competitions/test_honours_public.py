@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from competitions.honours import services
-from competitions.honours.models import Objection
+from competitions.honours.models import Nominee, Objection
 from config.formatting import display_date
 from tests.competitions import honours_public_data
 
@@ -127,6 +127,25 @@ def test_a_list_in_publicity_shows_names_numbers_units_job_type_points_window_an
         assert worker.id_number not in html and worker.mobile not in html
     # Only the portal's own script.
     assert "<script" not in html.split("<main>")[1] and " style=" not in html
+
+
+def test_a_list_ranked_in_quota_groups_heads_each_groups_places_with_its_name(client, w, f, h):
+    # given a list in 公示 ranked per business system: alice and bob first and second of 机务, and carol's
+    # colleague first of 工务 (places start again at 1 in each group)
+    track = f.worker(w.other_depot, w.track, name="赵工务")
+    colleague = honours_public_data.nominee(h.publicized, track, 4, "170", group="工务")
+    Nominee.objects.filter(pk=colleague.pk).update(rank=1)
+    # when a worker reads it
+    html = page(client, round_url(h.publicized), w.alice_user)
+    # then each group's name heads its places, once: before, "第 1 名" came again in the middle of the list
+    # with nothing to say a new group began
+    listed = html.split('id="nominees"')[1].split("</ol>")[0]
+    headings = re.findall(r'<li class="group-heading"><h2>([^<]+)</h2></li>', listed)
+    assert headings == ["机务", "工务"]
+    assert listed.index("机务</h2>") < listed.index("张三明") < listed.index("李四") < listed.index(
+        "工务</h2>") < listed.index("赵工务")
+    # a list without groups has no headings
+    assert "group-heading" not in page(client, round_url(h.finalized))
 
 
 def test_a_final_list_shows_the_final_names_and_offers_no_objection(client, w, h):
