@@ -163,6 +163,10 @@ def application_list(request):
     query.pop("after", None)
     return render(request, "members/union/applications.html", {
         "applications": rows, "status": status, "statuses": ApplicationStatus.choices, "decider": decider,
+        # Approving is offered where it can be done: beside waiting applications, never over a list of
+        # approved or returned ones (whose 批准 buttons had nothing to approve).
+        "approve_all": decider and status in ("", ApplicationStatus.SUBMITTED),
+        "choosing": decider and any(a.status == ApplicationStatus.SUBMITTED for a in rows),
         "worker": employee_no,
         "next_after": cursors.encode("membership.applications", rows[-1].pk) if more else None,
         "base_query": query.urlencode(),

@@ -254,3 +254,24 @@ def test_a_clerk_names_the_worker_of_a_form_in_full_width_digits(client, m):
     response = client.post(reverse("union:application_new"),
                            {**post_data(m.bob), "employee_no": ime_typed(m.bob.employee_no)})
     assert response.status_code == 302 and MembershipApplication.objects.filter(worker=m.bob).exists()
+
+
+def test_approving_is_offered_over_waiting_forms_only(client, m, alices):
+    # given one waiting form (bob's) and one approved (alice's)
+    services.application_submit(actor=m.clerk, form=form_for(m.bob))
+    services.application_approve(actor=m.officer, application_id=alices.pk)
+    client.force_login(m.officer)
+    url = reverse("union:applications")
+    # the waiting list and the whole list offer approving them, one by one or all
+    for query in ("", "?status=submitted", "?status=all"):
+        html = client.get(url + query).content.decode()
+        assert 'id="approve-all"' in html and 'id="approve-selected"' in html and 'name="ids"' in html, query
+    # a list of approved forms offers neither: before, it had 批准选中的申请 with nothing to tick, and
+    # 批准全部待审批的申请 over a list with none waiting
+    html = client.get(url + "?status=approved").content.decode()
+    assert m.alice.name in html
+    assert "approve-all" not in html and "approve-selected" not in html and "批准选中的申请" not in html
+    # and a clerk, who does not decide, is offered neither anywhere
+    client.force_login(m.clerk)
+    html = client.get(url).content.decode()
+    assert m.bob.name in html and "approve-all" not in html and "approve-selected" not in html
