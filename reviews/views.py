@@ -354,8 +354,11 @@ def _grid_errors(request, errors, rows: list[grid.GridRow]) -> None:
     bad, elsewhere = grid.place_errors(errors, rows)
     for e in elsewhere:
         messages.error(request, str(e))
-    if bad:
-        listed = "、".join(format_count(n) for n in bad[:10]) + ("……" if len(bad) > 10 else "")
+    if len(bad) == 1:  # English says "Row 3 has a problem", not "1 rows have problems (rows 3)"
+        messages.error(request, _("第 %(row)s 行有问题，未保存任何录入；已填写的内容都还在，"
+                                  "请按该行的提示修改后再保存。") % {"row": format_count(bad[0])})
+    elif bad:
+        listed = _("、").join(format_count(n) for n in bad[:10]) + (_("……") if len(bad) > 10 else "")
         messages.error(request, _("%(count)s 行有问题（第 %(rows)s 行），未保存任何录入；已填写的内容都还在，"
                                   "请按各行的提示修改后再保存。") % {"count": format_count(len(bad)), "rows": listed})
 

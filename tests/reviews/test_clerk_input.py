@@ -72,7 +72,15 @@ def test_the_grid_keeps_every_typed_value_and_note_after_an_error_and_shows_it_o
     bob_row = re.search(r'<tr id="row-1" class="invalid">(.*?)</tr>', html, re.S).group(1)
     assert "工作量：工作量必须是数字。" in bob_row and 'id="err-1"' in bob_row
     assert '<tr id="row-2">' in html  # alice's row has no error
-    assert "1 行有问题（第 1 行）" in html
+    assert "第 1 行有问题，未保存任何录入" in html
+    # and in English, one row is a row, and several are listed with English commas
+    client.cookies["django_language"] = "en"
+    html = client.post(url, {"key": [key_bob, key_alice], f"q:{key_bob}": "12x",
+                             f"q:{key_alice}": "320"}).content.decode()
+    assert "Row 1 has a problem; nothing was saved." in html
+    html = client.post(url, {"key": [key_bob, key_alice], f"q:{key_bob}": "12x",
+                             f"q:{key_alice}": "-1"}).content.decode()
+    assert "2 rows have problems (rows 1, 2); nothing was saved." in html
 
 
 def test_the_week_grid_keeps_values_and_numbers_rows_as_on_screen(client, w, day):
