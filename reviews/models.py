@@ -109,7 +109,12 @@ class WorkEntry(models.Model):
     adjusts = models.ForeignKey("self", verbose_name=_("调整的录入"), null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="adjustments", db_index=False,
                                 db_constraint=False)
+    # Typed by a person, or worded by the system in the portal's language (an adjustment's "调整 …：<reason>")
+    # with its message id and facts in ``note_params``, which ``note_text`` words again in the reader's
+    # (config.stored_text; the typed reason is one of the facts, kept as typed).
     note = models.CharField(_("说明"), max_length=200, blank=True)
+    note_params = models.JSONField(_("说明参数"), default=dict, blank=True,
+                                   db_default=models.Value({}, output_field=models.JSONField()))
     reject_reason = models.CharField(_("退回原因"), max_length=200, blank=True)
     source = models.CharField(_("来源"), max_length=10, choices=EntrySource.choices, default=EntrySource.FORM)
     idempotency_key = models.CharField(_("幂等键"), max_length=64, null=True, blank=True)
@@ -205,6 +210,12 @@ class WorkEntry(models.Model):
 
             locked = self.month_locked = entry_month_signed_off(self)
         return locked
+
+    @property
+    def note_text(self) -> str:
+        """The note in the reader's (the active) language: worded from its facts when the system wrote it
+        (an adjustment's); as stored when a person typed it, or when the row has no facts."""
+        return shown(self.note_params, self.note)
 
     @property
     def shown_status(self) -> str:

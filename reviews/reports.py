@@ -29,6 +29,7 @@ from competitions.models import BusinessSystem, Competition
 from competitions.workspace.exports import write_about, write_rows
 from config.months import format_month, month_bounds, parse_month
 from config.spreadsheets import XlsxStream
+from config.stored_text import shown
 from config.tasks import send_on_commit
 from config.text import file_name
 from members.models import Unit, UnitLevel, Worker
@@ -227,7 +228,7 @@ def _flag_labels(flags: int) -> str:
 
 ENTRY_FIELDS = ("work_date", "worker__employee_no", "worker__name", "unit__name", "job_type__name", "rule__metric",
                 "quantity", "rule__unit_of_measure", "points", "status_shown", "kind", "reject_reason", "note",
-                "entered_by__username", "created_at")
+                "note_params", "entered_by__username", "created_at")
 
 
 def entry_headers() -> list[str]:
@@ -236,10 +237,12 @@ def entry_headers() -> list[str]:
 
 
 def _entry_row(row) -> list:
-    (day, number, name, unit, job_type, metric, quantity, measure, points, status, kind, reason, note, by,
-     created) = row
+    (day, number, name, unit, job_type, metric, quantity, measure, points, status, kind, reason, note, note_params,
+     by, created) = row
+    # The note in the file's language (the starter's), as its headers: an adjustment's written again from its facts.
     return [day.isoformat(), number, name, unit, job_type, metric, quantity, measure, points, _status_label(status),
-            _("调整") if kind == "adjustment" else _("日常录入"), reason, note, by or "", _local(created)]
+            _("调整") if kind == "adjustment" else _("日常录入"), reason, shown(note_params, note), by or "",
+            _local(created)]
 
 
 def entries_xlsx(params: dict, out, progress: Progress, *, user) -> str:

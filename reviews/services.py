@@ -21,6 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from psycopg import sql
 
 from competitions.models import Competition, RuleVersion, ScoringRule
@@ -166,7 +167,7 @@ def _write_created(entries: list[WorkEntry], *, actor, now) -> list[WorkEntry]:
     _schedule_flags(touched)
     EntryEvent.objects.bulk_create(
         [EntryEvent(entry_id=e.pk, action=EntryAction.CREATED, actor=actor, at=now, to_status=EntryStatus.PENDING,
-                    new_quantity=e.quantity, reason=e.note) for e in created],
+                    new_quantity=e.quantity, reason=e.note, params=e.note_params) for e in created],
         batch_size=AUDIT_BATCH,
     )
     return created
@@ -380,8 +381,8 @@ def entry_note_set(*, actor, entry_id: int, note: str) -> WorkEntry:
     if note == entry.note:
         return entry
     now = timezone.now()
-    entry.note, entry.updated_at, entry.changed_by = note, now, actor
-    entry.save(update_fields=["note", "changed_by", "updated_at"])
+    entry.note, entry.note_params, entry.updated_at, entry.changed_by = note, {}, now, actor
+    entry.save(update_fields=["note", "note_params", "changed_by", "updated_at"])
     EntryEvent.objects.create(entry=entry, action=EntryAction.EDITED, actor=actor, at=now, from_status=entry.status,
                               to_status=entry.status, reason="后台修改：说明")
     return entry
@@ -436,9 +437,12 @@ def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str, source: s
     if original.status not in (EntryStatus.APPROVED, EntryStatus.LOCKED):
         raise EntryRejected([RowError(1, "entry", _("待审核或已退回的录入请直接修改，无需调整。"), "use_edit")])
     today = local_today()
+    # Stored in the portal's language, read in the reader's (WorkEntry.note_text): the day as it always read
+    # here (2026-11-05), in either language; the reason as typed.
+    note = StoredText(gettext_noop("调整 %(day)s：%(reason)s"), {"day": original.work_date.isoformat(),
+                                                                 "reason": reason})
     row = EntryInput(worker_id=original.worker_id, rule_id=original.rule_id, work_date=today,
-                     quantity=quantity_delta, note=_("调整 %(day)s：%(reason)s") % {"day": original.work_date,
-                                                                                  "reason": reason})
+                     quantity=quantity_delta, note=note.written())
     result = EntryChecker(actor=actor, competition=original.competition, kind=EntryKind.ADJUSTMENT,
                           correcting=original).check([row])
     if result.errors:
@@ -471,6 +475,8 @@ def entry_adjust(*, actor, entry_id: int, quantity_delta, reason: str, source: s
     now = timezone.now()
     adjustment = _new_entry(result.ok[0], competition=original.competition, actor=actor, source=source,
                             kind=EntryKind.ADJUSTMENT, adjusts=original, now=now)
+    if adjustment.note == note.written():  # the checker keeps the first 200 characters of a longer one
+        adjustment.note_params = note.as_json()
     return _write_created([adjustment], actor=actor, now=now)[0]
 
 

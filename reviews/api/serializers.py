@@ -82,7 +82,7 @@ class EntryOutput(serializers.Serializer):
     kind = serializers.CharField(help_text="regular 日常录入 / adjustment 调整")
     kind_label = serializers.CharField(source="get_kind_display", help_text="类型（中文）")
     adjusts_id = serializers.IntegerField(allow_null=True, help_text="调整所针对的原录入 id")
-    note = serializers.CharField(help_text="说明")
+    note = serializers.CharField(source="note_text", help_text="说明（系统写的说明用请求的语言，如调整的说明）")
     reject_reason = serializers.CharField(help_text="退回原因（已退回时）")
     source = serializers.CharField(help_text="来源：form/grid/import/api/seed")
     created_at = serializers.DateTimeField(help_text="录入时间")
