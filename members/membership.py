@@ -17,10 +17,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, Max, OuterRef
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from psycopg import sql
@@ -119,8 +120,18 @@ class ApplicationCheck:
 
 
 def _choice(choices) -> dict[str, str]:
-    """A choice's value, from its value or its Chinese label (a spreadsheet has the label)."""
-    return {**{str(label): value for value, label in choices.choices}, **{value: value for value in choices.values}}
+    """A choice's value, from its value or its Chinese label (a spreadsheet has the label, in Chinese whatever
+    the language of the person who imports it)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return {**{str(label): value for value, label in choices.choices},
+                **{value: value for value in choices.values}}
+
+
+def _options(choices) -> str:
+    """The Chinese labels a spreadsheet's cell may hold, listed in the active language's way."""
+    with translation.override(settings.LANGUAGE_CODE):
+        labels = [str(label) for label in choices.labels]
+    return _("、").join(labels)
 
 
 class ApplicationChecker:
@@ -214,11 +225,11 @@ class ApplicationChecker:
             education = self.educations.get((form.education or "").strip())
             if education is None:
                 refuse("education", _("请从下列选项中选择：%(options)s。") % {
-                    "options": "、".join(str(label) for label in Education.labels)}, "education_invalid")
+                    "options": _options(Education)}, "education_invalid")
             political = self.political.get((form.political_status or "").strip())
             if political is None:
                 refuse("political_status", _("请从下列选项中选择：%(options)s。") % {
-                    "options": "、".join(str(label) for label in PoliticalStatus.labels)}, "political_status_invalid")
+                    "options": _options(PoliticalStatus)}, "political_status_invalid")
             job_title = (form.job_title or "").strip()
             if len(job_title) > 50:
                 refuse("job_title", _("职务最多50个字。"), "job_title_too_long")

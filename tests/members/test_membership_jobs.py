@@ -86,6 +86,29 @@ def test_a_large_file_of_forms_is_imported_by_a_job_and_its_page_says_how_many(
     assert parked_uploads.parked(user_id=m.officer.pk, token=token) is None
 
 
+def test_an_officer_reading_english_imports_a_file_of_forms_with_their_chinese_choices(
+        client, m, background_from_two_rows, run_jobs):
+    # given a file whose gender, education and political status are the template's Chinese options
+    client.force_login(m.officer)
+    client.cookies["django_language"] = "en"
+    token = preview(client, forms_file(m.alice, m.bob))
+    # when an officer reading English imports it
+    run_jobs(lambda: client.post(reverse("union:import_applications"), {"token": token}))
+    # then both forms are saved (the options were matched against the English labels: 男 read as no gender)
+    job = Job.objects.get()
+    assert job.status == JobStatus.SUCCEEDED and job.result["summary"] == [["已导入", 2]]
+    assert set(MembershipApplication.objects.values_list("gender", "education")) == {
+        (gender_of(m.alice), "college"), (gender_of(m.bob), "college")}
+
+
+def test_a_choice_the_file_may_not_hold_lists_the_chinese_options_in_the_readers_way(client, m):
+    client.force_login(m.officer)
+    client.cookies["django_language"] = "en"
+    response = client.post(reverse("union:import_applications"), {"file": SimpleUploadedFile(
+        "forms.xlsx", forms_file(m.alice, **{m.alice.employee_no: {"文化程度": "Junior college"}}))})
+    assert "Choose one of: 初中及以下, 高中、中专、技校, 大专, 本科, 硕士研究生, 博士研究生." in response.content.decode()
+
+
 def test_a_large_file_with_a_bad_row_saves_no_form_and_offers_the_bad_rows_file(
         client, m, background_from_two_rows, run_jobs):
     client.force_login(m.officer)
