@@ -195,6 +195,10 @@ def check_xlsx(content: bytes) -> None:
 _DATE_TEXT = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\s+0{1,2}:00(?::00)?)?")
 
 
+# cell_date's refusal, as a message id (a background job keeps it, to be worded in its reader's language).
+DATE_INVALID = gettext_noop("日期格式应为 2026-11-23。")
+
+
 def cell_date(value) -> date | None:
     """A spreadsheet cell read as a date: a date or datetime cell as it is; text in one of the forms above;
     None for an empty cell; ValueError (in Chinese) otherwise. Every import reads its dates with this."""
@@ -216,7 +220,7 @@ def cell_date(value) -> date | None:
             raise ValueError
         return date(*(int(part) for part in found.groups()))
     except ValueError:
-        raise ValueError(_("日期格式应为 2026-11-23。")) from None
+        raise ValueError(_(DATE_INVALID)) from None
 
 
 def csv_cell(value):

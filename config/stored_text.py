@@ -87,6 +87,13 @@ class StoredText:
         return cls(str(data["id"]), {name: _fact_from_json(value) for name, value in data.get("facts", {}).items()})
 
 
+def label_text(label) -> StoredText:
+    """A choice's label (``Status.X.label``, a lazy translation, not ``get_FOO_display()``, already worded) as a
+    fact worded in the reader's language: its message id."""
+    with translation.override(None):
+        return StoredText(str(label))
+
+
 def as_stored(text) -> StoredText:
     """``text`` as a StoredText: itself, or a text already worded (shown as it is)."""
     return text if isinstance(text, StoredText) else StoredText(str(text))

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 from config.bulk_load import load_rows
 from config.pgbulk import array, values_in
 from config.spreadsheets import cell_date, xlsx_file
+from config.stored_text import StoredText
 from config.text import typed_code
 from members.membership import (
     ApplicationChecker,
@@ -200,7 +201,7 @@ def applications_import(*, actor, name: str, content: bytes) -> int:
                      ApplicationStatus.SUBMITTED.value, "", actor.pk, now, now) for r in parsed.ok))
         except (IntegrityError, psycopg.IntegrityError):  # a form for one of them was saved meanwhile
             raise EntryRejected([MembershipRowError(
-                0, "application", _("其中有职工刚被他人提交了入会申请，请重新预览后再导入。"),
+                0, "application", StoredText(gettext_noop("其中有职工刚被他人提交了入会申请，请重新预览后再导入。")),
                 "application_open")]) from None
         Worker.objects.filter(pk__in=_id_array([r["worker_id"] for r in parsed.ok])).update(
             membership_status=MembershipStatus.APPLIED, updated_at=now)

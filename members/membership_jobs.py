@@ -43,7 +43,7 @@ def applications_import_job(params: dict, out, progress: Progress, *, user) -> J
         # Nothing saved; the file stays parked, so its bad rows can still be fetched and fixed.
         bad = len({e.row for e in error.errors if e.row})
         return JobOutcome(summary={gettext_noop("有问题的行"): bad, gettext_noop("已导入"): 0},
-                          message=gettext_noop("文件有错误，未保存任何入会申请。") if bad else error.errors[0].message,
+                          message=gettext_noop("文件有错误，未保存任何入会申请。") if bad else error.errors[0].text,
                           link=reverse("union:import_applications_bad_rows", args=[token]) if bad else "",
                           link_label=gettext_noop("下载有问题的行") if bad else "", ok=False)
     parked_uploads.unpark(user_id=user.pk, token=token)
@@ -56,12 +56,12 @@ def applications_import_job(params: dict, out, progress: Progress, *, user) -> J
 def applications_approve_all_job(params: dict, out, progress: Progress, *, user) -> JobOutcome:
     """Approves every form still 待审批 that ``user`` may decide, with the date of joining
     ``params["joined_on"]`` (the day of approval when empty): one statement, as the page's."""
-    from config.spreadsheets import cell_date
+    from config.spreadsheets import DATE_INVALID, cell_date
 
     try:
         joined_on = cell_date(params.get("joined_on"))
-    except ValueError as error:
-        raise JobRefused(str(error)) from None
+    except ValueError:
+        raise JobRefused(DATE_INVALID) from None
     ids = list(MembershipApplication.objects.decidable_by(user).filter(status=ApplicationStatus.SUBMITTED)
                .values_list("id", flat=True))
     progress(0, len(ids))

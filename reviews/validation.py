@@ -24,6 +24,7 @@ from config import pgbulk
 from config.formatting import display_month
 from config.months import month_of
 from config.pgbulk import values_in
+from config.stored_text import StoredText, as_stored
 from members.models import Worker
 from reviews.models import EntryKind, ReviewPeriod
 
@@ -39,8 +40,16 @@ class RowError:
 
     row: int
     field: str
-    message: str
+    message: str  # given as a StoredText (config.stored_text), worded in the active language here
     code: str
+    # The message's id and facts (a message given as a str: shown as it is), for a background job that keeps
+    # a problem of no row as its outcome (members.membership_jobs).
+    text: StoredText = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        self.text = as_stored(self.message)
+        if isinstance(self.message, StoredText):
+            self.message = str(self.message)
 
     @property
     def label(self) -> str:

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.utils import translation
 
-from config.stored_text import Day, Refusal, StoredText, shown
+from config.stored_text import Day, Refusal, StoredText, label_text, shown
 
 
 def test_a_stored_text_round_trips_through_json_and_words_its_facts_in_the_active_language():
@@ -28,3 +28,12 @@ def test_a_refusal_says_its_message_in_the_active_language_and_keeps_its_id():
     assert refusal.text.as_json() == {"id": "导入文件已过期，请重新上传。", "facts": {}}
     with translation.override("en"):
         assert str(refusal) == "The uploaded file has expired; upload it again."
+
+
+def test_a_choices_label_is_kept_as_its_message_id_whatever_the_language_it_was_read_in():
+    from reviews.models import EntryStatus
+
+    with translation.override("en"):
+        label = label_text(EntryStatus.APPROVED.label)
+        assert label.as_json() == {"id": "已通过", "facts": {}} and str(label) == str(EntryStatus.APPROVED.label)
+    assert label.written() == "已通过"

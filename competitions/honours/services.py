@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from competitions.honours.models import (
     CLOSED_STATUSES,
@@ -43,6 +44,7 @@ from competitions.honours.models import (
 )
 from competitions.models import BusinessSystem, Competition, JobType
 from config.formatting import display_datetime
+from config.stored_text import StoredText, label_text
 from config.text import stripped
 from members.models import Unit, UnitLevel, Worker
 from members.scope import scope_of
@@ -104,8 +106,9 @@ def check_move(round_: AwardRound, to_status: str) -> str:
     """The event a move records, or RoundRefused naming the round's current status and the step refused."""
     action = TRANSITIONS.get((round_.status, to_status))
     if action is None:
-        raise RoundRefused(_("评选当前状态为“%(now)s”，不能%(step)s。") % {
-            "now": round_.get_status_display(), "step": STEP[to_status].label}, "wrong_status")
+        # Worded when read: a shortlist run refused in the background keeps it (ShortlistRun.error_params).
+        raise RoundRefused(StoredText(gettext_noop("评选当前状态为“%(now)s”，不能%(step)s。"), {
+            "now": label_text(R(round_.status).label), "step": label_text(STEP[to_status].label)}), "wrong_status")
     return action
 
 

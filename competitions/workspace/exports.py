@@ -42,8 +42,8 @@ def row_values(row: reads.StaffRow, *, change: bool) -> list:
 def _selection(params: dict) -> tuple[lists.Choices, reads.StaffList]:
     choices = lists.Choices.load()
     selection = lists.parse_selection(params, choices)
-    if selection.errors:
-        raise JobRefused(selection.errors[0])
+    if selection.problems:
+        raise JobRefused(selection.problems[0])  # its message id: the job's page words it in its reader's language
     return choices, selection.of
 
 

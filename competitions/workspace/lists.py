@@ -11,6 +11,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from competitions.models import BusinessSystem, Competition, JobType, StandingDay
 from competitions.querysets import current_competition
@@ -78,10 +79,16 @@ class Choices:
 
 @dataclass
 class Selection:
-    """The list a page shows and the messages about what in the query string was not understood."""
+    """The list a page shows and the messages about what in the query string was not understood: their
+    message ids (``problems``: an export job keeps them, to be worded in its reader's language) and ``errors``,
+    worded in the active language."""
 
     of: StaffList
-    errors: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        return [_(problem) for problem in self.problems]
 
     def query(self) -> dict[str, str]:
         """The list as query parameters (links to the next page, the printable page, the export)."""
@@ -108,29 +115,29 @@ def _int(text: str | None) -> int | None:
 
 def parse_selection(query, choices: Choices) -> Selection:
     """The list ``query`` (a QueryDict, or a dict) asks for; the overall list with no filter by default."""
-    errors = []
+    problems = []
     scope, scope_id = Scope.OVERALL, None
     text = query.get("scope") or Scope.OVERALL.value
     name, _sep, id_text = text.partition(_SEP)
     parsed = Scope.parse(name)
     if parsed is None or (parsed != Scope.OVERALL and _int(id_text) not in choices._known(parsed)) or (
             parsed == Scope.OVERALL and id_text):
-        errors.append(_("所选排名范围不存在，已显示总排名。"))
+        problems.append(gettext_noop("所选排名范围不存在，已显示总排名。"))
     else:
         scope, scope_id = parsed, _int(id_text)
     depot_id = _int(query.get("depot"))
     if query.get("depot") and depot_id not in choices.depots:
-        errors.append(_("所选站段不存在，已取消该筛选。"))
+        problems.append(gettext_noop("所选站段不存在，已取消该筛选。"))
         depot_id = None
     job_type_id = _int(query.get("job_type"))
     if query.get("job_type") and job_type_id not in choices.job_types:
-        errors.append(_("所选工种不存在，已取消该筛选。"))
+        problems.append(gettext_noop("所选工种不存在，已取消该筛选。"))
         job_type_id = None
     min_grade = _int(query.get("grade"))
     if query.get("grade") and min_grade not in SkillGrade.values:
-        errors.append(_("所选技能等级不存在，已取消该筛选。"))
+        problems.append(gettext_noop("所选技能等级不存在，已取消该筛选。"))
         min_grade = None
-    return Selection(StaffList(scope, scope_id, depot_id, job_type_id, min_grade), errors)
+    return Selection(StaffList(scope, scope_id, depot_id, job_type_id, min_grade), problems)
 
 
 def parse_competition(query, user) -> tuple[Competition | None, list[Competition], list[str]]:

@@ -278,3 +278,30 @@ def test_a_shortlist_run_refused_in_the_background_reads_in_the_readers_language
     client.cookies["django_language"] = language
     page = client.get(reverse("honours:round", args=[round_.pk])).content.decode()
     assert text.format(start=start).replace("'", "&#x27;") in page
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", 'The round is "Cancelled"; it cannot Generate the shortlist now.'),
+    ("zh-hans", "评选当前状态为“已取消”，不能生成初选名单。"),
+])
+def test_a_shortlist_run_whose_round_moved_on_reads_its_refusal_in_the_readers_language(client, world, language,
+                                                                                         text):
+    from competitions.honours.jobs import shortlist_run, shortlist_start
+    from competitions.honours.models import AwardRound, RoundStatus
+
+    # given a run requested by someone reading English, whose round was then cancelled
+    round_ = world.round(quota_total=1)
+    with override("en"):
+        run = shortlist_start(award_round=round_, user=world.staff)
+    AwardRound.objects.filter(pk=round_.pk).update(status=RoundStatus.CANCELLED)
+
+    # when the run is carried out in English
+    with override("en"):
+        run = shortlist_run(run_id=run.pk)
+
+    # then the round's status check refused it, stored in Chinese with the statuses as facts, read in each language
+    assert run.status == JobStatus.FAILED and run.error == "评选当前状态为“已取消”，不能生成初选名单。"
+    client.force_login(world.staff)
+    client.cookies["django_language"] = language
+    page = client.get(reverse("honours:round", args=[round_.pk])).content.decode()
+    assert text.replace('"', "&quot;") in page

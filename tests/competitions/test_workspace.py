@@ -346,6 +346,24 @@ def test_an_export_of_a_day_that_is_gone_fails_with_a_message(w, files):
     assert job.status == JobStatus.FAILED and "该日的排名已不存在" in job.error and not job.file
 
 
+@pytest.mark.parametrize(("language", "shown"), [
+    ("en", "The chosen depot does not exist; that filter is removed."),
+    ("zh-hans", "所选站段不存在，已取消该筛选。"),
+])
+def test_an_export_whose_depot_is_gone_says_so_in_the_readers_language(staff, w, ranked, files, language, shown):
+    # given an export started by someone reading English, of a depot that no longer exists when it runs
+    d1 = portal_data.days()[-1]
+    job = Job.objects.create(kind="standings_day_xlsx", created_by=w.staff, language="en", params={
+        "competition": w.comp.pk, "day": d1.isoformat(), "scope": "overall", "depot": "999999"})
+    tasks.run_job.apply(args=[job.pk])
+    job.refresh_from_db()
+    # then the refusal is kept in Chinese with its message id, and read in the reader's language
+    assert job.status == JobStatus.FAILED and job.error == "所选站段不存在，已取消该筛选。"
+    assert job.error_params["id"] == "所选站段不存在，已取消该筛选。"
+    staff.cookies["django_language"] = language
+    assert shown in text(staff.get(reverse("jobs:detail", args=[job.pk])))
+
+
 def test_an_export_with_bad_input_starts_nothing_and_says_why(staff, w, ranked):
     response = staff.post(reverse("workspace:export_day"), {"competition": w.comp.pk, "day": "2026-13-01"},
                           follow=True)

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from competitions.models import Job, JobStatus
 from config import parked_uploads
 from members import membership as services
-from members import membership_jobs
+from members import membership_imports, membership_jobs
 from members.membership_imports import APPLICATIONS
 from members.models import ApplicationStatus, MembershipApplication, MembershipStatus, Worker
 from reviews import imports
@@ -125,6 +125,34 @@ def test_a_large_file_with_a_bad_row_saves_no_form_and_offers_the_bad_rows_file(
     assert f'href="{bad_rows}">下载有问题的行' in page_of(client, job)
     # the file stays parked: its bad rows can still be fetched and fixed
     assert "姓名与职工档案不一致" in client.get(bad_rows).content.decode("utf-8-sig")
+
+
+def test_an_english_officers_import_refused_for_no_row_is_stored_in_chinese_and_read_in_each_language(
+        client, m, background_from_two_rows, run_jobs, monkeypatch):
+    # given an officer reading English whose file of two forms is checked, and then, before it is saved,
+    # someone else submits a form for alice (what two people at once do, in one session)
+    client.force_login(m.officer)
+    client.cookies["django_language"] = "en"
+    token = preview(client, forms_file(m.alice, m.bob))
+    checked = membership_imports.check_applications
+
+    def checked_then_alice_submitted(**kwargs):
+        parsed = checked(**kwargs)
+        services.application_submit(actor=m.staff, form=form_for(m.alice))
+        return parsed
+
+    monkeypatch.setattr(membership_imports, "check_applications", checked_then_alice_submitted)
+    # when the job runs
+    run_jobs(lambda: client.post(reverse("union:import_applications"), {"token": token}))
+    # then nothing is saved, and the refusal (no row of the file) is kept in Chinese and read in each language
+    job = Job.objects.get()
+    assert job.language == "en" and job.status == JobStatus.FAILED
+    assert job.error == "其中有职工刚被他人提交了入会申请，请重新预览后再导入。"
+    assert not MembershipApplication.objects.exists()
+    assert ("The job failed: Someone has just submitted an application for one of these workers; preview the file "
+            "again and import.") in page_of(client, job)
+    client.cookies["django_language"] = "zh-hans"
+    assert "任务失败：其中有职工刚被他人提交了入会申请，请重新预览后再导入。" in page_of(client, job)
 
 
 def test_an_import_job_imports_only_forms_for_its_officers_units(client, m, background_from_two_rows, run_jobs):
