@@ -9,8 +9,9 @@ rounds' events do the same with a wording function per kind; this is the general
 from many places (a refusal carries its ``StoredText``: ``Refusal``).
 
 A message id is marked with ``gettext_noop`` where it is written, so the catalogue's tools find it. A fact
-may itself be a ``StoredText`` (a column's name), worded in the same language, or a ``Day`` or a ``Month``,
-written as the reader reads one (2026年11月5日 / 5 Nov 2026); any other fact is shown as kept (a count
+may itself be a ``StoredText`` (a column's name), worded in the same language, a ``Day`` or a ``Month``,
+written as the reader reads one (2026年11月5日 / 5 Nov 2026), or a ``Listed`` of facts joined in the reader's
+way (甲、乙 / 甲, 乙); any other fact is shown as kept (a count
 already formatted, a name). A text that is no msgid (a message some other part had already
 worded) is shown as it is.
 """
@@ -49,6 +50,24 @@ class Month:
         return {"month": self.value.isoformat()}
 
 
+@dataclass(frozen=True)
+class Listed:
+    """Facts listed one after the other, joined by ``separator`` (a message id: "、" reads ", " in English)."""
+
+    items: tuple
+    separator: str
+
+    def __str__(self) -> str:
+        return gettext(self.separator).join(str(item) for item in self.items)
+
+    def as_json(self) -> dict:
+        return {"list": [_fact_as_json(item) for item in self.items], "separator": self.separator}
+
+
+def _fact_as_json(value):
+    return value.as_json() if isinstance(value, (StoredText, Day, Month, Listed)) else value
+
+
 def _fact_from_json(value):
     if not isinstance(value, dict):
         return value
@@ -56,6 +75,8 @@ def _fact_from_json(value):
         return Day(date.fromisoformat(value["day"]))
     if "month" in value:
         return Month(date.fromisoformat(value["month"]))
+    if "list" in value:
+        return Listed(tuple(_fact_from_json(item) for item in value["list"]), str(value["separator"]))
     return StoredText.from_json(value)
 
 
@@ -78,8 +99,7 @@ class StoredText:
             return str(self)
 
     def as_json(self) -> dict:
-        return {"id": self.msgid, "facts": {name: value.as_json() if isinstance(value, (StoredText, Day, Month))
-                                            else value for name, value in self.facts.items()}}
+        return {"id": self.msgid, "facts": {name: _fact_as_json(value) for name, value in self.facts.items()}}
 
     @classmethod
     def from_json(cls, data: dict) -> StoredText:

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.utils import translation
 
-from config.stored_text import Day, Refusal, StoredText, label_text, shown
+from config.stored_text import Day, Listed, Refusal, StoredText, label_text, shown
 
 
 def test_a_stored_text_round_trips_through_json_and_words_its_facts_in_the_active_language():
@@ -37,3 +37,12 @@ def test_a_choices_label_is_kept_as_its_message_id_whatever_the_language_it_was_
         label = label_text(EntryStatus.APPROVED.label)
         assert label.as_json() == {"id": "已通过", "facts": {}} and str(label) == str(EntryStatus.APPROVED.label)
     assert label.written() == "已通过"
+
+
+def test_listed_facts_are_joined_in_the_readers_way_and_round_trip_through_json():
+    text = StoredText("缺少列：%(cols)s。请使用下载的模板。", {"cols": Listed(("工号", StoredText("已通过")), "、")})
+    data = text.as_json()
+    assert data["facts"] == {"cols": {"list": ["工号", {"id": "已通过", "facts": {}}], "separator": "、"}}
+    assert text.written() == shown(data, "stored") == "缺少列：工号、已通过。请使用下载的模板。"
+    with translation.override("en"):
+        assert shown(data, "stored").startswith("Missing columns: 工号, Approved.")

@@ -39,7 +39,7 @@ from competitions.honours.models import AwardRound, Nominee, NomineeStatus, Roun
 from competitions.honours.services import RoundRefused
 from config.formatting import display_date
 from config.spreadsheets import xlsx_file
-from config.stored_text import Refusal
+from config.stored_text import Listed, Refusal, StoredText
 from config.tasks import send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -281,7 +281,10 @@ def _refuse_missing_glyphs(cmap, terms: CertificateTerms, people: list[Honoree])
             if ord(char) not in cmap and not char.isspace():
                 lacking.setdefault(char, []).append(text)
     if lacking:
-        shown = "；".join(f"“{char}”（{'、'.join(where[:3])}）" for char, where in list(lacking.items())[:10])
+        # "“𠮷”（宋𠮷、…）；…" in Chinese, '"𠮷" (宋𠮷, …); …' in English: worded when read (config.stored_text).
+        shown = Listed(tuple(StoredText(gettext_noop("“%(char)s”（%(where)s）"), {
+            "char": char, "where": Listed(tuple(where[:3]), gettext_noop("、"))})
+            for char, where in list(lacking.items())[:10]), gettext_noop("；"))
         raise FontLacksCharacters(gettext_noop(
             "证书字体中没有以下字符，证书未生成（生成后即冻结，不能缺字）：%(chars)s。请在 CERTIFICATE_FONT 中"
             "指定包含这些字的 TrueType 字体后重新生成。"), chars=shown)

@@ -582,13 +582,17 @@ def test_a_name_the_font_cannot_print_fails_the_certificates_naming_it_and_nothi
     assert documents.documents_request(award_round=award_round, user=w.staff).status == JobStatus.RUNNING
 
 @pytest.mark.parametrize(("language", "words"), [
-    ("en", ["The certificate font has no glyph for these characters", "“𠮷”（宋𠮷）"]),
-    ("zh-hans", ["证书字体中没有以下字符", "“𠮷”（宋𠮷）"]),
+    ("en", ["The certificate font has no glyph for these characters", "&quot;𠮷&quot; (宋𠮷, 吴𠮷); &quot;𡈼&quot; (吴𡈼)"]),
+    ("zh-hans", ["证书字体中没有以下字符", "“𠮷”（宋𠮷、吴𠮷）；“𡈼”（吴𡈼）"]),
 ])
 def test_the_font_error_is_stored_in_chinese_and_read_in_the_readers_language(client, w, language, words):
-    award_round = finalized(w, ["宋𠮷"])
+    # given names with two characters the font lacks, one of them in two names
+    award_round = finalized(w, ["宋𠮷", "吴𠮷", "吴𡈼"])
     built = build_now(award_round, w.staff)
-    assert built.error.startswith("证书字体中没有以下字符") and built.error_params["facts"] == {"chars": "“𠮷”（宋𠮷）"}
+    # then the error is stored in Chinese, its list of characters kept as facts worded with each language's
+    # punctuation (English read “𠮷”（宋𠮷）)
+    assert built.error.startswith("证书字体中没有以下字符") and "“𠮷”（宋𠮷、吴𠮷）；“𡈼”（吴𡈼）" in built.error
+    assert built.error_params["facts"]["chars"]["separator"] == "；"
     client.force_login(w.staff)
     client.cookies["django_language"] = language
     page = text(client.get(reverse("honours:round", args=[award_round.pk])))
