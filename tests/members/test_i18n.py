@@ -20,11 +20,25 @@ def _unquote(block: str, keyword: str) -> str:
 
 
 def entries():
+    """Each message: msgid, msgstr, references, fuzzy, msgctxt. A message with a plural (ngettext) is given
+    once per form, its msgid as (singular, plural, n), n choosing the form."""
     for block in PO.read_text(encoding="utf-8").split("\n\n"):
         msgid = _unquote(block, "msgid")
         if msgid:
             refs = " ".join(re.findall(r"^#: (.*)$", block, re.M))
+            plural = _unquote(block, "msgid_plural")
+            if plural:
+                for form, n in ((0, 1), (1, 2)):
+                    yield ((msgid, plural, n), _unquote(block, rf"msgstr\[{form}\]"), refs, "#, fuzzy" in block,
+                           _unquote(block, "msgctxt"))
+                continue
             yield msgid, _unquote(block, "msgstr"), refs, "#, fuzzy" in block, _unquote(block, "msgctxt")
+
+
+def _translated(msgid, context: str) -> str:
+    if isinstance(msgid, tuple):
+        return translation.ngettext(*msgid)
+    return translation.pgettext(context, msgid) if context else translation.gettext(msgid)
 
 
 def test_every_portal_string_has_an_english_translation():
@@ -37,8 +51,8 @@ def test_every_portal_string_has_an_english_translation():
 def test_the_compiled_catalog_matches_the_po_file():
     with translation.override("en"):
         # A message with a context (msgctxt) is looked up with it, as pgettext does.
-        stale = [msgid for msgid, msgstr, _refs, fuzzy, context in entries() if msgstr and not fuzzy and (
-            translation.pgettext(context, msgid) if context else translation.gettext(msgid)) != msgstr]
+        stale = [msgid for msgid, msgstr, _refs, fuzzy, context in entries()
+                 if msgstr and not fuzzy and _translated(msgid, context) != msgstr]
     assert stale == []
 
 

@@ -304,6 +304,8 @@ def test_rows_are_written_as_runs_and_a_scattered_group_as_first_to_last_with_th
         assert (rows_text([12]), rows_text([2, 5, 6, 7, 9])) == ("Row 12", "Rows 2, 5–7, 9")
     assert rows_text([2, 5, 6, 7, 9]) == "第 2、5–7、9 行"
     assert rows_text([12, *range(14, 3000), 3001, 3003, *range(3005, 7981)]) == "第 12–7,980 行"
+    with translation.override("en"):
+        assert rows_text([12, 13]) == "Rows 12–13"
 
 
 def test_identical_errors_are_grouped_by_field_and_message_in_the_order_met():
