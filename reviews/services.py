@@ -383,8 +383,9 @@ def entry_note_set(*, actor, entry_id: int, note: str) -> WorkEntry:
     now = timezone.now()
     entry.note, entry.note_params, entry.updated_at, entry.changed_by = note, {}, now, actor
     entry.save(update_fields=["note", "note_params", "changed_by", "updated_at"])
+    why = StoredText(gettext_noop("后台修改：说明"))  # stored in Chinese, read in the reader's language
     EntryEvent.objects.create(entry=entry, action=EntryAction.EDITED, actor=actor, at=now, from_status=entry.status,
-                              to_status=entry.status, reason="后台修改：说明")
+                              to_status=entry.status, reason=why.written(), params=why.as_json())
     return entry
 
 

@@ -71,10 +71,16 @@ def test_the_entry_list_export_writes_an_adjustments_note_in_the_files_language(
     assert [row[12] for row in rows[1:] if row[12]] == [words.format(day=day, reason=REASON)]  # the adjustment's
 
 
-def test_a_note_changed_in_the_admin_reads_as_typed(w, adjusted):
+def test_a_note_changed_in_the_admin_reads_as_typed_and_its_history_line_in_the_readers_language(w, adjusted,
+                                                                                                 client):
     adjustment, _day = adjusted
     entry_note_set(actor=w.clerk, entry_id=adjustment.pk, note="手工改的说明")
     adjustment.refresh_from_db()
     assert adjustment.note_params == {}
     with translation.override("en"):
         assert adjustment.note_text == "手工改的说明"
+    # the history says the note was changed in the admin: stored in Chinese, read in the reader's language
+    edited = EntryEvent.objects.get(entry=adjustment, action=EntryAction.EDITED)
+    assert edited.reason == "后台修改：说明"
+    page = client.get(reverse("entries:detail", args=[adjustment.pk])).content.decode()  # English (the fixture's)
+    assert "<td>Note changed in the admin</td>" in page and "后台修改" not in page
