@@ -289,3 +289,21 @@ def test_staff_approve_all_covers_every_unit(client, m, f, background_from_two_f
     assert Job.objects.get().summary == [("已批准", 3)]
     assert MembershipApplication.objects.filter(pk__in=[theirs.pk, *(a.pk for a in mine)],
                                                 status=ApplicationStatus.APPROVED).count() == 3
+
+
+def test_an_approve_all_job_given_a_date_it_cannot_read_says_so_in_the_readers_language(client, m, f):
+    from competitions.jobs import job_run
+
+    # given an approve-all job an officer reading English started with a date of joining that is no date
+    submitted(m, f, 2)
+    job = Job.objects.create(kind="membership_approve_all", created_by=m.officer, language="en",
+                             params={"joined_on": "2026-13-45"})
+    # when it runs, then it approves nothing and keeps its refusal in Chinese, read in each language
+    job = job_run(job_id=job.pk)
+    assert job.status == JobStatus.FAILED and job.error == "日期格式应为 2026-11-23。"
+    assert not MembershipApplication.objects.filter(status=ApplicationStatus.APPROVED).exists()
+    client.force_login(m.officer)
+    client.cookies["django_language"] = "en"
+    assert "The job failed: Dates look like 2026-11-23." in page_of(client, job)
+    client.cookies["django_language"] = "zh-hans"
+    assert "任务失败：日期格式应为 2026-11-23。" in page_of(client, job)
