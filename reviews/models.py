@@ -113,8 +113,9 @@ class WorkEntry(models.Model):
     # with its message id and facts in ``note_params``, which ``note_text`` words again in the reader's
     # (config.stored_text; the typed reason is one of the facts, kept as typed).
     note = models.CharField(_("说明"), max_length=200, blank=True)
-    note_params = models.JSONField(_("说明参数"), default=dict, blank=True,
-                                   db_default=models.Value({}, output_field=models.JSONField()))
+    # NULL where there are none (every entry but an adjustment): months of entries would each store an empty
+    # object, and a month's approval copies every row.
+    note_params = models.JSONField(_("说明参数"), null=True, blank=True)
     reject_reason = models.CharField(_("退回原因"), max_length=200, blank=True)
     source = models.CharField(_("来源"), max_length=10, choices=EntrySource.choices, default=EntrySource.FORM)
     idempotency_key = models.CharField(_("幂等键"), max_length=64, null=True, blank=True)

@@ -381,7 +381,7 @@ def entry_note_set(*, actor, entry_id: int, note: str) -> WorkEntry:
     if note == entry.note:
         return entry
     now = timezone.now()
-    entry.note, entry.note_params, entry.updated_at, entry.changed_by = note, {}, now, actor
+    entry.note, entry.note_params, entry.updated_at, entry.changed_by = note, None, now, actor
     entry.save(update_fields=["note", "note_params", "changed_by", "updated_at"])
     why = StoredText(gettext_noop("后台修改：说明"))  # stored in Chinese, read in the reader's language
     EntryEvent.objects.create(entry=entry, action=EntryAction.EDITED, actor=actor, at=now, from_status=entry.status,

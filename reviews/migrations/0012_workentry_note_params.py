@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='workentry',
             name='note_params',
-            field=models.JSONField(blank=True, db_default=models.Value({}, output_field=models.JSONField()), default=dict, verbose_name='说明参数'),
+            field=models.JSONField(blank=True, null=True, verbose_name='说明参数'),
         ),
     ]

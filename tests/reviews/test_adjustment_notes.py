@@ -76,7 +76,7 @@ def test_a_note_changed_in_the_admin_reads_as_typed_and_its_history_line_in_the_
     adjustment, _day = adjusted
     entry_note_set(actor=w.clerk, entry_id=adjustment.pk, note="手工改的说明")
     adjustment.refresh_from_db()
-    assert adjustment.note_params == {}
+    assert adjustment.note_params is None
     with translation.override("en"):
         assert adjustment.note_text == "手工改的说明"
     # the history says the note was changed in the admin: stored in Chinese, read in the reader's language
