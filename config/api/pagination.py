@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Subquery
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.pagination import Cursor, CursorPagination
@@ -16,6 +17,10 @@ class KeysetPagination(CursorPagination):
     position and never needs DRF's offset fallback for ties."""
 
     ordering = "-id"
+    # A list ordered by a unique key a cursor must not carry (an employee number) sets this: its cursors
+    # carry the id of the row a page ends at, and the page's query reads that row's key server-side
+    # (``employee_no > (SELECT employee_no … WHERE id = %s)``), still one query per page by the key's index.
+    position_by_id = False
     page_size = 20
     page_size_query_param = "page_size"
     page_size_query_description = "每页条数（1-100，默认20）"
@@ -24,7 +29,8 @@ class KeysetPagination(CursorPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         # Each list signs its cursors with its own salt: a cursor of one list is refused by another.
-        self.cursor_salt = f"api.{type(view).__name__}"
+        self.cursor_salt = f"api.{type(view).__name__}{'.id' if self.position_by_id else ''}"
+        self.row_model = queryset.model
         return super().paginate_queryset(queryset, request, view)
 
     def decode_cursor(self, request):
@@ -36,11 +42,21 @@ class KeysetPagination(CursorPagination):
         offset, reverse, position = cursors.decode(self.cursor_salt, text, int, int, str)  # InvalidCursor: 400
         if not 0 <= offset <= self.offset_cutoff:
             raise cursors.InvalidCursor(text)
+        if position and self.position_by_id:
+            if not position.isascii() or not position.isdigit() or int(position) >= 2**63:
+                raise cursors.InvalidCursor(text)
+            position = RowKey(self.row_model, self.ordering[0].lstrip("-"), int(position))
         return Cursor(offset=offset, reverse=bool(reverse), position=position or None)
 
     def encode_cursor(self, cursor):
-        text = cursors.encode(self.cursor_salt, cursor.offset, int(cursor.reverse), cursor.position or "")
+        position = cursor.position.pk if isinstance(cursor.position, RowKey) else cursor.position
+        text = cursors.encode(self.cursor_salt, cursor.offset, int(cursor.reverse), str(position or ""))
         return replace_query_param(self.base_url, self.cursor_query_param, text)
+
+    def _get_position_from_instance(self, instance, ordering):
+        if self.position_by_id:
+            return str(instance["id"] if isinstance(instance, dict) else instance.pk)
+        return super()._get_position_from_instance(instance, ordering)
 
     def get_schema_operation_parameters(self, view):
         # The bounds get_page_size and decode_cursor enforce, stated in the schema (an empty value of
@@ -64,6 +80,15 @@ class KeysetPagination(CursorPagination):
         if not 1 <= size <= self.max_page_size:
             raise ApiError(_("每页条数应为1到100之间的整数。"), "invalid_page_size", status.HTTP_400_BAD_REQUEST)
         return size
+
+
+class RowKey(Subquery):
+    """The ordering key of the row with id ``pk``, read inside the page's query: what DRF compares the
+    ordering field with (``key__gt``/``key__lt``) where a cursor carries the row's id only."""
+
+    def __init__(self, model, key: str, pk: int):
+        super().__init__(model._base_manager.filter(pk=pk).values(key)[:1])
+        self.pk = pk
 
 
 class IdAscendingPagination(KeysetPagination):

@@ -181,6 +181,7 @@ PEOPLE = ["单位与职工 units & workers"]
 
 class WorkerPagination(KeysetPagination):
     ordering = "employee_no"  # unique: a pure cursor position, and the order a clerk's list reads in
+    position_by_id = True  # the cursor carries the worker's id, never their 工号 (config.cursors)
 
 
 class UnitPagination(KeysetPagination):

@@ -1,6 +1,10 @@
 """The worker and unit lookups a clerk's app uses to enter work for a worker it has never seen."""
 
+import json
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
+from django.core import signing
 
 pytestmark = pytest.mark.django_db
 
@@ -42,13 +46,29 @@ def test_enterable_narrows_a_clerk_who_is_also_a_reviewer_to_their_units(api, w)
     assert results(api.reviewer.get("/api/v1/workers/", {"enterable": "true"})) == []
 
 
-def test_the_worker_list_pages_by_employee_number_with_the_projects_cursor(api, w, f):
-    for n in range(7):
-        f.worker(w.depot, w.driver, employee_no=f"P{n:07d}")
-    first = api.clerk.get("/api/v1/workers/", {"employee_no": "P", "page_size": 4}).json()
-    second = api.clerk.get(first["next"]).json()
-    numbers = [row["employee_no"] for row in first["results"] + second["results"]]
-    assert numbers == [f"P{n:07d}" for n in range(7)] and second["next"] is None
+def cursor_keys(link: str) -> list:
+    """The keys a next/previous link's cursor carries, as anyone holding the link can read them (config.cursors:
+    base64 JSON before the signature)."""
+    text = parse_qs(urlsplit(link).query)["cursor"][0]
+    return json.loads(signing.b64_decode(text.rsplit(".", 1)[0].encode()))
+
+
+def test_the_worker_list_pages_by_employee_number_with_the_projects_cursor(api, w, f, django_assert_num_queries):
+    made = [f.worker(w.depot, w.driver, employee_no=f"P{n:07d}") for n in (6, 2, 0, 5, 1, 4, 3)]
+    first = api.clerk.get("/api/v1/workers/", {"employee_no": "P", "page_size": 3}).json()
+    with django_assert_num_queries(5):  # as the first page: the token, the scope (three), the page
+        second = api.clerk.get(first["next"]).json()
+    third = api.clerk.get(second["next"]).json()
+    numbers = [row["employee_no"] for row in first["results"] + second["results"] + third["results"]]
+    assert numbers == [f"P{n:07d}" for n in range(7)] and third["next"] is None
+    # the cursors carry the last row's id, never a 工号 (they travel in links)
+    for link in (first["next"], second["next"], second["previous"], third["previous"]):
+        keys = cursor_keys(link)
+        assert not any(isinstance(k, str) and k.startswith("P") for k in keys), keys
+        assert not {str(worker.employee_no) for worker in made} & {str(k) for k in keys}, keys
+    assert cursor_keys(first["next"])[-1] == str(first["results"][-1]["id"])
+    back = api.clerk.get(third["previous"]).json()
+    assert [row["employee_no"] for row in back["results"]] == numbers[3:6]
     # a cursor of another list is refused
     cursor = first["next"].split("cursor=")[1].split("&")[0]
     assert api.clerk.get("/api/v1/entries/", {"cursor": cursor}).status_code == 400
