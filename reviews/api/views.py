@@ -63,6 +63,13 @@ def visible_competition(user, pk: int, field: str = "competition") -> Competitio
     return competition
 
 
+def existing_system(pk: int, field: str = "business_system") -> BusinessSystem:
+    system = BusinessSystem.objects.filter(pk=pk).first()
+    if system is None:
+        raise ValidationError({field: [_("找不到该业务系统。")]}, code="does_not_exist")
+    return system
+
+
 def _entry_response(entry_id: int, http=status.HTTP_200_OK, user=None) -> Response:
     entry = with_history(entries_for_output(WorkEntry.objects.filter(pk=entry_id)).get())
     return Response(s.EntryDetailOutput(entry).data, status=http)
@@ -284,7 +291,7 @@ class ReviewRejectSelected(IdempotentPostMixin, APIView):
     tags=REVIEW, operation_id="review_approve_matching", summary="通过符合条件的全部待审核录入（审核员）",
                request=s.ApproveMatchingInput, parameters=[IDEMPOTENCY_PARAMETER],
                description="条件与审核队列的筛选相同（月份必填）；一条语句完成，本人的、本人录入或最后修改的跳过"
-                           "（条数见 skipped_own）。",
+                           "（条数见 skipped_own）。劳动竞赛或业务系统不存在时返回 400（同签发）。",
                responses={200: s.TransitionResultOutput, **error_responses(400, 403, 409)}))
 class ReviewApproveMatching(IdempotentPostMixin, APIView):
     permission_classes = [IsReviewer]
@@ -292,6 +299,12 @@ class ReviewApproveMatching(IdempotentPostMixin, APIView):
     def post(self, request):
         data = s.ApproveMatchingInput(data=request.data)
         data.is_valid(raise_exception=True)
+        # A competition or business system that is none (or not visible) is refused as sign-off refuses it,
+        # never read as a filter that matches nothing ("moved: 0").
+        if "competition" in data.validated_data:
+            visible_competition(request.user, data.validated_data["competition"])
+        if "business_system" in data.validated_data:
+            existing_system(data.validated_data["business_system"])
         criteria = {key: format_month(value) if key == "month" else value
                     for key, value in data.validated_data.items()}
         qs = WorkEntry.objects.reviewable_by(request.user).filter(status=EntryStatus.PENDING)
@@ -319,9 +332,7 @@ class ReviewSignOff(IdempotentPostMixin, APIView):
         data = s.SignOffInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        system = BusinessSystem.objects.filter(pk=v["business_system"]).first()
-        if system is None:
-            raise ValidationError({"business_system": [_("找不到该业务系统。")]}, code="does_not_exist")
+        system = existing_system(v["business_system"])
         period = workflow.period_sign_off(actor=request.user, competition=visible_competition(request.user,
                                                                                              v["competition"]),
                                           business_system=system, month=v["month"])

@@ -393,6 +393,24 @@ def test_approve_matching_then_sign_off_locks_the_month(api, objs, monkeypatch):
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_signed_off"
 
 
+def test_approve_matching_refuses_a_competition_that_does_not_exist_as_sign_off_does(api, objs):
+    missing = Competition.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
+    body = {"competition": missing, "business_system": objs["system"], "month": objs["month"]}
+    before = dict(WorkEntry.objects.values_list("pk", "status"))
+    signed = api.reviewer.post("/api/v1/review/sign-off/", body, format="json")
+    response = api.reviewer.post("/api/v1/review/approve-matching/", body, format="json")
+    assert signed.status_code == response.status_code == 400, response.content
+    assert response.json()["error"] == signed.json()["error"]
+    assert response.json()["error"]["details"] == {"competition": [{"code": "does_not_exist",
+                                                                     "message": "找不到该劳动竞赛。"}]}
+    body = {"business_system": objs["system"] + 1000, "month": objs["month"]}
+    response = api.reviewer.post("/api/v1/review/approve-matching/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["business_system"][0]["code"] == "does_not_exist"
+    assert WorkEntry.objects.get(pk=objs["alice_entry"]).status == EntryStatus.PENDING
+    assert dict(WorkEntry.objects.values_list("pk", "status")) == before
+
+
 def test_other_systems_reviewer_may_not_sign_off(api, objs):
     response = api.other_reviewer.post("/api/v1/review/sign-off/", {"competition": objs["comp"],
                                                                     "business_system": objs["system"],
