@@ -42,6 +42,7 @@ from competitions.honours.models import (
     UnitLevelChoice,
     event_written_reason,
 )
+from competitions.honours.querysets import own_worker_id
 from competitions.models import BusinessSystem, Competition, JobType
 from config.formatting import display_datetime
 from config.stored_text import StoredText, label_text
@@ -309,6 +310,8 @@ def committee_add(*, actor, round_: AwardRound, reason: str, worker: Worker | No
         if worker is None:
             raise RoundRefused(_("先进个人评选只能增补职工。"), "wrong_kind")
         worker = Worker.objects.select_related("unit", "job_type").get(pk=worker.pk)
+        if worker.pk == own_worker_id(actor):
+            raise RoundRefused(_("不能将本人增补为候选人，请由其他工会工作人员增补。"), "own_nomination")
         if not worker.is_active or not taking_part(locked.competition_id, worker):
             raise RoundRefused(_("该职工未参加本竞赛，不能增补。"), "not_taking_part")
         target = {"worker": worker}
@@ -420,7 +423,9 @@ def answer_objection(*, actor, objection: Objection, upheld: bool, answer: str) 
     if round_.status != R.PUBLICIZED:
         raise RoundRefused(_("评选当前状态为“%(now)s”，不能答复异议。") % {"now": round_.get_status_display()},
                            "wrong_status")
-    locked = Objection.objects.select_for_update().get(pk=objection.pk)
+    locked = Objection.objects.select_for_update().select_related("nominee").get(pk=objection.pk)
+    if locked.nominee.worker_id is not None and locked.nominee.worker_id == own_worker_id(actor):
+        raise RoundRefused(_("不能答复关于本人的异议，请由其他工会工作人员答复。"), "own_nomination")
     if locked.status != ObjectionStatus.OPEN:
         raise RoundRefused(_("该异议已答复。"), "already_answered")
     now = timezone.now()

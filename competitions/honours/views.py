@@ -44,6 +44,7 @@ from competitions.honours.models import (
     RoundStatus,
     UnitLevelChoice,
 )
+from competitions.honours.querysets import not_own_worker
 from competitions.models import Competition
 from competitions.querysets import current_competition
 from config import cursors
@@ -220,19 +221,23 @@ def _round_context(request, award_round: AwardRound) -> dict:
     quotas = {q.group_id: q.quota for q in AwardQuota.objects.filter(round=award_round)}
     objections = list(Objection.objects.visible_to(request.user).filter(round=award_round)
                       .select_related("nominee", "raised_by", "answered_by").order_by("raised_at", "id"))
+    open_objections = sum(1 for o in objections if o.status == ObjectionStatus.OPEN)
+    # An objection about the person reading (their own nomination) is shown without the answer form.
+    answerable = set(Objection.objects.answerable_by(request.user).filter(round=award_round,
+                                                                          status=ObjectionStatus.OPEN)
+                     .values_list("pk", flat=True)) if open_objections else set()
     events = list(RoundEvent.objects.filter(round=award_round).select_related("actor", "nominee")
                   .order_by("at", "id"))
     jobs.mark_stale(docs.AwardDocuments, round=award_round)
     documents = docs.AwardDocuments.objects.filter(round=award_round).first()
     steps = NEXT_STEPS[RoundStatus(award_round.status)]
-    open_objections = sum(1 for o in objections if o.status == ObjectionStatus.OPEN)
     now = timezone.now()
     return {
         "round": award_round, "competition": award_round.competition, "steps": steps,
         "groups": _shortlist_groups(award_round, nominees, exclusions, quotas),
         "listed": sum(1 for n in nominees if n.status in LISTED_STATUSES),
         "off_list": [n for n in nominees if n.status not in LISTED_STATUSES],
-        "objections": objections, "open_objections": open_objections,
+        "objections": objections, "open_objections": open_objections, "answerable": answerable,
         "events": events, "documents": documents, "job": jobs.latest_run(award_round),
         "publicity_over": award_round.publicity_end is not None and award_round.publicity_end <= now,
         "reason_form": ReasonForm(), "publish_form": PublishForm(), "answer_form": AnswerForm(),
@@ -279,15 +284,16 @@ def nominee_remove(request, pk, nominee_pk):
     return _back(award_round, "list")
 
 
-def _candidates(award_round: AwardRound, query: str) -> list:
+def _candidates(user, award_round: AwardRound, query: str) -> list:
     """Whom the committee may add: workers taking part in the round's competition (a scoring rule for their
-    job type) found by 工号 (prefix) or name, or units of the round's level found by name or code. At most
-    SEARCH_LIMIT, in one query; never an ID number or phone."""
+    job type) but never the person searching (not_own_worker), found by 工号 (prefix) or name, or units of the
+    round's level found by name or code. At most SEARCH_LIMIT, in one query; never an ID number or phone."""
     query = query.strip()[:50]
     if not query:
         return []
     if award_round.kind == RoundKind.INDIVIDUAL:
-        return list(Worker.objects.taking_part_in(award_round.competition_id).filter(is_active=True)
+        return list(not_own_worker(user, Worker.objects.taking_part_in(award_round.competition_id))
+                    .filter(is_active=True)
                     .filter(Q(employee_no__startswith=typed_code(query)) | Q(name__contains=query))
                     .select_related("unit__depot", "job_type")
                     .only("id", "employee_no", "name", "unit__name", "unit__depot__name", "job_type__name")
@@ -324,7 +330,8 @@ def nominee_add(request, pk):
                 return _back(award_round, "list")
     return render(request, "competitions/honours/nominee_add.html", {
         "round": award_round, "competition": award_round.competition, "form": form, "q": query,
-        "candidates": _candidates(award_round, query), "individual": award_round.kind == RoundKind.INDIVIDUAL,
+        "candidates": _candidates(request.user, award_round, query),
+        "individual": award_round.kind == RoundKind.INDIVIDUAL,
     })
 
 

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Min, Q, Sum
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from competitions.honours import services
@@ -112,6 +113,11 @@ class World:
 @pytest.fixture
 def world(f):
     return World(f)
+
+
+def text(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
 
 
 def listed(round_) -> list[str]:
@@ -395,6 +401,56 @@ def test_objections_upheld_and_rejected_then_the_final_list(world, f):
         RoundAction.CREATED, RoundAction.SHORTLISTED, RoundAction.PROPOSED, RoundAction.PUBLISHED,
         RoundAction.OBJECTION_RAISED, RoundAction.OBJECTION_RAISED, RoundAction.OBJECTION_UPHELD,
         RoundAction.OBJECTION_REJECTED, RoundAction.FINALIZED]
+
+
+def test_staff_who_are_a_nominee_neither_answer_objections_about_themselves_nor_add_themselves(world, f, client):
+    # a member of union staff whose account is also a worker taking part (and nominated)
+    round_, (a, b, c) = proposed_round(world, 100, 90, 80)
+    staff_a = f.worker_user(a, is_staff=True)
+    nominee_a, nominee_b = round_.nominees.get(worker=a), round_.nominees.get(worker=b)
+    services.committee_remove(actor=world.staff, nominee=round_.nominees.get(worker=c), reason="安全事故")
+    with pytest.raises(services.RoundRefused) as refused:
+        services.committee_add(actor=staff_a, round_=round_, worker=a, reason="本人推荐")
+    assert refused.value.code == "own_nomination"
+    services.committee_remove(actor=world.staff, nominee=nominee_a, reason="待复核")
+    with pytest.raises(services.RoundRefused) as refused:
+        services.committee_add(actor=staff_a, round_=round_, worker=a, reason="本人推荐")
+    assert refused.value.code == "own_nomination"
+    client.force_login(staff_a)
+    add = reverse("honours:nominee_add", args=[round_.pk])
+    assert a.employee_no not in text(client.get(add, {"q": a.name}))  # the search leaves them out
+    assert c.employee_no in text(client.get(add, {"q": c.name}))
+    page = text(client.post(add, {"candidate": a.pk, "reason": "本人推荐", "q": a.name}))
+    assert "不能将本人增补为候选人，请由其他工会工作人员增补。" in page
+    assert round_.nominees.get(worker=a).status == NomineeStatus.REMOVED
+    services.committee_add(actor=world.staff, round_=round_, worker=a, reason="复核无误")  # another staff does
+    services.committee_add(actor=staff_a, round_=round_, worker=c, reason="复核无误")  # and they add another
+
+    services.propose(actor=world.staff, round_=round_)
+    services.publish(actor=world.staff, round_=round_, days=5)
+    raiser = f.worker_user(world.worker(10))
+    about_a = services.raise_objection(user=raiser, nominee=nominee_a, reason="该同志三月有违章")
+    about_b = services.raise_objection(user=raiser, nominee=nominee_b, reason="积分有误")
+    assert set(Objection.objects.answerable_by(staff_a)) == {about_b}
+    assert set(Objection.objects.answerable_by(world.staff)) == {about_a, about_b}
+    with pytest.raises(services.RoundRefused) as refused:
+        services.answer_objection(actor=staff_a, objection=about_a, upheld=False, answer="积分无误")
+    assert refused.value.code == "own_nomination"
+    # the round page shows it without the answer form, and a forged post is refused with the reason
+    page = text(client.get(reverse("honours:round", args=[round_.pk])))
+    assert reverse("honours:objection_answer", args=[round_.pk, about_a.pk]) not in page
+    assert reverse("honours:objection_answer", args=[round_.pk, about_b.pk]) in page
+    assert "该异议涉及您本人，请由其他工会工作人员答复。" in page
+    page = text(client.post(reverse("honours:objection_answer", args=[round_.pk, about_a.pk]),
+                            {"upheld": "no", "answer": "积分无误"}, follow=True))
+    assert "不能答复关于本人的异议，请由其他工会工作人员答复。" in page
+    about_a.refresh_from_db()
+    assert (about_a.status, about_a.answer, about_a.answered_by) == (ObjectionStatus.OPEN, "", None)
+    assert round_.nominees.get(worker=a).status == NomineeStatus.ADDED
+    # another member of staff answers it; they answer the other one
+    services.answer_objection(actor=world.staff, objection=about_a, upheld=False, answer="积分无误")
+    services.answer_objection(actor=staff_a, objection=about_b, upheld=False, answer="积分无误")
+    assert set(Objection.objects.values_list("status", flat=True)) == {ObjectionStatus.REJECTED}
 
 
 def test_a_final_list_is_frozen_by_the_services_and_by_the_database(world):
