@@ -25,9 +25,11 @@ from members.models import SkillGrade
 from members.skills import (
     CERTIFICATE_NO_MAX,
     ISSUING_BODY_MAX,
+    OWN_CERTIFICATE,
     CertificateInput,
     check_assessed_on,
     grade_from_text,
+    is_own_worker,
     taken_numbers,
     workers_gradable_by,
 )
@@ -42,11 +44,11 @@ MAX_ROWS = 50_000
 
 
 class SkillChecker:
-    """Checks certificates on behalf of one person: the worker is one they may enter grades for, the grade
-    one of the eight, the job type known (the worker's own when not stated), the number and the issuing body
-    given and the number not yet registered by that body (nor twice in one batch), the date not in the
-    future nor before the worker was born. Each message names the column it is about (RowError.field is the
-    column's Chinese name)."""
+    """Checks certificates on behalf of one person: the worker is one they may enter grades for and not their
+    own record (own_certificate), the grade one of the eight, the job type known (the worker's own when not
+    stated), the number and the issuing body given and the number not yet registered by that body (nor twice
+    in one batch), the date not in the future nor before the worker was born. Each message names the column
+    it is about (RowError.field is the column's Chinese name)."""
 
     def __init__(self, *, actor):
         self.actor = actor
@@ -69,6 +71,10 @@ class SkillChecker:
             names[name] = None if name in names else pk
         return {**names, **found}
 
+    @staticmethod
+    def own_error(row: int) -> RowError:
+        return RowError(row, "工号", str(OWN_CERTIFICATE), "own_certificate")
+
     def taken_error(self, row: int) -> list[RowError]:
         return [RowError(row, "证书编号", _("该发证机构的此证书编号已登记。"), "certificate_taken")]
 
@@ -81,6 +87,8 @@ class SkillChecker:
         errors = []
         if found is None:
             errors.append(RowError(1, "工号", _("找不到该职工，或您不能为该职工录入技能等级。"), "worker_not_gradable"))
+        elif is_own_worker(self.actor, worker_id):
+            errors.append(self.own_error(1))
         if grade not in SkillGrade.values:
             errors.append(RowError(1, "技能等级", _("技能等级应为新八级工之一。"), "grade_invalid"))
         if job_type_id is not None and not JobType.objects.filter(pk=job_type_id).exists():
@@ -172,6 +180,8 @@ def check_table(*, checker: SkillChecker, table: list[list]) -> ParsedFile:
             errors.append(RowError(n, "工号", _("请填写工号。"), "worker_missing"))
         elif worker is None:
             errors.append(RowError(n, "工号", _("找不到该职工，或您不能为该职工录入技能等级。"), "worker_not_gradable"))
+        elif is_own_worker(checker.actor, worker[0]):
+            errors.append(checker.own_error(n))
         elif given_name and given_name != worker[1]:
             errors.append(RowError(n, "姓名", _("姓名与工号不一致（系统中为 %(name)s）。") % {"name": worker[1]},
                                    "name_mismatch"))

@@ -8,7 +8,8 @@ every page, list and filter reads one column instead of a per-worker subquery. A
 certificate keeps the grade the record was created with.
 
 Who may enter: a person who may enter grades for a worker is a clerk of the worker's unit (or above it), a
-union officer of it, or union staff (``workers_gradable_by``). Who may see a certificate: the same people,
+union officer of it, or union staff (``workers_gradable_by``), never for their own worker record
+(``is_own_worker``). Who may see a certificate: the same people,
 and the worker themself (``SkillCertificateQuerySet.visible_to``).
 """
 
@@ -50,6 +51,17 @@ def workers_gradable_by(user):
     if not paths:
         return Worker.objects.none()
     return Worker.objects.filter(unit_subtree_q(paths, "unit__path"))
+
+
+def is_own_worker(user, worker_id: int | None) -> bool:
+    """Whether ``worker_id`` is ``user``'s own worker record. A clerk, union officer or member of staff who is a
+    worker does not record their own certificate (it sets their own grade); another person does. SkillChecker
+    refuses it (own_certificate) on the form and in a file alike; workers_gradable_by keeps them, so that the
+    refusal says why instead of "not found"."""
+    return worker_id is not None and worker_id == scope_of(user).worker_id
+
+
+OWN_CERTIFICATE = gettext_lazy("不能登记本人的技能等级证书，请由其他录入员或工会干部登记。")
 
 
 class SkillCertificateQuerySet(models.QuerySet):

@@ -148,6 +148,39 @@ def test_a_clerk_cannot_grade_another_units_worker_but_staff_and_the_units_union
     assert (grade_of(w.alice), grade_of(w.carol)) == (SkillGrade.SENIOR, SkillGrade.TECHNICIAN)
 
 
+def test_a_clerk_union_officer_or_staff_who_is_the_worker_does_not_record_their_own_certificate(
+        client, w, union_officer, f):
+    # alice's own account is a clerk of her depot, bob's a union officer of it, and carol's union staff
+    w.alice_user.clerk_units.set([w.depot])
+    bob_user = f.worker_user(w.bob)
+    bob_user.union_units.set([w.depot])
+    carol_staff = f.worker_user(w.carol, is_staff=True)
+    before = state()
+    for actor, worker in ((w.alice_user, w.alice), (bob_user, w.bob), (carol_staff, w.carol)):
+        with pytest.raises(CertificateRejected) as refused:
+            add(actor, worker, SkillGrade.SENIOR, date(2024, 1, 1), f"OWN-{worker.pk}")
+        assert [(e.field, e.code) for e in refused.value.errors] == [("工号", "own_certificate")]
+        assert refused.value.errors[0].message == "不能登记本人的技能等级证书，请由其他录入员或工会干部登记。"
+    content = xlsx([[w.alice.employee_no, "", "高级工", "", "OWN-F1", "2024-01-01", BODY],
+                    [w.bob.employee_no, "", "高级工", "", "OWN-F2", "2024-01-01", BODY]])
+    with pytest.raises(CertificateRejected) as refused:
+        skill_imports.certificates_import(actor=w.alice_user, name="grades.xlsx", content=content)
+    assert [(e.row, e.code) for e in refused.value.errors] == [(2, "own_certificate")]
+    client.force_login(w.alice_user)
+    form = {"employee_no": w.alice.employee_no, "grade": SkillGrade.SENIOR, "job_type": "",
+            "certificate_no": "OWN-P1", "assessed_on": "2024-05-01", "issuing_body": BODY}
+    page = client.post(reverse("skills:new"), form).content.decode()
+    assert "不能登记本人的技能等级证书，请由其他录入员或工会干部登记。" in page
+    page = client.post(reverse("skills:import"), {"file": _upload("grades.xlsx", content)}).content.decode()
+    assert "不能登记本人的技能等级证书" in page and "导入全部" not in page
+    assert state() == before
+    # another person of the unit records it; they record another's
+    add(bob_user, w.alice, SkillGrade.SENIOR, date(2024, 1, 1), "OWN-1")
+    add(w.alice_user, w.bob, SkillGrade.SENIOR, date(2024, 1, 1), "OWN-2")
+    add(carol_staff, w.alice, SkillGrade.TECHNICIAN, date(2025, 1, 1), "OWN-3")
+    assert (grade_of(w.alice), grade_of(w.bob)) == (SkillGrade.TECHNICIAN, SkillGrade.SENIOR)
+
+
 # -- the file import ---------------------------------------------------------------------------------------
 
 def test_a_good_file_imports_every_row_and_sets_the_current_grades(w):
