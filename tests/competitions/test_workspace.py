@@ -241,7 +241,7 @@ def test_the_printable_page_has_the_header_and_the_top_rows_of_the_filtered_list
     monkeypatch.setattr(views, "PRINT_ROWS", 2)
     d1 = portal_data.days()[-1]
     page = text(staff.get(reverse("workspace:day_print"), {"depot": w.depot.pk}))
-    assert w.comp.name in page and d1.isoformat() in page and "生成时间" in page
+    assert w.comp.name in page and f"排名日期：{display_date(d1)}" in page and "生成时间" in page
     assert "站段：北京机务段" in page and "本页最多列出前 2 行" in page and "已截断" in page
     assert table_workers(page) == expected_order(w.comp, d1, depot_id=w.depot.pk)[:2]
     assert "/static/portal/print.css" in page and "<nav" not in page
