@@ -531,3 +531,13 @@ def test_the_entry_list_makes_the_same_queries_for_a_page_of_many_entries_and_it
     seen = [e.pk for e in first.context["entries"]] + [e.pk for e in second.context["entries"]]
     # newest first, ties by id, no entry twice or skipped across the pages
     assert seen == [pk for _d, pk in sorted(WorkEntry.objects.values_list("work_date", "pk"), reverse=True)][:100]
+
+
+@pytest.mark.parametrize("name", ["entries:list", "entries:new", "entries:grid", "entries:import"])
+def test_the_clerks_tabs_mark_the_page_they_are_on_as_current(client, w, name):
+    # given: a clerk on one of their four pages (the single-entry form was the one shown unmarked)
+    html = login(client, w.clerk).get(reverse(name)).content.decode()
+    # then: exactly one tab is current, and it is the link to this page
+    current = re.findall(r'<a class="button primary" aria-current="page" href="([^"]+)"', html)
+    assert current == [reverse(name)]
+    assert html.count('aria-current="page"') == 1
