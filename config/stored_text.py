@@ -23,7 +23,7 @@ from datetime import date
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from config.formatting import display_date, display_month
 
@@ -82,12 +82,25 @@ def _fact_from_json(value):
 
 @dataclass(frozen=True)
 class StoredText:
+    """A message id and its facts. A message that states a count of things (English "1 entry", "2 entries")
+    also keeps its plural id and the count, which chooses the form (ngettext) when it is worded."""
+
     msgid: str
     facts: dict = field(default_factory=dict)
+    plural: str = ""
+    count: int = 0
 
     def __str__(self) -> str:
         """The text in the active language."""
-        text = gettext(self.msgid)
+        if self.plural:
+            text = ngettext(self.msgid, self.plural, self.count)
+        else:
+            # A plural message stored before its count was kept (a job's result from before) reads in its plural
+            # form, as it did then ("Imported 3 entries"; gettext would give the form for 1). ngettext of any
+            # other message finds no plural entry and gives the msgid back.
+            text = ngettext(self.msgid, self.msgid, 2)
+            if text == self.msgid:
+                text = gettext(self.msgid)
         if not self.facts and "%(" not in self.msgid:
             return text  # a message without facts may hold a plain "%"
         # A message that names facts it was not given raises KeyError (shown() falls back to the stored words).
@@ -99,12 +112,16 @@ class StoredText:
             return str(self)
 
     def as_json(self) -> dict:
-        return {"id": self.msgid, "facts": {name: _fact_as_json(value) for name, value in self.facts.items()}}
+        data = {"id": self.msgid, "facts": {name: _fact_as_json(value) for name, value in self.facts.items()}}
+        if self.plural:
+            data |= {"plural": self.plural, "count": self.count}
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> StoredText:
-        """Raises KeyError, TypeError or AttributeError for data that is not a stored text."""
-        return cls(str(data["id"]), {name: _fact_from_json(value) for name, value in data.get("facts", {}).items()})
+        """Raises KeyError, TypeError, ValueError or AttributeError for data that is not a stored text."""
+        return cls(str(data["id"]), {name: _fact_from_json(value) for name, value in data.get("facts", {}).items()},
+                   str(data.get("plural", "")), int(data.get("count", 0)))
 
 
 def label_text(label) -> StoredText:

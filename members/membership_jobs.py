@@ -75,5 +75,6 @@ def applications_approve_all_job(params: dict, out, progress: Progress, *, user)
         # Decided by someone else between the count and the statement.
         summary[gettext_noop("已由他人处理，未再批准")] = len(ids) - count
     return JobOutcome(summary=summary,
-                      message=StoredText(gettext_noop("已批准 %(n)s 份入会申请。"), {"n": format_count(count)}),
+                      message=StoredText(gettext_noop("已批准 %(n)s 份入会申请。"), {"n": format_count(count)},
+                                         plural=gettext_noop("已批准 %(n)s 份入会申请。"), count=count),
                       link=reverse("union:applications"), link_label=gettext_noop("返回入会申请"))

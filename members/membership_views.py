@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from competitions.jobs import job_start
@@ -209,7 +209,8 @@ def applications_approve(request):
     except services.MembershipRefused as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, _("已批准 %(n)s 份入会申请。") % {"n": count})
+        messages.success(request, ngettext("已批准 %(n)s 份入会申请。", "已批准 %(n)s 份入会申请。", count)
+                         % {"n": count})
     return redirect("union:applications")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages as flash
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from config import cursors
@@ -67,7 +68,7 @@ def message_read(request, pk: int):
 @signed_in_page
 def message_read_all(request):
     done = notifications.notifications_mark_all_read(user=request.user)
-    flash.success(request, _("已将 %(n)s 条消息标为已读。") % {"n": done})
+    flash.success(request, ngettext("已将 %(n)s 条消息标为已读。", "已将 %(n)s 条消息标为已读。", done) % {"n": done})
     return redirect("messages:list")
 
 

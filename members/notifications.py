@@ -42,6 +42,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from psycopg import sql
 
 from competitions.standings import database
@@ -88,7 +89,8 @@ def _texts(kind: str, facts: dict) -> MessageText:
     from reviews.models import DisputeStatus
 
     if kind == K.ENTRIES_REJECTED:
-        return MessageText(_("您录入的 %(n)s 条被驳回") % {"n": format_count(int(facts["n"]))},
+        n = int(facts["n"])
+        return MessageText(ngettext("您录入的 %(n)s 条被驳回", "您录入的 %(n)s 条被驳回", n) % {"n": format_count(n)},
                            _("驳回原因：%(reason)s") % {"reason": facts["reason"]})
     if kind == K.DISPUTE_ANSWERED:
         return MessageText(_("您 %(day)s 的申诉已答复（%(status)s）") % {
@@ -187,7 +189,9 @@ def entries_rejected(*, batches: list[RejectedBatch], reason: str) -> None:
     with _language():
         body = _("驳回原因：%(reason)s") % {"reason": reason}
         for robot_id, depot_id in _robots(K.ENTRIES_REJECTED, depot_ids=per_depot):
-            _wecom_send(robot_id, _("本站段 %(n)s 条录入被驳回") % {"n": format_count(per_depot[depot_id])}, body, link)
+            n = per_depot[depot_id]
+            _wecom_send(robot_id, ngettext("本站段 %(n)s 条录入被驳回", "本站段 %(n)s 条录入被驳回", n)
+                        % {"n": format_count(n)}, body, link)
 
 
 def dispute_answered(*, dispute) -> None:

@@ -61,7 +61,9 @@ def entries_import_job(params: dict, out, progress: Progress, *, user) -> JobOut
     return JobOutcome(summary={gettext_noop("已导入"): result.created_count,
                                gettext_noop("有问题未导入的行"): len({e.row for e in result.errors})},
                       message=StoredText(gettext_noop("已导入 %(n)s 条录入，待审核。"),
-                                         {"n": format_count(result.created_count)}),
+                                         {"n": format_count(result.created_count)},
+                                         plural=gettext_noop("已导入 %(n)s 条录入，待审核。"),
+                                         count=result.created_count),
                       link=reverse("entries:list"), link_label=gettext_noop("查看录入"))
 
 
@@ -94,7 +96,8 @@ def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> Jo
         summary[gettext_noop("本人的或本人录入、修改过的，已跳过")] = result.skipped_own
     return JobOutcome(summary=summary,
                       message=StoredText(gettext_noop("%(system)s %(month)s：已通过 %(n)s 条。"), {
-                          "system": system.name, "month": Month(month), "n": format_count(result.moved)}),
+                          "system": system.name, "month": Month(month), "n": format_count(result.moved)},
+                          plural=gettext_noop("%(system)s %(month)s：已通过 %(n)s 条。"), count=result.moved),
                       # Back to the queue as it was when the job was started: its filters too.
                       link=f"{reverse('review:queue')}?" + urlencode(
                           {**queue_filters(filters), "system": system.pk, "month": format_month(month)}),

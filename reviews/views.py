@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from competitions.jobs import job_start
@@ -132,7 +133,8 @@ def _show_errors(request, error: EntryRejected, limit=20):
     for e in error.errors[:limit]:
         messages.error(request, str(e))
     if len(error.errors) > limit:
-        messages.error(request, _("……另有 %(n)s 个问题。") % {"n": len(error.errors) - limit})
+        more = len(error.errors) - limit
+        messages.error(request, ngettext("……另有 %(n)s 个问题。", "……另有 %(n)s 个问题。", more) % {"n": more})
 
 
 # -- clerk -------------------------------------------------------------------------------------
@@ -337,8 +339,8 @@ def entry_grid(request):
             except EntryRejected as error:
                 _grid_errors(request, error.errors, rows)
             else:
-                messages.success(request, _("已保存 %(n)s 条录入，待审核。")
-                                 % {"n": format_count(result.created_count)})
+                messages.success(request, ngettext("已保存 %(n)s 条录入，待审核。", "已保存 %(n)s 条录入，待审核。",
+                                                   result.created_count) % {"n": format_count(result.created_count)})
                 return redirect(request.get_full_path())
     return render(request, "reviews/entry_grid.html", {
         "rules": rules, "mode": mode, "day": day, "rule": rule, "rows": rows, "rows_html": grid.rows_html(rows),
@@ -428,9 +430,12 @@ def entry_import_confirm(request):
         messages.error(request, _("文件有错误，未保存任何录入。"))
     else:
         parked_uploads.unpark(user_id=request.user.pk, token=request.POST.get("token"))
-        messages.success(request, _("已导入 %(n)s 条录入，待审核。") % {"n": result.created_count})
+        messages.success(request, ngettext("已导入 %(n)s 条录入，待审核。", "已导入 %(n)s 条录入，待审核。",
+                                           result.created_count) % {"n": result.created_count})
         if result.errors:
-            messages.error(request, _("有 %(n)s 个问题的行未导入。") % {"n": len({e.row for e in result.errors})})
+            bad = len({e.row for e in result.errors})
+            messages.error(request, ngettext("有 %(n)s 个问题的行未导入。", "有 %(n)s 个问题的行未导入。", bad)
+                           % {"n": bad})
         return redirect("entries:list")
     return redirect("entries:import")
 
@@ -697,8 +702,10 @@ def review_queue(request):
                                             reason=request.POST.get("reason", ""), systems=[system.pk], month=month)
                 messages.success(request, _reviewed_text(to, result.moved))
                 if result.skipped_own:
-                    messages.error(request, _("%(n)s 条是您本人的工作量或您录入、修改过的，不能由您审核，已跳过。")
-                                   % {"n": format_count(result.skipped_own)})
+                    messages.error(request, ngettext(
+                        "%(n)s 条是您本人的工作量或您录入、修改过的，不能由您审核，已跳过。",
+                        "%(n)s 条是您本人的工作量或您录入、修改过的，不能由您审核，已跳过。",
+                        result.skipped_own) % {"n": format_count(result.skipped_own)})
         except TransitionRefused as error:
             messages.error(request, error.message)
         return _back_to_queue(request)

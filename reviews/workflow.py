@@ -28,7 +28,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from competitions.standings.frozen import freeze_month, unfreeze_month
 from config.formatting import display_date, display_month
@@ -476,7 +476,9 @@ def period_sign_off(*, actor, competition, business_system, month: date) -> Revi
     pending = PendingEntry.objects.filter(competition_id=period.competition_id,
                                           business_system_id=period.business_system_id, month=period.month).count()
     if pending:
-        raise TransitionRefused(_("还有 %(n)s 条录入待审核，全部审核后才能签发。") % {"n": pending}, "pending_left")
+        raise TransitionRefused(ngettext("还有 %(n)s 条录入待审核，全部审核后才能签发。",
+                                         "还有 %(n)s 条录入待审核，全部审核后才能签发。", pending) % {"n": pending},
+                                "pending_left")
     # After any review of the system still running (it holds this lock to its commit, and a review that
     # starts now waits for this sign-off and then leaves the month alone): the totals below see its moves.
     lock_systems([period.business_system_id])

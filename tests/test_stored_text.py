@@ -46,3 +46,21 @@ def test_listed_facts_are_joined_in_the_readers_way_and_round_trip_through_json(
     assert text.written() == shown(data, "stored") == "缺少列：工号、已通过。请使用下载的模板。"
     with translation.override("en"):
         assert shown(data, "stored").startswith("Missing columns: 工号, Approved.")
+
+
+def test_a_stored_text_that_states_a_count_reads_in_the_form_for_that_count():
+    def imported(n):
+        return StoredText("已导入 %(n)s 条录入，待审核。", {"n": str(n)}, plural="已导入 %(n)s 条录入，待审核。", count=n)
+
+    data = imported(1).as_json()
+    assert data == {"id": "已导入 %(n)s 条录入，待审核。", "facts": {"n": "1"}, "plural": "已导入 %(n)s 条录入，待审核。",
+                    "count": 1}
+    assert imported(1).written() == "已导入 1 条录入，待审核。"
+    assert imported(2).written() == "已导入 2 条录入，待审核。"
+    with translation.override("en"):
+        assert shown(data, "stored") == "Imported 1 entry, pending review."
+        assert shown(imported(2).as_json(), "stored") == "Imported 2 entries, pending review."
+        # A result stored before the count was kept reads as it did then, in the plural form.
+        assert shown({"id": "已导入 %(n)s 条录入，待审核。", "facts": {"n": "3"}}, "stored") == "Imported 3 entries, pending review."
+        # A message with no English is shown as its Chinese id, as before.
+        assert str(StoredText("没有英文的消息")) == "没有英文的消息"

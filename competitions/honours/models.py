@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import translation
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop, ngettext
 
 # Registers the freeze guard's SQL file, so `manage.py check` compares it with what is installed.
 from competitions.honours.freeze import HONOURS_FROZEN  # noqa: F401
@@ -321,13 +322,16 @@ class ExclusionRule(models.TextChoices):
 # What an exclusion says of the rule broken, worded by the system (never typed by a person). The same text is
 # PostgreSQL's format() template when the shortlist writes the stored ``detail`` (competitions.honours.shortlist:
 # %1$s is the first value after the template) and is filled in here, from the row's facts, when it is shown.
+# A text that states a count of things (its first value: deductions, disputes, days, participants) is a plural
+# message, shown in the form for that count (English "1 deduction > 0 allowed", "2 deductions > 0 allowed");
+# Chinese has one form, the message id itself, which is the template the shortlist writes its details with.
 EXCLUSION_TEXTS = {
     ExclusionRule.MIN_POINTS: _("已审核积分 %1$s < 最低 %2$s"),
-    ExclusionRule.MAX_DEDUCTIONS: _("扣分 %1$s 次 > 允许 %2$s 次"),
-    ExclusionRule.OPEN_DISPUTE: _("有 %1$s 条未处理的申诉"),
-    ExclusionRule.MIN_ACTIVE_DAYS: _("有效天数 %1$s 天 < 最少 %2$s 天"),
+    ExclusionRule.MAX_DEDUCTIONS: gettext_noop("扣分 %1$s 次 > 允许 %2$s 次"),
+    ExclusionRule.OPEN_DISPUTE: gettext_noop("有 %1$s 条未处理的申诉"),
+    ExclusionRule.MIN_ACTIVE_DAYS: gettext_noop("有效天数 %1$s 天 < 最少 %2$s 天"),
     ExclusionRule.ALREADY_HONOURED: _("已在“%1$s”中获表彰"),
-    ExclusionRule.MIN_PARTICIPANTS: _("参赛人数 %1$s 人 < 最少 %2$s 人"),
+    ExclusionRule.MIN_PARTICIPANTS: gettext_noop("参赛人数 %1$s 人 < 最少 %2$s 人"),
     ExclusionRule.MIN_SKILL_GRADE: _("技能等级 %1$s 低于 %2$s"),
 }
 # The facts (Exclusion.params keys) each rule's text says, in the template's order. The figures are kept as
@@ -342,6 +346,8 @@ EXCLUSION_FACTS = {
     ExclusionRule.MIN_PARTICIPANTS: ("participants", "min"),
     ExclusionRule.MIN_SKILL_GRADE: ("grade", "min"),
 }
+COUNTED_EXCLUSIONS = {ExclusionRule.MAX_DEDUCTIONS, ExclusionRule.OPEN_DISPUTE, ExclusionRule.MIN_ACTIVE_DAYS,
+                      ExclusionRule.MIN_PARTICIPANTS}
 _POSITIONAL = re.compile(r"%(?:(\d+)\$s|%)")
 
 
@@ -358,7 +364,10 @@ def exclusion_text(rule: str, facts: dict) -> str:
     values = [facts[key] for key in EXCLUSION_FACTS[rule]]
     if rule == ExclusionRule.MIN_SKILL_GRADE:
         values = [SkillGrade(int(value)).label for value in values]
-    return _fill(str(EXCLUSION_TEXTS[rule]), values)
+    text = EXCLUSION_TEXTS[rule]
+    if rule in COUNTED_EXCLUSIONS:
+        text = ngettext(text, text, int(values[0]))
+    return _fill(str(text), values)
 
 
 class Exclusion(models.Model):

@@ -17,7 +17,7 @@ from django.utils.translation import override
 
 from competitions.honours import services
 from competitions.honours.jobs import STALE, JobStatus, ShortlistRun
-from competitions.honours.models import Exclusion, ExclusionRule, RoundAction, RoundEvent
+from competitions.honours.models import Exclusion, ExclusionRule, RoundAction, RoundEvent, exclusion_text
 from members.models import SkillGrade
 from reviews.models import Dispute, WorkEntry
 from tests.competitions.test_honours import World, collective_world, finalized_round_with, proposed_round
@@ -150,7 +150,7 @@ def test_an_exclusion_for_an_open_dispute(world):
     Dispute.objects.create(worker=first, entry=disputed, work_date=disputed.work_date, unit=first.unit,
                            comment="少记了一趟")
     round_ = world.shortlist(world.round(quota_total=1, no_open_dispute=True))
-    shown(exclusion(round_), "有 1 条未处理的申诉", "1 open disputes")
+    shown(exclusion(round_), "有 1 条未处理的申诉", "1 open dispute")
 
 
 def test_an_exclusion_for_too_few_active_days(world):
@@ -179,7 +179,7 @@ def test_an_exclusion_for_a_skill_grade_names_the_grades_in_the_readers_language
 def test_an_exclusion_of_a_unit_for_too_few_participants(world, f):
     collective_world(world, f)
     round_ = world.shortlist(world.round(kind="collective", unit_level="depot", quota_total=1, min_participants=2))
-    shown(exclusion(round_), "参赛人数 1 人 < 最少 2 人", "1 participants < minimum 2")
+    shown(exclusion(round_), "参赛人数 1 人 < 最少 2 人", "1 participant < minimum 2")
 
 
 def test_an_exclusion_is_stored_in_chinese_when_an_english_reader_generates_the_shortlist(world):
@@ -232,7 +232,7 @@ def test_wording_the_history_and_exclusions_adds_no_queries_to_the_rounds_page(c
         client.post(reverse("set_language"), {"language": "en", "next": url})
         with CaptureQueriesContext(connection) as queries:
             page = client.get(url).content.decode()
-        assert page.count("1 active days &lt; minimum 3") == excluded
+        assert page.count("1 active day &lt; minimum 3") == excluded
         return len(queries)
 
     assert page_queries(1) == page_queries(6)
@@ -305,3 +305,20 @@ def test_a_shortlist_run_whose_round_moved_on_reads_its_refusal_in_the_readers_l
     client.cookies["django_language"] = language
     page = client.get(reverse("honours:round", args=[round_.pk])).content.decode()
     assert text.replace('"', "&quot;") in page
+
+
+@pytest.mark.parametrize(("rule", "facts", "chinese", "one", "two"), [
+    (ExclusionRule.MAX_DEDUCTIONS, {"deductions": 1, "allowed": 0}, "扣分 1 次 > 允许 0 次",
+     "1 deduction > 0 allowed", "2 deductions > 0 allowed"),
+    (ExclusionRule.OPEN_DISPUTE, {"disputes": 1}, "有 1 条未处理的申诉", "1 open dispute", "2 open disputes"),
+    (ExclusionRule.MIN_ACTIVE_DAYS, {"days": 1, "min": 5}, "有效天数 1 天 < 最少 5 天",
+     "1 active day < minimum 5", "2 active days < minimum 5"),
+    (ExclusionRule.MIN_PARTICIPANTS, {"participants": 1, "min": 5}, "参赛人数 1 人 < 最少 5 人",
+     "1 participant < minimum 5", "2 participants < minimum 5"),
+])
+def test_an_exclusion_that_counts_things_reads_in_the_form_for_its_count(rule, facts, chinese, one, two):
+    counted = next(iter(facts))  # the first fact is the count
+    assert exclusion_text(rule, facts) == chinese
+    with override("en"):
+        assert exclusion_text(rule, facts) == one
+        assert exclusion_text(rule, {**facts, counted: 2}) == two

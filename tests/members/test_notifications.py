@@ -389,3 +389,24 @@ def test_an_answered_objection_tells_the_person_who_raised_it_and_nobody_else(w,
     assert recipients() == {bob_user.pk}
     with translation.override("en"):
         assert message.text == ("Your objection to “一季度先进个人” was answered (Objection rejected)", "经核实，出勤无误")
+
+
+@pytest.mark.parametrize(("n", "chinese", "english"), [
+    (1, "您录入的 1 条被驳回", "1 of your entries was rejected"),
+    (2, "您录入的 2 条被驳回", "2 of your entries were rejected"),
+])
+def test_a_rejection_message_and_marking_all_read_say_their_count_in_the_form_for_it(client, w, n, chinese, english):
+    # given: n of the clerk's entries rejected, in one message; the page read in English
+    notifications.notify(recipient_ids=[w.clerk.pk], kind=K.ENTRIES_REJECTED, facts={"n": n, "reason": "公里数有误"})
+    many(w.clerk, n - 1)
+    client.force_login(w.clerk)
+    assert chinese in client.get(reverse("messages:list")).content.decode()
+    client.cookies["django_language"] = "en"
+    assert english in client.get(reverse("messages:list")).content.decode()
+    # when: marking all read (n messages)
+    page = client.post(reverse("messages:read_all"), follow=True).content.decode()
+    # then
+    assert ("Marked 1 message read." if n == 1 else "Marked 2 messages read.") in page
+    client.cookies["django_language"] = "zh-hans"
+    many(w.clerk, n)
+    assert f"已将 {n} 条消息标为已读。" in client.post(reverse("messages:read_all"), follow=True).content.decode()

@@ -541,3 +541,42 @@ def test_the_clerks_tabs_mark_the_page_they_are_on_as_current(client, w, name):
     current = re.findall(r'<a class="button primary" aria-current="page" href="([^"]+)"', html)
     assert current == [reverse(name)]
     assert html.count('aria-current="page"') == 1
+
+
+@pytest.mark.parametrize(("n", "chinese", "english"), [
+    (1, ["共 1 行，正确 1 行，有问题 0 行。", "另有 1 行未填工作量，已跳过。", "导入全部 1 行"],
+     ["1 row: 1 correct, 0 with problems.", "1 more row has no quantity and was skipped.", "Import the 1 row"]),
+    (2, ["共 2 行，正确 2 行，有问题 0 行。", "另有 2 行未填工作量，已跳过。", "导入全部 2 行"],
+     ["2 rows: 2 correct, 0 with problems.", "2 more rows have no quantity and were skipped.", "Import all 2 rows"]),
+])
+def test_an_import_preview_counts_its_rows_in_the_form_for_the_count(n, chinese, english):
+    from django.template.loader import render_to_string
+
+    preview = {"name": "录入.xlsx", "total": n, "good": n, "bad_rows": 0, "skipped": n, "errors": [], "token": "t"}
+    for language, texts in (("zh-hans", chinese), ("en", english)):
+        with translation.override(language):
+            html = render_to_string("portal/_import_preview.html", {"preview": preview})
+        assert [text for text in texts if text not in html] == []
+
+
+def test_saving_the_grid_says_how_many_entries_in_the_form_for_the_count(client, w, day):
+    login(client, w.clerk)
+    client.cookies["django_language"] = "en"
+    # one row filled in: one entry
+    url = grid_url(w, day)
+    key_bob, key_alice = (r.key for r in client.get(url).context["rows"])
+    page = client.post(url, {"key": [key_bob, key_alice], f"q:{key_bob}": "120"}, follow=True).content.decode()
+    assert "Saved 1 entry, pending review." in page
+    # both rows of the day before: two entries
+    url = grid_url(w, day - timedelta(days=1))
+    key_bob, key_alice = (r.key for r in client.get(url).context["rows"])
+    page = client.post(url, {"key": [key_bob, key_alice], f"q:{key_bob}": "120", f"q:{key_alice}": "80"},
+                       follow=True).content.decode()
+    assert "Saved 2 entries, pending review." in page
+    # Chinese as before
+    client.cookies["django_language"] = "zh-hans"
+    url = grid_url(w, day - timedelta(days=2))
+    key_bob, _key_alice = (r.key for r in client.get(url).context["rows"])
+    page = client.post(url, {"key": [key_bob], f"q:{key_bob}": "120"}, follow=True).content.decode()
+    assert "已保存 1 条录入，待审核。" in page
+    assert WorkEntry.objects.count() == 4
