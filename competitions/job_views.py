@@ -68,7 +68,8 @@ def job_list(request):
             after = None
         if after is not None:
             jobs = jobs.filter(pk__lt=after)
-    rows = list(jobs.select_related("created_by").defer("params", "result", "error").order_by("-id")[: PAGE + 1])
+    # ``result`` is read (a few lines): it keeps the file's name, which the list shows in the reader's language.
+    rows = list(jobs.select_related("created_by").defer("params", "error").order_by("-id")[: PAGE + 1])
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     for job in rows:
@@ -99,7 +100,8 @@ def job_status(request, pk: int):
 
 @signed_in_page
 def job_download(request, pk: int):
-    """The job's file, to its creator only; the name is the job's (Chinese; RFC 5987 in the header)."""
+    """The job's file, to its creator only, named in the reader's language (Job.download_name; RFC 5987 in
+    the header)."""
     job = Job.objects.downloadable_by(request.user).filter(pk=pk).first()
     if job is None or job.status != JobStatus.SUCCEEDED or not job.file:
         raise Http404
@@ -107,7 +109,7 @@ def job_download(request, pk: int):
         handle = job.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    filename = job.filename or f"{job.pk}.xlsx"
+    filename = job.download_name or f"{job.pk}.xlsx"
     return FileResponse(handle, as_attachment=True, filename=filename,
                         content_type=FILE_TYPES.get(PurePath(filename).suffix.lower(), "application/octet-stream"))
 

@@ -4,7 +4,9 @@ A kind is a function named in JOB_KINDS, called as ``run(params, out, progress)`
 who started the job, for a kind with ``as_user``: what it may see and change is decided as for them). It
 calls ``progress(done, total)`` now and then, and ends in one of two ways:
 
-- it writes a file to ``out`` (binary) and returns the name the download gets (an export);
+- it writes a file to ``out`` (binary) and returns the name the download gets (an export): a
+  ``config.text.FileName``, kept in ``result["texts"]["filename"]`` so the download is named in the reader's
+  language (Job.download_name), or a plain name;
 - it returns a ``JobOutcome``: a few lines for the job's page (how many were imported, how many moved),
   a message, a link onwards. ``JobOutcome(ok=False)`` is work that was refused as a whole (an import
   whose rows have errors): the job fails with the message, its lines still shown.
@@ -73,6 +75,7 @@ from competitions.models import Job, JobStatus
 from config.formatting import format_count
 from config.stored_text import Refusal, StoredText, as_stored
 from config.tasks import send_on_commit
+from config.text import FileName
 
 logger = logging.getLogger(__name__)
 
@@ -440,7 +443,7 @@ def _job_run(job: Job) -> Job:
             else:
                 ended = run(job.params, out, progress)
             if not isinstance(ended, JobOutcome):
-                filename = ended
+                filename = str(ended)
                 out.seek(0)
                 # Stored under the job's id (ASCII); the person's file name is what the download says.
                 job.file.save(f"{job.pk}-{job.kind}{PurePath(filename).suffix}", File(out, name=filename),
@@ -458,6 +461,8 @@ def _job_run(job: Job) -> Job:
             return _job_finish(job, progress, status=JobStatus.FAILED, error=as_stored(ended.message))
     else:
         job.filename = filename
+        if isinstance(ended, FileName):
+            job.result = {"texts": {"filename": ended.as_json()}}
     return _job_finish(job, progress, status=JobStatus.SUCCEEDED)
 
 

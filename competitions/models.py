@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from competitions.querysets import CompetitionQuerySet, JobQuerySet, RuleVersionQuerySet
 from config.stored_text import shown
-from config.text import validate_visible
+from config.text import FileName, validate_visible
 
 
 class Organizer(models.Model):
@@ -892,6 +892,18 @@ class Job(models.Model):
     @property
     def link_label(self) -> str:
         return self._result_text("link_label")
+
+    @property
+    def download_name(self) -> str:
+        """The file's name in the reader's language, from its parts (config.text.FileName); ``filename``
+        (worded in the starter's language) for a job that kept none, or whose parts do not fit."""
+        data = ((self.result or {}).get("texts") or {}).get("filename")
+        if data:
+            try:
+                return str(FileName.from_json(data))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass
+        return self.filename
 
     @property
     def summary(self) -> list[tuple[str, object]]:

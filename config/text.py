@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from config.stored_text import StoredText
 
 # Characters that print as nothing: controls, format characters (zero-width space and joiners, the byte
 # order mark, direction marks and overrides) and separators.
@@ -60,3 +63,27 @@ def file_name(*parts: str, suffix: str = ".xlsx") -> str:
     parts = ("".join(char for char in part if unicodedata.category(char) != "Cf") for part in parts if part)
     name = "_".join(_UNSAFE_NAME.sub("-", part).strip() for part in parts)
     return f"{name[:150]}{suffix}"
+
+
+@dataclass(frozen=True)
+class FileName:
+    """A download's name kept as its parts, named in the language of whoever downloads it: an export made
+    on a Chinese page and downloaded on an English one is "Disputes_Open_2026-12-06.xlsx", not
+    "申诉_待处理_…". A part is a StoredText (worded when shown: 申诉 / Disputes) or a text kept as it is (a
+    competition's name, a date). ``str()`` is ``file_name`` of the parts in the active language."""
+
+    parts: tuple
+    suffix: str = ".xlsx"
+
+    def __str__(self) -> str:
+        return file_name(*(str(part) for part in self.parts), suffix=self.suffix)
+
+    def as_json(self) -> dict:
+        return {"parts": [part.as_json() if isinstance(part, StoredText) else str(part) for part in self.parts],
+                "suffix": self.suffix}
+
+    @classmethod
+    def from_json(cls, data: dict) -> FileName:
+        """Raises KeyError, TypeError, ValueError or AttributeError for data that is not a file name."""
+        return cls(tuple(StoredText.from_json(part) if isinstance(part, dict) else str(part)
+                         for part in data["parts"]), str(data["suffix"]))

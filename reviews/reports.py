@@ -29,9 +29,9 @@ from competitions.models import BusinessSystem, Competition
 from competitions.workspace.exports import write_about, write_rows
 from config.months import format_month, month_bounds, parse_month
 from config.spreadsheets import XlsxStream
-from config.stored_text import shown
+from config.stored_text import StoredText, label_text, shown
 from config.tasks import send_on_commit
-from config.text import file_name
+from config.text import FileName
 from members.models import Unit, UnitLevel, Worker
 from members.scope import scope_of
 from reviews.models import Dispute, DisputeStatus, EntryFlag, EntryStatus, ReviewPeriod, WorkEntry
@@ -245,7 +245,7 @@ def _entry_row(row) -> list:
             _local(created)]
 
 
-def entries_xlsx(params: dict, out, progress: Progress, *, user) -> str:
+def entries_xlsx(params: dict, out, progress: Progress, *, user) -> FileName:
     """The clerk's entry list as its page filters it (params: competition, and filters: the page's,
     reviews.views.ENTRY_LIST_FILTERS), every row, newest first as on the page."""
     from reviews.views import ENTRY_LIST_FILTERS, entry_list_filtered
@@ -256,7 +256,7 @@ def entries_xlsx(params: dict, out, progress: Progress, *, user) -> str:
     notes = [(_("劳动竞赛"), competition.name), *_filter_notes(filters, ENTRY_LIST_FILTERS)]
     _write(out, title=_("录入"), headers=entry_headers(), qs=qs, fields=ENTRY_FIELDS, convert=_entry_row,
            total=_counted(qs), notes=notes, progress=progress)
-    return file_name(competition.name, _("录入列表"), timezone.localdate().isoformat())
+    return FileName((competition.name, StoredText(gettext_noop("录入列表")), timezone.localdate().isoformat()))
 
 
 # -- the reviewer's queue ---------------------------------------------------------------------------------
@@ -277,7 +277,7 @@ def _queue_row(row) -> list:
             _status_label(status), _flag_labels(flags), reason, by or ""]
 
 
-def queue_xlsx(params: dict, out, progress: Progress, *, user) -> str:
+def queue_xlsx(params: dict, out, progress: Progress, *, user) -> FileName:
     """The review queue of a business system's month as its page filters it (params: competition, system,
     month, and filters: the page's, reviews.queue.FILTERS), in the page's order."""
     competition, filters = _competition(params), params.get("filters") or {}
@@ -289,7 +289,8 @@ def queue_xlsx(params: dict, out, progress: Progress, *, user) -> str:
              (_("状态"), _status_label(status)), *_filter_notes(filters, [k for k in QUEUE_FILTERS if k != "status"])]
     _write(out, title=_("审核队列"), headers=queue_headers(), qs=qs, fields=QUEUE_FIELDS, convert=_queue_row,
            total=_counted(qs), notes=notes, progress=progress)
-    return file_name(competition.name, system.name, format_month(month), _("审核队列"), _status_label(status))
+    return FileName((competition.name, system.name, format_month(month), StoredText(gettext_noop("审核队列")),
+                     label_text(EntryStatus(status).label) if status in EntryStatus.values else status))
 
 
 # -- the dispute list ------------------------------------------------------------------------------------
@@ -310,7 +311,7 @@ def _dispute_row(row) -> list:
             response, by or "", _local(answered)]
 
 
-def disputes_xlsx(params: dict, out, progress: Progress, *, user) -> str:
+def disputes_xlsx(params: dict, out, progress: Progress, *, user) -> FileName:
     """The dispute list of a status as its page shows it (params: status), oldest first."""
     from reviews.views import disputes_handled_by
 
@@ -319,7 +320,8 @@ def disputes_xlsx(params: dict, out, progress: Progress, *, user) -> str:
     label = str(DisputeStatus(status).label)
     _write(out, title=_("申诉"), headers=dispute_headers(), qs=qs, fields=DISPUTE_FIELDS, convert=_dispute_row,
            total=_counted(qs), notes=[(_("状态"), label)], progress=progress)
-    return file_name(_("申诉"), label, timezone.localdate().isoformat())
+    return FileName((StoredText(gettext_noop("申诉")), label_text(DisputeStatus(status).label),
+                     timezone.localdate().isoformat()))
 
 
 # -- the monthly review report --------------------------------------------------------------------------
@@ -381,7 +383,7 @@ def _depot_totals(units: list[dict]) -> list[dict]:
     return list(depots.values())
 
 
-def review_month_xlsx(params: dict, out, progress: Progress, *, user) -> str:
+def review_month_xlsx(params: dict, out, progress: Progress, *, user) -> FileName:
     """The monthly review report of one business system (params: competition, system, month): per
     depot and per unit the month's entries by status, the hinted ones, the share reviewed and the disputes;
     the depots that entered nothing; the rejections grouped by reason; every rejected entry with its reason."""
@@ -427,4 +429,4 @@ def review_month_xlsx(params: dict, out, progress: Progress, *, user) -> str:
                            (_("说明"), _("已审核比例 = 已通过、已锁定和已退回的录入占全部录入的比例。申诉按工作日期计入"
                                        "月份；当天无录入的申诉计入职工工种所属的业务系统。")),
                            (_("导出时间"), _local(timezone.now()))])
-    return file_name(competition.name, system.name, format_month(month), _("月度审核报表"))
+    return FileName((competition.name, system.name, format_month(month), StoredText(gettext_noop("月度审核报表"))))

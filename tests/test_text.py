@@ -2,8 +2,10 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
-from config.text import file_name, stripped, typed_code, validate_visible
+from config.stored_text import StoredText
+from config.text import FileName, file_name, stripped, typed_code, validate_visible
 
 
 @pytest.mark.parametrize(("typed", "kept"), [
@@ -44,3 +46,11 @@ def test_a_visible_name_passes_and_an_invisible_one_is_refused():
     for invisible in ("\u200b", "\ufeff", " \u3000 ", "\u202e\u200d"):
         with pytest.raises(ValidationError):
             validate_visible(invisible)
+
+
+def test_a_file_name_kept_as_parts_is_worded_in_the_active_language_and_made_safe_in_each():
+    name = FileName(("劳动竞赛/2026", StoredText("每日排名"), "2026-12-06", StoredText("全部职工")))
+    kept = FileName.from_json(name.as_json())
+    assert str(kept) == str(name) == "劳动竞赛-2026_每日排名_2026-12-06_全部职工.xlsx"
+    with translation.override("en"):
+        assert str(kept) == "劳动竞赛-2026_Daily standings_2026-12-06_All workers.xlsx"

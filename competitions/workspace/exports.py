@@ -20,7 +20,8 @@ from competitions.standings import periods, reads
 from competitions.standings.digest import day_digest
 from competitions.workspace import lists
 from config.spreadsheets import XlsxStream
-from config.text import file_name
+from config.stored_text import StoredText
+from config.text import FileName
 from members.models import SkillGrade
 
 
@@ -93,7 +94,13 @@ def _write(out, *, chunks, total: int, change: bool, notes: list[tuple[str, str]
                            (_("导出时间"), timezone.localtime().strftime("%Y-%m-%d %H:%M:%S"))])
 
 
-def day_xlsx(params: dict, out, progress: Progress) -> str:
+def _list_name(choices: lists.Choices, of: reads.StaffList) -> StoredText | str:
+    """The list's name in the file's name: the whole list's (lists.Choices.scope_name: 全部职工) worded when
+    the file is downloaded; a business system's, job type's or depot's name as it is."""
+    return StoredText(gettext_noop("全部职工")) if of.scope == Scope.OVERALL else choices.scope_name(of)
+
+
+def day_xlsx(params: dict, out, progress: Progress) -> FileName:
     """Every row of a day's list (params: competition, day, scope, depot, job_type, as the page's query)."""
     competition = Competition.objects.filter(pk=params.get("competition")).first()
     day = lists.parse_date(params.get("day"))
@@ -111,7 +118,7 @@ def day_xlsx(params: dict, out, progress: Progress) -> str:
                          "工号、站段、工种、业务系统为排名当日的记录，姓名和班组为职工当前的记录。"))]
     _write(out, chunks=reads.staff_board_chunks(**at, of=of, chunk=PROGRESS_EVERY), total=total, change=True,
            notes=notes, progress=progress)
-    return file_name(competition.name, _("每日排名"), day.isoformat(), choices.scope_name(of))
+    return FileName((competition.name, StoredText(gettext_noop("每日排名")), day.isoformat(), _list_name(choices, of)))
 
 
 UNIT_HEADERS = {"depot": lambda: [_("名次"), _("站段"), _("参赛人数"), _("人均已审核积分"), _("已审核积分合计")],
@@ -133,7 +140,7 @@ def _period_chunks(snapshot, of: reads.StaffList):
         after = page.next_cursor
 
 
-def period_xlsx(params: dict, out, progress: Progress) -> str:
+def period_xlsx(params: dict, out, progress: Progress) -> FileName:
     """Every row of a period snapshot's list (params: snapshot, scope, depot, job_type), then its depot and
     team tables (先进集体) on sheets of their own."""
     snapshot = (PeriodSnapshot.objects.select_related("competition")
@@ -162,5 +169,5 @@ def period_xlsx(params: dict, out, progress: Progress) -> str:
 
     _write(out, chunks=_period_chunks(snapshot, of), total=total, change=False, notes=notes, progress=progress,
            more_sheets=unit_sheets)
-    return file_name(competition.name, _("时段排名"), f"{snapshot.start.isoformat()}至{snapshot.end.isoformat()}",
-                     choices.scope_name(of))
+    return FileName((competition.name, StoredText(gettext_noop("时段排名")),
+                     f"{snapshot.start.isoformat()}至{snapshot.end.isoformat()}", _list_name(choices, of)))

@@ -483,3 +483,50 @@ def test_the_reports_depot_totals_are_month_by_depots_rows(w, f, m, month):
                  quantity="1")
     units = reports.month_by_depot(w.comp, w.system, month, by=reports.UNIT)
     assert reports._depot_totals(units) == reports.month_by_depot(w.comp, w.system, month)
+
+
+def test_an_export_is_named_in_the_language_of_whoever_downloads_it(client, w, m, run_jobs):
+    from urllib.parse import unquote
+
+    from django.utils import timezone
+
+    def downloaded_name(language: str, pk: int) -> str:
+        client.cookies["django_language"] = language
+        disposition = client.get(reverse("jobs:download", args=[pk]))["Content-Disposition"]
+        # as before: a Chinese name percent-encoded as RFC 5987 says (filename*=utf-8''…), an ASCII one quoted
+        if disposition.startswith("attachment; filename*=utf-8''"):
+            return unquote(disposition.split("''")[1])
+        assert disposition.startswith('attachment; filename="')
+        return disposition.split('"')[1]
+
+    # given: the open disputes exported on a Chinese page
+    login(client, w.clerk)
+    run_jobs(lambda: client.post(reverse("entries:disputes_export"), {"status": "open"}))
+    job = Job.objects.get()
+    today = timezone.localdate().isoformat()
+    assert job.filename == f"申诉_待处理_{today}.xlsx"  # its column: the starter's language
+    # then: downloaded on an English page it is named in English, on a Chinese one in Chinese
+    assert downloaded_name("en", job.pk) == f"Dispute_Open_{today}.xlsx"
+    assert downloaded_name("zh-hans", job.pk) == f"申诉_待处理_{today}.xlsx"
+    client.cookies["django_language"] = "en"
+    assert f"Download Dispute_Open_{today}.xlsx" in client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert f">Dispute_Open_{today}.xlsx</a>" in client.get(reverse("jobs:list")).content.decode()
+
+
+def test_a_review_queue_export_keeps_names_as_they_are_and_words_only_its_own(client, w, m, run_jobs, month):
+    from urllib.parse import unquote
+
+    login(client, w.reviewer)
+    client.cookies["django_language"] = "en"
+    run_jobs(lambda: client.post(reverse("review:export"), {"system": w.system.pk, "month": format_month(month),
+                                                            "status": "rejected"}))
+    job = Job.objects.get()
+    english = f"{w.comp.name}_机务_{format_month(month)}_Review queue_Rejected.xlsx"
+    assert job.filename == english
+    client.cookies["django_language"] = "zh-hans"
+    disposition = client.get(reverse("jobs:download", args=[job.pk]))["Content-Disposition"]
+    assert unquote(disposition.split("''")[1]) == f"{w.comp.name}_机务_{format_month(month)}_审核队列_已退回.xlsx"
+    # a job from before the name's parts were kept is named as it was written
+    Job.objects.filter(pk=job.pk).update(result={})
+    disposition = client.get(reverse("jobs:download", args=[job.pk]))["Content-Disposition"]
+    assert unquote(disposition.split("''")[1]) == english
