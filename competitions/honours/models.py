@@ -442,7 +442,8 @@ def event_text(action: str, facts: dict) -> str:
             "snapshot": int(facts["snapshot"]), "digest": str(facts["digest"]), "nominees": int(facts["nominees"]),
             "exclusions": int(facts["exclusions"])}
     if action == RoundAction.PUBLISHED:
-        return gettext_now("公示%(days)s天") % {"days": int(facts["days"])}
+        days = int(facts["days"])
+        return ngettext("公示%(days)s天", "公示%(days)s天", days) % {"days": days}
     if action == RoundAction.EDITED and facts["shortlist_discarded"]:
         return gettext_now("评选条件已修改，原初选名单作废。")
     raise ValueError(action)

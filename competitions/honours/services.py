@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from competitions.honours.models import (
     CLOSED_STATUSES,
@@ -461,7 +461,9 @@ def finalize(*, actor, round_: AwardRound) -> AwardRound:
             "end": display_datetime(locked.publicity_end)}, "publicity_running")
     open_count = locked.objections.filter(status=ObjectionStatus.OPEN).count()
     if open_count:
-        raise RoundRefused(_("还有 %(n)s 条异议未答复，全部答复后才能定稿。") % {"n": open_count}, "objections_open")
+        raise RoundRefused(ngettext("还有 %(n)s 条异议未答复，全部答复后才能定稿。",
+                                    "还有 %(n)s 条异议未答复，全部答复后才能定稿。", open_count) % {"n": open_count},
+                           "objections_open")
     # Nominees and the event first, the status last: once the round is finalized the trigger refuses them.
     locked.nominees.filter(status__in=LISTED_STATUSES).update(status=NomineeStatus.FINAL)
     record(locked, action, actor=actor, at=now)

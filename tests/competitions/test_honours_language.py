@@ -322,3 +322,26 @@ def test_an_exclusion_that_counts_things_reads_in_the_form_for_its_count(rule, f
     with override("en"):
         assert exclusion_text(rule, facts) == one
         assert exclusion_text(rule, {**facts, counted: 2}) == two
+
+
+@pytest.mark.parametrize(("n", "chinese", "english"), [
+    (1, ["扣分至多 1 次", "有效天数不少于 1 天", "公示1天", "（1 天）"],
+     ["At most 1 deduction", "Active on at least 1 day", "Public notice of 1 day",
+      "（1 day）"]),
+    (2, ["扣分至多 2 次", "有效天数不少于 2 天", "公示2天", "（2 天）"],
+     ["At most 2 deductions", "Active on at least 2 days", "Public notice of 2 days", "（2 days）"]),
+])
+def test_a_rounds_page_states_its_counts_in_the_form_for_each(client, world, n, chinese, english):
+    # given: a round published for n days, allowing n deductions, asking n active days
+    workers = [world.worker(points, days=2) for points in (100, 90, 80)]
+    round_ = world.shortlist(world.round(quota_total=n, max_deductions=n, min_active_days=n))
+    assert round_.nominees.count() == len(workers[:n])
+    services.propose(actor=world.staff, round_=round_)
+    services.publish(actor=world.staff, round_=round_, days=n)
+    client.force_login(world.staff)
+    url = reverse("honours:round", args=[round_.pk])
+    page = client.get(url).content.decode()
+    assert [text for text in chinese if text not in page] == []
+    client.cookies["django_language"] = "en"
+    page = client.get(url).content.decode()
+    assert [text for text in english if text not in page] == []
