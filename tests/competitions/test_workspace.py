@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from competitions import jobs, tasks
-from competitions.models import Job, JobStatus, Standing
+from competitions.models import Job, JobStatus, Standing, StandingDay
 from competitions.scopes import Scope
 from competitions.standings import reads
 from competitions.workspace import exports, views
@@ -728,3 +728,14 @@ def test_with_the_broker_away_an_export_and_a_period_fail_at_once_with_a_message
                                                    user=w.staff)
     snapshot = PeriodSnapshot.objects.get(pk=snapshot.pk)
     assert snapshot.status == SnapshotStatus.FAILED and "任务队列暂时不可用" in snapshot.error
+
+
+def test_the_days_facts_count_the_workers_ranked_in_the_form_for_the_count(staff, w, ranked):
+    day = StandingDay.objects.filter(competition=w.comp).latest("day")
+    staff.cookies["django_language"] = "en"
+    for rows, words in ((1, "1 worker ranked"), (2, "2 workers ranked")):
+        StandingDay.objects.filter(pk=day.pk).update(rows=rows)
+        facts = text(staff.get(reverse("workspace:day"))).split('id="day-facts">')[1].split("</p>")[0]
+        assert words in facts
+    staff.cookies["django_language"] = "zh-hans"
+    assert "共 2 人上榜" in text(staff.get(reverse("workspace:day")))
