@@ -68,7 +68,7 @@ from django.db.models.functions import Now
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 from psycopg import sql
 
 from competitions.models import Job, JobStatus
@@ -87,7 +87,8 @@ Progress = Callable[[int, "int | None"], None]
 # What a job's page says while it runs, unless its kind says otherwise (JobKind.progress_text).
 PROGRESS_TEXT = gettext_lazy("已完成 %(done)s / %(total)s")
 # What it says once its file is made, unless its kind says otherwise (JobKind.done_text): the rows counted.
-DONE_TEXT = gettext_lazy("已完成，共 %(n)s 行。")
+# A message id with a form per count (English "Done: 1 row."), worded by ngettext when the page is read.
+DONE_TEXT = gettext_noop("已完成，共 %(n)s 行。")
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ class JobKind:
     as_user: bool = False
     # What the page says while it runs; %(done)s, %(total)s and %(percent)s are filled in.
     progress_text: str = PROGRESS_TEXT
-    # What it says once the file is made; %(n)s is the rows the job counted (its progress).
+    # What it says once the file is made; %(n)s is the rows the job counted (its progress). A message id
+    # (gettext_noop) with a plural entry in the catalogue: the form is chosen by that count.
     done_text: str = DONE_TEXT
     # Dotted path of a function of the job's params giving (label, value) lines of what it was started with
     # (a selection's filters), worded when its page is read, in the reader's language; "" for none.
@@ -156,7 +158,7 @@ JOB_KINDS |= {
                                  progress_text=gettext_lazy("已写出退回明细 %(done)s / %(total)s 行"),
                                  # Its progress counts the rejected entries' sheet only: "共 0 行" read as an
                                  # empty report for a month without rejections.
-                                 done_text=gettext_lazy("报表已生成，其中退回明细 %(n)s 行。")),
+                                 done_text=gettext_noop("报表已生成，其中退回明细 %(n)s 行。")),
 }
 
 # The union office's large membership work (members/membership_jobs.py): a big file of enrollment forms,
@@ -314,7 +316,8 @@ def job_progress_text(job: Job) -> str:
         return _("正在准备……")
     if job.status == JobStatus.SUCCEEDED and job.filename:
         kind = JOB_KINDS.get(job.kind)
-        return str(kind.done_text if kind else DONE_TEXT) % {"n": format_count(job.done)}
+        text = kind.done_text if kind else DONE_TEXT
+        return ngettext(text, text, job.done) % {"n": format_count(job.done)}
     return job.get_status_display()
 
 

@@ -400,3 +400,21 @@ def test_the_celery_worker_loads_the_jobs_code_before_it_forks_its_pool():
                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"})
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert ran.stdout.strip().splitlines()[-1] == f"[] {list(loaded)!r}"
+
+
+@pytest.mark.parametrize(("kind", "n", "chinese", "english"), [
+    ("standings_day_xlsx", 1, "已完成，共 1 行。", "Done: 1 row."),
+    ("standings_day_xlsx", 2, "已完成，共 2 行。", "Done: 2 rows."),
+    ("review_month_xlsx", 1, "报表已生成，其中退回明细 1 行。",
+     "The report is ready; its sheet of rejected entries has 1 row."),
+    ("review_month_xlsx", 2, "报表已生成，其中退回明细 2 行。",
+     "The report is ready; its sheet of rejected entries has 2 rows."),
+])
+def test_a_finished_export_counts_its_rows_in_the_form_for_the_count(client, w, files, kind, n, chinese, english):
+    job = a_job(w.staff, kind=kind)
+    Job.objects.filter(pk=job.pk).update(done=n, total=n)
+    client.force_login(w.staff)
+    url = reverse("jobs:detail", args=[job.pk])
+    assert chinese in client.get(url).content.decode()
+    client.cookies["django_language"] = "en"
+    assert english in client.get(url).content.decode()
