@@ -327,9 +327,9 @@ def test_an_exclusion_that_counts_things_reads_in_the_form_for_its_count(rule, f
 @pytest.mark.parametrize(("n", "chinese", "english"), [
     (1, ["扣分至多 1 次", "有效天数不少于 1 天", "公示1天", "（1 天）"],
      ["At most 1 deduction", "Active on at least 1 day", "Public notice of 1 day",
-      "（1 day）"]),
+      " (1 day)"]),
     (2, ["扣分至多 2 次", "有效天数不少于 2 天", "公示2天", "（2 天）"],
-     ["At most 2 deductions", "Active on at least 2 days", "Public notice of 2 days", "（2 days）"]),
+     ["At most 2 deductions", "Active on at least 2 days", "Public notice of 2 days", " (2 days)"]),
 ])
 def test_a_rounds_page_states_its_counts_in_the_form_for_each(client, world, n, chinese, english):
     # given: a round published for n days, allowing n deductions, asking n active days
