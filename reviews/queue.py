@@ -36,7 +36,7 @@ def queue_filters_checked(*, competition, system, filters) -> tuple[dict[str, st
     metric given, none otherwise."""
     from competitions.models import JobType, ScoringRule
     from reviews.reports import system_depots
-    from reviews.views import _id_param, _parse_date
+    from reviews.views import _id_param, drop_bad_date
 
     kept, errors = queue_filters(filters), []
     if "status" in kept and kept["status"] not in EntryStatus.values:
@@ -59,9 +59,7 @@ def queue_filters_checked(*, competition, system, filters) -> tuple[dict[str, st
                                                            job_type__business_system=system).exists():
             errors.append(_("所选指标不在本业务系统中，已取消该筛选。"))
             del kept["rule"]
-    if "date" in kept and _parse_date(kept["date"]) is None:
-        errors.append(_("日期格式应为 YYYY-MM-DD，已取消该筛选。"))
-        del kept["date"]
+    drop_bad_date(kept, errors)
     return kept, errors
 
 

@@ -67,6 +67,14 @@ def _parse_date(value) -> date | None:
     return day if day is None or 1 < day.year < 9999 else None
 
 
+def drop_bad_date(kept: dict[str, str], errors: list[str]) -> None:
+    """A list's ``date`` filter that is not a day (_parse_date) is left out of ``kept``, with the message its
+    filter form shows in ``errors``: the entry list and the review queue read it alike."""
+    if "date" in kept and _parse_date(kept["date"]) is None:
+        errors.append(_("日期格式应为 YYYY-MM-DD，已取消该筛选。"))
+        del kept["date"]
+
+
 def _id_param(value) -> int | None:
     """A row id from a form or query string: ASCII digits in bigint range, else None. (str.isdigit()
     also accepts "²" and other digits int() refuses, and a longer number overflows the database.)"""
@@ -166,9 +174,7 @@ def entry_list_filters_checked(params) -> tuple[dict[str, str], list[str]]:
     if "status" in kept and kept["status"] not in EntryStatus.values:
         errors.append(_("所选状态不存在，已取消该筛选。"))
         del kept["status"]
-    if "date" in kept and _parse_date(kept["date"]) is None:
-        errors.append(_("日期格式应为 YYYY-MM-DD，已取消该筛选。"))
-        del kept["date"]
+    drop_bad_date(kept, errors)
     return kept, errors
 
 
