@@ -121,6 +121,16 @@ def test_a_reviewer_rejects_one_entry_and_approves_the_rest(phone, shot, w, toda
     assert phone.url.endswith("/review/")
     phone.goto(f"/review/?system={w.system.pk}&month={today:%Y-%m}")
     assert phone.locator("#pending-count").inner_text() == "3"
+    # the queue reads on the phone: each entry a card of labelled lines, its status on screen, nothing to scroll
+    # sideways (the unit column wrapped one character per line and the status was off the screen)
+    widths = phone.evaluate("""() => ({page: document.documentElement.scrollWidth,
+        table: document.querySelector('#queue-entries').scrollWidth,
+        box: document.querySelector('#queue-entries').parentElement.clientWidth})""")
+    assert widths["page"] <= PHONE["width"] and widths["table"] <= widths["box"], widths
+    status = phone.locator("#queue-entries tbody tr").first.locator("td").nth(7)
+    assert status.evaluate("(td) => getComputedStyle(td, '::before').content") == '"状态"'
+    box = status.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     phone.check(f"input[name=entry][value='{bad.pk}']")
     phone.fill("input[name=reason]", "公里数超出当日排班")
     phone.click("button[value=reject]")
