@@ -75,7 +75,8 @@ def test_the_reviewer_reads_months_as_words_and_sends_them_as_iso(client, w, lon
 
 def test_the_reviewer_sees_quantities_and_points_in_the_queue(client, w, long_haul, day):
     html = page(client, w.reviewer, f"{reverse('review:queue')}?system={w.system.pk}&month={day:%Y-%m}")
-    assert '<td class="num">123,456.7</td><td class="num">1,234.567</td>' in html
+    assert ('<td class="num" data-label="工作量">123,456.7</td><td class="num" data-label="积分">1,234.567</td>'
+            in html)
 
 
 def test_the_entry_audit_trail_shows_status_labels_in_chinese_and_english(client, w, long_haul):
