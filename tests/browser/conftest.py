@@ -103,6 +103,35 @@ def log_in(page, username: str, password: str = "pass-1234-word") -> None:
     page.wait_for_load_state()
 
 
+def switch_to_english(page) -> None:
+    """Switches the page to English through the language menu, as a person does (the menu itself is tested in
+    test_language_menu)."""
+    page.click("#language summary")
+    with page.expect_navigation():
+        page.click("#language button[value=en]")
+
+
+# The widths of the page, of the table ``selector`` and of the box it scrolls in.
+_WIDTHS = """(selector) => {
+  const table = document.querySelector(selector);
+  return {page: document.documentElement.scrollWidth, table: table.scrollWidth,
+          box: table.parentElement.clientWidth};
+}"""
+
+
+def assert_table_fits(page, selector: str) -> None:
+    """The table ``selector`` reads on a phone: nothing wider than the screen, nothing to scroll sideways inside
+    its box either (table.stack)."""
+    widths = page.evaluate(_WIDTHS, selector)
+    assert widths["page"] <= PHONE["width"], widths
+    assert widths["table"] <= widths["box"], widths
+
+
+def cell_label(cell) -> str:
+    """The column name a stacked table's cell shows before its value (its data-label, as CSS draws it)."""
+    return cell.evaluate("(td) => getComputedStyle(td, '::before').content")
+
+
 DESKTOP = {"width": 1280, "height": 900}
 
 

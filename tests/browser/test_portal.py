@@ -9,7 +9,7 @@ import pytest
 from competitions import tasks
 from reviews.models import Dispute, EntryStatus, WorkEntry
 from reviews.services import entry_create
-from tests.browser.conftest import PHONE, log_in
+from tests.browser.conftest import PHONE, assert_table_fits, cell_label, log_in, switch_to_english
 from tests.competitions import portal_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -75,9 +75,7 @@ def test_a_worker_on_a_phone_sees_points_ranks_chart_finds_themself_disputes_and
     shot(phone, "worker-4-dispute-sent")
 
     # Switches to English: the same page, in English.
-    phone.click("#language summary")
-    with phone.expect_navigation():
-        phone.click("#language button[value=en]")
+    switch_to_english(phone)
     assert phone.locator("html").get_attribute("lang") == "en"
     assert "My entries" in phone.locator("h1").inner_text()
     phone.goto("/me/")
@@ -123,12 +121,9 @@ def test_a_reviewer_rejects_one_entry_and_approves_the_rest(phone, shot, w, toda
     assert phone.locator("#pending-count").inner_text() == "3"
     # the queue reads on the phone: each entry a card of labelled lines, its status on screen, nothing to scroll
     # sideways (the unit column wrapped one character per line and the status was off the screen)
-    widths = phone.evaluate("""() => ({page: document.documentElement.scrollWidth,
-        table: document.querySelector('#queue-entries').scrollWidth,
-        box: document.querySelector('#queue-entries').parentElement.clientWidth})""")
-    assert widths["page"] <= PHONE["width"] and widths["table"] <= widths["box"], widths
+    assert_table_fits(phone, "#queue-entries")
     status = phone.locator("#queue-entries tbody tr").first.locator("td").nth(7)
-    assert status.evaluate("(td) => getComputedStyle(td, '::before').content") == '"状态"'
+    assert cell_label(status) == '"状态"'
     box = status.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     phone.check(f"input[name=entry][value='{bad.pk}']")

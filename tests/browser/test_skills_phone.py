@@ -9,22 +9,9 @@ import pytest
 
 from members.models import SkillGrade
 from members.skills import certificate_create
-from tests.browser.conftest import log_in
+from tests.browser.conftest import assert_table_fits, cell_label, log_in, switch_to_english
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-LABEL = "(td) => getComputedStyle(td, '::before').content"
-FITS = """(selector) => {
-  const table = document.querySelector(selector);
-  return {page: document.documentElement.scrollWidth, table: table.scrollWidth,
-          box: table.parentElement.clientWidth};
-}"""
-
-
-def assert_fits(page, selector):
-    widths = page.evaluate(FITS, selector)
-    assert widths["page"] <= 390, widths
-    assert widths["table"] <= widths["box"], widths  # nothing to scroll sideways inside the box either
 
 
 def test_a_worker_reads_their_certificates_on_a_phone_in_both_languages(phone, shot, w):
@@ -33,17 +20,15 @@ def test_a_worker_reads_their_certificates_on_a_phone_in_both_languages(phone, s
     log_in(phone, w.alice.employee_no)
     phone.goto("/me/skills/")
     assert "JN-2024-000123" in phone.locator("#my-certificates").inner_text()
-    assert_fits(phone, "#my-certificates")
+    assert_table_fits(phone, "#my-certificates")
     # each value keeps its column's name beside it once the header row is gone
-    assert "证书编号" in phone.locator("#my-certificates tbody td").nth(2).evaluate(LABEL)
+    assert "证书编号" in cell_label(phone.locator("#my-certificates tbody td").nth(2))
     shot(phone, "skills-1-phone-zh")
 
-    phone.click("#language summary")
-    with phone.expect_navigation():
-        phone.click("#language button[value=en]")
+    switch_to_english(phone)
     assert phone.locator("html").get_attribute("lang") == "en"
-    assert_fits(phone, "#my-certificates")
-    assert "Certificate" in phone.locator("#my-certificates tbody td").nth(2).evaluate(LABEL)
+    assert_table_fits(phone, "#my-certificates")
+    assert "Certificate" in cell_label(phone.locator("#my-certificates tbody td").nth(2))
     shot(phone, "skills-2-phone-en")
 
 
@@ -53,9 +38,7 @@ def test_union_staff_read_the_certificate_list_on_a_phone_in_both_languages(phon
     log_in(phone, w.staff.username)
     phone.goto("/union/skills/")
     assert "JN-2024-000123" in phone.locator("#certificates").inner_text()
-    assert_fits(phone, "#certificates")
-    phone.click("#language summary")
-    with phone.expect_navigation():
-        phone.click("#language button[value=en]")
-    assert_fits(phone, "#certificates")
+    assert_table_fits(phone, "#certificates")
+    switch_to_english(phone)
+    assert_table_fits(phone, "#certificates")
     shot(phone, "skills-3-union-list-en")
