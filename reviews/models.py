@@ -187,8 +187,8 @@ class WorkEntry(models.Model):
         # idempotency_key) is kept by EntryIdempotencyKey instead, whose primary key is the entry.
         # No index may contain a column that a review changes (status, reviewed_by/at, updated_at,
         # flags): then approving and rejecting are HOT updates (the new row version goes on the same
-        # page and no index is touched), which the table's fillfactor of 50 (set by the migration) leaves
-        # room for. The queue finds pending entries through PendingEntry instead.
+        # page and no index is touched), which the partitions' fillfactor (reviews.partitions.FILLFACTOR)
+        # leaves room for. The queue finds pending entries through PendingEntry instead.
         indexes = [
             # A business system's month: approving "everything shown", sign-off, the queue's other statuses.
             models.Index(fields=["business_system", "work_date"], name="entry_system_day"),

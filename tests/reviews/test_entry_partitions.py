@@ -13,7 +13,7 @@ from django.urls import reverse
 from competitions.models import StandingDelta
 from config.months import month_of, next_month
 from reviews.models import EntryEvent, EntryIdempotencyKey, PendingEntry, ReviewPeriod, WorkEntry
-from reviews.partitions import AHEAD_MONTHS, entry_partitions_ensure, partition_months, partition_name
+from reviews.partitions import AHEAD_MONTHS, FILLFACTOR, entry_partitions_ensure, partition_months, partition_name
 from reviews.services import entry_create, entry_update
 from reviews.tasks import create_entry_partitions
 from reviews.validation import EntryRejected
@@ -48,7 +48,7 @@ def test_the_nightly_task_creates_this_month_and_the_next_ones_ahead_of_time(tod
     assert create_entry_partitions.apply().get() == 0  # idempotent: nothing left to create
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [partition_name(coming[-1])])
-        assert cursor.fetchone()[0] == ["fillfactor=50"]
+        assert cursor.fetchone()[0] == [f"fillfactor={FILLFACTOR}"]
 
 
 def test_creating_a_competition_creates_the_partitions_of_its_months(f):
@@ -233,3 +233,37 @@ def test_a_months_sign_off_locks_that_months_entries_only_and_writes_no_lock_fac
     assert dict(WorkEntry.objects.values_list("work_date", "status")) == {month: "approved", earlier: "approved"}
     assert dict(WorkEntry.objects.values_list("pk", "updated_at")) == before
     assert not EntryEvent.objects.filter(action="locked").exists()
+
+
+def partition_options() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT array_to_string(c.reloptions, ',') FROM pg_inherits i JOIN pg_class c
+                          ON c.oid = i.inhrelid WHERE i.inhparent = 'reviews_workentry'::regclass""")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_the_fillfactor_migration_sets_every_partition_and_goes_back(w, today):
+    """reviews 0013: every existing partition gets the fillfactor that leaves an approval's new row versions
+    room on their page, and backward puts 50 back; neither touches a row. (ALTER TABLE is transactional: the
+    test's transaction takes it all back.)"""
+    from django.db.migrations.executor import MigrationExecutor
+
+    entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk,
+                 work_date=today - timedelta(days=1), quantity="10")
+    before = facts()
+
+    def migrate(target):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate([target])
+
+    try:
+        migrate(("reviews", "0012_workentry_note_params"))
+        assert partition_options() == {"fillfactor=50"}
+        migrate(("reviews", "0013_entry_partitions_fillfactor_45"))
+        assert partition_options() == {f"fillfactor={FILLFACTOR}"} == {"fillfactor=45"}
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes("reviews"))
+    assert facts() == before
