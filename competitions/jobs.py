@@ -143,6 +143,10 @@ JOB_KINDS: dict[str, JobKind] = {
     "review_approve_all": JobKind(gettext_lazy("全部通过"), "reviews.jobs.review_approve_all_job", as_user=True,
                                   progress_text=gettext_lazy("已处理 %(done)s / %(total)s 条"),
                                   started_with="reviews.jobs.review_approve_all_started_with"),
+    # The API's approve-matching, for a selection too large to approve inside the request.
+    "review_approve_matching": JobKind(gettext_lazy("通过符合条件的录入"), "reviews.jobs.review_approve_matching_job",
+                                       as_user=True, progress_text=gettext_lazy("已处理 %(done)s / %(total)s 条"),
+                                       started_with="reviews.jobs.review_approve_matching_started_with"),
 }
 
 # The offices' exports and the monthly review report (reviews/reports.py).

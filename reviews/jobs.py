@@ -34,6 +34,12 @@ from reviews.workflow import QueueRange, TransitionRefused, TransitionResult, en
 # A month's approval is cut into this many statements (by ranges of entry ids), so that its page can show
 # how far it got; each is still one set-based UPDATE of a tenth of the month.
 APPROVE_CHUNKS = 10
+# The API's approve-matching approves up to this many entries inside the request (about a second at seed
+# scale); a larger selection (a business system's month is 200,000 to 1,300,000 entries at seed scale, ten
+# times that at 10x) goes to a background job (review_approve_matching_job), as the queue's 全部通过 does:
+# in the request it would run into the web processes' statement time limit (WEB_STATEMENT_TIMEOUT_MS) and
+# gunicorn's worker timeout.
+APPROVE_IN_REQUEST_MAX = 50_000
 
 
 def entries_import_job(params: dict, out, progress: Progress, *, user) -> JobOutcome:
@@ -157,3 +163,61 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress, mont
     # Each step logged a row per worker in the approval log: one per worker for the night after.
     merge_approvals()
     return TransitionResult(moved=moved, skipped_own=skipped_own)
+
+
+def review_approve_matching_job(params: dict, out, progress: Progress, *, user) -> JobOutcome:
+    """Approves every pending entry that the API's approve-matching criteria (``params["criteria"]``) select
+    among those ``user`` may review (reviews.api.filters.pending_matching, read again now), one business system
+    after another (entries_approve_in_steps), all or nothing; the person's own entries are skipped, and counted.
+    Started by the API for a selection larger than APPROVE_IN_REQUEST_MAX."""
+    from reviews.api.filters import pending_matching
+
+    criteria = params.get("criteria") or {}
+    matching = pending_matching(user, criteria)
+    try:
+        month = parse_month(criteria.get("month"))
+    except ValidationError:
+        month = None
+    if month is None or not matching.is_valid():
+        raise JobRefused(gettext_noop("审核条件无效。"))
+    entries = matching.qs
+    sizes = dict(entries.order_by().values_list("business_system_id").annotate(n=Count("id")))
+    systems = BusinessSystem.objects.in_bulk(sizes)
+    total = sum(sizes.values())
+    moved = skipped_own = 0
+    progress(0, total)
+    with transaction.atomic():
+        for system_id in sorted(systems):
+            before = moved + skipped_own
+
+            def overall(done, _total, before=before):
+                progress(before + done, total)
+
+            try:
+                result = entries_approve_in_steps(actor=user, entries=entries.filter(business_system_id=system_id),
+                                                  system=systems[system_id], progress=overall, month=month)
+            except TransitionRefused as refused:
+                raise JobRefused(refused.text) from None
+            moved += result.moved
+            skipped_own += result.skipped_own
+    summary = {gettext_noop("已通过"): moved}
+    if skipped_own:
+        summary[gettext_noop("本人的或本人录入、修改过的，已跳过")] = skipped_own
+    return JobOutcome(summary=summary,
+                      message=StoredText(gettext_noop("%(month)s：已通过 %(n)s 条。"),
+                                         {"month": Month(month), "n": format_count(moved)},
+                                         plural=gettext_noop("%(month)s：已通过 %(n)s 条。"), count=moved))
+
+
+def review_approve_matching_started_with(params: dict) -> list[tuple[str, str]]:
+    """What an approve-matching job was started with, for its page in the reader's language: the month, then
+    each other criterion as the API was sent it (ids; a date)."""
+    criteria = params.get("criteria") or {}
+    try:
+        month = display_month(parse_month(criteria.get("month")))
+    except ValidationError:
+        month = "–"
+    labels = {"competition": _("劳动竞赛"), "business_system": _("业务系统"), "unit": _("单位"), "job_type": _("工种"),
+              "rule": _("计分规则"), "worker": _("职工"), "work_date": _("工作日期")}
+    return [(_("月份"), month), *((label, str(criteria[key])) for key, label in labels.items()
+                                 if criteria.get(key) not in (None, ""))]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from competitions.api import catalog, standings_views
+from competitions.api import catalog, jobs, standings_views
 
 urlpatterns = [
     path("competitions/", catalog.CompetitionList.as_view(), name="competition-list"),
@@ -9,6 +9,7 @@ urlpatterns = [
     path("job-types/", catalog.JobTypeList.as_view(), name="job-type-list"),
     path("rules/", catalog.RuleList.as_view(), name="rule-list"),
     path("rules/<int:pk>/", catalog.RuleDetail.as_view(), name="rule-detail"),
+    path("jobs/<int:pk>/", jobs.JobDetail.as_view(), name="job-detail"),
 ]
 
 urlpatterns += [

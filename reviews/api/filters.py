@@ -65,6 +65,14 @@ class EntryFilter(django_filters.FilterSet):
         return qs.in_shown_status(value) if value else qs
 
 
+def pending_matching(user, criteria: dict) -> EntryFilter:
+    """The filter of "approve all matching" (the API's approve-matching, and the background job it starts for a
+    large selection, reviews.jobs): the pending entries ``user`` may review that ``criteria`` select, given as
+    query-string values (month ``YYYY-MM``, ids, work_date ``YYYY-MM-DD``). The caller checks ``is_valid()``
+    and reads ``qs``: an invalid filter never falls back to all."""
+    return EntryFilter(data=criteria, queryset=WorkEntry.objects.reviewable_by(user).filter(status=EntryStatus.PENDING))
+
+
 class DisputeFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=DisputeStatus.choices, help_text="open/answered/corrected")
     worker = IdFilter(field_name="worker_id", help_text="职工 id")

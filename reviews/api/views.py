@@ -16,6 +16,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from competitions.api.jobs import JobOutput, job_response
+from competitions.jobs import job_start
 from competitions.models import BusinessSystem, Competition
 from config.api.errors import error_responses
 from config.api.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -35,6 +37,7 @@ from reviews import services, workflow
 from reviews.api import filters
 from reviews.api import serializers as s
 from reviews.history import entry_history
+from reviews.jobs import APPROVE_IN_REQUEST_MAX
 from reviews.models import Dispute, EntrySource, EntryStatus, ReviewPeriod, WorkEntry
 
 ENTRIES = ["录入 entries"]
@@ -290,9 +293,12 @@ class ReviewRejectSelected(IdempotentPostMixin, APIView):
 @extend_schema_view(post=extend_schema(
     tags=REVIEW, operation_id="review_approve_matching", summary="通过符合条件的全部待审核录入（审核员）",
                request=s.ApproveMatchingInput, parameters=[IDEMPOTENCY_PARAMETER],
-               description="条件与审核队列的筛选相同（月份必填）；一条语句完成，本人的、本人录入或最后修改的跳过"
-                           "（条数见 skipped_own）。劳动竞赛或业务系统不存在时返回 400（同签发）。",
-               responses={200: s.TransitionResultOutput, **error_responses(400, 403, 409)}))
+               description="条件与审核队列的筛选相同（月份必填）；本人的、本人录入或最后修改的跳过"
+                           "（条数见 skipped_own）。劳动竞赛或业务系统不存在时返回 400（同签发）。"
+                           f"符合条件的不超过 {APPROVE_IN_REQUEST_MAX:,} 条时当场完成，返回 200；更多时（如一个业务系统"
+                           "整月）转为后台任务，返回 202 和任务（Location 为其地址 /api/v1/jobs/{id}/，可查询进度和"
+                           "结果）；同样的条件在任务结束前再次提交，返回同一个任务。",
+               responses={200: s.TransitionResultOutput, 202: JobOutput, **error_responses(400, 403, 409)}))
 class ReviewApproveMatching(IdempotentPostMixin, APIView):
     permission_classes = [IsReviewer]
 
@@ -305,13 +311,19 @@ class ReviewApproveMatching(IdempotentPostMixin, APIView):
             visible_competition(request.user, data.validated_data["competition"])
         if "business_system" in data.validated_data:
             existing_system(data.validated_data["business_system"])
-        criteria = {key: format_month(value) if key == "month" else value
+        # As query-string values (JSON, for a job's params): the month as YYYY-MM, a date as YYYY-MM-DD.
+        criteria = {key: format_month(value) if key == "month" else value.isoformat() if key == "work_date" else value
                     for key, value in data.validated_data.items()}
-        qs = WorkEntry.objects.reviewable_by(request.user).filter(status=EntryStatus.PENDING)
-        matching = filters.EntryFilter(data=criteria, queryset=qs)
+        matching = filters.pending_matching(request.user, criteria)
         if not matching.is_valid():  # never fall back to "all": an invalid filter approves nothing
             raise ValidationError(matching.errors)
         entries = matching.qs
+        # A large selection goes to the background (reviews.jobs.APPROVE_IN_REQUEST_MAX): counted no further
+        # than the limit, so the count costs the same for a month as for a day.
+        if entries.order_by()[:APPROVE_IN_REQUEST_MAX + 1].count() > APPROVE_IN_REQUEST_MAX:
+            job = job_start(kind="review_approve_matching", params={"criteria": criteria}, user=request.user,
+                            once_key=criteria)
+            return job_response(job, status=status.HTTP_202_ACCEPTED)
         return _transition_response(workflow.entries_transition(
             actor=request.user, entries=entries, to_status=EntryStatus.APPROVED,
             systems=scope_of(request.user).reviewer_system_ids, month=data.validated_data["month"]))

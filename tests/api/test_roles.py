@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from competitions.models import Competition, CompetitionStatus
+from competitions.models import Competition, CompetitionStatus, Job
 from competitions.services import standings_recompute
 from reviews import services, workflow
 from reviews.models import Dispute, EntryStatus, WorkEntry
@@ -29,12 +29,16 @@ def objs(w, entries, today):
     draft = Competition.objects.create(name="筹备中", start_date=w.comp.start_date, end_date=w.comp.end_date,
                                        status=CompetitionStatus.DRAFT)
     standings_recompute(competition=w.comp, day=today)
+    # A background job the reviewer started (an approve-matching too large for its request).
+    reviewer_job = Job.objects.create(kind="review_approve_matching", created_by=w.reviewer,
+                                      params={"criteria": {"month": w.yesterday.strftime("%Y-%m")}})
     return {
         "comp": w.comp.pk, "draft": draft.pk, "rule": w.km.pk, "alice_entry": entries.alice.pk,
         "carol_entry": entries.carol.pk, "approved_entry": approved.pk, "alice_dispute": alice_dispute.pk,
         "carol_dispute": carol_dispute.pk, "system": w.system.pk, "month": w.yesterday.strftime("%Y-%m"),
         "bob": w.bob.pk, "alice": w.alice.pk, "km": w.km.pk, "trips": w.trips.pk, "day": str(w.yesterday),
         "carol": w.carol.pk, "depot": w.depot.pk, "workshop": w.workshop.pk, "other_depot": w.other_depot.pk,
+        "reviewer_job": reviewer_job.pk,
     }
 
 
@@ -243,6 +247,13 @@ CASES += [
          expect(anon=A, worker=200, clerk=200, reviewer=200, staff=200)),
     Case("opt in to the weekly digest", "put", "/api/v1/me/notification-settings/",
          expect(anon=A, worker=200, clerk=400, reviewer=400, staff=400), body=lambda o: {"weekly_digest": True}),
+]
+
+# A background job an endpoint started (202): its starter's, and union staff's to read (Job.objects.visible_to);
+# anyone else's answers like a missing one.
+CASES += [
+    Case("a job one started", "get", "/api/v1/jobs/{reviewer_job}/",
+         expect(anon=A, worker=404, clerk=404, reviewer=200, staff=200)),
 ]
 
 # Separation of duties (members.scope): entering needs a clerk grant and reviewing a reviewer grant, whoever
