@@ -181,6 +181,10 @@ def review_approve_matching_job(params: dict, out, progress: Progress, *, user) 
     if month is None or not matching.is_valid():
         raise JobRefused(gettext_noop("审核条件无效。"))
     entries = matching.qs
+    # A competition's month with no other criteria is, in each business system, exactly that month's queue:
+    # each step is then driven by the queue table's rows (entries_approve_in_steps), as the portal's 全部通过.
+    whole_queues = bool(criteria.get("competition")) and not (criteria.keys() - {"month", "competition",
+                                                                                 "business_system"})
     sizes = dict(entries.order_by().values_list("business_system_id").annotate(n=Count("id")))
     systems = BusinessSystem.objects.in_bulk(sizes)
     total = sum(sizes.values())
@@ -194,8 +198,9 @@ def review_approve_matching_job(params: dict, out, progress: Progress, *, user) 
                 progress(before + done, total)
 
             try:
-                result = entries_approve_in_steps(actor=user, entries=entries.filter(business_system_id=system_id),
-                                                  system=systems[system_id], progress=overall, month=month)
+                result = entries_approve_in_steps(
+                    actor=user, entries=entries.filter(business_system_id=system_id), system=systems[system_id],
+                    progress=overall, month=month, queue=(criteria["competition"], month) if whole_queues else None)
             except TransitionRefused as refused:
                 raise JobRefused(refused.text) from None
             moved += result.moved

@@ -48,18 +48,26 @@ def statuses():
     return dict(WorkEntry.objects.values_list("pk", "status"))
 
 
+@pytest.mark.parametrize("whole_queue", [False, True], ids=["a system's month", "a competition's queue"])
 def test_a_selection_over_the_limit_is_approved_by_a_job_that_its_starter_follows(
-        api, w, month_entries, small_limit, run_jobs):
+        api, w, month_entries, small_limit, run_jobs, whole_queue, monkeypatch):
+    """Any criteria; a competition's month with no other criteria is each business system's queue, and each
+    step is driven by the queue table (entries_approve_in_steps with ``queue``): the same outcome."""
+    used = []
+    original = review_jobs.entries_approve_in_steps
+    monkeypatch.setattr(review_jobs, "entries_approve_in_steps",
+                        lambda **kw: used.append(kw["queue"]) or original(**kw))
     month = w.yesterday.strftime("%Y-%m")
-    response = run_jobs(lambda: api.clerk_reviewer.post("/api/v1/review/approve-matching/",
-                                                        {"month": month, "business_system": w.system.pk},
+    criteria = {"month": month, "business_system": w.system.pk, **({"competition": w.comp.pk} if whole_queue else {})}
+    response = run_jobs(lambda: api.clerk_reviewer.post("/api/v1/review/approve-matching/", criteria,
                                                         format="json"))
     assert response.status_code == 202, response.content
     job = Job.objects.get()
     assert response["Location"] == f"/api/v1/jobs/{job.pk}/"
     body = response.json()
     assert (body["id"], body["kind"], body["page"]) == (job.pk, "review_approve_matching", f"/jobs/{job.pk}/")
-    assert job.params == {"criteria": {"month": month, "business_system": w.system.pk}}
+    assert job.params == {"criteria": criteria}
+    assert used == [(w.comp.pk, w.yesterday.replace(day=1)) if whole_queue else None]
 
     # The job ran (as a worker would, after the commit): every entry of the selection but the starter's own
     # approved, with an audit fact each; the other system's untouched.
