@@ -7,6 +7,7 @@ Both are all or nothing, one transaction, with the progress written beside it (c
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ from django.utils.translation import gettext_noop
 from competitions.jobs import JobOutcome, JobRefused, Progress, parked_upload
 from competitions.models import BusinessSystem, Competition
 from config import parked_uploads
-from config.formatting import display_month, format_count
+from config.formatting import display_date, display_month, format_count
 from config.months import format_month, parse_month
 from config.stored_text import Month, StoredText
 from members.scope import scope_of
@@ -216,13 +217,31 @@ def review_approve_matching_job(params: dict, out, progress: Progress, *, user) 
 
 def review_approve_matching_started_with(params: dict) -> list[tuple[str, str]]:
     """What an approve-matching job was started with, for its page in the reader's language: the month, then
-    each other criterion as the API was sent it (ids; a date)."""
+    each other criterion by name as it is now (one query each that is set; a worker by employee number), or
+    its id marked deleted."""
+    from competitions.models import JobType, ScoringRule
+    from members.models import Unit, Worker
+
     criteria = params.get("criteria") or {}
     try:
         month = display_month(parse_month(criteria.get("month")))
     except ValidationError:
         month = "–"
-    labels = {"competition": _("劳动竞赛"), "business_system": _("业务系统"), "unit": _("单位"), "job_type": _("工种"),
-              "rule": _("计分规则"), "worker": _("职工"), "work_date": _("工作日期")}
-    return [(_("月份"), month), *((label, str(criteria[key])) for key, label in labels.items()
-                                 if criteria.get(key) not in (None, ""))]
+    lines = [(_("月份"), month)]
+    named = [("competition", _("劳动竞赛"), Competition.objects, ("name",)),
+             ("business_system", _("业务系统"), BusinessSystem.objects, ("name",)),
+             ("unit", _("单位"), Unit.objects, ("name",)), ("job_type", _("工种"), JobType.objects, ("name",)),
+             ("rule", _("计分规则"), ScoringRule.objects, ("job_type__name", "metric")),
+             ("worker", _("职工"), Worker.objects, ("employee_no",))]
+    for key, label, queryset, fields in named:
+        pk = criteria.get(key)
+        if isinstance(pk, int):
+            found = queryset.filter(pk=pk).values_list(*fields).first()
+            lines.append((label, "·".join(found) if found else _("#%(id)s（已删除）") % {"id": pk}))
+    try:
+        day = date.fromisoformat(criteria["work_date"]) if criteria.get("work_date") else None
+    except (TypeError, ValueError):
+        day = None
+    if day is not None:
+        lines.append((_("工作日期"), display_date(day)))
+    return lines

@@ -50,7 +50,7 @@ def statuses():
 
 @pytest.mark.parametrize("whole_queue", [False, True], ids=["a system's month", "a competition's queue"])
 def test_a_selection_over_the_limit_is_approved_by_a_job_that_its_starter_follows(
-        api, w, month_entries, small_limit, run_jobs, whole_queue, monkeypatch):
+        api, client, w, month_entries, small_limit, run_jobs, whole_queue, monkeypatch):
     """Any criteria; a competition's month with no other criteria is each business system's queue, and each
     step is driven by the queue table (entries_approve_in_steps with ``queue``): the same outcome."""
     used = []
@@ -86,6 +86,11 @@ def test_a_selection_over_the_limit_is_approved_by_a_job_that_its_starter_follow
                                {"label": "本人的或本人录入、修改过的，已跳过", "value": 1}]
     assert body["message"].endswith(f"已通过 {len(theirs)} 条。") and body["error"] == ""
     assert body["kind_label"] == "通过符合条件的录入"
+    # Its page in the portal names what it was started with, by name.
+    client.force_login(w.clerk_reviewer)
+    page = client.get(body["page"]).content.decode()
+    assert "通过符合条件的录入" in page and "业务系统" in page and w.system.name in page
+    assert (w.comp.name in page) == whole_queue
     # In the reader's language.
     english = api.clerk_reviewer.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
     with translation.override("en"):
@@ -155,3 +160,19 @@ def test_reading_a_job_takes_a_fixed_number_of_queries(api, w, month_entries, sm
     with CaptureQueriesContext(connection) as queries:
         assert api.reviewer.get(response["Location"]).status_code == 200
     assert len(queries) <= 3, [q["sql"] for q in queries]
+
+
+def test_the_jobs_page_names_its_criteria_and_survives_deleted_or_odd_ones(w):
+    from datetime import date
+
+    from config.formatting import display_date
+
+    lines = review_jobs.review_approve_matching_started_with({"criteria": {
+        "month": "2026-03", "unit": 999_999, "worker": w.alice.pk, "rule": w.km.pk, "work_date": "2026-03-05"}})
+    assert lines[0][0] == "月份" and "2026" in lines[0][1]
+    assert ("单位", "#999999（已删除）") in lines
+    assert ("职工", w.alice.employee_no) in lines and ("计分规则", f"{w.driver.name}·{w.km.metric}") in lines
+    assert ("工作日期", display_date(date(2026, 3, 5))) in lines
+    assert review_jobs.review_approve_matching_started_with(
+        {"criteria": {"month": "x", "unit": "abc", "work_date": "bad"}}) == [("月份", "–")]
+    assert review_jobs.review_approve_matching_started_with({}) == [("月份", "–")]
