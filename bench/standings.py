@@ -363,6 +363,17 @@ def put_back_a_month(competition_id: int, day: date) -> date | None:
                        [competition_id, first, following])
         moved = cursor.rowcount
     print(f"{month:%Y-%m} put back to pending for the approval day: {moved:,} entries")
+    if moved:
+        # A month entered day by day holds pending rows packed to the partition's fillfactor, which its approval
+        # widens (reviewed_by and reviewed_at set: reviews.partitions.FILLFACTOR). Rows put back by an UPDATE
+        # are narrower than the approved rows they replace and leave room that month never had: the month's
+        # partition is rewritten, so the approval day pays what a real one does.
+        from reviews.partitions import partition_name
+
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(f'VACUUM (FULL, ANALYZE) "{partition_name(month)}"')
+        print(f"  its partition rewritten as entered (VACUUM FULL): {time.perf_counter() - started:.1f} s")
     return month if moved else None
 
 
