@@ -16,7 +16,8 @@ worker per day). Figures printed:
   * database time of a worker's standing and of a 50-row leaderboard page at shallow and deep ranks
     (target <= 5 ms);
   * the approval day: after the full-recompute figures, the last whole month is put back to pending (its
-    sign-offs reopened, as union staff would; a full run takes that in), approved after the ordinary nights by
+    sign-offs reopened, as union staff would; its partition then rewritten, so its rows are packed as a month
+    entered day by day is; a full run takes that in), approved after the ordinary nights by
     each of the nine business systems' reviewers through the background job's path, and the nightly run
     after it is timed (target <= 1.2x an ordinary night); ``--no-approval-day`` skips it (at 10x: nine
     months of 7 million entries take a long time and much disk);
