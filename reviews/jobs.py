@@ -1,8 +1,9 @@
-"""The reviews' background jobs (kinds of competitions.jobs.JOB_KINDS): a clerk's large import, and a
-reviewer's 全部通过 of the queue's selection. Each runs as the person who started it: what they may enter
-or review is decided again here, as it would be in the page.
+"""The reviews' background jobs (kinds of competitions.jobs.JOB_KINDS): a clerk's large import, a
+reviewer's 全部通过 of the queue's selection, and the API's approve-matching of a selection too large for its
+request. Each runs as the person who started it: what they may enter or review is decided again here, as it
+would be in the page or the API.
 
-Both are all or nothing, one transaction, with the progress written beside it (competitions.jobs).
+Each is all or nothing, one transaction, with the progress written beside it (competitions.jobs).
 """
 
 from __future__ import annotations
