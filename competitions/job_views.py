@@ -14,7 +14,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from competitions.jobs import JOB_KEEP_DAYS, JOB_KINDS, job_progress_text, job_started_with
+from competitions.jobs import JOB_KEEP_DAYS, job_kind_label, job_progress_text, job_started_with
 from competitions.models import Job, JobStatus
 from config import cursors
 from config.gate import signed_in_page
@@ -48,11 +48,6 @@ def _duration_text(job: Job) -> str:
     return _("%(m)s 分 %(s)s 秒") % {"m": minutes, "s": rest}
 
 
-def _kind_label(job: Job) -> str:
-    kind = JOB_KINDS.get(job.kind)
-    return str(kind.label) if kind else job.kind
-
-
 @signed_in_page
 def job_list(request):
     """The history, newest first, paged by id (config.cursors). Staff see everyone's jobs, or with
@@ -73,7 +68,7 @@ def job_list(request):
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     for job in rows:
-        job.kind_label = _kind_label(job)
+        job.kind_label = job_kind_label(job)
         job.downloadable = _downloadable(job, request.user)
         job.duration_text = _duration_text(job) or "–"
     return render(request, "competitions/jobs/list.html", {
@@ -85,7 +80,7 @@ def job_list(request):
 def job_detail(request, pk: int):
     job = _visible_job(request, pk)
     return render(request, "competitions/jobs/detail.html", {
-        "job": job, "kind_label": _kind_label(job), "progress_text": job_progress_text(job),
+        "job": job, "kind_label": job_kind_label(job), "progress_text": job_progress_text(job),
         "duration_text": _duration_text(job), "started_with": job_started_with(job),
         "downloadable": _downloadable(job, request.user)})
 

@@ -308,6 +308,12 @@ def job_purge(*, now=None) -> int:
     return len(old)
 
 
+def job_kind_label(job: Job) -> str:
+    """The job's kind as a person reads it (in the active language); the kind's key for a kind no longer known."""
+    kind = JOB_KINDS.get(job.kind)
+    return str(kind.label) if kind else job.kind
+
+
 def job_progress_text(job: Job) -> str:
     """What the job's page and its status say about how far the job got."""
     if job.status == JobStatus.QUEUED:

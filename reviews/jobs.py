@@ -28,7 +28,7 @@ from members.scope import scope_of
 from reviews.entry_log import merge_approvals
 from reviews.imports import ImportFileError
 from reviews.models import EntryStatus, PendingEntry
-from reviews.queue import queue_filter_lines, queue_filters, queue_selection
+from reviews.queue import name_now, queue_filter_lines, queue_filters, queue_selection
 from reviews.services import entries_import
 from reviews.validation import EntryRejected
 from reviews.workflow import QueueRange, TransitionRefused, TransitionResult, entries_transition, lock_systems
@@ -75,6 +75,21 @@ def entries_import_job(params: dict, out, progress: Progress, *, user) -> JobOut
                       link=reverse("entries:list"), link_label=gettext_noop("查看录入"))
 
 
+def _approval_summary(result: TransitionResult) -> dict:
+    """An approval job's lines: how many were approved, and how many were the person's own work, skipped."""
+    summary = {gettext_noop("已通过"): result.moved}
+    if result.skipped_own:
+        summary[gettext_noop("本人的或本人录入、修改过的，已跳过")] = result.skipped_own
+    return summary
+
+
+def approve_in_background(entries) -> bool:
+    """Whether the API's approve-matching of ``entries`` goes to a background job: more than
+    APPROVE_IN_REQUEST_MAX of them, counted no further than that (the count costs the same for a month as for a
+    day)."""
+    return entries.order_by()[:APPROVE_IN_REQUEST_MAX + 1].count() > APPROVE_IN_REQUEST_MAX
+
+
 def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> JobOutcome:
     """Approves every entry the review queue's filters (``params["filters"]``) select in a business
     system's month, as the page would (reviews.queue, reviews.workflow.entries_transition): the person's
@@ -99,10 +114,7 @@ def review_approve_all_job(params: dict, out, progress: Progress, *, user) -> Jo
                                           month=month, queue=(competition.pk, month) if whole_queue else None)
     except TransitionRefused as refused:
         raise JobRefused(refused.text) from None
-    summary = {gettext_noop("已通过"): result.moved}
-    if result.skipped_own:
-        summary[gettext_noop("本人的或本人录入、修改过的，已跳过")] = result.skipped_own
-    return JobOutcome(summary=summary,
+    return JobOutcome(summary=_approval_summary(result),
                       message=StoredText(gettext_noop("%(system)s %(month)s：已通过 %(n)s 条。"), {
                           "system": system.name, "month": Month(month), "n": format_count(result.moved)},
                           plural=gettext_noop("%(system)s %(month)s：已通过 %(n)s 条。"), count=result.moved),
@@ -207,10 +219,7 @@ def review_approve_matching_job(params: dict, out, progress: Progress, *, user) 
                 raise JobRefused(refused.text) from None
             moved += result.moved
             skipped_own += result.skipped_own
-    summary = {gettext_noop("已通过"): moved}
-    if skipped_own:
-        summary[gettext_noop("本人的或本人录入、修改过的，已跳过")] = skipped_own
-    return JobOutcome(summary=summary,
+    return JobOutcome(summary=_approval_summary(TransitionResult(moved=moved, skipped_own=skipped_own)),
                       message=StoredText(gettext_noop("%(month)s：已通过 %(n)s 条。"),
                                          {"month": Month(month), "n": format_count(moved)},
                                          plural=gettext_noop("%(month)s：已通过 %(n)s 条。"), count=moved))
@@ -237,8 +246,7 @@ def review_approve_matching_started_with(params: dict) -> list[tuple[str, str]]:
     for key, label, queryset, fields in named:
         pk = criteria.get(key)
         if isinstance(pk, int):
-            found = queryset.filter(pk=pk).values_list(*fields).first()
-            lines.append((label, "·".join(found) if found else _("#%(id)s（已删除）") % {"id": pk}))
+            lines.append((label, name_now(queryset, pk, *fields)))
     try:
         day = date.fromisoformat(criteria["work_date"]) if criteria.get("work_date") else None
     except (TypeError, ValueError):

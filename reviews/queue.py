@@ -103,6 +103,13 @@ def queue_selection(*, user, competition, system, month: date, filters) -> tuple
     return qs, status
 
 
+def name_now(queryset, pk, *fields) -> str:
+    """An object's name as it is now, for a line saying what a selection was made with: ``fields`` of the row
+    ``pk`` of ``queryset`` joined by ·, or the id marked deleted. One query."""
+    found = queryset.filter(pk=pk).values_list(*fields).first()
+    return "·".join(found) if found else _("#%(id)s（已删除）") % {"id": pk}
+
+
 def queue_filter_lines(filters) -> list[tuple[str, str]]:
     """The queue's ``filters`` as a person reads them, in the active language (the reader's): a (label,
     value) pair per filter that queue_selection applies, read as it reads them (one it does not understand
@@ -112,18 +119,14 @@ def queue_filter_lines(filters) -> list[tuple[str, str]]:
     from competitions.models import JobType, ScoringRule
     from reviews.views import _id_param, _parse_date
 
-    def name_of(queryset, pk, *fields):
-        found = queryset.filter(pk=pk).values_list(*fields).first()
-        return "·".join(found) if found else _("#%(id)s（已删除）") % {"id": pk}
-
     status = filters.get("status") or EntryStatus.PENDING
     lines = [(_("状态"), EntryStatus(status).label if status in EntryStatus.values else _("全部"))]
     if (unit := _id_param(filters.get("unit"))) is not None:
-        lines.append((_("站段"), name_of(Unit.objects, unit, "name")))
+        lines.append((_("站段"), name_now(Unit.objects, unit, "name")))
     if (job_type := _id_param(filters.get("job_type"))) is not None:
-        lines.append((_("工种"), name_of(JobType.objects, job_type, "name")))
+        lines.append((_("工种"), name_now(JobType.objects, job_type, "name")))
     if (rule := _id_param(filters.get("rule"))) is not None:
-        lines.append((_("指标"), name_of(ScoringRule.objects, rule, "job_type__name", "metric")))
+        lines.append((_("指标"), name_now(ScoringRule.objects, rule, "job_type__name", "metric")))
     if emp := typed_code(filters.get("worker")):
         lines.append((_("工号"), emp))
     if day := _parse_date(filters.get("date")):

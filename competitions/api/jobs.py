@@ -12,7 +12,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from competitions.jobs import JOB_KINDS
+from competitions.jobs import job_kind_label
 from competitions.models import Job, JobStatus
 from config.api.errors import error_responses
 
@@ -41,8 +41,7 @@ class JobOutput(serializers.Serializer):
     page = serializers.SerializerMethodField(help_text="该任务在门户中的页面")
 
     def get_kind_label(self, job) -> str:
-        kind = JOB_KINDS.get(job.kind)
-        return str(kind.label) if kind else job.kind
+        return job_kind_label(job)
 
     @extend_schema(responses=JobSummaryLine(many=True))
     def get_summary(self, job) -> list[dict]:

@@ -37,7 +37,7 @@ from reviews import services, workflow
 from reviews.api import filters
 from reviews.api import serializers as s
 from reviews.history import entry_history
-from reviews.jobs import APPROVE_IN_REQUEST_MAX
+from reviews.jobs import APPROVE_IN_REQUEST_MAX, approve_in_background
 from reviews.models import Dispute, EntrySource, EntryStatus, ReviewPeriod, WorkEntry
 
 ENTRIES = ["录入 entries"]
@@ -318,9 +318,7 @@ class ReviewApproveMatching(IdempotentPostMixin, APIView):
         if not matching.is_valid():  # never fall back to "all": an invalid filter approves nothing
             raise ValidationError(matching.errors)
         entries = matching.qs
-        # A large selection goes to the background (reviews.jobs.APPROVE_IN_REQUEST_MAX): counted no further
-        # than the limit, so the count costs the same for a month as for a day.
-        if entries.order_by()[:APPROVE_IN_REQUEST_MAX + 1].count() > APPROVE_IN_REQUEST_MAX:
+        if approve_in_background(entries):
             job = job_start(kind="review_approve_matching", params={"criteria": criteria}, user=request.user,
                             once_key=criteria)
             return job_response(job, status=status.HTTP_202_ACCEPTED)

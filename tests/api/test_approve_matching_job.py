@@ -20,9 +20,6 @@ pytestmark = pytest.mark.django_db
 def small_limit(monkeypatch):
     """Two entries are as many as a request approves; three go to the background."""
     monkeypatch.setattr(review_jobs, "APPROVE_IN_REQUEST_MAX", 2)
-    from reviews.api import views
-
-    monkeypatch.setattr(views, "APPROVE_IN_REQUEST_MAX", 2)
 
 
 @pytest.fixture
