@@ -87,6 +87,9 @@ def clear_bench_data() -> int:
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("DELETE FROM reviews_entryevent e USING reviews_workentry w "
                            "WHERE e.entry_id = w.id AND w.competition_id = %s", [pk])
+            # A month's approval job's facts, in batches of the competition's entries (bench/jobs.py).
+            cursor.execute("DELETE FROM reviews_entrybatchevent b USING reviews_workentry w "
+                           "WHERE b.first_entry_id = w.id AND w.competition_id = %s", [pk])
             cursor.execute("DELETE FROM reviews_dispute d USING reviews_workentry w "
                            "WHERE d.entry_id = w.id AND w.competition_id = %s", [pk])
             # The triggers drop the entries' queue rows and log their removal, deleted just below.

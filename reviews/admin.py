@@ -28,6 +28,7 @@ from reviews.history import entry_history
 from reviews.models import (
     Dispute,
     DisputeStatus,
+    EntryBatchEvent,
     EntryEvent,
     EntryStatus,
     PeriodEvent,
@@ -125,10 +126,11 @@ class WorkEntryAdmin(FastChangeListMixin, admin.ModelAdmin):
     def status_shown(self, obj):
         return obj.get_shown_status_display()
 
-    @admin.display(description=_("签发与解锁"))
+    @admin.display(description=_("批量审核、签发与解锁"))
     def month_moves(self, obj):
-        # The month's sign-offs and reopenings that moved this entry: stored once per month (PeriodEvent),
-        # not among the entry's own facts below (reviews.history).
+        # The entry's history lines that are not among its own rows below (reviews.history): a month's
+        # approval job's facts, stored in batches (EntryBatchEvent), and the month's sign-offs and reopenings
+        # that moved it, stored once per month (PeriodEvent).
         moves = [event for event in entry_history(obj) if event.pk is None]
         if not moves:
             return "-"
@@ -193,6 +195,40 @@ class EntryEventAdmin(EventQuantitiesMixin, FastChangeListMixin, ReadOnlyAdminMi
     @admin.display(description=_("录入编号"), ordering="entry_id")
     def entry_no(self, obj):
         return obj.entry_id  # the id only: showing the entry itself would load it row by row
+
+
+@admin.register(EntryBatchEvent)
+class EntryBatchEventAdmin(FastChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A month's approval job's facts, a row per up to 1,000 entries (reviews.history reads them into each
+    entry's history). Found by an entry number: the rows whose range holds it, then whether their ids do."""
+
+    list_display = ("id", "action", "actor", "at", "business_system", "month_shown", "entries", "first_entry_id",
+                    "last_entry_id")
+    list_filter = ("action",)
+    list_select_related = ("actor", "business_system")
+    ordering = ("-id",)
+    sortable_by = ("id",)
+    # The ids themselves (up to 1,000) are not shown; the search below answers "which row holds entry N".
+    exclude = ("entry_ids",)
+    search_fields = ("=first_entry_id",)
+    search_help_text = _("按录入编号搜索。")
+
+    @admin.display(description=_("月份"), ordering="month")
+    def month_shown(self, obj):
+        return display_month(obj.month)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("entry_ids")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = stripped(search_term)
+        if not term:
+            return queryset, False
+        if not term.isascii() or not term.isdigit() or len(term) > 18:
+            return queryset.none(), False
+        entry_id = int(term)
+        return queryset.filter(first_entry_id__lte=entry_id, last_entry_id__gte=entry_id,
+                               entry_ids__contains=[entry_id]), False
 
 
 class PeriodEventInline(ReadOnlyAdminMixin, admin.TabularInline):

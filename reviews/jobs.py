@@ -147,7 +147,8 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress, mont
     in ``system``: their number and id range are then read from the queue table's index alone, instead
     of a pass over the month's entries before the first step, and each step's UPDATE is driven by the
     queue rows of its range (workflow.QueueRange). ``month``: the month of every one of
-    ``entries``, when known (see entries_transition)."""
+    ``entries``, when known (see entries_transition); the steps then store their audit facts in batches
+    (reviews.models.EntryBatchEvent)."""
     lock_systems([system.pk])
     if queue is not None:
         competition_id, month = queue
@@ -170,7 +171,9 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress, mont
                               pending__entry_id__lt=low + step)
         result = entries_transition(
             actor=actor, entries=part, to_status=EntryStatus.APPROVED, systems=[system.pk], month=month,
-            queue=QueueRange(competition_id, system.pk, month, low, low + step) if queue is not None else None)
+            queue=QueueRange(competition_id, system.pk, month, low, low + step) if queue is not None else None,
+            # The step's audit facts as a few rows of ids (EntryBatchEvent) rather than a row per entry.
+            in_batches=month is not None)
         moved += result.moved
         skipped_own += result.skipped_own
         progress(moved + skipped_own, total)

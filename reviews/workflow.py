@@ -2,7 +2,8 @@
 
 Every review of a work entry, one entry or a million, goes through ``entries_transition``.
 On PostgreSQL it is one statement: lock the target rows in id order, move those still in an allowed
-status, and write one audit fact per moved row (``INSERT … SELECT`` from the ``UPDATE … RETURNING``).
+status, and write one audit fact per moved row (``INSERT … SELECT`` from the ``UPDATE … RETURNING``; a month's
+approval job's steps write them in batches of ids, EntryBatchEvent).
 Locking in a stable order means two reviewers acting on overlapping entries at once queue behind
 each other instead of deadlocking, and the status re-check after the wait means the second one moves
 only what the first left, so no entry is approved twice and no update is lost.
@@ -38,6 +39,7 @@ from config.text import stripped
 from members.scope import scope_of
 from reviews.entry_log import STATUS_MOVE
 from reviews.models import (
+    BATCH_EVENT_SIZE,
     EntryAction,
     EntryStatus,
     PendingEntry,
@@ -166,7 +168,8 @@ def _check_reason(to_status: str, reason: str) -> str:
 
 @transaction.atomic
 def entries_transition(*, actor, entries, to_status: str, reason: str = "", exclude_own: bool = True,
-                       systems=None, month: date | None = None, queue: QueueRange | None = None) -> TransitionResult:
+                       systems=None, month: date | None = None, queue: QueueRange | None = None,
+                       in_batches: bool = False) -> TransitionResult:
     """Move every entry of the queryset ``entries`` that is in an allowed source status to ``to_status``.
 
     Entries in other statuses are left alone (the caller decides whether that is an error). With
@@ -178,7 +181,10 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     PostgreSQL reads and updates that month's partition of the entries only instead of probing every
     month's for each entry. Entries of a signed-off month never move (they show as locked). ``queue``:
     ``entries`` are exactly the pending entries of a QueueRange, which the statement then reads from the
-    queue table (``_update_from_queue``). Returns how many moved.
+    queue table (``_update_from_queue``). ``in_batches``: the audit facts of a move that is not a rejection
+    are stored as EntryBatchEvent rows (the moved ids, BATCH_EVENT_SIZE to a row) instead of an EntryEvent per
+    entry; a month's approval job asks for it, with one business system (``systems``) and ``month`` (both
+    required then). Returns how many moved.
     """
     sources = allowed_sources(to_status)
     if not sources:
@@ -199,9 +205,15 @@ def entries_transition(*, actor, entries, to_status: str, reason: str = "", excl
     lock_systems(systems)
     if to_status == S.REJECTED:
         _refuse_rejecting_corrected(target)
+    batched_as = None
+    if in_batches and to_status != S.REJECTED:
+        (system_id,) = set(systems)  # one business system, and the month: what each batch row is of
+        if month is None:
+            raise ValueError("in_batches needs the month")
+        batched_as = (int(system_id), month_of(month))
     rejected: list = []
     moved, skipped_own = _transition_rows(actor, target, own, to_status, reason, now, reviewing, sources, rejected,
-                                          dates, queue)
+                                          dates, queue, batched_as)
     if rejected:
         from members.notifications import entries_rejected
 
@@ -225,11 +237,14 @@ def _refuse_rejecting_corrected(target) -> None:
 
 
 def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sources, rejected: list,
-                     dates: tuple[date, date] | None, queue: QueueRange | None) -> tuple[int, int]:
+                     dates: tuple[date, date] | None, queue: QueueRange | None,
+                     batched_as: tuple[int, date] | None = None) -> tuple[int, int]:
     """One statement per source status: ``UPDATE … WHERE <the queryset's conditions> AND status = s
-    RETURNING id`` feeding ``INSERT … SELECT`` of the audit facts. No read-then-lock pass: the
-    advisory lock orders concurrent transitions, and the UPDATE re-checks ``status`` on any row it
-    had to wait for, so an entry moved meanwhile is skipped, never moved twice or mis-audited.
+    RETURNING id`` feeding ``INSERT … SELECT`` of the audit facts: an EntryEvent per moved entry, or with
+    ``batched_as`` (business system, month) EntryBatchEvent rows of up to BATCH_EVENT_SIZE moved ids each.
+    No read-then-lock pass: the advisory lock orders concurrent transitions, and the UPDATE re-checks
+    ``status`` on any row it had to wait for, so an entry moved meanwhile is skipped, never moved twice or
+    mis-audited.
     The update touches no index (see WorkEntry.Meta.indexes), so it is a HOT update.
 
     With ``own`` (the actor's own work, own_work_q), the statement reads the queryset once into its
@@ -311,11 +326,13 @@ def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sour
                 moved += sum(batch.entries for batch in batches)
                 skipped_own += sum(n for first, _clerk, _depot, n in rows if first)
             else:
+                audit = _AUDIT_PER_ENTRY
+                if batched_as is not None:
+                    audit = _AUDIT_IN_BATCHES
+                    audit_params[len(params) + 6:len(params) + 6] = [*batched_as, BATCH_EVENT_SIZE]
                 cursor.execute(f"""
                     {sql} RETURNING {table}.id),
-                    audit AS (
-                        INSERT INTO reviews_entryevent (entry_id, action, actor_id, at, from_status, to_status, reason)
-                        SELECT id, %s, %s, %s, %s, %s, %s FROM moved)
+                    audit AS ({audit})
                     SELECT (SELECT count(*) FROM moved), {skipped}
                 """, audit_params)
                 n_moved, n_own = cursor.fetchone()
@@ -323,6 +340,20 @@ def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sour
                 skipped_own += n_own
             cursor.execute("SELECT set_config(%s, '', true)", [STATUS_MOVE])
     return moved, skipped_own
+
+
+# The audit facts of a statement's ``moved`` rows (the params after the statement's own: action, actor, at, from,
+# to, reason): one EntryEvent per entry; or in batches (then also business system, month, batch size): the
+# moved ids in id order, cut into rows of BATCH_EVENT_SIZE (EntryBatchEvent).
+_AUDIT_PER_ENTRY = """
+    INSERT INTO reviews_entryevent (entry_id, action, actor_id, at, from_status, to_status, reason)
+    SELECT id, %s, %s, %s, %s, %s, %s FROM moved"""
+_AUDIT_IN_BATCHES = """
+    INSERT INTO reviews_entrybatchevent (action, actor_id, at, from_status, to_status, reason, business_system_id,
+                                         month, first_entry_id, last_entry_id, entries, entry_ids)
+    SELECT %s, %s, %s, %s, %s, %s, %s, %s, MIN(id), MAX(id), COUNT(*), array_agg(id ORDER BY id)
+    FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / %s AS part FROM moved) AS m
+    GROUP BY part"""
 
 
 def _set_clause(values: dict) -> tuple[str, list]:

@@ -157,3 +157,16 @@ def ime_typed(code: str) -> str:
     a word joiner inside (Ｅ０\u2060０００００１２), which shows as nothing either."""
     wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in code)
     return "\u200b" + wide[:2] + "\u2060" + wide[2:] + "\u3000"
+
+
+def review_facts(action: str) -> list[tuple[int, int | None]]:
+    """(entry id, actor id) of every stored audit fact of ``action``, in entry id order: the entries' own rows
+    (EntryEvent) and the ids of a month's approval job's batches (EntryBatchEvent), as their histories read
+    them."""
+    from reviews.models import EntryBatchEvent, EntryEvent
+
+    own = EntryEvent.objects.filter(action=action).values_list("entry_id", "actor_id")
+    batched = [(entry_id, actor_id)
+               for ids, actor_id in EntryBatchEvent.objects.filter(action=action).values_list("entry_ids", "actor_id")
+               for entry_id in ids]
+    return sorted([*own, *batched])

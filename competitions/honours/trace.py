@@ -116,7 +116,7 @@ class TracedEntry:
     def review_unrecorded(self) -> bool:
         """Reviewed, with no stored fact of it (entries loaded in bulk, such as the demo's): the page shows
         the entry's own reviewer and time instead."""
-        return self.entry.reviewed_at is not None and all(event.pk is None for event in self.events)
+        return self.entry.reviewed_at is not None and not any(event.stored for event in self.events)
 
     @property
     def rate(self) -> str:

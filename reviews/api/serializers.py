@@ -91,8 +91,8 @@ class EntryOutput(serializers.Serializer):
 
 
 class EntryEventOutput(serializers.Serializer):
-    id = serializers.IntegerField(allow_null=True, help_text="审计记录编号；月度签发（锁定）和解锁"
-                                                            "记在该月的审核记录上，此处为空")
+    id = serializers.IntegerField(allow_null=True, help_text="审计记录编号；月度签发（锁定）和解锁记在该月的审核"
+                                                            "记录上，整月审核任务的通过记在批量审核记录上，此处为空")
     action = serializers.CharField(help_text="created/edited/resubmitted/approved/rejected/locked/reopened")
     action_label = serializers.CharField(source="get_action_display")
     actor = serializers.SerializerMethodField(help_text="操作人姓名或登录名")

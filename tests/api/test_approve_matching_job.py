@@ -11,7 +11,8 @@ from django.utils import translation
 from competitions.models import Job, JobStatus
 from reviews import jobs as review_jobs
 from reviews import services
-from reviews.models import EntryEvent, EntryStatus, WorkEntry
+from reviews.models import EntryAction, EntryStatus, WorkEntry
+from tests.factories import review_facts
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,7 @@ def test_a_selection_over_the_limit_is_approved_by_a_job_that_its_starter_follow
     now = statuses()
     assert {pk for pk in theirs if now[pk] == EntryStatus.APPROVED} == theirs
     assert now[month_entries["own"].pk] == now[month_entries["carol"].pk] == EntryStatus.PENDING
-    assert EntryEvent.objects.filter(entry_id__in=theirs, to_status=EntryStatus.APPROVED).count() == len(theirs)
+    assert {entry for entry, _actor in review_facts(EntryAction.APPROVED)} == theirs
 
     followed = api.clerk_reviewer.get(response["Location"])
     assert followed.status_code == 200

@@ -396,7 +396,7 @@ def test_a_nominees_page_shows_per_month_and_rule_the_entries_their_rule_version
     client.force_login(w.staff)
     url = reverse("honours:nominee", args=[award_round.pk, nominee.pk])
 
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         page = text(client.get(url))
     # then the per-month rows equal the entries, and only January counts (signed off)
     feb_km.refresh_from_db()
@@ -438,7 +438,7 @@ def test_a_long_month_of_entries_is_paged_with_a_bounded_number_of_queries(
     url = reverse("honours:nominee", args=[award_round.pk, nominee.pk]) + f"?month={start.year}-01"
     seen = []
     while url:
-        with django_assert_max_num_queries(15):
+        with django_assert_max_num_queries(16):
             page = text(client.get(url))
         seen += re.findall(r'id="entry-(\d+)"', page)
         link = re.search(r'id="next-page" href="([^"]+)"', page)

@@ -21,6 +21,7 @@ from reviews import imports
 from reviews import jobs as review_jobs
 from reviews.models import EntryAction, EntryEvent, EntryStatus, PendingEntry, WorkEntry
 from reviews.services import entry_create, entry_update
+from tests.factories import review_facts
 
 pytestmark = pytest.mark.django_db
 
@@ -224,7 +225,7 @@ def test_approve_all_runs_as_a_job_with_the_queues_filters_and_skips_the_reviewe
     assert f"机务 {day.year}年{day.month}月：已通过 1 条。" in page and "<dt>本人的或本人录入、修改过的，已跳过</dt>" in page
     assert f'href="{reverse("review:queue")}?system={w.system.pk}&amp;month={day:%Y-%m}">返回审核队列' in page
     # one audit fact per approved entry, by the reviewer
-    assert EntryEvent.objects.filter(action=EntryAction.APPROVED, actor=w.reviewer).count() == 2
+    assert [actor for _entry, actor in review_facts(EntryAction.APPROVED)] == [w.reviewer.pk] * 2
 
 
 def test_an_approve_all_jobs_page_names_the_filters_it_was_started_with_in_the_readers_language(
@@ -344,6 +345,7 @@ def test_approving_in_steps_reports_progress_after_each_and_moves_every_entry(w,
     assert result.moved == 10 and steps[0] == (0, 10) and steps[-1] == (10, 10)
     assert len(steps) == 1 + 3 and [d for d, _t in steps] == sorted(d for d, _t in steps)
     assert set(entries.values_list("status", flat=True)) == {EntryStatus.APPROVED}
+    # Not told the month: an audit fact per entry (EntryEvent), not in batches
     assert EntryEvent.objects.filter(action=EntryAction.APPROVED).count() == 10
 
 
@@ -363,7 +365,7 @@ def test_approving_in_steps_is_all_or_nothing(w, f, day, monkeypatch):
         review_jobs.entries_approve_in_steps(actor=w.reviewer, entries=entries, system=w.system,
                                              progress=lambda done, total: None)
     assert set(entries.values_list("status", flat=True)) == {EntryStatus.PENDING}
-    assert not EntryEvent.objects.filter(action=EntryAction.APPROVED).exists()
+    assert not review_facts(EntryAction.APPROVED)
 
 
 def test_approving_the_whole_queue_in_steps_counts_it_from_the_queue_table_and_the_own_work_in_the_moves(
@@ -413,15 +415,14 @@ def test_a_step_driven_by_the_queue_leaves_what_the_reviewer_entered_or_changed_
     with CaptureQueriesContext(connection) as queries:
         result = review_jobs.entries_approve_in_steps(actor=w.reviewer, entries=entries, system=w.system,
                                                       progress=lambda done, total: None, queue=(w.comp.pk, month))
-    moves = [q["sql"] for q in queries.captured_queries if "UPDATE" in q["sql"] and "reviews_entryevent" in q["sql"]]
+    moves = [q["sql"] for q in queries.captured_queries if "UPDATE" in q["sql"] and "reviews_entrybatchevent" in q["sql"]]
     assert len(moves) == 3 and all('FROM "reviews_pendingentry" queued' in sql and "target" not in sql for sql in moves)
 
     # then: only the clerk's unchanged entry moved, with its audit fact; the other two are left and counted
     assert (result.moved, result.skipped_own) == (1, 2)
     assert dict(WorkEntry.objects.filter(pk__in=[alices.pk, bobs.pk, own.pk]).values_list("pk", "status")) == {
         alices.pk: EntryStatus.APPROVED, bobs.pk: EntryStatus.PENDING, own.pk: EntryStatus.PENDING}
-    assert list(EntryEvent.objects.filter(action=EntryAction.APPROVED).values_list("entry_id", "actor_id")) == [
-        (alices.pk, w.reviewer.pk)]
+    assert review_facts(EntryAction.APPROVED) == [(alices.pk, w.reviewer.pk)]
     assert sorted(PendingEntry.objects.filter(month=month, business_system_id=w.system.pk)
                   .values_list("entry_id", flat=True)) == sorted([bobs.pk, own.pk])
 

@@ -1,7 +1,8 @@
 """An entry's history: its own audit facts and the sign-offs and reopenings of its month (reviews.history).
 
 A month's sign-off and reopening are recorded once, as the month's PeriodEvent, not as a fact per entry;
-every page that shows an entry's history shows them from there."""
+every page that shows an entry's history shows them from there. A month's approval job stores its facts in
+batches (EntryBatchEvent): each entry's history shows its own line from there."""
 
 from datetime import timedelta
 
@@ -10,7 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reviews.history import entry_histories, entry_history
-from reviews.models import EntryAction, EntryEvent, EntryStatus, PeriodAction, PeriodEvent, WorkEntry
+from reviews.models import (
+    EntryAction,
+    EntryBatchEvent,
+    EntryEvent,
+    EntryStatus,
+    PeriodAction,
+    PeriodEvent,
+    WorkEntry,
+)
 from reviews.services import entries_create
 from reviews.validation import EntryInput
 from reviews.workflow import entries_transition, entry_transition, period_reopen, period_sign_off
@@ -99,13 +108,14 @@ def test_an_entry_loaded_without_facts_shows_its_months_sign_off(w, month):
 
 
 @pytest.mark.django_db
-def test_histories_of_many_entries_take_two_queries(w, month, today, django_assert_num_queries):
+def test_histories_of_many_entries_take_three_queries(w, month, today, django_assert_num_queries):
     enter(w, month, [w.alice, w.bob])
     enter(w, today.replace(day=1), [w.alice, w.bob])  # this month, open
     approve_all(w)
     sign_off(w, month)
     entries = list(WorkEntry.objects.order_by("work_date", "id"))
-    with django_assert_num_queries(2):
+    # the entries' own facts, the batches that hold them, the months' events
+    with django_assert_num_queries(3):
         histories = entry_histories(entries)
     assert [[e.action for e in histories[x.pk]][-1] for x in entries] == ["locked", "locked", "approved", "approved"]
 
@@ -131,7 +141,7 @@ def test_the_entry_pages_show_the_lock_from_the_month_event(w, month, client, f)
     admin = f.staff_user(username="root", is_superuser=True)
     client.force_login(admin)
     page = client.get(reverse("admin:reviews_workentry_change", args=[alice.pk])).content.decode()
-    assert "签发与解锁" in page and "锁定 · reviewer" in page
+    assert "批量审核、签发与解锁" in page and "锁定 · reviewer" in page
 
 
 def test_the_nominee_trace_shows_the_entrys_own_review_when_no_fact_of_it_is_stored():
@@ -142,3 +152,101 @@ def test_the_nominee_trace_shows_the_entrys_own_review_when_no_fact_of_it_is_sto
     assert TracedEntry(WorkEntry(reviewed_at=now), None, [month_line]).review_unrecorded
     assert not TracedEntry(WorkEntry(reviewed_at=now), None, [EntryEvent(pk=7, at=now), month_line]).review_unrecorded
     assert not TracedEntry(WorkEntry(reviewed_at=None), None, [month_line]).review_unrecorded
+    # an approval stored in a batch (a month's approval job) is a stored fact of the entry, though it has no id
+    batched = EntryEvent(action=EntryAction.APPROVED, at=now)
+    batched.batch_event = EntryBatchEvent(pk=3)
+    assert not TracedEntry(WorkEntry(reviewed_at=now), None, [batched, month_line]).review_unrecorded
+
+
+# -- a month's approval job: its facts in batches ------------------------------------------------------------
+
+
+def approve_month_in_steps(w, month):
+    """As the queue's 全部通过 job approves the month: in steps driven by the queue table."""
+    from reviews import jobs
+    from reviews.queue import queue_selection
+
+    entries, _status = queue_selection(user=w.reviewer, competition=w.comp, system=w.system, month=month, filters={})
+    return jobs.entries_approve_in_steps(actor=w.reviewer, entries=entries, system=w.system,
+                                         progress=lambda done, total: None, queue=(w.comp.pk, month))
+
+
+@pytest.mark.django_db
+def test_a_months_approval_job_stores_its_facts_in_batches_and_each_entry_shows_its_own(
+        w, f, month, monkeypatch, django_assert_num_queries):
+    # given: six entries of the month, one of them changed by the reviewer (their own work: never approved by them)
+    from reviews import jobs, workflow
+    from reviews.services import entry_update
+
+    monkeypatch.setattr(workflow, "BATCH_EVENT_SIZE", 2)
+    monkeypatch.setattr(jobs, "APPROVE_CHUNKS", 2)
+    entries = enter(w, month, [w.alice, w.bob, *(f.worker(w.depot, w.driver) for _ in range(4))])
+    own = entries[2]
+    w.reviewer.clerk_units.add(w.depot)  # a reviewer who also enters work for the depot
+    w.reviewer._portal_scope = None
+    entry_update(actor=w.reviewer, entry_id=own.pk, quantity="101")
+    w.reviewer._portal_scope = None
+
+    # when: the month is approved as its job does, and one approved entry is then rejected on its own
+    result = approve_month_in_steps(w, month)
+    moved = sorted(e.pk for e in entries if e.pk != own.pk)
+    entry_transition(actor=w.reviewer, entry=WorkEntry.objects.get(pk=moved[0]), to_status=S.REJECTED, reason="重复")
+
+    # then: no fact per approved entry; batch rows of at most two ids each, in id order, holding exactly the
+    # moved entries, by the reviewer
+    assert (result.moved, result.skipped_own) == (5, 1)
+    assert not EntryEvent.objects.filter(action=EntryAction.APPROVED).exists()
+    batches = list(EntryBatchEvent.objects.order_by("first_entry_id"))
+    assert all(1 <= len(b.entry_ids) <= 2 and b.entry_ids == sorted(b.entry_ids) and b.entries == len(b.entry_ids)
+               and (b.first_entry_id, b.last_entry_id) == (b.entry_ids[0], b.entry_ids[-1]) for b in batches)
+    assert sorted(i for b in batches for i in b.entry_ids) == moved
+    assert {(b.action, b.actor_id, b.from_status, b.to_status, b.business_system_id, b.month) for b in batches} == {
+        (EntryAction.APPROVED, w.reviewer.pk, S.PENDING, S.APPROVED, w.system.pk, month)}
+    # each moved entry's history shows its approval, stored, at the batch's time, in order with its own rows
+    for pk in moved[1:]:
+        assert lines(WorkEntry(pk=pk)) == [("created", "clerk", ""), ("approved", "reviewer", "")]
+    assert lines(WorkEntry(pk=moved[0])) == [("created", "clerk", ""), ("approved", "reviewer", ""),
+                                               ("rejected", "reviewer", "重复")]
+    approved = entry_history(WorkEntry.objects.get(pk=moved[1]))[-1]
+    assert approved.pk is None and approved.stored and approved.at == approved.batch_event.at
+    # the reviewer's own entry is inside a batch's range but not in it: no approval in its history
+    assert lines(own) == [("created", "clerk", ""), ("edited", "reviewer", "")]
+    # and the month's sign-off (once another reviewer approved the reviewer's own entry) still locks the
+    # approved ones; the histories of all six: three queries
+    entry_transition(actor=w.other_reviewer, entry=WorkEntry.objects.get(pk=own.pk), to_status=S.APPROVED)
+    sign_off(w, month)
+    everything = list(WorkEntry.objects.order_by("id"))
+    with django_assert_num_queries(3):
+        histories = entry_histories(everything)
+    assert {pk: [e.action for e in histories[pk]] for pk in moved[1:]} == {
+        pk: ["created", "approved", "locked"] for pk in moved[1:]}
+
+
+@pytest.mark.django_db
+def test_the_pages_show_an_approval_stored_in_a_batch(w, f, month, client):
+    # given: an entry approved by the month's approval job
+    (alice,) = enter(w, month, [w.alice])
+    approve_month_in_steps(w, month)
+    batch = EntryBatchEvent.objects.get()
+
+    # the clerk's entry page and the worker's API read show the approval, by the reviewer
+    client.force_login(w.clerk)
+    page = client.get(reverse("entries:detail", args=[alice.pk])).content.decode()
+    assert "通过" in page and "reviewer" in page
+    client.force_login(w.alice_user)
+    body = client.get(f"/api/v1/entries/{alice.pk}/").json()
+    assert [(e["id"], e["action"], e["actor"], e["to_status"]) for e in body["events"]] == [
+        (EntryEvent.objects.get(entry=alice).pk, "created", "clerk", "pending"), (None, "approved", "reviewer",
+                                                                                   "approved")]
+    # the staff's admin: the entry shows it among the lines not stored as its own rows, and the batch is
+    # found by the entry's number, and by no number it does not hold
+    client.force_login(f.staff_user(username="root", is_superuser=True))
+    page = client.get(reverse("admin:reviews_workentry_change", args=[alice.pk])).content.decode()
+    assert "批量审核、签发与解锁" in page and "通过 · reviewer" in page
+    listing = reverse("admin:reviews_entrybatchevent_changelist")
+    found = client.get(listing, {"q": str(alice.pk)})
+    assert found.status_code == 200 and list(found.context["cl"].result_list) == [batch]
+    for other in (str(alice.pk + 1), "abc", "9" * 40, "-1"):
+        response = client.get(listing, {"q": other})
+        assert response.status_code == 200 and not list(response.context["cl"].result_list)
+    assert client.get(reverse("admin:reviews_entrybatchevent_change", args=[batch.pk])).status_code == 200
