@@ -102,7 +102,7 @@ SINGLE = [
     ("/api/v1/job-types/", "worker", 2),
     ("/api/v1/competitions/{comp}/", "worker", 3),
     ("/api/v1/rules/{rule}/", "worker", 3),
-    ("/api/v1/entries/{entry}/", "worker", 7),  # its audit facts and its month's sign-offs: one query each
+    ("/api/v1/entries/{entry}/", "worker", 8),  # its audit facts, the batches holding it, its month's sign-offs: a query each
     ("/api/v1/workers/{worker}/", "clerk", 5),
     ("/api/v1/competitions/{comp}/standings/me/", "worker", 4),  # 2 with a warm cache
     ("/api/v1/competitions/{comp}/standings/me/workload/", "worker", 3),
