@@ -185,7 +185,8 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress, mont
 def review_approve_matching_job(params: dict, out, progress: Progress, *, user) -> JobOutcome:
     """Approves every pending entry that the API's approve-matching criteria (``params["criteria"]``) select
     among those ``user`` may review (reviews.api.filters.pending_matching, read again now), one business system
-    after another (entries_approve_in_steps), all or nothing; the person's own entries are skipped, and counted.
+    (and competition, for a month's queues) after another (entries_approve_in_steps), all or nothing; the
+    person's own entries are skipped, and counted.
     Started by the API for a selection larger than APPROVE_IN_REQUEST_MAX."""
     from reviews.api.filters import pending_matching
 
@@ -198,26 +199,35 @@ def review_approve_matching_job(params: dict, out, progress: Progress, *, user) 
     if month is None or not matching.is_valid():
         raise JobRefused(gettext_noop("审核条件无效。"))
     entries = matching.qs
-    # A competition's month with no other criteria is, in each business system, exactly that month's queue:
-    # each step is then driven by the queue table's rows (entries_approve_in_steps), as the portal's 全部通过.
-    whole_queues = bool(criteria.get("competition")) and not (criteria.keys() - {"month", "competition",
-                                                                                 "business_system"})
-    sizes = dict(entries.order_by().values_list("business_system_id").annotate(n=Count("id")))
-    systems = BusinessSystem.objects.in_bulk(sizes)
+    # A month with no criteria but the competition and the business system is, in each (business system,
+    # competition), exactly that month's queue: each step is then driven by the queue table's rows
+    # (entries_approve_in_steps), as the portal's 全部通过. Other criteria: the selection, one system at a time.
+    given = {key for key, value in criteria.items() if value not in (None, "")}  # an empty one filters nothing
+    whole_queues = not (given - {"month", "competition", "business_system"})
+    if whole_queues:
+        sizes = {(system_id, competition_id): n for system_id, competition_id, n in entries.order_by().values_list(
+            "business_system_id", "competition_id").annotate(n=Count("id"))}
+    else:
+        sizes = {(system_id, None): n for system_id, n in entries.order_by().values_list(
+            "business_system_id").annotate(n=Count("id"))}
+    systems = BusinessSystem.objects.in_bulk({system_id for system_id, _competition in sizes})
     total = sum(sizes.values())
     moved = skipped_own = 0
     progress(0, total)
     with transaction.atomic():
-        for system_id in sorted(systems):
+        for system_id, competition_id in sorted(sizes, key=lambda part: (part[0], part[1] or 0)):
             before = moved + skipped_own
 
             def overall(done, _total, before=before):
                 progress(before + done, total)
 
+            part = entries.filter(business_system_id=system_id)
+            if competition_id is not None:
+                part = part.filter(competition_id=competition_id)
             try:
                 result = entries_approve_in_steps(
-                    actor=user, entries=entries.filter(business_system_id=system_id), system=systems[system_id],
-                    progress=overall, month=month, queue=(criteria["competition"], month) if whole_queues else None)
+                    actor=user, entries=part, system=systems[system_id], progress=overall, month=month,
+                    queue=(competition_id, month) if competition_id is not None else None)
             except TransitionRefused as refused:
                 raise JobRefused(refused.text) from None
             moved += result.moved

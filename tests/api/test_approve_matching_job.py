@@ -46,17 +46,20 @@ def statuses():
     return dict(WorkEntry.objects.values_list("pk", "status"))
 
 
-@pytest.mark.parametrize("whole_queue", [False, True], ids=["a system's month", "a competition's queue"])
+@pytest.mark.parametrize("whole_queue", [None, "system", "competition"],
+                         ids=["a unit's month", "a system's month", "a competition's queue"])
 def test_a_selection_over_the_limit_is_approved_by_a_job_that_its_starter_follows(
         api, client, w, month_entries, small_limit, run_jobs, whole_queue, monkeypatch):
-    """Any criteria; a competition's month with no other criteria is each business system's queue, and each
-    step is driven by the queue table (entries_approve_in_steps with ``queue``): the same outcome."""
+    """Any criteria; a month with no other criteria than the competition and business system is, per business
+    system and competition, that month's queue, and each step is driven by the queue table
+    (entries_approve_in_steps with ``queue``): the same outcome."""
     used = []
     original = review_jobs.entries_approve_in_steps
     monkeypatch.setattr(review_jobs, "entries_approve_in_steps",
                         lambda **kw: used.append(kw["queue"]) or original(**kw))
     month = w.yesterday.strftime("%Y-%m")
-    criteria = {"month": month, "business_system": w.system.pk, **({"competition": w.comp.pk} if whole_queue else {})}
+    criteria = {"month": month, "business_system": w.system.pk,
+                **{None: {"unit": w.depot.pk}, "system": {}, "competition": {"competition": w.comp.pk}}[whole_queue]}
     response = run_jobs(lambda: api.clerk_reviewer.post("/api/v1/review/approve-matching/", criteria,
                                                         format="json"))
     assert response.status_code == 202, response.content
@@ -88,7 +91,8 @@ def test_a_selection_over_the_limit_is_approved_by_a_job_that_its_starter_follow
     client.force_login(w.clerk_reviewer)
     page = client.get(body["page"]).content.decode()
     assert "通过符合条件的录入" in page and "业务系统" in page and w.system.name in page
-    assert (w.comp.name in page) == whole_queue
+    assert (w.comp.name in page) == (whole_queue == "competition")
+    assert (w.depot.name in page) == (whole_queue is None)
     # In the reader's language.
     english = api.clerk_reviewer.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
     with translation.override("en"):
