@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from competitions.api.jobs import JobOutput, job_response
 from competitions.jobs import job_start
-from competitions.models import BusinessSystem, Competition
+from competitions.models import BusinessSystem, Competition, JobType, ScoringRule
 from config.api.errors import error_responses
 from config.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from config.api.idempotency import IDEMPOTENCY_PARAMETER, IdempotentPostMixin
@@ -32,6 +32,7 @@ from members.api.permissions import (
     IsReviewerOrStaffReading,
     IsWorker,
 )
+from members.models import Unit
 from members.scope import scope_of
 from reviews import services, workflow
 from reviews.api import filters
@@ -71,6 +72,15 @@ def existing_system(pk: int, field: str = "business_system") -> BusinessSystem:
     if system is None:
         raise ValidationError({field: [_("找不到该业务系统。")]}, code="does_not_exist")
     return system
+
+
+# approve-matching's criteria that name a catalogue row, with the queryset that holds them and the message when none
+# does (its id in the request is refused: a filter on nothing would read as "nothing pending").
+CATALOGUE_CRITERIA = (
+    ("unit", Unit.objects, _("找不到该单位。")),
+    ("job_type", JobType.objects, _("找不到该工种。")),
+    ("rule", ScoringRule.objects, _("找不到该计分规则。")),
+)
 
 
 def _entry_response(entry_id: int, http=status.HTTP_200_OK, user=None) -> Response:
@@ -294,7 +304,8 @@ class ReviewRejectSelected(IdempotentPostMixin, APIView):
     tags=REVIEW, operation_id="review_approve_matching", summary="通过符合条件的全部待审核录入（审核员）",
                request=s.ApproveMatchingInput, parameters=[IDEMPOTENCY_PARAMETER],
                description="条件与审核队列的筛选相同（月份必填）；本人的、本人录入或最后修改的跳过"
-                           "（条数见 skipped_own）。劳动竞赛或业务系统不存在时返回 400（同签发）。"
+                           "（条数见 skipped_own）。劳动竞赛、业务系统、单位、工种或计分规则不存在时返回 400"
+                           "（does_not_exist，同签发）。"
                            f"符合条件的不超过 {APPROVE_IN_REQUEST_MAX:,} 条时当场完成，返回 200；更多时（如一个业务系统"
                            "整月）转为后台任务，返回 202 和任务（Location 为其地址 /api/v1/jobs/{id}/，可查询进度和"
                            "结果）；同样的条件在任务结束前再次提交，返回同一个任务。",
@@ -311,6 +322,11 @@ class ReviewApproveMatching(IdempotentPostMixin, APIView):
             visible_competition(request.user, data.validated_data["competition"])
         if "business_system" in data.validated_data:
             existing_system(data.validated_data["business_system"])
+        # Likewise a unit, job type or metric that is none: catalogues every account may read. (A worker is not
+        # checked: whether an id is a worker's is not for every reviewer to learn; one that is none moves 0.)
+        for field, catalogue, missing in CATALOGUE_CRITERIA:
+            if field in data.validated_data and not catalogue.filter(pk=data.validated_data[field]).exists():
+                raise ValidationError({field: [missing]}, code="does_not_exist")
         # As query-string values (JSON, for a job's params): the month as YYYY-MM, a date as YYYY-MM-DD.
         criteria = {key: format_month(value) if key == "month" else value.isoformat() if key == "work_date" else value
                     for key, value in data.validated_data.items()}

@@ -422,6 +422,25 @@ def test_approve_matching_refuses_a_competition_that_does_not_exist_as_sign_off_
     assert dict(WorkEntry.objects.values_list("pk", "status")) == before
 
 
+@pytest.mark.parametrize("field", ["unit", "job_type", "rule"])
+def test_approve_matching_refuses_a_unit_job_type_or_rule_that_does_not_exist(api, objs, field):
+    from competitions.models import JobType, ScoringRule
+    from members.models import Unit
+
+    model = {"unit": Unit, "job_type": JobType, "rule": ScoringRule}[field]
+    missing = model.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
+    before = dict(WorkEntry.objects.values_list("pk", "status"))
+    response = api.reviewer.post("/api/v1/review/approve-matching/", {"month": objs["month"], field: missing},
+                                 format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "validation_error"
+    assert response.json()["error"]["details"][field][0]["code"] == "does_not_exist"
+    assert dict(WorkEntry.objects.values_list("pk", "status")) == before
+    english = api.reviewer.post("/api/v1/review/approve-matching/", {"month": objs["month"], field: missing},
+                                format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["error"]["details"][field][0]["message"].startswith("No such ")
+
+
 def test_other_systems_reviewer_may_not_sign_off(api, objs):
     response = api.other_reviewer.post("/api/v1/review/sign-off/", {"competition": objs["comp"],
                                                                     "business_system": objs["system"],
