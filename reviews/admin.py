@@ -190,7 +190,8 @@ class EntryEventAdmin(EventQuantitiesMixin, FastChangeListMixin, ReadOnlyAdminMi
     ordering = ("-id",)  # newest first, by primary key (indexed)
     sortable_by = ("entry_no",)
     search_fields = ("=entry__id",)
-    search_help_text = _("按录入编号搜索。")
+    # A month's approval job's 通过 are not here but in the bulk review log (EntryBatchEvent), a row per batch.
+    search_help_text = _("按录入编号搜索。审核任务（全部通过）的“通过”记在“批量审核记录”中。")
 
     @admin.display(description=_("录入编号"), ordering="entry_id")
     def entry_no(self, obj):

@@ -250,3 +250,5 @@ def test_the_pages_show_an_approval_stored_in_a_batch(w, f, month, client):
         response = client.get(listing, {"q": other})
         assert response.status_code == 200 and not list(response.context["cl"].result_list)
     assert client.get(reverse("admin:reviews_entrybatchevent_change", args=[batch.pk])).status_code == 200
+    # the per-entry audit list says where the jobs' approvals are
+    assert "记在“批量审核记录”中" in client.get(reverse("admin:reviews_entryevent_changelist")).content.decode()
