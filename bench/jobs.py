@@ -46,7 +46,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connections  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.entries import (  # noqa: E402
@@ -139,6 +139,15 @@ def time_imports(args, workers, importer, comp, import_job, today) -> None:
         watcher.report()
 
 
+def audit_written() -> tuple[tuple[int, int], int]:
+    """(per-entry audit rows, batch audit rows) and the two tables' size on disk with their indexes and TOAST."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT (SELECT count(*) FROM reviews_entryevent), (SELECT count(*) FROM reviews_entrybatchevent),"
+                       " pg_total_relation_size('reviews_entryevent') + pg_total_relation_size('reviews_entrybatchevent')")
+        events, batches, size = cursor.fetchone()
+    return (events, batches), size
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=223_000,
@@ -204,9 +213,11 @@ def main() -> None:
         filled = fill_month(comp, system, month, clerk, args.entries)
         say(f"generated {system.name} {month:%Y-%m} pending entries", f"{filled:,} in {time.perf_counter() - started:.1f} s")
         reviewer.reviewer_systems.set([system])
+        audit_before = audit_written()
         job, elapsed, watcher = run_job("review_approve_all", {"competition": comp.pk, "system": system.pk,
                                                                "month": format_month(month), "filters": {}}, reviewer)
         made.append(job.pk)
+        audit_after = audit_written()
         first, following = month_bounds(month)
         approved = WorkEntry.objects.filter(competition=comp, business_system=system, work_date__gte=first,
                                             work_date__lt=following, status=EntryStatus.APPROVED).count()
@@ -215,6 +226,11 @@ def main() -> None:
         target = 60 if approved > 2_000_000 else 10
         say(f"approve-all through the job, {approved:,} entries", f"{elapsed:.1f} s (target <= {target} s)")
         watcher.report()
+        # The job's audit facts: batches of ids (reviews.EntryBatchEvent), not a row per entry.
+        (events, batches), size = audit_after
+        (events_before, batches_before), size_before = audit_before
+        say("  its audit facts written (rows per entry, batch rows, table growth)",
+            f"{events - events_before:,}, {batches - batches_before:,}, {(size - size_before) / 2**20:.1f} MB")
 
         if args.compare:
             # The same size of month, approved by one statement per source status (the page's former path).
