@@ -304,16 +304,19 @@ def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sour
             # (reviews/sql/entry_log.sql). The trigger clears the setting as it reads it; a failed statement's
             # rollback clears it too. The reset below only keeps the session tidy.
             cursor.execute("SELECT set_config(%s, %s, true)", [STATUS_MOVE, f"{source}>{to_status}"])
-            audit_params = [*params, TRANSITIONS[(source, to_status)], actor_id, now, source, to_status, reason,
-                            *skipped_params]
+            # The audit facts' values: what every fact holds, then a batch's own (never for a rejection).
+            facts = [TRANSITIONS[(source, to_status)], actor_id, now, source, to_status, reason]
+            audit = _AUDIT_PER_ENTRY
+            if batched_as is not None:
+                audit = _AUDIT_IN_BATCHES
+                facts += [*batched_as, BATCH_EVENT_SIZE]
+            audit_params = [*params, *facts, *skipped_params]
             if to_status == S.REJECTED:
                 # The same statement, counting what it moved per clerk and depot (a data-modifying WITH runs
                 # whether or not the outer query reads it); a first row carries the own work skipped.
                 cursor.execute(f"""
                     {sql} RETURNING {table}.id, {table}.entered_by_id, {table}.unit_id),
-                    audit AS (
-                        INSERT INTO reviews_entryevent (entry_id, action, actor_id, at, from_status, to_status, reason)
-                        SELECT id, %s, %s, %s, %s, %s, %s FROM moved)
+                    audit AS ({audit})
                     SELECT true, NULL::bigint, NULL::bigint, {skipped}
                     UNION ALL
                     SELECT false, moved.entered_by_id, unit.depot_id, count(*) FROM moved
@@ -326,10 +329,6 @@ def _transition_rows(actor, target, own, to_status, reason, now, reviewing, sour
                 moved += sum(batch.entries for batch in batches)
                 skipped_own += sum(n for first, _clerk, _depot, n in rows if first)
             else:
-                audit = _AUDIT_PER_ENTRY
-                if batched_as is not None:
-                    audit = _AUDIT_IN_BATCHES
-                    audit_params[len(params) + 6:len(params) + 6] = [*batched_as, BATCH_EVENT_SIZE]
                 cursor.execute(f"""
                     {sql} RETURNING {table}.id),
                     audit AS ({audit})

@@ -67,20 +67,24 @@ def visible_competition(user, pk: int, field: str = "competition") -> Competitio
     return competition
 
 
-def existing_system(pk: int, field: str = "business_system") -> BusinessSystem:
-    system = BusinessSystem.objects.filter(pk=pk).first()
-    if system is None:
-        raise ValidationError({field: [_("找不到该业务系统。")]}, code="does_not_exist")
-    return system
+# The catalogues a request may name by id (every account may read them), with the message when the id is none of
+# theirs: refused with 400 does_not_exist, never read as a filter on nothing ("nothing pending").
+CATALOGUES = {
+    "business_system": (BusinessSystem.objects, _("找不到该业务系统。")),
+    "unit": (Unit.objects, _("找不到该单位。")),
+    "job_type": (JobType.objects, _("找不到该工种。")),
+    "rule": (ScoringRule.objects, _("找不到该计分规则。")),
+}
 
 
-# approve-matching's criteria that name a catalogue row, with the queryset that holds them and the message when none
-# does (its id in the request is refused: a filter on nothing would read as "nothing pending").
-CATALOGUE_CRITERIA = (
-    ("unit", Unit.objects, _("找不到该单位。")),
-    ("job_type", JobType.objects, _("找不到该工种。")),
-    ("rule", ScoringRule.objects, _("找不到该计分规则。")),
-)
+def existing(catalogue: str, pk: int):
+    """The row ``pk`` of ``catalogue`` (a key of CATALOGUES, also the request's field), or a 400 does_not_exist
+    on that field."""
+    objects, missing = CATALOGUES[catalogue]
+    found = objects.filter(pk=pk).first()
+    if found is None:
+        raise ValidationError({catalogue: [missing]}, code="does_not_exist")
+    return found
 
 
 def _entry_response(entry_id: int, http=status.HTTP_200_OK, user=None) -> Response:
@@ -316,17 +320,14 @@ class ReviewApproveMatching(IdempotentPostMixin, APIView):
     def post(self, request):
         data = s.ApproveMatchingInput(data=request.data)
         data.is_valid(raise_exception=True)
-        # A competition or business system that is none (or not visible) is refused as sign-off refuses it,
-        # never read as a filter that matches nothing ("moved: 0").
+        # A competition, business system, unit, job type or metric that is none (or not visible) is refused as
+        # sign-off refuses it, never read as a filter that matches nothing ("moved: 0"). A worker is not
+        # checked: whether an id is a worker's is not for every reviewer to learn; one that is none moves 0.
         if "competition" in data.validated_data:
             visible_competition(request.user, data.validated_data["competition"])
-        if "business_system" in data.validated_data:
-            existing_system(data.validated_data["business_system"])
-        # Likewise a unit, job type or metric that is none: catalogues every account may read. (A worker is not
-        # checked: whether an id is a worker's is not for every reviewer to learn; one that is none moves 0.)
-        for field, catalogue, missing in CATALOGUE_CRITERIA:
-            if field in data.validated_data and not catalogue.filter(pk=data.validated_data[field]).exists():
-                raise ValidationError({field: [missing]}, code="does_not_exist")
+        for catalogue in CATALOGUES:
+            if catalogue in data.validated_data:
+                existing(catalogue, data.validated_data[catalogue])
         # As query-string values (JSON, for a job's params): the month as YYYY-MM, a date as YYYY-MM-DD.
         criteria = {key: format_month(value) if key == "month" else value.isoformat() if key == "work_date" else value
                     for key, value in data.validated_data.items()}
@@ -358,7 +359,7 @@ class ReviewSignOff(IdempotentPostMixin, APIView):
         data = s.SignOffInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        system = existing_system(v["business_system"])
+        system = existing("business_system", v["business_system"])
         period = workflow.period_sign_off(actor=request.user, competition=visible_competition(request.user,
                                                                                              v["competition"]),
                                           business_system=system, month=v["month"])

@@ -45,6 +45,14 @@ def sign_off(w, month):
     return period_sign_off(actor=w.reviewer, competition=w.comp, business_system=w.system, month=month)
 
 
+def read_as_clerk_and_worker(client, w, entry):
+    """The entry's page as its clerk reads it, and its history as its worker reads it in the API."""
+    client.force_login(w.clerk)
+    page = client.get(reverse("entries:detail", args=[entry.pk])).content.decode()
+    client.force_login(w.alice_user)
+    return page, client.get(f"/api/v1/entries/{entry.pk}/").json()["events"]
+
+
 def lines(entry):
     entry = WorkEntry.objects.get(pk=entry.pk)  # as the pages read it, with its status now
     return [(e.action, e.actor.username if e.actor else None, e.reason) for e in entry_history(entry)]
@@ -127,13 +135,9 @@ def test_the_entry_pages_show_the_lock_from_the_month_event(w, month, client, f)
     sign_off(w, month)
     event = PeriodEvent.objects.get()
 
-    client.force_login(w.clerk)
-    page = client.get(reverse("entries:detail", args=[alice.pk])).content.decode()
+    page, events = read_as_clerk_and_worker(client, w, alice)
     assert "锁定" in page and "已锁定" in page
-
-    client.force_login(w.alice_user)
-    body = client.get(f"/api/v1/entries/{alice.pk}/").json()
-    last = body["events"][-1]
+    last = events[-1]
     assert (last["id"], last["action"], last["action_label"], last["from_status"], last["to_status"]) == (
         None, "locked", "锁定", "approved", "locked")
     assert last["at"] == timezone.localtime(event.at).isoformat()
@@ -230,12 +234,9 @@ def test_the_pages_show_an_approval_stored_in_a_batch(w, f, month, client):
     batch = EntryBatchEvent.objects.get()
 
     # the clerk's entry page and the worker's API read show the approval, by the reviewer
-    client.force_login(w.clerk)
-    page = client.get(reverse("entries:detail", args=[alice.pk])).content.decode()
+    page, events = read_as_clerk_and_worker(client, w, alice)
     assert "通过" in page and "reviewer" in page
-    client.force_login(w.alice_user)
-    body = client.get(f"/api/v1/entries/{alice.pk}/").json()
-    assert [(e["id"], e["action"], e["actor"], e["to_status"]) for e in body["events"]] == [
+    assert [(e["id"], e["action"], e["actor"], e["to_status"]) for e in events] == [
         (EntryEvent.objects.get(entry=alice).pk, "created", "clerk", "pending"), (None, "approved", "reviewer",
                                                                                    "approved")]
     # the staff's admin: the entry shows it among the lines not stored as its own rows, and the batch is
