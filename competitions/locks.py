@@ -13,6 +13,10 @@ logger = logging.getLogger(__name__)
 # The first half of the two-int advisory lock key: "standings" for every lock taken here, so these
 # locks never collide with another feature's that uses the competition id as its second half.
 STANDINGS_LOCK_CLASS = 0x5354  # "ST"
+# The approval log's lock (competitions.standings.approvals): a transaction writing a competition's approval
+# rows holds it shared until it ends (the entries' log trigger takes it); a run closing the competition's
+# open segment takes it exclusive, so it waits for them and no row is written into a segment once closed.
+APPROVAL_LOG_LOCK_CLASS = 0x5341  # "SA"
 
 
 @contextmanager

@@ -470,6 +470,35 @@ class StandingCorrection(models.Model):
         return f"{self.work_date} #{self.worker_id} {self.points:+} (run {self.run_id})"
 
 
+class StandingApprovalSegment(models.Model):
+    """A part of one competition's approval log (StandingApproval), by which a standings run takes the rows
+    in without moving them. At most one segment per competition is open: the entries' log trigger writes
+    the approval rows of the competition into it (and opens one when there is none). Before a run takes its
+    snapshot it closes the open segment (competitions.standings.approvals.close), after waiting for every
+    transaction still writing into it, so a closed segment never gains a row. The consuming run then marks
+    the closed segments with its id (``run_id``): their rows are the run's archive from then on, the
+    approvals that correct days stored before it (what StandingApprovalCorrection copies once held), read
+    by competitions.standings.periods. Consuming is an update of a few segment rows, whatever the number
+    of approvals: the night after a month's approval no longer deletes and copies a row per worker.
+
+    Live (not yet consumed, ``run_id`` null) segments, open or closed, are what the runs and the readers of
+    "the live log" read."""
+
+    competition_id = models.BigIntegerField()
+    closed = models.BooleanField(default=False)
+    run_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("审核变更日志段")
+        verbose_name_plural = _("审核变更日志段")
+        constraints = [models.UniqueConstraint(fields=["competition_id"], condition=models.Q(closed=False),
+                                               name="approvalsegment_one_open")]
+        indexes = [models.Index(fields=["competition_id", "run_id"], name="approvalsegment_run")]
+
+    def __str__(self):
+        return f"#{self.pk} ({self.competition_id}, run {self.run_id})"
+
+
 class StandingApproval(models.Model):
     """The change log of reviews that only move the approved/pending split: approving pending entries, or
     putting approved ones back to pending. Their points and counted entries stay as they were, so such a
@@ -489,9 +518,13 @@ class StandingApproval(models.Model):
     verification) sums the array entries dated up to X (competitions.standings.ranking.approved_through).
     ``batch``: the transaction that wrote the row (its top-level id), by which that merge finds its rows.
 
-    No index, like StandingDelta: a run reads it whole.
+    ``segment_id``: the StandingApprovalSegment the row belongs to. A row stays where it was written: the
+    live log is the rows of the competition's live segments, and a run's archive the rows of the segments
+    it consumed (see StandingApprovalSegment). Indexed by segment and ``work_date``, the only way it is read;
+    no foreign key, as for the other logs (a check per written row).
     """
 
+    segment_id = models.BigIntegerField()
     competition_id = models.BigIntegerField()
     worker_id = models.BigIntegerField()
     work_date = models.DateField()
@@ -505,33 +538,10 @@ class StandingApproval(models.Model):
     class Meta:
         verbose_name = _("审核变更日志")
         verbose_name_plural = _("审核变更日志")
+        indexes = [models.Index(fields=["segment_id", "work_date"], name="approval_segment_date")]
 
     def __str__(self):
         return f"{self.first_date}..{self.last_date} #{self.worker_id} {self.approved_score / 1000:+}"
-
-
-class StandingApprovalCorrection(models.Model):
-    """StandingApproval's rows a run consumed, kept with the consuming run: the approvals that correct days
-    stored before (competitions.standings.periods reads them as it reads StandingCorrection, through the
-    array entries dated up to the stored day). Written by the consuming run in its transaction, never by
-    Python objects."""
-
-    competition_id = models.BigIntegerField()
-    run_id = models.BigIntegerField()
-    worker_id = models.BigIntegerField()
-    first_date = models.DateField()
-    last_date = models.DateField()
-    approved_score = models.BigIntegerField()
-    dates = ArrayField(models.DateField())
-    approved_scores = ArrayField(models.BigIntegerField())
-
-    class Meta:
-        verbose_name = _("审核更正记录")
-        verbose_name_plural = _("审核更正记录")
-        indexes = [models.Index(fields=["competition_id", "run_id"], name="approvalcorrection_run")]
-
-    def __str__(self):
-        return f"{self.first_date}..{self.last_date} #{self.worker_id} (run {self.run_id})"
 
 
 class SignedOffTotal(models.Model):

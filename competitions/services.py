@@ -28,6 +28,7 @@ from competitions.models import (
     StandingRun,
 )
 from competitions.rule_versions import RESCORE_CLAIM
+from competitions.standings import approvals
 from competitions.standings.database import standings_snapshot
 from competitions.standings.digest import record_day
 from config.formatting import display_date, display_month, format_count
@@ -92,6 +93,9 @@ def standings_recompute(*, competition: Competition | int, day: date, full: bool
                 _finish(run, outcome=RunOutcome.SKIPPED, error="另一次排名计算正在进行，本次跳过。")
                 logger.info("standings run %s skipped: competition %s is locked", run.pk, competition_id)
                 return run
+            # The approval log's open segment is closed before the run's snapshot: the run then takes in
+            # whole segments, none of which can gain a row afterwards (competitions.standings.approvals).
+            approvals.close(competition_id=competition_id)
             _compute(run, full=full)
             # The day's ledger entry right after the commit, still under the lock: of exactly the rows
             # committed, without lengthening the run's transaction by the digest (every row as text, sorted).

@@ -38,7 +38,8 @@ def status_move_logs_nothing(source: str, target: str) -> bool:
 
 
 def _values() -> dict[str, sql.Composable]:
-    from competitions.models import StandingApproval, StandingDay, StandingDelta
+    from competitions.locks import APPROVAL_LOG_LOCK_CLASS
+    from competitions.models import StandingApproval, StandingApprovalSegment, StandingDay, StandingDelta
     from competitions.standings import APPROVED_STATUSES
     from reviews.models import EntryStatus, PendingEntry, WorkEntry
 
@@ -49,6 +50,8 @@ def _values() -> dict[str, sql.Composable]:
         "pending_table": sql.Identifier(PendingEntry._meta.db_table),
         "delta_table": sql.Identifier(StandingDelta._meta.db_table),
         "approval_table": sql.Identifier(StandingApproval._meta.db_table),
+        "segment_table": sql.Identifier(StandingApprovalSegment._meta.db_table),
+        "approval_lock_class": sql.Literal(APPROVAL_LOG_LOCK_CLASS),
         "standing_day_table": sql.Identifier(StandingDay._meta.db_table),
         "this_batch": sql.SQL(THIS_BATCH),
         "insert_trigger": sql.Identifier(f"{FUNCTION}_insert"),
@@ -67,7 +70,8 @@ def _values() -> dict[str, sql.Composable]:
 ENTRY_LOG = SqlFile(path=Path(__file__).parent / "sql" / "entry_log.sql", values=_values,
                     drop="DROP FUNCTION {function}() CASCADE", installed_by=("reviews", "0001_initial"),
                     function=FUNCTION, reinstalled_by=(("reviews", "0007_workentry_partitioned_by_month"),
-                                                       ("reviews", "0009_approvals_logged_per_worker")))
+                                                       ("reviews", "0009_approvals_logged_per_worker"),
+                                                       ("reviews", "0015_approval_log_in_segments")))
 
 
 # The approval log's rows this transaction wrote (the trigger marks them with its top-level id), merged
@@ -78,22 +82,25 @@ ENTRY_LOG = SqlFile(path=Path(__file__).parent / "sql" / "entry_log.sql", values
 # is one worker's entries of one later date, which another statement of the job rarely shares, and a
 # competition with no stored day has only those: merging them would rewrite every row (4 s of a 740,000-
 # entry month) to save next to none. The rows are the transaction's own, which no other transaction sees,
-# so nothing waits on them and no standings run reads them half-merged.
+# so nothing waits on them and no standings run reads them half-merged. They are in the open segments (the
+# transaction holds the log's lock, so none of them closed meanwhile), read by the log's index: the log
+# also keeps every run's archive.
 MERGE_APPROVALS = """
 WITH written AS (
     DELETE FROM {approval} a
     USING (SELECT competition_id, MAX(day) AS day FROM {standing_day} GROUP BY competition_id) AS stored
-    WHERE a.batch = {this_batch} AND stored.competition_id = a.competition_id AND a.work_date <= stored.day
-    RETURNING a.competition_id, a.worker_id, a.work_date, a.first_date, a.last_date, a.approved_score, a.dates,
-              a.approved_scores, a.batch
+    WHERE a.segment_id = ANY(ARRAY(SELECT id FROM {segment} WHERE NOT closed))
+      AND a.batch = {this_batch} AND stored.competition_id = a.competition_id AND a.work_date <= stored.day
+    RETURNING a.segment_id, a.competition_id, a.worker_id, a.work_date, a.first_date, a.last_date,
+              a.approved_score, a.dates, a.approved_scores, a.batch
 )
-INSERT INTO {approval} (competition_id, worker_id, work_date, first_date, last_date, approved_score, dates,
-                        approved_scores, batch)
-SELECT w.competition_id, w.worker_id, w.work_date, MIN(w.first_date), MAX(w.last_date),
+INSERT INTO {approval} (segment_id, competition_id, worker_id, work_date, first_date, last_date, approved_score,
+                        dates, approved_scores, batch)
+SELECT w.segment_id, w.competition_id, w.worker_id, w.work_date, MIN(w.first_date), MAX(w.last_date),
        sum_int8(a.score), array_agg(a.day), array_agg(a.score), MIN(w.batch)
 FROM written w
 CROSS JOIN LATERAL unnest(w.dates, w.approved_scores) AS a (day, score)
-GROUP BY w.competition_id, w.worker_id, w.work_date
+GROUP BY w.segment_id, w.competition_id, w.worker_id, w.work_date
 """
 
 
@@ -102,9 +109,10 @@ def merge_approvals() -> int:
     a month in several statements (reviews.jobs.entries_approve_in_steps) calls it after the last, so the
     night after reads one row per worker rather than one per worker and statement. Returns the merged rows
     written."""
-    from competitions.models import StandingApproval, StandingDay
+    from competitions.models import StandingApproval, StandingApprovalSegment, StandingDay
 
     statement = sql.SQL(MERGE_APPROVALS).format(approval=sql.Identifier(StandingApproval._meta.db_table),
+                                                segment=sql.Identifier(StandingApprovalSegment._meta.db_table),
                                                 standing_day=sql.Identifier(StandingDay._meta.db_table),
                                                 this_batch=sql.SQL(THIS_BATCH))
     with connection.cursor() as cursor:

@@ -2,7 +2,8 @@
 and the API use. ``ranking`` composes the ranking statement, ``run`` writes a day with it, ``partitions``
 publishes, merges and drops Standing's partitions, ``reads`` serves the pages; ``table`` renders the
 partitioned parent (standings_partitioned.sql) the migration installs; ``periods`` computes and reads the
-period standings (the points of a range of days, as the entries stand now).
+period standings (the points of a range of days, as the entries stand now); ``approvals`` closes and consumes
+the approval log's segments.
 
 How a run works (competitions.services.standings_recompute drives it, under a lock, in one transaction):
 
@@ -17,7 +18,9 @@ How a run works (competitions.services.standings_recompute drives it, under a lo
   approved points per date in arrays, dated for the runs at the latest
   stored day (or the entry's date when later). Runs add a row whole; readers of "dated up to X" for an
   earlier X sum its dates up to X (ranking.approved_through). So the night after an approval day reads
-  and archives a row per worker, not one per approved entry.
+  a row per worker, not one per approved entry. The approval log is kept in segments
+  (StandingApprovalSegment; ``approvals``): a run closes the open one before its snapshot and consumes the
+  closed ones by marking them with its id, so it never deletes or copies an approval row.
 * **Base.** The cumulative points of every worker are carried from run to run in the day's standings
   rows themselves (Standing: points, approved points and ``entries``, the number of counted entries).
   The competition's latest succeeded run that consumed the change log records its day as ``totals_day``:
@@ -55,9 +58,9 @@ How a run works (competitions.services.standings_recompute drives it, under a lo
   dated <= X as of that run's snapshot; everything since is in the change log the later consuming runs
   consumed, or in the live log. So a consuming run, before it deletes the deltas dated <= D, copies those
   dated up to the latest day stored before D (corrections of stored days; the night's new work is dated D
-  and no stored day before D needs it) into StandingCorrection with its run id, in the same snapshot, and
-  the approval log's rows it takes in into StandingApprovalCorrection (whole: readers sum their dates up
-  to the stored day);
+  and no stored day before D needs it) into StandingCorrection with its run id, in the same snapshot; the
+  approval log's rows it takes in stay where they are, in the segments it marks as consumed by it (readers
+  sum their dates up to the stored day);
   corrections_since(X) sums the archive of the runs after X's and the live logs dated <= X. Why it holds
   for each kind of run: an incremental run for D adds to the base day (entries <= base day as of the
   previous consuming run) the log dated <= D, which holds every change since for dates <= base day and

@@ -216,7 +216,7 @@ def compact_month(*, competition_id: int, month: date) -> int:
 def forget_competition(*, competition_id: int) -> None:
     """Removes a deleted competition's standings (called by services.competition_delete, in the deletion's
     transaction). Standing has no foreign keys, so no cascade reaches it: the competition's partitions are
-    dropped, its archived corrections, approval log and frozen month totals deleted and its period
+    dropped, its archived corrections, approval log (with its segments) and frozen month totals deleted and its period
     snapshots' partitions dropped. Entries and rules protect a competition, so this runs only once they are gone."""
     _lock_timeout(SWAP_LOCK_TIMEOUT)
     for table in partitions(f"{STANDING}_{int(competition_id)}_"):
@@ -224,7 +224,7 @@ def forget_competition(*, competition_id: int) -> None:
     _lock_timeout(None)
     # The archived corrections have no foreign key either, nor the change logs (deleting the competition's
     # entries logged their removal), nor the period snapshots' rows.
-    for table in ("correction", "approval_correction", "approval", "delta"):
+    for table in ("correction", "approval", "approval_segment", "delta"):
         database.execute(sql.SQL("DELETE FROM {} WHERE competition_id = {}").format(
             TABLES[table], PARAMS["competition"]), {"competition": competition_id})
     from competitions.standings.frozen import forget_competition_totals

@@ -4,9 +4,10 @@ rankings of depots and teams.
 
 **"A day as the entries stand now".** A stored day X holds the entries dated up to X as of the log
 position of its run (StandingDay.run: the consuming run whose change log its rows include). Everything that
-changed since for entries dated up to X is in one of two places: the archive (StandingCorrection, and
-StandingApprovalCorrection for the approvals) of the runs that consumed the change log after that run, or
-the live change log (StandingDelta, StandingApproval). ``corrections_since`` sums both.
+changed since for entries dated up to X is in one of two places: the archive (StandingCorrection, and for
+the approvals the approval log's segments, StandingApprovalSegment) of the runs that consumed the change log
+after that run, or the live change log (StandingDelta, and the approval log's live segments).
+``corrections_since`` sums both.
 So now(X) = the stored rows of X + corrections_since(X), and the period [a, b] is now(b) - now(a - 1): one
 aggregate per worker over the rows of two stored days and the few corrections, whatever the length of the
 range. Without a stored day exactly at a bound, the latest stored day before it is brought forward: by the
@@ -137,13 +138,16 @@ def _parts(competition_id: int, bound: Bound, sign: int) -> list[sql.Composable]
         _format("SELECT worker_id, {points}, {approved}, {entries} FROM {delta}"
                 " WHERE competition_id = {competition} AND work_date <= {through}",
                 points=points, approved=approved, entries=entries, competition=competition, through=through),
-        # The same two for approvals (StandingApproval): a row's dates up to the day.
-        _format("SELECT worker_id, 0, {approved}, 0 FROM {approval_correction}"
-                " WHERE competition_id = {competition} AND run_id > {run} AND first_date <= {stored}",
+        # The same two for approvals (StandingApproval): a row's dates up to the day, in the segments the
+        # runs after the stored day's consumed (their archive), and in the live segments.
+        _format("SELECT worker_id, 0, {approved}, 0 FROM {approval}"
+                " WHERE segment_id = ANY(ARRAY(SELECT id FROM {approval_segment}"
+                " WHERE competition_id = {competition} AND run_id > {run})) AND first_date <= {stored}",
                 approved=_signed(ranking.approved_through(stored), sign), competition=competition,
                 run=sql.Literal(int(bound.run)), stored=stored),
         _format("SELECT worker_id, 0, {approved}, 0 FROM {approval}"
-                " WHERE competition_id = {competition} AND first_date <= {through}",
+                " WHERE segment_id = ANY(ARRAY(SELECT id FROM {approval_segment}"
+                " WHERE competition_id = {competition} AND run_id IS NULL)) AND first_date <= {through}",
                 approved=_signed(ranking.approved_through(through), sign), competition=competition,
                 through=through),
     ]

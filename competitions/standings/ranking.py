@@ -13,12 +13,13 @@ from contextlib import contextmanager
 from django.db import connection
 from psycopg import sql
 
+from competitions.locks import APPROVAL_LOG_LOCK_CLASS
 from competitions.models import (
     JobType,
     SignedOffTotal,
     Standing,
     StandingApproval,
-    StandingApprovalCorrection,
+    StandingApprovalSegment,
     StandingCorrection,
     StandingDay,
     StandingDelta,
@@ -39,7 +40,7 @@ TABLES = {
     "delta": sql.Identifier(StandingDelta._meta.db_table),
     "correction": sql.Identifier(StandingCorrection._meta.db_table),
     "approval": sql.Identifier(StandingApproval._meta.db_table),
-    "approval_correction": sql.Identifier(StandingApprovalCorrection._meta.db_table),
+    "approval_segment": sql.Identifier(StandingApprovalSegment._meta.db_table),
     "entry": sql.Identifier(WorkEntry._meta.db_table),
     "worker": sql.Identifier(Worker._meta.db_table),
     "unit": sql.Identifier(Unit._meta.db_table),
@@ -78,12 +79,19 @@ def _format(template: str, **values: sql.Composable) -> sql.Composed:
 
 
 def approved_through(day: sql.Composable) -> sql.Composed:
-    """The approved points (thousandths) of an approval-log row (StandingApproval or its archive,
-    StandingApprovalCorrection) dated up to ``day``: the whole row when its last date is, otherwise the
+    """The approved points (thousandths) of an approval-log row (StandingApproval, live or in a run's
+    archive) dated up to ``day``: the whole row when its last date is, otherwise the
     sum of its array entries dated up to ``day`` (a row holds a worker's approvals of a transaction, which
     may straddle the day)."""
     return sql.SQL("CASE WHEN last_date <= {day} THEN approved_score ELSE (SELECT COALESCE({sum}(s), 0) FROM"
                    " unnest(dates, approved_scores) AS a (d, s) WHERE d <= {day}) END").format(day=day, sum=SUM_INT8)
+
+
+# The approval log's live segments of the competition (StandingApprovalSegment: not yet consumed, open or
+# closed), as an array: the rows are then read by the log's index on (segment, work_date), never by a scan of
+# the whole log, which keeps every run's archive too.
+LIVE_SEGMENTS = _format(
+    "ARRAY(SELECT id FROM {approval_segment} WHERE competition_id = {competition} AND run_id IS NULL)")
 
 
 # Per-worker totals straight from the entries: a full run, and a run for a day older than the base.
@@ -169,7 +177,7 @@ _TOTALS_FROM_BASE = """
         FROM {delta} WHERE competition_id = {competition} AND work_date <= {day}
         UNION ALL
         SELECT worker_id, 0, approved_score, 0, NULL, NULL, NULL, NULL
-        FROM {approval} WHERE competition_id = {competition} AND work_date <= {day}
+        FROM {approval} WHERE segment_id = ANY({live_segments}) AND work_date <= {day}
         ORDER BY worker_id
     ) AS u
     GROUP BY worker_id
@@ -184,7 +192,7 @@ def worker_totals_from_base(*, with_ranks: bool) -> sql.Composed:
     """The base day plus the change log; ``with_ranks``: the base day's ranks as the previous ranks."""
     return _format(_TOTALS_FROM_BASE, score=total(sql.SQL("score")), approved_score=total(sql.SQL("approved_score")),
                    points=_thousandths(sql.SQL("points")), approved_points=_thousandths(sql.SQL("approved_points")),
-                   previous_ranks=BASE_RANKS if with_ranks else sql.SQL(""))
+                   previous_ranks=BASE_RANKS if with_ranks else sql.SQL(""), live_segments=LIVE_SEGMENTS)
 
 
 # A day older than the base day, as of the log position of the run that consumed the change log last: the
@@ -200,7 +208,7 @@ _TOTALS_BEHIND_LOG = """
         FROM {delta} WHERE competition_id = {competition} AND work_date <= {day}
         UNION ALL
         SELECT worker_id, 0, -{approved_through}, 0
-        FROM {approval} WHERE competition_id = {competition} AND first_date <= {day}
+        FROM {approval} WHERE segment_id = ANY({live_segments}) AND first_date <= {day}
     ) AS u
     GROUP BY worker_id
     HAVING sum_int8(entries) <> 0
@@ -211,7 +219,7 @@ def _behind_log(from_entries: sql.Composable) -> sql.Composed:
     return _format(_TOTALS_BEHIND_LOG, score=total(sql.SQL("score")), approved_score=total(sql.SQL("approved_score")),
                    from_entries=from_entries, points=_thousandths(sql.SQL("points")),
                    approved_points=_thousandths(sql.SQL("approved_points")),
-                   approved_through=approved_through(PARAMS["day"]))
+                   approved_through=approved_through(PARAMS["day"]), live_segments=LIVE_SEGMENTS)
 
 
 WORKER_TOTALS_BEHIND_LOG = _behind_log(WORKER_TOTALS_FROM_ENTRIES)
@@ -375,23 +383,51 @@ WHERE competition_id = {competition}
 GROUP BY competition_id, worker_id, work_date
 HAVING SUM(points) <> 0 OR SUM(approved_points) <> 0 OR SUM(entries) <> 0
 """)
-# The approval log's rows the run takes in, deleted and, when some of their dates are up to the latest day
-# stored before this run's, archived whole with the consuming run (StandingApprovalCorrection: the readers
-# sum a row's dates up to a stored day, so its dates after it count for no stored day the archive is read
-# for). One statement, one pass over the log; returns how many rows it took in.
-TAKE_APPROVALS = _format("""
-WITH taken AS (
-    DELETE FROM {approval} WHERE competition_id = {competition} AND work_date <= {day}
-    RETURNING worker_id, first_date, last_date, approved_score, dates, approved_scores
-), archived AS (
-    INSERT INTO {approval_correction} (competition_id, run_id, worker_id, first_date, last_date, approved_score,
-                                       dates, approved_scores)
-    SELECT {competition}, {run}, worker_id, first_date, last_date, approved_score, dates, approved_scores
-    FROM taken
-    WHERE first_date <= (SELECT MAX(day) FROM {standing_day} WHERE competition_id = {competition} AND day < {day})
-)
-SELECT count(*) FROM taken
+# Closing: the open segment, once every transaction writing into it has ended (APPROVAL_LOG_LOCK_CLASS).
+CLOSE_SEGMENT = _format("""
+UPDATE {approval_segment} SET closed = true WHERE competition_id = {competition} AND NOT closed
 """)
+CLOSE_LOCK = _format("SELECT pg_advisory_xact_lock({lock_class}, {competition})",
+                     lock_class=sql.Literal(APPROVAL_LOG_LOCK_CLASS))
+# The approval log's rows the run takes in: those of the live segments dated up to the day (the ones the
+# ranking read), in a few statements on the run's snapshot, none of which copies or deletes a row
+# (StandingApprovalSegment). The closed live segments (the open one was closed just before the snapshot,
+# competitions.standings.approvals.close) become the run's: CONSUME_SEGMENTS returns their ids, the first of
+# which takes in what the run read of the open segment (a move committed between the close and the
+# snapshot; nothing usually): TAKE_OPEN. A row of the consumed segments dated after the day (an entry dated
+# after it, waiting for the run of its day) goes on waiting in a closed live segment of its own: KEEP_LATER.
+CONSUME_SEGMENTS = _format("""
+UPDATE {approval_segment} SET run_id = {run}
+WHERE competition_id = {competition} AND closed AND run_id IS NULL
+RETURNING id
+""")
+# A segment for the run's rows when it consumed none (nothing was closed, yet the open segment had rows
+# committed before the snapshot), or for the rows that wait (run null).
+NEW_SEGMENT = _format("""
+INSERT INTO {approval_segment} (competition_id, closed, run_id) VALUES ({competition}, true, {run}) RETURNING id
+""")
+TAKE_OPEN = _format("""
+UPDATE {approval} SET segment_id = {segment}
+WHERE segment_id = (SELECT id FROM {approval_segment} WHERE competition_id = {competition} AND NOT closed)
+  AND work_date <= {day}
+""", segment=sql.Placeholder("segment"))
+KEEP_LATER = _format("""
+UPDATE {approval} SET segment_id = {segment} WHERE segment_id = ANY({segments}) AND work_date > {day}
+""", segment=sql.Placeholder("segment"), segments=sql.Placeholder("segments"))
+# Whether the open segment has rows dated up to the day (committed between the close and the snapshot).
+OPEN_TAKEN = _format("""
+SELECT EXISTS (
+    SELECT FROM {approval}
+    WHERE segment_id = (SELECT id FROM {approval_segment} WHERE competition_id = {competition} AND NOT closed)
+      AND work_date <= {day})
+""")
+# Whether any row of the segments is dated after the day (KEEP_LATER then needs a segment to move them to).
+ANY_LATER = _format("""
+SELECT EXISTS (SELECT FROM {approval} WHERE segment_id = ANY({segments}) AND work_date > {day})
+""", segments=sql.Placeholder("segments"))
+TAKEN = _format("""
+SELECT count(*) FROM {approval} WHERE segment_id = ANY({segments}) AND work_date <= {day}
+""", segments=sql.Placeholder("segments"))
 # The change log dated up to the day, once a run has read it. In the same transaction, and serialized by
 # the competition's lock, this removes exactly the rows the run read: the run is REPEATABLE READ (one
 # snapshot for both).

@@ -7,16 +7,18 @@ from datetime import date
 from psycopg import sql
 
 from competitions.models import StandingDay
-from competitions.standings import database, frozen, partitions, ranking
+from competitions.standings import approvals, database, frozen, partitions, ranking
 
 
 def delete_deltas(*, competition_id: int, day: date, run_id: int) -> int:
-    """Drops the change log and the approval log dated up to ``day`` (a run's standings include them);
-    returns how many rows. Their rows dated before ``day`` are archived first (StandingCorrection,
-    StandingApprovalCorrection), as consumed by run ``run_id``."""
+    """Drops the change log dated up to ``day`` (a run's standings include it) and takes in the approval
+    log's rows dated up to it; returns how many rows. The change log's rows dated before ``day`` are
+    archived first (StandingCorrection), as consumed by run ``run_id``; the approval log's rows stay where
+    they are, their segments marked as consumed by the run (approvals.consume)."""
     params = {"competition": competition_id, "day": day, "run": run_id}
     database.execute(ranking.ARCHIVE_DELTAS, params)
-    return database.execute(ranking.DELETE_DELTAS, params) + database.scalar(ranking.TAKE_APPROVALS, params)
+    return (database.execute(ranking.DELETE_DELTAS, params)
+            + approvals.consume(competition_id=competition_id, day=day, run_id=run_id))
 
 
 def replace_day(*, competition_id: int, day: date, now, base_day: date | None, run_id: int | None = None,

@@ -71,6 +71,23 @@ BEGIN
             -- particular order; a date may come more than once). A job that moves a month in
             -- several statements merges its transaction's rows once at the end (reviews.entry_log).
             -- Zero-points entries log nothing.
+            -- The rows go into each competition's open segment of the log (competitions.StandingApprovalSegment;
+            -- opened here when there is none), under the log's lock held shared to the end of the
+            -- transaction: a standings run closes the open segment only once no transaction writes into it
+            -- (competitions.standings.approvals). Each statement below reads the segments as of its own
+            -- start, after the lock. A transaction that reads one snapshot throughout (REPEATABLE READ)
+            -- could still see a segment closed since: it locks the segment's row, which fails to serialize
+            -- then rather than write into a closed segment.
+            PERFORM pg_advisory_xact_lock_shared({approval_lock_class}, CAST(c.competition_id AS integer))
+               FROM (SELECT DISTINCT competition_id FROM new_rows ORDER BY 1) AS c;
+            INSERT INTO {segment_table} (competition_id, closed)
+            SELECT c.competition_id, false FROM (SELECT DISTINCT competition_id FROM new_rows) AS c
+             WHERE NOT EXISTS (SELECT FROM {segment_table} s WHERE s.competition_id = c.competition_id AND NOT s.closed)
+            ON CONFLICT (competition_id) WHERE NOT closed DO NOTHING;
+            IF current_setting('transaction_isolation') <> 'read committed' THEN
+                PERFORM FROM {segment_table} s
+                  WHERE NOT s.closed AND s.competition_id IN (SELECT competition_id FROM new_rows) FOR SHARE;
+            END IF;
             EXECUTE $sql$
             WITH latest AS (
                 SELECT s.competition_id, MAX(s.day) AS day
@@ -78,14 +95,15 @@ BEGIN
                  WHERE s.competition_id IN (SELECT DISTINCT competition_id FROM new_rows)
                  GROUP BY s.competition_id
             )
-            INSERT INTO {approval_table} (competition_id, worker_id, work_date, first_date, last_date,
+            INSERT INTO {approval_table} (segment_id, competition_id, worker_id, work_date, first_date, last_date,
                                           approved_score, dates, approved_scores, batch)
-            SELECT n.competition_id, n.worker_id, GREATEST(n.work_date, l.day), MIN(n.work_date), MAX(n.work_date),
-                   CAST(SUM(n.points * 1000) AS BIGINT) * $1, array_agg(n.work_date),
+            SELECT s.id, n.competition_id, n.worker_id, GREATEST(n.work_date, l.day), MIN(n.work_date),
+                   MAX(n.work_date), CAST(SUM(n.points * 1000) AS BIGINT) * $1, array_agg(n.work_date),
                    array_agg(CAST(n.points * 1000 AS BIGINT) * $1), $2
               FROM new_rows n LEFT JOIN latest l ON l.competition_id = n.competition_id
+              JOIN {segment_table} s ON s.competition_id = n.competition_id AND NOT s.closed
              WHERE n.points <> 0
-             GROUP BY n.competition_id, n.worker_id, GREATEST(n.work_date, l.day)
+             GROUP BY s.id, n.competition_id, n.worker_id, GREATEST(n.work_date, l.day)
             $sql$ USING d_approved, {this_batch};
         ELSIF d_counted <> 0 OR d_approved <> 0 THEN
             -- What pairing would log: the rows whose counted values differ (not a zero-points approval).

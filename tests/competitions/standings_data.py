@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from django.db import connections, transaction
 
 from competitions import standings
 from competitions.models import Standing
 from config.months import month_of
+from members.models import UnitLevel
 from reviews.models import ReviewPeriod, WorkEntry
 
 COMPARED = ["worker_id", "employee_no", "business_system_id", "job_type_id", "depot_id", "points",
             "approved_points", "pending_points", "entries", "rank_overall", "rank_business_system", "rank_job_type",
             "rank_unit", "change_overall", "change_business_system", "change_job_type", "change_unit",
             "points_to_next"]
+
+
+D1, D2, D3, D4 = (date(2026, 3, d) for d in (1, 2, 3, 4))
 
 
 def entry(competition, worker, rule, day: date, quantity, points=None, status="pending", **kw) -> WorkEntry:
@@ -130,3 +135,36 @@ def run_held_half_way(monkeypatch, **recompute):
         release.set()
         thread.join(20)
         monkeypatch.setattr(standings, "replace_day", real_replace_day)
+
+
+@pytest.fixture
+def league(f):
+    """Six workers in two business systems, three job types and two depots (hand-computed below)."""
+    bs_a, bs_b = f.business_system(), f.business_system()
+    j1, j2, j3 = f.job_type(bs_a), f.job_type(bs_a), f.job_type(bs_b)
+    depot1, depot2 = f.depot(), f.depot()
+    workshop1 = f.unit(parent=depot1, level=UnitLevel.WORKSHOP)
+    comp = f.competition()
+    rules = {j: f.rule(comp, j) for j in (j1, j2, j3)}
+    w = {
+        1: f.worker(workshop1, j1, employee_no="T001"),
+        2: f.worker(depot1, j1, employee_no="T002"),
+        3: f.worker(depot2, j2, employee_no="T003"),
+        4: f.worker(depot2, j3, employee_no="T004"),
+        5: f.worker(depot1, j3, employee_no="T005"),
+        6: f.worker(depot2, j1, employee_no="T006"),
+    }
+
+    def add(n, day, quantity, status="pending"):
+        return entry(comp, w[n], rules[w[n].job_type], day, quantity, status=status)
+
+    add(1, D1, 6, "approved")
+    add(1, D1 - timedelta(days=1), 4)
+    add(2, D1, 8)
+    rejected = add(2, D1 - timedelta(days=2), 100, "rejected")
+    add(3, D1, 8, "approved")
+    add(4, D1, 5)
+    add(5, D1, 12)
+    add(6, D1, 8, "locked")
+    return {"comp": comp, "w": w, "add": add, "rejected": rejected, "bs": (bs_a, bs_b), "jt": (j1, j2, j3),
+            "depots": (depot1, depot2)}

@@ -18,7 +18,7 @@ from psycopg import sql
 
 from competitions import verify
 from competitions.scopes import Scope
-from competitions.standings import database, digest, frozen, partitions, periods, ranking, reads, run
+from competitions.standings import approvals, database, digest, frozen, partitions, periods, ranking, reads, run
 from competitions.standings.table import PERIOD_STANDINGS_PARTITIONED, STANDINGS_PARTITIONED
 
 COMPETITION, DAY, PREVIOUS = 7, date(2026, 3, 15), date(2026, 3, 14)
@@ -38,13 +38,21 @@ def _capture(action, *, business_systems=(1, 2, 3), existing=()) -> str:
         sent.append(text)
         return 0
 
+    # The approval log's consumption (approvals.consume) finds rows of the open segment to take in and rows
+    # to keep for later, so every one of its statements is sent.
+    answers = [(ranking.OPEN_TAKEN, True), (ranking.ANY_LATER, True), (ranking.NEW_SEGMENT, 9), (ranking.TAKEN, 0)]
+
     def scalar(statement, params=None):
         sent.append(database.render(statement))
-        return 0 if statement is ranking.TAKE_APPROVALS else PREVIOUS  # a count, or a day
+        # A day, unless the statement answers something else.
+        return next((answer for known, answer in answers if statement is known), PREVIOUS)
 
     def column(statement, params=None):
         if statement is ranking.BUSINESS_SYSTEM_IDS:
             return list(business_systems)
+        if statement is ranking.CONSUME_SEGMENTS:
+            sent.append(database.render(statement))
+            return [3, 4]
         if statement is periods.PARTITIONS:  # a period snapshot's partition
             return [f"{periods.PERIOD_STANDING}_{COMPETITION}_5"]
         assert statement is partitions.PARTITIONS, database.render(statement)
@@ -122,8 +130,10 @@ def statements() -> dict[str, str]:
         "freeze_signed_off": _render(frozen._statement(frozen.FREEZE)),
         # At a reopening.
         "unfreeze_month": _render(frozen._statement(frozen.UNFREEZE)),
-        # The change log archived (dated before the day) and dropped.
+        # The change log archived (dated before the day) and dropped, the approval log's segments consumed.
         "delete_deltas": _capture(lambda: run.delete_deltas(competition_id=COMPETITION, day=DAY, run_id=40)),
+        # Before a run's snapshot: the approval log's open segment closed.
+        "close_approvals": _capture(lambda: approvals.close(competition_id=COMPETITION)),
         "compact_month": _capture(lambda: partitions.compact_month(competition_id=COMPETITION, month=date(2026, 2, 1)),
                                   existing=FEBRUARY),
         "forget_competition": _capture(lambda: partitions.forget_competition(competition_id=COMPETITION),

@@ -20,7 +20,7 @@ from competitions.models import (
     RunKind,
     SnapshotStatus,
     StandingApproval,
-    StandingApprovalCorrection,
+    StandingApprovalSegment,
     StandingCorrection,
     StandingDay,
     StandingDelta,
@@ -163,8 +163,11 @@ def test_period_points_equal_the_entries_dated_in_the_range_as_they_stand_now(f,
 
     # then every range sums exactly the entries dated in it, as they stand now
     assert StandingCorrection.objects.filter(competition_id=comp.pk).exists()
-    assert StandingApprovalCorrection.objects.filter(competition_id=comp.pk).exists()
-    assert StandingApproval.objects.filter(competition_id=comp.pk).exists()
+    # (approvals consumed by runs, in their segments, and approvals still live)
+    consumed = StandingApprovalSegment.objects.filter(competition_id=comp.pk, run_id__isnull=False)
+    assert StandingApproval.objects.filter(segment_id__in=consumed.values("pk")).exists()
+    live = StandingApprovalSegment.objects.filter(competition_id=comp.pk, run_id__isnull=True)
+    assert StandingApproval.objects.filter(segment_id__in=live.values("pk")).exists()
     assert_period_exact(comp, date(2026, 2, 21), date(2026, 3, 1))  # stored days at both bounds
     assert_period_exact(comp, date(2026, 2, 26), date(2026, 3, 4))  # the day before the start was repaired
     assert_period_exact(comp, date(2026, 3, 2), date(2026, 3, 5))  # no standings on 03-05: from 03-04

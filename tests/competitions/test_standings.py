@@ -18,6 +18,10 @@ from members.models import UnitLevel
 from reviews.models import WorkEntry
 from reviews.workflow import entries_transition
 from tests.competitions.standings_data import (
+    D1,
+    D2,
+    D3,
+    D4,
     entry,
     partitions,
     rows,
@@ -28,42 +32,6 @@ from tests.competitions.standings_data import (
 )
 
 pytestmark = pytest.mark.django_db
-
-D1, D2, D3, D4 = (date(2026, 3, d) for d in (1, 2, 3, 4))
-
-
-@pytest.fixture
-def league(f):
-    """Six workers in two business systems, three job types and two depots (hand-computed below)."""
-    bs_a, bs_b = f.business_system(), f.business_system()
-    j1, j2, j3 = f.job_type(bs_a), f.job_type(bs_a), f.job_type(bs_b)
-    depot1, depot2 = f.depot(), f.depot()
-    workshop1 = f.unit(parent=depot1, level=UnitLevel.WORKSHOP)
-    comp = f.competition()
-    rules = {j: f.rule(comp, j) for j in (j1, j2, j3)}
-    w = {
-        1: f.worker(workshop1, j1, employee_no="T001"),
-        2: f.worker(depot1, j1, employee_no="T002"),
-        3: f.worker(depot2, j2, employee_no="T003"),
-        4: f.worker(depot2, j3, employee_no="T004"),
-        5: f.worker(depot1, j3, employee_no="T005"),
-        6: f.worker(depot2, j1, employee_no="T006"),
-    }
-
-    def add(n, day, quantity, status="pending"):
-        return entry(comp, w[n], rules[w[n].job_type], day, quantity, status=status)
-
-    add(1, D1, 6, "approved")
-    add(1, D1 - timedelta(days=1), 4)
-    add(2, D1, 8)
-    rejected = add(2, D1 - timedelta(days=2), 100, "rejected")
-    add(3, D1, 8, "approved")
-    add(4, D1, 5)
-    add(5, D1, 12)
-    add(6, D1, 8, "locked")
-    return {"comp": comp, "w": w, "add": add, "rejected": rejected, "bs": (bs_a, bs_b), "jt": (j1, j2, j3),
-            "depots": (depot1, depot2)}
-
 
 def by_worker(comp, day):
     return {s.worker_id: s for s in Standing.objects.filter(competition=comp, day=day)}
@@ -455,7 +423,7 @@ def test_deleting_a_competition_removes_its_standings_and_no_one_elses(league, f
 def test_an_approval_committed_while_a_run_computes_is_taken_in_once_by_the_next_run(league, monkeypatch):
     """A review's approval log row committed after a run took its snapshot: that run neither counts nor drops
     it, the next run counts it once, and every stored day still verifies as published."""
-    from competitions.models import StandingApproval, VerificationOutcome
+    from competitions.models import StandingApproval, StandingApprovalSegment, VerificationOutcome
     from competitions.verify import verify_day
 
     comp = league["comp"]
@@ -477,12 +445,17 @@ def test_an_approval_committed_while_a_run_computes_is_taken_in_once_by_the_next
     # D3 is as of the run's snapshot: nothing new dated D3, and the approval is not in it (the points and
     # the approved points are D2's), and its log rows are still there.
     assert split(D3) == split(D2) == before
-    assert StandingApproval.objects.filter(competition_id=comp.pk).exists()
-    # The next run counts it, once: as the entries stand now, and the log is empty.
+    live = StandingApproval.objects.filter(segment_id__in=StandingApprovalSegment.objects.filter(
+        competition_id=comp.pk, run_id__isnull=True).values("pk"))
+    assert live.exists()
+    # The next run counts it, once: as the entries stand now, and nothing of the log is live any more (its
+    # rows are the run's archive, in the segment it consumed).
     run = standings_recompute(competition=comp, day=D4)
     assert rows(comp.pk, D4) == rows_by_full_path(comp.pk, D4, run.started_at)
     assert all(pending == 0 for *_rest, pending in split(D4))
-    assert not StandingApproval.objects.filter(competition_id=comp.pk).exists()
+    assert not live.exists()
+    assert StandingApproval.objects.filter(segment_id__in=StandingApprovalSegment.objects.filter(
+        competition_id=comp.pk, run_id=run.pk).values("pk")).exists()
     for day in (D1, D2, D3, D4):
         check = verify_day(competition_id=comp.pk, day=day)
         assert check.outcome == VerificationOutcome.OK, (day, check.differences, check.error)

@@ -6,14 +6,17 @@ WHERE competition_id = %(competition)s
 GROUP BY competition_id, worker_id, work_date
 HAVING SUM(points) <> 0 OR SUM(approved_points) <> 0 OR SUM(entries) <> 0;
 DELETE FROM "competitions_standingdelta" WHERE competition_id = %(competition)s AND work_date <= %(day)s;
-WITH taken AS (
-    DELETE FROM "competitions_standingapproval" WHERE competition_id = %(competition)s AND work_date <= %(day)s
-    RETURNING worker_id, first_date, last_date, approved_score, dates, approved_scores
-), archived AS (
-    INSERT INTO "competitions_standingapprovalcorrection" (competition_id, run_id, worker_id, first_date, last_date, approved_score,
-                                       dates, approved_scores)
-    SELECT %(competition)s, %(run)s, worker_id, first_date, last_date, approved_score, dates, approved_scores
-    FROM taken
-    WHERE first_date <= (SELECT MAX(day) FROM "competitions_standingday" WHERE competition_id = %(competition)s AND day < %(day)s)
-)
-SELECT count(*) FROM taken;
+UPDATE "competitions_standingapprovalsegment" SET run_id = %(run)s
+WHERE competition_id = %(competition)s AND closed AND run_id IS NULL
+RETURNING id;
+SELECT EXISTS (
+    SELECT FROM "competitions_standingapproval"
+    WHERE segment_id = (SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = %(competition)s AND NOT closed)
+      AND work_date <= %(day)s);
+UPDATE "competitions_standingapproval" SET segment_id = %(segment)s
+WHERE segment_id = (SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = %(competition)s AND NOT closed)
+  AND work_date <= %(day)s;
+SELECT EXISTS (SELECT FROM "competitions_standingapproval" WHERE segment_id = ANY(%(segments)s) AND work_date > %(day)s);
+INSERT INTO "competitions_standingapprovalsegment" (competition_id, closed, run_id) VALUES (%(competition)s, true, %(run)s) RETURNING id;
+UPDATE "competitions_standingapproval" SET segment_id = %(segment)s WHERE segment_id = ANY(%(segments)s) AND work_date > %(day)s;
+SELECT count(*) FROM "competitions_standingapproval" WHERE segment_id = ANY(%(segments)s) AND work_date <= %(day)s;

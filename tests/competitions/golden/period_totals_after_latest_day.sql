@@ -6,9 +6,9 @@ SELECT worker_id, sum_int8(score) AS score, sum_int8(approved_score) AS approved
         UNION ALL
         SELECT worker_id, CAST("points" * 1000 AS BIGINT), CAST("approved_points" * 1000 AS BIGINT), entries FROM "competitions_standingdelta" WHERE competition_id = 7 AND work_date <= '2026-03-20'::date
         UNION ALL
-        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-15'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-15'::date) END, 0 FROM "competitions_standingapprovalcorrection" WHERE competition_id = 7 AND run_id > 40 AND first_date <= '2026-03-15'::date
+        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-15'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-15'::date) END, 0 FROM "competitions_standingapproval" WHERE segment_id = ANY(ARRAY(SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = 7 AND run_id > 40)) AND first_date <= '2026-03-15'::date
         UNION ALL
-        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-20'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-20'::date) END, 0 FROM "competitions_standingapproval" WHERE competition_id = 7 AND first_date <= '2026-03-20'::date
+        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-20'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-20'::date) END, 0 FROM "competitions_standingapproval" WHERE segment_id = ANY(ARRAY(SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = 7 AND run_id IS NULL)) AND first_date <= '2026-03-20'::date
         UNION ALL
         SELECT e.worker_id, -CAST(e.points * 1000 AS BIGINT), -CASE WHEN e.status IN ('approved', 'locked') THEN CAST(e.points * 1000 AS BIGINT) ELSE 0 END, -1 FROM "reviews_workentry" e WHERE e.competition_id = 7 AND e.work_date <= '2025-12-31'::date AND e.status <> 'rejected') AS u (worker_id, score, approved_score, entries)
     GROUP BY worker_id

@@ -7,9 +7,9 @@ WITH b0 AS MATERIALIZED (
         UNION ALL
         SELECT worker_id, CAST("points" * 1000 AS BIGINT), CAST("approved_points" * 1000 AS BIGINT), entries FROM "competitions_standingdelta" WHERE competition_id = 7 AND work_date <= '2026-01-31'::date
         UNION ALL
-        SELECT worker_id, 0, CASE WHEN last_date <= '2026-01-31'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-01-31'::date) END, 0 FROM "competitions_standingapprovalcorrection" WHERE competition_id = 7 AND run_id > 12 AND first_date <= '2026-01-31'::date
+        SELECT worker_id, 0, CASE WHEN last_date <= '2026-01-31'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-01-31'::date) END, 0 FROM "competitions_standingapproval" WHERE segment_id = ANY(ARRAY(SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = 7 AND run_id > 12)) AND first_date <= '2026-01-31'::date
         UNION ALL
-        SELECT worker_id, 0, CASE WHEN last_date <= '2026-01-31'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-01-31'::date) END, 0 FROM "competitions_standingapproval" WHERE competition_id = 7 AND first_date <= '2026-01-31'::date) AS u (worker_id, score, approved_score, entries)
+        SELECT worker_id, 0, CASE WHEN last_date <= '2026-01-31'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-01-31'::date) END, 0 FROM "competitions_standingapproval" WHERE segment_id = ANY(ARRAY(SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = 7 AND run_id IS NULL)) AND first_date <= '2026-01-31'::date) AS u (worker_id, score, approved_score, entries)
     GROUP BY worker_id
     HAVING TRUE),
 b1 AS MATERIALIZED (
@@ -21,9 +21,9 @@ b1 AS MATERIALIZED (
         UNION ALL
         SELECT worker_id, CAST("points" * 1000 AS BIGINT), CAST("approved_points" * 1000 AS BIGINT), entries FROM "competitions_standingdelta" WHERE competition_id = 7 AND work_date <= '2026-02-28'::date
         UNION ALL
-        SELECT worker_id, 0, CASE WHEN last_date <= '2026-02-28'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-02-28'::date) END, 0 FROM "competitions_standingapprovalcorrection" WHERE competition_id = 7 AND run_id > 30 AND first_date <= '2026-02-28'::date
+        SELECT worker_id, 0, CASE WHEN last_date <= '2026-02-28'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-02-28'::date) END, 0 FROM "competitions_standingapproval" WHERE segment_id = ANY(ARRAY(SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = 7 AND run_id > 30)) AND first_date <= '2026-02-28'::date
         UNION ALL
-        SELECT worker_id, 0, CASE WHEN last_date <= '2026-02-28'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-02-28'::date) END, 0 FROM "competitions_standingapproval" WHERE competition_id = 7 AND first_date <= '2026-02-28'::date) AS u (worker_id, score, approved_score, entries)
+        SELECT worker_id, 0, CASE WHEN last_date <= '2026-02-28'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-02-28'::date) END, 0 FROM "competitions_standingapproval" WHERE segment_id = ANY(ARRAY(SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = 7 AND run_id IS NULL)) AND first_date <= '2026-02-28'::date) AS u (worker_id, score, approved_score, entries)
     GROUP BY worker_id
     HAVING TRUE),
 b2 AS MATERIALIZED (
@@ -35,9 +35,9 @@ b2 AS MATERIALIZED (
         UNION ALL
         SELECT worker_id, CAST("points" * 1000 AS BIGINT), CAST("approved_points" * 1000 AS BIGINT), entries FROM "competitions_standingdelta" WHERE competition_id = 7 AND work_date <= '2026-03-15'::date
         UNION ALL
-        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-15'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-15'::date) END, 0 FROM "competitions_standingapprovalcorrection" WHERE competition_id = 7 AND run_id > 40 AND first_date <= '2026-03-15'::date
+        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-15'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-15'::date) END, 0 FROM "competitions_standingapproval" WHERE segment_id = ANY(ARRAY(SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = 7 AND run_id > 40)) AND first_date <= '2026-03-15'::date
         UNION ALL
-        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-15'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-15'::date) END, 0 FROM "competitions_standingapproval" WHERE competition_id = 7 AND first_date <= '2026-03-15'::date) AS u (worker_id, score, approved_score, entries)
+        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-15'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-15'::date) END, 0 FROM "competitions_standingapproval" WHERE segment_id = ANY(ARRAY(SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = 7 AND run_id IS NULL)) AND first_date <= '2026-03-15'::date) AS u (worker_id, score, approved_score, entries)
     GROUP BY worker_id
     HAVING TRUE)
     SELECT b.worker_id, sum_int8(b.score * k.sign) AS score,

@@ -47,7 +47,7 @@ FROM (
         FROM "competitions_standingdelta" WHERE competition_id = %(competition)s AND work_date <= %(day)s
         UNION ALL
         SELECT worker_id, 0, -CASE WHEN last_date <= %(day)s THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= %(day)s) END, 0
-        FROM "competitions_standingapproval" WHERE competition_id = %(competition)s AND first_date <= %(day)s
+        FROM "competitions_standingapproval" WHERE segment_id = ANY(ARRAY(SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = %(competition)s AND run_id IS NULL)) AND first_date <= %(day)s
     ) AS u
     GROUP BY worker_id
     HAVING sum_int8(entries) <> 0

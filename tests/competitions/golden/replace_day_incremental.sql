@@ -30,7 +30,7 @@ FROM (
         FROM "competitions_standingdelta" WHERE competition_id = %(competition)s AND work_date <= %(day)s
         UNION ALL
         SELECT worker_id, 0, approved_score, 0, NULL, NULL, NULL, NULL
-        FROM "competitions_standingapproval" WHERE competition_id = %(competition)s AND work_date <= %(day)s
+        FROM "competitions_standingapproval" WHERE segment_id = ANY(ARRAY(SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = %(competition)s AND run_id IS NULL)) AND work_date <= %(day)s
         ORDER BY worker_id
     ) AS u
     GROUP BY worker_id

@@ -39,9 +39,9 @@ FROM (
         UNION ALL
         SELECT worker_id, CAST("points" * 1000 AS BIGINT), CAST("approved_points" * 1000 AS BIGINT), entries FROM "competitions_standingdelta" WHERE competition_id = 7 AND work_date <= '2026-03-15'::date
         UNION ALL
-        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-15'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-15'::date) END, 0 FROM "competitions_standingapprovalcorrection" WHERE competition_id = 7 AND run_id > 40 AND first_date <= '2026-03-15'::date
+        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-15'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-15'::date) END, 0 FROM "competitions_standingapproval" WHERE segment_id = ANY(ARRAY(SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = 7 AND run_id > 40)) AND first_date <= '2026-03-15'::date
         UNION ALL
-        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-15'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-15'::date) END, 0 FROM "competitions_standingapproval" WHERE competition_id = 7 AND first_date <= '2026-03-15'::date) AS u (worker_id, score, approved_score, entries)
+        SELECT worker_id, 0, CASE WHEN last_date <= '2026-03-15'::date THEN approved_score ELSE (SELECT COALESCE(sum_int8(s), 0) FROM unnest(dates, approved_scores) AS a (d, s) WHERE d <= '2026-03-15'::date) END, 0 FROM "competitions_standingapproval" WHERE segment_id = ANY(ARRAY(SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = 7 AND run_id IS NULL)) AND first_date <= '2026-03-15'::date) AS u (worker_id, score, approved_score, entries)
     GROUP BY worker_id
     HAVING TRUE) AS c) AS c
     ) AS t

@@ -1,0 +1,142 @@
+-- The log trigger of reviews_workentry: one function, fired once per statement (INSERT, UPDATE, DELETE),
+-- keeps the approval queue (reviews_pendingentry) and the standings change log
+-- (competitions_standingdelta). Rendered by reviews.entry_log from the entry statuses and the models'
+-- tables; installed by the reviews migration; `manage.py check` reports a function that differs.
+--
+-- On an UPDATE whose statement reviews.workflow describes (the transaction-local setting
+-- reviews.entry_log.STATUS_MOVE = '<from>><to>', set right before its UPDATE), both logs are written from new_rows alone:
+-- the queue rows of the moved entries go (from pending) or come (to pending), and the standing deltas
+-- are the points times the change in "counted" / "counted as approved" (a move between pending and
+-- approved, which changes only the approved split, goes to the approval log, per worker: see
+-- competitions.StandingApproval). The setting is a claim about
+-- one statement, so the function clears it the first time it runs, whatever the statement; it counts
+-- only for the statement that fires the trigger directly (pg_trigger_depth() = 1) and only in the exact
+-- form '<status>><status>'; anything else takes the general path (old and new rows paired by id),
+-- which is always right. Set with is_local, a failed statement's rollback takes it back too.
+CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    hint text := current_setting({setting}, true);
+    move_from text;
+    move_to text;
+    d_counted int;   -- change of "counts" (not rejected): -1, 0 or 1
+    d_approved int;  -- change of "counts as approved" (approved or locked): -1, 0 or 1
+    saved_hashjoin text;
+    saved_mergejoin text;
+BEGIN
+    IF hint <> '' THEN
+        -- A claim about one statement: gone before anything else can run (see reviews.workflow).
+        PERFORM set_config({setting}, '', true);
+    END IF;
+
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO {pending_table} (entry_id, competition_id, business_system_id, month, work_date, flags)
+        SELECT id, competition_id, business_system_id, date_trunc('month', work_date)::date, work_date, flags FROM new_rows WHERE status = {pending};
+        INSERT INTO {delta_table} (competition_id, worker_id, rule_id, work_date, quantity, points, approved_points, entries)
+        SELECT competition_id, worker_id, rule_id, work_date, quantity, points,
+               CASE WHEN status IN ({approved}) THEN points ELSE 0 END, 1
+          FROM new_rows WHERE status <> {rejected};
+
+    ELSIF TG_OP = 'DELETE' THEN
+        DELETE FROM {pending_table} p USING old_rows o WHERE p.entry_id = o.id AND o.status = {pending};
+        INSERT INTO {delta_table} (competition_id, worker_id, rule_id, work_date, quantity, points, approved_points, entries)
+        SELECT competition_id, worker_id, rule_id, work_date, -quantity, -points,
+               CASE WHEN status IN ({approved}) THEN -points ELSE 0 END, -1
+          FROM old_rows WHERE status <> {rejected};
+
+    ELSIF pg_trigger_depth() = 1
+          AND hint ~ {status_move_pattern} THEN
+        -- A pure status move, every row from move_from to move_to, nothing else counted changed.
+        move_from := split_part(hint, '>', 1);
+        move_to := split_part(hint, '>', 2);
+        IF move_from = {pending} THEN
+            -- One primary-key probe per moved entry, for one entry or a month: left to itself the
+            -- planner hashes the whole queue table for a month, which is slower than probing even
+            -- for a whole month's entries, and a plan cached from either size would be kept for
+            -- the other.
+            saved_hashjoin := current_setting('enable_hashjoin');
+            saved_mergejoin := current_setting('enable_mergejoin');
+            PERFORM set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true);
+            EXECUTE 'DELETE FROM {pending_table} p USING new_rows n WHERE p.entry_id = n.id';
+            PERFORM set_config('enable_hashjoin', saved_hashjoin, true),
+                    set_config('enable_mergejoin', saved_mergejoin, true);
+        ELSIF move_to = {pending} THEN
+            INSERT INTO {pending_table} (entry_id, competition_id, business_system_id, month, work_date, flags) SELECT id, competition_id, business_system_id, date_trunc('month', work_date)::date, work_date, flags FROM new_rows;
+        END IF;
+        d_counted := (move_to <> {rejected})::int - (move_from <> {rejected})::int;
+        d_approved := (move_to IN ({approved}))::int - (move_from IN ({approved}))::int;
+        IF d_counted = 0 AND d_approved <> 0 THEN
+            -- Approved <-> pending: only the approved split moves. Logged in the approval log, one row per
+            -- (competition, worker, run date): the run date is the latest stored standings day, or the
+            -- entry's date when later; each entry's date and approved points in the two arrays (in no
+            -- particular order; a date may come more than once). A job that moves a month in
+            -- several statements merges its transaction's rows once at the end (reviews.entry_log).
+            -- Zero-points entries log nothing.
+            EXECUTE $sql$
+            WITH latest AS (
+                SELECT s.competition_id, MAX(s.day) AS day
+                  FROM {standing_day_table} s
+                 WHERE s.competition_id IN (SELECT DISTINCT competition_id FROM new_rows)
+                 GROUP BY s.competition_id
+            )
+            INSERT INTO {approval_table} (competition_id, worker_id, work_date, first_date, last_date,
+                                          approved_score, dates, approved_scores, batch)
+            SELECT n.competition_id, n.worker_id, GREATEST(n.work_date, l.day), MIN(n.work_date), MAX(n.work_date),
+                   CAST(SUM(n.points * 1000) AS BIGINT) * $1, array_agg(n.work_date),
+                   array_agg(CAST(n.points * 1000 AS BIGINT) * $1), $2
+              FROM new_rows n LEFT JOIN latest l ON l.competition_id = n.competition_id
+             WHERE n.points <> 0
+             GROUP BY n.competition_id, n.worker_id, GREATEST(n.work_date, l.day)
+            $sql$ USING d_approved, {this_batch};
+        ELSIF d_counted <> 0 OR d_approved <> 0 THEN
+            -- What pairing would log: the rows whose counted values differ (not a zero-points approval).
+            INSERT INTO {delta_table} (competition_id, worker_id, rule_id, work_date, quantity, points, approved_points, entries)
+            SELECT competition_id, worker_id, rule_id, work_date, d_counted * quantity, d_counted * points,
+                   d_approved * points, d_counted
+              FROM new_rows WHERE d_counted <> 0 OR points <> 0;
+        END IF;
+
+    ELSE
+        -- Any other update. Queue: whatever was pending goes, whatever is pending now comes (back)
+        -- with its current day and flags. Standings: each row's old and new contribution, paired by id.
+        DELETE FROM {pending_table} p USING old_rows o WHERE o.status = {pending} AND p.entry_id = o.id;
+        INSERT INTO {pending_table} (entry_id, competition_id, business_system_id, month, work_date, flags)
+        SELECT id, competition_id, business_system_id, date_trunc('month', work_date)::date, work_date, flags FROM new_rows WHERE status = {pending};
+
+        EXECUTE $sql$
+        WITH pairs AS MATERIALIZED (
+            SELECT o.competition_id AS o_comp, o.worker_id AS o_worker, o.rule_id AS o_rule, o.work_date AS o_day,
+                   CASE WHEN o.status <> {rejected} THEN o.quantity ELSE 0 END AS o_q,
+                   CASE WHEN o.status <> {rejected} THEN o.points ELSE 0 END AS o_p,
+                   CASE WHEN o.status IN ({approved}) THEN o.points ELSE 0 END AS o_a,
+                   CASE WHEN o.status <> {rejected} THEN 1 ELSE 0 END AS o_e,
+                   n.competition_id AS n_comp, n.worker_id AS n_worker, n.rule_id AS n_rule, n.work_date AS n_day,
+                   CASE WHEN n.status <> {rejected} THEN n.quantity ELSE 0 END AS n_q,
+                   CASE WHEN n.status <> {rejected} THEN n.points ELSE 0 END AS n_p,
+                   CASE WHEN n.status IN ({approved}) THEN n.points ELSE 0 END AS n_a,
+                   CASE WHEN n.status <> {rejected} THEN 1 ELSE 0 END AS n_e
+              FROM old_rows o JOIN new_rows n ON n.id = o.id
+        ), changed AS (
+            SELECT *, (o_comp, o_worker, o_rule, o_day) = (n_comp, n_worker, n_rule, n_day) AS same_key
+              FROM pairs
+             WHERE (o_comp, o_worker, o_rule, o_day, o_q, o_p, o_a, o_e)
+                   IS DISTINCT FROM (n_comp, n_worker, n_rule, n_day, n_q, n_p, n_a, n_e)
+        )
+        INSERT INTO {delta_table} (competition_id, worker_id, rule_id, work_date, quantity, points, approved_points, entries)
+        SELECT n_comp, n_worker, n_rule, n_day, n_q - o_q, n_p - o_p, n_a - o_a, n_e - o_e
+          FROM changed WHERE same_key
+        UNION ALL
+        SELECT o_comp, o_worker, o_rule, o_day, -o_q, -o_p, -o_a, -o_e FROM changed WHERE NOT same_key AND o_e = 1
+        UNION ALL
+        SELECT n_comp, n_worker, n_rule, n_day, n_q, n_p, n_a, n_e FROM changed WHERE NOT same_key AND n_e = 1
+        $sql$;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER {insert_trigger} AFTER INSERT ON {entry_table}
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}();
+CREATE TRIGGER {update_trigger} AFTER UPDATE ON {entry_table}
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}();
+CREATE TRIGGER {delete_trigger} AFTER DELETE ON {entry_table}
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}();

@@ -1,0 +1,298 @@
+"""The approval log's segments (competitions.standings.approvals): a run takes the approval rows in where they are,
+never deleting or copying one; a closed segment never gains a row; the rows dated after the run's day wait; a
+failed run leaves its segments live; a run waits for a transaction still writing approvals; and migration 0023
+moves the archive (StandingApprovalCorrection) into the log and back keeping every row."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import DatabaseError, OperationalError, connection, connections, transaction
+
+from competitions import standings
+from competitions.models import RunOutcome, Standing, StandingApproval, StandingApprovalSegment, StandingRun
+from competitions.services import standings_recompute
+from competitions.standings import approvals
+from reviews.models import WorkEntry
+from reviews.workflow import entries_transition
+from tests.competitions.standings_data import D1, D2, D3, D4, rows, rows_by_full_path
+from tests.reviews.test_partition_migration import LATEST, migrate
+from tests.reviews.test_partition_migration import rows as sql_rows
+
+
+def approve(comp, **filters):
+    return entries_transition(actor=None, entries=WorkEntry.objects.filter(competition=comp, status="pending",
+                                                                           **filters),
+                              to_status="approved", exclude_own=False)
+
+
+def segments(comp):
+    return list(StandingApprovalSegment.objects.filter(competition_id=comp.pk).order_by("pk")
+                .values_list("closed", "run_id"))
+
+
+def in_segments(comp, **segment):
+    return StandingApproval.objects.filter(segment_id__in=StandingApprovalSegment.objects.filter(
+        competition_id=comp.pk, **segment).values("pk"))
+
+
+def assert_as_full_path(comp, day, run):
+    assert run.outcome == RunOutcome.SUCCEEDED, run.error
+    assert rows(comp.pk, day) == rows_by_full_path(comp.pk, day, run.started_at)
+
+
+@pytest.mark.django_db
+def test_a_run_takes_the_approval_rows_in_where_they_are(league):
+    comp = league["comp"]
+    standings_recompute(competition=comp, day=D1)
+    assert approve(comp, work_date__lte=D1).moved
+    written = sorted(StandingApproval.objects.filter(competition_id=comp.pk).values_list("pk", flat=True))
+    assert written and segments(comp) == [(False, None)]  # the open segment, opened by the approval
+
+    run = standings_recompute(competition=comp, day=D2)
+
+    assert_as_full_path(comp, D2, run)
+    assert run.deltas == len(written)
+    # The same rows, unmoved and unchanged, now the run's archive; nothing live, no segment open.
+    assert sorted(in_segments(comp, run_id=run.pk).values_list("pk", flat=True)) == written
+    assert not in_segments(comp, run_id__isnull=True).exists()
+    assert segments(comp) == [(True, run.pk)]
+    # The next approval opens a new segment, which the next run consumes in turn.
+    league["add"](4, D2, 3)
+    approve(comp)
+    assert segments(comp) == [(True, run.pk), (False, None)]
+    later = standings_recompute(competition=comp, day=D3)
+    assert_as_full_path(comp, D3, later)
+    assert segments(comp) == [(True, run.pk), (True, later.pk)]
+
+
+@pytest.mark.django_db
+def test_approvals_dated_after_the_runs_day_wait_for_the_run_of_their_day(league):
+    comp, add = league["comp"], league["add"]
+    standings_recompute(competition=comp, day=D1)
+    add(2, D3, 5)
+    add(5, D4, 7)
+    approve(comp)  # D1's pending entries, and two dated after D2
+
+    run = standings_recompute(competition=comp, day=D2)
+
+    assert_as_full_path(comp, D2, run)
+    # The rows dated D3 and D4 wait, live, in a closed segment of their own; the rest is the run's.
+    waiting = in_segments(comp, run_id__isnull=True)
+    assert sorted(waiting.values_list("work_date", flat=True)) == [D3, D4]
+    assert not in_segments(comp, run_id=run.pk).filter(work_date__gt=D2).exists()
+    assert StandingApprovalSegment.objects.get(pk=waiting.first().segment_id).closed
+    for day in (D3, D4):
+        assert_as_full_path(comp, day, standings_recompute(competition=comp, day=day))
+    assert not in_segments(comp, run_id__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_a_failed_run_leaves_its_segments_live_for_the_next(league, monkeypatch):
+    comp = league["comp"]
+    standings_recompute(competition=comp, day=D1)
+    approve(comp)
+    real_replace_day = standings.replace_day
+
+    def broken(**kw):
+        raise DatabaseError("the disk is full")
+
+    monkeypatch.setattr(standings, "replace_day", broken)
+    with pytest.raises(DatabaseError):
+        standings_recompute(competition=comp, day=D2)
+    monkeypatch.setattr(standings, "replace_day", real_replace_day)
+
+    # Closed before the run's snapshot, not consumed: still the live log.
+    assert segments(comp) == [(True, None)]
+    assert in_segments(comp, run_id__isnull=True).exists()
+    run = standings_recompute(competition=comp, day=D2)
+    assert_as_full_path(comp, D2, run)
+    assert segments(comp) == [(True, run.pk)]
+
+
+@pytest.mark.django_db
+def test_a_move_committed_between_the_close_and_the_snapshot_is_taken_in_once(league, monkeypatch):
+    """The window between closing the open segment and the run's snapshot: an approval committed there is in
+    a new open segment; the run reads it (its entries are approved in the snapshot) and takes it in."""
+    comp, add = league["comp"], league["add"]
+    standings_recompute(competition=comp, day=D1)
+    real_close = approvals.close
+
+    def close_then_approve(**kw):
+        real_close(**kw)
+        approve(comp)
+
+    monkeypatch.setattr(approvals, "close", close_then_approve)
+    run = standings_recompute(competition=comp, day=D2)
+    monkeypatch.setattr(approvals, "close", real_close)
+
+    assert_as_full_path(comp, D2, run)
+    assert all(standing.pending_points == 0 for standing in Standing.objects.filter(competition=comp, day=D2))
+    assert not in_segments(comp, run_id__isnull=True).exists()
+    assert in_segments(comp, run_id=run.pk).exists()
+    add(4, D3, 2)
+    assert_as_full_path(comp, D3, standings_recompute(competition=comp, day=D3))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_waits_for_a_transaction_still_writing_approvals_and_counts_them(league):
+    """A month's approval still running when the night starts: the run's close waits for it, and the run,
+    whose snapshot comes after, counts it; none of it is left behind in a closed segment."""
+    comp = league["comp"]
+    standings_recompute(competition=comp, day=D1)
+    approved, release = threading.Event(), threading.Event()
+
+    def reviewer():
+        try:
+            with transaction.atomic():
+                approve(comp)
+                approved.set()
+                assert release.wait(20)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=reviewer)
+    thread.start()
+    result = {}
+
+    def night():
+        try:
+            result["run"] = standings_recompute(competition=comp, day=D2)
+        finally:
+            connections.close_all()
+
+    try:
+        assert approved.wait(20)
+        runner = threading.Thread(target=night)
+        runner.start()
+        runner.join(1.5)
+        assert runner.is_alive(), "the run did not wait for the approval in progress"
+        waiting = sql_rows("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                           " AND classid = %s AND objid = %s", [0x5341, comp.pk])
+        assert waiting == [(1,)]
+    finally:
+        release.set()
+        thread.join(20)
+    runner.join(30)
+    run = result["run"]
+    assert_as_full_path(comp, D2, run)
+    assert not WorkEntry.objects.filter(competition=comp, status="pending").exists()
+    assert all(standing.pending_points == 0 for standing in Standing.objects.filter(competition=comp, day=D2))
+    assert not in_segments(comp, run_id__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_repeatable_read_writer_never_writes_into_a_segment_closed_since_its_snapshot(league):
+    comp, add = league["comp"], league["add"]
+    standings_recompute(competition=comp, day=D1)
+    approve(comp)  # an open segment
+    add(4, D2, 3)
+    before = sorted(StandingApproval.objects.values_list("pk", "segment_id"))
+    with pytest.raises(OperationalError, match="serialize"):
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            assert segments(comp) == [(False, None)]  # the snapshot: the segment open
+
+            def close():
+                try:
+                    approvals.close(competition_id=comp.pk)  # another session closes it
+                finally:
+                    connections.close_all()
+
+            closer = threading.Thread(target=close)
+            closer.start()
+            closer.join(20)
+            approve(comp)
+    assert sorted(StandingApproval.objects.values_list("pk", "segment_id")) == before
+    assert segments(comp) == [(True, None)]
+    approve(comp)  # read committed: a new segment
+    assert segments(comp) == [(True, None), (False, None)]
+    assert_as_full_path(comp, D2, standings_recompute(competition=comp, day=D2))
+
+
+BEFORE = ("competitions", "0022_job_error_params")
+
+
+def archive():
+    """The archive, as the rows before 0023 held it: (competition, run, worker, dates and points)."""
+    return sorted(sql_rows("SELECT competition_id, run_id, worker_id, first_date, last_date, approved_score,"
+                           " dates::text, approved_scores::text FROM competitions_standingapprovalcorrection"))
+
+
+def archive_in_segments():
+    return sorted(sql_rows("SELECT a.competition_id, s.run_id, a.worker_id, a.first_date, a.last_date,"
+                           " a.approved_score, a.dates::text, a.approved_scores::text"
+                           " FROM competitions_standingapproval a"
+                           " JOIN competitions_standingapprovalsegment s ON s.id = a.segment_id"
+                           " WHERE s.run_id IS NOT NULL"))
+
+
+def live_log():
+    return sorted(sql_rows("SELECT id, competition_id, worker_id, work_date, first_date, last_date, approved_score,"
+                           " dates::text, approved_scores::text, batch FROM competitions_standingapproval a"
+                           " WHERE NOT EXISTS (SELECT FROM competitions_standingapprovalsegment s"
+                           " WHERE s.id = a.segment_id AND s.run_id IS NOT NULL)"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0023_moves_the_archive_into_the_log_and_back_keeping_every_row(league):
+    comp, add = league["comp"], league["add"]
+    standings_recompute(competition=comp, day=D1)
+    approve(comp)
+    standings_recompute(competition=comp, day=D2)
+    add(2, D2, 4)
+    add(5, D3, 6)
+    approve(comp)
+    first_archive, live = archive_in_segments(), live_log()
+    assert first_archive and live
+    try:
+        migrate(BEFORE)
+        # Backward: the consumed segments' rows back in StandingApprovalCorrection with their run, the live
+        # rows in the log as they were.
+        assert archive() == first_archive
+        assert sql_rows("SELECT id, competition_id, worker_id, work_date, first_date, last_date, approved_score,"
+                        " dates::text, approved_scores::text, batch FROM competitions_standingapproval"
+                        " ORDER BY id") == live
+        migrate(LATEST)
+        # Forward: every archived row in a consumed segment of its run, the live ones in an open segment.
+        assert archive_in_segments() == first_archive
+        assert live_log() == live
+        assert (False, None) in segments(comp)
+        # And the standings go on as the entries stand.
+        run = standings_recompute(competition=comp, day=D3)
+        assert_as_full_path(comp, D3, run)
+    finally:
+        migrate(LATEST)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_waited_too_long_for_a_writer_fails_and_changes_nothing(league, monkeypatch):
+    comp = league["comp"]
+    standings_recompute(competition=comp, day=D1)
+    monkeypatch.setattr(approvals, "CLOSE_LOCK_TIMEOUT", "300ms")
+    approved, release = threading.Event(), threading.Event()
+
+    def reviewer():
+        try:
+            with transaction.atomic():
+                approve(comp)
+                approved.set()
+                assert release.wait(20)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=reviewer)
+    thread.start()
+    try:
+        assert approved.wait(20)
+        with pytest.raises(OperationalError, match="lock timeout"):
+            standings_recompute(competition=comp, day=D2)
+    finally:
+        release.set()
+        thread.join(20)
+    failed = StandingRun.objects.filter(competition=comp, day=D2).get()
+    assert failed.outcome == RunOutcome.FAILED and "lock timeout" in failed.error
+    assert segments(comp) == [(False, None)]  # the writer's segment, still open
+    assert_as_full_path(comp, D2, standings_recompute(competition=comp, day=D2))
