@@ -25,14 +25,9 @@ from competitions.standings.digest import (
     stored_day_digest,
 )
 from reviews.models import WorkEntry
-from tests.competitions import test_standings
-from tests.competitions.standings_data import entry
-from tests.competitions.test_standings import D1, D2
+from tests.competitions.standings_data import D1, D2, entry
 
 pytestmark = pytest.mark.django_db
-
-# The standings tests' hand-computed league: six workers, two business systems, three job types, two depots.
-league = test_standings.league
 
 
 def python_digest(competition_id: int, day: date) -> str:

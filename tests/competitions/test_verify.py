@@ -25,13 +25,9 @@ from competitions.verify import verify_day
 from config.celery_app import app
 from reviews.models import WorkEntry
 from reviews.workflow import entries_transition
-from tests.competitions import test_standings
-from tests.competitions.test_standings import D1, D2, D3
+from tests.competitions.standings_data import D1, D2, D3
 
 pytestmark = pytest.mark.django_db
-
-# The standings tests' hand-computed league: six workers, two business systems, three job types, two depots.
-league = test_standings.league
 
 
 def tamper(competition_id: int, day: date, worker_id: int, sql_set: str) -> None:
