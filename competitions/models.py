@@ -510,13 +510,13 @@ class StandingApproval(models.Model):
     times the railway), and the night after would read, archive and delete as many rows. Here a
     statement's moves make one row per (worker, ``work_date``): the approved points per date in two parallel
     arrays (``dates``, ``approved_scores``, in integer thousandths), their sum in ``approved_score``; a job
-    that approves a month in several statements merges its transaction's rows dated on a stored day into one
-    per worker (reviews.entry_log.merge_approvals). ``work_date`` is when a run takes the row in: the latest stored
+    that approves a month in several statements stages its rows and writes those dated on a stored day merged,
+    one per worker (reviews.entry_log.staged_approvals). ``work_date`` is when a run takes the row in: the latest stored
     standings day when the move was logged, or the entry's own date when that is later (so an entry dated
     after it waits for the run of its day, as in StandingDelta). A run for a day on or after ``work_date`` adds
     ``approved_score``; a reader of "dated up to X" for an earlier X (an old day's repair, period bounds,
     verification) sums the array entries dated up to X (competitions.standings.ranking.approved_through).
-    ``batch``: the transaction that wrote the row (its top-level id), by which that merge finds its rows.
+    ``batch``: the transaction that wrote the row (its top-level id).
 
     ``segment_id``: the StandingApprovalSegment the row belongs to. A row stays where it was written: the
     live log is the rows of the competition's live segments, and a run's archive the rows of the segments

@@ -8,6 +8,8 @@ that its next UPDATE only moves rows from one status to another (see the file's 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.db import connection
@@ -16,8 +18,12 @@ from psycopg import sql
 from config.sqlfiles import SqlFile
 
 STATUS_MOVE = "reviews.status_move"
+# The transaction-local setting by which staged_approvals tells the trigger to write the approval log's rows into
+# STAGING (a temporary table of the transaction) instead of the log.
+APPROVAL_STAGING = "reviews.approval_staging"
+STAGING = "approval_staging"
 # The approval log's ``batch`` of the rows the current transaction writes: its top-level transaction id
-# (a savepoint's statements get the same one), written by the trigger and read by merge_approvals.
+# (a savepoint's statements get the same one), written by the trigger: which transaction wrote a row.
 THIS_BATCH = "pg_current_xact_id()::text::bigint"
 FUNCTION = "reviews_workentry_log"
 
@@ -50,6 +56,9 @@ def _values() -> dict[str, sql.Composable]:
         "pending_table": sql.Identifier(PendingEntry._meta.db_table),
         "delta_table": sql.Identifier(StandingDelta._meta.db_table),
         "approval_table": sql.Identifier(StandingApproval._meta.db_table),
+        "approval_table_name": sql.Literal(sql.Identifier(StandingApproval._meta.db_table).as_string()),
+        "staging_setting": sql.Literal(APPROVAL_STAGING),
+        "staging_table": sql.Literal(f"pg_temp.{STAGING}"),
         "segment_table": sql.Identifier(StandingApprovalSegment._meta.db_table),
         "approval_lock_class": sql.Literal(APPROVAL_LOG_LOCK_CLASS),
         "standing_day_table": sql.Identifier(StandingDay._meta.db_table),
@@ -74,47 +83,54 @@ ENTRY_LOG = SqlFile(path=Path(__file__).parent / "sql" / "entry_log.sql", values
                                                        ("reviews", "0015_approval_log_in_segments")))
 
 
-# The approval log's rows this transaction wrote (the trigger marks them with its top-level id), merged
-# into one per (competition, worker, run date): their dates and points concatenated (unnested and
-# gathered again, in one hashed pass; a reader sums them, in any order). Only the rows dated on a stored
-# standings day are merged: those are the ones a month's approval writes once per statement for each
-# worker (the trigger dates every entry up to the latest stored day on that day). A row dated after it
-# is one worker's entries of one later date, which another statement of the job rarely shares, and a
-# competition with no stored day has only those: merging them would rewrite every row (4 s of a 740,000-
-# entry month) to save next to none. The rows are the transaction's own, which no other transaction sees,
-# so nothing waits on them and no standings run reads them half-merged. They are in the open segments (the
-# transaction holds the log's lock, so none of them closed meanwhile), read by the log's index: the log
-# also keeps every run's archive.
-MERGE_APPROVALS = """
-WITH written AS (
-    DELETE FROM {approval} a
-    USING (SELECT competition_id, MAX(day) AS day FROM {standing_day} GROUP BY competition_id) AS stored
-    WHERE a.segment_id = ANY(ARRAY(SELECT id FROM {segment} WHERE NOT closed))
-      AND a.batch = {this_batch} AND stored.competition_id = a.competition_id AND a.work_date <= stored.day
-    RETURNING a.segment_id, a.competition_id, a.worker_id, a.work_date, a.first_date, a.last_date,
-              a.approved_score, a.dates, a.approved_scores, a.batch
+# The staged rows (see staged_approvals) written into the log: merged into one per (segment, competition,
+# worker, run date), their dates and points concatenated (unnested and gathered again, in one hashed pass; a
+# reader sums them, in any order), when dated on a stored standings day: those are the ones a month's approval
+# stages once per statement for each worker (the trigger dates every entry up to the latest stored day on that
+# day). A row dated after it is one worker's entries of one later date, which another statement of the job
+# rarely shares, and a competition with no stored day has only those: they go in as they are.
+WRITE_STAGED = """
+WITH stored AS (SELECT competition_id, MAX(day) AS day FROM {standing_day} GROUP BY competition_id),
+staged AS (
+    SELECT w.*, w.work_date <= stored.day AS merged
+    FROM pg_temp.{staging} w LEFT JOIN stored ON stored.competition_id = w.competition_id
 )
 INSERT INTO {approval} (segment_id, competition_id, worker_id, work_date, first_date, last_date, approved_score,
                         dates, approved_scores, batch)
 SELECT w.segment_id, w.competition_id, w.worker_id, w.work_date, MIN(w.first_date), MAX(w.last_date),
        sum_int8(a.score), array_agg(a.day), array_agg(a.score), MIN(w.batch)
-FROM written w
+FROM staged w
 CROSS JOIN LATERAL unnest(w.dates, w.approved_scores) AS a (day, score)
+WHERE w.merged
 GROUP BY w.segment_id, w.competition_id, w.worker_id, w.work_date
+UNION ALL
+SELECT segment_id, competition_id, worker_id, work_date, first_date, last_date, approved_score, dates,
+       approved_scores, batch
+FROM staged WHERE merged IS NOT TRUE
 """
 
 
-def merge_approvals() -> int:
-    """Merges the approval-log rows of the current transaction (see MERGE_APPROVALS): a job that approves
-    a month in several statements (reviews.jobs.entries_approve_in_steps) calls it after the last, so the
-    night after reads one row per worker rather than one per worker and statement. Returns the merged rows
-    written."""
-    from competitions.models import StandingApproval, StandingApprovalSegment, StandingDay
+@contextmanager
+def staged_approvals() -> Iterator[None]:
+    """For a job that moves a month in several statements (reviews.jobs.entries_approve_in_steps), in its
+    transaction: the trigger writes the approval log's rows of the statements inside into a temporary table of
+    the transaction, and on leaving they go into the log once, merged one per worker. Before, each statement
+    wrote its rows into the log (a row per worker and statement, with the log's index) and a merge
+    deleted and rewrote them all: ten times the rows the log keeps, written, indexed and WAL-logged for
+    nothing. The rows are the transaction's own, which no other transaction sees, so no standings run reads
+    them half-written. On an error the transaction's rollback takes the table and the setting back with it."""
+    from competitions.models import StandingApproval, StandingDay
 
-    statement = sql.SQL(MERGE_APPROVALS).format(approval=sql.Identifier(StandingApproval._meta.db_table),
-                                                segment=sql.Identifier(StandingApprovalSegment._meta.db_table),
-                                                standing_day=sql.Identifier(StandingDay._meta.db_table),
-                                                this_batch=sql.SQL(THIS_BATCH))
+    names = {"staging": sql.Identifier(STAGING), "approval": sql.Identifier(StandingApproval._meta.db_table),
+             "standing_day": sql.Identifier(StandingDay._meta.db_table), "setting": sql.Literal(APPROVAL_STAGING)}
+    # One round trip each way (no parameters: the statements go together).
     with connection.cursor() as cursor:
-        cursor.execute(statement.as_string(connection.connection))
-        return cursor.rowcount
+        cursor.execute(sql.SQL(
+            "CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT segment_id, competition_id, worker_id,"
+            " work_date, first_date, last_date, approved_score, dates, approved_scores, batch FROM {approval}"
+            " WITH NO DATA;"
+            " SELECT set_config({setting}, 'on', true)").format(**names).as_string())
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("SELECT set_config({setting}, '', true); " + WRITE_STAGED
+                               + "; DROP TABLE pg_temp.{staging}").format(**names).as_string())

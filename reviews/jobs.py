@@ -25,7 +25,7 @@ from config.formatting import display_date, display_month, format_count
 from config.months import format_month, parse_month
 from config.stored_text import Month, StoredText
 from members.scope import scope_of
-from reviews.entry_log import merge_approvals
+from reviews.entry_log import staged_approvals
 from reviews.imports import ImportFileError
 from reviews.models import EntryStatus, PendingEntry
 from reviews.queue import name_now, queue_filter_lines, queue_filters, queue_selection
@@ -163,22 +163,23 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress, mont
     if not total:
         return TransitionResult(moved=0)
     step = -(-(bounds["high"] - bounds["low"] + 1) // APPROVE_CHUNKS)
-    for low in range(bounds["low"], bounds["high"] + 1, step):
-        # The range is also put on the queue table's key (PendingEntry.entry_id, its primary key): only
-        # pending entries are approved, and a step then reads its own part of the month's queue rather
-        # than all of it again.
-        part = entries.filter(id__gte=low, id__lt=low + step, pending__entry_id__gte=low,
-                              pending__entry_id__lt=low + step)
-        result = entries_transition(
-            actor=actor, entries=part, to_status=EntryStatus.APPROVED, systems=[system.pk], month=month,
-            queue=QueueRange(competition_id, system.pk, month, low, low + step) if queue is not None else None,
-            # The step's audit facts as a few rows of ids (EntryBatchEvent) rather than a row per entry.
-            in_batches=month is not None)
-        moved += result.moved
-        skipped_own += result.skipped_own
-        progress(moved + skipped_own, total)
-    # Each step logged a row per worker in the approval log: one per worker for the night after.
-    merge_approvals()
+    # Each step's approval-log rows (one per worker it moved) are staged and written into the log once, one per
+    # worker, for the night after (entry_log.staged_approvals).
+    with staged_approvals():
+        for low in range(bounds["low"], bounds["high"] + 1, step):
+            # The range is also put on the queue table's key (PendingEntry.entry_id, its primary key): only
+            # pending entries are approved, and a step then reads its own part of the month's queue rather
+            # than all of it again.
+            part = entries.filter(id__gte=low, id__lt=low + step, pending__entry_id__gte=low,
+                                  pending__entry_id__lt=low + step)
+            result = entries_transition(
+                actor=actor, entries=part, to_status=EntryStatus.APPROVED, systems=[system.pk], month=month,
+                queue=QueueRange(competition_id, system.pk, month, low, low + step) if queue is not None else None,
+                # The step's audit facts as a few rows of ids (EntryBatchEvent) rather than a row per entry.
+                in_batches=month is not None)
+            moved += result.moved
+            skipped_own += result.skipped_own
+            progress(moved + skipped_own, total)
     return TransitionResult(moved=moved, skipped_own=skipped_own)
 
 

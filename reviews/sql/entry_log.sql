@@ -22,6 +22,7 @@ DECLARE
     d_approved int;  -- change of "counts as approved" (approved or locked): -1, 0 or 1
     saved_hashjoin text;
     saved_mergejoin text;
+    approval_target text;
 BEGIN
     IF hint <> '' THEN
         -- A claim about one statement: gone before anything else can run (see reviews.workflow).
@@ -69,7 +70,7 @@ BEGIN
             -- (competition, worker, run date): the run date is the latest stored standings day, or the
             -- entry's date when later; each entry's date and approved points in the two arrays (in no
             -- particular order; a date may come more than once). A job that moves a month in
-            -- several statements merges its transaction's rows once at the end (reviews.entry_log).
+            -- several statements merges its rows once at the end (reviews.entry_log).
             -- Zero-points entries log nothing.
             -- The rows go into each competition's open segment of the log (competitions.StandingApprovalSegment;
             -- opened here when there is none), under the log's lock held shared to the end of the
@@ -88,15 +89,19 @@ BEGIN
                 PERFORM FROM {segment_table} s
                   WHERE NOT s.closed AND s.competition_id IN (SELECT competition_id FROM new_rows) FOR SHARE;
             END IF;
-            EXECUTE $sql$
+            -- A job that moves a month in several statements stages its rows in a temporary table of its
+            -- transaction and writes them into the log once, merged (reviews.entry_log.staged_approvals).
+            approval_target := CASE WHEN current_setting({staging_setting}, true) = 'on'
+                                    THEN {staging_table} ELSE {approval_table_name} END;
+            EXECUTE format($sql$
             WITH latest AS (
                 SELECT s.competition_id, MAX(s.day) AS day
                   FROM {standing_day_table} s
                  WHERE s.competition_id IN (SELECT DISTINCT competition_id FROM new_rows)
                  GROUP BY s.competition_id
             )
-            INSERT INTO {approval_table} (segment_id, competition_id, worker_id, work_date, first_date, last_date,
-                                          approved_score, dates, approved_scores, batch)
+            INSERT INTO %s (segment_id, competition_id, worker_id, work_date, first_date, last_date,
+                            approved_score, dates, approved_scores, batch)
             SELECT s.id, n.competition_id, n.worker_id, GREATEST(n.work_date, l.day), MIN(n.work_date),
                    MAX(n.work_date), CAST(SUM(n.points * 1000) AS BIGINT) * $1, array_agg(n.work_date),
                    array_agg(CAST(n.points * 1000 AS BIGINT) * $1), $2
@@ -104,7 +109,7 @@ BEGIN
               JOIN {segment_table} s ON s.competition_id = n.competition_id AND NOT s.closed
              WHERE n.points <> 0
              GROUP BY s.id, n.competition_id, n.worker_id, GREATEST(n.work_date, l.day)
-            $sql$ USING d_approved, {this_batch};
+            $sql$, approval_target) USING d_approved, {this_batch};
         ELSIF d_counted <> 0 OR d_approved <> 0 THEN
             -- What pairing would log: the rows whose counted values differ (not a zero-points approval).
             INSERT INTO {delta_table} (competition_id, worker_id, rule_id, work_date, quantity, points, approved_points, entries)

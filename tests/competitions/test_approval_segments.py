@@ -296,3 +296,64 @@ def test_a_run_that_waited_too_long_for_a_writer_fails_and_changes_nothing(leagu
     assert failed.outcome == RunOutcome.FAILED and "lock timeout" in failed.error
     assert segments(comp) == [(False, None)]  # the writer's segment, still open
     assert_as_full_path(comp, D2, standings_recompute(competition=comp, day=D2))
+
+
+def staging_left() -> bool:
+    return sql_rows("SELECT to_regclass('pg_temp.approval_staging') IS NOT NULL"
+                    " OR current_setting('reviews.approval_staging', true) = 'on'")[0][0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stored_day", [False, True])
+def test_a_jobs_staged_approvals_reach_the_log_whole(league, stored_day, monkeypatch):
+    """The approval job stages its steps' rows and writes them into the log once: merged one per worker when
+    dated on a stored day, as they are otherwise; every approved point is there, and nothing staged is left."""
+    from reviews import jobs
+
+    comp, (bs_a, _bs_b) = league["comp"], league["bs"]
+    if stored_day:
+        standings_recompute(competition=comp, day=D1)
+    monkeypatch.setattr(jobs, "APPROVE_CHUNKS", 3)  # several statements for the league's few entries
+    pending = WorkEntry.objects.filter(competition=comp, business_system=bs_a, status="pending")
+    expected = {}
+    for worker_id, points in pending.values_list("worker_id", "points"):
+        expected[worker_id] = expected.get(worker_id, 0) + int(points * 1000)
+    steps = []
+    with transaction.atomic():
+        jobs.entries_approve_in_steps(actor=None, entries=pending, system=bs_a, progress=lambda *a: steps.append(a))
+        assert not staging_left()
+    assert len(steps) > 2
+    logged = {}
+    for worker_id, score in StandingApproval.objects.values_list("worker_id", "approved_score"):
+        logged[worker_id] = logged.get(worker_id, 0) + score
+    assert logged == expected
+    if stored_day:  # one row per worker
+        assert StandingApproval.objects.count() == len(expected)
+        assert_as_full_path(comp, D2, standings_recompute(competition=comp, day=D2))
+
+
+@pytest.mark.django_db
+def test_a_failed_job_leaves_no_approval_rows_and_nothing_staged(league, monkeypatch):
+    from reviews import jobs
+
+    comp, (bs_a, _bs_b) = league["comp"], league["bs"]
+    standings_recompute(competition=comp, day=D1)
+    monkeypatch.setattr(jobs, "APPROVE_CHUNKS", 3)
+    real = jobs.entries_transition
+    calls = []
+
+    def fails_second(**kw):
+        calls.append(1)
+        if len(calls) == 2:
+            raise DatabaseError("the connection dropped")
+        return real(**kw)
+
+    monkeypatch.setattr(jobs, "entries_transition", fails_second)
+    pending = WorkEntry.objects.filter(competition=comp, business_system=bs_a, status="pending")
+    before = sorted(pending.values_list("pk", flat=True))
+    assert len(before) > 1
+    with pytest.raises(DatabaseError), transaction.atomic():
+        jobs.entries_approve_in_steps(actor=None, entries=pending, system=bs_a, progress=lambda *a: None)
+    assert not StandingApproval.objects.exists()
+    assert not staging_left()
+    assert sorted(pending.values_list("pk", flat=True)) == before

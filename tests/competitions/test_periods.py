@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from contextlib import nullcontext
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -33,7 +34,7 @@ from competitions.standings.digest import DIGEST_COLUMNS, canonical_text
 from competitions.verify import verify_day
 from config.cursors import InvalidCursor
 from members.models import UnitLevel
-from reviews.entry_log import merge_approvals
+from reviews.entry_log import staged_approvals
 from reviews.models import PeriodStatus, WorkEntry
 from reviews.workflow import entries_transition
 from tests.competitions.standings_data import entry, rows, rows_by_full_path
@@ -129,13 +130,13 @@ def test_period_points_equal_the_entries_dated_in_the_range_as_they_stand_now(f,
         """A reviewer approves what is pending of a range of days in steps (the approval log's rows then
         straddle the stored days in it)."""
         span = (last_day - first_day).days + 1
-        for i in range(steps):
-            entries_transition(actor=None, entries=WorkEntry.objects.filter(
-                work_date__gte=first_day + timedelta(days=span * i // steps),
-                work_date__lt=first_day + timedelta(days=span * (i + 1) // steps)), to_status="approved",
-                exclude_own=False)
-        if steps > 2:  # merged, as the approval job does (else one row per worker and statement)
-            merge_approvals()
+        # More than two steps: staged and merged, as the approval job does (else one row per worker and statement).
+        with staged_approvals() if steps > 2 else nullcontext():
+            for i in range(steps):
+                entries_transition(actor=None, entries=WorkEntry.objects.filter(
+                    work_date__gte=first_day + timedelta(days=span * i // steps),
+                    work_date__lt=first_day + timedelta(days=span * (i + 1) // steps)), to_status="approved",
+                    exclude_own=False)
 
     for offset in range(20):  # 2026-02-20 .. 2026-03-11, one nightly run a day but on 03-05
         day = first + timedelta(days=offset)

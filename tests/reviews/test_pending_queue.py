@@ -224,19 +224,20 @@ def test_a_transactions_approvals_make_one_row_per_worker_and_another_transactio
 @pytest.mark.django_db
 def test_merging_a_transactions_approvals_keeps_each_dates_sum(w, month):
     from competitions.models import StandingApproval, StandingDay
-    from reviews.entry_log import STATUS_MOVE, merge_approvals
+    from reviews.entry_log import STATUS_MOVE, staged_approvals
 
     entries = enter(w, month, days=3)
     dates = [month + timedelta(days=d) for d in range(3)]
     StandingDay.objects.create(competition=w.comp, day=dates[-1], rows=0, computed_at=timezone.now())
-    for e in entries:  # one statement per entry
-        entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk=e.pk), to_status=S.APPROVED)
-    with connection.cursor() as cursor:  # Alice's first day back to pending, as a claimed status move
-        cursor.execute("SELECT set_config(%s, 'approved>pending', true)", [STATUS_MOVE])
-        cursor.execute("UPDATE reviews_workentry SET status = 'pending' WHERE worker_id = %s AND work_date = %s",
-                       [w.alice.pk, month])
-    assert StandingApproval.objects.count() == 7
-    assert merge_approvals() == 2  # one row per worker
+    with staged_approvals():
+        for e in entries:  # one statement per entry
+            entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk=e.pk), to_status=S.APPROVED)
+        with connection.cursor() as cursor:  # Alice's first day back to pending, as a claimed status move
+            cursor.execute("SELECT set_config(%s, 'approved>pending', true)", [STATUS_MOVE])
+            cursor.execute("UPDATE reviews_workentry SET status = 'pending' WHERE worker_id = %s AND work_date = %s",
+                           [w.alice.pk, month])
+        assert staged() == 7 and not StandingApproval.objects.exists()
+    assert StandingApproval.objects.count() == 2  # one row per worker
     rows = approval_rows()
     assert rows[w.bob.pk, dates[-1]] == approved(entries, w.bob, dates)
     first, last, total, per_date = rows[w.alice.pk, dates[-1]]
@@ -249,7 +250,7 @@ def test_merging_leaves_the_rows_dated_after_the_latest_stored_day_as_they_are(w
     # A row dated after the latest stored day holds one worker's entries of that date: the merge leaves it
     # (and every row of a competition with no stored day), and merges the rows dated on the stored day.
     from competitions.models import StandingApproval, StandingDay
-    from reviews.entry_log import merge_approvals
+    from reviews.entry_log import staged_approvals
 
     entries = enter(w, month, days=4)
     dates = [month + timedelta(days=d) for d in range(4)]
@@ -259,16 +260,15 @@ def test_merging_leaves_the_rows_dated_after_the_latest_stored_day_as_they_are(w
             if e.work_date in days:
                 entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk=e.pk), to_status=S.APPROVED)
 
-    approve_each(dates[:1])  # no stored day yet: one row per worker and date
-    before = approval_rows()
-    assert before == {(x.pk, dates[0]): approved(entries, x, dates[:1]) for x in (w.alice, w.bob)}
-    assert merge_approvals() == 0 and approval_rows() == before
+    with staged_approvals():
+        approve_each(dates[:1])  # no stored day yet: one row per worker and date, as they are
+    assert approval_rows() == {(x.pk, dates[0]): approved(entries, x, dates[:1]) for x in (w.alice, w.bob)}
     StandingApproval.objects.all().delete()
 
     StandingDay.objects.create(competition=w.comp, day=dates[2], rows=0, computed_at=timezone.now())
-    approve_each(dates[1:])
-    assert StandingApproval.objects.count() == 6  # per worker: the second and third days on the stored day, the last its own
-    assert merge_approvals() == 2
+    with staged_approvals():
+        approve_each(dates[1:])
+        assert staged() == 6  # per worker: the second and third days on the stored day, the last its own
     assert StandingApproval.objects.count() == 4
     assert approval_rows() == {
         **{(x.pk, dates[2]): approved(entries, x, dates[1:3]) for x in (w.alice, w.bob)},
@@ -285,3 +285,10 @@ def test_an_edit_that_moves_the_day_moves_the_standings_change(w, month):
     entry_update(actor=w.clerk, entry_id=entry.pk, work_date=month + timedelta(days=3), quantity="50")
     logged = list(StandingDelta.objects.order_by("id")[before:].values_list("work_date", "quantity", "entries"))
     assert sorted(logged) == sorted([(month, -entry.quantity, -1), (month + timedelta(days=3), 50, 1)])
+
+
+def staged() -> int:
+    """The approval rows staged in the current transaction (reviews.entry_log.staged_approvals)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_temp.approval_staging")
+        return cursor.fetchone()[0]
