@@ -6,11 +6,13 @@ moves the archive (StandingApprovalCorrection) into the log and back keeping eve
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 from django.db import DatabaseError, OperationalError, connection, connections, transaction
 
 from competitions import standings
+from competitions.locks import APPROVAL_LOG_LOCK_CLASS
 from competitions.models import RunOutcome, Standing, StandingApproval, StandingApprovalSegment, StandingRun
 from competitions.services import standings_recompute
 from competitions.standings import approvals
@@ -25,6 +27,32 @@ def approve(comp, **filters):
     return entries_transition(actor=None, entries=WorkEntry.objects.filter(competition=comp, status="pending",
                                                                            **filters),
                               to_status="approved", exclude_own=False)
+
+
+@contextmanager
+def approval_held_open(comp):
+    """A reviewer's transaction, in a thread on a connection of its own, that has approved the competition's
+    pending entries (its approval rows written, the log's lock held shared) and waits to commit until the
+    body is done."""
+    approved, release = threading.Event(), threading.Event()
+
+    def reviewer():
+        try:
+            with transaction.atomic():
+                approve(comp)
+                approved.set()
+                assert release.wait(20)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=reviewer)
+    thread.start()
+    try:
+        assert approved.wait(20)
+        yield
+    finally:
+        release.set()
+        thread.join(20)
 
 
 def segments(comp):
@@ -141,19 +169,6 @@ def test_a_run_waits_for_a_transaction_still_writing_approvals_and_counts_them(l
     whose snapshot comes after, counts it; none of it is left behind in a closed segment."""
     comp = league["comp"]
     standings_recompute(competition=comp, day=D1)
-    approved, release = threading.Event(), threading.Event()
-
-    def reviewer():
-        try:
-            with transaction.atomic():
-                approve(comp)
-                approved.set()
-                assert release.wait(20)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=reviewer)
-    thread.start()
     result = {}
 
     def night():
@@ -162,18 +177,14 @@ def test_a_run_waits_for_a_transaction_still_writing_approvals_and_counts_them(l
         finally:
             connections.close_all()
 
-    try:
-        assert approved.wait(20)
+    with approval_held_open(comp):
         runner = threading.Thread(target=night)
         runner.start()
         runner.join(1.5)
         assert runner.is_alive(), "the run did not wait for the approval in progress"
         waiting = sql_rows("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                           " AND classid = %s AND objid = %s", [0x5341, comp.pk])
+                           " AND classid = %s AND objid = %s", [APPROVAL_LOG_LOCK_CLASS, comp.pk])
         assert waiting == [(1,)]
-    finally:
-        release.set()
-        thread.join(20)
     runner.join(30)
     run = result["run"]
     assert_as_full_path(comp, D2, run)
@@ -272,26 +283,8 @@ def test_a_run_that_waited_too_long_for_a_writer_fails_and_changes_nothing(leagu
     comp = league["comp"]
     standings_recompute(competition=comp, day=D1)
     monkeypatch.setattr(approvals, "CLOSE_LOCK_TIMEOUT", "300ms")
-    approved, release = threading.Event(), threading.Event()
-
-    def reviewer():
-        try:
-            with transaction.atomic():
-                approve(comp)
-                approved.set()
-                assert release.wait(20)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=reviewer)
-    thread.start()
-    try:
-        assert approved.wait(20)
-        with pytest.raises(OperationalError, match="lock timeout"):
-            standings_recompute(competition=comp, day=D2)
-    finally:
-        release.set()
-        thread.join(20)
+    with approval_held_open(comp), pytest.raises(OperationalError, match="lock timeout"):
+        standings_recompute(competition=comp, day=D2)
     failed = StandingRun.objects.filter(competition=comp, day=D2).get()
     assert failed.outcome == RunOutcome.FAILED and "lock timeout" in failed.error
     assert segments(comp) == [(False, None)]  # the writer's segment, still open
