@@ -23,6 +23,7 @@ DECLARE
     saved_hashjoin text;
     saved_mergejoin text;
     approval_target text;
+    competitions bigint[];  -- the moved rows' competitions, in order (an approval's; read from new_rows once)
 BEGIN
     IF hint <> '' THEN
         -- A claim about one statement: gone before anything else can run (see reviews.workflow).
@@ -79,15 +80,16 @@ BEGIN
             -- start, after the lock. A transaction that reads one snapshot throughout (REPEATABLE READ)
             -- could still see a segment closed since: it locks the segment's row, which fails to serialize
             -- then rather than write into a closed segment.
+            SELECT array_agg(DISTINCT n.competition_id ORDER BY n.competition_id) INTO competitions FROM new_rows n;
             PERFORM pg_advisory_xact_lock_shared({approval_lock_class}, CAST(c.competition_id AS integer))
-               FROM (SELECT DISTINCT competition_id FROM new_rows ORDER BY 1) AS c;
+               FROM (SELECT unnest(competitions) AS competition_id ORDER BY 1) AS c;
             INSERT INTO {segment_table} (competition_id, closed)
-            SELECT c.competition_id, false FROM (SELECT DISTINCT competition_id FROM new_rows) AS c
+            SELECT c.competition_id, false FROM unnest(competitions) AS c (competition_id)
              WHERE NOT EXISTS (SELECT FROM {segment_table} s WHERE s.competition_id = c.competition_id AND NOT s.closed)
             ON CONFLICT (competition_id) WHERE NOT closed DO NOTHING;
             IF current_setting('transaction_isolation') <> 'read committed' THEN
                 PERFORM FROM {segment_table} s
-                  WHERE NOT s.closed AND s.competition_id IN (SELECT competition_id FROM new_rows) FOR SHARE;
+                  WHERE NOT s.closed AND s.competition_id = ANY (competitions) FOR SHARE;
             END IF;
             -- A job that moves a month in several statements stages its rows in a temporary table of its
             -- transaction and writes them into the log once, merged (reviews.entry_log.staged_approvals).
@@ -97,7 +99,7 @@ BEGIN
             WITH latest AS (
                 SELECT s.competition_id, MAX(s.day) AS day
                   FROM {standing_day_table} s
-                 WHERE s.competition_id IN (SELECT DISTINCT competition_id FROM new_rows)
+                 WHERE s.competition_id = ANY ($3)
                  GROUP BY s.competition_id
             )
             INSERT INTO %s (segment_id, competition_id, worker_id, work_date, first_date, last_date,
@@ -109,7 +111,7 @@ BEGIN
               JOIN {segment_table} s ON s.competition_id = n.competition_id AND NOT s.closed
              WHERE n.points <> 0
              GROUP BY s.id, n.competition_id, n.worker_id, GREATEST(n.work_date, l.day)
-            $sql$, approval_target) USING d_approved, {this_batch};
+            $sql$, approval_target) USING d_approved, {this_batch}, competitions;
         ELSIF d_counted <> 0 OR d_approved <> 0 THEN
             -- What pairing would log: the rows whose counted values differ (not a zero-points approval).
             INSERT INTO {delta_table} (competition_id, worker_id, rule_id, work_date, quantity, points, approved_points, entries)

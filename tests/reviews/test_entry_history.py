@@ -227,6 +227,27 @@ def test_a_months_approval_job_stores_its_facts_in_batches_and_each_entry_shows_
 
 
 @pytest.mark.django_db
+def test_a_full_batchs_ids_are_stored_out_of_line_uncompressed_and_read_back_whole(w, month):
+    # A thousand ids (8 kB) go to the TOAST table as they are: compressing them (pglz) took about 45 ms of each of
+    # a month's approval steps (migration reviews 0016).
+    from django.db import connection
+
+    from reviews.workflow import BATCH_EVENT_SIZE
+
+    ids = list(range(10_000_000, 10_000_000 + BATCH_EVENT_SIZE * 3, 3))
+    batch = EntryBatchEvent.objects.create(
+        action=EntryAction.APPROVED, actor=w.reviewer, at=timezone.now(), from_status=S.PENDING,
+        to_status=S.APPROVED, business_system=w.system, month=month, first_entry_id=ids[0], last_entry_id=ids[-1],
+        entries=len(ids), entry_ids=ids)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_column_compression(entry_ids), pg_column_size(entry_ids) FROM"
+                       " reviews_entrybatchevent WHERE id = %s", [batch.pk])
+        compression, size = cursor.fetchone()
+    assert compression is None and size >= 8 * BATCH_EVENT_SIZE
+    assert EntryBatchEvent.objects.get(pk=batch.pk).entry_ids == ids
+
+
+@pytest.mark.django_db
 def test_the_pages_show_an_approval_stored_in_a_batch(w, f, month, client):
     # given: an entry approved by the month's approval job
     (alice,) = enter(w, month, [w.alice])
