@@ -223,8 +223,12 @@ def forget_competition(*, competition_id: int) -> None:
         database.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
     _lock_timeout(None)
     # The archived corrections have no foreign key either, nor the change logs (deleting the competition's
-    # entries logged their removal), nor the period snapshots' rows.
-    for table in ("correction", "approval", "approval_segment", "delta"):
+    # entries logged their removal), nor the period snapshots' rows. The approval log is found through its
+    # segments (its only index is on the segment), then the segments go.
+    database.execute(sql.SQL(
+        "DELETE FROM {} WHERE segment_id = ANY(ARRAY(SELECT id FROM {} WHERE competition_id = {}))").format(
+        TABLES["approval"], TABLES["approval_segment"], PARAMS["competition"]), {"competition": competition_id})
+    for table in ("correction", "approval_segment", "delta"):
         database.execute(sql.SQL("DELETE FROM {} WHERE competition_id = {}").format(
             TABLES[table], PARAMS["competition"]), {"competition": competition_id})
     from competitions.standings.frozen import forget_competition_totals

@@ -16,9 +16,10 @@ from competitions.locks import APPROVAL_LOG_LOCK_CLASS
 from competitions.models import RunOutcome, Standing, StandingApproval, StandingApprovalSegment, StandingRun
 from competitions.services import standings_recompute
 from competitions.standings import approvals
+from competitions.standings.partitions import forget_competition
 from reviews.models import WorkEntry
 from reviews.workflow import entries_transition
-from tests.competitions.standings_data import D1, D2, D3, D4, rows, rows_by_full_path
+from tests.competitions.standings_data import D1, D2, D3, D4, entry, rows, rows_by_full_path
 from tests.reviews.test_partition_migration import LATEST, migrate
 from tests.reviews.test_partition_migration import rows as sql_rows
 
@@ -350,3 +351,25 @@ def test_a_failed_job_leaves_no_approval_rows_and_nothing_staged(league, monkeyp
     assert not StandingApproval.objects.exists()
     assert not staging_left()
     assert sorted(pending.values_list("pk", flat=True)) == before
+
+
+@pytest.mark.django_db
+def test_forgetting_a_competition_deletes_its_approval_log_through_its_segments_and_no_other(league, f):
+    comp = league["comp"]
+    other = f.competition()
+    worker = f.worker()
+    entry(other, worker, f.rule(other, worker.job_type), D1, 3)
+    standings_recompute(competition=comp, day=D1)
+    assert approve(comp, work_date__lte=D1).moved and approve(other).moved
+    standings_recompute(competition=comp, day=D2)  # comp's rows consumed by the run
+    league["add"](2, D2, 3)
+    assert approve(comp).moved  # and a live segment again
+    assert segments(comp) == [(True, segments(comp)[0][1]), (False, None)] and segments(comp)[0][1] is not None
+    kept = sorted(StandingApproval.objects.filter(competition_id=other.pk).values_list("pk", flat=True))
+    assert kept
+    with transaction.atomic():
+        forget_competition(competition_id=comp.pk)
+    assert not StandingApproval.objects.filter(competition_id=comp.pk).exists()
+    assert segments(comp) == []
+    assert sorted(StandingApproval.objects.filter(competition_id=other.pk).values_list("pk", flat=True)) == kept
+    assert segments(other) == [(False, None)]
