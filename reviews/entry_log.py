@@ -85,11 +85,12 @@ ENTRY_LOG = SqlFile(path=Path(__file__).parent / "sql" / "entry_log.sql", values
 
 
 # The staged rows (see staged_approvals) written into the log: merged into one per (segment, competition,
-# worker, run date), their dates and points concatenated (unnested and gathered again, in one hashed pass; a
-# reader sums them, in any order), when dated on a stored standings day: those are the ones a month's approval
-# stages once per statement for each worker (the trigger dates every entry up to the latest stored day on that
-# day). A row dated after it is one worker's entries of one later date, which another statement of the job
-# rarely shares, and a competition with no stored day has only those: they go in as they are.
+# worker, run date), their dates and points concatenated (array_cat_agg, migration 0017; both arrays of a group
+# in the same row order, so each date keeps its points; a reader sums them, in any order), when dated on a
+# stored standings day: those are the ones a month's approval stages once per statement for each worker (the
+# trigger dates every entry up to the latest stored day on that day). A row dated after it is one worker's
+# entries of one later date, which another statement of the job rarely shares, and a competition with no
+# stored day has only those: they go in as they are.
 WRITE_STAGED = """
 WITH stored AS (SELECT competition_id, MAX(day) AS day FROM {standing_day} GROUP BY competition_id),
 staged AS (
@@ -99,9 +100,8 @@ staged AS (
 INSERT INTO {approval} (segment_id, competition_id, worker_id, work_date, first_date, last_date, approved_score,
                         dates, approved_scores, batch)
 SELECT w.segment_id, w.competition_id, w.worker_id, w.work_date, MIN(w.first_date), MAX(w.last_date),
-       sum_int8(a.score), array_agg(a.day), array_agg(a.score), MIN(w.batch)
+       sum_int8(w.approved_score), array_cat_agg(w.dates), array_cat_agg(w.approved_scores), MIN(w.batch)
 FROM staged w
-CROSS JOIN LATERAL unnest(w.dates, w.approved_scores) AS a (day, score)
 WHERE w.merged
 GROUP BY w.segment_id, w.competition_id, w.worker_id, w.work_date
 UNION ALL
