@@ -2,7 +2,9 @@
 
 - The entries' log trigger reads the moved rows' competitions from the statement's new rows once, into an array,
   instead of once for each of the three statements that need them (the log's lock, the open segment, the latest
-  stored day). Same behaviour, so the reverse leaves the newer body in place.
+  stored day); and it deletes the approved entries' queue rows within the range of their ids, which PostgreSQL
+  reads once and hashes for a step of a month (about 55 ms against 95 ms for the 74,000 probes it made before)
+  and still probes for a few scattered entries. Same behaviour, so the reverse leaves the newer body in place.
 - A batch audit fact's ids (EntryBatchEvent.entry_ids, 1,000 ids, 8 kB) are stored out of line without
   compression (STORAGE EXTERNAL): PostgreSQL's default compression (pglz) took about 45 ms of each step for half
   the size. The embedded PostgreSQL of the demo is built without lz4, so no faster compression is left to

@@ -20,8 +20,8 @@ DECLARE
     move_to text;
     d_counted int;   -- change of "counts" (not rejected): -1, 0 or 1
     d_approved int;  -- change of "counts as approved" (approved or locked): -1, 0 or 1
-    saved_hashjoin text;
-    saved_mergejoin text;
+    low_id bigint;   -- the moved entries' lowest and highest ids (a move from pending)
+    high_id bigint;
     approval_target text;
     competitions bigint[];  -- the moved rows' competitions, in order (an approval's; read from new_rows once)
 BEGIN
@@ -51,16 +51,14 @@ BEGIN
         move_from := split_part(hint, '>', 1);
         move_to := split_part(hint, '>', 2);
         IF move_from = {pending} THEN
-            -- One primary-key probe per moved entry, for one entry or a month: left to itself the
-            -- planner hashes the whole queue table for a month, which is slower than probing even
-            -- for a whole month's entries, and a plan cached from either size would be kept for
-            -- the other.
-            saved_hashjoin := current_setting('enable_hashjoin');
-            saved_mergejoin := current_setting('enable_mergejoin');
-            PERFORM set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true);
-            EXECUTE 'DELETE FROM {pending_table} p USING new_rows n WHERE p.entry_id = n.id';
-            PERFORM set_config('enable_hashjoin', saved_hashjoin, true),
-                    set_config('enable_mergejoin', saved_mergejoin, true);
+            -- The moved entries' queue rows, looked for within the range of their ids: a step of a month's
+            -- approval (a range of ids) reads that range of the queue's primary key once and hashes it, a few
+            -- entries scattered over the queue are probed one by one. Planned for each statement (EXECUTE),
+            -- with its own number of rows and range: a plan cached from either size would be kept for the
+            -- other. Without the range, the planner hashed the whole queue table for a month.
+            SELECT MIN(n.id), MAX(n.id) INTO low_id, high_id FROM new_rows n;
+            EXECUTE 'DELETE FROM {pending_table} p USING new_rows n'
+                    || ' WHERE p.entry_id = n.id AND p.entry_id BETWEEN $1 AND $2' USING low_id, high_id;
         ELSIF move_to = {pending} THEN
             INSERT INTO {pending_table} (entry_id, competition_id, business_system_id, month, work_date, flags) SELECT id, competition_id, business_system_id, date_trunc('month', work_date)::date, work_date, flags FROM new_rows;
         END IF;

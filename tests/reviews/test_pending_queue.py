@@ -77,6 +77,18 @@ def test_every_write_path_keeps_the_queue_table_exact(w, month):
 
 
 @pytest.mark.django_db
+def test_approving_entries_far_apart_leaves_the_queue_rows_between_them(w, month):
+    # The trigger looks for the moved entries' queue rows within the range of their ids: every row in between
+    # that was not moved stays.
+    entries = sorted(enter(w, month, days=5), key=lambda e: e.pk)
+    ends = [entries[0].pk, entries[-1].pk]
+    assert entries_transition(actor=w.reviewer, entries=WorkEntry.objects.filter(pk__in=ends),
+                              to_status=S.APPROVED).moved == 2
+    assert sorted(PendingEntry.objects.values_list("entry_id", flat=True)) == [e.pk for e in entries[1:-1]]
+    assert_queue_matches_entries()
+
+
+@pytest.mark.django_db
 def test_the_flag_task_reorders_the_queue(w, month):
     enter(w, month, days=10)
     WorkEntry.objects.filter(worker=w.alice, work_date=month + timedelta(days=9)).update(quantity=5000)
