@@ -369,19 +369,26 @@ DELETE_DAY = _format("DELETE FROM {standing} WHERE competition_id = {competition
 PREVIOUS_DAY = _format("SELECT MAX(day) FROM {standing_day} WHERE competition_id = {competition} AND day < {day}")
 # The run that stored a day (StandingDay.run): an old day's repair takes the base day's.
 DAY_RUN = _format("SELECT MAX(run_id) FROM {standing_day} WHERE competition_id = {competition} AND day = {base_day}")
-# Before the change log dated up to the day is dropped, its rows that correct days already stored are
-# archived, per (worker, work date), with the consuming run: a day stored earlier is brought up to date with
-# them (competitions.standings.periods). Those are the rows dated up to the latest day stored before this
-# run's (every stored day is at most that, or this day): the night's new work, dated the day itself, is
-# not archived, nor is the log of a first run. One statement, on the same snapshot as the DELETE below.
-ARCHIVE_DELTAS = _format("""
-INSERT INTO {correction} (competition_id, worker_id, work_date, points, approved_points, entries, run_id)
-SELECT competition_id, worker_id, work_date, SUM(points), SUM(approved_points), SUM(entries), {run}
-FROM {delta}
-WHERE competition_id = {competition}
-  AND work_date <= (SELECT MAX(day) FROM {standing_day} WHERE competition_id = {competition} AND day < {day})
-GROUP BY competition_id, worker_id, work_date
-HAVING SUM(points) <> 0 OR SUM(approved_points) <> 0 OR SUM(entries) <> 0
+# The change log dated up to the day, once a run has read it, is dropped, and its rows that correct days already
+# stored are archived, per (worker, work date), with the consuming run: a day stored earlier is brought up to
+# date with them (competitions.standings.periods). Those are the rows dated up to the latest day stored before
+# this run's (every stored day is at most that, or this day): the night's new work, dated the day itself, is not
+# archived, nor is the log of a first run. One statement, one pass over the log: the archive is written from the
+# rows the DELETE returns. In the same transaction, and serialized by the competition's lock, it removes exactly
+# the rows the run read: the run is REPEATABLE READ (one snapshot for both). Returns how many rows it dropped.
+TAKE_DELTAS = _format("""
+WITH taken AS (
+    DELETE FROM {delta} WHERE competition_id = {competition} AND work_date <= {day}
+    RETURNING competition_id, worker_id, work_date, points, approved_points, entries
+), archived AS (
+    INSERT INTO {correction} (competition_id, worker_id, work_date, points, approved_points, entries, run_id)
+    SELECT competition_id, worker_id, work_date, SUM(points), SUM(approved_points), SUM(entries), {run}
+    FROM taken
+    WHERE work_date <= (SELECT MAX(day) FROM {standing_day} WHERE competition_id = {competition} AND day < {day})
+    GROUP BY competition_id, worker_id, work_date
+    HAVING SUM(points) <> 0 OR SUM(approved_points) <> 0 OR SUM(entries) <> 0
+)
+SELECT count(*) FROM taken
 """)
 # Closing: the open segment, once every transaction writing into it has ended (APPROVAL_LOG_LOCK_CLASS).
 CLOSE_SEGMENT = _format("""
@@ -428,7 +435,3 @@ SELECT EXISTS (SELECT FROM {approval} WHERE segment_id = ANY({segments}) AND wor
 TAKEN = _format("""
 SELECT count(*) FROM {approval} WHERE segment_id = ANY({segments}) AND work_date <= {day}
 """, segments=sql.Placeholder("segments"))
-# The change log dated up to the day, once a run has read it. In the same transaction, and serialized by
-# the competition's lock, this removes exactly the rows the run read: the run is REPEATABLE READ (one
-# snapshot for both).
-DELETE_DELTAS = _format("DELETE FROM {delta} WHERE competition_id = {competition} AND work_date <= {day}")
