@@ -13,9 +13,9 @@ from competitions.standings import approvals, database, frozen, partitions, rank
 def delete_deltas(*, competition_id: int, day: date, run_id: int) -> int:
     """Drops the change log dated up to ``day`` (a run's standings include it) and takes in the approval
     log's rows dated up to it; returns how many rows. The change log's rows dated before ``day`` are
-    archived as they are dropped (StandingCorrection, in the same statement: ranking.TAKE_DELTAS), as consumed
-    by run ``run_id``; the approval log's rows stay where
-    they are, their segments marked as consumed by the run (approvals.consume)."""
+    archived as they are dropped (StandingCorrection, in the same statement: ranking.TAKE_DELTAS), as
+    consumed by run ``run_id``; the approval log's rows stay where they are, their segments marked as
+    consumed by the run (approvals.consume)."""
     params = {"competition": competition_id, "day": day, "run": run_id}
     return (database.scalar(ranking.TAKE_DELTAS, params)
             + approvals.consume(competition_id=competition_id, day=day, run_id=run_id))
