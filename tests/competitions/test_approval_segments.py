@@ -9,7 +9,7 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from django.db import DatabaseError, OperationalError, connection, connections, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 
 from competitions import standings
 from competitions.locks import APPROVAL_LOG_LOCK_CLASS
@@ -20,6 +20,7 @@ from competitions.standings.partitions import forget_competition
 from reviews.models import WorkEntry
 from reviews.workflow import entries_transition
 from tests.competitions.standings_data import D1, D2, D3, D4, entry, rows, rows_by_full_path
+from tests.concurrency import in_thread
 from tests.reviews.test_partition_migration import LATEST, migrate
 from tests.reviews.test_partition_migration import rows as sql_rows
 
@@ -38,22 +39,20 @@ def approval_held_open(comp):
     approved, release = threading.Event(), threading.Event()
 
     def reviewer():
-        try:
-            with transaction.atomic():
-                approve(comp)
-                approved.set()
-                assert release.wait(20)
-        finally:
-            connections.close_all()
+        with transaction.atomic():
+            approve(comp)
+            approved.set()
+            assert release.wait(20)
 
-    thread = threading.Thread(target=reviewer)
-    thread.start()
+    results = {}
+    thread = in_thread(results, "reviewer", reviewer)
     try:
         assert approved.wait(20)
         yield
     finally:
         release.set()
         thread.join(20)
+    assert not isinstance(results["reviewer"], Exception), results["reviewer"]
 
 
 def segments(comp):
@@ -172,15 +171,8 @@ def test_a_run_waits_for_a_transaction_still_writing_approvals_and_counts_them(l
     standings_recompute(competition=comp, day=D1)
     result = {}
 
-    def night():
-        try:
-            result["run"] = standings_recompute(competition=comp, day=D2)
-        finally:
-            connections.close_all()
-
     with approval_held_open(comp):
-        runner = threading.Thread(target=night)
-        runner.start()
+        runner = in_thread(result, "run", lambda: standings_recompute(competition=comp, day=D2))
         runner.join(1.5)
         assert runner.is_alive(), "the run did not wait for the approval in progress"
         waiting = sql_rows("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
@@ -206,16 +198,10 @@ def test_a_repeatable_read_writer_never_writes_into_a_segment_closed_since_its_s
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             assert segments(comp) == [(False, None)]  # the snapshot: the segment open
-
-            def close():
-                try:
-                    approvals.close(competition_id=comp.pk)  # another session closes it
-                finally:
-                    connections.close_all()
-
-            closer = threading.Thread(target=close)
-            closer.start()
-            closer.join(20)
+            closed = {}
+            # another session closes it
+            in_thread(closed, "segment", lambda: approvals.close(competition_id=comp.pk)).join(20)
+            assert not isinstance(closed["segment"], Exception), closed["segment"]
             approve(comp)
     assert sorted(StandingApproval.objects.values_list("pk", "segment_id")) == before
     assert segments(comp) == [(True, None)]
