@@ -204,6 +204,11 @@ def test_a_months_approval_job_stores_its_facts_in_batches_and_each_entry_shows_
     assert all(1 <= len(b.entry_ids) <= 2 and b.entry_ids == sorted(b.entry_ids) and b.entries == len(b.entry_ids)
                and (b.first_entry_id, b.last_entry_id) == (b.entry_ids[0], b.entry_ids[-1]) for b in batches)
     assert sorted(i for b in batches for i in b.entry_ids) == moved
+    # each step (its own time) cut its ids in order into full batches and one last of the rest
+    for at in {b.at for b in batches}:
+        step = [b for b in batches if b.at == at]
+        assert [b.entries for b in step[:-1]] == [2] * (len(step) - 1) and step[-1].entries in (1, 2)
+        assert all(a.last_entry_id < b.first_entry_id for a, b in zip(step, step[1:]))
     assert {(b.action, b.actor_id, b.from_status, b.to_status, b.business_system_id, b.month) for b in batches} == {
         (EntryAction.APPROVED, w.reviewer.pk, S.PENDING, S.APPROVED, w.system.pk, month)}
     # each moved entry's history shows its approval, stored, at the batch's time, in order with its own rows
