@@ -249,7 +249,11 @@ class PendingEntry(models.Model):
     update that writes a new entry into every index of a 9-million-row table (an order of
     magnitude slower to approve a month). Approving deletes the row here instead, which
     touches no index at all. The queue reads this table's ``pending_queue`` index in the order it
-    shows: flagged first, then by day.
+    shows: flagged first, then by day. A month's approval job reads ``pending_range`` (business system,
+    competition, month, entry id): each of its steps is a range of entry ids, whose queue rows are then read
+    without the other business systems' rows of the same ids, which on the railway are eight in nine
+    (reviews.jobs.entries_approve_in_steps, and the trigger deleting the approved entries' rows). It costs
+    an import about 1 µs per pending entry.
     """
 
     entry = models.OneToOneField(WorkEntry, verbose_name=_("录入"), primary_key=True, on_delete=models.DO_NOTHING,
@@ -266,6 +270,7 @@ class PendingEntry(models.Model):
         indexes = [
             models.Index(fields=["business_system_id", "competition_id", "month", "-flags", "work_date", "entry"],
                          name="pending_queue"),
+            models.Index(fields=["business_system_id", "competition_id", "month", "entry"], name="pending_range"),
         ]
 
     def __str__(self):

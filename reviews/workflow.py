@@ -378,9 +378,10 @@ def _still_not_own(table: str, own_keys: list[tuple[str, int]]) -> tuple[str, li
 def _update_from_queue(queue: QueueRange, own_keys, values: dict, source: str, table: str,
                        dates: tuple[date, date]) -> tuple[str, list, str, list]:
     """``WITH moved AS (UPDATE … FROM <the queue rows of the range> WHERE …`` (left open for RETURNING), and
-    the count of the rows it leaves (with its params): one pass over the queue's primary key and one probe
-    of each entry, where reading a queryset into a target first (``_update_from_target``) would probe every
-    entry twice, a sixth of a month's approval.
+    the count of the rows it leaves (with its params): one pass over the range in the queue's index on (business
+    system, competition, month, entry id) (PendingEntry's ``pending_range``, which holds none of the other
+    systems' rows) and one probe of each entry, where reading a queryset into a target first
+    (``_update_from_target``) would probe every entry twice, a sixth of a month's approval.
 
     ``own_keys``: leave the actor's own work (own_work_keys) alone (None: move all). Every queue row of the
     range is a pending entry of the month, so the rows the statement leaves are the ones not moved, counted as the

@@ -22,6 +22,12 @@ DECLARE
     d_approved int;  -- change of "counts as approved" (approved or locked): -1, 0 or 1
     low_id bigint;   -- the moved entries' lowest and highest ids (a move from pending)
     high_id bigint;
+    low_system bigint;  -- and the bounds of their business systems, competitions and dates
+    high_system bigint;
+    low_competition bigint;
+    high_competition bigint;
+    low_date date;
+    high_date date;
     approval_target text;
     competitions bigint[];  -- the moved rows' competitions, in order (an approval's; read from new_rows once)
 BEGIN
@@ -52,13 +58,28 @@ BEGIN
         move_to := split_part(hint, '>', 2);
         IF move_from = {pending} THEN
             -- The moved entries' queue rows, looked for within the range of their ids: a step of a month's
-            -- approval (a range of ids) reads that range of the queue's primary key once and hashes it, a few
-            -- entries scattered over the queue are probed one by one. Planned for each statement (EXECUTE),
-            -- with its own number of rows and range: a plan cached from either size would be kept for the
-            -- other. Without the range, the planner hashed the whole queue table for a month.
-            SELECT MIN(n.id), MAX(n.id) INTO low_id, high_id FROM new_rows n;
-            EXECUTE 'DELETE FROM {pending_table} p USING new_rows n'
-                    || ' WHERE p.entry_id = n.id AND p.entry_id BETWEEN $1 AND $2' USING low_id, high_id;
+            -- approval (a range of ids) reads that range of the queue once and hashes it, a few entries scattered
+            -- over the queue are probed one by one. When they are all of one business system, competition and
+            -- month (a step of a month's approval always is), the range is read from the queue's index on those
+            -- and the id (pending_range), which holds only theirs: the primary key's range also holds the rows of
+            -- every other system whose entries were made on the same days, nine in ten of them on the railway.
+            -- Planned for each statement (EXECUTE), with its own number of rows and range: a plan cached from
+            -- either size would be kept for the other. Without the range, the planner hashed the whole queue
+            -- table for a month.
+            SELECT MIN(n.id), MAX(n.id), MIN(n.business_system_id), MAX(n.business_system_id), MIN(n.competition_id),
+                   MAX(n.competition_id), MIN(n.work_date), MAX(n.work_date)
+              INTO low_id, high_id, low_system, high_system, low_competition, high_competition, low_date, high_date
+              FROM new_rows n;
+            IF low_system = high_system AND low_competition = high_competition
+               AND date_trunc('month', low_date) = date_trunc('month', high_date) THEN
+                EXECUTE 'DELETE FROM {pending_table} p USING new_rows n WHERE p.entry_id = n.id'
+                        || ' AND p.business_system_id = $3 AND p.competition_id = $4 AND p.month = $5'
+                        || ' AND p.entry_id BETWEEN $1 AND $2'
+                        USING low_id, high_id, low_system, low_competition, date_trunc('month', low_date)::date;
+            ELSE
+                EXECUTE 'DELETE FROM {pending_table} p USING new_rows n'
+                        || ' WHERE p.entry_id = n.id AND p.entry_id BETWEEN $1 AND $2' USING low_id, high_id;
+            END IF;
         ELSIF move_to = {pending} THEN
             INSERT INTO {pending_table} (entry_id, competition_id, business_system_id, month, work_date, flags) SELECT id, competition_id, business_system_id, date_trunc('month', work_date)::date, work_date, flags FROM new_rows;
         END IF;

@@ -88,6 +88,59 @@ def test_approving_entries_far_apart_leaves_the_queue_rows_between_them(w, month
     assert_queue_matches_entries()
 
 
+def enter_interleaved(w, months, days):
+    """Entries of both business systems made day by day, so that their ids alternate: alice's (机务) and
+    carol's (工务), on ``days`` days of each of ``months``."""
+    made = []
+    for first in months:
+        for d in range(days):
+            day = first + timedelta(days=d)
+            made += entries_create(actor=w.clerk, competition=w.comp,
+                                   rows=[EntryInput(w.alice.pk, w.km.pk, day, str(100 + d), row=1)]).created
+            made += entries_create(actor=w.other_clerk, competition=w.comp,
+                                   rows=[EntryInput(w.carol.pk, w.metres.pk, day, str(50 + d), row=1)]).created
+    return made
+
+
+@pytest.mark.django_db
+def test_a_months_approval_deletes_only_its_own_systems_queue_rows_among_others_of_the_same_ids(w, month):
+    # The steps read the queue by (business system, competition, month, entry id) and the trigger deletes the
+    # approved entries' rows the same way: the other system's rows with ids in between, and the system's rows
+    # of the next month, stay.
+    following = (month + timedelta(days=32)).replace(day=1)
+    made = enter_interleaved(w, [month, following], days=6)
+    queue = WorkEntry.objects.filter(competition=w.comp, business_system=w.system, status=S.PENDING,
+                                     work_date__gte=month, work_date__lt=following)
+    result = entries_approve_in_steps(actor=w.reviewer, entries=queue, system=w.system,
+                                      progress=lambda *_: None, month=month, queue=(w.comp.pk, month))
+    approved = {e.pk for e in made if e.worker_id == w.alice.pk and e.work_date < following}
+    assert result.moved == len(approved) == 6
+    assert set(WorkEntry.objects.filter(status=S.APPROVED).values_list("pk", flat=True)) == approved
+    assert set(PendingEntry.objects.values_list("entry_id", flat=True)) == {e.pk for e in made} - approved
+    assert_queue_matches_entries()
+
+
+@pytest.mark.django_db
+def test_one_statement_moving_entries_of_two_systems_or_two_months_keeps_the_queue_exact(w, month):
+    # Not all of one business system, competition and month: the trigger reads the queue's primary key range.
+    following = (month + timedelta(days=32)).replace(day=1)
+    made = enter_interleaved(w, [month, following], days=4)
+    ordered = sorted(made, key=lambda e: e.pk)
+    two_systems = [e.pk for e in ordered if e.work_date < following][1:4]  # alternating alice, carol
+    assert {WorkEntry.objects.get(pk=pk).business_system_id for pk in two_systems} == {w.system.pk,
+                                                                                       w.other_system.pk}
+    assert entries_transition(actor=w.staff, entries=WorkEntry.objects.filter(pk__in=two_systems),
+                              to_status=S.APPROVED, exclude_own=False).moved == 3
+    assert_queue_matches_entries()
+    two_months = [e.pk for e in ordered if e.worker_id == w.alice.pk][2:6]  # days 2-3 of both months
+    assert len({WorkEntry.objects.get(pk=pk).work_date.month for pk in two_months}) == 2
+    moved = entries_transition(actor=w.staff, entries=WorkEntry.objects.filter(pk__in=two_months),
+                               to_status=S.APPROVED, exclude_own=False).moved
+    assert moved == len(set(two_months) - set(two_systems))
+    assert_queue_matches_entries()
+    assert PendingEntry.objects.count() == len(made) - 3 - moved
+
+
 @pytest.mark.django_db
 def test_the_flag_task_reorders_the_queue(w, month):
     enter(w, month, days=10)
