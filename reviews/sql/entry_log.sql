@@ -29,7 +29,8 @@ DECLARE
     low_date date;
     high_date date;
     approval_target text;
-    competitions bigint[];  -- the moved rows' competitions, in order (an approval's; read from new_rows once)
+    competitions bigint[];  -- the moved rows' competitions, in order (an approval's; read from new_rows once,
+                            -- with the queue's bounds when they are of one competition)
 BEGIN
     IF hint <> '' THEN
         -- A claim about one statement: gone before anything else can run (see reviews.workflow).
@@ -70,6 +71,9 @@ BEGIN
                    MAX(n.competition_id), MIN(n.work_date), MAX(n.work_date)
               INTO low_id, high_id, low_system, high_system, low_competition, high_competition, low_date, high_date
               FROM new_rows n;
+            IF low_competition = high_competition THEN
+                competitions := ARRAY[low_competition];  -- read here for the approval log below, in the same pass
+            END IF;
             IF low_system = high_system AND low_competition = high_competition
                AND date_trunc('month', low_date) = date_trunc('month', high_date) THEN
                 EXECUTE 'DELETE FROM {pending_table} p USING new_rows n WHERE p.entry_id = n.id'
@@ -99,7 +103,9 @@ BEGIN
             -- start, after the lock. A transaction that reads one snapshot throughout (REPEATABLE READ)
             -- could still see a segment closed since: it locks the segment's row, which fails to serialize
             -- then rather than write into a closed segment.
-            SELECT array_agg(DISTINCT n.competition_id ORDER BY n.competition_id) INTO competitions FROM new_rows n;
+            IF competitions IS NULL THEN  -- not already known from the queue's pass above
+                SELECT array_agg(DISTINCT n.competition_id ORDER BY n.competition_id) INTO competitions FROM new_rows n;
+            END IF;
             PERFORM pg_advisory_xact_lock_shared({approval_lock_class}, CAST(c.competition_id AS integer))
                FROM (SELECT unnest(competitions) AS competition_id ORDER BY 1) AS c;
             INSERT INTO {segment_table} (competition_id, closed)

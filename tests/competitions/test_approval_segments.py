@@ -6,6 +6,7 @@ moves the archive (StandingApprovalCorrection) into the log and back keeping eve
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from contextlib import contextmanager
 
 import pytest
@@ -359,3 +360,27 @@ def test_forgetting_a_competition_deletes_its_approval_log_through_its_segments_
     assert segments(comp) == []
     assert sorted(StandingApproval.objects.filter(competition_id=other.pk).values_list("pk", flat=True)) == kept
     assert segments(other) == [(False, None)]
+
+
+@pytest.mark.django_db
+def test_one_statement_approving_two_competitions_entries_logs_each_in_its_own_segment(league, f):
+    # The trigger reads the competitions from the moved rows (one pass with the queue's bounds when they are of
+    # one competition, its own pass otherwise): each competition's rows go into its own open segment.
+    comp = league["comp"]
+    other = f.competition()
+    worker = f.worker()
+    entry(other, worker, f.rule(other, worker.job_type), D1, 3)
+    pending = WorkEntry.objects.filter(competition__in=[comp, other], status="pending")
+    expected = {c.pk: Counter() for c in (comp, other)}
+    for cid, worker_id, points in pending.values_list("competition_id", "worker_id", "points"):
+        expected[cid][worker_id] += int(points * 1000)
+    n = pending.count()
+    assert all(expected.values()) and n > 1
+    assert entries_transition(actor=None, entries=pending, to_status="approved", exclude_own=False).moved == n
+    for c in (comp, other):
+        assert segments(c) == [(False, None)]
+        logged = Counter()
+        for cid, worker_id, score in in_segments(c).values_list("competition_id", "worker_id", "approved_score"):
+            assert cid == c.pk
+            logged[worker_id] += score
+        assert logged == expected[c.pk]
