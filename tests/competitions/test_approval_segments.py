@@ -340,12 +340,17 @@ def test_a_failed_job_leaves_no_approval_rows_and_nothing_staged(league, monkeyp
     assert sorted(pending.values_list("pk", flat=True)) == before
 
 
-@pytest.mark.django_db
-def test_forgetting_a_competition_deletes_its_approval_log_through_its_segments_and_no_other(league, f):
-    comp = league["comp"]
+def another_competition_with_a_pending_entry(f):
     other = f.competition()
     worker = f.worker()
     entry(other, worker, f.rule(other, worker.job_type), D1, 3)
+    return other
+
+
+@pytest.mark.django_db
+def test_forgetting_a_competition_deletes_its_approval_log_through_its_segments_and_no_other(league, f):
+    comp = league["comp"]
+    other = another_competition_with_a_pending_entry(f)
     standings_recompute(competition=comp, day=D1)
     assert approve(comp, work_date__lte=D1).moved and approve(other).moved
     standings_recompute(competition=comp, day=D2)  # comp's rows consumed by the run
@@ -367,9 +372,7 @@ def test_one_statement_approving_two_competitions_entries_logs_each_in_its_own_s
     # The trigger reads the competitions from the moved rows (one pass with the queue's bounds when they are of
     # one competition, its own pass otherwise): each competition's rows go into its own open segment.
     comp = league["comp"]
-    other = f.competition()
-    worker = f.worker()
-    entry(other, worker, f.rule(other, worker.job_type), D1, 3)
+    other = another_competition_with_a_pending_entry(f)
     pending = WorkEntry.objects.filter(competition__in=[comp, other], status="pending")
     expected = {c.pk: Counter() for c in (comp, other)}
     for cid, worker_id, points in pending.values_list("competition_id", "worker_id", "points"):

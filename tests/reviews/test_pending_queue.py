@@ -132,7 +132,7 @@ def test_one_statement_moving_entries_of_two_systems_or_two_months_keeps_the_que
     assert entries_transition(actor=w.staff, entries=WorkEntry.objects.filter(pk__in=two_systems),
                               to_status=S.APPROVED, exclude_own=False).moved == 3
     assert_queue_matches_entries()
-    two_months = [e.pk for e in ordered if e.worker_id == w.alice.pk][2:6]  # days 2-3 of both months
+    two_months = [e.pk for e in ordered if e.worker_id == w.alice.pk][2:6]  # the month's last two days, the next's first two
     assert len({WorkEntry.objects.get(pk=pk).work_date.month for pk in two_months}) == 2
     moved = entries_transition(actor=w.staff, entries=WorkEntry.objects.filter(pk__in=two_months),
                                to_status=S.APPROVED, exclude_own=False).moved
