@@ -31,7 +31,14 @@ from reviews.models import EntryStatus, PendingEntry
 from reviews.queue import name_now, queue_filter_lines, queue_filters, queue_selection
 from reviews.services import entries_import
 from reviews.validation import EntryRejected
-from reviews.workflow import QueueRange, TransitionRefused, TransitionResult, entries_transition, lock_systems
+from reviews.workflow import (
+    DENSE_RANGE,
+    QueueRange,
+    TransitionRefused,
+    TransitionResult,
+    entries_transition,
+    lock_systems,
+)
 
 # A month's approval is cut into this many statements (by ranges of entry ids), so that its page can show
 # how far it got; each is still one set-based UPDATE of a tenth of the month.
@@ -162,7 +169,11 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress, mont
     moved = skipped_own = 0
     if not total:
         return TransitionResult(moved=0)
-    step = -(-(bounds["high"] - bounds["low"] + 1) // APPROVE_CHUNKS)
+    span = bounds["high"] - bounds["low"] + 1
+    step = -(-span // APPROVE_CHUNKS)
+    # When the month's queue rows are at least one id in DENSE_RANGE of their range (entered or imported by
+    # themselves), each step reads its entries through the entries' key (workflow.DENSE_RANGE).
+    dense = total * DENSE_RANGE >= span
     # Each step's approval-log rows (one per worker it moved) are staged and written into the log once, one per
     # worker, for the night after (entry_log.staged_approvals).
     with staged_approvals():
@@ -174,7 +185,8 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress, mont
                                   pending__entry_id__lt=low + step)
             result = entries_transition(
                 actor=actor, entries=part, to_status=EntryStatus.APPROVED, systems=[system.pk], month=month,
-                queue=QueueRange(competition_id, system.pk, month, low, low + step) if queue is not None else None,
+                queue=(QueueRange(competition_id, system.pk, month, low, low + step, dense) if queue is not None
+                       else None),
                 # The step's audit facts as a few rows of ids (EntryBatchEvent) rather than a row per entry.
                 in_batches=month is not None)
             moved += result.moved

@@ -123,13 +123,24 @@ class TransitionResult:
 
 class QueueRange(NamedTuple):
     """The entries of one business system's month still in its approval queue (PendingEntry), with ids in
-    [low, high): a step of a month's approval (reviews.jobs.entries_approve_in_steps)."""
+    [low, high): a step of a month's approval (reviews.jobs.entries_approve_in_steps). ``dense``: they are at
+    least one id in DENSE_RANGE of the range (``_update_from_queue``)."""
 
     competition_id: int
     business_system_id: int
     month: date
     low: int
     high: int
+    dense: bool = False
+
+
+# A step whose queue rows are at least one id in this many of its range is updated through the entries' own
+# key rather than from the queue rows (``_update_from_queue``). Measured on a step of 74,001 entries, without
+# the trigger: through the key 0.22-0.23 s, from the queue 0.33-0.35 s, when the range held only them (a month
+# entered by one business system alone, or imported at once); 0.306 s against 0.311 s when it held 6.5 times
+# as many entries (the seed's one system in nine; the other form joined a table of the ids); with more, reading
+# the key's range costs more than probing the key once per entry.
+DENSE_RANGE = 4
 
 
 # The entries that are a person's own work: entered or last changed by them, or the work of their own worker
@@ -381,7 +392,8 @@ def _update_from_queue(queue: QueueRange, own_keys, values: dict, source: str, t
     the count of the rows it leaves (with its params): one pass over the range in the queue's index on (business
     system, competition, month, entry id) (PendingEntry's ``pending_range``, which holds none of the other
     systems' rows) and one probe of each entry, where reading a queryset into a target first
-    (``_update_from_target``) would probe every entry twice, a sixth of a month's approval.
+    (``_update_from_target``) would probe every entry twice, a sixth of a month's approval. A ``dense`` range
+    (DENSE_RANGE) is read from the entries' key instead, in one pass and without the queue rows.
 
     ``own_keys``: leave the actor's own work (own_work_keys) alone (None: move all). Every queue row of the
     range is a pending entry of the month, so the rows the statement leaves are the ones not moved, counted as the
@@ -392,10 +404,19 @@ def _update_from_queue(queue: QueueRange, own_keys, values: dict, source: str, t
                 " AND queued.entry_id >= %s AND queued.entry_id < %s")
     range_params = [queue.business_system_id, queue.competition_id, queue.month, queue.low, queue.high]
     assignments, assignment_params = _set_clause(values)
-    sql = (f"WITH moved AS (UPDATE {table} SET {assignments} FROM {queue_table} queued "
-           f"WHERE {in_range} AND {table}.id = queued.entry_id AND {table}.work_date >= %s "
-           f"AND {table}.work_date < %s AND {table}.status = %s")
-    params = [*assignment_params, *range_params, *dates, source]
+    if queue.dense:
+        # The same entries, read from the month's partition by the range of its key: a pending entry of the
+        # business system, competition and month is exactly one with a queue row there.
+        sql = (f"WITH moved AS (UPDATE {table} SET {assignments} "
+               f"WHERE {table}.id >= %s AND {table}.id < %s AND {table}.work_date >= %s AND {table}.work_date < %s "
+               f"AND {table}.business_system_id = %s AND {table}.competition_id = %s AND {table}.status = %s")
+        params = [*assignment_params, queue.low, queue.high, *dates, queue.business_system_id,
+                  queue.competition_id, source]
+    else:
+        sql = (f"WITH moved AS (UPDATE {table} SET {assignments} FROM {queue_table} queued "
+               f"WHERE {in_range} AND {table}.id = queued.entry_id AND {table}.work_date >= %s "
+               f"AND {table}.work_date < %s AND {table}.status = %s")
+        params = [*assignment_params, *range_params, *dates, source]
     if own_keys is None:
         return sql, params, "0", []
     not_own, not_own_params = _still_not_own(table, own_keys)

@@ -10,8 +10,10 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from reviews import jobs
 from reviews.flags import entries_flag
 from reviews.jobs import entries_approve_in_steps
 from reviews.models import EntryStatus, PendingEntry, WorkEntry
@@ -103,16 +105,25 @@ def enter_interleaved(w, months, days):
 
 
 @pytest.mark.django_db
-def test_a_months_approval_deletes_only_its_own_systems_queue_rows_among_others_of_the_same_ids(w, month):
+@pytest.mark.parametrize("dense_range", [jobs.DENSE_RANGE, 1])
+def test_a_months_approval_deletes_only_its_own_systems_queue_rows_among_others_of_the_same_ids(
+        w, month, monkeypatch, dense_range):
     # The steps read the queue by (business system, competition, month, entry id) and the trigger deletes the
     # approved entries' rows the same way: the other system's rows with ids in between, and the system's rows
-    # of the next month, stay.
+    # of the next month, stay. The month's entries are every other id of their range: the steps read them
+    # through the entries' key (one in two is dense), or, told that only a range without gaps is, from the
+    # queue rows.
+    monkeypatch.setattr(jobs, "DENSE_RANGE", dense_range)
     following = (month + timedelta(days=32)).replace(day=1)
     made = enter_interleaved(w, [month, following], days=6)
     queue = WorkEntry.objects.filter(competition=w.comp, business_system=w.system, status=S.PENDING,
                                      work_date__gte=month, work_date__lt=following)
-    result = entries_approve_in_steps(actor=w.reviewer, entries=queue, system=w.system,
-                                      progress=lambda *_: None, month=month, queue=(w.comp.pk, month))
+    with CaptureQueriesContext(connection) as queries:
+        result = entries_approve_in_steps(actor=w.reviewer, entries=queue, system=w.system,
+                                          progress=lambda *_: None, month=month, queue=(w.comp.pk, month))
+    moves = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith("WITH moved AS (UPDATE")]
+    by_key = [' FROM "reviews_pendingentry" queued WHERE' not in sql.split("RETURNING")[0] for sql in moves]
+    assert moves and set(by_key) == {dense_range != 1}
     approved = {e.pk for e in made if e.worker_id == w.alice.pk and e.work_date < following}
     assert result.moved == len(approved) == 6
     assert set(WorkEntry.objects.filter(status=S.APPROVED).values_list("pk", flat=True)) == approved
