@@ -83,7 +83,8 @@ ENTRY_LOG = SqlFile(path=Path(__file__).parent / "sql" / "entry_log.sql", values
                                                        ("reviews", "0015_approval_log_in_segments"),
                                                        ("reviews", "0016_approval_steps_lighter"),
                                                        ("reviews", "0018_pending_range"),
-                                                       ("reviews", "0019_queue_rows_deleted_by_range")))
+                                                       ("reviews", "0019_queue_rows_deleted_by_range"),
+                                                       ("reviews", "0020_approval_log_per_competition")))
 
 
 # The staged rows (see staged_approvals) written into the log: merged into one per (segment, competition,
