@@ -24,8 +24,9 @@ done by the time a month is approved (``--no-standings``: not).
 Targets: the import >= 20,000 rows/s end to end through the job; approve-all of a 740,000-entry month
 <= 5 s (of one business system's month at ten times the railway, about 7 million entries: <= 60 s);
 progress visible while both run. The month generated here is the business system's alone over its range of
-ids, the kindest layout: bench/standings.py approves a month whose nine systems' entries were made day by
-day, side by side. The time a message waits in the queue for a free worker is
+ids, the kindest layout (its steps read their entries through the entries' key: reviews.workflow.DENSE_RANGE):
+bench/standings.py approves a month whose nine systems' entries were made day by day, side by side, which its
+steps read from the queue rows. The time a message waits in the queue for a free worker is
 not included (it depends on the workers, not on the job).
 """
 
