@@ -6,6 +6,8 @@ contains a column that a review changes (so approving and locking are HOT update
 """
 
 import random
+import threading
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -19,7 +21,7 @@ from reviews.jobs import entries_approve_in_steps
 from reviews.models import EntryStatus, PendingEntry, WorkEntry
 from reviews.partitions import FILLFACTOR
 from reviews.services import entries_create, entry_update
-from reviews.validation import EntryInput
+from reviews.validation import EntryInput, EntryRejected
 from reviews.workflow import entries_transition, entry_transition, period_reopen, period_sign_off
 
 S = EntryStatus
@@ -368,3 +370,66 @@ def staged() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_temp.approval_staging")
         return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("dense_range", [jobs.DENSE_RANGE, 0], ids=["by the key", "from the queue"])
+def test_a_clerks_edits_during_a_months_approval_wait_for_it_and_are_refused_as_approved(w, month, monkeypatch,
+                                                                                        dense_range):
+    # given: a month of alice's and bob's pending entries, approved in four steps (through the entries' key, or
+    # from the queue rows); after the first step, the clerk edits a third of them, moving some to another day
+    monkeypatch.setattr(jobs, "APPROVE_CHUNKS", 4)
+    monkeypatch.setattr(jobs, "DENSE_RANGE", dense_range)
+    following = (month + timedelta(days=32)).replace(day=1)
+    made = sorted(enter(w, month, days=16), key=lambda e: e.pk)
+    edited = [e.pk for e in made[::3]]
+    first_step_done = threading.Event()
+    outcomes, errors, refused = {}, [], []
+
+    def progress(done, _total):
+        if done and not first_step_done.is_set():
+            first_step_done.set()
+            time.sleep(0.5)  # the clerk's first edit is waiting by now
+
+    def approve():
+        try:
+            queue = WorkEntry.objects.filter(competition=w.comp, business_system=w.system, status=S.PENDING,
+                                             work_date__gte=month, work_date__lt=following)
+            outcomes["moved"] = entries_approve_in_steps(actor=w.reviewer, entries=queue, system=w.system,
+                                                         progress=progress, month=month,
+                                                         queue=(w.comp.pk, month)).moved
+        except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def edit():
+        try:
+            first_step_done.wait(timeout=10)
+            for n, pk in enumerate(edited):
+                try:
+                    entry_update(actor=w.clerk, entry_id=pk, quantity=str(200 + n),
+                                 work_date=month + timedelta(days=20) if n % 2 else None)
+                except EntryRejected as rejected:
+                    refused.append((pk, rejected.first.code))
+        except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve), threading.Thread(target=edit)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    # then: an edit takes the business system's lock, which the job holds to its end: each waited for the
+    # whole month's approval and was then refused as approved, with its reason; nothing was half-written, and
+    # the queue is exactly the pending entries (none)
+    assert errors == []
+    assert refused == [(pk, "entry_not_editable") for pk in edited]
+    assert outcomes["moved"] == len(made)
+    assert set(WorkEntry.objects.values_list("status", flat=True)) == {S.APPROVED}
+    assert set(WorkEntry.objects.values_list("pk", "quantity", "work_date")) == {
+        (e.pk, e.quantity, e.work_date) for e in made}
+    assert_queue_matches_entries()
