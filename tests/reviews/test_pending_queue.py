@@ -6,6 +6,7 @@ contains a column that a review changes (so approving and locking are HOT update
 """
 
 import random
+import re
 import threading
 import time
 from datetime import date, timedelta
@@ -36,6 +37,19 @@ def enter(w, month, days):
     rows = [EntryInput(x.pk, w.km.pk, month + timedelta(days=d), str(100 + d), row=i)
             for i, (x, d) in enumerate(((x, d) for x in (w.alice, w.bob) for d in range(days)), 1)]
     return entries_create(actor=w.clerk, competition=w.comp, rows=rows).created
+
+
+# The form of a month's approval step's UPDATE (reviews.workflow._update_from_queue): through the entries' key
+# (a dense range) or from the queue rows of its range.
+STEP_FORMS = {"by the key": re.compile(r'UPDATE "reviews_workentry" SET [^()]* WHERE "reviews_workentry".id >= '),
+              "from the queue": re.compile(r'UPDATE "reviews_workentry" SET [^()]* FROM "reviews_pendingentry" queued '
+                                           r'WHERE')}
+
+
+def step_forms(queries) -> list[str]:
+    """The form each approval step among ``queries`` (CaptureQueriesContext's) took, in order."""
+    return [form for q in queries.captured_queries if q["sql"].lstrip().startswith("WITH moved AS (UPDATE")
+            for form, pattern in STEP_FORMS.items() if pattern.search(q["sql"])]
 
 
 def assert_queue_matches_entries():
@@ -123,9 +137,8 @@ def test_a_months_approval_deletes_only_its_own_systems_queue_rows_among_others_
     with CaptureQueriesContext(connection) as queries:
         result = entries_approve_in_steps(actor=w.reviewer, entries=queue, system=w.system,
                                           progress=lambda *_: None, month=month, queue=(w.comp.pk, month))
-    moves = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith("WITH moved AS (UPDATE")]
-    by_key = [' FROM "reviews_pendingentry" queued WHERE' not in sql.split("RETURNING")[0] for sql in moves]
-    assert moves and set(by_key) == {dense_range != 1}
+    forms = step_forms(queries)
+    assert forms and set(forms) == {"by the key" if dense_range != 1 else "from the queue"}
     approved = {e.pk for e in made if e.worker_id == w.alice.pk and e.work_date < following}
     assert result.moved == len(approved) == 6
     assert set(WorkEntry.objects.filter(status=S.APPROVED).values_list("pk", flat=True)) == approved
@@ -386,7 +399,9 @@ def test_a_clerks_edits_during_a_months_approval_wait_for_it_and_are_refused_as_
     first_step_done = threading.Event()
     outcomes, errors, refused = {}, [], []
 
-    def progress(done, _total):
+    def progress(done, total):
+        if done == total:
+            outcomes["last step at"] = time.monotonic()  # before the job's commit
         if done and not first_step_done.is_set():
             first_step_done.set()
             time.sleep(0.5)  # the clerk's first edit is waiting by now
@@ -412,6 +427,7 @@ def test_a_clerks_edits_during_a_months_approval_wait_for_it_and_are_refused_as_
                                  work_date=month + timedelta(days=20) if n % 2 else None)
                 except EntryRejected as rejected:
                     refused.append((pk, rejected.first.code))
+                outcomes.setdefault("first edit ended at", time.monotonic())
         except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
             errors.append(exc)
         finally:
@@ -427,6 +443,7 @@ def test_a_clerks_edits_during_a_months_approval_wait_for_it_and_are_refused_as_
     # whole month's approval and was then refused as approved, with its reason; nothing was half-written, and
     # the queue is exactly the pending entries (none)
     assert errors == []
+    assert outcomes["first edit ended at"] > outcomes["last step at"]
     assert refused == [(pk, "entry_not_editable") for pk in edited]
     assert outcomes["moved"] == len(made)
     assert set(WorkEntry.objects.values_list("status", flat=True)) == {S.APPROVED}
