@@ -220,9 +220,9 @@ def corrections_statement(competition_id: int, bound: Bound) -> sql.Composed:
     """corrections_since for a bound whose stored day is its day."""
     totals = _sum_per_worker(_parts(competition_id, bound, 1)[1:], having="TRUE")
     return _format("""
-SELECT worker_id, ROUND(score / 1000.0, 3) AS points, ROUND(approved_score / 1000.0, 3) AS approved_points,
-       entries
-FROM ({totals}) AS c""", totals=totals)
+SELECT worker_id, {points} AS points, {approved_points} AS approved_points, entries
+FROM ({totals}) AS c""", totals=totals, points=sql.SQL(ranking.points("score")),
+                   approved_points=sql.SQL(ranking.points("approved_score")))
 
 
 # --- The period's totals, ranked, as a snapshot's rows --------------------------------------------------

@@ -1,5 +1,4 @@
-SELECT worker_id, ROUND(score / 1000.0, 3) AS points, ROUND(approved_score / 1000.0, 3) AS approved_points,
-       entries
+SELECT worker_id, score * 0.001 AS points, approved_score * 0.001 AS approved_points, entries
 FROM (
     SELECT worker_id, sum_int8(score) AS score, sum_int8(approved_score) AS approved_score,
            sum_int8(entries) AS entries

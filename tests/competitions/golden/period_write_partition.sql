@@ -7,8 +7,7 @@ SELECT 5, r.worker_id, r.employee_no, r.business_system_id, r.job_type_id, r.dep
        r.rank_job_type, r.rank_unit
 FROM (
 SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id, w.unit_id AS team_id,
-       ROUND(s.score / 1000.0, 3) AS points, ROUND(s.approved_score / 1000.0, 3) AS approved_points,
-       ROUND((s.score - s.approved_score) / 1000.0, 3) AS pending_points, s.entries,
+       s.score * 0.001 AS points, s.approved_score * 0.001 AS approved_points, (s.score - s.approved_score) * 0.001 AS pending_points, s.entries,
        RANK() OVER overall AS rank_overall,
        (1 + CASE jt.business_system_id WHEN 1 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 1) OVER overall WHEN 2 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 2) OVER overall WHEN 3 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 3) OVER overall END) AS rank_business_system,
        RANK() OVER job_type AS rank_job_type,
@@ -17,7 +16,7 @@ SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot
        s.prev_business_system - (1 + CASE jt.business_system_id WHEN 1 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 1) OVER overall WHEN 2 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 2) OVER overall WHEN 3 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 3) OVER overall END) AS change_business_system,
        s.prev_job_type - RANK() OVER job_type AS change_job_type,
        s.prev_unit - RANK() OVER unit AS change_unit,
-       ROUND(COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0) / 1000.0, 3) AS points_to_next
+       COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0) * 0.001 AS points_to_next
 FROM (SELECT t.*, NULL::integer AS prev_overall, NULL::integer AS prev_business_system, NULL::integer AS prev_job_type, NULL::integer AS prev_unit FROM (SELECT * FROM totals) AS t) AS s
 JOIN "members_worker" w ON w.id = s.worker_id
 JOIN "competitions_jobtype" jt ON jt.id = w.job_type_id

@@ -3,8 +3,7 @@ SELECT MAX(run_id) FROM "competitions_standingday" WHERE competition_id = %(comp
 SET LOCAL enable_nestloop = off;
 CREATE TABLE "competitions_standing_7_20260315_0123456789ab" AS SELECT CAST(%(competition)s AS bigint) AS "competition_id", CAST(%(day)s AS date) AS "day", CAST("r"."worker_id" AS bigint) AS "worker_id", CAST("r"."employee_no" AS varchar(20)) AS "employee_no", CAST("r"."business_system_id" AS bigint) AS "business_system_id", CAST("r"."job_type_id" AS bigint) AS "job_type_id", CAST("r"."depot_id" AS bigint) AS "depot_id", CAST("r"."points" AS numeric(18, 3)) AS "points", CAST("r"."approved_points" AS numeric(18, 3)) AS "approved_points", CAST("r"."pending_points" AS numeric(18, 3)) AS "pending_points", CAST("r"."entries" AS integer) AS "entries", CAST("r"."rank_overall" AS integer) AS "rank_overall", CAST("r"."rank_business_system" AS integer) AS "rank_business_system", CAST("r"."rank_job_type" AS integer) AS "rank_job_type", CAST("r"."rank_unit" AS integer) AS "rank_unit", CAST("r"."change_overall" AS integer) AS "change_overall", CAST("r"."change_business_system" AS integer) AS "change_business_system", CAST("r"."change_job_type" AS integer) AS "change_job_type", CAST("r"."change_unit" AS integer) AS "change_unit", CAST("r"."points_to_next" AS numeric(18, 3)) AS "points_to_next", CAST(%(now)s AS timestamp with time zone) AS "computed_at" FROM (
 SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,
-       ROUND(s.score / 1000.0, 3) AS points, ROUND(s.approved_score / 1000.0, 3) AS approved_points,
-       ROUND((s.score - s.approved_score) / 1000.0, 3) AS pending_points, s.entries,
+       s.score * 0.001 AS points, s.approved_score * 0.001 AS approved_points, (s.score - s.approved_score) * 0.001 AS pending_points, s.entries,
        RANK() OVER overall AS rank_overall,
        (1 + CASE jt.business_system_id WHEN 1 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 1) OVER overall WHEN 2 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 2) OVER overall WHEN 3 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 3) OVER overall END) AS rank_business_system,
        RANK() OVER job_type AS rank_job_type,
@@ -13,7 +12,7 @@ SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot
        s.prev_business_system - (1 + CASE jt.business_system_id WHEN 1 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 1) OVER overall WHEN 2 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 2) OVER overall WHEN 3 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 3) OVER overall END) AS change_business_system,
        s.prev_job_type - RANK() OVER job_type AS change_job_type,
        s.prev_unit - RANK() OVER unit AS change_unit,
-       ROUND(COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0) / 1000.0, 3) AS points_to_next
+       COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0) * 0.001 AS points_to_next
 FROM (
     SELECT t.worker_id, t.score, t.approved_score, t.entries,
            p.rank_overall AS prev_overall, p.rank_business_system AS prev_business_system,

@@ -4,8 +4,7 @@ SET LOCAL max_parallel_workers_per_gather = 0;
 CREATE TABLE "competitions_standing_7_20260315_0123456789ab" (LIKE "competitions_standing");
 INSERT INTO "competitions_standing_7_20260315_0123456789ab" ("competition_id", "day", "worker_id", "employee_no", "business_system_id", "job_type_id", "depot_id", "points", "approved_points", "pending_points", "entries", "rank_overall", "rank_business_system", "rank_job_type", "rank_unit", "change_overall", "change_business_system", "change_job_type", "change_unit", "points_to_next", "computed_at") SELECT %(competition)s, %(day)s, "r"."worker_id", "r"."employee_no", "r"."business_system_id", "r"."job_type_id", "r"."depot_id", "r"."points", "r"."approved_points", "r"."pending_points", "r"."entries", "r"."rank_overall", "r"."rank_business_system", "r"."rank_job_type", "r"."rank_unit", "r"."change_overall", "r"."change_business_system", "r"."change_job_type", "r"."change_unit", "r"."points_to_next", %(now)s FROM (
 SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,
-       ROUND(s.score / 1000.0, 3) AS points, ROUND(s.approved_score / 1000.0, 3) AS approved_points,
-       ROUND((s.score - s.approved_score) / 1000.0, 3) AS pending_points, s.entries,
+       s.score * 0.001 AS points, s.approved_score * 0.001 AS approved_points, (s.score - s.approved_score) * 0.001 AS pending_points, s.entries,
        RANK() OVER overall AS rank_overall,
        RANK() OVER business_system AS rank_business_system,
        RANK() OVER job_type AS rank_job_type,
@@ -14,7 +13,7 @@ SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot
        s.prev_business_system - RANK() OVER business_system AS change_business_system,
        s.prev_job_type - RANK() OVER job_type AS change_job_type,
        s.prev_unit - RANK() OVER unit AS change_unit,
-       ROUND(COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0) / 1000.0, 3) AS points_to_next
+       COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0) * 0.001 AS points_to_next
 FROM (
     SELECT worker_id, sum_int8(score) AS score, sum_int8(approved_score) AS approved_score,
            SUM(entries) AS entries,

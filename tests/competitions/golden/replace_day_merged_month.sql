@@ -3,8 +3,7 @@ DROP TABLE IF EXISTS standings_new;
 SET LOCAL enable_nestloop = off;
 CREATE TEMP TABLE standings_new AS 
 SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,
-       ROUND(s.score / 1000.0, 3) AS points, ROUND(s.approved_score / 1000.0, 3) AS approved_points,
-       ROUND((s.score - s.approved_score) / 1000.0, 3) AS pending_points, s.entries,
+       s.score * 0.001 AS points, s.approved_score * 0.001 AS approved_points, (s.score - s.approved_score) * 0.001 AS pending_points, s.entries,
        RANK() OVER overall AS rank_overall,
        (1 + CASE jt.business_system_id WHEN 1 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 1) OVER overall WHEN 2 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 2) OVER overall WHEN 3 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 3) OVER overall END) AS rank_business_system,
        RANK() OVER job_type AS rank_job_type,
@@ -13,7 +12,7 @@ SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot
        s.prev_business_system - (1 + CASE jt.business_system_id WHEN 1 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 1) OVER overall WHEN 2 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 2) OVER overall WHEN 3 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 3) OVER overall END) AS change_business_system,
        s.prev_job_type - RANK() OVER job_type AS change_job_type,
        s.prev_unit - RANK() OVER unit AS change_unit,
-       ROUND(COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0) / 1000.0, 3) AS points_to_next
+       COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0) * 0.001 AS points_to_next
 FROM (
     SELECT worker_id, sum_int8(score) AS score, sum_int8(approved_score) AS approved_score,
            SUM(entries) AS entries,

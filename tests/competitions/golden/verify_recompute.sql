@@ -1,7 +1,6 @@
 CREATE TEMP TABLE "standings_verify" ON COMMIT DROP AS 
 SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,
-       ROUND(s.score / 1000.0, 3) AS points, ROUND(s.approved_score / 1000.0, 3) AS approved_points,
-       ROUND((s.score - s.approved_score) / 1000.0, 3) AS pending_points, s.entries,
+       s.score * 0.001 AS points, s.approved_score * 0.001 AS approved_points, (s.score - s.approved_score) * 0.001 AS pending_points, s.entries,
        RANK() OVER overall AS rank_overall,
        (1 + CASE jt.business_system_id WHEN 1 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 1) OVER overall WHEN 2 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 2) OVER overall WHEN 3 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 3) OVER overall END) AS rank_business_system,
        RANK() OVER job_type AS rank_job_type,
@@ -10,7 +9,7 @@ SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot
        s.prev_business_system - (1 + CASE jt.business_system_id WHEN 1 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 1) OVER overall WHEN 2 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 2) OVER overall WHEN 3 THEN COUNT(*) FILTER (WHERE jt.business_system_id = 3) OVER overall END) AS change_business_system,
        s.prev_job_type - RANK() OVER job_type AS change_job_type,
        s.prev_unit - RANK() OVER unit AS change_unit,
-       ROUND(COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0) / 1000.0, 3) AS points_to_next
+       COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0) * 0.001 AS points_to_next
 FROM (
     SELECT t.worker_id, t.score, t.approved_score, t.entries,
            p.rank_overall AS prev_overall, p.rank_business_system AS prev_business_system,
@@ -30,8 +29,7 @@ FROM (
 
         UNION ALL
         SELECT c.worker_id, -CAST(c.points * 1000 AS BIGINT), -CAST(c.approved_points * 1000 AS BIGINT), -c.entries FROM (
-SELECT worker_id, ROUND(score / 1000.0, 3) AS points, ROUND(approved_score / 1000.0, 3) AS approved_points,
-       entries
+SELECT worker_id, score * 0.001 AS points, approved_score * 0.001 AS approved_points, entries
 FROM (
     SELECT worker_id, sum_int8(score) AS score, sum_int8(approved_score) AS approved_score,
            sum_int8(entries) AS entries
