@@ -221,8 +221,8 @@ def corrections_statement(competition_id: int, bound: Bound) -> sql.Composed:
     totals = _sum_per_worker(_parts(competition_id, bound, 1)[1:], having="TRUE")
     return _format("""
 SELECT worker_id, {points} AS points, {approved_points} AS approved_points, entries
-FROM ({totals}) AS c""", totals=totals, points=sql.SQL(ranking.points("score")),
-                   approved_points=sql.SQL(ranking.points("approved_score")))
+FROM ({totals}) AS c""", totals=totals, points=ranking.points(sql.SQL("score")),
+                   approved_points=ranking.points(sql.SQL("approved_score")))
 
 
 # --- The period's totals, ranked, as a snapshot's rows --------------------------------------------------

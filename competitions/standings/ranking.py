@@ -69,13 +69,13 @@ def _thousandths(expression: sql.Composable) -> sql.Composable:
 SUM_INT8 = sql.SQL("sum_int8")
 
 
-def points(thousandths: str) -> str:
+def points(thousandths: sql.Composable) -> sql.Composable:
     """SQL text of a points value (numeric, three decimals) from an integer count of thousandths: the
     product with 0.001, which is exact and has the scale 3 of its factor. ROUND(x / 1000.0, 3) gives the same
     values and scale, but a numeric division is dearer than a product: an ordinary night's ranking statement,
     with four of them per worker, took 1.60-1.66 s (median 1.61) against 1.61-1.71 s (median 1.64) with the
     division (223,000 workers; 7 runs each, interleaved, in psql)."""
-    return f"{thousandths} * 0.001"
+    return sql.SQL("{} * 0.001").format(thousandths)
 
 
 def total(expression: sql.Composable) -> sql.Composable:
@@ -296,9 +296,10 @@ WINDOW overall AS (ORDER BY s.score DESC RANGE BETWEEN UNBOUNDED PRECEDING AND 1
 
 
 # The points columns of a ranked row, from the thousandths they were summed and compared in.
-_RANKED_POINTS = {"points": "s.score", "approved_points": "s.approved_score",
-                  "pending_points": "(s.score - s.approved_score)",
-                  "points_to_next": "COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0)"}
+_RANKED_POINTS = {name: points(sql.SQL(thousandths)) for name, thousandths in (
+    ("points", "s.score"), ("approved_points", "s.approved_score"),
+    ("pending_points", "(s.score - s.approved_score)"),
+    ("points_to_next", "COALESCE(LAST_VALUE(s.score) OVER overall - s.score, 0)"))}
 
 
 def ranked(source: sql.Composable, business_system_rank: sql.Composable, *, team: bool = False) -> sql.Composed:
@@ -307,7 +308,7 @@ def ranked(source: sql.Composable, business_system_rank: sql.Composable, *, team
     anyway (period snapshots keep it; a day's standings do not)."""
     extra = sql.SQL(" w.unit_id AS team_id,") if team else sql.SQL("")
     return _format(_RANKED, source=source, business_system_rank=business_system_rank, extra=extra,
-                   **{name: sql.SQL(points(value)) for name, value in _RANKED_POINTS.items()})
+                   **_RANKED_POINTS)
 
 
 # A scope with this many groups or fewer is ranked by counting in the overall window pass instead of a
