@@ -121,24 +121,26 @@ WORKER_TOTALS_FROM_ENTRIES = _format("""
 # them signed off) out of the scan altogether. Only when a month from ``open_from`` on is signed off for some
 # business systems and not others are its entries of those systems left out row by row (``partial``): the
 # anti-join costs every scanned row a hash probe, so it is not there when nothing needs it.
+# The entries and the frozen totals are stacked row by row and summed per worker once, as a period's totals
+# are (competitions.standings.periods): PostgreSQL then scans the entries in parallel, each process summing
+# its share before the final sum. Summed per worker in each branch first, the entries' aggregate was one
+# process's (a Parallel Append runs a non-partial branch in one process): 2.14-2.28 s against 1.40-1.43 s
+# for the totals of 2.46 M open entries and 267,713 frozen rows (223,000 workers; 4 runs each, interleaved).
 _FROZEN_TOTALS = """
     SELECT worker_id, sum_int8(score) AS score, sum_int8(approved_score) AS approved_score,
            sum_int8(entries) AS entries
     FROM (
-        SELECT e.worker_id, {score} AS score,
-               COALESCE(sum_int8({points}) FILTER (WHERE {approved}), 0) AS approved_score,
-               COUNT(*) AS entries
+        SELECT e.worker_id, {points} AS score, CASE WHEN {approved} THEN {points} ELSE 0 END AS approved_score,
+               CAST(1 AS BIGINT) AS entries
         FROM {entry} e
         WHERE e.competition_id = {competition} AND e.work_date <= {day} AND e.work_date >= {open_from}
           AND {counted}{partial}
-        GROUP BY e.worker_id
         UNION ALL
-        SELECT f.worker_id, {frozen_score}, {frozen_approved}, SUM(f.entries)
+        SELECT f.worker_id, {frozen_points}, {frozen_approved}, CAST(f.entries AS BIGINT)
         FROM {signed_off_total} f
         JOIN unnest(CAST({frozen_systems} AS bigint[]), CAST({frozen_months} AS date[])) AS p(system_id, month)
           ON f.business_system_id = p.system_id AND f.month = p.month
         WHERE f.competition_id = {competition}
-        GROUP BY f.worker_id
     ) AS t
     GROUP BY worker_id
 """
@@ -157,10 +159,9 @@ def outside_months(systems: sql.Composable, months: sql.Composable) -> sql.Compo
 
 
 def worker_totals_frozen(*, partial: bool) -> sql.Composed:
-    return _format(_FROZEN_TOTALS, score=total(_thousandths(sql.SQL("e.points"))),
-                   points=_thousandths(sql.SQL("e.points")), approved=APPROVED, counted=COUNTED,
-                   frozen_score=total(_thousandths(sql.SQL("f.points"))),
-                   frozen_approved=total(_thousandths(sql.SQL("f.approved_points"))),
+    return _format(_FROZEN_TOTALS, points=_thousandths(sql.SQL("e.points")), approved=APPROVED, counted=COUNTED,
+                   frozen_points=_thousandths(sql.SQL("f.points")),
+                   frozen_approved=_thousandths(sql.SQL("f.approved_points")),
                    partial=outside_months(PARAMS["partial_systems"], PARAMS["partial_months"]) if partial
                    else sql.SQL(""))
 

@@ -24,20 +24,17 @@ FROM (
     SELECT worker_id, sum_int8(score) AS score, sum_int8(approved_score) AS approved_score,
            sum_int8(entries) AS entries
     FROM (
-        SELECT e.worker_id, sum_int8(CAST(e.points * 1000 AS BIGINT)) AS score,
-               COALESCE(sum_int8(CAST(e.points * 1000 AS BIGINT)) FILTER (WHERE e.status IN ('approved', 'locked')), 0) AS approved_score,
-               COUNT(*) AS entries
+        SELECT e.worker_id, CAST(e.points * 1000 AS BIGINT) AS score, CASE WHEN e.status IN ('approved', 'locked') THEN CAST(e.points * 1000 AS BIGINT) ELSE 0 END AS approved_score,
+               CAST(1 AS BIGINT) AS entries
         FROM "reviews_workentry" e
         WHERE e.competition_id = %(competition)s AND e.work_date <= %(day)s AND e.work_date >= %(open_from)s
           AND e.status <> 'rejected'
-        GROUP BY e.worker_id
         UNION ALL
-        SELECT f.worker_id, sum_int8(CAST(f.points * 1000 AS BIGINT)), sum_int8(CAST(f.approved_points * 1000 AS BIGINT)), SUM(f.entries)
+        SELECT f.worker_id, CAST(f.points * 1000 AS BIGINT), CAST(f.approved_points * 1000 AS BIGINT), CAST(f.entries AS BIGINT)
         FROM "competitions_signedofftotal" f
         JOIN unnest(CAST(%(frozen_systems)s AS bigint[]), CAST(%(frozen_months)s AS date[])) AS p(system_id, month)
           ON f.business_system_id = p.system_id AND f.month = p.month
         WHERE f.competition_id = %(competition)s
-        GROUP BY f.worker_id
     ) AS t
     GROUP BY worker_id
 
