@@ -22,7 +22,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
-from psycopg import sql
 
 from competitions.standings import database, ranking
 
@@ -38,9 +37,8 @@ def close(*, competition_id: int) -> None:
     the caller is in none: the wait and the close are then over when the run starts)."""
     params = {"competition": competition_id}
     with transaction.atomic():
-        database.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(CLOSE_LOCK_TIMEOUT)))
-        database.execute(ranking.CLOSE_LOCK, params)
-        database.execute(sql.SQL("SET LOCAL lock_timeout = DEFAULT"))
+        with database.local_setting("lock_timeout", CLOSE_LOCK_TIMEOUT):
+            database.execute(ranking.CLOSE_LOCK, params)
         database.execute(ranking.CLOSE_SEGMENT, params)
 
 

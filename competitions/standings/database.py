@@ -44,6 +44,16 @@ def column(statement: sql.Composable, params: dict | None = None) -> list:
 
 
 @contextmanager
+def local_setting(name: str, value: str):
+    """SET LOCAL ``name`` = ``value`` (a planner or lock setting) for the statements inside, then back to the
+    session's default: the caller's transaction only. No reset on error: SET LOCAL ends with the failed
+    transaction."""
+    execute(sql.SQL("SET LOCAL {} = {}").format(sql.SQL(name), sql.Literal(value)))
+    yield
+    execute(sql.SQL("SET LOCAL {} = DEFAULT").format(sql.SQL(name)))
+
+
+@contextmanager
 def standings_snapshot(*, lock: sql.Composable | None = None):
     """A transaction (transaction.atomic) whose statements all read one REPEATABLE READ snapshot, with the
     standings' memory per sort and hash (DEFAULT_WORK_MEM). ``lock``, a LOCK TABLE statement, is taken before

@@ -77,12 +77,6 @@ def _analyze(table: str) -> None:
     database.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
 
 
-def _lock_timeout(value: str | None) -> None:
-    """SET LOCAL lock_timeout to ``value``, or back to the default (None)."""
-    database.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(
-        sql.SQL("DEFAULT") if value is None else sql.Literal(value)))
-
-
 def publish_partition(params: dict, rows: sql.Composable, *, parallel: bool) -> int:
     """Writes the day's partition from the ranking statement (``rows``) and swaps it in for the one it
     replaces; returns the number of rows.
@@ -103,16 +97,14 @@ def publish_partition(params: dict, rows: sql.Composable, *, parallel: bool) -> 
             written = database.execute(create_partition(name, rows), params)
             database.execute(set_not_null(name))
         else:
-            database.execute(sql.SQL("SET LOCAL max_parallel_workers_per_gather = 0"))
-            database.execute(create_empty_partition(name))
-            written = database.execute(insert_day(name, rows), params)
-            database.execute(sql.SQL("SET LOCAL max_parallel_workers_per_gather = DEFAULT"))
+            with database.local_setting("max_parallel_workers_per_gather", "0"):
+                database.execute(create_empty_partition(name))
+                written = database.execute(insert_day(name, rows), params)
     create_indexes(name)
     # Statistics for the read paths, before anyone can read the partition; a coarse sample (a tenth of the
     # default) is plenty for choosing a scope's index.
-    database.execute(sql.SQL("SET LOCAL default_statistics_target = 10"))
-    _analyze(name)
-    database.execute(sql.SQL("SET LOCAL default_statistics_target = DEFAULT"))
+    with database.local_setting("default_statistics_target", "10"):
+        _analyze(name)
     swap(competition_id, old=partitions(prefix), new=name, first=day, following=day + timedelta(days=1))
     return written
 
@@ -121,16 +113,15 @@ def swap(competition_id: int, *, old: list[str], new: str, first: date, followin
     """Detaches and drops the ``old`` partitions and attaches ``new`` for the days [first, following). The
     detach locks the parent until commit (readers queue behind it), so this is the run's last step, and
     it waits for readers and other runs at most SWAP_LOCK_TIMEOUT before the run fails."""
-    _lock_timeout(SWAP_LOCK_TIMEOUT)
-    for table in old:
-        database.execute(sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(TABLES["standing"],
-                                                                               sql.Identifier(table)))
-        database.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
     competition = sql.Literal(int(competition_id))
-    database.execute(sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM ({}, {}) TO ({}, {})").format(
-        TABLES["standing"], sql.Identifier(new), competition, sql.Literal(first.isoformat()),
-        competition, sql.Literal(following.isoformat())))
-    _lock_timeout(None)
+    with database.local_setting("lock_timeout", SWAP_LOCK_TIMEOUT):
+        for table in old:
+            database.execute(sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(TABLES["standing"],
+                                                                                   sql.Identifier(table)))
+            database.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
+        database.execute(sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM ({}, {}) TO ({}, {})").format(
+            TABLES["standing"], sql.Identifier(new), competition, sql.Literal(first.isoformat()),
+            competition, sql.Literal(following.isoformat())))
 
 
 def partitions(prefix: str) -> list[str]:
@@ -218,10 +209,9 @@ def forget_competition(*, competition_id: int) -> None:
     transaction). Standing has no foreign keys, so no cascade reaches it: the competition's partitions are
     dropped, its archived corrections, approval log (with its segments) and frozen month totals deleted and its period
     snapshots' partitions dropped. Entries and rules protect a competition, so this runs only once they are gone."""
-    _lock_timeout(SWAP_LOCK_TIMEOUT)
-    for table in partitions(f"{STANDING}_{int(competition_id)}_"):
-        database.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
-    _lock_timeout(None)
+    with database.local_setting("lock_timeout", SWAP_LOCK_TIMEOUT):
+        for table in partitions(f"{STANDING}_{int(competition_id)}_"):
+            database.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
     # The archived corrections have no foreign key either, nor the change logs (deleting the competition's
     # entries logged their removal), nor the period snapshots' rows. The approval log is found through its
     # segments (its only index is on the segment), then the segments go.

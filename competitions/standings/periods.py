@@ -342,9 +342,8 @@ def write_partition(snapshot: PeriodSnapshot, totals: sql.Composable) -> int:
     for columns in PERIOD_INDEXES.values():
         database.execute(sql.SQL("CREATE INDEX ON {} ({})").format(
             table, sql.SQL(", ").join(map(sql.Identifier, columns))))
-    database.execute(sql.SQL("SET LOCAL default_statistics_target = 10"))
-    database.execute(sql.SQL("ANALYZE {}").format(table))
-    database.execute(sql.SQL("SET LOCAL default_statistics_target = DEFAULT"))
+    with database.local_setting("default_statistics_target", "10"):
+        database.execute(sql.SQL("ANALYZE {}").format(table))
     database.execute(_format("ALTER TABLE {period_standing} ATTACH PARTITION {table} FOR VALUES IN ({id})",
                              table=table, id=sql.Literal(int(snapshot.pk))))
     return rows

@@ -349,9 +349,8 @@ def hash_joins():
     joins every worker, so hash joins are always right here, most of all for a repair of a day of a merged
     month (previous ranks probed in the month's worker index, ~30 rows per worker). No reset on error:
     SET LOCAL ends with the failed transaction."""
-    database.execute(sql.SQL("SET LOCAL enable_nestloop = off"))
-    yield
-    database.execute(sql.SQL("SET LOCAL enable_nestloop = DEFAULT"))
+    with database.local_setting("enable_nestloop", "off"):
+        yield
 
 
 # --- The ranked rows as a day of Standing ---------------------------------------------------------

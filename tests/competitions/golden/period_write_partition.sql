@@ -1,6 +1,6 @@
 DROP TABLE IF EXISTS "competitions_periodstanding_7_5";
 CREATE TABLE "competitions_periodstanding_7_5" (LIKE "competitions_periodstanding");
-SET LOCAL enable_nestloop = off;
+SET LOCAL enable_nestloop = 'off';
 INSERT INTO "competitions_periodstanding_7_5" ("snapshot_id", "worker_id", "employee_no", "business_system_id", "job_type_id", "depot_id", "team_id", "points", "approved_points", "pending_points", "entries", "rank_overall", "rank_business_system", "rank_job_type", "rank_unit")
 SELECT 5, r.worker_id, r.employee_no, r.business_system_id, r.job_type_id, r.depot_id, r.team_id,
        r.points, r.approved_points, r.pending_points, r.entries, r.rank_overall, r.rank_business_system,
@@ -30,7 +30,7 @@ SET LOCAL enable_nestloop = DEFAULT;
 CREATE INDEX ON "competitions_periodstanding_7_5" ("worker_id");
 CREATE INDEX ON "competitions_periodstanding_7_5" ("rank_overall", "worker_id");
 CREATE INDEX ON "competitions_periodstanding_7_5" ("depot_id", "rank_overall", "worker_id");
-SET LOCAL default_statistics_target = 10;
+SET LOCAL default_statistics_target = '10';
 ANALYZE "competitions_periodstanding_7_5";
 SET LOCAL default_statistics_target = DEFAULT;
 ALTER TABLE "competitions_periodstanding" ATTACH PARTITION "competitions_periodstanding_7_5" FOR VALUES IN (5);

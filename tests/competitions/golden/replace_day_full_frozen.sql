@@ -1,5 +1,5 @@
 SELECT MAX(day) FROM "competitions_standingday" WHERE competition_id = %(competition)s AND day < %(day)s;
-SET LOCAL enable_nestloop = off;
+SET LOCAL enable_nestloop = 'off';
 CREATE TABLE "competitions_standing_7_20260315_0123456789ab" AS SELECT CAST(%(competition)s AS bigint) AS "competition_id", CAST(%(day)s AS date) AS "day", CAST("r"."worker_id" AS bigint) AS "worker_id", CAST("r"."employee_no" AS varchar(20)) AS "employee_no", CAST("r"."business_system_id" AS bigint) AS "business_system_id", CAST("r"."job_type_id" AS bigint) AS "job_type_id", CAST("r"."depot_id" AS bigint) AS "depot_id", CAST("r"."points" AS numeric(18, 3)) AS "points", CAST("r"."approved_points" AS numeric(18, 3)) AS "approved_points", CAST("r"."pending_points" AS numeric(18, 3)) AS "pending_points", CAST("r"."entries" AS integer) AS "entries", CAST("r"."rank_overall" AS integer) AS "rank_overall", CAST("r"."rank_business_system" AS integer) AS "rank_business_system", CAST("r"."rank_job_type" AS integer) AS "rank_job_type", CAST("r"."rank_unit" AS integer) AS "rank_unit", CAST("r"."change_overall" AS integer) AS "change_overall", CAST("r"."change_business_system" AS integer) AS "change_business_system", CAST("r"."change_job_type" AS integer) AS "change_job_type", CAST("r"."change_unit" AS integer) AS "change_unit", CAST("r"."points_to_next" AS numeric(18, 3)) AS "points_to_next", CAST(%(now)s AS timestamp with time zone) AS "computed_at" FROM (
 SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,
        s.score * 0.001 AS points, s.approved_score * 0.001 AS approved_points, (s.score - s.approved_score) * 0.001 AS pending_points, s.entries,
@@ -52,7 +52,7 @@ CREATE INDEX ON "competitions_standing_7_20260315_0123456789ab" ("rank_overall",
 CREATE INDEX ON "competitions_standing_7_20260315_0123456789ab" ("business_system_id", "rank_business_system", "worker_id");
 CREATE INDEX ON "competitions_standing_7_20260315_0123456789ab" ("job_type_id", "rank_job_type", "worker_id");
 CREATE INDEX ON "competitions_standing_7_20260315_0123456789ab" ("depot_id", "rank_unit", "worker_id");
-SET LOCAL default_statistics_target = 10;
+SET LOCAL default_statistics_target = '10';
 ANALYZE "competitions_standing_7_20260315_0123456789ab";
 SET LOCAL default_statistics_target = DEFAULT;
 SET LOCAL lock_timeout = '2s';

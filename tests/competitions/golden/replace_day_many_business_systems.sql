@@ -1,6 +1,6 @@
 SELECT MAX(day) FROM "competitions_standingday" WHERE competition_id = %(competition)s AND day < %(day)s;
-SET LOCAL enable_nestloop = off;
-SET LOCAL max_parallel_workers_per_gather = 0;
+SET LOCAL enable_nestloop = 'off';
+SET LOCAL max_parallel_workers_per_gather = '0';
 CREATE TABLE "competitions_standing_7_20260315_0123456789ab" (LIKE "competitions_standing");
 INSERT INTO "competitions_standing_7_20260315_0123456789ab" ("competition_id", "day", "worker_id", "employee_no", "business_system_id", "job_type_id", "depot_id", "points", "approved_points", "pending_points", "entries", "rank_overall", "rank_business_system", "rank_job_type", "rank_unit", "change_overall", "change_business_system", "change_job_type", "change_unit", "points_to_next", "computed_at") SELECT %(competition)s, %(day)s, "r"."worker_id", "r"."employee_no", "r"."business_system_id", "r"."job_type_id", "r"."depot_id", "r"."points", "r"."approved_points", "r"."pending_points", "r"."entries", "r"."rank_overall", "r"."rank_business_system", "r"."rank_job_type", "r"."rank_unit", "r"."change_overall", "r"."change_business_system", "r"."change_job_type", "r"."change_unit", "r"."points_to_next", %(now)s FROM (
 SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,
@@ -50,7 +50,7 @@ CREATE INDEX ON "competitions_standing_7_20260315_0123456789ab" ("rank_overall",
 CREATE INDEX ON "competitions_standing_7_20260315_0123456789ab" ("business_system_id", "rank_business_system", "worker_id");
 CREATE INDEX ON "competitions_standing_7_20260315_0123456789ab" ("job_type_id", "rank_job_type", "worker_id");
 CREATE INDEX ON "competitions_standing_7_20260315_0123456789ab" ("depot_id", "rank_unit", "worker_id");
-SET LOCAL default_statistics_target = 10;
+SET LOCAL default_statistics_target = '10';
 ANALYZE "competitions_standing_7_20260315_0123456789ab";
 SET LOCAL default_statistics_target = DEFAULT;
 SET LOCAL lock_timeout = '2s';

@@ -1,6 +1,6 @@
 SELECT MAX(day) FROM "competitions_standingday" WHERE competition_id = %(competition)s AND day < %(day)s;
 DROP TABLE IF EXISTS standings_new;
-SET LOCAL enable_nestloop = off;
+SET LOCAL enable_nestloop = 'off';
 CREATE TEMP TABLE standings_new AS 
 SELECT s.worker_id, w.employee_no, jt.business_system_id, w.job_type_id, u.depot_id,
        s.score * 0.001 AS points, s.approved_score * 0.001 AS approved_points, (s.score - s.approved_score) * 0.001 AS pending_points, s.entries,
