@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import transaction
 from psycopg import sql
 
 from competitions.models import SignedOffTotal
@@ -79,6 +80,13 @@ RETURNING entries)
 SELECT CAST(COALESCE(SUM(entries), 0) AS bigint) FROM frozen
 """
 ONE_MONTH = " AND p.business_system_id = %(system)s AND p.month = %(month)s"
+# The entries are read through a bitmap of the (business system, work date) index, each page once, and not
+# one index probe and heap fetch per entry: the planner takes the month's entries of one business system to
+# be laid out in the index's order and prefers the plain index scan, but nine business systems enter side
+# by side, so the month's every page holds entries of each. The entries of one business system's month
+# (1,287,202 of 6.9 M in the partition) were summed in 2.06-2.56 s by the index scan, in 0.60 s by the
+# bitmap (psql; the sign-off with its write: 3.2-3.9 s before).
+FREEZE_SCAN = ("enable_indexscan", "off")
 # Returns the entries the deleted totals summed: a reopening's count of the entries it unlocks.
 UNFREEZE = """
 WITH unfrozen AS (
@@ -107,14 +115,16 @@ def freeze_month(*, competition_id: int, business_system_id: int, month: date) -
     entries the sign-off locks: none is pending, and rejected ones count nothing)."""
     params = {"competition": competition_id, "system": business_system_id, "month": month_of(month)}
     database.scalar(_statement(UNFREEZE), params)
-    return database.scalar(_statement(FREEZE, one_month=True), params)
+    with database.local_setting(*FREEZE_SCAN):
+        return database.scalar(_statement(FREEZE, one_month=True), params)
 
 
 def freeze_signed_off(*, competition_id: int) -> int:
     """Writes the totals of every signed-off month of the competition (replacing any); returns the entries
     they sum."""
-    forget_competition_totals(competition_id=competition_id)
-    return database.scalar(_statement(FREEZE), {"competition": competition_id})
+    with transaction.atomic(), database.local_setting(*FREEZE_SCAN):
+        forget_competition_totals(competition_id=competition_id)
+        return database.scalar(_statement(FREEZE), {"competition": competition_id})
 
 
 def unfreeze_month(*, competition_id: int, business_system_id: int, month: date) -> int:
