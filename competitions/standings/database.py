@@ -3,12 +3,15 @@ connection, sent through Django's cursor (so queries are logged and counted like
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection, transaction
 from psycopg import sql
 
+SETTING_NAME = re.compile(r"[a-z_]+")
 # Memory per sort and hash of the standings' statements (SET LOCAL: their transaction only); the
 # STANDINGS_WORK_MEM setting overrides it.
 DEFAULT_WORK_MEM = "256MB"
@@ -43,11 +46,28 @@ def column(statement: sql.Composable, params: dict | None = None) -> list:
         return [row[0] for row in cursor.fetchall()]
 
 
+def create_indexes(table: str, indexes: Iterable[tuple[str, ...]]) -> None:
+    """A freshly filled table's indexes, one per column list, each built in one sorted pass (cheaper than
+    maintaining them while inserting)."""
+    for columns in indexes:
+        execute(sql.SQL("CREATE INDEX ON {} ({})").format(sql.Identifier(table),
+                                                          sql.SQL(", ").join(map(sql.Identifier, columns))))
+
+
+def analyze_coarsely(table: str) -> None:
+    """Statistics of a freshly written table, before anyone can read it, from a coarse sample (a tenth of the
+    default): plenty for choosing one of its indexes."""
+    with local_setting("default_statistics_target", "10"):
+        execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+
+
 @contextmanager
 def local_setting(name: str, value: str):
     """SET LOCAL ``name`` = ``value`` (a planner or lock setting) for the statements inside, then back to the
     session's default: the caller's transaction only. No reset on error: SET LOCAL ends with the failed
-    transaction."""
+    transaction. ``name`` is the code's own constant (it is sent as written), never a user's input."""
+    if not SETTING_NAME.fullmatch(name):
+        raise ValueError(f"not a setting name: {name!r}")
     execute(sql.SQL("SET LOCAL {} = {}").format(sql.SQL(name), sql.Literal(value)))
     yield
     execute(sql.SQL("SET LOCAL {} = DEFAULT").format(sql.SQL(name)))

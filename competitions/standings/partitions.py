@@ -69,8 +69,7 @@ def create_empty_partition(name: str) -> sql.Composed:
 
 def create_indexes(table: str) -> None:
     """The five indexes of every partition (those of the partitioned parent, which ATTACH adopts)."""
-    for columns in PARTITION_INDEXES.values():
-        database.execute(sql.SQL("CREATE INDEX ON {} ({})").format(sql.Identifier(table), index_columns(columns)))
+    database.create_indexes(table, PARTITION_INDEXES.values())
 
 
 def _analyze(table: str) -> None:
@@ -101,10 +100,7 @@ def publish_partition(params: dict, rows: sql.Composable, *, parallel: bool) -> 
                 database.execute(create_empty_partition(name))
                 written = database.execute(insert_day(name, rows), params)
     create_indexes(name)
-    # Statistics for the read paths, before anyone can read the partition; a coarse sample (a tenth of the
-    # default) is plenty for choosing a scope's index.
-    with database.local_setting("default_statistics_target", "10"):
-        _analyze(name)
+    database.analyze_coarsely(name)  # for the read paths: which scope's index
     swap(competition_id, old=partitions(prefix), new=name, first=day, following=day + timedelta(days=1))
     return written
 

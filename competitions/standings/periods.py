@@ -339,11 +339,8 @@ def write_partition(snapshot: PeriodSnapshot, totals: sql.Composable) -> int:
     database.execute(_format("CREATE TABLE {table} (LIKE {period_standing})", table=table))
     with ranking.hash_joins():
         rows = database.execute(insert_rows(snapshot.pk, totals, name))
-    for columns in PERIOD_INDEXES.values():
-        database.execute(sql.SQL("CREATE INDEX ON {} ({})").format(
-            table, sql.SQL(", ").join(map(sql.Identifier, columns))))
-    with database.local_setting("default_statistics_target", "10"):
-        database.execute(sql.SQL("ANALYZE {}").format(table))
+    database.create_indexes(name, PERIOD_INDEXES.values())
+    database.analyze_coarsely(name)
     database.execute(_format("ALTER TABLE {period_standing} ATTACH PARTITION {table} FOR VALUES IN ({id})",
                              table=table, id=sql.Literal(int(snapshot.pk))))
     return rows
