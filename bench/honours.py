@@ -27,6 +27,9 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import disk  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 
@@ -39,6 +42,7 @@ def main() -> int:
     parser.add_argument("--quota", type=int, default=70)
     parser.add_argument("--signed-off-only", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="the slowest statements of each shortlist run")
+    disk.add_option(parser)
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         print("请设置 DATABASE_URL=postgres://…（使用自己的数据库）。", file=sys.stderr)
@@ -63,6 +67,8 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     comp = Competition.objects.filter(entries__isnull=False).order_by("id").first()
     if comp is None:
+        if args.disk_check:
+            disk.disk_check(args.workers, args.days)
         started = time.perf_counter()
         call_command("seed_demo", workers=args.workers, days=args.days, seed=args.seed)
         with connection.cursor() as cursor:

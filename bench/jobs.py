@@ -52,6 +52,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench import disk  # noqa: E402
 from bench.entries import (  # noqa: E402
     bench_competition,
     bench_importer,
@@ -166,9 +167,12 @@ def main() -> None:
                         help="time only the part named (import: the imports; approve: approve-all)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="time the import (inline and through the job) this many times, on other days each")
+    disk.add_option(parser)
     args = parser.parse_args()
 
     if Worker.objects.count() < args.workers:
+        if args.disk_check:
+            disk.disk_check(args.workers, 30)
         started = time.perf_counter()
         call_command("seed_demo", workers=args.workers, days=30, seed=1)
         say(f"seed_demo --workers {args.workers}", f"{time.perf_counter() - started:.1f} s")

@@ -20,6 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
+from bench import disk  # noqa: E402
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="seed_demo at seed scale, timed")
@@ -27,6 +29,7 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--today", default=None, help="YYYY-MM-DD (default: today)")
+    disk.add_option(parser)
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         print("请设置 DATABASE_URL=postgres://…（使用自己的数据库）。", file=sys.stderr)
@@ -46,6 +49,8 @@ def main() -> int:
         options += ["--today", args.today]
     if demo_data_exists():
         options.append("--reset")
+    if args.disk_check:
+        disk.disk_check(args.workers, args.days)
     started = time.perf_counter()
     call_command("seed_demo", *options)
     elapsed = time.perf_counter() - started

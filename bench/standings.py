@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,7 @@ django.setup()
 from django.core.management import call_command, get_commands  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench import disk  # noqa: E402
 from bench.reference import reference as reference_sql  # noqa: E402
 from competitions import standings  # noqa: E402
 from competitions.models import Competition, Standing, StandingDay, StandingRun  # noqa: E402
@@ -510,35 +510,6 @@ def long_history(competition_id: int, long_days: int, short_days: int, inc_short
     read_paths(competition_id, last + timedelta(days=1))
 
 
-# What a built database takes per entry, with its indexes and everything else seed_demo writes: 47 GB for
-# 69,093,569 entries at 2,230,000 workers and 30 days, 5.3 GB for 6.9 million at 223,000 (this 2-core machine).
-BYTES_PER_ENTRY = 760
-# Where Debian's packages keep PostgreSQL's data (the README's server).
-DEBIAN_DATA = Path("/var/lib/postgresql")
-
-
-def disk_check(workers: int, days: int) -> None:
-    """Before a build: the disk it needs (one entry per worker and day, BYTES_PER_ENTRY each, and the WAL the
-    server keeps between checkpoints, up to max_wal_size) against what is free where the server keeps its data,
-    when that is this machine. A disk that fills under PostgreSQL stops the whole server, every database on it
-    (PANIC on the WAL), so the build is refused rather than started."""
-    # max_wal_size is a soft limit: building the entries' indexes at 10x, pg_wal held 17 GB against 16.
-    wal = sql("SELECT pg_size_bytes(current_setting('max_wal_size'))")[0][0] * 5 // 4
-    need = workers * days * BYTES_PER_ENTRY + wal
-    host = connection.settings_dict.get("HOST") or ""
-    free = shutil.disk_usage(DEBIAN_DATA).free if host in ("", "localhost", "127.0.0.1", "::1") and \
-        DEBIAN_DATA.exists() else None
-    gb = 1024 ** 3
-    print(f"building {workers:,} workers x {days} days: about {need / gb:.0f} GB of disk "
-          f"({(need - wal) / gb:.0f} GB of database, {wal / gb:.0f} GB of WAL: max_wal_size and a quarter)"
-          + (f"; {free / gb:.0f} GB free under {DEBIAN_DATA}" if free is not None else ""))
-    if free is not None and free < need:
-        lower = (" Lower max_wal_size (ALTER SYSTEM SET max_wal_size = '4GB'; SELECT pg_reload_conf();)."
-                 if wal > 4 * gb else "")
-        raise SystemExit(f"not enough disk: {need / gb:.0f} GB needed, {free / gb:.0f} GB free.{lower} Free some "
-                         "space, or pass --no-disk-check.")
-
-
 def database_size() -> str:
     return sql("SELECT pg_size_pretty(pg_database_size(current_database()))")[0][0]
 
@@ -561,8 +532,7 @@ def main() -> None:
                         help="skip the approval day (a whole month approved by all nine business systems)")
     parser.add_argument("--no-compact", action="store_true",
                         help="leave finished months in daily partitions (the monthly compaction is timed otherwise)")
-    parser.add_argument("--no-disk-check", dest="disk_check", action="store_false",
-                        help="build even when the server's disk looks too small for the data")
+    disk.add_option(parser)
     args = parser.parse_args()
     # The reference gets the same sort/hash memory the recompute sets for itself (SET LOCAL in the run).
     from competitions.standings.database import DEFAULT_WORK_MEM
@@ -572,7 +542,7 @@ def main() -> None:
     comp = Competition.objects.filter(entries__isnull=False).order_by("id").first()
     if comp is None:
         if args.disk_check:
-            disk_check(args.workers, args.days)
+            disk.disk_check(args.workers, args.days)
         if "seed_demo" in get_commands():
             seconds, _ = timed(call_command, "seed_demo", workers=args.workers, days=args.days, seed=args.seed)
             source = "seed_demo"
