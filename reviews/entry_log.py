@@ -26,6 +26,9 @@ STAGING = "approval_staging"
 # (a savepoint's statements get the same one), written by the trigger: which transaction wrote a row.
 THIS_BATCH = "pg_current_xact_id()::text::bigint"
 FUNCTION = "reviews_workentry_log"
+# Puts FUNCTION's triggers on a monthly partition of the entries (see entry_log.sql's header): the migration that
+# installs the file calls it for every partition, reviews.partitions for each one it creates.
+PARTITION_FUNCTION = "reviews_workentry_log_partition"
 
 
 def status_move_logs_nothing(source: str, target: str) -> bool:
@@ -43,6 +46,16 @@ def status_move_logs_nothing(source: str, target: str) -> bool:
             and (source in APPROVED_STATUSES) == (target in APPROVED_STATUSES))
 
 
+def partition_logs_moves(partition: str) -> bool:
+    """Whether the entries' partition ``partition`` (by name) exists and carries the log's UPDATE trigger
+    (PARTITION_FUNCTION puts it on every partition the portal makes): only then may a status move name it
+    (reviews.workflow). A partition made by hand without it is updated through the table instead."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = to_regclass(%s) AND tgname = %s)",
+                       [partition, f"{FUNCTION}_update"])
+        return cursor.fetchone()[0]
+
+
 def _values() -> dict[str, sql.Composable]:
     from competitions.locks import APPROVAL_LOG_LOCK_CLASS
     from competitions.models import StandingApproval, StandingApprovalSegment, StandingDay, StandingDelta
@@ -53,6 +66,12 @@ def _values() -> dict[str, sql.Composable]:
     return {
         "function": sql.Identifier(FUNCTION),
         "entry_table": sql.Identifier(WorkEntry._meta.db_table),
+        "entry_table_name": sql.Literal(WorkEntry._meta.db_table),
+        "function_name": sql.Literal(FUNCTION),
+        "partition_function": sql.Identifier(PARTITION_FUNCTION),
+        "insert_trigger_name": sql.Literal(f"{FUNCTION}_insert"),
+        "update_trigger_name": sql.Literal(f"{FUNCTION}_update"),
+        "delete_trigger_name": sql.Literal(f"{FUNCTION}_delete"),
         "pending_table": sql.Identifier(PendingEntry._meta.db_table),
         "delta_table": sql.Identifier(StandingDelta._meta.db_table),
         "approval_table": sql.Identifier(StandingApproval._meta.db_table),
@@ -75,16 +94,18 @@ def _values() -> dict[str, sql.Composable]:
     }
 
 
-# Dropping the function drops its three triggers with it.
+# Dropping the function drops its triggers with it, on the table and on every partition.
 ENTRY_LOG = SqlFile(path=Path(__file__).parent / "sql" / "entry_log.sql", values=_values,
-                    drop="DROP FUNCTION {function}() CASCADE", installed_by=("reviews", "0001_initial"),
+                    drop="DROP FUNCTION {function}() CASCADE; DROP FUNCTION IF EXISTS {partition_function}(regclass)",
+                    installed_by=("reviews", "0001_initial"),
                     function=FUNCTION, reinstalled_by=(("reviews", "0007_workentry_partitioned_by_month"),
                                                        ("reviews", "0009_approvals_logged_per_worker"),
                                                        ("reviews", "0015_approval_log_in_segments"),
                                                        ("reviews", "0016_approval_steps_lighter"),
                                                        ("reviews", "0018_pending_range"),
                                                        ("reviews", "0019_queue_rows_deleted_by_range"),
-                                                       ("reviews", "0020_approval_log_per_competition")))
+                                                       ("reviews", "0020_approval_log_per_competition"),
+                                                       ("reviews", "0021_partition_log_triggers")))
 
 
 # The staged rows (see staged_approvals) written into the log: merged into one per (segment, competition,

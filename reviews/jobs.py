@@ -25,9 +25,10 @@ from config.formatting import display_date, display_month, format_count
 from config.months import format_month, parse_month
 from config.stored_text import Month, StoredText
 from members.scope import scope_of
-from reviews.entry_log import staged_approvals
+from reviews.entry_log import partition_logs_moves, staged_approvals
 from reviews.imports import ImportFileError
 from reviews.models import EntryStatus, PendingEntry
+from reviews.partitions import partition_name
 from reviews.queue import name_now, queue_filter_lines, queue_filters, queue_selection
 from reviews.services import entries_import
 from reviews.validation import EntryRejected
@@ -174,6 +175,9 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress, mont
     # When the month's queue rows are at least one id in DENSE_RANGE of their range (entered or imported by
     # themselves), each step reads its entries through the entries' key (workflow.DENSE_RANGE).
     dense = total * DENSE_RANGE >= span
+    # Each step names the month's partition, whose log trigger keeps the new rows only (5% of a step), when it
+    # carries that trigger (every partition the portal makes does).
+    partition = partition_name(month) if queue is not None and partition_logs_moves(partition_name(month)) else None
     # Each step's approval-log rows (one per worker it moved) are staged and written into the log once, one per
     # worker, for the night after (entry_log.staged_approvals).
     with staged_approvals():
@@ -185,8 +189,8 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress, mont
                                   pending__entry_id__lt=low + step)
             result = entries_transition(
                 actor=actor, entries=part, to_status=EntryStatus.APPROVED, systems=[system.pk], month=month,
-                queue=(QueueRange(competition_id, system.pk, month, low, low + step, dense) if queue is not None
-                       else None),
+                queue=(QueueRange(competition_id, system.pk, month, low, low + step, dense, partition)
+                       if queue is not None else None),
                 # The step's audit facts as a few rows of ids (EntryBatchEvent) rather than a row per entry.
                 in_batches=month is not None)
             moved += result.moved

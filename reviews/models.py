@@ -77,7 +77,9 @@ class WorkEntry(models.Model):
     ahead of time, no default partition). Its primary key in the database is (id, work_date); ``id`` alone
     stays the model's primary key, unique because every id comes from the one identity sequence. The
     triggers above are on the partitioned table and fire for every partition, also for an UPDATE that
-    moves an entry to another month's partition (logged as an update, old and new row paired by id).
+    moves an entry to another month's partition (logged as an update, old and new row paired by id). Each
+    partition carries the same function for statements that name it: a month's approval names its partition,
+    whose UPDATE trigger keeps the new rows only; any other UPDATE naming a partition is refused.
     """
 
     # Single-column indexes only where no composite index below starts with the column: every index

@@ -73,15 +73,23 @@ def partition_months(*, connection=default_connection) -> set[date]:
     return {date(int(m[1]), int(m[2]), 1) for m in map(NAME.match, names) if m}
 
 
-def create_partition(month: date) -> list[sql.Composed]:
-    """The statements that create and attach ``month``'s partition (see the module's docstring)."""
+def create_partition(month: date, *, log_triggers: bool = True) -> list[sql.Composed]:
+    """The statements that create and attach ``month``'s partition (see the module's docstring), with the entries'
+    log triggers for statements that name it (reviews/sql/entry_log.sql). ``log_triggers=False``: without them,
+    for the migration that partitioned the table, which installs the log (and so every partition's) after."""
+    from reviews.entry_log import PARTITION_FUNCTION
+
     name, (first, following) = sql.Identifier(partition_name(month)), month_bounds(month)
-    return [
+    statements = [
         sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS) WITH (fillfactor = {})").format(
             name, sql.Identifier(TABLE), sql.Literal(FILLFACTOR)),
         sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM ({}) TO ({})").format(
             sql.Identifier(TABLE), name, sql.Literal(first.isoformat()), sql.Literal(following.isoformat())),
     ]
+    if log_triggers:
+        statements.append(sql.SQL("SELECT {}({}::regclass)").format(
+            sql.Identifier(PARTITION_FUNCTION), sql.Literal(partition_name(month))))
+    return statements
 
 
 def entry_partitions_ensure(months, *, connection=default_connection) -> list[date]:

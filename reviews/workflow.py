@@ -124,7 +124,8 @@ class TransitionResult:
 class QueueRange(NamedTuple):
     """The entries of one business system's month still in its approval queue (PendingEntry), with ids in
     [low, high): a step of a month's approval (reviews.jobs.entries_approve_in_steps). ``dense``: they are at
-    least one id in DENSE_RANGE of the range (``_update_from_queue``)."""
+    least one id in DENSE_RANGE of the range (``_update_from_queue``). ``partition``: the month's partition, for
+    the step to name (reviews.entry_log.partition_logs_moves), or None to go through the table."""
 
     competition_id: int
     business_system_id: int
@@ -132,6 +133,7 @@ class QueueRange(NamedTuple):
     low: int
     high: int
     dense: bool = False
+    partition: str | None = None
 
 
 # A step whose queue rows are at least one id in this many of its range is updated through the entries' own
@@ -400,6 +402,9 @@ def _update_from_queue(queue: QueueRange, own_keys, values: dict, source: str, t
     queue rows of the range (in the statement's snapshot) less the moved: the actor's own work, and any
     entry another transaction moved or deleted meanwhile (the UPDATE re-checks the row it waited for)."""
     queue_table = connection.ops.quote_name(PendingEntry._meta.db_table)
+    # The month's partition, under the table's name: the statement's references stay the table's, and the
+    # partition's log trigger, which captures only the new rows, logs it (reviews/sql/entry_log.sql).
+    target = f"{connection.ops.quote_name(queue.partition)} AS {table}" if queue.partition else table
     in_range = ("queued.business_system_id = %s AND queued.competition_id = %s AND queued.month = %s"
                 " AND queued.entry_id >= %s AND queued.entry_id < %s")
     range_params = [queue.business_system_id, queue.competition_id, queue.month, queue.low, queue.high]
@@ -407,13 +412,13 @@ def _update_from_queue(queue: QueueRange, own_keys, values: dict, source: str, t
     if queue.dense:
         # The same entries, read from the month's partition by the range of its key: a pending entry of the
         # business system, competition and month is exactly one with a queue row there.
-        sql = (f"WITH moved AS (UPDATE {table} SET {assignments} "
+        sql = (f"WITH moved AS (UPDATE {target} SET {assignments} "
                f"WHERE {table}.id >= %s AND {table}.id < %s AND {table}.work_date >= %s AND {table}.work_date < %s "
                f"AND {table}.business_system_id = %s AND {table}.competition_id = %s AND {table}.status = %s")
         params = [*assignment_params, queue.low, queue.high, *dates, queue.business_system_id,
                   queue.competition_id, source]
     else:
-        sql = (f"WITH moved AS (UPDATE {table} SET {assignments} FROM {queue_table} queued "
+        sql = (f"WITH moved AS (UPDATE {target} SET {assignments} FROM {queue_table} queued "
                f"WHERE {in_range} AND {table}.id = queued.entry_id AND {table}.work_date >= %s "
                f"AND {table}.work_date < %s AND {table}.status = %s")
         params = [*assignment_params, *range_params, *dates, source]

@@ -13,6 +13,13 @@
 -- only for the statement that fires the trigger directly (pg_trigger_depth() = 1) and only in the exact
 -- form '<status>><status>'; anything else takes the general path (old and new rows paired by id),
 -- which is always right. Set with is_local, a failed statement's rollback takes it back too.
+--
+-- The triggers are on the partitioned table, and the same function is on each monthly partition too
+-- ({partition_function}, below): a statement fires the statement-level triggers of the table it names only.
+-- A partition's UPDATE trigger captures the new rows alone, so a status move that names its month's partition
+-- (a step of a month's approval: reviews.workflow) does not copy every old row aside for nothing: 5% of a
+-- step. An UPDATE naming a partition that is not such a move is refused (the general path needs the old
+-- rows); INSERT and DELETE naming a partition are logged as through the table.
 CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     hint text := current_setting({setting}, true);
@@ -168,6 +175,11 @@ BEGIN
         END IF;
 
     ELSE
+        IF TG_TABLE_NAME <> {entry_table_name} THEN
+            -- A partition's trigger has no old rows (see the file's header).
+            RAISE EXCEPTION 'an UPDATE naming % must be a status move of reviews.workflow; update % instead',
+                  TG_TABLE_NAME, {entry_table_name} USING ERRCODE = 'feature_not_supported';
+        END IF;
         -- Any other update. Queue: whatever was pending goes, whatever is pending now comes (back)
         -- with its current day and flags. Standings: each row's old and new contribution, paired by id.
         DELETE FROM {pending_table} p USING old_rows o WHERE o.status = {pending} AND p.entry_id = o.id;
@@ -212,3 +224,19 @@ CREATE TRIGGER {update_trigger} AFTER UPDATE ON {entry_table}
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}();
 CREATE TRIGGER {delete_trigger} AFTER DELETE ON {entry_table}
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}();
+
+-- The same function on a monthly partition of the entries, for statements naming the partition: its UPDATE
+-- trigger without the old rows (see the file's header). Called for every partition below, and by
+-- reviews.partitions for a partition it creates.
+CREATE FUNCTION {partition_function}(part regclass) RETURNS void LANGUAGE plpgsql AS $partition$
+BEGIN
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS new_rows'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION %I()', {insert_trigger_name}, part, {function_name});
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s REFERENCING NEW TABLE AS new_rows'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION %I()', {update_trigger_name}, part, {function_name});
+    EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s REFERENCING OLD TABLE AS old_rows'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION %I()', {delete_trigger_name}, part, {function_name});
+END
+$partition$;
+
+SELECT {partition_function}(i.inhrelid::regclass) FROM pg_inherits i WHERE i.inhparent = {entry_table_name}::regclass;

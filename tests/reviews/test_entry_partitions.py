@@ -267,3 +267,41 @@ def test_the_fillfactor_migration_sets_every_partition_and_goes_back(w, today):
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes("reviews"))
     assert facts() == before
+
+
+def log_triggers() -> set[tuple[str, str]]:
+    """(table, trigger) of the entries' log triggers on the table and its partitions."""
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                          WHERE t.tgname LIKE 'reviews_workentry_log%%' AND NOT t.tgisinternal""")
+        return set(cursor.fetchall())
+
+
+def test_the_partition_triggers_migration_puts_them_on_every_partition_and_goes_back(w, today):
+    """reviews 0021: the log's triggers on every partition too; backward, on the table only, and an UPDATE naming
+    a partition fires nothing again. No row changes either way."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk,
+                 work_date=today - timedelta(days=1), quantity="10")
+    before = facts()
+    on_table = {("reviews_workentry", f"reviews_workentry_log_{op}") for op in ("insert", "update", "delete")}
+    on_partitions = {(partition_name(m), f"reviews_workentry_log_{op}") for m in partition_months()
+                     for op in ("insert", "update", "delete")}
+    assert log_triggers() == on_table | on_partitions
+
+    def migrate(target):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate([target])
+
+    try:
+        migrate(("reviews", "0020_approval_log_per_competition"))
+        assert log_triggers() == on_table
+        migrate(("reviews", "0021_partition_log_triggers"))
+        assert log_triggers() == on_table | on_partitions
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes("reviews"))
+    assert facts() == before

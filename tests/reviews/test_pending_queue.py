@@ -41,9 +41,10 @@ def enter(w, month, days):
 
 # The form of a month's approval step's UPDATE (reviews.workflow._update_from_queue): through the entries' key
 # (a dense range) or from the queue rows of its range.
-STEP_FORMS = {"by the key": re.compile(r'UPDATE "reviews_workentry" SET [^()]* WHERE "reviews_workentry".id >= '),
-              "from the queue": re.compile(r'UPDATE "reviews_workentry" SET [^()]* FROM "reviews_pendingentry" queued '
-                                           r'WHERE')}
+# A step names its month's partition, under the table's name (reviews.workflow._update_from_queue).
+STEP = r'UPDATE "reviews_workentry_p\d{6}" AS "reviews_workentry" SET [^()]* '
+STEP_FORMS = {"by the key": re.compile(STEP + r'WHERE "reviews_workentry".id >= '),
+              "from the queue": re.compile(STEP + r'FROM "reviews_pendingentry" queued WHERE')}
 
 
 def step_forms(queries) -> list[str]:

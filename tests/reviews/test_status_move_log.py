@@ -12,8 +12,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, NotSupportedError, connection, transaction
 from django.db.models import Max
+from django.test.utils import CaptureQueriesContext
 
 from competitions.models import StandingApproval, StandingDelta
 from reviews import workflow
@@ -207,3 +208,125 @@ def test_a_claim_in_a_form_the_trigger_does_not_know_takes_the_general_path(w, e
         assert deltas_since(last) == [(w.comp.pk, w.alice.pk, w.km.pk, pending.work_date, Decimal("1.000"),
                                        Decimal("0.000"), Decimal("0.000"), 0)]
         assert claim() == ""
+
+
+# --- Statements naming a month's partition (reviews/sql/entry_log.sql's partition triggers) ----------------------
+
+def partition_triggers(name: str) -> dict[str, tuple[bool, bool]]:
+    """The triggers on ``name``: whether each keeps the old rows and the new rows."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tgname, tgoldtable IS NOT NULL, tgnewtable IS NOT NULL FROM pg_trigger"
+                       " WHERE tgrelid = to_regclass(%s) AND NOT tgisinternal", [name])
+        return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+
+
+LOG_TRIGGERS = {"reviews_workentry_log_insert": (False, True), "reviews_workentry_log_update": (False, True),
+                "reviews_workentry_log_delete": (True, False)}
+
+
+def test_every_partition_carries_the_log_triggers_its_update_one_without_the_old_rows(w, month, today):
+    from reviews.partitions import entry_partitions_ensure, partition_months, partition_name
+
+    later = (month + timedelta(days=800)).replace(day=1)
+    assert entry_partitions_ensure([later]) == [later]  # made now, as the nightly task makes them
+    for made in partition_months():
+        assert partition_triggers(partition_name(made)) == LOG_TRIGGERS, made
+
+
+def test_a_months_approval_steps_name_the_partition_and_log_what_pairing_old_and_new_rows_logs(w, entries, month):
+    """The job's steps go through the partition's trigger (new rows only) and log what the table's general path
+    logs for the same move; the reviewer's own entry is left and counted."""
+    from reviews.jobs import entries_approve_in_steps
+    from reviews.partitions import partition_name
+    from tests.reviews.test_pending_queue import step_forms
+
+    own = entry(w.comp, w.bob, w.km, month + timedelta(days=12), "20", points="5", entered_by=w.reviewer)
+    pending = WorkEntry.objects.filter(status=S.PENDING)
+
+    def by_job():
+        with CaptureQueriesContext(connection) as sent:
+            result = entries_approve_in_steps(actor=w.reviewer, entries=pending, system=w.system,
+                                              progress=lambda *_args: None, month=month, queue=(w.comp.pk, month))
+        assert (result.moved, result.skipped_own) == (3, 1)
+        steps = [q["sql"] for q in sent if q["sql"].lstrip().startswith("WITH moved AS (UPDATE")]
+        assert steps and all(f'UPDATE "{partition_name(month)}" AS "reviews_workentry"' in s for s in steps)
+        assert len(step_forms(sent)) == len(steps)  # each in one of the two forms
+
+    def by_plain_update():
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE reviews_workentry SET status = 'approved' WHERE status = 'pending' AND id <> %s",
+                           [own.pk])
+
+    fast, general = logged(by_job), logged(by_plain_update)
+    assert fast == general
+    assert fast[0]  # the approved points moved
+    assert (own.pk, S.PENDING) in fast[2]
+
+
+def test_a_status_move_naming_a_partition_without_the_log_triggers_goes_through_the_table(w, entries, month):
+    """A partition made by hand, without the log's triggers, is not named: the move goes through the table."""
+    from reviews.jobs import entries_approve_in_steps
+    from reviews.partitions import partition_name
+
+    name = partition_name(month)
+    with connection.cursor() as cursor:
+        for trigger in LOG_TRIGGERS:
+            cursor.execute(f'DROP TRIGGER {trigger} ON "{name}"')
+
+    def by_job():
+        with CaptureQueriesContext(connection) as sent:
+            entries_approve_in_steps(actor=w.reviewer, entries=WorkEntry.objects.filter(status=S.PENDING),
+                                     system=w.system, progress=lambda *_args: None, month=month,
+                                     queue=(w.comp.pk, month))
+        steps = [q["sql"] for q in sent if q["sql"].lstrip().startswith("WITH moved AS (UPDATE")]
+        assert steps and all('UPDATE "reviews_workentry" SET' in s for s in steps)
+
+    def by_plain_update():
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE reviews_workentry SET status = 'approved' WHERE status = 'pending'")
+
+    assert logged(by_job) == logged(by_plain_update)
+
+
+def test_any_other_update_naming_a_partition_is_refused_and_changes_nothing(w, entries, month):
+    from reviews.partitions import partition_name
+
+    before = sorted(WorkEntry.objects.values_list("pk", "status", "quantity", "points"))
+    last, approvals, waiting = last_delta(), last_approval(), queue()
+    for statement in (f'UPDATE "{partition_name(month)}" SET quantity = quantity + 1',
+                      # a claim in a form the trigger does not take is no status move either
+                      f'UPDATE "{partition_name(month)}" SET status = \'approved\' WHERE status = \'pending\''):
+        with pytest.raises(NotSupportedError, match="must be a status move"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('reviews.status_move', 'pending>approved;', true)")
+                cursor.execute(statement)
+    assert sorted(WorkEntry.objects.values_list("pk", "status", "quantity", "points")) == before
+    assert (last_delta(), last_approval(), queue()) == (last, approvals, waiting)
+
+
+def test_an_insert_and_a_delete_naming_a_partition_are_logged_as_through_the_table(w, month):
+    from reviews.partitions import partition_name
+
+    columns = ("competition_id", "worker_id", "rule_id", "work_date", "quantity", "points", "status", "kind", "note",
+               "reject_reason", "source", "unit_id", "job_type_id", "business_system_id", "created_at", "updated_at")
+    values = [w.comp.pk, w.alice.pk, w.km.pk, month + timedelta(days=3), Decimal(40), Decimal("12.5"), "pending",
+              "regular", "", "", "import", w.depot.pk, w.driver.pk, w.system.pk, month, month]
+
+    def write(table):
+        def change():
+            with connection.cursor() as cursor:
+                # a partition has no identity of its own: the ids come from the table's sequence, as they do
+                insert = (f'INSERT INTO "{table}" (id, {", ".join(columns)}) VALUES'
+                          f" (nextval(pg_get_serial_sequence('reviews_workentry', 'id')), {', '.join(['%s'] * 16)})")
+                cursor.execute(insert + " RETURNING id", values)
+                (made,) = cursor.fetchone()
+                assert queue() == queue_from_entries() and len(queue()) == 1
+                cursor.execute(insert, [*values[:3], month + timedelta(days=4), *values[4:6], "approved", *values[7:]])
+                cursor.execute(f'DELETE FROM "{table}" WHERE id = %s', [made])
+        return change
+
+    through_partition, through_table = logged(write(partition_name(month))), logged(write("reviews_workentry"))
+    # the same contributions and queue (the entries' ids differ)
+    assert through_partition[:2] == through_table[:2]
+    assert through_partition[0] == [(w.comp.pk, w.alice.pk, month + timedelta(days=4), Decimal("40.000"),
+                                     Decimal("12.500"), Decimal("12.500"), 1)]
