@@ -105,33 +105,30 @@ ENTRY_LOG = SqlFile(path=Path(__file__).parent / "sql" / "entry_log.sql", values
                                                        ("reviews", "0018_pending_range"),
                                                        ("reviews", "0019_queue_rows_deleted_by_range"),
                                                        ("reviews", "0020_approval_log_per_competition"),
-                                                       ("reviews", "0021_partition_log_triggers")))
+                                                       ("reviews", "0021_partition_log_triggers"),
+                                                       ("reviews", "0022_approvals_staged_per_entry")))
 
 
-# The staged rows (see staged_approvals) written into the log: merged into one per (segment, competition,
-# worker, run date), their dates and points concatenated (array_cat_agg, migration 0017; both arrays of a group
-# in the same row order, so each date keeps its points; a reader sums them, in any order), when dated on a
-# stored standings day: those are the ones a month's approval stages once per statement for each worker (the
-# trigger dates every entry up to the latest stored day on that day). A row dated after it is one worker's
-# entries of one later date, which another statement of the job rarely shares, and a competition with no
-# stored day has only those: they go in as they are.
+# The staged entries (see staged_approvals) written into the log: one row per (competition, worker, run date) in
+# the competition's open segment, as the trigger writes a statement's (reviews/sql/entry_log.sql): the run date is
+# the latest stored standings day, or the entry's date when later, and each entry's date and approved points go in
+# the two arrays. The open segment and the latest day are read here, at the end: the trigger took the log's lock
+# shared for the transaction and opened the segment, so no standings run closes it or stores a day meanwhile.
+# Staging every entry as it is rather than each statement's rows grouped per worker, and grouping them once here
+# with array_agg rather than concatenating the groups' arrays: a step of 98,000 entries 0.47-0.52 s instead of
+# 0.53-0.56 s, a business system's month of 980,155 entries 6.45-6.81 s instead of 7.19-7.41 s (reviews 0022).
 WRITE_STAGED = """
 WITH stored AS (SELECT competition_id, MAX(day) AS day FROM {standing_day} GROUP BY competition_id),
-staged AS (
-    SELECT w.*, w.work_date <= stored.day AS merged
-    FROM pg_temp.{staging} w LEFT JOIN stored ON stored.competition_id = w.competition_id
-)
+open AS (SELECT competition_id, id FROM {segment} WHERE NOT closed)
 INSERT INTO {approval} (segment_id, competition_id, worker_id, work_date, first_date, last_date, approved_score,
                         dates, approved_scores, batch)
-SELECT w.segment_id, w.competition_id, w.worker_id, w.work_date, MIN(w.first_date), MAX(w.last_date),
-       sum_int8(w.approved_score), array_cat_agg(w.dates), array_cat_agg(w.approved_scores), MIN(w.batch)
-FROM staged w
-WHERE w.merged
-GROUP BY w.segment_id, w.competition_id, w.worker_id, w.work_date
-UNION ALL
-SELECT segment_id, competition_id, worker_id, work_date, first_date, last_date, approved_score, dates,
-       approved_scores, batch
-FROM staged WHERE merged IS NOT TRUE
+SELECT open.id, w.competition_id, w.worker_id, GREATEST(w.work_date, stored.day), MIN(w.work_date),
+       MAX(w.work_date), sum_int8(w.approved_score), array_agg(w.work_date), array_agg(w.approved_score),
+       {this_batch}
+FROM pg_temp.{staging} w
+JOIN open ON open.competition_id = w.competition_id
+LEFT JOIN stored ON stored.competition_id = w.competition_id
+GROUP BY open.id, w.competition_id, w.worker_id, GREATEST(w.work_date, stored.day)
 """
 
 
@@ -144,16 +141,17 @@ def staged_approvals() -> Iterator[None]:
     deleted and rewrote them all: ten times the rows the log keeps, written, indexed and WAL-logged for
     nothing. The rows are the transaction's own, which no other transaction sees, so no standings run reads
     them half-written. On an error the transaction's rollback takes the table and the setting back with it."""
-    from competitions.models import StandingApproval, StandingDay
+    from competitions.models import StandingApproval, StandingApprovalSegment, StandingDay
 
     names = {"staging": sql.Identifier(STAGING), "approval": sql.Identifier(StandingApproval._meta.db_table),
-             "standing_day": sql.Identifier(StandingDay._meta.db_table), "setting": sql.Literal(APPROVAL_STAGING)}
+             "segment": sql.Identifier(StandingApprovalSegment._meta.db_table),
+             "standing_day": sql.Identifier(StandingDay._meta.db_table), "setting": sql.Literal(APPROVAL_STAGING),
+             "this_batch": sql.SQL(THIS_BATCH)}
     # One round trip each way (no parameters: the statements go together).
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL(
-            "CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT segment_id, competition_id, worker_id,"
-            " work_date, first_date, last_date, approved_score, dates, approved_scores, batch FROM {approval}"
-            " WITH NO DATA;"
+            "CREATE TEMPORARY TABLE {staging} (competition_id bigint, worker_id bigint, work_date date,"
+            " approved_score bigint) ON COMMIT DROP;"
             " SELECT set_config({setting}, 'on', true)").format(**names).as_string())
     yield
     with connection.cursor() as cursor:

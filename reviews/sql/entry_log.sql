@@ -37,7 +37,6 @@ DECLARE
     high_date date;
     moved_count bigint;  -- how many rows the statement moved (a move from pending)
     gone bigint;         -- how many queue rows the range's DELETE took
-    approval_target text;
     competition bigint;   -- an approval's competition, its open segment and latest stored standings day
     open_segment bigint;
     latest_day date;
@@ -146,26 +145,32 @@ BEGIN
                 PERFORM FROM {segment_table} s
                   WHERE NOT s.closed AND s.competition_id = ANY (competitions) FOR SHARE;
             END IF;
-            -- A job that moves a month in several statements stages its rows in a temporary table of its
-            -- transaction and writes them into the log once, merged (reviews.entry_log.staged_approvals).
-            approval_target := CASE WHEN current_setting({staging_setting}, true) = 'on'
-                                    THEN {staging_table} ELSE {approval_table_name} END;
-            -- Per competition (a month's approval has one): its open segment and latest stored day read once,
-            -- its moved rows grouped by worker and run date, without joining each of them to those.
-            FOREACH competition IN ARRAY COALESCE(competitions, ARRAY[]::bigint[]) LOOP  -- none when nothing moved
-                SELECT s.id INTO open_segment FROM {segment_table} s WHERE s.competition_id = competition AND NOT s.closed;
-                SELECT MAX(s.day) INTO latest_day FROM {standing_day_table} s WHERE s.competition_id = competition;
-                EXECUTE format($sql$
-                INSERT INTO %s (segment_id, competition_id, worker_id, work_date, first_date, last_date,
-                                approved_score, dates, approved_scores, batch)
-                SELECT $3, $4, n.worker_id, GREATEST(n.work_date, $5), MIN(n.work_date), MAX(n.work_date),
-                       CAST(SUM(n.points * 1000) AS BIGINT) * $1, array_agg(n.work_date),
-                       array_agg(CAST(n.points * 1000 AS BIGINT) * $1), $2
-                  FROM new_rows n
-                 WHERE n.competition_id = $4 AND n.points <> 0
-                 GROUP BY n.worker_id, GREATEST(n.work_date, $5)
-                $sql$, approval_target) USING d_approved, {this_batch}, open_segment, competition, latest_day;
-            END LOOP;
+            IF current_setting({staging_setting}, true) = 'on' THEN
+                -- A job that moves a month in several statements stages each moved entry's approved points in a
+                -- temporary table of its transaction (no grouping per statement), and writes them into the log
+                -- once, merged per worker, at its end (reviews.entry_log.staged_approvals), under the lock above.
+                EXECUTE 'INSERT INTO ' || {staging_table} || ' (competition_id, worker_id, work_date, approved_score)'
+                        || ' SELECT n.competition_id, n.worker_id, n.work_date, CAST(n.points * 1000 AS BIGINT) * $1'
+                        || ' FROM new_rows n WHERE n.points <> 0' USING d_approved;
+            ELSE
+                -- Per competition (a month's approval has one): its open segment and latest stored day read once,
+                -- its moved rows grouped by worker and run date, without joining each of them to those.
+                FOREACH competition IN ARRAY COALESCE(competitions, ARRAY[]::bigint[]) LOOP  -- none when nothing moved
+                    SELECT s.id INTO open_segment FROM {segment_table} s WHERE s.competition_id = competition AND NOT s.closed;
+                    SELECT MAX(s.day) INTO latest_day FROM {standing_day_table} s WHERE s.competition_id = competition;
+                    -- Planned for each statement (EXECUTE): from one entry's row to a month's.
+                    EXECUTE $sql$
+                    INSERT INTO {approval_table} (segment_id, competition_id, worker_id, work_date, first_date,
+                                                  last_date, approved_score, dates, approved_scores, batch)
+                    SELECT $3, $4, n.worker_id, GREATEST(n.work_date, $5), MIN(n.work_date), MAX(n.work_date),
+                           CAST(SUM(n.points * 1000) AS BIGINT) * $1, array_agg(n.work_date),
+                           array_agg(CAST(n.points * 1000 AS BIGINT) * $1), $2
+                      FROM new_rows n
+                     WHERE n.competition_id = $4 AND n.points <> 0
+                     GROUP BY n.worker_id, GREATEST(n.work_date, $5)
+                    $sql$ USING d_approved, {this_batch}, open_segment, competition, latest_day;
+                END LOOP;
+            END IF;
         ELSIF d_counted <> 0 OR d_approved <> 0 THEN
             -- What pairing would log: the rows whose counted values differ (not a zero-points approval).
             INSERT INTO {delta_table} (competition_id, worker_id, rule_id, work_date, quantity, points, approved_points, entries)
