@@ -47,10 +47,11 @@ def consume(*, competition_id: int, day: date, run_id: int) -> int:
     returns how many rows it took in. In the run's transaction, on its snapshot."""
     params = {"competition": competition_id, "day": day, "run": run_id}
     segments = database.column(ranking.CONSUME_SEGMENTS, params)
-    if database.scalar(ranking.OPEN_TAKEN, params):
+    open_segment = database.scalar(ranking.OPEN_SEGMENT, params)
+    if open_segment is not None and database.scalar(ranking.OPEN_TAKEN, {**params, "open": open_segment}):
         if not segments:
             segments = [database.scalar(ranking.NEW_SEGMENT, params)]
-        database.execute(ranking.TAKE_OPEN, {**params, "segment": segments[0]})
+        database.execute(ranking.TAKE_OPEN, {**params, "segment": segments[0], "open": open_segment})
     if not segments:
         return 0
     params["segments"] = segments

@@ -40,7 +40,7 @@ def _capture(action, *, business_systems=(1, 2, 3), existing=()) -> str:
 
     # The approval log's consumption (approvals.consume) finds rows of the open segment to take in and rows
     # to keep for later, so every one of its statements is sent.
-    answers = [(ranking.OPEN_TAKEN, True), (ranking.ANY_LATER, True), (ranking.NEW_SEGMENT, 9), (ranking.TAKEN, 0),
+    answers = [(ranking.OPEN_SEGMENT, 8), (ranking.OPEN_TAKEN, True), (ranking.ANY_LATER, True), (ranking.NEW_SEGMENT, 9), (ranking.TAKEN, 0),
                (ranking.TAKE_DELTAS, 0)]
 
     def scalar(statement, params=None):

@@ -13,13 +13,9 @@ SELECT count(*) FROM taken;
 UPDATE "competitions_standingapprovalsegment" SET run_id = %(run)s
 WHERE competition_id = %(competition)s AND closed AND run_id IS NULL
 RETURNING id;
-SELECT EXISTS (
-    SELECT FROM "competitions_standingapproval"
-    WHERE segment_id = (SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = %(competition)s AND NOT closed)
-      AND work_date <= %(day)s);
-UPDATE "competitions_standingapproval" SET segment_id = %(segment)s
-WHERE segment_id = (SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = %(competition)s AND NOT closed)
-  AND work_date <= %(day)s;
+SELECT (SELECT id FROM "competitions_standingapprovalsegment" WHERE competition_id = %(competition)s AND NOT closed);
+SELECT EXISTS (SELECT FROM "competitions_standingapproval" WHERE segment_id = %(open)s AND work_date <= %(day)s);
+UPDATE "competitions_standingapproval" SET segment_id = %(segment)s WHERE segment_id = %(open)s AND work_date <= %(day)s;
 SELECT EXISTS (SELECT FROM "competitions_standingapproval" WHERE segment_id = ANY(%(segments)s) AND work_date > %(day)s);
 INSERT INTO "competitions_standingapprovalsegment" (competition_id, closed, run_id) VALUES (%(competition)s, true, %(run)s) RETURNING id;
 UPDATE "competitions_standingapproval" SET segment_id = %(segment)s WHERE segment_id = ANY(%(segments)s) AND work_date > %(day)s;
