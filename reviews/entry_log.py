@@ -75,6 +75,7 @@ def _values() -> dict[str, sql.Composable]:
         "pending_table": sql.Identifier(PendingEntry._meta.db_table),
         "delta_table": sql.Identifier(StandingDelta._meta.db_table),
         "approval_table": sql.Identifier(StandingApproval._meta.db_table),
+        # Read only by the bodies kept beside migrations 0021 and 0022 for their reversal (*_entry_log_before.sql).
         "approval_table_name": sql.Literal(sql.Identifier(StandingApproval._meta.db_table).as_string()),
         "staging_setting": sql.Literal(APPROVAL_STAGING),
         "staging_table": sql.Literal(f"pg_temp.{STAGING}"),

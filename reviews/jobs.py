@@ -177,7 +177,9 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress, mont
     dense = total * DENSE_RANGE >= span
     # Each step names the month's partition, whose log trigger keeps the new rows only (5% of a step), when it
     # carries that trigger (every partition the portal makes does).
-    partition = partition_name(month) if queue is not None and partition_logs_moves(partition_name(month)) else None
+    partition = partition_name(month) if queue is not None else None
+    if partition is not None and not partition_logs_moves(partition):
+        partition = None
     # Each step's approval-log rows (one per worker it moved) are staged and written into the log once, one per
     # worker, for the night after (entry_log.staged_approvals).
     with staged_approvals():

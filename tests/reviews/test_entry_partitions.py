@@ -19,6 +19,7 @@ from reviews.tasks import create_entry_partitions
 from reviews.validation import EntryRejected
 from reviews.workflow import period_reopen, period_sign_off
 from tests.api.conftest import bearer_client
+from tests.reviews.test_partition_migration import LATEST, migrate
 
 pytestmark = pytest.mark.django_db
 
@@ -246,16 +247,9 @@ def test_the_fillfactor_migration_sets_every_partition_and_goes_back(w, today):
     """reviews 0013: every existing partition gets the fillfactor that leaves an approval's new row versions
     room on their page, and backward puts 50 back; neither touches a row. (ALTER TABLE is transactional: the
     test's transaction takes it all back.)"""
-    from django.db.migrations.executor import MigrationExecutor
-
     entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk,
                  work_date=today - timedelta(days=1), quantity="10")
     before = facts()
-
-    def migrate(target):
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate([target])
 
     try:
         migrate(("reviews", "0012_workentry_note_params"))
@@ -263,9 +257,7 @@ def test_the_fillfactor_migration_sets_every_partition_and_goes_back(w, today):
         migrate(("reviews", "0013_entry_partitions_fillfactor_45"))
         assert partition_options() == {f"fillfactor={FILLFACTOR}"} == {"fillfactor=45"}
     finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes("reviews"))
+        migrate(LATEST)
     assert facts() == before
 
 
@@ -278,10 +270,8 @@ def log_triggers() -> set[tuple[str, str]]:
 
 
 def test_the_partition_triggers_migration_puts_them_on_every_partition_and_goes_back(w, today):
-    """reviews 0021: the log's triggers on every partition too; backward, on the table only, and an UPDATE naming
-    a partition fires nothing again. No row changes either way."""
-    from django.db.migrations.executor import MigrationExecutor
-
+    """reviews 0021: the log's triggers on every partition too; backward, on the table only. No row changes either
+    way."""
     entry_create(actor=w.clerk, competition=w.comp, worker_id=w.alice.pk, rule_id=w.km.pk,
                  work_date=today - timedelta(days=1), quantity="10")
     before = facts()
@@ -290,18 +280,11 @@ def test_the_partition_triggers_migration_puts_them_on_every_partition_and_goes_
                      for op in ("insert", "update", "delete")}
     assert log_triggers() == on_table | on_partitions
 
-    def migrate(target):
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate([target])
-
     try:
         migrate(("reviews", "0020_approval_log_per_competition"))
         assert log_triggers() == on_table
         migrate(("reviews", "0021_partition_log_triggers"))
         assert log_triggers() == on_table | on_partitions
     finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes("reviews"))
+        migrate(LATEST)
     assert facts() == before

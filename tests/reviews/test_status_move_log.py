@@ -224,7 +224,7 @@ LOG_TRIGGERS = {"reviews_workentry_log_insert": (False, True), "reviews_workentr
                 "reviews_workentry_log_delete": (True, False)}
 
 
-def test_every_partition_carries_the_log_triggers_its_update_one_without_the_old_rows(w, month, today):
+def test_every_partition_carries_the_log_triggers_its_update_one_without_the_old_rows(w, month):
     from reviews.partitions import entry_partitions_ensure, partition_months, partition_name
 
     later = (month + timedelta(days=800)).replace(day=1)
