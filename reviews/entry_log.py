@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.db import connection
 from psycopg import sql
 
+from config.months import month_bounds
 from config.sqlfiles import SqlFile
 
 STATUS_MOVE = "reviews.status_move"
@@ -133,15 +135,47 @@ GROUP BY open.id, w.competition_id, w.worker_id, GREATEST(w.work_date, stored.da
 """
 
 
+# The same for a month's approval in one competition whose month ended on or before the competition's latest stored
+# standings day (a month is approved after its last night: reviews.jobs.entries_approve_in_steps, with the month's
+# queue): every staged entry's run date is that day, so the rows are grouped per (competition, worker) alone, with
+# the open segment and the day as values rather than joined to each staged row. Measured on business system 1's
+# November (980,155 entries staged, 42,370 workers; EXPLAIN ANALYZE, timing off): 0.48-0.50 s grouped this way
+# against 0.65-0.68 s through the joins. The count it returns is of the rows it wrote that are not of that
+# competition or dated after that day: the caller checks that it is none (staged_approvals).
+WRITE_STAGED_BEFORE_DAY = """
+WITH written AS (
+INSERT INTO {approval} (segment_id, competition_id, worker_id, work_date, first_date, last_date, approved_score,
+                        dates, approved_scores, batch)
+SELECT {segment_id}, w.competition_id, w.worker_id, {day}, MIN(w.work_date), MAX(w.work_date),
+       sum_int8(w.approved_score), array_agg(w.work_date), array_agg(w.approved_score), {this_batch}
+FROM pg_temp.{staging} w
+GROUP BY w.competition_id, w.worker_id
+RETURNING competition_id, last_date)
+SELECT count(*) FROM written WHERE competition_id <> {competition} OR last_date > {day}
+"""
+# The end of the staging (its setting cleared), with the competition's open segment of the approval log and its
+# latest stored standings day.
+STAGING_ENDED = """
+SELECT set_config({setting}, '', true),
+       (SELECT id FROM {segment} WHERE competition_id = {competition} AND NOT closed),
+       (SELECT MAX(day) FROM {standing_day} WHERE competition_id = {competition})
+"""
+
+
 @contextmanager
-def staged_approvals() -> Iterator[None]:
+def staged_approvals(*, within: tuple[int, date] | None = None) -> Iterator[None]:
     """For a job that moves a month in several statements (reviews.jobs.entries_approve_in_steps), in its
     transaction: the trigger writes the approval log's rows of the statements inside into a temporary table of
     the transaction, and on leaving they go into the log once, merged one per worker. Before, each statement
     wrote its rows into the log (a row per worker and statement, with the log's index) and a merge
     deleted and rewrote them all: ten times the rows the log keeps, written, indexed and WAL-logged for
     nothing. The rows are the transaction's own, which no other transaction sees, so no standings run reads
-    them half-written. On an error the transaction's rollback takes the table and the setting back with it."""
+    them half-written. On an error the transaction's rollback takes the table and the setting back with it.
+
+    ``within``: (competition id, month) when every entry the statements inside move is of that competition and
+    month (a month's queue). When the month ended on or before the competition's latest stored day, the rows
+    are then merged per worker alone (WRITE_STAGED_BEFORE_DAY); a staged row outside them fails the
+    transaction rather than be logged under the wrong competition or day."""
     from competitions.models import StandingApproval, StandingApprovalSegment, StandingDay
 
     names = {"staging": sql.Identifier(STAGING), "approval": sql.Identifier(StandingApproval._meta.db_table),
@@ -155,6 +189,24 @@ def staged_approvals() -> Iterator[None]:
             " approved_score bigint) ON COMMIT DROP;"
             " SELECT set_config({setting}, 'on', true)").format(**names).as_string())
     yield
+    # Two round trips: the end of the staging (with what the month's write needs to know), and the write with
+    # the table's drop.
+    drop = sql.SQL("; DROP TABLE pg_temp.{staging}")
     with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("SELECT set_config({setting}, '', true); " + WRITE_STAGED
-                               + "; DROP TABLE pg_temp.{staging}").format(**names).as_string())
+        if within is None:
+            cursor.execute(sql.SQL("SELECT set_config({setting}, '', true); " + WRITE_STAGED).format(**names)
+                           .as_string() + drop.format(**names).as_string())
+            return
+        competition_id, month = within
+        names["competition"] = sql.Literal(int(competition_id))
+        cursor.execute(sql.SQL(STAGING_ENDED).format(**names).as_string())
+        _setting, segment, day = cursor.fetchone()
+        if segment is None or day is None or day < month_bounds(month)[1] - timedelta(days=1):
+            cursor.execute(sql.SQL(WRITE_STAGED).format(**names).as_string() + drop.format(**names).as_string())
+            return
+        cursor.execute(sql.SQL(WRITE_STAGED_BEFORE_DAY).format(**names, segment_id=sql.Literal(int(segment)),
+                                                               day=sql.Literal(day)).as_string()
+                       + drop.format(**names).as_string())
+        outside = cursor.fetchone()[0]
+    if outside:
+        raise RuntimeError(f"{outside} staged approval rows are not of competition {competition_id} up to {day}")

@@ -182,7 +182,7 @@ def entries_approve_in_steps(*, actor, entries, system, progress: Progress, mont
         partition = None
     # Each step's approval-log rows (one per worker it moved) are staged and written into the log once, one per
     # worker, for the night after (entry_log.staged_approvals).
-    with staged_approvals():
+    with staged_approvals(within=queue):
         for low in range(bounds["low"], bounds["high"] + 1, step):
             # The range is also put on the queue table's key (PendingEntry.entry_id, its primary key): only
             # pending entries are approved, and a step then reads its own part of the month's queue rather

@@ -387,8 +387,8 @@ def test_approving_the_whole_queue_in_steps_counts_it_from_the_queue_table_and_t
     # when: approved in steps, its size read from the queue table
     # (the system lock, the queue's count, whether the month's partition carries the log's trigger, and per step:
     # its savepoint, the lock, work_mem, the hint, the move, the hint's reset and the savepoint's release; before
-    # them the approval log's staging table, after them its write into the log)
-    with django_assert_max_num_queries(3 + 2 * 8 + 2):
+    # them the approval log's staging table, after them the staging's end and its write into the log)
+    with django_assert_max_num_queries(3 + 2 * 8 + 3):
         result = review_jobs.entries_approve_in_steps(actor=w.reviewer, entries=entries, system=w.system,
                                                       progress=lambda done, total: steps.append((done, total)),
                                                       queue=(w.comp.pk, month))

@@ -368,6 +368,71 @@ def test_merging_leaves_the_rows_dated_after_the_latest_stored_day_as_they_are(w
     }
 
 
+MONTH_WRITE = "GROUP BY w.competition_id, w.worker_id\n"  # reviews.entry_log.WRITE_STAGED_BEFORE_DAY's grouping
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stored", ["the month's last day", "a later day", "a day of the month"])
+def test_a_months_queue_approved_in_steps_logs_what_the_general_merge_logs(w, month, monkeypatch, stored):
+    # given: a month of alice's and bob's pending entries, and a stored standings day on or after its last day
+    # (the month's own write groups per worker, with the day as a value) or inside it (the general merge)
+    from competitions.models import StandingDay
+    from config.months import month_bounds
+
+    monkeypatch.setattr(jobs, "APPROVE_CHUNKS", 3)
+    entries = enter(w, month, days=6)
+    last = month_bounds(month)[1] - timedelta(days=1)
+    day = {"the month's last day": last, "a later day": last + timedelta(days=4),
+           "a day of the month": month + timedelta(days=2)}[stored]
+    StandingDay.objects.create(competition=w.comp, day=day, rows=0, computed_at=timezone.now())
+    dates = [month + timedelta(days=d) for d in range(6)]
+
+    # when: its queue is approved in steps, as the portal's whole-month approval does
+    with CaptureQueriesContext(connection) as queries:
+        result = entries_approve_in_steps(actor=w.reviewer, entries=WorkEntry.objects.all(), system=w.system,
+                                          progress=lambda done, total: None, month=month, queue=(w.comp.pk, month))
+
+    # then: the rows the general merge writes for the same moves (test_merging_leaves_the_rows_dated_after_...):
+    # one per worker on the stored day, and one per worker and later date
+    assert (result.moved, result.skipped_own) == (12, 0)
+    on_day = [d for d in dates if d <= day]
+    assert approval_rows() == {
+        **{(x.pk, day): approved(entries, x, on_day) for x in (w.alice, w.bob)},
+        **{(x.pk, d): approved(entries, x, [d]) for x in (w.alice, w.bob) for d in dates if d > day},
+    }
+    assert any(MONTH_WRITE in q["sql"] for q in queries.captured_queries) == (day >= last)
+    assert sql_value("SELECT to_regclass('pg_temp.approval_staging') IS NULL")
+
+
+@pytest.mark.django_db
+def test_a_row_staged_outside_the_month_fails_the_months_write(w, month):
+    # given: a month's staging, into which a row of another competition found its way
+    from django.db import transaction
+
+    from competitions.models import StandingApproval, StandingDay
+    from config.months import month_bounds
+    from reviews.entry_log import staged_approvals
+
+    entries = enter(w, month, days=2)
+    StandingDay.objects.create(competition=w.comp, day=month_bounds(month)[1], rows=0, computed_at=timezone.now())
+    # when: the month is approved and the stray row staged with it
+    with pytest.raises(RuntimeError, match="1 staged approval rows are not of competition"), transaction.atomic():
+        with staged_approvals(within=(w.comp.pk, month)):
+            entries_transition(actor=w.reviewer, entries=WorkEntry.objects.all(), to_status=S.APPROVED)
+            with connection.cursor() as cursor:
+                cursor.execute("INSERT INTO pg_temp.approval_staging VALUES (%s, %s, %s, 1000)",
+                               [w.comp.pk + 1, w.alice.pk, month])
+    # then: nothing was logged under the month's competition and the approvals rolled back with it
+    assert not StandingApproval.objects.exists()
+    assert {e.status for e in WorkEntry.objects.filter(pk__in=[e.pk for e in entries])} == {S.PENDING}
+
+
+def sql_value(query: str):
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        return cursor.fetchone()[0]
+
+
 @pytest.mark.django_db
 def test_an_edit_that_moves_the_day_moves_the_standings_change(w, month):
     from competitions.models import StandingDelta
