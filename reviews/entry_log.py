@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from django.db import connection
 from psycopg import sql
 
-from config.months import month_bounds
+from config.months import month_last_day
 from config.sqlfiles import SqlFile
 
 STATUS_MOVE = "reviews.status_move"
@@ -190,24 +190,25 @@ def staged_approvals(*, within: tuple[int, date] | None = None) -> Iterator[None
             " approved_score bigint) ON COMMIT DROP;"
             " SELECT set_config({setting}, 'on', true)").format(**names).as_string())
     yield
-    # Two round trips: the end of the staging (with what the month's write needs to know), and the write with
-    # the table's drop.
-    drop = sql.SQL("; DROP TABLE pg_temp.{staging}")
+    drop = "; DROP TABLE pg_temp.{staging}"
+
+    def write(statement: str, **values: sql.Composable) -> None:  # the rows, and the table's drop
+        cursor.execute(sql.SQL(statement + drop).format(**names, **values).as_string())
+
+    outside = 0
     with connection.cursor() as cursor:
         if within is None:
-            cursor.execute(sql.SQL("SELECT set_config({setting}, '', true); " + WRITE_STAGED).format(**names)
-                           .as_string() + drop.format(**names).as_string())
+            write("SELECT set_config({setting}, '', true); " + WRITE_STAGED)
             return
+        # Two round trips: the end of the staging, with what the month's write needs to know; then the write.
         competition_id, month = within
         names["competition"] = sql.Literal(int(competition_id))
         cursor.execute(sql.SQL(STAGING_ENDED).format(**names).as_string())
         _setting, segment, day = cursor.fetchone()
-        if segment is None or day is None or day < month_bounds(month)[1] - timedelta(days=1):
-            cursor.execute(sql.SQL(WRITE_STAGED).format(**names).as_string() + drop.format(**names).as_string())
+        if segment is None or day is None or day < month_last_day(month):
+            write(WRITE_STAGED)
             return
-        cursor.execute(sql.SQL(WRITE_STAGED_BEFORE_DAY).format(**names, segment_id=sql.Literal(int(segment)),
-                                                               day=sql.Literal(day)).as_string()
-                       + drop.format(**names).as_string())
+        write(WRITE_STAGED_BEFORE_DAY, segment_id=sql.Literal(int(segment)), day=sql.Literal(day))
         outside = cursor.fetchone()[0]
     if outside:
         raise RuntimeError(f"{outside} staged approval rows are not of competition {competition_id} up to {day}")

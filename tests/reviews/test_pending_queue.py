@@ -24,6 +24,7 @@ from reviews.partitions import FILLFACTOR
 from reviews.services import entries_create, entry_update
 from reviews.validation import EntryInput, EntryRejected
 from reviews.workflow import entries_transition, entry_transition, period_reopen, period_sign_off
+from tests.reviews.test_partition_migration import rows
 
 S = EntryStatus
 
@@ -377,11 +378,11 @@ def test_a_months_queue_approved_in_steps_logs_what_the_general_merge_logs(w, mo
     # given: a month of alice's and bob's pending entries, and a stored standings day on or after its last day
     # (the month's own write groups per worker, with the day as a value) or inside it (the general merge)
     from competitions.models import StandingDay
-    from config.months import month_bounds
+    from config.months import month_last_day
 
     monkeypatch.setattr(jobs, "APPROVE_CHUNKS", 3)
     entries = enter(w, month, days=6)
-    last = month_bounds(month)[1] - timedelta(days=1)
+    last = month_last_day(month)
     day = {"the month's last day": last, "a later day": last + timedelta(days=4),
            "a day of the month": month + timedelta(days=2)}[stored]
     StandingDay.objects.create(competition=w.comp, day=day, rows=0, computed_at=timezone.now())
@@ -401,7 +402,7 @@ def test_a_months_queue_approved_in_steps_logs_what_the_general_merge_logs(w, mo
         **{(x.pk, d): approved(entries, x, [d]) for x in (w.alice, w.bob) for d in dates if d > day},
     }
     assert any(MONTH_WRITE in q["sql"] for q in queries.captured_queries) == (day >= last)
-    assert sql_value("SELECT to_regclass('pg_temp.approval_staging') IS NULL")
+    assert rows("SELECT to_regclass('pg_temp.approval_staging') IS NULL") == [(True,)]
 
 
 @pytest.mark.django_db
@@ -425,12 +426,6 @@ def test_a_row_staged_outside_the_month_fails_the_months_write(w, month):
     # then: nothing was logged under the month's competition and the approvals rolled back with it
     assert not StandingApproval.objects.exists()
     assert {e.status for e in WorkEntry.objects.filter(pk__in=[e.pk for e in entries])} == {S.PENDING}
-
-
-def sql_value(query: str):
-    with connection.cursor() as cursor:
-        cursor.execute(query)
-        return cursor.fetchone()[0]
 
 
 @pytest.mark.django_db
